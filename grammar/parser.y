@@ -1,0 +1,1029 @@
+/*
+ * parser.y — the BulkQL grammar: tokens to AST.
+ *
+ * A pure (reentrant) LALR(1) parser with %expect 0: ambiguities are settled
+ * with SQL precedence, never left to bison's defaults. Every node is built
+ * through the constructors of ast.c into the script's arena and carries its
+ * byte span. Option names and option-group names are plain words checked
+ * later by the planner (like PostgreSQL's DefElem); keywords come from the
+ * sorted table of keywords.c and unreserved ones remain usable as names.
+ * Syntax errors are reported by yyreport_syntax_error (parse.c) with the
+ * tokens that LAC says were possible. Constructs of SQL that BulkQL does
+ * not have are recognised just far enough to say "not supported: ..." at
+ * their span.
+ *
+ * There is no %destructor: semantic values live in the arena and are freed
+ * with it, so error recovery cannot leak.
+ */
+
+%code top {
+/* generated from grammar/parser.y by bison; do not edit */
+}
+
+%code requires {
+#include "parse_internal.h"
+}
+
+%code provides {
+int bql_yylex (BQL_YYSTYPE *value, BQL_YYLTYPE *loc, yyscan_t scanner, bql_parse_state_t *st);
+}
+
+%code {
+#include <string.h>
+
+/* The span of a rule: from its first non-empty symbol to its last one. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N) bql_loc_default (&(Cur), (Rhs), (N))
+
+static void
+bql_loc_default (bql_loc_t *cur, const bql_loc_t *rhs, int n)
+{
+   if (n == 0) {
+      cur->start = cur->end = rhs[0].end;
+      return;
+   }
+   int first = 1;
+   while (first < n && rhs[first].start == rhs[first].end) {
+      first++;
+   }
+   int last = n;
+   while (last > first && rhs[last].start == rhs[last].end) {
+      last--;
+   }
+   cur->start = rhs[first].start;
+   cur->end = rhs[last].end;
+}
+
+/* Allocation failures end the parse through bison's YYNOMEM. */
+#define NEW(var, Kind, loc)                  \
+   bql_##Kind##_t *var = BQL_MAKE (st, Kind, loc); \
+   if (!var)                                  \
+      YYNOMEM
+#define APPEND(dst, list, item)                              \
+   do {                                                     \
+      if (!((dst) = bql_list_append (st, (list), (item))))  \
+         YYNOMEM;                                           \
+   } while (0)
+#define OK(expr)    \
+   do {             \
+      if (!(expr))  \
+         YYNOMEM;   \
+   } while (0)
+#define FAIL(code, loc, hint, ...)                               \
+   do {                                                         \
+      bql_parse_error (st, (code), (loc), (hint), __VA_ARGS__); \
+      YYABORT;                                                  \
+   } while (0)
+#define UNSUPPORTED(loc, hint, ...) \
+   FAIL (BQL_ERR_UNSUPPORTED, (loc), (hint), "not supported: " __VA_ARGS__)
+
+static const char *join_path (bql_parse_state_t *st, const char *a, const char *b);
+static bql_node_t *make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc);
+static bql_node_t *make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc);
+static bool apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *tail);
+static bool tail_check (bql_parse_state_t *st, bql_tail_t *tail, bql_node_t *check, bql_loc_t loc);
+static bool finish_file_source (bql_parse_state_t *st, bql_node_t *fs, const char *path, bql_loc_t loc, bool is_update);
+static bool add_statement (bql_parse_state_t *st, bql_node_t *stmt);
+static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st, const char *msg);
+}
+
+%define api.pure full
+%define api.prefix {bql_yy}
+%define api.value.type {bql_value_t}
+%define api.location.type {bql_loc_t}
+%define parse.error custom
+%define parse.lac full
+%locations
+%param {yyscan_t scanner} {bql_parse_state_t *st}
+%expect 0
+
+%token <str> IDENT "identifier"
+%token <str> SCONST "string literal"
+%token <str> ICONST "integer literal"
+%token <str> FCONST "numeric literal"
+%token <str> JSONLIT "JSON literal"
+%token <str> NAMED_PARAM "named parameter"
+%token PARAM "?"
+%token INVALID "lexical error"
+%token LE "<=" GE ">=" NE "<>" CONCAT "||" TYPECAST "::"
+%token NOT_LA "NOT (before IN, LIKE or BETWEEN)"
+
+/* Keywords, as listed in keywords.c. */
+%token <str> AND "AND" AS "AS" BETWEEN "BETWEEN" BULK "BULK" CASE "CASE"
+%token <str> CHECK "CHECK" COMPRESSION "COMPRESSION" CONFLICT "CONFLICT"
+%token <str> CREATE "CREATE" CURRENT_DATE "CURRENT_DATE"
+%token <str> CURRENT_TIMESTAMP "CURRENT_TIMESTAMP" DATE "DATE"
+%token <str> DECIMAL "DECIMAL" DELETE "DELETE" DO "DO" DUPLICATE "DUPLICATE"
+%token <str> ELSE "ELSE" END_P "END" EXISTS "EXISTS" EXPLAIN "EXPLAIN"
+%token <str> FALSE_P "FALSE" FORMAT "FORMAT" FROM "FROM" IN_P "IN"
+%token <str> INSERT "INSERT" INTERVAL "INTERVAL" INTO "INTO" IS "IS"
+%token <str> KEY "KEY" LIKE "LIKE" NOT "NOT" NOTHING "NOTHING" NULL_P "NULL"
+%token <str> ON "ON" OR "OR" REMOVE "REMOVE" SELECT "SELECT" SET "SET"
+%token <str> STDIN "STDIN" THEN "THEN" TIMESTAMP "TIMESTAMP" TRUE_P "TRUE"
+%token <str> UPDATE "UPDATE" UPSERT "UPSERT" VALUES "VALUES" WHEN "WHEN"
+%token <str> WHERE "WHERE" WITH "WITH"
+
+%type <node> stmt bulk_stmt insert_stmt update_stmt upsert_stmt delete_stmt
+%type <node> relation insert_source update_from column_def row
+%type <node> check_clause with_item with_group option on_duplicate on_conflict set_item file_items
+%type <node> a_expr b_expr c_expr literal func_call case_expr when_clause
+%type <node> case_arg case_default col_ref
+%type <list> opt_column_defs column_def_list row_list option_list set_list
+%type <list> expr_list col_ref_list opt_key_cols paren_item_list
+%type <list> lead_groups when_list
+%type <str> attr_path_str
+%type <tail> insert_tail upsert_tail filter_tail
+%type <str> col_path col_name any_name col_label attr_name unreserved_keyword
+%type <str> reserved_keyword opt_group_name type_name opt_type_name
+
+/* SQL precedence, lowest first (as PostgreSQL's gram.y). */
+%left OR
+%left AND
+%precedence NOT
+%precedence IS
+%nonassoc '<' '>' '=' LE GE NE
+%nonassoc BETWEEN IN_P LIKE NOT_LA
+%left CONCAT
+%left '+' '-'
+%left '*' '/' '%'
+%precedence UMINUS
+%precedence TYPECAST
+
+%start script
+
+%%
+
+/* Statements are separated by semicolons; empty statements are allowed
+ * and the last statement needs no semicolon. */
+script:
+     stmt_list
+   ;
+
+stmt_list:
+     opt_stmt
+   | stmt_list ';' opt_stmt
+   ;
+
+opt_stmt:
+     %empty
+   | stmt                        { OK (add_statement (st, $1)); }
+   ;
+
+stmt:
+     bulk_stmt
+   | EXPLAIN bulk_stmt           {
+                                    NEW (n, ExplainStmt, @$);
+                                    n->statement = $2;
+                                    $$ = &n->node;
+                                 }
+   | CREATE                      { UNSUPPORTED (@1, "BulkQL runs BULK INSERT, UPDATE, UPSERT and DELETE statements.", "CREATE statements"); }
+   | SELECT                      { UNSUPPORTED (@1, "BulkQL runs BULK INSERT, UPDATE, UPSERT and DELETE statements; read data with mongosh or a driver.", "SELECT statements"); }
+   ;
+
+bulk_stmt:
+     insert_stmt
+   | update_stmt
+   | upsert_stmt
+   | delete_stmt
+   ;
+
+insert_stmt:
+     BULK INSERT INTO relation opt_column_defs lead_groups insert_source insert_tail
+                                 {
+                                    NEW (n, InsertStmt, @$);
+                                    n->relation = $4;
+                                    n->columns = $5;
+                                    n->source = $7;
+                                    n->options = $6;
+                                    if (!apply_tail (st, &n->node, $8))
+                                       YYABORT;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+upsert_stmt:
+     BULK UPSERT INTO relation opt_column_defs lead_groups insert_source upsert_tail
+                                 {
+                                    NEW (n, UpsertStmt, @$);
+                                    n->relation = $4;
+                                    n->columns = $5;
+                                    n->source = $7;
+                                    n->options = $6;
+                                    if (!apply_tail (st, &n->node, $8))
+                                       YYABORT;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+update_stmt:
+     BULK UPDATE relation SET set_list update_from filter_tail
+                                 {
+                                    NEW (n, UpdateStmt, @$);
+                                    n->relation = $3;
+                                    n->set_clause = $5;
+                                    n->from = $6;
+                                    if (!apply_tail (st, &n->node, $7))
+                                       YYABORT;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+delete_stmt:
+     BULK DELETE FROM relation filter_tail
+                                 {
+                                    NEW (n, DeleteStmt, @$);
+                                    n->relation = $4;
+                                    if (!apply_tail (st, &n->node, $5))
+                                       YYABORT;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+/* [database.]collection; a collection name may itself contain dots. */
+relation:
+     any_name                    {
+                                    NEW (n, RangeVar, @$);
+                                    n->collection = $1;
+                                    $$ = &n->node;
+                                 }
+   | any_name '.' attr_path_str  {
+                                    NEW (n, RangeVar, @$);
+                                    n->database = $1;
+                                    n->collection = $3;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+attr_path_str:
+     attr_name                   { $$ = $1; }
+   | attr_path_str '.' attr_name { $$ = join_path (st, $1, $3); OK ($$); }
+   ;
+
+opt_column_defs:
+     %empty                      { $$ = NULL; }
+   | '(' column_def_list ')'     { $$ = $2; }
+   ;
+
+column_def_list:
+     column_def                  { APPEND ($$, NULL, $1); }
+   | column_def_list ',' column_def
+                                 { APPEND ($$, $1, $3); }
+   ;
+
+column_def:
+     col_path opt_type_name      {
+                                    NEW (n, ColumnDef, @$);
+                                    n->name = $1;
+                                    n->type_name = $2;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+opt_type_name:
+     %empty                      { $$ = NULL; }
+   | type_name
+   ;
+
+type_name:
+     IDENT
+   | DATE
+   | TIMESTAMP
+   | DECIMAL
+   | INTERVAL
+   ;
+
+/* Option groups may also come before the row source. */
+lead_groups:
+     %empty                      { $$ = NULL; }
+   | lead_groups with_group      { APPEND ($$, $1, $2); }
+   ;
+
+insert_source:
+     VALUES row_list             {
+                                    NEW (n, ValuesSource, @$);
+                                    n->rows = $2;
+                                    $$ = &n->node;
+                                 }
+   | FROM SCONST file_items      {
+                                    if (!finish_file_source (st, $3, $2, @$, false))
+                                       YYABORT;
+                                    $$ = $3;
+                                 }
+   | FROM STDIN file_items       {
+                                    if (!finish_file_source (st, $3, NULL, @$, false))
+                                       YYABORT;
+                                    $$ = $3;
+                                 }
+   | SELECT                      { UNSUPPORTED (@1, "Rows come from VALUES, FROM 'file' or FROM STDIN.", "INSERT ... SELECT"); }
+   | WITH any_name AS            { UNSUPPORTED (@$, "Rows come from VALUES, FROM 'file' or FROM STDIN.", "WITH ... AS (common table expressions)"); }
+   ;
+
+row_list:
+     row                         { APPEND ($$, NULL, $1); }
+   | row_list ',' row            { APPEND ($$, $1, $3); }
+   ;
+
+row:
+     '(' expr_list ')'           {
+                                    NEW (n, Row, @$);
+                                    n->values = $2;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+/* File clauses, in any order: FORMAT f, COMPRESSION c, AS alias, and
+ * parenthesised lists mixing file options (name = value) with typed alias
+ * columns (name [type]). They accumulate in one FileSource node. */
+file_items:
+     %empty                      {
+                                    NEW (n, FileSource, @$);
+                                    $$ = &n->node;
+                                 }
+   | file_items FORMAT any_name  {
+                                    bql_FileSource_t *fs = (bql_FileSource_t *) $1;
+                                    if (fs->format)
+                                       FAIL (BQL_ERR_SYNTAX, @2, NULL, "FORMAT given twice");
+                                    fs->format = $3;
+                                    $$ = $1;
+                                 }
+   | file_items COMPRESSION any_name
+                                 {
+                                    bql_FileSource_t *fs = (bql_FileSource_t *) $1;
+                                    if (fs->compression)
+                                       FAIL (BQL_ERR_SYNTAX, @2, NULL, "COMPRESSION given twice");
+                                    fs->compression = $3;
+                                    $$ = $1;
+                                 }
+   | file_items AS any_name      {
+                                    bql_FileSource_t *fs = (bql_FileSource_t *) $1;
+                                    if (fs->alias)
+                                       FAIL (BQL_ERR_SYNTAX, @2, NULL, "AS given twice");
+                                    fs->alias = $3;
+                                    $$ = $1;
+                                 }
+   | file_items '(' paren_item_list ')'
+                                 {
+                                    bql_FileSource_t *fs = (bql_FileSource_t *) $1;
+                                    for (int32_t i = 0; i < $3->length; i++) {
+                                       bql_node_t *item = $3->items[i];
+                                       if (bql_is (item, ColumnDef))
+                                          APPEND (fs->alias_columns, fs->alias_columns, item);
+                                       else
+                                          APPEND (fs->file_options, fs->file_options, item);
+                                    }
+                                    $$ = $1;
+                                 }
+   ;
+
+paren_item_list:
+     option                      { APPEND ($$, NULL, $1); }
+   | column_def                  { APPEND ($$, NULL, $1); }
+   | paren_item_list ',' option  { APPEND ($$, $1, $3); }
+   | paren_item_list ',' column_def
+                                 { APPEND ($$, $1, $3); }
+   ;
+
+update_from:
+     %empty                      { $$ = NULL; }
+   | FROM '(' VALUES row_list ')' AS any_name opt_column_defs
+                                 {
+                                    NEW (n, ValuesSource, @$);
+                                    n->rows = $4;
+                                    n->alias = $7;
+                                    n->alias_columns = $8;
+                                    $$ = &n->node;
+                                 }
+   | FROM SCONST file_items      {
+                                    if (!finish_file_source (st, $3, $2, @$, true))
+                                       YYABORT;
+                                    $$ = $3;
+                                 }
+   | FROM STDIN file_items       {
+                                    if (!finish_file_source (st, $3, NULL, @$, true))
+                                       YYABORT;
+                                    $$ = $3;
+                                 }
+   | FROM '(' SELECT             { UNSUPPORTED (@3, "Join incoming rows with FROM (VALUES ...) AS v or FROM 'file' AS v.", "subquery"); }
+   ;
+
+/* The clauses after the row source, in any order; each statement kind has
+ * its own list so that syntax errors name exactly what may come next.
+ * The actions refuse a clause given twice. */
+insert_tail:
+     %empty                      { OK ($$ = bql_arena_alloc (st->arena, sizeof (bql_tail_t))); }
+   | insert_tail check_clause    { $$ = $1; if (!tail_check (st, $$, $2, @2)) YYABORT; }
+   | insert_tail with_item       { $$ = $1; APPEND ($$->options, $$->options, $2); }
+   | insert_tail on_duplicate    {
+                                    $$ = $1;
+                                    if ($$->on_duplicate)
+                                       FAIL (BQL_ERR_SYNTAX, @2, NULL, "ON DUPLICATE KEY given twice");
+                                    $$->on_duplicate = $2;
+                                 }
+   ;
+
+upsert_tail:
+     %empty                      { OK ($$ = bql_arena_alloc (st->arena, sizeof (bql_tail_t))); }
+   | upsert_tail check_clause    { $$ = $1; if (!tail_check (st, $$, $2, @2)) YYABORT; }
+   | upsert_tail with_item       { $$ = $1; APPEND ($$->options, $$->options, $2); }
+   | upsert_tail on_conflict     {
+                                    $$ = $1;
+                                    if ($$->on_conflict)
+                                       FAIL (BQL_ERR_SYNTAX, @2, NULL, "ON CONFLICT given twice");
+                                    $$->on_conflict = $2;
+                                 }
+   ;
+
+filter_tail:
+     %empty                      { OK ($$ = bql_arena_alloc (st->arena, sizeof (bql_tail_t))); }
+   | filter_tail WHERE a_expr    {
+                                    $$ = $1;
+                                    if ($$->where)
+                                       FAIL (BQL_ERR_SYNTAX, @2, NULL, "WHERE given twice");
+                                    $$->where = $3;
+                                    $$->where_loc = @2;
+                                 }
+   | filter_tail with_item       { $$ = $1; APPEND ($$->options, $$->options, $2); }
+   ;
+
+check_clause:
+     CHECK '(' a_expr ')'        { $$ = $3; }
+   ;
+
+with_item:
+     with_group
+   | with_group AND              { UNSUPPORTED (@2, "Put every condition in the WHERE clause, before WITH.", "a condition after a WITH clause"); }
+   | WITH any_name AS            { UNSUPPORTED (@$, NULL, "WITH ... AS (common table expressions)"); }
+   ;
+
+with_group:
+     WITH opt_group_name '(' option_list ')'
+                                 {
+                                    NEW (n, OptionGroup, @$);
+                                    n->name = $2;
+                                    n->options = $4;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+opt_group_name:
+     %empty                      { $$ = NULL; }
+   | any_name
+   ;
+
+option_list:
+     option                      { APPEND ($$, NULL, $1); }
+   | option_list ',' option      { APPEND ($$, $1, $3); }
+   ;
+
+/* Option names are words, not keywords; the planner checks them. */
+option:
+     col_label '=' a_expr        {
+                                    NEW (n, Option, @$);
+                                    n->name = $1;
+                                    n->value = $3;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+on_duplicate:
+     ON DUPLICATE KEY opt_key_cols UPDATE set_list
+                                 {
+                                    NEW (n, OnDuplicateKey, @$);
+                                    n->keys = $4;
+                                    n->set_clause = $6;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+on_conflict:
+     ON CONFLICT opt_key_cols DO UPDATE SET set_list
+                                 {
+                                    if (!$3)
+                                       FAIL (BQL_ERR_SYNTAX, @3, "Name the key columns, as in ON CONFLICT (_id).", "ON CONFLICT needs a list of key columns");
+                                    NEW (n, OnConflict, @$);
+                                    n->keys = $3;
+                                    n->action = BQL_CONFLICT_UPDATE;
+                                    n->set_clause = $7;
+                                    $$ = &n->node;
+                                 }
+   | ON CONFLICT opt_key_cols DO NOTHING
+                                 {
+                                    if (!$3)
+                                       FAIL (BQL_ERR_SYNTAX, @3, "Name the key columns, as in ON CONFLICT (_id).", "ON CONFLICT needs a list of key columns");
+                                    NEW (n, OnConflict, @$);
+                                    n->keys = $3;
+                                    n->action = BQL_CONFLICT_NOTHING;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+opt_key_cols:
+     %empty                      { $$ = NULL; }
+   | '(' col_ref_list ')'        { $$ = $2; }
+   ;
+
+col_ref_list:
+     col_ref                     { APPEND ($$, NULL, $1); }
+   | col_ref_list ',' col_ref    { APPEND ($$, $1, $3); }
+   ;
+
+col_ref:
+     col_path                    {
+                                    NEW (n, ColumnRef, @$);
+                                    n->path = $1;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+set_list:
+     set_item                    { APPEND ($$, NULL, $1); }
+   | set_list ',' set_item       { APPEND ($$, $1, $3); }
+   ;
+
+set_item:
+     col_path '=' a_expr         {
+                                    NEW (n, SetItem, @$);
+                                    n->path = $1;
+                                    n->value = $3;
+                                    $$ = &n->node;
+                                 }
+   | REMOVE col_path             {
+                                    NEW (n, SetItem, @$);
+                                    n->path = $2;
+                                    n->remove = true;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+/* ---- expressions ---- */
+
+a_expr:
+     c_expr
+   | a_expr '+' a_expr           { OK ($$ = make_binary (st, BQL_OP_ADD, $1, $3, @$)); }
+   | a_expr '-' a_expr           { OK ($$ = make_binary (st, BQL_OP_SUB, $1, $3, @$)); }
+   | a_expr '*' a_expr           { OK ($$ = make_binary (st, BQL_OP_MUL, $1, $3, @$)); }
+   | a_expr '/' a_expr           { OK ($$ = make_binary (st, BQL_OP_DIV, $1, $3, @$)); }
+   | a_expr '%' a_expr           { OK ($$ = make_binary (st, BQL_OP_MOD, $1, $3, @$)); }
+   | a_expr CONCAT a_expr        { OK ($$ = make_binary (st, BQL_OP_CONCAT, $1, $3, @$)); }
+   | a_expr '=' a_expr           { OK ($$ = make_binary (st, BQL_OP_EQ, $1, $3, @$)); }
+   | a_expr NE a_expr            { OK ($$ = make_binary (st, BQL_OP_NE, $1, $3, @$)); }
+   | a_expr '<' a_expr           { OK ($$ = make_binary (st, BQL_OP_LT, $1, $3, @$)); }
+   | a_expr LE a_expr            { OK ($$ = make_binary (st, BQL_OP_LE, $1, $3, @$)); }
+   | a_expr '>' a_expr           { OK ($$ = make_binary (st, BQL_OP_GT, $1, $3, @$)); }
+   | a_expr GE a_expr            { OK ($$ = make_binary (st, BQL_OP_GE, $1, $3, @$)); }
+   | a_expr AND a_expr           { OK ($$ = make_binary (st, BQL_OP_AND, $1, $3, @$)); }
+   | a_expr OR a_expr            { OK ($$ = make_binary (st, BQL_OP_OR, $1, $3, @$)); }
+   | NOT a_expr                  {
+                                    NEW (n, UnaryExpr, @$);
+                                    n->op = BQL_UOP_NOT;
+                                    n->arg = $2;
+                                    $$ = &n->node;
+                                 }
+   | '-' a_expr %prec UMINUS     {
+                                    bql_Const_t *c = bql_is ($2, Const) ? (bql_Const_t *) $2 : NULL;
+                                    if (c && (c->type == BQL_CONST_INTEGER || c->type == BQL_CONST_FLOAT) &&
+                                        c->value[0] != '-') {
+                                       /* fold -5 into one literal (so INT64_MIN is representable) */
+                                       size_t len = strlen (c->value);
+                                       char *v = bql_arena_alloc_raw (st->arena, len + 2);
+                                       OK (v);
+                                       v[0] = '-';
+                                       memcpy (v + 1, c->value, len + 1);
+                                       c->value = v;
+                                       c->node.location = @$.start;
+                                       c->node.length = @$.end - @$.start;
+                                       $$ = $2;
+                                    } else {
+                                       NEW (n, UnaryExpr, @$);
+                                       n->op = BQL_UOP_NEG;
+                                       n->arg = $2;
+                                       $$ = &n->node;
+                                    }
+                                 }
+   | '+' a_expr %prec UMINUS     {
+                                    NEW (n, UnaryExpr, @$);
+                                    n->op = BQL_UOP_PLUS;
+                                    n->arg = $2;
+                                    $$ = &n->node;
+                                 }
+   | a_expr IS NULL_P            {
+                                    NEW (n, NullTest, @$);
+                                    n->expr = $1;
+                                    $$ = &n->node;
+                                 }
+   | a_expr IS NOT NULL_P        {
+                                    NEW (n, NullTest, @$);
+                                    n->expr = $1;
+                                    n->negated = true;
+                                    $$ = &n->node;
+                                 }
+   | a_expr LIKE a_expr          {
+                                    NEW (n, LikeExpr, @$);
+                                    n->expr = $1;
+                                    n->pattern = $3;
+                                    $$ = &n->node;
+                                 }
+   | a_expr NOT_LA LIKE a_expr %prec NOT_LA
+                                 {
+                                    NEW (n, LikeExpr, @$);
+                                    n->expr = $1;
+                                    n->pattern = $4;
+                                    n->negated = true;
+                                    $$ = &n->node;
+                                 }
+   | a_expr IN_P '(' expr_list ')'
+                                 {
+                                    NEW (n, InExpr, @$);
+                                    n->expr = $1;
+                                    n->list = $4;
+                                    $$ = &n->node;
+                                 }
+   | a_expr NOT_LA IN_P '(' expr_list ')' %prec NOT_LA
+                                 {
+                                    NEW (n, InExpr, @$);
+                                    n->expr = $1;
+                                    n->list = $5;
+                                    n->negated = true;
+                                    $$ = &n->node;
+                                 }
+   | a_expr IN_P '(' SELECT      { UNSUPPORTED (@4, "List the values: IN ('a', 'b').", "subquery"); }
+   | a_expr NOT_LA IN_P '(' SELECT
+                                 { UNSUPPORTED (@5, "List the values: NOT IN ('a', 'b').", "subquery"); }
+   | a_expr BETWEEN b_expr AND a_expr %prec BETWEEN
+                                 {
+                                    NEW (n, BetweenExpr, @$);
+                                    n->expr = $1;
+                                    n->low = $3;
+                                    n->high = $5;
+                                    $$ = &n->node;
+                                 }
+   | a_expr NOT_LA BETWEEN b_expr AND a_expr %prec NOT_LA
+                                 {
+                                    NEW (n, BetweenExpr, @$);
+                                    n->expr = $1;
+                                    n->low = $4;
+                                    n->high = $6;
+                                    n->negated = true;
+                                    $$ = &n->node;
+                                 }
+   | a_expr TYPECAST any_name    { UNSUPPORTED (@2, "Give column types in the column list, or write DATE '...', TIMESTAMP '...', DECIMAL '...'.", "the :: cast operator"); }
+   ;
+
+/* The bounds of BETWEEN: arithmetic without boolean operators, so that
+ * "a BETWEEN 1 AND 2" keeps its AND. */
+b_expr:
+     c_expr
+   | b_expr '+' b_expr           { OK ($$ = make_binary (st, BQL_OP_ADD, $1, $3, @$)); }
+   | b_expr '-' b_expr           { OK ($$ = make_binary (st, BQL_OP_SUB, $1, $3, @$)); }
+   | b_expr '*' b_expr           { OK ($$ = make_binary (st, BQL_OP_MUL, $1, $3, @$)); }
+   | b_expr '/' b_expr           { OK ($$ = make_binary (st, BQL_OP_DIV, $1, $3, @$)); }
+   | b_expr '%' b_expr           { OK ($$ = make_binary (st, BQL_OP_MOD, $1, $3, @$)); }
+   | b_expr CONCAT b_expr        { OK ($$ = make_binary (st, BQL_OP_CONCAT, $1, $3, @$)); }
+   | '-' b_expr %prec UMINUS     {
+                                    NEW (n, UnaryExpr, @$);
+                                    n->op = BQL_UOP_NEG;
+                                    n->arg = $2;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+c_expr:
+     col_ref
+   | literal
+   | PARAM                       {
+                                    NEW (n, ParamRef, @$);
+                                    n->number = ++st->nparams;
+                                    $$ = &n->node;
+                                 }
+   | NAMED_PARAM                 {
+                                    NEW (n, ParamRef, @$);
+                                    ++st->nparams;
+                                    n->name = $1;
+                                    $$ = &n->node;
+                                 }
+   | '(' a_expr ')'              { $$ = $2; }
+   | '(' SELECT                  { UNSUPPORTED (@2, "BulkQL expressions read the current document and the incoming row.", "subquery"); }
+   | func_call
+   | case_expr
+   | CURRENT_TIMESTAMP           {
+                                    NEW (n, SpecialValue, @$);
+                                    n->kind = BQL_SV_CURRENT_TIMESTAMP;
+                                    $$ = &n->node;
+                                 }
+   | CURRENT_DATE                {
+                                    NEW (n, SpecialValue, @$);
+                                    n->kind = BQL_SV_CURRENT_DATE;
+                                    $$ = &n->node;
+                                 }
+   | EXISTS '(' a_expr ')'       {
+                                    NEW (n, ExistsExpr, @$);
+                                    n->path = $3;
+                                    $$ = &n->node;
+                                 }
+   | EXISTS '(' SELECT           { UNSUPPORTED (@3, "EXISTS takes a field path: EXISTS(address.city).", "subquery"); }
+   | VALUES '(' col_ref ')'      {
+                                    /* MySQL's VALUES(col): the incoming row's value */
+                                    NEW (n, FuncCall, @$);
+                                    n->name = "VALUES";
+                                    APPEND (n->args, NULL, $3);
+                                    $$ = &n->node;
+                                 }
+   ;
+
+literal:
+     SCONST                      { OK ($$ = make_const (st, BQL_CONST_STRING, $1, @$)); }
+   | ICONST                      { OK ($$ = make_const (st, BQL_CONST_INTEGER, $1, @$)); }
+   | FCONST                      { OK ($$ = make_const (st, BQL_CONST_FLOAT, $1, @$)); }
+   | TRUE_P                      { OK ($$ = make_const (st, BQL_CONST_BOOLEAN, "true", @$)); }
+   | FALSE_P                     { OK ($$ = make_const (st, BQL_CONST_BOOLEAN, "false", @$)); }
+   | NULL_P                      { OK ($$ = make_const (st, BQL_CONST_NULL, NULL, @$)); }
+   | JSONLIT                     { OK ($$ = make_const (st, BQL_CONST_JSON, $1, @$)); }
+   | DATE SCONST                 { OK ($$ = make_const (st, BQL_CONST_DATE, $2, @$)); }
+   | TIMESTAMP SCONST            { OK ($$ = make_const (st, BQL_CONST_TIMESTAMP, $2, @$)); }
+   | DECIMAL SCONST              { OK ($$ = make_const (st, BQL_CONST_DECIMAL, $2, @$)); }
+   | INTERVAL SCONST             { OK ($$ = make_const (st, BQL_CONST_INTERVAL, $2, @$)); }
+   ;
+
+func_call:
+     col_name '(' ')'            {
+                                    NEW (n, FuncCall, @$);
+                                    n->name = $1;
+                                    $$ = &n->node;
+                                 }
+   | col_name '(' expr_list ')'  {
+                                    NEW (n, FuncCall, @$);
+                                    n->name = $1;
+                                    n->args = $3;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+case_expr:
+     CASE case_arg when_list case_default END_P
+                                 {
+                                    NEW (n, CaseExpr, @$);
+                                    n->arg = $2;
+                                    n->whens = $3;
+                                    n->default_result = $4;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+case_arg:
+     %empty                      { $$ = NULL; }
+   | a_expr
+   ;
+
+when_list:
+     when_clause                 { APPEND ($$, NULL, $1); }
+   | when_list when_clause       { APPEND ($$, $1, $2); }
+   ;
+
+when_clause:
+     WHEN a_expr THEN a_expr     {
+                                    NEW (n, CaseWhen, @$);
+                                    n->condition = $2;
+                                    n->result = $4;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+case_default:
+     %empty                      { $$ = NULL; }
+   | ELSE a_expr                 { $$ = $2; }
+   ;
+
+expr_list:
+     a_expr                      { APPEND ($$, NULL, $1); }
+   | expr_list ',' a_expr        { APPEND ($$, $1, $3); }
+   ;
+
+/* ---- names ---- */
+
+/* A field path: a.b.c, a.0.b, "quoted name".x */
+col_path:
+     col_name
+   | col_path '.' attr_name      { OK ($$ = join_path (st, $1, $3)); }
+   ;
+
+/* A name that can start a path or name a column: not a reserved keyword. */
+col_name:
+     IDENT
+   | unreserved_keyword
+   ;
+
+/* Any word: option-group names, aliases, collection names. */
+any_name:
+     IDENT
+   | unreserved_keyword
+   ;
+
+/* After a dot, or as an option name, every keyword is just a word. */
+attr_name:
+     col_label
+   | ICONST
+   ;
+
+col_label:
+     IDENT
+   | unreserved_keyword
+   | reserved_keyword
+   ;
+
+unreserved_keyword:
+     BULK | COMPRESSION | CONFLICT | CREATE | DATE | DECIMAL | DELETE | DO
+   | DUPLICATE | EXPLAIN | FORMAT | INSERT | INTERVAL | KEY | NOTHING
+   | REMOVE | TIMESTAMP | UPDATE | UPSERT
+   ;
+
+reserved_keyword:
+     AND | AS | BETWEEN | CASE | CHECK | CURRENT_DATE | CURRENT_TIMESTAMP
+   | ELSE | END_P | EXISTS | FALSE_P | FROM | IN_P | INTO | IS | LIKE | NOT
+   | NULL_P | ON | OR | SELECT | SET | STDIN | THEN | TRUE_P | VALUES | WHEN
+   | WHERE
+   | WITH
+   ;
+
+%%
+
+static const char *
+join_path (bql_parse_state_t *st, const char *a, const char *b)
+{
+   size_t la = strlen (a), lb = strlen (b);
+   char *s = bql_arena_alloc_raw (st->arena, la + lb + 2);
+   if (!s) {
+      return NULL;
+   }
+   memcpy (s, a, la);
+   s[la] = '.';
+   memcpy (s + la + 1, b, lb + 1);
+   return s;
+}
+
+static bql_node_t *
+make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc)
+{
+   bql_BinaryExpr_t *n = BQL_MAKE (st, BinaryExpr, loc);
+   if (!n) {
+      return NULL;
+   }
+   n->op = op;
+   n->left = l;
+   n->right = r;
+   return &n->node;
+}
+
+static bql_node_t *
+make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc)
+{
+   bql_Const_t *n = BQL_MAKE (st, Const, loc);
+   if (!n) {
+      return NULL;
+   }
+   n->type = type;
+   n->value = value;
+   return &n->node;
+}
+
+static bool
+add_statement (bql_parse_state_t *st, bql_node_t *stmt)
+{
+   if (!(st->statements = bql_list_append (st, st->statements, stmt))) {
+      return false;
+   }
+   bql_buf_append (&st->param_counts, &st->nparams, sizeof st->nparams);
+   st->nparams = 0;
+   return !st->param_counts.oom;
+}
+
+/* Complete a FileSource built by file_items: its path, its span, and the
+ * clauses only BULK UPDATE ... FROM 'file' AS v may have. */
+static bool
+finish_file_source (bql_parse_state_t *st, bql_node_t *node, const char *path, bql_loc_t loc, bool is_update)
+{
+   bql_FileSource_t *fs = (bql_FileSource_t *) node;
+   fs->path = path;
+   fs->is_stdin = path == NULL;
+   node->location = loc.start;
+   node->length = loc.end - loc.start;
+   if (!is_update && fs->alias) {
+      return bql_parse_error (st, BQL_ERR_SYNTAX, loc,
+                              "An alias names the incoming row in BULK UPDATE ... FROM 'file' AS v.",
+                              "AS is not allowed after FROM here");
+   }
+   if (!is_update && fs->alias_columns) {
+      const bql_node_t *c = fs->alias_columns->items[0];
+      bql_loc_t l = {c->location, c->location + c->length};
+      return bql_parse_error (st, BQL_ERR_SYNTAX, l,
+                              "Put the column list after the collection name, as in BULK INSERT INTO c (a, b) FROM 'file'.",
+                              "expected a file option (name = value), found a column");
+   }
+   if (is_update && !fs->alias) {
+      return bql_parse_error (st, BQL_ERR_SYNTAX, loc,
+                              "Name the incoming row, as in FROM 'prices.csv' AS v, and join it in WHERE.",
+                              "BULK UPDATE ... FROM needs an alias (AS v)");
+   }
+   return true;
+}
+
+static bool
+tail_check (bql_parse_state_t *st, bql_tail_t *t, bql_node_t *check, bql_loc_t loc)
+{
+   if (t->check) {
+      return bql_parse_error (st, BQL_ERR_SYNTAX, loc, NULL, "CHECK given twice");
+   }
+   t->check = check;
+   t->check_loc = loc;
+   return true;
+}
+
+/* Move the tail clauses into the statement; check the required ones. */
+static bool
+apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *t)
+{
+   bql_list_t **options = NULL;
+   bql_loc_t end = {stmt->location + stmt->length, stmt->location + stmt->length};
+   switch (stmt->kind) {
+   case BQL_T_InsertStmt: {
+      bql_InsertStmt_t *s = (bql_InsertStmt_t *) stmt;
+      options = &s->options;
+      s->check = t->check;
+      s->on_duplicate = t->on_duplicate;
+      break;
+   }
+   case BQL_T_UpsertStmt: {
+      bql_UpsertStmt_t *s = (bql_UpsertStmt_t *) stmt;
+      options = &s->options;
+      s->check = t->check;
+      s->on_conflict = t->on_conflict;
+      if (!t->on_conflict) {
+         return bql_parse_error (st, BQL_ERR_SYNTAX, end,
+                                 "Add ON CONFLICT (key, ...) DO UPDATE SET ... or DO NOTHING.",
+                                 "BULK UPSERT requires an ON CONFLICT clause");
+      }
+      break;
+   }
+   case BQL_T_UpdateStmt: {
+      bql_UpdateStmt_t *s = (bql_UpdateStmt_t *) stmt;
+      options = &s->options;
+      s->where = t->where;
+      if (!t->where) {
+         return bql_parse_error (st, BQL_ERR_SYNTAX, end, "Add WHERE TRUE to update every document.",
+                                 "BULK UPDATE requires a WHERE clause");
+      }
+      break;
+   }
+   case BQL_T_DeleteStmt: {
+      bql_DeleteStmt_t *s = (bql_DeleteStmt_t *) stmt;
+      options = &s->options;
+      s->where = t->where;
+      if (!t->where) {
+         return bql_parse_error (st, BQL_ERR_SYNTAX, end, "Add WHERE TRUE to delete every document.",
+                                 "BULK DELETE requires a WHERE clause");
+      }
+      break;
+   }
+   default:
+      return true;
+   }
+   for (int32_t i = 0; t->options && i < t->options->length; i++) {
+      if (!(*options = bql_list_append (st, *options, t->options->items[i]))) {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* Bison's own failures (its stack exhausted by very deep nesting, or
+ * YYNOMEM from an action) arrive here. */
+static void
+bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st, const char *msg)
+{
+   (void) scanner;
+   if (st->nomem || strcmp (msg, "memory exhausted") != 0) {
+      bql_parse_error (st, BQL_ERR_NOMEM, *loc, NULL, "out of memory");
+   } else {
+      bql_parse_error (st, BQL_ERR_TOO_LARGE, *loc, "Split the expression or statement.",
+                       "statement too deeply nested");
+   }
+}
+
+/* Collect what LAC says was possible and let parse.c word the message. */
+static int
+yyreport_syntax_error (const yypcontext_t *ctx, yyscan_t scanner, bql_parse_state_t *st)
+{
+   (void) scanner;
+   yysymbol_kind_t kinds[YYNTOKENS];
+   const char *expected[YYNTOKENS];
+   int n = yypcontext_expected_tokens (ctx, kinds, YYNTOKENS);
+   for (int i = 0; i < n; i++) {
+      expected[i] = yysymbol_name (kinds[i]);
+   }
+   yysymbol_kind_t found = yypcontext_token (ctx);
+   bql_report_syntax_error (st,
+                            *yypcontext_location (ctx),
+                            found == YYSYMBOL_YYEOF ? NULL : yysymbol_name (found),
+                            found == YYSYMBOL_INVALID,
+                            expected,
+                            n < 0 ? 0 : n);
+   return 0;
+}

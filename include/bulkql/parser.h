@@ -1,0 +1,127 @@
+/*
+ * bulkql/parser.h — text to AST: parse a BulkQL script into statements,
+ * print it as JSON, and ask whether typed input ends a statement.
+ *
+ * The parser is reentrant (a pure bison parser over a reentrant flex
+ * scanner), keeps no global state and needs only libc: any number of
+ * threads may parse at once. A parsed script owns one arena holding every
+ * node, list and string, and a copy of the source so that spans stay valid;
+ * bql_script_destroy() frees it all.
+ */
+#ifndef BULKQL_PARSER_H
+#define BULKQL_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bulkql/ast.h"
+#include "bulkql/error.h"
+#include "bulkql/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Scripts longer than this (2 GiB - 1 bytes) are refused: spans are int32.
+ * Load bigger data with FROM 'file'. */
+#define BQL_SCRIPT_MAX_BYTES ((size_t) INT32_MAX - 2)
+
+/* A caller-supplied allocator for the script's arena. Every function must
+ * be set; ctx is passed through. realloc_fn is used for nothing but growing
+ * arena-external buffers and may be the same as the C library's. */
+typedef struct bql_allocator {
+   void *(*malloc_fn) (size_t size, void *ctx);
+   void *(*realloc_fn) (void *ptr, size_t size, void *ctx);
+   void (*free_fn) (void *ptr, void *ctx);
+   void *ctx;
+} bql_allocator_t;
+
+typedef struct bql_parse_options {
+   /* Shown in rendered errors ("load.sql:3:7: error: ..."); copied.
+    * NULL means "<input>". */
+   const char *filename;
+   /* NULL means the C library's malloc/realloc/free. The struct is copied;
+    * the functions must stay valid until bql_script_destroy(). */
+   const bql_allocator_t *allocator;
+} bql_parse_options_t;
+
+typedef struct bql_script bql_script_t;
+
+/* Parse text[0..len) (need not be NUL-terminated; len bytes are copied)
+ * into *script. options may be NULL.
+ *
+ * On success returns true and stores a script the caller frees with
+ * bql_script_destroy(). On failure returns false, stores NULL in *script
+ * and fills *error (domain BQL_ERROR_SYNTAX):
+ *   BQL_ERR_SYNTAX       the first syntax error, at the offending token,
+ *                        with what was expected (computed with LAC) in
+ *                        detail and, for a near miss of a keyword, a hint;
+ *   BQL_ERR_LEXICAL      an unterminated string, comment, quoted
+ *                        identifier or JSON literal, or a stray character;
+ *   BQL_ERR_UNSUPPORTED  a construct from SQL that BulkQL does not have
+ *                        ("not supported: subquery"), at its span;
+ *   BQL_ERR_TOO_LARGE    len > BQL_SCRIPT_MAX_BYTES;
+ *   BQL_ERR_NOMEM        the allocator failed.
+ * An empty script (only blanks, comments and semicolons) is valid and has
+ * no statements. */
+BQL_EXPORT bool bql_parse (const char *text,
+                           size_t len,
+                           const bql_parse_options_t *options,
+                           bql_script_t **script,
+                           bql_error_t *error);
+
+/* Free a script and everything it owns. Accepts NULL. */
+BQL_EXPORT void bql_script_destroy (bql_script_t *script);
+
+/* Number of statements (empty statements between semicolons not counted). */
+BQL_EXPORT size_t bql_script_statement_count (const bql_script_t *script);
+
+/* The i-th statement (0-based): an InsertStmt, UpdateStmt, UpsertStmt,
+ * DeleteStmt or ExplainStmt node owned by the script; NULL when i is out of
+ * range. Its span covers the statement without the closing semicolon. */
+BQL_EXPORT const bql_node_t *bql_script_statement (const bql_script_t *script,
+                                                   size_t i);
+
+/* The script's copy of its source text (NUL-terminated) and its length in
+ * *len when len is non-NULL. Owned by the script. */
+BQL_EXPORT const char *bql_script_source (const bql_script_t *script, size_t *len);
+
+/* The file name given at parse time, or "<input>". Owned by the script. */
+BQL_EXPORT const char *bql_script_filename (const bql_script_t *script);
+
+/* Number of parameters (? and :name occurrences) in statement i. */
+BQL_EXPORT int32_t bql_script_param_count (const bql_script_t *script, size_t i);
+
+/* 1-based line and column (in bytes) of a byte offset in the source. */
+BQL_EXPORT void bql_script_position (const bql_script_t *script,
+                                     int64_t offset,
+                                     int32_t *line,
+                                     int32_t *column);
+
+/* The whole script as JSON: {"version": BQL_AST_VERSION, "statements":
+ * [node, ...]} with nodes as bql_node_to_json() writes them. Returns a
+ * malloc'd string freed with bql_free(), its length in *len when non-NULL;
+ * NULL only when out of memory. */
+BQL_EXPORT char *bql_script_to_json (const bql_script_t *script, size_t *len);
+
+/* What a REPL asks before sending typed text to bql_parse (as
+ * sqlite3_complete does): true when text[0..len) ends with a semicolon
+ * that is outside any string, quoted identifier, comment or JSON literal,
+ * with only blanks and comments after it. Never fails, allocates nothing. */
+BQL_EXPORT bool bql_statement_is_complete (const char *text, size_t len);
+
+/* The keywords of the language, in upper case and sorted (static
+ * strings): at most max are stored in names; returns how many there are.
+ * For completion in editors and shells. */
+BQL_EXPORT size_t bql_keyword_names (const char **names, size_t max);
+
+/* Fill in error->line and error->column from error->offset and the source
+ * the offset refers to (for callers that build errors against a script). */
+BQL_EXPORT void bql_error_locate (bql_error_t *error, const char *source, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BULKQL_PARSER_H */

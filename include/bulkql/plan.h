@@ -1,0 +1,111 @@
+/*
+ * bulkql/plan.h — AST to plan: bind parameters, resolve the WITH options,
+ * lower a statement to the MongoDB commands it will send (SPEC §1), and
+ * print that plan (EXPLAIN) as canonical Extended JSON. Needs libbson; no
+ * server is contacted.
+ *
+ * The planner fails closed: a WHERE, SET or CHECK it cannot translate
+ * exactly is an error at that expression's span, never an empty filter or
+ * a dropped clause.
+ */
+#ifndef BULKQL_PLAN_H
+#define BULKQL_PLAN_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bulkql/error.h"
+#include "bulkql/export.h"
+#include "bulkql/parser.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bql_plan bql_plan_t;
+
+typedef struct bql_plan_options {
+   /* Database for collections named without "db."; NULL means "test"
+    * (as mongosh). Copied. */
+   const char *database;
+   /* Bound parameters, or NULL. A positional parameter ? (the n-th in its
+    * statement, 1-based) takes the value under the key "n"; a named one
+    * :name takes the value under "name". Values are copied. */
+   const bson_t *params;
+   /* The statement's CURRENT_TIMESTAMP in milliseconds since the Unix
+    * epoch; 0 means the clock at planning time. Set it to make plans
+    * reproducible. */
+   int64_t now_ms;
+   /* Force dry_run = true whatever the statement says (bulkql --dry-run). */
+   bool dry_run;
+} bql_plan_options_t;
+
+/* Plan statement i (0-based) of script.
+ *
+ * On success returns true and stores in *plan a plan the caller frees with
+ * bql_plan_destroy(). The plan refers to the script's AST: destroy the plan
+ * before the script. For an EXPLAIN statement the plan is that of the
+ * statement inside, marked by bql_plan_is_explain().
+ *
+ * On failure returns false, stores NULL and fills *error (domain
+ * BQL_ERROR_PLAN, with the span of the offending option or expression):
+ *   BQL_ERR_OPTION          unknown option or group name (with the nearest
+ *                           valid name as a hint), an option given twice, of
+ *                           the wrong type, out of range, or not valid for
+ *                           this statement (parallel_workers with ordered);
+ *   BQL_ERR_UNTRANSLATABLE  a WHERE, SET or CHECK expression that cannot be
+ *                           lowered exactly;
+ *   BQL_ERR_UNSUPPORTED     a function or construct BulkQL does not have;
+ *   BQL_ERR_TYPE, BQL_ERR_VALUE  a bad literal or an operation on values of
+ *                           the wrong type (date arithmetic on a string,
+ *                           integer out of range, malformed date, ObjectId
+ *                           or JSON, a field name starting with '$');
+ *   BQL_ERR_PARAM           a parameter without a bound value;
+ *   BQL_ERR_INVALID_ARG     script NULL or i out of range (domain USAGE). */
+BQL_EXPORT bool bql_plan_new (const bql_script_t *script,
+                              size_t i,
+                              const bql_plan_options_t *options,
+                              bql_plan_t **plan,
+                              bql_error_t *error);
+
+/* Free a plan. Accepts NULL. */
+BQL_EXPORT void bql_plan_destroy (bql_plan_t *plan);
+
+/* True when the statement was EXPLAIN ...: running it means printing it. */
+BQL_EXPORT bool bql_plan_is_explain (const bql_plan_t *plan);
+
+/* "BULK INSERT", "BULK UPDATE", "BULK UPSERT" or "BULK DELETE". Static. */
+BQL_EXPORT const char *bql_plan_statement_kind (const bql_plan_t *plan);
+
+/* The target as "database.collection"; owned by the plan. */
+BQL_EXPORT const char *bql_plan_namespace (const bql_plan_t *plan);
+
+/* Number of rows the plan computed from VALUES, 0 for other sources. */
+BQL_EXPORT int64_t bql_plan_row_count (const bql_plan_t *plan);
+
+/* The plan as a document (initialised by this call with bson_init even
+ * on failure; the caller calls bson_destroy): the statement kind, the
+ * namespace, the resolved options and the steps with the exact commands
+ * (insert/update/delete/find documents, filters, update operators, upsert
+ * flags, ordered, writeConcern, bypassDocumentValidation) and, for rows
+ * given with VALUES, the batch boundaries. Parts that depend on data read
+ * at run time (rows of a file, _ids of a batch) appear as "<...>"
+ * placeholders. Fails only when a statement needs a per-row document that
+ * cannot be built (errors as bql_plan_new). */
+BQL_EXPORT bool bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error);
+
+/* bql_plan_explain() as canonical Extended JSON, indented for reading.
+ * Returns a string freed with bql_free(), or NULL with *error set. */
+BQL_EXPORT char *bql_plan_explain_json (const bql_plan_t *plan, bql_error_t *error);
+
+/* The names of the WITH options (SPEC §2), sorted (static strings): at
+ * most max are stored in names; returns how many there are. */
+BQL_EXPORT size_t bql_option_names (const char **names, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BULKQL_PLAN_H */

@@ -1,0 +1,223 @@
+/*
+ * main.c — the bulkql command: options, where the statements come from
+ * (-f files, -c strings, standard input, or the interactive prompt), and
+ * the exit code: 0 when every statement succeeded, 1 when one failed, 2 on
+ * a usage or connection error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+   "Usage: bulkql [OPTION]... [-f FILE]... [-c STATEMENT]...\n"
+   "Run BulkQL statements (BULK INSERT, UPDATE, UPSERT, DELETE, EXPLAIN) against MongoDB.\n"
+   "With no -f or -c, read statements from standard input, or start the\n"
+   "interactive prompt when standard input is a terminal.\n"
+   "\n"
+   "  -f, --file FILE          run the statements in FILE (repeatable)\n"
+   "  -c, --command STATEMENT  run STATEMENT (repeatable)\n"
+   "      --uri URI            server to connect to (default: $MONGODB_URI,\n"
+   "                           else mongodb://127.0.0.1:27017)\n"
+   "      --db NAME            database for collections named without one\n"
+   "                           (default: the URI's database, else \"test\")\n"
+   "      --explain            print each statement's plan; connect to nothing\n"
+   "      --dry-run            count what would be written; write nothing\n"
+   "      --format FORMAT      result format: table (default) or json\n"
+   "      --stop-on-error      stop at the first failed statement (default)\n"
+   "      --continue-on-error  run the remaining statements after a failure\n"
+   "  -q, --quiet              print only errors and EXPLAIN output\n"
+   "      --version            print the version and exit\n"
+   "  -h, --help               print this help and exit\n"
+   "\n"
+   "Exit status: 0 if every statement succeeded, 1 if one failed, 2 on a\n"
+   "usage or connection error.\n";
+
+static void
+usage_error (const char *fmt, const char *arg)
+{
+   fprintf (stderr, "bulkql: ");
+   fprintf (stderr, fmt, arg);
+   fprintf (stderr, "\nTry 'bulkql --help' for more information.\n");
+}
+
+typedef struct {
+   bool is_file;
+   const char *value;
+} input_t;
+
+/* libmongoc logs warnings such as "Couldn't send endSessions" (servers
+ * without sessions) on stderr; the tool shows errors only, unless
+ * BULKQL_DRIVER_LOG is set. */
+static void
+driver_log (mongoc_log_level_t level, const char *domain, const char *message, void *data)
+{
+   (void) data;
+   if (level <= MONGOC_LOG_LEVEL_ERROR || getenv ("BULKQL_DRIVER_LOG")) {
+      fprintf (stderr, "bulkql: driver: %s: %s\n", domain, message);
+   }
+}
+
+int
+main (int argc, char **argv)
+{
+   enum { OPT_URI = 256, OPT_DB, OPT_EXPLAIN, OPT_DRY_RUN, OPT_FORMAT, OPT_STOP, OPT_CONTINUE, OPT_VERSION };
+   static const struct option longopts[] = {
+      {"file", required_argument, NULL, 'f'},
+      {"command", required_argument, NULL, 'c'},
+      {"uri", required_argument, NULL, OPT_URI},
+      {"db", required_argument, NULL, OPT_DB},
+      {"explain", no_argument, NULL, OPT_EXPLAIN},
+      {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+      {"format", required_argument, NULL, OPT_FORMAT},
+      {"stop-on-error", no_argument, NULL, OPT_STOP},
+      {"continue-on-error", no_argument, NULL, OPT_CONTINUE},
+      {"quiet", no_argument, NULL, 'q'},
+      {"version", no_argument, NULL, OPT_VERSION},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+   };
+   cli_t cli;
+   memset (&cli, 0, sizeof cli);
+   input_t *inputs = calloc ((size_t) argc + 1, sizeof *inputs);
+   size_t ninputs = 0;
+   const char *uri = NULL, *db = NULL;
+   int c;
+   opterr = 0;
+   while ((c = getopt_long (argc, argv, ":f:c:qh", longopts, NULL)) != -1) {
+      switch (c) {
+      case 'f':
+         inputs[ninputs++] = (input_t) {true, optarg};
+         break;
+      case 'c':
+         inputs[ninputs++] = (input_t) {false, optarg};
+         break;
+      case OPT_URI:
+         uri = optarg;
+         break;
+      case OPT_DB:
+         db = optarg;
+         break;
+      case OPT_EXPLAIN:
+         cli.explain = true;
+         break;
+      case OPT_DRY_RUN:
+         cli.dry_run = true;
+         break;
+      case OPT_FORMAT:
+         if (!strcmp (optarg, "table")) {
+            cli.format = CLI_FORMAT_TABLE;
+         } else if (!strcmp (optarg, "json")) {
+            cli.format = CLI_FORMAT_JSON;
+         } else {
+            usage_error ("unknown format '%s' (use table or json)", optarg);
+            free (inputs);
+            return 2;
+         }
+         break;
+      case OPT_STOP:
+         cli.continue_on_error = false;
+         break;
+      case OPT_CONTINUE:
+         cli.continue_on_error = true;
+         break;
+      case 'q':
+         cli.quiet = true;
+         break;
+      case OPT_VERSION:
+         printf ("bulkql %s (libmongoc %s)\n", bql_version (), mongoc_get_version ());
+         free (inputs);
+         return 0;
+      case 'h':
+         fputs (usage_text, stdout);
+         free (inputs);
+         return 0;
+      case ':':
+         usage_error ("option '%s' needs an argument", argv[optind - 1]);
+         free (inputs);
+         return 2;
+      default:
+         usage_error ("unknown option '%s'", argv[optind - 1]);
+         free (inputs);
+         return 2;
+      }
+   }
+   if (optind < argc) {
+      usage_error ("unexpected argument '%s' (scripts are given with -f)", argv[optind]);
+      free (inputs);
+      return 2;
+   }
+
+   if (!uri) {
+      uri = getenv ("MONGODB_URI");
+   }
+   if (!uri || !*uri) {
+      uri = "mongodb://127.0.0.1:27017";
+   }
+   mongoc_log_set_handler (driver_log, NULL);
+   mongoc_init ();
+   bson_error_t berr;
+   mongoc_uri_t *parsed = mongoc_uri_new_with_error (uri, &berr);
+   if (!parsed) {
+      char *shown = cli_redact_uri (uri);
+      fprintf (stderr, "bulkql: invalid URI %s: %s\n", shown, berr.message);
+      free (shown);
+      free (inputs);
+      mongoc_cleanup ();
+      return 2;
+   }
+   cli.uri_string = strdup (uri);
+   cli.db_given = db != NULL;
+   if (!db) {
+      db = mongoc_uri_get_database (parsed);
+   }
+   cli.database = strdup (db && *db ? db : "test");
+   mongoc_uri_destroy (parsed);
+   cli.color = isatty (STDOUT_FILENO) && !getenv ("NO_COLOR");
+   cli.progress_tty = isatty (STDERR_FILENO);
+
+   int rc = 0;
+   if (ninputs == 0 && isatty (STDIN_FILENO)) {
+      cli.interactive = true;
+      rc = cli_repl (&cli);
+   } else if (ninputs == 0) {
+      size_t len;
+      char *text = cli_read_stream (stdin, &len);
+      if (!text) {
+         perror ("bulkql: standard input");
+         rc = 2;
+      } else {
+         rc = cli_run_script (&cli, "<stdin>", text, len);
+         free (text);
+      }
+   } else {
+      for (size_t i = 0; i < ninputs && (rc == 0 || (rc == 1 && cli.continue_on_error)); i++) {
+         int r;
+         if (inputs[i].is_file) {
+            size_t len;
+            char *text = cli_read_file (inputs[i].value, &len);
+            if (!text) {
+               fprintf (stderr, "bulkql: cannot read %s: %s\n", inputs[i].value, strerror (errno));
+               r = 2;
+            } else {
+               r = cli_run_script (&cli, inputs[i].value, text, len);
+               free (text);
+            }
+         } else {
+            r = cli_run_script (&cli, "<command>", inputs[i].value, strlen (inputs[i].value));
+         }
+         if (r > rc) {
+            rc = r;
+         }
+      }
+   }
+   cli_disconnect (&cli);
+   free (cli.uri_string);
+   free (cli.database);
+   free (inputs);
+   mongoc_cleanup ();
+   return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * output.c — how the bulkql command shows a statement's result: a short
+ * table of the driver's counters (the ones the statement kind produces,
+ * and any other that is not zero), elapsed time and docs/s, and the failed
+ * rows with their row numbers (the first 10, then "... N more"); or, with
+ * --format json, the whole reply as one line of relaxed Extended JSON.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+#define SHOWN_ERRORS 10
+
+static int64_t
+get_int (const bson_t *reply, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init_find (&it, reply, key) && BSON_ITER_HOLDS_NUMBER (&it) ? bson_iter_as_int64 (&it) : 0;
+}
+
+static double
+get_double (const bson_t *reply, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init_find (&it, reply, key) && BSON_ITER_HOLDS_NUMBER (&it) ? bson_iter_as_double (&it) : 0;
+}
+
+static const char *
+get_str (const bson_t *reply, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init_find (&it, reply, key) && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : NULL;
+}
+
+static const char *
+paint (const cli_t *cli, const char *code)
+{
+   return cli->color ? code : "";
+}
+
+void
+cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *error)
+{
+   if (cli->format == CLI_FORMAT_JSON) {
+      bson_t out = BSON_INITIALIZER;
+      bson_concat (&out, reply);
+      BSON_APPEND_BOOL (&out, "ok", ok);
+      if (!ok && error->message[0]) {
+         BSON_APPEND_UTF8 (&out, "error", error->message);
+      }
+      char *json = bson_as_relaxed_extended_json (&out, NULL);
+      puts (json);
+      bson_free (json);
+      bson_destroy (&out);
+      fflush (stdout);
+      return;
+   }
+   const char *kind = get_str (reply, "statement");
+   const char *ns = get_str (reply, "namespace");
+   if (!kind) {
+      /* nothing ran: only the error */
+      fprintf (stderr, "%sbulkql: error:%s %s\n", paint (cli, "\033[1;31m"), paint (cli, "\033[0m"), error->message);
+      return;
+   }
+   if (!cli->quiet) {
+      printf ("%s%s %s%s\n", paint (cli, "\033[1m"), kind, ns ? ns : "", paint (cli, "\033[0m"));
+      static const struct {
+         const char *key;
+         const char *kinds; /* statements that always show it */
+      } counters[] = {
+         {"nInserted", "BULK INSERT"},
+         {"nMatched", "BULK UPDATE BULK UPSERT"},
+         {"nModified", "BULK UPDATE BULK UPSERT"},
+         {"nUnmatched", ""},
+         {"nUpserted", "BULK UPSERT"},
+         {"nRemoved", "BULK DELETE"},
+         {"nArchived", ""},
+         {"nFailed", "BULK INSERT BULK UPDATE BULK UPSERT BULK DELETE"},
+         {"nWouldWrite", ""},
+         {"nNotAttempted", ""},
+      };
+      bson_iter_t it;
+      for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+         int64_t v = get_int (reply, counters[i].key);
+         bool always = strstr (counters[i].kinds, kind) != NULL;
+         if (always || v != 0 || (!strcmp (counters[i].key, "nUnmatched") && bson_iter_init_find (&it, reply, "nUnmatched"))) {
+            const char *color = !strcmp (counters[i].key, "nFailed") && v ? paint (cli, "\033[31m") : "";
+            printf ("  %-11s %s%lld%s\n", counters[i].key, color, (long long) v, *color ? paint (cli, "\033[0m") : "");
+         }
+      }
+      printf ("  %-11s %lld\n", "batches", (long long) get_int (reply, "batches"));
+      printf ("  %-11s %.1f ms (%.0f docs/s)\n", "elapsed", get_double (reply, "elapsedMs"),
+              get_double (reply, "docsPerSec"));
+      if (bson_iter_init_find (&it, reply, "dryRun")) {
+         printf ("  dry run: nothing was written\n");
+      }
+   }
+   bson_iter_t it, ai;
+   int64_t nerr = 0;
+   if (bson_iter_init_find (&it, reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY (&it) && bson_iter_recurse (&it, &ai)) {
+      while (bson_iter_next (&ai)) {
+         if (nerr++ >= SHOWN_ERRORS) {
+            continue;
+         }
+         bson_t e;
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_document (&ai, &len, &data);
+         bson_init_static (&e, data, len);
+         int64_t row = get_int (&e, "row");
+         const char *msg = get_str (&e, "errmsg");
+         if (nerr == 1) {
+            printf ("  %swrite errors:%s\n", paint (cli, "\033[31m"), paint (cli, "\033[0m"));
+         }
+         if (row > 0) {
+            printf ("    row %lld: %s (code %lld)\n", (long long) row, msg ? msg : "", (long long) get_int (&e, "code"));
+         } else {
+            printf ("    %s (code %lld)\n", msg ? msg : "", (long long) get_int (&e, "code"));
+         }
+      }
+   }
+   int64_t failed = get_int (reply, "nFailed");
+   int64_t listed = nerr < SHOWN_ERRORS ? nerr : SHOWN_ERRORS;
+   int64_t more = (failed > nerr ? failed : nerr) - listed;
+   if (more > 0) {
+      printf ("    ... %lld more\n", (long long) more);
+   }
+   fflush (stdout);
+   if (!ok) {
+      fprintf (stderr, "%sbulkql: error:%s %s\n", paint (cli, "\033[1;31m"), paint (cli, "\033[0m"), error->message);
+   }
+}

@@ -1,0 +1,429 @@
+/*
+ * exec.c — bql_execute(): runs a plan on a server. It sets up the
+ * statement's state, dispatches on the statement kind, and finishes the
+ * reply (SPEC §3) with the driver's names. This file also holds what every
+ * kind of statement shares: running one insert batch through libmongoc's
+ * bulk API with exact row accounting (libmongoc reports writeErrors[].index
+ * relative to the whole bulk operation, across its own splitting at
+ * maxWriteBatchSize and maxMessageSizeBytes; we map it back to the row
+ * number), and the checks made after every batch.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "executor.h"
+
+static int64_t
+wall_ms (void)
+{
+   struct timeval tv;
+   gettimeofday (&tv, NULL);
+   return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+double
+bql_exec_elapsed_ms (const bql_exec_t *x)
+{
+   return (double) (bson_get_monotonic_time () - x->start_us) / 1000.0;
+}
+
+bool
+bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
+{
+   if (x->fatal) {
+      return false;
+   }
+   x->fatal = true;
+   bql_error_t *e = x->error;
+   bql_error_clear (e);
+   e->domain = BQL_ERROR_EXECUTE;
+   e->code = code;
+   e->server_code = server_code;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (e->message, sizeof e->message, fmt, ap);
+   va_end (ap);
+   return false;
+}
+
+void
+bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg)
+{
+   if (x->n_write_errors < BQL_REPLY_MAX_ERRORS) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (x->n_write_errors, &k, kb, sizeof kb);
+      bson_t e;
+      bson_append_document_begin (&x->write_errors, k, -1, &e);
+      if (row > 0) {
+         BSON_APPEND_INT64 (&e, "row", row);
+      }
+      BSON_APPEND_INT32 (&e, "code", code);
+      BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
+      bson_append_document_end (&x->write_errors, &e);
+   }
+   x->n_write_errors++;
+   if (batch_errors) {
+      bson_t e;
+      char key[16];
+      snprintf (key, sizeof key, "%d", bson_count_keys (batch_errors));
+      bson_append_document_begin (batch_errors, key, -1, &e);
+      if (row > 0) {
+         BSON_APPEND_INT64 (&e, "row", row);
+      }
+      BSON_APPEND_INT32 (&e, "code", code);
+      BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
+      bson_append_document_end (batch_errors, &e);
+   }
+}
+
+bool
+bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
+{
+   const bql_options_t *o = x->opts;
+   x->batches++;
+   if (x->xo.progress) {
+      bql_progress_t p = {x->rows_done, x->rows_total, x->bytes_read, x->bytes_total, bql_exec_elapsed_ms (x)};
+      x->xo.progress (&p, x->xo.progress_ctx);
+   }
+   if (x->xo.on_batch && !x->xo.on_batch (info, x->xo.batch_ctx)) {
+      x->stopped = true;
+      snprintf (x->stop_reason, sizeof x->stop_reason, "stopped by the caller after batch %lld",
+                (long long) info->batch_index + 1);
+      return false;
+   }
+   if (info->n_failed > 0 && !o->continue_on_error) {
+      return false; /* the statement failed; nothing more is attempted */
+   }
+   if (o->max_errors >= 0 && x->n_failed > 0 && x->n_failed >= o->max_errors) {
+      x->stopped = true;
+      snprintf (x->stop_reason, sizeof x->stop_reason, "stopped: %lld rows failed (max_errors = %lld)",
+                (long long) x->n_failed, (long long) o->max_errors);
+      return false;
+   }
+   if (x->xo.cancel && *x->xo.cancel) {
+      x->stopped = true;
+      snprintf (x->stop_reason, sizeof x->stop_reason, "cancelled after batch %lld", (long long) info->batch_index + 1);
+      return false;
+   }
+   if (o->max_execution_ms > 0 && bql_exec_elapsed_ms (x) >= (double) o->max_execution_ms) {
+      x->stopped = true;
+      snprintf (x->stop_reason, sizeof x->stop_reason, "stopped after %.1f s (max_execution_time)",
+                (double) o->max_execution_ms / 1000.0);
+      return false;
+   }
+   return true;
+}
+
+bool
+bql_exec_is_connection_error (const bson_error_t *e)
+{
+   return e->domain == MONGOC_ERROR_STREAM || e->domain == MONGOC_ERROR_SERVER_SELECTION ||
+          (e->domain == MONGOC_ERROR_CLIENT && e->code == MONGOC_ERROR_CLIENT_AUTHENTICATE);
+}
+
+void
+bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code, const char *errmsg)
+{
+   if (e->n == e->cap) {
+      e->cap = e->cap ? e->cap * 2 : 16;
+      e->items = bson_realloc (e->items, sizeof *e->items * e->cap);
+   }
+   e->items[e->n].index = index;
+   e->items[e->n].row = row;
+   e->items[e->n].code = code;
+   e->items[e->n].errmsg = bson_strdup (errmsg);
+   e->n++;
+}
+
+void
+bql_row_errors_cleanup (bql_row_errors_t *e)
+{
+   for (size_t i = 0; i < e->n; i++) {
+      bson_free (e->items[i].errmsg);
+   }
+   bson_free (e->items);
+   memset (e, 0, sizeof *e);
+}
+
+/* Read writeErrors [{index, code, errmsg}] of a bulk reply into errs,
+ * mapping the bulk's operation index to the batch position. */
+void
+bql_exec_collect_write_errors (const bson_t *reply, const size_t *sent, size_t nsent, const int64_t *rows,
+                               bql_row_errors_t *errs)
+{
+   bson_iter_t it, ai;
+   if (!bson_iter_init_find (&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+      return;
+   }
+   while (bson_iter_next (&ai)) {
+      bson_iter_t ei;
+      int64_t index = -1;
+      int32_t code = 0;
+      const char *msg = "";
+      if (!BSON_ITER_HOLDS_DOCUMENT (&ai) || !bson_iter_recurse (&ai, &ei)) {
+         continue;
+      }
+      while (bson_iter_next (&ei)) {
+         const char *k = bson_iter_key (&ei);
+         if (!strcmp (k, "index")) {
+            index = bson_iter_as_int64 (&ei);
+         } else if (!strcmp (k, "code")) {
+            code = (int32_t) bson_iter_as_int64 (&ei);
+         } else if (!strcmp (k, "errmsg") && BSON_ITER_HOLDS_UTF8 (&ei)) {
+            msg = bson_iter_utf8 (&ei, NULL);
+         }
+      }
+      if (index >= 0 && (size_t) index < nsent) {
+         bql_row_errors_add (errs, sent[index], rows[sent[index]], code, msg);
+      } else {
+         bql_row_errors_add (errs, (size_t) -1, 0, code, msg);
+      }
+   }
+}
+
+/* writeConcernErrors of a bulk reply, as errors not tied to a row. */
+void
+bql_exec_collect_wc_errors (const bson_t *reply, bql_row_errors_t *errs)
+{
+   bson_iter_t it, ai;
+   if (!bson_iter_init_find (&it, reply, "writeConcernErrors") || !BSON_ITER_HOLDS_ARRAY (&it) ||
+       !bson_iter_recurse (&it, &ai)) {
+      return;
+   }
+   while (bson_iter_next (&ai)) {
+      bson_iter_t ei;
+      int32_t code = 0;
+      const char *msg = "write concern error";
+      if (!BSON_ITER_HOLDS_DOCUMENT (&ai) || !bson_iter_recurse (&ai, &ei)) {
+         continue;
+      }
+      while (bson_iter_next (&ei)) {
+         if (!strcmp (bson_iter_key (&ei), "code")) {
+            code = (int32_t) bson_iter_as_int64 (&ei);
+         } else if (!strcmp (bson_iter_key (&ei), "errmsg") && BSON_ITER_HOLDS_UTF8 (&ei)) {
+            msg = bson_iter_utf8 (&ei, NULL);
+         }
+      }
+      char full[600];
+      snprintf (full, sizeof full, "write concern error: %s", msg);
+      bql_row_errors_add (errs, (size_t) -1, 0, code, full);
+   }
+}
+
+bool
+bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, int64_t batch_index)
+{
+   if (bql_exec_is_connection_error (berr)) {
+      return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server during batch %lld: %s",
+                            (long long) batch_index + 1, berr->message);
+   }
+   return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused batch %lld: %s",
+                         (long long) batch_index + 1, berr->message);
+}
+
+mongoc_bulk_operation_t *
+bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered)
+{
+   bson_t opts = BSON_INITIALIZER;
+   BSON_APPEND_BOOL (&opts, "ordered", ordered);
+   if (!bson_empty (&x->opts->write_concern)) {
+      BSON_APPEND_DOCUMENT (&opts, "writeConcern", &x->opts->write_concern);
+   }
+   mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts (coll, &opts);
+   bson_destroy (&opts);
+   if (x->opts->bypass_validation) {
+      mongoc_bulk_operation_set_bypass_document_validation (bulk, true);
+   }
+   return bulk;
+}
+
+bool
+bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_batch_info_t *info, bql_row_errors_t *errs)
+{
+   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, ordered);
+   /* sent[j] = position in the batch of the bulk's j-th operation */
+   size_t *sent = bson_malloc (sizeof *sent * (b->n ? b->n : 1));
+   size_t nsent = 0;
+   bson_error_t berr;
+   bool ok = true;
+   for (size_t i = 0; i < b->n; i++) {
+      if (!mongoc_bulk_operation_insert_with_opts (bulk, b->docs[i], NULL, &berr)) {
+         /* refused on the client by libmongoc's document checks */
+         bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
+         if (ordered) {
+            break; /* ordered: nothing after a refused row is attempted */
+         }
+         continue;
+      }
+      sent[nsent++] = i;
+   }
+   if (nsent > 0) {
+      bson_t reply;
+      size_t before = errs->n;
+      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, &reply, "nInserted")) {
+         info->n_inserted += bson_iter_as_int64 (&it);
+      }
+      bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
+      bql_exec_collect_wc_errors (&reply, errs);
+      if (!server && errs->n == before) {
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+      }
+      bson_destroy (&reply);
+   }
+   mongoc_bulk_operation_destroy (bulk);
+   bson_free (sent);
+   return ok;
+}
+
+/* ---- the statement ---- */
+
+bool bql_exec_insert (bql_exec_t *x);
+bool bql_exec_update (bql_exec_t *x);
+bool bql_exec_upsert (bql_exec_t *x);
+bool bql_exec_delete (bql_exec_t *x);
+
+static void
+finish_reply (bql_exec_t *x, bson_t *reply)
+{
+   const bql_plan_t *plan = x->plan;
+   double ms = bql_exec_elapsed_ms (x);
+   BSON_APPEND_UTF8 (reply, "operationId", x->operation_id);
+   BSON_APPEND_UTF8 (reply, "statement", bql_plan_statement_kind (plan));
+   BSON_APPEND_UTF8 (reply, "namespace", bql_plan_namespace (plan));
+   BSON_APPEND_INT64 (reply, "nInserted", x->n_inserted);
+   BSON_APPEND_INT64 (reply, "nMatched", x->n_matched);
+   BSON_APPEND_INT64 (reply, "nModified", x->n_modified);
+   BSON_APPEND_INT64 (reply, "nUpserted", x->n_upserted);
+   BSON_APPEND_INT64 (reply, "nRemoved", x->n_removed);
+   BSON_APPEND_INT64 (reply, "nArchived", x->n_archived);
+   BSON_APPEND_INT64 (reply, "nFailed", x->n_failed);
+   if (plan->kind == BQL_KIND_UPDATE && (plan->has_rows || plan->file)) {
+      BSON_APPEND_INT64 (reply, "nUnmatched", x->n_unmatched);
+   }
+   if (x->row_based) {
+      /* every input row is accounted for: written, failed, or not
+       * attempted (after an ordered stop, or rows never read because the
+       * statement stopped) */
+      int64_t rows = x->rows_total >= 0 ? x->rows_total : x->rows_done;
+      int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write;
+      if (plan->kind == BQL_KIND_UPSERT && !x->opts->dry_run) {
+         accounted = x->n_upserted + x->n_matched + x->n_failed + x->n_inserted;
+      }
+      BSON_APPEND_INT64 (reply, "nRows", rows);
+      if (x->opts->dry_run) {
+         BSON_APPEND_INT64 (reply, "nWouldWrite", x->n_would_write);
+      }
+      if (rows > accounted) {
+         BSON_APPEND_INT64 (reply, "nNotAttempted", rows - accounted);
+      }
+   }
+   BSON_APPEND_ARRAY (reply, "upserted", &x->upserted);
+   BSON_APPEND_ARRAY (reply, "writeErrors", &x->write_errors);
+   if (x->n_write_errors > BQL_REPLY_MAX_ERRORS) {
+      BSON_APPEND_BOOL (reply, "writeErrorsTruncated", true);
+   }
+   BSON_APPEND_INT64 (reply, "batches", x->batches);
+   BSON_APPEND_DOUBLE (reply, "elapsedMs", ms);
+   int64_t docs = x->n_inserted + x->n_modified + x->n_upserted + x->n_removed;
+   BSON_APPEND_DOUBLE (reply, "docsPerSec", ms > 0 ? (double) docs * 1000.0 / ms : 0.0);
+   if (x->opts->dry_run) {
+      BSON_APPEND_BOOL (reply, "dryRun", true);
+   }
+   if (x->stopped) {
+      BSON_APPEND_UTF8 (reply, "stopped", x->stop_reason);
+   }
+}
+
+bool
+bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_options_t *options, bson_t *reply,
+             bql_error_t *error)
+{
+   bql_error_t scratch;
+   if (reply) {
+      bson_init (reply);
+   }
+   if (!error) {
+      error = &scratch;
+   }
+   bql_error_clear (error);
+   if (!client || !plan || !reply) {
+      error->domain = BQL_ERROR_USAGE;
+      error->code = BQL_ERR_INVALID_ARG;
+      snprintf (error->message, sizeof error->message, "bql_execute: NULL argument");
+      return false;
+   }
+   if (plan->explain) {
+      error->domain = BQL_ERROR_USAGE;
+      error->code = BQL_ERR_INVALID_ARG;
+      snprintf (error->message, sizeof error->message, "an EXPLAIN statement is printed, not run");
+      return false;
+   }
+
+   bql_exec_t x;
+   memset (&x, 0, sizeof x);
+   x.client = client;
+   x.plan = plan;
+   x.opts = &plan->opts;
+   if (options) {
+      x.xo = *options;
+   }
+   x.error = error;
+   x.start_us = bson_get_monotonic_time ();
+   x.started_at_ms = wall_ms ();
+   x.rows_total = -1;
+   x.bytes_total = -1;
+   bson_oid_t oid;
+   bson_oid_init (&oid, NULL);
+   bson_oid_to_string (&oid, x.operation_id);
+   bson_init (&x.write_errors);
+   bson_init (&x.upserted);
+   x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
+
+   bool ok;
+   switch (plan->kind) {
+   case BQL_KIND_INSERT:
+      ok = bql_exec_insert (&x);
+      break;
+   case BQL_KIND_UPDATE:
+      ok = bql_exec_update (&x);
+      break;
+   case BQL_KIND_UPSERT:
+      ok = bql_exec_upsert (&x);
+      break;
+   case BQL_KIND_DELETE:
+      ok = bql_exec_delete (&x);
+      break;
+   default:
+      ok = bql_exec_fail (&x, BQL_ERR_INVALID_ARG, 0, "unknown statement kind");
+      break;
+   }
+
+   finish_reply (&x, reply);
+   if (ok && !x.fatal) {
+      if (x.n_failed > 0) {
+         bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
+         ok = false;
+      } else if (x.stopped) {
+         bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
+         ok = false;
+      }
+   } else if (!x.fatal) {
+      if (x.stopped) {
+         bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
+      } else if (x.n_failed > 0) {
+         bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
+      }
+      ok = false;
+   } else {
+      ok = false;
+   }
+   mongoc_collection_destroy (x.coll);
+   bson_destroy (&x.write_errors);
+   bson_destroy (&x.upserted);
+   return ok;
+}

@@ -1,0 +1,134 @@
+/*
+ * executor.h — the state of one running statement, shared by the
+ * executor's files: counters, the write errors of the reply, stop
+ * conditions, and the helpers that run a batch through libmongoc and
+ * account for every row of it. Internal.
+ */
+#ifndef BQL_EXECUTOR_H
+#define BQL_EXECUTOR_H
+
+#include <mongoc/mongoc.h>
+
+#include "bulkql/exec.h"
+#include "planner.h"
+
+/* Write errors kept in the reply; the rest are counted. */
+#define BQL_REPLY_MAX_ERRORS 1000
+
+typedef struct bql_exec {
+   mongoc_client_t *client;
+   const bql_plan_t *plan;
+   const bql_options_t *opts;
+   bql_exec_options_t xo;
+   mongoc_collection_t *coll;
+   bql_error_t *error;
+
+   char operation_id[25];
+   int64_t start_us;
+   int64_t started_at_ms;   /* wall clock */
+
+   int64_t n_inserted, n_matched, n_modified, n_upserted, n_removed, n_archived, n_failed;
+   int64_t n_unmatched;     /* UPDATE ... FROM rows that matched nothing */
+   int64_t n_would_write;   /* dry_run: rows that would be written */
+   bool row_based;          /* rows come from VALUES or a file */
+   int64_t rows_done;
+   int64_t rows_total;
+   int64_t bytes_read, bytes_total;
+   int64_t batches;
+
+   bson_t write_errors;     /* [{row, code, errmsg}] for the reply */
+   uint32_t n_write_errors;
+   bson_t upserted;         /* [{row, _id}] */
+   uint32_t n_upserted_ids;
+
+   bool stopped;            /* stopped early (not a completed statement) */
+   char stop_reason[200];
+   bool fatal;              /* error already recorded in *error */
+} bql_exec_t;
+
+/* One batch of rows to write: documents and their row numbers. */
+typedef struct bql_batch {
+   const bson_t **docs;
+   const int64_t *rows;
+   size_t n;
+} bql_batch_t;
+
+/* Record a statement-level error (server, connection, I/O). Returns false. */
+bool bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
+   __attribute__ ((format (printf, 4, 5)));
+
+/* Add one failed row to the reply (row 0 = not tied to a row). */
+void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg);
+
+/* After a batch: callbacks, stop conditions (continue_on_error,
+ * max_errors, max_execution_time, cancel). Returns false when the
+ * statement must stop. */
+bool bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info);
+
+/* A row the server (or libmongoc) refused within a batch. */
+typedef struct bql_row_error {
+   size_t index;   /* position in the batch */
+   int64_t row;
+   int32_t code;
+   char *errmsg;   /* bson_malloc'd */
+} bql_row_error_t;
+
+typedef struct bql_row_errors {
+   bql_row_error_t *items;
+   size_t n;
+   size_t cap;
+} bql_row_errors_t;
+
+void bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code, const char *errmsg);
+void bql_row_errors_cleanup (bql_row_errors_t *e);
+
+/* Insert one batch (bulk insert, ordered as given): adds the inserted
+ * count to info and every refused row to errs (the caller decides what a
+ * refusal means). False on a statement-level error (recorded). */
+bool bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_batch_info_t *info,
+                            bql_row_errors_t *errs);
+
+double bql_exec_elapsed_ms (const bql_exec_t *x);
+
+/* ---- row sources: VALUES rows or a file ---- */
+
+typedef enum { BQL_ROW_OK, BQL_ROW_FAILED, BQL_ROW_END, BQL_ROW_ERROR } bql_row_rc_t;
+
+typedef struct bql_source bql_source_t;
+struct bql_source {
+   /* The next input row. OK: doc (initialised by the caller) holds the
+    * row. FAILED: the row could not be read, converted or failed CHECK;
+    * *why says why (valid until the next call) and doc may hold what was
+    * read of it. END: no more rows. ERROR: a fatal error, recorded. */
+   bql_row_rc_t (*next) (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why);
+   void (*destroy) (bql_source_t *s);
+   int64_t bytes_read;
+   int64_t bytes_total; /* -1 when unknown */
+   int64_t rows_total;  /* -1 when unknown */
+};
+
+/* The rows of the plan's FROM 'path' / FROM STDIN; NULL with the error
+ * recorded in x when the input cannot be opened. */
+bql_source_t *bql_source_file_new (bql_exec_t *x);
+
+/* The plan's VALUES rows, with the rows that failed CHECK in their place. */
+bql_source_t *bql_source_values_new (const bql_plan_t *plan);
+
+/* Writes one batch of good rows; refusals go to errs. */
+typedef bool (*bql_batch_writer_t) (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+
+/* Pull batch_size input rows at a time from src and hand the good ones to
+ * write; account for every row (written, refused, failed on input). */
+bool bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write);
+
+/* A bulk operation on coll with the statement's ordered, writeConcern and
+ * bypassDocumentValidation. */
+mongoc_bulk_operation_t *bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered);
+void bql_exec_collect_write_errors (const bson_t *reply, const size_t *sent, size_t nsent, const int64_t *rows,
+                                    bql_row_errors_t *errs);
+void bql_exec_collect_wc_errors (const bson_t *reply, bql_row_errors_t *errs);
+bool bql_exec_is_connection_error (const bson_error_t *e);
+/* Record the failure of a command that was not about rows. Returns false. */
+bool bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, int64_t batch_index);
+
+#endif

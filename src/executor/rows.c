@@ -1,0 +1,183 @@
+/*
+ * rows.c — the loop shared by every statement that writes incoming rows
+ * (INSERT, UPSERT, UPDATE ... FROM): it pulls batch_size input rows from a
+ * source (VALUES rows or a file), hands the good ones to the statement's
+ * batch writer, and accounts for every row: written, refused by the server
+ * (with its row number), or failed on input (unreadable, unconvertible,
+ * failing CHECK). Also the VALUES source.
+ */
+#include <string.h>
+
+#include "executor.h"
+
+typedef struct {
+   bql_source_t base;
+   const bql_plan_t *plan;
+   size_t off;        /* in plan->rows.data */
+   size_t next_good;  /* index into plan->rows */
+   bson_iter_t failed;
+   bool have_failed;
+   int64_t failed_row;
+   char why[600];
+} values_source_t;
+
+static void
+values_peek_failed (values_source_t *v)
+{
+   v->have_failed = false;
+   while (bson_iter_next (&v->failed)) {
+      bson_iter_t f;
+      if (BSON_ITER_HOLDS_DOCUMENT (&v->failed) && bson_iter_recurse (&v->failed, &f) && bson_iter_find (&f, "row")) {
+         v->failed_row = bson_iter_as_int64 (&f);
+         v->have_failed = true;
+         return;
+      }
+   }
+}
+
+static bql_row_rc_t
+values_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
+{
+   values_source_t *v = (values_source_t *) s;
+   const bql_rows_t *rows = &v->plan->rows;
+   int64_t good_row = v->next_good < rows->count ? rows->rownum[v->next_good] : INT64_MAX;
+   if (v->have_failed && v->failed_row < good_row) {
+      bson_iter_t f;
+      *rownum = v->failed_row;
+      snprintf (v->why, sizeof v->why, "row failed");
+      if (bson_iter_recurse (&v->failed, &f) && bson_iter_find (&f, "errmsg") && BSON_ITER_HOLDS_UTF8 (&f)) {
+         snprintf (v->why, sizeof v->why, "%s", bson_iter_utf8 (&f, NULL));
+      }
+      if (bson_iter_recurse (&v->failed, &f) && bson_iter_find (&f, "document") && BSON_ITER_HOLDS_DOCUMENT (&f)) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_document (&f, &len, &data);
+         bson_t sample;
+         bson_init_static (&sample, data, len);
+         bson_concat (doc, &sample);
+      }
+      *why = v->why;
+      values_peek_failed (v);
+      return BQL_ROW_FAILED;
+   }
+   if (v->next_good >= rows->count) {
+      return BQL_ROW_END;
+   }
+   uint32_t len;
+   memcpy (&len, rows->data + v->off, 4);
+   len = BSON_UINT32_FROM_LE (len);
+   bson_t row;
+   bson_init_static (&row, rows->data + v->off, len);
+   bson_concat (doc, &row);
+   *rownum = good_row;
+   v->off += len;
+   v->next_good++;
+   return BQL_ROW_OK;
+}
+
+static void
+values_destroy (bql_source_t *s)
+{
+   bson_free (s);
+}
+
+bql_source_t *
+bql_source_values_new (const bql_plan_t *plan)
+{
+   values_source_t *v = bson_malloc0 (sizeof *v);
+   v->base.next = values_next;
+   v->base.destroy = values_destroy;
+   v->base.bytes_total = -1;
+   v->base.rows_total = (int64_t) plan->rows.count + plan->nfailed;
+   v->plan = plan;
+   bson_iter_init (&v->failed, &plan->failed);
+   values_peek_failed (v);
+   return &v->base;
+}
+
+bool
+bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
+{
+   int32_t bs = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
+   bson_t *docs = bson_malloc (sizeof *docs * (size_t) bs);
+   const bson_t **ptrs = bson_malloc (sizeof *ptrs * (size_t) bs);
+   int64_t *rows = bson_malloc (sizeof *rows * (size_t) bs);
+   bool ok = true, more = true;
+   x->rows_total = src->rows_total;
+   x->row_based = true;
+   x->bytes_total = src->bytes_total;
+
+   for (int64_t batch = 0; more && ok; batch++) {
+      bql_row_errors_t errs = {0};
+      size_t n = 0;
+      int64_t input = 0, first_row = 0;
+      while (input < bs) {
+         int64_t rownum = 0;
+         const char *why = NULL;
+         bson_init (&docs[n]);
+         bql_row_rc_t rc = src->next (src, &docs[n], &rownum, &why);
+         if (rc == BQL_ROW_END || rc == BQL_ROW_ERROR) {
+            bson_destroy (&docs[n]);
+            more = false;
+            ok = rc == BQL_ROW_END;
+            break;
+         }
+         if (!first_row) {
+            first_row = rownum;
+         }
+         input++;
+         if (rc == BQL_ROW_FAILED) {
+            bql_row_errors_add (&errs, (size_t) -1, rownum, 0, why ? why : "row failed");
+            bson_destroy (&docs[n]);
+            continue;
+         }
+         ptrs[n] = &docs[n];
+         rows[n] = rownum;
+         n++;
+      }
+      x->bytes_read = src->bytes_read;
+      if (input == 0) {
+         break;
+      }
+      bql_batch_info_t info = {0};
+      info.batch_index = batch;
+      info.first_row = first_row;
+      info.size = input;
+      bql_batch_t b = {ptrs, rows, n};
+      if (n > 0 && ok) {
+         if (x->opts->dry_run) {
+            /* dry_run: the rows are read, converted and checked, and
+             * counted; nothing is sent */
+            x->n_would_write += (int64_t) n;
+         } else {
+            ok = write (x, &b, &info, &errs);
+         }
+      }
+      bson_t batch_errors = BSON_INITIALIZER;
+      for (size_t i = 0; i < errs.n; i++) {
+         bql_exec_add_write_error (x, &batch_errors, errs.items[i].row, errs.items[i].code, errs.items[i].errmsg);
+         if (errs.items[i].row > 0) {
+            info.n_failed++;
+         }
+      }
+      info.errors = &batch_errors;
+      x->n_inserted += info.n_inserted;
+      x->n_matched += info.n_matched;
+      x->n_modified += info.n_modified;
+      x->n_upserted += info.n_upserted;
+      x->n_failed += info.n_failed;
+      x->rows_done += input;
+      for (size_t i = 0; i < n; i++) {
+         bson_destroy (&docs[i]);
+      }
+      bql_row_errors_cleanup (&errs);
+      if (ok && !bql_exec_after_batch (x, &info)) {
+         more = false;
+      }
+      bson_destroy (&batch_errors);
+   }
+   bson_free (docs);
+   bson_free (ptrs);
+   bson_free (rows);
+   return ok;
+}

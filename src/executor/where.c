@@ -1,0 +1,436 @@
+/*
+ * where.c — BULK UPDATE ... WHERE and BULK DELETE ... WHERE on stored
+ * documents, in _id-ordered batches of batch_size (SPEC §1): one cursor
+ * reads the matching documents sorted by _id, and every batch_size of them
+ * is updated or deleted with {$and: [{_id: {$in: batch}}, filter]}, so a
+ * document that stopped matching in between is left alone. A cursor on
+ * the _id index returns each document once even though the documents it
+ * returned are being changed, and it handles collections whose _ids mix
+ * types (a "_id > last" query would stop at the first type boundary).
+ *
+ * Archival (ARCHIVAL_STRATEGY): per batch, the whole documents are written
+ * to the archive first, each as a replacement upsert keyed by _id (so a
+ * re-run after a crash writes no duplicate), and only the _ids the archive
+ * acknowledged are deleted. At every instant each original document is in
+ * the source or in the archive.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "executor.h"
+
+bool bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+
+/* count the matching documents (as mongoc_collection_count_documents) */
+static bool
+count_matching (bql_exec_t *x, int64_t *n)
+{
+   bson_error_t berr;
+   *n = mongoc_collection_count_documents (x->coll, &x->plan->filter, NULL, NULL, NULL, &berr);
+   if (*n < 0) {
+      return bql_exec_connection_or_server_error (x, &berr, -1);
+   }
+   return true;
+}
+
+/* $and of the batch's _ids and the statement's filter */
+static void
+batch_query (const bql_plan_t *plan, const bson_t *ids, bson_t *q)
+{
+   bson_t and, a0, a1, in;
+   bson_append_array_begin (q, "$and", -1, &and);
+   bson_append_document_begin (&and, "0", -1, &a0);
+   bson_append_document_begin (&a0, "_id", -1, &in);
+   BSON_APPEND_ARRAY (&in, "$in", ids);
+   bson_append_document_end (&a0, &in);
+   bson_append_document_end (&and, &a0);
+   bson_append_document_begin (&and, "1", -1, &a1);
+   bson_concat (&a1, &plan->filter);
+   bson_append_document_end (&and, &a1);
+   bson_append_array_end (q, &and);
+}
+
+/* Add the name of a server feature to an error the server gave. */
+static bool
+server_refused (bql_exec_t *x, const bson_error_t *berr, int64_t batch, const char *feature)
+{
+   if (feature && !bql_exec_is_connection_error (berr)) {
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code,
+                            "the server does not support %s: %s", feature, berr->message);
+   }
+   return bql_exec_connection_or_server_error (x, berr, batch);
+}
+
+/* One update or delete command over a batch (or the whole filter when
+ * ids is NULL). */
+static bool
+write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
+{
+   const bql_plan_t *plan = x->plan;
+   bson_t q = BSON_INITIALIZER;
+   if (ids) {
+      batch_query (plan, ids, &q);
+   } else {
+      bson_concat (&q, &plan->filter);
+   }
+   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+   bson_error_t berr;
+   bool added;
+   const char *feature = NULL;
+   if (plan->kind == BQL_KIND_UPDATE) {
+      added = mongoc_bulk_operation_update_many_with_opts (bulk, &q, &plan->update, NULL, &berr);
+      if (plan->pipeline) {
+         feature = "aggregation-pipeline updates (MongoDB 4.2)";
+      }
+   } else if (x->opts->soft_delete) {
+      bson_t u = BSON_INITIALIZER, set;
+      bson_append_document_begin (&u, "$set", -1, &set);
+      BSON_APPEND_DATE_TIME (&set, "deleted_at", plan->now_ms);
+      bson_append_document_end (&u, &set);
+      added = mongoc_bulk_operation_update_many_with_opts (bulk, &q, &u, NULL, &berr);
+      bson_destroy (&u);
+   } else {
+      added = mongoc_bulk_operation_remove_many_with_opts (bulk, &q, NULL, &berr);
+   }
+   bool ok = true;
+   if (!added) {
+      ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
+   } else {
+      bson_t reply;
+      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, &reply, "nMatched")) {
+         info->n_matched += bson_iter_as_int64 (&it);
+      }
+      if (bson_iter_init_find (&it, &reply, "nModified")) {
+         info->n_modified += bson_iter_as_int64 (&it);
+      }
+      if (bson_iter_init_find (&it, &reply, "nRemoved")) {
+         info->n_removed += bson_iter_as_int64 (&it);
+      }
+      bql_row_errors_t errs = {0};
+      size_t zero = 0;
+      int64_t norow = 0;
+      bql_exec_collect_write_errors (&reply, &zero, 1, &norow, &errs);
+      bql_exec_collect_wc_errors (&reply, &errs);
+      if (errs.n) {
+         /* an update or delete of stored documents failed as a whole */
+         const bql_row_error_t *e = &errs.items[0];
+         char msg[700];
+         snprintf (msg, sizeof msg, "%s", e->errmsg);
+         bson_error_t as_berr;
+         memset (&as_berr, 0, sizeof as_berr);
+         as_berr.domain = MONGOC_ERROR_SERVER;
+         as_berr.code = (uint32_t) e->code;
+         bson_strncpy (as_berr.message, msg, sizeof as_berr.message);
+         ok = server_refused (x, &as_berr, info->batch_index, feature);
+      } else if (!server) {
+         ok = server_refused (x, &berr, info->batch_index, feature);
+      }
+      bql_row_errors_cleanup (&errs);
+      bson_destroy (&reply);
+   }
+   mongoc_bulk_operation_destroy (bulk);
+   bson_destroy (&q);
+   return ok;
+}
+
+/* Write the batch's documents to the archive; the _ids it acknowledged go
+ * to archived. */
+static bool
+archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, uint32_t n, bson_t *archived,
+               bql_batch_info_t *info)
+{
+   const bql_options_t *o = x->opts;
+   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
+   int64_t now;
+   {
+      struct timeval tv;
+      bson_gettimeofday (&tv);
+      now = (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+   }
+   bson_iter_t it;
+   bson_value_t *idv = bson_malloc0 (sizeof *idv * (n ? n : 1));
+   uint32_t i = 0;
+   bson_iter_init (&it, docs);
+   bson_error_t berr;
+   bool ok = true;
+   while (bson_iter_next (&it) && ok) {
+      uint32_t len;
+      const uint8_t *data;
+      bson_iter_document (&it, &len, &data);
+      bson_t doc, q = BSON_INITIALIZER, rep = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+      bson_init_static (&doc, data, len);
+      bson_iter_t idi;
+      bson_iter_init_find (&idi, &doc, "_id");
+      bson_value_copy (bson_iter_value (&idi), &idv[i]);
+      bson_append_value (&q, "_id", 3, &idv[i]);
+      bson_iter_t f;
+      bson_iter_init (&f, &doc);
+      while (bson_iter_next (&f)) {
+         const char *k = bson_iter_key (&f);
+         if (strcmp (k, "archivedAt") && strcmp (k, "archiveReason") && strcmp (k, "originalCollection")) {
+            bson_append_iter (&rep, NULL, 0, &f);
+         }
+      }
+      BSON_APPEND_DATE_TIME (&rep, "archivedAt", now);
+      if (o->archive_reason) {
+         BSON_APPEND_UTF8 (&rep, "archiveReason", o->archive_reason);
+      } else {
+         BSON_APPEND_NULL (&rep, "archiveReason");
+      }
+      BSON_APPEND_UTF8 (&rep, "originalCollection", x->plan->collection);
+      BSON_APPEND_BOOL (&opts, "upsert", true);
+      if (!mongoc_bulk_operation_replace_one_with_opts (bulk, &q, &rep, &opts, &berr)) {
+         ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "cannot archive document: %s", berr.message);
+      }
+      bson_destroy (&q);
+      bson_destroy (&rep);
+      bson_destroy (&opts);
+      i++;
+   }
+   if (ok && i) {
+      bson_t reply;
+      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
+      /* which documents failed to be archived */
+      bool *failed = bson_malloc0 (sizeof *failed * i);
+      bson_iter_t ri, ai;
+      bool any_error = false;
+      if (bson_iter_init_find (&ri, &reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY (&ri) && bson_iter_recurse (&ri, &ai)) {
+         while (bson_iter_next (&ai)) {
+            bson_iter_t ei;
+            if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ei) && bson_iter_find (&ei, "index")) {
+               int64_t index = bson_iter_as_int64 (&ei);
+               if (index >= 0 && index < i) {
+                  failed[index] = true;
+               }
+            }
+            any_error = true;
+         }
+      }
+      if (!server && !any_error) {
+         /* nothing is known to be archived: delete nothing */
+         for (uint32_t k = 0; k < i; k++) {
+            failed[k] = true;
+         }
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+      } else if (any_error) {
+         bson_t batch_errors = BSON_INITIALIZER;
+         bql_row_errors_t errs = {0};
+         size_t *sent = bson_malloc (sizeof *sent * i);
+         int64_t *rows = bson_malloc0 (sizeof *rows * i);
+         for (uint32_t k = 0; k < i; k++) {
+            sent[k] = k;
+         }
+         bql_exec_collect_write_errors (&reply, sent, i, rows, &errs);
+         for (size_t k = 0; k < errs.n; k++) {
+            char msg[700];
+            snprintf (msg, sizeof msg, "archiving failed, document kept: %s", errs.items[k].errmsg);
+            bql_exec_add_write_error (x, &batch_errors, 0, errs.items[k].code, msg);
+            info->n_failed++;
+         }
+         bql_row_errors_cleanup (&errs);
+         bson_free (sent);
+         bson_free (rows);
+         bson_destroy (&batch_errors);
+      }
+      uint32_t na = 0;
+      for (uint32_t k = 0; k < i; k++) {
+         if (!failed[k]) {
+            char kb[16];
+            const char *key;
+            bson_uint32_to_string (na++, &key, kb, sizeof kb);
+            bson_append_value (archived, key, -1, &idv[k]);
+         }
+      }
+      info->n_archived += na;
+      bson_free (failed);
+      bson_destroy (&reply);
+   }
+   for (uint32_t k = 0; k < i; k++) {
+      bson_value_destroy (&idv[k]);
+   }
+   bson_free (idv);
+   mongoc_bulk_operation_destroy (bulk);
+   return ok;
+}
+
+static bool
+create_ttl_index (bql_exec_t *x)
+{
+   const bql_options_t *o = x->opts;
+   mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
+   bson_t cmd = BSON_INITIALIZER, idx, one, key, reply;
+   BSON_APPEND_UTF8 (&cmd, "createIndexes", o->archive_collection);
+   bson_append_array_begin (&cmd, "indexes", -1, &idx);
+   bson_append_document_begin (&idx, "0", -1, &one);
+   bson_append_document_begin (&one, "key", -1, &key);
+   BSON_APPEND_INT32 (&key, "archivedAt", 1);
+   bson_append_document_end (&one, &key);
+   BSON_APPEND_UTF8 (&one, "name", "archivedAt_ttl");
+   BSON_APPEND_INT64 (&one, "expireAfterSeconds", o->retention_seconds);
+   bson_append_document_end (&idx, &one);
+   bson_append_array_end (&cmd, &idx);
+   bson_error_t berr;
+   bool ok = mongoc_database_write_command_with_opts (db, &cmd, NULL, &reply, &berr);
+   if (!ok) {
+      ok = server_refused (x, &berr, -1, "TTL indexes (expireAfterSeconds), needed by retention_period");
+   }
+   bson_destroy (&reply);
+   bson_destroy (&cmd);
+   mongoc_database_destroy (db);
+   return ok;
+}
+
+static bool
+run_where (bql_exec_t *x)
+{
+   const bql_plan_t *plan = x->plan;
+   const bql_options_t *o = x->opts;
+   bool is_delete = plan->kind == BQL_KIND_DELETE;
+
+   if (o->dry_run) {
+      int64_t n;
+      if (!count_matching (x, &n)) {
+         return false;
+      }
+      x->n_matched = n;
+      x->rows_total = n;
+      x->rows_done = n;
+      return true;
+   }
+   if (is_delete && o->max_delete_count >= 0) {
+      int64_t n;
+      if (!count_matching (x, &n)) {
+         return false;
+      }
+      if (n > o->max_delete_count) {
+         return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+                               "%lld documents match but max_delete_count is %lld: nothing was deleted", (long long) n,
+                               (long long) o->max_delete_count);
+      }
+   }
+   mongoc_collection_t *archive = NULL;
+   if (is_delete && o->archive_collection) {
+      if (o->retention_seconds && !create_ttl_index (x)) {
+         return false;
+      }
+      archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
+   }
+
+   bool ok = true;
+   if (o->batch_size == 0 && !archive) {
+      bql_batch_info_t info = {0};
+      ok = write_batch (x, NULL, &info);
+      x->n_matched += info.n_matched;
+      x->n_modified += info.n_modified;
+      x->n_removed += info.n_removed;
+      if (ok) {
+         bql_exec_after_batch (x, &info);
+      }
+      return ok;
+   }
+
+   bson_t opts = BSON_INITIALIZER, sort, proj;
+   bson_append_document_begin (&opts, "sort", -1, &sort);
+   BSON_APPEND_INT32 (&sort, "_id", 1);
+   bson_append_document_end (&opts, &sort);
+   if (!archive) {
+      bson_append_document_begin (&opts, "projection", -1, &proj);
+      BSON_APPEND_INT32 (&proj, "_id", 1);
+      bson_append_document_end (&opts, &proj);
+   }
+   int32_t bs = o->batch_size > 0 ? o->batch_size : 1000;
+   if (o->batch_size > 0) {
+      BSON_APPEND_INT32 (&opts, "batchSize", bs);
+   }
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (x->coll, &plan->filter, &opts, NULL);
+   bson_destroy (&opts);
+
+   const bson_t *doc;
+   bson_t ids = BSON_INITIALIZER, docs = BSON_INITIALIZER;
+   uint32_t n = 0;
+   int64_t batch = 0;
+   bool more = true;
+   while (ok && more) {
+      bool have = mongoc_cursor_next (cursor, &doc);
+      if (have) {
+         char kb[16];
+         const char *k;
+         bson_uint32_to_string (n, &k, kb, sizeof kb);
+         bson_iter_t it;
+         if (bson_iter_init_find (&it, doc, "_id")) {
+            bson_append_iter (&ids, k, -1, &it);
+            if (archive) {
+               bson_append_document (&docs, k, -1, doc);
+            }
+            n++;
+         }
+      }
+      if (!have || (o->batch_size > 0 && n == (uint32_t) bs)) {
+         bson_error_t berr;
+         if (!have && mongoc_cursor_error (cursor, &berr)) {
+            ok = bql_exec_connection_or_server_error (x, &berr, batch);
+            break;
+         }
+         if (n > 0) {
+            bql_batch_info_t info = {0};
+            info.batch_index = batch++;
+            info.size = n;
+            if (archive) {
+               bson_t archived = BSON_INITIALIZER;
+               ok = archive_batch (x, archive, &docs, n, &archived, &info);
+               if (ok && !bson_empty (&archived)) {
+                  ok = write_batch (x, &archived, &info);
+               }
+               bson_destroy (&archived);
+            } else {
+               ok = write_batch (x, &ids, &info);
+            }
+            x->n_matched += info.n_matched;
+            x->n_modified += info.n_modified;
+            x->n_removed += info.n_removed;
+            x->n_archived += info.n_archived;
+            x->n_failed += info.n_failed;
+            x->rows_done += n;
+            bson_reinit (&ids);
+            bson_reinit (&docs);
+            n = 0;
+            if (ok && !bql_exec_after_batch (x, &info)) {
+               more = false;
+            }
+         }
+         if (!have) {
+            more = false;
+         }
+      }
+   }
+   bson_destroy (&ids);
+   bson_destroy (&docs);
+   mongoc_cursor_destroy (cursor);
+   if (archive) {
+      mongoc_collection_destroy (archive);
+   }
+   return ok;
+}
+
+bool
+bql_exec_update (bql_exec_t *x)
+{
+   if (x->plan->has_rows || x->plan->file) {
+      bql_source_t *src = x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
+      if (!src) {
+         return false;
+      }
+      bool ok = bql_exec_rows (x, src, bql_exec_write_rows);
+      src->destroy (src);
+      return ok;
+   }
+   return run_where (x);
+}
+
+bool
+bql_exec_delete (bql_exec_t *x)
+{
+   return run_where (x);
+}

@@ -1,0 +1,102 @@
+/*
+ * error.c — clearing and rendering bql_error_t. Rendering follows the
+ * compilers' layout: "file:line:col: error: message", the source line with
+ * a gutter, a caret line under the span, then detail and hint lines. Tabs
+ * in the source are kept in the caret line and UTF-8 sequences count as
+ * one column, so the carets line up under the offending text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "bulkql/error.h"
+
+void
+bql_error_clear (bql_error_t *error)
+{
+   if (error) {
+      memset (error, 0, sizeof *error);
+      error->offset = -1;
+   }
+}
+
+void
+bql_free (void *ptr)
+{
+   free (ptr);
+}
+
+static bool
+is_continuation (unsigned char c)
+{
+   return (c & 0xC0) == 0x80;
+}
+
+char *
+bql_error_render (const bql_error_t *error, const char *filename, const char *source, size_t source_len)
+{
+   bql_buf_t b;
+   bql_buf_init (&b);
+   if (!filename) {
+      filename = "<input>";
+   }
+   bool located = error && error->offset >= 0 && error->line > 0;
+   if (located) {
+      bql_buf_printf (&b, "%s:%d:%d: error: %s\n", filename, (int) error->line, (int) error->column, error->message);
+   } else {
+      bql_buf_printf (&b, "%s: error: %s\n", filename, error ? error->message : "unknown error");
+   }
+
+   if (located && source && (size_t) error->offset <= source_len) {
+      size_t off = (size_t) error->offset;
+      size_t ls = off;
+      while (ls > 0 && source[ls - 1] != '\n') {
+         ls--;
+      }
+      size_t le = off;
+      while (le < source_len && source[le] != '\n') {
+         le++;
+      }
+      /* drop a trailing CR of CRLF files */
+      size_t shown_end = le;
+      if (shown_end > ls && source[shown_end - 1] == '\r') {
+         shown_end--;
+      }
+      bql_buf_printf (&b, "%5d | ", (int) error->line);
+      bql_buf_append (&b, source + ls, shown_end - ls);
+      bql_buf_puts (&b, "\n      | ");
+      for (size_t i = ls; i < off; i++) {
+         unsigned char c = (unsigned char) source[i];
+         if (c == '\t') {
+            bql_buf_putc (&b, '\t');
+         } else if (!is_continuation (c)) {
+            bql_buf_putc (&b, ' ');
+         }
+      }
+      size_t end = off + (size_t) (error->length > 0 ? error->length : 0);
+      if (end > shown_end) {
+         end = shown_end;
+      }
+      size_t carets = 0;
+      for (size_t i = off; i < end; i++) {
+         if (!is_continuation ((unsigned char) source[i])) {
+            carets++;
+         }
+      }
+      if (carets == 0) {
+         carets = 1;
+      }
+      for (size_t i = 0; i < carets; i++) {
+         bql_buf_putc (&b, '^');
+      }
+      bql_buf_putc (&b, '\n');
+   }
+   if (error && error->detail[0]) {
+      bql_buf_printf (&b, "detail: %s\n", error->detail);
+   }
+   if (error && error->hint[0]) {
+      bql_buf_printf (&b, "hint: %s\n", error->hint);
+   }
+   return bql_buf_steal (&b, NULL);
+}

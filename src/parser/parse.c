@@ -1,0 +1,582 @@
+/*
+ * parse.c — the parser's driver: bql_parse() sets up the arena, the source
+ * copy and a reentrant scanner, runs the pure bison parser, and turns the
+ * outcome into a script or an error. Also here: the token filter between
+ * flex and bison (NOT before IN/LIKE/BETWEEN becomes NOT_LA, as in
+ * PostgreSQL), the wording of syntax errors with their expected tokens and
+ * "did you mean" hints, the script accessors, and bql_statement_is_complete.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse_internal.h"
+#include "bql_grammar.h"
+
+int bql_yyparse (yyscan_t scanner, bql_parse_state_t *st);
+
+/* ---- errors ---- */
+
+void
+bql_locate (const char *src, size_t len, int64_t offset, int32_t *line, int32_t *column)
+{
+   int32_t l = 1;
+   int64_t line_start = 0;
+   if (offset < 0 || !src) {
+      *line = 0;
+      *column = 0;
+      return;
+   }
+   if ((size_t) offset > len) {
+      offset = (int64_t) len;
+   }
+   for (int64_t i = 0; i < offset; i++) {
+      if (src[i] == '\n') {
+         l++;
+         line_start = i + 1;
+      }
+   }
+   *line = l;
+   *column = (int32_t) (offset - line_start + 1);
+}
+
+bool
+bql_parse_error (bql_parse_state_t *st, bql_error_code_t code, bql_loc_t loc, const char *hint, const char *fmt, ...)
+{
+   if (st->failed) {
+      return false;
+   }
+   st->failed = true;
+   bql_error_t *e = st->error;
+   if (!e) {
+      return false;
+   }
+   bql_error_clear (e);
+   e->domain = BQL_ERROR_SYNTAX;
+   e->code = code;
+   e->offset = loc.start;
+   e->length = loc.end > loc.start ? loc.end - loc.start : 0;
+   bql_locate (st->source, (size_t) st->len, loc.start, &e->line, &e->column);
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (e->message, sizeof e->message, fmt, ap);
+   va_end (ap);
+   if (hint) {
+      snprintf (e->hint, sizeof e->hint, "%s", hint);
+   }
+   return false;
+}
+
+int
+bql_edit_distance (const char *a, size_t alen, const char *b, size_t blen)
+{
+   /* Optimal string alignment distance over three rolling rows. */
+   if (alen > 64 || blen > 64) {
+      return 99;
+   }
+   int rows[3][65];
+   int *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+   for (size_t j = 0; j <= blen; j++) {
+      prev[j] = (int) j;
+   }
+   for (size_t i = 1; i <= alen; i++) {
+      cur[0] = (int) i;
+      for (size_t j = 1; j <= blen; j++) {
+         int ca = tolower ((unsigned char) a[i - 1]);
+         int cb = tolower ((unsigned char) b[j - 1]);
+         int cost = ca != cb;
+         int v = prev[j] + 1;
+         if (cur[j - 1] + 1 < v) {
+            v = cur[j - 1] + 1;
+         }
+         if (prev[j - 1] + cost < v) {
+            v = prev[j - 1] + cost;
+         }
+         if (i > 1 && j > 1 && ca == tolower ((unsigned char) b[j - 2]) &&
+             tolower ((unsigned char) a[i - 2]) == cb && prev2[j - 2] + 1 < v) {
+            v = prev2[j - 2] + 1;
+         }
+         cur[j] = v;
+      }
+      int *t = prev2;
+      prev2 = prev;
+      prev = cur;
+      cur = t;
+   }
+   return prev[blen];
+}
+
+/* Bison's symbol names: "\"WITH\"" for keywords and aliases, "';'" for
+ * characters, "end of file". Strip the quoting. */
+static void
+symbol_text (const char *name, char *out, size_t size)
+{
+   size_t n = strlen (name);
+   if (n >= 2 && (name[0] == '"' || name[0] == '\'') && name[n - 1] == name[0]) {
+      name++;
+      n -= 2;
+   }
+   if (n >= size) {
+      n = size - 1;
+   }
+   memcpy (out, name, n);
+   out[n] = '\0';
+}
+
+typedef enum { SYM_KEYWORD_R, SYM_KEYWORD_U, SYM_PUNCT, SYM_CLASS } sym_class_t;
+
+typedef struct {
+   char text[48];
+   sym_class_t cls;
+   bool expr_start; /* can begin an expression */
+} sym_t;
+
+static void
+classify (const char *name, sym_t *s)
+{
+   symbol_text (name, s->text, sizeof s->text);
+   s->expr_start = false;
+   const bql_keyword_t *kw = bql_keyword_lookup (s->text, strlen (s->text));
+   if (kw) {
+      s->cls = kw->category == BQL_KW_RESERVED ? SYM_KEYWORD_R : SYM_KEYWORD_U;
+      static const char *const starters[] = {"NOT", "CASE", "EXISTS", "CURRENT_DATE", "CURRENT_TIMESTAMP",
+                                             "TRUE", "FALSE", "NULL", "VALUES"};
+      for (size_t i = 0; i < sizeof starters / sizeof starters[0]; i++) {
+         if (strcmp (s->text, starters[i]) == 0) {
+            s->expr_start = true;
+         }
+      }
+      if (s->cls == SYM_KEYWORD_U) {
+         s->expr_start = true; /* a field or function name */
+      }
+      return;
+   }
+   static const struct {
+      const char *bison;
+      const char *words;
+      bool expr_start;
+   } classes[] = {
+      {"identifier", "a name", true},
+      {"string literal", "a string literal", true},
+      {"integer literal", "an integer", true},
+      {"numeric literal", "a number", true},
+      {"JSON literal", "a JSON literal", true},
+      {"named parameter", "a parameter", true},
+      {"end of file", "end of input", false},
+      {"NOT (before IN, LIKE or BETWEEN)", "NOT", false},
+   };
+   for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+      if (strcmp (s->text, classes[i].bison) == 0) {
+         s->cls = SYM_CLASS;
+         s->expr_start = classes[i].expr_start;
+         snprintf (s->text, sizeof s->text, "%s", classes[i].words);
+         return;
+      }
+   }
+   s->cls = SYM_PUNCT;
+   s->expr_start = strcmp (s->text, "(") == 0 || strcmp (s->text, "-") == 0 || strcmp (s->text, "+") == 0 ||
+                   strcmp (s->text, "?") == 0;
+   size_t n = strlen (s->text);
+   if (n > sizeof s->text - 3) {
+      n = sizeof s->text - 3;
+   }
+   memmove (s->text + 1, s->text, n);
+   s->text[0] = '"';
+   s->text[n + 1] = '"';
+   s->text[n + 2] = '\0';
+}
+
+void
+bql_report_syntax_error (bql_parse_state_t *st,
+                         bql_loc_t loc,
+                         const char *found_name,
+                         bool found_invalid,
+                         const char *const *expected,
+                         int nexpected)
+{
+   if (st->failed) {
+      return;
+   }
+   if (found_invalid) {
+      if (st->nomem) {
+         bql_parse_error (st, BQL_ERR_NOMEM, loc, NULL, "out of memory");
+      } else {
+         bql_parse_error (st, BQL_ERR_LEXICAL, loc, NULL, "%s", st->lex_error ? st->lex_error : "invalid token");
+      }
+      return;
+   }
+
+   /* What was found, as written. */
+   char near[64];
+   const char *found_text = st->source + loc.start;
+   int32_t found_len = loc.end - loc.start;
+   bool truncated = found_len > 40;
+   if (truncated) {
+      found_len = 40;
+   }
+   snprintf (near, sizeof near, "%.*s%s", (int) found_len, found_text, truncated ? "..." : "");
+   /* the token's source text stops at a newline for the message */
+   char *nl = strchr (near, '\n');
+   if (nl) {
+      *nl = '\0';
+   }
+
+   sym_t syms[128];
+   int n = nexpected < 128 ? nexpected : 128;
+   bool want_expr = false, want_name = false, want_bulk = false;
+   int nreserved = 0;
+   for (int i = 0; i < n; i++) {
+      classify (expected[i], &syms[i]);
+      if (strcmp (syms[i].text, "an integer") == 0) {
+         want_expr = true;
+      }
+      if (strcmp (syms[i].text, "a name") == 0) {
+         want_name = true;
+      }
+      if (strcmp (syms[i].text, "BULK") == 0) {
+         want_bulk = true;
+      }
+      if (syms[i].cls == SYM_KEYWORD_R) {
+         nreserved++;
+      }
+   }
+
+   /* The hint: a near miss of an expected keyword, BULK forgotten, or a
+    * reserved word used as a name. */
+   char hint[200] = "";
+   sym_t found_sym;
+   if (found_name) {
+      classify (found_name, &found_sym);
+   }
+   bool found_word = found_name && (strcmp (found_sym.text, "a name") == 0 ||
+                                    bql_keyword_lookup (found_text, (size_t) (loc.end - loc.start)));
+   if (found_word) {
+      const char *best = NULL;
+      int best_d = 99;
+      size_t wl = (size_t) (loc.end - loc.start);
+      for (int i = 0; i < n; i++) {
+         if (syms[i].cls != SYM_KEYWORD_R && syms[i].cls != SYM_KEYWORD_U) {
+            continue;
+         }
+         int d = bql_edit_distance (found_text, wl, syms[i].text, strlen (syms[i].text));
+         if (d > 0 && d < best_d) {
+            best_d = d;
+            best = syms[i].text;
+         }
+      }
+      int limit = wl <= 3 ? 0 : (wl <= 5 ? 1 : 2);
+      const bql_keyword_t *kw = bql_keyword_lookup (found_text, wl);
+      if (want_bulk && kw &&
+          (strcmp (kw->name, "INSERT") == 0 || strcmp (kw->name, "UPDATE") == 0 ||
+           strcmp (kw->name, "DELETE") == 0 || strcmp (kw->name, "UPSERT") == 0)) {
+         snprintf (hint, sizeof hint, "BulkQL statements start with BULK, as in BULK %s.", near);
+      } else if (best && best_d <= limit) {
+         snprintf (hint, sizeof hint, "Did you mean \"%s\"?", best);
+      } else if (kw && strcmp (kw->name, "WHERE") == 0) {
+         snprintf (hint, sizeof hint, "Only BULK UPDATE and BULK DELETE have a WHERE clause.");
+      } else if (want_name && kw && kw->category == BQL_KW_RESERVED) {
+         snprintf (hint, sizeof hint, "\"%s\" is a reserved word; quote it (\"%s\") to use it as a name.", near, near);
+      }
+   }
+
+   /* The expected list, with expression and name starters folded into
+    * "an expression" / "a name". */
+   bql_buf_t detail;
+   bql_buf_init (&detail);
+   const char *items[130];
+   int nitems = 0;
+   if (want_expr) {
+      items[nitems++] = "an expression";
+   }
+   for (int i = 0; i < n; i++) {
+      const sym_t *s = &syms[i];
+      if (want_expr && s->expr_start) {
+         continue;
+      }
+      if (want_name && s->cls == SYM_KEYWORD_U) {
+         continue;
+      }
+      if (want_name && s->cls == SYM_KEYWORD_R && nreserved > 12) {
+         continue; /* any word is a name here */
+      }
+      if (strcmp (s->text, "\"lexical error\"") == 0 || strcmp (s->text, "SELECT") == 0 ||
+          strcmp (s->text, "CREATE") == 0) {
+         continue; /* never valid: recognised only to say "not supported" */
+      }
+      bool dup = false;
+      for (int j = 0; j < nitems; j++) {
+         if (strcmp (items[j], s->text) == 0) {
+            dup = true;
+         }
+      }
+      if (!dup) {
+         items[nitems++] = s->text;
+      }
+   }
+   for (int i = 0; i < nitems; i++) {
+      if (i == 0) {
+         bql_buf_puts (&detail, "expected ");
+      } else if (i == nitems - 1) {
+         bql_buf_puts (&detail, " or ");
+      } else {
+         bql_buf_puts (&detail, ", ");
+      }
+      bql_buf_puts (&detail, items[i]);
+   }
+
+   if (found_name) {
+      bql_parse_error (st, BQL_ERR_SYNTAX, loc, hint[0] ? hint : NULL, "syntax error at or near \"%s\"", near);
+   } else {
+      bql_parse_error (st, BQL_ERR_SYNTAX, loc, hint[0] ? hint : NULL, "syntax error at end of input");
+   }
+   if (st->error && detail.data) {
+      snprintf (st->error->detail, sizeof st->error->detail, "%s", detail.data);
+   }
+   bql_buf_cleanup (&detail);
+}
+
+/* ---- the token filter ---- */
+
+int
+bql_yylex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st)
+{
+   int tok;
+   if (st->have_ahead) {
+      st->have_ahead = false;
+      tok = st->ahead_token;
+      *value = st->ahead_value;
+      *loc = st->ahead_loc;
+   } else {
+      tok = bql_scan_token (value, loc, scanner);
+   }
+   if (tok == NOT) {
+      /* NOT IN / NOT LIKE / NOT BETWEEN bind like IN, LIKE and BETWEEN,
+       * not like the prefix NOT: look one token ahead (PostgreSQL's
+       * NOT_LA) so the grammar stays LALR(1) with %expect 0. */
+      st->ahead_token = bql_scan_token (&st->ahead_value, &st->ahead_loc, scanner);
+      st->have_ahead = true;
+      if (st->ahead_token == IN_P || st->ahead_token == LIKE || st->ahead_token == BETWEEN) {
+         tok = NOT_LA;
+      }
+   }
+   return tok;
+}
+
+/* ---- the driver ---- */
+
+static void
+state_cleanup (bql_parse_state_t *st)
+{
+   bql_buf_cleanup (&st->json);
+   bql_buf_cleanup (&st->param_counts);
+}
+
+/* Set up state and arena with a copy of text; false on OOM. */
+static bool
+state_init (bql_parse_state_t *st, const char *text, size_t len, const bql_allocator_t *alloc, bql_error_t *error)
+{
+   memset (st, 0, sizeof *st);
+   st->error = error;
+   st->arena = bql_arena_new (alloc);
+   if (!st->arena) {
+      return false;
+   }
+   char *src = bql_arena_alloc_raw (st->arena, len + 2);
+   if (!src) {
+      bql_arena_destroy (st->arena);
+      st->arena = NULL;
+      return false;
+   }
+   if (len) {
+      memcpy (src, text, len);
+   }
+   src[len] = '\0';
+   src[len + 1] = '\0';
+   st->source = src;
+   st->len = (int32_t) len;
+   bql_buf_init (&st->json);
+   bql_buf_init (&st->param_counts);
+   return true;
+}
+
+static void
+set_simple_error (bql_error_t *error, bql_error_domain_t domain, bql_error_code_t code, const char *msg)
+{
+   if (error) {
+      bql_error_clear (error);
+      error->domain = domain;
+      error->code = code;
+      snprintf (error->message, sizeof error->message, "%s", msg);
+   }
+}
+
+bool
+bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql_script_t **script, bql_error_t *error)
+{
+   bql_parse_state_t st;
+   yyscan_t scanner = NULL;
+   bool ok = false;
+
+   if (error) {
+      bql_error_clear (error);
+   }
+   if (!script || (!text && len)) {
+      set_simple_error (error, BQL_ERROR_USAGE, BQL_ERR_INVALID_ARG, "bql_parse: NULL argument");
+      return false;
+   }
+   *script = NULL;
+   if (len > BQL_SCRIPT_MAX_BYTES) {
+      set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_TOO_LARGE,
+                        "script too large (the limit is 2 GiB); load big data with FROM 'file'");
+      return false;
+   }
+   if (!state_init (&st, text, len, options ? options->allocator : NULL, error)) {
+      set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_NOMEM, "out of memory");
+      return false;
+   }
+
+   bql_script_t *s = bql_arena_alloc (st.arena, sizeof *s);
+   const char *fname = options && options->filename ? options->filename : "<input>";
+   char *fcopy = s ? bql_arena_strndup (st.arena, fname, strlen (fname)) : NULL;
+   if (!s || !fcopy || bql_yylex_init_extra (&st, &scanner) != 0 || !bql_scan_start (&st, scanner)) {
+      set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_NOMEM, "out of memory");
+      goto done;
+   }
+   s->arena = st.arena;
+   s->source = st.source;
+   s->len = len;
+   s->filename = fcopy;
+   st.script = s;
+
+   int rc = bql_yyparse (scanner, &st);
+   if (rc != 0 || st.failed || st.nomem) {
+      if (!st.failed) {
+         set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_NOMEM, "out of memory");
+      }
+      goto done;
+   }
+   s->statements = st.statements;
+   if (st.param_counts.len) {
+      s->param_counts = bql_arena_alloc_raw (st.arena, st.param_counts.len);
+      if (!s->param_counts) {
+         set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_NOMEM, "out of memory");
+         goto done;
+      }
+      memcpy (s->param_counts, st.param_counts.data, st.param_counts.len);
+   }
+   *script = s;
+   ok = true;
+
+done:
+   if (scanner) {
+      bql_yylex_destroy (scanner);
+   }
+   state_cleanup (&st);
+   if (!ok) {
+      bql_arena_destroy (st.arena);
+   }
+   return ok;
+}
+
+void
+bql_script_destroy (bql_script_t *script)
+{
+   if (script) {
+      bql_arena_destroy (script->arena);
+   }
+}
+
+size_t
+bql_script_statement_count (const bql_script_t *script)
+{
+   return script && script->statements ? (size_t) script->statements->length : 0;
+}
+
+const bql_node_t *
+bql_script_statement (const bql_script_t *script, size_t i)
+{
+   if (i >= bql_script_statement_count (script)) {
+      return NULL;
+   }
+   return script->statements->items[i];
+}
+
+const char *
+bql_script_source (const bql_script_t *script, size_t *len)
+{
+   if (len) {
+      *len = script ? script->len : 0;
+   }
+   return script ? script->source : NULL;
+}
+
+const char *
+bql_script_filename (const bql_script_t *script)
+{
+   return script ? script->filename : NULL;
+}
+
+int32_t
+bql_script_param_count (const bql_script_t *script, size_t i)
+{
+   if (i >= bql_script_statement_count (script) || !script->param_counts) {
+      return 0;
+   }
+   return script->param_counts[i];
+}
+
+void
+bql_script_position (const bql_script_t *script, int64_t offset, int32_t *line, int32_t *column)
+{
+   bql_locate (script ? script->source : NULL, script ? script->len : 0, offset, line, column);
+}
+
+void
+bql_error_locate (bql_error_t *error, const char *source, size_t len)
+{
+   if (error) {
+      bql_locate (source, len, error->offset, &error->line, &error->column);
+   }
+}
+
+/* ---- completeness ---- */
+
+bool
+bql_statement_is_complete (const char *text, size_t len)
+{
+   bql_parse_state_t st;
+   yyscan_t scanner = NULL;
+   bool complete = false;
+   if (!text || len == 0 || len > BQL_SCRIPT_MAX_BYTES) {
+      return false;
+   }
+   if (!state_init (&st, text, len, NULL, NULL)) {
+      return false;
+   }
+   if (bql_yylex_init_extra (&st, &scanner) == 0 && bql_scan_start (&st, scanner)) {
+      bql_value_t v;
+      bql_loc_t loc;
+      int tok;
+      while ((tok = bql_scan_token (&v, &loc, scanner)) != 0) {
+         if (tok == INVALID) {
+            /* An unterminated string, comment or JSON literal runs to the
+             * end: more input is coming. Any other bad token is complete
+             * enough to be reported once the statement ends. */
+            const char *e = st.lex_error ? st.lex_error : "";
+            if (strncmp (e, "unterminated", 12) == 0) {
+               complete = false;
+               break;
+            }
+         }
+         complete = tok == ';';
+      }
+   }
+   if (scanner) {
+      bql_yylex_destroy (scanner);
+   }
+   state_cleanup (&st);
+   bql_arena_destroy (st.arena);
+   return complete;
+}

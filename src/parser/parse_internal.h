@@ -1,0 +1,158 @@
+/*
+ * parse_internal.h — what the scanner (grammar/lexer.l), the grammar
+ * (grammar/parser.y) and the parser's C files share: the parse state passed
+ * to both as their extra/param, the location type, node constructors and
+ * error helpers. Internal to the parser library.
+ */
+#ifndef BQL_PARSE_INTERNAL_H
+#define BQL_PARSE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "bulkql/ast.h"
+#include "bulkql/error.h"
+#include "bulkql/parser.h"
+
+/* Deepest nesting of a JSON literal (BSON documents nest at most 100). */
+#define BQL_JSON_MAX_DEPTH 100
+
+/* A byte span [start, end) in the source; the grammar's location type. */
+typedef struct bql_loc {
+   int32_t start;
+   int32_t end;
+} bql_loc_t;
+
+/* The clauses after a statement's row source, gathered in any order by
+ * the grammar's stmt_tail and then checked against the statement kind. */
+typedef struct bql_tail {
+   bql_node_t *where;
+   bql_loc_t where_loc;
+   bql_node_t *check;
+   bql_loc_t check_loc;
+   bql_list_t *options;
+   bql_node_t *on_duplicate;
+   bql_node_t *on_conflict;
+} bql_tail_t;
+
+/* The semantic value of a token or grammar symbol. */
+typedef union bql_value {
+   const char *str;
+   bql_node_t *node;
+   bql_list_t *list;
+   bql_tail_t *tail;
+} bql_value_t;
+
+struct bql_script {
+   bql_arena_t *arena;
+   const char *source; /* arena copy, followed by two NULs for flex */
+   size_t len;
+   const char *filename;
+   bql_list_t *statements;
+   int32_t *param_counts; /* one per statement */
+};
+
+/* Keyword categories: an unreserved keyword can still name a field. */
+typedef enum { BQL_KW_UNRESERVED, BQL_KW_RESERVED } bql_kw_category_t;
+
+typedef struct bql_keyword {
+   const char *name; /* upper case */
+   int token;
+   bql_kw_category_t category;
+} bql_keyword_t;
+
+/* The sorted keyword table (keywords.c) and its case-insensitive lookup. */
+extern const bql_keyword_t bql_keywords[];
+extern const size_t bql_keyword_count;
+const bql_keyword_t *bql_keyword_lookup (const char *text, size_t len);
+
+typedef struct bql_parse_state {
+   bql_script_t *script;
+   bql_arena_t *arena;
+   const char *source;
+   int32_t len;
+
+   /* scanner */
+   int32_t offset;        /* byte offset of the next unread character */
+   int32_t token_start;   /* start of a token scanned in several pieces */
+   int last_token;        /* previous token returned (0 at start) */
+   const char *lex_error; /* why the scanner returned INVALID */
+   int json_depth;        /* nesting inside a JSON literal */
+   char json_stack[BQL_JSON_MAX_DEPTH]; /* the open brackets */
+   bql_buf_t json;        /* JSON literal being normalised */
+
+   /* one-token lookahead used to turn NOT into NOT_LA before IN/LIKE/BETWEEN */
+   bool have_ahead;
+   int ahead_token;
+   bql_value_t ahead_value;
+   bql_loc_t ahead_loc;
+
+   /* results */
+   bql_list_t *statements;
+   bql_buf_t param_counts; /* int32_t per statement */
+   int32_t nparams;        /* parameters seen in the current statement */
+   bool in_statement;      /* a statement has started and not ended */
+
+   /* errors */
+   bql_error_t *error;
+   bool failed;
+   bool nomem;
+} bql_parse_state_t;
+
+/* ---- node construction (ast.c) ---- */
+
+/* A zeroed node of the given kind and struct size spanning loc. */
+bql_node_t *bql_make_node (bql_parse_state_t *st, bql_node_kind_t kind, size_t size, bql_loc_t loc);
+#define BQL_MAKE(st, Kind, loc) \
+   ((bql_##Kind##_t *) bql_make_node ((st), BQL_T_##Kind, sizeof (bql_##Kind##_t), (loc)))
+
+/* A new list holding item (item may be NULL for an empty list). */
+bql_list_t *bql_list_make (bql_parse_state_t *st, bql_node_t *item);
+/* Append item to list (list may be NULL: a new list is made). Returns the
+ * list, NULL on OOM. */
+bql_list_t *bql_list_append (bql_parse_state_t *st, bql_list_t *list, bql_node_t *item);
+
+char *bql_strdup_span (bql_parse_state_t *st, const char *s, size_t n);
+
+/* ---- errors (parse.c) ---- */
+
+/* Record an error at loc (the first one wins). Returns false. */
+bool bql_parse_error (bql_parse_state_t *st,
+                      bql_error_code_t code,
+                      bql_loc_t loc,
+                      const char *hint,
+                      const char *fmt,
+                      ...) __attribute__ ((format (printf, 5, 6)));
+
+/* Fill error's line/column from offset against src. */
+void bql_locate (const char *src, size_t len, int64_t offset, int32_t *line, int32_t *column);
+
+/* Edit distance of a and b (insertions, deletions, substitutions and
+ * transpositions of neighbours), case-insensitive. Used for "did you
+ * mean" hints on keywords and option names. */
+int bql_edit_distance (const char *a, size_t alen, const char *b, size_t blen);
+
+/* Word a syntax error (parse.c): found_name is bison's name of the token
+ * found (NULL at end of input), expected the names of the tokens LAC says
+ * were possible there. */
+void bql_report_syntax_error (bql_parse_state_t *st,
+                              bql_loc_t loc,
+                              const char *found_name,
+                              bool found_invalid,
+                              const char *const *expected,
+                              int nexpected);
+
+/* ---- the generated scanner's entry points (lexer.l) ---- */
+typedef void *yyscan_t;
+int bql_yylex_init_extra (bql_parse_state_t *st, yyscan_t *scanner);
+int bql_yylex_destroy (yyscan_t scanner);
+/* Start scanning the NUL-NUL terminated buffer st->source. */
+bool bql_scan_start (bql_parse_state_t *st, yyscan_t scanner);
+
+/* One token from flex, without the NOT lookahead of the grammar's filter. */
+int bql_scan_token (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner);
+
+#endif /* BQL_PARSE_INTERNAL_H */

@@ -1,0 +1,696 @@
+/*
+ * plan.c — statements to plans (SPEC §1's lowering table). For each kind
+ * of statement this file resolves the target namespace, the column list,
+ * the row source (VALUES rows are computed here, CHECK included, so that
+ * bad literals are errors before anything is written), the WHERE filter,
+ * the SET list and the options, and keeps what the executor needs to build
+ * the exact commands. The per-row filter and update of UPSERT, UPDATE ...
+ * FROM and ON DUPLICATE KEY are built by bql_plan_row_write() for both the
+ * executor and EXPLAIN.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "columns.h"
+#include "planner.h"
+
+void
+bql_rows_append (bql_rows_t *rows, const bson_t *doc, int64_t rownum)
+{
+   if (rows->len + doc->len > rows->cap) {
+      size_t cap = rows->cap ? rows->cap : 4096;
+      while (cap < rows->len + doc->len) {
+         cap *= 2;
+      }
+      rows->data = bson_realloc (rows->data, cap);
+      rows->cap = cap;
+   }
+   memcpy (rows->data + rows->len, bson_get_data (doc), doc->len);
+   rows->len += doc->len;
+   if ((rows->count & (rows->count - 1)) == 0) {
+      size_t ncap = rows->count ? rows->count * 2 : 1;
+      rows->rownum = bson_realloc (rows->rownum, sizeof *rows->rownum * ncap);
+   }
+   rows->rownum[rows->count++] = rownum;
+}
+
+void
+bql_rows_cleanup (bql_rows_t *rows)
+{
+   bson_free (rows->data);
+   bson_free (rows->rownum);
+   memset (rows, 0, sizeof *rows);
+}
+
+static int64_t
+wall_clock_ms (void)
+{
+   struct timeval tv;
+   gettimeofday (&tv, NULL);
+   return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static bool
+set_relation (bql_planner_t *pl, const bql_node_t *rel, const char *default_db)
+{
+   const bql_RangeVar_t *r = bql_cast (RangeVar, rel);
+   const char *db = r->database ? r->database : (default_db ? default_db : "test");
+   if (!*db || strpbrk (db, "/\\. \"$") || strlen (db) > 63) {
+      return bql_plan_error (pl, rel, BQL_ERR_VALUE, NULL, "invalid database name \"%s\"", db);
+   }
+   if (!*r->collection || strchr (r->collection, '$')) {
+      return bql_plan_error (pl, rel, BQL_ERR_VALUE, NULL, "invalid collection name \"%s\"", r->collection);
+   }
+   pl->plan->database = bson_strdup (db);
+   pl->plan->collection = bson_strdup (r->collection);
+   return true;
+}
+
+/* Compute the rows of VALUES into plan->rows, with CHECK. */
+static bool
+compute_rows (bql_planner_t *pl, const bql_ValuesSource_t *vs, const bql_columns_t *cols, bool need_columns)
+{
+   bql_plan_t *plan = pl->plan;
+   const bql_list_t *rows = vs->rows;
+   size_t ncols = cols->n;
+   bson_value_t *vals = bson_malloc0 (sizeof *vals * (ncols ? ncols : 1));
+   bson_t doc;
+   bool ok = true;
+
+   if (ncols == 0 && need_columns) {
+      bson_free (vals);
+      return bql_plan_error (pl, &vs->node, BQL_ERR_VALUE, "Name the columns of the rows: AS v(sku, price).",
+                             "the VALUES rows need a column list");
+   }
+   for (int32_t r = 0; ok && r < rows->length; r++) {
+      const bql_Row_t *row = bql_cast (Row, rows->items[r]);
+      int64_t rownum = r + 1;
+      bson_init (&doc);
+      if (ncols == 0) {
+         /* no column list: each row is one document */
+         if (row->values->length != 1) {
+            ok = bql_plan_error (pl, &row->node, BQL_ERR_VALUE,
+                                 "Give a column list, as in BULK INSERT INTO c (a, b) VALUES (1, 2), or one document per row: VALUES ({a: 1}).",
+                                 "without a column list each row must be one document, not %d values",
+                                 (int) row->values->length);
+            bson_destroy (&doc);
+            break;
+         }
+         bql_val_t v;
+         const bql_node_t *e = row->values->items[0];
+         bql_eval_rc_t rc = bql_eval (pl, NULL, e, &v);
+         if (rc == BQL_EVAL_FIELD) {
+            ok = bql_plan_error (pl, e, BQL_ERR_VALUE, "Rows hold values; stored fields are read by BULK UPDATE.",
+                                 "a VALUES row cannot refer to a field");
+         } else if (rc == BQL_EVAL_ERROR) {
+            ok = false;
+         } else if (v.is_interval || v.v.value_type != BSON_TYPE_DOCUMENT) {
+            ok = bql_plan_error (pl, e, BQL_ERR_TYPE, "Give a column list, or one document per row: VALUES ({a: 1}).",
+                                 "without a column list each row must be a document, not %s", bql_val_type_name (&v));
+            bql_val_destroy (&v);
+         } else {
+            bson_t sub;
+            bson_init_static (&sub, v.v.value.v_doc.data, v.v.value.v_doc.data_len);
+            bson_concat (&doc, &sub);
+            bql_val_destroy (&v);
+         }
+      } else {
+         if ((size_t) row->values->length != ncols) {
+            ok = bql_plan_error (pl, &row->node, BQL_ERR_VALUE, NULL, "VALUES row %lld has %d value%s but the column list has %d",
+                                 (long long) rownum, (int) row->values->length, row->values->length == 1 ? "" : "s",
+                                 (int) ncols);
+            bson_destroy (&doc);
+            break;
+         }
+         size_t got = 0;
+         for (size_t c = 0; ok && c < ncols; c++) {
+            const bql_node_t *e = row->values->items[c];
+            bql_val_t v;
+            bql_eval_rc_t rc = bql_eval (pl, NULL, e, &v);
+            if (rc == BQL_EVAL_FIELD) {
+               ok = bql_plan_error (pl, e, BQL_ERR_VALUE, "Rows hold values; stored fields are read by BULK UPDATE.",
+                                    "a VALUES row cannot refer to a field");
+               break;
+            }
+            if (rc == BQL_EVAL_ERROR) {
+               ok = false;
+               break;
+            }
+            if (v.is_interval) {
+               ok = bql_append_val (pl, e, &doc, "x", &v);
+               break;
+            }
+            vals[c] = v.v; /* take ownership */
+            got++;
+            char err[300];
+            if (!bql_convert_value (cols->cols[c].type, &vals[c], err, sizeof err)) {
+               ok = bql_plan_error (pl, e, BQL_ERR_TYPE, NULL, "column %s: %s", cols->cols[c].path, err);
+            }
+         }
+         if (ok) {
+            bql_columns_emit (cols, &doc, vals);
+         }
+         for (size_t c = 0; c < got; c++) {
+            bson_value_destroy (&vals[c]);
+            memset (&vals[c], 0, sizeof vals[c]);
+         }
+      }
+      if (ok && plan->check) {
+         bql_row_ctx_t rc = {.row = &doc, .bare_is_row = true, .missing_is_null = true};
+         bool pass, is_null;
+         if (bql_eval_condition (pl, &rc, plan->check, &pass, &is_null) != BQL_EVAL_OK) {
+            ok = false;
+         } else if (!pass && !is_null) {
+            /* a failed row: counted and reported when the statement runs */
+            char key[16];
+            const char *k;
+            bson_uint32_to_string ((uint32_t) plan->nfailed++, &k, key, sizeof key);
+            bson_t f;
+            bson_append_document_begin (&plan->failed, k, -1, &f);
+            BSON_APPEND_INT64 (&f, "row", rownum);
+            char *text = bson_strndup (pl->source + plan->check->location, (size_t) plan->check->length);
+            char *msg = bson_strdup_printf ("CHECK (%s) failed", text);
+            BSON_APPEND_UTF8 (&f, "errmsg", msg);
+            bson_free (msg);
+            bson_free (text);
+            BSON_APPEND_DOCUMENT (&f, "document", &doc);
+            bson_append_document_end (&plan->failed, &f);
+            bson_destroy (&doc);
+            continue;
+         }
+      }
+      if (ok) {
+         bql_rows_append (&plan->rows, &doc, rownum);
+      }
+      bson_destroy (&doc);
+   }
+   bson_free (vals);
+   plan->has_rows = ok;
+   return ok;
+}
+
+static const char *const file_formats[] = {"CSV", "TSV", "NDJSON", "JSON"};
+
+static bool
+plan_file (bql_planner_t *pl, const bql_FileSource_t *fs)
+{
+   if (fs->format) {
+      bool known = false;
+      for (size_t i = 0; i < sizeof file_formats / sizeof file_formats[0]; i++) {
+         if (!strcasecmp (fs->format, file_formats[i])) {
+            known = true;
+         }
+      }
+      if (!known) {
+         return bql_plan_error (pl, &fs->node, BQL_ERR_UNSUPPORTED, "Formats are CSV, TSV, NDJSON and JSON.",
+                                "not supported: file format %s", fs->format);
+      }
+   }
+   if (fs->compression && strcasecmp (fs->compression, "GZIP") && strcasecmp (fs->compression, "NONE")) {
+      return bql_plan_error (pl, &fs->node, BQL_ERR_UNSUPPORTED, "Compression is GZIP or NONE.",
+                             "not supported: compression %s", fs->compression);
+   }
+   if (!fs->format && fs->is_stdin) {
+      return bql_plan_error (pl, &fs->node, BQL_ERR_VALUE, "Say what comes on standard input: FROM STDIN FORMAT CSV.",
+                             "FROM STDIN needs a FORMAT");
+   }
+   if (!bql_file_options_check (pl, fs)) {
+      return false;
+   }
+   pl->plan->file = fs;
+   return true;
+}
+
+static bool
+plan_columns (bql_planner_t *pl, const bql_list_t *defs)
+{
+   pl->plan->cols = bson_malloc0 (sizeof (bql_columns_t));
+   return bql_columns_init (pl, defs, pl->plan->cols);
+}
+
+/* Keys of ON CONFLICT / ON DUPLICATE KEY: columns of the incoming row. */
+static bool
+plan_keys (bql_planner_t *pl, const bql_list_t *keys)
+{
+   bql_plan_t *plan = pl->plan;
+   for (int32_t i = 0; keys && i < keys->length; i++) {
+      const char *k = bql_cast (ColumnRef, keys->items[i])->path;
+      if (plan->cols && plan->cols->n) {
+         bool found = false;
+         for (size_t c = 0; c < plan->cols->n; c++) {
+            if (!strcmp (plan->cols->cols[c].path, k)) {
+               found = true;
+            }
+         }
+         if (!found) {
+            return bql_plan_error (pl, keys->items[i], BQL_ERR_VALUE, "Key columns come from the column list.",
+                                   "key column \"%s\" is not in the column list", k);
+         }
+      }
+      for (int32_t j = 0; j < i; j++) {
+         if (!strcmp (bql_cast (ColumnRef, keys->items[j])->path, k)) {
+            return bql_plan_error (pl, keys->items[i], BQL_ERR_VALUE, NULL, "key column \"%s\" given twice", k);
+         }
+      }
+   }
+   plan->keys = keys;
+   return true;
+}
+
+static bool
+plan_insert (bql_planner_t *pl, const bql_InsertStmt_t *s, const bql_plan_options_t *o)
+{
+   bql_plan_t *plan = pl->plan;
+   plan->kind = BQL_KIND_INSERT;
+   if (!set_relation (pl, s->relation, o ? o->database : NULL) || !plan_columns (pl, s->columns)) {
+      return false;
+   }
+   plan->check = s->check;
+   if (s->on_duplicate) {
+      const bql_OnDuplicateKey_t *od = bql_cast (OnDuplicateKey, s->on_duplicate);
+      plan->on_duplicate = true;
+      if (!plan_keys (pl, od->keys)) {
+         return false;
+      }
+      bql_row_ctx_t rc = {.excluded = true};
+      if (!bql_plan_set_list (pl, od->set_clause, &rc)) {
+         return false;
+      }
+   }
+   if (bql_is (s->source, ValuesSource)) {
+      return compute_rows (pl, bql_cast (ValuesSource, s->source), plan->cols, false);
+   }
+   return plan_file (pl, bql_cast (FileSource, s->source));
+}
+
+static bool
+plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_options_t *o)
+{
+   bql_plan_t *plan = pl->plan;
+   plan->kind = BQL_KIND_UPSERT;
+   if (!set_relation (pl, s->relation, o ? o->database : NULL) || !plan_columns (pl, s->columns)) {
+      return false;
+   }
+   plan->check = s->check;
+   const bql_OnConflict_t *oc = bql_cast (OnConflict, s->on_conflict);
+   if (!plan_keys (pl, oc->keys)) {
+      return false;
+   }
+   plan->do_nothing = oc->action == BQL_CONFLICT_NOTHING;
+   if (!plan->do_nothing) {
+      bql_row_ctx_t rc = {.excluded = true};
+      if (!bql_plan_set_list (pl, oc->set_clause, &rc)) {
+         return false;
+      }
+      if (plan->pipeline) {
+         for (size_t i = 0; i < plan->nset; i++) {
+            if (plan->set[i].op == BQL_SET_EXPR) {
+               return bql_plan_error (pl, plan->set[i].node, BQL_ERR_UNTRANSLATABLE,
+                                      "In ON CONFLICT DO UPDATE use x = value, x = x + n, x = x * n, REMOVE x, "
+                                      "JSON_ARRAY_APPEND or CURRENT_TIMESTAMP.",
+                                      "cannot translate this SET item for an upsert: it needs an aggregation-pipeline "
+                                      "update, which cannot also set the new document's other fields ($setOnInsert)");
+            }
+         }
+      }
+   }
+   if (bql_is (s->source, ValuesSource)) {
+      return compute_rows (pl, bql_cast (ValuesSource, s->source), plan->cols, false);
+   }
+   return plan_file (pl, bql_cast (FileSource, s->source));
+}
+
+static bool
+plan_update (bql_planner_t *pl, const bql_UpdateStmt_t *s, const bql_plan_options_t *o)
+{
+   bql_plan_t *plan = pl->plan;
+   plan->kind = BQL_KIND_UPDATE;
+   if (!set_relation (pl, s->relation, o ? o->database : NULL)) {
+      return false;
+   }
+   bql_row_ctx_t rc = {0};
+   if (s->from) {
+      if (bql_is (s->from, ValuesSource)) {
+         const bql_ValuesSource_t *vs = bql_cast (ValuesSource, s->from);
+         plan->row_alias = vs->alias;
+         if (!plan_columns (pl, vs->alias_columns) || !compute_rows (pl, vs, plan->cols, true)) {
+            return false;
+         }
+      } else {
+         const bql_FileSource_t *fs = bql_cast (FileSource, s->from);
+         plan->row_alias = fs->alias;
+         if (!plan_columns (pl, fs->alias_columns) || !plan_file (pl, fs)) {
+            return false;
+         }
+      }
+      if (!strcmp (plan->row_alias, plan->collection)) {
+         return bql_plan_error (pl, s->from, BQL_ERR_VALUE, "Name the incoming row differently: AS v.",
+                                "the alias \"%s\" is also the collection's name", plan->row_alias);
+      }
+      rc.alias = plan->row_alias;
+   }
+   if (!bql_plan_set_list (pl, s->set_clause, &rc)) {
+      return false;
+   }
+   plan->where = s->where;
+   plan->filter_per_row = s->from && bql_refers_to_row (&rc, s->where);
+   if (!plan->filter_per_row && !bql_translate_filter (pl, &rc, s->where, &plan->filter)) {
+      return false;
+   }
+   if (!plan->update_per_row) {
+      bool pipe;
+      if (!bql_build_update (pl, &rc, &plan->update, &pipe)) {
+         return false;
+      }
+   }
+   return true;
+}
+
+static bool
+plan_delete (bql_planner_t *pl, const bql_DeleteStmt_t *s, const bql_plan_options_t *o)
+{
+   bql_plan_t *plan = pl->plan;
+   plan->kind = BQL_KIND_DELETE;
+   if (!set_relation (pl, s->relation, o ? o->database : NULL)) {
+      return false;
+   }
+   plan->where = s->where;
+   return bql_translate_filter (pl, NULL, s->where, &plan->filter);
+}
+
+static const bql_list_t *
+statement_options (const bql_node_t *stmt)
+{
+   switch (stmt->kind) {
+   case BQL_T_InsertStmt:
+      return bql_cast (InsertStmt, stmt)->options;
+   case BQL_T_UpdateStmt:
+      return bql_cast (UpdateStmt, stmt)->options;
+   case BQL_T_UpsertStmt:
+      return bql_cast (UpsertStmt, stmt)->options;
+   case BQL_T_DeleteStmt:
+      return bql_cast (DeleteStmt, stmt)->options;
+   default:
+      return NULL;
+   }
+}
+
+bool
+bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o, bql_plan_t **out, bql_error_t *error)
+{
+   if (error) {
+      bql_error_clear (error);
+   }
+   bql_error_t scratch;
+   if (!error) {
+      error = &scratch;
+      bql_error_clear (error);
+   }
+   if (!out || !script || i >= bql_script_statement_count (script)) {
+      error->domain = BQL_ERROR_USAGE;
+      error->code = BQL_ERR_INVALID_ARG;
+      snprintf (error->message, sizeof error->message, "bql_plan_new: no statement %zu", i);
+      if (out) {
+         *out = NULL;
+      }
+      return false;
+   }
+   *out = NULL;
+   const bql_node_t *stmt = bql_script_statement (script, i);
+   bql_plan_t *plan = bson_malloc0 (sizeof *plan);
+   plan->script = script;
+   bql_options_init (&plan->opts);
+   bson_init (&plan->params);
+   bson_init (&plan->filter);
+   bson_init (&plan->update);
+   bson_init (&plan->failed);
+   if (bql_is (stmt, ExplainStmt)) {
+      plan->explain = true;
+      stmt = bql_cast (ExplainStmt, stmt)->statement;
+   }
+   plan->stmt = stmt;
+   plan->now_ms = o && o->now_ms ? o->now_ms : wall_clock_ms ();
+   if (o && o->params) {
+      bson_copy_to_excluding_noinit (o->params, &plan->params, "", NULL);
+   }
+   plan->statement_text = bson_strndup (script->source + stmt->location, (size_t) stmt->length);
+
+   bql_planner_t pl = {plan, script->source, script->len, error};
+   bool ok;
+   switch (stmt->kind) {
+   case BQL_T_InsertStmt:
+      ok = plan_insert (&pl, bql_cast (InsertStmt, stmt), o);
+      break;
+   case BQL_T_UpsertStmt:
+      ok = plan_upsert (&pl, bql_cast (UpsertStmt, stmt), o);
+      break;
+   case BQL_T_UpdateStmt:
+      ok = plan_update (&pl, bql_cast (UpdateStmt, stmt), o);
+      break;
+   case BQL_T_DeleteStmt:
+      ok = plan_delete (&pl, bql_cast (DeleteStmt, stmt), o);
+      break;
+   default:
+      ok = bql_plan_error (&pl, stmt, BQL_ERR_UNSUPPORTED, NULL, "not a BULK statement");
+      break;
+   }
+   /* Options last, so that a construct outside the language is reported
+    * before a consequence of it. */
+   ok = ok && bql_options_resolve (&pl, statement_options (stmt), plan->kind, &plan->opts);
+   if (ok && plan->opts.upsert_mode && plan->on_duplicate) {
+      ok = bql_plan_error (&pl, stmt, BQL_ERR_OPTION, "Use one of them.",
+                           "upsert_mode and ON DUPLICATE KEY UPDATE exclude each other");
+   }
+   if (ok && o && o->dry_run) {
+      plan->opts.dry_run = true;
+   }
+   if (!ok) {
+      if (error->domain == BQL_ERROR_NONE) {
+         error->domain = BQL_ERROR_PLAN;
+         error->code = BQL_ERR_NOMEM;
+         snprintf (error->message, sizeof error->message, "planning failed");
+      }
+      bql_plan_destroy (plan);
+      return false;
+   }
+   *out = plan;
+   return true;
+}
+
+void
+bql_plan_destroy (bql_plan_t *plan)
+{
+   if (!plan) {
+      return;
+   }
+   bql_options_cleanup (&plan->opts);
+   bson_destroy (&plan->params);
+   bson_destroy (&plan->filter);
+   bson_destroy (&plan->update);
+   bson_destroy (&plan->failed);
+   bql_rows_cleanup (&plan->rows);
+   if (plan->cols) {
+      bql_columns_cleanup (plan->cols);
+      bson_free (plan->cols);
+   }
+   bson_free (plan->set);
+   bson_free (plan->database);
+   bson_free (plan->collection);
+   bson_free (plan->statement_text);
+   bson_free (plan->ns);
+   bson_free (plan);
+}
+
+bool
+bql_plan_is_explain (const bql_plan_t *plan)
+{
+   return plan && plan->explain;
+}
+
+const char *
+bql_plan_statement_kind (const bql_plan_t *plan)
+{
+   static const char *const names[] = {"BULK INSERT", "BULK UPDATE", "BULK UPSERT", "BULK DELETE"};
+   return plan ? names[plan->kind] : NULL;
+}
+
+const char *
+bql_plan_namespace (const bql_plan_t *plan)
+{
+   if (!plan) {
+      return NULL;
+   }
+   if (!plan->ns) {
+      ((bql_plan_t *) plan)->ns = bson_strdup_printf ("%s.%s", plan->database, plan->collection);
+   }
+   return plan->ns;
+}
+
+int64_t
+bql_plan_row_count (const bql_plan_t *plan)
+{
+   return plan && plan->has_rows ? (int64_t) (plan->rows.count + (size_t) plan->nfailed) : 0;
+}
+
+/* ---- per-row writes ---- */
+
+void
+bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t *rc)
+{
+   memset (rc, 0, sizeof *rc);
+   rc->row = row;
+   if (plan->kind == BQL_KIND_UPDATE) {
+      rc->alias = plan->row_alias;
+   } else {
+      rc->excluded = true;
+   }
+   rc->missing_is_null = plan->file != NULL;
+}
+
+/* $setOnInsert: the row's fields except those the SET list assigns (a
+ * document that holds an assigned path is descended into). */
+static void
+set_on_insert (const bql_plan_t *plan, const bson_t *doc, const char *prefix, bson_t *soi)
+{
+   bson_iter_t it;
+   bson_iter_init (&it, doc);
+   while (bson_iter_next (&it)) {
+      char *path = prefix ? bson_strdup_printf ("%s.%s", prefix, bson_iter_key (&it)) : bson_strdup (bson_iter_key (&it));
+      bool conflict = false, inside = false;
+      size_t pl = strlen (path);
+      for (size_t i = 0; i < plan->nset; i++) {
+         const char *sp = plan->set[i].path;
+         size_t sl = strlen (sp);
+         if (!strcmp (sp, path) || (sl < pl && !strncmp (sp, path, sl) && path[sl] == '.')) {
+            conflict = true;
+         } else if (sl > pl && !strncmp (sp, path, pl) && sp[pl] == '.') {
+            inside = true;
+         }
+      }
+      if (!conflict && inside && BSON_ITER_HOLDS_DOCUMENT (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_document (&it, &len, &data);
+         bson_t sub;
+         bson_init_static (&sub, data, len);
+         set_on_insert (plan, &sub, path, soi);
+      } else if (!conflict && !inside) {
+         bson_append_iter (soi, path, -1, &it);
+      }
+      bson_free (path);
+   }
+}
+
+static bool
+key_filter (bql_planner_t *pl, const bson_t *row, bson_t *q)
+{
+   const bql_plan_t *plan = pl->plan;
+   int32_t n = plan->keys ? plan->keys->length : 1;
+   for (int32_t i = 0; i < n; i++) {
+      const char *k = plan->keys ? bql_cast (ColumnRef, plan->keys->items[i])->path : "_id";
+      bson_iter_t it, child;
+      if (!row) {
+         bson_t sub;
+         char *ph = bson_strdup_printf ("<row.%s>", k);
+         bson_append_document_begin (q, k, -1, &sub);
+         BSON_APPEND_UTF8 (&sub, "$eq", ph);
+         bson_append_document_end (q, &sub);
+         bson_free (ph);
+         continue;
+      }
+      if (!bson_iter_init (&it, row) || !bson_iter_find_descendant (&it, k, &child)) {
+         return bql_plan_error (pl, plan->keys ? plan->keys->items[i] : plan->stmt, BQL_ERR_VALUE, NULL,
+                                "the row has no value for the key column \"%s\"", k);
+      }
+      bson_t sub;
+      bson_append_document_begin (q, k, -1, &sub);
+      bson_append_iter (&sub, "$eq", 3, &child);
+      bson_append_document_end (q, &sub);
+   }
+   return true;
+}
+
+bool
+bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline, bql_error_t *error)
+{
+   bql_plan_t *plan = (bql_plan_t *) cplan;
+   bql_error_clear (error);
+   bql_planner_t pl = {plan, plan->script->source, plan->script->len, error};
+   bql_row_ctx_t rc;
+   bql_plan_row_ctx (plan, row, &rc);
+   *pipeline = false;
+
+   switch (plan->kind) {
+   case BQL_KIND_UPDATE:
+      if (plan->filter_per_row) {
+         if (!bql_translate_filter (&pl, &rc, plan->where, q)) {
+            return false;
+         }
+      } else {
+         bson_concat (q, &plan->filter);
+      }
+      if (plan->update_per_row) {
+         return bql_build_update (&pl, &rc, u, pipeline);
+      }
+      bson_concat (u, &plan->update);
+      *pipeline = plan->pipeline;
+      return true;
+   case BQL_KIND_INSERT:
+      if (plan->on_duplicate) {
+         return key_filter (&pl, row, q) && bql_build_update (&pl, &rc, u, pipeline);
+      }
+      /* upsert_mode: upsert on _id */
+      {
+         bson_iter_t it;
+         if (!key_filter (&pl, row, q)) {
+            return false;
+         }
+         bson_t set = BSON_INITIALIZER;
+         if (row) {
+            bson_iter_init (&it, row);
+            while (bson_iter_next (&it)) {
+               if (strcmp (bson_iter_key (&it), "_id") != 0) {
+                  bson_append_iter (&set, NULL, 0, &it);
+               }
+            }
+         } else {
+            BSON_APPEND_UTF8 (&set, "<field>", "<row value of every field but _id>");
+         }
+         if (bson_empty (&set)) {
+            bson_t soi;
+            bson_append_document_begin (u, "$setOnInsert", -1, &soi);
+            bson_iter_init_find (&it, row, "_id");
+            bson_append_iter (&soi, "_id", 3, &it);
+            bson_append_document_end (u, &soi);
+         } else {
+            BSON_APPEND_DOCUMENT (u, "$set", &set);
+         }
+         bson_destroy (&set);
+         return true;
+      }
+   case BQL_KIND_UPSERT: {
+      if (!key_filter (&pl, row, q)) {
+         return false;
+      }
+      if (!plan->do_nothing && !bql_build_update (&pl, &rc, u, pipeline)) {
+         return false;
+      }
+      bson_t soi = BSON_INITIALIZER;
+      if (row) {
+         set_on_insert (plan, row, NULL, &soi);
+      } else {
+         BSON_APPEND_UTF8 (&soi, "<field>", "<row value of every column not assigned by SET>");
+      }
+      if (!bson_empty (&soi)) {
+         BSON_APPEND_DOCUMENT (u, "$setOnInsert", &soi);
+      }
+      bson_destroy (&soi);
+      return true;
+   }
+   default:
+      return false;
+   }
+}

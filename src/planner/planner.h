@@ -1,0 +1,289 @@
+/*
+ * planner.h — what the planner's files share: values with SQL NULL and
+ * intervals, the evaluation context, the resolved option set, the plan
+ * struct the executor runs, and the translators from expressions to
+ * filters, update documents and aggregation expressions. Internal to the
+ * planner and executor (which runs plans); needs libbson.
+ */
+#ifndef BQL_PLANNER_H
+#define BQL_PLANNER_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bulkql/plan.h"
+#include "parse_internal.h"
+
+/* ---- values ---- */
+
+/* A value computed on the client: a BSON value (owned), or an interval
+ * (which BSON cannot hold; it only ever meets dates). */
+typedef struct bql_val {
+   bool is_interval;
+   bson_value_t v; /* BSON_TYPE_NULL for SQL NULL; owned (bson_value_destroy) */
+   int32_t months; /* interval: calendar months */
+   int64_t ms;     /* interval: milliseconds */
+} bql_val_t;
+
+void bql_val_init_null (bql_val_t *v);
+void bql_val_destroy (bql_val_t *v);
+/* Deep copy of a BSON value into an owned bql_val_t. */
+void bql_val_from_bson (bql_val_t *out, const bson_value_t *src);
+bool bql_val_is_null (const bql_val_t *v);
+/* A short English name of the value's type ("string", "integer", ...). */
+const char *bql_val_type_name (const bql_val_t *v);
+
+/* ---- resolved options (SPEC §2) ---- */
+
+typedef struct bql_options {
+   int32_t batch_size;        /* 1..100000, 0 = one unbatched command */
+   bool ordered;
+   bool continue_on_error;
+   int64_t max_errors;        /* -1 = unlimited */
+   bson_t write_concern;      /* {w, j, wtimeout}; empty = server default */
+   bool bypass_validation;
+   int32_t retry_attempts;
+   int32_t retry_backoff_ms;
+   int32_t parallel_workers;
+   int64_t max_execution_ms;  /* 0 = no limit */
+   int64_t memory_limit;      /* bytes */
+   bool dry_run;
+   int64_t max_delete_count;  /* -1 = no limit */
+   bool soft_delete;
+   char *archive_collection;  /* NULL = no archival */
+   char *archive_reason;
+   int64_t retention_seconds; /* 0 = no TTL index */
+   char *error_collection;    /* NULL = error records off */
+   char *failed_records_file;
+   int64_t checkpoint_interval;
+   bool upsert_mode;
+   int progress;              /* -1 = on a terminal, 0 off, 1 on */
+   /* which options were given, by table index */
+   uint64_t given;
+} bql_options_t;
+
+/* ---- the plan ---- */
+
+typedef enum {
+   BQL_KIND_INSERT,
+   BQL_KIND_UPDATE,
+   BQL_KIND_UPSERT,
+   BQL_KIND_DELETE
+} bql_kind_t;
+
+/* Rows computed at plan time (VALUES): BSON documents back to back, with
+ * the 1-based row number of each in the statement's input. */
+typedef struct bql_rows {
+   uint8_t *data;
+   size_t len;
+   size_t cap;
+   size_t count;
+   int64_t *rownum;
+} bql_rows_t;
+
+void bql_rows_append (bql_rows_t *rows, const bson_t *doc, int64_t rownum);
+void bql_rows_cleanup (bql_rows_t *rows);
+
+struct bql_columns;
+
+/* How a SET item lowers. */
+typedef enum {
+   BQL_SET_VALUE,   /* $set: value */
+   BQL_SET_INC,     /* $inc: n */
+   BQL_SET_MUL,     /* $mul: n */
+   BQL_SET_UNSET,   /* $unset */
+   BQL_SET_PUSH,    /* $push: value */
+   BQL_SET_NOW,     /* $currentDate */
+   BQL_SET_EXPR     /* an expression over stored fields: pipeline only */
+} bql_set_op_t;
+
+typedef struct bql_set_item {
+   const char *path;
+   bql_set_op_t op;
+   const bql_node_t *value; /* the operand (n of x + n, v of append, value) */
+   bool negate;             /* x - n: $inc by -n */
+   const bql_node_t *node;  /* the SetItem, for errors */
+} bql_set_item_t;
+
+struct bql_plan {
+   bql_kind_t kind;
+   bool explain;                /* an EXPLAIN statement: print, do not run */
+   const bql_script_t *script;  /* the AST the plan refers to */
+   const bql_node_t *stmt;      /* the statement (inside EXPLAIN) */
+   char *database;
+   char *collection;
+   char *statement_text;        /* the statement's source text */
+   char *ns;                    /* "db.collection", made on demand */
+   int64_t now_ms;              /* CURRENT_TIMESTAMP of the statement */
+   bson_t params;               /* bound parameters (copied) */
+   bql_options_t opts;
+
+   /* the row source (INSERT, UPSERT, UPDATE ... FROM) */
+   bool has_rows;               /* VALUES rows computed into rows */
+   bql_rows_t rows;
+   const bql_FileSource_t *file;/* FROM 'file' / STDIN */
+   struct bql_columns *cols;    /* the column list of the statement or alias */
+   const char *row_alias;       /* UPDATE ... FROM ... AS v */
+   const bql_node_t *check;     /* CHECK (condition) */
+   bson_t failed;               /* rows that failed CHECK at plan time:
+                                   [{row, error}] */
+   int64_t nfailed;
+
+   /* WHERE of UPDATE / DELETE; the filter is computed when it does not
+    * depend on the incoming row */
+   const bql_node_t *where;
+   bool filter_per_row;
+   bson_t filter;
+
+   /* SET list (UPDATE, ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE) */
+   bql_set_item_t *set;
+   size_t nset;
+   bool pipeline;               /* SET needs an aggregation-pipeline update */
+   bool update_per_row;         /* SET refers to the incoming row */
+   bson_t update;               /* computed update document or pipeline */
+
+   /* UPSERT / ON DUPLICATE KEY */
+   const bql_list_t *keys;      /* ColumnRef list; NULL = _id */
+   bool do_nothing;
+   bool on_duplicate;
+};
+
+/* ---- the planning context ---- */
+
+typedef struct bql_planner {
+   bql_plan_t *plan;
+   const char *source;
+   size_t source_len;
+   bql_error_t *error;
+} bql_planner_t;
+
+/* Record a plan error at node's span (domain PLAN). Returns false. */
+bool bql_plan_error (bql_planner_t *pl,
+                     const bql_node_t *node,
+                     bql_error_code_t code,
+                     const char *hint,
+                     const char *fmt,
+                     ...) __attribute__ ((format (printf, 5, 6)));
+/* Same, at an explicit span. */
+bool bql_plan_error_at (bql_planner_t *pl,
+                        int64_t offset,
+                        int64_t length,
+                        bql_error_code_t code,
+                        const char *hint,
+                        const char *fmt,
+                        ...) __attribute__ ((format (printf, 6, 7)));
+
+/* ---- evaluation (eval.c) ---- */
+
+/* Where values of the incoming row come from. */
+typedef struct bql_row_ctx {
+   const bson_t *row;       /* the incoming row by column name, or NULL */
+   const char *alias;       /* alias of UPDATE ... FROM, or NULL */
+   bool excluded;           /* EXCLUDED.x and VALUES(x) name the row */
+   bool bare_is_row;        /* CHECK: bare names are columns of the row */
+   bool missing_is_null;    /* a column missing from the row reads as NULL */
+} bql_row_ctx_t;
+
+typedef enum {
+   BQL_EVAL_OK,        /* *out holds the value */
+   BQL_EVAL_FIELD,     /* refers to a field of the stored document */
+   BQL_EVAL_ERROR      /* error recorded */
+} bql_eval_rc_t;
+
+/* Evaluate expr on the client. Field references give BQL_EVAL_FIELD
+ * (nothing recorded); anything invalid records an error at its span. */
+bql_eval_rc_t bql_eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *expr, bql_val_t *out);
+
+/* Evaluate a condition on the client (CHECK, constant WHERE). *result is
+ * true, false, or unknown (SQL NULL: *is_null set). */
+bql_eval_rc_t bql_eval_condition (bql_planner_t *pl,
+                                  const bql_row_ctx_t *rc,
+                                  const bql_node_t *cond,
+                                  bool *result,
+                                  bool *is_null);
+
+/* Append a client value to a document; intervals are refused. */
+bool bql_append_val (bql_planner_t *pl, const bql_node_t *at, bson_t *doc, const char *key, const bql_val_t *v);
+
+/* Does expr (or any part) read a field of the stored document? */
+bool bql_refers_to_field (const bql_row_ctx_t *rc, const bql_node_t *expr);
+/* Does expr (or any part) reference the incoming row? */
+bool bql_refers_to_row (const bql_row_ctx_t *rc, const bql_node_t *expr);
+/* Is expr a reference to the incoming row; its column name if so. */
+const char *bql_row_column (const bql_row_ctx_t *rc, const bql_node_t *expr);
+/* If expr names a field of the stored document, its dotted path (the
+ * target collection's name as a qualifier is dropped); else NULL. */
+const char *bql_field_path (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *expr, char *buf, size_t size);
+
+/* Parse an ISO 8601 date/time; false if malformed. */
+bool bql_parse_iso8601 (const char *s, size_t len, int64_t *ms);
+/* Parse an interval text ('7 days', '1 year 2 months'). */
+bool bql_parse_interval (const char *s, int32_t *months, int64_t *ms);
+/* date + interval with calendar months */
+int64_t bql_date_add (int64_t date_ms, int32_t months, int64_t ms);
+
+/* Check that no key of doc (recursively) starts with '$' or holds a NUL;
+ * records an error naming the key at node. */
+bool bql_check_keys (bql_planner_t *pl, const bql_node_t *node, const bson_t *doc, const char *what);
+
+/* ---- translation (filter.c, update.c, agg.c) ---- */
+
+/* WHERE condition -> query filter, exactly or not at all. */
+bool bql_translate_filter (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *cond, bson_t *filter);
+/* LIKE pattern -> anchored regular expression (bson_malloc'd). */
+char *bql_like_to_regex (const char *pattern, size_t len);
+/* Expression -> aggregation expression appended under key. */
+bool bql_translate_agg (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *expr, bson_t *doc, const char *key);
+/* Classify the SET list into plan->set / pipeline flags. */
+bool bql_plan_set_list (bql_planner_t *pl, const bql_list_t *set_clause, const bql_row_ctx_t *rc);
+/* Build the update document (or pipeline) for one row (rc may be NULL). */
+bool bql_build_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update, bool *is_pipeline);
+
+/* ---- per-row writes (plan.c) ---- */
+
+/* The row context of the plan's per-row expressions for row (NULL while
+ * explaining a file source: row values show as "<row.col>"). */
+void bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t *rc);
+/* The filter q and update u of one incoming row, for UPSERT, UPDATE ...
+ * FROM, ON DUPLICATE KEY and upsert_mode; q and u are initialised by the
+ * caller. An error (a row value of the wrong type, a missing key column)
+ * is a failed row, described in *error. */
+bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline,
+                         bql_error_t *error);
+
+/* ordered, writeConcern and bypassDocumentValidation of a write command,
+ * as the executor sends them (explain.c). */
+void bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd);
+
+/* ---- file sources (file_options.c) ---- */
+
+typedef enum { BQL_FMT_CSV, BQL_FMT_TSV, BQL_FMT_NDJSON, BQL_FMT_JSON } bql_format_t;
+
+typedef struct bql_file_opts {
+   bql_format_t format;
+   bool gzip;             /* COMPRESSION GZIP, or a .gz name */
+   bool header;           /* CSV/TSV: the first line names the columns */
+   char delimiter;        /* CSV ',' TSV '\t' */
+   char quote;            /* '"' */
+   char *null_string;     /* a field equal to this is NULL; NULL = none */
+   int64_t skip_lines;    /* lines skipped before the header or data */
+} bql_file_opts_t;
+
+/* Resolve the format (from FORMAT or the file name), compression and the
+ * (name = value) options of a file source. Errors at the option. */
+bool bql_file_options_resolve (bql_planner_t *pl, const bql_FileSource_t *fs, bql_file_opts_t *out);
+void bql_file_opts_cleanup (bql_file_opts_t *o);
+/* Resolve and discard: the planner's check. */
+bool bql_file_options_check (bql_planner_t *pl, const bql_FileSource_t *fs);
+
+/* ---- options (options.c) ---- */
+void bql_options_init (bql_options_t *o);
+void bql_options_cleanup (bql_options_t *o);
+/* Append every option that applies to kind k with its resolved value
+ * (null when unset), in name order, for EXPLAIN. */
+void bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc);
+/* Resolve the statement's WITH groups for a statement of kind k. */
+bool bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, bql_options_t *o);
+
+#endif /* BQL_PLANNER_H */

@@ -1,0 +1,287 @@
+/*
+ * test_parser.c — cmocka unit tests of the scanner and grammar: literal
+ * forms, comments, spans, precedence, and the exact rendering of syntax
+ * errors (with line, column, caret, expected tokens and hints). The
+ * broader corpus lives in tests/golden; these pin down the mechanics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bulkql/parser.h"
+
+/* Parse text; return the AST JSON of the first statement (malloc'd). */
+static char *
+first_json (const char *text)
+{
+   bql_script_t *script;
+   bql_error_t err;
+   if (!bql_parse (text, strlen (text), NULL, &script, &err)) {
+      fail_msg ("unexpected error: %s", err.message);
+   }
+   char *json = bql_node_to_json (bql_script_statement (script, 0), NULL);
+   bql_script_destroy (script);
+   return json;
+}
+
+/* Parse text that must fail; return the rendered error (malloc'd). */
+static char *
+rendered_error (const char *text)
+{
+   bql_script_t *script = (bql_script_t *) 1;
+   bql_error_t err;
+   bql_parse_options_t po = {.filename = "t.sql"};
+   assert_false (bql_parse (text, strlen (text), &po, &script, &err));
+   assert_null (script);
+   return bql_error_render (&err, "t.sql", text, strlen (text));
+}
+
+static void
+assert_contains (const char *hay, const char *needle)
+{
+   if (!strstr (hay, needle)) {
+      fail_msg ("expected\n%s\nto contain\n%s", hay, needle);
+   }
+}
+
+static void
+test_literals (void **state)
+{
+   (void) state;
+   char *j = first_json ("BULK INSERT INTO c (a, b, c, d, e, f) VALUES ('it''s', 42, -7, 1.5e3, TRUE, NULL)");
+   assert_contains (j, "{\"Const\":{\"type\":\"STRING\",\"value\":\"it's\",\"location\":46,\"length\":7}}");
+   assert_contains (j, "{\"Const\":{\"type\":\"INTEGER\",\"value\":\"42\",\"location\":55,\"length\":2}}");
+   assert_contains (j, "{\"Const\":{\"type\":\"INTEGER\",\"value\":\"-7\",\"location\":59,\"length\":2}}");
+   assert_contains (j, "{\"Const\":{\"type\":\"FLOAT\",\"value\":\"1.5e3\",\"location\":63,\"length\":5}}");
+   assert_contains (j, "{\"Const\":{\"type\":\"BOOLEAN\",\"value\":\"true\",\"location\":70,\"length\":4}}");
+   assert_contains (j, "{\"Const\":{\"type\":\"NULL\",\"location\":76,\"length\":4}}");
+   free (j);
+}
+
+static void
+test_json_literal_is_normalised (void **state)
+{
+   (void) state;
+   char *j = first_json ("BULK INSERT INTO c VALUES ({w: 'x\"y', \"n\": [1, {k: 2}]})");
+   assert_contains (j, "\"value\":\"{\\\"w\\\": \\\"x\\\\\\\"y\\\", \\\"n\\\": [1, {\\\"k\\\": 2}]}\"");
+   free (j);
+}
+
+static void
+test_comments_and_case_insensitive_keywords (void **state)
+{
+   (void) state;
+   char *j = first_json ("-- a comment\n/* block\ncomment */ bulk Insert into c (x) values (1) -- trailing");
+   assert_contains (j, "\"InsertStmt\"");
+   assert_contains (j, "\"location\":33,\"length\":33}}");
+   free (j);
+}
+
+static void
+test_quoted_identifiers_and_paths (void **state)
+{
+   (void) state;
+   char *j = first_json ("BULK UPDATE db1.\"my coll\" SET `a b`.c = 1, items.0.price = 2 WHERE \"select\" = 1");
+   assert_contains (j, "\"database\":\"db1\",\"collection\":\"my coll\"");
+   assert_contains (j, "\"path\":\"a b.c\"");
+   assert_contains (j, "\"path\":\"items.0.price\"");
+   assert_contains (j, "{\"ColumnRef\":{\"path\":\"select\"");
+   free (j);
+}
+
+static void
+test_precedence (void **state)
+{
+   (void) state;
+   /* a = 1 OR b = 2 AND NOT c: OR at the top, AND below it */
+   char *j = first_json ("BULK DELETE FROM c WHERE a = 1 OR b = 2 AND NOT c");
+   assert_contains (j, "\"where\":{\"BinaryExpr\":{\"op\":\"OR\",\"left\":{\"BinaryExpr\":{\"op\":\"=\"");
+   assert_contains (j, "\"right\":{\"BinaryExpr\":{\"op\":\"AND\"");
+   free (j);
+   /* 1 + 2 * 3: * binds tighter */
+   j = first_json ("BULK UPDATE c SET x = 1 + 2 * 3 WHERE TRUE");
+   assert_contains (j, "{\"BinaryExpr\":{\"op\":\"+\",\"left\":{\"Const\"");
+   assert_contains (j, "\"right\":{\"BinaryExpr\":{\"op\":\"*\"");
+   free (j);
+   /* BETWEEN keeps its AND; the next AND joins conditions */
+   j = first_json ("BULK DELETE FROM c WHERE x BETWEEN 1 AND 5 AND y NOT IN (1, 2)");
+   assert_contains (j, "{\"BinaryExpr\":{\"op\":\"AND\",\"left\":{\"BetweenExpr\"");
+   assert_contains (j, "{\"InExpr\":{\"expr\":{\"ColumnRef\":{\"path\":\"y\"");
+   assert_contains (j, "\"negated\":true");
+   free (j);
+}
+
+static void
+test_statements_and_semicolons (void **state)
+{
+   (void) state;
+   bql_script_t *s;
+   bql_error_t err;
+   const char *text = ";; BULK DELETE FROM a WHERE TRUE;;BULK DELETE FROM b WHERE FALSE ;";
+   assert_true (bql_parse (text, strlen (text), NULL, &s, &err));
+   assert_int_equal (bql_script_statement_count (s), 2);
+   const bql_node_t *n = bql_script_statement (s, 1);
+   assert_int_equal (n->location, 34);
+   assert_int_equal (n->length, 30);
+   bql_script_destroy (s);
+   assert_true (bql_parse ("  -- nothing\n", 13, NULL, &s, &err));
+   assert_int_equal (bql_script_statement_count (s), 0);
+   bql_script_destroy (s);
+}
+
+static void
+test_parameters_are_numbered_per_statement (void **state)
+{
+   (void) state;
+   bql_script_t *s;
+   bql_error_t err;
+   const char *text = "BULK DELETE FROM a WHERE x = ? AND y = :name; BULK DELETE FROM b WHERE z = ?";
+   assert_true (bql_parse (text, strlen (text), NULL, &s, &err));
+   assert_int_equal (bql_script_param_count (s, 0), 2);
+   assert_int_equal (bql_script_param_count (s, 1), 1);
+   char *j = bql_node_to_json (bql_script_statement (s, 1), NULL);
+   assert_contains (j, "{\"ParamRef\":{\"number\":1,");
+   free (j);
+   bql_script_destroy (s);
+}
+
+static void
+test_error_rendering (void **state)
+{
+   (void) state;
+   char *e = rendered_error ("BULK INSERT INTO users\n  VALUES (1) WTIH (ordered = true)");
+   assert_string_equal (e,
+                        "t.sql:2:14: error: syntax error at or near \"WTIH\"\n"
+                        "    2 |   VALUES (1) WTIH (ordered = true)\n"
+                        "      |              ^^^^\n"
+                        "detail: expected end of input, CHECK, ON, WITH, \";\" or \",\"\n"
+                        "hint: Did you mean \"WITH\"?\n");
+   free (e);
+}
+
+static void
+test_error_at_end_of_input (void **state)
+{
+   (void) state;
+   char *e = rendered_error ("BULK DELETE FROM c WHERE");
+   assert_string_equal (e,
+                        "t.sql:1:25: error: syntax error at end of input\n"
+                        "    1 | BULK DELETE FROM c WHERE\n"
+                        "      |                         ^\n"
+                        "detail: expected an expression\n");
+   free (e);
+}
+
+static void
+test_lexical_errors (void **state)
+{
+   (void) state;
+   char *e = rendered_error ("BULK INSERT INTO c (a) VALUES ('never closed)");
+   assert_string_equal (e,
+                        "t.sql:1:32: error: unterminated quoted string\n"
+                        "    1 | BULK INSERT INTO c (a) VALUES ('never closed)\n"
+                        "      |                                ^^^^^^^^^^^^^^\n");
+   free (e);
+   e = rendered_error ("BULK INSERT INTO c (a) VALUES (12abc)");
+   assert_contains (e, "error: trailing junk after numeric literal");
+   free (e);
+   e = rendered_error ("BULK INSERT INTO c (a) VALUES (1) # x");
+   assert_contains (e, "t.sql:1:35: error: unexpected character");
+   free (e);
+   e = rendered_error ("BULK INSERT INTO c VALUES ({a: [1, 2})");
+   assert_contains (e, "error: mismatched \"}\" in JSON literal");
+   free (e);
+   e = rendered_error ("BULK INSERT INTO c VALUES (1) /* open");
+   assert_contains (e, "t.sql:1:31: error: unterminated /* comment");
+   free (e);
+}
+
+static void
+test_tabs_and_utf8_align_the_caret (void **state)
+{
+   (void) state;
+   char *e = rendered_error ("BULK\tINSERT INTO \"čaj\" VALUES (1) WTIH");
+   assert_string_equal (e,
+                        "t.sql:1:36: error: syntax error at or near \"WTIH\"\n"
+                        "    1 | BULK\tINSERT INTO \"čaj\" VALUES (1) WTIH\n"
+                        "      |     \t                             ^^^^\n"
+                        "detail: expected end of input, CHECK, ON, WITH, \";\" or \",\"\n"
+                        "hint: Did you mean \"WITH\"?\n");
+   free (e);
+}
+
+static void
+test_hints (void **state)
+{
+   (void) state;
+   char *e = rendered_error ("INSERT INTO c VALUES (1)");
+   assert_contains (e, "hint: BulkQL statements start with BULK, as in BULK INSERT.");
+   free (e);
+   e = rendered_error ("BULK UPDATE c SET select = 1 WHERE TRUE");
+   assert_contains (e, "hint: \"select\" is a reserved word; quote it (\"select\") to use it as a name.");
+   free (e);
+   e = rendered_error ("BULK DELETE FROM c");
+   assert_contains (e, "error: BULK DELETE requires a WHERE clause");
+   assert_contains (e, "hint: Add WHERE TRUE to delete every document.");
+   free (e);
+}
+
+static void
+test_statement_completeness (void **state)
+{
+   (void) state;
+   assert_true (bql_statement_is_complete ("BULK DELETE FROM c WHERE TRUE;", 30));
+   assert_true (bql_statement_is_complete ("BULK DELETE FROM c WHERE TRUE; -- done\n", 39));
+   assert_false (bql_statement_is_complete ("BULK DELETE FROM c WHERE TRUE", 29));
+   assert_false (bql_statement_is_complete ("BULK INSERT INTO c VALUES ('a;", 30));
+   assert_false (bql_statement_is_complete ("BULK INSERT INTO c VALUES ({a: ';'", 34));
+   assert_false (bql_statement_is_complete ("BULK INSERT /* ; */ INTO", 24));
+   assert_false (bql_statement_is_complete ("", 0));
+}
+
+static void
+test_too_deep_nesting_is_an_error (void **state)
+{
+   (void) state;
+   size_t depth = 20000;
+   char *text = malloc (depth * 2 + 64);
+   strcpy (text, "BULK UPDATE c SET x = ");
+   size_t n = strlen (text);
+   memset (text + n, '(', depth);
+   text[n + depth] = '1';
+   memset (text + n + depth + 1, ')', depth);
+   strcpy (text + n + 2 * depth + 1, " WHERE TRUE");
+   bql_script_t *s;
+   bql_error_t err;
+   assert_false (bql_parse (text, strlen (text), NULL, &s, &err));
+   assert_int_equal (err.code, BQL_ERR_TOO_LARGE);
+   assert_string_equal (err.message, "statement too deeply nested");
+   free (text);
+}
+
+int
+main (void)
+{
+   const struct CMUnitTest tests[] = {
+      cmocka_unit_test (test_literals),
+      cmocka_unit_test (test_json_literal_is_normalised),
+      cmocka_unit_test (test_comments_and_case_insensitive_keywords),
+      cmocka_unit_test (test_quoted_identifiers_and_paths),
+      cmocka_unit_test (test_precedence),
+      cmocka_unit_test (test_statements_and_semicolons),
+      cmocka_unit_test (test_parameters_are_numbered_per_statement),
+      cmocka_unit_test (test_error_rendering),
+      cmocka_unit_test (test_error_at_end_of_input),
+      cmocka_unit_test (test_lexical_errors),
+      cmocka_unit_test (test_tabs_and_utf8_align_the_caret),
+      cmocka_unit_test (test_hints),
+      cmocka_unit_test (test_statement_completeness),
+      cmocka_unit_test (test_too_deep_nesting_is_an_error),
+   };
+   return cmocka_run_group_tests (tests, NULL, NULL);
+}
