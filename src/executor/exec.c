@@ -12,11 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "executor.h"
 
-static int64_t
-wall_ms (void)
+int64_t
+bql_wall_ms (void)
 {
    struct timeval tv;
    gettimeofday (&tv, NULL);
@@ -135,7 +136,29 @@ bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code
    e->items[e->n].row = row;
    e->items[e->n].code = code;
    e->items[e->n].errmsg = bson_strdup (errmsg);
+   e->items[e->n].doc = NULL;
    e->n++;
+}
+
+void
+bql_row_errors_add_doc (bql_row_errors_t *e, int64_t row, int32_t code, const char *errmsg, const bson_t *doc)
+{
+   bql_row_errors_add (e, (size_t) -1, row, code, errmsg);
+   if (doc && !bson_empty (doc)) {
+      e->items[e->n - 1].doc = bson_copy (doc);
+   }
+}
+
+void
+bql_row_errors_truncate (bql_row_errors_t *e, size_t n)
+{
+   while (e->n > n) {
+      e->n--;
+      bson_free (e->items[e->n].errmsg);
+      if (e->items[e->n].doc) {
+         bson_destroy (e->items[e->n].doc);
+      }
+   }
 }
 
 void
@@ -143,6 +166,9 @@ bql_row_errors_cleanup (bql_row_errors_t *e)
 {
    for (size_t i = 0; i < e->n; i++) {
       bson_free (e->items[i].errmsg);
+      if (e->items[i].doc) {
+         bson_destroy (e->items[i].doc);
+      }
    }
    bson_free (e->items);
    memset (e, 0, sizeof *e);
@@ -240,44 +266,73 @@ bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered)
    return bulk;
 }
 
+/* ---- retries ---- */
+
 bool
-bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_batch_info_t *info, bql_row_errors_t *errs)
+bql_exec_is_retryable (const bson_error_t *e, const bson_t *reply)
 {
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, ordered);
-   /* sent[j] = position in the batch of the bulk's j-th operation */
-   size_t *sent = bson_malloc (sizeof *sent * (b->n ? b->n : 1));
-   size_t nsent = 0;
-   bson_error_t berr;
-   bool ok = true;
-   for (size_t i = 0; i < b->n; i++) {
-      if (!mongoc_bulk_operation_insert_with_opts (bulk, b->docs[i], NULL, &berr)) {
-         /* refused on the client by libmongoc's document checks */
-         bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
-         if (ordered) {
-            break; /* ordered: nothing after a refused row is attempted */
+   /* the codes the drivers' retryable-writes specification retries */
+   static const uint32_t codes[] = {6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436};
+   if (e->domain == MONGOC_ERROR_STREAM || e->domain == MONGOC_ERROR_SERVER_SELECTION) {
+      return true;
+   }
+   if (e->domain == MONGOC_ERROR_SERVER || e->domain == MONGOC_ERROR_QUERY || e->domain == MONGOC_ERROR_WRITE_CONCERN) {
+      for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+         if (e->code == codes[i]) {
+            return true;
          }
-         continue;
       }
-      sent[nsent++] = i;
    }
-   if (nsent > 0) {
-      bson_t reply;
-      size_t before = errs->n;
-      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      bson_iter_t it;
-      if (bson_iter_init_find (&it, &reply, "nInserted")) {
-         info->n_inserted += bson_iter_as_int64 (&it);
+   bson_iter_t it, ai;
+   if (reply && bson_iter_init_find (&it, reply, "errorLabels") && BSON_ITER_HOLDS_ARRAY (&it) &&
+       bson_iter_recurse (&it, &ai)) {
+      while (bson_iter_next (&ai)) {
+         if (BSON_ITER_HOLDS_UTF8 (&ai) && !strcmp (bson_iter_utf8 (&ai, NULL), "RetryableWriteError")) {
+            return true;
+         }
       }
-      bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
-      bql_exec_collect_wc_errors (&reply, errs);
-      if (!server && errs->n == before) {
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-      }
-      bson_destroy (&reply);
    }
-   mongoc_bulk_operation_destroy (bulk);
-   bson_free (sent);
-   return ok;
+   return false;
+}
+
+bool
+bql_exec_backoff (bql_exec_t *x, int attempt)
+{
+   int64_t ms = x->opts->retry_backoff_ms;
+   for (int i = 1; i < attempt && ms < 30000; i++) {
+      ms *= 2;
+   }
+   if (ms > 30000) {
+      ms = 30000;
+   }
+   x->retries++;
+   int64_t until = bson_get_monotonic_time () + ms * 1000;
+   while (bson_get_monotonic_time () < until) {
+      if (x->xo.cancel && *x->xo.cancel) {
+         return false;
+      }
+      struct timespec ts = {0, 20 * 1000 * 1000};
+      nanosleep (&ts, NULL);
+   }
+   return true;
+}
+
+bool
+bql_exec_idempotent (const bql_exec_t *x)
+{
+   const bql_plan_t *p = x->plan;
+   if (p->kind == BQL_KIND_DELETE) {
+      return true; /* deleting again, or setting deleted_at again */
+   }
+   if (p->pipeline) {
+      return false;
+   }
+   for (size_t i = 0; i < p->nset; i++) {
+      if (p->set[i].op == BQL_SET_INC || p->set[i].op == BQL_SET_MUL || p->set[i].op == BQL_SET_PUSH) {
+         return false;
+      }
+   }
+   return true;
 }
 
 /* ---- the statement ---- */
@@ -328,6 +383,9 @@ finish_reply (bql_exec_t *x, bson_t *reply)
       BSON_APPEND_BOOL (reply, "writeErrorsTruncated", true);
    }
    BSON_APPEND_INT64 (reply, "batches", x->batches);
+   if (x->retries) {
+      BSON_APPEND_INT64 (reply, "retries", x->retries);
+   }
    BSON_APPEND_DOUBLE (reply, "elapsedMs", ms);
    int64_t docs = x->n_inserted + x->n_modified + x->n_upserted + x->n_removed;
    BSON_APPEND_DOUBLE (reply, "docsPerSec", ms > 0 ? (double) docs * 1000.0 / ms : 0.0);
@@ -374,7 +432,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    }
    x.error = error;
    x.start_us = bson_get_monotonic_time ();
-   x.started_at_ms = wall_ms ();
+   x.started_at_ms = bql_wall_ms ();
    x.rows_total = -1;
    x.bytes_total = -1;
    bson_oid_t oid;
@@ -382,6 +440,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_oid_to_string (&oid, x.operation_id);
    bson_init (&x.write_errors);
    bson_init (&x.upserted);
+   bson_init (&x.log_failures);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
    bool ok;
@@ -404,6 +463,13 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    }
 
    finish_reply (&x, reply);
+   bql_exec_write_metrics (&x, reply);
+   if (x.n_log_failures) {
+      BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
+   }
+   if (x.failed_fp) {
+      fclose (x.failed_fp);
+   }
    if (ok && !x.fatal) {
       if (x.n_failed > 0) {
          bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
@@ -425,5 +491,6 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    mongoc_collection_destroy (x.coll);
    bson_destroy (&x.write_errors);
    bson_destroy (&x.upserted);
+   bson_destroy (&x.log_failures);
    return ok;
 }

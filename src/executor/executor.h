@@ -35,12 +35,17 @@ typedef struct bql_exec {
    int64_t rows_total;
    int64_t bytes_read, bytes_total;
    int64_t batches;
+   int64_t retries;         /* batches sent again after a retryable error */
 
    bson_t write_errors;     /* [{row, code, errmsg}] for the reply */
    uint32_t n_write_errors;
    bson_t upserted;         /* [{row, _id}] */
    uint32_t n_upserted_ids;
 
+   FILE *failed_fp;         /* failed_records_file, opened on the first failure */
+   bson_t log_failures;     /* [{batchIndex?, errmsg}]: error records or
+                               metrics that could not be written */
+   uint32_t n_log_failures;
    bool stopped;            /* stopped early (not a completed statement) */
    char stop_reason[200];
    bool fatal;              /* error already recorded in *error */
@@ -65,12 +70,15 @@ void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row,
  * statement must stop. */
 bool bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info);
 
+
+
 /* A row the server (or libmongoc) refused within a batch. */
 typedef struct bql_row_error {
-   size_t index;   /* position in the batch */
-   int64_t row;
+   size_t index;   /* position in the batch, (size_t) -1 if none */
+   int64_t row;    /* 0 when the error is not about one row */
    int32_t code;
    char *errmsg;   /* bson_malloc'd */
+   bson_t *doc;    /* what was read of a row that failed on input, or NULL */
 } bql_row_error_t;
 
 typedef struct bql_row_errors {
@@ -80,7 +88,24 @@ typedef struct bql_row_errors {
 } bql_row_errors_t;
 
 void bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code, const char *errmsg);
+/* A row that failed before it could be sent, with what was read of it. */
+void bql_row_errors_add_doc (bql_row_errors_t *e, int64_t row, int32_t code, const char *errmsg, const bson_t *doc);
 void bql_row_errors_cleanup (bql_row_errors_t *e);
+/* Drop the errors after the first n. */
+void bql_row_errors_truncate (bql_row_errors_t *e, size_t n);
+
+/* Account for a finished batch (log.c): every error of errs goes to the
+ * reply and, for rows, to failed_records_file; a batch with errors writes
+ * one document to error_collection; the batch's counts are added to the
+ * statement's; then bql_exec_after_batch. b (may be NULL) gives the
+ * documents of refused rows. Returns false when the statement must stop. */
+bool bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t *b, const bql_row_errors_t *errs,
+                            int64_t started_at_ms);
+
+/* Write the statement's document to bulk_operation_metrics (log.c). */
+void bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply);
+
+int64_t bql_wall_ms (void);
 
 /* Insert one batch (bulk insert, ordered as given): adds the inserted
  * count to info and every refused row to errs (the caller decides what a
@@ -128,6 +153,15 @@ void bql_exec_collect_write_errors (const bson_t *reply, const size_t *sent, siz
                                     bql_row_errors_t *errs);
 void bql_exec_collect_wc_errors (const bson_t *reply, bql_row_errors_t *errs);
 bool bql_exec_is_connection_error (const bson_error_t *e);
+/* An error the drivers' retryable-writes specification retries: network
+ * errors, not-primary and shutdown codes, the RetryableWriteError label. */
+bool bql_exec_is_retryable (const bson_error_t *e, const bson_t *reply);
+/* Wait before retry number attempt (1-based): retry_backoff_ms doubled
+ * each time, at most 30 s. False when cancelled while waiting. */
+bool bql_exec_backoff (bql_exec_t *x, int attempt);
+/* Are the statement's writes safe to apply twice? ($set, $unset,
+ * $currentDate, $setOnInsert, deletes; not $inc, $mul, $push, pipelines.) */
+bool bql_exec_idempotent (const bql_exec_t *x);
 /* Record the failure of a command that was not about rows. Returns false. */
 bool bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, int64_t batch_index);
 

@@ -11,6 +11,170 @@
 
 #define DUPLICATE_KEY 11000
 
+/* After a lost batch: which of the documents to send are on the server
+ * already? Those stored exactly as sent were written by the lost attempt
+ * and count as inserted; a different document under the same _id is a
+ * duplicate key error for that row. Returns false when the server cannot
+ * be asked (the caller retries); *todo keeps the rows still to send. */
+static bool
+recover (bql_exec_t *x, const bql_batch_t *b, bool ordered, size_t *todo, size_t *ntodo, bql_batch_info_t *info,
+         bql_row_errors_t *errs)
+{
+   bson_t filter = BSON_INITIALIZER, id, in;
+   bson_append_document_begin (&filter, "_id", 3, &id);
+   bson_append_array_begin (&id, "$in", 3, &in);
+   for (size_t j = 0; j < *ntodo; j++) {
+      bson_iter_t it;
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) j, &k, kb, sizeof kb);
+      bson_iter_init_find (&it, b->docs[todo[j]], "_id");
+      bson_append_iter (&in, k, -1, &it);
+   }
+   bson_append_array_end (&id, &in);
+   bson_append_document_end (&filter, &id);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &filter, NULL, NULL);
+   bson_destroy (&filter);
+   bson_t found = BSON_INITIALIZER; /* stored documents, in the order read */
+   const bson_t *doc;
+   uint32_t nfound = 0;
+   while (mongoc_cursor_next (cur, &doc)) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (nfound++, &k, kb, sizeof kb);
+      bson_append_document (&found, k, -1, doc);
+   }
+   bson_error_t berr;
+   bool ok = !mongoc_cursor_error (cur, &berr);
+   mongoc_cursor_destroy (cur);
+   if (!ok) {
+      bson_destroy (&found);
+      return false;
+   }
+   size_t keep = 0;
+   bool stop = false;
+   for (size_t j = 0; j < *ntodo; j++) {
+      size_t i = todo[j];
+      if (stop) {
+         continue; /* ordered: nothing after a failed row */
+      }
+      bson_iter_t mine, fi;
+      bson_iter_init_find (&mine, b->docs[i], "_id");
+      const bson_value_t *want = bson_iter_value (&mine);
+      bool exists = false, same = false;
+      bson_iter_init (&fi, &found);
+      while (bson_iter_next (&fi)) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_document (&fi, &len, &data);
+         bson_t stored;
+         bson_init_static (&stored, data, len);
+         bson_iter_t si;
+         if (bson_iter_init_find (&si, &stored, "_id")) {
+            bson_t a = BSON_INITIALIZER, c = BSON_INITIALIZER;
+            bson_append_value (&a, "", 0, want);
+            bson_append_iter (&c, "", 0, &si);
+            bool eq = bson_equal (&a, &c);
+            bson_destroy (&a);
+            bson_destroy (&c);
+            if (eq) {
+               exists = true;
+               same = bson_equal (&stored, b->docs[i]);
+               break;
+            }
+         }
+      }
+      if (!exists) {
+         todo[keep++] = i;
+      } else if (same) {
+         info->n_inserted++;
+      } else {
+         bql_row_errors_add (errs, i, b->rows[i], DUPLICATE_KEY,
+                             "duplicate key: another document with this _id is stored (found when retrying)");
+         stop = ordered;
+      }
+   }
+   *ntodo = keep;
+   bson_destroy (&found);
+   return true;
+}
+
+bool
+bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_batch_info_t *info, bql_row_errors_t *errs)
+{
+   /* todo: positions in the batch still to send */
+   size_t *todo = bson_malloc (sizeof *todo * (b->n ? b->n : 1));
+   size_t *sent = bson_malloc (sizeof *sent * (b->n ? b->n : 1));
+   size_t ntodo = 0;
+   for (size_t i = 0; i < b->n; i++) {
+      todo[ntodo++] = i;
+   }
+   bool ok = true;
+   int attempt = 0;
+   for (;;) {
+      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, ordered);
+      size_t nsent = 0;
+      bson_error_t berr;
+      for (size_t j = 0; j < ntodo; j++) {
+         size_t i = todo[j];
+         if (!mongoc_bulk_operation_insert_with_opts (bulk, b->docs[i], NULL, &berr)) {
+            /* refused on the client by libmongoc's document checks */
+            bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
+            if (ordered) {
+               break; /* ordered: nothing after a refused row is attempted */
+            }
+            continue;
+         }
+         sent[nsent++] = i;
+      }
+      if (nsent == 0) {
+         mongoc_bulk_operation_destroy (bulk);
+         break;
+      }
+      bson_t reply;
+      size_t before = errs->n;
+      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
+      mongoc_bulk_operation_destroy (bulk);
+      bson_iter_t it;
+      int64_t inserted = bson_iter_init_find (&it, &reply, "nInserted") ? bson_iter_as_int64 (&it) : 0;
+      bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
+      bql_exec_collect_wc_errors (&reply, errs);
+      if (server || errs->n > before) {
+         info->n_inserted += inserted;
+         bson_destroy (&reply);
+         break;
+      }
+      /* The batch was lost. Retry a retryable error; every document has
+       * its _id, so what the lost attempt wrote is found and not sent
+       * twice. */
+      bool retryable = bql_exec_is_retryable (&berr, &reply);
+      bson_destroy (&reply);
+      ntodo = nsent;
+      memcpy (todo, sent, sizeof *todo * nsent);
+      bool recovered = false;
+      while (retryable && attempt < x->opts->retry_attempts) {
+         attempt++;
+         if (!bql_exec_backoff (x, attempt)) {
+            break;
+         }
+         if (recover (x, b, ordered, todo, &ntodo, info, errs)) {
+            recovered = true;
+            break;
+         }
+      }
+      if (!recovered) {
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         break;
+      }
+      if (ntodo == 0) {
+         break;
+      }
+   }
+   bson_free (todo);
+   bson_free (sent);
+   return ok;
+}
+
 /* The rows rejected as duplicates, updated one statement each. */
 static bool
 update_duplicates (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)

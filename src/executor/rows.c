@@ -95,6 +95,27 @@ bql_source_values_new (const bql_plan_t *plan)
    return &v->base;
 }
 
+/* Give a row to insert an ObjectId _id (first, as the server would) when
+ * it has none, so that the executor knows every document's _id: a batch
+ * lost to a network error can then be checked against the server and
+ * retried without writing a row twice (libmongoc would add one anyway). */
+static void
+ensure_id (bson_t *doc)
+{
+   bson_iter_t it;
+   if (bson_iter_init_find (&it, doc, "_id")) {
+      return;
+   }
+   bson_t with = BSON_INITIALIZER;
+   bson_oid_t oid;
+   bson_oid_init (&oid, NULL);
+   BSON_APPEND_OID (&with, "_id", &oid);
+   bson_concat (&with, doc);
+   bson_reinit (doc);
+   bson_concat (doc, &with);
+   bson_destroy (&with);
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
@@ -109,6 +130,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 
    for (int64_t batch = 0; more && ok; batch++) {
       bql_row_errors_t errs = {0};
+      int64_t started_at = bql_wall_ms ();
       size_t n = 0;
       int64_t input = 0, first_row = 0;
       while (input < bs) {
@@ -127,9 +149,12 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
          }
          input++;
          if (rc == BQL_ROW_FAILED) {
-            bql_row_errors_add (&errs, (size_t) -1, rownum, 0, why ? why : "row failed");
+            bql_row_errors_add_doc (&errs, rownum, 0, why ? why : "row failed", &docs[n]);
             bson_destroy (&docs[n]);
             continue;
+         }
+         if (x->plan->kind == BQL_KIND_INSERT && !x->opts->upsert_mode) {
+            ensure_id (&docs[n]);
          }
          ptrs[n] = &docs[n];
          rows[n] = rownum;
@@ -153,28 +178,15 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
             ok = write (x, &b, &info, &errs);
          }
       }
-      bson_t batch_errors = BSON_INITIALIZER;
-      for (size_t i = 0; i < errs.n; i++) {
-         bql_exec_add_write_error (x, &batch_errors, errs.items[i].row, errs.items[i].code, errs.items[i].errmsg);
-         if (errs.items[i].row > 0) {
-            info.n_failed++;
-         }
-      }
-      info.errors = &batch_errors;
-      x->n_inserted += info.n_inserted;
-      x->n_matched += info.n_matched;
-      x->n_modified += info.n_modified;
-      x->n_upserted += info.n_upserted;
-      x->n_failed += info.n_failed;
       x->rows_done += input;
+      bool go_on = bql_exec_finish_batch (x, &info, &b, &errs, started_at);
+      if (!go_on) {
+         more = false;
+      }
       for (size_t i = 0; i < n; i++) {
          bson_destroy (&docs[i]);
       }
       bql_row_errors_cleanup (&errs);
-      if (ok && !bql_exec_after_batch (x, &info)) {
-         more = false;
-      }
-      bson_destroy (&batch_errors);
    }
    bson_free (docs);
    bson_free (ptrs);

@@ -61,6 +61,26 @@ server_refused (bql_exec_t *x, const bson_error_t *berr, int64_t batch, const ch
    return bql_exec_connection_or_server_error (x, berr, batch);
 }
 
+/* Add the statement's update or delete of the documents matching q. */
+static bool
+add_write (bql_exec_t *x, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_error_t *berr)
+{
+   const bql_plan_t *plan = x->plan;
+   if (plan->kind == BQL_KIND_UPDATE) {
+      return mongoc_bulk_operation_update_many_with_opts (bulk, q, &plan->update, NULL, berr);
+   }
+   if (x->opts->soft_delete) {
+      bson_t u = BSON_INITIALIZER, set;
+      bson_append_document_begin (&u, "$set", -1, &set);
+      BSON_APPEND_DATE_TIME (&set, "deleted_at", plan->now_ms);
+      bson_append_document_end (&u, &set);
+      bool ok = mongoc_bulk_operation_update_many_with_opts (bulk, q, &u, NULL, berr);
+      bson_destroy (&u);
+      return ok;
+   }
+   return mongoc_bulk_operation_remove_many_with_opts (bulk, q, NULL, berr);
+}
+
 /* One update or delete command over a batch (or the whole filter when
  * ids is NULL). */
 static bool
@@ -75,29 +95,35 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
    }
    mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
    bson_error_t berr;
-   bool added;
-   const char *feature = NULL;
-   if (plan->kind == BQL_KIND_UPDATE) {
-      added = mongoc_bulk_operation_update_many_with_opts (bulk, &q, &plan->update, NULL, &berr);
-      if (plan->pipeline) {
-         feature = "aggregation-pipeline updates (MongoDB 4.2)";
-      }
-   } else if (x->opts->soft_delete) {
-      bson_t u = BSON_INITIALIZER, set;
-      bson_append_document_begin (&u, "$set", -1, &set);
-      BSON_APPEND_DATE_TIME (&set, "deleted_at", plan->now_ms);
-      bson_append_document_end (&u, &set);
-      added = mongoc_bulk_operation_update_many_with_opts (bulk, &q, &u, NULL, &berr);
-      bson_destroy (&u);
-   } else {
-      added = mongoc_bulk_operation_remove_many_with_opts (bulk, &q, NULL, &berr);
-   }
+   bool added = add_write (x, bulk, &q, &berr);
+   const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? "aggregation-pipeline updates (MongoDB 4.2)" : NULL;
    bool ok = true;
    if (!added) {
       ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
-   } else {
+   }
+   for (int attempt = 0; ok; attempt++) {
       bson_t reply;
       uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
+      bql_row_errors_t errs = {0};
+      size_t zero = 0;
+      int64_t norow = 0;
+      bql_exec_collect_write_errors (&reply, &zero, 1, &norow, &errs);
+      bql_exec_collect_wc_errors (&reply, &errs);
+      if (!server && errs.n == 0 && bql_exec_is_retryable (&berr, &reply) && attempt < x->opts->retry_attempts &&
+          bql_exec_idempotent (x)) {
+         /* lost: the same command again is safe (deletes, $set) */
+         bson_destroy (&reply);
+         if (!bql_exec_backoff (x, attempt + 1)) {
+            ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+            break;
+         }
+         mongoc_bulk_operation_destroy (bulk);
+         bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+         if (!add_write (x, bulk, &q, &berr)) {
+            ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
+         }
+         continue;
+      }
       bson_iter_t it;
       if (bson_iter_init_find (&it, &reply, "nMatched")) {
          info->n_matched += bson_iter_as_int64 (&it);
@@ -108,151 +134,225 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
       if (bson_iter_init_find (&it, &reply, "nRemoved")) {
          info->n_removed += bson_iter_as_int64 (&it);
       }
-      bql_row_errors_t errs = {0};
-      size_t zero = 0;
-      int64_t norow = 0;
-      bql_exec_collect_write_errors (&reply, &zero, 1, &norow, &errs);
-      bql_exec_collect_wc_errors (&reply, &errs);
       if (errs.n) {
          /* an update or delete of stored documents failed as a whole */
-         const bql_row_error_t *e = &errs.items[0];
-         char msg[700];
-         snprintf (msg, sizeof msg, "%s", e->errmsg);
          bson_error_t as_berr;
          memset (&as_berr, 0, sizeof as_berr);
          as_berr.domain = MONGOC_ERROR_SERVER;
-         as_berr.code = (uint32_t) e->code;
-         bson_strncpy (as_berr.message, msg, sizeof as_berr.message);
+         as_berr.code = (uint32_t) errs.items[0].code;
+         bson_strncpy (as_berr.message, errs.items[0].errmsg, sizeof as_berr.message);
          ok = server_refused (x, &as_berr, info->batch_index, feature);
       } else if (!server) {
          ok = server_refused (x, &berr, info->batch_index, feature);
       }
       bql_row_errors_cleanup (&errs);
       bson_destroy (&reply);
+      break;
    }
    mongoc_bulk_operation_destroy (bulk);
    bson_destroy (&q);
    return ok;
 }
 
-/* Write the batch's documents to the archive; the _ids it acknowledged go
- * to archived. */
+/* The archive's copy of doc: every field, then archivedAt, archiveReason
+ * and originalCollection. */
+static void
+archive_copy (const bql_exec_t *x, const bson_t *doc, int64_t now, bson_t *out)
+{
+   bson_iter_t f;
+   bson_iter_init (&f, doc);
+   while (bson_iter_next (&f)) {
+      const char *k = bson_iter_key (&f);
+      if (strcmp (k, "archivedAt") && strcmp (k, "archiveReason") && strcmp (k, "originalCollection")) {
+         bson_append_iter (out, NULL, 0, &f);
+      }
+   }
+   BSON_APPEND_DATE_TIME (out, "archivedAt", now);
+   if (x->opts->archive_reason) {
+      BSON_APPEND_UTF8 (out, "archiveReason", x->opts->archive_reason);
+   } else {
+      BSON_APPEND_NULL (out, "archiveReason");
+   }
+   BSON_APPEND_UTF8 (out, "originalCollection", x->plan->collection);
+}
+
+/* Run a bulk of archive writes; failed[i] marks the documents the archive
+ * did not acknowledge, and dup[i] those refused as duplicate keys.
+ * False when nothing is known (the whole command failed). */
+static bool
+run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t nops, bool *failed,
+                  bool *dup, bql_row_errors_t *errs, bson_error_t *berr)
+{
+   bson_t reply;
+   uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, berr);
+   bool any_error = false;
+   bson_iter_t ri, ai;
+   if (bson_iter_init_find (&ri, &reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY (&ri) && bson_iter_recurse (&ri, &ai)) {
+      while (bson_iter_next (&ai)) {
+         bson_iter_t ei;
+         int64_t index = -1;
+         int32_t code = 0;
+         const char *msg = "";
+         if (!BSON_ITER_HOLDS_DOCUMENT (&ai) || !bson_iter_recurse (&ai, &ei)) {
+            continue;
+         }
+         while (bson_iter_next (&ei)) {
+            if (!strcmp (bson_iter_key (&ei), "index")) {
+               index = bson_iter_as_int64 (&ei);
+            } else if (!strcmp (bson_iter_key (&ei), "code")) {
+               code = (int32_t) bson_iter_as_int64 (&ei);
+            } else if (!strcmp (bson_iter_key (&ei), "errmsg") && BSON_ITER_HOLDS_UTF8 (&ei)) {
+               msg = bson_iter_utf8 (&ei, NULL);
+            }
+         }
+         any_error = true;
+         if (index >= 0 && (size_t) index < nops) {
+            size_t d = op_doc[index];
+            failed[d] = true;
+            if (dup && code == 11000) {
+               dup[d] = true;
+            } else {
+               bql_row_errors_add (errs, d, 0, code, msg);
+            }
+         }
+      }
+   }
+   bson_destroy (&reply);
+   if (!server && !any_error) {
+      for (size_t k = 0; k < nops; k++) {
+         failed[op_doc[k]] = true;
+      }
+      return false;
+   }
+   return true;
+}
+
+/* Write the batch's documents to the archive, then report in archived the
+ * _ids the archive holds. Documents are inserted; one whose _id is in the
+ * archive already (from a run that was interrupted after archiving it) is
+ * written again as a replacement keyed by _id, so the archive never holds
+ * a document twice and always holds its latest copy. */
 static bool
 archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, uint32_t n, bson_t *archived,
-               bql_batch_info_t *info)
+               bql_batch_info_t *info, bql_row_errors_t *batch_errs)
 {
-   const bql_options_t *o = x->opts;
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
-   int64_t now;
-   {
-      struct timeval tv;
-      bson_gettimeofday (&tv);
-      now = (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-   }
-   bson_iter_t it;
+   int64_t now = bql_wall_ms ();
+   const bson_t **copies = bson_malloc0 (sizeof *copies * (n ? n : 1));
+   bson_t *store = bson_malloc0 (sizeof *store * (n ? n : 1));
    bson_value_t *idv = bson_malloc0 (sizeof *idv * (n ? n : 1));
-   uint32_t i = 0;
-   bson_iter_init (&it, docs);
+   size_t *op_doc = bson_malloc (sizeof *op_doc * (n ? n : 1));
+   bool *failed = bson_malloc0 (sizeof *failed * (n ? n : 1));
+   bool *dup = bson_malloc0 (sizeof *dup * (n ? n : 1));
+   bql_row_errors_t errs = {0};
    bson_error_t berr;
    bool ok = true;
-   while (bson_iter_next (&it) && ok) {
+
+   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
+   bson_iter_t it;
+   uint32_t i = 0;
+   size_t nops = 0;
+   bson_iter_init (&it, docs);
+   while (bson_iter_next (&it) && i < n) {
       uint32_t len;
       const uint8_t *data;
       bson_iter_document (&it, &len, &data);
-      bson_t doc, q = BSON_INITIALIZER, rep = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+      bson_t doc;
       bson_init_static (&doc, data, len);
       bson_iter_t idi;
       bson_iter_init_find (&idi, &doc, "_id");
       bson_value_copy (bson_iter_value (&idi), &idv[i]);
-      bson_append_value (&q, "_id", 3, &idv[i]);
-      bson_iter_t f;
-      bson_iter_init (&f, &doc);
-      while (bson_iter_next (&f)) {
-         const char *k = bson_iter_key (&f);
-         if (strcmp (k, "archivedAt") && strcmp (k, "archiveReason") && strcmp (k, "originalCollection")) {
-            bson_append_iter (&rep, NULL, 0, &f);
-         }
-      }
-      BSON_APPEND_DATE_TIME (&rep, "archivedAt", now);
-      if (o->archive_reason) {
-         BSON_APPEND_UTF8 (&rep, "archiveReason", o->archive_reason);
+      bson_init (&store[i]);
+      archive_copy (x, &doc, now, &store[i]);
+      copies[i] = &store[i];
+      if (mongoc_bulk_operation_insert_with_opts (bulk, &store[i], NULL, &berr)) {
+         op_doc[nops++] = i;
       } else {
-         BSON_APPEND_NULL (&rep, "archiveReason");
+         failed[i] = true;
+         bql_row_errors_add (&errs, i, 0, (int32_t) berr.code, berr.message);
       }
-      BSON_APPEND_UTF8 (&rep, "originalCollection", x->plan->collection);
-      BSON_APPEND_BOOL (&opts, "upsert", true);
-      if (!mongoc_bulk_operation_replace_one_with_opts (bulk, &q, &rep, &opts, &berr)) {
-         ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "cannot archive document: %s", berr.message);
-      }
-      bson_destroy (&q);
-      bson_destroy (&rep);
-      bson_destroy (&opts);
       i++;
    }
-   if (ok && i) {
-      bson_t reply;
-      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      /* which documents failed to be archived */
-      bool *failed = bson_malloc0 (sizeof *failed * i);
-      bson_iter_t ri, ai;
-      bool any_error = false;
-      if (bson_iter_init_find (&ri, &reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY (&ri) && bson_iter_recurse (&ri, &ai)) {
-         while (bson_iter_next (&ai)) {
-            bson_iter_t ei;
-            if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ei) && bson_iter_find (&ei, "index")) {
-               int64_t index = bson_iter_as_int64 (&ei);
-               if (index >= 0 && index < i) {
-                  failed[index] = true;
-               }
-            }
-            any_error = true;
-         }
-      }
-      if (!server && !any_error) {
-         /* nothing is known to be archived: delete nothing */
-         for (uint32_t k = 0; k < i; k++) {
-            failed[k] = true;
-         }
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-      } else if (any_error) {
-         bson_t batch_errors = BSON_INITIALIZER;
-         bql_row_errors_t errs = {0};
-         size_t *sent = bson_malloc (sizeof *sent * i);
-         int64_t *rows = bson_malloc0 (sizeof *rows * i);
-         for (uint32_t k = 0; k < i; k++) {
-            sent[k] = k;
-         }
-         bql_exec_collect_write_errors (&reply, sent, i, rows, &errs);
-         for (size_t k = 0; k < errs.n; k++) {
-            char msg[700];
-            snprintf (msg, sizeof msg, "archiving failed, document kept: %s", errs.items[k].errmsg);
-            bql_exec_add_write_error (x, &batch_errors, 0, errs.items[k].code, msg);
-            info->n_failed++;
-         }
-         bql_row_errors_cleanup (&errs);
-         bson_free (sent);
-         bson_free (rows);
-         bson_destroy (&batch_errors);
-      }
-      uint32_t na = 0;
-      for (uint32_t k = 0; k < i; k++) {
-         if (!failed[k]) {
-            char kb[16];
-            const char *key;
-            bson_uint32_to_string (na++, &key, kb, sizeof kb);
-            bson_append_value (archived, key, -1, &idv[k]);
-         }
-      }
-      info->n_archived += na;
-      bson_free (failed);
-      bson_destroy (&reply);
+   if (nops && !run_archive_bulk (bulk, op_doc, nops, failed, dup, &errs, &berr)) {
+      ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
    }
-   for (uint32_t k = 0; k < i; k++) {
-      bson_value_destroy (&idv[k]);
-   }
-   bson_free (idv);
    mongoc_bulk_operation_destroy (bulk);
+
+   /* documents archived by an interrupted run: replace them */
+   if (ok) {
+      bulk = bql_exec_new_bulk (x, archive, false);
+      nops = 0;
+      for (uint32_t k = 0; k < i; k++) {
+         if (!dup[k]) {
+            continue;
+         }
+         bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+         bson_append_value (&q, "_id", 3, &idv[k]);
+         BSON_APPEND_BOOL (&opts, "upsert", true);
+         if (mongoc_bulk_operation_replace_one_with_opts (bulk, &q, copies[k], &opts, &berr)) {
+            op_doc[nops++] = k;
+            failed[k] = false;
+         } else {
+            bql_row_errors_add (&errs, k, 0, (int32_t) berr.code, berr.message);
+         }
+         bson_destroy (&q);
+         bson_destroy (&opts);
+      }
+      if (nops && !run_archive_bulk (bulk, op_doc, nops, failed, NULL, &errs, &berr)) {
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+      }
+      mongoc_bulk_operation_destroy (bulk);
+   }
+
+   /* documents the archive refused stay in the source */
+   for (size_t k = 0; k < errs.n; k++) {
+      char msg[700];
+      snprintf (msg, sizeof msg, "archiving failed, document kept: %s", errs.items[k].errmsg);
+      bson_t kept = BSON_INITIALIZER;
+      if (errs.items[k].index < i) {
+         BSON_APPEND_VALUE (&kept, "_id", &idv[errs.items[k].index]);
+      }
+      bql_row_errors_add_doc (batch_errs, 0, errs.items[k].code, msg, &kept);
+      bson_destroy (&kept);
+   }
+   uint32_t na = 0;
+   for (uint32_t k = 0; k < i; k++) {
+      if (!failed[k]) {
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string (na++, &key, kb, sizeof kb);
+         bson_append_value (archived, key, -1, &idv[k]);
+      }
+      bson_value_destroy (&idv[k]);
+      bson_destroy (&store[k]);
+   }
+   info->n_archived += na;
+   bql_row_errors_cleanup (&errs);
+   bson_free (copies);
+   bson_free (store);
+   bson_free (idv);
+   bson_free (op_doc);
+   bson_free (failed);
+   bson_free (dup);
    return ok;
+}
+
+/* The read of the matching documents (find) failed. */
+static bool
+read_refused (bql_exec_t *x, const bson_error_t *berr)
+{
+   if (bql_exec_is_connection_error (berr)) {
+      return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server while reading the matching documents: %s",
+                            berr->message);
+   }
+   bson_iter_t it, child;
+   if (bson_iter_init (&it, &x->plan->filter) && bson_iter_find_descendant (&it, "$expr", &child)) {
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code,
+                            "the server does not support this $expr filter (a comparison between fields or arithmetic "
+                            "in WHERE): %s",
+                            berr->message);
+   }
+   return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused the read of the matching documents: %s",
+                         berr->message);
 }
 
 static bool
@@ -321,12 +421,11 @@ run_where (bql_exec_t *x)
    bool ok = true;
    if (o->batch_size == 0 && !archive) {
       bql_batch_info_t info = {0};
+      bql_row_errors_t errs = {0};
+      int64_t started_at = bql_wall_ms ();
       ok = write_batch (x, NULL, &info);
-      x->n_matched += info.n_matched;
-      x->n_modified += info.n_modified;
-      x->n_removed += info.n_removed;
       if (ok) {
-         bql_exec_after_batch (x, &info);
+         bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
       }
       return ok;
    }
@@ -345,12 +444,13 @@ run_where (bql_exec_t *x)
       BSON_APPEND_INT32 (&opts, "batchSize", bs);
    }
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (x->coll, &plan->filter, &opts, NULL);
-   bson_destroy (&opts);
+   int cursor_retries = 0;
 
    const bson_t *doc;
    bson_t ids = BSON_INITIALIZER, docs = BSON_INITIALIZER;
    uint32_t n = 0;
    int64_t batch = 0;
+   int64_t batch_started = bql_wall_ms ();
    bool more = true;
    while (ok && more) {
       bool have = mongoc_cursor_next (cursor, &doc);
@@ -367,19 +467,30 @@ run_where (bql_exec_t *x)
             n++;
          }
       }
+      bool restart = false;
       if (!have || (o->batch_size > 0 && n == (uint32_t) bs)) {
          bson_error_t berr;
-         if (!have && mongoc_cursor_error (cursor, &berr)) {
-            ok = bql_exec_connection_or_server_error (x, &berr, batch);
-            break;
+         const bson_t *err_reply = NULL;
+         if (!have && mongoc_cursor_error_document (cursor, &berr, &err_reply)) {
+            /* The read was lost. Reading again from the start is safe when
+             * the writes are idempotent: documents already deleted are
+             * gone, documents already $set are set again to the same. */
+            if (bql_exec_is_retryable (&berr, err_reply) && bql_exec_idempotent (x) &&
+                cursor_retries < o->retry_attempts && bql_exec_backoff (x, ++cursor_retries)) {
+               restart = true;
+            } else {
+               ok = read_refused (x, &berr);
+               break;
+            }
          }
          if (n > 0) {
             bql_batch_info_t info = {0};
+            bql_row_errors_t errs = {0};
             info.batch_index = batch++;
             info.size = n;
             if (archive) {
                bson_t archived = BSON_INITIALIZER;
-               ok = archive_batch (x, archive, &docs, n, &archived, &info);
+               ok = archive_batch (x, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
                   ok = write_batch (x, &archived, &info);
                }
@@ -387,24 +498,26 @@ run_where (bql_exec_t *x)
             } else {
                ok = write_batch (x, &ids, &info);
             }
-            x->n_matched += info.n_matched;
-            x->n_modified += info.n_modified;
-            x->n_removed += info.n_removed;
-            x->n_archived += info.n_archived;
-            x->n_failed += info.n_failed;
             x->rows_done += n;
+            bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, batch_started);
+            bql_row_errors_cleanup (&errs);
             bson_reinit (&ids);
             bson_reinit (&docs);
             n = 0;
-            if (ok && !bql_exec_after_batch (x, &info)) {
+            batch_started = bql_wall_ms ();
+            if (ok && !go_on) {
                more = false;
             }
          }
-         if (!have) {
+         if (restart && more) {
+            mongoc_cursor_destroy (cursor);
+            cursor = mongoc_collection_find_with_opts (x->coll, &plan->filter, &opts, NULL);
+         } else if (!have) {
             more = false;
          }
       }
    }
+   bson_destroy (&opts);
    bson_destroy (&ids);
    bson_destroy (&docs);
    mongoc_cursor_destroy (cursor);

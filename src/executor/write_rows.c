@@ -156,20 +156,16 @@ add_new_id (bson_t *u)
    bson_destroy (&out);
 }
 
-bool
-bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+/* Build the bulk operation of one batch: one write per row. */
+static mongoc_bulk_operation_t *
+build_bulk (bql_exec_t *x, const bql_batch_t *b, id_map_t *ids, size_t *sent, size_t *nsent, bql_row_errors_t *errs)
 {
    const bql_plan_t *plan = x->plan;
    bool upsert = plan->kind == BQL_KIND_UPSERT || plan->kind == BQL_KIND_INSERT;
    bool ordered = x->opts->ordered;
    mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, ordered);
-   size_t *sent = bson_malloc (sizeof *sent * (b->n ? b->n : 1));
-   size_t nsent = 0, nupdates = 0;
-   id_map_t ids;
-   id_map_init (&ids, b->n);
-   bool stop_adding = false;
-
-   for (size_t i = 0; i < b->n && !stop_adding; i++) {
+   *nsent = 0;
+   for (size_t i = 0; i < b->n; i++) {
       bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, opts = BSON_INITIALIZER;
       bool pipe;
       bql_error_t rerr;
@@ -190,33 +186,75 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
                add_new_id (&u);
                upsert_id (&q, &u, &id);
             }
-            id_map_put (&ids, &id, i);
+            id_map_put (ids, &id, i);
             bson_value_destroy (&id);
             BSON_APPEND_BOOL (&opts, "upsert", true);
          }
          added = mongoc_bulk_operation_update_one_with_opts (bulk, &q, &u, &opts, &berr);
          if (!added) {
             bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
-         } else {
-            nupdates++;
          }
-      }
-      if (added) {
-         sent[nsent++] = i;
-      } else if (ordered) {
-         stop_adding = true; /* ordered: nothing after a failed row */
       }
       bson_destroy (&q);
       bson_destroy (&u);
       bson_destroy (&opts);
+      if (added) {
+         sent[(*nsent)++] = i;
+      } else if (ordered) {
+         break; /* ordered: nothing after a failed row */
+      }
    }
+   return bulk;
+}
 
+bool
+bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+{
+   const bql_plan_t *plan = x->plan;
+   bool ordered = x->opts->ordered;
+   size_t *sent = bson_malloc (sizeof *sent * (b->n ? b->n : 1));
+   size_t nsent = 0;
+   id_map_t ids;
    bool ok = true;
-   if (nsent) {
+   size_t errs_at_start = errs->n;
+
+   for (int attempt = 0;; attempt++) {
+      id_map_init (&ids, b->n);
+      bql_row_errors_truncate (errs, errs_at_start); /* a retry rebuilds the batch */
+      mongoc_bulk_operation_t *bulk = build_bulk (x, b, &ids, sent, &nsent, errs);
+      if (nsent == 0) {
+         mongoc_bulk_operation_destroy (bulk);
+         id_map_cleanup (&ids);
+         break;
+      }
       bson_t reply;
       bson_error_t berr;
       size_t before = errs->n;
       uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
+      mongoc_bulk_operation_destroy (bulk);
+      bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
+      bql_exec_collect_wc_errors (&reply, errs);
+      size_t failed_here = errs->n - before;
+      if (!server && failed_here == 0) {
+         /* The batch was lost: retry only what is safe to apply twice. */
+         bool retryable = bql_exec_is_retryable (&berr, &reply);
+         bson_destroy (&reply);
+         id_map_cleanup (&ids);
+         if (retryable && attempt < x->opts->retry_attempts && bql_exec_idempotent (x)) {
+            if (bql_exec_backoff (x, attempt + 1)) {
+               continue;
+            }
+         }
+         if (retryable && !bql_exec_idempotent (x)) {
+            for (size_t k = 0; k < nsent; k++) {
+               bql_row_errors_add (errs, sent[k], b->rows[sent[k]], (int32_t) berr.code,
+                                   "the connection was lost: this row may or may not have been written, and it was not "
+                                   "retried because its update is not idempotent ($inc, $mul, $push or a pipeline)");
+            }
+         }
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         break;
+      }
       bson_iter_t it, ai;
       int64_t matched = bson_iter_init_find (&it, &reply, "nMatched") ? bson_iter_as_int64 (&it) : 0;
       info->n_matched += matched;
@@ -249,14 +287,8 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
             }
          }
       }
-      bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
-      bql_exec_collect_wc_errors (&reply, errs);
-      size_t failed_here = errs->n - before;
-      if (!server && failed_here == 0) {
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-      }
       if (plan->kind == BQL_KIND_UPDATE) {
-         /* rows whose join matched no document; with an ordered stop,
+         /* rows whose join matched no document; after an ordered stop
           * only the statements up to the failing one ran */
          size_t ran = nsent;
          if (ordered && failed_here) {
@@ -279,11 +311,10 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
          }
       }
       bson_destroy (&reply);
+      id_map_cleanup (&ids);
+      break;
    }
-   (void) nupdates;
-   id_map_cleanup (&ids);
    bson_free (sent);
-   mongoc_bulk_operation_destroy (bulk);
    return ok;
 }
 

@@ -1,0 +1,212 @@
+/*
+ * log.c — accounting for failures (SPEC §3): every batch with an error
+ * writes exactly one document to error_collection {operationId, statement,
+ * batchIndex, batchSize, firstRow, startedAt, errorCode, errorMessage,
+ * writeErrors: [{row, code, errmsg}], writeConcernError, sampleDocument};
+ * every failed row is appended to failed_records_file as one NDJSON line
+ * {row, code, error, document}; every statement writes one document to
+ * bulk_operation_metrics. Writing these records never hides the original
+ * error: a failure to log is collected in the reply's logFailures.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "executor.h"
+
+#define METRICS_COLLECTION "bulk_operation_metrics"
+
+static void
+log_failure (bql_exec_t *x, int64_t batch_index, const char *fmt, const char *a, const char *b)
+{
+   char msg[800];
+   snprintf (msg, sizeof msg, fmt, a, b);
+   char kb[16];
+   const char *k;
+   bson_uint32_to_string (x->n_log_failures++, &k, kb, sizeof kb);
+   bson_t one;
+   bson_append_document_begin (&x->log_failures, k, -1, &one);
+   if (batch_index >= 0) {
+      BSON_APPEND_INT64 (&one, "batchIndex", batch_index);
+   }
+   BSON_APPEND_UTF8 (&one, "errmsg", msg);
+   bson_append_document_end (&x->log_failures, &one);
+}
+
+/* One NDJSON line per failed row. */
+static void
+write_failed_record (bql_exec_t *x, const bql_row_error_t *e, const bson_t *doc)
+{
+   const char *path = x->opts->failed_records_file;
+   if (!path || e->row <= 0) {
+      return;
+   }
+   if (!x->failed_fp) {
+      x->failed_fp = fopen (path, "a");
+      if (!x->failed_fp) {
+         if (x->n_log_failures < 100) {
+            log_failure (x, -1, "cannot open failed_records_file %s: %s", path, strerror (errno));
+         }
+         return;
+      }
+   }
+   bson_t rec = BSON_INITIALIZER;
+   BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
+   BSON_APPEND_INT64 (&rec, "row", e->row);
+   BSON_APPEND_INT32 (&rec, "code", e->code);
+   BSON_APPEND_UTF8 (&rec, "error", e->errmsg);
+   if (doc) {
+      BSON_APPEND_DOCUMENT (&rec, "document", doc);
+   } else {
+      BSON_APPEND_NULL (&rec, "document");
+   }
+   char *json = bson_as_relaxed_extended_json (&rec, NULL);
+   if (!json || fprintf (x->failed_fp, "%s\n", json) < 0) {
+      if (x->n_log_failures < 100) {
+         log_failure (x, -1, "cannot write failed_records_file %s: %s", path, strerror (errno));
+      }
+   }
+   bson_free (json);
+   bson_destroy (&rec);
+}
+
+static void
+write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch_t *b, const bql_row_errors_t *errs,
+                    int64_t started_at_ms)
+{
+   const char *coll_name = x->opts->error_collection;
+   if (!coll_name || errs->n == 0 || x->opts->dry_run) {
+      return;
+   }
+   bson_t rec = BSON_INITIALIZER, we;
+   BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
+   BSON_APPEND_UTF8 (&rec, "statement", x->plan->statement_text);
+   BSON_APPEND_INT64 (&rec, "batchIndex", info->batch_index);
+   BSON_APPEND_INT64 (&rec, "batchSize", info->size);
+   if (info->first_row > 0) {
+      BSON_APPEND_INT64 (&rec, "firstRow", info->first_row);
+   } else {
+      BSON_APPEND_NULL (&rec, "firstRow");
+   }
+   BSON_APPEND_DATE_TIME (&rec, "startedAt", started_at_ms);
+   BSON_APPEND_INT32 (&rec, "errorCode", errs->items[0].code);
+   BSON_APPEND_UTF8 (&rec, "errorMessage", errs->items[0].errmsg);
+   bson_append_array_begin (&rec, "writeErrors", -1, &we);
+   const bql_row_error_t *wce = NULL;
+   const bson_t *sample = NULL;
+   uint32_t k = 0;
+   for (size_t i = 0; i < errs->n; i++) {
+      const bql_row_error_t *e = &errs->items[i];
+      if (e->row <= 0 && !strncmp (e->errmsg, "write concern error", 19)) {
+         if (!wce) {
+            wce = e;
+         }
+         continue;
+      }
+      char kb[16];
+      const char *key;
+      bson_uint32_to_string (k++, &key, kb, sizeof kb);
+      bson_t one;
+      bson_append_document_begin (&we, key, -1, &one);
+      if (e->row > 0) {
+         BSON_APPEND_INT64 (&one, "row", e->row);
+      }
+      BSON_APPEND_INT32 (&one, "code", e->code);
+      BSON_APPEND_UTF8 (&one, "errmsg", e->errmsg);
+      bson_append_document_end (&we, &one);
+      if (!sample) {
+         sample = e->doc ? e->doc : (b && e->index < b->n ? b->docs[e->index] : NULL);
+      }
+   }
+   bson_append_array_end (&rec, &we);
+   if (wce) {
+      bson_t w;
+      bson_append_document_begin (&rec, "writeConcernError", -1, &w);
+      BSON_APPEND_INT32 (&w, "code", wce->code);
+      BSON_APPEND_UTF8 (&w, "errmsg", wce->errmsg);
+      bson_append_document_end (&rec, &w);
+   } else {
+      BSON_APPEND_NULL (&rec, "writeConcernError");
+   }
+   if (sample) {
+      BSON_APPEND_DOCUMENT (&rec, "sampleDocument", sample);
+   } else {
+      BSON_APPEND_NULL (&rec, "sampleDocument");
+   }
+   mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, coll_name);
+   bson_error_t berr;
+   if (!mongoc_collection_insert_one (coll, &rec, NULL, NULL, &berr)) {
+      char where[300];
+      snprintf (where, sizeof where, "%s.%s", x->plan->database, coll_name);
+      log_failure (x, info->batch_index, "cannot write the error record to %s: %s", where, berr.message);
+   }
+   mongoc_collection_destroy (coll);
+   bson_destroy (&rec);
+}
+
+bool
+bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t *b, const bql_row_errors_t *errs,
+                       int64_t started_at_ms)
+{
+   bson_t batch_errors = BSON_INITIALIZER;
+   for (size_t i = 0; i < errs->n; i++) {
+      const bql_row_error_t *e = &errs->items[i];
+      bql_exec_add_write_error (x, &batch_errors, e->row, e->code, e->errmsg);
+      /* a row, or a stored document (archival), failed; a write concern
+       * error is about the batch and fails no row by itself */
+      if (e->row > 0 || e->doc) {
+         info->n_failed++;
+      }
+      if (e->row > 0) {
+         write_failed_record (x, e, e->doc ? e->doc : (b && e->index < b->n ? b->docs[e->index] : NULL));
+      }
+   }
+   info->errors = &batch_errors;
+   x->n_inserted += info->n_inserted;
+   x->n_matched += info->n_matched;
+   x->n_modified += info->n_modified;
+   x->n_upserted += info->n_upserted;
+   x->n_removed += info->n_removed;
+   x->n_archived += info->n_archived;
+   x->n_failed += info->n_failed;
+   write_error_record (x, info, b, errs, started_at_ms);
+   bool go_on = bql_exec_after_batch (x, info);
+   bson_destroy (&batch_errors);
+   return go_on;
+}
+
+void
+bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
+{
+   if (x->opts->dry_run) {
+      return; /* a dry run writes nothing at all */
+   }
+   bson_t m = BSON_INITIALIZER;
+   bson_iter_t it;
+   BSON_APPEND_UTF8 (&m, "operationId", x->operation_id);
+   BSON_APPEND_UTF8 (&m, "kind", bql_plan_statement_kind (x->plan));
+   BSON_APPEND_UTF8 (&m, "collection", bql_plan_namespace (x->plan));
+   BSON_APPEND_UTF8 (&m, "statement", x->plan->statement_text);
+   BSON_APPEND_DATE_TIME (&m, "startedAt", x->started_at_ms);
+   static const char *const copied[] = {"elapsedMs", "nInserted", "nMatched", "nModified", "nUpserted", "nRemoved",
+                                        "nArchived", "nFailed", "nUnmatched", "nRows", "nNotAttempted", "batches",
+                                        "docsPerSec", "stopped"};
+   for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++) {
+      if (bson_iter_init_find (&it, reply, copied[i])) {
+         bson_append_iter (&m, copied[i], -1, &it);
+      }
+   }
+   int64_t attempted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed;
+   if (x->plan->kind == BQL_KIND_DELETE) {
+      attempted = x->n_removed + x->n_modified + x->n_failed;
+   }
+   BSON_APPEND_DOUBLE (&m, "errorRate", attempted > 0 ? (double) x->n_failed / (double) attempted : 0.0);
+   BSON_APPEND_UTF8 (&m, "status", x->fatal ? "Failed" : x->stopped ? "Aborted" : x->n_failed ? "CompleteWithErrors" : "Complete");
+   mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, METRICS_COLLECTION);
+   bson_error_t berr;
+   if (!mongoc_collection_insert_one (coll, &m, NULL, NULL, &berr)) {
+      log_failure (x, -1, "cannot write the metrics record to %s: %s", METRICS_COLLECTION, berr.message);
+   }
+   mongoc_collection_destroy (coll);
+   bson_destroy (&m);
+}
