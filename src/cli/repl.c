@@ -293,6 +293,25 @@ on_prompt_sigint (int sig)
    }
 }
 
+/* One line from libedit. Ctrl-C while it waits jumps back here: the
+ * line typed so far is dropped and *interrupted is set. Kept apart from
+ * the loop so that no variable of the loop lives across sigsetjmp. */
+static char *
+read_line (const char *prompt, bool *interrupted)
+{
+   *interrupted = false;
+   if (sigsetjmp (prompt_jmp, 1)) {
+      at_prompt = 0;
+      rl_reset_after_signal ();
+      *interrupted = true;
+      return NULL;
+   }
+   at_prompt = 1;
+   char *line = readline (prompt);
+   at_prompt = 0;
+   return line;
+}
+
 static char *
 history_path (void)
 {
@@ -337,19 +356,16 @@ cli_repl (cli_t *cli)
    for (;;) {
       char prompt[160];
       snprintf (prompt, sizeof prompt, "%s%c ", cli->database, acc_len ? '-' : '>');
-      if (sigsetjmp (prompt_jmp, 1)) {
+      bool interrupted;
+      char *line = read_line (prompt, &interrupted);
+      if (interrupted) {
          /* Ctrl-C at the prompt: drop what was typed */
-         at_prompt = 0;
          printf ("\n");
          free (acc);
          acc = NULL;
          acc_len = 0;
-         rl_reset_after_signal ();
          continue;
       }
-      at_prompt = 1;
-      char *line = readline (prompt);
-      at_prompt = 0;
       if (!line) {
          printf ("\n");
          break; /* Ctrl-D */

@@ -83,7 +83,7 @@ typedef struct {
 static bool
 fatal (file_source_t *f, const char *fmt, const char *detail)
 {
-   char msg[900];
+   char msg[1536];
    snprintf (msg, sizeof msg, fmt, detail);
    bql_exec_fail (f->x, BQL_ERR_IO, 0, "%s:%lld: %s", f->name, (long long) (f->line ? f->line : 1), msg);
    return false;

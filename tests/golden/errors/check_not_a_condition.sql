@@ -1,0 +1,2 @@
+-- CHECK of a number
+BULK INSERT INTO c (a) VALUES (5) CHECK (a);

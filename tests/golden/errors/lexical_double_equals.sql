@@ -1,0 +1,2 @@
+-- == is not an operator
+BULK DELETE FROM c WHERE a == 1;

@@ -1,0 +1,2 @@
+-- a number followed by letters
+BULK INSERT INTO c (a) VALUES (123abc);

@@ -1,0 +1,2 @@
+-- an unterminated backtick identifier
+BULK INSERT INTO c (`a) VALUES (1);

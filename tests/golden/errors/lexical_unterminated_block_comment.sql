@@ -1,0 +1,2 @@
+-- an unterminated block comment
+BULK DELETE FROM c /* WHERE TRUE;

@@ -1,0 +1,2 @@
+-- an unterminated JSON literal
+BULK INSERT INTO c (a) VALUES ({"k": [1, 2);

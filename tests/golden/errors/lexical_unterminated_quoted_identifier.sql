@@ -1,0 +1,2 @@
+-- an unterminated double-quoted identifier
+BULK INSERT INTO "c (a) VALUES (1);

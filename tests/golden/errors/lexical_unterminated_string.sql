@@ -1,0 +1,2 @@
+-- an unterminated string literal
+BULK INSERT INTO c (a) VALUES ('abc);

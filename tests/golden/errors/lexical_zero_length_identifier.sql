@@ -1,0 +1,2 @@
+-- "" is not an identifier
+BULK INSERT INTO c ("") VALUES (1);

@@ -1,0 +1,2 @@
+-- SET cannot assign _id
+BULK UPDATE c SET _id = 5 WHERE a = 1;

@@ -1,0 +1,2 @@
+-- a SET value that is a JSON document with a $-key
+BULK UPDATE c SET a = {"$inc": {"n": 1}} WHERE TRUE;

@@ -1,0 +1,2 @@
+-- UPDATE has no CHECK
+BULK UPDATE c SET a = 1 WHERE TRUE CHECK (a > 0);

@@ -1,0 +1,2 @@
+-- BULK DELETE without WHERE is refused
+BULK DELETE FROM c;

@@ -1,0 +1,2 @@
+-- DELETE without BULK
+DELETE FROM c WHERE TRUE;

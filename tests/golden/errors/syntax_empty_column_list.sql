@@ -1,0 +1,2 @@
+-- an empty column list
+BULK INSERT INTO c () VALUES (1);

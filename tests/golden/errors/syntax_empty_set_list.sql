@@ -1,0 +1,2 @@
+-- SET needs at least one item
+BULK UPDATE c SET;

@@ -1,0 +1,2 @@
+-- a VALUES row cannot be empty
+BULK INSERT INTO c (a) VALUES ();

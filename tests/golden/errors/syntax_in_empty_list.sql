@@ -1,0 +1,2 @@
+-- IN needs a value
+BULK DELETE FROM c WHERE a IN ();

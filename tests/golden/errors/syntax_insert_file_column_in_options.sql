@@ -1,0 +1,2 @@
+-- a column in the file option list of INSERT
+BULK INSERT INTO c FROM 'x.csv' (a INT);

@@ -1,0 +1,2 @@
+-- BULK INSERT needs INTO
+BULK INSERT c (a) VALUES (1);

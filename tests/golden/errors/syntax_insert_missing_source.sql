@@ -1,0 +1,2 @@
+-- BULK INSERT needs VALUES or FROM
+BULK INSERT INTO c (a);

@@ -1,0 +1,2 @@
+-- INSERT without BULK
+INSERT INTO c (a) VALUES (1);

@@ -1,0 +1,2 @@
+-- a misspelt CONFLICT
+BULK UPSERT INTO c (a) VALUES (1) ON CONFLCT (a) DO NOTHING;

@@ -1,0 +1,2 @@
+-- a misspelt INSERT after BULK
+BULK INSRET INTO c (a) VALUES (1);

@@ -1,0 +1,2 @@
+-- a misspelt NOTHING
+BULK UPSERT INTO c (a) VALUES (1) ON CONFLICT (a) DO NOTHNG;

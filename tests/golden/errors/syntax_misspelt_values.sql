@@ -1,0 +1,2 @@
+-- a misspelt VALUES
+BULK INSERT INTO c (a) VALEUS (1);

@@ -1,0 +1,2 @@
+-- a misspelt WHERE
+BULK DELETE FROM c WHRE a = 1;

@@ -1,0 +1,2 @@
+-- BULK UPDATE needs SET
+BULK UPDATE c a = 1 WHERE TRUE;

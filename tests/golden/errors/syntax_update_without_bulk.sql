@@ -1,0 +1,2 @@
+-- UPDATE without BULK
+UPDATE c SET a = 1 WHERE TRUE;

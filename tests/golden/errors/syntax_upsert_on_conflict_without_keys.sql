@@ -1,0 +1,2 @@
+-- ON CONFLICT needs key columns
+BULK UPSERT INTO c (a) VALUES (1) ON CONFLICT DO NOTHING;

@@ -1,0 +1,2 @@
+-- a trailing comma after the last row
+BULK INSERT INTO c (a) VALUES (1), (2),;

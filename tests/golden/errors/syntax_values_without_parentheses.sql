@@ -1,0 +1,2 @@
+-- VALUES rows are parenthesised
+BULK INSERT INTO c (a) VALUES 1, 2;

@@ -1,0 +1,2 @@
+-- INSERT has no WHERE
+BULK INSERT INTO c (a) VALUES (1) WHERE a = 1;

@@ -1,0 +1,2 @@
+-- LOWER with two arguments
+BULK INSERT INTO c (a) VALUES (LOWER('a', 'b'));

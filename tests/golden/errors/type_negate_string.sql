@@ -1,0 +1,2 @@
+-- unary minus on a string
+BULK INSERT INTO c (a) VALUES (-'x');

@@ -1,0 +1,2 @@
+-- NOW takes no argument
+BULK INSERT INTO c (a) VALUES (NOW(1));

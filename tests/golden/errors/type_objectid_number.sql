@@ -1,0 +1,2 @@
+-- OBJECTID of a number
+BULK INSERT INTO c (a) VALUES (OBJECTID(5));

@@ -1,0 +1,2 @@
+-- CREATE statements are not supported
+CREATE TABLE t (a INT);

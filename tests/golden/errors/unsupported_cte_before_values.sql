@@ -1,0 +1,2 @@
+-- a common table expression is not supported
+BULK INSERT INTO c (a) WITH src AS (SELECT 1) VALUES (1);

@@ -1,0 +1,2 @@
+-- INSERT ... SELECT is not supported
+BULK INSERT INTO c (a) SELECT a FROM d;

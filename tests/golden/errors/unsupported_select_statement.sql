@@ -1,0 +1,2 @@
+-- SELECT statements are not supported
+SELECT * FROM c;

@@ -1,0 +1,2 @@
+-- EXISTS (SELECT ...) is not supported
+BULK DELETE FROM c WHERE EXISTS (SELECT 1 FROM d);

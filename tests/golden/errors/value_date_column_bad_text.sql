@@ -1,0 +1,2 @@
+-- DATE column with a non-date
+BULK INSERT INTO c (a DATE) VALUES ('yesterday');

@@ -1,0 +1,2 @@
+-- a column name starting with $
+BULK INSERT INTO c ("$x") VALUES (1);

@@ -1,0 +1,2 @@
+-- delimiter is one character
+BULK INSERT INTO c FROM 'x.csv' (delimiter = ';;');

@@ -1,0 +1,2 @@
+-- header takes TRUE or FALSE
+BULK INSERT INTO c FROM 'x.csv' (header = 'yes');

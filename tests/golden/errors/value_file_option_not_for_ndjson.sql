@@ -1,0 +1,2 @@
+-- delimiter applies to CSV and TSV only
+BULK INSERT INTO c FROM 'x.ndjson' (delimiter = ';');

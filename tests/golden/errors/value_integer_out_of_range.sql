@@ -1,0 +1,2 @@
+-- an integer beyond int64
+BULK INSERT INTO c (a) VALUES (9223372036854775808);

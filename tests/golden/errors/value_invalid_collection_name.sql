@@ -1,0 +1,2 @@
+-- a collection name with $
+BULK INSERT INTO "a$b" (x) VALUES (1);

@@ -1,0 +1,2 @@
+-- a $-key in a JSON literal value is refused
+BULK INSERT INTO c (a) VALUES ({"$gt": 1});

@@ -1,0 +1,2 @@
+-- a nested $-key in a JSON literal
+BULK INSERT INTO c (a) VALUES ({x: [{"$where": "1"}]});

@@ -1,0 +1,2 @@
+-- JSON_OBJECT keys are strings
+BULK INSERT INTO c (a) VALUES (JSON_OBJECT(1, 2));

@@ -1,0 +1,2 @@
+-- negating INT64_MIN overflows
+BULK INSERT INTO c (a) VALUES (-(-9223372036854775808));

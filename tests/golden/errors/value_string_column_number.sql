@@ -1,0 +1,2 @@
+-- STRING column given a number
+BULK INSERT INTO c (a STRING) VALUES (5);

@@ -1,0 +1,2 @@
+-- ? without a bound value
+BULK INSERT INTO c (a, b) VALUES (1, ?);

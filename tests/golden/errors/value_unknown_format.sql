@@ -1,0 +1,2 @@
+-- an unknown FORMAT
+BULK INSERT INTO c FROM 'x.xml' FORMAT XML;

@@ -1,0 +1,2 @@
+-- WHERE a || b is not a condition
+BULK DELETE FROM c WHERE a || b;

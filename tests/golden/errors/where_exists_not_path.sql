@@ -1,0 +1,2 @@
+-- EXISTS of an expression
+BULK DELETE FROM c WHERE EXISTS(a + 1);

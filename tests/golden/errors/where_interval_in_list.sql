@@ -1,0 +1,2 @@
+-- an interval in an IN list
+BULK DELETE FROM c WHERE d IN (INTERVAL '1 day');

@@ -1,0 +1,2 @@
+-- WHERE -price is not a condition
+BULK DELETE FROM c WHERE -price;

@@ -1,0 +1,2 @@
+-- an unknown function over constants in WHERE
+BULK DELETE FROM c WHERE a = md5('x');

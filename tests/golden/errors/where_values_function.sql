@@ -1,0 +1,2 @@
+-- VALUES(col) in a DELETE
+BULK DELETE FROM c WHERE a = VALUES(b);

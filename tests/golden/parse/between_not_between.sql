@@ -1,0 +1,2 @@
+-- BETWEEN's AND binds to BETWEEN; the next AND is boolean
+BULK DELETE FROM c WHERE a BETWEEN 1 AND 2 AND b NOT BETWEEN x - 1 AND x + 1;

@@ -1,0 +1,2 @@
+-- CURRENT_TIMESTAMP and CURRENT_DATE are SpecialValues; NOW() is a function
+BULK UPDATE c SET a = CURRENT_TIMESTAMP, b = NOW(), d = CURRENT_DATE WHERE TRUE;

@@ -1,0 +1,2 @@
+-- EXISTS(path)
+BULK DELETE FROM c WHERE EXISTS(address.city) AND NOT EXISTS(deleted);

@@ -1,0 +1,2 @@
+-- option groups may come before the row source
+BULK INSERT INTO c (a) WITH OPTIONS (ordered = TRUE) VALUES (1);

@@ -1,0 +1,2 @@
+-- db.coll in DELETE
+BULK DELETE FROM logs.events WHERE TRUE WITH (batch_size = 10);

@@ -1,0 +1,2 @@
+-- WHERE TRUE deletes every document, in batches
+BULK DELETE FROM c WHERE TRUE;

@@ -1,0 +1,2 @@
+-- .tsv: tab delimiter
+BULK INSERT INTO c FROM 'data.tsv';

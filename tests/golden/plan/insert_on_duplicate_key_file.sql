@@ -1,0 +1,2 @@
+-- ON DUPLICATE KEY with a file source
+BULK INSERT INTO c FROM 'x.ndjson' ON DUPLICATE KEY UPDATE n = EXCLUDED.n, REMOVE stale;

@@ -1,0 +1,2 @@
+-- ? parameters bound by position
+BULK INSERT INTO c (a, b, d) VALUES (?, ?, ?);

@@ -1,0 +1,2 @@
+-- a string that looks like an operator stays a string
+BULK INSERT INTO c (_id, q) VALUES (1, '{"$gt": ""}');

@@ -1,0 +1,3 @@
+-- typed columns convert text: INT, BIGINT, DOUBLE, DECIMAL, STRING, BOOL, DATE, TIMESTAMP, OBJECTID, JSON
+BULK INSERT INTO c (i INT, b BIGINT, d DOUBLE, m DECIMAL, s STRING, f BOOL, dt DATE, ts TIMESTAMP, o OBJECTID, j JSON)
+VALUES ('42', '42', '2.5', '1.10', 'x', 'yes', '2024-01-15', '2024-01-15T10:30:00+01:00', '65a1b2c3d4e5f6a7b8c9d0e1', '{"k": [1, 2]}');

@@ -1,0 +1,2 @@
+-- CURRENT_TIMESTAMP and NOW() become $currentDate; CURRENT_DATE is a client date
+BULK UPDATE c SET a = CURRENT_TIMESTAMP, b = NOW(), d = CURRENT_DATE WHERE TRUE;

@@ -1,0 +1,2 @@
+-- x = y copies a field in a pipeline
+BULK UPDATE c SET backup = price WHERE TRUE;

@@ -1,0 +1,145 @@
+"""The WITH options that change execution, on the live server:
+continue_on_error, max_errors, max_execution_time, write_concern, journal,
+bypass_validation, error_collection; per-batch error records and
+statement metrics (SPEC §3), with row numbers across our batches and
+across libmongoc's own splitting of a batch larger than the server's
+maxMessageSizeBytes."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import bqltest  # noqa: E402
+
+
+def values(rows):
+    return ", ".join("(%s)" % r for r in rows)
+
+
+class OptionsTest(bqltest.BulkqlCase):
+    def dup_rows(self, n, dups):
+        """rows _id 1..n with the listed row numbers repeating _id 1"""
+        return ["1" if i in dups else str(i) for i in range(1, n + 1)]
+
+    def test_stop_after_the_first_batch_with_errors(self):
+        rows = self.dup_rows(30, {5})
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO c (_id) VALUES %s WITH (batch_size = 10, ordered = false);" % values(rows)))
+        self.assertEqual(r.rc, 1, r)
+        res = self.json_result(r)[0]
+        self.assertEqual((res["nInserted"], res["nFailed"], res["batches"], res["nNotAttempted"]), (9, 1, 1, 20))
+        self.assertEqual(len(self.docs("c")), 9)
+
+    def test_continue_on_error_goes_on(self):
+        rows = self.dup_rows(30, {5, 15, 25})
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO c (_id) VALUES %s WITH (batch_size = 10, ordered = false, continue_on_error = true);"
+            % values(rows)))
+        self.assertEqual(r.rc, 1, r)
+        res = self.json_result(r)[0]
+        self.assertEqual((res["nInserted"], res["nFailed"], res["batches"]), (27, 3, 3))
+        self.assertEqual([e["row"] for e in res["writeErrors"]], [5, 15, 25])
+        self.assertEqual(len(self.docs("c")), 27)
+
+    def test_max_errors_aborts(self):
+        rows = self.dup_rows(50, {3, 13, 14, 23, 33, 43})
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO c (_id) VALUES %s WITH (batch_size = 10, ordered = false, continue_on_error = true, "
+            "max_errors = 3);" % values(rows)))
+        self.assertEqual(r.rc, 1, r)
+        res = self.json_result(r)[0]
+        # rows 3, 13 and 14 fail in the first two batches: the third limit is reached
+        self.assertEqual((res["nFailed"], res["batches"]), (3, 2))
+        self.assertIn("max_errors = 3", res["stopped"])
+        self.assertEqual((res["nInserted"], res["nNotAttempted"]), (17, 30))
+        self.assertEqual(len(self.docs("c")), 17)
+
+    def test_max_execution_time_stops_cleanly_between_batches(self):
+        rows = [str(i) for i in range(1, 30001)]
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO c (_id) VALUES %s WITH (batch_size = 100, max_execution_time = 0.2);" % values(rows)))
+        self.assertEqual(r.rc, 1, r)
+        res = self.json_result(r)[0]
+        self.assertIn("max_execution_time", res["stopped"])
+        self.assertGreater(res["nInserted"], 0)
+        self.assertLess(res["nInserted"], 30000)
+        self.assertEqual(res["nInserted"] % 100, 0)
+        self.assertEqual(res["nInserted"] + res["nNotAttempted"], 30000)
+        self.assertEqual(self.db.c.count_documents({}), res["nInserted"])
+
+    def test_write_concern_journal_and_bypass_validation_are_sent(self):
+        for opts in ("write_concern = 'majority'", "write_concern = 1, journal = true",
+                     "write_concern = {w: 1, j: false, wtimeout: 5000}", "bypass_validation = true"):
+            coll = "wc%d" % abs(hash(opts))
+            r = self.bulkql(sql="BULK INSERT INTO %s (_id) VALUES (1), (2) WITH BULK_OPTIONS (%s);" % (coll, opts))
+            self.assertEqual(r.rc, 0, (opts, r))
+            self.assertEqual(self.docs(coll), [{"_id": 1}, {"_id": 2}])
+
+    def test_error_record_per_batch_with_errors(self):
+        rows = self.dup_rows(25, {12, 18, 24})
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO c (_id, v) VALUES %s WITH (batch_size = 10, ordered = false, continue_on_error = true);"
+            % values("%s, 'x%s'" % (x, x) for x in rows)))
+        self.assertEqual(r.rc, 1, r)
+        res = self.json_result(r)[0]
+        recs = list(self.db.bulk_operation_errors.find({}, sort=[("batchIndex", 1)]))
+        self.assertEqual(len(recs), 2)
+        self.assertEqual([x["batchIndex"] for x in recs], [1, 2])
+        for rec in recs:
+            self.assertEqual(rec["operationId"], res["operationId"])
+            self.assertTrue(rec["statement"].startswith("BULK INSERT INTO c (_id, v) VALUES"))
+            self.assertEqual(rec["errorCode"], 11000)
+            self.assertIn("duplicate key", rec["errorMessage"])
+            self.assertIsNone(rec["writeConcernError"])
+            self.assertIn("startedAt", rec)
+        self.assertEqual((recs[0]["batchSize"], recs[0]["firstRow"]), (10, 11))
+        self.assertEqual([w["row"] for w in recs[0]["writeErrors"]], [12, 18])
+        self.assertEqual(recs[0]["sampleDocument"], {"_id": 1, "v": "x1"})
+        self.assertEqual((recs[1]["batchSize"], recs[1]["firstRow"]), (5, 21))
+        self.assertEqual([w["row"] for w in recs[1]["writeErrors"]], [24])
+
+    def test_error_collection_named_or_off(self):
+        r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (1), (1) WITH (error_collection = 'my_errors');")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.db.my_errors.count_documents({}), 1)
+        r = self.bulkql(sql="BULK INSERT INTO d (_id) VALUES (1), (1) WITH (error_collection = '');")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.db.my_errors.count_documents({}), 1)
+        self.assertNotIn("bulk_operation_errors", self.db.list_collection_names())
+
+    def test_a_metrics_document_per_statement(self):
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO c (_id) VALUES (1), (2), (2); "
+            "BULK DELETE FROM c WHERE TRUE;"), env={})
+        self.assertEqual(r.rc, 1, r)
+        r2 = self.bulkql("--format", "json", sql="BULK DELETE FROM c WHERE TRUE;")
+        self.assertEqual(r2.rc, 0, r2)
+        ops = [x["operationId"] for x in self.json_result(r) + self.json_result(r2)]
+        metrics = list(self.db.bulk_operation_metrics.find({}, sort=[("startedAt", 1)]))
+        self.assertEqual([m["operationId"] for m in metrics], ops)
+        m = metrics[0]
+        self.assertEqual((m["kind"], m["collection"], m["nInserted"], m["nFailed"]),
+                         ("BULK INSERT", self.dbname + ".c", 2, 1))
+        self.assertAlmostEqual(m["errorRate"], 1 / 3)
+        self.assertEqual(m["status"], "CompleteWithErrors")
+        for k in ("startedAt", "elapsedMs", "docsPerSec", "batches"):
+            self.assertIn(k, m)
+        self.assertEqual((metrics[1]["kind"], metrics[1]["nRemoved"], metrics[1]["status"]), ("BULK DELETE", 2, "Complete"))
+
+    def test_row_numbers_across_libmongoc_splitting(self):
+        # 900 documents of 64 KB (57 MB) exceed maxMessageSizeBytes (48 MB):
+        # libmongoc sends the batch as two commands; the duplicate is row 800
+        big = "'%s'" % ("x" * 65536)
+        rows = ["%d, %s" % (i if i != 800 else 5, big) for i in range(1, 901)]
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO big (_id, blob) VALUES %s WITH (batch_size = 1000, ordered = false);" % values(rows)),
+            timeout=600)
+        self.assertEqual(r.rc, 1, r)
+        res = self.json_result(r)[0]
+        self.assertEqual((res["nInserted"], res["nFailed"], res["batches"]), (899, 1, 1))
+        self.assertEqual([e["row"] for e in res["writeErrors"]], [800])
+        self.assertEqual(self.db.big.count_documents({}), 899)
+        self.assertIsNone(self.db.big.find_one({"_id": 800}))
+
+
+if __name__ == "__main__":
+    bqltest.main()

@@ -1,0 +1,27 @@
+# threads.cmake — the reentrancy tests, included from tests/CMakeLists.txt
+# (it uses the targets bql_golden and PkgConfig::CMOCKA defined there).
+#
+#   unit_test_threads           every golden case from 16 threads at once,
+#                               20 rounds, outputs byte-identical to a
+#                               single-threaded run (unit/test_threads.c);
+#   unit_test_threads_helgrind  the same binary, 2 rounds, under valgrind
+#                               --tool=helgrind: any data race, lock-order
+#                               or pthread API misuse fails the test.
+#                               helgrind.supp holds the suppressions for
+#                               libraries outside BulkQL (none for BulkQL's
+#                               own code). Skipped when valgrind is absent.
+find_package(Threads REQUIRED)
+add_executable(test_threads unit/test_threads.c)
+target_link_libraries(test_threads PRIVATE bql_golden PkgConfig::CMOCKA Threads::Threads)
+target_include_directories(test_threads PRIVATE ${PROJECT_SOURCE_DIR}/include)
+add_test(NAME unit_test_threads COMMAND test_threads ${CMAKE_CURRENT_SOURCE_DIR}/golden 20)
+set_tests_properties(unit_test_threads PROPERTIES LABELS unit TIMEOUT 300)
+
+find_program(BQL_VALGRIND valgrind)
+if(BQL_VALGRIND AND NOT BULKQL_SANITIZE)
+  add_test(NAME unit_test_threads_helgrind
+           COMMAND ${BQL_VALGRIND} --tool=helgrind --error-exitcode=1 --quiet
+                   --suppressions=${CMAKE_CURRENT_SOURCE_DIR}/helgrind.supp
+                   $<TARGET_FILE:test_threads> ${CMAKE_CURRENT_SOURCE_DIR}/golden 2)
+  set_tests_properties(unit_test_threads_helgrind PROPERTIES LABELS unit TIMEOUT 600)
+endif()
