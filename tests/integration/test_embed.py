@@ -1,0 +1,187 @@
+"""The embedding API as a user of the installed package sees it.
+
+`cmake --install` of the build under test into a temporary prefix, then:
+the installed layout (headers, shared and static libraries, bulkql.pc,
+the CMake package, the man page); only bql_-prefixed symbols exported;
+the parser library needing nothing but libc and its headers including
+neither bson.h nor mongoc.h; and samples/embed built twice, through
+find_package(bulkql) and through pkg-config, run against the live server,
+with the server's documents read back by pymongo.
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import bqltest  # noqa: E402
+
+BUILD = os.path.dirname(os.path.abspath(bqltest.BULKQL or "."))
+SAMPLE = os.path.join(bqltest.TOP, "samples", "embed")
+
+
+def cache_value(name):
+    """A variable of the build under test's CMakeCache.txt, or "" if unset."""
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        m = re.search(r"^%s:[A-Z]+=(.*)$" % re.escape(name), f.read(), re.M)
+    return m.group(1) if m else ""
+
+
+def sanitized():
+    """True when the build under test uses ASan+UBSan: then programs linked
+    against its libraries must be built with the same flags."""
+    return cache_value("BULKQL_SANITIZE").upper() in ("ON", "TRUE", "1")
+
+
+# symbols the sanitizers' instrumentation adds to every object they build
+SAN_SYMBOLS = ("__odr_asan", "__asan", "__ubsan", "__sancov")
+SAN_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise AssertionError("%s failed (%d)\n%s\n%s" % (" ".join(cmd), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+class InstallTest(bqltest.BulkqlCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.mkdtemp(prefix="bulkql-install-")
+        cls.prefix = os.path.join(cls.tmp, "prefix")
+        run(["cmake", "--install", BUILD, "--prefix", cls.prefix])
+        cls.libdir = os.path.join(cls.prefix, cache_value("CMAKE_INSTALL_LIBDIR"))
+        cls.san = sanitized()
+        cls.env = dict(os.environ, LD_LIBRARY_PATH=cls.libdir,
+                       PKG_CONFIG_PATH=os.path.join(cls.libdir, "pkgconfig"))
+        if cls.san:
+            # the sample has no leaks of its own; libmongoc's one-time
+            # allocations are not ours to judge here
+            cls.env["ASAN_OPTIONS"] = "detect_leaks=0"
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_installed_layout(self):
+        inc = os.path.join(self.prefix, "include", "bulkql")
+        self.assertEqual(sorted(os.listdir(inc)), sorted(os.listdir(os.path.join(bqltest.TOP, "include", "bulkql"))))
+        libs = sorted(os.path.basename(p) for p in glob.glob(os.path.join(self.libdir, "libbulkql*")))
+        for name in ("bulkql", "bulkql_parser", "bulkql_planner"):
+            self.assertIn("lib%s.a" % name, libs)
+            self.assertIn("lib%s.so" % name, libs)
+        for pc in ("bulkql.pc", "bulkql_parser.pc"):
+            self.assertTrue(os.path.exists(os.path.join(self.libdir, "pkgconfig", pc)), pc)
+        cmake_dir = os.path.join(self.libdir, "cmake", "bulkql")
+        for f in ("bulkqlConfig.cmake", "bulkqlConfigVersion.cmake", "bulkqlTargets.cmake"):
+            self.assertTrue(os.path.exists(os.path.join(cmake_dir, f)), f)
+        self.assertTrue(os.path.exists(os.path.join(self.prefix, "bin", "bulkql")))
+        if os.path.exists(os.path.join(bqltest.TOP, "doc", "bulkql.1")):
+            self.assertTrue(os.path.exists(os.path.join(self.prefix, "share", "man", "man1", "bulkql.1")))
+
+    def test_only_bql_symbols_are_exported(self):
+        for name in ("bulkql", "bulkql_parser", "bulkql_planner"):
+            so = os.path.join(self.libdir, "lib%s.so" % name)
+            syms = run(["nm", "-D", "--defined-only", so]).stdout.split("\n")
+            names = [line.split()[-1] for line in syms if line.strip()]
+            self.assertIn("bql_parse", names)
+            self.assertEqual([n for n in names if not n.startswith("bql_") and not n.startswith(SAN_SYMBOLS)], [], so)
+            a = os.path.join(self.libdir, "lib%s.a" % name)
+            syms = run(["nm", "-g", "--defined-only", a]).stdout.split("\n")
+            names = [line.split()[-1] for line in syms if len(line.split()) == 3]
+            self.assertEqual([n for n in names if not n.startswith("bql_") and not n.startswith(SAN_SYMBOLS)], [], a)
+        so = os.path.join(self.libdir, "libbulkql.so")
+        names = run(["nm", "-D", "--defined-only", so]).stdout
+        for api in ("bql_execute", "bql_plan_new", "bql_plan_explain_json", "bql_script_to_json", "bql_error_render"):
+            self.assertIn(" " + api + "\n", names)
+
+    def needed(self, lib):
+        out = run(["readelf", "-d", os.path.join(self.libdir, lib)]).stdout
+        return sorted(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out))
+
+    def test_parser_library_needs_only_libc(self):
+        needed = [n for n in self.needed("libbulkql_parser.so") if not n.startswith(("libasan", "libubsan"))]
+        self.assertEqual(needed, ["libc.so.6"])
+        planner = self.needed("libbulkql_planner.so")
+        self.assertFalse([n for n in planner if "mongoc" in n], planner)
+        self.assertTrue([n for n in planner if "bson" in n], planner)
+
+    def test_parser_headers_build_without_bson_or_mongoc(self):
+        src = os.path.join(self.tmp, "parse_only.c")
+        with open(src, "w") as f:
+            f.write(r'''
+#include <bulkql/parser.h>
+#include <bulkql/ast.h>
+#include <bulkql/error.h>
+#include <stdio.h>
+#include <string.h>
+#ifdef BSON_H
+#error "bulkql/parser.h pulled in bson.h"
+#endif
+#ifdef MONGOC_H
+#error "bulkql/parser.h pulled in mongoc.h"
+#endif
+int main (void) {
+   const char *sql = "BULK INSERT INTO t (a) VALUES (1);";
+   bql_script_t *s; bql_error_t e;
+   if (!bql_parse (sql, strlen (sql), NULL, &s, &e)) return 1;
+   char *json = bql_script_to_json (s, NULL);
+   puts (json);
+   bql_free (json);
+   bql_script_destroy (s);
+   return 0;
+}
+''')
+        exe = os.path.join(self.tmp, "parse_only")
+        flags = run(["pkg-config", "--cflags", "--libs", "bulkql_parser"], env=self.env).stdout.split()
+        self.assertFalse([f for f in flags if "bson" in f or "mongoc" in f], flags)
+        run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", src, "-o", exe] + flags
+            + (SAN_FLAGS if self.san else []), env=self.env)
+        out = run([exe], env=self.env).stdout
+        self.assertRegex(out, r'^\{"version":\s*\d+')
+        self.assertIn('"InsertStmt"', out)
+
+    def check_sample(self, exe):
+        """Run the sample twice on a fresh database: the first run inserts
+        three documents, the second adds each row's qty again."""
+        first = run([exe, bqltest.URI, self.dbname], env=self.env).stdout
+        self.assertIn("1 statement(s), 3 parameter(s)", first)
+        self.assertIn('"statement": "BULK UPSERT"', first)
+        self.assertIn('"q": {\n              "sku": {"$eq": "A-1"}', first)
+        self.assertIn("batch 1: rows 1..2, nMatched 0, nUpserted 2, nFailed 0\n"
+                      "batch 2: rows 3..3, nMatched 0, nUpserted 1, nFailed 0\n", first)
+        self.assertIn('"nUpserted" : 3', first)
+        self.assertIn("progress callbacks: 2\n", first)
+        got = [(d["sku"], d["qty"], d["warehouse"]) for d in self.docs("inventory", sort="sku")]
+        self.assertEqual(got, [("A-1", 5, "north"), ("B-2", 7, "north"), ("C-3", 1, "south")])
+        second = run([exe, bqltest.URI, self.dbname], env=self.env).stdout
+        self.assertIn("batch 1: rows 1..2, nMatched 2, nUpserted 0, nFailed 0\n", second)
+        got = [(d["sku"], d["qty"], d["warehouse"]) for d in self.docs("inventory", sort="sku")]
+        self.assertEqual(got, [("A-1", 10, "north"), ("B-2", 14, "north"), ("C-3", 2, "south")])
+
+    def test_sample_through_cmake_package(self):
+        b = os.path.join(self.tmp, "embed-cmake")
+        cmd = ["cmake", "-S", SAMPLE, "-B", b, "-DCMAKE_PREFIX_PATH=" + self.prefix,
+               "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror" + (" " + " ".join(SAN_FLAGS) if self.san else "")]
+        if self.san:
+            cmd.append("-DCMAKE_EXE_LINKER_FLAGS=" + " ".join(SAN_FLAGS))
+        run(cmd, env=self.env)
+        run(["cmake", "--build", b], env=self.env)
+        self.check_sample(os.path.join(b, "embed"))
+
+    def test_sample_through_pkg_config(self):
+        exe = os.path.join(self.tmp, "embed-pc")
+        flags = run(["pkg-config", "--cflags", "--libs", "bulkql"], env=self.env).stdout.split()
+        run(["cc", "-Wall", "-Wextra", "-Werror", os.path.join(SAMPLE, "embed.c"), "-o", exe] + flags
+            + (SAN_FLAGS if self.san else []), env=self.env)
+        self.check_sample(exe)
+
+
+if __name__ == "__main__":
+    bqltest.main()
