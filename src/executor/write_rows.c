@@ -207,6 +207,104 @@ build_bulk (bql_exec_t *x, const bql_batch_t *b, id_map_t *ids, size_t *sent, si
    return bulk;
 }
 
+/* Add {row, _id} to the statement's upserted list (its first
+ * BQL_REPLY_MAX_ERRORS entries are kept; all are counted). */
+static void
+note_upserted (bql_exec_t *x, int64_t row, const bson_iter_t *id)
+{
+   if (x->n_upserted_ids < BQL_REPLY_MAX_ERRORS) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (x->n_upserted_ids, &k, kb, sizeof kb);
+      bson_t one;
+      bson_append_document_begin (&x->upserted, k, -1, &one);
+      BSON_APPEND_INT64 (&one, "row", row);
+      bson_append_iter (&one, "_id", 3, id);
+      bson_append_document_end (&x->upserted, &one);
+   }
+   x->n_upserted_ids++;
+}
+
+/* A batch the server refused as a whole (a command error, not write
+ * errors). When the statement's update is idempotent, each row is sent
+ * again in a command of its own, so that every row ends up written or
+ * reported with its own error; a row applied by the refused command is
+ * then matched and not modified again. Otherwise no row is sent twice:
+ * each row of the batch is reported as failed with an unknown outcome. */
+static void
+resolve_refused_batch (bql_exec_t *x,
+                       const bql_batch_t *b,
+                       const size_t *sent,
+                       size_t nsent,
+                       const bson_error_t *refusal,
+                       bql_batch_info_t *info,
+                       bql_row_errors_t *errs)
+{
+   const bql_plan_t *plan = x->plan;
+   if (!bql_exec_idempotent (x)) {
+      char msg[700];
+      snprintf (msg, sizeof msg,
+                "the server refused the whole batch (%s); this row may or may not have been written, and it was not "
+                "sent again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
+                refusal->message);
+      for (size_t k = 0; k < nsent; k++) {
+         bql_row_errors_add (errs, sent[k], b->rows[sent[k]], (int32_t) refusal->code, msg);
+      }
+      return;
+   }
+   bool ordered = x->opts->ordered;
+   bool upsert = plan->kind == BQL_KIND_UPSERT || plan->kind == BQL_KIND_INSERT;
+   for (size_t k = 0; k < nsent; k++) {
+      size_t i = sent[k];
+      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply;
+      bool pipe;
+      bql_error_t rerr;
+      bson_error_t berr;
+      bool row_ok = bql_plan_row_write (plan, b->docs[i], &q, &u, &pipe, &rerr);
+      if (!row_ok) {
+         bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);
+      } else {
+         mongoc_bulk_operation_t *one = bql_exec_new_bulk (x, x->coll, true);
+         if (upsert) {
+            BSON_APPEND_BOOL (&opts, "upsert", true);
+         }
+         row_ok = mongoc_bulk_operation_update_one_with_opts (one, &q, &u, &opts, &berr) &&
+                  mongoc_bulk_operation_execute (one, &reply, &berr);
+         if (row_ok || !bson_empty0 (&reply)) {
+            bson_iter_t it;
+            int64_t matched = bson_iter_init_find (&it, &reply, "nMatched") ? bson_iter_as_int64 (&it) : 0;
+            info->n_matched += matched;
+            if (bson_iter_init_find (&it, &reply, "nModified")) {
+               info->n_modified += bson_iter_as_int64 (&it);
+            }
+            if (bson_iter_init_find (&it, &reply, "nUpserted")) {
+               info->n_upserted += bson_iter_as_int64 (&it);
+            }
+            bson_iter_t ai, ui;
+            if (bson_iter_init_find (&it, &reply, "upserted") && BSON_ITER_HOLDS_ARRAY (&it) &&
+                bson_iter_recurse (&it, &ai) && bson_iter_next (&ai) && BSON_ITER_HOLDS_DOCUMENT (&ai) &&
+                bson_iter_recurse (&ai, &ui) && bson_iter_find (&ui, "_id")) {
+               note_upserted (x, b->rows[i], &ui);
+            }
+            if (row_ok && plan->kind == BQL_KIND_UPDATE && matched == 0) {
+               x->n_unmatched++;
+            }
+         }
+         if (!row_ok) {
+            bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
+         }
+         bson_destroy (&reply);
+         mongoc_bulk_operation_destroy (one);
+      }
+      bson_destroy (&q);
+      bson_destroy (&u);
+      bson_destroy (&opts);
+      if (!row_ok && ordered) {
+         break; /* ordered: nothing after the failed row */
+      }
+   }
+}
+
 bool
 bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
@@ -252,6 +350,14 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
                                    "retried because its update is not idempotent ($inc, $mul, $push or a pipeline)");
             }
          }
+         if (!retryable && !bql_exec_is_connection_error (&berr) && nsent > 1 && plan->kind != BQL_KIND_INSERT) {
+            /* The server refused the whole command instead of reporting
+             * write errors (FerretDB does so for a unique-index violation
+             * during an update); statements before the failing one may
+             * have been applied. Attribute the outcome row by row. */
+            resolve_refused_batch (x, b, sent, nsent, &berr, info, errs);
+            break;
+         }
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
          break;
       }
@@ -272,18 +378,7 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
             bson_iter_t ui;
             size_t pos;
             if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ui) && bson_iter_find (&ui, "_id")) {
-               int64_t row = id_map_get (&ids, bson_iter_value (&ui), &pos) ? b->rows[pos] : 0;
-               if (x->n_upserted_ids < BQL_REPLY_MAX_ERRORS) {
-                  char kb[16];
-                  const char *k;
-                  bson_uint32_to_string (x->n_upserted_ids, &k, kb, sizeof kb);
-                  bson_t one;
-                  bson_append_document_begin (&x->upserted, k, -1, &one);
-                  BSON_APPEND_INT64 (&one, "row", row);
-                  bson_append_iter (&one, "_id", 3, &ui);
-                  bson_append_document_end (&x->upserted, &one);
-               }
-               x->n_upserted_ids++;
+               note_upserted (x, id_map_get (&ids, bson_iter_value (&ui), &pos) ? b->rows[pos] : 0, &ui);
             }
          }
       }
