@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define ARENA_ALIGN 16
 #define ARENA_FIRST_BLOCK (16 * 1024)
@@ -95,20 +94,6 @@ new_block (bql_arena_t *arena, size_t size)
    if (!b) {
       return NULL;
    }
-#ifdef MADV_HUGEPAGE
-   /* Big statements fill many 4 MiB blocks; backing them with huge pages
-    * (where the kernel offers them on request) saves a page fault per
-    * 4 KiB, about a tenth of the parse time of a large VALUES list. Only
-    * the 2 MiB-aligned inside of a block of our own malloc is advised. */
-   if (size >= ARENA_MAX_BLOCK && arena->alloc.malloc_fn == libc_malloc) {
-      const uintptr_t huge = 2u << 20;
-      uintptr_t lo = ((uintptr_t) b + huge - 1) & ~(huge - 1);
-      uintptr_t hi = ((uintptr_t) b + BLOCK_HEADER + size) & ~(huge - 1);
-      if (hi > lo) {
-         (void) madvise ((void *) lo, hi - lo, MADV_HUGEPAGE);
-      }
-   }
-#endif
    b->size = size;
    b->used = 0;
    return b;
