@@ -601,8 +601,6 @@ check_keys_rec (bql_planner_t *pl, const bql_node_t *node, const bson_t *doc, co
    if (depth > 100 || !bson_iter_init (&it, doc)) {
       return bql_plan_error (pl, node, BQL_ERR_VALUE, NULL, "%s is not a valid document", what);
    }
-   bool is_array_level = false;
-   (void) is_array_level;
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
       if (k[0] == '$') {
@@ -1535,6 +1533,12 @@ eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t
          if (u->op == BQL_UOP_NEG) {
             out->months = -out->months;
             out->ms = -out->ms;
+         }
+         return BQL_EVAL_OK;
+      } else if (is_type (&a, BSON_TYPE_DECIMAL128)) {
+         *out = a;
+         if (u->op == BQL_UOP_NEG) {
+            bql_decimal128_negate (&out->v.value.v_decimal128);
          }
          return BQL_EVAL_OK;
       } else if (!is_number (&a)) {

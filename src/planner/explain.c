@@ -510,6 +510,10 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
    if (plan->opts.dry_run) {
       BSON_APPEND_BOOL (out, "dryRun", true);
    }
+   if (plan->pipeline) {
+      /* u is an aggregation pipeline ([{$set: ...}]), not update operators */
+      BSON_APPEND_BOOL (out, "pipelineUpdate", true);
+   }
 
    bson_t steps_doc;
    bson_append_array_begin (out, "steps", -1, &steps_doc);

@@ -155,6 +155,18 @@ comparison (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BinaryExpr_t *
          bql_val_destroy (&v);
          return true;
       }
+      if (rc && !rc->row && bql_refers_to_row (rc, other) && !bql_refers_to_field (rc, other)) {
+         /* EXPLAIN of a file source: a value of the row known only at run
+          * time, where it is compared just as above */
+         const char *col = bql_row_column (rc, other);
+         char *ph = col ? bson_strdup_printf ("<row.%s>", col) : bson_strdup ("<value from the row>");
+         bson_t sub;
+         bson_append_document_begin (f, path, -1, &sub);
+         BSON_APPEND_UTF8 (&sub, query_op (op), ph);
+         bson_append_document_end (f, &sub);
+         bson_free (ph);
+         return true;
+      }
    }
    return via_expr (pl, rc, &b->node, f);
 }

@@ -71,6 +71,25 @@ set_relation (bql_planner_t *pl, const bql_node_t *rel, const char *default_db)
 
 /* Compute the rows of VALUES into plan->rows, with CHECK. */
 static bool
+param_walk_enter (const bql_node_t *node, int depth, void *ctx)
+{
+   (void) depth;
+   bool *found = ctx;
+   *found = *found || bql_is (node, ParamRef);
+   return !*found;
+}
+
+/* Does e hold a bound parameter? Its documents are data the planner has
+ * not seen (literals and JSON_OBJECT keys are checked as they are read). */
+static bool
+has_param (const bql_node_t *e)
+{
+   bool found = false;
+   bql_node_walk (e, param_walk_enter, NULL, &found);
+   return found;
+}
+
+static bool
 compute_rows (bql_planner_t *pl, const bql_ValuesSource_t *vs, const bql_columns_t *cols, bool need_columns)
 {
    bql_plan_t *plan = pl->plan;
@@ -114,6 +133,7 @@ compute_rows (bql_planner_t *pl, const bql_ValuesSource_t *vs, const bql_columns
          } else {
             bson_t sub;
             bson_init_static (&sub, v.v.value.v_doc.data, v.v.value.v_doc.data_len);
+            ok = !has_param (e) || bql_check_keys (pl, e, &sub, "a bound parameter");
             bson_concat (&doc, &sub);
             bql_val_destroy (&v);
          }
@@ -145,6 +165,14 @@ compute_rows (bql_planner_t *pl, const bql_ValuesSource_t *vs, const bql_columns
             }
             vals[c] = v.v; /* take ownership */
             got++;
+            if ((v.v.value_type == BSON_TYPE_DOCUMENT || v.v.value_type == BSON_TYPE_ARRAY) && has_param (e)) {
+               bson_t sub;
+               bson_init_static (&sub, v.v.value.v_doc.data, v.v.value.v_doc.data_len);
+               if (!bql_check_keys (pl, e, &sub, "a bound parameter")) {
+                  ok = false;
+                  break;
+               }
+            }
             char err[300];
             if (!bql_convert_value (cols->cols[c].type, &vals[c], err, sizeof err)) {
                ok = bql_plan_error (pl, e, BQL_ERR_TYPE, NULL, "column %s: %s", cols->cols[c].path, err);
@@ -231,6 +259,52 @@ plan_columns (bql_planner_t *pl, const bql_list_t *defs)
    return bql_columns_init (pl, defs, pl->plan->cols);
 }
 
+typedef struct {
+   bql_planner_t *pl;
+   const bql_columns_t *cols;
+   bool ok;
+} check_walk_t;
+
+/* path names column col, a field inside it, or a document holding it */
+static bool
+path_meets_column (const char *path, const char *col)
+{
+   size_t p = strlen (path), c = strlen (col);
+   size_t n = p < c ? p : c;
+   return !strncmp (path, col, n) && (p == c || (p > c ? path[c] : col[p]) == '.');
+}
+
+static bool
+check_walk_enter (const bql_node_t *node, int depth, void *ctx)
+{
+   (void) depth;
+   check_walk_t *w = ctx;
+   if (!w->ok || !bql_is (node, ColumnRef)) {
+      return w->ok;
+   }
+   const char *path = bql_cast (ColumnRef, node)->path;
+   for (size_t c = 0; c < w->cols->n; c++) {
+      if (path_meets_column (path, w->cols->cols[c].path)) {
+         return true;
+      }
+   }
+   w->ok = bql_plan_error (w->pl, node, BQL_ERR_VALUE, "CHECK reads the columns of the column list.",
+                           "CHECK refers to \"%s\", which is not in the column list", path);
+   return false;
+}
+
+/* With a column list, every name in CHECK must be one of its columns: a
+ * misspelt name would read as NULL and pass every row. */
+static bool
+check_columns (bql_planner_t *pl, const bql_node_t *check)
+{
+   check_walk_t w = {pl, pl->plan->cols, true};
+   if (check && w.cols && w.cols->n) {
+      bql_node_walk (check, check_walk_enter, NULL, &w);
+   }
+   return w.ok;
+}
+
 /* Keys of ON CONFLICT / ON DUPLICATE KEY: columns of the incoming row. */
 static bool
 plan_keys (bql_planner_t *pl, const bql_list_t *keys)
@@ -269,6 +343,9 @@ plan_insert (bql_planner_t *pl, const bql_InsertStmt_t *s, const bql_plan_option
       return false;
    }
    plan->check = s->check;
+   if (!check_columns (pl, s->check)) {
+      return false;
+   }
    if (s->on_duplicate) {
       const bql_OnDuplicateKey_t *od = bql_cast (OnDuplicateKey, s->on_duplicate);
       plan->on_duplicate = true;
@@ -295,6 +372,9 @@ plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_option
       return false;
    }
    plan->check = s->check;
+   if (!check_columns (pl, s->check)) {
+      return false;
+   }
    const bql_OnConflict_t *oc = bql_cast (OnConflict, s->on_conflict);
    if (!plan_keys (pl, oc->keys)) {
       return false;
@@ -321,6 +401,28 @@ plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_option
       return compute_rows (pl, bql_cast (ValuesSource, s->source), plan->cols, false);
    }
    return plan_file (pl, bql_cast (FileSource, s->source));
+}
+
+/* True when cond, read as a conjunction, has a conjunct `field = v.col` (or
+ * `v.col = field`): the join that ties each incoming row to its documents.
+ * Without one, updateOne per row would change an arbitrary matching
+ * document, which is not what the statement says. */
+static bool
+has_row_join (const bql_row_ctx_t *rc, const bql_node_t *cond)
+{
+   if (!bql_is (cond, BinaryExpr)) {
+      return false;
+   }
+   const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, cond);
+   if (b->op == BQL_OP_AND) {
+      return has_row_join (rc, b->left) || has_row_join (rc, b->right);
+   }
+   if (b->op != BQL_OP_EQ) {
+      return false;
+   }
+   const bql_node_t *row = bql_row_column (rc, b->left) ? b->left : b->right;
+   const bql_node_t *field = row == b->left ? b->right : b->left;
+   return bql_row_column (rc, row) && bql_is (field, ColumnRef) && !bql_row_column (rc, field);
 }
 
 static bool
@@ -356,6 +458,12 @@ plan_update (bql_planner_t *pl, const bql_UpdateStmt_t *s, const bql_plan_option
       return false;
    }
    plan->where = s->where;
+   if (s->from && !has_row_join (&rc, s->where)) {
+      return bql_plan_error (pl, s->where, BQL_ERR_UNTRANSLATABLE,
+                             "Match each incoming row to its documents with an equality, for example WHERE _id = v.id.",
+                             "BULK UPDATE ... FROM needs a WHERE condition that joins a field to a column of \"%s\"",
+                             rc.alias);
+   }
    plan->filter_per_row = s->from && bql_refers_to_row (&rc, s->where);
    if (!plan->filter_per_row && !bql_translate_filter (pl, &rc, s->where, &plan->filter)) {
       return false;

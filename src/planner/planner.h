@@ -177,6 +177,14 @@ bool bql_plan_error_at (bql_planner_t *pl,
 /* ---- evaluation (eval.c) ---- */
 
 /* Where values of the incoming row come from. */
+/* -d: Decimal128 keeps its sign in the top bit of the high word (IEEE
+ * 754-2008 decimal interchange format), for every value including NaN. */
+static inline void
+bql_decimal128_negate (bson_decimal128_t *d)
+{
+   d->high ^= UINT64_C (1) << 63;
+}
+
 typedef struct bql_row_ctx {
    const bson_t *row;       /* the incoming row by column name, or NULL */
    const char *alias;       /* alias of UPDATE ... FROM, or NULL */

@@ -182,10 +182,8 @@ numeric_operand (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_set_item_
          v->v.value.v_int64 = -v->v.value.v_int64;
       } else if (t == BSON_TYPE_DOUBLE) {
          v->v.value.v_double = -v->v.value.v_double;
-      } else {
-         bql_val_destroy (v);
-         return bql_plan_error (pl, it->value, BQL_ERR_UNSUPPORTED, NULL,
-                                "not supported: subtracting a DECIMAL on the client");
+      } else if (t == BSON_TYPE_DECIMAL128) {
+         bql_decimal128_negate (&v->v.value.v_decimal128);
       }
    }
    return true;

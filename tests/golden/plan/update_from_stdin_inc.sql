@@ -1,2 +1,2 @@
--- FROM STDIN FORMAT NDJSON AS v: $inc from the row, placeholder for the row value
-BULK UPDATE c SET n = n + v.n FROM STDIN FORMAT NDJSON AS v WHERE status = 'open';
+-- FROM STDIN FORMAT NDJSON AS v: $inc from the row, placeholders for the row values
+BULK UPDATE c SET n = n + v.n FROM STDIN FORMAT NDJSON AS v WHERE _id = v.id AND status = 'open';
