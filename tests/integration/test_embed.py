@@ -4,8 +4,9 @@
 the installed layout (headers, shared and static libraries, bulkql.pc,
 the CMake package, the man page); only bql_-prefixed symbols exported;
 the parser library needing nothing but libc and its headers including
-neither bson.h nor mongoc.h; and samples/embed built twice, through
-find_package(bulkql) and through pkg-config, run against the live server,
+neither bson.h nor mongoc.h; and samples/embed built four times, through
+find_package(bulkql) and through pkg-config, each against the shared and
+the static library, run against the live server,
 with the server's documents read back by pymongo.
 """
 import glob
@@ -165,15 +166,43 @@ int main (void) {
         got = [(d["sku"], d["qty"], d["warehouse"]) for d in self.docs("inventory", sort="sku")]
         self.assertEqual(got, [("A-1", 10, "north"), ("B-2", 14, "north"), ("C-3", 2, "south")])
 
-    def test_sample_through_cmake_package(self):
-        b = os.path.join(self.tmp, "embed-cmake")
+    def links_bulkql_dynamically(self, exe):
+        out = run(["readelf", "-d", exe]).stdout
+        return "libbulkql" in out
+
+    def build_with_cmake(self, name, static):
+        b = os.path.join(self.tmp, name)
         cmd = ["cmake", "-S", SAMPLE, "-B", b, "-DCMAKE_PREFIX_PATH=" + self.prefix,
+               "-DEMBED_STATIC=" + ("ON" if static else "OFF"),
                "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror" + (" " + " ".join(SAN_FLAGS) if self.san else "")]
         if self.san:
             cmd.append("-DCMAKE_EXE_LINKER_FLAGS=" + " ".join(SAN_FLAGS))
         run(cmd, env=self.env)
         run(["cmake", "--build", b], env=self.env)
-        self.check_sample(os.path.join(b, "embed"))
+        return os.path.join(b, "embed")
+
+    def test_sample_through_cmake_package(self):
+        exe = self.build_with_cmake("embed-cmake", static=False)
+        self.assertTrue(self.links_bulkql_dynamically(exe))
+        self.check_sample(exe)
+
+    def test_sample_through_cmake_package_static(self):
+        exe = self.build_with_cmake("embed-cmake-static", static=True)
+        self.assertFalse(self.links_bulkql_dynamically(exe))
+        self.check_sample(exe)
+
+    def test_sample_through_pkg_config_static(self):
+        exe = os.path.join(self.tmp, "embed-pc-static")
+        cflags = run(["pkg-config", "--cflags", "bulkql"], env=self.env).stdout.split()
+        libs = run(["pkg-config", "--static", "--libs", "bulkql"], env=self.env).stdout.split()
+        self.assertIn("-lbulkql", libs)
+        self.assertIn("-lcsv", libs)
+        # libbulkql.a, and everything it needs (Libs.private, Requires)
+        libs = ["-Wl,-Bstatic", "-lbulkql", "-Wl,-Bdynamic"] + [f for f in libs if f != "-lbulkql"]
+        run(["cc", "-Wall", "-Wextra", "-Werror", os.path.join(SAMPLE, "embed.c"), "-o", exe] + cflags + libs
+            + (SAN_FLAGS if self.san else []), env=self.env)
+        self.assertFalse(self.links_bulkql_dynamically(exe))
+        self.check_sample(exe)
 
     def test_sample_through_pkg_config(self):
         exe = os.path.join(self.tmp, "embed-pc")
