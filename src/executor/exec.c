@@ -33,10 +33,9 @@ bql_exec_elapsed_ms (const bql_exec_t *x)
 bool
 bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
 {
-   if (x->fatal) {
-      return false;
+   if (atomic_exchange (&x->fatal, true)) {
+      return false; /* the first error stands */
    }
-   x->fatal = true;
    bql_error_t *e = x->error;
    bql_error_clear (e);
    e->domain = BQL_ERROR_EXECUTE;

@@ -8,6 +8,7 @@
 #define BQL_EXECUTOR_H
 
 #include <mongoc/mongoc.h>
+#include <stdatomic.h>
 
 #include "bulkql/exec.h"
 #include "planner.h"
@@ -48,7 +49,9 @@ typedef struct bql_exec {
    uint32_t n_log_failures;
    bool stopped;            /* stopped early (not a completed statement) */
    char stop_reason[200];
-   bool fatal;              /* error already recorded in *error */
+   /* error already recorded in *error; atomic: the reader thread of a
+    * row source (rows.c) records its errors too */
+   _Atomic bool fatal;
 } bql_exec_t;
 
 /* One batch of rows to write: documents and their row numbers. */

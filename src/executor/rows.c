@@ -5,7 +5,13 @@
  * batch writer, and accounts for every row: written, refused by the server
  * (with its row number), or failed on input (unreadable, unconvertible,
  * failing CHECK). Also the VALUES source.
+ *
+ * Reading and writing overlap: a reader thread fills the next batches
+ * while the current one is on the wire. The batches live in a ring of
+ * slots whose documents together stay under memory_limit, so the
+ * client's memory is bounded whatever the size of the input.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "executor.h"
@@ -106,90 +112,213 @@ ensure_id (bson_t *doc)
    if (bson_iter_init_find (&it, doc, "_id")) {
       return;
    }
-   bson_t with = BSON_INITIALIZER;
+   bson_t with;
+   bson_init (&with);
    bson_oid_t oid;
    bson_oid_init (&oid, NULL);
    BSON_APPEND_OID (&with, "_id", &oid);
    bson_concat (&with, doc);
-   bson_reinit (doc);
-   bson_concat (doc, &with);
-   bson_destroy (&with);
+   bson_destroy (doc);
+   bson_steal (doc, &with);
+}
+
+/* One batch of the ring. The reader owns a slot from FREE until it is
+ * FILLED; the writer from FILLED until it is FREE again. */
+typedef enum { SLOT_FREE, SLOT_FILLED } slot_state_t;
+
+typedef struct {
+   slot_state_t state;
+   bson_t *docs;           /* the good rows, docs[0..n) initialised */
+   const bson_t **ptrs;
+   int64_t *rows;
+   size_t n;
+   int64_t input;          /* rows read into this batch, failed ones too */
+   int64_t first_row;
+   int64_t bytes_read;     /* of the source, when the batch was complete */
+   int64_t started_at_ms;
+   bool end;               /* the source ended after this batch */
+   bool source_error;      /* ... with an error (recorded in x) */
+   bql_row_errors_t errs;  /* rows that failed on input */
+} slot_t;
+
+typedef struct {
+   bql_exec_t *x;
+   bql_source_t *src;
+   int32_t batch_size;
+   size_t max_bytes;       /* documents of one batch, at most */
+   slot_t *slots;
+   size_t nslots;
+   pthread_mutex_t mu;
+   pthread_cond_t cv;
+   bool stop;              /* the writer is done: the reader ends */
+} pipeline_t;
+
+/* Read one batch into s: batch_size input rows, fewer at the end of the
+ * input or when the documents reach max_bytes. */
+static void
+fill (pipeline_t *p, slot_t *s)
+{
+   bql_exec_t *x = p->x;
+   bool ids = x->plan->kind == BQL_KIND_INSERT && !x->opts->upsert_mode;
+   size_t bytes = 0;
+   s->n = 0;
+   s->input = 0;
+   s->first_row = 0;
+   s->started_at_ms = bql_wall_ms ();
+   while (s->input < p->batch_size && bytes < p->max_bytes) {
+      int64_t rownum = 0;
+      const char *why = NULL;
+      bson_t *doc = &s->docs[s->n];
+      bson_init (doc);
+      bql_row_rc_t rc = p->src->next (p->src, doc, &rownum, &why);
+      if (rc == BQL_ROW_END || rc == BQL_ROW_ERROR) {
+         bson_destroy (doc);
+         s->end = true;
+         s->source_error = rc == BQL_ROW_ERROR;
+         break;
+      }
+      if (!s->first_row) {
+         s->first_row = rownum;
+      }
+      s->input++;
+      if (rc == BQL_ROW_FAILED) {
+         bql_row_errors_add_doc (&s->errs, rownum, 0, why ? why : "row failed", doc);
+         bson_destroy (doc);
+         continue;
+      }
+      if (ids) {
+         ensure_id (doc);
+      }
+      bytes += doc->len;
+      s->ptrs[s->n] = doc;
+      s->rows[s->n] = rownum;
+      s->n++;
+   }
+   s->bytes_read = p->src->bytes_read;
+}
+
+static void *
+reader_main (void *arg)
+{
+   pipeline_t *p = arg;
+   for (size_t i = 0;; i = (i + 1) % p->nslots) {
+      slot_t *s = &p->slots[i];
+      pthread_mutex_lock (&p->mu);
+      while (s->state != SLOT_FREE && !p->stop) {
+         pthread_cond_wait (&p->cv, &p->mu);
+      }
+      bool stop = p->stop;
+      pthread_mutex_unlock (&p->mu);
+      if (stop) {
+         return NULL;
+      }
+      fill (p, s);
+      pthread_mutex_lock (&p->mu);
+      s->state = SLOT_FILLED;
+      pthread_cond_broadcast (&p->cv);
+      pthread_mutex_unlock (&p->mu);
+      if (s->end) {
+         return NULL;
+      }
+   }
+}
+
+static void
+release (pipeline_t *p, slot_t *s)
+{
+   for (size_t i = 0; i < s->n; i++) {
+      bson_destroy (&s->docs[i]);
+   }
+   s->n = 0;
+   bql_row_errors_cleanup (&s->errs);
+   memset (&s->errs, 0, sizeof s->errs);
+   pthread_mutex_lock (&p->mu);
+   s->state = SLOT_FREE;
+   pthread_cond_broadcast (&p->cv);
+   pthread_mutex_unlock (&p->mu);
 }
 
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
-   int32_t bs = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
-   bson_t *docs = bson_malloc (sizeof *docs * (size_t) bs);
-   const bson_t **ptrs = bson_malloc (sizeof *ptrs * (size_t) bs);
-   int64_t *rows = bson_malloc (sizeof *rows * (size_t) bs);
-   bool ok = true, more = true;
+   pipeline_t p = {.x = x, .src = src};
+   p.batch_size = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
+   /* two batches: one on the wire while the next is read */
+   p.nslots = 2;
+   p.max_bytes = (size_t) (x->opts->memory_limit / (int64_t) p.nslots);
+   p.slots = bson_malloc0 (sizeof *p.slots * p.nslots);
+   for (size_t i = 0; i < p.nslots; i++) {
+      p.slots[i].docs = bson_malloc (sizeof (bson_t) * (size_t) p.batch_size);
+      p.slots[i].ptrs = bson_malloc (sizeof (bson_t *) * (size_t) p.batch_size);
+      p.slots[i].rows = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
+   }
+   pthread_mutex_init (&p.mu, NULL);
+   pthread_cond_init (&p.cv, NULL);
    x->rows_total = src->rows_total;
    x->row_based = true;
    x->bytes_total = src->bytes_total;
 
-   for (int64_t batch = 0; more && ok; batch++) {
-      bql_row_errors_t errs = {0};
-      int64_t started_at = bql_wall_ms ();
-      size_t n = 0;
-      int64_t input = 0, first_row = 0;
-      while (input < bs) {
-         int64_t rownum = 0;
-         const char *why = NULL;
-         bson_init (&docs[n]);
-         bql_row_rc_t rc = src->next (src, &docs[n], &rownum, &why);
-         if (rc == BQL_ROW_END || rc == BQL_ROW_ERROR) {
-            bson_destroy (&docs[n]);
-            more = false;
-            ok = rc == BQL_ROW_END;
-            break;
-         }
-         if (!first_row) {
-            first_row = rownum;
-         }
-         input++;
-         if (rc == BQL_ROW_FAILED) {
-            bql_row_errors_add_doc (&errs, rownum, 0, why ? why : "row failed", &docs[n]);
-            bson_destroy (&docs[n]);
-            continue;
-         }
-         if (x->plan->kind == BQL_KIND_INSERT && !x->opts->upsert_mode) {
-            ensure_id (&docs[n]);
-         }
-         ptrs[n] = &docs[n];
-         rows[n] = rownum;
-         n++;
+   pthread_t reader;
+   bool started = pthread_create (&reader, NULL, reader_main, &p) == 0;
+   bool ok = started || bql_exec_fail (x, BQL_ERR_NOMEM, 0, "cannot start the reader thread");
+   for (int64_t batch = 0; ok; batch++) {
+      slot_t *s = &p.slots[batch % (int64_t) p.nslots];
+      pthread_mutex_lock (&p.mu);
+      while (s->state != SLOT_FILLED) {
+         pthread_cond_wait (&p.cv, &p.mu);
       }
-      x->bytes_read = src->bytes_read;
-      if (input == 0) {
+      pthread_mutex_unlock (&p.mu);
+      bool last = s->end;
+      if (s->source_error) {
+         ok = false;
+      }
+      x->bytes_read = s->bytes_read;
+      if (s->input == 0) {
+         release (&p, s);
          break;
       }
       bql_batch_info_t info = {0};
       info.batch_index = batch;
-      info.first_row = first_row;
-      info.size = input;
-      bql_batch_t b = {ptrs, rows, n};
-      if (n > 0 && ok) {
+      info.first_row = s->first_row;
+      info.size = s->input;
+      bql_batch_t b = {s->ptrs, s->rows, s->n};
+      if (s->n > 0 && ok) {
          if (x->opts->dry_run) {
             /* dry_run: the rows are read, converted and checked, and
              * counted; nothing is sent */
-            x->n_would_write += (int64_t) n;
+            x->n_would_write += (int64_t) s->n;
          } else {
-            ok = write (x, &b, &info, &errs);
+            ok = write (x, &b, &info, &s->errs);
          }
       }
-      x->rows_done += input;
-      bool go_on = bql_exec_finish_batch (x, &info, &b, &errs, started_at);
-      if (!go_on) {
-         more = false;
+      x->rows_done += s->input;
+      bool go_on = bql_exec_finish_batch (x, &info, &b, &s->errs, s->started_at_ms);
+      release (&p, s);
+      if (!go_on || last) {
+         break;
       }
-      for (size_t i = 0; i < n; i++) {
-         bson_destroy (&docs[i]);
-      }
-      bql_row_errors_cleanup (&errs);
    }
-   bson_free (docs);
-   bson_free (ptrs);
-   bson_free (rows);
+   pthread_mutex_lock (&p.mu);
+   p.stop = true;
+   pthread_cond_broadcast (&p.cv);
+   pthread_mutex_unlock (&p.mu);
+   if (started) {
+      pthread_join (reader, NULL);
+   }
+   for (size_t i = 0; i < p.nslots; i++) {
+      slot_t *s = &p.slots[i];
+      if (s->state == SLOT_FILLED) {
+         for (size_t j = 0; j < s->n; j++) {
+            bson_destroy (&s->docs[j]);
+         }
+         bql_row_errors_cleanup (&s->errs);
+      }
+      bson_free (s->docs);
+      bson_free (s->ptrs);
+      bson_free (s->rows);
+   }
+   bson_free (p.slots);
+   pthread_mutex_destroy (&p.mu);
+   pthread_cond_destroy (&p.cv);
    return ok;
 }
