@@ -248,7 +248,8 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    p.max_bytes = (size_t) (x->opts->memory_limit / (int64_t) p.nslots);
    p.slots = bson_malloc0 (sizeof *p.slots * p.nslots);
    for (size_t i = 0; i < p.nslots; i++) {
-      p.slots[i].docs = bson_malloc (sizeof (bson_t) * (size_t) p.batch_size);
+      /* bson_t is declared 128-byte aligned */
+      p.slots[i].docs = bson_aligned_alloc (BSON_ALIGNOF (bson_t), sizeof (bson_t) * (size_t) p.batch_size);
       p.slots[i].ptrs = bson_malloc (sizeof (bson_t *) * (size_t) p.batch_size);
       p.slots[i].rows = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
    }
