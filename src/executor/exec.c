@@ -137,6 +137,7 @@ bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code
    e->items[e->n].code = code;
    e->items[e->n].errmsg = bson_strdup (errmsg);
    e->items[e->n].doc = NULL;
+   e->items[e->n].line = 0;
    e->n++;
 }
 

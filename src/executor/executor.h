@@ -56,6 +56,7 @@ typedef struct bql_batch {
    const bson_t **docs;
    const int64_t *rows;
    size_t n;
+   const int64_t *lines; /* line of each row in its file, or NULL */
 } bql_batch_t;
 
 /* Record a statement-level error (server, connection, I/O). Returns false. */
@@ -76,6 +77,7 @@ bool bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info);
 typedef struct bql_row_error {
    size_t index;   /* position in the batch, (size_t) -1 if none */
    int64_t row;    /* 0 when the error is not about one row */
+   int64_t line;   /* line of a row that failed on input, else 0 */
    int32_t code;
    char *errmsg;   /* bson_malloc'd */
    bson_t *doc;    /* what was read of a row that failed on input, or NULL */
@@ -130,6 +132,8 @@ struct bql_source {
    int64_t bytes_read;
    int64_t bytes_total; /* -1 when unknown */
    int64_t rows_total;  /* -1 when unknown */
+   int64_t line;        /* line (text files) where the row just returned
+                           starts; 0 when rows have no lines */
 };
 
 /* The rows of the plan's FROM 'path' / FROM STDIN; NULL with the error

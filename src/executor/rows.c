@@ -116,6 +116,46 @@ ensure_id (bson_t *doc)
    bson_destroy (&with);
 }
 
+static bool
+has_decimal (const bson_t *doc, int depth)
+{
+   bson_iter_t it;
+   if (depth > 100 || !bson_iter_init (&it, doc)) {
+      return false;
+   }
+   while (bson_iter_next (&it)) {
+      if (BSON_ITER_HOLDS_DECIMAL128 (&it)) {
+         return true;
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_t sub;
+         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            bson_iter_document (&it, &len, &data);
+         } else {
+            bson_iter_array (&it, &len, &data);
+         }
+         if (bson_init_static (&sub, data, len) && has_decimal (&sub, depth + 1)) {
+            return true;
+         }
+      }
+   }
+   return false;
+}
+
+/* Does a batch hold a Decimal128 value? (Said when the server hung up.) */
+static bool
+batch_has_decimal (const bql_batch_t *b)
+{
+   for (size_t i = 0; i < b->n; i++) {
+      if (has_decimal (b->docs[i], 0)) {
+         return true;
+      }
+   }
+   return false;
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
@@ -123,7 +163,11 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    bson_t *docs = bson_malloc (sizeof *docs * (size_t) bs);
    const bson_t **ptrs = bson_malloc (sizeof *ptrs * (size_t) bs);
    int64_t *rows = bson_malloc (sizeof *rows * (size_t) bs);
+   int64_t *lines = bson_malloc (sizeof *lines * (size_t) bs);
    bool ok = true, more = true;
+   bool input_failed = false;
+   bql_error_t input_error;
+   bql_error_clear (&input_error);
    x->rows_total = src->rows_total;
    x->row_based = true;
    x->bytes_total = src->bytes_total;
@@ -141,7 +185,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
          if (rc == BQL_ROW_END || rc == BQL_ROW_ERROR) {
             bson_destroy (&docs[n]);
             more = false;
-            ok = rc == BQL_ROW_END;
+            input_failed = rc == BQL_ROW_ERROR;
             break;
          }
          if (!first_row) {
@@ -150,6 +194,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
          input++;
          if (rc == BQL_ROW_FAILED) {
             bql_row_errors_add_doc (&errs, rownum, 0, why ? why : "row failed", &docs[n]);
+            errs.items[errs.n - 1].line = src->line;
             bson_destroy (&docs[n]);
             continue;
          }
@@ -158,17 +203,31 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
          }
          ptrs[n] = &docs[n];
          rows[n] = rownum;
+         lines[n] = src->line;
          n++;
       }
       x->bytes_read = src->bytes_read;
+      /* When the input cannot be read on, the rows read before the error
+       * are still written (they are good rows, and which of them share
+       * the last batch depends only on batch_size); the input's error is
+       * the statement's, unless writing them failed too. */
+      if (input_failed) {
+         input_error = *x->error;
+         x->fatal = false;
+      }
       if (input == 0) {
+         if (input_failed) {
+            *x->error = input_error;
+            x->fatal = true;
+            ok = false;
+         }
          break;
       }
       bql_batch_info_t info = {0};
       info.batch_index = batch;
       info.first_row = first_row;
       info.size = input;
-      bql_batch_t b = {ptrs, rows, n};
+      bql_batch_t b = {ptrs, rows, n, lines};
       if (n > 0 && ok) {
          if (x->opts->dry_run) {
             /* dry_run: the rows are read, converted and checked, and
@@ -176,12 +235,28 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
             x->n_would_write += (int64_t) n;
          } else {
             ok = write (x, &b, &info, &errs);
+            if (!ok && x->error->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
+               size_t len = strlen (x->error->message);
+               snprintf (x->error->message + len, sizeof x->error->message - len,
+                         " (the batch holds Decimal128 values, which some servers, FerretDB among them, cannot store: "
+                         "they close the connection)");
+            }
          }
       }
       x->rows_done += input;
       bool go_on = bql_exec_finish_batch (x, &info, &b, &errs, started_at);
       if (!go_on) {
          more = false;
+      }
+      if (input_failed) {
+         if (x->fatal) {
+            snprintf (x->error->detail, sizeof x->error->detail, "Reading the input had failed too: %.400s",
+                      input_error.message);
+         } else {
+            *x->error = input_error;
+            x->fatal = true;
+         }
+         ok = false;
       }
       for (size_t i = 0; i < n; i++) {
          bson_destroy (&docs[i]);
@@ -191,5 +266,6 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    bson_free (docs);
    bson_free (ptrs);
    bson_free (rows);
+   bson_free (lines);
    return ok;
 }
