@@ -384,6 +384,9 @@ csv_reset (file_source_t *f)
    csv_set_delim (&f->csv, (unsigned char) f->fo.delimiter);
    csv_set_quote (&f->csv, (unsigned char) f->fo.quote);
    csv_set_space_func (&f->csv, csv_no_space);
+   /* libcsv grows a field's buffer by this much at a time (128 bytes by
+    * default: quadratic on a field of megabytes) */
+   csv_set_blk_size (&f->csv, 1 << 20);
    f->csv_ready = true;
 }
 
@@ -1051,7 +1054,9 @@ json_next (file_source_t *f, bson_t *doc)
       why (f, f->cur.line, "more than one JSON document on the %s", f->fo.format == BQL_FMT_NDJSON ? "line" : "element");
    } else if (r == 0) {
       why (f, f->cur.line, "not a JSON document");
-   } else if (nul_in_key (&f->cur, key, sizeof key)) {
+   } else if (!f->asked_past && nul_in_key (&f->cur, key, sizeof key)) {
+      /* (once the reader asked past the record, the next one may have
+       * been cut over its bytes; a key error comes before that) */
       why (f, f->cur.line, "column \"%s\": a field name cannot contain NUL", key);
    } else {
       why (f, f->cur.line, "invalid JSON: %s", err.message);
@@ -1146,13 +1151,13 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
    if (rc != BQL_ROW_OK) {
       return rc;
    }
+   if (json && !type_json_columns (f, doc)) {
+      return BQL_ROW_FAILED;
+   }
    char path[480];
    path[0] = '\0';
    if ((json || f->json_cols) && !keys_ok (f, doc, path, 0, 0)) {
       bson_reinit (doc); /* such a document cannot be logged either */
-      return BQL_ROW_FAILED;
-   }
-   if (json && !type_json_columns (f, doc)) {
       return BQL_ROW_FAILED;
    }
    if (doc->len > MAX_DOC) {

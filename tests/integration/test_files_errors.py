@@ -166,6 +166,13 @@ class FailedRowsTest(filestest.FilesCase):
               {"_id": "3", "j": '{"a": tru}'})],
             [{"_id": 1, "j": {"a": 1}}])
 
+    def test_json_column_of_ndjson_parsed_from_a_string_is_checked_too(self):
+        self.run_failing(
+            "BULK INSERT INTO t (j JSON) FROM '%s'", "j.ndjson",
+            '{"_id": 1, "j": "{\\"a\\": [1]}"}\n{"_id": 2, "j": "{\\"$gt\\": 1}"}\n',
+            [(2, 2, "line 2: column \"j.$gt\": a field name cannot start with '$'", None)],
+            [{"_id": 1, "j": {"a": [1]}}])
+
     def test_a_20_mb_line_is_a_failed_row_over_the_bson_limit(self):
         big = "x" * (20 * 1024 * 1024)
         text = '{"_id": 1}\n{"_id": 2, "big": "%s"}\n{"_id": 3}\n' % big
