@@ -350,6 +350,10 @@ class FatalInputTest(filestest.FilesCase):
         sql = "BULK INSERT INTO t FROM '%s'" % p
         self.fatal(sql, "FROM '%s'" % p, "cannot open '%s': No such file or directory" % p)
 
+    def test_directory(self):
+        sql = "BULK INSERT INTO t FROM '%s' FORMAT CSV" % self.dir
+        self.fatal(sql, "FROM '%s' FORMAT CSV" % self.dir, "cannot read '%s': it is a directory" % self.dir)
+
     def test_error_position_in_a_script_file(self):
         p = self.write("plain.csv", "_id\n1\n")
         script = self.write("load.sql", "-- load\nBULK INSERT INTO t\n    FROM '%s' COMPRESSION GZIP;\n" % p)

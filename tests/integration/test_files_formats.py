@@ -260,6 +260,20 @@ class FormatsTest(filestest.FilesCase):
                                 [{"_id": i, "s": "row %d" % i, "f": i + 0.5} for i in range(1, n + 1)])
         self.assertEqual(reply["batches"], 5)
 
+    def test_records_longer_than_the_read_buffers(self):
+        # lines of 300 kB: longer than what the JSON reader takes at once
+        # (256 kB) and crossing the 1 MiB chunks the file is read in
+        docs = [{"_id": i, "s": chr(ord("a") + i) * (300 * 1024), "n": i} for i in range(1, 9)]
+        import json
+        p = self.write("long.ndjson", "".join(json.dumps(d) + "\n" for d in docs))
+        self.check_load("BULK INSERT INTO t FROM '%s'" % p, docs)
+        self.db.t.drop()
+        p = self.write("long.json", "[\n" + ",\n".join(json.dumps(d) for d in docs) + "\n]\n")
+        self.check_load("BULK INSERT INTO t FROM '%s'" % p, docs)
+        self.db.t.drop()
+        p = self.write("long.csv", "_id,s,n\n" + "".join("%d,%s,%d\n" % (d["_id"], d["s"], d["n"]) for d in docs))
+        self.check_load("BULK INSERT INTO t FROM '%s'" % p, docs)
+
     def test_explain_names_the_file_source(self):
         p = self.write("x.csv.gz", "a\n1\n", gz=True)
         r = self.bulkql("--explain", sql="BULK INSERT INTO t (a INT) FROM '%s' (header = true)" % p)
