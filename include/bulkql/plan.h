@@ -85,6 +85,10 @@ BQL_EXPORT const char *bql_plan_namespace (const bql_plan_t *plan);
 /* Number of rows the plan computed from VALUES, 0 for other sources. */
 BQL_EXPORT int64_t bql_plan_row_count (const bql_plan_t *plan);
 
+/* True when the statement's rows come FROM STDIN: running it reads the
+ * process's standard input (or bql_exec_options_t.stdin_stream). */
+BQL_EXPORT bool bql_plan_reads_stdin (const bql_plan_t *plan);
+
 /* The plan as a document (initialised by this call with bson_init even
  * on failure; the caller calls bson_destroy): the statement kind, the
  * namespace, the resolved options and the steps with the exact commands

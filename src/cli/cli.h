@@ -27,6 +27,11 @@ typedef struct cli {
    mongoc_client_t *client;
    volatile int cancel;  /* set by SIGINT while a statement runs */
    bool progress_tty;    /* stderr is a terminal */
+   bool script_on_stdin; /* the statements are read from standard input */
+   /* the script being run (for errors located in it), or NULL */
+   const char *script_name;
+   const char *script_text;
+   size_t script_len;
 } cli_t;
 
 /* The URI with any password replaced by "****" (malloc'd). */

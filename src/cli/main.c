@@ -184,6 +184,7 @@ main (int argc, char **argv)
       cli.interactive = true;
       rc = cli_repl (&cli);
    } else if (ninputs == 0) {
+      cli.script_on_stdin = true;
       size_t len;
       char *text = cli_read_stream (stdin, &len);
       if (!text) {

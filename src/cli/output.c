@@ -59,7 +59,11 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
    const char *ns = get_str (reply, "namespace");
    if (!kind) {
       /* nothing ran: only the error */
-      fprintf (stderr, "%sbulkql: error:%s %s\n", paint (cli, "\033[1;31m"), paint (cli, "\033[0m"), error->message);
+      if (error->line > 0 && cli->script_text) {
+         cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
+      } else {
+         fprintf (stderr, "%sbulkql: error:%s %s\n", paint (cli, "\033[1;31m"), paint (cli, "\033[0m"), error->message);
+      }
       return;
    }
    if (!cli->quiet) {
@@ -126,7 +130,11 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
       printf ("    ... %lld more\n", (long long) more);
    }
    fflush (stdout);
-   if (!ok) {
+   if (!ok && error->line > 0 && cli->script_text) {
+      /* an error about a part of the statement (an input file at its
+       * FROM clause): shown with the statement's line and a caret */
+      cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
+   } else if (!ok) {
       fprintf (stderr, "%sbulkql: error:%s %s\n", paint (cli, "\033[1;31m"), paint (cli, "\033[0m"), error->message);
    }
 }

@@ -204,10 +204,26 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
       memset (&sa, 0, sizeof sa);
       sa.sa_handler = on_sigint;
       sigaction (SIGINT, &sa, &old);
-      bool ok = bql_execute (cli->client, plans[i], &xo, &reply, &error);
+      bool ok;
+      if (cli->script_on_stdin && bql_plan_reads_stdin (plans[i])) {
+         /* standard input holds the statements, read to the end already */
+         bson_init (&reply);
+         bql_error_clear (&error);
+         error.domain = BQL_ERROR_USAGE;
+         error.code = BQL_ERR_INVALID_ARG;
+         snprintf (error.message, sizeof error.message,
+                   "FROM STDIN cannot read standard input here: it holds the statements; give them with -f or -c");
+         ok = false;
+      } else {
+         ok = bql_execute (cli->client, plans[i], &xo, &reply, &error);
+      }
       sigaction (SIGINT, &old, NULL);
       sigint_target = NULL;
+      cli->script_name = name;
+      cli->script_text = text;
+      cli->script_len = len;
       cli_print_result (cli, &reply, ok, &error);
+      cli->script_text = NULL;
       bson_destroy (&reply);
       if (!ok) {
          rc = error.code == BQL_ERR_CONNECTION ? 2 : 1;

@@ -48,6 +48,16 @@ bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const 
    return false;
 }
 
+bool
+bql_exec_fail_with (bql_exec_t *x, const bql_error_t *error)
+{
+   if (atomic_exchange (&x->fatal, true)) {
+      return false;
+   }
+   *x->error = *error;
+   return false;
+}
+
 void
 bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg)
 {
@@ -136,6 +146,7 @@ bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code
    e->items[e->n].code = code;
    e->items[e->n].errmsg = bson_strdup (errmsg);
    e->items[e->n].doc = NULL;
+   e->items[e->n].line = 0;
    e->n++;
 }
 

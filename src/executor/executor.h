@@ -59,11 +59,15 @@ typedef struct bql_batch {
    const bson_t **docs;
    const int64_t *rows;
    size_t n;
+   const int64_t *lines; /* line of each row in its file, or NULL */
 } bql_batch_t;
 
-/* Record a statement-level error (server, connection, I/O). Returns false. */
+/* Record a statement-level error (server, connection, I/O). The first
+ * error stands: later ones are dropped. Thread-safe. Returns false. */
 bool bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
    __attribute__ ((format (printf, 4, 5)));
+/* The same with an error already made (a row source's). Returns false. */
+bool bql_exec_fail_with (bql_exec_t *x, const bql_error_t *error);
 
 /* Add one failed row to the reply (row 0 = not tied to a row). */
 void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg);
@@ -79,6 +83,7 @@ bool bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info);
 typedef struct bql_row_error {
    size_t index;   /* position in the batch, (size_t) -1 if none */
    int64_t row;    /* 0 when the error is not about one row */
+   int64_t line;   /* line of a row that failed on input, else 0 */
    int32_t code;
    char *errmsg;   /* bson_malloc'd */
    bson_t *doc;    /* what was read of a row that failed on input, or NULL */
@@ -127,12 +132,19 @@ struct bql_source {
    /* The next input row. OK: doc (initialised by the caller) holds the
     * row. FAILED: the row could not be read, converted or failed CHECK;
     * *why says why (valid until the next call) and doc may hold what was
-    * read of it. END: no more rows. ERROR: a fatal error, recorded. */
+    * read of it. END: no more rows. ERROR: a fatal error, recorded in
+    * error (failed is set). A source is read by one thread at a time,
+    * which need not be the statement's (rows.c reads on a thread of its
+    * own), so it records its errors here and not in the statement. */
    bql_row_rc_t (*next) (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why);
    void (*destroy) (bql_source_t *s);
    int64_t bytes_read;
    int64_t bytes_total; /* -1 when unknown */
    int64_t rows_total;  /* -1 when unknown */
+   int64_t line;        /* line (text files) where the row just returned
+                           starts; 0 when rows have no lines */
+   bool failed;
+   bql_error_t error;
 };
 
 /* The rows of the plan's FROM 'path' / FROM STDIN; NULL with the error

@@ -2,10 +2,10 @@
  * log.c — accounting for failures (SPEC §3): every batch with an error
  * writes exactly one document to error_collection {operationId, statement,
  * batchIndex, batchSize, firstRow, startedAt, errorCode, errorMessage,
- * writeErrors: [{row, code, errmsg}], writeConcernError, sampleDocument};
+ * writeErrors: [{row, line?, code, errmsg}], writeConcernError, sampleDocument};
  * every failed row is appended to failed_records_file as one NDJSON line
- * {row, code, error, document}; every statement writes one document to
- * bulk_operation_metrics. Writing these records never hides the original
+ * {row, line?, code, error, document} (line: where the row starts in its
+ * file); every statement writes one document to bulk_operation_metrics. Writing these records never hides the original
  * error: a failure to log is collected in the reply's logFailures.
  */
 #include <errno.h>
@@ -33,9 +33,20 @@ log_failure (bql_exec_t *x, int64_t batch_index, const char *fmt, const char *a,
    bson_append_document_end (&x->log_failures, &one);
 }
 
-/* One NDJSON line per failed row. */
+/* The line in its file where a failed row starts, 0 when unknown. */
+static int64_t
+error_line (const bql_row_error_t *e, const bql_batch_t *b)
+{
+   if (e->line > 0) {
+      return e->line;
+   }
+   return b && b->lines && e->index < b->n ? b->lines[e->index] : 0;
+}
+
+/* One NDJSON line per failed row: {operationId, row, line?, code, error,
+ * document}. */
 static void
-write_failed_record (bql_exec_t *x, const bql_row_error_t *e, const bson_t *doc)
+write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, const bson_t *doc)
 {
    const char *path = x->opts->failed_records_file;
    if (!path || e->row <= 0) {
@@ -53,6 +64,9 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, const bson_t *doc)
    bson_t rec = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
    BSON_APPEND_INT64 (&rec, "row", e->row);
+   if (line > 0) {
+      BSON_APPEND_INT64 (&rec, "line", line);
+   }
    BSON_APPEND_INT32 (&rec, "code", e->code);
    BSON_APPEND_UTF8 (&rec, "error", e->errmsg);
    if (doc) {
@@ -111,6 +125,9 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       if (e->row > 0) {
          BSON_APPEND_INT64 (&one, "row", e->row);
       }
+      if (error_line (e, b) > 0) {
+         BSON_APPEND_INT64 (&one, "line", error_line (e, b));
+      }
       BSON_APPEND_INT32 (&one, "code", e->code);
       BSON_APPEND_UTF8 (&one, "errmsg", e->errmsg);
       bson_append_document_end (&we, &one);
@@ -158,7 +175,7 @@ bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t 
          info->n_failed++;
       }
       if (e->row > 0) {
-         write_failed_record (x, e, e->doc ? e->doc : (b && e->index < b->n ? b->docs[e->index] : NULL));
+         write_failed_record (x, e, error_line (e, b), e->doc ? e->doc : (b && e->index < b->n ? b->docs[e->index] : NULL));
       }
    }
    info->errors = &batch_errors;

@@ -122,6 +122,46 @@ ensure_id (bson_t *doc)
    bson_steal (doc, &with);
 }
 
+static bool
+has_decimal (const bson_t *doc, int depth)
+{
+   bson_iter_t it;
+   if (depth > 100 || !bson_iter_init (&it, doc)) {
+      return false;
+   }
+   while (bson_iter_next (&it)) {
+      if (BSON_ITER_HOLDS_DECIMAL128 (&it)) {
+         return true;
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_t sub;
+         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            bson_iter_document (&it, &len, &data);
+         } else {
+            bson_iter_array (&it, &len, &data);
+         }
+         if (bson_init_static (&sub, data, len) && has_decimal (&sub, depth + 1)) {
+            return true;
+         }
+      }
+   }
+   return false;
+}
+
+/* Does a batch hold a Decimal128 value? (Said when the server hung up.) */
+static bool
+batch_has_decimal (const bql_batch_t *b)
+{
+   for (size_t i = 0; i < b->n; i++) {
+      if (has_decimal (b->docs[i], 0)) {
+         return true;
+      }
+   }
+   return false;
+}
+
 /* One batch of the ring. The reader owns a slot from FREE until it is
  * FILLED; the writer from FILLED until it is FREE again. */
 typedef enum { SLOT_FREE, SLOT_FILLED } slot_state_t;
@@ -131,13 +171,14 @@ typedef struct {
    bson_t *docs;           /* the good rows, docs[0..n) initialised */
    const bson_t **ptrs;
    int64_t *rows;
+   int64_t *lines;         /* line of each row in its file */
    size_t n;
    int64_t input;          /* rows read into this batch, failed ones too */
    int64_t first_row;
    int64_t bytes_read;     /* of the source, when the batch was complete */
    int64_t started_at_ms;
    bool end;               /* the source ended after this batch */
-   bool source_error;      /* ... with an error (recorded in x) */
+   bool source_error;      /* ... with an error (in the source) */
    bql_row_errors_t errs;  /* rows that failed on input */
 } slot_t;
 
@@ -183,6 +224,7 @@ fill (pipeline_t *p, slot_t *s)
       s->input++;
       if (rc == BQL_ROW_FAILED) {
          bql_row_errors_add_doc (&s->errs, rownum, 0, why ? why : "row failed", doc);
+         s->errs.items[s->errs.n - 1].line = p->src->line;
          bson_destroy (doc);
          continue;
       }
@@ -192,6 +234,7 @@ fill (pipeline_t *p, slot_t *s)
       bytes += doc->len;
       s->ptrs[s->n] = doc;
       s->rows[s->n] = rownum;
+      s->lines[s->n] = p->src->line;
       s->n++;
    }
    s->bytes_read = p->src->bytes_read;
@@ -213,11 +256,12 @@ reader_main (void *arg)
          return NULL;
       }
       fill (p, s);
+      bool end = s->end;
       pthread_mutex_lock (&p->mu);
       s->state = SLOT_FILLED;
       pthread_cond_broadcast (&p->cv);
       pthread_mutex_unlock (&p->mu);
-      if (s->end) {
+      if (end) {
          return NULL;
       }
    }
@@ -252,6 +296,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       p.slots[i].docs = bson_aligned_alloc (BSON_ALIGNOF (bson_t), sizeof (bson_t) * (size_t) p.batch_size);
       p.slots[i].ptrs = bson_malloc (sizeof (bson_t *) * (size_t) p.batch_size);
       p.slots[i].rows = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
+      p.slots[i].lines = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
    }
    pthread_mutex_init (&p.mu, NULL);
    pthread_cond_init (&p.cv, NULL);
@@ -270,9 +315,6 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       }
       pthread_mutex_unlock (&p.mu);
       bool last = s->end;
-      if (s->source_error) {
-         ok = false;
-      }
       x->bytes_read = s->bytes_read;
       if (s->input == 0) {
          release (&p, s);
@@ -282,14 +324,20 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       info.batch_index = batch;
       info.first_row = s->first_row;
       info.size = s->input;
-      bql_batch_t b = {s->ptrs, s->rows, s->n};
-      if (s->n > 0 && ok) {
+      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+      if (s->n > 0) {
          if (x->opts->dry_run) {
             /* dry_run: the rows are read, converted and checked, and
              * counted; nothing is sent */
             x->n_would_write += (int64_t) s->n;
          } else {
             ok = write (x, &b, &info, &s->errs);
+            if (!ok && x->error->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
+               size_t len = strlen (x->error->message);
+               snprintf (x->error->message + len, sizeof x->error->message - len,
+                         " (the batch holds Decimal128 values, which some servers, FerretDB among them, cannot store: "
+                         "they close the connection)");
+            }
          }
       }
       x->rows_done += s->input;
@@ -306,6 +354,19 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    if (started) {
       pthread_join (reader, NULL);
    }
+   /* When the input could not be read on, the rows read before the error
+    * were still written (they are good rows, and which of them shared the
+    * last batch depends only on batch_size); the input's error is the
+    * statement's, unless writing them failed too. */
+   if (src->failed) {
+      if (x->fatal) {
+         snprintf (x->error->detail, sizeof x->error->detail, "Reading the input had failed too: %.400s",
+                   src->error.message);
+      } else {
+         bql_exec_fail_with (x, &src->error);
+      }
+      ok = false;
+   }
    for (size_t i = 0; i < p.nslots; i++) {
       slot_t *s = &p.slots[i];
       if (s->state == SLOT_FILLED) {
@@ -317,6 +378,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       bson_free (s->docs);
       bson_free (s->ptrs);
       bson_free (s->rows);
+      bson_free (s->lines);
    }
    bson_free (p.slots);
    pthread_mutex_destroy (&p.mu);

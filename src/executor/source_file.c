@@ -5,17 +5,23 @@
  * (zlib). The input is read in chunks, so memory stays bounded whatever
  * the file size.
  *
- * Records are handed to the parsers one at a time (a line, or one element
- * of a JSON array), which gives every row its line number and lets a bad
- * record become a failed row while the next one is read normally. A row
- * that cannot be read or converted, or fails CHECK, is returned as FAILED
- * with the reason; a truncated gzip stream or an unreadable file is a
- * fatal error naming the line.
+ * Records are cut by this file (a line, a CSV row, one element of a JSON
+ * array), which gives every row the line it starts on and lets a bad
+ * record become a failed row while the next one is read normally. One
+ * JSON reader parses all the records of a file as the stream of documents
+ * it is designed for: the callback that feeds it hands over a record and
+ * then only the '{' that opens the next one, so each read returns exactly
+ * one record's document. A row that cannot be read or converted, or fails
+ * CHECK, is returned as FAILED with the reason ("line N: ..."); input
+ * that cannot be read on (a truncated or corrupt gzip stream, a JSON array
+ * whose structure is broken, an unusable header) is a fatal error naming
+ * the file and the line, located at the FROM clause of the statement.
  */
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,13 +32,25 @@
 #include "executor.h"
 
 #define CHUNK (1 << 20)
-#define MAX_RECORD (64 << 20) /* a single line or element larger than this fails */
+#define MAX_RECORD (64 << 20)        /* a line or element larger than this fails */
+#define MAX_DOC (16 * 1024 * 1024)   /* maxBsonObjectSize */
+#define JSON_READER_BUF (256 * 1024) /* bytes handed to the JSON reader at once */
+#define MAX_DEPTH 100                /* nesting libbson's JSON reader accepts */
 
 typedef struct {
    size_t off;
    size_t len;
    bool null;
 } field_t;
+
+/* One record for the JSON reader: its bytes (in f->buf or f->carry, valid
+ * until the next record is cut) and the line it starts on. */
+typedef struct {
+   const char *data;
+   size_t len;
+   int64_t line;
+   bool oversize;  /* longer than MAX_RECORD: its bytes were dropped */
+} record_t;
 
 typedef struct {
    bql_source_t base;
@@ -43,19 +61,22 @@ typedef struct {
 
    /* input */
    int fd;
-   FILE *fp;
+   bool fd_borrowed;   /* stdin: not ours to close */
    gzFile gz;
    char *buf;
    size_t len, pos;
    bool eof;
-   bql_buf_t carry;    /* a line that spans chunks */
-   int64_t line;       /* lines read so far */
+   bool started;       /* the first chunk was read (a BOM is dropped) */
+   bql_buf_t carry;    /* a line or element that spans chunks */
+   int64_t line;       /* NDJSON/CSV: lines cut so far; JSON: newlines seen */
+   int64_t skip;
 
    /* columns */
    bql_columns_t own_cols;
    const bql_columns_t *cols;
    bool header_pending;
-   int64_t skip;
+   bool typed;         /* some listed column has a type */
+   bool json_cols;     /* some listed column is of type JSON */
 
    /* CSV */
    struct csv_parser csv;
@@ -70,46 +91,102 @@ typedef struct {
 
    /* JSON */
    bson_json_reader_t *jr;
-   const char *feed;
+   bool jr_dirty;      /* it ended a document without seeing the next '{' */
+   record_t cur;       /* the record being parsed */
+   const char *feed;   /* what is left of it to hand to the reader */
    size_t feed_len;
+   bool have_next;     /* the next record is cut ... */
+   bool next_primed;   /* ... and its '{' already handed to the reader */
+   record_t next;
+   bool asked_past;    /* the reader asked for bytes after cur */
+   bool input_done;
    bool array_started, array_done;
-   int64_t element;
+   int64_t elements;   /* elements cut so far */
+   int64_t unclosed;   /* the input ended after the element on this line */
 
    int64_t rownum;
+   int64_t rowline;    /* line of the row just returned */
    char why[1024];
+   const char *why_text; /* the reason in why, after "line N: " */
    bql_row_ctx_t rc;
 } file_source_t;
 
-static bool
-fatal (file_source_t *f, const char *fmt, const char *detail)
+/* ---- errors ---- */
+
+/* A statement-level error about the input at line: "<file>:<line>: msg",
+ * located at the statement's FROM clause. Returns false. */
+static bool fatal (file_source_t *f, int64_t line, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
+static void
+locate_at_source (const bql_plan_t *plan, bql_error_t *e)
 {
-   char msg[1536];
-   snprintf (msg, sizeof msg, fmt, detail);
-   bql_exec_fail (f->x, BQL_ERR_IO, 0, "%s:%lld: %s", f->name, (long long) (f->line ? f->line : 1), msg);
+   const bql_FileSource_t *fs = plan->file;
+   if (fs && fs->node.location >= 0 && plan->script) {
+      e->offset = fs->node.location;
+      e->length = fs->node.length;
+      bql_error_locate (e, plan->script->source, plan->script->len);
+   }
+}
+
+static bool
+fatal (file_source_t *f, int64_t line, const char *fmt, ...)
+{
+   if (f->base.failed) {
+      return false;
+   }
+   f->base.failed = true;
+   char msg[1200];
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (msg, sizeof msg, fmt, ap);
+   va_end (ap);
+   bql_error_t *e = &f->base.error;
+   bql_error_clear (e);
+   e->domain = BQL_ERROR_EXECUTE;
+   e->code = BQL_ERR_IO;
+   snprintf (e->message, sizeof e->message, "%.200s:%lld: %.280s", f->name, (long long) (line > 0 ? line : 1), msg);
+   locate_at_source (f->plan, e);
    return false;
 }
 
-/* Put "prefix" (formatted) in front of the reason in f->why. */
+/* The reason of a failed row: "line N: " and the formatted text. */
+static void why (file_source_t *f, int64_t line, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
 static void
-prefix_why (file_source_t *f, const char *fmt, long long a, long long b)
+why (file_source_t *f, int64_t line, const char *fmt, ...)
 {
-   char prefix[96];
-   int n = snprintf (prefix, sizeof prefix, fmt, a, b);
-   if (n < 0 || (size_t) n >= sizeof prefix) {
-      return;
+   int n = snprintf (f->why, sizeof f->why, "line %lld: ", (long long) line);
+   f->why_text = f->why + n;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (f->why + n, sizeof f->why - (size_t) n, fmt, ap);
+   va_end (ap);
+}
+
+/* A field name or text for a message: at most 60 bytes, NUL shown as \0. */
+static void
+shown (const char *s, size_t len, char *out, size_t size)
+{
+   size_t o = 0;
+   for (size_t i = 0; i < len && o + 4 < size; i++) {
+      if (i == 60) {
+         memcpy (out + o, "...", 3);
+         o += 3;
+         break;
+      }
+      if (s[i] == '\0') {
+         out[o++] = '\\';
+         out[o++] = '0';
+      } else {
+         out[o++] = s[i];
+      }
    }
-   size_t len = strlen (f->why);
-   if (len + (size_t) n >= sizeof f->why) {
-      len = sizeof f->why - (size_t) n - 1;
-   }
-   memmove (f->why + n, f->why, len);
-   f->why[len + (size_t) n] = '\0';
-   memcpy (f->why, prefix, (size_t) n);
+   out[o] = '\0';
 }
 
 /* ---- reading ---- */
 
-/* Refill the chunk buffer; false at the end or on error (f->x->fatal). */
+/* Refill the chunk buffer; false at the end or on error (f->base.failed). */
 static bool
 fill (file_source_t *f)
 {
@@ -119,24 +196,28 @@ fill (file_source_t *f)
    ssize_t n;
    if (f->gz) {
       n = gzread (f->gz, f->buf, CHUNK);
-      if (n < 0 || (n == 0 && !gzeof (f->gz))) {
-         int err;
-         const char *m = gzerror (f->gz, &err);
-         return fatal (f, "cannot read the gzip stream: %s", m);
+      int err = Z_OK;
+      const char *m = gzerror (f->gz, &err);
+      const char *colon = !strncmp (m, "<fd:", 4) ? strstr (m, ": ") : NULL;
+      if (colon) {
+         m = colon + 2; /* zlib names the descriptor first */
       }
-      if (n == 0) {
-         /* gzread reports a truncated stream at its end */
-         int err;
-         const char *m = gzerror (f->gz, &err);
-         if (err != Z_OK && err != Z_STREAM_END) {
-            return fatal (f, "truncated or corrupt gzip stream: %s", m);
-         }
+      if (n < 0) {
+         return fatal (f, f->line + 1, "cannot read the gzip stream: %s", m);
+      }
+      if (n == 0 && err == Z_BUF_ERROR) {
+         return fatal (f, f->line + 1, "the gzip stream is truncated (%s)", m);
+      }
+      if (n == 0 && err != Z_OK) {
+         return fatal (f, f->line + 1, "the gzip stream is corrupt (%s)", m);
       }
       f->base.bytes_read = (int64_t) gzoffset (f->gz);
    } else {
-      n = read (f->fd, f->buf, CHUNK);
+      do {
+         n = read (f->fd, f->buf, CHUNK);
+      } while (n < 0 && errno == EINTR);
       if (n < 0) {
-         return fatal (f, "cannot read: %s", strerror (errno));
+         return fatal (f, f->line + 1, "cannot read: %s", strerror (errno));
       }
       f->base.bytes_read += n;
    }
@@ -146,20 +227,28 @@ fill (file_source_t *f)
    }
    f->len = (size_t) n;
    f->pos = 0;
+   if (!f->started) {
+      f->started = true;
+      if (f->len >= 3 && !memcmp (f->buf, "\xEF\xBB\xBF", 3)) {
+         f->pos = 3; /* a UTF-8 byte order mark */
+      }
+   }
    return true;
 }
 
-/* The next line without its line ending; false at the end of input or on
- * a fatal error. */
+/* The next line without its line ending (LF or CRLF). *oversize is set
+ * (and the line's bytes dropped) for a line longer than MAX_RECORD.
+ * False at the end of input or on a fatal error. */
 static bool
-next_line (file_source_t *f, const char **line, size_t *len)
+next_line (file_source_t *f, const char **line, size_t *len, bool *oversize)
 {
    bql_buf_reset (&f->carry);
    bool carrying = false;
+   *oversize = false;
    for (;;) {
       if (f->pos >= f->len) {
          if (!fill (f)) {
-            if (f->x->fatal) {
+            if (f->base.failed) {
                return false;
             }
             if (carrying) {
@@ -170,36 +259,82 @@ next_line (file_source_t *f, const char **line, size_t *len)
       }
       const char *start = f->buf + f->pos;
       const char *nl = memchr (start, '\n', f->len - f->pos);
-      if (nl) {
-         size_t n = (size_t) (nl - start);
-         f->pos += n + 1;
-         if (!carrying) {
-            *line = start;
-            *len = n;
-            f->line++;
-            if (*len && (*line)[*len - 1] == '\r') {
-               (*len)--;
-            }
-            return true;
+      size_t n = nl ? (size_t) (nl - start) : f->len - f->pos;
+      f->pos += nl ? n + 1 : n;
+      if (!carrying && nl) {
+         *line = start;
+         *len = n;
+         f->line++;
+         if (*len && (*line)[*len - 1] == '\r') {
+            (*len)--;
          }
+         return true;
+      }
+      carrying = true;
+      if (f->carry.len + n > MAX_RECORD) {
+         *oversize = true;
+         bql_buf_reset (&f->carry);
+      }
+      if (!*oversize) {
          bql_buf_append (&f->carry, start, n);
+      }
+      if (nl) {
          break;
       }
-      if (f->carry.len + (f->len - f->pos) > MAX_RECORD) {
-         return fatal (f, "%s", "a line longer than 64 MiB");
-      }
-      bql_buf_append (&f->carry, start, f->len - f->pos);
-      f->pos = f->len;
-      carrying = true;
    }
    if (f->carry.oom) {
-      return fatal (f, "%s", "out of memory");
+      return fatal (f, f->line + 1, "out of memory");
    }
    f->line++;
    *line = f->carry.data ? f->carry.data : "";
    *len = f->carry.len;
    if (*len && (*line)[*len - 1] == '\r') {
       (*len)--;
+   }
+   return true;
+}
+
+/* ---- checks on every row ---- */
+
+/* Field names: none may start with '$' (Extended JSON is already read as
+ * values) or be empty of a name that MongoDB would refuse. */
+static bool
+keys_ok (file_source_t *f, const bson_t *doc, char *path, size_t plen, int depth)
+{
+   bson_iter_t it;
+   if (depth > MAX_DEPTH || !bson_iter_init (&it, doc)) {
+      why (f, f->rowline, "not a valid document");
+      return false;
+   }
+   while (bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      size_t klen = strlen (k);
+      size_t n = plen;
+      if (n && n < 400) {
+         path[n++] = '.';
+      }
+      size_t room = 400 - n;
+      size_t copy = klen < room ? klen : room;
+      memcpy (path + n, k, copy);
+      path[n + copy] = '\0';
+      if (k[0] == '$') {
+         why (f, f->rowline, "column \"%s\": a field name cannot start with '$'", path);
+         return false;
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            bson_iter_document (&it, &len, &data);
+         } else {
+            bson_iter_array (&it, &len, &data);
+         }
+         bson_t sub;
+         if (!bson_init_static (&sub, data, len) || !keys_ok (f, &sub, path, n + copy, depth + 1)) {
+            return false;
+         }
+      }
+      path[plen] = '\0';
    }
    return true;
 }
@@ -235,6 +370,14 @@ csv_row (int c, void *data)
    f->row_done = true;
 }
 
+/* RFC 4180: spaces are part of a field (libcsv strips them by default). */
+static int
+csv_no_space (unsigned char c)
+{
+   (void) c;
+   return 0;
+}
+
 static void
 csv_reset (file_source_t *f)
 {
@@ -244,6 +387,10 @@ csv_reset (file_source_t *f)
    csv_init (&f->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL);
    csv_set_delim (&f->csv, (unsigned char) f->fo.delimiter);
    csv_set_quote (&f->csv, (unsigned char) f->fo.quote);
+   csv_set_space_func (&f->csv, csv_no_space);
+   /* libcsv grows a field's buffer by this much at a time (128 bytes by
+    * default: quadratic on a field of megabytes) */
+   csv_set_blk_size (&f->csv, 1 << 20);
    f->csv_ready = true;
 }
 
@@ -264,16 +411,16 @@ csv_next_row (file_source_t *f)
 {
    const char *line;
    size_t len;
+   bool oversize;
    clear_row (f);
    while (!f->row_done) {
-      if (!next_line (f, &line, &len)) {
-         if (f->x->fatal) {
+      if (!next_line (f, &line, &len, &oversize)) {
+         if (f->base.failed) {
             return -2;
          }
          if (f->in_row) {
             if (csv_fini (&f->csv, csv_field, csv_row, f) != 0) {
-               snprintf (f->why, sizeof f->why, "line %lld: unterminated quoted field at the end of the input",
-                         (long long) f->row_line);
+               why (f, f->row_line, "a quoted field opened on this line is not closed at the end of the input");
                csv_reset (f);
                clear_row (f);
                return -1;
@@ -290,14 +437,14 @@ csv_next_row (file_source_t *f)
             f->skip--;
             continue;
          }
-         if (len == 0) {
+         if (len == 0 && !oversize) {
             continue; /* blank line */
          }
          f->row_line = f->line;
          f->in_row = true;
       }
-      if (f->fields_buf.len + len > MAX_RECORD) {
-         snprintf (f->why, sizeof f->why, "line %lld: row longer than 64 MiB", (long long) f->row_line);
+      if (oversize || f->fields_buf.len + len > MAX_RECORD) {
+         why (f, f->row_line, "the row is longer than 64 MiB");
          csv_reset (f);
          clear_row (f);
          return -1;
@@ -307,15 +454,15 @@ csv_next_row (file_source_t *f)
          used = csv_parse (&f->csv, "\n", 1, csv_field, csv_row, f) == 1 ? len : len + 1;
       }
       if (used != len || csv_error (&f->csv) != CSV_SUCCESS) {
-         snprintf (f->why, sizeof f->why, "line %lld: bad quoting (%s)", (long long) f->line,
-                   csv_strerror (csv_error (&f->csv)));
+         int64_t at = f->line;
          csv_reset (f);
          clear_row (f);
+         why (f, at, "bad quoting: a quote inside an unquoted field, or text after a closing quote (RFC 4180)");
          return -1;
       }
    }
    if (f->row_overflow) {
-      snprintf (f->why, sizeof f->why, "line %lld: a carriage return inside a line", (long long) f->row_line);
+      why (f, f->row_line, "a carriage return inside a line, outside quotes");
       clear_row (f);
       return -1;
    }
@@ -384,25 +531,90 @@ infer (const char *s, size_t len, bson_value_t *out)
    return true;
 }
 
+/* The header line names the columns. With a column list too, the header
+ * gives the order and the list the types: every listed column must be in
+ * the header; header columns that are not listed are inferred. */
 static bool
 setup_header (file_source_t *f)
 {
-   for (size_t i = 0; i < f->nfields; i++) {
+   const bql_columns_t *listed = f->cols;
+   int64_t line = f->row_line;
+   bool *seen = listed ? bson_malloc0 (sizeof *seen * (listed->n ? listed->n : 1)) : NULL;
+   bool ok = true;
+   for (size_t i = 0; i < f->nfields && ok; i++) {
       const char *name = f->fields_buf.data + f->fields[i].off;
-      char err[300];
-      if (f->fields[i].null || !*name) {
-         snprintf (err, sizeof err, "column %zu of the header has no name", i + 1);
-         return fatal (f, "%s", err);
-      }
-      if (!bson_utf8_validate (name, f->fields[i].len, false)) {
-         return fatal (f, "%s", "the header is not valid UTF-8");
-      }
-      if (!bql_columns_add (&f->own_cols, name, BQL_COL_AUTO, err, sizeof err)) {
-         return fatal (f, "header: %s", err);
+      size_t nlen = f->fields[i].len;
+      char err[300], nm[200];
+      shown (name, nlen, nm, sizeof nm);
+      if (f->fields[i].null || nlen == 0) {
+         ok = fatal (f, line, "column %zu of the header has no name", i + 1);
+      } else if (memchr (name, '\0', nlen)) {
+         ok = fatal (f, line, "column %zu of the header, \"%s\": a field name cannot contain NUL", i + 1, nm);
+      } else if (!bson_utf8_validate (name, nlen, false)) {
+         ok = fatal (f, line, "column %zu of the header is not valid UTF-8", i + 1);
+      } else {
+         bql_coltype_t t = BQL_COL_AUTO;
+         for (size_t k = 0; listed && k < listed->n; k++) {
+            if (!strcmp (listed->cols[k].path, name)) {
+               t = listed->cols[k].type;
+               seen[k] = true;
+            }
+         }
+         if (!bql_columns_add (&f->own_cols, name, t, err, sizeof err)) {
+            ok = fatal (f, line, "column %zu of the header: %s", i + 1, err);
+         }
       }
    }
+   for (size_t k = 0; ok && listed && k < listed->n; k++) {
+      if (!seen[k]) {
+         ok = fatal (f, line, "column \"%s\" of the column list is not in the header", listed->cols[k].path);
+      }
+   }
+   bson_free (seen);
    f->cols = &f->own_cols;
-   return true;
+   return ok;
+}
+
+/* What was read of a CSV row that failed, for failed_records_file: the
+ * fields as text under their column names (by_name), or as the array
+ * "fields" when they do not match the columns. Text that is not valid
+ * UTF-8 is left out. */
+static void
+raw_fields (file_source_t *f, bson_t *doc, bool by_name)
+{
+   bson_reinit (doc);
+   size_t n = f->nfields;
+   if (by_name) {
+      bson_value_t vals[n ? n : 1];
+      for (size_t i = 0; i < n; i++) {
+         const field_t *fd = &f->fields[i];
+         const char *s = f->fields_buf.data + fd->off;
+         memset (&vals[i], 0, sizeof vals[i]);
+         vals[i].value_type = BSON_TYPE_NULL;
+         if (!fd->null && bson_utf8_validate (s, fd->len, false)) {
+            vals[i].value_type = BSON_TYPE_UTF8;
+            vals[i].value.v_utf8.str = (char *) s;
+            vals[i].value.v_utf8.len = (uint32_t) fd->len;
+         }
+      }
+      bql_columns_emit (f->cols, doc, vals);
+      return;
+   }
+   bson_t arr;
+   bson_append_array_begin (doc, "fields", 6, &arr);
+   for (size_t i = 0; i < n; i++) {
+      const field_t *fd = &f->fields[i];
+      const char *s = f->fields_buf.data + fd->off;
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
+      if (!fd->null && bson_utf8_validate (s, fd->len, false)) {
+         bson_append_utf8 (&arr, k, -1, s, (int) fd->len);
+      } else {
+         bson_append_null (&arr, k, -1);
+      }
+   }
+   bson_append_array_end (doc, &arr);
 }
 
 static bql_row_rc_t
@@ -410,6 +622,7 @@ csv_next (file_source_t *f, bson_t *doc)
 {
    for (;;) {
       int r = csv_next_row (f);
+      f->rowline = f->row_line;
       if (r == 0) {
          return BQL_ROW_END;
       }
@@ -419,13 +632,11 @@ csv_next (file_source_t *f, bson_t *doc)
       if (f->header_pending) {
          f->header_pending = false;
          if (r < 0) {
-            fatal (f, "%s", f->why);
+            fatal (f, f->rowline ? f->rowline : f->line, "cannot read the header: %s", f->why_text);
             return BQL_ROW_ERROR;
          }
-         if (!f->cols) {
-            if (!setup_header (f)) {
-               return BQL_ROW_ERROR;
-            }
+         if (!setup_header (f)) {
+            return BQL_ROW_ERROR;
          }
          continue;
       }
@@ -434,13 +645,13 @@ csv_next (file_source_t *f, bson_t *doc)
          return BQL_ROW_FAILED;
       }
       if (!f->cols) {
-         fatal (f, "%s", "a CSV file without a header needs a column list");
+         fatal (f, f->row_line, "a CSV file without a header needs a column list");
          return BQL_ROW_ERROR;
       }
       size_t ncols = f->cols->n;
       if (f->nfields != ncols) {
-         snprintf (f->why, sizeof f->why, "line %lld: %zu field%s, expected %zu", (long long) f->row_line, f->nfields,
-                   f->nfields == 1 ? "" : "s", ncols);
+         why (f, f->row_line, "%zu field%s, expected %zu", f->nfields, f->nfields == 1 ? "" : "s", ncols);
+         raw_fields (f, doc, false);
          return BQL_ROW_FAILED;
       }
       bson_value_t vals[ncols ? ncols : 1];
@@ -456,11 +667,15 @@ csv_next (file_source_t *f, bson_t *doc)
          } else {
             bql_coltype_t t = f->cols->cols[i].type;
             char err[300];
+            if (memchr (s, '\0', fd->len)) {
+               why (f, f->row_line, "column %s: the value contains a NUL byte", f->cols->cols[i].path);
+               ok = false;
+               break;
+            }
             if (t == BQL_COL_AUTO && infer (s, fd->len, v)) {
                /* a number */
             } else if (!bql_convert_text (t, s, fd->len, v, err, sizeof err)) {
-               snprintf (f->why, sizeof f->why, "line %lld, column %s: %s", (long long) f->row_line,
-                         f->cols->cols[i].path, err);
+               why (f, f->row_line, "column %s: %s", f->cols->cols[i].path, err);
                ok = false;
                break;
             }
@@ -473,124 +688,26 @@ csv_next (file_source_t *f, bson_t *doc)
       for (size_t i = 0; i < made; i++) {
          bson_value_destroy (&vals[i]);
       }
+      if (!ok) {
+         raw_fields (f, doc, true);
+      }
       return ok ? BQL_ROW_OK : BQL_ROW_FAILED;
    }
 }
 
-/* ---- JSON ---- */
+/* ---- JSON records ---- */
 
-static ssize_t
-json_feed (void *handle, uint8_t *out, size_t len)
-{
-   file_source_t *f = handle;
-   size_t n = f->feed_len < len ? f->feed_len : len;
-   memcpy (out, f->feed, n);
-   f->feed += n;
-   f->feed_len -= n;
-   return (ssize_t) n;
-}
-
-static void
-json_reset (file_source_t *f)
-{
-   if (f->jr) {
-      bson_json_reader_destroy (f->jr);
-   }
-   f->jr = bson_json_reader_new (f, json_feed, NULL, true, 64 * 1024);
-}
-
-/* Parse one record (a line, an array element) into doc. */
-static bool
-json_record (file_source_t *f, const char *rec, size_t len, bson_t *doc)
-{
-   bson_error_t err;
-   f->feed = rec;
-   f->feed_len = len;
-   int r = bson_json_reader_read (f->jr, doc, &err);
-   if (r == 1 && f->feed_len == 0) {
-      /* a second document on the same record? */
-      bson_t extra = BSON_INITIALIZER;
-      int r2 = bson_json_reader_read (f->jr, &extra, &err);
-      bson_destroy (&extra);
-      if (r2 == 0) {
-         return true;
-      }
-      snprintf (f->why, sizeof f->why, "more than one JSON document");
-      json_reset (f);
-      return false;
-   }
-   if (r == 1) {
-      snprintf (f->why, sizeof f->why, "more than one JSON document");
-   } else if (r == 0) {
-      snprintf (f->why, sizeof f->why, "not a JSON document");
-   } else {
-      snprintf (f->why, sizeof f->why, "invalid JSON: %s", err.message);
-   }
-   json_reset (f);
-   return false;
-}
-
-/* Type the listed columns of a document read from JSON. */
-static bool
-type_json_columns (file_source_t *f, bson_t *doc)
-{
-   if (!f->cols || !f->cols->n) {
-      return true;
-   }
-   bool any = false;
-   for (size_t i = 0; i < f->cols->n; i++) {
-      if (f->cols->cols[i].type != BQL_COL_AUTO) {
-         any = true;
-      }
-   }
-   if (!any) {
-      return true;
-   }
-   /* rebuild with converted values at the listed (top-level or dotted) paths */
-   size_t n = f->cols->n;
-   bson_value_t vals[n];
-   bson_iter_t it, child;
-   for (size_t i = 0; i < n; i++) {
-      memset (&vals[i], 0, sizeof vals[i]);
-      vals[i].value_type = BSON_TYPE_EOD;
-      if (bson_iter_init (&it, doc) && bson_iter_find_descendant (&it, f->cols->cols[i].path, &child)) {
-         bson_value_copy (bson_iter_value (&child), &vals[i]);
-         char err[300];
-         if (!bql_convert_value (f->cols->cols[i].type, &vals[i], err, sizeof err)) {
-            snprintf (f->why, sizeof f->why, "line %lld, column %s: %s", (long long) f->line, f->cols->cols[i].path, err);
-            for (size_t k = 0; k <= i; k++) {
-               bson_value_destroy (&vals[k]);
-            }
-            return false;
-         }
-      }
-   }
-   bson_t out = BSON_INITIALIZER;
-   bql_columns_emit (f->cols, &out, vals);
-   /* keep the fields the column list does not name */
-   bson_iter_init (&it, doc);
-   while (bson_iter_next (&it)) {
-      if (!bson_has_field (&out, bson_iter_key (&it))) {
-         bson_append_iter (&out, NULL, 0, &it);
-      }
-   }
-   for (size_t k = 0; k < n; k++) {
-      bson_value_destroy (&vals[k]);
-   }
-   bson_reinit (doc);
-   bson_concat (doc, &out);
-   bson_destroy (&out);
-   return true;
-}
-
-static bql_row_rc_t
-ndjson_next (file_source_t *f, bson_t *doc)
+/* The next NDJSON line that is not blank or skipped: 1, 0 at the end,
+ * -1 on a fatal error. */
+static int
+ndjson_record (file_source_t *f, record_t *r)
 {
    const char *line;
    size_t len;
+   bool oversize;
    for (;;) {
-      if (!next_line (f, &line, &len)) {
-         return f->x->fatal ? BQL_ROW_ERROR : BQL_ROW_END;
+      if (!next_line (f, &line, &len, &oversize)) {
+         return f->base.failed ? -1 : 0;
       }
       if (f->skip > 0) {
          f->skip--;
@@ -600,40 +717,77 @@ ndjson_next (file_source_t *f, bson_t *doc)
       while (i < len && isspace ((unsigned char) line[i])) {
          i++;
       }
-      if (i == len) {
+      if (i == len && !oversize) {
          continue; /* blank line */
       }
-      f->rownum++;
-      if (!json_record (f, line, len, doc)) {
-         prefix_why (f, "line %lld: %.0lld", (long long) f->line, 0);
-         return BQL_ROW_FAILED;
-      }
-      return BQL_ROW_OK;
+      r->data = line;
+      r->len = len;
+      r->line = f->line;
+      r->oversize = oversize;
+      return 1;
    }
 }
 
-/* The next element of the top-level array, as bytes in f->carry. 1 = an
- * element, 0 = end, -2 = fatal. Elements are split at depth 0 commas,
- * outside strings. */
+/* The next element of the top-level array, cut at depth-0 commas outside
+ * strings, into f->carry: 1 = an element, 0 = end, -1 = fatal. A broken
+ * structure is fatal, naming the line where the element starts; a
+ * well-delimited element that is not a valid document is left to the
+ * JSON reader (a failed row). */
 static int
-array_element (file_source_t *f)
+array_element (file_source_t *f, record_t *r)
 {
    bql_buf_reset (&f->carry);
+   if (f->unclosed) {
+      fatal (f, f->unclosed, "the JSON array is not closed: no ']' after the element that starts on this line");
+      return -1;
+   }
+   char stack[MAX_DEPTH + 1];
    int depth = 0;
-   bool in_str = false, esc = false, started = false;
+   bool in_str = false, esc = false, started = false, closed = false, oversize = false;
+   int64_t start_line = 0;
    for (;;) {
       if (f->pos >= f->len && !fill (f)) {
-         if (f->x->fatal) {
-            return -2;
+         if (f->base.failed) {
+            return -1;
          }
          if (!f->array_started) {
             return 0; /* empty input */
          }
-         if (!f->array_done) {
-            fatal (f, "%s", "the JSON array is not closed");
-            return -2;
+         if (f->array_done) {
+            return 0;
          }
-         return 0;
+         if (started && !closed) {
+            fatal (f, start_line, "the JSON array element that starts on this line is not closed at the end of the input");
+         } else if (started) {
+            /* a complete element: it is a row; the error comes next */
+            f->unclosed = start_line;
+            f->elements++;
+            r->data = f->carry.data ? f->carry.data : "";
+            r->len = f->carry.len;
+            r->line = start_line;
+            r->oversize = oversize;
+            return 1;
+         } else {
+            fatal (f, f->line + 1, "the JSON array is not closed at the end of the input");
+         }
+         return -1;
+      }
+      /* copy runs of plain bytes at once */
+      if (in_str && !esc) {
+         const char *p = f->buf + f->pos, *end = f->buf + f->len, *q = p;
+         while (q < end && *q != '"' && *q != '\\' && *q != '\n') {
+            q++;
+         }
+         if (q > p) {
+            if (!oversize && f->carry.len + (size_t) (q - p) > MAX_RECORD) {
+               oversize = true;
+            }
+            if (!oversize) {
+               bql_buf_append (&f->carry, p, (size_t) (q - p));
+            }
+            f->pos += (size_t) (q - p);
+            continue;
+         }
       }
       char c = f->buf[f->pos++];
       if (c == '\n') {
@@ -641,8 +795,8 @@ array_element (file_source_t *f)
       }
       if (f->array_done) {
          if (!isspace ((unsigned char) c)) {
-            fatal (f, "%s", "text after the end of the JSON array");
-            return -2;
+            fatal (f, f->line + 1, "text after the end of the JSON array");
+            return -1;
          }
          continue;
       }
@@ -651,156 +805,388 @@ array_element (file_source_t *f)
             continue;
          }
          if (c != '[') {
-            fatal (f, "%s", "a JSON file must hold an array of documents (use FORMAT NDJSON for one per line)");
-            return -2;
+            fatal (f, f->line + 1,
+                   "a JSON file must hold an array of documents (for one document per line use FORMAT NDJSON)");
+            return -1;
          }
          f->array_started = true;
          continue;
       }
       if (in_str) {
-         bql_buf_putc (&f->carry, c);
+         if (c == '\n') {
+            fatal (f, start_line, "a string in the JSON array element that starts on this line runs past the end of line %lld",
+                   (long long) f->line);
+            return -1;
+         }
+         if (!oversize) {
+            bql_buf_putc (&f->carry, c);
+         }
          if (esc) {
             esc = false;
          } else if (c == '\\') {
             esc = true;
          } else if (c == '"') {
             in_str = false;
+            closed = depth == 0;
+         }
+         continue;
+      }
+      if (isspace ((unsigned char) c)) {
+         if (started && !oversize) {
+            bql_buf_putc (&f->carry, c);
          }
          continue;
       }
       if (depth == 0 && (c == ',' || c == ']')) {
          if (c == ']') {
             f->array_done = true;
+            if (!started) {
+               if (f->elements > 0) {
+                  fatal (f, f->line + 1, "a ',' before the ']' that closes the JSON array");
+                  return -1;
+               }
+               return 0; /* [] */
+            }
+         } else if (!started) {
+            fatal (f, f->line + 1, "an empty element in the JSON array");
+            return -1;
          }
-         if (started) {
-            return 1;
-         }
-         if (c == ',') {
-            fatal (f, "%s", "an empty element in the JSON array");
-            return -2;
-         }
-         return 0;
+         f->elements++;
+         r->data = f->carry.data ? f->carry.data : "";
+         r->len = f->carry.len;
+         r->line = start_line;
+         r->oversize = oversize;
+         return 1;
       }
-      if (!started && isspace ((unsigned char) c)) {
-         continue;
+      if (closed) {
+         fatal (f, f->line + 1, "expected ',' or ']' after the JSON array element that starts on line %lld",
+                (long long) start_line);
+         return -1;
       }
-      started = true;
-      if (f->carry.len > MAX_RECORD) {
-         fatal (f, "%s", "an element larger than 64 MiB");
-         return -2;
+      if (!started) {
+         started = true;
+         start_line = f->line + 1;
       }
-      bql_buf_putc (&f->carry, c);
+      if (!oversize && f->carry.len + 1 > MAX_RECORD) {
+         oversize = true;
+      }
+      if (!oversize) {
+         bql_buf_putc (&f->carry, c);
+      }
       if (c == '"') {
          in_str = true;
       } else if (c == '{' || c == '[') {
+         if (depth < MAX_DEPTH) {
+            stack[depth] = c;
+         }
          depth++;
       } else if (c == '}' || c == ']') {
+         if (depth == 0 || (depth <= MAX_DEPTH && stack[depth - 1] != (c == '}' ? '{' : '['))) {
+            fatal (f, f->line + 1, "'%c' does not close what is open in the JSON array element that starts on line %lld", c,
+                   (long long) start_line);
+            return -1;
+         }
          depth--;
+         closed = depth == 0;
+      } else if (depth == 0 && !isalnum ((unsigned char) c) && c != '-' && c != '+' && c != '.') {
+         fatal (f, f->line + 1, "unexpected '%c' in the JSON array", c);
+         return -1;
       }
    }
 }
 
-static bql_row_rc_t
-json_array_next (file_source_t *f, bson_t *doc)
+/* The next record of the file: 1, 0 at the end, -1 fatal. */
+static int
+cut_record (file_source_t *f, record_t *r)
 {
-   int r = array_element (f);
-   if (r == 0) {
-      return BQL_ROW_END;
-   }
-   if (r < 0) {
-      return BQL_ROW_ERROR;
-   }
-   f->rownum++;
-   if (f->carry.data[0] != '{') {
-      snprintf (f->why, sizeof f->why, "element %lld (line %lld): not a JSON document", (long long) f->rownum,
-                (long long) f->line);
-      return BQL_ROW_FAILED;
-   }
-   if (!json_record (f, f->carry.data, f->carry.len, doc)) {
-      prefix_why (f, "element %lld (line %lld): ", (long long) f->rownum, (long long) f->line);
-      return BQL_ROW_FAILED;
-   }
-   return BQL_ROW_OK;
+   return f->fo.format == BQL_FMT_NDJSON ? ndjson_record (f, r) : array_element (f, r);
 }
 
-/* ---- the source ---- */
+/* Bytes of a record before its first '{' (whitespace), or -1 when it
+ * does not start with '{' (then it is not a document). */
+static ssize_t
+object_start (const record_t *r)
+{
+   size_t i = 0;
+   while (i < r->len && isspace ((unsigned char) r->data[i])) {
+      i++;
+   }
+   return i < r->len && r->data[i] == '{' ? (ssize_t) i : -1;
+}
 
+/* The JSON reader's callback: the rest of the current record; after it,
+ * only the '{' of the next record (so that the reader ends the current
+ * document there), or nothing at the end of input, a fatal error or a
+ * next record that is not a document. */
+static ssize_t
+json_feed (void *handle, uint8_t *out, size_t len)
+{
+   file_source_t *f = handle;
+   if (f->feed_len > 0) {
+      size_t n = f->feed_len < len ? f->feed_len : len;
+      memcpy (out, f->feed, n);
+      f->feed += n;
+      f->feed_len -= n;
+      return (ssize_t) n;
+   }
+   f->asked_past = true;
+   if (f->have_next || f->input_done) {
+      return 0;
+   }
+   int r = cut_record (f, &f->next);
+   if (r <= 0) {
+      f->input_done = true;
+      return 0; /* a fatal error is reported by the next call */
+   }
+   f->have_next = true;
+   ssize_t at = f->next.oversize ? -1 : object_start (&f->next);
+   if (at < 0 || (size_t) at + 1 > len) {
+      return 0;
+   }
+   f->next_primed = true;
+   memcpy (out, f->next.data, (size_t) at + 1);
+   f->feed = f->next.data + at + 1;
+   f->feed_len = f->next.len - (size_t) at - 1;
+   return at + 1;
+}
+
+static void
+json_reader_new (file_source_t *f)
+{
+   if (f->jr) {
+      bson_json_reader_destroy (f->jr);
+   }
+   f->jr = bson_json_reader_new (f, json_feed, NULL, true, JSON_READER_BUF);
+   f->jr_dirty = false;
+}
+
+/* When libbson refuses a record, say so better for a field name that
+ * holds NUL (\u0000), which it reports as invalid UTF-8. */
 static bool
-keys_ok (file_source_t *f, const bson_t *doc, int depth)
+nul_in_key (const record_t *r, char *key, size_t size)
+{
+   const char *s = r->data, *end = r->data + r->len;
+   while (s < end) {
+      if (*s != '"') {
+         s++;
+         continue;
+      }
+      const char *start = ++s;
+      bool nul = false;
+      while (s < end && *s != '"') {
+         if (*s == '\\' && s + 1 < end) {
+            if (s + 5 < end && !memcmp (s, "\\u0000", 6)) {
+               nul = true;
+            }
+            s++;
+         }
+         s++;
+      }
+      const char *stop = s++;
+      while (s < end && isspace ((unsigned char) *s)) {
+         s++;
+      }
+      if (nul && s < end && *s == ':') {
+         shown (start, (size_t) (stop - start), key, size);
+         return true;
+      }
+   }
+   return false;
+}
+
+static bql_row_rc_t
+json_next (file_source_t *f, bson_t *doc)
+{
+   if (f->base.failed) {
+      return BQL_ROW_ERROR;
+   }
+   /* the record to read: the one cut (and maybe primed) by the last
+    * read, else the next one */
+   if (f->have_next) {
+      f->cur = f->next;
+      f->have_next = false;
+   } else {
+      if (f->input_done) {
+         return BQL_ROW_END;
+      }
+      int r = cut_record (f, &f->cur);
+      if (r < 0) {
+         return BQL_ROW_ERROR;
+      }
+      if (r == 0) {
+         f->input_done = true;
+         return BQL_ROW_END;
+      }
+   }
+   bool primed = f->next_primed;
+   f->next_primed = false;
+   f->rownum++;
+   f->rowline = f->cur.line;
+   if (f->cur.oversize) {
+      why (f, f->cur.line, "the %s is longer than 64 MiB", f->fo.format == BQL_FMT_NDJSON ? "line" : "element");
+      f->jr_dirty = true;
+      return BQL_ROW_FAILED;
+   }
+   if (!primed) {
+      ssize_t at = object_start (&f->cur);
+      if (at < 0) {
+         why (f, f->cur.line, "not a JSON document (an object in braces)");
+         f->jr_dirty = true;
+         return BQL_ROW_FAILED;
+      }
+      if (f->jr_dirty) {
+         json_reader_new (f);
+      }
+      f->feed = f->cur.data;
+      f->feed_len = f->cur.len;
+   }
+   f->asked_past = false;
+   bson_error_t err;
+   int r = bson_json_reader_read (f->jr, doc, &err);
+   if (r == 1 && f->asked_past) {
+      if (!f->next_primed) {
+         f->jr_dirty = true; /* ended without the next '{' */
+      }
+      return BQL_ROW_OK;
+   }
+   if (f->base.failed) {
+      return BQL_ROW_ERROR;
+   }
+   /* a failed record: start afresh with the next one, whole */
+   char key[200];
+   if (r == 1) {
+      why (f, f->cur.line, "more than one JSON document on the %s", f->fo.format == BQL_FMT_NDJSON ? "line" : "element");
+   } else if (r == 0) {
+      why (f, f->cur.line, "not a JSON document");
+   } else if (!f->asked_past && nul_in_key (&f->cur, key, sizeof key)) {
+      /* (once the reader asked past the record, the next one may have
+       * been cut over its bytes; a key error comes before that) */
+      why (f, f->cur.line, "column \"%s\": a field name cannot contain NUL", key);
+   } else {
+      why (f, f->cur.line, "invalid JSON: %s", err.message);
+   }
+   f->next_primed = false;
+   f->feed_len = 0;
+   f->jr_dirty = true;
+   bson_reinit (doc); /* what the reader built of it is not the row */
+   return BQL_ROW_FAILED;
+}
+
+/* Type the listed columns of a document read from JSON: the value at each
+ * listed path is converted in place; other fields and the field order
+ * stay as read. */
+static bool
+retype (file_source_t *f, const bson_t *src, bson_t *dst, const bql_layout_t *node)
 {
    bson_iter_t it;
-   if (depth > 100 || !bson_iter_init (&it, doc)) {
-      snprintf (f->why, sizeof f->why, "row %lld: not a valid document", (long long) f->rownum);
+   if (!bson_iter_init (&it, src)) {
       return false;
    }
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
-      if (k[0] == '$') {
-         snprintf (f->why, sizeof f->why, "row %lld, column %s: a field name cannot start with '$'", (long long) f->rownum, k);
-         return false;
-      }
-      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
-         uint32_t len;
-         const uint8_t *data;
-         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
-            bson_iter_document (&it, &len, &data);
-         } else {
-            bson_iter_array (&it, &len, &data);
+      const bql_layout_t *kid = NULL;
+      for (size_t i = 0; i < node->nkids; i++) {
+         if (!strcmp (node->kids[i].key, k)) {
+            kid = &node->kids[i];
+            break;
          }
-         bson_t sub;
-         if (!bson_init_static (&sub, data, len) || !keys_ok (f, &sub, depth + 1)) {
+      }
+      if (!kid) {
+         bson_append_iter (dst, NULL, 0, &it);
+      } else if (kid->col >= 0) {
+         const bql_column_t *col = &f->cols->cols[kid->col];
+         bson_value_t v;
+         bson_value_copy (bson_iter_value (&it), &v);
+         char err[300];
+         if (!bql_convert_value (col->type, &v, err, sizeof err)) {
+            why (f, f->rowline, "column %s: %s", col->path, err);
+            bson_value_destroy (&v);
             return false;
          }
+         bson_append_value (dst, k, -1, &v);
+         bson_value_destroy (&v);
+      } else if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_document (&it, &len, &data);
+         bson_t sub, out;
+         bson_init_static (&sub, data, len);
+         bson_append_document_begin (dst, k, -1, &out);
+         bool ok = retype (f, &sub, &out, kid);
+         bson_append_document_end (dst, &out);
+         if (!ok) {
+            return false;
+         }
+      } else {
+         bson_append_iter (dst, NULL, 0, &it); /* not a document: the path does not apply */
       }
    }
    return true;
 }
 
+static bool
+type_json_columns (file_source_t *f, bson_t *doc)
+{
+   if (!f->typed) {
+      return true;
+   }
+   bson_t out = BSON_INITIALIZER;
+   bool ok = retype (f, doc, &out, &f->cols->root);
+   if (ok) {
+      bson_reinit (doc);
+      bson_concat (doc, &out);
+   }
+   bson_destroy (&out);
+   return ok;
+}
+
+/* ---- the source ---- */
+
 static bql_row_rc_t
-file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
+file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
 {
    file_source_t *f = (file_source_t *) s;
    bql_row_rc_t rc;
-   switch (f->fo.format) {
-   case BQL_FMT_CSV:
-   case BQL_FMT_TSV:
-      rc = csv_next (f, doc);
-      break;
-   case BQL_FMT_NDJSON:
-      rc = ndjson_next (f, doc);
-      break;
-   default:
-      rc = json_array_next (f, doc);
-      break;
-   }
+   bool json = f->fo.format == BQL_FMT_NDJSON || f->fo.format == BQL_FMT_JSON;
+   rc = json ? json_next (f, doc) : csv_next (f, doc);
    *rownum = f->rownum;
-   *why = f->why;
-   if (rc == BQL_ROW_OK && (f->fo.format == BQL_FMT_NDJSON || f->fo.format == BQL_FMT_JSON)) {
-      if (!keys_ok (f, doc, 0) || !type_json_columns (f, doc)) {
-         rc = BQL_ROW_FAILED;
-      }
+   *reason = f->why;
+   f->base.line = f->rowline;
+   if (rc != BQL_ROW_OK) {
+      return rc;
    }
-   if (rc == BQL_ROW_OK && doc->len > 16 * 1024 * 1024) {
-      snprintf (f->why, sizeof f->why, "row %lld: the document is larger than 16 MiB", (long long) f->rownum);
-      rc = BQL_ROW_FAILED;
+   if (json && !type_json_columns (f, doc)) {
+      return BQL_ROW_FAILED;
    }
-   if (rc == BQL_ROW_OK && f->plan->check) {
+   char path[480];
+   path[0] = '\0';
+   if ((json || f->json_cols) && !keys_ok (f, doc, path, 0, 0)) {
+      bson_reinit (doc); /* such a document cannot be logged either */
+      return BQL_ROW_FAILED;
+   }
+   if (doc->len > MAX_DOC) {
+      why (f, f->rowline, "the document is %u bytes, larger than the 16 MiB limit of the server (maxBsonObjectSize)",
+           (unsigned) doc->len);
+      bson_reinit (doc); /* too large to log */
+      return BQL_ROW_FAILED;
+   }
+   if (f->plan->check) {
       bql_error_t err;
       bql_error_clear (&err);
       bql_planner_t pl = {(bql_plan_t *) f->plan, f->plan->script->source, f->plan->script->len, &err};
       f->rc.row = doc;
       bool pass, is_null;
       if (bql_eval_condition (&pl, &f->rc, f->plan->check, &pass, &is_null) != BQL_EVAL_OK) {
-         snprintf (f->why, sizeof f->why, "row %lld: CHECK: %s", (long long) f->rownum, err.message);
-         rc = BQL_ROW_FAILED;
-      } else if (!pass && !is_null) {
+         why (f, f->rowline, "CHECK: %s", err.message);
+         return BQL_ROW_FAILED;
+      }
+      if (!pass && !is_null) {
          int len = (int) f->plan->check->length;
-         snprintf (f->why, sizeof f->why, "row %lld: CHECK (%.*s) failed", (long long) f->rownum, len,
-                   f->plan->script->source + f->plan->check->location);
-         rc = BQL_ROW_FAILED;
+         why (f, f->rowline, "CHECK (%.*s) failed", len, f->plan->script->source + f->plan->check->location);
+         return BQL_ROW_FAILED;
       }
    }
-   return rc;
+   return BQL_ROW_OK;
 }
 
 static void
@@ -809,7 +1195,7 @@ file_destroy (bql_source_t *s)
    file_source_t *f = (file_source_t *) s;
    if (f->gz) {
       gzclose (f->gz);
-   } else if (f->fd >= 0 && !f->fp) {
+   } else if (f->fd >= 0 && !f->fd_borrowed) {
       close (f->fd);
    }
    if (f->csv_ready) {
@@ -825,6 +1211,22 @@ file_destroy (bql_source_t *s)
    bson_free (f->buf);
    bql_file_opts_cleanup (&f->fo);
    bson_free (f);
+}
+
+/* An error before the first row (the file cannot be opened or is not
+ * what COMPRESSION says), located at the FROM clause. */
+static bql_source_t *
+open_failed (file_source_t *f, const char *fmt, const char *a, const char *b)
+{
+   bql_error_t *e = &f->base.error;
+   bql_error_clear (e);
+   e->domain = BQL_ERROR_EXECUTE;
+   e->code = BQL_ERR_IO;
+   snprintf (e->message, sizeof e->message, fmt, a, b);
+   locate_at_source (f->plan, e);
+   bql_exec_fail_with (f->x, e);
+   file_destroy (&f->base);
+   return NULL;
 }
 
 bql_source_t *
@@ -848,46 +1250,59 @@ bql_source_file_new (bql_exec_t *x)
    bql_error_clear (&perr);
    bql_planner_t pl = {(bql_plan_t *) plan, plan->script->source, plan->script->len, &perr};
    if (!bql_file_options_resolve (&pl, fsn, &f->fo)) {
-      bql_exec_fail (x, BQL_ERR_IO, 0, "%s", perr.message);
-      bson_free (f);
-      return NULL;
+      return open_failed (f, "%s%s", perr.message, "");
    }
    if (fsn->is_stdin) {
-      f->fp = x->xo.stdin_stream ? x->xo.stdin_stream : stdin;
-      f->fd = fileno (f->fp);
+      f->fd = fileno (x->xo.stdin_stream ? x->xo.stdin_stream : stdin);
+      f->fd_borrowed = true;
    } else {
       f->fd = open (fsn->path, O_RDONLY | O_CLOEXEC);
       if (f->fd < 0) {
-         bql_exec_fail (x, BQL_ERR_IO, 0, "cannot open '%s': %s", fsn->path, strerror (errno));
-         file_destroy (&f->base);
-         return NULL;
+         return open_failed (f, "cannot open '%s': %s", fsn->path, strerror (errno));
       }
       struct stat stt;
+      if (fstat (f->fd, &stt) == 0 && S_ISDIR (stt.st_mode)) {
+         return open_failed (f, "cannot read '%s': %s", fsn->path, "it is a directory");
+      }
       if (fstat (f->fd, &stt) == 0 && S_ISREG (stt.st_mode)) {
          f->base.bytes_total = (int64_t) stt.st_size;
       }
    }
    if (f->fo.gzip) {
-      int fd2 = f->fp ? dup (f->fd) : f->fd;
-      f->gz = gzdopen (fd2, "rb");
+      int fd2 = f->fd_borrowed ? dup (f->fd) : f->fd;
+      f->gz = fd2 >= 0 ? gzdopen (fd2, "rb") : NULL;
       if (!f->gz) {
-         bql_exec_fail (x, BQL_ERR_IO, 0, "cannot read '%s' as gzip", f->name);
-         file_destroy (&f->base);
-         return NULL;
+         if (fd2 >= 0 && fd2 != f->fd) {
+            close (fd2);
+         }
+         return open_failed (f, "cannot read '%s' as gzip: %s", f->name, strerror (errno ? errno : ENOMEM));
       }
-      gzbuffer (f->gz, 256 * 1024);
       f->fd = -1;
+      gzbuffer (f->gz, 256 * 1024);
+      /* zlib reads a file without a gzip header as it is: refuse that */
+      if (gzdirect (f->gz)) {
+         return open_failed (f, "'%s' is not gzip-compressed%s", f->name,
+                             fsn->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
+      }
    }
    f->buf = bson_malloc (CHUNK);
    f->skip = f->fo.skip_lines;
    if (plan->cols && plan->cols->n) {
       f->cols = plan->cols;
+      for (size_t i = 0; i < plan->cols->n; i++) {
+         if (plan->cols->cols[i].type != BQL_COL_AUTO) {
+            f->typed = true;
+         }
+         if (plan->cols->cols[i].type == BQL_COL_JSON) {
+            f->json_cols = true;
+         }
+      }
    }
    f->header_pending = (f->fo.format == BQL_FMT_CSV || f->fo.format == BQL_FMT_TSV) && f->fo.header;
    if (f->fo.format == BQL_FMT_CSV || f->fo.format == BQL_FMT_TSV) {
       csv_reset (f);
    } else {
-      json_reset (f);
+      json_reader_new (f);
    }
    bql_plan_row_ctx (plan, NULL, &f->rc);
    f->rc.bare_is_row = true;

@@ -219,6 +219,9 @@ parse_int64 (const char *s, size_t len, int64_t *out)
    }
    memcpy (buf, s, len);
    buf[len] = '\0';
+   if (!isdigit ((unsigned char) buf[0]) && buf[0] != '-' && buf[0] != '+') {
+      return false; /* strtoll would skip spaces */
+   }
    char *end;
    errno = 0;
    long long v = strtoll (buf, &end, 10);
@@ -238,6 +241,11 @@ parse_double (const char *s, size_t len, double *out)
    }
    memcpy (buf, s, len);
    buf[len] = '\0';
+   /* decimal notation only: strtod would also take spaces, hexadecimal,
+    * "inf" and "nan" */
+   if (strspn (buf, "0123456789+-.eE") != len) {
+      return false;
+   }
    char *end;
    errno = 0;
    double v = strtod (buf, &end);
@@ -431,11 +439,15 @@ bql_convert_value (bql_coltype_t t, bson_value_t *v, char *err, size_t errlen)
          v->value_type = BSON_TYPE_DECIMAL128;
          return true;
       }
-      if ((t == BQL_COL_INT || t == BQL_COL_BIGINT) && v->value.v_double == floor (v->value.v_double) &&
-          fabs (v->value.v_double) < 9.0e15) {
+      if ((t == BQL_COL_INT || t == BQL_COL_BIGINT) && v->value.v_double != floor (v->value.v_double)) {
+         snprintf (err, errlen, "%.17g is not an integer", v->value.v_double);
+         return false;
+      }
+      if ((t == BQL_COL_INT || t == BQL_COL_BIGINT) && fabs (v->value.v_double) < 9.0e15) {
          int64_t i = (int64_t) v->value.v_double;
          if (t == BQL_COL_INT && (i < INT32_MIN || i > INT32_MAX)) {
-            break;
+            snprintf (err, errlen, "%lld is out of range for INT", (long long) i);
+            return false;
          }
          if (t == BQL_COL_INT) {
             v->value_type = BSON_TYPE_INT32;
@@ -482,6 +494,7 @@ bql_convert_value (bql_coltype_t t, bson_value_t *v, char *err, size_t errlen)
    bql_val_t view;
    memset (&view, 0, sizeof view);
    view.v = *v;
-   snprintf (err, errlen, "%s does not fit a %s column", bql_val_type_name (&view), bql_coltype_name (t));
+   snprintf (err, errlen, "%s does not fit %s %s column", bql_val_type_name (&view),
+             t == BQL_COL_INT || t == BQL_COL_OBJECTID ? "an" : "a", bql_coltype_name (t));
    return false;
 }

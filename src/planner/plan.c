@@ -643,6 +643,12 @@ bql_plan_row_count (const bql_plan_t *plan)
    return plan && plan->has_rows ? (int64_t) (plan->rows.count + (size_t) plan->nfailed) : 0;
 }
 
+bool
+bql_plan_reads_stdin (const bql_plan_t *plan)
+{
+   return plan && plan->file && plan->file->is_stdin && !plan->explain;
+}
+
 /* ---- per-row writes ---- */
 
 void
