@@ -81,6 +81,20 @@ add_write (bql_exec_t *x, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_e
    return mongoc_bulk_operation_remove_many_with_opts (bulk, q, NULL, berr);
 }
 
+/* The bulk operation of the statement's update or delete. A delete
+ * carries no bypassDocumentValidation: there is nothing to validate, and
+ * servers that check the delete command's fields strictly (FerretDB)
+ * refuse the whole command for it. */
+static mongoc_bulk_operation_t *
+new_write_bulk (bql_exec_t *x)
+{
+   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+   if (x->plan->kind == BQL_KIND_DELETE && !x->opts->soft_delete) {
+      mongoc_bulk_operation_set_bypass_document_validation (bulk, false);
+   }
+   return bulk;
+}
+
 /* One update or delete command over a batch (or the whole filter when
  * ids is NULL). */
 static bool
@@ -93,7 +107,7 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
    } else {
       bson_concat (&q, &plan->filter);
    }
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+   mongoc_bulk_operation_t *bulk = new_write_bulk (x);
    bson_error_t berr;
    bool added = add_write (x, bulk, &q, &berr);
    const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? "aggregation-pipeline updates (MongoDB 4.2)" : NULL;
@@ -118,7 +132,7 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
             break;
          }
          mongoc_bulk_operation_destroy (bulk);
-         bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+         bulk = new_write_bulk (x);
          if (!add_write (x, bulk, &q, &berr)) {
             ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
          }
