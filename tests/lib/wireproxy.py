@@ -82,7 +82,7 @@ class Command:
     time: time.monotonic() when the proxy had read the whole message;
     reply: the server's (or the injected) reply document, None until it
     came (or when the connection was closed instead); action: what the
-    proxy did ("forward", "close", "close_after", "reply")."""
+    proxy did ("forward", "close", "close_after", "reply", "delay")."""
 
     def __init__(self, conn, request_id, opcode, flags, body, sequences, raw_len):
         self.conn = conn
@@ -132,10 +132,11 @@ class Command:
 
 class Fault:
     """An injected failure: for the next `times` commands that match, do
-    `action` ("close", "close_after" or "reply" with `reply`)."""
+    `action` ("close", "close_after", "reply" with `reply`, or "delay"
+    by `delay` seconds)."""
 
-    def __init__(self, match, action, times, reply):
-        if action not in ("close", "close_after", "reply"):
+    def __init__(self, match, action, times, reply, delay):
+        if action not in ("close", "close_after", "reply", "delay"):
             raise ValueError("unknown fault action %r" % action)
         if action == "reply" and reply is None:
             raise ValueError("a 'reply' fault needs the reply document")
@@ -143,6 +144,7 @@ class Fault:
         self.action = action
         self.left = times
         self.reply = reply
+        self.delay = delay
         self.hits = []  # the Commands it acted on
 
 
@@ -226,6 +228,8 @@ class _Connection:
                 if fault and fault.action == "close":
                     self.close()
                     return
+                if fault and fault.action == "delay":
+                    time.sleep(fault.delay)
                 if fault and fault.action == "reply":
                     cmd.reply = fault.reply
                     cmd.reply_time = time.monotonic()
@@ -442,13 +446,14 @@ class WireProxy:
 
     # ---- the test's side ----
 
-    def inject(self, match, action, times=1, reply=None):
+    def inject(self, match, action, times=1, reply=None, delay=0.0):
         """For the next `times` commands for which match(Command) is true:
         "close" the connection without forwarding the command; forward it
         and "close_after" the server's reply came (the write is applied,
-        the reply lost); or answer with `reply` (a dict) instead of
-        forwarding. Returns the Fault (its .hits lists what it did)."""
-        f = Fault(match, action, times, reply)
+        the reply lost); answer with `reply` (a dict) instead of
+        forwarding; or "delay" forwarding it by `delay` seconds. Returns
+        the Fault (its .hits lists what it did)."""
+        f = Fault(match, action, times, reply, delay)
         with self._lock:
             self._faults.append(f)
         return f
