@@ -49,6 +49,7 @@ typedef struct bql_exec {
    bool stopped;            /* stopped early (not a completed statement) */
    char stop_reason[200];
    bool fatal;              /* error already recorded in *error */
+   bool fatal_logged;       /* ... and in error_collection, for its batch */
 } bql_exec_t;
 
 /* One batch of rows to write: documents and their row numbers. */

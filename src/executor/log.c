@@ -75,8 +75,15 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
                     int64_t started_at_ms)
 {
    const char *coll_name = x->opts->error_collection;
-   if (!coll_name || errs->n == 0 || x->opts->dry_run) {
+   /* a batch that ended the statement (the server lost after the retries,
+    * a command refused as a whole) has its record too, with the
+    * statement's error when no row error says more */
+   bool fatal_here = x->fatal && !x->fatal_logged;
+   if (!coll_name || (errs->n == 0 && !fatal_here) || x->opts->dry_run) {
       return;
+   }
+   if (fatal_here) {
+      x->fatal_logged = true;
    }
    bson_t rec = BSON_INITIALIZER, we;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
@@ -89,8 +96,8 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       BSON_APPEND_NULL (&rec, "firstRow");
    }
    BSON_APPEND_DATE_TIME (&rec, "startedAt", started_at_ms);
-   BSON_APPEND_INT32 (&rec, "errorCode", errs->items[0].code);
-   BSON_APPEND_UTF8 (&rec, "errorMessage", errs->items[0].errmsg);
+   BSON_APPEND_INT32 (&rec, "errorCode", errs->n ? errs->items[0].code : x->error->server_code);
+   BSON_APPEND_UTF8 (&rec, "errorMessage", errs->n ? errs->items[0].errmsg : x->error->message);
    bson_append_array_begin (&rec, "writeErrors", -1, &we);
    const bql_row_error_t *wce = NULL;
    const bson_t *sample = NULL;
