@@ -165,5 +165,8 @@ bool bql_exec_backoff (bql_exec_t *x, int attempt);
 bool bql_exec_idempotent (const bql_exec_t *x);
 /* Record the failure of a command that was not about rows. Returns false. */
 bool bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, int64_t batch_index);
+/* After the statement's error was just recorded for a batch that had been
+ * sent again `retries` times: say so in the message (nothing when 0). */
+void bql_exec_note_retries (bql_exec_t *x, int retries);
 
 #endif

@@ -160,6 +160,7 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
          ok = server_refused (x, &as_berr, info->batch_index, feature);
       } else if (!server) {
          ok = server_refused (x, &berr, info->batch_index, feature);
+         bql_exec_note_retries (x, attempt);
          if (bql_exec_is_retryable (&berr, &reply) && !bql_exec_idempotent (x)) {
             /* lost, and not safe to send again: its outcome is unknown */
             size_t len = strlen (x->error->message);
@@ -315,6 +316,7 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
       }
       if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         bql_exec_note_retries (x, attempt);
          break;
       }
    }
@@ -350,6 +352,7 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
       bql_row_errors_truncate (&errs, errs_before);
       if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         bql_exec_note_retries (x, attempt);
          break;
       }
    }

@@ -392,6 +392,7 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
             break;
          }
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         bql_exec_note_retries (x, attempt);
          break;
       }
       bson_iter_t it, ai;

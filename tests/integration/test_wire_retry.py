@@ -75,7 +75,7 @@ class WireRetryTest(wiretest.WireCase):
                 self.assertEqual([c.action for c in cmds], ["reply"] * 3 + ["forward"])
                 self.assertEqual({repr(c.documents) for c in cmds}, {repr(cmds[0].documents)},
                                  "every attempt sends the same batch")
-                self.assert_backoff(cmds, 150, 0.35)
+                self.assert_backoff(cmds, 150, 1.0)
                 check()
 
     def test_retryable_codes_labels_and_lost_connections(self):
@@ -118,8 +118,8 @@ class WireRetryTest(wiretest.WireCase):
                 self.assertEqual(r.rc, 2, r)
                 res = r.results[0]
                 self.assertEqual(res["error"], 'lost the server during batch 1: Failed to send "insert" command with '
-                                               'database "%s": Failed to read 4 bytes: socket error or timeout'
-                                 % self.dbname)
+                                               'database "%s": Failed to read 4 bytes: socket error or timeout%s'
+                                 % (self.dbname, " (after 2 retries; retry_attempts = 2)" if attempts else ""))
                 self.assertEqual(res.get("retries", 0), attempts)
                 self.assertEqual((res["nInserted"], res["nFailed"]), (0, 0))
                 self.assertEqual(len(self.user_writes(coll)), attempts + 1)
@@ -128,6 +128,27 @@ class WireRetryTest(wiretest.WireCase):
                 [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
                 self.assertEqual((rec["batchIndex"], rec["firstRow"], rec["errorMessage"]),
                                  (0, 1, res["error"]))
+
+    def test_retrying_stops_at_retry_attempts_for_updates_and_deletes(self):
+        self.db.p.insert_many([{"_id": i, "k": "k%d" % i, "v": 0} for i in range(1, 4)])
+        before = self.docs("p")
+        for name, stmt in (("update", "BULK UPDATE p SET v = v.x FROM (VALUES ('k1', 1)) AS v(k, x) WHERE p.k = v.k"),
+                           ("update", "BULK UPSERT INTO p (_id, v) VALUES (9, 9) ON CONFLICT (_id) DO NOTHING"),
+                           ("update", "BULK UPDATE p SET v = 1 WHERE TRUE"),
+                           ("delete", "BULK DELETE FROM p WHERE TRUE")):
+            with self.subTest(stmt=stmt):
+                self.proxy.reset()
+                self.proxy.clear_faults()
+                self.proxy.inject(matcher(name, coll="p"), "reply", times=100, reply=TIMEOUT)
+                r = self.wire(stmt + " WITH (retry_attempts = 1, retry_backoff_ms = 10);")
+                self.assertEqual(r.rc, 1, r)
+                res = r.results[0]
+                self.assertEqual(res["error"], "the server refused batch 1: injected ExceededTimeLimit "
+                                               "(after 1 retry; retry_attempts = 1)")
+                self.assertEqual((res["retries"], len(self.user_writes("p"))), (1, 2))
+                self.assertEqual(self.docs("p"), before)
+                [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
+                self.assertEqual(rec["errorMessage"], res["error"])
 
     def test_errors_the_drivers_do_not_retry_are_not_retried(self):
         self.proxy.inject(matcher("insert", coll="c"), "reply", times=5, reply=err(2, "BadValue"))
