@@ -157,6 +157,7 @@ class _Connection:
         self.pending = {}  # requestID -> Command waiting for its reply
         self.client_lock = threading.Lock()  # writes to the client socket
         self.closed = threading.Event()
+        self.client_gone = False  # the client left with commands in flight
         self.threads = []
 
     def start(self):
@@ -216,6 +217,7 @@ class _Connection:
             self.client.sendall(data)
 
     def _client_to_server(self):
+        drain = False
         try:
             while not self.closed.is_set():
                 raw, request_id, _, opcode = self._read_message(self.client)
@@ -228,8 +230,6 @@ class _Connection:
                 if fault and fault.action == "close":
                     self.close()
                     return
-                if fault and fault.action == "delay":
-                    time.sleep(fault.delay)
                 if fault and fault.action == "reply":
                     cmd.reply = fault.reply
                     cmd.reply_time = time.monotonic()
@@ -238,13 +238,21 @@ class _Connection:
                 if cmd is not None and not (cmd.flags & MORE_TO_COME):
                     with self.proxy._lock:
                         self.pending[request_id] = cmd
+                if fault and fault.action == "delay":
+                    time.sleep(fault.delay)
                 self.server.sendall(raw)
         except (EOFError, OSError):
-            pass
+            # the client left (killed, timed out): keep reading the replies
+            # of commands the server is still running, so that the test
+            # can wait for them before it drops its database
+            with self.proxy._lock:
+                drain = bool(self.pending) and not self.closed.is_set()
+                self.client_gone = drain
         except Exception as e:  # a decoding bug must not hang the client
             self.proxy._note_error("connection %d (client side): %r" % (self.id, e))
         finally:
-            self.close()
+            if not drain:
+                self.close()
 
     def _server_to_client(self):
         try:
@@ -262,6 +270,13 @@ class _Connection:
                     if cmd.action == "close_after":
                         self.close()
                         return
+                if self.client_gone:
+                    with self.proxy._lock:
+                        idle = not self.pending
+                    if idle:
+                        self.close()
+                        return
+                    continue
                 self._send_client(raw)
         except (EOFError, OSError):
             pass
@@ -378,6 +393,19 @@ class WireProxy:
             c.close()
         for c in conns:
             c.join(5)
+
+    def wait_idle(self, timeout):
+        """Wait (at most timeout seconds) until the server has answered every
+        command forwarded to it, even those whose client has gone. True
+        when it has."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                busy = [c for c in self._conns if c.pending and not c.closed.is_set()]
+            if not busy:
+                return True
+            time.sleep(0.05)
+        return False
 
     def _accept_loop(self):
         while not self._stop.is_set():

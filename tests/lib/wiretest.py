@@ -24,6 +24,11 @@ class WireCase(bqltest.BulkqlCase):
         self.addCleanup(self.proxy.close)
 
     def tearDown(self):
+        # A bulkql that timed out may leave a command running on the server:
+        # wait for its reply before dropping the database (FerretDB can
+        # crash when a database is dropped under a running command).
+        self.proxy.wait_idle(600)
+        self.proxy.close()
         errors = self.proxy.errors
         super().tearDown()
         self.assertEqual(errors, [], "the proxy could not decode or forward some messages")
