@@ -260,6 +260,17 @@ bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, in
                          (long long) batch_index + 1, berr->message);
 }
 
+void
+bql_exec_note_retries (bql_exec_t *x, int retries)
+{
+   if (retries <= 0) {
+      return;
+   }
+   size_t len = strlen (x->error->message);
+   snprintf (x->error->message + len, sizeof x->error->message - len, " (after %d retr%s; retry_attempts = %d)",
+             retries, retries == 1 ? "y" : "ies", (int) x->opts->retry_attempts);
+}
+
 mongoc_bulk_operation_t *
 bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered)
 {

@@ -49,9 +49,10 @@ typedef struct bql_exec {
    uint32_t n_log_failures;
    bool stopped;            /* stopped early (not a completed statement) */
    char stop_reason[200];
-   /* error already recorded in *error; atomic: the reader thread of a
-    * row source (rows.c) records its errors too */
+   /* error already recorded in *error (the first one stands; atomic so
+    * that any thread may record one) */
    _Atomic bool fatal;
+   bool fatal_logged;       /* ... and in error_collection, for its batch */
 } bql_exec_t;
 
 /* One batch of rows to write: documents and their row numbers. */
@@ -179,5 +180,8 @@ bool bql_exec_backoff (bql_exec_t *x, int attempt);
 bool bql_exec_idempotent (const bql_exec_t *x);
 /* Record the failure of a command that was not about rows. Returns false. */
 bool bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, int64_t batch_index);
+/* After the statement's error was just recorded for a batch that had been
+ * sent again `retries` times: say so in the message (nothing when 0). */
+void bql_exec_note_retries (bql_exec_t *x, int retries);
 
 #endif

@@ -164,6 +164,7 @@ bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_ba
       }
       if (!recovered) {
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         bql_exec_note_retries (x, attempt);
          break;
       }
       if (ntodo == 0) {

@@ -16,6 +16,29 @@
 
 #define METRICS_COLLECTION "bulk_operation_metrics"
 
+/* Statement text kept in error and metrics records, in bytes: a statement
+ * with its VALUES can be far larger than a document may be (16 MB). */
+#define STATEMENT_MAX 4096
+
+/* Append the statement's text as "statement", cut to STATEMENT_MAX bytes
+ * (at a UTF-8 character boundary) with its full length when longer. */
+static void
+append_statement (bson_t *doc, const char *text)
+{
+   size_t len = strlen (text);
+   if (len <= STATEMENT_MAX) {
+      BSON_APPEND_UTF8 (doc, "statement", text);
+      return;
+   }
+   size_t cut = STATEMENT_MAX;
+   while (cut > 0 && ((unsigned char) text[cut] & 0xC0) == 0x80) {
+      cut--; /* text[cut] continues a character: cut before it */
+   }
+   char *s = bson_strdup_printf ("%.*s... (%zu bytes)", (int) cut, text, len);
+   BSON_APPEND_UTF8 (doc, "statement", s);
+   bson_free (s);
+}
+
 static void
 log_failure (bql_exec_t *x, int64_t batch_index, const char *fmt, const char *a, const char *b)
 {
@@ -89,12 +112,19 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
                     int64_t started_at_ms)
 {
    const char *coll_name = x->opts->error_collection;
-   if (!coll_name || errs->n == 0 || x->opts->dry_run) {
+   /* a batch that ended the statement (the server lost after the retries,
+    * a command refused as a whole) has its record too, with the
+    * statement's error when no row error says more */
+   bool fatal_here = x->fatal && !x->fatal_logged;
+   if (!coll_name || (errs->n == 0 && !fatal_here) || x->opts->dry_run) {
       return;
+   }
+   if (fatal_here) {
+      x->fatal_logged = true;
    }
    bson_t rec = BSON_INITIALIZER, we;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
-   BSON_APPEND_UTF8 (&rec, "statement", x->plan->statement_text);
+   append_statement (&rec, x->plan->statement_text);
    BSON_APPEND_INT64 (&rec, "batchIndex", info->batch_index);
    BSON_APPEND_INT64 (&rec, "batchSize", info->size);
    if (info->first_row > 0) {
@@ -103,8 +133,8 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       BSON_APPEND_NULL (&rec, "firstRow");
    }
    BSON_APPEND_DATE_TIME (&rec, "startedAt", started_at_ms);
-   BSON_APPEND_INT32 (&rec, "errorCode", errs->items[0].code);
-   BSON_APPEND_UTF8 (&rec, "errorMessage", errs->items[0].errmsg);
+   BSON_APPEND_INT32 (&rec, "errorCode", errs->n ? errs->items[0].code : x->error->server_code);
+   BSON_APPEND_UTF8 (&rec, "errorMessage", errs->n ? errs->items[0].errmsg : x->error->message);
    bson_append_array_begin (&rec, "writeErrors", -1, &we);
    const bql_row_error_t *wce = NULL;
    const bson_t *sample = NULL;
@@ -203,7 +233,7 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    BSON_APPEND_UTF8 (&m, "operationId", x->operation_id);
    BSON_APPEND_UTF8 (&m, "kind", bql_plan_statement_kind (x->plan));
    BSON_APPEND_UTF8 (&m, "collection", bql_plan_namespace (x->plan));
-   BSON_APPEND_UTF8 (&m, "statement", x->plan->statement_text);
+   append_statement (&m, x->plan->statement_text);
    BSON_APPEND_DATE_TIME (&m, "startedAt", x->started_at_ms);
    static const char *const copied[] = {"elapsedMs", "nInserted", "nMatched", "nModified", "nUpserted", "nRemoved",
                                         "nArchived", "nFailed", "nUnmatched", "nRows", "nNotAttempted", "batches",

@@ -19,6 +19,8 @@
 
 #include "executor.h"
 
+#define CURSOR_NOT_FOUND 43
+
 bool bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 
 /* count the matching documents (as mongoc_collection_count_documents) */
@@ -81,6 +83,20 @@ add_write (bql_exec_t *x, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_e
    return mongoc_bulk_operation_remove_many_with_opts (bulk, q, NULL, berr);
 }
 
+/* The bulk operation of the statement's update or delete. A delete
+ * carries no bypassDocumentValidation: there is nothing to validate, and
+ * servers that check the delete command's fields strictly (FerretDB)
+ * refuse the whole command for it. */
+static mongoc_bulk_operation_t *
+new_write_bulk (bql_exec_t *x)
+{
+   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+   if (x->plan->kind == BQL_KIND_DELETE && !x->opts->soft_delete) {
+      mongoc_bulk_operation_set_bypass_document_validation (bulk, false);
+   }
+   return bulk;
+}
+
 /* One update or delete command over a batch (or the whole filter when
  * ids is NULL). */
 static bool
@@ -93,7 +109,7 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
    } else {
       bson_concat (&q, &plan->filter);
    }
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+   mongoc_bulk_operation_t *bulk = new_write_bulk (x);
    bson_error_t berr;
    bool added = add_write (x, bulk, &q, &berr);
    const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? "aggregation-pipeline updates (MongoDB 4.2)" : NULL;
@@ -118,7 +134,7 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
             break;
          }
          mongoc_bulk_operation_destroy (bulk);
-         bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
+         bulk = new_write_bulk (x);
          if (!add_write (x, bulk, &q, &berr)) {
             ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
          }
@@ -144,6 +160,14 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
          ok = server_refused (x, &as_berr, info->batch_index, feature);
       } else if (!server) {
          ok = server_refused (x, &berr, info->batch_index, feature);
+         bql_exec_note_retries (x, attempt);
+         if (bql_exec_is_retryable (&berr, &reply) && !bql_exec_idempotent (x)) {
+            /* lost, and not safe to send again: its outcome is unknown */
+            size_t len = strlen (x->error->message);
+            snprintf (x->error->message + len, sizeof x->error->message - len,
+                      "; the batch's update may or may not have been applied, and it was not sent again because it is "
+                      "not idempotent ($inc, $mul, $push or a pipeline)");
+         }
       }
       bql_row_errors_cleanup (&errs);
       bson_destroy (&reply);
@@ -178,10 +202,11 @@ archive_copy (const bql_exec_t *x, const bson_t *doc, int64_t now, bson_t *out)
 
 /* Run a bulk of archive writes; failed[i] marks the documents the archive
  * did not acknowledge, and dup[i] those refused as duplicate keys.
- * False when nothing is known (the whole command failed). */
+ * False when nothing is known (the whole command failed); *retryable then
+ * says whether the drivers' retryable-writes rules allow sending it again. */
 static bool
 run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t nops, bool *failed,
-                  bool *dup, bql_row_errors_t *errs, bson_error_t *berr)
+                  bool *dup, bql_row_errors_t *errs, bson_error_t *berr, bool *retryable)
 {
    bson_t reply;
    uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, berr);
@@ -217,6 +242,7 @@ run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t no
          }
       }
    }
+   *retryable = !server && !any_error && bql_exec_is_retryable (berr, &reply);
    bson_destroy (&reply);
    if (!server && !any_error) {
       for (size_t k = 0; k < nops; k++) {
@@ -247,10 +273,8 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
    bson_error_t berr;
    bool ok = true;
 
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
    bson_iter_t it;
    uint32_t i = 0;
-   size_t nops = 0;
    bson_iter_init (&it, docs);
    while (bson_iter_next (&it) && i < n) {
       uint32_t len;
@@ -264,23 +288,46 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
       bson_init (&store[i]);
       archive_copy (x, &doc, now, &store[i]);
       copies[i] = &store[i];
-      if (mongoc_bulk_operation_insert_with_opts (bulk, &store[i], NULL, &berr)) {
-         op_doc[nops++] = i;
-      } else {
-         failed[i] = true;
-         bql_row_errors_add (&errs, i, 0, (int32_t) berr.code, berr.message);
-      }
       i++;
    }
-   if (nops && !run_archive_bulk (bulk, op_doc, nops, failed, dup, &errs, &berr)) {
-      ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-   }
-   mongoc_bulk_operation_destroy (bulk);
 
-   /* documents archived by an interrupted run: replace them */
-   if (ok) {
-      bulk = bql_exec_new_bulk (x, archive, false);
-      nops = 0;
+   /* Insert the copies. A lost command is sent again (retry_attempts):
+    * what the lost attempt wrote comes back as duplicate keys and is
+    * replaced below, so a retry never archives a document twice. */
+   for (int attempt = 0;; attempt++) {
+      bool retryable = false;
+      bql_row_errors_truncate (&errs, 0);
+      memset (failed, 0, sizeof *failed * (n ? n : 1));
+      memset (dup, 0, sizeof *dup * (n ? n : 1));
+      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
+      size_t nops = 0;
+      for (uint32_t k = 0; k < i; k++) {
+         if (mongoc_bulk_operation_insert_with_opts (bulk, &store[k], NULL, &berr)) {
+            op_doc[nops++] = k;
+         } else {
+            failed[k] = true;
+            bql_row_errors_add (&errs, k, 0, (int32_t) berr.code, berr.message);
+         }
+      }
+      bool known = !nops || run_archive_bulk (bulk, op_doc, nops, failed, dup, &errs, &berr, &retryable);
+      mongoc_bulk_operation_destroy (bulk);
+      if (known) {
+         break;
+      }
+      if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         bql_exec_note_retries (x, attempt);
+         break;
+      }
+   }
+
+   /* documents archived by an interrupted run: replace them (a replacement
+    * keyed by _id can be sent again) */
+   for (int attempt = 0; ok; attempt++) {
+      bool retryable = false;
+      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
+      size_t nops = 0;
+      size_t errs_before = errs.n;
       for (uint32_t k = 0; k < i; k++) {
          if (!dup[k]) {
             continue;
@@ -297,10 +344,17 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
          bson_destroy (&q);
          bson_destroy (&opts);
       }
-      if (nops && !run_archive_bulk (bulk, op_doc, nops, failed, NULL, &errs, &berr)) {
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-      }
+      bool known = !nops || run_archive_bulk (bulk, op_doc, nops, failed, NULL, &errs, &berr, &retryable);
       mongoc_bulk_operation_destroy (bulk);
+      if (known) {
+         break;
+      }
+      bql_row_errors_truncate (&errs, errs_before);
+      if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         bql_exec_note_retries (x, attempt);
+         break;
+      }
    }
 
    /* documents the archive refused stay in the source */
@@ -424,9 +478,7 @@ run_where (bql_exec_t *x)
       bql_row_errors_t errs = {0};
       int64_t started_at = bql_wall_ms ();
       ok = write_batch (x, NULL, &info);
-      if (ok) {
-         bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
-      }
+      bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
       return ok;
    }
 
@@ -475,8 +527,11 @@ run_where (bql_exec_t *x)
             /* The read was lost. Reading again from the start is safe when
              * the writes are idempotent: documents already deleted are
              * gone, documents already $set are set again to the same. */
-            if (bql_exec_is_retryable (&berr, err_reply) && bql_exec_idempotent (x) &&
-                cursor_retries < o->retry_attempts && bql_exec_backoff (x, ++cursor_retries)) {
+            /* CursorNotFound: servers that tie a cursor to its connection
+             * (FerretDB) lose it when a write's connection was lost */
+            bool lost = bql_exec_is_retryable (&berr, err_reply) || berr.code == CURSOR_NOT_FOUND;
+            if (lost && bql_exec_idempotent (x) && cursor_retries < o->retry_attempts &&
+                bql_exec_backoff (x, ++cursor_retries)) {
                restart = true;
             } else {
                ok = read_refused (x, &berr);

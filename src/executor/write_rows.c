@@ -225,6 +225,16 @@ note_upserted (bql_exec_t *x, int64_t row, const bson_iter_t *id)
    x->n_upserted_ids++;
 }
 
+/* Did an update reply count any statement as matched or upserted? */
+static bool
+reply_counts_any (const bson_t *reply)
+{
+   bson_iter_t it;
+   return (bson_iter_init_find (&it, reply, "nMatched") && bson_iter_as_int64 (&it) > 0) ||
+          (bson_iter_init_find (&it, reply, "nUpserted") && bson_iter_as_int64 (&it) > 0) ||
+          (bson_iter_init_find (&it, reply, "nInserted") && bson_iter_as_int64 (&it) > 0);
+}
+
 /* A batch the server refused as a whole (a command error, not write
  * errors). When the statement's update is idempotent, each row is sent
  * again in a command of its own, so that every row ends up written or
@@ -244,7 +254,7 @@ resolve_refused_batch (bql_exec_t *x,
    if (!bql_exec_idempotent (x)) {
       char msg[700];
       snprintf (msg, sizeof msg,
-                "the server refused the whole batch (%s); this row may or may not have been written, and it was not "
+                "%s; this row may or may not have been written, and it was not "
                 "sent again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
                 refusal->message);
       for (size_t k = 0; k < nsent; k++) {
@@ -333,6 +343,26 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
       bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
       bql_exec_collect_wc_errors (&reply, errs);
       size_t failed_here = errs->n - before;
+      if (failed_here == 1 && nsent > 1 && errs->items[before].index == sent[0] && !reply_counts_any (&reply)) {
+         /* One write error, on the first statement, and nothing matched or
+          * upserted: either the first statement failed (MongoDB, ordered)
+          * or the server stopped at a later one and reported it as index 0
+          * without counts (FerretDB does so, even unordered). The reply
+          * cannot tell which rows were written: attribute the outcome row
+          * by row, as for a batch refused as a whole. */
+         bson_error_t refusal;
+         memset (&refusal, 0, sizeof refusal);
+         refusal.domain = MONGOC_ERROR_SERVER;
+         refusal.code = (uint32_t) errs->items[before].code;
+         bson_snprintf (refusal.message, sizeof refusal.message,
+                        "the server reported a write error without saying which rows it wrote (%s)",
+                        errs->items[before].errmsg);
+         bql_row_errors_truncate (errs, before);
+         bson_destroy (&reply);
+         id_map_cleanup (&ids);
+         resolve_refused_batch (x, b, sent, nsent, &refusal, info, errs);
+         break;
+      }
       if (!server && failed_here == 0) {
          /* The batch was lost: retry only what is safe to apply twice. */
          bool retryable = bql_exec_is_retryable (&berr, &reply);
@@ -355,10 +385,14 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
              * write errors (FerretDB does so for a unique-index violation
              * during an update); statements before the failing one may
              * have been applied. Attribute the outcome row by row. */
-            resolve_refused_batch (x, b, sent, nsent, &berr, info, errs);
+            bson_error_t refusal = berr;
+            bson_snprintf (refusal.message, sizeof refusal.message, "the server refused the whole batch (%s)",
+                           berr.message);
+            resolve_refused_batch (x, b, sent, nsent, &refusal, info, errs);
             break;
          }
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         bql_exec_note_retries (x, attempt);
          break;
       }
       bson_iter_t it, ai;

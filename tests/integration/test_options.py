@@ -1,9 +1,9 @@
 """The WITH options that change execution, on the live server:
-continue_on_error, max_errors, max_execution_time, write_concern, journal,
-bypass_validation, error_collection; per-batch error records and
-statement metrics (SPEC §3), with row numbers across our batches and
-across libmongoc's own splitting of a batch larger than the server's
-maxMessageSizeBytes."""
+continue_on_error, max_errors, max_execution_time, error_collection;
+per-batch error records and statement metrics (SPEC §3), with row numbers
+across our batches. What only the wire shows (write_concern, journal,
+bypass_validation, batch boundaries, retries, libmongoc's own splitting of
+a batch larger than maxMessageSizeBytes) is tested in test_wire_*.py."""
 import os
 import sys
 
@@ -66,14 +66,6 @@ class OptionsTest(bqltest.BulkqlCase):
         self.assertEqual(res["nInserted"] + res["nNotAttempted"], 30000)
         self.assertEqual(self.db.c.count_documents({}), res["nInserted"])
 
-    def test_write_concern_journal_and_bypass_validation_are_sent(self):
-        for opts in ("write_concern = 'majority'", "write_concern = 1, journal = true",
-                     "write_concern = {w: 1, j: false, wtimeout: 5000}", "bypass_validation = true"):
-            coll = "wc%d" % abs(hash(opts))
-            r = self.bulkql(sql="BULK INSERT INTO %s (_id) VALUES (1), (2) WITH BULK_OPTIONS (%s);" % (coll, opts))
-            self.assertEqual(r.rc, 0, (opts, r))
-            self.assertEqual(self.docs(coll), [{"_id": 1}, {"_id": 2}])
-
     def test_error_record_per_batch_with_errors(self):
         rows = self.dup_rows(25, {12, 18, 24})
         r = self.bulkql("--format", "json", sql=(
@@ -124,21 +116,6 @@ class OptionsTest(bqltest.BulkqlCase):
         for k in ("startedAt", "elapsedMs", "docsPerSec", "batches"):
             self.assertIn(k, m)
         self.assertEqual((metrics[1]["kind"], metrics[1]["nRemoved"], metrics[1]["status"]), ("BULK DELETE", 2, "Complete"))
-
-    def test_row_numbers_across_libmongoc_splitting(self):
-        # 900 documents of 64 KB (57 MB) exceed maxMessageSizeBytes (48 MB):
-        # libmongoc sends the batch as two commands; the duplicate is row 800
-        big = "'%s'" % ("x" * 65536)
-        rows = ["%d, %s" % (i if i != 800 else 5, big) for i in range(1, 901)]
-        r = self.bulkql("--format", "json", sql=(
-            "BULK INSERT INTO big (_id, blob) VALUES %s WITH (batch_size = 1000, ordered = false);" % values(rows)),
-            timeout=600)
-        self.assertEqual(r.rc, 1, r)
-        res = self.json_result(r)[0]
-        self.assertEqual((res["nInserted"], res["nFailed"], res["batches"]), (899, 1, 1))
-        self.assertEqual([e["row"] for e in res["writeErrors"]], [800])
-        self.assertEqual(self.db.big.count_documents({}), 899)
-        self.assertIsNone(self.db.big.find_one({"_id": 800}))
 
 
 if __name__ == "__main__":
