@@ -1,0 +1,753 @@
+#!/usr/bin/python3
+"""bench/load_bench.py — the file-loading benchmarks of issue 5, run by
+bench/run_load_bench (which builds the programs first; see its header for
+the options). Against one fresh local FerretDB server of its own, started
+for the run and stopped after (a fresh database per load, dropped after):
+
+  pipeline  BulkQL's client pipeline alone: `bulkql` running BULK INSERT ...
+            FROM the NDJSON file WITH (dry_run = true) (read, parse,
+            convert, check and assemble the documents of every batch; send
+            nothing), and the same on the CSV file with a typed column
+            list, against bench/bare_reader (a bare loop over libbson's
+            bson_json_reader_t) on the same NDJSON file.
+            Targets: BulkQL NDJSON >= 0.8x the bare reader's rate and
+            >= 1M docs/s.
+  e2e       End-to-end load of the NDJSON file: bulkql, bench/raw_insert
+            (libmongoc bulk inserts), pymongo insert_many
+            (bench/load_pymongo.py), the Node.js driver's insertMany
+            (bench/load_node.js) and mongoimport, all in ordered batches of
+            the same size, one batch in flight (parallel_workers /
+            --numInsertionWorkers = --workers, default 1). After each load
+            the collection must hold exactly N documents and a document
+            chosen at random must equal the file's line (types included).
+            Targets: bulkql <= 1.05x raw_insert's time, faster than
+            pymongo, Node and mongoimport.
+  rss       Peak RSS (/usr/bin/time -v) of bulkql at several sizes (default
+            N and 4N): the dry_run pipeline on NDJSON and CSV, and, with
+            --rss-mode load, real loads. Target: <= 64 MB and flat (the
+            largest size within 10% of the smallest).
+
+Every figure is the median of --runs runs; tools are interleaved (the order
+rotates each run) so that a change in the machine's load hits them alike.
+Times are wall-clock (monotonic) of the whole process; the CPU time
+(user + sys, from /usr/bin/time -v) is reported beside it, and for the
+end-to-end loads the server's CPU time too (from /proc). The machine has 2
+cores shared with other work: the load average is sampled before every
+measurement and recorded. Results go to bench/RESULTS.md (one section per
+benchmark, replaced on a rerun, the rest of the file left alone) and, in
+full, to .cache/bench/results/<time>.json.
+"""
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import platform
+import random
+import re
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import bson
+from bson import json_util
+from pymongo import MongoClient
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.path.join(TOP, ".cache", "bench")
+PY = "/usr/bin/python3"
+NODE_MONGODB = "7.9.1"
+MONGOIMPORT_MODULE = "github.com/mongodb/mongo-tools/mongoimport/main@100.18.0"
+CSV_COLUMNS = ("seq INT, name STRING, active BOOL, age INT, score DOUBLE, balance DOUBLE, created TIMESTAMP, "
+               "address.city STRING, address.zip STRING, address.geo.lat DOUBLE, address.geo.lon DOUBLE, tags JSON")
+RSS_LIMIT_MB = 64.0
+SECTIONS = {
+    "pipeline": "## Load: client pipeline (dry_run vs bare JSON reader)",
+    "e2e": "## Load: end-to-end",
+    "rss": "## Load: peak RSS",
+}
+
+
+def log(msg):
+    print(f"[load_bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def loadavg():
+    return os.getloadavg()[0]
+
+
+def fmt_rows(n):
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1000 and n % 1000 == 0:
+        return f"{n // 1000}k"
+    return str(n)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+# ---- running and measuring one process ----
+
+def measure(cmd, env=None, timeout=3600, server_pid=None):
+    """Run cmd under /usr/bin/time -v; return wall/CPU/RSS, its output and
+    exit status (and the server's CPU seconds spent meanwhile)."""
+    fd, tfile = tempfile.mkstemp(prefix="bench-time-")
+    os.close(fd)
+    full = ["/usr/bin/time", "-v", "-o", tfile] + [str(c) for c in cmd]
+    la = loadavg()
+    s0 = server_cpu(server_pid)
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(full, env=env, capture_output=True, text=True, timeout=timeout)
+        rc, out, err = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, out, err = -1, e.stdout or "", f"timed out after {timeout} s"
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
+    wall = time.monotonic() - t0
+    s1 = server_cpu(server_pid)
+    with open(tfile) as f:
+        tv = f.read()
+    os.unlink(tfile)
+
+    def field(name):
+        m = re.search(r"^\s*" + re.escape(name) + r": (.*)$", tv, re.M)
+        return m.group(1).strip() if m else None
+
+    user = float(field("User time (seconds)") or 0)
+    sys_ = float(field("System time (seconds)") or 0)
+    rss = int(field("Maximum resident set size (kbytes)") or 0)
+    return {
+        "cmd": [str(c) for c in cmd], "rc": rc, "wall": wall, "user": user, "sys": sys_, "cpu": user + sys_,
+        "maxrss_kb": rss, "stdout": out, "stderr": err, "loadavg": la,
+        "server_cpu": (s1 - s0) if s0 is not None and s1 is not None else None,
+    }
+
+
+def server_cpu(pid):
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
+def last_json(text):
+    """The last JSON object printed (our programs print one line)."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def short(text, n=300):
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[:n] + "..."
+
+
+# ---- inputs ----
+
+def data_files(gen, n):
+    """Generate (once, cached) the NDJSON and CSV files of n rows; their
+    names carry a hash of the generator's source, so a changed generator
+    makes new files."""
+    with open(os.path.join(TOP, "bench", "gen_data.c"), "rb") as f:
+        tag = hashlib.sha256(f.read()).hexdigest()[:10]
+    d = os.path.join(CACHE, "data")
+    os.makedirs(d, exist_ok=True)
+    base = os.path.join(d, f"docs-{n}-{tag}")
+    nd, csv = base + ".ndjson", base + ".csv"
+    if not (os.path.exists(nd) and os.path.exists(csv)):
+        for old in os.listdir(d):  # the same size from an older generator
+            if old.startswith(f"docs-{n}-") and tag not in old:
+                os.unlink(os.path.join(d, old))
+        log(f"generating {fmt_rows(n)} rows into {base}.{{ndjson,csv}}")
+        subprocess.run([gen, "--rows", str(n), "--ndjson", nd + ".tmp", "--csv", csv + ".tmp"], check=True)
+        os.replace(nd + ".tmp", nd)
+        os.replace(csv + ".tmp", csv)
+    return nd, csv
+
+
+def file_line(path, k):
+    with open(path, encoding="utf-8") as f:
+        return next(itertools.islice(f, k - 1, k))
+
+
+# ---- the server ----
+
+class Server:
+    def __init__(self, state_dir):
+        self.dir = state_dir
+        self.env = dict(os.environ, BULKQL_SERVER_DIR=state_dir)
+        self.uri = None
+        self.pid = None
+
+    def start(self):
+        p = subprocess.run([os.path.join(TOP, "scripts", "server"), "start", "--fresh"], env=self.env,
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit(f"load_bench: the server did not start:\n{p.stderr}")
+        self.uri = p.stdout.strip().splitlines()[-1]
+        with open(os.path.join(self.dir, "pid")) as f:
+            self.pid = int(f.read().strip())
+        log(f"server {self.uri} (pid {self.pid}, state {self.dir})")
+
+    def stop(self):
+        subprocess.run([os.path.join(TOP, "scripts", "server"), "stop"], env=self.env)
+        log("server stopped")
+
+
+# ---- the extras: Node.js driver, mongoimport ----
+
+def ensure_node():
+    d = os.path.join(CACHE, "node")
+    mod = os.path.join(d, "node_modules", "mongodb", "package.json")
+    if not shutil.which("node"):
+        return None, "node is not installed"
+    if os.path.exists(mod):
+        with open(mod) as f:
+            if json.load(f).get("version") == NODE_MONGODB:
+                return os.path.join(d, "node_modules"), None
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "package.json"), "w") as f:
+        json.dump({"name": "bulkql-bench", "private": True, "dependencies": {"mongodb": NODE_MONGODB}}, f)
+    log(f"installing npm mongodb@{NODE_MONGODB} into {d}")
+    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=d,
+                       capture_output=True, text=True)
+    if p.returncode != 0 or not os.path.exists(mod):
+        return None, "npm install mongodb failed: " + short(p.stderr)
+    return os.path.join(d, "node_modules"), None
+
+
+def ensure_mongoimport(explicit):
+    """mongoimport from --mongoimport, the PATH, or a `go install` into
+    .cache/bench/bin (tried once per run; the binary is named `main`)."""
+    if explicit:
+        return explicit, None
+    found = shutil.which("mongoimport")
+    if found:
+        return found, None
+    binary = os.path.join(CACHE, "bin", "main")
+    if os.path.exists(binary):
+        return binary, None
+    if not shutil.which("go"):
+        return None, "go is not installed"
+    os.makedirs(os.path.join(CACHE, "bin"), exist_ok=True)
+    env = dict(os.environ, GOTOOLCHAIN="local", GOBIN=os.path.join(CACHE, "bin"),
+               GOPATH=os.path.join(CACHE, "go"), GOMODCACHE=os.path.join(CACHE, "go", "mod"),
+               GOFLAGS="-modcacherw")
+    log(f"go install {MONGOIMPORT_MODULE}")
+    p = subprocess.run(["go", "install", MONGOIMPORT_MODULE], env=env, capture_output=True, text=True)
+    if p.returncode != 0 or not os.path.exists(binary):
+        return None, f"`GOTOOLCHAIN=local go install {MONGOIMPORT_MODULE}` failed: {short(p.stderr, 400)}"
+    return binary, None
+
+
+# ---- checks after a load ----
+
+def check_load(client, dbname, coll, n, ndjson, rng, exact):
+    """Exactly n documents, and one chosen at random equal to its line of
+    the file (values, types, key order; _id an ObjectId). Returns None or
+    the reason it failed. The count is collStats' (FerretDB's SQLite
+    backend counts the table's rows), or with exact count_documents (an
+    aggregation that decodes every document: about 1 ms per document on
+    this server)."""
+    c = client[dbname][coll]
+    count = c.count_documents({}) if exact else client[dbname].command("collStats", coll)["count"]
+    if count != n:
+        return f"the collection holds {count} documents, expected {n}"
+    k = rng.randint(1, n)
+    got = c.find_one({"seq": k})
+    if got is None:
+        return f"no document with seq = {k}"
+    oid = got.pop("_id", None)
+    if not isinstance(oid, bson.ObjectId):
+        return f"seq = {k}: _id is {oid!r}, not an ObjectId"
+    want = json_util.loads(file_line(ndjson, k))
+    if bson.encode(got) != bson.encode(want):
+        return f"seq = {k}: stored {json_util.dumps(got)}, the file has {json_util.dumps(want)}"
+    return None
+
+
+# ---- the benchmarks ----
+
+def bulkql_cmd(a, uri, db, stmt):
+    return [a.bulkql, "--uri", uri, "--db", db, "--format", "json", "-c", stmt]
+
+
+def with_opts(a, dry):
+    opts = [f"batch_size = {a.batch_size}"]
+    if a.workers > 1:
+        opts += ["ordered = false", f"parallel_workers = {a.workers}"]
+    if dry:
+        opts.append("dry_run = true")
+    return " WITH (" + ", ".join(opts) + ")"
+
+
+def check_bulkql_reply(m, n, dry):
+    reply = last_json(m["stdout"])
+    if m["rc"] != 0 or not reply:
+        return f"exit {m['rc']}: " + short((reply or {}).get("error") or m["stderr"] or m["stdout"])
+    want = "nWouldWrite" if dry else "nInserted"
+    if reply.get(want) != n or reply.get("nFailed", 0) != 0:
+        return f"{want} = {reply.get(want)}, nFailed = {reply.get('nFailed')} (expected {n} and 0)"
+    return None
+
+
+def run_pipeline(a, server, client, gen):
+    n = a.pipeline_rows
+    nd, csv = data_files(gen, n)
+    tools = ["bare_reader", "bulkql_ndjson", "bulkql_csv"]
+    res = {t: [] for t in tools}
+    for r in range(a.runs):
+        order = tools[r % len(tools):] + tools[:r % len(tools)]
+        for t in order:
+            db = f"bench_pipe_{os.getpid()}_{r}"
+            if t == "bare_reader":
+                m = measure([a.bare_reader, nd])
+                out = last_json(m["stdout"])
+                m["error"] = None if m["rc"] == 0 and out and out.get("docs") == n else \
+                    f"exit {m['rc']}: {short(m['stderr'] or m['stdout'])}"
+                m["bson_bytes"] = out.get("bson_bytes") if out else None
+            else:
+                path, fmt = (nd, "FORMAT NDJSON") if t == "bulkql_ndjson" else (csv, "FORMAT CSV")
+                cols = f" ({CSV_COLUMNS})" if t == "bulkql_csv" else ""
+                stmt = f"BULK INSERT INTO docs{cols} FROM '{path}' {fmt}{with_opts(a, True)}"
+                m = measure(bulkql_cmd(a, server.uri, db, stmt))
+                m["error"] = check_bulkql_reply(m, n, True)
+                client.drop_database(db)
+            log(f"pipeline run {r + 1}/{a.runs} {t}: {m['wall']:.2f} s wall, {m['cpu']:.2f} s CPU"
+                + (f" FAILED: {m['error']}" if m["error"] else ""))
+            res[t].append(m)
+    return {"rows": n, "ndjson": nd, "csv": csv, "runs": res,
+            "ndjson_bytes": os.path.getsize(nd), "csv_bytes": os.path.getsize(csv)}
+
+
+def run_e2e(a, server, client, gen, node_modules, mongoimport):
+    n = a.e2e_rows
+    nd, _ = data_files(gen, n)
+    tools = [t for t in a.tools if t in ("bulkql", "raw", "pymongo", "node", "mongoimport")]
+    if "node" in tools and not node_modules:
+        tools.remove("node")
+    if "mongoimport" in tools and not mongoimport:
+        tools.remove("mongoimport")
+    res = {t: [] for t in tools}
+    rng = random.Random(a.seed)
+    for r in range(a.runs):
+        order = tools[r % len(tools):] + tools[:r % len(tools)]
+        for t in order:
+            db = f"bench_load_{os.getpid()}_{r}_{t}"
+            env = None
+            if t == "bulkql":
+                cmd = bulkql_cmd(a, server.uri, db, f"BULK INSERT INTO docs FROM '{nd}' FORMAT NDJSON{with_opts(a, False)}")
+            elif t == "raw":
+                cmd = [a.raw_insert, server.uri, db, "docs", nd, a.batch_size]
+            elif t == "pymongo":
+                cmd = [PY, os.path.join(TOP, "bench", "load_pymongo.py"), server.uri, db, "docs", nd, a.batch_size]
+            elif t == "node":
+                env = dict(os.environ, NODE_PATH=node_modules)
+                cmd = ["node", os.path.join(TOP, "bench", "load_node.js"), server.uri, db, "docs", nd, a.batch_size]
+            else:
+                cmd = [mongoimport, "--uri", server.uri, "--db", db, "--collection", "docs", "--file", nd,
+                       "--type", "json", "--numInsertionWorkers", a.workers, "--batchSize", a.batch_size,
+                       "--writeConcern", "{w: 1}", "--quiet"]
+                if a.workers == 1:
+                    cmd.append("--maintainInsertionOrder")
+            m = measure(cmd, env=env, timeout=a.timeout, server_pid=server.pid)
+            if t == "bulkql":
+                m["error"] = check_bulkql_reply(m, n, False)
+            else:
+                m["error"] = None if m["rc"] == 0 else f"exit {m['rc']}: {short(m['stderr'] or m['stdout'])}"
+            if not m["error"]:
+                m["error"] = check_load(client, db, "docs", n, nd, rng, a.exact_count)
+            client.drop_database(db)
+            log(f"e2e run {r + 1}/{a.runs} {t}: {m['wall']:.2f} s wall, client {m['cpu']:.2f} s CPU, "
+                f"server {m['server_cpu'] or 0:.2f} s CPU" + (f" FAILED: {m['error']}" if m["error"] else ""))
+            res[t].append(m)
+    return {"rows": n, "ndjson": nd, "ndjson_bytes": os.path.getsize(nd), "runs": res}
+
+
+def run_rss(a, server, client, gen):
+    out = []
+    for n in a.rss_rows:
+        nd, csv = data_files(gen, n)
+        for fmt in ("ndjson", "csv"):
+            ms = []
+            for r in range(a.rss_runs):
+                db = f"bench_rss_{os.getpid()}_{n}_{r}"
+                path = nd if fmt == "ndjson" else csv
+                cols = f" ({CSV_COLUMNS})" if fmt == "csv" else ""
+                dry = a.rss_mode == "dry_run"
+                stmt = f"BULK INSERT INTO docs{cols} FROM '{path}' FORMAT {fmt.upper()}{with_opts(a, dry)}"
+                m = measure(bulkql_cmd(a, server.uri, db, stmt), timeout=a.timeout, server_pid=server.pid)
+                m["error"] = check_bulkql_reply(m, n, dry)
+                client.drop_database(db)
+                log(f"rss {fmt} {fmt_rows(n)} run {r + 1}/{a.rss_runs}: {m['maxrss_kb'] / 1024:.1f} MB"
+                    + (f" FAILED: {m['error']}" if m["error"] else ""))
+                ms.append(m)
+            out.append({"rows": n, "format": fmt, "runs": ms})
+    return {"mode": a.rss_mode, "sizes": out}
+
+
+# ---- RESULTS.md ----
+
+def machine():
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) / 1024 / 1024
+    return f"{os.cpu_count()} CPUs, {cpu}, {platform.system()} {platform.release()}, {mem:.0f} GB RAM"
+
+
+def commit():
+    try:
+        c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=TOP, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src", "grammar", "include"], cwd=TOP).returncode
+        return (c or "unknown") + (" + uncommitted changes in src/, grammar/ or include/" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def header(a, extra):
+    lines = [
+        f"- date: {a.date}",
+        f"- machine: {getattr(a, 'machine', None) or machine()}",
+        f"- commit: {getattr(a, 'commit', None) or commit()}; bulkql: `{a.bulkql if a.bulkql != a.default_bulkql else 'build-bench/bulkql'}`"
+        + (" (RelWithDebInfo -O2 -g)" if a.bulkql == a.default_bulkql else "")
+        + (f": {a.bulkql_note}" if a.bulkql_note else ""),
+        f"- command: `{a.command}`",
+    ]
+    return lines + extra
+
+
+def good(ms):
+    return [m for m in ms if not m.get("error")]
+
+
+def failures(name, ms):
+    bad = [m for m in ms if m.get("error")]
+    if not bad:
+        return []
+    return [f"- **{name}: {len(bad)} of {len(ms)} runs failed**: {bad[0]['error']}"]
+
+
+def la_range(allm):
+    xs = [m["loadavg"] for m in allm]
+    return f"{min(xs):.2f} to {max(xs):.2f} (median {median(xs):.2f})" if xs else "-"
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+def section_pipeline(a, p):
+    n = p["rows"]
+    runs = p["runs"]
+    allm = [m for ms in runs.values() for m in ms]
+    bare_bson = median([m["bson_bytes"] for m in good(runs["bare_reader"]) if m.get("bson_bytes")])
+    lines = [SECTIONS["pipeline"], "",
+             "BulkQL's client pipeline alone: `BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON WITH (batch_size = "
+             f"{a.batch_size}, dry_run = true)` makes `bulkql` read the file, parse every line with libbson's JSON "
+             "reader, check it, give it an `_id` and assemble the batches of documents, then count them instead "
+             "of sending them (the executor's `dry_run` branch in src/executor/rows.c: it stops before "
+             "`mongoc_bulk_operation_insert_with_opts`, so libmongoc's copy of each document into the insert "
+             "command is not included). The same on the CSV file with the typed column list "
+             f"`({CSV_COLUMNS})`. The floor: bench/bare_reader, a bare loop over libbson's `bson_json_reader_t` "
+             "on the same NDJSON file. Times are of the whole process (bulkql's includes connecting to the "
+             "server); rates are rows / time. The machine is shared, so the rates are given both per wall-clock "
+             "second and per CPU second (user + sys): the CPU figure is what one idle core would do, and the "
+             "targets are judged on it.", ""]
+    lines += header(a, [
+        f"- input: {fmt_rows(n)} rows; NDJSON {p['ndjson_bytes'] / 1e6:.1f} MB ({p['ndjson_bytes'] / n:.0f} B/line), "
+        f"CSV {p['csv_bytes'] / 1e6:.1f} MB"
+        + (f"; {bare_bson / n:.0f} B of BSON per document" if bare_bson else ""),
+        f"- runs: {a.runs} (medians); 1-minute load average before each run: {la_range(allm)}",
+    ])
+    lines += ["", "| program | wall s | CPU s | docs/s (wall) | docs/s (CPU) | max RSS MB |",
+              "|---|---:|---:|---:|---:|---:|"]
+    names = {"bare_reader": "bare_reader (libbson JSON reader)", "bulkql_ndjson": "bulkql dry_run, NDJSON",
+             "bulkql_csv": "bulkql dry_run, CSV (typed columns)"}
+    med = {}
+    for t in ("bare_reader", "bulkql_ndjson", "bulkql_csv"):
+        g = good(runs[t])
+        if not g:
+            lines.append(f"| {names[t]} | failed | | | | |")
+            continue
+        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
+        med[t] = (w, c)
+        lines.append(f"| {names[t]} | {w:.2f} | {c:.2f} | {n / w:,.0f} | {n / c:,.0f} | "
+                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
+    lines.append("")
+    for t in ("bare_reader", "bulkql_ndjson", "bulkql_csv"):
+        lines += failures(names[t], runs[t])
+    if "bare_reader" in med and "bulkql_ndjson" in med:
+        (bw, bc), (qw, qc) = med["bare_reader"], med["bulkql_ndjson"]
+        lines.append(f"- ratio bulkql NDJSON / bare reader (rate): {bc / qc:.2f} per CPU second, "
+                     f"{bw / qw:.2f} per wall second")
+        if "bulkql_csv" in med:
+            lines.append(f"- ratio bulkql CSV / bare reader (rate): {bc / med['bulkql_csv'][1]:.2f} per CPU second")
+        lines.append(f"- target >= 0.8x the bare reader: {verdict(bc / qc >= 0.8)} ({bc / qc:.2f}x)")
+        lines.append(f"- target >= 1M docs/s: {verdict(n / qc >= 1e6)} ({n / qc:,.0f} docs per CPU second; "
+                     f"the bare reader itself does {n / bc:,.0f})")
+    else:
+        lines.append("- targets: not judged (a program failed every run)")
+    return lines
+
+
+def section_e2e(a, e, skipped):
+    n = e["rows"]
+    runs = e["runs"]
+    allm = [m for ms in runs.values() for m in ms]
+    names = {"bulkql": "bulkql", "raw": "raw_insert (libmongoc)", "pymongo": "pymongo insert_many",
+             "node": f"Node.js mongodb {NODE_MONGODB} insertMany", "mongoimport": "mongoimport"}
+    lines = [SECTIONS["e2e"], "",
+             f"Loading the NDJSON file into a fresh database of the benchmark's own FerretDB server: `bulkql -c "
+             f"\"BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON{with_opts(a, False)}\"`; bench/raw_insert "
+             "(libbson's JSON reader + `mongoc_bulk_operation_insert_with_opts`, one bulk operation per batch); "
+             "bench/load_pymongo.py (`bson.json_util.loads` per line, `insert_many(ordered=True)`); "
+             "bench/load_node.js (`EJSON.parse` per line, `insertMany({ordered: true})`, awaited); mongoimport "
+             f"(`--batchSize {a.batch_size} --numInsertionWorkers {a.workers}`). Every tool sends ordered batches "
+             f"of {a.batch_size} documents, one batch in flight, and lets the client add an ObjectId `_id`. "
+             f"parallel_workers = {a.workers} for bulkql and mongoimport's insertion workers alike. After each load the collection must hold exactly N documents and a "
+             "document chosen at random (by `seq`) must equal its line of the file, types and key order included "
+             "(it is then dropped); the count is the server's collStats count"
+             + (" and count_documents" if a.exact_count else "") + ". Wall time is the whole process; client and server CPU seconds are beside it.",
+             ""]
+    lines += header(a, [
+        f"- input: {fmt_rows(n)} rows, NDJSON {e['ndjson_bytes'] / 1e6:.1f} MB",
+        f"- runs: {a.runs} (medians, tools interleaved); 1-minute load average before each load: {la_range(allm)}",
+    ] + [f"- not run: {why}" for why in skipped])
+    lines += ["", "| tool | wall s | docs/s | client CPU s | server CPU s | client max RSS MB | time / raw_insert "
+              "| client + server CPU / raw_insert |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    med = {}
+    for t in runs:
+        g = good(runs[t])
+        if g:
+            med[t] = median([m["wall"] for m in g])
+    raw = med.get("raw")
+    tot = {t: median([m["cpu"] + (m["server_cpu"] or 0) for m in good(runs[t])]) for t in med}
+    for t in runs:
+        g = good(runs[t])
+        if not g:
+            lines.append(f"| {names[t]} | failed | | | | | | |")
+            continue
+        w = med[t]
+        lines.append(f"| {names[t]} | {w:.2f} | {n / w:,.0f} | {median([m['cpu'] for m in g]):.2f} | "
+                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | "
+                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} | "
+                     + (f"{w / raw:.2f} | {tot[t] / tot['raw']:.2f} |" if raw else "- | - |"))
+    lines.append("")
+    for t in runs:
+        lines += failures(names[t], runs[t])
+    q = med.get("bulkql")
+    if q and raw:
+        lines.append(f"- target bulkql <= 1.05x raw_insert: {verdict(q / raw <= 1.05)} ({q / raw:.2f}x wall; "
+                     f"{tot['bulkql'] / tot['raw']:.2f}x in client + server CPU seconds, which the machine's other "
+                     "load disturbs less)")
+    else:
+        lines.append("- target bulkql <= 1.05x raw_insert: not judged (" +
+                     ("bulkql" if not q else "raw_insert") + " failed every run)")
+    for t in ("pymongo", "node", "mongoimport"):
+        if t in med and q:
+            lines.append(f"- target faster than {names[t]}: {verdict(q < med[t])} (bulkql / {t} = {q / med[t]:.2f})")
+        elif t in runs:
+            lines.append(f"- target faster than {names[t]}: not judged (a tool failed every run)")
+        else:
+            lines.append(f"- target faster than {names[t]}: not judged ({t} not run)")
+    return lines
+
+
+def section_rss(a, s):
+    lines = [SECTIONS["rss"], "",
+             "Peak resident set size of `bulkql` (`/usr/bin/time -v`, \"Maximum resident set size\") running "
+             + ("the dry_run pipeline (read, convert, assemble batches; nothing sent)" if s["mode"] == "dry_run"
+                else "real loads (every batch inserted)")
+             + f" on the NDJSON and the CSV files, batch_size = {a.batch_size}, default memory_limit. Target: at "
+             f"most {RSS_LIMIT_MB:.0f} MB at every size, and flat: the largest size within 10% of the smallest.", ""]
+    allm = [m for sz in s["sizes"] for m in sz["runs"]]
+    lines += header(a, [f"- runs: {a.rss_runs} per size and format (median); 1-minute load average: {la_range(allm)}"])
+    lines += ["", "| format | rows | max RSS MB | wall s |", "|---|---:|---:|---:|"]
+    by_fmt = {}
+    for sz in s["sizes"]:
+        g = good(sz["runs"])
+        if not g:
+            lines.append(f"| {sz['format']} | {fmt_rows(sz['rows'])} | failed | |")
+            continue
+        mb = median([m["maxrss_kb"] for m in g]) / 1024
+        by_fmt.setdefault(sz["format"], []).append((sz["rows"], mb))
+        lines.append(f"| {sz['format']} | {fmt_rows(sz['rows'])} | {mb:.1f} | {median([m['wall'] for m in g]):.1f} |")
+    lines.append("")
+    for sz in s["sizes"]:
+        lines += failures(f"{sz['format']} {fmt_rows(sz['rows'])}", sz["runs"])
+    for fmtn, pts in by_fmt.items():
+        pts.sort()
+        worst = max(mb for _, mb in pts)
+        growth = pts[-1][1] / pts[0][1] if len(pts) > 1 else 1.0
+        lines.append(f"- {fmtn}: target <= {RSS_LIMIT_MB:.0f} MB {verdict(worst <= RSS_LIMIT_MB)} "
+                     f"(worst {worst:.1f} MB); flat {verdict(growth <= 1.10)} "
+                     f"({fmt_rows(pts[-1][0])} / {fmt_rows(pts[0][0])} = {growth:.2f})")
+    return lines
+
+
+def write_results(path, sections):
+    """Replace each "## " section we wrote before (up to the next "## "
+    heading), or append it; leave every other section as it is."""
+    text = open(path).read() if os.path.exists(path) else (
+        "# BulkQL benchmarks\n\nFigures recorded by the scripts under bench/; each section says how it\n"
+        "was measured. Rerun a script to replace its section.\n")
+    for title, body in sections:
+        block = "\n".join(body).rstrip() + "\n"
+        lines = text.split("\n")
+        start = next((i for i, l in enumerate(lines) if l == title), None)
+        if start is None:
+            text = text.rstrip("\n") + "\n\n" + block
+            continue
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        rest = "\n".join(lines[end:])
+        text = "\n".join(lines[:start]) + "\n" + block + ("\n" + rest if rest.strip() else "")
+        text = text.lstrip("\n")
+    with open(path, "w") as f:
+        f.write(text.rstrip("\n") + "\n")
+
+
+# ---- main ----
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/run_load_bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", type=int, default=1_000_000, help="rows for every benchmark unless set below (1000000)")
+    p.add_argument("--pipeline-rows", type=int, help="rows for the dry_run / bare reader comparison (--rows)")
+    p.add_argument("--e2e-rows", type=int, help="rows for the end-to-end loads (--rows)")
+    p.add_argument("--rss-rows", help="comma-separated sizes for the RSS benchmark (--rows and 4x --rows)")
+    p.add_argument("--runs", type=int, default=5, help="runs per measurement; medians are reported (5)")
+    p.add_argument("--rss-runs", type=int, help="runs per RSS size and format (--runs)")
+    p.add_argument("--rss-mode", choices=("dry_run", "load"), default="dry_run",
+                   help="measure RSS on dry runs or on real loads (dry_run)")
+    p.add_argument("--only", default="pipeline,e2e,rss", help="benchmarks to run (pipeline,e2e,rss)")
+    p.add_argument("--tools", default="bulkql,raw,pymongo,node,mongoimport", help="end-to-end tools")
+    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--workers", type=int, default=1, help="parallel_workers / --numInsertionWorkers (1)")
+    p.add_argument("--bulkql", help="the bulkql binary to measure (build-bench/bulkql)")
+    p.add_argument("--bulkql-note", help="what the --bulkql binary is, for RESULTS.md")
+    p.add_argument("--exact-count", action="store_true",
+                   help="check loads with count_documents (slow here) instead of collStats' count")
+    p.add_argument("--mongoimport", help="a mongoimport binary (else the PATH, else go install)")
+    p.add_argument("--build-dir", default=os.path.join(TOP, "build-bench"))
+    p.add_argument("--seed", type=int, default=5, help="seed of the spot checks")
+    p.add_argument("--timeout", type=int, default=3600, help="seconds before one load is stopped (3600)")
+    p.add_argument("--no-record", action="store_true", help="do not write bench/RESULTS.md")
+    p.add_argument("--command", help=argparse.SUPPRESS)
+    p.add_argument("--render", metavar="JSON", help="write the sections again from a saved results file; run nothing")
+    a = p.parse_args(argv)
+    a.pipeline_rows = a.pipeline_rows or a.rows
+    a.e2e_rows = a.e2e_rows or a.rows
+    a.rss_rows = [int(x) for x in a.rss_rows.split(",")] if a.rss_rows else [a.rows, 4 * a.rows]
+    a.rss_runs = a.rss_runs or a.runs
+    a.only = set(a.only.split(","))
+    a.tools = a.tools.split(",")
+    bench = os.path.join(a.build_dir, "bench")
+    a.default_bulkql = os.path.join(a.build_dir, "bulkql")
+    a.bulkql = os.path.abspath(a.bulkql) if a.bulkql else a.default_bulkql
+    a.bare_reader, a.raw_insert, a.gen = (os.path.join(bench, x) for x in ("bare_reader", "raw_insert", "gen_data"))
+    a.command = a.command or "bench/load_bench.py " + " ".join(argv)
+    a.date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return a
+
+
+def render(a):
+    """The sections of a saved run (its own options, date and skips)."""
+    with open(a.render) as f:
+        results = json.load(f)
+    r = parse_args(shlex.split(results["command"])[1:])
+    r.command, r.no_record = results["command"], a.no_record
+    r.date = time.strftime("%Y-%m-%d %H:%M UTC", time.strptime(results["started"], "%Y-%m-%dT%H:%M:%SZ"))
+    r.machine, r.commit = results["machine"], results["commit"]
+    return r, results
+
+
+def main(argv):
+    a = parse_args(argv)
+    if a.render:
+        a, results = render(a)
+        return record(a, results, results.get("skipped", []))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    for prog in (a.bulkql, a.bare_reader, a.raw_insert, a.gen):
+        if not os.access(prog, os.X_OK):
+            raise SystemExit(f"load_bench: {prog} is missing (bench/run_load_bench builds it)")
+    node_modules = mongoimport = None
+    skipped = []
+    if "e2e" in a.only:
+        if "node" in a.tools:
+            node_modules, why = ensure_node()
+            if why:
+                skipped.append(f"Node.js: {why}")
+        if "mongoimport" in a.tools:
+            mongoimport, why = ensure_mongoimport(a.mongoimport)
+            if why:
+                skipped.append(f"mongoimport: {why}")
+    for why in skipped:
+        log("skipping " + why)
+
+    server = Server(os.path.join(CACHE, "server"))
+    results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+               "commit": commit(), "command": a.command, "loadavg_start": os.getloadavg()}
+    server.start()
+    client = MongoClient(server.uri)
+    try:
+        if "pipeline" in a.only:
+            results["pipeline"] = run_pipeline(a, server, client, a.gen)
+        if "e2e" in a.only:
+            results["e2e"] = run_e2e(a, server, client, a.gen, node_modules, mongoimport)
+        if "rss" in a.only:
+            results["rss"] = run_rss(a, server, client, a.gen)
+    finally:
+        client.close()
+        server.stop()
+    results["loadavg_end"] = os.getloadavg()
+    results["skipped"] = skipped
+    os.makedirs(os.path.join(CACHE, "results"), exist_ok=True)
+    raw = os.path.join(CACHE, "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
+    with open(raw, "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    log(f"all measurements: {raw}")
+    return record(a, results, skipped)
+
+
+def record(a, results, skipped):
+    sections = []
+    if "pipeline" in results:
+        sections.append((SECTIONS["pipeline"], section_pipeline(a, results["pipeline"])))
+    if "e2e" in results:
+        sections.append((SECTIONS["e2e"], section_e2e(a, results["e2e"], skipped)))
+    if "rss" in results:
+        sections.append((SECTIONS["rss"], section_rss(a, results["rss"])))
+    for _, body in sections:
+        print("\n".join(body) + "\n")
+    if not a.no_record:
+        write_results(os.path.join(TOP, "bench", "RESULTS.md"), sections)
+        log("wrote " + ", ".join(f'"{t}"' for t, _ in sections) + " in bench/RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
