@@ -85,6 +85,11 @@ BQL_EXPORT const char *bql_plan_namespace (const bql_plan_t *plan);
 /* Number of rows the plan computed from VALUES, 0 for other sources. */
 BQL_EXPORT int64_t bql_plan_row_count (const bql_plan_t *plan);
 
+/* The statement's progress option: 1 for progress = true, 0 for
+ * progress = false, -1 when the statement does not say (the caller
+ * decides, say, by whether it runs on a terminal). -1 for NULL. */
+BQL_EXPORT int bql_plan_progress (const bql_plan_t *plan);
+
 /* The plan as a document (initialised by this call with bson_init even
  * on failure; the caller calls bson_destroy): the statement kind, the
  * namespace, the resolved options and the steps with the exact commands

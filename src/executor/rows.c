@@ -164,6 +164,18 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       if (input == 0) {
          break;
       }
+      if (!ok && x->stopped && !x->fatal) {
+         /* cancelled while the source waited for input: the rows read
+          * for this batch are not written (they count as not attempted)
+          * and no batch is counted */
+         x->rows_done += input;
+         for (size_t i = 0; i < n; i++) {
+            bson_destroy (&docs[i]);
+         }
+         bql_row_errors_cleanup (&errs);
+         ok = true;
+         break;
+      }
       bql_batch_info_t info = {0};
       info.batch_index = batch;
       info.first_row = first_row;

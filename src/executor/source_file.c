@@ -48,6 +48,8 @@ typedef struct {
    char *buf;
    size_t len, pos;
    bool eof;
+   bool stop;          /* cancelled while a read waited */
+   int64_t read_total; /* bytes read into buf so far (not gzip) */
    bql_buf_t carry;    /* a line that spans chunks */
    int64_t line;       /* lines read so far */
 
@@ -89,6 +91,20 @@ fatal (file_source_t *f, const char *fmt, const char *detail)
    return false;
 }
 
+/* The caller cancelled while a read waited: stop the statement as after
+ * a batch (x->stopped, reported as BQL_ERR_ABORTED), and end the input as
+ * a fatal error does, so that the partial batch is not written. */
+static bool
+cancelled (file_source_t *f)
+{
+   f->x->stopped = true;
+   f->stop = true;
+   f->eof = true;
+   snprintf (f->x->stop_reason, sizeof f->x->stop_reason, "cancelled while reading %.100s, after %lld batch%s", f->name,
+             (long long) f->x->batches, f->x->batches == 1 ? "" : "es");
+   return false;
+}
+
 /* Put "prefix" (formatted) in front of the reason in f->why. */
 static void
 prefix_why (file_source_t *f, const char *fmt, long long a, long long b)
@@ -109,7 +125,8 @@ prefix_why (file_source_t *f, const char *fmt, long long a, long long b)
 
 /* ---- reading ---- */
 
-/* Refill the chunk buffer; false at the end or on error (f->x->fatal). */
+/* Refill the chunk buffer; false at the end, on error (f->x->fatal) or
+ * when cancelled while waiting (f->stop). */
 static bool
 fill (file_source_t *f)
 {
@@ -119,6 +136,9 @@ fill (file_source_t *f)
    ssize_t n;
    if (f->gz) {
       n = gzread (f->gz, f->buf, CHUNK);
+      if (n < 0 && errno == EINTR && f->x->xo.cancel && *f->x->xo.cancel) {
+         return cancelled (f);
+      }
       if (n < 0 || (n == 0 && !gzeof (f->gz))) {
          int err;
          const char *m = gzerror (f->gz, &err);
@@ -134,11 +154,19 @@ fill (file_source_t *f)
       }
       f->base.bytes_read = (int64_t) gzoffset (f->gz);
    } else {
-      n = read (f->fd, f->buf, CHUNK);
+      /* A signal interrupts a read that waits (a terminal or a pipe):
+       * when it was the caller's cancel (Ctrl-C in bulkql), the statement
+       * stops here, before the rows read so far are written; any other
+       * signal just restarts the read. */
+      while ((n = read (f->fd, f->buf, CHUNK)) < 0 && errno == EINTR) {
+         if (f->x->xo.cancel && *f->x->xo.cancel) {
+            return cancelled (f);
+         }
+      }
       if (n < 0) {
          return fatal (f, "cannot read: %s", strerror (errno));
       }
-      f->base.bytes_read += n;
+      f->read_total += n;
    }
    if (n == 0) {
       f->eof = true;
@@ -159,7 +187,7 @@ next_line (file_source_t *f, const char **line, size_t *len)
    for (;;) {
       if (f->pos >= f->len) {
          if (!fill (f)) {
-            if (f->x->fatal) {
+            if (f->x->fatal || f->stop) {
                return false;
             }
             if (carrying) {
@@ -267,7 +295,7 @@ csv_next_row (file_source_t *f)
    clear_row (f);
    while (!f->row_done) {
       if (!next_line (f, &line, &len)) {
-         if (f->x->fatal) {
+         if (f->x->fatal || f->stop) {
             return -2;
          }
          if (f->in_row) {
@@ -590,7 +618,7 @@ ndjson_next (file_source_t *f, bson_t *doc)
    size_t len;
    for (;;) {
       if (!next_line (f, &line, &len)) {
-         return f->x->fatal ? BQL_ROW_ERROR : BQL_ROW_END;
+         return f->x->fatal || f->stop ? BQL_ROW_ERROR : BQL_ROW_END;
       }
       if (f->skip > 0) {
          f->skip--;
@@ -623,7 +651,7 @@ array_element (file_source_t *f)
    bool in_str = false, esc = false, started = false;
    for (;;) {
       if (f->pos >= f->len && !fill (f)) {
-         if (f->x->fatal) {
+         if (f->x->fatal || f->stop) {
             return -2;
          }
          if (!f->array_started) {
@@ -775,6 +803,10 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
    }
    *rownum = f->rownum;
    *why = f->why;
+   if (!f->gz) {
+      /* the bytes consumed, not those read ahead into buf: progress */
+      f->base.bytes_read = f->read_total - (int64_t) (f->len - f->pos);
+   }
    if (rc == BQL_ROW_OK && (f->fo.format == BQL_FMT_NDJSON || f->fo.format == BQL_FMT_JSON)) {
       if (!keys_ok (f, doc, 0) || !type_json_columns (f, doc)) {
          rc = BQL_ROW_FAILED;

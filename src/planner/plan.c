@@ -535,6 +535,12 @@ bql_plan_row_count (const bql_plan_t *plan)
    return plan && plan->has_rows ? (int64_t) (plan->rows.count + (size_t) plan->nfailed) : 0;
 }
 
+int
+bql_plan_progress (const bql_plan_t *plan)
+{
+   return plan ? plan->opts.progress : -1;
+}
+
 /* ---- per-row writes ---- */
 
 void
