@@ -6,6 +6,7 @@
  * (with its row number), or failed on input (unreadable, unconvertible,
  * failing CHECK). Also the VALUES source.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "executor.h"
@@ -120,7 +121,9 @@ bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
    int32_t bs = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
-   bson_t *docs = bson_malloc (sizeof *docs * (size_t) bs);
+   /* bson_t is declared 128-byte aligned; malloc gives 16 */
+   bson_t *docs = aligned_alloc (BSON_ALIGNOF (bson_t), sizeof *docs * (size_t) bs);
+   BSON_ASSERT (docs);
    const bson_t **ptrs = bson_malloc (sizeof *ptrs * (size_t) bs);
    int64_t *rows = bson_malloc (sizeof *rows * (size_t) bs);
    bool ok = true, more = true;
@@ -200,7 +203,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       }
       bql_row_errors_cleanup (&errs);
    }
-   bson_free (docs);
+   free (docs);
    bson_free (ptrs);
    bson_free (rows);
    return ok;
