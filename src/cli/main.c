@@ -204,7 +204,10 @@ main (int argc, char **argv)
    if (ninputs == 0) {
       size_t len;
       char *text = cli_read_stream (stdin, &len);
-      if (!text) {
+      if (!text && cli.cancel) {
+         fprintf (stderr, "bulkql: cancelled while reading the script; nothing was run\n");
+         rc = 1;
+      } else if (!text) {
          perror ("bulkql: standard input");
          rc = 2;
       } else {
@@ -223,7 +226,10 @@ main (int argc, char **argv)
          if (inputs[i].is_file) {
             size_t len;
             char *text = cli_read_file (inputs[i].value, &len);
-            if (!text) {
+            if (!text && cli.cancel) {
+               fprintf (stderr, "bulkql: cancelled while reading %s; it was not run\n", inputs[i].value);
+               r = 1;
+            } else if (!text) {
                fprintf (stderr, "bulkql: cannot read %s: %s\n", inputs[i].value, strerror (errno));
                r = 2;
             } else {

@@ -46,7 +46,9 @@ cli_read_stream (FILE *f, size_t *len)
    size_t cap = 65536, n = 0;
    char *buf = malloc (cap);
    size_t r;
-   while (buf && (r = fread (buf + n, 1, cap - n - 1, f)) > 0) {
+   /* stop at an error too: a read interrupted by Ctrl-C returns what it
+    * got with the error set, and must not be retried */
+   while (buf && (r = fread (buf + n, 1, cap - n - 1, f)) > 0 && !ferror (f)) {
       n += r;
       if (n + 1 >= cap) {
          cap *= 2;
