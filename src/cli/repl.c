@@ -345,21 +345,21 @@ cli_repl (cli_t *cli)
    if (hist) {
       read_history (hist);
    }
-   printf ("bulkql %s — type \\help for help, \\q to quit.\n", bql_version ());
-   if (getenv ("MONGODB_URI") || cli->uri_string) {
-      if (cli_connect (cli)) {
-         char *shown = cli_redact_uri (cli->uri_string);
-         printf ("Connected to %s, database %s.\n", shown, cli->database);
-         free (shown);
-      }
-   }
-
-   /* no SA_RESTART: a read of FROM STDIN that waits returns at Ctrl-C */
+   /* for the whole session (a Ctrl-C while connecting waits for the
+    * connection); no SA_RESTART: a read of FROM STDIN that waits returns
+    * at Ctrl-C */
    struct sigaction sa, old;
    memset (&sa, 0, sizeof sa);
    sa.sa_handler = on_repl_sigint;
    sigemptyset (&sa.sa_mask);
    sigaction (SIGINT, &sa, &old);
+
+   printf ("bulkql %s — type \\help for help, \\q to quit.\n", bql_version ());
+   if (cli_connect (cli)) {
+      char *shown = cli_redact_uri (cli->uri_string);
+      printf ("Connected to %s, database %s.\n", shown, cli->database);
+      free (shown);
+   }
 
    char *acc = NULL;
    size_t acc_len = 0;

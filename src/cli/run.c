@@ -2,7 +2,10 @@
  * run.c — running a script in the bulkql command: parse the whole text,
  * plan every statement (so a syntax or planning error anywhere means
  * nothing is written), connect only when something must run, then run or
- * explain the statements in order and print each result.
+ * explain the statements in order and print each result, with a progress
+ * line while each runs. Also the SIGINT handler the REPL and script mode
+ * share: it only sets cli->cancel (the executor stops after the batch in
+ * flight; nothing after it runs) and says so on stderr.
  */
 #include <errno.h>
 #include <signal.h>

@@ -125,14 +125,13 @@ class CliTest(bqltest.BulkqlCase):
         self.assertEqual(self.docs("ok"), [{"_id": 1, "v": "a"}, {"_id": 2, "v": "b"}, {"_id": 3, "v": "c"}])
 
     def test_syntax_error_in_a_command_and_on_stdin(self):
-        sql = "BULK INSERT INTO a (_id) VALUES (1);\nBULK UPDATE a SET x = WHERE TRUE;\n"
-        expected = ("%s:2:23: error: syntax error at or near \"WHERE\"\n"
-                    "    2 | BULK UPDATE a SET x = WHERE TRUE;\n"
-                    "      |                       ^^^^^\n")
+        sql = "BULK INSERT INTO a (_id) VALUES (1);\nBULK INSERT INTO a (_id) VALUES (2,);\n"
+        expected = ("%s:2:36: error: syntax error at or near \")\"\n"
+                    "    2 | BULK INSERT INTO a (_id) VALUES (2,);\n"
+                    "      |                                    ^\n"
+                    "detail: expected an expression\n")
         for name, r in (("<command>", self.bulkql(sql=sql)), ("<stdin>", self.bulkql(stdin=sql))):
-            self.assertEqual((r.rc, r.out), (1, ""), r)
-            self.assertTrue(r.err.startswith(expected % name), r)
-            self.assertRegex(r.err[len(expected % name):], r"\A(detail|hint): [^\n]+\n(hint: [^\n]+\n)?\Z")
+            self.assertEqual((r.rc, r.out, r.err), (1, "", expected % name), r)
         self.assertEqual(self.db.list_collection_names(), [])
 
     def test_server_error_exits_1_and_stops_the_script(self):

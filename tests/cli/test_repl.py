@@ -391,6 +391,22 @@ class ReplTest(bqltest.BulkqlCase):
         self.assertNotIn("never", self.db.list_collection_names())
         self.quit(s)
 
+    def test_progress_line_is_erased_before_the_result(self):
+        n, bs = 5000, 5
+        path = self.write("erase.sql", "BULK INSERT INTO er (_id) VALUES %s WITH (batch_size = %d);"
+                          % (", ".join("(%d)" % i for i in range(1, n + 1)), bs))
+        s = self.start()
+        mark = s.mark()
+        s.line("\\i " + path)
+        s.wait(r"^[\d,]+ of 5,000 rows \(\d+%\), [\d,]+ rows/s, ETA \d+:\d\d$", since=mark)
+        s.wait(r"\n" + self.prompt()[1:], since=mark, timeout=900)
+        out = s.text(mark)
+        self.assertNotIn("rows/s", out)
+        self.assertRegex(out, r"\A%s> \\i %s\nBULK INSERT %s\.er\n  nInserted   5000\n"
+                              % (re.escape(self.dbname), re.escape(path), re.escape(self.dbname)))
+        self.assertEqual(self.db.er.count_documents({}), n)
+        self.quit(s)
+
     def test_progress_false_hides_the_line_on_a_terminal(self):
         n = 3000
         path = self.write("quiet.sql", "BULK INSERT INTO quiet (_id) VALUES %s WITH (batch_size = 10, progress = false);"
