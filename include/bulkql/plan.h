@@ -89,6 +89,11 @@ BQL_EXPORT int64_t bql_plan_row_count (const bql_plan_t *plan);
  * process's standard input (or bql_exec_options_t.stdin_stream). */
 BQL_EXPORT bool bql_plan_reads_stdin (const bql_plan_t *plan);
 
+/* The statement's progress option: 1 for progress = true, 0 for
+ * progress = false, -1 when the statement does not say (the caller
+ * decides, say, by whether it runs on a terminal). -1 for NULL. */
+BQL_EXPORT int bql_plan_progress (const bql_plan_t *plan);
+
 /* The plan as a document (initialised by this call with bson_init even
  * on failure; the caller calls bson_destroy): the statement kind, the
  * namespace, the resolved options and the steps with the exact commands

@@ -7,6 +7,7 @@
 #define BQL_CLI_H
 
 #include <bulkql/bulkql.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -21,11 +22,16 @@ typedef struct cli {
    bool continue_on_error;
    bool quiet;
    bool timing;          /* REPL \timing */
-   bool color;
+   bool color;           /* colour on stdout: a terminal and no NO_COLOR */
+   bool color_err;       /* the same for stderr */
    bool interactive;
    cli_format_t format;
    mongoc_client_t *client;
-   volatile int cancel;  /* set by SIGINT while a statement runs */
+   /* Set by SIGINT (cli_on_sigint): the running statement stops after
+    * the batch in flight and the rest of the script is not run. Cleared
+    * by the REPL before each line; never cleared in script mode. */
+   volatile int cancel;
+   volatile sig_atomic_t running; /* a script is running (cli_run_script) */
    bool progress_tty;    /* stderr is a terminal */
    bool script_on_stdin; /* the statements are read from standard input */
    /* the script being run (for errors located in it), or NULL */
@@ -33,6 +39,43 @@ typedef struct cli {
    const char *script_text;
    size_t script_len;
 } cli_t;
+
+/* The state of one statement's progress line (progress.c). */
+typedef struct cli_progress {
+   bool enabled;   /* the statement shows progress */
+   bool tty;       /* redraw in place (stderr is a terminal) */
+   bool shown;     /* a line is on the screen and must be erased */
+   double start_ms, last_ms; /* monotonic clock, milliseconds */
+} cli_progress_t;
+
+/* Set p up for one statement. option is the statement's progress option
+ * (bql_plan_progress: 1 on, 0 off, -1 unset); unset means on when stderr
+ * is a terminal and the CLI is not --quiet. */
+void cli_progress_begin (cli_progress_t *p, const cli_t *cli, int option);
+
+/* A bql_progress_fn (ctx is a cli_progress_t): draws the line on stderr,
+ * at most four times a second on a terminal (once a second otherwise),
+ * and not in the statement's first 250 ms. */
+void cli_progress_update (const bql_progress_t *progress, void *ctx);
+
+/* Erase the line if one is shown; call before printing the result. */
+void cli_progress_clear (cli_progress_t *p);
+
+/* The text of a progress line, without a line ending, into out (at most
+ * size bytes, always terminated): "12,000 of 50,000 rows (24%),
+ * 8,100 rows/s, 1.2 MiB of 4.8 MiB read, ETA 0:05"; the parts that are
+ * unknown are left out. */
+void cli_progress_format (char *out, size_t size, const bql_progress_t *progress);
+
+/* Make cli the target of cli_on_sigint. Call once, before installing it. */
+void cli_sigint_target (cli_t *cli);
+
+/* The SIGINT handler of the command (async-signal-safe): sets
+ * cli->cancel and, while a script runs, says on stderr that the statement
+ * stops after the batch in flight. A second SIGINT in script mode
+ * terminates the process at once (by the default action). Installed
+ * without SA_RESTART, so that a read that waits (FROM STDIN) returns. */
+void cli_on_sigint (int sig);
 
 /* The URI with any password replaced by "****" (malloc'd). */
 char *cli_redact_uri (const char *uri);
@@ -44,8 +87,10 @@ void cli_disconnect (cli_t *cli);
 
 /* Parse, plan and run text as a script. name is used in messages. Returns
  * 0 when every statement succeeded, 1 when one failed (or the script is
- * invalid), 2 on a connection error. Stops at the first failed statement
- * unless continue_on_error. */
+ * invalid, or it was cancelled), 2 on a connection error. Stops at the
+ * first failed statement unless continue_on_error, and after a cancel
+ * (cli->cancel) in any case. Each statement shows a progress line
+ * (cli_progress_*); with cli->timing, its wall time follows its result. */
 int cli_run_script (cli_t *cli, const char *name, const char *text, size_t len);
 
 /* Print a statement's result (table or JSON) on stdout. */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,8 +34,14 @@ static const char usage_text[] =
    "      --version            print the version and exit\n"
    "  -h, --help               print this help and exit\n"
    "\n"
-   "Exit status: 0 if every statement succeeded, 1 if one failed, 2 on a\n"
-   "usage or connection error.\n";
+   "On a terminal a long statement shows a progress line on stderr, and\n"
+   "results are in colour unless NO_COLOR is set. Ctrl-C stops the running\n"
+   "statement after the batch in flight and runs nothing after it.\n"
+   "\n"
+   "Exit status: 0 if every statement succeeded, 1 if one failed or was\n"
+   "cancelled, 2 on a usage or connection error.\n"
+   "\n"
+   "Statements, options, meta-commands and examples: man bulkql.\n";
 
 static void
 usage_error (const char *fmt, const char *arg)
@@ -177,17 +184,31 @@ main (int argc, char **argv)
    cli.database = strdup (db && *db ? db : "test");
    mongoc_uri_destroy (parsed);
    cli.color = isatty (STDOUT_FILENO) && !getenv ("NO_COLOR");
+   cli.color_err = isatty (STDERR_FILENO) && !getenv ("NO_COLOR");
    cli.progress_tty = isatty (STDERR_FILENO);
 
    int rc = 0;
+   cli_sigint_target (&cli);
    if (ninputs == 0 && isatty (STDIN_FILENO)) {
       cli.interactive = true;
       rc = cli_repl (&cli);
-   } else if (ninputs == 0) {
+      goto out;
+   }
+   /* Script mode: Ctrl-C stops the statement after the batch in flight,
+    * and nothing after it runs. */
+   struct sigaction sa;
+   memset (&sa, 0, sizeof sa);
+   sa.sa_handler = cli_on_sigint;
+   sigemptyset (&sa.sa_mask);
+   sigaction (SIGINT, &sa, NULL);
+   if (ninputs == 0) {
       cli.script_on_stdin = true;
       size_t len;
       char *text = cli_read_stream (stdin, &len);
-      if (!text) {
+      if (!text && cli.cancel) {
+         fprintf (stderr, "bulkql: cancelled while reading the script; nothing was run\n");
+         rc = 1;
+      } else if (!text) {
          perror ("bulkql: standard input");
          rc = 2;
       } else {
@@ -195,12 +216,21 @@ main (int argc, char **argv)
          free (text);
       }
    } else {
-      for (size_t i = 0; i < ninputs && (rc == 0 || (rc == 1 && cli.continue_on_error)); i++) {
+      for (size_t i = 0; i < ninputs && (rc == 0 || (rc == 1 && (cli.continue_on_error || cli.cancel))); i++) {
+         if (cli.cancel) {
+            size_t left = ninputs - i;
+            fprintf (stderr, "bulkql: cancelled; %zu more input%s (-f, -c) not run\n", left, left == 1 ? "" : "s");
+            rc = rc ? rc : 1;
+            break;
+         }
          int r;
          if (inputs[i].is_file) {
             size_t len;
             char *text = cli_read_file (inputs[i].value, &len);
-            if (!text) {
+            if (!text && cli.cancel) {
+               fprintf (stderr, "bulkql: cancelled while reading %s; it was not run\n", inputs[i].value);
+               r = 1;
+            } else if (!text) {
                fprintf (stderr, "bulkql: cannot read %s: %s\n", inputs[i].value, strerror (errno));
                r = 2;
             } else {
@@ -215,6 +245,7 @@ main (int argc, char **argv)
          }
       }
    }
+out:
    cli_disconnect (&cli);
    free (cli.uri_string);
    free (cli.database);

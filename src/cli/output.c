@@ -32,10 +32,18 @@ get_str (const bson_t *reply, const char *key)
    return bson_iter_init_find (&it, reply, key) && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : NULL;
 }
 
+/* code when stdout is coloured, else "" */
 static const char *
 paint (const cli_t *cli, const char *code)
 {
    return cli->color ? code : "";
+}
+
+/* code when stderr is coloured, else "" */
+static const char *
+paint_err (const cli_t *cli, const char *code)
+{
+   return cli->color_err ? code : "";
 }
 
 void
@@ -62,7 +70,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
       if (error->line > 0 && cli->script_text) {
          cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
       } else {
-         fprintf (stderr, "%sbulkql: error:%s %s\n", paint (cli, "\033[1;31m"), paint (cli, "\033[0m"), error->message);
+         fprintf (stderr, "%sbulkql: error:%s %s\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"), error->message);
       }
       return;
    }
@@ -135,6 +143,6 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
        * FROM clause): shown with the statement's line and a caret */
       cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
    } else if (!ok) {
-      fprintf (stderr, "%sbulkql: error:%s %s\n", paint (cli, "\033[1;31m"), paint (cli, "\033[0m"), error->message);
+      fprintf (stderr, "%sbulkql: error:%s %s\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"), error->message);
    }
 }

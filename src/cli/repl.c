@@ -125,7 +125,10 @@ complete (const char *text, int start, int end)
    (void) start;
    (void) end;
    if (!ncompletion_words) {
+      /* no jump out of libmongoc: Ctrl-C waits for the list */
+      at_prompt = 0;
       load_words (repl_cli);
+      at_prompt = 1;
    }
    return rl_completion_matches (text, complete_word);
 }
@@ -169,7 +172,10 @@ static const char help_text[] =
    "  \\explain on|off  print plans instead of running \\timing on|off  show elapsed time\n"
    "  \\format table|json  result format             \\dryrun on|off  write nothing\n"
    "  \\i FILE        run a script file               \\help           this text\n"
-   "  \\q             quit\n";
+   "  \\q             quit\n"
+   "Keys: Tab completes keywords, options and collections; Up/Down recall ~/.bulkql_history;\n"
+   "  Ctrl-C cancels the running statement after the batch in flight, or clears the line;\n"
+   "  Ctrl-D at an empty prompt quits.\n";
 
 static bool
 on_off (const char *arg, bool *flag, const char *name)
@@ -284,13 +290,16 @@ meta (cli_t *cli, char *line)
 
 /* ---- the loop ---- */
 
+/* SIGINT for the whole session: at the prompt, jump back out of
+ * readline (the line is dropped, as psql does); otherwise cancel the
+ * running statement (cli_on_sigint). */
 static void
-on_prompt_sigint (int sig)
+on_repl_sigint (int sig)
 {
-   (void) sig;
    if (at_prompt) {
       siglongjmp (prompt_jmp, 1);
    }
+   cli_on_sigint (sig);
 }
 
 /* One line from libedit. Ctrl-C while it waits jumps back here: the
@@ -336,19 +345,21 @@ cli_repl (cli_t *cli)
    if (hist) {
       read_history (hist);
    }
-   printf ("bulkql %s — type \\help for help, \\q to quit.\n", bql_version ());
-   if (getenv ("MONGODB_URI") || cli->uri_string) {
-      if (cli_connect (cli)) {
-         char *shown = cli_redact_uri (cli->uri_string);
-         printf ("Connected to %s, database %s.\n", shown, cli->database);
-         free (shown);
-      }
-   }
-
+   /* for the whole session (a Ctrl-C while connecting waits for the
+    * connection); no SA_RESTART: a read of FROM STDIN that waits returns
+    * at Ctrl-C */
    struct sigaction sa, old;
    memset (&sa, 0, sizeof sa);
-   sa.sa_handler = on_prompt_sigint;
+   sa.sa_handler = on_repl_sigint;
+   sigemptyset (&sa.sa_mask);
    sigaction (SIGINT, &sa, &old);
+
+   printf ("bulkql %s — type \\help for help, \\q to quit.\n", bql_version ());
+   if (cli_connect (cli)) {
+      char *shown = cli_redact_uri (cli->uri_string);
+      printf ("Connected to %s, database %s.\n", shown, cli->database);
+      free (shown);
+   }
 
    char *acc = NULL;
    size_t acc_len = 0;
@@ -370,6 +381,7 @@ cli_repl (cli_t *cli)
          printf ("\n");
          break; /* Ctrl-D */
       }
+      cli->cancel = 0;
       if (acc_len == 0) {
          char *p = line + strspn (line, " \t");
          if (*p == '\\') {
@@ -406,9 +418,7 @@ cli_repl (cli_t *cli)
       if (hist) {
          write_history (hist);
       }
-      sigaction (SIGINT, &old, NULL);
       rc = cli_run_script (cli, "<stdin>", acc, acc_len);
-      sigaction (SIGINT, &sa, NULL);
       free (acc);
       acc = NULL;
       acc_len = 0;

@@ -2,12 +2,16 @@
  * run.c — running a script in the bulkql command: parse the whole text,
  * plan every statement (so a syntax or planning error anywhere means
  * nothing is written), connect only when something must run, then run or
- * explain the statements in order and print each result.
+ * explain the statements in order and print each result, with a progress
+ * line while each runs. Also the SIGINT handler the REPL and script mode
+ * share: it only sets cli->cancel (the executor stops after the batch in
+ * flight; nothing after it runs) and says so on stderr.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -45,7 +49,9 @@ cli_read_stream (FILE *f, size_t *len)
    size_t cap = 65536, n = 0;
    char *buf = malloc (cap);
    size_t r;
-   while (buf && (r = fread (buf + n, 1, cap - n - 1, f)) > 0) {
+   /* stop at an error too: a read interrupted by Ctrl-C returns what it
+    * got with the error set, and must not be retried */
+   while (buf && (r = fread (buf + n, 1, cap - n - 1, f)) > 0 && !ferror (f)) {
       n += r;
       if (n + 1 >= cap) {
          cap *= 2;
@@ -141,25 +147,104 @@ cli_print_error (cli_t *cli, const bql_error_t *error, const char *name, const c
    bql_free (msg);
 }
 
-static cli_t *sigint_target;
+static cli_t *volatile sigint_cli;
+
+void
+cli_sigint_target (cli_t *cli)
+{
+   sigint_cli = cli;
+}
+
+/* write(2) all of s; only async-signal-safe calls. */
+static void
+say (const char *s)
+{
+   size_t n = strlen (s);
+   while (n > 0) {
+      ssize_t w = write (STDERR_FILENO, s, n);
+      if (w <= 0) {
+         return;
+      }
+      s += w;
+      n -= (size_t) w;
+   }
+}
+
+void
+cli_on_sigint (int sig)
+{
+   cli_t *cli = sigint_cli;
+   if (!cli) {
+      return;
+   }
+   int saved = errno;
+   if (cli->cancel) {
+      if (!cli->interactive) {
+         /* a second Ctrl-C in a script: quit now (SIGINT is blocked in
+          * this handler, so it arrives, with the default action, when the
+          * handler returns) */
+         signal (sig, SIG_DFL);
+         raise (sig);
+      }
+      errno = saved;
+      return;
+   }
+   cli->cancel = 1;
+   if (cli->running) {
+      if (cli->progress_tty) {
+         say ("\r\033[K"); /* over the progress line and the echoed ^C */
+      }
+      say (cli->interactive ? "bulkql: cancelling: the statement stops after the batch in flight\n"
+                            : "bulkql: cancelling: the statement stops after the batch in flight "
+                              "(Ctrl-C again to quit at once)\n");
+   }
+   errno = saved;
+}
+
+static double
+wall_ms (void)
+{
+   struct timespec ts;
+   clock_gettime (CLOCK_MONOTONIC, &ts);
+   return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
+}
 
 static void
-on_sigint (int sig)
+print_timing (const cli_t *cli, double start_ms)
 {
-   (void) sig;
-   if (sigint_target) {
-      sigint_target->cancel = 1;
+   if (cli->timing) {
+      printf ("Time: %.3f ms\n", wall_ms () - start_ms);
+   }
+}
+
+/* After a cancel: say what was not run (statements first..n-1). */
+static void
+report_cancel (size_t first, size_t n)
+{
+   size_t left = n - first;
+   if (first == 0) {
+      fprintf (stderr, "bulkql: cancelled; nothing was run\n");
+   } else if (left > 0) {
+      fprintf (stderr, "bulkql: cancelled; %zu statement%s not run\n", left, left == 1 ? "" : "s");
    }
 }
 
 int
 cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
 {
+   cli->running = 1;
    bql_parse_options_t po = {.filename = name};
    bql_script_t *script;
    bql_error_t error;
+   if (cli->cancel) {
+      report_cancel (0, 1);
+      cli->running = 0;
+      return 1;
+   }
+   double start = wall_ms ();
    if (!bql_parse (text, len, &po, &script, &error)) {
       cli_print_error (cli, &error, name, text, len);
+      cli->running = 0;
       return 1;
    }
    size_t n = bql_script_statement_count (script);
@@ -167,7 +252,7 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
    bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run};
    int rc = 0;
    bool need_server = false;
-   for (size_t i = 0; i < n; i++) {
+   for (size_t i = 0; i < n && !cli->cancel; i++) {
       if (!bql_plan_new (script, i, &opts, &plans[i], &error)) {
          cli_print_error (cli, &error, name, text, len);
          rc = 1;
@@ -177,11 +262,19 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
          need_server = true;
       }
    }
-   if (need_server && !cli_connect (cli)) {
+   if (!cli->cancel && need_server && !cli_connect (cli)) {
       rc = 2;
       goto done;
    }
    for (size_t i = 0; i < n; i++) {
+      if (cli->cancel) {
+         report_cancel (i, n);
+         rc = 1;
+         break;
+      }
+      if (i > 0) {
+         start = wall_ms ();
+      }
       if (cli->explain || bql_plan_is_explain (plans[i])) {
          char *json = bql_plan_explain_json (plans[i], &error);
          if (!json) {
@@ -194,16 +287,17 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
          }
          fputs (json, stdout);
          bql_free (json);
+         print_timing (cli, start);
          continue;
       }
       bson_t reply;
-      bql_exec_options_t xo = {.cancel = &cli->cancel};
-      cli->cancel = 0;
-      sigint_target = cli;
-      struct sigaction sa, old;
-      memset (&sa, 0, sizeof sa);
-      sa.sa_handler = on_sigint;
-      sigaction (SIGINT, &sa, &old);
+      cli_progress_t progress;
+      cli_progress_begin (&progress, cli, bql_plan_progress (plans[i]));
+      bql_exec_options_t xo = {
+         .cancel = &cli->cancel,
+         .progress = cli_progress_update,
+         .progress_ctx = &progress,
+      };
       bool ok;
       if (cli->script_on_stdin && bql_plan_reads_stdin (plans[i])) {
          /* standard input holds the statements, read to the end already */
@@ -217,16 +311,20 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
       } else {
          ok = bql_execute (cli->client, plans[i], &xo, &reply, &error);
       }
-      sigaction (SIGINT, &old, NULL);
-      sigint_target = NULL;
+      cli_progress_clear (&progress);
       cli->script_name = name;
       cli->script_text = text;
       cli->script_len = len;
       cli_print_result (cli, &reply, ok, &error);
       cli->script_text = NULL;
       bson_destroy (&reply);
+      print_timing (cli, start);
       if (!ok) {
          rc = error.code == BQL_ERR_CONNECTION ? 2 : 1;
+         if (cli->cancel) {
+            report_cancel (i + 1, n);
+            break;
+         }
          if (!cli->continue_on_error || error.code == BQL_ERR_CONNECTION) {
             break;
          }
@@ -239,5 +337,6 @@ done:
    free (plans);
    bql_script_destroy (script);
    fflush (stdout);
+   cli->running = 0;
    return rc;
 }

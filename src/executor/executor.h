@@ -146,6 +146,10 @@ struct bql_source {
                            starts; 0 when rows have no lines */
    bool failed;
    bql_error_t error;
+   /* ERROR without failed: the caller's cancel came while a read waited
+    * for input (a pipe, a terminal); the rows of the unfinished batch
+    * are not written; error.message says what was being read */
+   bool cancelled;
 };
 
 /* The rows of the plan's FROM 'path' / FROM STDIN; NULL with the error

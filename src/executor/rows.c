@@ -285,6 +285,16 @@ release (pipeline_t *p, slot_t *s)
    pthread_mutex_unlock (&p->mu);
 }
 
+/* The statement stops as after a batch: the caller's cancel came while
+ * the reader waited for input. */
+static void
+stop_cancelled (bql_exec_t *x, const bql_source_t *src)
+{
+   x->stopped = true;
+   snprintf (x->stop_reason, sizeof x->stop_reason, "%.120s, after %lld batch%s", src->error.message,
+             (long long) x->batches, x->batches == 1 ? "" : "es");
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
@@ -321,6 +331,18 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       bool last = s->end;
       x->bytes_read = s->bytes_read;
       if (s->input == 0) {
+         if (src->cancelled) {
+            stop_cancelled (x, src);
+         }
+         release (&p, s);
+         break;
+      }
+      if (last && src->cancelled) {
+         /* cancelled while the reader waited for input: the rows read for
+          * this batch are not written (they count as not attempted) and
+          * no batch is counted */
+         x->rows_done += s->input;
+         stop_cancelled (x, src);
          release (&p, s);
          break;
       }

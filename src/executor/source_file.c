@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +67,9 @@ typedef struct {
    char *buf;
    size_t len, pos;
    bool eof;
+   bool waits;         /* fd is a pipe or a terminal: reads may block */
+   int gz_fd;          /* the descriptor under gz */
+   int64_t read_total; /* bytes read into buf so far (not gzip) */
    bool started;       /* the first chunk was read (a BOM is dropped) */
    bql_buf_t carry;    /* a line or element that spans chunks */
    int64_t line;       /* NDJSON/CSV: lines cut so far; JSON: newlines seen */
@@ -186,7 +190,45 @@ shown (const char *s, size_t len, char *out, size_t size)
 
 /* ---- reading ---- */
 
-/* Refill the chunk buffer; false at the end or on error (f->base.failed). */
+static bool
+cancel_requested (const file_source_t *f)
+{
+   return f->x->xo.cancel && *f->x->xo.cancel;
+}
+
+/* The caller cancelled while a read waited: the input ends here (the
+ * source says cancelled; rows.c then writes nothing of the partial batch
+ * and stops the statement as after a batch). Returns false. */
+static bool
+cancelled (file_source_t *f)
+{
+   f->base.cancelled = true;
+   snprintf (f->base.error.message, sizeof f->base.error.message, "cancelled while reading %.200s", f->name);
+   f->eof = true;
+   return false;
+}
+
+/* Wait until fd has input, checking for a cancel every 100 ms: a pipe or
+ * a terminal can keep a read waiting for ever, and the cancel flag is
+ * set from a signal handler that may run on another thread. False when
+ * cancelled. */
+static bool
+wait_for_input (file_source_t *f, int fd)
+{
+   struct pollfd pfd = {.fd = fd, .events = POLLIN};
+   for (;;) {
+      if (cancel_requested (f)) {
+         return false;
+      }
+      int r = poll (&pfd, 1, 100);
+      if (r != 0 && !(r < 0 && errno == EINTR)) {
+         return true; /* readable, at its end, or an error read() reports */
+      }
+   }
+}
+
+/* Refill the chunk buffer; false at the end, on error (f->base.failed) or
+ * when cancelled while waiting for input (f->base.cancelled). */
 static bool
 fill (file_source_t *f)
 {
@@ -195,6 +237,9 @@ fill (file_source_t *f)
    }
    ssize_t n;
    if (f->gz) {
+      if (f->waits && !wait_for_input (f, f->gz_fd)) {
+         return cancelled (f);
+      }
       n = gzread (f->gz, f->buf, CHUNK);
       int err = Z_OK;
       const char *m = gzerror (f->gz, &err);
@@ -213,13 +258,22 @@ fill (file_source_t *f)
       }
       f->base.bytes_read = (int64_t) gzoffset (f->gz);
    } else {
-      do {
+      for (;;) {
+         if (f->waits && !wait_for_input (f, f->fd)) {
+            return cancelled (f);
+         }
          n = read (f->fd, f->buf, CHUNK);
-      } while (n < 0 && errno == EINTR);
+         if (n >= 0 || errno != EINTR) {
+            break;
+         }
+         if (cancel_requested (f)) {
+            return cancelled (f);
+         }
+      }
       if (n < 0) {
          return fatal (f, f->line + 1, "cannot read: %s", strerror (errno));
       }
-      f->base.bytes_read += n;
+      f->read_total += n;
    }
    if (n == 0) {
       f->eof = true;
@@ -248,7 +302,7 @@ next_line (file_source_t *f, const char **line, size_t *len, bool *oversize)
    for (;;) {
       if (f->pos >= f->len) {
          if (!fill (f)) {
-            if (f->base.failed) {
+            if (f->base.failed || f->base.cancelled) {
                return false;
             }
             if (carrying) {
@@ -415,7 +469,7 @@ csv_next_row (file_source_t *f)
    clear_row (f);
    while (!f->row_done) {
       if (!next_line (f, &line, &len, &oversize)) {
-         if (f->base.failed) {
+         if (f->base.failed || f->base.cancelled) {
             return -2;
          }
          if (f->in_row) {
@@ -707,7 +761,7 @@ ndjson_record (file_source_t *f, record_t *r)
    bool oversize;
    for (;;) {
       if (!next_line (f, &line, &len, &oversize)) {
-         return f->base.failed ? -1 : 0;
+         return f->base.failed || f->base.cancelled ? -1 : 0;
       }
       if (f->skip > 0) {
          f->skip--;
@@ -747,7 +801,7 @@ array_element (file_source_t *f, record_t *r)
    int64_t start_line = 0;
    for (;;) {
       if (f->pos >= f->len && !fill (f)) {
-         if (f->base.failed) {
+         if (f->base.failed || f->base.cancelled) {
             return -1;
          }
          if (!f->array_started) {
@@ -997,7 +1051,7 @@ nul_in_key (const record_t *r, char *key, size_t size)
 static bql_row_rc_t
 json_next (file_source_t *f, bson_t *doc)
 {
-   if (f->base.failed) {
+   if (f->base.failed || f->base.cancelled) {
       return BQL_ROW_ERROR;
    }
    /* the record to read: the one cut (and maybe primed) by the last
@@ -1049,7 +1103,7 @@ json_next (file_source_t *f, bson_t *doc)
       }
       return BQL_ROW_OK;
    }
-   if (f->base.failed) {
+   if (f->base.failed || f->base.cancelled) {
       return BQL_ROW_ERROR;
    }
    /* a failed record: start afresh with the next one, whole */
@@ -1152,6 +1206,10 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
    *rownum = f->rownum;
    *reason = f->why;
    f->base.line = f->rowline;
+   if (!f->gz) {
+      /* the bytes consumed, not those read ahead into buf: progress */
+      f->base.bytes_read = f->read_total - (int64_t) (f->len - f->pos);
+   }
    if (rc != BQL_ROW_OK) {
       return rc;
    }
@@ -1255,6 +1313,8 @@ bql_source_file_new (bql_exec_t *x)
    if (fsn->is_stdin) {
       f->fd = fileno (x->xo.stdin_stream ? x->xo.stdin_stream : stdin);
       f->fd_borrowed = true;
+      struct stat stt;
+      f->waits = fstat (f->fd, &stt) != 0 || !S_ISREG (stt.st_mode);
    } else {
       f->fd = open (fsn->path, O_RDONLY | O_CLOEXEC);
       if (f->fd < 0) {
@@ -1266,6 +1326,8 @@ bql_source_file_new (bql_exec_t *x)
       }
       if (fstat (f->fd, &stt) == 0 && S_ISREG (stt.st_mode)) {
          f->base.bytes_total = (int64_t) stt.st_size;
+      } else {
+         f->waits = true; /* a FIFO, a device */
       }
    }
    if (f->fo.gzip) {
@@ -1277,6 +1339,7 @@ bql_source_file_new (bql_exec_t *x)
          }
          return open_failed (f, "cannot read '%s' as gzip: %s", f->name, strerror (errno ? errno : ENOMEM));
       }
+      f->gz_fd = fd2;
       f->fd = -1;
       gzbuffer (f->gz, 256 * 1024);
       /* zlib reads a file without a gzip header as it is: refuse that */

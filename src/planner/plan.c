@@ -649,6 +649,12 @@ bql_plan_reads_stdin (const bql_plan_t *plan)
    return plan && plan->file && plan->file->is_stdin && !plan->explain;
 }
 
+int
+bql_plan_progress (const bql_plan_t *plan)
+{
+   return plan ? plan->opts.progress : -1;
+}
+
 /* ---- per-row writes ---- */
 
 void
