@@ -101,25 +101,38 @@ bql_source_values_new (const bql_plan_t *plan)
    return &v->base;
 }
 
-/* Give a row to insert an ObjectId _id (first, as the server would) when
- * it has none, so that the executor knows every document's _id: a batch
- * lost to a network error can then be checked against the server and
- * retried without writing a row twice (libmongoc would add one anyway). */
+/* Append doc to the batch's bytes at *len (growing *buf), giving it an
+ * ObjectId _id first (as the server would) when add_id and it has none,
+ * so that the executor knows every document's _id: a batch lost to a
+ * network error can then be checked against the server and retried
+ * without writing a row twice (libmongoc would add one anyway). The _id
+ * is written in place: one copy of the document, no allocation. */
 static void
-ensure_id (bson_t *doc, bson_context_t *oids)
+append_doc (uint8_t **buf, size_t *len, size_t *cap, const bson_t *doc, bool add_id, bson_context_t *oids)
 {
    bson_iter_t it;
-   if (bson_iter_init_find (&it, doc, "_id")) {
-      return;
+   bool with_id = add_id && !bson_iter_init_find (&it, doc, "_id");
+   /* 0x07 "_id" NUL, then the 12 bytes of the ObjectId */
+   size_t extra = with_id ? 1 + 4 + 12 : 0;
+   size_t n = doc->len + extra;
+   if (*len + n > *cap) {
+      *cap = (*len + n) * 2;
+      *buf = bson_realloc (*buf, *cap);
    }
-   bson_t with;
-   bson_init (&with);
-   bson_oid_t oid;
-   bson_oid_init (&oid, oids);
-   BSON_APPEND_OID (&with, "_id", &oid);
-   bson_concat (&with, doc);
-   bson_destroy (doc);
-   bson_steal (doc, &with);
+   uint8_t *out = *buf + *len;
+   const uint8_t *data = bson_get_data (doc);
+   if (with_id) {
+      uint32_t le = BSON_UINT32_TO_LE ((uint32_t) n);
+      memcpy (out, &le, 4);
+      memcpy (out + 4, "\x07_id", 5);
+      bson_oid_t oid;
+      bson_oid_init (&oid, oids);
+      memcpy (out + 9, oid.bytes, 12);
+      memcpy (out + 21, data + 4, doc->len - 4);
+   } else {
+      memcpy (out, data, doc->len);
+   }
+   *len += n;
 }
 
 static bool
@@ -168,7 +181,11 @@ typedef enum { SLOT_FREE, SLOT_FILLED } slot_state_t;
 
 typedef struct {
    slot_state_t state;
-   bson_t *docs;           /* the good rows, docs[0..n) initialised */
+   bson_t *docs;           /* the good rows: docs[0..n) are read-only
+                              views of bytes, set when the batch is full */
+   uint8_t *bytes;         /* the good rows' BSON, one after the other */
+   size_t nbytes, cap;
+   size_t *offs;           /* where each row starts in bytes */
    const bson_t **ptrs;
    int64_t *rows;
    int64_t *lines;         /* line of each row in its file */
@@ -195,6 +212,7 @@ typedef struct {
    /* ObjectIds of the reader thread: the default context asks getpid()
     * for every id (about 3% of a load), this one once */
    bson_context_t *oids;
+   bson_t row;             /* the reader's row, before it joins a batch */
 } pipeline_t;
 
 /* Read one batch into s: batch_size input rows, fewer at the end of the
@@ -204,19 +222,18 @@ fill (pipeline_t *p, slot_t *s)
 {
    bql_exec_t *x = p->x;
    bool ids = x->plan->kind == BQL_KIND_INSERT && !x->opts->upsert_mode;
-   size_t bytes = 0;
+   bson_t *doc = &p->row;
    s->n = 0;
+   s->nbytes = 0;
    s->input = 0;
    s->first_row = 0;
    s->started_at_ms = bql_wall_ms ();
-   while (s->input < p->batch_size && bytes < p->max_bytes) {
+   while (s->input < p->batch_size && s->nbytes < p->max_bytes) {
       int64_t rownum = 0;
       const char *why = NULL;
-      bson_t *doc = &s->docs[s->n];
-      bson_init (doc);
+      bson_reinit (doc);
       bql_row_rc_t rc = p->src->next (p->src, doc, &rownum, &why);
       if (rc == BQL_ROW_END || rc == BQL_ROW_ERROR) {
-         bson_destroy (doc);
          s->end = true;
          s->source_error = rc == BQL_ROW_ERROR;
          break;
@@ -228,17 +245,20 @@ fill (pipeline_t *p, slot_t *s)
       if (rc == BQL_ROW_FAILED) {
          bql_row_errors_add_doc (&s->errs, rownum, 0, why ? why : "row failed", doc);
          s->errs.items[s->errs.n - 1].line = p->src->line;
-         bson_destroy (doc);
          continue;
       }
-      if (ids) {
-         ensure_id (doc, p->oids);
-      }
-      bytes += doc->len;
-      s->ptrs[s->n] = doc;
+      s->offs[s->n] = s->nbytes;
+      append_doc (&s->bytes, &s->nbytes, &s->cap, doc, ids, p->oids);
       s->rows[s->n] = rownum;
       s->lines[s->n] = p->src->line;
       s->n++;
+   }
+   /* the views, now that the bytes no longer move */
+   for (size_t i = 0; i < s->n; i++) {
+      uint32_t len;
+      memcpy (&len, s->bytes + s->offs[i], 4);
+      bson_init_static (&s->docs[i], s->bytes + s->offs[i], BSON_UINT32_FROM_LE (len));
+      s->ptrs[i] = &s->docs[i];
    }
    s->bytes_read = p->src->bytes_read;
 }
@@ -273,9 +293,6 @@ reader_main (void *arg)
 static void
 release (pipeline_t *p, slot_t *s)
 {
-   for (size_t i = 0; i < s->n; i++) {
-      bson_destroy (&s->docs[i]);
-   }
    s->n = 0;
    bql_row_errors_cleanup (&s->errs);
    memset (&s->errs, 0, sizeof s->errs);
@@ -310,10 +327,12 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       p.slots[i].ptrs = bson_malloc (sizeof (bson_t *) * (size_t) p.batch_size);
       p.slots[i].rows = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
       p.slots[i].lines = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
+      p.slots[i].offs = bson_malloc (sizeof (size_t) * (size_t) p.batch_size);
    }
    pthread_mutex_init (&p.mu, NULL);
    pthread_cond_init (&p.cv, NULL);
    p.oids = bson_context_new (BSON_CONTEXT_NONE);
+   bson_init (&p.row);
    x->rows_total = src->rows_total;
    x->row_based = true;
    x->bytes_total = src->bytes_total;
@@ -396,11 +415,10 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    for (size_t i = 0; i < p.nslots; i++) {
       slot_t *s = &p.slots[i];
       if (s->state == SLOT_FILLED) {
-         for (size_t j = 0; j < s->n; j++) {
-            bson_destroy (&s->docs[j]);
-         }
          bql_row_errors_cleanup (&s->errs);
       }
+      bson_free (s->bytes);
+      bson_free (s->offs);
       bson_free (s->docs);
       bson_free (s->ptrs);
       bson_free (s->rows);
@@ -410,5 +428,6 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    pthread_mutex_destroy (&p.mu);
    pthread_cond_destroy (&p.cv);
    bson_context_destroy (p.oids);
+   bson_destroy (&p.row);
    return ok;
 }
