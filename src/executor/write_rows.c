@@ -696,16 +696,18 @@ recover_lost (batch_t *c, size_t *set, size_t *m, const bson_error_t *lost)
       for (size_t k = 0; k < *m; k++) {
          row_write_t *w = &c->w[set[k]];
          bool stored = w->has_id && has_known_id (w) && id_map_get (&found, &w->id, NULL);
-         bool existed = w->existed == 1 || (w->has_id && id_map_get (&c->upserted_ids, &w->id, NULL));
+         /* an upsert on a given _id whose document was absent before the
+          * batch, and not created by an earlier row of the batch */
+         bool absent_before = w->existed == 0 && !id_map_get (&c->upserted_ids, &w->id, NULL);
          if (w->insert && stored) {
             w->state = RW_INSERTED; /* its new _id is stored: the lost attempt inserted it */
             c->info->n_inserted++;
          } else if (w->insert) {
             set[keep++] = set[k];
-         } else if (w->upsert && stored && (w->id_new || (w->existed == 0 && !existed))) {
+         } else if (w->upsert && stored && (w->id_new || absent_before)) {
             mark_upserted (c, w); /* the lost attempt created its document */
             c->info->n_upserted++;
-         } else if ((w->upsert && !stored && w->existed == 0 && !existed) || idempotent) {
+         } else if ((w->upsert && !stored && absent_before) || idempotent) {
             set[keep++] = set[k]; /* not applied, or safe to apply again */
          } else {
             fail_row (c, w, (int32_t) lost->code,
