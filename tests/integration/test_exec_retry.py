@@ -251,6 +251,46 @@ class LostReplyTest(bqltest.BulkqlCase):
         # the lost batch was applied: its rows are on the server
         self.assertEqual([d["_id"] for d in self.docs("ev")], list(range(1, 11)))
 
+    def test_lost_upsert_whose_retries_run_out_is_reported(self):
+        sql = ("BULK UPSERT INTO acc (_id, v) VALUES %s ON CONFLICT (_id) DO UPDATE SET v = EXCLUDED.v "
+               "WITH (retry_attempts = 2, retry_backoff_ms = 50);" % ", ".join("(%d, %d)" % (i, i) for i in range(1, 7)))
+        lossy = self.lossy()
+        r, res = self.through("update", 3 if lossy else 1, sql, refuse=True)
+        self.assertEqual(r.rc, 2, r)
+        res = res[0]
+        doubtful = [3] if lossy else list(range(1, 7))
+        self.assertEqual([e["row"] for e in res["writeErrors"]], doubtful)
+        for e in res["writeErrors"]:
+            self.assertIn("the connection was lost and 2 retries ran out: this row may or may not have been written",
+                          e["errmsg"])
+        self.assertEqual((res["nUpserted"], res["nFailed"], res.get("nNotAttempted", 0)),
+                         (2, 1, 3) if lossy else (0, 6, 0))
+        self.assertTrue(any("cannot write the error record" in f["errmsg"] for f in res["logFailures"]), res)
+        # the lost command was applied
+        self.assertEqual(self.docs("acc"), [{"_id": i, "v": i} for i in range(1, 4 if lossy else 7)])
+
+    def test_lost_where_batches_write_their_error_and_stop(self):
+        self.db.c.insert_many([{"_id": i, "n": 0} for i in range(1, 11)])
+        # $inc is not sent again: the batch's documents are in doubt
+        r, res = self.through("update", 2, "BULK UPDATE c SET n = n + 1 WHERE TRUE WITH (batch_size = 4, "
+                              "retry_attempts = 2, retry_backoff_ms = 50);", refuse=True)
+        self.assertEqual(r.rc, 2, r)
+        res = res[0]
+        self.assertEqual((res["nMatched"], res["nFailed"], res["batches"]), (4, 4, 2))
+        self.assertEqual(len(res["writeErrors"]), 1)
+        self.assertIn("the connection was lost; documents of this batch may or may not have been written, and the "
+                      "batch was not sent again because its update is not idempotent", res["writeErrors"][0]["errmsg"])
+        self.assertEqual([f.get("batchIndex") for f in res["logFailures"]], [1, None])
+        self.assertEqual([d["n"] for d in self.docs("c")], [1] * 8 + [0] * 2)
+        # a delete is sent again, until the retries run out
+        r, res = self.through("delete", 1, "BULK DELETE FROM c WHERE TRUE WITH (batch_size = 4, retry_attempts = 2, "
+                              "retry_backoff_ms = 50);", refuse=True)
+        self.assertEqual(r.rc, 2, r)
+        res = res[0]
+        self.assertEqual((res["nRemoved"], res["nFailed"], res["retries"]), (0, 4, 2))
+        self.assertIn("the connection was lost and retries ran out", res["writeErrors"][0]["errmsg"])
+        self.assertEqual([d["_id"] for d in self.docs("c")], list(range(5, 11)))
+
 
 if __name__ == "__main__":
     bqltest.main()
