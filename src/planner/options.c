@@ -541,7 +541,8 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
       return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, "Name the archive with archive_collection = '...'.",
                              "retention_period needs archive_collection");
    }
-   if (o->archive_collection && pl->plan && pl->plan->collection && !strcmp (o->archive_collection, pl->plan->collection)) {
+   if (o->archive_collection && pl->plan && pl->plan->collection &&
+       !strcmp (o->archive_collection, pl->plan->collection)) {
       /* archiving into the source: each document would be replaced by its
        * archive copy and then deleted, the archive with it */
       size_t i_ac = 0;
