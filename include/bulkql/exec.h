@@ -76,7 +76,10 @@ typedef struct bql_exec_options {
  * statement, namespace, nInserted, nMatched, nModified, nUpserted,
  * nRemoved, nArchived, nFailed, upserted [{row, _id}], writeErrors [{row,
  * code, errmsg}] (at most 1000; writeErrorsTruncated when more), batches,
- * elapsedMs, docsPerSec, and dryRun / stopped when they apply. Row numbers
+ * elapsedMs, docsPerSec, and dryRun / stopped when they apply; for UPDATE
+ * ... FROM also nUnmatched and unmatched [{row}] (the rows that matched no
+ * document, at most 1000); logFailures [{batchIndex?, errmsg}] when an
+ * error record or the metrics document could not be written. Row numbers
  * are positions in the statement's input (1-based), across batches and
  * across libmongoc's own splitting of a batch.
  *

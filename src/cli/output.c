@@ -2,8 +2,11 @@
  * output.c — how the bulkql command shows a statement's result: a short
  * table of the driver's counters (the ones the statement kind produces,
  * and any other that is not zero), elapsed time and docs/s, and the failed
- * rows with their row numbers (the first 10, then "... N more"); or, with
+ * rows with their row numbers (the first 10, then "... N more"), and the
+ * row numbers of UPDATE ... FROM rows that matched nothing; or, with
  * --format json, the whole reply as one line of relaxed Extended JSON.
+ * In table mode, records that could not be logged (the reply's
+ * logFailures) are printed on stderr as warnings.
  */
 #include <string.h>
 
@@ -108,6 +111,29 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
       }
    }
    bson_iter_t it, ai;
+   if (!cli->quiet && bson_iter_init_find (&it, reply, "unmatched") && BSON_ITER_HOLDS_ARRAY (&it) &&
+       bson_iter_recurse (&it, &ai)) {
+      /* UPDATE ... FROM rows that matched no document */
+      int64_t shown = 0;
+      while (bson_iter_next (&ai) && shown < SHOWN_ERRORS) {
+         bson_t e;
+         uint32_t len;
+         const uint8_t *data;
+         if (!BSON_ITER_HOLDS_DOCUMENT (&ai)) {
+            continue;
+         }
+         bson_iter_document (&ai, &len, &data);
+         bson_init_static (&e, data, len);
+         printf ("%s%lld", shown++ ? ", " : "  unmatched rows: ", (long long) get_int (&e, "row"));
+      }
+      int64_t rest = get_int (reply, "nUnmatched") - shown;
+      if (shown && rest > 0) {
+         printf (" ... %lld more", (long long) rest);
+      }
+      if (shown) {
+         printf ("\n");
+      }
+   }
    int64_t nerr = 0;
    if (bson_iter_init_find (&it, reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY (&it) && bson_iter_recurse (&it, &ai)) {
       while (bson_iter_next (&ai)) {
@@ -133,7 +159,10 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
    }
    int64_t failed = get_int (reply, "nFailed");
    int64_t listed = nerr < SHOWN_ERRORS ? nerr : SHOWN_ERRORS;
-   int64_t more = (failed > nerr ? failed : nerr) - listed;
+   /* rows: every failed row has its error, of which the reply keeps the
+    * first 1000; stored documents (WHERE) fail by batch, one error each */
+   bool rows = bson_iter_init_find (&it, reply, "nRows");
+   int64_t more = (rows && failed > nerr ? failed : nerr) - listed;
    if (more > 0) {
       printf ("    ... %lld more\n", (long long) more);
    }
@@ -144,5 +173,28 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
       cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
    } else if (!ok) {
       fprintf (stderr, "%sbulkql: error:%s %s\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"), error->message);
+   }
+   /* error records, failed_records_file lines or the metrics document that
+    * could not be written: never silent, even with --quiet */
+   if (bson_iter_init_find (&it, reply, "logFailures") && BSON_ITER_HOLDS_ARRAY (&it) && bson_iter_recurse (&it, &ai)) {
+      while (bson_iter_next (&ai)) {
+         bson_t e;
+         uint32_t len;
+         const uint8_t *data;
+         if (!BSON_ITER_HOLDS_DOCUMENT (&ai)) {
+            continue;
+         }
+         bson_iter_document (&ai, &len, &data);
+         bson_init_static (&e, data, len);
+         const char *msg = get_str (&e, "errmsg");
+         bson_iter_t bi;
+         if (bson_iter_init_find (&bi, &e, "batchIndex")) {
+            fprintf (stderr, "%sbulkql: warning:%s batch %lld: %s\n", paint (cli, "\033[1;33m"), paint (cli, "\033[0m"),
+                     (long long) bson_iter_as_int64 (&bi) + 1, msg ? msg : "");
+         } else {
+            fprintf (stderr, "%sbulkql: warning:%s %s\n", paint (cli, "\033[1;33m"), paint (cli, "\033[0m"),
+                     msg ? msg : "");
+         }
+      }
    }
 }

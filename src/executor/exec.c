@@ -74,6 +74,9 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int3
       BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
       bson_append_document_end (&x->write_errors, &e);
    }
+   if (x->n_write_errors == 0) {
+      snprintf (x->first_errmsg, sizeof x->first_errmsg, "%s", errmsg);
+   }
    x->n_write_errors++;
    if (batch_errors) {
       bson_t e;
@@ -271,6 +274,19 @@ bql_exec_note_retries (bql_exec_t *x, int retries)
              retries, retries == 1 ? "y" : "ies", (int) x->opts->retry_attempts);
 }
 
+const char *
+bql_exec_retries_ran_out (const bql_exec_t *x, int retries, char *buf, size_t n)
+{
+   if (retries > 0) {
+      snprintf (buf, n, " and %d retr%s ran out", retries, retries == 1 ? "y" : "ies");
+   } else if (x->opts->retry_attempts <= 0) {
+      snprintf (buf, n, " (retry_attempts = 0)");
+   } else {
+      snprintf (buf, n, "%s", "");
+   }
+   return buf;
+}
+
 mongoc_bulk_operation_t *
 bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered)
 {
@@ -380,6 +396,10 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    BSON_APPEND_INT64 (reply, "nFailed", x->n_failed);
    if (plan->kind == BQL_KIND_UPDATE && (plan->has_rows || plan->file)) {
       BSON_APPEND_INT64 (reply, "nUnmatched", x->n_unmatched);
+      BSON_APPEND_ARRAY (reply, "unmatched", &x->unmatched);
+      if (x->n_unmatched_rows > BQL_REPLY_MAX_ERRORS) {
+         BSON_APPEND_BOOL (reply, "unmatchedTruncated", true);
+      }
    }
    if (x->row_based) {
       /* every input row is accounted for: written, failed, or not
@@ -461,6 +481,8 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_oid_to_string (&oid, x.operation_id);
    bson_init (&x.write_errors);
    bson_init (&x.upserted);
+   bson_init (&x.unmatched);
+   x.lossy_updates = -1;
    bson_init (&x.log_failures);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
@@ -491,27 +513,20 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    if (x.failed_fp) {
       fclose (x.failed_fp);
    }
-   if (ok && !x.fatal) {
-      if (x.n_failed > 0) {
-         bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
-         ok = false;
-      } else if (x.stopped) {
-         bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
-         ok = false;
-      }
-   } else if (!x.fatal) {
-      if (x.stopped) {
-         bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
-      } else if (x.n_failed > 0) {
-         bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
-      }
-      ok = false;
-   } else {
-      ok = false;
+   if (!x.fatal && x.n_failed > 0 && x.row_based) {
+      bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
+   } else if (!x.fatal && x.n_failed > 0) {
+      /* stored documents (UPDATE/DELETE ... WHERE): say what went wrong */
+      bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld document%s failed: %s", (long long) x.n_failed,
+                     x.n_failed == 1 ? "" : "s", x.first_errmsg);
+   } else if (!x.fatal && x.stopped) {
+      bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
    }
+   ok = ok && !x.fatal;
    mongoc_collection_destroy (x.coll);
    bson_destroy (&x.write_errors);
    bson_destroy (&x.upserted);
+   bson_destroy (&x.unmatched);
    bson_destroy (&x.log_failures);
    return ok;
 }

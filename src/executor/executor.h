@@ -13,8 +13,13 @@
 #include "bulkql/exec.h"
 #include "planner.h"
 
-/* Write errors kept in the reply; the rest are counted. */
+/* Write errors (and upserted ids, unmatched rows) kept in the reply; the
+ * rest are counted. */
 #define BQL_REPLY_MAX_ERRORS 1000
+
+/* The server feature an update needs when its SET list has an expression
+ * over stored fields (SPEC §1), named in the error when a server lacks it. */
+#define BQL_FEATURE_PIPELINE_UPDATES "aggregation-pipeline updates (MongoDB 4.2)"
 
 typedef struct bql_exec {
    mongoc_client_t *client;
@@ -40,8 +45,14 @@ typedef struct bql_exec {
 
    bson_t write_errors;     /* [{row, code, errmsg}] for the reply */
    uint32_t n_write_errors;
+   char first_errmsg[300];  /* the first write error's message */
    bson_t upserted;         /* [{row, _id}] */
    uint32_t n_upserted_ids;
+   bson_t unmatched;        /* UPDATE ... FROM: [{row}] of the rows that matched nothing */
+   uint32_t n_unmatched_rows;
+   int lossy_updates;       /* the server's update replies lose their counts
+                               when a statement fails: 1 yes, 0 no, -1 not
+                               asked yet (write_rows.c) */
 
    FILE *failed_fp;         /* failed_records_file, opened on the first failure */
    bson_t log_failures;     /* [{batchIndex?, errmsg}]: error records or
@@ -166,6 +177,18 @@ typedef bool (*bql_batch_writer_t) (bql_exec_t *x, const bql_batch_t *b, bql_bat
  * write; account for every row (written, refused, failed on input). */
 bool bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write);
 
+/* Write rows pos[0..npos) of b one updateOne each (UPSERT, UPDATE ...
+ * FROM, upsert_mode, and with dup_msgs the ON DUPLICATE KEY follow-ups,
+ * dup_msgs[k] being row pos[k]'s duplicate key error), ordered or not,
+ * through the update command (write_rows.c). Counts go to info, refused
+ * and doubtful rows to errs (a follow-up that matches nothing is a failed
+ * row); UPDATE ... FROM rows that match nothing are counted and listed in
+ * the statement's reply. False when the statement must stop (recorded). */
+bool bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
+                           const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* All the rows of b through bql_exec_update_rows: a bql_batch_writer_t. */
+bool bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+
 /* A bulk operation on coll with the statement's ordered, writeConcern and
  * bypassDocumentValidation. */
 mongoc_bulk_operation_t *bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered);
@@ -187,5 +210,9 @@ bool bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *ber
 /* After the statement's error was just recorded for a batch that had been
  * sent again `retries` times: say so in the message (nothing when 0). */
 void bql_exec_note_retries (bql_exec_t *x, int retries);
+/* How the retries of a lost command ended, for the message of a row or
+ * batch whose outcome is unknown: " and N retries ran out", or
+ * " (retry_attempts = 0)" when none were allowed, into buf (n bytes). */
+const char *bql_exec_retries_ran_out (const bql_exec_t *x, int retries, char *buf, size_t n);
 
 #endif

@@ -163,6 +163,19 @@ bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_ba
          }
       }
       if (!recovered) {
+         /* every row still in doubt is a failed row of this batch (and so
+          * in its error record), then the statement stops */
+         char msg[700], tries[64];
+         if (retryable || bql_exec_is_connection_error (&berr)) {
+            snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
+                      bql_exec_is_connection_error (&berr) ? "the connection was lost" : "the server failed the batch",
+                      bql_exec_retries_ran_out (x, attempt, tries, sizeof tries), berr.message);
+         } else {
+            snprintf (msg, sizeof msg, "the server refused the batch: %s", berr.message);
+         }
+         for (size_t j = 0; j < ntodo; j++) {
+            bql_row_errors_add (errs, todo[j], b->rows[todo[j]], (int32_t) berr.code, msg);
+         }
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
          bql_exec_note_retries (x, attempt);
          break;
@@ -176,65 +189,34 @@ bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_ba
    return ok;
 }
 
-/* The rows rejected as duplicates, updated one statement each. */
+/* The rows rejected as duplicates (11000), updated with the SET list,
+ * matched on _id or the key columns. A row whose update matches nothing
+ * was refused by another unique index than its key's, and fails. */
 static bool
 update_duplicates (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    bql_row_errors_t keep = {0};
    size_t *dup = bson_malloc (sizeof *dup * (errs->n ? errs->n : 1));
+   const char **msgs = bson_malloc (sizeof *msgs * (errs->n ? errs->n : 1));
    size_t ndup = 0;
    for (size_t i = 0; i < errs->n; i++) {
       bql_row_error_t *e = &errs->items[i];
       if (e->code == DUPLICATE_KEY && e->index < b->n) {
+         msgs[ndup] = e->errmsg;
          dup[ndup++] = e->index;
       } else {
          bql_row_errors_add (&keep, e->index, e->row, e->code, e->errmsg);
+         if (e->doc) {
+            keep.items[keep.n - 1].doc = bson_copy (e->doc);
+         }
       }
    }
    bool ok = true;
    if (ndup) {
-      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
-      size_t *sent = bson_malloc (sizeof *sent * ndup);
-      size_t nsent = 0;
-      for (size_t i = 0; i < ndup; i++) {
-         size_t at = dup[i];
-         bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-         bool pipe;
-         bql_error_t rerr;
-         bson_error_t berr;
-         if (!bql_plan_row_write (x->plan, b->docs[at], &q, &u, &pipe, &rerr)) {
-            bql_row_errors_add (&keep, at, b->rows[at], 0, rerr.message);
-         } else if (!mongoc_bulk_operation_update_one_with_opts (bulk, &q, &u, &opts, &berr)) {
-            bql_row_errors_add (&keep, at, b->rows[at], (int32_t) berr.code, berr.message);
-         } else {
-            sent[nsent++] = at;
-         }
-         bson_destroy (&q);
-         bson_destroy (&u);
-         bson_destroy (&opts);
-      }
-      if (nsent) {
-         bson_t reply;
-         bson_error_t berr;
-         size_t before = keep.n;
-         uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-         bson_iter_t it;
-         int64_t matched = bson_iter_init_find (&it, &reply, "nMatched") ? bson_iter_as_int64 (&it) : 0;
-         info->n_matched += matched;
-         if (bson_iter_init_find (&it, &reply, "nModified")) {
-            info->n_modified += bson_iter_as_int64 (&it);
-         }
-         bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, &keep);
-         bql_exec_collect_wc_errors (&reply, &keep);
-         if (!server && keep.n == before) {
-            ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         }
-         bson_destroy (&reply);
-      }
-      bson_free (sent);
-      mongoc_bulk_operation_destroy (bulk);
+      ok = bql_exec_update_rows (x, b, dup, ndup, x->opts->ordered, msgs, info, &keep);
    }
    bson_free (dup);
+   bson_free (msgs);
    bql_row_errors_cleanup (errs);
    *errs = keep;
    return ok;
@@ -250,8 +232,6 @@ write_insert (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_r
    }
    return ok;
 }
-
-bool bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 
 bool
 bql_exec_insert (bql_exec_t *x)

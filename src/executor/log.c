@@ -5,8 +5,10 @@
  * writeErrors: [{row, line?, code, errmsg}], writeConcernError, sampleDocument};
  * every failed row is appended to failed_records_file as one NDJSON line
  * {row, line?, code, error, document} (line: where the row starts in its
- * file); every statement writes one document to bulk_operation_metrics. Writing these records never hides the original
- * error: a failure to log is collected in the reply's logFailures.
+ * file); every statement writes one document to bulk_operation_metrics (a
+ * dry run too, marked dryRun: it writes nothing else). Writing these
+ * records never hides the original error: a failure to log is collected in
+ * the reply's logFailures.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -225,9 +227,7 @@ bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t 
 void
 bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
 {
-   if (x->opts->dry_run) {
-      return; /* a dry run writes nothing at all */
-   }
+   /* a dry run writes this document too (marked dryRun) and nothing else */
    bson_t m = BSON_INITIALIZER;
    bson_iter_t it;
    BSON_APPEND_UTF8 (&m, "operationId", x->operation_id);
@@ -236,8 +236,8 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    append_statement (&m, x->plan->statement_text);
    BSON_APPEND_DATE_TIME (&m, "startedAt", x->started_at_ms);
    static const char *const copied[] = {"elapsedMs", "nInserted", "nMatched", "nModified", "nUpserted", "nRemoved",
-                                        "nArchived", "nFailed", "nUnmatched", "nRows", "nNotAttempted", "batches",
-                                        "docsPerSec", "stopped"};
+                                        "nArchived", "nFailed", "nUnmatched", "nRows", "nNotAttempted", "nWouldWrite",
+                                        "batches", "docsPerSec", "dryRun", "stopped"};
    for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++) {
       if (bson_iter_init_find (&it, reply, copied[i])) {
          bson_append_iter (&m, copied[i], -1, &it);

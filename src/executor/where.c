@@ -21,8 +21,6 @@
 
 #define CURSOR_NOT_FOUND 43
 
-bool bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
-
 /* count the matching documents (as mongoc_collection_count_documents) */
 static bool
 count_matching (bql_exec_t *x, int64_t *n)
@@ -97,10 +95,39 @@ new_write_bulk (bql_exec_t *x)
    return bulk;
 }
 
-/* One update or delete command over a batch (or the whole filter when
- * ids is NULL). */
+/* A batch of stored documents failed: one error for the batch (not tied
+ * to a row) in errs, and its documents the server did not report as
+ * written counted as failed. */
+static void
+batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code, const char *what,
+              const char *errmsg, bql_row_errors_t *errs)
+{
+   char msg[900];
+   const char *verb = x->plan->kind == BQL_KIND_UPDATE || x->opts->soft_delete ? "updated" : "deleted";
+   if (n > 0 && strncmp (what, "not written", 11) != 0) {
+      snprintf (msg, sizeof msg, "%s: %s (of the batch's %lld documents, %lld were reported %s)", what, errmsg,
+                (long long) n, (long long) written, verb);
+   } else {
+      snprintf (msg, sizeof msg, "%s: %s", what, errmsg);
+   }
+   bql_row_errors_add (errs, (size_t) -1, 0, code, msg);
+   if (n > written) {
+      info->n_failed += n - written;
+   }
+}
+
+/* One update or delete command over a batch — the n documents whose _ids
+ * are ids — or over the whole filter when ids is NULL. Counts go to info.
+ * Whatever goes wrong writes one error of the batch to errs (and so its
+ * error record), and the batch's documents the server did not report as
+ * written count as failed; continue_on_error and max_errors then decide
+ * whether the statement goes on. A batch lost to a retryable error is
+ * sent again when the statement's writes are idempotent. False when the
+ * statement must stop (recorded in x): the server is lost, retries ran
+ * out, the server lacks a feature the statement needs, or the single
+ * unbatched command failed. */
 static bool
-write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
+write_batch (bql_exec_t *x, const bson_t *ids, int64_t n, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    const bql_plan_t *plan = x->plan;
    bson_t q = BSON_INITIALIZER;
@@ -109,71 +136,113 @@ write_batch (bql_exec_t *x, const bson_t *ids, bql_batch_info_t *info)
    } else {
       bson_concat (&q, &plan->filter);
    }
-   mongoc_bulk_operation_t *bulk = new_write_bulk (x);
-   bson_error_t berr;
-   bool added = add_write (x, bulk, &q, &berr);
-   const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? "aggregation-pipeline updates (MongoDB 4.2)" : NULL;
+   const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
    bool ok = true;
-   if (!added) {
-      ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
-   }
-   for (int attempt = 0; ok; attempt++) {
+   for (int attempt = 0;; attempt++) {
+      mongoc_bulk_operation_t *bulk = new_write_bulk (x);
+      bson_error_t berr;
+      if (!add_write (x, bulk, &q, &berr)) {
+         /* refused by libmongoc's checks: every batch would be */
+         batch_failed (x, info, n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, errs);
+         mongoc_bulk_operation_destroy (bulk);
+         ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
+         break;
+      }
       bson_t reply;
       uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      bql_row_errors_t errs = {0};
+      mongoc_bulk_operation_destroy (bulk);
+      bql_row_errors_t found = {0};
       size_t zero = 0;
       int64_t norow = 0;
-      bql_exec_collect_write_errors (&reply, &zero, 1, &norow, &errs);
-      bql_exec_collect_wc_errors (&reply, &errs);
-      if (!server && errs.n == 0 && bql_exec_is_retryable (&berr, &reply) && attempt < x->opts->retry_attempts &&
-          bql_exec_idempotent (x)) {
+      bql_exec_collect_write_errors (&reply, &zero, 1, &norow, &found);
+      size_t wc_from = errs->n;
+      bql_exec_collect_wc_errors (&reply, errs);
+      bool wc_errors = errs->n > wc_from;
+      bool retryable = !server && bql_exec_is_retryable (&berr, &reply);
+      if (!server && found.n == 0 && !wc_errors && retryable &&
+          attempt < x->opts->retry_attempts && bql_exec_idempotent (x)) {
          /* lost: the same command again is safe (deletes, $set) */
+         bql_row_errors_cleanup (&found);
          bson_destroy (&reply);
-         if (!bql_exec_backoff (x, attempt + 1)) {
-            ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-            break;
+         if (bql_exec_backoff (x, attempt + 1)) {
+            continue;
          }
-         mongoc_bulk_operation_destroy (bulk);
-         bulk = new_write_bulk (x);
-         if (!add_write (x, bulk, &q, &berr)) {
-            ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
-         }
-         continue;
+         batch_failed (x, info, n, 0, (int32_t) berr.code, "cancelled while waiting to retry the lost batch",
+                       berr.message, errs);
+         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+         break;
       }
       bson_iter_t it;
+      int64_t written = 0;
       if (bson_iter_init_find (&it, &reply, "nMatched")) {
          info->n_matched += bson_iter_as_int64 (&it);
+         written += bson_iter_as_int64 (&it);
       }
       if (bson_iter_init_find (&it, &reply, "nModified")) {
          info->n_modified += bson_iter_as_int64 (&it);
       }
       if (bson_iter_init_find (&it, &reply, "nRemoved")) {
          info->n_removed += bson_iter_as_int64 (&it);
+         written += bson_iter_as_int64 (&it);
       }
-      if (errs.n) {
-         /* an update or delete of stored documents failed as a whole */
-         bson_error_t as_berr;
-         memset (&as_berr, 0, sizeof as_berr);
-         as_berr.domain = MONGOC_ERROR_SERVER;
-         as_berr.code = (uint32_t) errs.items[0].code;
-         bson_strncpy (as_berr.message, errs.items[0].errmsg, sizeof as_berr.message);
-         ok = server_refused (x, &as_berr, info->batch_index, feature);
-      } else if (!server) {
-         ok = server_refused (x, &berr, info->batch_index, feature);
-         bql_exec_note_retries (x, attempt);
-         if (bql_exec_is_retryable (&berr, &reply) && !bql_exec_idempotent (x)) {
-            /* lost, and not safe to send again: its outcome is unknown */
-            size_t len = strlen (x->error->message);
-            snprintf (x->error->message + len, sizeof x->error->message - len,
-                      "; the batch's update may or may not have been applied, and it was not sent again because it is "
-                      "not idempotent ($inc, $mul, $push or a pipeline)");
+      bson_destroy (&reply);
+      const char *what = plan->kind == BQL_KIND_UPDATE || x->opts->soft_delete
+                            ? "the server refused the update of this batch; documents before the one that failed may "
+                              "have been updated"
+                            : "the server refused the delete of this batch; documents before the one that failed may "
+                              "have been deleted";
+      if (found.n) {
+         /* write errors: the update or delete failed at a document */
+         for (size_t e = 0; e < found.n; e++) {
+            batch_failed (x, info, e ? 0 : n, written, found.items[e].code, what, found.items[e].errmsg, errs);
+         }
+         if (!ids) {
+            ok = bql_exec_fail (x, BQL_ERR_SERVER, found.items[0].code, "%s: %s", what, found.items[0].errmsg);
+         }
+      } else if (!server && !wc_errors) {
+         if (feature && !bql_exec_is_connection_error (&berr) && (berr.code == 14 || berr.code == 9)) {
+            char msg[300];
+            snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
+            batch_failed (x, info, n, 0, (int32_t) berr.code, msg, berr.message, errs);
+            ok = server_refused (x, &berr, info->batch_index, feature);
+         } else if (retryable || bql_exec_is_connection_error (&berr)) {
+            /* lost: retries ran out, or it was not safe to send again */
+            bool idem = bql_exec_idempotent (x);
+            const char *lost =
+               bql_exec_is_connection_error (&berr) ? "the connection was lost" : "the server failed the batch";
+            char what_lost[400];
+            if (!retryable) {
+               snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written",
+                         lost);
+            } else if (idem) {
+               char tries[64];
+               snprintf (what_lost, sizeof what_lost, "%s%s; documents of this batch may or may not have been written",
+                         lost, bql_exec_retries_ran_out (x, attempt, tries, sizeof tries));
+            } else {
+               snprintf (what_lost, sizeof what_lost,
+                         "%s; documents of this batch may or may not have been written, and the batch was not sent "
+                         "again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
+                         lost);
+            }
+            batch_failed (x, info, n, 0, (int32_t) berr.code, what_lost, berr.message, errs);
+            ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+            bql_exec_note_retries (x, attempt);
+            if (retryable && !idem) {
+               size_t len = strlen (x->error->message);
+               snprintf (x->error->message + len, sizeof x->error->message - len,
+                         "; the batch's update may or may not have been applied, and it was not sent again because it "
+                         "is not idempotent ($inc, $mul, $push or a pipeline)");
+            }
+         } else {
+            batch_failed (x, info, n, 0, (int32_t) berr.code, what, berr.message, errs);
+            if (!ids) {
+               ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
+            }
          }
       }
-      bql_row_errors_cleanup (&errs);
-      bson_destroy (&reply);
+      bql_row_errors_cleanup (&found);
       break;
    }
-   mongoc_bulk_operation_destroy (bulk);
    bson_destroy (&q);
    return ok;
 }
@@ -444,6 +513,8 @@ run_where (bql_exec_t *x)
    bool is_delete = plan->kind == BQL_KIND_DELETE;
 
    if (o->dry_run) {
+      /* count what would be written, and say whether max_delete_count
+       * would refuse the delete */
       int64_t n;
       if (!count_matching (x, &n)) {
          return false;
@@ -451,6 +522,12 @@ run_where (bql_exec_t *x)
       x->n_matched = n;
       x->rows_total = n;
       x->rows_done = n;
+      if (is_delete && o->max_delete_count >= 0 && n > o->max_delete_count) {
+         return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+                               "%lld documents match but max_delete_count is %lld: the delete would be refused "
+                               "(dry run: nothing was written)",
+                               (long long) n, (long long) o->max_delete_count);
+      }
       return true;
    }
    if (is_delete && o->max_delete_count >= 0) {
@@ -477,8 +554,9 @@ run_where (bql_exec_t *x)
       bql_batch_info_t info = {0};
       bql_row_errors_t errs = {0};
       int64_t started_at = bql_wall_ms ();
-      ok = write_batch (x, NULL, &info);
+      ok = write_batch (x, NULL, 0, &info, &errs);
       bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
+      bql_row_errors_cleanup (&errs);
       return ok;
    }
 
@@ -547,11 +625,11 @@ run_where (bql_exec_t *x)
                bson_t archived = BSON_INITIALIZER;
                ok = archive_batch (x, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
-                  ok = write_batch (x, &archived, &info);
+                  ok = write_batch (x, &archived, bson_count_keys (&archived), &info, &errs);
                }
                bson_destroy (&archived);
             } else {
-               ok = write_batch (x, &ids, &info);
+               ok = write_batch (x, &ids, n, &info, &errs);
             }
             x->rows_done += n;
             bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, batch_started);

@@ -1,24 +1,58 @@
 /*
  * write_rows.c — one write per incoming row: BULK UPSERT (updateOne with
- * upsert), BULK UPDATE ... FROM (updateOne matched through the WHERE join)
- * and INSERT with upsert_mode (upsert on _id). A batch of rows becomes one
- * libmongoc bulk operation of update statements.
+ * upsert), BULK UPDATE ... FROM (updateOne matched through the WHERE join),
+ * INSERT with upsert_mode (upsert on _id) and the follow-up updates of
+ * INSERT ... ON DUPLICATE KEY UPDATE (updateOne on _id or the key columns).
  *
- * Upserted documents are tied back to their rows by _id, not by the
- * reply's upserted[].index: each upsert carries its _id (the row's, or a
+ * Every row ends in exactly one state: matched, matched nothing, upserted,
+ * inserted, failed (with its row number and reason, including "may or may
+ * not have been written" when that cannot be known), or not attempted
+ * (after an ordered stop or a fatal error).
+ *
+ * How a batch is sent. Normally as one update command (one libmongoc bulk
+ * operation, which libmongoc may split further): MongoDB's reply names the
+ * failing statements (writeErrors[].index) and gives exact totals, and
+ * upserted documents are tied back to their rows by _id, not by the
+ * reply's upserted[].index (each upsert carries its _id: the row's, or a
  * new ObjectId in $setOnInsert), which keeps the mapping exact on servers
- * that number upserts differently (FerretDB counts among upserts only).
+ * that number upserts differently. One command per row instead:
+ *  - on a server whose reply to an update command with a failing statement
+ *    loses the account of the command. FerretDB answers writeErrors
+ *    [{index: 0}] with no counts, whichever statement failed, after having
+ *    applied the statements before it: afterwards nothing tells which rows
+ *    were applied, and a non-idempotent update ($inc) cannot be sent again
+ *    to find out. A command of one statement is always exact. The server
+ *    is recognised by buildInfo.ferretdbVersion, once per statement.
+ *  - for UPDATE ... FROM and the ON DUPLICATE KEY follow-ups when the SET
+ *    list writes a field the row's filter reads: libmongoc's reply gives
+ *    only the total nMatched, and which rows matched nothing is then found
+ *    by asking, after the batch, which rows' filters match no document
+ *    (find_unmatched) — exact only when the batch's own updates cannot
+ *    change what a filter matches.
+ *
+ * A batch lost to a retryable error (network, not-primary, ...) is retried
+ * with backoff; before a row is sent again, the server is asked what the
+ * lost attempt did: an upsert whose new _id is stored now was applied by
+ * it (counted as upserted, not sent again); an upsert on _id whose
+ * document did not exist before the batch and still does not exist was
+ * not applied (sent again, even when not idempotent); any other row is
+ * sent again only when its update is idempotent, and is otherwise reported
+ * as failed with an unknown outcome. For upserts on _id this needs to know
+ * which _ids existed before the batch: one find on _id per batch, made
+ * only when retry_attempts > 0.
  */
 #include <string.h>
 
 #include "executor.h"
 
-/* A small map from _id values to batch positions. */
+/* ---- a small map from _id values to positions ---- */
+
 typedef struct {
    uint64_t *hash;
    size_t *pos;
    bson_value_t *ids;
    size_t cap;
+   size_t n;
 } id_map_t;
 
 static uint64_t
@@ -54,22 +88,10 @@ id_map_init (id_map_t *m, size_t n)
    while (m->cap < n * 2) {
       m->cap *= 2;
    }
+   m->n = 0;
    m->hash = bson_malloc0 (sizeof *m->hash * m->cap);
    m->pos = bson_malloc0 (sizeof *m->pos * m->cap);
    m->ids = bson_malloc0 (sizeof *m->ids * m->cap);
-}
-
-static void
-id_map_put (id_map_t *m, const bson_value_t *id, size_t pos)
-{
-   uint64_t h = value_hash (id);
-   size_t i = h & (m->cap - 1);
-   while (m->hash[i]) {
-      i = (i + 1) & (m->cap - 1);
-   }
-   m->hash[i] = h;
-   m->pos[i] = pos;
-   bson_value_copy (id, &m->ids[i]);
 }
 
 static bool
@@ -79,12 +101,46 @@ id_map_get (const id_map_t *m, const bson_value_t *id, size_t *pos)
    size_t i = h & (m->cap - 1);
    while (m->hash[i]) {
       if (m->hash[i] == h && value_equal (&m->ids[i], id)) {
-         *pos = m->pos[i];
+         if (pos) {
+            *pos = m->pos[i];
+         }
          return true;
       }
       i = (i + 1) & (m->cap - 1);
    }
    return false;
+}
+
+/* Map id to pos unless id is mapped already (the first position wins). */
+static void
+id_map_put (id_map_t *m, const bson_value_t *id, size_t pos)
+{
+   if (id_map_get (m, id, NULL)) {
+      return;
+   }
+   if ((m->n + 1) * 2 > m->cap) {
+      id_map_t bigger;
+      id_map_init (&bigger, m->cap);
+      for (size_t i = 0; i < m->cap; i++) {
+         if (m->hash[i]) {
+            id_map_put (&bigger, &m->ids[i], m->pos[i]);
+            bson_value_destroy (&m->ids[i]);
+         }
+      }
+      bson_free (m->hash);
+      bson_free (m->pos);
+      bson_free (m->ids);
+      *m = bigger;
+   }
+   uint64_t h = value_hash (id);
+   size_t i = h & (m->cap - 1);
+   while (m->hash[i]) {
+      i = (i + 1) & (m->cap - 1);
+   }
+   m->hash[i] = h;
+   m->pos[i] = pos;
+   bson_value_copy (id, &m->ids[i]);
+   m->n++;
 }
 
 static void
@@ -98,22 +154,59 @@ id_map_cleanup (id_map_t *m)
    bson_free (m->hash);
    bson_free (m->pos);
    bson_free (m->ids);
+   memset (m, 0, sizeof *m);
 }
+
+/* ---- the writes of a batch ---- */
+
+typedef enum { RW_PENDING, RW_MATCHED, RW_UNMATCHED, RW_UPSERTED, RW_INSERTED, RW_FAILED } rw_state_t;
+
+typedef struct {
+   size_t pos;         /* position in the batch */
+   bson_t q, u;        /* filter and update; for an insert, u is the document */
+   bool insert;        /* upsert_mode row without _id: inserted with a new _id */
+   bool upsert;
+   bool pipeline;      /* u is an aggregation pipeline */
+   bool has_id;        /* the _id a new document gets is known */
+   bson_value_t id;
+   bool id_new;        /* that _id is an ObjectId made for this row */
+   int existed;        /* upsert on a given _id: a document with it existed
+                          before the batch (1), did not (0), unknown (-1) */
+   rw_state_t state;
+} row_write_t;
+
+typedef struct {
+   bql_exec_t *x;
+   const bql_batch_t *b;
+   row_write_t *w;
+   size_t n;
+   bool ordered;
+   bool follow_up;              /* ON DUPLICATE KEY: a row matching nothing failed */
+   const char *const *dup_msgs; /* follow_up: the duplicate key error of each row */
+   bql_batch_info_t *info;
+   bql_row_errors_t *errs;
+   id_map_t upserted_ids;       /* _ids this batch has upserted */
+   int attempts;                /* retries used by this batch */
+   bool stop;                   /* ordered stop, or fatal: send nothing more */
+   bool fatal;
+} batch_t;
 
 /* The _id an upsert of (q, u) will give a new document, if known. */
 static bool
-upsert_id (const bson_t *q, const bson_t *u, bson_value_t *out)
+upsert_id (const bson_t *q, const bson_t *u, bson_value_t *out, bool *is_new)
 {
    bson_iter_t it, sub;
    if (bson_iter_init_find (&it, q, "_id")) {
       if (BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) && bson_iter_find (&sub, "$eq")) {
          bson_value_copy (bson_iter_value (&sub), out);
+         *is_new = false;
          return true;
       }
    }
    if (bson_iter_init_find (&it, u, "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) &&
        bson_iter_find (&sub, "_id")) {
       bson_value_copy (bson_iter_value (&sub), out);
+      *is_new = false;
       return true;
    }
    return false;
@@ -156,61 +249,17 @@ add_new_id (bson_t *u)
    bson_destroy (&out);
 }
 
-/* Build the bulk operation of one batch: one write per row. */
-static mongoc_bulk_operation_t *
-build_bulk (bql_exec_t *x, const bql_batch_t *b, id_map_t *ids, size_t *sent, size_t *nsent, bql_row_errors_t *errs)
+static void
+fail_row (batch_t *c, row_write_t *w, int32_t code, const char *errmsg)
 {
-   const bql_plan_t *plan = x->plan;
-   bool upsert = plan->kind == BQL_KIND_UPSERT || plan->kind == BQL_KIND_INSERT;
-   bool ordered = x->opts->ordered;
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, ordered);
-   *nsent = 0;
-   for (size_t i = 0; i < b->n; i++) {
-      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-      bool pipe;
-      bql_error_t rerr;
-      bson_error_t berr;
-      bool added = false;
-      if (plan->kind == BQL_KIND_INSERT && !bson_has_field (b->docs[i], "_id")) {
-         /* upsert_mode: a row without _id is a new document */
-         added = mongoc_bulk_operation_insert_with_opts (bulk, b->docs[i], NULL, &berr);
-         if (!added) {
-            bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
-         }
-      } else if (!bql_plan_row_write (plan, b->docs[i], &q, &u, &pipe, &rerr)) {
-         bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);
-      } else {
-         if (upsert) {
-            bson_value_t id;
-            if (!upsert_id (&q, &u, &id)) {
-               add_new_id (&u);
-               upsert_id (&q, &u, &id);
-            }
-            id_map_put (ids, &id, i);
-            bson_value_destroy (&id);
-            BSON_APPEND_BOOL (&opts, "upsert", true);
-         }
-         added = mongoc_bulk_operation_update_one_with_opts (bulk, &q, &u, &opts, &berr);
-         if (!added) {
-            bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
-         }
-      }
-      bson_destroy (&q);
-      bson_destroy (&u);
-      bson_destroy (&opts);
-      if (added) {
-         sent[(*nsent)++] = i;
-      } else if (ordered) {
-         break; /* ordered: nothing after a failed row */
-      }
-   }
-   return bulk;
+   w->state = RW_FAILED;
+   bql_row_errors_add (c->errs, w->pos, c->b->rows[w->pos], code, errmsg);
 }
 
 /* Add {row, _id} to the statement's upserted list (its first
  * BQL_REPLY_MAX_ERRORS entries are kept; all are counted). */
 static void
-note_upserted (bql_exec_t *x, int64_t row, const bson_iter_t *id)
+note_upserted (bql_exec_t *x, int64_t row, const bson_value_t *id)
 {
    if (x->n_upserted_ids < BQL_REPLY_MAX_ERRORS) {
       char kb[16];
@@ -219,231 +268,710 @@ note_upserted (bql_exec_t *x, int64_t row, const bson_iter_t *id)
       bson_t one;
       bson_append_document_begin (&x->upserted, k, -1, &one);
       BSON_APPEND_INT64 (&one, "row", row);
-      bson_append_iter (&one, "_id", 3, id);
+      bson_append_value (&one, "_id", 3, id);
       bson_append_document_end (&x->upserted, &one);
    }
    x->n_upserted_ids++;
 }
 
-/* Did an update reply count any statement as matched or upserted? */
-static bool
-reply_counts_any (const bson_t *reply)
+/* Add {row} to the statement's list of UPDATE ... FROM rows that matched
+ * nothing (the first BQL_REPLY_MAX_ERRORS are kept; all are counted). */
+static void
+note_unmatched (bql_exec_t *x, int64_t row)
 {
-   bson_iter_t it;
-   return (bson_iter_init_find (&it, reply, "nMatched") && bson_iter_as_int64 (&it) > 0) ||
-          (bson_iter_init_find (&it, reply, "nUpserted") && bson_iter_as_int64 (&it) > 0) ||
-          (bson_iter_init_find (&it, reply, "nInserted") && bson_iter_as_int64 (&it) > 0);
+   if (x->n_unmatched_rows < BQL_REPLY_MAX_ERRORS) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (x->n_unmatched_rows, &k, kb, sizeof kb);
+      bson_t one;
+      bson_append_document_begin (&x->unmatched, k, -1, &one);
+      BSON_APPEND_INT64 (&one, "row", row);
+      bson_append_document_end (&x->unmatched, &one);
+   }
+   x->n_unmatched_rows++;
 }
 
-/* A batch the server refused as a whole (a command error, not write
- * errors). When the statement's update is idempotent, each row is sent
- * again in a command of its own, so that every row ends up written or
- * reported with its own error; a row applied by the refused command is
- * then matched and not modified again. Otherwise no row is sent twice:
- * each row of the batch is reported as failed with an unknown outcome. */
 static void
-resolve_refused_batch (bql_exec_t *x,
-                       const bql_batch_t *b,
-                       const size_t *sent,
-                       size_t nsent,
-                       const bson_error_t *refusal,
-                       bql_batch_info_t *info,
-                       bql_row_errors_t *errs)
+mark_upserted (batch_t *c, row_write_t *w)
 {
+   w->state = RW_UPSERTED;
+   id_map_put (&c->upserted_ids, &w->id, w->pos);
+   note_upserted (c->x, c->b->rows[w->pos], &w->id);
+}
+
+/* Build the write of each row at pos[0..npos). A row whose write cannot be
+ * built (a row value of the wrong type, a missing key column) fails; when
+ * ordered, the rows after it are not attempted. */
+static void
+build_writes (batch_t *c, const size_t *pos, size_t npos)
+{
+   bql_exec_t *x = c->x;
    const bql_plan_t *plan = x->plan;
-   if (!bql_exec_idempotent (x)) {
+   bool upsert = !c->follow_up && (plan->kind == BQL_KIND_UPSERT || plan->kind == BQL_KIND_INSERT);
+   c->w = bson_malloc0 (sizeof *c->w * (npos ? npos : 1));
+   c->n = 0;
+   for (size_t k = 0; k < npos; k++) {
+      size_t i = pos[k];
+      row_write_t *w = &c->w[c->n++];
+      w->pos = i;
+      w->existed = -1;
+      bson_init (&w->q);
+      bson_init (&w->u);
+      if (upsert && plan->kind == BQL_KIND_INSERT && !bson_has_field (c->b->docs[i], "_id")) {
+         /* upsert_mode: a row without _id is a new document; it gets its
+          * _id here, so that a lost attempt can be checked */
+         bson_oid_t oid;
+         bson_oid_init (&oid, NULL);
+         BSON_APPEND_OID (&w->u, "_id", &oid);
+         bson_concat (&w->u, c->b->docs[i]);
+         w->insert = true;
+         w->has_id = w->id_new = true;
+         w->id.value_type = BSON_TYPE_OID;
+         bson_oid_copy (&oid, &w->id.value.v_oid);
+         continue;
+      }
+      bql_error_t rerr;
+      if (!bql_plan_row_write (plan, c->b->docs[i], &w->q, &w->u, &w->pipeline, &rerr)) {
+         fail_row (c, w, 0, rerr.message);
+         if (c->ordered) {
+            break; /* ordered: nothing after a failed row */
+         }
+         continue;
+      }
+      if (upsert) {
+         w->upsert = true;
+         bool is_new = false;
+         if (!upsert_id (&w->q, &w->u, &w->id, &is_new)) {
+            add_new_id (&w->u);
+            upsert_id (&w->q, &w->u, &w->id, &is_new);
+            is_new = true;
+         }
+         w->has_id = true;
+         w->id_new = is_new;
+      }
+   }
+}
+
+static void
+writes_cleanup (batch_t *c)
+{
+   for (size_t k = 0; k < c->n; k++) {
+      bson_destroy (&c->w[k].q);
+      bson_destroy (&c->w[k].u);
+      if (c->w[k].has_id) {
+         bson_value_destroy (&c->w[k].id);
+      }
+   }
+   bson_free (c->w);
+   id_map_cleanup (&c->upserted_ids);
+}
+
+/* Which of the _ids of rows set[0..m) are stored? found maps each stored
+ * _id. False when the server could not be asked. */
+static bool
+find_ids (batch_t *c, const size_t *set, size_t m, bool (*want) (const row_write_t *), id_map_t *found)
+{
+   bson_t filter = BSON_INITIALIZER, id, in;
+   bson_append_document_begin (&filter, "_id", 3, &id);
+   bson_append_array_begin (&id, "$in", 3, &in);
+   uint32_t nin = 0;
+   for (size_t k = 0; k < m; k++) {
+      const row_write_t *w = &c->w[set[k]];
+      if (w->has_id && want (w)) {
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string (nin++, &key, kb, sizeof kb);
+         bson_append_value (&in, key, -1, &w->id);
+      }
+   }
+   bson_append_array_end (&id, &in);
+   bson_append_document_end (&filter, &id);
+   id_map_init (found, nin);
+   if (nin == 0) {
+      bson_destroy (&filter);
+      return true;
+   }
+   bson_t opts = BSON_INITIALIZER, proj;
+   bson_append_document_begin (&opts, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&opts, &proj);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->x->coll, &filter, &opts, NULL);
+   const bson_t *doc;
+   while (mongoc_cursor_next (cur, &doc)) {
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, doc, "_id")) {
+         id_map_put (found, bson_iter_value (&it), 0);
+      }
+   }
+   bson_error_t berr;
+   bool ok = !mongoc_cursor_error (cur, &berr);
+   mongoc_cursor_destroy (cur);
+   bson_destroy (&filter);
+   bson_destroy (&opts);
+   return ok;
+}
+
+static bool
+is_upsert_on_given_id (const row_write_t *w)
+{
+   return w->upsert && !w->id_new;
+}
+
+static bool
+has_known_id (const row_write_t *w)
+{
+   return w->upsert || w->insert;
+}
+
+/* Upserts on a given _id: which _ids exist before the batch (for a lost
+ * attempt to be checked against). Left unknown when the server cannot
+ * be asked: the write itself will meet the problem. */
+static void
+check_existing (batch_t *c)
+{
+   if (c->x->opts->retry_attempts <= 0) {
+      return;
+   }
+   size_t *set = bson_malloc (sizeof *set * (c->n ? c->n : 1));
+   size_t m = 0;
+   for (size_t k = 0; k < c->n; k++) {
+      if (c->w[k].state == RW_PENDING && is_upsert_on_given_id (&c->w[k])) {
+         set[m++] = k;
+      }
+   }
+   id_map_t found;
+   if (m && find_ids (c, set, m, is_upsert_on_given_id, &found)) {
+      for (size_t k = 0; k < m; k++) {
+         c->w[set[k]].existed = id_map_get (&found, &c->w[set[k]].id, NULL) ? 1 : 0;
+      }
+      id_map_cleanup (&found);
+   } else if (m) {
+      id_map_cleanup (&found);
+   }
+   bson_free (set);
+}
+
+/* Did the server refuse an aggregation-pipeline update as such (a server
+ * before MongoDB 4.2, or FerretDB: the command is refused at parse time,
+ * code 14 TypeMismatch or 9 FailedToParse)? */
+static bool
+pipeline_refused (const batch_t *c, const size_t *sent, size_t nsent, const bson_error_t *berr)
+{
+   if (bql_exec_is_connection_error (berr) || (berr->code != 14 && berr->code != 9)) {
+      return false;
+   }
+   for (size_t k = 0; k < nsent; k++) {
+      if (c->w[sent[k]].pipeline) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* ---- which rows matched nothing ---- */
+
+/* Add the field paths the filter q reads to paths (a bson array of
+ * strings). False when q reads fields in a way not listed ($expr,
+ * $where, ...): then no path can be ruled out. */
+static bool
+filter_paths (const bson_t *q, const char *prefix, bson_t *paths, uint32_t *n)
+{
+   bson_iter_t it;
+   bson_iter_init (&it, q);
+   while (bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      if (!strcmp (k, "$and") || !strcmp (k, "$or") || !strcmp (k, "$nor")) {
+         bson_iter_t ai;
+         if (!BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+            return false;
+         }
+         while (bson_iter_next (&ai)) {
+            uint32_t len;
+            const uint8_t *data;
+            if (!BSON_ITER_HOLDS_DOCUMENT (&ai)) {
+               return false;
+            }
+            bson_iter_document (&ai, &len, &data);
+            bson_t sub;
+            bson_init_static (&sub, data, len);
+            if (!filter_paths (&sub, prefix, paths, n)) {
+               return false;
+            }
+         }
+      } else if (k[0] == '$') {
+         return prefix != NULL; /* an operator on a field: the field is listed */
+      } else if (!prefix) {
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string ((*n)++, &key, kb, sizeof kb);
+         BSON_APPEND_UTF8 (paths, key, k);
+      }
+   }
+   return true;
+}
+
+/* Does one of the paths a or b lie inside the other (or equal it)? */
+static bool
+paths_overlap (const char *a, const char *b)
+{
+   size_t la = strlen (a), lb = strlen (b);
+   size_t l = la < lb ? la : lb;
+   return !strncmp (a, b, l) && (la == lb || (la < lb ? b[l] : a[l]) == '.');
+}
+
+/* Can the batch's rows that matched nothing be found after the batch by
+ * asking which rows' filters match no document? Only when no update of
+ * the statement writes a field a filter reads: then the batch's own
+ * writes cannot change what a filter matches, and a filter that matches
+ * nothing afterwards matched nothing when its update ran (other clients
+ * writing the same documents meanwhile aside). */
+static bool
+unmatched_findable (const batch_t *c)
+{
+   const bql_plan_t *plan = c->x->plan;
+   for (size_t k = 0; k < c->n; k++) {
+      const row_write_t *w = &c->w[k];
+      if (w->state != RW_PENDING) {
+         continue;
+      }
+      bson_t paths = BSON_INITIALIZER;
+      uint32_t n = 0;
+      bool ok = filter_paths (&w->q, NULL, &paths, &n);
+      bson_iter_t it;
+      bson_iter_init (&it, &paths);
+      while (ok && bson_iter_next (&it)) {
+         for (size_t s = 0; s < plan->nset; s++) {
+            if (paths_overlap (plan->set[s].path, bson_iter_utf8 (&it, NULL))) {
+               ok = false;
+            }
+         }
+      }
+      bson_destroy (&paths);
+      if (!ok) {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* Of the rows cand[0..m), which matched nothing? The reply said that
+ * `unmatched` of them did (0 < unmatched < m); each row's filter is asked
+ * for one document (see unmatched_findable for why this is exact). */
+static bool
+find_unmatched (batch_t *c, const size_t *cand, size_t m)
+{
+   bson_t opts = BSON_INITIALIZER, proj;
+   bson_append_document_begin (&opts, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&opts, &proj);
+   BSON_APPEND_INT64 (&opts, "limit", 1);
+   bool ok = true;
+   for (size_t k = 0; k < m && ok; k++) {
+      row_write_t *w = &c->w[cand[k]];
+      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->x->coll, &w->q, &opts, NULL);
+      const bson_t *doc;
+      bool found = mongoc_cursor_next (cur, &doc);
+      bson_error_t berr;
+      if (!found && mongoc_cursor_error (cur, &berr)) {
+         ok = bql_exec_connection_or_server_error (c->x, &berr, c->info->batch_index);
+      } else {
+         w->state = found ? RW_MATCHED : RW_UNMATCHED;
+      }
+      mongoc_cursor_destroy (cur);
+   }
+   bson_destroy (&opts);
+   return ok;
+}
+
+/* ---- sending ---- */
+
+static bool send_set (batch_t *c, size_t *set, size_t m);
+
+/* Read the reply of a command that ran: counts, upserted _ids, and the
+ * state of every row sent (sent in the order sent). */
+static bool
+account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
+{
+   bql_batch_info_t *info = c->info;
+   bson_iter_t it, ai;
+   int64_t matched = bson_iter_init_find (&it, reply, "nMatched") ? bson_iter_as_int64 (&it) : 0;
+   info->n_matched += matched;
+   if (bson_iter_init_find (&it, reply, "nModified")) {
+      info->n_modified += bson_iter_as_int64 (&it);
+   }
+   if (bson_iter_init_find (&it, reply, "nUpserted")) {
+      info->n_upserted += bson_iter_as_int64 (&it);
+   }
+   if (bson_iter_init_find (&it, reply, "nInserted")) {
+      info->n_inserted += bson_iter_as_int64 (&it);
+   }
+   id_map_t ids;
+   id_map_init (&ids, nsent);
+   for (size_t k = 0; k < nsent; k++) {
+      if (c->w[sent[k]].has_id && c->w[sent[k]].upsert) {
+         id_map_put (&ids, &c->w[sent[k]].id, sent[k]);
+      }
+   }
+   if (bson_iter_init_find (&it, reply, "upserted") && BSON_ITER_HOLDS_ARRAY (&it) && bson_iter_recurse (&it, &ai)) {
+      while (bson_iter_next (&ai)) {
+         bson_iter_t ui;
+         size_t at;
+         if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ui) && bson_iter_find (&ui, "_id")) {
+            if (id_map_get (&ids, bson_iter_value (&ui), &at) && c->w[at].state == RW_PENDING) {
+               mark_upserted (c, &c->w[at]);
+            } else {
+               note_upserted (c->x, 0, bson_iter_value (&ui));
+            }
+         }
+      }
+   }
+   id_map_cleanup (&ids);
+   /* ordered: the statements after the first failing one did not run */
+   size_t ran = nsent;
+   if (c->ordered) {
+      for (size_t k = 0; k < nsent; k++) {
+         if (c->w[sent[k]].state == RW_FAILED) {
+            ran = k + 1;
+            c->stop = true;
+            break;
+         }
+      }
+   }
+   size_t *cand = bson_malloc (sizeof *cand * (nsent ? nsent : 1));
+   size_t m = 0;
+   for (size_t k = 0; k < ran; k++) {
+      row_write_t *w = &c->w[sent[k]];
+      if (w->state != RW_PENDING) {
+         continue;
+      }
+      if (w->insert) {
+         w->state = RW_INSERTED;
+      } else if (w->upsert) {
+         w->state = RW_MATCHED;
+      } else {
+         cand[m++] = sent[k];
+      }
+   }
+   bool ok = true;
+   int64_t unmatched = (int64_t) m - matched;
+   if (unmatched <= 0) {
+      for (size_t k = 0; k < m; k++) {
+         c->w[cand[k]].state = RW_MATCHED;
+      }
+   } else if (unmatched >= (int64_t) m) {
+      for (size_t k = 0; k < m; k++) {
+         c->w[cand[k]].state = RW_UNMATCHED;
+      }
+   } else {
+      ok = find_unmatched (c, cand, m);
+   }
+   bson_free (cand);
+   return ok;
+}
+
+/* The rows of a lost command (retryable error, no reply): wait, ask the
+ * server what the lost attempt did (see the top of this file), and put in
+ * set/m the rows to send again. False when the statement must stop
+ * (retries ran out, or cancelled): every row still in doubt is reported. */
+static bool
+recover_lost (batch_t *c, size_t *set, size_t *m, const bson_error_t *lost)
+{
+   bql_exec_t *x = c->x;
+   bool idempotent = bql_exec_idempotent (x);
+   bool never_sent = lost->domain == MONGOC_ERROR_SERVER_SELECTION; /* no server to send it to */
+   while (c->attempts < x->opts->retry_attempts) {
+      c->attempts++;
+      if (!bql_exec_backoff (x, c->attempts)) {
+         break; /* cancelled */
+      }
+      if (never_sent) {
+         return true; /* nothing was applied: send every row again */
+      }
+      id_map_t found;
+      if (!find_ids (c, set, *m, has_known_id, &found)) {
+         id_map_cleanup (&found);
+         continue; /* the server is still away */
+      }
+      size_t keep = 0;
+      for (size_t k = 0; k < *m; k++) {
+         row_write_t *w = &c->w[set[k]];
+         bool stored = w->has_id && has_known_id (w) && id_map_get (&found, &w->id, NULL);
+         /* an upsert on a given _id whose document was absent before the
+          * batch, and not created by an earlier row of the batch */
+         bool absent_before = w->existed == 0 && !id_map_get (&c->upserted_ids, &w->id, NULL);
+         if (w->insert && stored) {
+            w->state = RW_INSERTED; /* its new _id is stored: the lost attempt inserted it */
+            c->info->n_inserted++;
+         } else if (w->insert) {
+            set[keep++] = set[k];
+         } else if (w->upsert && stored && (w->id_new || absent_before)) {
+            mark_upserted (c, w); /* the lost attempt created its document */
+            c->info->n_upserted++;
+         } else if ((w->upsert && !stored && absent_before) || idempotent) {
+            set[keep++] = set[k]; /* not applied, or safe to apply again */
+         } else {
+            fail_row (c, w, (int32_t) lost->code,
+                      "the connection was lost: this row may or may not have been written, and it was not sent again "
+                      "because its update is not idempotent ($inc, $mul, $push or a pipeline)");
+         }
+      }
+      id_map_cleanup (&found);
+      *m = keep;
+      return true;
+   }
+   char msg[700], tries[64];
+   snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
+             bql_exec_is_connection_error (lost) ? "the connection was lost" : "the server failed the batch",
+             bql_exec_retries_ran_out (x, c->attempts, tries, sizeof tries), lost->message);
+   for (size_t k = 0; k < *m; k++) {
+      fail_row (c, &c->w[set[k]], (int32_t) lost->code, msg);
+   }
+   *m = 0;
+   c->fatal = true;
+   c->stop = true;
+   bql_exec_connection_or_server_error (x, lost, c->info->batch_index);
+   bql_exec_note_retries (x, c->attempts);
+   return false;
+}
+
+/* A command of several rows the server refused as a whole (a command
+ * error, not write errors): statements before the failing one may have
+ * been applied. When the statement's update is idempotent, each row is
+ * sent again in a command of its own, so that every row ends up written
+ * or reported with its own error; otherwise no row is sent twice: each
+ * is reported as failed with an unknown outcome. */
+static bool
+resolve_refused_batch (batch_t *c, size_t *sent, size_t nsent, const bson_error_t *refusal)
+{
+   if (!bql_exec_idempotent (c->x)) {
       char msg[700];
       snprintf (msg, sizeof msg,
-                "%s; this row may or may not have been written, and it was not "
+                "the server refused the whole batch (%s); this row may or may not have been written, and it was not "
                 "sent again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
                 refusal->message);
       for (size_t k = 0; k < nsent; k++) {
-         bql_row_errors_add (errs, sent[k], b->rows[sent[k]], (int32_t) refusal->code, msg);
+         fail_row (c, &c->w[sent[k]], (int32_t) refusal->code, msg);
       }
-      return;
+      c->stop = c->ordered;
+      return true;
    }
-   bool ordered = x->opts->ordered;
-   bool upsert = plan->kind == BQL_KIND_UPSERT || plan->kind == BQL_KIND_INSERT;
-   for (size_t k = 0; k < nsent; k++) {
-      size_t i = sent[k];
-      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply;
-      bool pipe;
-      bql_error_t rerr;
+   for (size_t k = 0; k < nsent && !c->stop; k++) {
+      size_t one = sent[k];
+      if (!send_set (c, &one, 1)) {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* Send the rows set[0..m) (indexes into c->w) as one command and settle
+ * each: the reply, or a retry after a lost attempt, or the refusal of the
+ * whole command. set is scratch (rows to send again). False when the
+ * statement must stop (recorded). */
+static bool
+send_set (batch_t *c, size_t *set, size_t m)
+{
+   bql_exec_t *x = c->x;
+   size_t *sent = bson_malloc (sizeof *sent * (m ? m : 1));
+   bool ok = true;
+   while (m > 0 && ok) {
+      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, c->ordered);
+      size_t nsent = 0;
+      for (size_t k = 0; k < m; k++) {
+         row_write_t *w = &c->w[set[k]];
+         bson_error_t berr;
+         bool added;
+         if (w->insert) {
+            added = mongoc_bulk_operation_insert_with_opts (bulk, &w->u, NULL, &berr);
+         } else {
+            bson_t opts = BSON_INITIALIZER;
+            if (w->upsert) {
+               BSON_APPEND_BOOL (&opts, "upsert", true);
+            }
+            added = mongoc_bulk_operation_update_one_with_opts (bulk, &w->q, &w->u, &opts, &berr);
+            bson_destroy (&opts);
+         }
+         if (added) {
+            sent[nsent++] = set[k];
+         } else {
+            fail_row (c, w, (int32_t) berr.code, berr.message); /* refused by libmongoc's checks */
+            if (c->ordered) {
+               c->stop = true;
+               break;
+            }
+         }
+      }
+      if (nsent == 0) {
+         mongoc_bulk_operation_destroy (bulk);
+         break;
+      }
+      bson_t reply;
       bson_error_t berr;
-      bool row_ok = bql_plan_row_write (plan, b->docs[i], &q, &u, &pipe, &rerr);
-      if (!row_ok) {
-         bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);
-      } else {
-         mongoc_bulk_operation_t *one = bql_exec_new_bulk (x, x->coll, true);
-         if (upsert) {
-            BSON_APPEND_BOOL (&opts, "upsert", true);
-         }
-         row_ok = mongoc_bulk_operation_update_one_with_opts (one, &q, &u, &opts, &berr) &&
-                  mongoc_bulk_operation_execute (one, &reply, &berr);
-         if (row_ok || !bson_empty0 (&reply)) {
-            bson_iter_t it;
-            int64_t matched = bson_iter_init_find (&it, &reply, "nMatched") ? bson_iter_as_int64 (&it) : 0;
-            info->n_matched += matched;
-            if (bson_iter_init_find (&it, &reply, "nModified")) {
-               info->n_modified += bson_iter_as_int64 (&it);
-            }
-            if (bson_iter_init_find (&it, &reply, "nUpserted")) {
-               info->n_upserted += bson_iter_as_int64 (&it);
-            }
-            bson_iter_t ai, ui;
-            if (bson_iter_init_find (&it, &reply, "upserted") && BSON_ITER_HOLDS_ARRAY (&it) &&
-                bson_iter_recurse (&it, &ai) && bson_iter_next (&ai) && BSON_ITER_HOLDS_DOCUMENT (&ai) &&
-                bson_iter_recurse (&ai, &ui) && bson_iter_find (&ui, "_id")) {
-               note_upserted (x, b->rows[i], &ui);
-            }
-            if (row_ok && plan->kind == BQL_KIND_UPDATE && matched == 0) {
-               x->n_unmatched++;
-            }
-         }
-         if (!row_ok) {
-            bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
-         }
-         bson_destroy (&reply);
-         mongoc_bulk_operation_destroy (one);
+      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
+      mongoc_bulk_operation_destroy (bulk);
+      bql_row_errors_t found = {0};
+      int64_t *rows = bson_malloc (sizeof *rows * nsent);
+      for (size_t k = 0; k < nsent; k++) {
+         rows[k] = (int64_t) k; /* collect by position in sent */
       }
-      bson_destroy (&q);
-      bson_destroy (&u);
-      bson_destroy (&opts);
-      if (!row_ok && ordered) {
-         break; /* ordered: nothing after the failed row */
+      size_t *ident = bson_malloc (sizeof *ident * nsent);
+      for (size_t k = 0; k < nsent; k++) {
+         ident[k] = k;
+      }
+      bql_exec_collect_write_errors (&reply, ident, nsent, rows, &found);
+      size_t before_wc = c->errs->n;
+      bql_exec_collect_wc_errors (&reply, c->errs);
+      bool wc_errors = c->errs->n > before_wc;
+      for (size_t e = 0; e < found.n; e++) {
+         if (found.items[e].index < nsent) {
+            fail_row (c, &c->w[sent[found.items[e].index]], found.items[e].code, found.items[e].errmsg);
+         } else {
+            bql_row_errors_add (c->errs, (size_t) -1, 0, found.items[e].code, found.items[e].errmsg);
+         }
+      }
+      bool had_write_errors = found.n > 0;
+      bql_row_errors_cleanup (&found);
+      bson_free (rows);
+      bson_free (ident);
+      if (server || had_write_errors || wc_errors) {
+         ok = account (c, sent, nsent, &reply);
+         bson_destroy (&reply);
+         break;
+      }
+      /* no account of the command: it was lost, or refused as a whole */
+      bool retryable = bql_exec_is_retryable (&berr, &reply);
+      bson_destroy (&reply);
+      if (pipeline_refused (c, sent, nsent, &berr)) {
+         char msg[700];
+         snprintf (msg, sizeof msg, "not written: the server does not support %s: %s", BQL_FEATURE_PIPELINE_UPDATES,
+                   berr.message);
+         for (size_t k = 0; k < nsent; k++) {
+            fail_row (c, &c->w[sent[k]], (int32_t) berr.code, msg);
+         }
+         c->fatal = c->stop = true;
+         ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "the server does not support %s: %s",
+                             BQL_FEATURE_PIPELINE_UPDATES, berr.message);
+      } else if (retryable) {
+         memcpy (set, sent, sizeof *set * nsent);
+         m = nsent;
+         ok = recover_lost (c, set, &m, &berr);
+         continue; /* send again what is to be sent again */
+      } else if (bql_exec_is_connection_error (&berr)) {
+         char msg[700];
+         snprintf (msg, sizeof msg, "not written: %s", berr.message);
+         for (size_t k = 0; k < nsent; k++) {
+            fail_row (c, &c->w[sent[k]], (int32_t) berr.code, msg);
+         }
+         c->fatal = c->stop = true;
+         ok = bql_exec_connection_or_server_error (x, &berr, c->info->batch_index);
+      } else if (nsent > 1) {
+         ok = resolve_refused_batch (c, sent, nsent, &berr);
+      } else {
+         /* a command of one statement refused: nothing was applied */
+         fail_row (c, &c->w[sent[0]], (int32_t) berr.code, berr.message);
+         c->stop = c->ordered;
+      }
+      break;
+   }
+   bson_free (sent);
+   return ok && !c->fatal;
+}
+
+/* Does the server lose the account of an update command in which a
+ * statement fails (see the top of this file)? Asked once per statement. */
+static bool
+loses_update_counts (bql_exec_t *x)
+{
+   if (x->lossy_updates < 0) {
+      bson_t cmd = BSON_INITIALIZER, reply;
+      bson_error_t berr;
+      BSON_APPEND_INT32 (&cmd, "buildInfo", 1);
+      if (mongoc_client_command_simple (x->client, "admin", &cmd, NULL, &reply, &berr)) {
+         x->lossy_updates = bson_has_field (&reply, "ferretdbVersion") ? 1 : 0;
+      } else {
+         x->lossy_updates = 1; /* unknown: one command per row is exact everywhere */
+      }
+      bson_destroy (&reply);
+      bson_destroy (&cmd);
+   }
+   return x->lossy_updates == 1;
+}
+
+bool
+bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
+                      const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs)
+{
+   const bql_plan_t *plan = x->plan;
+   batch_t c;
+   memset (&c, 0, sizeof c);
+   c.x = x;
+   c.b = b;
+   c.ordered = ordered;
+   c.follow_up = dup_msgs != NULL;
+   c.dup_msgs = dup_msgs;
+   c.info = info;
+   c.errs = errs;
+   id_map_init (&c.upserted_ids, npos);
+   build_writes (&c, pos, npos);
+
+   bool per_row_match = plan->kind == BQL_KIND_UPDATE || c.follow_up;
+   bool one_by_one = loses_update_counts (x) || (per_row_match && !unmatched_findable (&c));
+   check_existing (&c);
+   size_t *set = bson_malloc (sizeof *set * (c.n ? c.n : 1));
+   size_t m = 0;
+   bool ok = true;
+   if (one_by_one) {
+      for (size_t k = 0; k < c.n && ok && !c.stop; k++) {
+         if (c.w[k].state == RW_PENDING) {
+            set[0] = k;
+            ok = send_set (&c, set, 1);
+         }
+      }
+   } else {
+      bool stopped = false;
+      for (size_t k = 0; k < c.n; k++) {
+         if (c.w[k].state == RW_FAILED && ordered) {
+            stopped = true;
+         }
+         if (c.w[k].state == RW_PENDING && !stopped) {
+            set[m++] = k;
+         }
+      }
+      ok = send_set (&c, set, m);
+   }
+   bson_free (set);
+
+   /* the rows that matched nothing */
+   for (size_t k = 0; k < c.n; k++) {
+      row_write_t *w = &c.w[k];
+      if (w->state != RW_UNMATCHED) {
+         continue;
+      }
+      if (c.follow_up) {
+         char msg[900];
+         snprintf (msg, sizeof msg,
+                   "not written: the row was refused as a duplicate key (%s) but no document matches its key "
+                   "columns, so another unique index refused it",
+                   dup_msgs && dup_msgs[k] ? dup_msgs[k] : "E11000");
+         fail_row (&c, w, 11000, msg);
+      } else {
+         x->n_unmatched++;
+         note_unmatched (x, b->rows[w->pos]);
       }
    }
+   writes_cleanup (&c);
+   return ok;
 }
 
 bool
 bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = x->plan;
-   bool ordered = x->opts->ordered;
-   size_t *sent = bson_malloc (sizeof *sent * (b->n ? b->n : 1));
-   size_t nsent = 0;
-   id_map_t ids;
-   bool ok = true;
-   size_t errs_at_start = errs->n;
-
-   for (int attempt = 0;; attempt++) {
-      id_map_init (&ids, b->n);
-      bql_row_errors_truncate (errs, errs_at_start); /* a retry rebuilds the batch */
-      mongoc_bulk_operation_t *bulk = build_bulk (x, b, &ids, sent, &nsent, errs);
-      if (nsent == 0) {
-         mongoc_bulk_operation_destroy (bulk);
-         id_map_cleanup (&ids);
-         break;
-      }
-      bson_t reply;
-      bson_error_t berr;
-      size_t before = errs->n;
-      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      mongoc_bulk_operation_destroy (bulk);
-      bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
-      bql_exec_collect_wc_errors (&reply, errs);
-      size_t failed_here = errs->n - before;
-      if (failed_here == 1 && nsent > 1 && errs->items[before].index == sent[0] && !reply_counts_any (&reply)) {
-         /* One write error, on the first statement, and nothing matched or
-          * upserted: either the first statement failed (MongoDB, ordered)
-          * or the server stopped at a later one and reported it as index 0
-          * without counts (FerretDB does so, even unordered). The reply
-          * cannot tell which rows were written: attribute the outcome row
-          * by row, as for a batch refused as a whole. */
-         bson_error_t refusal;
-         memset (&refusal, 0, sizeof refusal);
-         refusal.domain = MONGOC_ERROR_SERVER;
-         refusal.code = (uint32_t) errs->items[before].code;
-         bson_snprintf (refusal.message, sizeof refusal.message,
-                        "the server reported a write error without saying which rows it wrote (%s)",
-                        errs->items[before].errmsg);
-         bql_row_errors_truncate (errs, before);
-         bson_destroy (&reply);
-         id_map_cleanup (&ids);
-         resolve_refused_batch (x, b, sent, nsent, &refusal, info, errs);
-         break;
-      }
-      if (!server && failed_here == 0) {
-         /* The batch was lost: retry only what is safe to apply twice. */
-         bool retryable = bql_exec_is_retryable (&berr, &reply);
-         bson_destroy (&reply);
-         id_map_cleanup (&ids);
-         if (retryable && attempt < x->opts->retry_attempts && bql_exec_idempotent (x)) {
-            if (bql_exec_backoff (x, attempt + 1)) {
-               continue;
-            }
-         }
-         if (retryable && !bql_exec_idempotent (x)) {
-            for (size_t k = 0; k < nsent; k++) {
-               bql_row_errors_add (errs, sent[k], b->rows[sent[k]], (int32_t) berr.code,
-                                   "the connection was lost: this row may or may not have been written, and it was not "
-                                   "retried because its update is not idempotent ($inc, $mul, $push or a pipeline)");
-            }
-         }
-         if (!retryable && !bql_exec_is_connection_error (&berr) && nsent > 1 && plan->kind != BQL_KIND_INSERT) {
-            /* The server refused the whole command instead of reporting
-             * write errors (FerretDB does so for a unique-index violation
-             * during an update); statements before the failing one may
-             * have been applied. Attribute the outcome row by row. */
-            bson_error_t refusal = berr;
-            bson_snprintf (refusal.message, sizeof refusal.message, "the server refused the whole batch (%s)",
-                           berr.message);
-            resolve_refused_batch (x, b, sent, nsent, &refusal, info, errs);
-            break;
-         }
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         bql_exec_note_retries (x, attempt);
-         break;
-      }
-      bson_iter_t it, ai;
-      int64_t matched = bson_iter_init_find (&it, &reply, "nMatched") ? bson_iter_as_int64 (&it) : 0;
-      info->n_matched += matched;
-      if (bson_iter_init_find (&it, &reply, "nModified")) {
-         info->n_modified += bson_iter_as_int64 (&it);
-      }
-      if (bson_iter_init_find (&it, &reply, "nUpserted")) {
-         info->n_upserted += bson_iter_as_int64 (&it);
-      }
-      if (bson_iter_init_find (&it, &reply, "nInserted")) {
-         info->n_inserted += bson_iter_as_int64 (&it);
-      }
-      if (bson_iter_init_find (&it, &reply, "upserted") && BSON_ITER_HOLDS_ARRAY (&it) && bson_iter_recurse (&it, &ai)) {
-         while (bson_iter_next (&ai)) {
-            bson_iter_t ui;
-            size_t pos;
-            if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ui) && bson_iter_find (&ui, "_id")) {
-               note_upserted (x, id_map_get (&ids, bson_iter_value (&ui), &pos) ? b->rows[pos] : 0, &ui);
-            }
-         }
-      }
-      if (plan->kind == BQL_KIND_UPDATE) {
-         /* rows whose join matched no document; after an ordered stop
-          * only the statements up to the failing one ran */
-         size_t ran = nsent;
-         if (ordered && failed_here) {
-            size_t first = b->n;
-            for (size_t k = before; k < errs->n; k++) {
-               if (errs->items[k].index < first) {
-                  first = errs->items[k].index;
-               }
-            }
-            ran = 0;
-            for (size_t k = 0; k < nsent; k++) {
-               if (sent[k] <= first) {
-                  ran++;
-               }
-            }
-         }
-         int64_t unmatched = (int64_t) ran - (int64_t) failed_here - matched;
-         if (unmatched > 0) {
-            x->n_unmatched += unmatched;
-         }
-      }
-      bson_destroy (&reply);
-      id_map_cleanup (&ids);
-      break;
+   size_t *pos = bson_malloc (sizeof *pos * (b->n ? b->n : 1));
+   for (size_t i = 0; i < b->n; i++) {
+      pos[i] = i;
    }
-   bson_free (sent);
+   bool ok = bql_exec_update_rows (x, b, pos, b->n, x->opts->ordered, NULL, info, errs);
+   bson_free (pos);
    return ok;
 }
 

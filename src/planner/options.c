@@ -541,6 +541,20 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
       return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, "Name the archive with archive_collection = '...'.",
                              "retention_period needs archive_collection");
    }
+   if (o->archive_collection && pl->plan && pl->plan->collection &&
+       !strcmp (o->archive_collection, pl->plan->collection)) {
+      /* archiving into the source: each document would be replaced by its
+       * archive copy and then deleted, the archive with it */
+      size_t i_ac = 0;
+      for (size_t i = 0; i < N_OPTIONS; i++) {
+         if (!strcmp (options_table[i].name, "archive_collection")) {
+            i_ac = i;
+         }
+      }
+      return bql_plan_error (pl, bql_cast (Option, given_at[i_ac])->value, BQL_ERR_OPTION,
+                             "Name another collection: the archive must survive the delete.",
+                             "archive_collection \"%s\" is the collection being deleted from", o->archive_collection);
+   }
    if (o->soft_delete && o->archive_collection) {
       return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, NULL,
                              "soft_delete and archive_collection exclude each other: a soft delete keeps the document");

@@ -2,6 +2,7 @@
 dry_run, max_delete_count, and archive-before-delete — including a client
 killed with SIGKILL at random instants, after which source and archive
 together still hold every original document and a re-run finishes the job."""
+import datetime
 import os
 import random
 import signal
@@ -45,7 +46,8 @@ class DeleteTest(bqltest.BulkqlCase):
         res = self.json_result(r)[0]
         self.assertEqual((res["nMatched"], res["nRemoved"], res["dryRun"]), (6, 0, True))
         self.assertEqual(len(self.docs("logs")), 9)
-        self.assertEqual(sorted(self.db.list_collection_names()), ["logs"])
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulk_operation_metrics", "logs"])
+        self.assertEqual([(m["dryRun"], m["nMatched"]) for m in self.db.bulk_operation_metrics.find()], [(True, 6)])
 
     def test_cli_dry_run_flag(self):
         self.seed(4)
@@ -99,6 +101,7 @@ class DeleteTest(bqltest.BulkqlCase):
                "WITH ARCHIVAL_STRATEGY (archive_collection = 'arch', archive_reason = 'kill test') "
                "WITH DELETE_OPTIONS (batch_size = 10);")
         rng = random.Random(20261122)
+        mid_job = 0
         for run in range(runs):
             self.db.src.drop()
             self.db.arch.drop()
@@ -106,29 +109,45 @@ class DeleteTest(bqltest.BulkqlCase):
             original = {d["_id"]: d for d in self.db.src.find()}
             cmd = [bqltest.BULKQL, "--db", self.dbname, "-c", sql]
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.0, 0.5))
+            # a random instant of the job: once a random number of documents
+            # are in the archive, after a random pause (within a batch, or
+            # between the archive write and the delete)
+            threshold = rng.randrange(0, n - 30)
+            deadline = time.time() + 60
+            while (proc.poll() is None and time.time() < deadline
+                   and self.db.arch.estimated_document_count() < threshold):
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.03))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             src = {d["_id"]: d for d in self.db.src.find()}
-            arch = list(self.db.arch.find())
-            arch_ids = [d["_id"] for d in arch]
-            self.assertEqual(len(arch_ids), len(set(arch_ids)), "run %d: duplicate in the archive" % run)
-            for d in arch:
+            if 0 < len(src) < n:
+                mid_job += 1
+            arch = {}
+            for d in self.db.arch.find():
                 for k in ("archivedAt", "archiveReason", "originalCollection"):
                     d.pop(k)
-            union = dict(src)
-            for d in arch:
-                if d["_id"] in union:
-                    self.assertEqual(union[d["_id"]], d, "run %d: archived copy differs" % run)
-                union[d["_id"]] = d
-            self.assertEqual(union, original, "run %d: a document was lost" % run)
-            # a re-run completes the job with no duplicate in the archive
+                arch[d["_id"]] = d
+            # every original document is in the source or in the archive, and
+            # a document in both is the same document
+            for i, d in arch.items():
+                if i in src:
+                    self.assertEqual(src[i], d, "run %d: the archived copy differs" % run)
+            self.assertEqual({**arch, **src}, original, "run %d: a document was lost" % run)
+            # a re-run completes the job: the archive holds exactly the
+            # original documents, with the archive's fields
             r = self.bulkql(sql=sql)
             self.assertEqual(r.rc, 0, r)
             self.assertEqual(self.db.src.count_documents({}), 0, "run %d" % run)
-            arch_ids = [d["_id"] for d in self.db.arch.find()]
-            self.assertEqual(sorted(arch_ids), sorted(original), "run %d" % run)
-
+            archived = {}
+            for d in self.db.arch.find():
+                self.assertEqual((d.pop("archiveReason"), d.pop("originalCollection")), ("kill test", "src"))
+                self.assertIsInstance(d.pop("archivedAt"), datetime.datetime)
+                archived[d["_id"]] = d
+            self.assertEqual(archived, original, "run %d" % run)
+        # the kills landed in the middle of the job (some of the documents
+        # deleted, not all) in most runs
+        self.assertGreaterEqual(mid_job, runs * 3 // 4, "only %d of %d kills landed mid-job" % (mid_job, runs))
 
 if __name__ == "__main__":
     bqltest.main()

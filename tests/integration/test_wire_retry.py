@@ -31,7 +31,7 @@ def err(code, name, labels=None):
 # (no rescan), so that the gaps between attempts are the backoff alone
 TIMEOUT = err(262, "ExceededTimeLimit")
 
-LOST = ("the connection was lost: this row may or may not have been written, and it was not retried because its "
+LOST = ("the connection was lost: this row may or may not have been written, and it was not sent again because its "
         "update is not idempotent ($inc, $mul, $push or a pipeline)")
 
 
@@ -71,6 +71,12 @@ class WireRetryTest(wiretest.WireCase):
                 self.assertEqual(r.results[0]["retries"], 3)
                 self.assertEqual(len(fault.hits), 3)
                 cmds = self.user_writes(coll)
+                if self.lossy_updates() and stmt.startswith(("BULK UPDATE p SET v = v.x", "BULK UPSERT")):
+                    # one command per row: the first row's is retried, then
+                    # the second row's is sent once
+                    self.assertEqual([(c.action, len(c.documents)) for c in cmds[4:]], [("forward", 1)], cmds)
+                    self.assertNotEqual(cmds[4].documents, cmds[0].documents)
+                    cmds = cmds[:4]
                 self.assertEqual(len(cmds), 4, cmds)
                 self.assertEqual([c.action for c in cmds], ["reply"] * 3 + ["forward"])
                 self.assertEqual({repr(c.documents) for c in cmds}, {repr(cmds[0].documents)},
@@ -121,13 +127,18 @@ class WireRetryTest(wiretest.WireCase):
                                                'database "%s": Failed to read 4 bytes: socket error or timeout%s'
                                  % (self.dbname, " (after 2 retries; retry_attempts = 2)" if attempts else ""))
                 self.assertEqual(res.get("retries", 0), attempts)
-                self.assertEqual((res["nInserted"], res["nFailed"]), (0, 0))
+                # the rows of the lost batch failed, with an unknown outcome
+                doubt = ("the connection was lost%s: this row may or may not have been written (Failed to send "
+                         '"insert" command with database "%s": Failed to read 4 bytes: socket error or timeout)'
+                         % (" and 2 retries ran out" if attempts else " (retry_attempts = 0)", self.dbname))
+                self.assertEqual((res["nInserted"], res["nFailed"]), (0, 3))
+                self.assertEqual([(e["row"], e["errmsg"]) for e in res["writeErrors"]], [(i, doubt) for i in (1, 2, 3)])
                 self.assertEqual(len(self.user_writes(coll)), attempts + 1)
                 self.assertEqual(self.docs(coll), [])
                 # the batch that ended the statement has its error record
                 [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
-                self.assertEqual((rec["batchIndex"], rec["firstRow"], rec["errorMessage"]),
-                                 (0, 1, res["error"]))
+                self.assertEqual((rec["batchIndex"], rec["firstRow"], rec["errorMessage"]), (0, 1, doubt))
+                self.assertEqual([w["row"] for w in rec["writeErrors"]], [1, 2, 3])
 
     def test_retrying_stops_at_retry_attempts_for_updates_and_deletes(self):
         self.db.p.insert_many([{"_id": i, "k": "k%d" % i, "v": 0} for i in range(1, 4)])
@@ -147,8 +158,20 @@ class WireRetryTest(wiretest.WireCase):
                                                "(after 1 retry; retry_attempts = 1)")
                 self.assertEqual((res["retries"], len(self.user_writes("p"))), (1, 2))
                 self.assertEqual(self.docs("p"), before)
+                # the batch's error record: its row (or, for stored
+                # documents, the batch) with an unknown outcome
                 [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
-                self.assertEqual(rec["errorMessage"], res["error"])
+                [we] = rec["writeErrors"]
+                self.assertEqual((rec["errorMessage"], rec["errorCode"]), (we["errmsg"], 262))
+                if "WHERE TRUE" in stmt:
+                    self.assertNotIn("row", we)
+                    self.assertEqual(we["errmsg"], "the server failed the batch and 1 retry ran out; documents of this "
+                                     "batch may or may not have been written: injected ExceededTimeLimit (of the "
+                                     "batch's 3 documents, 0 were reported %s)" % ("deleted" if name == "delete"
+                                                                                   else "updated"))
+                else:
+                    self.assertEqual((we["row"], we["errmsg"]), (1, "the server failed the batch and 1 retry ran "
+                                     "out: this row may or may not have been written (injected ExceededTimeLimit)"))
 
     def test_errors_the_drivers_do_not_retry_are_not_retried(self):
         self.proxy.inject(matcher("insert", coll="c"), "reply", times=5, reply=err(2, "BadValue"))
@@ -208,39 +231,56 @@ class WireRetryTest(wiretest.WireCase):
         self.assertEqual(self.docs("p"), [{"_id": 1, "k": "k1", "v": 5}, {"_id": 2, "k": "k2", "v": 0},
                                           {"_id": 3, "k": "k3", "v": 6}])
         self.assertEqual(self.docs("u"), [{"_id": 1, "v": 5}, {"_id": 2, "v": 6}])
+        lossy = self.lossy_updates()
         for coll, res in (("p", r.results[0]), ("u", r.results[1])):
             cmds = self.user_writes(coll)
-            self.assertEqual([c.action for c in cmds], ["close_after", "forward"])
+            # one command per row (lossy servers): the first row's was lost
+            # and sent again, then the second row's was sent
+            self.assertEqual([c.action for c in cmds], ["close_after", "forward"] + ["forward"] * lossy)
             self.assertEqual(cmds[0].documents, cmds[1].documents)
             self.assertEqual(res["retries"], 1)
-        # the counts are those of the attempt whose reply came: the lost
-        # attempt had already written, so the retry modified nothing and
+        # the counts are those of the attempts whose reply came: the lost
+        # attempt had already written, so its retry modified nothing and
         # upserted nothing (the reply that said so never reached bulkql)
         lost_u = self.user_writes("u")[0].reply
-        self.assertEqual((lost_u["n"], lost_u["nModified"], [x["_id"] for x in lost_u["upserted"]]), (2, 1, [2]))
-        self.assertEqual((r.results[0]["nMatched"], r.results[0]["nModified"]), (2, 0))
-        self.assertEqual((r.results[1]["nMatched"], r.results[1]["nModified"], r.results[1]["nUpserted"]), (2, 0, 0))
+        if lossy:
+            self.assertEqual((lost_u["n"], lost_u["nModified"], lost_u.get("upserted")), (1, 1, None))
+            self.assertEqual((r.results[0]["nMatched"], r.results[0]["nModified"]), (2, 1))
+            self.assertEqual((r.results[1]["nMatched"], r.results[1]["nModified"], r.results[1]["nUpserted"]),
+                             (1, 0, 1))
+        else:
+            self.assertEqual((lost_u["n"], lost_u["nModified"], [x["_id"] for x in lost_u["upserted"]]), (2, 1, [2]))
+            self.assertEqual((r.results[0]["nMatched"], r.results[0]["nModified"]), (2, 0))
+            self.assertEqual((r.results[1]["nMatched"], r.results[1]["nModified"], r.results[1]["nUpserted"]),
+                             (2, 0, 0))
 
     def test_non_idempotent_update_from_whose_reply_was_lost_is_applied_once(self):
         self.db.acc.insert_many([{"_id": i, "k": "k%d" % i, "hits": 0} for i in range(1, 7)])
-        # the server applies batch 2 ($inc), then the connection closes
-        self.proxy.inject(matcher("update", coll="acc", nth=2), "close_after")
+        # the server applies the command of row 4 in batch 2 ($inc): the
+        # whole batch, or row 4 alone where each row is a command of its
+        # own (lossy servers); then the connection closes
+        lossy = self.lossy_updates()
+        self.proxy.inject(matcher("update", coll="acc", nth=4 if lossy else 2), "close_after")
         r = self.wire("BULK UPDATE acc SET hits = hits + 1 FROM (VALUES %s) AS v(k) WHERE acc.k = v.k "
                       "WITH (batch_size = 2, retry_attempts = 5, retry_backoff_ms = 20);"
                       % values("'k%d'" % i for i in range(1, 7)))
-        self.assertEqual(r.rc, 2, r)
+        self.assertEqual(r.rc, 1, r)
         res = r.results[0]
         cmds = self.user_writes("acc")
-        self.assertEqual([c.action for c in cmds], ["forward", "close_after"], "the lost batch was sent again")
-        self.assertEqual(cmds[1].reply["nModified"], 2)
+        self.assertEqual([c.action for c in cmds], ["forward"] * (3 if lossy else 1) + ["close_after"],
+                         "the lost command was sent again")
+        self.assertEqual(cmds[-1].reply["nModified"], 1 if lossy else 2)
         self.assertEqual([d["hits"] for d in self.docs("acc")], [1, 1, 1, 1, 0, 0])
-        self.assertEqual(res["error"], 'lost the server during batch 2: Failed to send "update" command with database '
-                                       '"%s": Failed to read 4 bytes: socket error or timeout' % self.dbname)
-        self.assertEqual([(e["row"], e["errmsg"]) for e in res["writeErrors"]], [(3, LOST), (4, LOST)])
-        self.assertEqual((res["nMatched"], res["nFailed"], res["nNotAttempted"], res["batches"]), (2, 2, 2, 2))
-        self.assertNotIn("retries", res)
+        # the server came back: the rows in doubt failed (not sent again),
+        # and the ordered statement stopped after their batch
+        self.assertEqual(res["error"], "%d row%s failed" % ((1, "") if lossy else (2, "s")))
+        doubt = [4] if lossy else [3, 4]
+        self.assertEqual([(e["row"], e["errmsg"]) for e in res["writeErrors"]], [(i, LOST) for i in doubt])
+        self.assertEqual((res["nMatched"], res["nFailed"], res["nNotAttempted"], res["batches"]),
+                         (4 - len(doubt), len(doubt), 2, 2))
+        self.assertEqual(res["retries"], 1)
         [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
-        self.assertEqual((rec["batchIndex"], rec["firstRow"], [w["row"] for w in rec["writeErrors"]]), (1, 3, [3, 4]))
+        self.assertEqual((rec["batchIndex"], rec["firstRow"], [w["row"] for w in rec["writeErrors"]]), (1, 3, doubt))
 
     def test_non_idempotent_update_where_whose_reply_was_lost_is_applied_once(self):
         self.db.acc.insert_many([{"_id": i, "hits": 0} for i in range(1, 7)])
@@ -256,9 +296,15 @@ class WireRetryTest(wiretest.WireCase):
                                        '"%s": Failed to read 4 bytes: socket error or timeout; the batch\'s update '
                                        'may or may not have been applied, and it was not sent again because it is '
                                        'not idempotent ($inc, $mul, $push or a pipeline)' % self.dbname)
-        self.assertEqual((res["nMatched"], res["batches"]), (2, 2))
+        self.assertEqual((res["nMatched"], res["nFailed"], res["batches"]), (2, 2, 2))
         [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
-        self.assertEqual((rec["batchIndex"], rec["batchSize"], rec["errorMessage"]), (1, 2, res["error"]))
+        [we] = rec["writeErrors"]
+        self.assertEqual((rec["batchIndex"], rec["batchSize"], rec["errorMessage"]), (1, 2, we["errmsg"]))
+        self.assertEqual(we["errmsg"], 'the connection was lost; documents of this batch may or may not have been '
+                         'written, and the batch was not sent again because its update is not idempotent ($inc, '
+                         '$mul, $push or a pipeline): Failed to send "update" command with database "%s": Failed to '
+                         "read 4 bytes: socket error or timeout (of the batch's 2 documents, 0 were reported updated)"
+                         % self.dbname)
 
     def test_delete_whose_reply_was_lost_is_sent_again_and_the_read_goes_on(self):
         self.db.p.insert_many([{"_id": i} for i in range(1, 8)])

@@ -40,6 +40,13 @@ class WireCase(bqltest.BulkqlCase):
         r.results = self.json_result(r)
         return r
 
+    def lossy_updates(self):
+        """Does the server lose the counts of an update command in which a
+        statement fails (FerretDB: see ../shared/FERRETDB.md)? BulkQL then
+        sends UPSERT, UPDATE ... FROM, upsert_mode and ON DUPLICATE KEY
+        updates one command per row."""
+        return "ferretdbVersion" in self.client.admin.command("buildInfo")
+
     def user_writes(self, coll=None):
         """insert/update/delete commands of this test's database, without
         BulkQL's own log collections."""
