@@ -144,8 +144,12 @@ class CliTest(bqltest.BulkqlCase):
         self.assertEqual(r.err, "bulkql: error: the server does not support aggregation-pipeline updates "
                                 "(MongoDB 4.2): BSON field 'update.updates.u' is the wrong type 'array', "
                                 "expected type 'object'\n")
+        # the batch's one document is a failed one, with the batch's error
         self.assertRegex(r.out, r"\A" + self.table("BULK UPDATE", "p", ("nMatched", 0), ("nModified", 0),
-                                                     ("nFailed", 0)) + r"\Z")
+                                                     ("nFailed", 1)) +
+                         r"  write errors:\n    not written: the server does not support aggregation-pipeline "
+                         r"updates \(MongoDB 4\.2\): BSON field 'update\.updates\.u' is the wrong type 'array', "
+                         r"expected type 'object' \(code 14\)\n\Z")
         self.assertEqual(self.docs("p"), [{"_id": 1, "x": 2, "n": 3}])
         self.assertNotIn("after", self.db.list_collection_names())
 
