@@ -61,8 +61,10 @@ typedef struct bql_exec_options {
     * statement stops after the batch in flight and reports what it did.
     * May be NULL. */
    const volatile int *cancel;
-   /* Batches in flight at once need a pool (parallel_workers > 1); when
-    * NULL such a statement runs its batches one at a time on client. */
+   /* Batches in flight at once (parallel_workers > 1) are written on
+    * clients popped from this pool, one per worker, pushed back when the
+    * statement ends; when NULL, a pool is made for the statement from
+    * client's URI (mongoc_client_get_uri) and destroyed after it. */
    mongoc_client_pool_t *pool;
    /* The input of FROM STDIN; NULL means the process's stdin. */
    FILE *stdin_stream;

@@ -7,9 +7,13 @@
  * failing CHECK). Also the VALUES source.
  *
  * Reading and writing overlap: a reader thread fills the next batches
- * while the current one is on the wire. The batches live in a ring of
- * slots whose documents together stay under memory_limit, so the
- * client's memory is bounded whatever the size of the input.
+ * while the current one is on the wire, and with parallel_workers > 1
+ * (unordered statements) that many threads write batches at once, each
+ * on a client of a pool. The statement's own thread accounts for the
+ * batches in their order (counts, error records, callbacks). The batches
+ * live in a ring of slots whose documents together stay under
+ * memory_limit, so the client's memory is bounded whatever the size of
+ * the input.
  */
 #include <pthread.h>
 #include <string.h>
@@ -176,11 +180,13 @@ batch_has_decimal (const bql_batch_t *b)
 }
 
 /* One batch of the ring. The reader owns a slot from FREE until it is
- * FILLED; the writer from FILLED until it is FREE again. */
-typedef enum { SLOT_FREE, SLOT_FILLED } slot_state_t;
+ * FILLED; then the statement's thread (or, with parallel_workers > 1, the
+ * worker that claims it: WRITING, WRITTEN) until it is FREE again. */
+typedef enum { SLOT_FREE, SLOT_FILLED, SLOT_WRITING, SLOT_WRITTEN } slot_state_t;
 
 typedef struct {
    slot_state_t state;
+   int64_t index;          /* batch number, from 0 */
    bson_t *docs;           /* the good rows: docs[0..n) are read-only
                               views of bytes, set when the batch is full */
    uint8_t *bytes;         /* the good rows' BSON, one after the other */
@@ -196,24 +202,47 @@ typedef struct {
    int64_t started_at_ms;
    bool end;               /* the source ended after this batch */
    bool source_error;      /* ... with an error (in the source) */
-   bql_row_errors_t errs;  /* rows that failed on input */
+   bql_row_errors_t errs;  /* rows that failed on input, then refused */
+   /* what a worker's write gave, for the statement's thread to add up */
+   bql_batch_info_t info;
+   bool write_ok;
+   bool failed;            /* error holds a statement-level error */
+   bql_error_t error;
+   bson_t upserted, unmatched;
+   uint32_t n_upserted_ids, n_unmatched_rows;
+   int64_t n_unmatched;
 } slot_t;
 
+typedef struct pipeline pipeline_t;
+
+/* A thread of parallel_workers: a pooled client, and a view of the
+ * statement in which the batch writers keep what one batch adds up. */
 typedef struct {
+   pipeline_t *p;
+   pthread_t tid;
+   bool started;
+   mongoc_client_t *client;
+   bql_exec_t view;
+   bql_error_t error;
+} worker_t;
+
+struct pipeline {
    bql_exec_t *x;
    bql_source_t *src;
+   bql_batch_writer_t write;
    int32_t batch_size;
    size_t max_bytes;       /* documents of one batch, at most */
    slot_t *slots;
    size_t nslots;
    pthread_mutex_t mu;
    pthread_cond_t cv;
-   bool stop;              /* the writer is done: the reader ends */
+   bool stop;              /* the statement is done: reader and workers end */
+   int64_t next_claim;     /* the next batch a worker takes */
    /* ObjectIds of the reader thread: the default context asks getpid()
     * for every id (about 3% of a load), this one once */
    bson_context_t *oids;
    bson_t row;             /* the reader's row, before it joins a batch */
-} pipeline_t;
+};
 
 /* Read one batch into s: batch_size input rows, fewer at the end of the
  * input or when the documents reach max_bytes. */
@@ -267,8 +296,8 @@ static void *
 reader_main (void *arg)
 {
    pipeline_t *p = arg;
-   for (size_t i = 0;; i = (i + 1) % p->nslots) {
-      slot_t *s = &p->slots[i];
+   for (int64_t batch = 0;; batch++) {
+      slot_t *s = &p->slots[batch % (int64_t) p->nslots];
       pthread_mutex_lock (&p->mu);
       while (s->state != SLOT_FREE && !p->stop) {
          pthread_cond_wait (&p->cv, &p->mu);
@@ -278,6 +307,7 @@ reader_main (void *arg)
       if (stop) {
          return NULL;
       }
+      s->index = batch;
       fill (p, s);
       bool end = s->end;
       pthread_mutex_lock (&p->mu);
@@ -302,6 +332,175 @@ release (pipeline_t *p, slot_t *s)
    pthread_mutex_unlock (&p->mu);
 }
 
+/* A filled slot that no worker writes: the end of the input, or a batch
+ * cut short by a cancel while the reader waited. */
+static bool
+ends_input (const pipeline_t *p, const slot_t *s)
+{
+   return s->input == 0 || (s->end && p->src->cancelled);
+}
+
+/* Write the batch of s through x (the statement, or a worker's view of
+ * it): its counts go to s->info, its refused rows to s->errs. */
+static bool
+write_slot (pipeline_t *p, bql_exec_t *x, slot_t *s)
+{
+   memset (&s->info, 0, sizeof s->info);
+   s->info.batch_index = s->index;
+   s->info.first_row = s->first_row;
+   s->info.size = s->input;
+   if (s->n == 0) {
+      return true;
+   }
+   if (x->opts->dry_run) {
+      /* dry_run: the rows are read, converted and checked, and counted;
+       * nothing is sent */
+      x->n_would_write += (int64_t) s->n;
+      return true;
+   }
+   bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+   bool ok = p->write (x, &b, &s->info, &s->errs);
+   if (!ok && x->error->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
+      size_t len = strlen (x->error->message);
+      snprintf (x->error->message + len, sizeof x->error->message - len,
+                " (the batch holds Decimal128 values, which some servers, FerretDB among them, cannot store: "
+                "they close the connection)");
+   }
+   return ok;
+}
+
+/* Append the {row, ...} documents of array src to the statement's list
+ * dst of n entries (the first BQL_REPLY_MAX_ERRORS are kept). */
+static void
+append_entries (bson_t *dst, uint32_t *n, const bson_t *src, uint32_t counted)
+{
+   bson_iter_t it;
+   uint32_t kept = *n;
+   if (bson_iter_init (&it, src)) {
+      while (bson_iter_next (&it) && kept < BQL_REPLY_MAX_ERRORS) {
+         char kb[16];
+         const char *k;
+         bson_uint32_to_string (kept++, &k, kb, sizeof kb);
+         bson_append_iter (dst, k, -1, &it);
+      }
+   }
+   *n += counted;
+}
+
+static void *
+worker_main (void *arg)
+{
+   worker_t *w = arg;
+   pipeline_t *p = w->p;
+   bql_exec_t *v = &w->view;
+   for (;;) {
+      pthread_mutex_lock (&p->mu);
+      slot_t *s = &p->slots[p->next_claim % (int64_t) p->nslots];
+      while (!p->stop && !(s->state == SLOT_FILLED && s->index == p->next_claim)) {
+         pthread_cond_wait (&p->cv, &p->mu);
+         s = &p->slots[p->next_claim % (int64_t) p->nslots];
+      }
+      if (p->stop || ends_input (p, s)) {
+         pthread_mutex_unlock (&p->mu);
+         return NULL;
+      }
+      s->state = SLOT_WRITING;
+      p->next_claim++;
+      pthread_mutex_unlock (&p->mu);
+
+      bson_reinit (&v->upserted);
+      bson_reinit (&v->unmatched);
+      v->n_upserted_ids = v->n_unmatched_rows = 0;
+      v->n_unmatched = 0;
+      v->fatal = false;
+      bql_error_clear (&w->error);
+      s->write_ok = write_slot (p, v, s);
+      s->failed = v->fatal;
+      s->error = w->error;
+      bson_reinit (&s->upserted);
+      bson_concat (&s->upserted, &v->upserted);
+      bson_reinit (&s->unmatched);
+      bson_concat (&s->unmatched, &v->unmatched);
+      s->n_upserted_ids = v->n_upserted_ids;
+      s->n_unmatched_rows = v->n_unmatched_rows;
+      s->n_unmatched = v->n_unmatched;
+
+      pthread_mutex_lock (&p->mu);
+      s->state = SLOT_WRITTEN;
+      pthread_cond_broadcast (&p->cv);
+      pthread_mutex_unlock (&p->mu);
+   }
+}
+
+/* What a worker's write of s added up, into the statement. */
+static bool
+merge_slot (bql_exec_t *x, slot_t *s)
+{
+   append_entries (&x->upserted, &x->n_upserted_ids, &s->upserted, s->n_upserted_ids);
+   append_entries (&x->unmatched, &x->n_unmatched_rows, &s->unmatched, s->n_unmatched_rows);
+   x->n_unmatched += s->n_unmatched;
+   if (s->failed) {
+      bql_exec_fail_with (x, &s->error);
+   }
+   return s->write_ok;
+}
+
+/* Start parallel_workers threads, each with a client of xo.pool (or of a
+ * pool made from the statement's client's URI, in *own). False, with the
+ * error recorded, when none could be started. */
+static bool
+start_workers (pipeline_t *p, worker_t *workers, int n, mongoc_client_pool_t **pool, mongoc_client_pool_t **own)
+{
+   bql_exec_t *x = p->x;
+   *pool = x->xo.pool;
+   *own = NULL;
+   if (!*pool) {
+      *own = *pool = mongoc_client_pool_new (mongoc_client_get_uri (x->client));
+      if (!*pool) {
+         return bql_exec_fail (x, BQL_ERR_CONNECTION, 0, "parallel_workers: cannot make a client pool");
+      }
+   }
+   for (int i = 0; i < n; i++) {
+      worker_t *w = &workers[i];
+      w->p = p;
+      w->client = mongoc_client_pool_pop (*pool);
+      w->view = *x;
+      w->view.client = w->client;
+      w->view.coll = mongoc_client_get_collection (w->client, x->plan->database, x->plan->collection);
+      w->view.error = &w->error;
+      w->view.fatal = false;
+      w->view.failed_fp = NULL;
+      bson_init (&w->view.write_errors);
+      bson_init (&w->view.upserted);
+      bson_init (&w->view.unmatched);
+      bson_init (&w->view.log_failures);
+      w->started = pthread_create (&w->tid, NULL, worker_main, w) == 0;
+   }
+   return workers[0].started || bql_exec_fail (x, BQL_ERR_NOMEM, 0, "cannot start the worker threads");
+}
+
+static void
+stop_workers (worker_t *workers, int n, mongoc_client_pool_t *pool, mongoc_client_pool_t *own)
+{
+   for (int i = 0; i < n; i++) {
+      worker_t *w = &workers[i];
+      if (w->started) {
+         pthread_join (w->tid, NULL);
+      }
+      if (w->client) {
+         mongoc_collection_destroy (w->view.coll);
+         bson_destroy (&w->view.write_errors);
+         bson_destroy (&w->view.upserted);
+         bson_destroy (&w->view.unmatched);
+         bson_destroy (&w->view.log_failures);
+         mongoc_client_pool_push (pool, w->client);
+      }
+   }
+   if (own) {
+      mongoc_client_pool_destroy (own);
+   }
+}
+
 /* The statement stops as after a batch: the caller's cancel came while
  * the reader waited for input. */
 static void
@@ -312,22 +511,48 @@ stop_cancelled (bql_exec_t *x, const bql_source_t *src)
              (long long) x->batches, x->batches == 1 ? "" : "es");
 }
 
+/* Wait until the batch of s can be accounted for: written by a worker,
+ * or (with no workers, or at the end of the input) filled. */
+static void
+wait_for (pipeline_t *p, slot_t *s, int64_t batch, bool workers)
+{
+   pthread_mutex_lock (&p->mu);
+   for (;;) {
+      bool here = s->index == batch && s->state != SLOT_FREE;
+      if (here && (s->state == SLOT_WRITTEN || (s->state == SLOT_FILLED && (!workers || ends_input (p, s))))) {
+         break;
+      }
+      pthread_cond_wait (&p->cv, &p->mu);
+   }
+   pthread_mutex_unlock (&p->mu);
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
-   pipeline_t p = {.x = x, .src = src};
+   pipeline_t p = {.x = x, .src = src, .write = write};
    p.batch_size = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
-   /* two batches: one on the wire while the next is read */
-   p.nslots = 2;
+   /* parallel_workers > 1 (unordered statements: the planner refuses it
+    * for ordered ones) writes batches on threads of their own; a dry run
+    * has nothing to send */
+   int nworkers = x->opts->parallel_workers > 1 && !x->opts->ordered && !x->opts->dry_run ? x->opts->parallel_workers
+                                                                                          : 0;
+   /* batches in flight on the workers (or one on the wire), one being
+    * read and one ready: together under memory_limit */
+   p.nslots = nworkers ? (size_t) nworkers + 2 : 2;
    p.max_bytes = (size_t) (x->opts->memory_limit / (int64_t) p.nslots);
    p.slots = bson_malloc0 (sizeof *p.slots * p.nslots);
    for (size_t i = 0; i < p.nslots; i++) {
+      slot_t *s = &p.slots[i];
+      s->index = -1;
       /* bson_t is declared 128-byte aligned */
-      p.slots[i].docs = bson_aligned_alloc (BSON_ALIGNOF (bson_t), sizeof (bson_t) * (size_t) p.batch_size);
-      p.slots[i].ptrs = bson_malloc (sizeof (bson_t *) * (size_t) p.batch_size);
-      p.slots[i].rows = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
-      p.slots[i].lines = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
-      p.slots[i].offs = bson_malloc (sizeof (size_t) * (size_t) p.batch_size);
+      s->docs = bson_aligned_alloc (BSON_ALIGNOF (bson_t), sizeof (bson_t) * (size_t) p.batch_size);
+      s->ptrs = bson_malloc (sizeof (bson_t *) * (size_t) p.batch_size);
+      s->rows = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
+      s->lines = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
+      s->offs = bson_malloc (sizeof (size_t) * (size_t) p.batch_size);
+      bson_init (&s->upserted);
+      bson_init (&s->unmatched);
    }
    pthread_mutex_init (&p.mu, NULL);
    pthread_cond_init (&p.cv, NULL);
@@ -337,56 +562,33 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    x->row_based = true;
    x->bytes_total = src->bytes_total;
 
+   worker_t *workers = nworkers ? bson_malloc0 (sizeof *workers * (size_t) nworkers) : NULL;
+   mongoc_client_pool_t *pool = NULL, *own_pool = NULL;
+   bool ok = !nworkers || start_workers (&p, workers, nworkers, &pool, &own_pool);
    pthread_t reader;
-   bool started = pthread_create (&reader, NULL, reader_main, &p) == 0;
-   bool ok = started || bql_exec_fail (x, BQL_ERR_NOMEM, 0, "cannot start the reader thread");
-   for (int64_t batch = 0; ok; batch++) {
+   bool started = ok && pthread_create (&reader, NULL, reader_main, &p) == 0;
+   ok = ok && (started || bql_exec_fail (x, BQL_ERR_NOMEM, 0, "cannot start the reader thread"));
+   int64_t batch = 0;
+   for (; ok; batch++) {
       slot_t *s = &p.slots[batch % (int64_t) p.nslots];
-      pthread_mutex_lock (&p.mu);
-      while (s->state != SLOT_FILLED) {
-         pthread_cond_wait (&p.cv, &p.mu);
-      }
-      pthread_mutex_unlock (&p.mu);
+      wait_for (&p, s, batch, nworkers > 0);
       bool last = s->end;
       x->bytes_read = s->bytes_read;
-      if (s->input == 0) {
+      if (ends_input (&p, s)) {
+         /* a batch cut short by a cancel while the reader waited for
+          * input is not written (its rows count as not attempted) and no
+          * batch is counted */
+         x->rows_done += s->input;
          if (src->cancelled) {
             stop_cancelled (x, src);
          }
          release (&p, s);
          break;
       }
-      if (last && src->cancelled) {
-         /* cancelled while the reader waited for input: the rows read for
-          * this batch are not written (they count as not attempted) and
-          * no batch is counted */
-         x->rows_done += s->input;
-         stop_cancelled (x, src);
-         release (&p, s);
-         break;
-      }
-      bql_batch_info_t info = {0};
-      info.batch_index = batch;
-      info.first_row = s->first_row;
-      info.size = s->input;
-      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
-      if (s->n > 0) {
-         if (x->opts->dry_run) {
-            /* dry_run: the rows are read, converted and checked, and
-             * counted; nothing is sent */
-            x->n_would_write += (int64_t) s->n;
-         } else {
-            ok = write (x, &b, &info, &s->errs);
-            if (!ok && x->error->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
-               size_t len = strlen (x->error->message);
-               snprintf (x->error->message + len, sizeof x->error->message - len,
-                         " (the batch holds Decimal128 values, which some servers, FerretDB among them, cannot store: "
-                         "they close the connection)");
-            }
-         }
-      }
+      ok = nworkers ? merge_slot (x, s) : write_slot (&p, x, s);
       x->rows_done += s->input;
-      bool go_on = bql_exec_finish_batch (x, &info, &b, &s->errs, s->started_at_ms);
+      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+      bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       release (&p, s);
       if (!go_on || last) {
          break;
@@ -394,10 +596,26 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    }
    pthread_mutex_lock (&p.mu);
    p.stop = true;
+   int64_t claimed = p.next_claim;
    pthread_cond_broadcast (&p.cv);
    pthread_mutex_unlock (&p.mu);
+   /* batches the workers had taken are on the server, or on their way:
+    * every one of their rows is accounted for */
+   for (batch++; nworkers && batch < claimed; batch++) {
+      slot_t *s = &p.slots[batch % (int64_t) p.nslots];
+      wait_for (&p, s, batch, true);
+      ok = merge_slot (x, s) && ok;
+      x->rows_done += s->input;
+      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+      bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
+      release (&p, s);
+   }
    if (started) {
       pthread_join (reader, NULL);
+   }
+   if (nworkers) {
+      stop_workers (workers, nworkers, pool, own_pool);
+      bson_free (workers);
    }
    /* When the input could not be read on, the rows read before the error
     * were still written (they are good rows, and which of them shared the
@@ -414,9 +632,9 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    }
    for (size_t i = 0; i < p.nslots; i++) {
       slot_t *s = &p.slots[i];
-      if (s->state == SLOT_FILLED) {
-         bql_row_errors_cleanup (&s->errs);
-      }
+      bql_row_errors_cleanup (&s->errs);
+      bson_destroy (&s->upserted);
+      bson_destroy (&s->unmatched);
       bson_free (s->bytes);
       bson_free (s->offs);
       bson_free (s->docs);
