@@ -6,7 +6,6 @@
  * names; the grammar lists them in unreserved_keyword. Option names and
  * option-group names are not keywords.
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "parse_internal.h"
@@ -68,21 +67,41 @@ const bql_keyword_t bql_keywords[] = {
 
 const size_t bql_keyword_count = sizeof bql_keywords / sizeof bql_keywords[0];
 
+/* Compare text[0..len), folded to ASCII upper case, with a table name, as
+ * strcmp would compare the folded text with it. Folding on the fly saves
+ * copying the word; most comparisons end at the first or second byte.
+ * A text holding a NUL never compares equal. */
+static int
+word_cmp (const char *text, size_t len, const char *name)
+{
+   for (size_t i = 0; i < len; i++) {
+      int c = (unsigned char) text[i];
+      int k = (unsigned char) name[i];
+      if (c >= 'a' && c <= 'z') {
+         c -= 'a' - 'A';
+      }
+      if (c != k) {
+         return c - k;
+      }
+      if (k == 0) {
+         return 1;
+      }
+   }
+   return -(int) (unsigned char) name[len];
+}
+
+/* ASCII case-insensitive, whatever the locale: toupper would turn "i"
+ * into a dotted capital I under a Turkish locale and miss INSERT. */
 const bql_keyword_t *
 bql_keyword_lookup (const char *text, size_t len)
 {
-   char word[32];
-   if (len == 0 || len >= sizeof word) {
+   if (len < BQL_KEYWORD_MIN_LEN || len > BQL_KEYWORD_MAX_LEN) {
       return NULL;
    }
-   for (size_t i = 0; i < len; i++) {
-      word[i] = (char) toupper ((unsigned char) text[i]);
-   }
-   word[len] = '\0';
    size_t lo = 0, hi = bql_keyword_count;
    while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      int c = strcmp (word, bql_keywords[mid].name);
+      int c = word_cmp (text, len, bql_keywords[mid].name);
       if (c == 0) {
          return &bql_keywords[mid];
       }
