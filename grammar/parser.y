@@ -108,7 +108,7 @@ bql_loc_default (bql_loc_t *cur, const bql_loc_t *rhs, int n)
 static const char *join_path (bql_parse_state_t *st, const char *a, const char *b);
 static const char *kw_text (bql_parse_state_t *st, bql_loc_t loc);
 static bql_node_t *make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc);
-static bql_node_t *make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc);
+static inline bql_node_t *make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc);
 static bool apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *tail);
 static bool tail_check (bql_parse_state_t *st, bql_tail_t *tail, bql_node_t *check, bql_loc_t loc);
 static bool finish_file_source (bql_parse_state_t *st, bql_node_t *fs, const char *path, bql_loc_t loc, bool is_update);
@@ -590,8 +590,22 @@ set_item:
 
 /* ---- expressions ---- */
 
+/* a_expr has the literals itself, not through literal and c_expr: one
+ * reduction per value of a VALUES row instead of three. The rules are
+ * those of literal, which the bounds of BETWEEN use. */
 a_expr:
      c_expr
+   | SCONST                      { OK ($$ = make_const (st, BQL_CONST_STRING, $1, @$)); }
+   | ICONST                      { OK ($$ = make_const (st, BQL_CONST_INTEGER, $1, @$)); }
+   | FCONST                      { OK ($$ = make_const (st, BQL_CONST_FLOAT, $1, @$)); }
+   | TRUE_P                      { OK ($$ = make_const (st, BQL_CONST_BOOLEAN, "true", @$)); }
+   | FALSE_P                     { OK ($$ = make_const (st, BQL_CONST_BOOLEAN, "false", @$)); }
+   | NULL_P                      { OK ($$ = make_const (st, BQL_CONST_NULL, NULL, @$)); }
+   | JSONLIT                     { OK ($$ = make_const (st, BQL_CONST_JSON, $1, @$)); }
+   | DATE SCONST                 { OK ($$ = make_const (st, BQL_CONST_DATE, $2, @$)); }
+   | TIMESTAMP SCONST            { OK ($$ = make_const (st, BQL_CONST_TIMESTAMP, $2, @$)); }
+   | DECIMAL SCONST              { OK ($$ = make_const (st, BQL_CONST_DECIMAL, $2, @$)); }
+   | INTERVAL SCONST             { OK ($$ = make_const (st, BQL_CONST_INTERVAL, $2, @$)); }
    | a_expr '+' a_expr           { OK ($$ = make_binary (st, BQL_OP_ADD, $1, $3, @$)); }
    | a_expr '-' a_expr           { OK ($$ = make_binary (st, BQL_OP_SUB, $1, $3, @$)); }
    | a_expr '*' a_expr           { OK ($$ = make_binary (st, BQL_OP_MUL, $1, $3, @$)); }
@@ -706,6 +720,7 @@ a_expr:
  * "a BETWEEN 1 AND 2" keeps its AND. */
 b_expr:
      c_expr
+   | literal
    | b_expr '+' b_expr           { OK ($$ = make_binary (st, BQL_OP_ADD, $1, $3, @$)); }
    | b_expr '-' b_expr           { OK ($$ = make_binary (st, BQL_OP_SUB, $1, $3, @$)); }
    | b_expr '*' b_expr           { OK ($$ = make_binary (st, BQL_OP_MUL, $1, $3, @$)); }
@@ -722,7 +737,6 @@ b_expr:
 
 c_expr:
      col_ref
-   | literal
    | PARAM                       {
                                     NEW (n, ParamRef, @$);
                                     n->number = ++st->nparams;
@@ -913,7 +927,7 @@ make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_lo
    return &n->node;
 }
 
-static bql_node_t *
+static inline bql_node_t *
 make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc)
 {
    bql_Const_t *n = BQL_MAKE (st, Const, loc);

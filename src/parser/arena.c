@@ -27,6 +27,8 @@
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
 #define ARENA_MAP_BLOCKS 1
 #define HUGE_PAGE ((size_t) 2 * 1024 * 1024)
+/* Smaller blocks come from malloc, which recycles them between scripts. */
+#define MAP_MIN_BLOCK ((size_t) 4 * 1024 * 1024)
 #endif
 
 #define BLOCK_ALIGN 16
@@ -147,7 +149,7 @@ new_block (bql_arena_t *arena, size_t size)
       return NULL;
    }
 #ifdef ARENA_MAP_BLOCKS
-   if (arena->alloc.malloc_fn == libc_malloc && BLOCK_HEADER + size >= HUGE_PAGE) {
+   if (arena->alloc.malloc_fn == libc_malloc && BLOCK_HEADER + size >= MAP_MIN_BLOCK) {
       bql_arena_block_t *b = map_block (size);
       if (b) {
          return b;

@@ -48,26 +48,24 @@ bql_list_append (bql_parse_state_t *st, bql_list_t *list, bql_node_t *item)
    return list;
 }
 
+/* Double the room of st->pending (bql_pending_push's slow path). */
 bool
-bql_pending_push (bql_parse_state_t *st, bql_node_t *item)
+bql_pending_grow (bql_parse_state_t *st)
 {
-   if (st->pending_len == st->pending_cap) {
-      const bql_allocator_t *a = bql_arena_allocator (st->arena);
-      size_t cap = st->pending_cap ? st->pending_cap * 2 : 64;
-      if (cap > SIZE_MAX / sizeof *st->pending) {
-         st->nomem = true;
-         return false;
-      }
-      bql_node_t **items = st->pending ? a->realloc_fn (st->pending, cap * sizeof *items, a->ctx)
-                                       : a->malloc_fn (cap * sizeof *items, a->ctx);
-      if (!items) {
-         st->nomem = true;
-         return false;
-      }
-      st->pending = items;
-      st->pending_cap = cap;
+   const bql_allocator_t *a = bql_arena_allocator (st->arena);
+   size_t cap = st->pending_cap ? st->pending_cap * 2 : 64;
+   if (cap > SIZE_MAX / sizeof *st->pending) {
+      st->nomem = true;
+      return false;
    }
-   st->pending[st->pending_len++] = item;
+   bql_node_t **items = st->pending ? a->realloc_fn (st->pending, cap * sizeof *items, a->ctx)
+                                    : a->malloc_fn (cap * sizeof *items, a->ctx);
+   if (!items) {
+      st->nomem = true;
+      return false;
+   }
+   st->pending = items;
+   st->pending_cap = cap;
    return true;
 }
 

@@ -61,6 +61,7 @@ typedef enum { BQL_KW_UNRESERVED, BQL_KW_RESERVED } bql_kw_category_t;
 
 typedef struct bql_keyword {
    const char *name; /* upper case */
+   size_t len;       /* strlen (name) */
    int token;
    bql_kw_category_t category;
 } bql_keyword_t;
@@ -149,8 +150,17 @@ bql_list_t *bql_list_append (bql_parse_state_t *st, bql_list_t *list, bql_node_t
  * list began) to the top into a new arena list of exactly that length,
  * header and array in one allocation, and pops them; NULL (and st->nomem)
  * on OOM. A list begun after mark must be finished before mark's. */
-bool bql_pending_push (bql_parse_state_t *st, bql_node_t *item);
+bool bql_pending_grow (bql_parse_state_t *st);
 bql_list_t *bql_pending_finish (bql_parse_state_t *st, size_t mark);
+static inline bool
+bql_pending_push (bql_parse_state_t *st, bql_node_t *item)
+{
+   if (st->pending_len == st->pending_cap && !bql_pending_grow (st)) {
+      return false;
+   }
+   st->pending[st->pending_len++] = item;
+   return true;
+}
 
 /* A NUL-terminated arena copy of s[0..n). NULL (and st->nomem) on OOM. */
 static inline char *
@@ -198,7 +208,13 @@ int bql_yylex_destroy (yyscan_t scanner);
 /* Start scanning the NUL-NUL terminated buffer st->source. */
 bool bql_scan_start (bql_parse_state_t *st, yyscan_t scanner);
 
-/* One token from flex, without the NOT lookahead of the grammar's filter. */
-int bql_scan_token (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner);
+/* One token from flex, without the NOT lookahead of the grammar's filter:
+ * flex's own function, called directly (once per token). */
+int bql_scan_lex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner);
+static inline int
+bql_scan_token (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner)
+{
+   return bql_scan_lex (value, loc, scanner);
+}
 
 #endif /* BQL_PARSE_INTERNAL_H */
