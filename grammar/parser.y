@@ -27,12 +27,36 @@
 #include "parse_internal.h"
 }
 
-%code provides {
-int bql_yylex (BQL_YYSTYPE *value, BQL_YYLTYPE *loc, yyscan_t scanner, bql_parse_state_t *st);
-}
-
 %code {
 #include <string.h>
+
+/* The token filter between flex and bison, the parser's yylex: NOT before
+ * IN, LIKE or BETWEEN becomes NOT_LA (NOT IN / NOT LIKE / NOT BETWEEN bind
+ * like IN, LIKE and BETWEEN, not like the prefix NOT), as in PostgreSQL,
+ * looking one token ahead so that the grammar stays LALR(1) with
+ * %expect 0. Static, so that it is inlined into the parser: it runs once
+ * per token. */
+static int
+bql_yylex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st)
+{
+   int tok;
+   if (st->have_ahead) {
+      st->have_ahead = false;
+      tok = st->ahead_token;
+      *value = st->ahead_value;
+      *loc = st->ahead_loc;
+   } else {
+      tok = bql_scan_token (value, loc, scanner);
+   }
+   if (tok == NOT) {
+      st->ahead_token = bql_scan_token (&st->ahead_value, &st->ahead_loc, scanner);
+      st->have_ahead = true;
+      if (st->ahead_token == IN_P || st->ahead_token == LIKE || st->ahead_token == BETWEEN) {
+         tok = NOT_LA;
+      }
+   }
+   return tok;
+}
 
 /* The span of a rule: from its first non-empty symbol to its last one.
  * Most reductions have one symbol, whose span it is. */
@@ -137,8 +161,10 @@ static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state
 %token LE "<=" GE ">=" NE "<>" CONCAT "||" TYPECAST "::"
 %token NOT_LA "NOT (before IN, LIKE or BETWEEN)"
 
-/* Keywords, as listed in keywords.c. They carry no value: where one is
- * used as a name, kw_text copies its text from the source. */
+/* Keywords, as listed in keywords.c and in its order (tokens AND to WITH
+ * follow the table; tests/unit/test_keywords.c checks it). They carry no
+ * value: where one is used as a name, kw_text copies its text from the
+ * source. */
 %token AND "AND" AS "AS" BETWEEN "BETWEEN" BULK "BULK" CASE "CASE"
 %token CHECK "CHECK" COMPRESSION "COMPRESSION" CONFLICT "CONFLICT"
 %token CREATE "CREATE" CURRENT_DATE "CURRENT_DATE"

@@ -1,10 +1,10 @@
 /*
  * parse.c — the parser's driver: bql_parse() sets up the arena, the source
  * copy and a reentrant scanner, runs the pure bison parser, and turns the
- * outcome into a script or an error. Also here: the token filter between
- * flex and bison (NOT before IN/LIKE/BETWEEN becomes NOT_LA, as in
- * PostgreSQL), the wording of syntax errors with their expected tokens and
- * "did you mean" hints, the script accessors, and bql_statement_is_complete.
+ * outcome into a script or an error. Also here: the wording of syntax
+ * errors with their expected tokens and "did you mean" hints, the script
+ * accessors, and bql_statement_is_complete. (The token filter between
+ * flex and bison is in grammar/parser.y.)
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -337,33 +337,6 @@ bql_report_syntax_error (bql_parse_state_t *st,
       snprintf (st->error->detail, sizeof st->error->detail, "%s", detail.data);
    }
    bql_buf_cleanup (&detail);
-}
-
-/* ---- the token filter ---- */
-
-int
-bql_yylex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st)
-{
-   int tok;
-   if (st->have_ahead) {
-      st->have_ahead = false;
-      tok = st->ahead_token;
-      *value = st->ahead_value;
-      *loc = st->ahead_loc;
-   } else {
-      tok = bql_scan_token (value, loc, scanner);
-   }
-   if (tok == NOT) {
-      /* NOT IN / NOT LIKE / NOT BETWEEN bind like IN, LIKE and BETWEEN,
-       * not like the prefix NOT: look one token ahead (PostgreSQL's
-       * NOT_LA) so the grammar stays LALR(1) with %expect 0. */
-      st->ahead_token = bql_scan_token (&st->ahead_value, &st->ahead_loc, scanner);
-      st->have_ahead = true;
-      if (st->ahead_token == IN_P || st->ahead_token == LIKE || st->ahead_token == BETWEEN) {
-         tok = NOT_LA;
-      }
-   }
-   return tok;
 }
 
 /* ---- the driver ---- */
