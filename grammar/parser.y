@@ -59,13 +59,19 @@ bql_yylex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner, bql_parse_state
 }
 
 /* The span of a rule: from its first non-empty symbol to its last one.
- * Most reductions have one symbol, whose span it is. */
-#define YYLLOC_DEFAULT(Cur, Rhs, N)              \
-   do {                                          \
-      if ((N) == 1)                              \
-         (Cur) = YYRHSLOC ((Rhs), 1);            \
-      else                                       \
-         bql_loc_default (&(Cur), (Rhs), (N));   \
+ * Most reductions have one symbol, whose span it is, or begin and end
+ * with non-empty ones; the others go to bql_loc_default. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                            \
+   do {                                                                        \
+      if ((N) == 1) {                                                          \
+         (Cur) = YYRHSLOC ((Rhs), 1);                                          \
+      } else if ((N) > 1 && YYRHSLOC ((Rhs), 1).start != YYRHSLOC ((Rhs), 1).end \
+                 && YYRHSLOC ((Rhs), (N)).start != YYRHSLOC ((Rhs), (N)).end) { \
+         (Cur).start = YYRHSLOC ((Rhs), 1).start;                              \
+         (Cur).end = YYRHSLOC ((Rhs), (N)).end;                                \
+      } else {                                                                 \
+         bql_loc_default (&(Cur), (Rhs), (N));                                 \
+      }                                                                        \
    } while (0)
 
 static void

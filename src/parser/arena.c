@@ -27,8 +27,7 @@
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
 #define ARENA_MAP_BLOCKS 1
 #define HUGE_PAGE ((size_t) 2 * 1024 * 1024)
-/* Smaller blocks come from malloc, which recycles them between scripts. */
-#define MAP_MIN_BLOCK ((size_t) 4 * 1024 * 1024)
+#define MAP_MIN_BLOCK HUGE_PAGE
 #endif
 
 #define BLOCK_ALIGN 16
@@ -206,6 +205,14 @@ make_room (bql_arena_t *arena, size_t size, bool *oom)
    arena->lo = BLOCK_DATA (nb);
    arena->hi = arena->lo + nb->size;
    return NULL;
+}
+
+void
+bql_arena_expect (bql_arena_t *arena, size_t bytes)
+{
+   while (arena->next_size < bytes && arena->next_size < ARENA_MAX_BLOCK) {
+      arena->next_size *= 2;
+   }
 }
 
 void *

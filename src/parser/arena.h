@@ -37,6 +37,11 @@ void bql_arena_destroy (bql_arena_t *arena);
 /* The allocator the arena uses (for buffers kept beside it). */
 const bql_allocator_t *bql_arena_allocator (const bql_arena_t *arena);
 
+/* A hint that about bytes will be allocated: the next block is made big
+ * enough for them (a power of two, at most the largest block size)
+ * instead of growing there by doubling from a small one. */
+void bql_arena_expect (bql_arena_t *arena, size_t bytes);
+
 /* The out-of-line halves of the allocators below (a new block). */
 void *bql_arena_alloc_slow (bql_arena_t *arena, size_t size);
 char *bql_arena_bytes_slow (bql_arena_t *arena, size_t size);

@@ -363,6 +363,11 @@ state_init (bql_parse_state_t *st, const char *text, size_t len, const bql_alloc
    if (!st->arena) {
       return false;
    }
+   /* The source copy and the nodes of a script of VALUES rows take about
+    * four times its length: start with a block that size, which for a
+    * big script is a huge-page mapping (see arena.c), rather than with a
+    * string of small ones. */
+   bql_arena_expect (st->arena, len < SIZE_MAX / 4 ? len * 4 : SIZE_MAX);
    char *src = bql_arena_alloc_raw (st->arena, len + 2);
    if (!src) {
       bql_arena_destroy (st->arena);
