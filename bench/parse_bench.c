@@ -261,7 +261,7 @@ main (int argc, char **argv)
    char hi_label[32], lo_label[32];
    printf ("%s%slinearity (time per row, %s rows / %s rows): parse %.2f, parse+plan %.2f\n", markdown ? "\n" : "",
            bullet, rows_label (hi->rows, hi_label), rows_label (lo->rows, lo_label), parse_ratio, total_ratio);
-   printf ("%starget (parse < %.0f ms per 100k rows at every size, linearity <= %.1f): %s (worst %.1f ms per 100k "
+   printf ("%starget (parse < %.0f ms per 100k rows at every size, linearity <= %.2f): %s (worst %.1f ms per 100k "
            "rows)\n",
            bullet, TARGET_MS_PER_100K, LINEAR_MAX_RATIO, met ? "met" : "MISSED", worst);
    return check && !met ? 1 : 0;
