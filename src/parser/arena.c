@@ -5,14 +5,15 @@
  * waste a half-empty block.
  *
  * With the default allocator, blocks of 2 MiB and more (those of big
- * scripts: the source copy and the 4 MiB blocks that hold the rows of a
- * long VALUES) are anonymous mappings of whole, aligned 2 MiB pages with
- * the huge-page advice. A big script touches hundreds of megabytes of
- * fresh memory, and taking it in 4 KiB pages costs a page fault each,
- * which measured as a quarter of the parse time of a 1M-row VALUES on
- * the 2-core VM of bench/RESULTS.md (and as much again in munmap when
- * the script is destroyed). Huge pages make that about four times
- * cheaper; where the kernel grants none the mapping just has small pages.
+ * scripts: the source copy and the blocks that hold the rows of a long
+ * VALUES) are anonymous mappings of whole, aligned 2 MiB pages with the
+ * huge-page advice. A big script touches hundreds of megabytes of fresh
+ * memory, and taking it in 4 KiB pages costs a page fault each: on the
+ * 2-core VM of bench/RESULTS.md about 3-5 us a page, a quarter of the
+ * parse time of a 1M-row VALUES, and munmap of the freed blocks costs
+ * about a third of that again. In huge pages, filling the same memory
+ * took a quarter of the time and unmapping it almost none; where the
+ * kernel grants no huge page the mapping just has small pages.
  */
 #include "arena.h"
 
