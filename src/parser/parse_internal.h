@@ -66,11 +66,12 @@ typedef struct bql_keyword {
    bql_kw_category_t category;
 } bql_keyword_t;
 
-/* The keyword table (keywords.c), sorted by strcmp of the names as the
- * binary search of bql_keyword_lookup needs, and that lookup: ASCII
- * case-insensitive, text[0..len) need not be NUL-terminated; NULL if it
- * is no keyword. Every name is BQL_KEYWORD_MIN_LEN..BQL_KEYWORD_MAX_LEN
- * bytes long (tests/unit/test_keywords.c checks both). */
+/* The keyword table (keywords.c), strictly sorted by strcmp of the names
+ * (bql_keyword_lookup binary-searches it for the word's first letter and
+ * tries the names from there), and that lookup: ASCII case-insensitive,
+ * text[0..len) need not be NUL-terminated; NULL if it is no keyword.
+ * Every name is BQL_KEYWORD_MIN_LEN..BQL_KEYWORD_MAX_LEN bytes long
+ * (tests/unit/test_keywords.c checks both). */
 #define BQL_KEYWORD_MIN_LEN 2  /* AS */
 #define BQL_KEYWORD_MAX_LEN 17 /* CURRENT_TIMESTAMP */
 extern const bql_keyword_t bql_keywords[];
