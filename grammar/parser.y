@@ -8,9 +8,12 @@
  * later by the planner (like PostgreSQL's DefElem); keywords come from the
  * sorted table of keywords.c and unreserved ones remain usable as names.
  * Syntax errors are reported by yyreport_syntax_error (parse.c) with the
- * tokens that LAC says were possible. Constructs of SQL that BulkQL does
- * not have are recognised just far enough to say "not supported: ..." at
- * their span.
+ * tokens that LAC says were possible. The build makes a second parser of
+ * this grammar without LAC (bql_yyparse_fast, -Fparse.lac=none), which
+ * bql_parse runs first; only when it fails is the input parsed again by
+ * this one, so LAC costs nothing on input that parses. Constructs of SQL
+ * that BulkQL does not have are recognised just far enough to say "not
+ * supported: ..." at their span.
  *
  * There is no %destructor: semantic values live in the arena and are freed
  * with it, so error recovery cannot leak.
@@ -24,15 +27,52 @@
 #include "parse_internal.h"
 }
 
-%code provides {
-int bql_yylex (BQL_YYSTYPE *value, BQL_YYLTYPE *loc, yyscan_t scanner, bql_parse_state_t *st);
-}
-
 %code {
 #include <string.h>
 
-/* The span of a rule: from its first non-empty symbol to its last one. */
-#define YYLLOC_DEFAULT(Cur, Rhs, N) bql_loc_default (&(Cur), (Rhs), (N))
+/* The token filter between flex and bison, the parser's yylex: NOT before
+ * IN, LIKE or BETWEEN becomes NOT_LA (NOT IN / NOT LIKE / NOT BETWEEN bind
+ * like IN, LIKE and BETWEEN, not like the prefix NOT), as in PostgreSQL,
+ * looking one token ahead so that the grammar stays LALR(1) with
+ * %expect 0. Static, so that it is inlined into the parser: it runs once
+ * per token. */
+static int
+bql_yylex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st)
+{
+   int tok;
+   if (st->have_ahead) {
+      st->have_ahead = false;
+      tok = st->ahead_token;
+      *value = st->ahead_value;
+      *loc = st->ahead_loc;
+   } else {
+      tok = bql_scan_token (value, loc, scanner);
+   }
+   if (tok == NOT) {
+      st->ahead_token = bql_scan_token (&st->ahead_value, &st->ahead_loc, scanner);
+      st->have_ahead = true;
+      if (st->ahead_token == IN_P || st->ahead_token == LIKE || st->ahead_token == BETWEEN) {
+         tok = NOT_LA;
+      }
+   }
+   return tok;
+}
+
+/* The span of a rule: from its first non-empty symbol to its last one.
+ * Most reductions have one symbol, whose span it is, or begin and end
+ * with non-empty ones; the others go to bql_loc_default. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                            \
+   do {                                                                        \
+      if ((N) == 1) {                                                          \
+         (Cur) = YYRHSLOC ((Rhs), 1);                                          \
+      } else if ((N) > 1 && YYRHSLOC ((Rhs), 1).start != YYRHSLOC ((Rhs), 1).end \
+                 && YYRHSLOC ((Rhs), (N)).start != YYRHSLOC ((Rhs), (N)).end) { \
+         (Cur).start = YYRHSLOC ((Rhs), 1).start;                              \
+         (Cur).end = YYRHSLOC ((Rhs), (N)).end;                                \
+      } else {                                                                 \
+         bql_loc_default (&(Cur), (Rhs), (N));                                 \
+      }                                                                        \
+   } while (0)
 
 static void
 bql_loc_default (bql_loc_t *cur, const bql_loc_t *rhs, int n)
@@ -63,10 +103,29 @@ bql_loc_default (bql_loc_t *cur, const bql_loc_t *rhs, int n)
       if (!((dst) = bql_list_append (st, (list), (item))))  \
          YYNOMEM;                                           \
    } while (0)
-#define OK(expr)    \
-   do {             \
-      if (!(expr))  \
-         YYNOMEM;   \
+/* Pending lists: the items of a list being parsed wait on st->pending, a
+ * stack shared by all such lists, and move to the arena in one array of
+ * the exact length when the rule that closes the list is reduced. The
+ * value of a pending list is the stack height where it starts. Lists nest
+ * (a list inside an item is closed before the next item), so the items
+ * of the innermost open list are always on top. */
+#define PENDING_MARK (st->pending_len)
+#define PUSH(item)                             \
+   do {                                        \
+      if (!bql_pending_push (st, (item)))      \
+         YYNOMEM;                              \
+   } while (0)
+#define FINISH(dst, mark)                                    \
+   do {                                                     \
+      if (!((dst) = bql_pending_finish (st, (mark))))       \
+         YYNOMEM;                                           \
+   } while (0)
+#define OK(expr)             \
+   do {                      \
+      if (!(expr)) {         \
+         st->nomem = true;   \
+         YYNOMEM;            \
+      }                      \
    } while (0)
 #define FAIL(code, loc, hint, ...)                               \
    do {                                                         \
@@ -77,8 +136,9 @@ bql_loc_default (bql_loc_t *cur, const bql_loc_t *rhs, int n)
    FAIL (BQL_ERR_UNSUPPORTED, (loc), (hint), "not supported: " __VA_ARGS__)
 
 static const char *join_path (bql_parse_state_t *st, const char *a, const char *b);
+static const char *kw_text (bql_parse_state_t *st, bql_loc_t loc);
 static bql_node_t *make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc);
-static bql_node_t *make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc);
+static inline bql_node_t *make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc);
 static bool apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *tail);
 static bool tail_check (bql_parse_state_t *st, bql_tail_t *tail, bql_node_t *check, bql_loc_t loc);
 static bool finish_file_source (bql_parse_state_t *st, bql_node_t *fs, const char *path, bql_loc_t loc, bool is_update);
@@ -107,33 +167,37 @@ static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state
 %token LE "<=" GE ">=" NE "<>" CONCAT "||" TYPECAST "::"
 %token NOT_LA "NOT (before IN, LIKE or BETWEEN)"
 
-/* Keywords, as listed in keywords.c. */
-%token <str> AND "AND" AS "AS" BETWEEN "BETWEEN" BULK "BULK" CASE "CASE"
-%token <str> CHECK "CHECK" COMPRESSION "COMPRESSION" CONFLICT "CONFLICT"
-%token <str> CREATE "CREATE" CURRENT_DATE "CURRENT_DATE"
-%token <str> CURRENT_TIMESTAMP "CURRENT_TIMESTAMP" DATE "DATE"
-%token <str> DECIMAL "DECIMAL" DELETE "DELETE" DO "DO" DUPLICATE "DUPLICATE"
-%token <str> ELSE "ELSE" END_P "END" EXISTS "EXISTS" EXPLAIN "EXPLAIN"
-%token <str> FALSE_P "FALSE" FORMAT "FORMAT" FROM "FROM" IN_P "IN"
-%token <str> INSERT "INSERT" INTERVAL "INTERVAL" INTO "INTO" IS "IS"
-%token <str> KEY "KEY" LIKE "LIKE" NOT "NOT" NOTHING "NOTHING" NULL_P "NULL"
-%token <str> ON "ON" OR "OR" REMOVE "REMOVE" SELECT "SELECT" SET "SET"
-%token <str> STDIN "STDIN" THEN "THEN" TIMESTAMP "TIMESTAMP" TRUE_P "TRUE"
-%token <str> UPDATE "UPDATE" UPSERT "UPSERT" VALUES "VALUES" WHEN "WHEN"
-%token <str> WHERE "WHERE" WITH "WITH"
+/* Keywords, as listed in keywords.c and in its order (tokens AND to WITH
+ * follow the table; tests/unit/test_keywords.c checks it). They carry no
+ * value: where one is used as a name, kw_text copies its text from the
+ * source. */
+%token AND "AND" AS "AS" BETWEEN "BETWEEN" BULK "BULK" CASE "CASE"
+%token CHECK "CHECK" COMPRESSION "COMPRESSION" CONFLICT "CONFLICT"
+%token CREATE "CREATE" CURRENT_DATE "CURRENT_DATE"
+%token CURRENT_TIMESTAMP "CURRENT_TIMESTAMP" DATE "DATE"
+%token DECIMAL "DECIMAL" DELETE "DELETE" DO "DO" DUPLICATE "DUPLICATE"
+%token ELSE "ELSE" END_P "END" EXISTS "EXISTS" EXPLAIN "EXPLAIN"
+%token FALSE_P "FALSE" FORMAT "FORMAT" FROM "FROM" IN_P "IN"
+%token INSERT "INSERT" INTERVAL "INTERVAL" INTO "INTO" IS "IS"
+%token KEY "KEY" LIKE "LIKE" NOT "NOT" NOTHING "NOTHING" NULL_P "NULL"
+%token ON "ON" OR "OR" REMOVE "REMOVE" SELECT "SELECT" SET "SET"
+%token STDIN "STDIN" THEN "THEN" TIMESTAMP "TIMESTAMP" TRUE_P "TRUE"
+%token UPDATE "UPDATE" UPSERT "UPSERT" VALUES "VALUES" WHEN "WHEN"
+%token WHERE "WHERE" WITH "WITH"
 
 %type <node> stmt bulk_stmt insert_stmt update_stmt upsert_stmt delete_stmt
 %type <node> relation insert_source update_from column_def row
 %type <node> check_clause with_item with_group option on_duplicate on_conflict set_item file_items
 %type <node> a_expr b_expr c_expr literal func_call case_expr when_clause
 %type <node> case_arg case_default col_ref
-%type <list> opt_column_defs column_def_list row_list option_list set_list
-%type <list> expr_list col_ref_list opt_key_cols paren_item_list
+%type <list> opt_column_defs column_def_list option_list set_list
+%type <list> col_ref_list opt_key_cols paren_item_list
+%type <mark> row_list expr_list
 %type <list> lead_groups when_list
 %type <str> attr_path_str
 %type <tail> insert_tail upsert_tail filter_tail
-%type <str> col_path col_name any_name col_label attr_name unreserved_keyword
-%type <str> reserved_keyword opt_group_name type_name opt_type_name
+%type <str> col_path col_name any_name col_label attr_name
+%type <str> opt_group_name type_name opt_type_name
 
 /* SQL precedence, lowest first (as PostgreSQL's gram.y). */
 %left OR
@@ -285,10 +349,10 @@ opt_type_name:
 
 type_name:
      IDENT
-   | DATE
-   | TIMESTAMP
-   | DECIMAL
-   | INTERVAL
+   | DATE                        { OK ($$ = kw_text (st, @1)); }
+   | TIMESTAMP                   { OK ($$ = kw_text (st, @1)); }
+   | DECIMAL                     { OK ($$ = kw_text (st, @1)); }
+   | INTERVAL                    { OK ($$ = kw_text (st, @1)); }
    ;
 
 /* Option groups may also come before the row source. */
@@ -300,7 +364,7 @@ lead_groups:
 insert_source:
      VALUES row_list             {
                                     NEW (n, ValuesSource, @$);
-                                    n->rows = $2;
+                                    FINISH (n->rows, $2);
                                     $$ = &n->node;
                                  }
    | FROM SCONST file_items      {
@@ -317,15 +381,17 @@ insert_source:
    | WITH any_name AS            { UNSUPPORTED (@$, "Rows come from VALUES, FROM 'file' or FROM STDIN.", "WITH ... AS (common table expressions)"); }
    ;
 
+/* row_list and expr_list, the lists of a big VALUES, are pending lists
+ * (see PUSH and FINISH): no array is regrown in the arena. */
 row_list:
-     row                         { APPEND ($$, NULL, $1); }
-   | row_list ',' row            { APPEND ($$, $1, $3); }
+     row                         { $$ = PENDING_MARK; PUSH ($1); }
+   | row_list ',' row            { $$ = $1; PUSH ($3); }
    ;
 
 row:
      '(' expr_list ')'           {
                                     NEW (n, Row, @$);
-                                    n->values = $2;
+                                    FINISH (n->values, $2);
                                     $$ = &n->node;
                                  }
    ;
@@ -387,7 +453,7 @@ update_from:
    | FROM '(' VALUES row_list ')' AS any_name opt_column_defs
                                  {
                                     NEW (n, ValuesSource, @$);
-                                    n->rows = $4;
+                                    FINISH (n->rows, $4);
                                     n->alias = $7;
                                     n->alias_columns = $8;
                                     $$ = &n->node;
@@ -556,8 +622,22 @@ set_item:
 
 /* ---- expressions ---- */
 
+/* a_expr has the literals itself, not through literal and c_expr: one
+ * reduction per value of a VALUES row instead of three. The rules are
+ * those of literal, which the bounds of BETWEEN use. */
 a_expr:
      c_expr
+   | SCONST                      { OK ($$ = make_const (st, BQL_CONST_STRING, $1, @$)); }
+   | ICONST                      { OK ($$ = make_const (st, BQL_CONST_INTEGER, $1, @$)); }
+   | FCONST                      { OK ($$ = make_const (st, BQL_CONST_FLOAT, $1, @$)); }
+   | TRUE_P                      { OK ($$ = make_const (st, BQL_CONST_BOOLEAN, "true", @$)); }
+   | FALSE_P                     { OK ($$ = make_const (st, BQL_CONST_BOOLEAN, "false", @$)); }
+   | NULL_P                      { OK ($$ = make_const (st, BQL_CONST_NULL, NULL, @$)); }
+   | JSONLIT                     { OK ($$ = make_const (st, BQL_CONST_JSON, $1, @$)); }
+   | DATE SCONST                 { OK ($$ = make_const (st, BQL_CONST_DATE, $2, @$)); }
+   | TIMESTAMP SCONST            { OK ($$ = make_const (st, BQL_CONST_TIMESTAMP, $2, @$)); }
+   | DECIMAL SCONST              { OK ($$ = make_const (st, BQL_CONST_DECIMAL, $2, @$)); }
+   | INTERVAL SCONST             { OK ($$ = make_const (st, BQL_CONST_INTERVAL, $2, @$)); }
    | a_expr '+' a_expr           { OK ($$ = make_binary (st, BQL_OP_ADD, $1, $3, @$)); }
    | a_expr '-' a_expr           { OK ($$ = make_binary (st, BQL_OP_SUB, $1, $3, @$)); }
    | a_expr '*' a_expr           { OK ($$ = make_binary (st, BQL_OP_MUL, $1, $3, @$)); }
@@ -634,14 +714,14 @@ a_expr:
                                  {
                                     NEW (n, InExpr, @$);
                                     n->expr = $1;
-                                    n->list = $4;
+                                    FINISH (n->list, $4);
                                     $$ = &n->node;
                                  }
    | a_expr NOT_LA IN_P '(' expr_list ')' %prec NOT_LA
                                  {
                                     NEW (n, InExpr, @$);
                                     n->expr = $1;
-                                    n->list = $5;
+                                    FINISH (n->list, $5);
                                     n->negated = true;
                                     $$ = &n->node;
                                  }
@@ -672,6 +752,7 @@ a_expr:
  * "a BETWEEN 1 AND 2" keeps its AND. */
 b_expr:
      c_expr
+   | literal
    | b_expr '+' b_expr           { OK ($$ = make_binary (st, BQL_OP_ADD, $1, $3, @$)); }
    | b_expr '-' b_expr           { OK ($$ = make_binary (st, BQL_OP_SUB, $1, $3, @$)); }
    | b_expr '*' b_expr           { OK ($$ = make_binary (st, BQL_OP_MUL, $1, $3, @$)); }
@@ -688,7 +769,6 @@ b_expr:
 
 c_expr:
      col_ref
-   | literal
    | PARAM                       {
                                     NEW (n, ParamRef, @$);
                                     n->number = ++st->nparams;
@@ -752,7 +832,7 @@ func_call:
    | col_name '(' expr_list ')'  {
                                     NEW (n, FuncCall, @$);
                                     n->name = $1;
-                                    n->args = $3;
+                                    FINISH (n->args, $3);
                                     $$ = &n->node;
                                  }
    ;
@@ -793,8 +873,8 @@ case_default:
    ;
 
 expr_list:
-     a_expr                      { APPEND ($$, NULL, $1); }
-   | expr_list ',' a_expr        { APPEND ($$, $1, $3); }
+     a_expr                      { $$ = PENDING_MARK; PUSH ($1); }
+   | expr_list ',' a_expr        { $$ = $1; PUSH ($3); }
    ;
 
 /* ---- names ---- */
@@ -808,13 +888,13 @@ col_path:
 /* A name that can start a path or name a column: not a reserved keyword. */
 col_name:
      IDENT
-   | unreserved_keyword
+   | unreserved_keyword          { OK ($$ = kw_text (st, @1)); }
    ;
 
 /* Any word: option-group names, aliases, collection names. */
 any_name:
      IDENT
-   | unreserved_keyword
+   | unreserved_keyword          { OK ($$ = kw_text (st, @1)); }
    ;
 
 /* After a dot, or as an option name, every keyword is just a word. */
@@ -825,8 +905,8 @@ attr_name:
 
 col_label:
      IDENT
-   | unreserved_keyword
-   | reserved_keyword
+   | unreserved_keyword          { OK ($$ = kw_text (st, @1)); }
+   | reserved_keyword            { OK ($$ = kw_text (st, @1)); }
    ;
 
 unreserved_keyword:
@@ -859,6 +939,13 @@ join_path (bql_parse_state_t *st, const char *a, const char *b)
    return s;
 }
 
+/* The text of a keyword token as written (a keyword used as a name). */
+static const char *
+kw_text (bql_parse_state_t *st, bql_loc_t loc)
+{
+   return bql_strdup_span (st, st->source + loc.start, (size_t) (loc.end - loc.start));
+}
+
 static bql_node_t *
 make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc)
 {
@@ -872,7 +959,7 @@ make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_lo
    return &n->node;
 }
 
-static bql_node_t *
+static inline bql_node_t *
 make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc)
 {
    bql_Const_t *n = BQL_MAKE (st, Const, loc);

@@ -41,8 +41,11 @@ typedef struct bql_parse_options {
    /* Shown in rendered errors ("load.sql:3:7: error: ..."); copied.
     * NULL means "<input>". */
    const char *filename;
-   /* NULL means the C library's malloc/realloc/free. The struct is copied;
-    * the functions must stay valid until bql_script_destroy(). */
+   /* NULL means the C library's malloc/realloc/free, except that on Linux
+    * the arena's blocks of 2 MiB and more (those of scripts of about half
+    * a megabyte and more) are anonymous memory mappings with the huge-page
+    * advice. The struct is copied; the functions must stay valid until
+    * bql_script_destroy(). A caller's allocator gets every block. */
    const bql_allocator_t *allocator;
 } bql_parse_options_t;
 

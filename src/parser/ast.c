@@ -10,20 +10,6 @@
 
 /* ---- construction ---- */
 
-bql_node_t *
-bql_make_node (bql_parse_state_t *st, bql_node_kind_t kind, size_t size, bql_loc_t loc)
-{
-   bql_node_t *n = bql_arena_alloc (st->arena, size);
-   if (!n) {
-      st->nomem = true;
-      return NULL;
-   }
-   n->kind = kind;
-   n->location = loc.start;
-   n->length = loc.end - loc.start;
-   return n;
-}
-
 bql_list_t *
 bql_list_make (bql_parse_state_t *st, bql_node_t *item)
 {
@@ -62,14 +48,48 @@ bql_list_append (bql_parse_state_t *st, bql_list_t *list, bql_node_t *item)
    return list;
 }
 
-char *
-bql_strdup_span (bql_parse_state_t *st, const char *s, size_t n)
+/* Double the room of st->pending (bql_pending_push's slow path). */
+bool
+bql_pending_grow (bql_parse_state_t *st)
 {
-   char *p = bql_arena_strndup (st->arena, s, n);
-   if (!p) {
+   const bql_allocator_t *a = bql_arena_allocator (st->arena);
+   size_t cap = st->pending_cap ? st->pending_cap * 2 : 64;
+   if (cap > SIZE_MAX / sizeof *st->pending) {
       st->nomem = true;
+      return false;
    }
-   return p;
+   bql_node_t **items = st->pending ? a->realloc_fn (st->pending, cap * sizeof *items, a->ctx)
+                                    : a->malloc_fn (cap * sizeof *items, a->ctx);
+   if (!items) {
+      st->nomem = true;
+      return false;
+   }
+   st->pending = items;
+   st->pending_cap = cap;
+   return true;
+}
+
+bql_list_t *
+bql_pending_finish (bql_parse_state_t *st, size_t mark)
+{
+   size_t n = st->pending_len - mark;
+   if (n > INT32_MAX) {
+      st->nomem = true;
+      return NULL;
+   }
+   bql_list_t *list = bql_arena_alloc_raw (st->arena, sizeof *list + n * sizeof *list->items);
+   if (!list) {
+      st->nomem = true;
+      return NULL;
+   }
+   list->length = (int32_t) n;
+   list->capacity = (int32_t) n;
+   list->items = (bql_node_t **) (void *) (list + 1);
+   if (n) {
+      memcpy (list->items, st->pending + mark, n * sizeof *list->items);
+   }
+   st->pending_len = mark;
+   return list;
 }
 
 /* ---- names ---- */

@@ -1,12 +1,11 @@
 /*
  * keywords.c — the keyword table: every BulkQL keyword, sorted, with its
  * token and whether it is reserved. The scanner looks identifiers up here
- * (binary search, case-insensitive) instead of having a flex rule per
- * keyword. Unreserved keywords remain usable as field and collection
+ * (binary search, ASCII case-insensitive) instead of having a flex rule
+ * per keyword. Unreserved keywords remain usable as field and collection
  * names; the grammar lists them in unreserved_keyword. Option names and
  * option-group names are not keywords.
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "parse_internal.h"
@@ -14,82 +13,101 @@
 
 #define R BQL_KW_RESERVED
 #define U BQL_KW_UNRESERVED
+#define KW(name, token, category) {name, sizeof name - 1, token, category}
 
 const bql_keyword_t bql_keywords[] = {
-   {"AND", AND, R},
-   {"AS", AS, R},
-   {"BETWEEN", BETWEEN, R},
-   {"BULK", BULK, U},
-   {"CASE", CASE, R},
-   {"CHECK", CHECK, R},
-   {"COMPRESSION", COMPRESSION, U},
-   {"CONFLICT", CONFLICT, U},
-   {"CREATE", CREATE, U},
-   {"CURRENT_DATE", CURRENT_DATE, R},
-   {"CURRENT_TIMESTAMP", CURRENT_TIMESTAMP, R},
-   {"DATE", DATE, U},
-   {"DECIMAL", DECIMAL, U},
-   {"DELETE", DELETE, U},
-   {"DO", DO, U},
-   {"DUPLICATE", DUPLICATE, U},
-   {"ELSE", ELSE, R},
-   {"END", END_P, R},
-   {"EXISTS", EXISTS, R},
-   {"EXPLAIN", EXPLAIN, U},
-   {"FALSE", FALSE_P, R},
-   {"FORMAT", FORMAT, U},
-   {"FROM", FROM, R},
-   {"IN", IN_P, R},
-   {"INSERT", INSERT, U},
-   {"INTERVAL", INTERVAL, U},
-   {"INTO", INTO, R},
-   {"IS", IS, R},
-   {"KEY", KEY, U},
-   {"LIKE", LIKE, R},
-   {"NOT", NOT, R},
-   {"NOTHING", NOTHING, U},
-   {"NULL", NULL_P, R},
-   {"ON", ON, R},
-   {"OR", OR, R},
-   {"REMOVE", REMOVE, U},
-   {"SELECT", SELECT, R},
-   {"SET", SET, R},
-   {"STDIN", STDIN, R},
-   {"THEN", THEN, R},
-   {"TIMESTAMP", TIMESTAMP, U},
-   {"TRUE", TRUE_P, R},
-   {"UPDATE", UPDATE, U},
-   {"UPSERT", UPSERT, U},
-   {"VALUES", VALUES, R},
-   {"WHEN", WHEN, R},
-   {"WHERE", WHERE, R},
-   {"WITH", WITH, R},
+   KW ("AND", AND, R),
+   KW ("AS", AS, R),
+   KW ("BETWEEN", BETWEEN, R),
+   KW ("BULK", BULK, U),
+   KW ("CASE", CASE, R),
+   KW ("CHECK", CHECK, R),
+   KW ("COMPRESSION", COMPRESSION, U),
+   KW ("CONFLICT", CONFLICT, U),
+   KW ("CREATE", CREATE, U),
+   KW ("CURRENT_DATE", CURRENT_DATE, R),
+   KW ("CURRENT_TIMESTAMP", CURRENT_TIMESTAMP, R),
+   KW ("DATE", DATE, U),
+   KW ("DECIMAL", DECIMAL, U),
+   KW ("DELETE", DELETE, U),
+   KW ("DO", DO, U),
+   KW ("DUPLICATE", DUPLICATE, U),
+   KW ("ELSE", ELSE, R),
+   KW ("END", END_P, R),
+   KW ("EXISTS", EXISTS, R),
+   KW ("EXPLAIN", EXPLAIN, U),
+   KW ("FALSE", FALSE_P, R),
+   KW ("FORMAT", FORMAT, U),
+   KW ("FROM", FROM, R),
+   KW ("IN", IN_P, R),
+   KW ("INSERT", INSERT, U),
+   KW ("INTERVAL", INTERVAL, U),
+   KW ("INTO", INTO, R),
+   KW ("IS", IS, R),
+   KW ("KEY", KEY, U),
+   KW ("LIKE", LIKE, R),
+   KW ("NOT", NOT, R),
+   KW ("NOTHING", NOTHING, U),
+   KW ("NULL", NULL_P, R),
+   KW ("ON", ON, R),
+   KW ("OR", OR, R),
+   KW ("REMOVE", REMOVE, U),
+   KW ("SELECT", SELECT, R),
+   KW ("SET", SET, R),
+   KW ("STDIN", STDIN, R),
+   KW ("THEN", THEN, R),
+   KW ("TIMESTAMP", TIMESTAMP, U),
+   KW ("TRUE", TRUE_P, R),
+   KW ("UPDATE", UPDATE, U),
+   KW ("UPSERT", UPSERT, U),
+   KW ("VALUES", VALUES, R),
+   KW ("WHEN", WHEN, R),
+   KW ("WHERE", WHERE, R),
+   KW ("WITH", WITH, R),
 };
 
 const size_t bql_keyword_count = sizeof bql_keywords / sizeof bql_keywords[0];
 
+/* c in ASCII upper case (no branch: this runs once per byte looked up). */
+static unsigned
+fold (char c)
+{
+   unsigned u = (unsigned char) c;
+   return u - ((unsigned) (u - 'a' < 26u) << 5);
+}
+
+/* ASCII case-insensitive, whatever the locale: toupper would turn "i"
+ * into a dotted capital I under a Turkish locale and miss INSERT. A
+ * binary search finds the first name with the word's first letter (the
+ * table being sorted, those names are together), then the few names of
+ * that letter are tried, by length first. */
 const bql_keyword_t *
 bql_keyword_lookup (const char *text, size_t len)
 {
-   char word[32];
-   if (len == 0 || len >= sizeof word) {
+   if (len < BQL_KEYWORD_MIN_LEN || len > BQL_KEYWORD_MAX_LEN) {
       return NULL;
    }
-   for (size_t i = 0; i < len; i++) {
-      word[i] = (char) toupper ((unsigned char) text[i]);
-   }
-   word[len] = '\0';
+   unsigned first = fold (text[0]);
    size_t lo = 0, hi = bql_keyword_count;
    while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      int c = strcmp (word, bql_keywords[mid].name);
-      if (c == 0) {
-         return &bql_keywords[mid];
-      }
-      if (c < 0) {
-         hi = mid;
-      } else {
+      if ((unsigned char) bql_keywords[mid].name[0] < first) {
          lo = mid + 1;
+      } else {
+         hi = mid;
+      }
+   }
+   for (size_t i = lo; i < bql_keyword_count && (unsigned char) bql_keywords[i].name[0] == first; i++) {
+      const bql_keyword_t *kw = &bql_keywords[i];
+      if (kw->len != len) {
+         continue;
+      }
+      size_t j = 1;
+      while (j < len && fold (text[j]) == (unsigned char) kw->name[j]) {
+         j++;
+      }
+      if (j == len) {
+         return kw;
       }
    }
    return NULL;

@@ -1,10 +1,10 @@
 /*
  * parse.c — the parser's driver: bql_parse() sets up the arena, the source
  * copy and a reentrant scanner, runs the pure bison parser, and turns the
- * outcome into a script or an error. Also here: the token filter between
- * flex and bison (NOT before IN/LIKE/BETWEEN becomes NOT_LA, as in
- * PostgreSQL), the wording of syntax errors with their expected tokens and
- * "did you mean" hints, the script accessors, and bql_statement_is_complete.
+ * outcome into a script or an error. Also here: the wording of syntax
+ * errors with their expected tokens and "did you mean" hints, the script
+ * accessors, and bql_statement_is_complete. (The token filter between
+ * flex and bison is in grammar/parser.y.)
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -15,7 +15,9 @@
 #include "parse_internal.h"
 #include "bql_grammar.h"
 
+/* The parsers generated from grammar/parser.y (see parse_once). */
 int bql_yyparse (yyscan_t scanner, bql_parse_state_t *st);
+int bql_yyparse_fast (yyscan_t scanner, bql_parse_state_t *st);
 
 /* ---- errors ---- */
 
@@ -337,33 +339,6 @@ bql_report_syntax_error (bql_parse_state_t *st,
    bql_buf_cleanup (&detail);
 }
 
-/* ---- the token filter ---- */
-
-int
-bql_yylex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st)
-{
-   int tok;
-   if (st->have_ahead) {
-      st->have_ahead = false;
-      tok = st->ahead_token;
-      *value = st->ahead_value;
-      *loc = st->ahead_loc;
-   } else {
-      tok = bql_scan_token (value, loc, scanner);
-   }
-   if (tok == NOT) {
-      /* NOT IN / NOT LIKE / NOT BETWEEN bind like IN, LIKE and BETWEEN,
-       * not like the prefix NOT: look one token ahead (PostgreSQL's
-       * NOT_LA) so the grammar stays LALR(1) with %expect 0. */
-      st->ahead_token = bql_scan_token (&st->ahead_value, &st->ahead_loc, scanner);
-      st->have_ahead = true;
-      if (st->ahead_token == IN_P || st->ahead_token == LIKE || st->ahead_token == BETWEEN) {
-         tok = NOT_LA;
-      }
-   }
-   return tok;
-}
-
 /* ---- the driver ---- */
 
 static void
@@ -371,6 +346,11 @@ state_cleanup (bql_parse_state_t *st)
 {
    bql_buf_cleanup (&st->json);
    bql_buf_cleanup (&st->param_counts);
+   if (st->pending) {
+      const bql_allocator_t *a = bql_arena_allocator (st->arena);
+      a->free_fn (st->pending, a->ctx);
+      st->pending = NULL;
+   }
 }
 
 /* Set up state and arena with a copy of text; false on OOM. */
@@ -383,6 +363,11 @@ state_init (bql_parse_state_t *st, const char *text, size_t len, const bql_alloc
    if (!st->arena) {
       return false;
    }
+   /* The source copy and the nodes of a script of VALUES rows take about
+    * four times its length: start with a block that size, which for a
+    * big script is a huge-page mapping (see arena.c), rather than with a
+    * string of small ones. */
+   bql_arena_expect (st->arena, len < SIZE_MAX / 4 ? len * 4 : SIZE_MAX);
    char *src = bql_arena_alloc_raw (st->arena, len + 2);
    if (!src) {
       bql_arena_destroy (st->arena);
@@ -412,29 +397,29 @@ set_simple_error (bql_error_t *error, bql_error_domain_t domain, bql_error_code_
    }
 }
 
-bool
-bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql_script_t **script, bql_error_t *error)
+/* The two parsers generated from grammar/parser.y: bql_yyparse with LAC
+ * (lookahead correction), whose syntax errors list exactly the tokens
+ * that could come next, and bql_yyparse_fast, the same tables without
+ * LAC. Both accept the same language and run the same actions in the
+ * same order on any input that parses, so the fast one's script is the
+ * LAC one's; LAC only changes where an error is noticed (before any
+ * reduction on a bad lookahead rather than after) and so what it can
+ * say was expected there. LAC costs a simulation of the reductions of
+ * every lookahead, about a tenth of the parse time of a big VALUES. */
+typedef int (*parser_fn) (yyscan_t scanner, bql_parse_state_t *st);
+
+/* Parse text once with parser into a new script (NULL on failure, with
+ * the error in *error when error is not NULL). */
+static bql_script_t *
+parse_once (const char *text, size_t len, const bql_parse_options_t *options, parser_fn parser, bql_error_t *error)
 {
    bql_parse_state_t st;
    yyscan_t scanner = NULL;
    bool ok = false;
 
-   if (error) {
-      bql_error_clear (error);
-   }
-   if (!script || (!text && len)) {
-      set_simple_error (error, BQL_ERROR_USAGE, BQL_ERR_INVALID_ARG, "bql_parse: NULL argument");
-      return false;
-   }
-   *script = NULL;
-   if (len > BQL_SCRIPT_MAX_BYTES) {
-      set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_TOO_LARGE,
-                        "script too large (the limit is 2 GiB); load big data with FROM 'file'");
-      return false;
-   }
    if (!state_init (&st, text, len, options ? options->allocator : NULL, error)) {
       set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_NOMEM, "out of memory");
-      return false;
+      return NULL;
    }
 
    bql_script_t *s = bql_arena_alloc (st.arena, sizeof *s);
@@ -450,7 +435,7 @@ bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql
    s->filename = fcopy;
    st.script = s;
 
-   int rc = bql_yyparse (scanner, &st);
+   int rc = parser (scanner, &st);
    if (rc != 0 || st.failed || st.nomem) {
       if (!st.failed) {
          set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_NOMEM, "out of memory");
@@ -466,7 +451,6 @@ bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql
       }
       memcpy (s->param_counts, st.param_counts.data, st.param_counts.len);
    }
-   *script = s;
    ok = true;
 
 done:
@@ -477,7 +461,34 @@ done:
    if (!ok) {
       bql_arena_destroy (st.arena);
    }
-   return ok;
+   return ok ? s : NULL;
+}
+
+bool
+bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql_script_t **script, bql_error_t *error)
+{
+   if (error) {
+      bql_error_clear (error);
+   }
+   if (!script || (!text && len)) {
+      set_simple_error (error, BQL_ERROR_USAGE, BQL_ERR_INVALID_ARG, "bql_parse: NULL argument");
+      return false;
+   }
+   *script = NULL;
+   if (len > BQL_SCRIPT_MAX_BYTES) {
+      set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_TOO_LARGE,
+                        "script too large (the limit is 2 GiB); load big data with FROM 'file'");
+      return false;
+   }
+   /* The fast parser first. Should it fail, for whatever reason, parse
+    * again from scratch with the LAC parser, whose outcome is the answer:
+    * errors are worded by it alone, at twice the parse time. */
+   bql_script_t *s = parse_once (text, len, options, bql_yyparse_fast, NULL);
+   if (!s) {
+      s = parse_once (text, len, options, bql_yyparse, error);
+   }
+   *script = s;
+   return s != NULL;
 }
 
 void

@@ -44,6 +44,7 @@ typedef union bql_value {
    bql_node_t *node;
    bql_list_t *list;
    bql_tail_t *tail;
+   size_t mark; /* a pending list: where its items start on st->pending */
 } bql_value_t;
 
 struct bql_script {
@@ -60,11 +61,19 @@ typedef enum { BQL_KW_UNRESERVED, BQL_KW_RESERVED } bql_kw_category_t;
 
 typedef struct bql_keyword {
    const char *name; /* upper case */
+   size_t len;       /* strlen (name) */
    int token;
    bql_kw_category_t category;
 } bql_keyword_t;
 
-/* The sorted keyword table (keywords.c) and its case-insensitive lookup. */
+/* The keyword table (keywords.c), strictly sorted by strcmp of the names
+ * (bql_keyword_lookup binary-searches it for the word's first letter and
+ * tries the names from there), and that lookup: ASCII case-insensitive,
+ * text[0..len) need not be NUL-terminated; NULL if it is no keyword.
+ * Every name is BQL_KEYWORD_MIN_LEN..BQL_KEYWORD_MAX_LEN bytes long
+ * (tests/unit/test_keywords.c checks both). */
+#define BQL_KEYWORD_MIN_LEN 2  /* AS */
+#define BQL_KEYWORD_MAX_LEN 17 /* CURRENT_TIMESTAMP */
 extern const bql_keyword_t bql_keywords[];
 extern const size_t bql_keyword_count;
 const bql_keyword_t *bql_keyword_lookup (const char *text, size_t len);
@@ -90,6 +99,12 @@ typedef struct bql_parse_state {
    bql_value_t ahead_value;
    bql_loc_t ahead_loc;
 
+   /* items of the lists being parsed (see bql_pending_push); from the
+    * arena's allocator, freed with the parse state */
+   bql_node_t **pending;
+   size_t pending_len;
+   size_t pending_cap;
+
    /* results */
    bql_list_t *statements;
    bql_buf_t param_counts; /* int32_t per statement */
@@ -104,8 +119,22 @@ typedef struct bql_parse_state {
 
 /* ---- node construction (ast.c) ---- */
 
-/* A zeroed node of the given kind and struct size spanning loc. */
-bql_node_t *bql_make_node (bql_parse_state_t *st, bql_node_kind_t kind, size_t size, bql_loc_t loc);
+/* A zeroed node of the given kind and struct size spanning loc, in the
+ * arena. NULL (and st->nomem) on OOM. Inline so that the zeroing of a
+ * node of constant size is a few stores. */
+static inline bql_node_t *
+bql_make_node (bql_parse_state_t *st, bql_node_kind_t kind, size_t size, bql_loc_t loc)
+{
+   bql_node_t *n = bql_arena_alloc (st->arena, size);
+   if (!n) {
+      st->nomem = true;
+      return NULL;
+   }
+   n->kind = kind;
+   n->location = loc.start;
+   n->length = loc.end - loc.start;
+   return n;
+}
 #define BQL_MAKE(st, Kind, loc) \
    ((bql_##Kind##_t *) bql_make_node ((st), BQL_T_##Kind, sizeof (bql_##Kind##_t), (loc)))
 
@@ -115,7 +144,35 @@ bql_list_t *bql_list_make (bql_parse_state_t *st, bql_node_t *item);
  * list, NULL on OOM. */
 bql_list_t *bql_list_append (bql_parse_state_t *st, bql_list_t *list, bql_node_t *item);
 
-char *bql_strdup_span (bql_parse_state_t *st, const char *s, size_t n);
+/* Pending lists, for lists that may be long (the rows of a VALUES and
+ * the values of a row): bql_pending_push puts item (not NULL) on top of
+ * st->pending, which grows by doubling; false (and st->nomem) on OOM.
+ * bql_pending_finish moves the items from mark (st->pending_len when the
+ * list began) to the top into a new arena list of exactly that length,
+ * header and array in one allocation, and pops them; NULL (and st->nomem)
+ * on OOM. A list begun after mark must be finished before mark's. */
+bool bql_pending_grow (bql_parse_state_t *st);
+bql_list_t *bql_pending_finish (bql_parse_state_t *st, size_t mark);
+static inline bool
+bql_pending_push (bql_parse_state_t *st, bql_node_t *item)
+{
+   if (st->pending_len == st->pending_cap && !bql_pending_grow (st)) {
+      return false;
+   }
+   st->pending[st->pending_len++] = item;
+   return true;
+}
+
+/* A NUL-terminated arena copy of s[0..n). NULL (and st->nomem) on OOM. */
+static inline char *
+bql_strdup_span (bql_parse_state_t *st, const char *s, size_t n)
+{
+   char *p = bql_arena_strndup (st->arena, s, n);
+   if (!p) {
+      st->nomem = true;
+   }
+   return p;
+}
 
 /* ---- errors (parse.c) ---- */
 
@@ -152,7 +209,13 @@ int bql_yylex_destroy (yyscan_t scanner);
 /* Start scanning the NUL-NUL terminated buffer st->source. */
 bool bql_scan_start (bql_parse_state_t *st, yyscan_t scanner);
 
-/* One token from flex, without the NOT lookahead of the grammar's filter. */
-int bql_scan_token (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner);
+/* One token from flex, without the NOT lookahead of the grammar's filter:
+ * flex's own function, called directly (once per token). */
+int bql_scan_lex (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner);
+static inline int
+bql_scan_token (bql_value_t *value, bql_loc_t *loc, yyscan_t scanner)
+{
+   return bql_scan_lex (value, loc, scanner);
+}
 
 #endif /* BQL_PARSE_INTERNAL_H */

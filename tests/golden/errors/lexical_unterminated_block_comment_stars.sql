@@ -1,0 +1,2 @@
+-- an unterminated block comment ending in stars
+BULK DELETE FROM c WHERE TRUE /* no end **
