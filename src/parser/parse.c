@@ -276,6 +276,8 @@ bql_report_syntax_error (bql_parse_state_t *st,
          snprintf (hint, sizeof hint, "BulkQL statements start with BULK, as in BULK %s.", near);
       } else if (best && best_d <= limit) {
          snprintf (hint, sizeof hint, "Did you mean \"%s\"?", best);
+      } else if (kw && strcmp (kw->name, "WHERE") == 0 && want_expr) {
+         snprintf (hint, sizeof hint, "A value is missing before WHERE.");
       } else if (kw && strcmp (kw->name, "WHERE") == 0) {
          snprintf (hint, sizeof hint, "Only BULK UPDATE and BULK DELETE have a WHERE clause.");
       } else if (want_name && kw && kw->category == BQL_KW_RESERVED) {
