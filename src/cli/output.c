@@ -107,7 +107,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
       printf ("  %-11s %.1f ms (%.0f docs/s)\n", "elapsed", get_double (reply, "elapsedMs"),
               get_double (reply, "docsPerSec"));
       if (bson_iter_init_find (&it, reply, "dryRun")) {
-         printf ("  dry run: nothing was written\n");
+         printf ("  dry run: nothing was written to the collection\n");
       }
    }
    bson_iter_t it, ai;

@@ -525,7 +525,7 @@ run_where (bql_exec_t *x)
       if (is_delete && o->max_delete_count >= 0 && n > o->max_delete_count) {
          return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
                                "%lld documents match but max_delete_count is %lld: the delete would be refused "
-                               "(dry run: nothing was written)",
+                               "(dry run: nothing was written to the collection)",
                                (long long) n, (long long) o->max_delete_count);
       }
       return true;

@@ -469,7 +469,7 @@ class ReplTest(bqltest.BulkqlCase):
         self.assertIn("dryrun is on.", self.run_line(s, "\\dryrun on"))
         out = self.run_line(s, "BULK INSERT INTO m (_id) VALUES (5), (6);")
         self.assertIn("  nWouldWrite 2\n", out)
-        self.assertIn("  dry run: nothing was written\n", out)
+        self.assertIn("  dry run: nothing was written to the collection\n", out)
         self.assertIn("dryrun is off.", self.run_line(s, "\\dryrun off"))
         self.assertEqual(self.docs("m"), [{"_id": 1}, {"_id": 2}, {"_id": 3}])
         self.quit(s)

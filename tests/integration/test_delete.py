@@ -53,7 +53,7 @@ class DeleteTest(bqltest.BulkqlCase):
         self.seed(4)
         r = self.bulkql("--dry-run", sql="BULK DELETE FROM logs WHERE TRUE;")
         self.assertEqual(r.rc, 0, r)
-        self.assertIn("dry run: nothing was written", r.out)
+        self.assertIn("dry run: nothing was written to the collection", r.out)
         self.assertEqual(len(self.docs("logs")), 4)
 
     def test_max_delete_count_refuses_before_writing(self):

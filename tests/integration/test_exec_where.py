@@ -156,7 +156,7 @@ class DryRunTest(bqltest.BulkqlCase):
         r = self.bulkql(sql="BULK DELETE FROM logs WHERE n > 3 WITH (dry_run = true, max_delete_count = 5);")
         self.assertEqual(r.rc, 1, r)
         self.assertIn("bulkql: error: 7 documents match but max_delete_count is 5: the delete would be refused "
-                      "(dry run: nothing was written)", r.err)
+                      "(dry run: nothing was written to the collection)", r.err)
         self.assertEqual(len(self.docs("logs")), 10)
         self.assertEqual([(x["dryRun"], x["nMatched"], x["status"]) for x in self.metrics()], [(True, 7, "Failed")])
         r = self.bulkql(sql="BULK DELETE FROM logs WHERE n > 3 WITH (dry_run = true, max_delete_count = 7);")
