@@ -150,18 +150,9 @@ has_decimal (const bson_t *doc, int depth)
       if (BSON_ITER_HOLDS_DECIMAL128 (&it)) {
          return true;
       }
-      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
-         uint32_t len;
-         const uint8_t *data;
-         bson_t sub;
-         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
-            bson_iter_document (&it, &len, &data);
-         } else {
-            bson_iter_array (&it, &len, &data);
-         }
-         if (bson_init_static (&sub, data, len) && has_decimal (&sub, depth + 1)) {
-            return true;
-         }
+      bson_t sub;
+      if (bql_iter_sub (&it, &sub) && has_decimal (&sub, depth + 1)) {
+         return true;
       }
    }
    return false;

@@ -375,18 +375,9 @@ keys_ok (file_source_t *f, const bson_t *doc, char *path, size_t plen, int depth
          why (f, f->rowline, "column \"%s\": a field name cannot start with '$'", path);
          return false;
       }
-      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
-         uint32_t len;
-         const uint8_t *data;
-         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
-            bson_iter_document (&it, &len, &data);
-         } else {
-            bson_iter_array (&it, &len, &data);
-         }
-         bson_t sub;
-         if (!bson_init_static (&sub, data, len) || !keys_ok (f, &sub, path, n + copy, depth + 1)) {
-            return false;
-         }
+      bson_t sub;
+      if (bql_iter_sub (&it, &sub) && !keys_ok (f, &sub, path, n + copy, depth + 1)) {
+         return false;
       }
       path[plen] = '\0';
    }

@@ -607,18 +607,9 @@ check_keys_rec (bql_planner_t *pl, const bql_node_t *node, const bson_t *doc, co
          return bql_plan_error (pl, node, BQL_ERR_VALUE, "Values are data: rename the field, or write Extended JSON for a typed value.",
                                 "field name \"%s\" in %s starts with '$'", k, what);
       }
-      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
-         uint32_t len;
-         const uint8_t *data;
-         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
-            bson_iter_document (&it, &len, &data);
-         } else {
-            bson_iter_array (&it, &len, &data);
-         }
-         bson_t sub;
-         if (!bson_init_static (&sub, data, len) || !check_keys_rec (pl, node, &sub, what, depth + 1)) {
-            return false;
-         }
+      bson_t sub;
+      if (bql_iter_sub (&it, &sub) && !check_keys_rec (pl, node, &sub, what, depth + 1)) {
+         return false;
       }
    }
    return true;

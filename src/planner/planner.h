@@ -177,6 +177,23 @@ bool bql_plan_error_at (bql_planner_t *pl,
 /* ---- evaluation (eval.c) ---- */
 
 /* Where values of the incoming row come from. */
+/* The document or array it points at as sub (static, valid as long as
+ * it's document); false when it holds neither, or malformed BSON. */
+static inline bool
+bql_iter_sub (const bson_iter_t *it, bson_t *sub)
+{
+   uint32_t len;
+   const uint8_t *data;
+   if (BSON_ITER_HOLDS_DOCUMENT (it)) {
+      bson_iter_document (it, &len, &data);
+   } else if (BSON_ITER_HOLDS_ARRAY (it)) {
+      bson_iter_array (it, &len, &data);
+   } else {
+      return false;
+   }
+   return bson_init_static (sub, data, len);
+}
+
 /* -d: Decimal128 keeps its sign in the top bit of the high word (IEEE
  * 754-2008 decimal interchange format), for every value including NaN. */
 static inline void

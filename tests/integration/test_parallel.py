@@ -3,10 +3,8 @@ once, each on a client of a pool. Checked on the wire (commands on several
 connections, overlapping in time) and by what the server holds: every row
 written once, every failed row accounted for with its row number, and the
 batches in flight when a statement stops still counted."""
-import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import wiretest  # noqa: E402
@@ -24,14 +22,6 @@ def overlap(cmds):
 
 
 class ParallelTest(wiretest.WireCase):
-    def ndjson(self, docs):
-        fd, path = tempfile.mkstemp(suffix=".ndjson")
-        with os.fdopen(fd, "w") as f:
-            for d in docs:
-                f.write(json.dumps(d) + "\n")
-        self.addCleanup(os.unlink, path)
-        return path
-
     def test_batches_are_written_at_once_on_several_connections(self):
         docs = [{"_id": i, "v": "x%d" % i} for i in range(1, 801)]
         path = self.ndjson(docs)

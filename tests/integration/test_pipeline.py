@@ -12,19 +12,11 @@ import bqltest  # noqa: E402
 
 
 class PipelineTest(bqltest.BulkqlCase):
-    def write_ndjson(self, docs):
-        fd, path = tempfile.mkstemp(suffix=".ndjson")
-        with os.fdopen(fd, "w") as f:
-            for d in docs:
-                f.write(json.dumps(d) + "\n")
-        self.addCleanup(os.unlink, path)
-        return path
-
     def test_memory_limit_cuts_batches_by_size(self):
         # 300 documents of a little over 10 KB; memory_limit = 1MB holds two
         # batches of at most 512 KiB each: 52 documents reach it.
         docs = [{"_id": i, "pad": "x" * 10240} for i in range(1, 301)]
-        path = self.write_ndjson(docs)
+        path = self.ndjson(docs)
         r = self.ok("BULK INSERT INTO big FROM '%s' FORMAT NDJSON "
                     "WITH (batch_size = 1000, memory_limit = '1MB');" % path, "--format", "json")
         res = self.json_result(r)[0]
@@ -34,7 +26,7 @@ class PipelineTest(bqltest.BulkqlCase):
 
     def test_without_memory_pressure_batches_follow_batch_size(self):
         docs = [{"_id": i, "pad": "x" * 100} for i in range(1, 2501)]
-        path = self.write_ndjson(docs)
+        path = self.ndjson(docs)
         r = self.ok("BULK INSERT INTO small FROM '%s' FORMAT NDJSON WITH (batch_size = 1000);" % path,
                     "--format", "json")
         res = self.json_result(r)[0]

@@ -83,6 +83,17 @@ class BulkqlCase(unittest.TestCase):
         self.assertEqual(r.rc, 0, r)
         return r
 
+    def ndjson(self, docs):
+        """A temporary NDJSON file of docs (removed after the test)."""
+        import json
+        import tempfile
+        fd, path = tempfile.mkstemp(suffix=".ndjson")
+        with os.fdopen(fd, "w") as f:
+            for d in docs:
+                f.write(json.dumps(d) + "\n")
+        self.addCleanup(os.unlink, path)
+        return path
+
     def docs(self, coll, sort="_id"):
         """Every document of coll, sorted by _id."""
         return list(self.db[coll].find({}, sort=[(sort, 1)]))
