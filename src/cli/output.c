@@ -189,10 +189,10 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          const char *msg = get_str (&e, "errmsg");
          bson_iter_t bi;
          if (bson_iter_init_find (&bi, &e, "batchIndex")) {
-            fprintf (stderr, "%sbulkql: warning:%s batch %lld: %s\n", paint (cli, "\033[1;33m"), paint (cli, "\033[0m"),
+            fprintf (stderr, "%sbulkql: warning:%s batch %lld: %s\n", paint_err (cli, "\033[1;33m"), paint_err (cli, "\033[0m"),
                      (long long) bson_iter_as_int64 (&bi) + 1, msg ? msg : "");
          } else {
-            fprintf (stderr, "%sbulkql: warning:%s %s\n", paint (cli, "\033[1;33m"), paint (cli, "\033[0m"),
+            fprintf (stderr, "%sbulkql: warning:%s %s\n", paint_err (cli, "\033[1;33m"), paint_err (cli, "\033[0m"),
                      msg ? msg : "");
          }
       }

@@ -92,6 +92,23 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int3
    }
 }
 
+/* The statement stops early, for the reason given; the first reason
+ * stands (batches still in flight are accounted for after it). */
+static void stop_with (bql_exec_t *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+stop_with (bql_exec_t *x, const char *fmt, ...)
+{
+   if (x->stopped) {
+      return;
+   }
+   x->stopped = true;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (x->stop_reason, sizeof x->stop_reason, fmt, ap);
+   va_end (ap);
+}
+
 bool
 bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
 {
@@ -102,29 +119,23 @@ bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
       x->xo.progress (&p, x->xo.progress_ctx);
    }
    if (x->xo.on_batch && !x->xo.on_batch (info, x->xo.batch_ctx)) {
-      x->stopped = true;
-      snprintf (x->stop_reason, sizeof x->stop_reason, "stopped by the caller after batch %lld",
-                (long long) info->batch_index + 1);
+      stop_with (x, "stopped by the caller after batch %lld", (long long) info->batch_index + 1);
       return false;
    }
    if (info->n_failed > 0 && !o->continue_on_error) {
       return false; /* the statement failed; nothing more is attempted */
    }
    if (o->max_errors >= 0 && x->n_failed > 0 && x->n_failed >= o->max_errors) {
-      x->stopped = true;
-      snprintf (x->stop_reason, sizeof x->stop_reason, "stopped: %lld rows failed (max_errors = %lld)",
-                (long long) x->n_failed, (long long) o->max_errors);
+      stop_with (x, "stopped: %lld rows failed (max_errors = %lld)", (long long) x->n_failed,
+                 (long long) o->max_errors);
       return false;
    }
    if (x->xo.cancel && *x->xo.cancel) {
-      x->stopped = true;
-      snprintf (x->stop_reason, sizeof x->stop_reason, "cancelled after batch %lld", (long long) info->batch_index + 1);
+      stop_with (x, "cancelled after batch %lld", (long long) info->batch_index + 1);
       return false;
    }
    if (o->max_execution_ms > 0 && bql_exec_elapsed_ms (x) >= (double) o->max_execution_ms) {
-      x->stopped = true;
-      snprintf (x->stop_reason, sizeof x->stop_reason, "stopped after %.1f s (max_execution_time)",
-                (double) o->max_execution_ms / 1000.0);
+      stop_with (x, "stopped after %.1f s (max_execution_time)", (double) o->max_execution_ms / 1000.0);
       return false;
    }
    return true;

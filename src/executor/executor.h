@@ -161,6 +161,9 @@ struct bql_source {
     * for input (a pipe, a terminal); the rows of the unfinished batch
     * are not written; error.message says what was being read */
    bool cancelled;
+   /* set by the statement when it no longer wants rows: a read waiting
+    * for input ends (as cancelled) */
+   _Atomic bool stop;
 };
 
 /* The rows of the plan's FROM 'path' / FROM STDIN; NULL with the error

@@ -105,14 +105,16 @@ bql_source_values_new (const bql_plan_t *plan)
    return &v->base;
 }
 
-/* Append doc to the batch's bytes at *len (growing *buf), giving it an
+/* Append doc to the batch's bytes at *len (growing *buf, by doubling up
+ * to limit), giving it an
  * ObjectId _id first (as the server would) when add_id and it has none,
  * so that the executor knows every document's _id: a batch lost to a
  * network error can then be checked against the server and retried
  * without writing a row twice (libmongoc would add one anyway). The _id
  * is written in place: one copy of the document, no allocation. */
 static void
-append_doc (uint8_t **buf, size_t *len, size_t *cap, const bson_t *doc, bool add_id, bson_context_t *oids)
+append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id,
+            bson_context_t *oids)
 {
    bson_iter_t it;
    bool with_id = add_id && !bson_iter_init_find (&it, doc, "_id");
@@ -120,7 +122,11 @@ append_doc (uint8_t **buf, size_t *len, size_t *cap, const bson_t *doc, bool add
    size_t extra = with_id ? 1 + 4 + 12 : 0;
    size_t n = doc->len + extra;
    if (*len + n > *cap) {
-      *cap = (*len + n) * 2;
+      /* double, but not far past the batch's limit: the batch ends at
+       * the first document that reaches it */
+      size_t want = (*len + n) * 2;
+      size_t most = limit > *len + n ? limit : *len + n;
+      *cap = want < most ? want : most;
       *buf = bson_realloc (*buf, *cap);
    }
    uint8_t *out = *buf + *len;
@@ -183,6 +189,8 @@ typedef struct {
    uint8_t *bytes;         /* the good rows' BSON, one after the other */
    size_t nbytes, cap;
    size_t *offs;           /* where each row starts in bytes */
+   size_t rows_cap;        /* of ptrs, rows, lines and offs */
+   size_t docs_cap;
    const bson_t **ptrs;
    int64_t *rows;
    int64_t *lines;         /* line of each row in its file */
@@ -192,7 +200,6 @@ typedef struct {
    int64_t bytes_read;     /* of the source, when the batch was complete */
    int64_t started_at_ms;
    bool end;               /* the source ended after this batch */
-   bool source_error;      /* ... with an error (in the source) */
    bql_row_errors_t errs;  /* rows that failed on input, then refused */
    /* what a worker's write gave, for the statement's thread to add up */
    bql_batch_info_t info;
@@ -202,6 +209,7 @@ typedef struct {
    bson_t upserted, unmatched;
    uint32_t n_upserted_ids, n_unmatched_rows;
    int64_t n_unmatched;
+   int64_t retries;
 } slot_t;
 
 typedef struct pipeline pipeline_t;
@@ -235,6 +243,22 @@ struct pipeline {
    bson_t row;             /* the reader's row, before it joins a batch */
 };
 
+/* Room for more rows in s's arrays: they grow with the batches read (a
+ * large batch_size with small memory_limit needs few). */
+static void
+grow_rows (slot_t *s, int32_t batch_size)
+{
+   size_t cap = s->rows_cap ? s->rows_cap * 2 : 256;
+   if (cap > (size_t) batch_size) {
+      cap = (size_t) batch_size;
+   }
+   s->ptrs = bson_realloc (s->ptrs, sizeof *s->ptrs * cap);
+   s->rows = bson_realloc (s->rows, sizeof *s->rows * cap);
+   s->lines = bson_realloc (s->lines, sizeof *s->lines * cap);
+   s->offs = bson_realloc (s->offs, sizeof *s->offs * cap);
+   s->rows_cap = cap;
+}
+
 /* Read one batch into s: batch_size input rows, fewer at the end of the
  * input or when the documents reach max_bytes. */
 static void
@@ -254,8 +278,7 @@ fill (pipeline_t *p, slot_t *s)
       bson_reinit (doc);
       bql_row_rc_t rc = p->src->next (p->src, doc, &rownum, &why);
       if (rc == BQL_ROW_END || rc == BQL_ROW_ERROR) {
-         s->end = true;
-         s->source_error = rc == BQL_ROW_ERROR;
+         s->end = true; /* an error is in the source */
          break;
       }
       if (!s->first_row) {
@@ -267,13 +290,22 @@ fill (pipeline_t *p, slot_t *s)
          s->errs.items[s->errs.n - 1].line = p->src->line;
          continue;
       }
+      if (s->n == s->rows_cap) {
+         grow_rows (s, p->batch_size);
+      }
       s->offs[s->n] = s->nbytes;
-      append_doc (&s->bytes, &s->nbytes, &s->cap, doc, ids, p->oids);
+      append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, p->oids);
       s->rows[s->n] = rownum;
       s->lines[s->n] = p->src->line;
       s->n++;
    }
-   /* the views, now that the bytes no longer move */
+   /* the views, now that the bytes no longer move (bson_t is declared
+    * 128-byte aligned) */
+   if (s->n > s->docs_cap) {
+      bson_free (s->docs);
+      s->docs = bson_aligned_alloc (BSON_ALIGNOF (bson_t), sizeof (bson_t) * s->rows_cap);
+      s->docs_cap = s->rows_cap;
+   }
    for (size_t i = 0; i < s->n; i++) {
       uint32_t len;
       memcpy (&len, s->bytes + s->offs[i], 4);
@@ -294,11 +326,13 @@ reader_main (void *arg)
          pthread_cond_wait (&p->cv, &p->mu);
       }
       bool stop = p->stop;
+      if (!stop) {
+         s->index = batch;
+      }
       pthread_mutex_unlock (&p->mu);
       if (stop) {
          return NULL;
       }
-      s->index = batch;
       fill (p, s);
       bool end = s->end;
       pthread_mutex_lock (&p->mu);
@@ -403,6 +437,7 @@ worker_main (void *arg)
       bson_reinit (&v->unmatched);
       v->n_upserted_ids = v->n_unmatched_rows = 0;
       v->n_unmatched = 0;
+      v->retries = 0;
       v->fatal = false;
       bql_error_clear (&w->error);
       s->write_ok = write_slot (p, v, s);
@@ -415,6 +450,7 @@ worker_main (void *arg)
       s->n_upserted_ids = v->n_upserted_ids;
       s->n_unmatched_rows = v->n_unmatched_rows;
       s->n_unmatched = v->n_unmatched;
+      s->retries = v->retries;
 
       pthread_mutex_lock (&p->mu);
       s->state = SLOT_WRITTEN;
@@ -430,6 +466,7 @@ merge_slot (bql_exec_t *x, slot_t *s)
    append_entries (&x->upserted, &x->n_upserted_ids, &s->upserted, s->n_upserted_ids);
    append_entries (&x->unmatched, &x->n_unmatched_rows, &s->unmatched, s->n_unmatched_rows);
    x->n_unmatched += s->n_unmatched;
+   x->retries += s->retries;
    if (s->failed) {
       bql_exec_fail_with (x, &s->error);
    }
@@ -446,25 +483,33 @@ start_workers (pipeline_t *p, worker_t *workers, int n, mongoc_client_pool_t **p
    *pool = x->xo.pool;
    *own = NULL;
    if (!*pool) {
-      *own = *pool = mongoc_client_pool_new (mongoc_client_get_uri (x->client));
+      const mongoc_uri_t *uri = mongoc_client_get_uri (x->client);
+      *own = *pool = mongoc_client_pool_new (uri);
       if (!*pool) {
          return bql_exec_fail (x, BQL_ERR_CONNECTION, 0, "parallel_workers: cannot make a client pool");
+      }
+      if (mongoc_uri_get_option_as_int32 (uri, MONGOC_URI_MAXPOOLSIZE, 100) < n) {
+         mongoc_client_pool_max_size (*pool, (uint32_t) n);
       }
    }
    for (int i = 0; i < n; i++) {
       worker_t *w = &workers[i];
       w->p = p;
-      w->client = mongoc_client_pool_pop (*pool);
+      /* the first waits for a client; the others run when the pool has
+       * one to spare (a caller's pool may be smaller than the workers) */
+      w->client = i == 0 ? mongoc_client_pool_pop (*pool) : mongoc_client_pool_try_pop (*pool);
+      if (!w->client) {
+         break;
+      }
       w->view = *x;
       w->view.client = w->client;
       w->view.coll = mongoc_client_get_collection (w->client, x->plan->database, x->plan->collection);
       w->view.error = &w->error;
       w->view.fatal = false;
-      w->view.failed_fp = NULL;
-      bson_init (&w->view.write_errors);
+      /* the batch writers add to these; the rest of the statement's
+       * accounting stays with the statement's thread */
       bson_init (&w->view.upserted);
       bson_init (&w->view.unmatched);
-      bson_init (&w->view.log_failures);
       w->started = pthread_create (&w->tid, NULL, worker_main, w) == 0;
    }
    return workers[0].started || bql_exec_fail (x, BQL_ERR_NOMEM, 0, "cannot start the worker threads");
@@ -480,10 +525,8 @@ stop_workers (worker_t *workers, int n, mongoc_client_pool_t *pool, mongoc_clien
       }
       if (w->client) {
          mongoc_collection_destroy (w->view.coll);
-         bson_destroy (&w->view.write_errors);
          bson_destroy (&w->view.upserted);
          bson_destroy (&w->view.unmatched);
-         bson_destroy (&w->view.log_failures);
          mongoc_client_pool_push (pool, w->client);
       }
    }
@@ -536,12 +579,6 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    for (size_t i = 0; i < p.nslots; i++) {
       slot_t *s = &p.slots[i];
       s->index = -1;
-      /* bson_t is declared 128-byte aligned */
-      s->docs = bson_aligned_alloc (BSON_ALIGNOF (bson_t), sizeof (bson_t) * (size_t) p.batch_size);
-      s->ptrs = bson_malloc (sizeof (bson_t *) * (size_t) p.batch_size);
-      s->rows = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
-      s->lines = bson_malloc (sizeof (int64_t) * (size_t) p.batch_size);
-      s->offs = bson_malloc (sizeof (size_t) * (size_t) p.batch_size);
       bson_init (&s->upserted);
       bson_init (&s->unmatched);
    }
@@ -561,6 +598,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    ok = ok && (started || bql_exec_fail (x, BQL_ERR_NOMEM, 0, "cannot start the reader thread"));
    int64_t batch = 0;
    for (; ok; batch++) {
+      /* every exit below breaks out with batch accounted for */
       slot_t *s = &p.slots[batch % (int64_t) p.nslots];
       wait_for (&p, s, batch, nworkers > 0);
       bool last = s->end;
@@ -581,10 +619,12 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       release (&p, s);
-      if (!go_on || last) {
+      if (!ok || !go_on || last) {
          break;
       }
    }
+   /* a reader waiting on a pipe ends too */
+   atomic_store (&src->stop, true);
    pthread_mutex_lock (&p.mu);
    p.stop = true;
    int64_t claimed = p.next_claim;
@@ -593,6 +633,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    /* batches the workers had taken are on the server, or on their way:
     * every one of their rows is accounted for */
    for (batch++; nworkers && batch < claimed; batch++) {
+      /* (batch: the one the loop above ended on, accounted for) */
       slot_t *s = &p.slots[batch % (int64_t) p.nslots];
       wait_for (&p, s, batch, true);
       ok = merge_slot (x, s) && ok;

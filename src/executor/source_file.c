@@ -191,9 +191,9 @@ shown (const char *s, size_t len, char *out, size_t size)
 /* ---- reading ---- */
 
 static bool
-cancel_requested (const file_source_t *f)
+cancel_requested (file_source_t *f)
 {
-   return f->x->xo.cancel && *f->x->xo.cancel;
+   return (f->x->xo.cancel && *f->x->xo.cancel) || atomic_load (&f->base.stop);
 }
 
 /* The caller cancelled while a read waited: the input ends here (the

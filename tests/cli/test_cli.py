@@ -400,10 +400,17 @@ class CliTest(bqltest.BulkqlCase):
     def test_a_second_sigint_quits_at_once(self):
         # one batch of 50,000 rows: the first SIGINT cannot stop it (it
         # stops after the batch in flight), the second ends the process
-        path = self.script("BULK INSERT INTO big FROM '%s' FORMAT CSV WITH (batch_size = 100000);\n"
-                           % self.big_csv(50000))
+        csv = self.big_csv(50000)
+        path = self.script("BULK INSERT INTO big FROM '%s' FORMAT CSV WITH (batch_size = 100000);\n" % csv)
         proc, err, reader = self.start("-f", path)
-        time.sleep(1)  # the handler is installed at once; by now the batch is read or in flight
+
+        def reading():  # the statement runs once its file is open
+            try:
+                fds = os.listdir("/proc/%d/fd" % proc.pid)
+                return any(os.readlink("/proc/%d/fd/%s" % (proc.pid, fd)) == csv for fd in fds)
+            except OSError:
+                return False
+        self.wait_until(reading)
         proc.send_signal(signal.SIGINT)
         self.wait_until(lambda: any("cancelling" in line for line in err))
         proc.send_signal(signal.SIGINT)
