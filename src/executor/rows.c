@@ -365,15 +365,22 @@ ends_input (const pipeline_t *p, const slot_t *s)
    return s->input == 0 || (s->end && p->src->cancelled);
 }
 
-/* Write the batch of s through x (the statement, or a worker's view of
- * it): its counts go to s->info, its refused rows to s->errs. */
-static bool
-write_slot (pipeline_t *p, bql_exec_t *x, slot_t *s)
+/* The batch of s, before any of it is written: no counts yet. */
+static void
+start_info (slot_t *s)
 {
    memset (&s->info, 0, sizeof s->info);
    s->info.batch_index = s->index;
    s->info.first_row = s->first_row;
    s->info.size = s->input;
+}
+
+/* Write the batch of s through x (the statement, or a worker's view of
+ * it): its counts go to s->info, its refused rows to s->errs. */
+static bool
+write_slot (pipeline_t *p, bql_exec_t *x, slot_t *s)
+{
+   start_info (s);
    if (s->n == 0) {
       return true;
    }
@@ -605,9 +612,15 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       x->bytes_read = s->bytes_read;
       if (ends_input (&p, s)) {
          /* a batch cut short by a cancel while the reader waited for
-          * input is not written (its rows count as not attempted) and no
-          * batch is counted */
+          * input is not written: its good rows count as not attempted;
+          * its rows that failed on input are failed rows, reported as in
+          * any batch (and then the batch is counted) */
          x->rows_done += s->input;
+         if (s->errs.n > 0) {
+            start_info (s);
+            bql_batch_t none = {s->ptrs, s->rows, 0, s->lines};
+            bql_exec_finish_batch (x, &s->info, &none, &s->errs, s->started_at_ms);
+         }
          if (src->cancelled) {
             stop_cancelled (x, src);
          }

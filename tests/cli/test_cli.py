@@ -446,6 +446,33 @@ class CliTest(bqltest.BulkqlCase):
                                                      ("nNotAttempted", 1)) + r"\Z")
         self.assertEqual(self.docs("s"), [{"_id": 1}, {"_id": 2}])
 
+    def test_sigint_while_from_stdin_waits_reports_the_rows_that_failed(self):
+        # the batch cut short by the cancel is not written, but its row
+        # that failed on input is a failed row like any other
+        failed = self.script("")
+        proc, err, reader = self.start(
+            "-c", "BULK INSERT INTO s (_id INT) FROM STDIN FORMAT CSV "
+                  "WITH (batch_size = 3, failed_records_file = '%s', continue_on_error = true);" % failed,
+            stdin=subprocess.PIPE)
+        proc.stdin.write("_id\n1\n2\n3\nnope\n5\n")
+        proc.stdin.flush()
+        self.wait_until(lambda: self.db.s.count_documents({}) == 3)
+        time.sleep(0.2)  # rows 4 and 5 read, the source waits for the sixth
+        proc.send_signal(signal.SIGINT)
+        out = self.finish(proc, reader)
+        self.assertEqual(proc.returncode, 1, (out, err))
+        self.assertEqual(err, ["bulkql: cancelling: the statement stops after the batch in flight "
+                               "(Ctrl-C again to quit at once)\n",
+                               "bulkql: error: 1 row failed\n"])
+        self.assertRegex(out, r"\A" + self.table("BULK INSERT", "s", ("nInserted", 3), ("nFailed", 1),
+                                                     ("nNotAttempted", 1), batches=2)
+                         + re.escape('  write errors:\n    row 4: line 5: column _id: "nope" is not an integer (code 0)\n')
+                         + r"\Z")
+        self.assertEqual(self.docs("s"), [{"_id": 1}, {"_id": 2}, {"_id": 3}])
+        with open(failed) as f:
+            records = [json.loads(line) for line in f]
+        self.assertEqual([(r["row"], r["line"]) for r in records], [(4, 5)], records)
+
     def test_no_progress_line_into_a_pipe_by_default(self):
         rows = ", ".join("(%d)" % i for i in range(1, 1001))
         r = self.bulkql(sql="BULK INSERT INTO np (_id) VALUES %s WITH (batch_size = 5);" % rows)
