@@ -105,9 +105,9 @@ bql_source_values_new (const bql_plan_t *plan)
    return &v->base;
 }
 
-/* Append doc to the batch's bytes at *len (growing *buf, by doubling up
- * to limit), giving it an
- * ObjectId _id first (as the server would) when add_id and it has none,
+/* Append doc to the batch's bytes at *len (growing *buf by doubling, up
+ * to limit), giving it an ObjectId _id first (as the server would) when
+ * add_id and it has none,
  * so that the executor knows every document's _id: a batch lost to a
  * network error can then be checked against the server and retried
  * without writing a row twice (libmongoc would add one anyway). The _id
@@ -616,13 +616,13 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
           * its rows that failed on input are failed rows, reported as in
           * any batch (and then the batch is counted) */
          x->rows_done += s->input;
+         if (src->cancelled) {
+            stop_cancelled (x, src); /* the reason, before anything else */
+         }
          if (s->errs.n > 0) {
             start_info (s);
             bql_batch_t none = {s->ptrs, s->rows, 0, s->lines};
             bql_exec_finish_batch (x, &s->info, &none, &s->errs, s->started_at_ms);
-         }
-         if (src->cancelled) {
-            stop_cancelled (x, src);
          }
          release (&p, s);
          break;
