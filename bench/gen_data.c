@@ -82,7 +82,7 @@ typedef struct {
    int64_t seq;
    const char *first, *last, *city;
    int active, age;
-   char score[32], balance[32], lat[32], lon[32];
+   char score[48], balance[48], lat[48], lon[48]; /* room for any two int64 halves */
    char created[32];
    char zip[8];
    const char *tags[3];

@@ -1328,14 +1328,14 @@ bql_source_file_new (bql_exec_t *x)
          if (fd2 >= 0 && fd2 != f->fd) {
             close (fd2);
          }
-         return open_failed (f, "cannot read '%s' as gzip: %s", f->name, strerror (errno ? errno : ENOMEM));
+         return open_failed (f, "cannot read '%.200s' as gzip: %s", f->name, strerror (errno ? errno : ENOMEM));
       }
       f->gz_fd = fd2;
       f->fd = -1;
       gzbuffer (f->gz, 256 * 1024);
       /* zlib reads a file without a gzip header as it is: refuse that */
       if (gzdirect (f->gz)) {
-         return open_failed (f, "'%s' is not gzip-compressed%s", f->name,
+         return open_failed (f, "'%.200s' is not gzip-compressed%s", f->name,
                              fsn->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
       }
    }

@@ -275,7 +275,7 @@ bql_report_syntax_error (bql_parse_state_t *st,
            strcmp (kw->name, "DELETE") == 0 || strcmp (kw->name, "UPSERT") == 0)) {
          snprintf (hint, sizeof hint, "BulkQL statements start with BULK, as in BULK %s.", near);
       } else if (best && best_d <= limit) {
-         snprintf (hint, sizeof hint, "Did you mean \"%s\"?", best);
+         snprintf (hint, sizeof hint, "Did you mean \"%.180s\"?", best);
       } else if (kw && strcmp (kw->name, "WHERE") == 0 && want_expr) {
          snprintf (hint, sizeof hint, "A value is missing before WHERE.");
       } else if (kw && strcmp (kw->name, "WHERE") == 0) {
