@@ -23,6 +23,7 @@ array_index_fields, BINARY and TIMESTAMP FORMAT columns, DO REPLACE,
 DO UPDATE SET *, BULK DELETE ... USING, drop, FORMAT JSON over a stream of
 documents). They fail until those branches are merged.
 """
+import atexit
 import json
 import os
 import shutil
@@ -53,6 +54,7 @@ def find_mongoimport():
     if not os.access(path, os.X_OK):
         # the shared copy may lack the bits we need: run a private copy
         tmp = tempfile.mkdtemp(prefix="bqlmi_")
+        atexit.register(shutil.rmtree, tmp, True)
         copy = os.path.join(tmp, "mongoimport")
         shutil.copy(path, copy)
         os.chmod(copy, os.stat(copy).st_mode | stat.S_IXUSR)
