@@ -22,6 +22,14 @@ for the run and stopped after (a fresh database per load, dropped after):
             chosen at random must equal the file's line (types included).
             Targets: bulkql <= 1.05x raw_insert's time, faster than
             pymongo, Node and mongoimport.
+  mongoimport
+            bulkql against mongoimport on the same data, NDJSON and CSV,
+            both into the same server: NDJSON as in e2e; CSV with a typed
+            column list for bulkql and the same types for mongoimport
+            (--columnsHaveTypes on a copy of the file whose header names the
+            types; tags, a JSON column for bulkql, is a string() for
+            mongoimport, which has no JSON column type). Checked by count,
+            and the NDJSON loads by the spot check of e2e.
   rss       Peak RSS (/usr/bin/time -v) of bulkql at several sizes (default
             N and 4N): the dry_run pipeline on NDJSON and CSV, and, with
             --rss-mode load, real loads. Target: <= 64 MB and flat (the
@@ -70,7 +78,13 @@ SECTIONS = {
     "pipeline": "## Load: client pipeline (dry_run vs bare JSON reader)",
     "e2e": "## Load: end-to-end",
     "rss": "## Load: peak RSS",
+    "mongoimport": "## Load: bulkql vs mongoimport (NDJSON and CSV)",
 }
+# The CSV's types for mongoimport (--columnsHaveTypes), column for column
+# as CSV_COLUMNS gives them to bulkql.
+MONGOIMPORT_CSV_HEADER = ("seq.int32(),name.string(),active.boolean(),age.int32(),score.double(),balance.double(),"
+                          "created.date_go(2006-01-02T15:04:05Z07:00),address.city.string(),address.zip.string(),"
+                          "address.geo.lat.double(),address.geo.lon.double(),tags.string()")
 
 
 def log(msg):
@@ -237,10 +251,17 @@ def ensure_node():
 
 
 def ensure_mongoimport(explicit):
-    """mongoimport from --mongoimport, the PATH, or a `go install` into
-    .cache/bench/bin (tried once per run; the binary is named `main`)."""
+    """mongoimport from --mongoimport, $BULKQL_MONGOIMPORT, shared/tools/
+    beside the clone (../shared/tools/mongoimport, where CI has it), the
+    PATH, or a `go install` into .cache/bench/bin (tried once per run; the
+    binary is named `main`)."""
     if explicit:
         return explicit, None
+    if os.environ.get("BULKQL_MONGOIMPORT"):
+        return os.environ["BULKQL_MONGOIMPORT"], None
+    shared = os.path.normpath(os.path.join(TOP, "..", "shared", "tools", "mongoimport"))
+    if os.access(shared, os.X_OK):
+        return shared, None
     found = shutil.which("mongoimport")
     if found:
         return found, None
@@ -382,6 +403,70 @@ def run_e2e(a, server, client, gen, node_modules, mongoimport):
                 f"server {m['server_cpu'] or 0:.2f} s CPU" + (f" FAILED: {m['error']}" if m["error"] else ""))
             res[t].append(m)
     return {"rows": n, "ndjson": nd, "ndjson_bytes": os.path.getsize(nd), "runs": res}
+
+
+def typed_csv_copy(csv):
+    """A copy of csv (cached beside it) whose header line names the types
+    for mongoimport --headerline --columnsHaveTypes."""
+    out = csv[:-len(".csv")] + ".mongoimport.csv"
+    if not os.path.exists(out):
+        with open(csv, "rb") as src, open(out + ".tmp", "wb") as dst:
+            src.readline()
+            dst.write(MONGOIMPORT_CSV_HEADER.encode() + b"\n")
+            shutil.copyfileobj(src, dst, 1 << 20)
+        os.replace(out + ".tmp", out)
+    return out
+
+
+def run_vs_mongoimport(a, server, client, gen, mongoimport):
+    """bulkql and mongoimport, NDJSON and CSV, interleaved."""
+    n = a.vs_rows
+    nd, csv = data_files(gen, n)
+    mcsv = typed_csv_copy(csv)
+    cases = [(t, f) for f in ("ndjson", "csv") for t in ("bulkql", "mongoimport")]
+    res = {f"{t}_{f}": [] for t, f in cases}
+    rng = random.Random(a.seed)
+    for r in range(a.runs):
+        order = cases[r % len(cases):] + cases[:r % len(cases)]
+        for t, f in order:
+            db = f"bench_vs_{os.getpid()}_{r}_{t}_{f}"
+            if t == "bulkql":
+                stmt = (f"BULK INSERT INTO docs FROM '{nd}' FORMAT NDJSON" if f == "ndjson" else
+                        f"BULK INSERT INTO docs ({CSV_COLUMNS}) FROM '{csv}' FORMAT CSV") + with_opts(a, False)
+                cmd = bulkql_cmd(a, server.uri, db, stmt)
+            else:
+                cmd = [mongoimport, "--uri", server.uri, "--db", db, "--collection", "docs",
+                       "--numInsertionWorkers", a.workers, "--batchSize", a.batch_size,
+                       "--writeConcern", "{w: 1}", "--quiet"]
+                cmd += (["--type", "json", "--file", nd] if f == "ndjson" else
+                        ["--type", "csv", "--headerline", "--columnsHaveTypes", "--file", mcsv])
+                if a.workers == 1:
+                    cmd.append("--maintainInsertionOrder")
+            m = measure(cmd, timeout=a.timeout, server_pid=server.pid)
+            if t == "bulkql":
+                m["error"] = check_bulkql_reply(m, n, False)
+            else:
+                m["error"] = None if m["rc"] == 0 else f"exit {m['rc']}: {short(m['stderr'] or m['stdout'])}"
+            if not m["error"]:
+                if f == "ndjson":
+                    m["error"] = check_load(client, db, "docs", n, nd, rng, a.exact_count)
+                else:
+                    count = client[db].command("collStats", "docs")["count"]
+                    m["error"] = None if count == n else f"the collection holds {count} documents, expected {n}"
+            client.drop_database(db)
+            log(f"vs run {r + 1}/{a.runs} {t} {f}: {m['wall']:.2f} s wall, client {m['cpu']:.2f} s CPU, "
+                f"server {m['server_cpu'] or 0:.2f} s CPU" + (f" FAILED: {m['error']}" if m["error"] else ""))
+            res[f"{t}_{f}"].append(m)
+    return {"rows": n, "ndjson_bytes": os.path.getsize(nd), "csv_bytes": os.path.getsize(csv),
+            "mongoimport": mongoimport, "version": mongoimport_version(mongoimport), "runs": res}
+
+
+def mongoimport_version(path):
+    try:
+        p = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+        return p.stdout.splitlines()[0].split(":", 1)[1].strip()
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def run_rss(a, server, client, gen):
@@ -578,6 +663,51 @@ def section_e2e(a, e, skipped):
     return lines
 
 
+def section_vs(a, v):
+    n = v["rows"]
+    runs = v["runs"]
+    allm = [m for ms in runs.values() for m in ms]
+    lines = [SECTIONS["mongoimport"], "",
+             "The same data loaded by bulkql and by mongoimport into fresh databases of the benchmark's own FerretDB "
+             f"server. NDJSON: `BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON{with_opts(a, False)}` against "
+             "`mongoimport --type json`. CSV: `BULK INSERT INTO docs (" + CSV_COLUMNS + ") FROM '<file>' FORMAT CSV"
+             f"{with_opts(a, False)}` against `mongoimport --type csv --headerline --columnsHaveTypes` on a copy of "
+             "the file whose header names the same types (`" + MONGOIMPORT_CSV_HEADER + "`; mongoimport has no JSON "
+             "column type, so it stores `tags` as the string, bulkql parses it into an array). mongoimport runs "
+             f"with `--batchSize {a.batch_size} --numInsertionWorkers {a.workers} --writeConcern '{{w: 1}}'`"
+             + (" --maintainInsertionOrder" if a.workers == 1 else "") + "; both tools send batches of "
+             f"{a.batch_size} documents, {a.workers} in flight. Checked: the collection holds exactly N documents; "
+             "for NDJSON one document chosen at random equals its line of the file. Client CPU is user + sys of "
+             "the tool's process (`/usr/bin/time -v`); server CPU is the FerretDB process's, from /proc.", ""]
+    lines += header(a, [
+        f"- mongoimport: `{v['mongoimport']}` ({v['version']})",
+        f"- input: {fmt_rows(n)} rows, NDJSON {v['ndjson_bytes'] / 1e6:.1f} MB, CSV {v['csv_bytes'] / 1e6:.1f} MB",
+        f"- runs: {a.runs} (medians, loads interleaved); 1-minute load average before each load: {la_range(allm)}",
+    ])
+    lines += ["", "| format | tool | wall s | docs/s | client CPU s | server CPU s | client max RSS MB |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    med = {}
+    for key, ms in runs.items():
+        t, f = key.split("_")
+        g = good(ms)
+        if not g:
+            lines.append(f"| {f.upper()} | {t} | failed | | | | |")
+            continue
+        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
+        med[key] = (w, c)
+        lines.append(f"| {f.upper()} | {t} | {w:.2f} | {n / w:,.0f} | {c:.2f} | "
+                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | {median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
+    lines.append("")
+    for key, ms in runs.items():
+        lines += failures(key, ms)
+    for f in ("ndjson", "csv"):
+        b, m = med.get(f"bulkql_{f}"), med.get(f"mongoimport_{f}")
+        if b and m:
+            lines.append(f"- {f.upper()}: bulkql / mongoimport = {b[0] / m[0]:.2f} in wall time, "
+                         f"{b[1] / m[1]:.2f} in client CPU time")
+    return lines
+
+
 def section_rss(a, s):
     lines = [SECTIONS["rss"], "",
              "Peak resident set size of `bulkql` (`/usr/bin/time -v`, \"Maximum resident set size\") running "
@@ -643,7 +773,9 @@ def parse_args(argv):
     p.add_argument("--rss-runs", type=int, help="runs per RSS size and format (--runs)")
     p.add_argument("--rss-mode", choices=("dry_run", "load"), default="dry_run",
                    help="measure RSS on dry runs or on real loads (dry_run)")
-    p.add_argument("--only", default="pipeline,e2e,rss", help="benchmarks to run (pipeline,e2e,rss)")
+    p.add_argument("--only", default="pipeline,e2e,rss,mongoimport",
+                   help="benchmarks to run (pipeline,e2e,rss,mongoimport)")
+    p.add_argument("--vs-rows", type=int, help="rows for bulkql vs mongoimport, NDJSON and CSV (--rows)")
     p.add_argument("--tools", default="bulkql,raw,pymongo,node,mongoimport", help="end-to-end tools")
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--workers", type=int, default=1, help="parallel_workers / --numInsertionWorkers (1)")
@@ -651,7 +783,8 @@ def parse_args(argv):
     p.add_argument("--bulkql-note", help="what the --bulkql binary is, for RESULTS.md")
     p.add_argument("--exact-count", action="store_true",
                    help="check loads with count_documents (slow here) instead of collStats' count")
-    p.add_argument("--mongoimport", help="a mongoimport binary (else the PATH, else go install)")
+    p.add_argument("--mongoimport", help="a mongoimport binary (else $BULKQL_MONGOIMPORT, "
+                   "../shared/tools/mongoimport, the PATH, go install)")
     p.add_argument("--build-dir", default=os.path.join(TOP, "build-bench"))
     p.add_argument("--seed", type=int, default=5, help="seed of the spot checks")
     p.add_argument("--timeout", type=int, default=3600, help="seconds before one load is stopped (3600)")
@@ -661,6 +794,7 @@ def parse_args(argv):
     a = p.parse_args(argv)
     a.pipeline_rows = a.pipeline_rows or a.rows
     a.e2e_rows = a.e2e_rows or a.rows
+    a.vs_rows = a.vs_rows or a.rows
     a.rss_rows = [int(x) for x in a.rss_rows.split(",")] if a.rss_rows else [a.rows, 4 * a.rows]
     a.rss_runs = a.rss_runs or a.runs
     a.only = set(a.only.split(","))
@@ -696,15 +830,15 @@ def main(argv):
             raise SystemExit(f"load_bench: {prog} is missing (bench/run_load_bench builds it)")
     node_modules = mongoimport = None
     skipped = []
+    if "mongoimport" in a.only or ("e2e" in a.only and "mongoimport" in a.tools):
+        mongoimport, why = ensure_mongoimport(a.mongoimport)
+        if why:
+            skipped.append(f"mongoimport: {why}")
     if "e2e" in a.only:
         if "node" in a.tools:
             node_modules, why = ensure_node()
             if why:
                 skipped.append(f"Node.js: {why}")
-        if "mongoimport" in a.tools:
-            mongoimport, why = ensure_mongoimport(a.mongoimport)
-            if why:
-                skipped.append(f"mongoimport: {why}")
     for why in skipped:
         log("skipping " + why)
 
@@ -720,6 +854,8 @@ def main(argv):
             results["e2e"] = run_e2e(a, server, client, a.gen, node_modules, mongoimport)
         if "rss" in a.only:
             results["rss"] = run_rss(a, server, client, a.gen)
+        if "mongoimport" in a.only and mongoimport:
+            results["mongoimport"] = run_vs_mongoimport(a, server, client, a.gen, mongoimport)
     finally:
         client.close()
         server.stop()
@@ -741,6 +877,8 @@ def record(a, results, skipped):
         sections.append((SECTIONS["e2e"], section_e2e(a, results["e2e"], skipped)))
     if "rss" in results:
         sections.append((SECTIONS["rss"], section_rss(a, results["rss"])))
+    if "mongoimport" in results:
+        sections.append((SECTIONS["mongoimport"], section_vs(a, results["mongoimport"])))
     for _, body in sections:
         print("\n".join(body) + "\n")
     if not a.no_record:
