@@ -674,8 +674,8 @@ def section_vs(a, v):
              f"{with_opts(a, False)}` against `mongoimport --type csv --headerline --columnsHaveTypes` on a copy of "
              "the file whose header names the same types (`" + MONGOIMPORT_CSV_HEADER + "`; mongoimport has no JSON "
              "column type, so it stores `tags` as the string, bulkql parses it into an array). mongoimport runs "
-             f"with `--batchSize {a.batch_size} --numInsertionWorkers {a.workers} --writeConcern '{{w: 1}}'`"
-             + (" --maintainInsertionOrder" if a.workers == 1 else "") + "; both tools send batches of "
+             f"with `--batchSize {a.batch_size} --numInsertionWorkers {a.workers} --writeConcern '{{w: 1}}'"
+             + (" --maintainInsertionOrder" if a.workers == 1 else "") + "`; both tools send batches of "
              f"{a.batch_size} documents, {a.workers} in flight. Checked: the collection holds exactly N documents; "
              "for NDJSON one document chosen at random equals its line of the file. Client CPU is user + sys of "
              "the tool's process (`/usr/bin/time -v`); server CPU is the FerretDB process's, from /proc.", ""]
