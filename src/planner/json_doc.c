@@ -1,0 +1,573 @@
+/*
+ * json_doc.c — one JSON text to BSON with BulkQL's rules (json_doc.h):
+ * one pass over the text finds where its document or value ends (so that
+ * text after it is refused, with its offset), the integers beyond int64
+ * and the strings of "$date" objects; a copy of the text then gets those
+ * rewritten ("1e20"-like integers as doubles, dates as {"$numberLong":
+ * "<ms>"}) so that libbson never reads them itself (it silently wraps
+ * integers of 20 digits and more, and refuses many ISO 8601 forms); a
+ * fresh libbson JSON reader parses the text; a walk over the BSON refuses
+ * a field name given twice. Text that is not valid JSON is left to
+ * libbson, whose reason is reported.
+ */
+#include "json_doc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner.h"
+
+#define SCAN_MAX_DEPTH 128 /* deeper text is left to libbson (it refuses 100 levels) */
+#define PATH_MAX_LEN 400   /* a dotted path shown in a message */
+#define WRAP_OPEN "{\"v\":"
+#define WRAP_OPEN_LEN 5
+
+/* A change to the text before libbson reads it: bytes [at, at + len) are
+ * replaced by ".0" (an integer beyond int64: len 0, inserted after it) or
+ * by {"$numberLong": "<ms>"} (a "$date" string). */
+typedef struct {
+   size_t at;
+   size_t len;
+   bool is_date;
+   int64_t ms;
+} edit_t;
+
+typedef struct {
+   edit_t inline_edits[8];
+   edit_t *edits;
+   size_t nedits, cap;
+   size_t end;        /* where the document or value ends */
+   bool ended;        /* ... as the scan saw it (else end = len) */
+   bool trailing;     /* text after it, at trailing_at */
+   size_t trailing_at;
+} scan_t;
+
+static void
+scan_init (scan_t *sc)
+{
+   sc->edits = sc->inline_edits;
+   sc->nedits = 0;
+   sc->ended = false;
+   sc->cap = sizeof sc->inline_edits / sizeof sc->inline_edits[0];
+   sc->trailing = false;
+}
+
+static void
+scan_cleanup (scan_t *sc)
+{
+   if (sc->edits != sc->inline_edits) {
+      bson_free (sc->edits);
+   }
+}
+
+static void
+add_edit (scan_t *sc, size_t at, size_t len, bool is_date, int64_t ms)
+{
+   if (sc->nedits == sc->cap) {
+      size_t cap = sc->cap * 2;
+      edit_t *e = bson_malloc (sizeof *e * cap);
+      memcpy (e, sc->edits, sizeof *e * sc->nedits);
+      if (sc->edits != sc->inline_edits) {
+         bson_free (sc->edits);
+      }
+      sc->edits = e;
+      sc->cap = cap;
+   }
+   sc->edits[sc->nedits++] = (edit_t){at, len, is_date, ms};
+}
+
+static inline bool
+is_blank (char c)
+{
+   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static inline bool
+is_digit (char c)
+{
+   return c >= '0' && c <= '9';
+}
+
+static const char *
+skip_blanks (const char *p, const char *end)
+{
+   while (p < end && is_blank (*p)) {
+      p++;
+   }
+   return p;
+}
+
+/* The closing quote of the string whose contents start at p, or NULL. */
+static const char *
+string_end (const char *p, const char *end)
+{
+   for (;;) {
+      const char *q = memchr (p, '"', (size_t) (end - p));
+      if (!q) {
+         return NULL;
+      }
+      size_t bs = 0;
+      while (q - bs > p && q[-1 - (ptrdiff_t) bs] == '\\') {
+         bs++;
+      }
+      if (bs % 2 == 0) {
+         return q;
+      }
+      p = q + 1;
+   }
+}
+
+static void
+set_error (bql_json_error_t *error, bql_json_code_t code, size_t offset, const char *fmt, ...)
+   __attribute__ ((format (printf, 4, 5)));
+
+static void
+set_error (bql_json_error_t *error, bql_json_code_t code, size_t offset, const char *fmt, ...)
+{
+   error->code = code;
+   error->offset = offset;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (error->message, sizeof error->message, fmt, ap);
+   va_end (ap);
+}
+
+/* Does the integer of n digits at d (negative when neg) lie outside
+ * int64? */
+static bool
+beyond_int64 (const char *d, size_t n, bool neg)
+{
+   if (n != 19) {
+      return n > 19;
+   }
+   return memcmp (d, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0;
+}
+
+/* One pass over text[0..len): where its value ends, text after it, and
+ * the edits. value_mode: any value at the top; else a document. "$date"
+ * strings are read at objects nested date_depth deep or more (a "$date"
+ * field of the document itself is a field name, refused as such). False
+ * with *error for a text that is not a document, or a bad "$date"
+ * string. Anything else that is not valid JSON makes the scan stop (end
+ * = len) and is left to libbson. */
+static bool
+scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_t *error)
+{
+   const char *p = text, *end = text + len;
+   int depth_for_dates = value_mode ? 1 : 2;
+   char stack[SCAN_MAX_DEPTH];
+   int depth = 0;
+   bool first_key = false; /* the next string is the first key of an object */
+   sc->end = len;
+   p = skip_blanks (p, end);
+   if (!value_mode && (p == end || *p != '{')) {
+      set_error (error, BQL_JSON_NOT_DOCUMENT, 0, "not a JSON document (an object in braces)");
+      return false;
+   }
+   while (p < end) {
+      char c = *p;
+      switch (c) {
+      case '{':
+      case '[':
+         if (depth == SCAN_MAX_DEPTH) {
+            return true;
+         }
+         stack[depth++] = c;
+         first_key = c == '{';
+         p++;
+         break;
+      case '}':
+      case ']':
+         if (depth == 0 || stack[depth - 1] != (c == '}' ? '{' : '[')) {
+            return true;
+         }
+         first_key = false;
+         p++;
+         if (--depth == 0) {
+            goto done;
+         }
+         break;
+      case '"': {
+         const char *q = string_end (p + 1, end);
+         if (!q) {
+            return true;
+         }
+         bool date_key = first_key && depth >= depth_for_dates && q - p == 6 && !memcmp (p + 1, "$date", 5);
+         first_key = false;
+         p = q + 1;
+         if (depth == 0) {
+            goto done;
+         }
+         if (date_key) {
+            const char *t = skip_blanks (p, end);
+            if (t < end && *t == ':') {
+               t = skip_blanks (t + 1, end);
+               if (t < end && *t == '"') {
+                  const char *q2 = string_end (t + 1, end);
+                  if (!q2) {
+                     return true;
+                  }
+                  int64_t ms;
+                  size_t n = (size_t) (q2 - t - 1);
+                  if (!bql_parse_iso8601 (t + 1, n, &ms)) {
+                     set_error (error, BQL_JSON_BAD_DATE, (size_t) (t - text), "$date: \"%.*s%s\" is not an ISO 8601 date",
+                                (int) (n > 40 ? 40 : n), t + 1, n > 40 ? "..." : "");
+                     return false;
+                  }
+                  add_edit (sc, (size_t) (t - text), (size_t) (q2 + 1 - t), true, ms);
+                  p = q2 + 1;
+               }
+            }
+         }
+         break;
+      }
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9': {
+         bool neg = c == '-';
+         const char *d = neg ? p + 1 : p, *t = d;
+         while (t < end && is_digit (*t)) {
+            t++;
+         }
+         size_t nd = (size_t) (t - d);
+         bool integer = !(t < end && (*t == '.' || *t == 'e' || *t == 'E'));
+         if (integer && nd >= 19 && beyond_int64 (d, nd, neg)) {
+            add_edit (sc, (size_t) (t - text), 0, false, 0);
+         }
+         while (t < end && (is_digit (*t) || *t == '.' || *t == 'e' || *t == 'E' || *t == '+' || *t == '-')) {
+            t++;
+         }
+         first_key = false;
+         p = t;
+         if (depth == 0) {
+            goto done;
+         }
+         break;
+      }
+      case ' ':
+      case '\t':
+      case '\n':
+      case '\r':
+      case ',':
+      case ':':
+         p++;
+         break;
+      default:
+         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            /* true, false, null, NaN, Infinity */
+            while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || is_digit (*p))) {
+               p++;
+            }
+            first_key = false;
+            if (depth == 0) {
+               goto done;
+            }
+            break;
+         }
+         first_key = false;
+         p++; /* not JSON: libbson says why */
+         break;
+      }
+   }
+   return true; /* the value does not end: libbson says why */
+done:
+   sc->ended = true;
+   sc->end = (size_t) (p - text);
+   p = skip_blanks (p, end);
+   if (p < end) {
+      sc->trailing = true;
+      sc->trailing_at = (size_t) (p - text);
+   }
+   return true;
+}
+
+/* text[0..end) with the edits applied, after prefix and before suffix,
+ * into out (NUL-terminated). */
+static void
+rewrite (const char *text, const scan_t *sc, const char *prefix, const char *suffix, bql_buf_t *out)
+{
+   bql_buf_puts (out, prefix);
+   size_t at = 0;
+   for (size_t i = 0; i < sc->nedits; i++) {
+      const edit_t *e = &sc->edits[i];
+      bql_buf_append (out, text + at, e->at - at);
+      if (e->is_date) {
+         bql_buf_printf (out, "{\"$numberLong\": \"%lld\"}", (long long) e->ms);
+      } else {
+         bql_buf_puts (out, ".0");
+      }
+      at = e->at + e->len;
+   }
+   bql_buf_append (out, text + at, sc->end - at);
+   bql_buf_puts (out, suffix);
+}
+
+/* The name of a field given as "...\u0000..." in the text, when there is
+ * one (libbson reports it as invalid UTF-8): shown as written. */
+static bool
+nul_in_key (const char *s, size_t len, char *key, size_t size)
+{
+   const char *end = s + len;
+   while (s < end) {
+      if (*s != '"') {
+         s++;
+         continue;
+      }
+      const char *start = ++s;
+      bool nul = false;
+      while (s < end && *s != '"') {
+         if (*s == '\\' && s + 1 < end) {
+            if (s + 5 < end && !memcmp (s, "\\u0000", 6)) {
+               nul = true;
+            }
+            s++;
+         }
+         s++;
+      }
+      const char *stop = s++;
+      s = skip_blanks (s, end);
+      if (nul && s < end && *s == ':') {
+         size_t n = (size_t) (stop - start);
+         if (n > 60) {
+            snprintf (key, size, "%.60s...", start);
+         } else {
+            snprintf (key, size, "%.*s", (int) n, start);
+         }
+         return true;
+      }
+   }
+   return false;
+}
+
+typedef struct {
+   const char *key;
+   uint32_t len;
+} key_t_;
+
+static int
+key_cmp (const void *a, const void *b)
+{
+   const key_t_ *x = a, *y = b;
+   uint32_t n = x->len < y->len ? x->len : y->len;
+   int c = memcmp (x->key, y->key, n);
+   return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void
+path_push (char *path, size_t plen, const char *key, size_t *out)
+{
+   size_t n = plen;
+   if (n && n < PATH_MAX_LEN) {
+      path[n++] = '.';
+   }
+   size_t room = PATH_MAX_LEN - n;
+   size_t klen = strlen (key);
+   size_t copy = klen < room ? klen : room;
+   memcpy (path + n, key, copy);
+   path[n + copy] = '\0';
+   *out = n + copy;
+}
+
+/* A field name given twice in doc (an object unless is_array) or in what
+ * it holds: its dotted path in path, and true. */
+static bool
+find_duplicate (const bson_t *doc, bool is_array, char *path, size_t plen, int depth)
+{
+   bson_iter_t it;
+   if (depth > SCAN_MAX_DEPTH || !bson_iter_init (&it, doc)) {
+      return false;
+   }
+   key_t_ small[16];
+   key_t_ *keys = small;
+   size_t n = 0, cap = 16;
+   bool found = false;
+   while (!found && bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      uint32_t klen = bson_iter_key_len (&it);
+      if (!is_array) {
+         if (n < 16) {
+            for (size_t i = 0; i < n; i++) {
+               if (keys[i].len == klen && !memcmp (keys[i].key, k, klen)) {
+                  path_push (path, plen, k, &(size_t){0});
+                  found = true;
+                  break;
+               }
+            }
+         }
+         if (found) {
+            break;
+         }
+         if (n == cap) {
+            cap *= 2;
+            key_t_ *bigger = bson_malloc (sizeof *bigger * cap);
+            memcpy (bigger, keys, sizeof *keys * n);
+            if (keys != small) {
+               bson_free (keys);
+            }
+            keys = bigger;
+         }
+         keys[n++] = (key_t_){k, klen};
+      }
+      bson_t sub;
+      if (bql_iter_sub (&it, &sub)) {
+         size_t sublen;
+         path_push (path, plen, k, &sublen);
+         if (find_duplicate (&sub, BSON_ITER_HOLDS_ARRAY (&it), path, sublen, depth + 1)) {
+            found = true;
+            break;
+         }
+         path[plen] = '\0';
+      }
+   }
+   if (!found && n > 16) {
+      /* many fields: sorted, the pairs are neighbours (the first 16 were
+       * compared as they came) */
+      qsort (keys, n, sizeof *keys, key_cmp);
+      for (size_t i = 1; i < n; i++) {
+         if (!key_cmp (&keys[i - 1], &keys[i])) {
+            char k[PATH_MAX_LEN + 1];
+            size_t kl = keys[i].len < PATH_MAX_LEN ? keys[i].len : PATH_MAX_LEN;
+            memcpy (k, keys[i].key, kl);
+            k[kl] = '\0';
+            path_push (path, plen, k, &(size_t){0});
+            found = true;
+            break;
+         }
+      }
+   }
+   if (keys != small) {
+      bson_free (keys);
+   }
+   return found;
+}
+
+/* Parse json[0..len) (one document, checked by the scan) into doc with a
+ * reader of its own. */
+static bool
+parse_with_libbson (const char *json, size_t len, bson_t *doc, bql_json_error_t *error)
+{
+   bson_json_reader_t *reader = bson_json_data_reader_new (false, len < (1 << 20) ? len + 1 : (1 << 20));
+   bson_json_data_reader_ingest (reader, (const uint8_t *) json, len);
+   bson_error_t berr;
+   bson_reinit (doc);
+   int r = bson_json_reader_read (reader, doc, &berr);
+   bson_json_reader_destroy (reader);
+   if (r == 1) {
+      return true;
+   }
+   bson_reinit (doc); /* what the reader built of it is not the document */
+   set_error (error, BQL_JSON_INVALID, 0, "invalid JSON: %s", r == 0 ? "Empty JSON string" : berr.message);
+   return false;
+}
+
+/* The shared part: scan, rewrite, parse, check. value_mode wraps the
+ * text as {"v": text}. */
+static bool
+parse (const char *text, size_t len, bool value_mode, bson_t *doc, bql_json_error_t *error)
+{
+   scan_t sc;
+   scan_init (&sc);
+   bool ok = false;
+   bql_buf_t copy;
+   bql_buf_init (&copy);
+   error->code = BQL_JSON_OK;
+   error->offset = 0;
+   error->message[0] = '\0';
+   if (!scan (text, len, value_mode, &sc, error)) {
+      goto done;
+   }
+   const char *json = text;
+   size_t jlen = sc.trailing ? sc.end : len;
+   if (value_mode || sc.nedits) {
+      scan_t whole = sc;
+      whole.end = jlen;
+      rewrite (text, &whole, value_mode ? WRAP_OPEN : "", value_mode ? "}" : "", &copy);
+      if (copy.oom) {
+         set_error (error, BQL_JSON_INVALID, 0, "invalid JSON: out of memory");
+         goto done;
+      }
+      json = copy.data;
+      jlen = copy.len;
+   }
+   if (!parse_with_libbson (json, jlen, doc, error)) {
+      char key[200];
+      if (nul_in_key (text, len, key, sizeof key)) {
+         set_error (error, BQL_JSON_NUL_KEY, 0, "column \"%s\": a field name cannot contain NUL", key);
+      }
+      goto done;
+   }
+   if (!sc.ended) {
+      /* libbson read a document where the scan saw none end: it stopped
+       * reading before the end of the text, which is never accepted */
+      bson_reinit (doc);
+      set_error (error, BQL_JSON_INVALID, 0, "invalid JSON: the text does not hold one complete %s",
+                 value_mode ? "value" : "document");
+      goto done;
+   }
+   if (sc.trailing) {
+      /* the document itself reads: what follows it is the fault */
+      bson_reinit (doc);
+      set_error (error, BQL_JSON_TRAILING, sc.trailing_at, value_mode ? "text after the JSON value" : "text after the document");
+      goto done;
+   }
+   char path[PATH_MAX_LEN + 2];
+   path[0] = '\0';
+   if (find_duplicate (doc, false, path, 0, 0)) {
+      const char *shown = path;
+      if (value_mode) {
+         /* without the wrapper's "v" */
+         shown = path[1] == '.' ? path + 2 : "";
+      }
+      set_error (error, BQL_JSON_DUPLICATE, 0, "duplicate field name \"%s\"", shown);
+      bson_reinit (doc);
+      goto done;
+   }
+   ok = true;
+done:
+   bql_buf_cleanup (&copy);
+   scan_cleanup (&sc);
+   return ok;
+}
+
+bool
+bql_json_parse_document (const char *text, size_t len, bson_t *doc, bql_json_error_t *error)
+{
+   return parse (text, len, false, doc, error);
+}
+
+bool
+bql_json_parse_value (const char *text, size_t len, bson_value_t *value, bql_json_error_t *error)
+{
+   bson_t doc = BSON_INITIALIZER;
+   bool ok = parse (text, len, true, &doc, error);
+   if (ok) {
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, &doc, "v")) {
+         bson_value_copy (bson_iter_value (&it), value);
+      } else {
+         set_error (error, BQL_JSON_INVALID, 0, "invalid JSON: no value");
+         ok = false;
+      }
+   }
+   bson_destroy (&doc);
+   return ok;
+}
+
+size_t
+bql_utf8_chars (const char *s, size_t len)
+{
+   size_t n = 0;
+   for (size_t i = 0; i < len; i++) {
+      n += ((unsigned char) s[i] & 0xC0) != 0x80;
+   }
+   return n;
+}
