@@ -465,7 +465,27 @@ parse_with_libbson (const char *json, size_t len, bson_t *doc, bql_json_error_t 
       return true;
    }
    bson_reinit (doc); /* what the reader built of it is not the document */
-   set_error (error, BQL_JSON_INVALID, 0, "invalid JSON: %s", r == 0 ? "Empty JSON string" : berr.message);
+   /* libbson quotes the character it stopped at as it is: a newline
+    * or another control character is shown escaped */
+   char msg[sizeof berr.message * 4];
+   const char *m = r == 0 ? "Empty JSON string" : berr.message;
+   size_t o = 0;
+   for (; *m && o + 7 < sizeof msg; m++) {
+      unsigned char ch = (unsigned char) *m;
+      if (ch == '\n') {
+         o += (size_t) snprintf (msg + o, sizeof msg - o, "\\n");
+      } else if (ch == '\r') {
+         o += (size_t) snprintf (msg + o, sizeof msg - o, "\\r");
+      } else if (ch == '\t') {
+         o += (size_t) snprintf (msg + o, sizeof msg - o, "\\t");
+      } else if (ch < 0x20) {
+         o += (size_t) snprintf (msg + o, sizeof msg - o, "\\u%04x", ch);
+      } else {
+         msg[o++] = (char) ch;
+      }
+   }
+   msg[o] = '\0';
+   set_error (error, BQL_JSON_INVALID, 0, "invalid JSON: %s", msg);
    return false;
 }
 
