@@ -882,7 +882,10 @@ eval_const (bql_planner_t *pl, const bql_Const_t *c, bql_val_t *out)
          }
          snprintf (msg, sizeof msg, "invalid JSON literal: %s", why);
          bql_val_init_null (out);
-         return fail (pl, n, BQL_ERR_VALUE, NULL, msg);
+         return fail (pl, n, BQL_ERR_VALUE,
+                      jerr.code == BQL_JSON_BAD_DATE ? "Write dates in ISO 8601: {\"$date\": \"2024-01-15T10:30:00Z\"}."
+                                                     : NULL,
+                      msg);
       }
       if (out->v.value_type == BSON_TYPE_DOCUMENT || out->v.value_type == BSON_TYPE_ARRAY) {
          bson_t sub;

@@ -407,15 +407,16 @@ class LiteralsAndColumnsTest(JsonCase):
     def test_json_literal_errors(self):
         cases = [
             ('BULK INSERT INTO t VALUES ({"_id": 1, "a": {"b": 1, "b": 2}})', '{"_id": 1, "a": {"b": 1, "b": 2}}',
-             'invalid JSON literal: duplicate field name "a.b"'),
+             'invalid JSON literal: duplicate field name "a.b"', ""),
             ('BULK INSERT INTO t (a) VALUES ({"$date": "2024-01-15T25:00:00Z"})', '{"$date": "2024-01-15T25:00:00Z"}',
-             'invalid JSON literal: $date: "2024-01-15T25:00:00Z" is not an ISO 8601 date'),
+             'invalid JSON literal: $date: "2024-01-15T25:00:00Z" is not an ISO 8601 date',
+             'hint: Write dates in ISO 8601: {"$date": "2024-01-15T10:30:00Z"}.\n'),
         ]
-        for sql, span, msg in cases:
+        for sql, span, msg, hint in cases:
             with self.subTest(sql):
                 r = self.bulkql(sql=sql)
                 self.assertEqual(r.rc, 1, r)
-                self.assertEqual(r.err, located(sql, span, msg))
+                self.assertEqual(r.err, located(sql, span, msg) + hint)
                 self.assertEqual(self.db.list_collection_names(), [])
 
     def test_json_column_of_a_csv(self):
