@@ -355,7 +355,7 @@ bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out,
    case BQL_COL_JSON: {
       bql_json_error_t jerr;
       if (!bql_json_parse_value (s, len, out, &jerr)) {
-         if (jerr.code == BQL_JSON_TRAILING || jerr.code == BQL_JSON_BAD_DATE) {
+         if (jerr.code == BQL_JSON_TRAILING || jerr.code == BQL_JSON_BAD_DATE || jerr.code == BQL_JSON_BAD_VALUE) {
             snprintf (err, errlen, "%s (character %zu of the value)", jerr.message,
                       bql_utf8_chars (s, jerr.offset) + 1);
          } else {

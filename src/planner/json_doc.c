@@ -5,7 +5,9 @@
  * and the strings of "$date" objects; a copy of the text then gets those
  * rewritten ("1e20"-like integers as doubles, dates as {"$numberLong":
  * "<ms>"}) so that libbson never reads them itself (it silently wraps
- * integers of 20 digits and more, and refuses many ISO 8601 forms); a
+ * integers of 20 digits and more, and refuses many ISO 8601 forms); the
+ * Extended JSON values libbson reads leniently ({"$numberDouble": "abc"}
+ * as 0, a "$oid" with a letter beyond f...) are refused in the same pass; a
  * fresh libbson JSON reader parses the text; a walk over the BSON refuses
  * a field name given twice. Text that is not valid JSON is left to
  * libbson, whose reason is reported.
@@ -144,6 +146,155 @@ beyond_int64 (const char *d, size_t n, bool neg)
    return memcmp (d, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0;
 }
 
+/* What an open object is, for the Extended JSON values whose text
+ * libbson would store as something else instead of refusing it. */
+typedef enum {
+   K_PLAIN,     /* a document, or an array */
+   K_WRAPPER,   /* its first field name starts with '$': {"$date": ...}, {"$oid": ...} */
+   K_BINARY,    /* the object of {"$binary": {...}} */
+   K_TIMESTAMP, /* the object of {"$timestamp": {...}} */
+   K_REGEX      /* the object of {"$regularExpression": {...}} */
+} kind_t;
+
+static bool
+name_is (const char *name, size_t nlen, const char *want)
+{
+   return strlen (want) == nlen && !memcmp (name, want, nlen);
+}
+
+static bool
+all_of (const char *s, size_t n, const char *set)
+{
+   for (size_t i = 0; i < n; i++) {
+      if (!strchr (set, s[i]) || s[i] == '\0') {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* A string value of an Extended JSON field that libbson reads leniently
+ * (it would store "abc" as the double 0, "1ff" as the subtype 0x1f, "zq"
+ * options as none...): false if s[0..n) is not what name takes. */
+static bool
+wrapper_string_ok (kind_t k, const char *name, size_t nlen, const char *s, size_t n, const char **what)
+{
+   char buf[64];
+   if (k == K_WRAPPER && name_is (name, nlen, "$numberDouble")) {
+      *what = "is not a number";
+      if (n == 0 || n >= sizeof buf || name_is (s, n, "NaN") || name_is (s, n, "Infinity") ||
+          name_is (s, n, "-Infinity")) {
+         return n > 0 && n < sizeof buf;
+      }
+      if (!all_of (s, n, "0123456789+-.eE")) {
+         return false;
+      }
+      memcpy (buf, s, n);
+      buf[n] = '\0';
+      char *stop;
+      (void) strtod (buf, &stop);
+      return stop == buf + n;
+   }
+   if (k == K_WRAPPER && name_is (name, nlen, "$numberDecimal")) {
+      *what = "is not a decimal number (Decimal128)";
+      bson_decimal128_t d;
+      if (n == 0 || n >= sizeof buf || memchr (s, '\\', n)) {
+         return false;
+      }
+      memcpy (buf, s, n);
+      buf[n] = '\0';
+      return bson_decimal128_from_string (buf, &d);
+   }
+   if (k == K_WRAPPER && name_is (name, nlen, "$oid")) {
+      *what = "is not an ObjectId (24 hexadecimal digits)";
+      return n == 24 && all_of (s, n, "0123456789abcdefABCDEF");
+   }
+   if ((k == K_WRAPPER && name_is (name, nlen, "$type")) || (k == K_BINARY && name_is (name, nlen, "subType"))) {
+      *what = "is not a binary subtype (one or two hexadecimal digits)";
+      return n >= 1 && n <= 2 && all_of (s, n, "0123456789abcdefABCDEF");
+   }
+   if ((k == K_WRAPPER && name_is (name, nlen, "$options")) || (k == K_REGEX && name_is (name, nlen, "options"))) {
+      *what = "holds an option other than i, l, m, s, u and x";
+      return all_of (s, n, "ilmsux");
+   }
+   return true;
+}
+
+/* The member name: t of an object of kind k (the rest of the text from
+ * t): a "$date" string is read (an edit), the values libbson reads
+ * leniently are checked, and the object a "$binary", "$timestamp" or
+ * "$regularExpression" holds is marked in *pending. *after: past a string
+ * value read here, else NULL. False with *error for a bad value. */
+static bool
+check_member (const char *text,
+              kind_t k,
+              const char *name,
+              size_t nlen,
+              const char *t,
+              const char *end,
+              scan_t *sc,
+              kind_t *pending,
+              const char **after,
+              bql_json_error_t *error)
+{
+   *after = NULL;
+   if (t == end) {
+      return true;
+   }
+   if (*t == '{') {
+      if (k == K_WRAPPER) {
+         *pending = name_is (name, nlen, "$binary")              ? K_BINARY
+                    : name_is (name, nlen, "$timestamp")         ? K_TIMESTAMP
+                    : name_is (name, nlen, "$regularExpression") ? K_REGEX
+                                                                 : K_PLAIN;
+      }
+      return true;
+   }
+   if (k == K_TIMESTAMP && (name_is (name, nlen, "t") || name_is (name, nlen, "i"))) {
+      /* libbson keeps the low 32 bits of a larger number */
+      const char *d = t;
+      while (d < end && is_digit (*d)) {
+         d++;
+      }
+      size_t nd = (size_t) (d - t);
+      bool integer = nd > 0 && !(d < end && (*d == '.' || *d == 'e' || *d == 'E'));
+      if (integer && (nd > 10 || (nd == 10 && memcmp (t, "4294967295", 10) > 0))) {
+         set_error (error, BQL_JSON_BAD_VALUE, (size_t) (t - text),
+                    "$timestamp: \"%.*s\" must be an integer from 0 to 4294967295", (int) nlen, name);
+         return false;
+      }
+      return true;
+   }
+   if (*t != '"') {
+      return true;
+   }
+   const char *q = string_end (t + 1, end);
+   if (!q) {
+      return true;
+   }
+   const char *s = t + 1;
+   size_t n = (size_t) (q - s);
+   if (k == K_WRAPPER && name_is (name, nlen, "$date")) {
+      int64_t ms;
+      if (!bql_parse_iso8601 (s, n, &ms)) {
+         set_error (error, BQL_JSON_BAD_DATE, (size_t) (t - text), "$date: \"%.*s%s\" is not an ISO 8601 date",
+                    (int) (n > 40 ? 40 : n), s, n > 40 ? "..." : "");
+         return false;
+      }
+      add_edit (sc, (size_t) (t - text), (size_t) (q + 1 - t), true, ms);
+      *after = q + 1;
+      return true;
+   }
+   const char *what = NULL;
+   if (!wrapper_string_ok (k, name, nlen, s, n, &what)) {
+      set_error (error, BQL_JSON_BAD_VALUE, (size_t) (t - text), "%.*s: \"%.*s%s\" %s", (int) nlen, name,
+                 (int) (n > 40 ? 40 : n), s, n > 40 ? "..." : "", what);
+      return false;
+   }
+   *after = q + 1;
+   return true;
+}
+
 /* One pass over text[0..len): where its value ends, text after it, and
  * the edits. value_mode: any value at the top; else a document. "$date"
  * strings are read at objects nested date_depth deep or more (a "$date"
@@ -157,6 +308,8 @@ scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_
    const char *p = text, *end = text + len;
    int depth_for_dates = value_mode ? 1 : 2;
    char stack[SCAN_MAX_DEPTH];
+   kind_t kind[SCAN_MAX_DEPTH]; /* what each open object is */
+   kind_t pending = K_PLAIN;    /* what the next object opened is */
    int depth = 0;
    bool first_key = false; /* the next string is the first key of an object */
    sc->end = len;
@@ -173,6 +326,8 @@ scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_
          if (depth == SCAN_MAX_DEPTH) {
             return true;
          }
+         kind[depth] = c == '{' ? pending : K_PLAIN;
+         pending = K_PLAIN;
          stack[depth++] = c;
          first_key = c == '{';
          p++;
@@ -193,32 +348,36 @@ scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_
          if (!q) {
             return true;
          }
-         bool date_key = first_key && depth >= depth_for_dates && q - p == 6 && !memcmp (p + 1, "$date", 5);
+         const char *name = p + 1;
+         size_t nlen = (size_t) (q - name);
+         bool was_first = first_key;
          first_key = false;
          p = q + 1;
          if (depth == 0) {
             goto done;
          }
-         if (date_key) {
-            const char *t = skip_blanks (p, end);
-            if (t < end && *t == ':') {
-               t = skip_blanks (t + 1, end);
-               if (t < end && *t == '"') {
-                  const char *q2 = string_end (t + 1, end);
-                  if (!q2) {
-                     return true;
-                  }
-                  int64_t ms;
-                  size_t n = (size_t) (q2 - t - 1);
-                  if (!bql_parse_iso8601 (t + 1, n, &ms)) {
-                     set_error (error, BQL_JSON_BAD_DATE, (size_t) (t - text), "$date: \"%.*s%s\" is not an ISO 8601 date",
-                                (int) (n > 40 ? 40 : n), t + 1, n > 40 ? "..." : "");
-                     return false;
-                  }
-                  add_edit (sc, (size_t) (t - text), (size_t) (q2 + 1 - t), true, ms);
-                  p = q2 + 1;
-               }
+         if (depth < depth_for_dates || (!was_first && kind[depth - 1] == K_PLAIN)) {
+            break; /* the fast path: a field name or a string value */
+         }
+         const char *t = skip_blanks (p, end);
+         if (t == end || *t != ':') {
+            break; /* a value */
+         }
+         if (was_first && kind[depth - 1] == K_PLAIN) {
+            /* an object whose first field name starts with '$' may be
+             * an Extended JSON value (libbson decides on that name) */
+            if (!nlen || name[0] != '$') {
+               break;
             }
+            kind[depth - 1] = K_WRAPPER;
+         }
+         t = skip_blanks (t + 1, end);
+         const char *after = NULL;
+         if (!check_member (text, kind[depth - 1], name, nlen, t, end, sc, &pending, &after, error)) {
+            return false;
+         }
+         if (after) {
+            p = after;
          }
          break;
       }

@@ -6,7 +6,8 @@
  * a field name given twice is refused at every level; an integer beyond
  * int64 is a double (relaxed Extended JSON); a {"$date": "..."} string is
  * read by bql_parse_iso8601, the parser of TIMESTAMP columns and
- * literals. Extended JSON is read by libbson (bson_json_reader_t), on a
+ * literals; an Extended JSON value libbson would silently store as
+ * something else is refused. Extended JSON is read by libbson (bson_json_reader_t), on a
  * reader made for each text: nothing carries over from one text to the
  * next. Internal to the planner and executor; needs only libbson.
  */
@@ -24,12 +25,15 @@ typedef enum {
    BQL_JSON_TRAILING,     /* text after the document or value, at offset */
    BQL_JSON_DUPLICATE,    /* a field name given twice in one object */
    BQL_JSON_NUL_KEY,      /* a field name holding NUL (\u0000) */
-   BQL_JSON_BAD_DATE      /* a {"$date": "..."} string that is not ISO 8601, at offset */
+   BQL_JSON_BAD_DATE,     /* a {"$date": "..."} string that is not ISO 8601, at offset */
+   BQL_JSON_BAD_VALUE     /* an Extended JSON value libbson would store as something else
+                             ({"$numberDouble": "abc"}, {"$oid": "...g"}, a $timestamp
+                             beyond 32 bits...), at offset */
 } bql_json_code_t;
 
 typedef struct bql_json_error {
    bql_json_code_t code;
-   size_t offset;      /* TRAILING, BAD_DATE: byte offset in the text of the stray text / the date string */
+   size_t offset;      /* TRAILING, BAD_DATE, BAD_VALUE: byte offset in the text of the stray text / the value */
    char message[600];  /* the reason in English, without a position: "text after the document",
                           "duplicate field name \"a.b\"", "invalid JSON: Incomplete JSON", ... */
 } bql_json_error_t;
@@ -42,8 +46,11 @@ typedef struct bql_json_error {
  * Z, +hh:mm, +hhmm, +hh; 1 to 9 fraction digits, truncated to
  * milliseconds; a date alone; 'T' or a space). False with *error filled
  * (and doc empty) when the text is not exactly one valid document, holds
- * a field name twice or holding NUL, or a bad "$date" string: the text
- * is never half-read. The text need not be NUL-terminated. */
+ * a field name twice or holding NUL, a bad "$date" string, or an Extended
+ * JSON value that libbson would store as something else instead of
+ * refusing it ($numberDouble, $numberDecimal, $oid, the subtype of
+ * $binary, the options of a regular expression, $timestamp's t and i):
+ * the text is never half-read. The text need not be NUL-terminated. */
 bool bql_json_parse_document (const char *text, size_t len, bson_t *doc, bql_json_error_t *error);
 
 /* Parse text[0..len) as one JSON value of any type (a document, an array,

@@ -192,6 +192,31 @@ class OneRecordAtATimeTest(JsonCase):
             [{"_id": 3}])
 
 
+class LenientExtendedJsonTest(JsonCase):
+    def test_values_libbson_would_store_as_something_else_are_failed_rows(self):
+        # libbson 1.23 reads these without an error as 0.0, NaN, ...4a40,
+        # subtype 0x1f, no options and t = 0: never stored
+        self.run_failing(
+            "BULK INSERT INTO t FROM '%s'", "x.ndjson",
+            '{"_id": 1, "v": {"$numberDouble": "abc"}}\n'
+            '{"_id": 2, "v": {"$numberDecimal": "1.5 million"}}\n'
+            '{"_id": 3, "v": {"$oid": "65a1b2c3d4e5f60718293a4g"}}\n'
+            '{"_id": 4, "v": {"$binary": {"base64": "AA==", "subType": "1ff"}}}\n'
+            '{"_id": 5, "v": {"$regularExpression": {"pattern": "a", "options": "iz"}}}\n'
+            '{"_id": 6, "v": {"$timestamp": {"t": 4294967296, "i": 1}}}\n'
+            '{"_id": 7, "v": {"$numberDouble": "-1.5e3"}, "o": {"$oid": "65a1b2c3d4e5f60718293a4b"}, '
+            '"s": {"subType": "x", "t": 4294967296, "options": "zz"}}\n',
+            [(1, 1, 'line 1, column 35: $numberDouble: "abc" is not a number', None),
+             (2, 2, 'line 2, column 36: $numberDecimal: "1.5 million" is not a decimal number (Decimal128)', None),
+             (3, 3, 'line 3, column 26: $oid: "65a1b2c3d4e5f60718293a4g" is not an ObjectId (24 hexadecimal digits)',
+              None),
+             (4, 4, 'line 4, column 59: subType: "1ff" is not a binary subtype (one or two hexadecimal digits)', None),
+             (5, 5, 'line 5, column 68: options: "iz" holds an option other than i, l, m, s, u and x', None),
+             (6, 6, 'line 6, column 38: $timestamp: "t" must be an integer from 0 to 4294967295', None)],
+            [{"_id": 7, "v": -1500.0, "o": ObjectId("65a1b2c3d4e5f60718293a4b"),
+              "s": {"subType": "x", "t": 4294967296, "options": "zz"}}])
+
+
 class DatesTest(JsonCase):
     TEXTS = [
         ("2024-01-15T10:30:00Z", dt(2024, 1, 15, 10, 30)),

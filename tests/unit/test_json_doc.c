@@ -256,6 +256,50 @@ test_document_dates (void **state)
 }
 
 static void
+test_document_extended_json_libbson_reads_leniently (void **state)
+{
+   (void) state;
+   /* what is valid reads as before */
+   doc_ok ("{\"a\": {\"$numberDouble\": \"1.5\"}, \"b\": {\"$numberDouble\": \"-Infinity\"}, \"c\": {\"$numberDouble\": \"1e5\"}}",
+           "{ \"a\" : { \"$numberDouble\" : \"1.5\" }, \"b\" : { \"$numberDouble\" : \"-Infinity\" }, \"c\" : { "
+           "\"$numberDouble\" : \"100000.0\" } }");
+   doc_ok ("{\"o\": {\"$oid\": \"65a1b2c3d4e5f60718293a4B\"}, \"b\": {\"$binary\": {\"base64\": \"AA==\", \"subType\": \"80\"}}}",
+           "{ \"o\" : { \"$oid\" : \"65a1b2c3d4e5f60718293a4b\" }, \"b\" : { \"$binary\" : { \"base64\" : \"AA==\", "
+           "\"subType\" : \"80\" } } }");
+   doc_ok ("{\"t\": {\"$timestamp\": {\"t\": 4294967295, \"i\": 0}}, \"r\": {\"$regularExpression\": {\"pattern\": "
+           "\"a\", \"options\": \"xi\"}}}",
+           "{ \"t\" : { \"$timestamp\" : { \"t\" : 4294967295, \"i\" : 0 } }, \"r\" : { \"$regularExpression\" : { "
+           "\"pattern\" : \"a\", \"options\" : \"ix\" } } }");
+   /* field names of plain documents are not Extended JSON */
+   doc_ok ("{\"subType\": \"premium\", \"x\": {\"t\": 99999999999, \"options\": \"zz\", \"$oid\": \"g\"}}",
+           "{ \"subType\" : \"premium\", \"x\" : { \"t\" : { \"$numberLong\" : \"99999999999\" }, \"options\" : "
+           "\"zz\", \"$oid\" : \"g\" } }");
+   /* what libbson would store as something else */
+   doc_bad ("{\"a\": {\"$numberDouble\": \"abc\"}}", BQL_JSON_BAD_VALUE, 24,
+            "$numberDouble: \"abc\" is not a number");
+   doc_bad ("{\"a\": {\"$numberDouble\": \"1.5x\"}}", BQL_JSON_BAD_VALUE, 24,
+            "$numberDouble: \"1.5x\" is not a number");
+   doc_bad ("{\"a\": {\"$numberDecimal\": \"abc\"}}", BQL_JSON_BAD_VALUE, 25,
+            "$numberDecimal: \"abc\" is not a decimal number (Decimal128)");
+   doc_bad ("{\"a\": {\"$numberDecimal\": \"12345678901234567890123456789012345\"}}", BQL_JSON_BAD_VALUE, 25,
+            "$numberDecimal: \"12345678901234567890123456789012345\" is not a decimal number (Decimal128)");
+   doc_bad ("{\"a\": {\"$oid\": \"65a1b2c3d4e5f60718293a4g\"}}", BQL_JSON_BAD_VALUE, 15,
+            "$oid: \"65a1b2c3d4e5f60718293a4g\" is not an ObjectId (24 hexadecimal digits)");
+   doc_bad ("{\"a\": {\"$binary\": {\"base64\": \"AA==\", \"subType\": \"1ff\"}}}", BQL_JSON_BAD_VALUE, 48,
+            "subType: \"1ff\" is not a binary subtype (one or two hexadecimal digits)");
+   doc_bad ("{\"a\": {\"$type\": \"1ff\", \"$binary\": \"AA==\"}}", BQL_JSON_BAD_VALUE, 16,
+            "$type: \"1ff\" is not a binary subtype (one or two hexadecimal digits)");
+   doc_bad ("{\"a\": {\"$regex\": \"a\", \"$options\": \"zq\"}}", BQL_JSON_BAD_VALUE, 34,
+            "$options: \"zq\" holds an option other than i, l, m, s, u and x");
+   doc_bad ("{\"a\": {\"$regularExpression\": {\"options\": \"iz\", \"pattern\": \"a\"}}}", BQL_JSON_BAD_VALUE, 41,
+            "options: \"iz\" holds an option other than i, l, m, s, u and x");
+   doc_bad ("{\"a\": {\"$timestamp\": {\"i\": 4294967297, \"t\": 1}}}", BQL_JSON_BAD_VALUE, 27,
+            "$timestamp: \"i\" must be an integer from 0 to 4294967295");
+   doc_bad ("{\"a\": [{\"$timestamp\": {\"t\": 99999999999999999999, \"i\": 1}}]}", BQL_JSON_BAD_VALUE, 28,
+            "$timestamp: \"t\" must be an integer from 0 to 4294967295");
+}
+
+static void
 test_document_nested_deeper_than_libbson_reads (void **state)
 {
    (void) state;
@@ -345,6 +389,7 @@ main (void)
       cmocka_unit_test (test_document_duplicate_field_names),
       cmocka_unit_test (test_document_integers_beyond_int64_are_doubles),
       cmocka_unit_test (test_document_dates),
+      cmocka_unit_test (test_document_extended_json_libbson_reads_leniently),
       cmocka_unit_test (test_document_nested_deeper_than_libbson_reads),
       cmocka_unit_test (test_values),
    };
