@@ -28,7 +28,7 @@ def dt(*a):
 
 
 class JsonCase(filestest.FilesCase):
-    def run_failing(self, sql_fmt, name, text, expected, good, coll="t", gz=False, stdin=False):
+    def run_failing(self, sql_fmt, name, text, expected, good, coll="t", gz=False, stdin=False, batch_size=None):
         """Load text (as file name, or from standard input) with a
         failed_records_file; expect the failed rows [(row, line, error,
         document)] and exactly the good documents on the server."""
@@ -45,7 +45,7 @@ class JsonCase(filestest.FilesCase):
         self.assertEqual(reply["nInserted"], len(good), reply)
         self.assertEqual(reply["nRows"], len(good) + len(expected), reply)
         self.assertEqual(self.docs(coll), good)
-        self.assert_error_record(reply, sql, expected, len(good) + len(expected), 1)
+        self.assert_error_record(reply, sql, expected, batch_size or len(good) + len(expected), 1)
         return reply
 
     def check_load(self, sql, expected, coll="t", stdin=None):
@@ -118,6 +118,26 @@ class OneRecordAtATimeTest(JsonCase):
              (4, 5, "line 6, column 3: text after the document", None),
              (6, 7, "line 7, column 27: text after the document", None)],
             [{"_id": 2}, {"_id": 6}])
+
+    def test_columns_far_into_a_long_line_across_read_chunks(self):
+        # one line of about 3 MB (the file is read in 1 MiB chunks), with
+        # characters of 1 to 3 bytes before the faults
+        import random
+        rnd = random.Random(11)
+        parts, expected, good, col = [], [], [], 2
+        for i in range(1, 2001):
+            s = "".join(rnd.choice("ab\u00e9\u65e5") for _ in range(rnd.randint(200, 1800)))
+            elem = '{"_id": %d, "s": "%s"}' % (i, s)
+            if i % 400 == 0:
+                stray = col + len(elem) + 1
+                elem += " x"
+                expected.append((i, 1, "line 1, column %d: text after the document" % stray, None))
+            else:
+                good.append({"_id": i, "s": s})
+            parts.append(elem)
+            col += len(elem) + 2  # ", "
+        self.run_failing("BULK INSERT INTO t FROM '%s' WITH (batch_size = 2000)", "long.json",
+                         "[" + ", ".join(parts) + "]", expected, good, batch_size=len(parts))
 
     def test_missing_comma_between_array_elements_is_one_failed_element(self):
         self.run_failing(
