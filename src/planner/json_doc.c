@@ -296,17 +296,19 @@ check_member (const char *text,
 }
 
 /* One pass over text[0..len): where its value ends, text after it, and
- * the edits. value_mode: any value at the top; else a document. "$date"
- * strings are read at objects nested date_depth deep or more (a "$date"
- * field of the document itself is a field name, refused as such). False
- * with *error for a text that is not a document, or a bad "$date"
- * string. Anything else that is not valid JSON makes the scan stop (end
- * = len) and is left to libbson. */
+ * the edits. value_mode: any value at the top; else a document.
+ * Extended JSON values ("$date" strings, the values libbson reads
+ * leniently) are looked at in objects nested depth_for_wrappers deep or
+ * more (a "$date" field of the document itself is a field name, refused
+ * as such later). False with *error for a text that is not a document,
+ * a bad "$date" string or a value libbson would store as something else.
+ * Anything else that is not valid JSON makes the scan stop (end = len)
+ * and is left to libbson. */
 static bool
 scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_t *error)
 {
    const char *p = text, *end = text + len;
-   int depth_for_dates = value_mode ? 1 : 2;
+   int depth_for_wrappers = value_mode ? 1 : 2;
    char stack[SCAN_MAX_DEPTH];
    kind_t kind[SCAN_MAX_DEPTH]; /* what each open object is */
    kind_t pending = K_PLAIN;    /* what the next object opened is */
@@ -356,7 +358,7 @@ scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_
          if (depth == 0) {
             goto done;
          }
-         if (depth < depth_for_dates || (!was_first && kind[depth - 1] == K_PLAIN)) {
+         if (depth < depth_for_wrappers || (!was_first && kind[depth - 1] == K_PLAIN)) {
             break; /* the fast path: a field name or a string value */
          }
          const char *t = skip_blanks (p, end);
