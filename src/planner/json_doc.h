@@ -39,8 +39,9 @@ typedef struct bql_json_error {
 } bql_json_error_t;
 
 /* Parse text[0..len) as one JSON document (an object, Extended JSON
- * accepted) into doc, which must be initialised: it is reinitialised and
- * filled. Blanks (space, tab, CR, LF) may come before and after the
+ * accepted) into doc: a record of an NDJSON file, an element of a JSON
+ * array, a document of a JSON stream (SPEC §4). doc must be initialised
+ * by the caller, who keeps owning it: it is reinitialised and filled. Blanks (space, tab, CR, LF) may come before and after the
  * document, nothing else. Integers beyond int64 become doubles; "$date"
  * strings are read as ISO 8601 / RFC 3339 (bql_parse_iso8601: offsets
  * Z, +hh:mm, +hhmm, +hh; 1 to 9 fraction digits, truncated to
@@ -55,14 +56,18 @@ bool bql_json_parse_document (const char *text, size_t len, bson_t *doc, bql_jso
 
 /* Parse text[0..len) as one JSON value of any type (a document, an array,
  * a string, a number, true, false, null, or an Extended JSON value such as
- * {"$date": ...}) into *value, owned by the caller (bson_value_destroy).
+ * {"$date": ...}) into *value, owned by the caller (bson_value_destroy):
+ * a JSON literal of a statement (SPEC §2) or a JSON column (SPEC §4).
  * The same rules as bql_json_parse_document; a "$date" object at the top
- * is a date. False with *error filled (value left untouched). */
+ * is a date. libbson's error positions count from the text with "{\"v\":"
+ * before it (the value is read as the field v of a document). False with
+ * *error filled (value left untouched). */
 bool bql_json_parse_value (const char *text, size_t len, bson_value_t *value, bql_json_error_t *error);
 
 /* Number of UTF-8 characters in s[0..len) (bytes that do not continue a
- * multi-byte sequence): the 1-based column of s[len] is this plus one
- * when s starts a line. */
+ * multi-byte sequence; invalid bytes count as characters): the 1-based
+ * column of s[len] is this plus one when s starts a line. For the column
+ * of an error in a file or a JSON column. */
 size_t bql_utf8_chars (const char *s, size_t len);
 
 #endif
