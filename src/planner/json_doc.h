@@ -59,7 +59,7 @@ bool bql_json_parse_document (const char *text, size_t len, bson_t *doc, bql_jso
  * {"$date": ...}) into *value, owned by the caller (bson_value_destroy):
  * a JSON literal of a statement (SPEC §2) or a JSON column (SPEC §4).
  * The same rules as bql_json_parse_document; a "$date" object at the top
- * is a date. libbson's error positions count from the text with "{\"v\":"
+ * is a date. libbson's error positions count from the text with {"v":
  * before it (the value is read as the field v of a document). False with
  * *error filled (value left untouched). */
 bool bql_json_parse_value (const char *text, size_t len, bson_value_t *value, bql_json_error_t *error);
