@@ -611,6 +611,48 @@ find_duplicate (const bson_t *doc, bool is_array, char *path, size_t plen, int d
    return found;
 }
 
+/* libbson counts the position of a syntax error in the rewritten text:
+ * the message gets the position in the text as given (prefix: bytes of
+ * the wrapper before the text, counted as they are). */
+static void
+position_in_text (const scan_t *sc, size_t prefix, bql_json_error_t *error)
+{
+   char *at = strstr (error->message, ", position ");
+   if (!at) {
+      return;
+   }
+   char *digits = at + strlen (", position "), *stop;
+   unsigned long long pos = strtoull (digits, &stop, 10);
+   if (stop == digits || pos < prefix) {
+      return;
+   }
+   /* walk the edits: bytes before an edit keep their distance from it */
+   unsigned long long rewritten = prefix, original = prefix, target = pos;
+   for (size_t i = 0; i < sc->nedits; i++) {
+      const edit_t *e = &sc->edits[i];
+      unsigned long long before = e->at + prefix - original; /* unchanged bytes up to the edit */
+      if (target < rewritten + before) {
+         break;
+      }
+      rewritten += before;
+      original += before;
+      char tmp[48];
+      unsigned long long newlen =
+         e->is_date ? (unsigned long long) snprintf (tmp, sizeof tmp, "{\"$numberLong\": \"%lld\"}", (long long) e->ms) : 2;
+      if (target < rewritten + newlen) {
+         pos = original; /* inside the replacement: at the value as given */
+         goto found;
+      }
+      rewritten += newlen;
+      original += e->len;
+   }
+   pos = original + (target - rewritten);
+found:;
+   char rest[sizeof error->message];
+   snprintf (rest, sizeof rest, "%s", stop);
+   snprintf (digits, sizeof error->message - (size_t) (digits - error->message), "%llu%s", pos, rest);
+}
+
 /* Parse json[0..len) (one document, checked by the scan) into doc with a
  * reader of its own. */
 static bool
@@ -683,6 +725,8 @@ parse (const char *text, size_t len, bool value_mode, bson_t *doc, bql_json_erro
       char key[200];
       if (nul_in_key (text, len, key, sizeof key)) {
          set_error (error, BQL_JSON_NUL_KEY, 0, "column \"%s\": a field name cannot contain NUL", key);
+      } else if (sc.nedits) {
+         position_in_text (&sc, value_mode ? WRAP_OPEN_LEN : 0, error);
       }
       goto done;
    }

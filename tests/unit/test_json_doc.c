@@ -19,6 +19,8 @@
 #include "json_doc.h"
 #include "planner.h"
 
+static void value_bad (const char *text, bql_json_code_t code, size_t offset, const char *message);
+
 /* ---- bql_parse_iso8601 ---- */
 
 static void
@@ -300,6 +302,18 @@ test_document_extended_json_libbson_reads_leniently (void **state)
 }
 
 static void
+test_document_error_positions_are_in_the_text_as_given (void **state)
+{
+   (void) state;
+   /* the date and the big integer before the fault are rewritten for
+    * libbson: its position is counted back into the text */
+   doc_bad ("{\"d\": {\"$date\": \"2024-01-15\"}, \"n\": 99999999999999999999, \"x\": tru}", BQL_JSON_INVALID, 0,
+            "invalid JSON: Got parse error at \"}\", position 66: \"SPECIAL_INCOMPLETE\"");
+   value_bad ("{\"d\": {\"$date\": \"2024-01-15\"}, \"x\": tru}", BQL_JSON_INVALID, 0,
+              "invalid JSON: Got parse error at \"}\", position 44: \"SPECIAL_INCOMPLETE\"");
+}
+
+static void
 test_document_nested_deeper_than_libbson_reads (void **state)
 {
    (void) state;
@@ -390,6 +404,7 @@ main (void)
       cmocka_unit_test (test_document_integers_beyond_int64_are_doubles),
       cmocka_unit_test (test_document_dates),
       cmocka_unit_test (test_document_extended_json_libbson_reads_leniently),
+      cmocka_unit_test (test_document_error_positions_are_in_the_text_as_given),
       cmocka_unit_test (test_document_nested_deeper_than_libbson_reads),
       cmocka_unit_test (test_values),
    };
