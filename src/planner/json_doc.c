@@ -462,7 +462,20 @@ rewrite (const char *text, const scan_t *sc, const char *prefix, const char *suf
       const edit_t *e = &sc->edits[i];
       bql_buf_append (out, text + at, e->at - at);
       if (e->is_date) {
-         bql_buf_printf (out, "{\"$numberLong\": \"%lld\"}", (long long) e->ms);
+         /* {"$numberLong": "<ms>"}, without printf: once per date */
+         char num[24];
+         size_t k = sizeof num;
+         uint64_t m = e->ms < 0 ? 0 - (uint64_t) e->ms : (uint64_t) e->ms;
+         do {
+            num[--k] = (char) ('0' + m % 10);
+            m /= 10;
+         } while (m);
+         if (e->ms < 0) {
+            num[--k] = '-';
+         }
+         bql_buf_puts (out, "{\"$numberLong\": \"");
+         bql_buf_append (out, num + k, sizeof num - k);
+         bql_buf_puts (out, "\"}");
       } else {
          bql_buf_puts (out, ".0");
       }
