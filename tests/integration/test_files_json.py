@@ -430,6 +430,25 @@ class JsonStreamTest(JsonCase):
         ])
         self.assertEqual(self.docs("t"), [{"_id": 2}])
 
+    def test_records_longer_than_64_mib_are_failed_rows(self):
+        big = "x" * (65 * 1024 * 1024)
+        cases = [
+            ("big.json", '{"_id": 1}\n{"_id": 2,\n "big": "%s"}\n{"_id": 3}\n' % big,
+             "line 2: the document is longer than 64 MiB"),
+            ("big2.json", '[{"_id": 1},\n {"_id": 2,\n "big": "%s"},\n {"_id": 3}]\n' % big,
+             "line 2: the element is longer than 64 MiB"),
+            ("big.ndjson", '{"_id": 1}\n{"_id": 2, "big": "%s"}\n{"_id": 3}\n' % big,
+             "line 2: the line is longer than 64 MiB"),
+        ]
+        for name, text, msg in cases:
+            with self.subTest(name):
+                self.client.drop_database(self.dbname)
+                if os.path.exists(self.path("failed.ndjson")):
+                    os.unlink(self.path("failed.ndjson"))
+                self.run_failing("BULK INSERT INTO t FROM '%s'", name, text, [(2, 2, msg, None)],
+                                 [{"_id": 1}, {"_id": 3}])
+                os.unlink(self.path(name))
+
     def test_documents_longer_than_the_read_buffers(self):
         import json
         docs = [{"_id": i, "s": chr(ord("a") + i) * (700 * 1024), "n": i} for i in range(1, 6)]
