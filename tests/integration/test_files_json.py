@@ -430,6 +430,46 @@ class JsonStreamTest(JsonCase):
         ])
         self.assertEqual(self.docs("t"), [{"_id": 2}])
 
+    def test_stream_from_a_pipe_rows_as_soon_as_a_document_closes_and_cancel(self):
+        # a document is a row when its '}' arrives: the reader does not
+        # wait for what follows; SIGINT while it waits inside a document
+        # stops the statement after the batches written
+        import signal
+        import subprocess
+        import threading
+        import time
+        e = dict(os.environ)
+        e.pop("NO_COLOR", None)
+        proc = subprocess.Popen([filestest.bqltest.BULKQL, "--db", self.dbname, "-c",
+                                 "BULK INSERT INTO s FROM STDIN FORMAT JSON WITH (batch_size = 2)"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        err = []
+        reader = threading.Thread(target=lambda: err.extend(iter(proc.stderr.readline, "")), daemon=True)
+        reader.start()
+
+        def wait_until(what):
+            deadline = time.monotonic() + 60
+            while not what():
+                self.assertLess(time.monotonic(), deadline, "timed out")
+                time.sleep(0.05)
+        proc.stdin.write('{"_id": 1}\n{\n  "_id": 2\n}')
+        proc.stdin.flush()
+        wait_until(lambda: self.db.s.count_documents({}) == 2)
+        proc.stdin.write('{"_id": 3}{"_id": 4}{"_id":')
+        proc.stdin.flush()
+        wait_until(lambda: self.db.s.count_documents({}) == 4)
+        time.sleep(0.2)  # the reader waits inside document 5
+        proc.send_signal(signal.SIGINT)
+        out = proc.stdout.read()
+        proc.wait(timeout=60)
+        reader.join(60)
+        for f in (proc.stdout, proc.stderr, proc.stdin):
+            f.close()
+        self.assertEqual(proc.returncode, 1, (out, err))
+        self.assertEqual(err[-1], "bulkql: error: cancelled while reading <stdin>, after 2 batches\n", err)
+        self.assertEqual(self.docs("s"), [{"_id": i} for i in range(1, 5)])
+
     def test_records_longer_than_64_mib_are_failed_rows(self):
         big = "x" * (65 * 1024 * 1024)
         cases = [
