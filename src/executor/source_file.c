@@ -1,21 +1,20 @@
 /*
  * source_file.c — rows from FROM 'path' and FROM STDIN (SPEC §4): CSV and
- * TSV through libcsv, NDJSON and JSON arrays through libbson's streaming
- * JSON reader (Extended JSON accepted), each optionally gzip-compressed
- * (zlib). The input is read in chunks, so memory stays bounded whatever
- * the file size.
+ * TSV through libcsv; NDJSON, JSON arrays and streams of JSON documents
+ * (Extended JSON) through bql_json_parse_document (json_doc.h); each
+ * optionally gzip-compressed (zlib). The input is read in chunks, so
+ * memory stays bounded whatever the file size.
  *
  * Records are cut by this file (a line, a CSV row, one element of a JSON
- * array), which gives every row the line it starts on and lets a bad
- * record become a failed row while the next one is read normally. One
- * JSON reader parses all the records of a file as the stream of documents
- * it is designed for: the callback that feeds it hands over a record and
- * then only the '{' that opens the next one, so each read returns exactly
- * one record's document. A row that cannot be read or converted, or fails
- * CHECK, is returned as FAILED with the reason ("line N: ..."); input
- * that cannot be read on (a truncated or corrupt gzip stream, a JSON array
- * whose structure is broken, an unusable header) is a fatal error naming
- * the file and the line, located at the FROM clause of the statement.
+ * array, one document of a JSON stream), which gives every row the line
+ * it starts on and lets a bad record become a failed row while the next
+ * one is read normally. Each JSON record is parsed whole and on its own:
+ * nothing of one record's parse carries over to the next. A row that
+ * cannot be read or converted, or fails CHECK, is returned as FAILED with
+ * the reason ("line N: ..."); input that cannot be read on (a truncated
+ * or corrupt gzip stream, a JSON array or stream whose structure is
+ * broken, an unusable header) is a fatal error naming the file and the
+ * line, located at the FROM clause of the statement.
  */
 #include <csv.h>
 #include <ctype.h>
@@ -31,11 +30,11 @@
 
 #include "columns.h"
 #include "executor.h"
+#include "json_doc.h"
 
 #define CHUNK (1 << 20)
 #define MAX_RECORD (64 << 20)        /* a line or element larger than this fails */
 #define MAX_DOC (16 * 1024 * 1024)   /* maxBsonObjectSize */
-#define JSON_READER_BUF (256 * 1024) /* bytes handed to the JSON reader at once */
 #define MAX_DEPTH 100                /* nesting libbson's JSON reader accepts */
 
 typedef struct {
@@ -44,12 +43,13 @@ typedef struct {
    bool null;
 } field_t;
 
-/* One record for the JSON reader: its bytes (in f->buf or f->carry, valid
- * until the next record is cut) and the line it starts on. */
+/* One JSON record: its bytes (in f->buf or f->carry, valid until the
+ * next record is cut) and where it starts. */
 typedef struct {
    const char *data;
    size_t len;
    int64_t line;
+   int64_t col;    /* 1-based column (UTF-8 characters) of its first byte */
    bool oversize;  /* longer than MAX_RECORD: its bytes were dropped */
 } record_t;
 
@@ -94,19 +94,14 @@ typedef struct {
    bool in_row;
 
    /* JSON */
-   bson_json_reader_t *jr;
-   bool jr_dirty;      /* it ended a document without seeing the next '{' */
    record_t cur;       /* the record being parsed */
-   const char *feed;   /* what is left of it to hand to the reader */
-   size_t feed_len;
-   bool have_next;     /* the next record is cut ... */
-   bool next_primed;   /* ... and its '{' already handed to the reader */
-   record_t next;
-   bool asked_past;    /* the reader asked for bytes after cur */
    bool input_done;
-   bool array_started, array_done;
+   char shape;         /* FORMAT JSON: '[' an array, '{' a stream of documents, 0 not seen yet */
+   bool array_done;
    int64_t elements;   /* elements cut so far */
    int64_t unclosed;   /* the input ended after the element on this line */
+   int64_t col;        /* FORMAT JSON: characters of the current line before buf[col_pos] */
+   size_t col_pos;
 
    int64_t rownum;
    int64_t rowline;    /* line of the row just returned */
@@ -743,7 +738,8 @@ csv_next (file_source_t *f, bson_t *doc)
 /* ---- JSON records ---- */
 
 /* The next NDJSON line that is not blank or skipped: 1, 0 at the end,
- * -1 on a fatal error. */
+ * -1 on a fatal error. The line is the record, whole: a document never
+ * reads on into the next line. */
 static int
 ndjson_record (file_source_t *f, record_t *r)
 {
@@ -768,68 +764,142 @@ ndjson_record (file_source_t *f, record_t *r)
       r->data = line;
       r->len = len;
       r->line = f->line;
+      r->col = 1;
       r->oversize = oversize;
       return 1;
    }
 }
 
-/* The next element of the top-level array, cut at depth-0 commas outside
- * strings, into f->carry: 1 = an element, 0 = end, -1 = fatal. A broken
- * structure is fatal, naming the line where the element starts; a
- * well-delimited element that is not a valid document is left to the
- * JSON reader (a failed row). */
+/* FORMAT JSON: refill the chunk buffer, first counting the characters of
+ * the current line that are still in it (for the column of a record). */
+static bool
+json_fill (file_source_t *f)
+{
+   if (f->len > f->col_pos) {
+      f->col += (int64_t) bql_utf8_chars (f->buf + f->col_pos, f->len - f->col_pos);
+   }
+   bool ok = fill (f);
+   f->col_pos = f->pos;
+   return ok;
+}
+
+/* FORMAT JSON: the 1-based column of buf[at], on the current line. */
+static int64_t
+json_column (file_source_t *f, size_t at)
+{
+   f->col += (int64_t) bql_utf8_chars (f->buf + f->col_pos, at - f->col_pos);
+   f->col_pos = at;
+   return f->col + 1;
+}
+
+/* FORMAT JSON: skip_lines lines before the data. False at the end of
+ * the input or on a fatal error. */
+static bool
+json_skip_lines (file_source_t *f)
+{
+   while (f->skip > 0) {
+      if (f->pos >= f->len && !json_fill (f)) {
+         return false;
+      }
+      const char *nl = memchr (f->buf + f->pos, '\n', f->len - f->pos);
+      if (!nl) {
+         f->pos = f->len;
+         continue;
+      }
+      f->pos = (size_t) (nl - f->buf) + 1;
+      f->line++;
+      f->col = 0;
+      f->col_pos = f->pos;
+      f->skip--;
+   }
+   return true;
+}
+
+/* A character of the input for a message: 'c', or its byte in hex. */
+static const char *
+shown_char (char c, char *out, size_t size)
+{
+   if (c > ' ' && c < 0x7f) {
+      snprintf (out, size, "'%c'", c);
+   } else {
+      snprintf (out, size, "the byte 0x%02X", (unsigned) (unsigned char) c);
+   }
+   return out;
+}
+
+/* FORMAT JSON: the next record — an element of the top-level array (cut
+ * at the commas outside strings and brackets), or the next document of a
+ * stream of documents (concatenated or pretty-printed, cut where its
+ * braces close) — chosen by the first character that is not a blank: '['
+ * or '{'. 1 = a record, 0 = end, -1 = fatal. The structure is checked
+ * here: a broken one (brackets that do not match, a string that runs past
+ * its line, an element or document not closed at the end, text between
+ * the documents of a stream that is not a document) is fatal, naming the
+ * line; what a well-delimited record holds is checked by the JSON parser
+ * (a failed row). A record lying in the chunk buffer is not copied. */
 static int
-array_element (file_source_t *f, record_t *r)
+json_record (file_source_t *f, record_t *r)
 {
    bql_buf_reset (&f->carry);
    if (f->unclosed) {
       fatal (f, f->unclosed, "the JSON array is not closed: no ']' after the element that starts on this line");
       return -1;
    }
+   if (f->skip > 0 && !json_skip_lines (f)) {
+      return f->base.failed || f->base.cancelled ? -1 : 0;
+   }
    char stack[MAX_DEPTH + 1];
    int depth = 0;
-   bool in_str = false, esc = false, started = false, closed = false, oversize = false;
-   int64_t start_line = 0;
+   bool in_str = false, esc = false, started = false, oversize = false;
+   int64_t start_line = 0, start_col = 0;
+   size_t seg = 0;  /* where the bytes of the record not yet in carry start in buf */
+   size_t stop = 0; /* where the record ends in buf */
+   const char *what = f->shape == '[' ? "JSON array element" : "JSON document";
    for (;;) {
-      if (f->pos >= f->len && !fill (f)) {
-         if (f->base.failed || f->base.cancelled) {
+      if (f->pos >= f->len) {
+         if (started && !oversize) {
+            size_t n = f->len - seg;
+            if (f->carry.len + n > MAX_RECORD) {
+               oversize = true;
+               bql_buf_reset (&f->carry);
+            } else {
+               bql_buf_append (&f->carry, f->buf + seg, n);
+            }
+            seg = f->len;
+         }
+         if (!json_fill (f)) {
+            if (f->base.failed || f->base.cancelled) {
+               return -1;
+            }
+            if (f->shape == 0 || (f->shape == '[' && f->array_done) || (f->shape == '{' && !started)) {
+               return 0; /* empty input, or the end after the array or the last document */
+            }
+            if (started && (depth > 0 || f->shape == '{')) {
+               fatal (f, start_line, "the %s that starts on this line is not closed at the end of the input", what);
+            } else if (started) {
+               /* a complete element: it is a row; the error comes next */
+               f->unclosed = start_line;
+               stop = f->pos;
+               f->elements++;
+               break;
+            } else {
+               fatal (f, f->line + 1, "the JSON array is not closed at the end of the input");
+            }
             return -1;
          }
-         if (!f->array_started) {
-            return 0; /* empty input */
+         seg = f->pos;
+         if (f->carry.oom) {
+            fatal (f, f->line + 1, "out of memory");
+            return -1;
          }
-         if (f->array_done) {
-            return 0;
-         }
-         if (started && !closed) {
-            fatal (f, start_line, "the JSON array element that starts on this line is not closed at the end of the input");
-         } else if (started) {
-            /* a complete element: it is a row; the error comes next */
-            f->unclosed = start_line;
-            f->elements++;
-            r->data = f->carry.data ? f->carry.data : "";
-            r->len = f->carry.len;
-            r->line = start_line;
-            r->oversize = oversize;
-            return 1;
-         } else {
-            fatal (f, f->line + 1, "the JSON array is not closed at the end of the input");
-         }
-         return -1;
       }
-      /* copy runs of plain bytes at once */
+      /* skip runs of plain bytes in a string at once */
       if (in_str && !esc) {
          const char *p = f->buf + f->pos, *end = f->buf + f->len, *q = p;
          while (q < end && *q != '"' && *q != '\\' && *q != '\n') {
             q++;
          }
          if (q > p) {
-            if (!oversize && f->carry.len + (size_t) (q - p) > MAX_RECORD) {
-               oversize = true;
-            }
-            if (!oversize) {
-               bql_buf_append (&f->carry, p, (size_t) (q - p));
-            }
             f->pos += (size_t) (q - p);
             continue;
          }
@@ -837,34 +907,14 @@ array_element (file_source_t *f, record_t *r)
       char c = f->buf[f->pos++];
       if (c == '\n') {
          f->line++;
-      }
-      if (f->array_done) {
-         if (!isspace ((unsigned char) c)) {
-            fatal (f, f->line + 1, "text after the end of the JSON array");
-            return -1;
-         }
-         continue;
-      }
-      if (!f->array_started) {
-         if (isspace ((unsigned char) c)) {
-            continue;
-         }
-         if (c != '[') {
-            fatal (f, f->line + 1,
-                   "a JSON file must hold an array of documents (for one document per line use FORMAT NDJSON)");
-            return -1;
-         }
-         f->array_started = true;
-         continue;
+         f->col = 0;
+         f->col_pos = f->pos;
       }
       if (in_str) {
          if (c == '\n') {
-            fatal (f, start_line, "a string in the JSON array element that starts on this line runs past the end of line %lld",
+            fatal (f, start_line, "a string in the %s that starts on this line runs past the end of line %lld", what,
                    (long long) f->line);
             return -1;
-         }
-         if (!oversize) {
-            bql_buf_putc (&f->carry, c);
          }
          if (esc) {
             esc = false;
@@ -872,17 +922,46 @@ array_element (file_source_t *f, record_t *r)
             esc = true;
          } else if (c == '"') {
             in_str = false;
-            closed = depth == 0;
+         }
+         continue;
+      }
+      if (f->shape == 0) {
+         if (isspace ((unsigned char) c)) {
+            continue;
+         }
+         if (c == '[') {
+            f->shape = '[';
+            what = "JSON array element";
+            continue;
+         }
+         if (c != '{') {
+            char shown_c[24];
+            fatal (f, f->line + 1,
+                   "a JSON file must hold an array of documents or documents one after another, not start with %s "
+                   "(for one document per line use FORMAT NDJSON)",
+                   shown_char (c, shown_c, sizeof shown_c));
+            return -1;
+         }
+         f->shape = '{';
+         what = "JSON document";
+      }
+      if (f->shape == '[' && f->array_done) {
+         if (!isspace ((unsigned char) c)) {
+            fatal (f, f->line + 1, "text after the end of the JSON array");
+            return -1;
          }
          continue;
       }
       if (isspace ((unsigned char) c)) {
-         if (started && !oversize) {
-            bql_buf_putc (&f->carry, c);
-         }
          continue;
       }
-      if (depth == 0 && (c == ',' || c == ']')) {
+      if (f->shape == '{' && depth == 0 && c != '{') {
+         char shown_c[24];
+         fatal (f, f->line + 1, "%s between the JSON documents: each must start with '{'",
+                shown_char (c, shown_c, sizeof shown_c));
+         return -1;
+      }
+      if (f->shape == '[' && depth == 0 && (c == ',' || c == ']')) {
          if (c == ']') {
             f->array_done = true;
             if (!started) {
@@ -896,27 +975,15 @@ array_element (file_source_t *f, record_t *r)
             fatal (f, f->line + 1, "an empty element in the JSON array");
             return -1;
          }
+         stop = f->pos - 1; /* the ',' or ']' is not part of the element */
          f->elements++;
-         r->data = f->carry.data ? f->carry.data : "";
-         r->len = f->carry.len;
-         r->line = start_line;
-         r->oversize = oversize;
-         return 1;
-      }
-      if (closed) {
-         fatal (f, f->line + 1, "expected ',' or ']' after the JSON array element that starts on line %lld",
-                (long long) start_line);
-         return -1;
+         break;
       }
       if (!started) {
          started = true;
          start_line = f->line + 1;
-      }
-      if (!oversize && f->carry.len + 1 > MAX_RECORD) {
-         oversize = true;
-      }
-      if (!oversize) {
-         bql_buf_putc (&f->carry, c);
+         seg = f->pos - 1;
+         start_col = json_column (f, seg);
       }
       if (c == '"') {
          in_str = true;
@@ -927,116 +994,56 @@ array_element (file_source_t *f, record_t *r)
          depth++;
       } else if (c == '}' || c == ']') {
          if (depth == 0 || (depth <= MAX_DEPTH && stack[depth - 1] != (c == '}' ? '{' : '['))) {
-            fatal (f, f->line + 1, "'%c' does not close what is open in the JSON array element that starts on line %lld", c,
+            fatal (f, f->line + 1, "'%c' does not close what is open in the %s that starts on line %lld", c, what,
                    (long long) start_line);
             return -1;
          }
-         depth--;
-         closed = depth == 0;
-      } else if (depth == 0 && !isalnum ((unsigned char) c) && c != '-' && c != '+' && c != '.') {
-         fatal (f, f->line + 1, "unexpected '%c' in the JSON array", c);
+         if (--depth == 0 && f->shape == '{') {
+            stop = f->pos; /* the document is whole */
+            break;
+         }
+      }
+   }
+   /* the record: buf[seg..stop), after what carry holds */
+   size_t n = stop - seg;
+   if (!oversize && f->carry.len + n > MAX_RECORD) {
+      oversize = true;
+   }
+   if (oversize) {
+      bql_buf_reset (&f->carry);
+      r->data = "";
+      r->len = 0;
+   } else if (f->carry.len == 0) {
+      r->data = f->buf + seg;
+      r->len = n;
+   } else {
+      bql_buf_append (&f->carry, f->buf + seg, n);
+      if (f->carry.oom) {
+         fatal (f, start_line, "out of memory");
          return -1;
       }
+      r->data = f->carry.data;
+      r->len = f->carry.len;
    }
+   r->line = start_line;
+   r->col = start_col;
+   r->oversize = oversize;
+   return 1;
 }
 
-/* The next record of the file: 1, 0 at the end, -1 fatal. */
-static int
-cut_record (file_source_t *f, record_t *r)
-{
-   return f->fo.format == BQL_FMT_NDJSON ? ndjson_record (f, r) : array_element (f, r);
-}
-
-/* Bytes of a record before its first '{' (whitespace), or -1 when it
- * does not start with '{' (then it is not a document). */
-static ssize_t
-object_start (const record_t *r)
-{
-   size_t i = 0;
-   while (i < r->len && isspace ((unsigned char) r->data[i])) {
-      i++;
-   }
-   return i < r->len && r->data[i] == '{' ? (ssize_t) i : -1;
-}
-
-/* The JSON reader's callback: the rest of the current record; after it,
- * only the '{' of the next record (so that the reader ends the current
- * document there), or nothing at the end of input, a fatal error or a
- * next record that is not a document. */
-static ssize_t
-json_feed (void *handle, uint8_t *out, size_t len)
-{
-   file_source_t *f = handle;
-   if (f->feed_len > 0) {
-      size_t n = f->feed_len < len ? f->feed_len : len;
-      memcpy (out, f->feed, n);
-      f->feed += n;
-      f->feed_len -= n;
-      return (ssize_t) n;
-   }
-   f->asked_past = true;
-   if (f->have_next || f->input_done) {
-      return 0;
-   }
-   int r = cut_record (f, &f->next);
-   if (r <= 0) {
-      f->input_done = true;
-      return 0; /* a fatal error is reported by the next call */
-   }
-   f->have_next = true;
-   ssize_t at = f->next.oversize ? -1 : object_start (&f->next);
-   if (at < 0 || (size_t) at + 1 > len) {
-      return 0;
-   }
-   f->next_primed = true;
-   memcpy (out, f->next.data, (size_t) at + 1);
-   f->feed = f->next.data + at + 1;
-   f->feed_len = f->next.len - (size_t) at - 1;
-   return at + 1;
-}
-
+/* The line and column of byte off of record r. */
 static void
-json_reader_new (file_source_t *f)
+record_position (const record_t *r, size_t off, int64_t *line, int64_t *col)
 {
-   if (f->jr) {
-      bson_json_reader_destroy (f->jr);
-   }
-   f->jr = bson_json_reader_new (f, json_feed, NULL, true, JSON_READER_BUF);
-   f->jr_dirty = false;
-}
-
-/* When libbson refuses a record, say so better for a field name that
- * holds NUL (\u0000), which it reports as invalid UTF-8. */
-static bool
-nul_in_key (const record_t *r, char *key, size_t size)
-{
-   const char *s = r->data, *end = r->data + r->len;
-   while (s < end) {
-      if (*s != '"') {
-         s++;
-         continue;
-      }
-      const char *start = ++s;
-      bool nul = false;
-      while (s < end && *s != '"') {
-         if (*s == '\\' && s + 1 < end) {
-            if (s + 5 < end && !memcmp (s, "\\u0000", 6)) {
-               nul = true;
-            }
-            s++;
-         }
-         s++;
-      }
-      const char *stop = s++;
-      while (s < end && isspace ((unsigned char) *s)) {
-         s++;
-      }
-      if (nul && s < end && *s == ':') {
-         shown (start, (size_t) (stop - start), key, size);
-         return true;
+   *line = r->line;
+   size_t from = 0;
+   for (size_t i = 0; i < off; i++) {
+      if (r->data[i] == '\n') {
+         (*line)++;
+         from = i + 1;
       }
    }
-   return false;
+   *col = (from == 0 ? r->col : 1) + (int64_t) bql_utf8_chars (r->data + from, off - from);
 }
 
 static bql_row_rc_t
@@ -1045,75 +1052,37 @@ json_next (file_source_t *f, bson_t *doc)
    if (f->base.failed || f->base.cancelled) {
       return BQL_ROW_ERROR;
    }
-   /* the record to read: the one cut (and maybe primed) by the last
-    * read, else the next one */
-   if (f->have_next) {
-      f->cur = f->next;
-      f->have_next = false;
-   } else {
-      if (f->input_done) {
-         return BQL_ROW_END;
-      }
-      int r = cut_record (f, &f->cur);
-      if (r < 0) {
-         return BQL_ROW_ERROR;
-      }
-      if (r == 0) {
-         f->input_done = true;
-         return BQL_ROW_END;
-      }
+   if (f->input_done) {
+      return BQL_ROW_END;
    }
-   bool primed = f->next_primed;
-   f->next_primed = false;
+   int r = f->fo.format == BQL_FMT_NDJSON ? ndjson_record (f, &f->cur) : json_record (f, &f->cur);
+   if (r < 0) {
+      return BQL_ROW_ERROR;
+   }
+   if (r == 0) {
+      f->input_done = true;
+      return BQL_ROW_END;
+   }
    f->rownum++;
    f->rowline = f->cur.line;
    if (f->cur.oversize) {
-      why (f, f->cur.line, "the %s is longer than 64 MiB", f->fo.format == BQL_FMT_NDJSON ? "line" : "element");
-      f->jr_dirty = true;
+      why (f, f->cur.line, "the %s is longer than 64 MiB",
+           f->fo.format == BQL_FMT_NDJSON ? "line" : f->shape == '[' ? "element" : "document");
       return BQL_ROW_FAILED;
    }
-   if (!primed) {
-      ssize_t at = object_start (&f->cur);
-      if (at < 0) {
-         why (f, f->cur.line, "not a JSON document (an object in braces)");
-         f->jr_dirty = true;
-         return BQL_ROW_FAILED;
-      }
-      if (f->jr_dirty) {
-         json_reader_new (f);
-      }
-      f->feed = f->cur.data;
-      f->feed_len = f->cur.len;
-   }
-   f->asked_past = false;
-   bson_error_t err;
-   int r = bson_json_reader_read (f->jr, doc, &err);
-   if (r == 1 && f->asked_past) {
-      if (!f->next_primed) {
-         f->jr_dirty = true; /* ended without the next '{' */
-      }
+   bql_json_error_t err;
+   if (bql_json_parse_document (f->cur.data, f->cur.len, doc, &err)) {
       return BQL_ROW_OK;
    }
-   if (f->base.failed || f->base.cancelled) {
-      return BQL_ROW_ERROR;
-   }
-   /* a failed record: start afresh with the next one, whole */
-   char key[200];
-   if (r == 1) {
-      why (f, f->cur.line, "more than one JSON document on the %s", f->fo.format == BQL_FMT_NDJSON ? "line" : "element");
-   } else if (r == 0) {
-      why (f, f->cur.line, "not a JSON document");
-   } else if (!f->asked_past && nul_in_key (&f->cur, key, sizeof key)) {
-      /* (once the reader asked past the record, the next one may have
-       * been cut over its bytes; a key error comes before that) */
-      why (f, f->cur.line, "column \"%s\": a field name cannot contain NUL", key);
+   if (err.code == BQL_JSON_TRAILING || err.code == BQL_JSON_BAD_DATE || err.code == BQL_JSON_BAD_VALUE) {
+      int64_t line, col;
+      record_position (&f->cur, err.offset, &line, &col);
+      int n = snprintf (f->why, sizeof f->why, "line %lld, column %lld: ", (long long) line, (long long) col);
+      f->why_text = f->why + n;
+      snprintf (f->why + n, sizeof f->why - (size_t) n, "%s", err.message);
    } else {
-      why (f, f->cur.line, "invalid JSON: %s", err.message);
+      why (f, f->cur.line, "%s", err.message);
    }
-   f->next_primed = false;
-   f->feed_len = 0;
-   f->jr_dirty = true;
-   bson_reinit (doc); /* what the reader built of it is not the row */
    return BQL_ROW_FAILED;
 }
 
@@ -1250,9 +1219,6 @@ file_destroy (bql_source_t *s)
    if (f->csv_ready) {
       csv_free (&f->csv);
    }
-   if (f->jr) {
-      bson_json_reader_destroy (f->jr);
-   }
    bql_columns_cleanup (&f->own_cols);
    bql_buf_cleanup (&f->carry);
    bql_buf_cleanup (&f->fields_buf);
@@ -1355,8 +1321,6 @@ bql_source_file_new (bql_exec_t *x)
    f->header_pending = (f->fo.format == BQL_FMT_CSV || f->fo.format == BQL_FMT_TSV) && f->fo.header;
    if (f->fo.format == BQL_FMT_CSV || f->fo.format == BQL_FMT_TSV) {
       csv_reset (f);
-   } else {
-      json_reader_new (f);
    }
    bql_plan_row_ctx (plan, NULL, &f->rc);
    f->rc.bare_is_row = true;

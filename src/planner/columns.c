@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "columns.h"
+#include "json_doc.h"
 
 static const struct {
    const char *name;
@@ -352,23 +353,16 @@ bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out,
       bson_oid_init_from_string (&out->value.v_oid, s);
       return true;
    case BQL_COL_JSON: {
-      bson_error_t berr;
-      char *wrapped = bson_malloc (len + 8);
-      memcpy (wrapped, "{\"v\":", 5);
-      memcpy (wrapped + 5, s, len);
-      wrapped[len + 5] = '}';
-      wrapped[len + 6] = '\0';
-      bson_t doc;
-      bool ok = bson_init_from_json (&doc, wrapped, (ssize_t) len + 6, &berr);
-      bson_free (wrapped);
-      if (!ok) {
-         snprintf (err, errlen, "invalid JSON: %s", berr.message);
+      bql_json_error_t jerr;
+      if (!bql_json_parse_value (s, len, out, &jerr)) {
+         if (jerr.code == BQL_JSON_TRAILING || jerr.code == BQL_JSON_BAD_DATE || jerr.code == BQL_JSON_BAD_VALUE) {
+            snprintf (err, errlen, "%s (character %zu of the value)", jerr.message,
+                      bql_utf8_chars (s, jerr.offset) + 1);
+         } else {
+            snprintf (err, errlen, "%s", jerr.message);
+         }
          return false;
       }
-      bson_iter_t it;
-      bson_iter_init_find (&it, &doc, "v");
-      bson_value_copy (bson_iter_value (&it), out);
-      bson_destroy (&doc);
       return true;
    }
    }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_doc.h"
 #include "planner.h"
 
 /* ---- values ---- */
@@ -299,6 +300,8 @@ bql_parse_iso8601 (const char *s, size_t len, int64_t *ms)
          }
          i += 3;
          if (i < len && (s[i] == '.' || s[i] == ',')) {
+            /* 1 to 9 digits (down to nanoseconds), truncated to
+             * milliseconds: never rounded up into the next second */
             i++;
             size_t start = i;
             int64_t scale = 100;
@@ -307,7 +310,7 @@ bql_parse_iso8601 (const char *s, size_t len, int64_t *ms)
                scale /= 10;
                i++;
             }
-            if (i == start) {
+            if (i == start || i - start > 9) {
                return false;
             }
          }
@@ -326,10 +329,13 @@ bql_parse_iso8601 (const char *s, size_t len, int64_t *ms)
          }
          i += 2;
          if (i < len && s[i] == ':') {
-            i++;
-         }
-         if (len - i >= 2 && digits (s + i, 2, &om)) {
-            i += 2;
+            /* +hh:mm: the minutes must follow the colon */
+            if (len - i < 3 || !digits (s + i + 1, 2, &om)) {
+               return false;
+            }
+            i += 3;
+         } else if (len - i >= 2 && digits (s + i, 2, &om)) {
+            i += 2; /* +hhmm */
          }
          if (oh > 23 || om > 59) {
             return false;
@@ -863,36 +869,32 @@ eval_const (bql_planner_t *pl, const bql_Const_t *c, bql_val_t *out)
       }
       return BQL_EVAL_OK;
    case BQL_CONST_JSON: {
-      /* Parse as the value of a field so that Extended JSON scalars
-       * ({"$date": ...}) become typed values. */
-      size_t len = strlen (c->value);
-      char *wrapped = bson_malloc (len + 8);
-      memcpy (wrapped, "{\"v\":", 5);
-      memcpy (wrapped + 5, c->value, len);
-      wrapped[len + 5] = '}';
-      wrapped[len + 6] = '\0';
-      bson_error_t berr;
-      bson_t doc;
-      bool ok = bson_init_from_json (&doc, wrapped, (ssize_t) (len + 6), &berr);
-      bson_free (wrapped);
-      if (!ok) {
-         char msg[600];
-         snprintf (msg, sizeof msg, "invalid JSON literal: %s", berr.message);
-         return fail (pl, n, BQL_ERR_VALUE, NULL, msg);
+      /* One value, Extended JSON scalars ({"$date": ...}) typed, by the
+       * rules of JSON in files (json_doc.h): a field name given twice, a
+       * "$date" that is not ISO 8601 are errors; integers beyond int64
+       * are doubles. */
+      bql_json_error_t jerr;
+      if (!bql_json_parse_value (c->value, strlen (c->value), &out->v, &jerr)) {
+         char msg[700];
+         const char *why = jerr.message;
+         if (jerr.code == BQL_JSON_INVALID && !strncmp (why, "invalid JSON: ", 14)) {
+            why += 14;
+         }
+         snprintf (msg, sizeof msg, "invalid JSON literal: %s", why);
+         bql_val_init_null (out);
+         return fail (pl, n, BQL_ERR_VALUE,
+                      jerr.code == BQL_JSON_BAD_DATE ? "Write dates in ISO 8601: {\"$date\": \"2024-01-15T10:30:00Z\"}."
+                                                     : NULL,
+                      msg);
       }
-      bson_iter_t it;
-      bson_iter_init_find (&it, &doc, "v");
-      bql_val_from_bson (out, bson_iter_value (&it));
       if (out->v.value_type == BSON_TYPE_DOCUMENT || out->v.value_type == BSON_TYPE_ARRAY) {
          bson_t sub;
          bson_init_static (&sub, out->v.value.v_doc.data, out->v.value.v_doc.data_len);
          if (!bql_check_keys (pl, n, &sub, "a JSON literal")) {
-            bson_destroy (&doc);
             bql_val_destroy (out);
             return BQL_EVAL_ERROR;
          }
       }
-      bson_destroy (&doc);
       return BQL_EVAL_OK;
    }
    }

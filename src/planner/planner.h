@@ -241,7 +241,15 @@ const char *bql_row_column (const bql_row_ctx_t *rc, const bql_node_t *expr);
  * target collection's name as a qualifier is dropped); else NULL. */
 const char *bql_field_path (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *expr, char *buf, size_t size);
 
-/* Parse an ISO 8601 date/time; false if malformed. */
+/* Parse an ISO 8601 / RFC 3339 date or date-time s[0..len) (not
+ * NUL-terminated) into milliseconds since the Unix epoch, UTC: the one
+ * date parser of TIMESTAMP and DATE columns and literals and of "$date"
+ * strings in JSON (files, literals; json_doc.c). Accepted: YYYY-MM-DD
+ * alone, or followed by 'T' (or 't', or a space) and hh:mm, hh:mm:ss or
+ * hh:mm:ss.f with 1 to 9 fraction digits ('.' or ','), truncated to
+ * milliseconds; then Z (or z), +hh:mm, +hhmm, +hh or the same with '-'
+ * (none = UTC). Calendar-checked (2023-02-29 is refused). False, *ms
+ * untouched, for anything else, including blanks around the text. */
 bool bql_parse_iso8601 (const char *s, size_t len, int64_t *ms);
 /* Parse an interval text ('7 days', '1 year 2 months'). */
 bool bql_parse_interval (const char *s, int32_t *months, int64_t *ms);
