@@ -722,7 +722,13 @@ take_sample (file_source_t *f)
          break;
       }
       if (r == -2) {
-         f->sample_stop = true; /* the rows before it are still rows */
+         /* an input error: the rows before it are still rows; a cancel
+          * while the sample waits for input: no row was given yet, and
+          * none is */
+         f->sample_stop = true;
+         if (f->base.cancelled) {
+            f->nsample = 0;
+         }
          break;
       }
       f->sample_rows++;

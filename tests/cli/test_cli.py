@@ -430,7 +430,9 @@ class CliTest(bqltest.BulkqlCase):
         self.assertNotIn("x", self.db.list_collection_names())
 
     def test_sigint_while_from_stdin_waits_for_input(self):
-        proc, err, reader = self.start("-c", "BULK INSERT INTO s FROM STDIN FORMAT CSV WITH (batch_size = 2);",
+        # every column typed: no type inference, whose sample would hold
+        # the rows until infer_rows of them are read
+        proc, err, reader = self.start("-c", "BULK INSERT INTO s (_id INT) FROM STDIN FORMAT CSV WITH (batch_size = 2);",
                                        stdin=subprocess.PIPE)
         proc.stdin.write("_id\n1\n2\n3\n")
         proc.stdin.flush()
