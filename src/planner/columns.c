@@ -216,7 +216,8 @@ format_check (bql_planner_t *pl, const bql_ColumnDef_t *d, bql_coltype_t t)
       return true;
    }
    return bql_plan_error_at (pl, off, len, BQL_ERR_TYPE, "FORMAT applies to DATE, TIMESTAMP and BINARY columns.",
-                             "a %s column takes no FORMAT", bql_coltype_name (t));
+                             "%s %s column takes no FORMAT", t == BQL_COL_INT || t == BQL_COL_OBJECTID ? "an" : "a",
+                             t == BQL_COL_AUTO ? "untyped" : bql_coltype_name (t));
 }
 
 bool
