@@ -195,6 +195,20 @@ class InferTest(filestest.FilesCase):
         # the bad rows do not vote: v is text because of "x" only
         self.assertEqual(self.docs("t"), [{"_id": 1, "v": "1"}, {"_id": 4, "v": "x"}, {"_id": 5, "v": "2"}])
 
+    def test_a_truncated_gzip_inside_the_sample_still_writes_the_rows_before_it(self):
+        data = gzip.compress(("_id,v\n" + "".join("%d,%d\n" % (i, i) for i in range(1, 50001))).encode())
+        p = self.write("tr.csv.gz", data[:len(data) // 2])
+        for opts in ("", " (infer_rows = 100000)"):
+            with self.subTest(opts):
+                self.db.t.drop()
+                reply = self.load("BULK INSERT INTO t FROM '%s'%s" % (p, opts), rc=1)
+                n = reply["nInserted"]
+                self.assertGreater(n, 20000)
+                self.assertEqual(reply["error"], "%s:%d: the gzip stream is truncated (unexpected end of file)"
+                                 % (p, n + 2))
+                self.assertEqual(self.db.t.count_documents({}), n)
+                self.assertEqual(self.db.t.find_one({"_id": n}), {"_id": n, "v": n})
+
     def test_infer_rows_must_be_at_least_one(self):
         r = self.bulkql(sql="BULK INSERT INTO t FROM 'x.csv' (infer_rows = 0);")
         self.assertEqual(r.rc, 1, r)
