@@ -690,11 +690,14 @@ sample_keep (file_source_t *f, int r)
 }
 
 /* Read the first infer_rows rows (fewer when they would hold more than
- * half of memory_limit) and set the type of every column without one:
- * the narrowest of BOOL, INT, BIGINT, DOUBLE, TIMESTAMP and STRING that
- * holds every non-empty value (bql_infer_text, bql_infer_join); STRING
- * when the column has no value. Rows with the wrong number of fields do
- * not vote; they fail when replayed. False on a fatal error. */
+ * a quarter of memory_limit, which the batches in flight share too) and
+ * set the type of every column without one: the narrowest of BOOL, INT,
+ * BIGINT, DOUBLE, TIMESTAMP and STRING that holds every non-empty value
+ * (bql_infer_text, bql_infer_join); STRING when the column has no value.
+ * Rows that fail on input or have the wrong number of fields do not vote;
+ * they fail in their place when replayed. An input error ends the sample
+ * (its rows are still given, then the error); a cancel while it waits
+ * gives none. False on a fatal error. */
 static bool
 take_sample (file_source_t *f)
 {
@@ -715,7 +718,7 @@ take_sample (file_source_t *f)
       return true;
    }
    bql_coltype_t *vote = bson_malloc0 (sizeof *vote * ncols);
-   int64_t limit = f->plan->opts.memory_limit > 0 ? f->plan->opts.memory_limit / 2 : INT64_MAX;
+   int64_t limit = f->plan->opts.memory_limit > 0 ? f->plan->opts.memory_limit / 4 : INT64_MAX;
    while (f->sample_rows < f->fo.infer_rows && (int64_t) f->sample_buf.len < limit) {
       int r = csv_next_row (f);
       if (r == 0) {
