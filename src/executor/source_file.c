@@ -844,8 +844,9 @@ field_value (file_source_t *f, size_t i, bson_value_t *v)
       why (f, f->row_line, "column %s: the value contains a NUL byte", col->path);
       return false;
    }
-   if (col->inferred) {
-      bql_coltype_t fits = bql_infer_join (col->type, bql_infer_text (s, fd->len));
+   if (col->inferred && col->type != BQL_COL_STRING) { /* a STRING column takes any text */
+      bql_coltype_t got = bql_infer_value (s, fd->len, v);
+      bql_coltype_t fits = bql_infer_join (col->type, got);
       if (fits != col->type) {
          char shownv[80];
          shown (s, fd->len, shownv, sizeof shownv);
@@ -854,8 +855,21 @@ field_value (file_source_t *f, size_t i, bson_value_t *v)
               "in a column list, e.g. (%s %s), or raise infer_rows",
               col->path, shownv, article (col->type), bql_coltype_name (col->type), (long long) f->sample_rows,
               col->path, bql_coltype_name (fits));
+         memset (v, 0, sizeof *v);
          return false;
       }
+      /* widen to the column's type: INT → BIGINT, INT and BIGINT → DOUBLE
+       * (a double rounds an int64 as strtod rounds its text) */
+      if (col->type == BQL_COL_BIGINT && v->value_type == BSON_TYPE_INT32) {
+         int64_t i = v->value.v_int32;
+         v->value_type = BSON_TYPE_INT64;
+         v->value.v_int64 = i;
+      } else if (col->type == BQL_COL_DOUBLE && v->value_type != BSON_TYPE_DOUBLE) {
+         double d = v->value_type == BSON_TYPE_INT32 ? (double) v->value.v_int32 : (double) v->value.v_int64;
+         v->value_type = BSON_TYPE_DOUBLE;
+         v->value.v_double = d;
+      }
+      return true;
    }
    char err[300];
    if (!bql_column_convert_text (col, s, fd->len, v, err, sizeof err)) {

@@ -383,9 +383,12 @@ bql_parse_number (const char *s, size_t len, double *out)
 }
 
 bql_coltype_t
-bql_infer_text (const char *s, size_t len)
+bql_infer_value (const char *s, size_t len, bson_value_t *out)
 {
+   memset (out, 0, sizeof *out);
    if ((len == 4 && !strncasecmp (s, "true", 4)) || (len == 5 && !strncasecmp (s, "false", 5))) {
+      out->value_type = BSON_TYPE_BOOL;
+      out->value.v_bool = len == 4;
       return BQL_COL_BOOL;
    }
    size_t i = len > 0 && (s[0] == '-' || s[0] == '+') ? 1 : 0;
@@ -397,17 +400,35 @@ bql_infer_text (const char *s, size_t len)
       if (!parse_int64 (s, len, &v)) {
          return BQL_COL_STRING; /* beyond int64: kept as written */
       }
-      return v >= INT32_MIN && v <= INT32_MAX ? BQL_COL_INT : BQL_COL_BIGINT;
+      if (v >= INT32_MIN && v <= INT32_MAX) {
+         out->value_type = BSON_TYPE_INT32;
+         out->value.v_int32 = (int32_t) v;
+         return BQL_COL_INT;
+      }
+      out->value_type = BSON_TYPE_INT64;
+      out->value.v_int64 = v;
+      return BQL_COL_BIGINT;
    }
    double d;
    if (bql_parse_number (s, len, &d)) {
+      out->value_type = BSON_TYPE_DOUBLE;
+      out->value.v_double = d;
       return BQL_COL_DOUBLE;
    }
    int64_t ms;
    if (len > 0 && isdigit ((unsigned char) s[0]) && bql_parse_iso8601 (s, len, &ms)) {
+      out->value_type = BSON_TYPE_DATE_TIME;
+      out->value.v_datetime = ms;
       return BQL_COL_TIMESTAMP;
    }
    return BQL_COL_STRING;
+}
+
+bql_coltype_t
+bql_infer_text (const char *s, size_t len)
+{
+   bson_value_t v;
+   return bql_infer_value (s, len, &v);
 }
 
 static bool

@@ -86,6 +86,10 @@ bool bql_parse_number (const char *s, size_t len, double *out);
  * zero ("00501", "-007"; "0", "0.5" are numbers) or an integer beyond
  * int64 (kept as written). */
 bql_coltype_t bql_infer_text (const char *s, size_t len);
+/* bql_infer_text() that also gives the value as that type in *out (an
+ * int32, int64, double, bool or date; nothing for STRING: the caller
+ * keeps the text). Nothing in *out needs to be freed. */
+bql_coltype_t bql_infer_value (const char *s, size_t len, bson_value_t *out);
 /* The type of a column holding values of types a and b (BQL_COL_AUTO: no
  * value yet): INT < BIGINT < DOUBLE widen; any other mix is STRING. */
 bql_coltype_t bql_infer_join (bql_coltype_t a, bql_coltype_t b);
