@@ -1574,10 +1574,11 @@ bql_source_file_new (bql_exec_t *x)
 /* EXPLAIN's look at a CSV or TSV file (declared weak in explain.c, which
  * is also built without the file readers): the columns a load of this
  * plan reads, with the types inferred from the sample exactly as the load
- * infers them. Only a path that can be opened now is read (never STDIN);
- * nothing is written. out is initialised here and owned by the caller
- * (bql_columns_cleanup) when true is returned; false when the source is
- * not a readable CSV/TSV file or its header cannot be read. */
+ * infers them. Only a regular file that can be read now is read (never
+ * STDIN, a FIFO or a device); nothing is written. out is initialised
+ * here and owned by the caller (bql_columns_cleanup) when true is
+ * returned; false when the source is not a readable CSV/TSV file or its
+ * header cannot be read. */
 bool bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out);
 
 bool
@@ -1585,8 +1586,10 @@ bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out)
 {
    memset (out, 0, sizeof *out);
    out->root.col = -1;
-   if (!plan || !plan->file || plan->file->is_stdin || !plan->file->path || access (plan->file->path, R_OK) != 0) {
-      return false;
+   struct stat st;
+   if (!plan || !plan->file || plan->file->is_stdin || !plan->file->path || stat (plan->file->path, &st) != 0 ||
+       !S_ISREG (st.st_mode) || access (plan->file->path, R_OK) != 0) {
+      return false; /* a FIFO or a device could keep EXPLAIN waiting */
    }
    bql_error_t err;
    bql_error_clear (&err);
