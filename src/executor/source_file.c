@@ -16,6 +16,12 @@
  * that cannot be read on (a truncated or corrupt gzip stream, a JSON array
  * whose structure is broken, an unusable header) is a fatal error naming
  * the file and the line, located at the FROM clause of the statement.
+ *
+ * CSV and TSV columns without a type get one per column, inferred from a
+ * sample: the first infer_rows rows are read and kept as text, the types
+ * chosen (columns.c: bql_infer_text), and then those rows and the rest are
+ * converted; a later value that does not fit is a failed row. The sample
+ * is read once, so STDIN and gzip work the same.
  */
 #include <csv.h>
 #include <ctype.h>

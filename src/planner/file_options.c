@@ -2,7 +2,9 @@
  * file_options.c — the format, compression and (name = value) options of
  * FROM 'path' / FROM STDIN (SPEC §4). The format comes from FORMAT, else
  * from the file name (.csv, .tsv, .ndjson/.jsonl, .json, each optionally
- * .gz); options are checked against a table like the WITH options.
+ * .gz); options are checked against a table like the WITH options:
+ * header, delimiter, quote, null_string, infer_rows, blanks and
+ * array_index_fields for CSV and TSV, skip_lines for every format.
  */
 #include <stdio.h>
 #include <string.h>
