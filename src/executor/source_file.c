@@ -809,6 +809,41 @@ next_row (file_source_t *f)
    return 1;
 }
 
+/* A column path as a column list spells it: each part that is not a
+ * plain identifier in double quotes ("first name".x), at most size - 1
+ * bytes. */
+static void
+path_in_sql (const char *path, char *out, size_t size)
+{
+   size_t o = 0;
+   const char *p = path;
+   while (*p && o + 8 < size) {
+      size_t n = strcspn (p, ".");
+      bool plain = n > 0 && (isalpha ((unsigned char) p[0]) || p[0] == '_');
+      for (size_t i = 0; plain && i < n; i++) {
+         plain = isalnum ((unsigned char) p[i]) || p[i] == '_';
+      }
+      if (!plain) {
+         out[o++] = '"';
+      }
+      for (size_t i = 0; i < n && o + 6 < size; i++) {
+         if (p[i] == '"') {
+            out[o++] = '"';
+         }
+         out[o++] = p[i];
+      }
+      if (!plain) {
+         out[o++] = '"';
+      }
+      p += n;
+      if (*p == '.') {
+         out[o++] = '.';
+         p++;
+      }
+   }
+   out[o] = '\0';
+}
+
 static const char *
 article (bql_coltype_t t)
 {
@@ -854,13 +889,14 @@ field_value (file_source_t *f, size_t i, bson_value_t *v)
       bql_coltype_t got = bql_infer_value (s, fd->len, v);
       bql_coltype_t fits = bql_infer_join (col->type, got);
       if (fits != col->type) {
-         char shownv[80];
+         char shownv[80], sql[300];
          shown (s, fd->len, shownv, sizeof shownv);
+         path_in_sql (col->path, sql, sizeof sql);
          why (f, f->row_line,
               "column %s: \"%s\" is not %s %s (the type inferred from the first %lld rows); give the column a type "
               "in a column list, e.g. (%s %s), or raise infer_rows",
-              col->path, shownv, article (col->type), bql_coltype_name (col->type), (long long) f->sample_rows,
-              col->path, bql_coltype_name (fits));
+              col->path, shownv, article (col->type), bql_coltype_name (col->type), (long long) f->sample_rows, sql,
+              bql_coltype_name (fits));
          memset (v, 0, sizeof *v);
          return false;
       }

@@ -185,6 +185,18 @@ class InferTest(filestest.FilesCase):
         self.assertEqual((reply["nInserted"], reply["nFailed"]), (6, 0))
         self.assertEqual(self.db.t.find_one({"_id": 3}), {"_id": 3, "zip": "12a45", "n": 3.0, "b": "true"})
 
+    def test_the_override_in_the_message_quotes_a_name_that_needs_it(self):
+        p = self.write("q.tsv", 'zip code\taddr.house no\n1\t2\nx\ty\n')
+        reply = self.load("BULK INSERT INTO t FROM '%s' (infer_rows = 1) WITH (continue_on_error = true)" % p, rc=1)
+        self.assertEqual([e["errmsg"] for e in reply["writeErrors"]],
+                         [MISFIT % (3, "zip code", "x", "an INT", 1, '"zip code"', "STRING")])
+        # the hint as given works
+        self.db.t.drop()
+        reply = self.load('BULK INSERT INTO t ("zip code" STRING, addr."house no" STRING) FROM \'%s\' '
+                          '(infer_rows = 1)' % p)
+        self.assertEqual(reply["nInserted"], 2)
+        self.assertEqual(self.db.t.find_one({"zip code": "x"}, {"_id": 0}), {"zip code": "x", "addr": {"house no": "y"}})
+
     def test_bad_rows_in_the_sample_stay_failed_at_their_place(self):
         p = self.write("s.csv", '_id,v\n1,1\n2,"a"b\n3\n4,x\n5,2\n')
         reply = self.load("BULK INSERT INTO t FROM '%s' WITH (continue_on_error = true)" % p, rc=1)
