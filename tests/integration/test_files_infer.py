@@ -157,6 +157,21 @@ class InferTest(filestest.FilesCase):
         self.assertEqual(self.db.t.find_one({"_id": 10001}), {"_id": 10001, "n": "x"})
         self.assertEqual(self.db.t.find_one({"_id": 7}), {"_id": 7, "n": "7"})
 
+    def test_the_sample_holds_at_most_a_quarter_of_memory_limit(self):
+        # the sample keeps each field's bytes and a NUL: row i holds
+        # len(str(i)) + 1 + 2 bytes; it stops once 256 KiB are held
+        held, n = 0, 0
+        while held < (1 << 20) // 4:
+            n += 1
+            held += len(str(n)) + 3
+        rows = ["%d,%s\n" % (i, "x" if i == n + 1 else "1") for i in range(1, n + 101)]
+        p = self.write("m.csv", "_id,v\n" + "".join(rows))
+        reply = self.load("BULK INSERT INTO t FROM '%s' (infer_rows = 1000000) WITH (memory_limit = '1MB', "
+                          "continue_on_error = true)" % p, rc=1)
+        self.assertEqual((reply["nInserted"], reply["nFailed"]), (n + 99, 1))
+        self.assertEqual([e["errmsg"] for e in reply["writeErrors"]],
+                         [MISFIT % (n + 2, "v", "x", "an INT", n, "v", "STRING")])
+
     def test_a_later_misfit_is_a_failed_row_naming_the_column_type_and_the_override(self):
         p = self.write("m.csv", "_id,zip,n,b\n1,12345,1,true\n2,23456,2,false\n3,12a45,3,true\n"
                                 "4,34567,3000000000,false\n5,45678,4.5,yes\n6,56789,5,true\n")
