@@ -340,6 +340,14 @@ column_def:
                                     n->type_name = $2;
                                     $$ = &n->node;
                                  }
+   | col_path type_name FORMAT SCONST
+                                 {
+                                    NEW (n, ColumnDef, @$);
+                                    n->name = $1;
+                                    n->type_name = $2;
+                                    n->format = $4;
+                                    $$ = &n->node;
+                                 }
    ;
 
 opt_type_name:

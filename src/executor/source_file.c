@@ -15,6 +15,12 @@
  * or corrupt gzip stream, a JSON array or stream whose structure is
  * broken, an unusable header) is a fatal error naming the file and the
  * line, located at the FROM clause of the statement.
+ *
+ * CSV and TSV columns without a type get one per column, inferred from a
+ * sample: the first infer_rows rows are read and kept as text, the types
+ * chosen (columns.c: bql_infer_text), and then those rows and the rest are
+ * converted; a later value that does not fit is a failed row. The sample
+ * is read once, so STDIN and gzip work the same.
  */
 #include <csv.h>
 #include <ctype.h>
@@ -42,6 +48,17 @@ typedef struct {
    size_t len;
    bool null;
 } field_t;
+
+/* A CSV row of the type-inference sample, kept as read until the column
+ * types are known: its fields (in sample_fields and sample_buf), or the
+ * reason it failed. */
+typedef struct {
+   int rc;              /* csv_next_row(): 1 a row, -1 a bad row */
+   int64_t line;
+   size_t first, n;     /* its fields: sample_fields[first .. first + n) */
+   size_t why_off;      /* rc -1: the reason in sample_buf */
+   size_t why_text;     /* ... and its text after "line N: " */
+} sample_row_t;
 
 /* One JSON record: its bytes (in f->buf or f->carry, valid until the
  * next record is cut) and where it starts. */
@@ -92,6 +109,16 @@ typedef struct {
    bool row_overflow;
    int64_t row_line;   /* line where the current CSV row started */
    bool in_row;
+
+   /* type inference (CSV/TSV): the first infer_rows rows, buffered */
+   bool sampled;        /* the sample was taken, or none is needed */
+   sample_row_t *sample;
+   size_t nsample, sample_cap, sample_pos;
+   field_t *sample_fields;
+   size_t nsample_fields, sample_fields_cap;
+   bql_buf_t sample_buf;
+   int64_t sample_rows; /* rows the types were inferred from */
+   bool sample_stop;    /* the input stopped (fatal, cancel) in the sample */
 
    /* JSON */
    record_t cur;       /* the record being parsed */
@@ -509,68 +536,6 @@ csv_next_row (file_source_t *f)
    return 1;
 }
 
-/* A text field of an untyped column: integers and decimals become
- * numbers; anything else (including "00123" or "1e5x") stays text. */
-static bool
-infer (const char *s, size_t len, bson_value_t *out)
-{
-   size_t i = 0;
-   bool neg = len > 1 && (s[0] == '-' || s[0] == '+');
-   if (neg) {
-      i = 1;
-   }
-   size_t digits = 0;
-   while (i < len && isdigit ((unsigned char) s[i])) {
-      i++;
-      digits++;
-   }
-   if (digits == 0 || (digits > 1 && s[neg ? 1 : 0] == '0')) {
-      return false;
-   }
-   if (i == len) {
-      char tmp[32];
-      if (len >= sizeof tmp) {
-         return false;
-      }
-      memcpy (tmp, s, len);
-      tmp[len] = '\0';
-      errno = 0;
-      long long v = strtoll (tmp, NULL, 10);
-      if (errno) {
-         return false;
-      }
-      if (v >= INT32_MIN && v <= INT32_MAX) {
-         out->value_type = BSON_TYPE_INT32;
-         out->value.v_int32 = (int32_t) v;
-      } else {
-         out->value_type = BSON_TYPE_INT64;
-         out->value.v_int64 = v;
-      }
-      return true;
-   }
-   if (s[i] != '.') {
-      return false;
-   }
-   i++;
-   size_t frac = 0;
-   while (i < len && isdigit ((unsigned char) s[i])) {
-      i++;
-      frac++;
-   }
-   if (frac == 0 || i != len) {
-      return false;
-   }
-   char tmp[64];
-   if (len >= sizeof tmp) {
-      return false;
-   }
-   memcpy (tmp, s, len);
-   tmp[len] = '\0';
-   out->value_type = BSON_TYPE_DOUBLE;
-   out->value.v_double = strtod (tmp, NULL);
-   return true;
-}
-
 /* The header line names the columns. With a column list too, the header
  * gives the order and the list the types: every listed column must be in
  * the header; header columns that are not listed are inferred. */
@@ -581,6 +546,7 @@ setup_header (file_source_t *f)
    int64_t line = f->row_line;
    bool *seen = listed ? bson_malloc0 (sizeof *seen * (listed->n ? listed->n : 1)) : NULL;
    bool ok = true;
+   f->own_cols.array_index = f->fo.array_index_fields;
    for (size_t i = 0; i < f->nfields && ok; i++) {
       const char *name = f->fields_buf.data + f->fields[i].off;
       size_t nlen = f->fields[i].len;
@@ -593,15 +559,19 @@ setup_header (file_source_t *f)
       } else if (!bson_utf8_validate (name, nlen, false)) {
          ok = fatal (f, line, "column %zu of the header is not valid UTF-8", i + 1);
       } else {
-         bql_coltype_t t = BQL_COL_AUTO;
+         const bql_column_t *lc = NULL;
          for (size_t k = 0; listed && k < listed->n; k++) {
             if (!strcmp (listed->cols[k].path, name)) {
-               t = listed->cols[k].type;
+               lc = &listed->cols[k];
                seen[k] = true;
             }
          }
-         if (!bql_columns_add (&f->own_cols, name, t, err, sizeof err)) {
+         if (!bql_columns_add (&f->own_cols, name, lc ? lc->type : BQL_COL_AUTO, err, sizeof err)) {
             ok = fatal (f, line, "column %zu of the header: %s", i + 1, err);
+         } else if (lc) {
+            bql_column_t *c = &f->own_cols.cols[f->own_cols.n - 1];
+            c->node = lc->node;
+            c->format = lc->format ? bson_strdup (lc->format) : NULL;
          }
       }
    }
@@ -657,11 +627,303 @@ raw_fields (file_source_t *f, bson_t *doc, bool by_name)
    bson_append_array_end (doc, &arr);
 }
 
+/* ---- type inference ---- */
+
+/* Without a header: the column list, copied so that inferred types can be
+ * set (and array_index_fields applied to its names). */
+static bool
+own_listed_columns (file_source_t *f)
+{
+   const bql_columns_t *listed = f->cols;
+   f->own_cols.root.col = -1;
+   f->own_cols.array_index = f->fo.array_index_fields;
+   for (size_t k = 0; k < listed->n; k++) {
+      char err[300];
+      if (!bql_columns_add (&f->own_cols, listed->cols[k].path, listed->cols[k].type, err, sizeof err)) {
+         return fatal (f, 1, "%s", err);
+      }
+      bql_column_t *c = &f->own_cols.cols[f->own_cols.n - 1];
+      c->node = listed->cols[k].node;
+      c->format = listed->cols[k].format ? bson_strdup (listed->cols[k].format) : NULL;
+   }
+   f->cols = &f->own_cols;
+   return true;
+}
+
+/* A field that counts as empty: an empty field, quoted or not. */
+static bool
+blank (const field_t *fd)
+{
+   return fd->null || fd->len == 0;
+}
+
+/* Keep the row just read (csv_next_row() returned r) in the sample. */
+static void
+sample_keep (file_source_t *f, int r)
+{
+   if (f->nsample == f->sample_cap) {
+      f->sample_cap = f->sample_cap ? f->sample_cap * 2 : 256;
+      f->sample = bson_realloc (f->sample, sizeof *f->sample * f->sample_cap);
+   }
+   sample_row_t *sr = &f->sample[f->nsample++];
+   memset (sr, 0, sizeof *sr);
+   sr->rc = r;
+   sr->line = f->row_line;
+   if (r < 0) {
+      sr->why_off = f->sample_buf.len;
+      sr->why_text = f->sample_buf.len + (size_t) (f->why_text - f->why);
+      bql_buf_append (&f->sample_buf, f->why, strlen (f->why) + 1);
+      return;
+   }
+   sr->first = f->nsample_fields;
+   sr->n = f->nfields;
+   size_t base = f->sample_buf.len;
+   bql_buf_append (&f->sample_buf, f->fields_buf.data ? f->fields_buf.data : "", f->fields_buf.len);
+   for (size_t i = 0; i < f->nfields; i++) {
+      if (f->nsample_fields == f->sample_fields_cap) {
+         f->sample_fields_cap = f->sample_fields_cap ? f->sample_fields_cap * 2 : 1024;
+         f->sample_fields = bson_realloc (f->sample_fields, sizeof *f->sample_fields * f->sample_fields_cap);
+      }
+      field_t fd = f->fields[i];
+      fd.off += base;
+      f->sample_fields[f->nsample_fields++] = fd;
+   }
+}
+
+/* Read the first infer_rows rows (fewer when they would hold more than
+ * a quarter of memory_limit, which the batches in flight share too) and
+ * set the type of every column without one: the narrowest of BOOL, INT,
+ * BIGINT, DOUBLE, TIMESTAMP and STRING that holds every non-empty value
+ * (bql_infer_text, bql_infer_join); STRING when the column has no value.
+ * Rows that fail on input or have the wrong number of fields do not vote;
+ * they fail in their place when replayed. An input error ends the sample
+ * (its rows are still given, then the error); a cancel while it waits
+ * gives none. False on a fatal error. */
+static bool
+take_sample (file_source_t *f)
+{
+   f->sampled = true;
+   if (!f->cols) {
+      return true; /* no columns: the first row says so */
+   }
+   if (f->cols != &f->own_cols && !own_listed_columns (f)) {
+      return false;
+   }
+   bql_columns_t *cols = &f->own_cols;
+   size_t ncols = cols->n;
+   bool any = false;
+   for (size_t i = 0; i < ncols; i++) {
+      any = any || cols->cols[i].type == BQL_COL_AUTO;
+   }
+   if (!any) {
+      return true;
+   }
+   bql_coltype_t *vote = bson_malloc0 (sizeof *vote * ncols);
+   int64_t limit = f->plan->opts.memory_limit > 0 ? f->plan->opts.memory_limit / 4 : INT64_MAX;
+   while (f->sample_rows < f->fo.infer_rows && (int64_t) f->sample_buf.len < limit) {
+      int r = csv_next_row (f);
+      if (r == 0) {
+         break;
+      }
+      if (r == -2) {
+         /* an input error: the rows before it are still rows; a cancel
+          * while the sample waits for input: no row was given yet, and
+          * none is */
+         f->sample_stop = true;
+         if (f->base.cancelled) {
+            f->nsample = 0;
+         }
+         break;
+      }
+      f->sample_rows++;
+      sample_keep (f, r);
+      if (r < 0 || f->nfields != ncols) {
+         continue;
+      }
+      for (size_t i = 0; i < ncols; i++) {
+         const field_t *fd = &f->fields[i];
+         const char *s = f->fields_buf.data + fd->off;
+         if (cols->cols[i].type != BQL_COL_AUTO || blank (fd) || memchr (s, '\0', fd->len) ||
+             (f->fo.null_string && !strcmp (s, f->fo.null_string))) {
+            continue;
+         }
+         vote[i] = bql_infer_join (vote[i], bql_infer_text (s, fd->len));
+      }
+   }
+   if (f->sample_buf.oom) {
+      bson_free (vote);
+      return fatal (f, f->line, "out of memory");
+   }
+   for (size_t i = 0; i < ncols; i++) {
+      if (cols->cols[i].type == BQL_COL_AUTO) {
+         cols->cols[i].type = vote[i] == BQL_COL_AUTO ? BQL_COL_STRING : vote[i];
+         cols->cols[i].inferred = true;
+      }
+   }
+   bson_free (vote);
+   clear_row (f);
+   return true;
+}
+
+/* The next row: from the sample while it lasts, then from the input. */
+static int
+next_row (file_source_t *f)
+{
+   if (f->sample_pos >= f->nsample) {
+      if (f->nsample) {
+         /* the sample is spent: free it */
+         f->nsample = f->sample_pos = f->nsample_fields = 0;
+         bql_buf_cleanup (&f->sample_buf);
+         bql_buf_init (&f->sample_buf);
+      }
+      if (f->sample_stop) {
+         return -2;
+      }
+      return csv_next_row (f);
+   }
+   const sample_row_t *sr = &f->sample[f->sample_pos++];
+   clear_row (f);
+   f->row_line = sr->line;
+   if (sr->rc < 0) {
+      snprintf (f->why, sizeof f->why, "%s", f->sample_buf.data + sr->why_off);
+      f->why_text = f->why + (sr->why_text - sr->why_off);
+      return -1;
+   }
+   for (size_t i = 0; i < sr->n; i++) {
+      const field_t *src = &f->sample_fields[sr->first + i];
+      if (f->nfields == f->fields_cap) {
+         f->fields_cap = f->fields_cap ? f->fields_cap * 2 : 32;
+         f->fields = bson_realloc (f->fields, sizeof *f->fields * f->fields_cap);
+      }
+      field_t *fd = &f->fields[f->nfields++];
+      fd->off = f->fields_buf.len;
+      fd->len = src->len;
+      fd->null = src->null;
+      bql_buf_append (&f->fields_buf, f->sample_buf.data + src->off, src->len + 1);
+   }
+   return 1;
+}
+
+/* A column path as a column list spells it: each part that is not a
+ * plain identifier in double quotes ("first name".x), at most size - 1
+ * bytes. */
+static void
+path_in_sql (const char *path, char *out, size_t size)
+{
+   size_t o = 0;
+   const char *p = path;
+   while (*p && o + 8 < size) {
+      size_t n = strcspn (p, ".");
+      bool plain = n > 0 && (isalpha ((unsigned char) p[0]) || p[0] == '_');
+      for (size_t i = 0; plain && i < n; i++) {
+         plain = isalnum ((unsigned char) p[i]) || p[i] == '_';
+      }
+      if (!plain) {
+         out[o++] = '"';
+      }
+      for (size_t i = 0; i < n && o + 6 < size; i++) {
+         if (p[i] == '"') {
+            out[o++] = '"';
+         }
+         out[o++] = p[i];
+      }
+      if (!plain) {
+         out[o++] = '"';
+      }
+      p += n;
+      if (*p == '.') {
+         out[o++] = '.';
+         p++;
+      }
+   }
+   out[o] = '\0';
+}
+
+static const char *
+article (bql_coltype_t t)
+{
+   return t == BQL_COL_INT || t == BQL_COL_OBJECTID ? "an" : "a";
+}
+
+/* One field of a row as the value of its column: null, left out (EOD),
+ * the empty string, or the text converted to the column's type. False
+ * with the reason of the failed row in f->why. */
+static bool
+field_value (file_source_t *f, size_t i, bson_value_t *v)
+{
+   const field_t *fd = &f->fields[i];
+   const char *s = f->fields_buf.data + fd->off;
+   const bql_column_t *col = &f->cols->cols[i];
+   memset (v, 0, sizeof *v);
+   if (!fd->null && f->fo.null_string && !strcmp (s, f->fo.null_string)) {
+      v->value_type = BSON_TYPE_NULL;
+      return true;
+   }
+   if (blank (fd)) {
+      /* blanks = 'null': an empty field is null, "" the empty string in a
+       * text column; 'omit': the field is left out; 'empty': the empty
+       * string in a text column. A column of another type holds no empty
+       * string: null. */
+      bool text = col->type == BQL_COL_STRING || col->type == BQL_COL_AUTO;
+      if (f->fo.blanks == BQL_BLANKS_OMIT) {
+         v->value_type = BSON_TYPE_EOD;
+      } else if (text && (f->fo.blanks == BQL_BLANKS_EMPTY || !fd->null)) {
+         v->value_type = BSON_TYPE_UTF8;
+         v->value.v_utf8.str = bson_strdup ("");
+         v->value.v_utf8.len = 0;
+      } else {
+         v->value_type = BSON_TYPE_NULL;
+      }
+      return true;
+   }
+   if (memchr (s, '\0', fd->len)) {
+      why (f, f->row_line, "column %s: the value contains a NUL byte", col->path);
+      return false;
+   }
+   if (col->inferred && col->type != BQL_COL_STRING) { /* a STRING column takes any text */
+      bql_coltype_t got = bql_infer_value (s, fd->len, v);
+      bql_coltype_t fits = bql_infer_join (col->type, got);
+      if (fits != col->type) {
+         char shownv[80], sql[300];
+         shown (s, fd->len, shownv, sizeof shownv);
+         path_in_sql (col->path, sql, sizeof sql);
+         why (f, f->row_line,
+              "column %s: \"%s\" is not %s %s (the type inferred from the first %lld rows); give the column a type "
+              "in a column list, e.g. (%s %s), or raise infer_rows",
+              col->path, shownv, article (col->type), bql_coltype_name (col->type), (long long) f->sample_rows, sql,
+              bql_coltype_name (fits));
+         memset (v, 0, sizeof *v);
+         return false;
+      }
+      /* widen to the column's type: INT → BIGINT, INT and BIGINT → DOUBLE
+       * (a double rounds an int64 as strtod rounds its text) */
+      if (col->type == BQL_COL_BIGINT && v->value_type == BSON_TYPE_INT32) {
+         int64_t i = v->value.v_int32;
+         v->value_type = BSON_TYPE_INT64;
+         v->value.v_int64 = i;
+      } else if (col->type == BQL_COL_DOUBLE && v->value_type != BSON_TYPE_DOUBLE) {
+         double d = v->value_type == BSON_TYPE_INT32 ? (double) v->value.v_int32 : (double) v->value.v_int64;
+         v->value_type = BSON_TYPE_DOUBLE;
+         v->value.v_double = d;
+      }
+      return true;
+   }
+   char err[300];
+   if (!bql_column_convert_text (col, s, fd->len, v, err, sizeof err)) {
+      why (f, f->row_line, "column %s: %s", col->path, err);
+      return false;
+   }
+   return true;
+}
+
 static bql_row_rc_t
 csv_next (file_source_t *f, bson_t *doc)
 {
    for (;;) {
-      int r = csv_next_row (f);
+      if (!f->header_pending && !f->sampled && !take_sample (f)) {
+         return BQL_ROW_ERROR;
+      }
+      int r = f->header_pending ? csv_next_row (f) : next_row (f);
       f->rowline = f->row_line;
       if (r == 0) {
          return BQL_ROW_END;
@@ -698,32 +960,15 @@ csv_next (file_source_t *f, bson_t *doc)
       size_t made = 0;
       bool ok = true;
       for (size_t i = 0; i < ncols && ok; i++) {
-         const field_t *fd = &f->fields[i];
-         const char *s = f->fields_buf.data + fd->off;
-         bson_value_t *v = &vals[i];
-         memset (v, 0, sizeof *v);
-         if (fd->null || (f->fo.null_string && !strcmp (s, f->fo.null_string))) {
-            v->value_type = BSON_TYPE_NULL;
-         } else {
-            bql_coltype_t t = f->cols->cols[i].type;
-            char err[300];
-            if (memchr (s, '\0', fd->len)) {
-               why (f, f->row_line, "column %s: the value contains a NUL byte", f->cols->cols[i].path);
-               ok = false;
-               break;
-            }
-            if (t == BQL_COL_AUTO && infer (s, fd->len, v)) {
-               /* a number */
-            } else if (!bql_convert_text (t, s, fd->len, v, err, sizeof err)) {
-               why (f, f->row_line, "column %s: %s", f->cols->cols[i].path, err);
-               ok = false;
-               break;
-            }
-         }
-         made++;
+         ok = field_value (f, i, &vals[i]);
+         made += ok;
       }
       if (ok) {
-         bql_columns_emit (f->cols, doc, vals);
+         char err[300];
+         ok = bql_columns_emit_row (f->cols, doc, vals, err, sizeof err);
+         if (!ok) {
+            why (f, f->row_line, "%s", err);
+         }
       }
       for (size_t i = 0; i < made; i++) {
          bson_value_destroy (&vals[i]);
@@ -1112,7 +1357,7 @@ retype (file_source_t *f, const bson_t *src, bson_t *dst, const bql_layout_t *no
          bson_value_t v;
          bson_value_copy (bson_iter_value (&it), &v);
          char err[300];
-         if (!bql_convert_value (col->type, &v, err, sizeof err)) {
+         if (!bql_column_convert_value (col, &v, err, sizeof err)) {
             why (f, f->rowline, "column %s: %s", col->path, err);
             bson_value_destroy (&v);
             return false;
@@ -1223,6 +1468,9 @@ file_destroy (bql_source_t *s)
    bql_buf_cleanup (&f->carry);
    bql_buf_cleanup (&f->fields_buf);
    bson_free (f->fields);
+   bql_buf_cleanup (&f->sample_buf);
+   bson_free (f->sample);
+   bson_free (f->sample_fields);
    bson_free (f->buf);
    bql_file_opts_cleanup (&f->fo);
    bson_free (f);
@@ -1259,6 +1507,7 @@ bql_source_file_new (bql_exec_t *x)
    f->fd = -1;
    bql_buf_init (&f->carry);
    bql_buf_init (&f->fields_buf);
+   bql_buf_init (&f->sample_buf);
    snprintf (f->name, sizeof f->name, "%s", fsn->is_stdin ? "<stdin>" : fsn->path);
 
    bql_error_t perr;
@@ -1326,4 +1575,56 @@ bql_source_file_new (bql_exec_t *x)
    f->rc.bare_is_row = true;
    f->rc.missing_is_null = true;
    return &f->base;
+}
+
+/* EXPLAIN's look at a CSV or TSV file (declared weak in explain.c, which
+ * is also built without the file readers): the columns a load of this
+ * plan reads, with the types inferred from the sample exactly as the load
+ * infers them. Only a regular file that can be read now is read (never
+ * STDIN, a FIFO or a device); nothing is written. out is initialised
+ * here and owned by the caller (bql_columns_cleanup) when true is
+ * returned; false when the source is not a readable CSV/TSV file or its
+ * header cannot be read. */
+bool bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out);
+
+bool
+bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out)
+{
+   memset (out, 0, sizeof *out);
+   out->root.col = -1;
+   struct stat st;
+   if (!plan || !plan->file || plan->file->is_stdin || !plan->file->path || stat (plan->file->path, &st) != 0 ||
+       !S_ISREG (st.st_mode) || access (plan->file->path, R_OK) != 0) {
+      return false; /* a FIFO or a device could keep EXPLAIN waiting */
+   }
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_exec_t *x = bson_malloc0 (sizeof *x);
+   x->plan = plan;
+   x->error = &err;
+   file_source_t *f = (file_source_t *) bql_source_file_new (x);
+   bool ok = f && (f->fo.format == BQL_FMT_CSV || f->fo.format == BQL_FMT_TSV);
+   if (ok && f->header_pending) {
+      f->header_pending = false;
+      ok = csv_next_row (f) == 1 && setup_header (f);
+   }
+   ok = ok && take_sample (f) && f->cols;
+   for (size_t i = 0; ok && i < f->cols->n; i++) {
+      const bql_column_t *c = &f->cols->cols[i];
+      char e[300];
+      ok = bql_columns_add (out, c->path, c->type, e, sizeof e);
+      if (ok) {
+         out->cols[i].inferred = c->inferred;
+         out->cols[i].node = c->node;
+         out->cols[i].format = c->format ? bson_strdup (c->format) : NULL;
+      }
+   }
+   if (f) {
+      file_destroy (&f->base);
+   }
+   bson_free (x);
+   if (!ok) {
+      bql_columns_cleanup (out);
+   }
+   return ok;
 }

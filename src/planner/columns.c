@@ -1,13 +1,17 @@
 /*
  * columns.c — column lists: their types (SPEC §4: INT, BIGINT, DOUBLE,
- * DECIMAL, STRING, BOOL, DATE, TIMESTAMP, OBJECTID, JSON), the conversion
- * of values to those types, and the layout that turns a row of values into
- * a document, dotted names becoming nested documents ("address.city" →
- * {address: {city: ...}}). The layout is built once per statement so that
- * rows are assembled without looking names up again.
+ * DECIMAL, STRING, BOOL, DATE, TIMESTAMP, OBJECTID, JSON, BINARY) and
+ * FORMAT layouts, the conversion of values to those types, the inference
+ * of a column's type from text values, and the layout that turns a row of
+ * values into a document, dotted names becoming nested documents
+ * ("address.city" → {address: {city: ...}}, and with array_index_fields
+ * "tags.0" → {tags: [...]}). The layout is built once per statement so
+ * that rows are assembled without looking names up again.
  */
+#define _XOPEN_SOURCE 700 /* strptime */
 #include <ctype.h>
 #include <errno.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +35,14 @@ static const struct {
    {"TIMESTAMP", BQL_COL_TIMESTAMP}, {"DATETIME", BQL_COL_TIMESTAMP},
    {"OBJECTID", BQL_COL_OBJECTID},
    {"JSON", BQL_COL_JSON},         {"DOCUMENT", BQL_COL_JSON},
+   {"BINARY", BQL_COL_BINARY},
 };
 
 const char *
 bql_coltype_name (bql_coltype_t t)
 {
-   static const char *const names[] = {"auto",   "INT",  "BIGINT", "DOUBLE",    "DECIMAL", "STRING",
-                                       "BOOL",   "DATE", "TIMESTAMP", "OBJECTID", "JSON"};
+   static const char *const names[] = {"auto", "INT",  "BIGINT",    "DOUBLE",   "DECIMAL", "STRING",
+                                       "BOOL", "DATE", "TIMESTAMP", "OBJECTID", "JSON",    "BINARY"};
    return (size_t) t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -68,15 +73,32 @@ bql_columns_cleanup (bql_columns_t *c)
 {
    for (size_t i = 0; i < c->n; i++) {
       bson_free (c->cols[i].path);
+      bson_free (c->cols[i].format);
    }
    bson_free (c->cols);
    layout_free (&c->root);
    memset (c, 0, sizeof *c);
 }
 
-/* Insert column index col at dotted path p under node l. */
+typedef enum { LAYOUT_OK, LAYOUT_OVERLAP, LAYOUT_INDEX, LAYOUT_MIXED } layout_rc_t;
+
 static bool
-layout_add (bql_layout_t *l, const char *p, int col)
+all_digits (const char *p, size_t n)
+{
+   for (size_t i = 0; i < n; i++) {
+      if (!isdigit ((unsigned char) p[i])) {
+         return false;
+      }
+   }
+   return n > 0;
+}
+
+/* Insert column index col at dotted path p under node l (depth: parts
+ * above it). With arrays, a numeric part below the top level is an
+ * array index: the first under a name must be 0 and each new one the
+ * next; names and indexes cannot mix under one name. */
+static layout_rc_t
+layout_add (bql_layout_t *l, const char *p, int col, bool arrays, int depth)
 {
    const char *dot = strchr (p, '.');
    size_t n = dot ? (size_t) (dot - p) : strlen (p);
@@ -86,6 +108,20 @@ layout_add (bql_layout_t *l, const char *p, int col)
          kid = &l->kids[i];
       }
    }
+   if (!kid && arrays && depth > 0) {
+      bool index = all_digits (p, n);
+      if (l->nkids > 0 && index != l->array) {
+         return LAYOUT_MIXED;
+      }
+      if (index) {
+         char want[24];
+         int wl = snprintf (want, sizeof want, "%zu", l->nkids);
+         if ((size_t) wl != n || strncmp (want, p, n) != 0) {
+            return LAYOUT_INDEX;
+         }
+         l->array = true;
+      }
+   }
    if (!kid) {
       l->kids = bson_realloc (l->kids, sizeof *l->kids * (l->nkids + 1));
       kid = &l->kids[l->nkids++];
@@ -93,16 +129,16 @@ layout_add (bql_layout_t *l, const char *p, int col)
       kid->key = bson_strndup (p, n);
       kid->col = -1;
    } else if (!dot || kid->col >= 0) {
-      return false; /* "a" twice, or "a" and "a.b" */
+      return LAYOUT_OVERLAP; /* "a" twice, or "a" and "a.b" */
    }
    if (!dot) {
       if (kid->nkids) {
-         return false;
+         return LAYOUT_OVERLAP;
       }
       kid->col = col;
-      return true;
+      return LAYOUT_OK;
    }
-   return layout_add (kid, dot + 1, col);
+   return layout_add (kid, dot + 1, col, arrays, depth + 1);
 }
 
 bool
@@ -125,15 +161,64 @@ bql_columns_add (bql_columns_t *c, const char *path, bql_coltype_t type, char *e
       }
       p = dot + 1;
    }
-   if (!layout_add (&c->root, path, (int) c->n)) {
+   switch (layout_add (&c->root, path, (int) c->n, c->array_index, 0)) {
+   case LAYOUT_OK:
+      break;
+   case LAYOUT_OVERLAP:
       snprintf (err, errlen, "column \"%s\" is given twice or overlaps another column", path);
+      return false;
+   case LAYOUT_INDEX:
+      snprintf (err, errlen,
+                "column \"%s\": array indexes must start at 0 and increase by one from column to column "
+                "(array_index_fields)",
+                path);
+      return false;
+   case LAYOUT_MIXED:
+      snprintf (err, errlen, "column \"%s\": array indexes and field names cannot be mixed under one name "
+                             "(array_index_fields)",
+                path);
       return false;
    }
    c->cols = bson_realloc (c->cols, sizeof *c->cols * (c->n + 1));
+   memset (&c->cols[c->n], 0, sizeof c->cols[c->n]);
    c->cols[c->n].path = bson_strdup (path);
    c->cols[c->n].type = type;
    c->n++;
    return true;
+}
+
+/* FORMAT 'x' of column d: a layout for DATE and TIMESTAMP, 'hex' or
+ * 'base64' for BINARY, and no other type takes one. The error is located
+ * from the FORMAT keyword to the end of the column. */
+static bool
+format_check (bql_planner_t *pl, const bql_ColumnDef_t *d, bql_coltype_t t)
+{
+   int64_t off = d->node.location, len = d->node.length;
+   const char *src = pl->source + d->node.location;
+   for (int64_t i = (int64_t) strlen (d->name); i + 6 <= d->node.length; i++) {
+      if (!strncasecmp (src + i, "FORMAT", 6)) {
+         off = d->node.location + i;
+         len = d->node.length - i;
+         break;
+      }
+   }
+   if (t == BQL_COL_BINARY) {
+      if (strcasecmp (d->format, "hex") != 0 && strcasecmp (d->format, "base64") != 0) {
+         return bql_plan_error_at (pl, off, len, BQL_ERR_TYPE, "Use FORMAT 'hex' or FORMAT 'base64' (the default).",
+                                   "unknown BINARY format '%s'", d->format);
+      }
+      return true;
+   }
+   if (t == BQL_COL_DATE || t == BQL_COL_TIMESTAMP) {
+      if (!strchr (d->format, '%')) {
+         return bql_plan_error_at (pl, off, len, BQL_ERR_TYPE, "A layout uses strftime letters, as '%d/%m/%Y %H:%M'.",
+                                   "the layout '%s' of a %s column has no %% field", d->format, bql_coltype_name (t));
+      }
+      return true;
+   }
+   return bql_plan_error_at (pl, off, len, BQL_ERR_TYPE, "FORMAT applies to DATE, TIMESTAMP and BINARY columns.",
+                             "%s %s column takes no FORMAT", t == BQL_COL_INT || t == BQL_COL_OBJECTID ? "an" : "a",
+                             t == BQL_COL_AUTO ? "untyped" : bql_coltype_name (t));
 }
 
 bool
@@ -158,7 +243,8 @@ bql_columns_init (bql_planner_t *pl, const bql_list_t *defs, bql_columns_t *c)
          if (bd <= 2) {
             snprintf (hint, sizeof hint, "Did you mean %s?", best);
          } else {
-            snprintf (hint, sizeof hint, "Types are INT, BIGINT, DOUBLE, DECIMAL, STRING, BOOL, DATE, TIMESTAMP, OBJECTID and JSON.");
+            snprintf (hint, sizeof hint,
+                      "Types are INT, BIGINT, DOUBLE, DECIMAL, STRING, BOOL, DATE, TIMESTAMP, OBJECTID, JSON and BINARY.");
          }
          const char *src = pl->source + d->node.location;
          const char *tp = strstr (src, d->type_name);
@@ -167,35 +253,68 @@ bql_columns_init (bql_planner_t *pl, const bql_list_t *defs, bql_columns_t *c)
          return bql_plan_error_at (pl, off, (int64_t) strlen (d->type_name), BQL_ERR_TYPE, hint, "unknown column type %s",
                                    d->type_name);
       }
+      if (d->format && !format_check (pl, d, t)) {
+         bql_columns_cleanup (c);
+         return false;
+      }
       char err[300];
       if (!bql_columns_add (c, d->name, t, err, sizeof err)) {
          bql_columns_cleanup (c);
          return bql_plan_error (pl, &d->node, BQL_ERR_VALUE, NULL, "%s", err);
       }
       c->cols[c->n - 1].node = &d->node;
+      if (d->format) {
+         c->cols[c->n - 1].format = bson_strdup (d->format);
+      }
    }
    return true;
 }
 
-static bool
-emit (const bql_layout_t *l, bson_t *doc, const bson_value_t *vals)
+/* The first column under l (for a message). */
+static int
+first_col (const bql_layout_t *l)
 {
+   while (l->col < 0 && l->nkids > 0) {
+      l = &l->kids[0];
+   }
+   return l->col;
+}
+
+static bool
+emit (const bql_columns_t *c, const bql_layout_t *l, bson_t *doc, const bson_value_t *vals, char *err, size_t errlen)
+{
+   int left_out = -1; /* array: the first element left out */
    for (size_t i = 0; i < l->nkids; i++) {
       const bql_layout_t *k = &l->kids[i];
       if (k->col >= 0) {
          if (vals[k->col].value_type == BSON_TYPE_EOD) {
+            if (l->array && left_out < 0) {
+               left_out = k->col;
+            }
             continue; /* column left out of this row */
          }
+      }
+      if (left_out >= 0) {
+         snprintf (err, errlen, "column %s is left out (blanks = 'omit'), so column %s cannot be stored at its array index",
+                   c->cols[left_out].path, c->cols[first_col (k)].path);
+         return false;
+      }
+      if (k->col >= 0) {
          if (!bson_append_value (doc, k->key, -1, &vals[k->col])) {
+            snprintf (err, errlen, "the document cannot be built");
             return false;
          }
       } else {
          bson_t sub;
-         if (!bson_append_document_begin (doc, k->key, -1, &sub)) {
+         bool begun = k->array ? bson_append_array_begin (doc, k->key, -1, &sub)
+                               : bson_append_document_begin (doc, k->key, -1, &sub);
+         if (!begun) {
+            snprintf (err, errlen, "the document cannot be built");
             return false;
          }
-         bool ok = emit (k, &sub, vals);
-         if (!bson_append_document_end (doc, &sub) || !ok) {
+         bool ok = emit (c, k, &sub, vals, err, errlen);
+         bool ended = k->array ? bson_append_array_end (doc, &sub) : bson_append_document_end (doc, &sub);
+         if (!ended || !ok) {
             return false;
          }
       }
@@ -206,7 +325,14 @@ emit (const bql_layout_t *l, bson_t *doc, const bson_value_t *vals)
 bool
 bql_columns_emit (const bql_columns_t *c, bson_t *doc, const bson_value_t *vals)
 {
-   return emit (&c->root, doc, vals);
+   char err[300];
+   return emit (c, &c->root, doc, vals, err, sizeof err);
+}
+
+bool
+bql_columns_emit_row (const bql_columns_t *c, bson_t *doc, const bson_value_t *vals, char *err, size_t errlen)
+{
+   return emit (c, &c->root, doc, vals, err, errlen);
 }
 
 /* ---- conversion ---- */
@@ -233,8 +359,8 @@ parse_int64 (const char *s, size_t len, int64_t *out)
    return true;
 }
 
-static bool
-parse_double (const char *s, size_t len, double *out)
+bool
+bql_parse_number (const char *s, size_t len, double *out)
 {
    char buf[64];
    if (len == 0 || len >= sizeof buf) {
@@ -255,6 +381,208 @@ parse_double (const char *s, size_t len, double *out)
    }
    *out = v;
    return true;
+}
+
+bql_coltype_t
+bql_infer_value (const char *s, size_t len, bson_value_t *out)
+{
+   memset (out, 0, sizeof *out);
+   if ((len == 4 && !strncasecmp (s, "true", 4)) || (len == 5 && !strncasecmp (s, "false", 5))) {
+      out->value_type = BSON_TYPE_BOOL;
+      out->value.v_bool = len == 4;
+      return BQL_COL_BOOL;
+   }
+   size_t i = len > 0 && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+   if (i + 1 < len && s[i] == '0' && isdigit ((unsigned char) s[i + 1])) {
+      return BQL_COL_STRING; /* a leading zero: a code, not a number */
+   }
+   if (i < len && all_digits (s + i, len - i)) {
+      int64_t v;
+      if (!parse_int64 (s, len, &v)) {
+         return BQL_COL_STRING; /* beyond int64: kept as written */
+      }
+      if (v >= INT32_MIN && v <= INT32_MAX) {
+         out->value_type = BSON_TYPE_INT32;
+         out->value.v_int32 = (int32_t) v;
+         return BQL_COL_INT;
+      }
+      out->value_type = BSON_TYPE_INT64;
+      out->value.v_int64 = v;
+      return BQL_COL_BIGINT;
+   }
+   double d;
+   if (bql_parse_number (s, len, &d)) {
+      out->value_type = BSON_TYPE_DOUBLE;
+      out->value.v_double = d;
+      return BQL_COL_DOUBLE;
+   }
+   int64_t ms;
+   if (len > 0 && isdigit ((unsigned char) s[0]) && bql_parse_iso8601 (s, len, &ms)) {
+      out->value_type = BSON_TYPE_DATE_TIME;
+      out->value.v_datetime = ms;
+      return BQL_COL_TIMESTAMP;
+   }
+   return BQL_COL_STRING;
+}
+
+bql_coltype_t
+bql_infer_text (const char *s, size_t len)
+{
+   bson_value_t v;
+   return bql_infer_value (s, len, &v);
+}
+
+static bool
+numeric (bql_coltype_t t)
+{
+   return t == BQL_COL_INT || t == BQL_COL_BIGINT || t == BQL_COL_DOUBLE;
+}
+
+bql_coltype_t
+bql_infer_join (bql_coltype_t a, bql_coltype_t b)
+{
+   if (a == BQL_COL_AUTO || a == b) {
+      return b;
+   }
+   if (b == BQL_COL_AUTO) {
+      return a;
+   }
+   if (numeric (a) && numeric (b)) {
+      return a > b ? a : b; /* INT < BIGINT < DOUBLE in the enum */
+   }
+   return BQL_COL_STRING;
+}
+
+static int
+hex_digit (char c)
+{
+   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int
+b64_digit (char c)
+{
+   return c >= 'A' && c <= 'Z'   ? c - 'A'
+          : c >= 'a' && c <= 'z' ? c - 'a' + 26
+          : c >= '0' && c <= '9' ? c - '0' + 52
+          : c == '+'             ? 62
+          : c == '/'             ? 63
+                                 : -1;
+}
+
+/* Hex or base64 (RFC 4648, padded, as Extended JSON writes it) text as
+ * BSON binary subtype 0. */
+static bool
+convert_binary (const char *fmt, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen)
+{
+   bool hex = fmt && !strcasecmp (fmt, "hex");
+   uint8_t *data = bson_malloc (len / 2 + 4);
+   size_t n = 0;
+   bool ok = true;
+   if (hex) {
+      ok = len % 2 == 0;
+      for (size_t i = 0; ok && i < len; i += 2) {
+         int hi = hex_digit (s[i]), lo = hex_digit (s[i + 1]);
+         ok = hi >= 0 && lo >= 0;
+         data[n++] = (uint8_t) (hi * 16 + lo);
+      }
+   } else {
+      ok = len % 4 == 0;
+      for (size_t i = 0; ok && i < len; i += 4) {
+         int d[4];
+         int pad = 0;
+         for (int k = 0; k < 4; k++) {
+            if (s[i + k] == '=' && i + 4 == len && k >= 2) {
+               d[k] = 0;
+               pad++;
+            } else {
+               d[k] = pad ? -1 : b64_digit (s[i + k]);
+               ok = ok && d[k] >= 0;
+            }
+         }
+         if (!ok) {
+            break;
+         }
+         uint32_t v = (uint32_t) (d[0] << 18 | d[1] << 12 | d[2] << 6 | d[3]);
+         data[n++] = (uint8_t) (v >> 16);
+         if (pad < 2) {
+            data[n++] = (uint8_t) (v >> 8);
+         }
+         if (pad < 1) {
+            data[n++] = (uint8_t) v;
+         }
+      }
+   }
+   if (!ok) {
+      bson_free (data);
+      snprintf (err, errlen, "\"%.*s%s\" is not %s", (int) (len > 40 ? 40 : len), s, len > 40 ? "..." : "",
+                hex ? "hexadecimal (FORMAT 'hex': two digits a byte)" : "base64 (RFC 4648, padded with '=')");
+      return false;
+   }
+   out->value_type = BSON_TYPE_BINARY;
+   out->value.v_binary.subtype = BSON_SUBTYPE_BINARY;
+   out->value.v_binary.data = data;
+   out->value.v_binary.data_len = (uint32_t) n;
+   return true;
+}
+
+/* Text read with a strptime layout, as milliseconds since the epoch (UTC
+ * unless the layout reads an offset with %z). */
+static bool
+convert_layout (bql_coltype_t t, const char *fmt, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen)
+{
+   char buf[256];
+   const char *rest = NULL;
+   struct tm tm;
+   memset (&tm, 0, sizeof tm);
+   tm.tm_mday = 1;
+   if (len < sizeof buf && !memchr (s, '\0', len)) {
+      memcpy (buf, s, len);
+      buf[len] = '\0';
+      rest = strptime (buf, fmt, &tm);
+   }
+   if (!rest || *rest) {
+      snprintf (err, errlen, "\"%.*s%s\" does not match the %s layout '%s'%s", (int) (len > 40 ? 40 : len), s,
+                len > 40 ? "..." : "", bql_coltype_name (t), fmt, rest && *rest ? " (text is left over)" : "");
+      return false;
+   }
+   long off = tm.tm_gmtoff;
+   tm.tm_isdst = 0;
+   time_t secs = timegm (&tm);
+   out->value_type = BSON_TYPE_DATE_TIME;
+   out->value.v_datetime = ((int64_t) secs - off) * 1000;
+   return true;
+}
+
+bool
+bql_column_convert_text (const bql_column_t *col, const char *s, size_t len, bson_value_t *out, char *err,
+                         size_t errlen)
+{
+   memset (out, 0, sizeof *out);
+   if (col->type == BQL_COL_BINARY) {
+      return convert_binary (col->format, s, len, out, err, errlen);
+   }
+   if ((col->type == BQL_COL_DATE || col->type == BQL_COL_TIMESTAMP) && col->format) {
+      return convert_layout (col->type, col->format, s, len, out, err, errlen);
+   }
+   return bql_convert_text (col->type, s, len, out, err, errlen);
+}
+
+bool
+bql_column_convert_value (const bql_column_t *col, bson_value_t *v, char *err, size_t errlen)
+{
+   bool custom = col->type == BQL_COL_BINARY ||
+                 ((col->type == BQL_COL_DATE || col->type == BQL_COL_TIMESTAMP) && col->format);
+   if (custom && v->value_type == BSON_TYPE_UTF8) {
+      bson_value_t out;
+      if (!bql_column_convert_text (col, v->value.v_utf8.str, v->value.v_utf8.len, &out, err, errlen)) {
+         return false;
+      }
+      bson_value_destroy (v);
+      *v = out;
+      return true;
+   }
+   return bql_convert_value (col->type, v, err, errlen);
 }
 
 bool
@@ -293,7 +621,7 @@ bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out,
       }
       return true;
    case BQL_COL_DOUBLE:
-      if (!parse_double (s, len, &d)) {
+      if (!bql_parse_number (s, len, &d)) {
          snprintf (err, errlen, "\"%.*s\" is not a number", (int) (len > 40 ? 40 : len), s);
          return false;
       }
@@ -352,6 +680,8 @@ bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out,
       out->value_type = BSON_TYPE_OID;
       bson_oid_init_from_string (&out->value.v_oid, s);
       return true;
+   case BQL_COL_BINARY:
+      return convert_binary (NULL, s, len, out, err, errlen);
    case BQL_COL_JSON: {
       bql_json_error_t jerr;
       if (!bql_json_parse_value (s, len, out, &jerr)) {
@@ -465,6 +795,11 @@ bql_convert_value (bql_coltype_t t, bson_value_t *v, char *err, size_t errlen)
       break;
    case BSON_TYPE_OID:
       if (t == BQL_COL_AUTO || t == BQL_COL_OBJECTID) {
+         return true;
+      }
+      break;
+   case BSON_TYPE_BINARY:
+      if (t == BQL_COL_AUTO || t == BQL_COL_BINARY || t == BQL_COL_JSON) {
          return true;
       }
       break;

@@ -20,13 +20,17 @@ typedef enum {
    BQL_COL_DATE,
    BQL_COL_TIMESTAMP,
    BQL_COL_OBJECTID,
-   BQL_COL_JSON
+   BQL_COL_JSON,
+   BQL_COL_BINARY /* hex or base64 text → BSON binary, subtype 0 */
 } bql_coltype_t;
 
 typedef struct bql_column {
    char *path;              /* dotted name */
    bql_coltype_t type;
    const bql_node_t *node;  /* the ColumnDef, NULL for header columns */
+   char *format;            /* FORMAT: a strptime layout (DATE, TIMESTAMP)
+                             * or "hex"/"base64" (BINARY); NULL = default */
+   bool inferred;           /* the type was inferred from a sample */
 } bql_column_t;
 
 /* A tree of names: leaves hold a column index, inner nodes nest. */
@@ -35,12 +39,14 @@ typedef struct bql_layout {
    int col;                 /* -1 for an inner node */
    struct bql_layout *kids;
    size_t nkids;
+   bool array;              /* array_index_fields: kids are "0", "1", ... */
 } bql_layout_t;
 
 typedef struct bql_columns {
    bql_column_t *cols;
    size_t n;
    bql_layout_t root;
+   bool array_index;        /* array_index_fields: numeric parts index arrays */
 } bql_columns_t;
 
 const char *bql_coltype_name (bql_coltype_t t);
@@ -49,18 +55,55 @@ const char *bql_coltype_name (bql_coltype_t t);
  * column: unknown type (with the nearest name), '$' in a name, a column
  * given twice or overlapping another ("a" and "a.b"). */
 bool bql_columns_init (bql_planner_t *pl, const bql_list_t *defs, bql_columns_t *c);
-/* Add one column (file headers); false with a message in err. */
+/* Add one column (file headers); false with a message in err. With
+ * c->array_index set (the file option array_index_fields), a numeric part
+ * of a dotted name is an array index, as mongoimport's
+ * --useArrayIndexFields reads it: the indexes under one name must start
+ * at 0 and increase by one in column order, and cannot be mixed with
+ * field names; otherwise false with the reason in err. */
 bool bql_columns_add (bql_columns_t *c, const char *path, bql_coltype_t type, char *err, size_t errlen);
 void bql_columns_cleanup (bql_columns_t *c);
 
 /* Append the row vals[0..n) to doc in column order, nesting dotted names.
  * A value of type BSON_TYPE_EOD leaves its column out. */
 bool bql_columns_emit (const bql_columns_t *c, bson_t *doc, const bson_value_t *vals);
+/* bql_columns_emit() for rows whose values may be left out (blanks =
+ * 'omit'): an array element left out before one that is given cannot be
+ * stored at its index, and is an error naming the column in err. */
+bool bql_columns_emit_row (const bql_columns_t *c, bson_t *doc, const bson_value_t *vals, char *err, size_t errlen);
+
+/* The number reading of a DOUBLE column (and of inferred numbers): decimal
+ * notation with optional sign, digits before or after the point (".097",
+ * "-.5", "1.", "+3") and an exponent ("1e5", "1E-3"); not "inf", "nan",
+ * hexadecimal or spaces, and nothing that overflows a double. */
+bool bql_parse_number (const char *s, size_t len, double *out);
+
+/* The type one non-empty text value suggests when types are inferred
+ * (SPEC §4): BOOL for true/false (any case), INT for an integer that fits
+ * int32, BIGINT for one that fits int64, DOUBLE for other numbers as
+ * bql_parse_number() reads them, TIMESTAMP for an ISO 8601 date or
+ * timestamp, STRING for anything else and for a number with a leading
+ * zero ("00501", "-007"; "0", "0.5" are numbers) or an integer beyond
+ * int64 (kept as written). */
+bql_coltype_t bql_infer_text (const char *s, size_t len);
+/* bql_infer_text() that also gives the value as that type in *out (an
+ * int32, int64, double, bool or date; nothing for STRING: the caller
+ * keeps the text). Nothing in *out needs to be freed. */
+bql_coltype_t bql_infer_value (const char *s, size_t len, bson_value_t *out);
+/* The type of a column holding values of types a and b (BQL_COL_AUTO: no
+ * value yet): INT < BIGINT < DOUBLE widen; any other mix is STRING. */
+bql_coltype_t bql_infer_join (bql_coltype_t a, bql_coltype_t b);
 
 /* Text s[0..len) as a value of type t (AUTO = string). The value is owned
  * by the caller (bson_value_destroy). False with a message in err. */
 bool bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen);
 /* Convert *v in place to type t (numbers widen, strings parse). */
 bool bql_convert_value (bql_coltype_t t, bson_value_t *v, char *err, size_t errlen);
+/* The same for a column, with its FORMAT: a strptime layout for DATE and
+ * TIMESTAMP (UTC unless the layout has %z; text left over after the
+ * layout is an error), "hex" or "base64" (the default) for BINARY. */
+bool bql_column_convert_text (const bql_column_t *col, const char *s, size_t len, bson_value_t *out, char *err,
+                              size_t errlen);
+bool bql_column_convert_value (const bql_column_t *col, bson_value_t *v, char *err, size_t errlen);
 
 #endif

@@ -198,6 +198,35 @@ row_write_template (const bql_plan_t *plan, steps_t *s, const char *what, bool u
    return true;
 }
 
+/* The columns of a CSV/TSV load with the types inferred from the file's
+ * sample (source_file.c; absent when only the planner library is linked,
+ * then the plan shows the column list as written). */
+bool bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out) __attribute__ ((weak));
+
+static void
+append_columns (bson_t *src, const bql_columns_t *cols, bool sniffed)
+{
+   bson_t arr;
+   bson_append_array_begin (src, "columns", -1, &arr);
+   for (size_t i = 0; i < cols->n; i++) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
+      bson_t c;
+      bson_append_document_begin (&arr, k, -1, &c);
+      BSON_APPEND_UTF8 (&c, "name", cols->cols[i].path);
+      BSON_APPEND_UTF8 (&c, "type", bql_coltype_name (cols->cols[i].type));
+      if (cols->cols[i].format) {
+         BSON_APPEND_UTF8 (&c, "format", cols->cols[i].format);
+      }
+      if (sniffed) {
+         BSON_APPEND_BOOL (&c, "inferred", cols->cols[i].inferred);
+      }
+      bson_append_document_end (&arr, &c);
+   }
+   bson_append_array_end (src, &arr);
+}
+
 static void
 file_source (const bql_plan_t *plan, bson_t *out)
 {
@@ -225,26 +254,24 @@ file_source (const bql_plan_t *plan, bson_t *out)
          if (fo.null_string) {
             BSON_APPEND_UTF8 (&src, "null_string", fo.null_string);
          }
+         static const char *const blanks[] = {"null", "omit", "empty"};
+         BSON_APPEND_UTF8 (&src, "blanks", blanks[fo.blanks]);
+         BSON_APPEND_INT64 (&src, "infer_rows", fo.infer_rows);
+         if (fo.array_index_fields) {
+            BSON_APPEND_BOOL (&src, "array_index_fields", true);
+         }
       }
       if (fo.skip_lines) {
          BSON_APPEND_INT64 (&src, "skip_lines", fo.skip_lines);
       }
       bql_file_opts_cleanup (&fo);
    }
-   if (plan->cols && plan->cols->n) {
-      bson_t cols;
-      bson_append_array_begin (&src, "columns", -1, &cols);
-      for (size_t i = 0; i < plan->cols->n; i++) {
-         char kb[16];
-         const char *k;
-         bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
-         bson_t c;
-         bson_append_document_begin (&cols, k, -1, &c);
-         BSON_APPEND_UTF8 (&c, "name", plan->cols->cols[i].path);
-         BSON_APPEND_UTF8 (&c, "type", bql_coltype_name (plan->cols->cols[i].type));
-         bson_append_document_end (&cols, &c);
-      }
-      bson_append_array_end (&src, &cols);
+   bql_columns_t sniffed;
+   if (bql_file_sniff_columns && bql_file_sniff_columns (plan, &sniffed)) {
+      append_columns (&src, &sniffed, true);
+      bql_columns_cleanup (&sniffed);
+   } else if (plan->cols && plan->cols->n) {
+      append_columns (&src, plan->cols, false);
    }
    if (plan->check) {
       char *text = bson_strndup (plan->script->source + plan->check->location, (size_t) plan->check->length);

@@ -2,7 +2,9 @@
  * file_options.c — the format, compression and (name = value) options of
  * FROM 'path' / FROM STDIN (SPEC §4). The format comes from FORMAT, else
  * from the file name (.csv, .tsv, .ndjson/.jsonl, .json, each optionally
- * .gz); options are checked against a table like the WITH options.
+ * .gz); options are checked against a table like the WITH options:
+ * header, delimiter, quote, null_string, infer_rows, blanks and
+ * array_index_fields for CSV and TSV, skip_lines for every format.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +12,8 @@
 
 #include "planner.h"
 
-static const char *const file_option_names[] = {"delimiter", "header", "null_string", "quote", "skip_lines"};
+static const char *const file_option_names[] = {"array_index_fields", "blanks", "delimiter", "header",
+                                                "infer_rows", "null_string", "quote", "skip_lines"};
 
 static bool
 ends_with (const char *s, const char *suffix)
@@ -71,6 +74,8 @@ bql_file_options_resolve (bql_planner_t *pl, const bql_FileSource_t *fs, bql_fil
    o->header = o->format == BQL_FMT_CSV || o->format == BQL_FMT_TSV;
    o->delimiter = o->format == BQL_FMT_TSV ? '\t' : ',';
    o->quote = '"';
+   o->infer_rows = BQL_INFER_ROWS_DEFAULT;
+   o->blanks = BQL_BLANKS_NULL;
 
    bool given[sizeof file_option_names / sizeof file_option_names[0]] = {false};
    for (int32_t i = 0; fs->file_options && i < fs->file_options->length; i++) {
@@ -95,7 +100,9 @@ bql_file_options_resolve (bql_planner_t *pl, const bql_FileSource_t *fs, bql_fil
          if (bd <= 2) {
             snprintf (hint, sizeof hint, "Did you mean \"%s\"?", best);
          } else {
-            snprintf (hint, sizeof hint, "File options are delimiter, header, null_string, quote and skip_lines.");
+            snprintf (hint, sizeof hint,
+                      "File options are array_index_fields, blanks, delimiter, header, infer_rows, null_string, quote and "
+                      "skip_lines.");
          }
          bql_file_opts_cleanup (o);
          return bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION, hint,
@@ -121,11 +128,34 @@ bql_file_options_resolve (bql_planner_t *pl, const bql_FileSource_t *fs, bql_fil
       if (!is_csv && strcmp (n, "skip_lines") != 0) {
          ok = bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION, NULL,
                                  "file option \"%s\" applies to CSV and TSV files", n);
-      } else if (!strcmp (n, "header")) {
+      } else if (!strcmp (n, "header") || !strcmp (n, "array_index_fields")) {
          if (v.is_interval || v.v.value_type != BSON_TYPE_BOOL) {
-            ok = bql_plan_error (pl, opt->value, BQL_ERR_OPTION, NULL, "file option \"header\" takes TRUE or FALSE");
-         } else {
+            ok = bql_plan_error (pl, opt->value, BQL_ERR_OPTION, NULL, "file option \"%s\" takes TRUE or FALSE", n);
+         } else if (!strcmp (n, "header")) {
             o->header = v.v.value.v_bool;
+         } else {
+            o->array_index_fields = v.v.value.v_bool;
+         }
+      } else if (!strcmp (n, "blanks")) {
+         const char *b = !v.is_interval && v.v.value_type == BSON_TYPE_UTF8 ? v.v.value.v_utf8.str : "";
+         if (!strcasecmp (b, "null")) {
+            o->blanks = BQL_BLANKS_NULL;
+         } else if (!strcasecmp (b, "omit")) {
+            o->blanks = BQL_BLANKS_OMIT;
+         } else if (!strcasecmp (b, "empty")) {
+            o->blanks = BQL_BLANKS_EMPTY;
+         } else {
+            ok = bql_plan_error (pl, opt->value, BQL_ERR_OPTION, NULL,
+                                 "file option \"blanks\" takes 'null', 'omit' or 'empty'");
+         }
+      } else if (!strcmp (n, "infer_rows")) {
+         if (v.is_interval || (v.v.value_type != BSON_TYPE_INT32 && v.v.value_type != BSON_TYPE_INT64)) {
+            ok = bql_plan_error (pl, opt->value, BQL_ERR_OPTION, NULL, "file option \"infer_rows\" takes an integer");
+         } else {
+            o->infer_rows = v.v.value_type == BSON_TYPE_INT32 ? v.v.value.v_int32 : v.v.value.v_int64;
+            if (o->infer_rows < 1) {
+               ok = bql_plan_error (pl, opt->value, BQL_ERR_OPTION, NULL, "file option \"infer_rows\" must be at least 1");
+            }
          }
       } else if (!strcmp (n, "delimiter")) {
          ok = one_char (pl, opt, &v, &o->delimiter);

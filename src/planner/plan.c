@@ -174,7 +174,7 @@ compute_rows (bql_planner_t *pl, const bql_ValuesSource_t *vs, const bql_columns
                }
             }
             char err[300];
-            if (!bql_convert_value (cols->cols[c].type, &vals[c], err, sizeof err)) {
+            if (!bql_column_convert_value (&cols->cols[c], &vals[c], err, sizeof err)) {
                ok = bql_plan_error (pl, e, BQL_ERR_TYPE, NULL, "column %s: %s", cols->cols[c].path, err);
             }
          }

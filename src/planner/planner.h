@@ -293,6 +293,12 @@ void bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd);
 
 typedef enum { BQL_FMT_CSV, BQL_FMT_TSV, BQL_FMT_NDJSON, BQL_FMT_JSON } bql_format_t;
 
+/* blanks = 'null' | 'omit' | 'empty': an empty CSV field is null, left
+ * out of the document (mongoimport --ignoreBlanks), or the empty string. */
+typedef enum { BQL_BLANKS_NULL, BQL_BLANKS_OMIT, BQL_BLANKS_EMPTY } bql_blanks_t;
+
+#define BQL_INFER_ROWS_DEFAULT 10000
+
 typedef struct bql_file_opts {
    bql_format_t format;
    bool gzip;             /* COMPRESSION GZIP, or a .gz name */
@@ -301,6 +307,9 @@ typedef struct bql_file_opts {
    char quote;            /* '"' */
    char *null_string;     /* a field equal to this is NULL; NULL = none */
    int64_t skip_lines;    /* lines skipped before the header or data */
+   int64_t infer_rows;    /* CSV/TSV: rows sampled to infer column types */
+   bql_blanks_t blanks;   /* CSV/TSV: what an empty field becomes */
+   bool array_index_fields; /* CSV/TSV: "tags.0", "tags.1" build an array */
 } bql_file_opts_t;
 
 /* Resolve the format (from FORMAT or the file name), compression and the

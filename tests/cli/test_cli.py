@@ -430,7 +430,9 @@ class CliTest(bqltest.BulkqlCase):
         self.assertNotIn("x", self.db.list_collection_names())
 
     def test_sigint_while_from_stdin_waits_for_input(self):
-        proc, err, reader = self.start("-c", "BULK INSERT INTO s FROM STDIN FORMAT CSV WITH (batch_size = 2);",
+        # every column typed: no type inference, whose sample would hold
+        # the rows until infer_rows of them are read
+        proc, err, reader = self.start("-c", "BULK INSERT INTO s (_id INT) FROM STDIN FORMAT CSV WITH (batch_size = 2);",
                                        stdin=subprocess.PIPE)
         proc.stdin.write("_id\n1\n2\n3\n")
         proc.stdin.flush()
@@ -445,6 +447,22 @@ class CliTest(bqltest.BulkqlCase):
         self.assertRegex(out, r"\A" + self.table("BULK INSERT", "s", ("nInserted", 2), ("nFailed", 0),
                                                      ("nNotAttempted", 1)) + r"\Z")
         self.assertEqual(self.docs("s"), [{"_id": 1}, {"_id": 2}])
+
+    def test_sigint_while_the_type_sample_waits_for_input(self):
+        # no column typed: rows are held until infer_rows of them (or the
+        # end) are read; a cancel while the sample waits writes none
+        proc, err, reader = self.start("-c", "BULK INSERT INTO s FROM STDIN FORMAT CSV WITH (batch_size = 2);",
+                                       stdin=subprocess.PIPE)
+        proc.stdin.write("_id\n1\n2\n3\n")
+        proc.stdin.flush()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out = self.finish(proc, reader)
+        self.assertEqual(proc.returncode, 1, (out, err))
+        self.assertEqual(err, ["bulkql: cancelling: the statement stops after the batch in flight "
+                               "(Ctrl-C again to quit at once)\n",
+                               "bulkql: error: cancelled while reading <stdin>, after 0 batches\n"])
+        self.assertEqual(self.docs("s"), [])
 
     def test_sigint_while_from_stdin_waits_reports_the_rows_that_failed(self):
         # the batch cut short by the cancel is not written, but its row

@@ -30,12 +30,16 @@ CSV = (
     '3,"He said ""hi""",100,2147483648,0,TRUE,"two\r\nlines"\r\n'
     '4,  spaced  ,+5,0,1.50,no," a ""quoted"", comma "\r\n'
 )
+# Types are inferred per column: zip has a leading zero, so every zip is
+# text; qty holds a value beyond int32, so every qty is an int64; price
+# holds decimals, so every price is a double; "no" is not a boolean.
 CSV_DOCS = [
     {"_id": 1, "name": "Widget", "price": 9.99, "qty": 3, "zip": "00123", "active": "true", "note": None},
-    {"_id": 2, "name": "Gadget, large", "price": -0.5, "qty": -7, "zip": 12345, "active": "false", "note": ""},
-    {"_id": 3, "name": 'He said "hi"', "price": 100, "qty": 2147483648, "zip": 0, "active": "TRUE",
+    {"_id": 2, "name": "Gadget, large", "price": -0.5, "qty": -7, "zip": "12345", "active": "false", "note": ""},
+    {"_id": 3, "name": 'He said "hi"', "price": 100.0, "qty": 2147483648, "zip": "0", "active": "TRUE",
      "note": "two\nlines"},
-    {"_id": 4, "name": "  spaced  ", "price": 5, "qty": 0, "zip": 1.5, "active": "no", "note": ' a "quoted", comma '},
+    {"_id": 4, "name": "  spaced  ", "price": 5.0, "qty": 0, "zip": "1.50", "active": "no",
+     "note": ' a "quoted", comma '},
 ]
 
 NDJSON = (
@@ -139,10 +143,11 @@ class FormatsTest(filestest.FilesCase):
         p = self.write("t.csv", CSV)
         self.check_load("BULK INSERT INTO t FROM '%s'" % p, CSV_DOCS)
         d = {doc["_id"]: doc for doc in self.docs("t")}
-        self.assertIs(type(d[1]["qty"]), int)        # int32
-        self.assertIs(type(d[3]["qty"]), Int64)      # beyond int32
-        self.assertIs(type(d[3]["price"]), int)
-        self.assertIs(type(d[1]["price"]), float)
+        # one type per column, never per value
+        self.assertEqual([type(d[i]["_id"]) for i in d], [int] * 4)
+        self.assertEqual([type(d[i]["qty"]) for i in d], [Int64] * 4)    # one beyond int32
+        self.assertEqual([type(d[i]["price"]) for i in d], [float] * 4)  # 100 and +5 too
+        self.assertEqual([type(d[i]["zip"]) for i in d], [str] * 4)      # 00123: a leading zero
 
     def test_csv_column_list_types_every_spec_type_but_decimal(self):
         text = (
@@ -281,7 +286,8 @@ class FormatsTest(filestest.FilesCase):
         self.assertEqual(r.rc, 0, r)
         plan = bson.json_util.loads(r.out)
         self.assertEqual(plan["source"], {"file": p, "format": "CSV", "compression": "GZIP", "header": True,
-                                          "delimiter": ",", "quote": '"', "columns": [{"name": "a", "type": "INT"}]})
+                                          "delimiter": ",", "quote": '"', "blanks": "null", "infer_rows": 10000,
+                                          "columns": [{"name": "a", "type": "INT", "inferred": False}]})
         self.assertEqual(self.db.list_collection_names(), [])
 
 
