@@ -11,8 +11,11 @@
  * the reply's logFailures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "executor.h"
 
@@ -68,8 +71,113 @@ error_line (const bql_row_error_t *e, const bql_batch_t *b)
    return b && b->lines && e->index < b->n ? b->lines[e->index] : 0;
 }
 
+/* Open failed_records_file with flags (O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+ * O_WRONLY and the mode's) and 0600: created readable by its owner only
+ * (failed rows are data). NULL with errno on failure. */
+static FILE *
+open_failed_file (const char *path, int flags)
+{
+   int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0600);
+   if (fd < 0) {
+      return NULL;
+   }
+   FILE *f = fdopen (fd, "a");
+   if (!f) {
+      int saved = errno;
+      close (fd);
+      errno = saved;
+   }
+   return f;
+}
+
+/* The open flags of failed_records_mode: a new file only (O_EXCL, which
+ * also refuses any symbolic link), append, or truncate. */
+static int
+failed_mode_flags (const bql_options_t *o)
+{
+   if (!o->failed_records_mode) {
+      return O_EXCL;
+   }
+   return !strcmp (o->failed_records_mode, "overwrite") ? O_TRUNC : O_APPEND;
+}
+
+static void
+failed_open_error (bql_exec_t *x, const char *path, int err)
+{
+   if (err == ELOOP || err == EMLINK) {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg,
+                "failed_records_file %s is a symbolic link; it is not followed", path);
+   } else if (err == EEXIST) {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg,
+                "failed_records_file %s exists; set failed_records_mode = 'append' or 'overwrite' to use it", path);
+   } else {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg, "cannot open failed_records_file %s: %s", path,
+                strerror (err));
+   }
+}
+
+bool
+bql_exec_open_failed_records (bql_exec_t *x)
+{
+   const char *path = x->opts->failed_records_file;
+   if (!path || x->opts->dry_run) {
+      return true;
+   }
+   struct stat st;
+   if (lstat (path, &st) == 0) {
+      int err = 0;
+      if (S_ISLNK (st.st_mode)) {
+         err = ELOOP;
+      } else if (!x->opts->failed_records_mode) {
+         err = EEXIST;
+      }
+      if (err) {
+         failed_open_error (x, path, err);
+         return bql_exec_fail (x, BQL_ERR_IO, 0, "%s; nothing was written", x->failed_errmsg);
+      }
+   }
+   if (x->opts->failed_records_mode && !strcmp (x->opts->failed_records_mode, "overwrite")) {
+      x->failed_fp = open_failed_file (path, O_TRUNC);
+      if (!x->failed_fp) {
+         failed_open_error (x, path, errno);
+         return bql_exec_fail (x, BQL_ERR_IO, 0, "%s; nothing was written", x->failed_errmsg);
+      }
+   }
+   return true;
+}
+
+/* Count a failed row that did not reach failed_records_file; the first
+ * reason is kept and reported (logFailures, the statement's error). */
+static void
+failed_row_lost (bql_exec_t *x, const char *path, int err)
+{
+   x->failed_lost++;
+   if (!x->failed_errmsg[0]) {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg, "cannot write failed_records_file %s: %s", path,
+                strerror (err));
+   }
+}
+
+void
+bql_exec_close_failed_records (bql_exec_t *x)
+{
+   if (x->failed_fp) {
+      if (fclose (x->failed_fp) != 0) {
+         failed_row_lost (x, x->opts->failed_records_file, errno);
+      }
+      x->failed_fp = NULL;
+   }
+   if (x->failed_lost > 0) {
+      char msg[400];
+      snprintf (msg, sizeof msg, "%s (%lld failed row%s not written)", x->failed_errmsg, (long long) x->failed_lost,
+                x->failed_lost == 1 ? "" : "s");
+      log_failure (x, -1, "%s%s", msg, "");
+   }
+}
+
 /* One NDJSON line per failed row: {operationId, row, line?, code, error,
- * document}. */
+ * document}. Each line is flushed and checked: a row that cannot be
+ * written is counted as lost, never dropped silently. */
 static void
 write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, const bson_t *doc)
 {
@@ -77,14 +185,16 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    if (!path || e->row <= 0) {
       return;
    }
-   if (!x->failed_fp) {
-      x->failed_fp = fopen (path, "a");
+   if (!x->failed_fp && !x->failed_fp_broken) {
+      x->failed_fp = open_failed_file (path, failed_mode_flags (x->opts));
       if (!x->failed_fp) {
-         if (x->n_log_failures < 100) {
-            log_failure (x, -1, "cannot open failed_records_file %s: %s", path, strerror (errno));
-         }
-         return;
+         x->failed_fp_broken = true;
+         failed_open_error (x, path, errno);
       }
+   }
+   if (!x->failed_fp) {
+      x->failed_lost++;
+      return;
    }
    bson_t rec = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
@@ -100,10 +210,11 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
       BSON_APPEND_NULL (&rec, "document");
    }
    char *json = bson_as_relaxed_extended_json (&rec, NULL);
-   if (!json || fprintf (x->failed_fp, "%s\n", json) < 0) {
-      if (x->n_log_failures < 100) {
-         log_failure (x, -1, "cannot write failed_records_file %s: %s", path, strerror (errno));
-      }
+   if (!json) {
+      failed_row_lost (x, path, EINVAL);
+   } else if (fprintf (x->failed_fp, "%s\n", json) < 0 || fflush (x->failed_fp) != 0) {
+      failed_row_lost (x, path, errno);
+      clearerr (x->failed_fp);
    }
    bson_free (json);
    bson_destroy (&rec);
