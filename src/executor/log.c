@@ -25,14 +25,69 @@
  * with its VALUES can be far larger than a document may be (16 MB). */
 #define STATEMENT_MAX 4096
 
-/* Append the statement's text as "statement", cut to STATEMENT_MAX bytes
- * (at a UTF-8 character boundary) with its full length when longer. */
-static void
-append_statement (bson_t *doc, const char *text)
+/* The VALUES rows of the statement, or NULL. */
+static const bql_list_t *
+values_rows (const bql_node_t *stmt)
 {
+   const bql_node_t *src = NULL;
+   if (bql_is (stmt, InsertStmt)) {
+      src = bql_cast (InsertStmt, stmt)->source;
+   } else if (bql_is (stmt, UpsertStmt)) {
+      src = bql_cast (UpsertStmt, stmt)->source;
+   } else if (bql_is (stmt, UpdateStmt)) {
+      src = bql_cast (UpdateStmt, stmt)->from;
+   }
+   return src && bql_is (src, ValuesSource) ? bql_cast (ValuesSource, src)->rows : NULL;
+}
+
+/* The statement's text for error and metrics records (malloc'd): with
+ * VALUES rows, the first row is kept as a sample and the others are
+ * elided ("VALUES (1, 'a') /" "* ... 11,999 more rows elided *" "/"), so
+ * that the records do not copy the data (which may be secret) and stay
+ * small. */
+static char *
+statement_for_records (const bql_plan_t *plan)
+{
+   const char *text = plan->statement_text;
+   const bql_node_t *stmt = plan->stmt;
+   const bql_list_t *rows = stmt ? values_rows (stmt) : NULL;
+   size_t len = strlen (text);
+   if (!rows || rows->length < 2 || stmt->location < 0) {
+      return bson_strdup (text);
+   }
+   const bql_node_t *first = rows->items[0], *last = rows->items[rows->length - 1];
+   int64_t a = (int64_t) first->location + first->length - stmt->location;
+   int64_t b = (int64_t) last->location + last->length - stmt->location;
+   if (a < 0 || b < a || (size_t) b > len) {
+      return bson_strdup (text);
+   }
+   char more[32];
+   int64_t n = rows->length - 1, k = 0;
+   char digits[24];
+   int nd = snprintf (digits, sizeof digits, "%lld", (long long) n);
+   for (int i = 0; i < nd; i++) {
+      more[k++] = digits[i];
+      if ((nd - i - 1) % 3 == 0 && i < nd - 1) {
+         more[k++] = ',';
+      }
+   }
+   more[k] = '\0';
+   return bson_strdup_printf ("%.*s /* ... %s more row%s elided */%s", (int) a, text, more, n == 1 ? "" : "s",
+                              text + b);
+}
+
+/* Append the statement's text (statement_for_records) as "statement", cut
+ * to STATEMENT_MAX bytes (at a UTF-8 character boundary) with its full
+ * length when longer. */
+static void
+append_statement (bson_t *doc, const bql_plan_t *plan)
+{
+   char *owned = statement_for_records (plan);
+   const char *text = owned;
    size_t len = strlen (text);
    if (len <= STATEMENT_MAX) {
       BSON_APPEND_UTF8 (doc, "statement", text);
+      bson_free (owned);
       return;
    }
    size_t cut = STATEMENT_MAX;
@@ -42,6 +97,7 @@ append_statement (bson_t *doc, const char *text)
    char *s = bson_strdup_printf ("%.*s... (%zu bytes)", (int) cut, text, len);
    BSON_APPEND_UTF8 (doc, "statement", s);
    bson_free (s);
+   bson_free (owned);
 }
 
 static void
@@ -220,6 +276,58 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    bson_destroy (&rec);
 }
 
+/* Whether every server stores doc as it is: no empty, dotted or
+ * $-prefixed key, no key twice in one document, no NaN or ±Infinity,
+ * nesting under 100 levels, and valid UTF-8. (MongoDB itself accepts
+ * some of these; a server may not, and an error record must never fail
+ * because of the row it describes.) */
+static bool
+storable (const bson_t *doc, int depth)
+{
+   bson_iter_t it;
+   if (depth > 100 || !bson_iter_init (&it, doc)) {
+      return false;
+   }
+   size_t offset;
+   if (!bson_validate (doc, BSON_VALIDATE_UTF8 | BSON_VALIDATE_DOLLAR_KEYS | BSON_VALIDATE_DOT_KEYS |
+                               BSON_VALIDATE_EMPTY_KEYS,
+                       &offset)) {
+      return false;
+   }
+   while (bson_iter_next (&it)) {
+      const char *key = bson_iter_key (&it);
+      bson_iter_t dup;
+      if (bson_iter_init (&dup, doc)) {
+         int seen = 0;
+         while (bson_iter_next (&dup)) {
+            seen += !strcmp (bson_iter_key (&dup), key);
+         }
+         if (seen > 1) {
+            return false;
+         }
+      }
+      if (BSON_ITER_HOLDS_DOUBLE (&it)) {
+         double d = bson_iter_double (&it);
+         if (d != d || d - d != 0.0) {
+            return false; /* NaN, +Infinity, -Infinity */
+         }
+      } else if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            bson_iter_document (&it, &len, &data);
+         } else {
+            bson_iter_array (&it, &len, &data);
+         }
+         bson_t sub;
+         if (!bson_init_static (&sub, data, len) || !storable (&sub, depth + 1)) {
+            return false;
+         }
+      }
+   }
+   return true;
+}
+
 static void
 write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch_t *b, const bql_row_errors_t *errs,
                     int64_t started_at_ms)
@@ -237,7 +345,7 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    }
    bson_t rec = BSON_INITIALIZER, we;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
-   append_statement (&rec, x->plan->statement_text);
+   append_statement (&rec, x->plan);
    BSON_APPEND_INT64 (&rec, "batchIndex", info->batch_index);
    BSON_APPEND_INT64 (&rec, "batchSize", info->size);
    if (info->first_row > 0) {
@@ -288,8 +396,18 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    } else {
       BSON_APPEND_NULL (&rec, "writeConcernError");
    }
-   if (sample) {
+   if (sample && storable (sample, 0)) {
       BSON_APPEND_DOCUMENT (&rec, "sampleDocument", sample);
+   } else if (sample) {
+      /* a row the server would refuse to store (the reason it failed,
+       * perhaps): kept as canonical Extended JSON text instead, so that
+       * the record itself is always written */
+      BSON_APPEND_NULL (&rec, "sampleDocument");
+      char *json = bson_as_canonical_extended_json (sample, NULL);
+      if (json) {
+         BSON_APPEND_UTF8 (&rec, "sampleDocumentJson", json);
+      }
+      bson_free (json);
    } else {
       BSON_APPEND_NULL (&rec, "sampleDocument");
    }
@@ -344,7 +462,7 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    BSON_APPEND_UTF8 (&m, "operationId", x->operation_id);
    BSON_APPEND_UTF8 (&m, "kind", bql_plan_statement_kind (x->plan));
    BSON_APPEND_UTF8 (&m, "collection", bql_plan_namespace (x->plan));
-   append_statement (&m, x->plan->statement_text);
+   append_statement (&m, x->plan);
    BSON_APPEND_DATE_TIME (&m, "startedAt", x->started_at_ms);
    static const char *const copied[] = {"elapsedMs", "nInserted", "nMatched", "nModified", "nUpserted", "nRemoved",
                                         "nArchived", "nFailed", "nUnmatched", "nRows", "nNotAttempted", "nWouldWrite",
