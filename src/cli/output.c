@@ -168,6 +168,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          } else {
             printf ("    %s (code %lld)\n", msg ? msg : "", (long long) get_int (&e, "code"));
          }
+         free (msg);
       }
    }
    int64_t failed = get_int (reply, "nFailed");
