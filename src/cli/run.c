@@ -308,6 +308,10 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
       if (cli->explain || bql_plan_is_explain (plans[i])) {
          char *json = bql_plan_explain_json (plans[i], &error);
          if (!json) {
+            if (!error.message[0]) {
+               /* never "error:" alone */
+               snprintf (error.message, sizeof error.message, "the plan cannot be printed as Extended JSON");
+            }
             cli_print_error (cli, &error, name, text, len);
             rc = 1;
             if (!cli->continue_on_error) {

@@ -289,10 +289,10 @@ storable (const bson_t *doc, int depth)
       return false;
    }
    size_t offset;
-   if (!bson_validate (doc, BSON_VALIDATE_UTF8 | BSON_VALIDATE_DOLLAR_KEYS | BSON_VALIDATE_DOT_KEYS |
-                               BSON_VALIDATE_EMPTY_KEYS,
-                       &offset)) {
-      return false;
+   if (depth == 0 && !bson_validate (doc, BSON_VALIDATE_UTF8 | BSON_VALIDATE_DOLLAR_KEYS | BSON_VALIDATE_DOT_KEYS |
+                                             BSON_VALIDATE_EMPTY_KEYS,
+                                     &offset)) {
+      return false; /* (bson_validate looks into every level) */
    }
    while (bson_iter_next (&it)) {
       const char *key = bson_iter_key (&it);
