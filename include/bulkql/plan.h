@@ -62,6 +62,13 @@ typedef struct bql_plan_options {
  *                           the wrong type (date arithmetic on a string,
  *                           integer out of range, malformed date, ObjectId
  *                           or JSON, a field name starting with '$');
+ *   BQL_ERR_VALUE           also: a database or collection name (the
+ *                           target, archive_collection, error_collection)
+ *                           MongoDB would refuse (bql_database_name_check,
+ *                           bql_collection_name_check), at the name;
+ *   BQL_ERR_REFUSED         writing into the admin, local or config
+ *                           database or a system.* collection without
+ *                           allow_system = true;
  *   BQL_ERR_PARAM           a parameter without a bound value;
  *   BQL_ERR_INVALID_ARG     script NULL or i out of range (domain USAGE). */
 BQL_EXPORT bool bql_plan_new (const bql_script_t *script,

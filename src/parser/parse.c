@@ -407,9 +407,8 @@ bql_utf8_check (const char *text, size_t len, size_t *bad_len)
 
 /* The error for invalid UTF-8 at text[bad, bad + bad_len). */
 static void
-utf8_error (const char *text, size_t len, size_t bad, size_t bad_len, const bql_parse_options_t *options, bql_error_t *error)
+utf8_error (const char *text, size_t len, size_t bad, size_t bad_len, bql_error_t *error)
 {
-   (void) options;
    if (!error) {
       return;
    }
@@ -574,7 +573,7 @@ bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql
    size_t bad_len = 0;
    size_t bad = bql_utf8_check (text, len, &bad_len);
    if (bad < len) {
-      utf8_error (text, len, bad, bad_len, options, error);
+      utf8_error (text, len, bad, bad_len, error);
       return false;
    }
    /* The fast parser first. Should it fail, for whatever reason, parse

@@ -47,8 +47,8 @@ bql_database_name_check (const char *name, char *why, size_t size)
       return false;
    }
    if (n >= BQL_DATABASE_NAME_MAX) {
-      snprintf (why, size, "invalid database name \"%.64s...\": %zu bytes long; the server's limit is %d bytes", name, n,
-                BQL_DATABASE_NAME_MAX - 1);
+      snprintf (why, size, "invalid database name \"%.64s...\": %zu bytes long; the server's limit is %d bytes",
+                name, n, BQL_DATABASE_NAME_MAX - 1);
       return false;
    }
    return true;
