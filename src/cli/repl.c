@@ -286,7 +286,10 @@ meta (cli_t *cli, char *line)
       } else {
          size_t len;
          char *text = cli_read_file (arg, &len);
-         if (!text) {
+         if (!text && errno == EFBIG) {
+            fprintf (stderr, "\\i: %s: the script is larger than %s, the limit; load big data with FROM 'file'\n",
+                     arg, cli_script_max_text ());
+         } else if (!text) {
             fprintf (stderr, "\\i: cannot read %s: %s\n", arg, strerror (errno));
          } else {
             cli_run_script (cli, arg, text, len);
