@@ -62,6 +62,10 @@ typedef struct bql_script bql_script_t;
  *                        detail and, for a near miss of a keyword, a hint;
  *   BQL_ERR_LEXICAL      an unterminated string, comment, quoted
  *                        identifier or JSON literal, or a stray character;
+ *                        a NUL byte in a quoted identifier, a string or a
+ *                        JSON literal (at the token) or between tokens;
+ *                        text that is not UTF-8 anywhere in text, at its
+ *                        first bad byte (checked before any token);
  *   BQL_ERR_UNSUPPORTED  a construct from SQL that BulkQL does not have
  *                        ("not supported: subquery"), at its span;
  *   BQL_ERR_TOO_LARGE    len > BQL_SCRIPT_MAX_BYTES;

@@ -62,6 +62,13 @@ typedef struct bql_plan_options {
  *                           the wrong type (date arithmetic on a string,
  *                           integer out of range, malformed date, ObjectId
  *                           or JSON, a field name starting with '$');
+ *   BQL_ERR_VALUE           also: a database or collection name (the
+ *                           target, archive_collection, error_collection)
+ *                           MongoDB would refuse (bql_database_name_check,
+ *                           bql_collection_name_check), at the name;
+ *   BQL_ERR_REFUSED         writing into the admin, local or config
+ *                           database or a system.* collection without
+ *                           allow_system = true;
  *   BQL_ERR_PARAM           a parameter without a bound value;
  *   BQL_ERR_INVALID_ARG     script NULL or i out of range (domain USAGE). */
 BQL_EXPORT bool bql_plan_new (const bql_script_t *script,
@@ -69,6 +76,24 @@ BQL_EXPORT bool bql_plan_new (const bql_script_t *script,
                               const bql_plan_options_t *options,
                               bql_plan_t **plan,
                               bql_error_t *error);
+
+/* The server's limits on names, in bytes with the terminating NUL: a
+ * database name is at most 63 bytes, a namespace "db.coll" at most 254. */
+#define BQL_DATABASE_NAME_MAX 64
+#define BQL_NAMESPACE_MAX 255
+
+/* Whether name is a database name MongoDB accepts: not empty, none of
+ * / \ . " $ * < > : | ? or a space, under BQL_DATABASE_NAME_MAX bytes.
+ * On false, why (size bytes, always terminated) says which rule it breaks,
+ * naming the character. No server is contacted. */
+BQL_EXPORT bool bql_database_name_check (const char *name, char *why, size_t size);
+
+/* Whether name is a collection name MongoDB accepts in database (which
+ * may be NULL: then the namespace length is not checked): not empty, no
+ * '$', and "database.name" under BQL_NAMESPACE_MAX bytes. On false, why
+ * says which rule it breaks. (system.* names are valid; the planner asks
+ * for allow_system = true to write into them.) */
+BQL_EXPORT bool bql_collection_name_check (const char *database, const char *name, char *why, size_t size);
 
 /* Free a plan. Accepts NULL. */
 BQL_EXPORT void bql_plan_destroy (bql_plan_t *plan);

@@ -32,6 +32,7 @@ typedef struct cli {
     * by the REPL before each line; never cleared in script mode. */
    volatile int cancel;
    volatile sig_atomic_t running; /* a script is running (cli_run_script) */
+   volatile sig_atomic_t terminate; /* SIGTERM came: the REPL ends after the statement */
    bool progress_tty;    /* stderr is a terminal */
    bool script_on_stdin; /* the statements are read from standard input */
    /* the script being run (for errors located in it), or NULL */
@@ -70,15 +71,28 @@ void cli_progress_format (char *out, size_t size, const bql_progress_t *progress
 /* Make cli the target of cli_on_sigint. Call once, before installing it. */
 void cli_sigint_target (cli_t *cli);
 
-/* The SIGINT handler of the command (async-signal-safe): sets
+/* The SIGINT and SIGTERM handler of the command (async-signal-safe): sets
  * cli->cancel and, while a script runs, says on stderr that the statement
  * stops after the batch in flight. A second SIGINT in script mode
  * terminates the process at once (by the default action). Installed
  * without SA_RESTART, so that a read that waits (FROM STDIN) returns. */
 void cli_on_sigint (int sig);
 
-/* The URI with any password replaced by "****" (malloc'd). */
+/* secrets.c: the URI with its password and the values of secret query
+ * options (tlsCertificateKeyFilePassword, authMechanismProperties,
+ * *password*, *token*, *secret*) replaced by "****" (malloc'd). The
+ * password may hold an unescaped '@', '/' or ':'. */
 char *cli_redact_uri (const char *uri);
+
+/* Remember the secrets of uri (raw and percent-decoded) for
+ * cli_redact_text; kept for the rest of the process. */
+void cli_secrets_add_uri (const char *uri);
+
+/* text (not NULL) with every mongodb:// URI redacted and every secret
+ * remembered by cli_secrets_add_uri (of 3 bytes or more) replaced by
+ * "****" (malloc'd). For text the command did not write itself: the
+ * driver's messages, errors. */
+char *cli_redact_text (const char *text);
 
 /* Connect (if not yet) and check the server with ping. Prints the error
  * and returns false when it cannot. */
@@ -102,7 +116,15 @@ void cli_print_error (cli_t *cli, const bql_error_t *error, const char *name, co
 /* The interactive loop (repl.c). Returns the exit code. */
 int cli_repl (cli_t *cli);
 
-/* Read a whole stream or file; NULL with errno on failure. */
+/* The largest script read from -f, standard input or \i: 1 GiB, or
+ * BULKQL_SCRIPT_MAX_BYTES when that is a smaller positive number. */
+#define CLI_SCRIPT_MAX_DEFAULT ((size_t) 1 << 30)
+size_t cli_script_max (void);
+/* "1 GiB" or "N bytes": the limit for messages (static). */
+const char *cli_script_max_text (void);
+
+/* Read a whole stream or file; NULL with errno on failure (EFBIG: longer
+ * than cli_script_max(), read no further). */
 char *cli_read_file (const char *path, size_t *len);
 char *cli_read_stream (FILE *f, size_t *len);
 

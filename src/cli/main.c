@@ -22,7 +22,8 @@ static const char usage_text[] =
    "  -f, --file FILE          run the statements in FILE (repeatable)\n"
    "  -c, --command STATEMENT  run STATEMENT (repeatable)\n"
    "      --uri URI            server to connect to (default: $MONGODB_URI,\n"
-   "                           else mongodb://127.0.0.1:27017)\n"
+   "                           else mongodb://127.0.0.1:27017); other users\n"
+   "                           see --uri in ps: give a password in MONGODB_URI\n"
    "      --db NAME            database for collections named without one\n"
    "                           (default: the URI's database, else \"test\")\n"
    "      --explain            print each statement's plan; connect to nothing\n"
@@ -35,8 +36,10 @@ static const char usage_text[] =
    "  -h, --help               print this help and exit\n"
    "\n"
    "On a terminal a long statement shows a progress line on stderr, and\n"
-   "results are in colour unless NO_COLOR is set. Ctrl-C stops the running\n"
-   "statement after the batch in flight and runs nothing after it.\n"
+   "results are in colour unless NO_COLOR is set. Ctrl-C (or SIGTERM) stops\n"
+   "the running statement after the batch in flight and runs nothing after it.\n"
+   "A script (-f, standard input) may hold up to 1 GiB; load bigger data with\n"
+   "FROM 'file'. Passwords and secret URI options are shown as ****.\n"
    "\n"
    "Exit status: 0 if every statement succeeded, 1 if one failed or was\n"
    "cancelled, 2 on a usage or connection error.\n"
@@ -64,7 +67,10 @@ driver_log (mongoc_log_level_t level, const char *domain, const char *message, v
 {
    (void) data;
    if (level <= MONGOC_LOG_LEVEL_ERROR || getenv ("BULKQL_DRIVER_LOG")) {
-      fprintf (stderr, "bulkql: driver: %s: %s\n", domain, message);
+      /* the driver's messages may echo the URI or its password */
+      char *shown = cli_redact_text (message ? message : "");
+      fprintf (stderr, "bulkql: driver: %s: %s\n", domain, shown);
+      free (shown);
    }
 }
 
@@ -164,13 +170,16 @@ main (int argc, char **argv)
    if (!uri || !*uri) {
       uri = "mongodb://127.0.0.1:27017";
    }
+   cli_secrets_add_uri (uri);
    mongoc_log_set_handler (driver_log, NULL);
    mongoc_init ();
    bson_error_t berr;
    mongoc_uri_t *parsed = mongoc_uri_new_with_error (uri, &berr);
    if (!parsed) {
       char *shown = cli_redact_uri (uri);
-      fprintf (stderr, "bulkql: invalid URI %s: %s\n", shown, berr.message);
+      char *why = cli_redact_text (berr.message);
+      fprintf (stderr, "bulkql: invalid URI %s: %s\n", shown, why);
+      free (why);
       free (shown);
       free (inputs);
       mongoc_cleanup ();
@@ -183,6 +192,16 @@ main (int argc, char **argv)
    }
    cli.database = strdup (db && *db ? db : "test");
    mongoc_uri_destroy (parsed);
+   char why[400];
+   if (!bql_database_name_check (cli.database, why, sizeof why)) {
+      /* a usage error: caught here, never sent to the server */
+      usage_error ("--db: %s", why);
+      free (cli.uri_string);
+      free (cli.database);
+      free (inputs);
+      mongoc_cleanup ();
+      return 2;
+   }
    cli.color = isatty (STDOUT_FILENO) && !getenv ("NO_COLOR");
    cli.color_err = isatty (STDERR_FILENO) && !getenv ("NO_COLOR");
    cli.progress_tty = isatty (STDERR_FILENO);
@@ -201,6 +220,7 @@ main (int argc, char **argv)
    sa.sa_handler = cli_on_sigint;
    sigemptyset (&sa.sa_mask);
    sigaction (SIGINT, &sa, NULL);
+   sigaction (SIGTERM, &sa, NULL); /* kill, systemd, a CI timeout: as Ctrl-C */
    if (ninputs == 0) {
       cli.script_on_stdin = true;
       size_t len;
@@ -208,6 +228,10 @@ main (int argc, char **argv)
       if (!text && cli.cancel) {
          fprintf (stderr, "bulkql: cancelled while reading the script; nothing was run\n");
          rc = 1;
+      } else if (!text && errno == EFBIG) {
+         fprintf (stderr, "bulkql: standard input: the script is larger than %s, the limit; load big data with "
+                          "FROM 'file' or FROM STDIN\n", cli_script_max_text ());
+         rc = 2;
       } else if (!text) {
          perror ("bulkql: standard input");
          rc = 2;
@@ -230,6 +254,10 @@ main (int argc, char **argv)
             if (!text && cli.cancel) {
                fprintf (stderr, "bulkql: cancelled while reading %s; it was not run\n", inputs[i].value);
                r = 1;
+            } else if (!text && errno == EFBIG) {
+               fprintf (stderr, "bulkql: %s: the script is larger than %s, the limit; load big data with "
+                                "FROM 'file'\n", inputs[i].value, cli_script_max_text ());
+               r = 2;
             } else if (!text) {
                fprintf (stderr, "bulkql: cannot read %s: %s\n", inputs[i].value, strerror (errno));
                r = 2;

@@ -8,6 +8,7 @@
  * In table mode, records that could not be logged (the reply's
  * logFailures) are printed on stderr as warnings.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -49,6 +50,16 @@ paint_err (const cli_t *cli, const char *code)
    return cli->color_err ? code : "";
 }
 
+/* "bulkql: error: message" on stderr, without the URI's secrets (a
+ * connection error may quote the driver). */
+static void
+print_error_message (cli_t *cli, const char *message)
+{
+   char *msg = cli_redact_text (message);
+   fprintf (stderr, "%sbulkql: error:%s %s\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"), msg);
+   free (msg);
+}
+
 void
 cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *error)
 {
@@ -57,7 +68,9 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
       bson_concat (&out, reply);
       BSON_APPEND_BOOL (&out, "ok", ok);
       if (!ok && error->message[0]) {
-         BSON_APPEND_UTF8 (&out, "error", error->message);
+         char *msg = cli_redact_text (error->message);
+         BSON_APPEND_UTF8 (&out, "error", msg);
+         free (msg);
       }
       char *json = bson_as_relaxed_extended_json (&out, NULL);
       puts (json);
@@ -73,7 +86,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
       if (error->line > 0 && cli->script_text) {
          cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
       } else {
-         fprintf (stderr, "%sbulkql: error:%s %s\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"), error->message);
+         print_error_message (cli, error->message);
       }
       return;
    }
@@ -146,7 +159,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          bson_iter_document (&ai, &len, &data);
          bson_init_static (&e, data, len);
          int64_t row = get_int (&e, "row");
-         const char *msg = get_str (&e, "errmsg");
+         char *msg = cli_redact_text (get_str (&e, "errmsg") ? get_str (&e, "errmsg") : "");
          if (nerr == 1) {
             printf ("  %swrite errors:%s\n", paint (cli, "\033[31m"), paint (cli, "\033[0m"));
          }
@@ -155,6 +168,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          } else {
             printf ("    %s (code %lld)\n", msg ? msg : "", (long long) get_int (&e, "code"));
          }
+         free (msg);
       }
    }
    int64_t failed = get_int (reply, "nFailed");
@@ -172,7 +186,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
        * FROM clause): shown with the statement's line and a caret */
       cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
    } else if (!ok) {
-      fprintf (stderr, "%sbulkql: error:%s %s\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"), error->message);
+      print_error_message (cli, error->message);
    }
    /* error records, failed_records_file lines or the metrics document that
     * could not be written: never silent, even with --quiet */
@@ -186,7 +200,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          }
          bson_iter_document (&ai, &len, &data);
          bson_init_static (&e, data, len);
-         const char *msg = get_str (&e, "errmsg");
+         char *msg = cli_redact_text (get_str (&e, "errmsg") ? get_str (&e, "errmsg") : "");
          bson_iter_t bi;
          if (bson_iter_init_find (&bi, &e, "batchIndex")) {
             fprintf (stderr, "%sbulkql: warning:%s batch %lld: %s\n", paint_err (cli, "\033[1;33m"), paint_err (cli, "\033[0m"),
@@ -195,6 +209,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
             fprintf (stderr, "%sbulkql: warning:%s %s\n", paint_err (cli, "\033[1;33m"), paint_err (cli, "\033[0m"),
                      msg ? msg : "");
          }
+         free (msg);
       }
    }
 }

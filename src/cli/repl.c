@@ -11,11 +11,13 @@
 #include <ctype.h>
 #include <editline/readline.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -163,7 +165,9 @@ static const char help_text[] =
    "  soft_delete = bool      DELETE sets deleted_at instead\n"
    "  archive_collection = 'name', archive_reason = 'text', retention_period = '2 years'\n"
    "  error_collection = 'name'  per-batch error records ('' = off)\n"
-   "  failed_records_file = 'path'  failed rows as NDJSON\n"
+   "  failed_records_file = 'path'  failed rows as NDJSON (a new file)\n"
+   "  failed_records_mode = 'append' | 'overwrite'  use an existing file\n"
+   "  allow_system = bool     may write into admin, local, config, system.*\n"
    "  checkpoint_interval = n  progress persisted every n rows\n"
    "  upsert_mode = bool      INSERT upserts on _id\n"
    "  progress = bool         progress line\n"
@@ -219,6 +223,7 @@ meta (cli_t *cli, char *line)
       if (!arg) {
          fprintf (stderr, "\\connect needs a URI\n");
       } else {
+         cli_secrets_add_uri (arg);
          char *old = cli->uri_string;
          mongoc_client_t *old_client = cli->client;
          cli->uri_string = strdup (arg);
@@ -248,6 +253,12 @@ meta (cli_t *cli, char *line)
       if (!arg) {
          printf ("Database is %s.\n", cli->database);
       } else {
+         char why[400];
+         if (!bql_database_name_check (arg, why, sizeof why)) {
+            /* at once, not at the next statement */
+            fprintf (stderr, "\\use: %s\n", why);
+            return true;
+         }
          free (cli->database);
          cli->database = strdup (arg);
          printf ("Database is %s.\n", cli->database);
@@ -275,7 +286,10 @@ meta (cli_t *cli, char *line)
       } else {
          size_t len;
          char *text = cli_read_file (arg, &len);
-         if (!text) {
+         if (!text && errno == EFBIG) {
+            fprintf (stderr, "\\i: %s: the script is larger than %s, the limit; load big data with FROM 'file'\n",
+                     arg, cli_script_max_text ());
+         } else if (!text) {
             fprintf (stderr, "\\i: cannot read %s: %s\n", arg, strerror (errno));
          } else {
             cli_run_script (cli, arg, text, len);
@@ -297,6 +311,9 @@ static void
 on_repl_sigint (int sig)
 {
    if (at_prompt) {
+      if (sig == SIGTERM) {
+         repl_cli->terminate = 1; /* the session ends */
+      }
       siglongjmp (prompt_jmp, 1);
    }
    cli_on_sigint (sig);
@@ -319,6 +336,45 @@ read_line (const char *prompt, bool *interrupted)
    char *line = readline (prompt);
    at_prompt = 0;
    return line;
+}
+
+/* The history entry of the meta-command line (starting at its
+ * backslash): \connect and \c with their URI redacted (malloc'd), NULL
+ * for any other (kept as typed). */
+static char *
+history_entry (const char *line)
+{
+   size_t n = strcspn (line + 1, " \t");
+   if (!((n == 7 && !strncmp (line + 1, "connect", 7)) || (n == 1 && line[1] == 'c'))) {
+      return NULL;
+   }
+   const char *arg = line + 1 + n;
+   arg += strspn (arg, " \t");
+   char *uri = strdup (arg);
+   char *end = uri + strlen (uri);
+   while (end > uri && isspace ((unsigned char) end[-1])) {
+      *--end = '\0';
+   }
+   char *shown = cli_redact_uri (uri);
+   size_t len = (size_t) (arg - line) + strlen (shown) + 1;
+   char *entry = malloc (len);
+   snprintf (entry, len, "%.*s%s", (int) (arg - line), line, shown);
+   free (shown);
+   free (uri);
+   return entry;
+}
+
+/* Write the history to path, readable by its owner only (0600): the
+ * statements may hold data that others should not read. */
+static void
+save_history (const char *path)
+{
+   int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+   if (fd >= 0) {
+      fchmod (fd, 0600);
+      close (fd);
+   }
+   write_history (path);
 }
 
 static char *
@@ -353,6 +409,8 @@ cli_repl (cli_t *cli)
    sa.sa_handler = on_repl_sigint;
    sigemptyset (&sa.sa_mask);
    sigaction (SIGINT, &sa, &old);
+   struct sigaction old_term;
+   sigaction (SIGTERM, &sa, &old_term); /* as Ctrl-C, then the session ends */
 
    printf ("bulkql %s — type \\help for help, \\q to quit.\n", bql_version ());
    if (cli_connect (cli)) {
@@ -369,6 +427,10 @@ cli_repl (cli_t *cli)
       snprintf (prompt, sizeof prompt, "%s%c ", cli->database, acc_len ? '-' : '>');
       bool interrupted;
       char *line = read_line (prompt, &interrupted);
+      if (interrupted && cli->terminate) {
+         printf ("\n");
+         break; /* SIGTERM at the prompt */
+      }
       if (interrupted) {
          /* Ctrl-C at the prompt: drop what was typed */
          printf ("\n");
@@ -385,7 +447,10 @@ cli_repl (cli_t *cli)
       if (acc_len == 0) {
          char *p = line + strspn (line, " \t");
          if (*p == '\\') {
-            add_history (line);
+            /* \connect URI is kept with the URI's secrets masked */
+            char *entry = history_entry (p);
+            add_history (entry ? entry : line);
+            free (entry);
             bool go_on = meta (cli, p);
             free (line);
             if (!go_on) {
@@ -416,7 +481,7 @@ cli_repl (cli_t *cli)
       add_history (entry);
       free (entry);
       if (hist) {
-         write_history (hist);
+         save_history (hist);
       }
       rc = cli_run_script (cli, "<stdin>", acc, acc_len);
       free (acc);
@@ -425,14 +490,18 @@ cli_repl (cli_t *cli)
       if (!ncompletion_words || cli->client) {
          free_words (); /* collections may have appeared */
       }
+      if (cli->terminate) {
+         break; /* SIGTERM: the statement stopped after its batch in flight */
+      }
    }
    (void) rc;
    if (hist) {
-      write_history (hist);
+      save_history (hist);
       free (hist);
    }
    sigaction (SIGINT, &old, NULL);
+   sigaction (SIGTERM, &old_term, NULL);
    free (acc);
    free_words ();
-   return 0;
+   return cli->terminate ? 1 : 0;
 }

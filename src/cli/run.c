@@ -16,45 +16,51 @@
 
 #include "cli.h"
 
-char *
-cli_redact_uri (const char *uri)
+size_t
+cli_script_max (void)
 {
-   char *out = strdup (uri ? uri : "");
-   char *scheme = strstr (out, "://");
-   if (!scheme) {
-      return out;
+   const char *env = getenv ("BULKQL_SCRIPT_MAX_BYTES");
+   if (env && *env) {
+      char *end;
+      unsigned long long v = strtoull (env, &end, 10);
+      if (!*end && v > 0 && v <= CLI_SCRIPT_MAX_DEFAULT) {
+         return (size_t) v;
+      }
    }
-   char *userinfo = scheme + 3;
-   char *at = strchr (userinfo, '@');
-   char *slash = strchr (userinfo, '/');
-   if (!at || (slash && slash < at)) {
-      return out;
+   return CLI_SCRIPT_MAX_DEFAULT;
+}
+
+const char *
+cli_script_max_text (void)
+{
+   static char text[32];
+   size_t max = cli_script_max ();
+   if (max == CLI_SCRIPT_MAX_DEFAULT) {
+      return "1 GiB";
    }
-   char *colon = memchr (userinfo, ':', (size_t) (at - userinfo));
-   if (!colon) {
-      return out;
-   }
-   size_t keep = (size_t) (colon + 1 - out);
-   char *red = malloc (keep + 4 + strlen (at) + 1);
-   memcpy (red, out, keep);
-   memcpy (red + keep, "****", 4);
-   strcpy (red + keep + 4, at);
-   free (out);
-   return red;
+   snprintf (text, sizeof text, "%zu bytes", max);
+   return text;
 }
 
 char *
 cli_read_stream (FILE *f, size_t *len)
 {
    size_t cap = 65536, n = 0;
+   size_t max = cli_script_max ();
    char *buf = malloc (cap);
    size_t r;
    /* stop at an error too: a read interrupted by Ctrl-C returns what it
     * got with the error set, and must not be retried */
    while (buf && (r = fread (buf + n, 1, cap - n - 1, f)) > 0 && !ferror (f)) {
       n += r;
+      if (n > max) {
+         /* bounded: "-f /dev/zero" must not take all memory */
+         free (buf);
+         errno = EFBIG;
+         return NULL;
+      }
       if (n + 1 >= cap) {
-         cap *= 2;
+         cap = cap * 2 > max + 2 ? max + 2 : cap * 2;
          char *nb = realloc (buf, cap);
          if (!nb) {
             free (buf);
@@ -88,6 +94,15 @@ cli_read_file (const char *path, size_t *len)
    return text;
 }
 
+/* The driver's message msg without the URI's secrets, into out. */
+static void
+redact_into (char *out, size_t size, const char *msg)
+{
+   char *r = cli_redact_text (msg);
+   snprintf (out, size, "%s", r);
+   free (r);
+}
+
 bool
 cli_connect (cli_t *cli)
 {
@@ -96,9 +111,12 @@ cli_connect (cli_t *cli)
    }
    bson_error_t berr;
    char *shown = cli_redact_uri (cli->uri_string);
+   char why[sizeof berr.message + 64];
+   cli_secrets_add_uri (cli->uri_string);
    mongoc_uri_t *uri = mongoc_uri_new_with_error (cli->uri_string, &berr);
    if (!uri) {
-      fprintf (stderr, "bulkql: invalid URI %s: %s\n", shown, berr.message);
+      redact_into (why, sizeof why, berr.message);
+      fprintf (stderr, "bulkql: invalid URI %s: %s\n", shown, why);
       free (shown);
       return false;
    }
@@ -109,7 +127,8 @@ cli_connect (cli_t *cli)
    mongoc_client_t *client = mongoc_client_new_from_uri_with_error (uri, &berr);
    mongoc_uri_destroy (uri);
    if (!client) {
-      fprintf (stderr, "bulkql: cannot use %s: %s\n", shown, berr.message);
+      redact_into (why, sizeof why, berr.message);
+      fprintf (stderr, "bulkql: cannot use %s: %s\n", shown, why);
       free (shown);
       return false;
    }
@@ -119,7 +138,8 @@ cli_connect (cli_t *cli)
    bool ok = mongoc_client_command_simple (client, "admin", &ping, NULL, NULL, &berr);
    bson_destroy (&ping);
    if (!ok) {
-      fprintf (stderr, "bulkql: cannot connect to %s: %s\n", shown, berr.message);
+      redact_into (why, sizeof why, berr.message);
+      fprintf (stderr, "bulkql: cannot connect to %s: %s\n", shown, why);
       mongoc_client_destroy (client);
       free (shown);
       return false;
@@ -143,7 +163,9 @@ cli_print_error (cli_t *cli, const bql_error_t *error, const char *name, const c
 {
    (void) cli;
    char *msg = bql_error_render (error, name, text, len);
-   fputs (msg ? msg : "error\n", stderr);
+   char *shown = cli_redact_text (msg ? msg : "error\n");
+   fputs (shown, stderr);
+   free (shown);
    bql_free (msg);
 }
 
@@ -179,7 +201,7 @@ cli_on_sigint (int sig)
    }
    int saved = errno;
    if (cli->cancel) {
-      if (!cli->interactive) {
+      if (!cli->interactive || sig == SIGTERM) {
          /* a second Ctrl-C in a script: quit now (SIGINT is blocked in
           * this handler, so it arrives, with the default action, when the
           * handler returns) */
@@ -190,13 +212,21 @@ cli_on_sigint (int sig)
       return;
    }
    cli->cancel = 1;
+   if (sig == SIGTERM) {
+      cli->terminate = 1;
+   }
    if (cli->running) {
       if (cli->progress_tty) {
          say ("\r\033[K"); /* over the progress line and the echoed ^C */
       }
-      say (cli->interactive ? "bulkql: cancelling: the statement stops after the batch in flight\n"
-                            : "bulkql: cancelling: the statement stops after the batch in flight "
-                              "(Ctrl-C again to quit at once)\n");
+      if (sig == SIGTERM) {
+         say ("bulkql: terminating (SIGTERM): the statement stops after the batch in flight "
+              "(SIGTERM again to quit at once)\n");
+      } else {
+         say (cli->interactive ? "bulkql: cancelling: the statement stops after the batch in flight\n"
+                               : "bulkql: cancelling: the statement stops after the batch in flight "
+                                 "(Ctrl-C again to quit at once)\n");
+      }
    }
    errno = saved;
 }
@@ -278,6 +308,10 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
       if (cli->explain || bql_plan_is_explain (plans[i])) {
          char *json = bql_plan_explain_json (plans[i], &error);
          if (!json) {
+            if (!error.message[0]) {
+               /* never "error:" alone */
+               snprintf (error.message, sizeof error.message, "the plan cannot be printed as Extended JSON");
+            }
             cli_print_error (cli, &error, name, text, len);
             rc = 1;
             if (!cli->continue_on_error) {

@@ -497,8 +497,8 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_init (&x.log_failures);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
-   bool ok;
-   switch (plan->kind) {
+   bool ok = bql_exec_open_failed_records (&x);
+   switch (ok ? (int) plan->kind : -1) {
    case BQL_KIND_INSERT:
       ok = bql_exec_insert (&x);
       break;
@@ -512,19 +512,23 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
       ok = bql_exec_delete (&x);
       break;
    default:
-      ok = bql_exec_fail (&x, BQL_ERR_INVALID_ARG, 0, "unknown statement kind");
+      if (ok) {
+         ok = bql_exec_fail (&x, BQL_ERR_INVALID_ARG, 0, "unknown statement kind");
+      }
       break;
    }
 
+   bql_exec_close_failed_records (&x);
    finish_reply (&x, reply);
    bql_exec_write_metrics (&x, reply);
    if (x.n_log_failures) {
       BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
    }
-   if (x.failed_fp) {
-      fclose (x.failed_fp);
-   }
-   if (!x.fatal && x.n_failed > 0 && x.row_based) {
+   if (!x.fatal && x.failed_lost > 0) {
+      /* rows the file should hold are not in it: the statement fails */
+      bql_exec_fail (&x, BQL_ERR_IO, 0, "%lld row%s failed; %lld of them could not be written: %s",
+                     (long long) x.n_failed, x.n_failed == 1 ? "" : "s", (long long) x.failed_lost, x.failed_errmsg);
+   } else if (!x.fatal && x.n_failed > 0 && x.row_based) {
       bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
    } else if (!x.fatal && x.n_failed > 0) {
       /* stored documents (UPDATE/DELETE ... WHERE): say what went wrong */

@@ -54,7 +54,11 @@ typedef struct bql_exec {
                                when a statement fails: 1 yes, 0 no, -1 not
                                asked yet (write_rows.c) */
 
-   FILE *failed_fp;         /* failed_records_file, opened on the first failure */
+   FILE *failed_fp;         /* failed_records_file, opened on the first failure
+                               (at the start with failed_records_mode = 'overwrite') */
+   bool failed_fp_broken;   /* it could not be opened: no more tries */
+   int64_t failed_lost;     /* failed rows that could not be written to it */
+   char failed_errmsg[300]; /* why, the first time */
    bson_t log_failures;     /* [{batchIndex?, errmsg}]: error records or
                                metrics that could not be written */
    uint32_t n_log_failures;
@@ -124,6 +128,18 @@ bool bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_bat
 
 /* Write the statement's document to bulk_operation_metrics (log.c). */
 void bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply);
+
+/* failed_records_file before the statement writes anything: refuses a
+ * symbolic link (dangling too) and, unless failed_records_mode is 'append'
+ * or 'overwrite', an existing file; with 'overwrite' the file is opened
+ * (truncated) now. Returns false with the statement's error set (nothing
+ * written). Without the option, true. */
+bool bql_exec_open_failed_records (bql_exec_t *x);
+
+/* Flush and close failed_records_file, checked: rows that did not reach
+ * it (a full disk, /dev/full) are counted in x->failed_lost and reported
+ * in logFailures. Call once, at the end of the statement. */
+void bql_exec_close_failed_records (bql_exec_t *x);
 
 int64_t bql_wall_ms (void);
 

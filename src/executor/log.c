@@ -11,8 +11,11 @@
  * the reply's logFailures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "executor.h"
 
@@ -22,14 +25,69 @@
  * with its VALUES can be far larger than a document may be (16 MB). */
 #define STATEMENT_MAX 4096
 
-/* Append the statement's text as "statement", cut to STATEMENT_MAX bytes
- * (at a UTF-8 character boundary) with its full length when longer. */
-static void
-append_statement (bson_t *doc, const char *text)
+/* The VALUES rows of the statement, or NULL. */
+static const bql_list_t *
+values_rows (const bql_node_t *stmt)
 {
+   const bql_node_t *src = NULL;
+   if (bql_is (stmt, InsertStmt)) {
+      src = bql_cast (InsertStmt, stmt)->source;
+   } else if (bql_is (stmt, UpsertStmt)) {
+      src = bql_cast (UpsertStmt, stmt)->source;
+   } else if (bql_is (stmt, UpdateStmt)) {
+      src = bql_cast (UpdateStmt, stmt)->from;
+   }
+   return src && bql_is (src, ValuesSource) ? bql_cast (ValuesSource, src)->rows : NULL;
+}
+
+/* The statement's text for error and metrics records (malloc'd): with
+ * VALUES rows, the first row is kept as a sample and the others are
+ * elided ("VALUES (1, 'a') /" "* ... 11,999 more rows elided *" "/"), so
+ * that the records do not copy the data (which may be secret) and stay
+ * small. */
+static char *
+statement_for_records (const bql_plan_t *plan)
+{
+   const char *text = plan->statement_text;
+   const bql_node_t *stmt = plan->stmt;
+   const bql_list_t *rows = stmt ? values_rows (stmt) : NULL;
+   size_t len = strlen (text);
+   if (!rows || rows->length < 2 || stmt->location < 0) {
+      return bson_strdup (text);
+   }
+   const bql_node_t *first = rows->items[0], *last = rows->items[rows->length - 1];
+   int64_t a = (int64_t) first->location + first->length - stmt->location;
+   int64_t b = (int64_t) last->location + last->length - stmt->location;
+   if (a < 0 || b < a || (size_t) b > len) {
+      return bson_strdup (text);
+   }
+   char more[32];
+   int64_t n = rows->length - 1, k = 0;
+   char digits[24];
+   int nd = snprintf (digits, sizeof digits, "%lld", (long long) n);
+   for (int i = 0; i < nd; i++) {
+      more[k++] = digits[i];
+      if ((nd - i - 1) % 3 == 0 && i < nd - 1) {
+         more[k++] = ',';
+      }
+   }
+   more[k] = '\0';
+   return bson_strdup_printf ("%.*s /* ... %s more row%s elided */%s", (int) a, text, more, n == 1 ? "" : "s",
+                              text + b);
+}
+
+/* Append the statement's text (statement_for_records) as "statement", cut
+ * to STATEMENT_MAX bytes (at a UTF-8 character boundary) with its full
+ * length when longer. */
+static void
+append_statement (bson_t *doc, const bql_plan_t *plan)
+{
+   char *owned = statement_for_records (plan);
+   const char *text = owned;
    size_t len = strlen (text);
    if (len <= STATEMENT_MAX) {
       BSON_APPEND_UTF8 (doc, "statement", text);
+      bson_free (owned);
       return;
    }
    size_t cut = STATEMENT_MAX;
@@ -39,6 +97,7 @@ append_statement (bson_t *doc, const char *text)
    char *s = bson_strdup_printf ("%.*s... (%zu bytes)", (int) cut, text, len);
    BSON_APPEND_UTF8 (doc, "statement", s);
    bson_free (s);
+   bson_free (owned);
 }
 
 static void
@@ -68,8 +127,113 @@ error_line (const bql_row_error_t *e, const bql_batch_t *b)
    return b && b->lines && e->index < b->n ? b->lines[e->index] : 0;
 }
 
+/* Open failed_records_file with flags (O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+ * O_WRONLY and the mode's) and 0600: created readable by its owner only
+ * (failed rows are data). NULL with errno on failure. */
+static FILE *
+open_failed_file (const char *path, int flags)
+{
+   int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0600);
+   if (fd < 0) {
+      return NULL;
+   }
+   FILE *f = fdopen (fd, "a");
+   if (!f) {
+      int saved = errno;
+      close (fd);
+      errno = saved;
+   }
+   return f;
+}
+
+/* The open flags of failed_records_mode: a new file only (O_EXCL, which
+ * also refuses any symbolic link), append, or truncate. */
+static int
+failed_mode_flags (const bql_options_t *o)
+{
+   if (!o->failed_records_mode) {
+      return O_EXCL;
+   }
+   return !strcmp (o->failed_records_mode, "overwrite") ? O_TRUNC : O_APPEND;
+}
+
+static void
+failed_open_error (bql_exec_t *x, const char *path, int err)
+{
+   if (err == ELOOP || err == EMLINK) {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg,
+                "failed_records_file %s is a symbolic link; it is not followed", path);
+   } else if (err == EEXIST) {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg,
+                "failed_records_file %s exists; set failed_records_mode = 'append' or 'overwrite' to use it", path);
+   } else {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg, "cannot open failed_records_file %s: %s", path,
+                strerror (err));
+   }
+}
+
+bool
+bql_exec_open_failed_records (bql_exec_t *x)
+{
+   const char *path = x->opts->failed_records_file;
+   if (!path || x->opts->dry_run) {
+      return true;
+   }
+   struct stat st;
+   if (lstat (path, &st) == 0) {
+      int err = 0;
+      if (S_ISLNK (st.st_mode)) {
+         err = ELOOP;
+      } else if (!x->opts->failed_records_mode) {
+         err = EEXIST;
+      }
+      if (err) {
+         failed_open_error (x, path, err);
+         return bql_exec_fail (x, BQL_ERR_IO, 0, "%s; nothing was written", x->failed_errmsg);
+      }
+   }
+   if (x->opts->failed_records_mode && !strcmp (x->opts->failed_records_mode, "overwrite")) {
+      x->failed_fp = open_failed_file (path, O_TRUNC);
+      if (!x->failed_fp) {
+         failed_open_error (x, path, errno);
+         return bql_exec_fail (x, BQL_ERR_IO, 0, "%s; nothing was written", x->failed_errmsg);
+      }
+   }
+   return true;
+}
+
+/* Count a failed row that did not reach failed_records_file; the first
+ * reason is kept and reported (logFailures, the statement's error). */
+static void
+failed_row_lost (bql_exec_t *x, const char *path, int err)
+{
+   x->failed_lost++;
+   if (!x->failed_errmsg[0]) {
+      snprintf (x->failed_errmsg, sizeof x->failed_errmsg, "cannot write failed_records_file %s: %s", path,
+                strerror (err));
+   }
+}
+
+void
+bql_exec_close_failed_records (bql_exec_t *x)
+{
+   if (x->failed_fp) {
+      if (fclose (x->failed_fp) != 0) {
+         failed_row_lost (x, x->opts->failed_records_file, errno);
+      }
+      x->failed_fp = NULL;
+   }
+   if (x->failed_lost > 0) {
+      char msg[400];
+      snprintf (msg, sizeof msg, "%s (%lld failed row%s not written)", x->failed_errmsg, (long long) x->failed_lost,
+                x->failed_lost == 1 ? "" : "s");
+      log_failure (x, -1, "%s%s", msg, "");
+   }
+}
+
 /* One NDJSON line per failed row: {operationId, row, line?, code, error,
- * document}. */
+ * document}. Each line is flushed and checked: a row that cannot be
+ * written is counted as lost, never dropped silently. */
 static void
 write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, const bson_t *doc)
 {
@@ -77,14 +241,16 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    if (!path || e->row <= 0) {
       return;
    }
-   if (!x->failed_fp) {
-      x->failed_fp = fopen (path, "a");
+   if (!x->failed_fp && !x->failed_fp_broken) {
+      x->failed_fp = open_failed_file (path, failed_mode_flags (x->opts));
       if (!x->failed_fp) {
-         if (x->n_log_failures < 100) {
-            log_failure (x, -1, "cannot open failed_records_file %s: %s", path, strerror (errno));
-         }
-         return;
+         x->failed_fp_broken = true;
+         failed_open_error (x, path, errno);
       }
+   }
+   if (!x->failed_fp) {
+      x->failed_lost++;
+      return;
    }
    bson_t rec = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
@@ -100,13 +266,66 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
       BSON_APPEND_NULL (&rec, "document");
    }
    char *json = bson_as_relaxed_extended_json (&rec, NULL);
-   if (!json || fprintf (x->failed_fp, "%s\n", json) < 0) {
-      if (x->n_log_failures < 100) {
-         log_failure (x, -1, "cannot write failed_records_file %s: %s", path, strerror (errno));
-      }
+   if (!json) {
+      failed_row_lost (x, path, EINVAL);
+   } else if (fprintf (x->failed_fp, "%s\n", json) < 0 || fflush (x->failed_fp) != 0) {
+      failed_row_lost (x, path, errno);
+      clearerr (x->failed_fp);
    }
    bson_free (json);
    bson_destroy (&rec);
+}
+
+/* Whether every server stores doc as it is: no empty, dotted or
+ * $-prefixed key, no key twice in one document, no NaN or ±Infinity,
+ * nesting under 100 levels, and valid UTF-8. (MongoDB itself accepts
+ * some of these; a server may not, and an error record must never fail
+ * because of the row it describes.) */
+static bool
+storable (const bson_t *doc, int depth)
+{
+   bson_iter_t it;
+   if (depth > 100 || !bson_iter_init (&it, doc)) {
+      return false;
+   }
+   size_t offset;
+   if (depth == 0 && !bson_validate (doc, BSON_VALIDATE_UTF8 | BSON_VALIDATE_DOLLAR_KEYS | BSON_VALIDATE_DOT_KEYS |
+                                             BSON_VALIDATE_EMPTY_KEYS,
+                                     &offset)) {
+      return false; /* (bson_validate looks into every level) */
+   }
+   while (bson_iter_next (&it)) {
+      const char *key = bson_iter_key (&it);
+      bson_iter_t dup;
+      if (bson_iter_init (&dup, doc)) {
+         int seen = 0;
+         while (bson_iter_next (&dup)) {
+            seen += !strcmp (bson_iter_key (&dup), key);
+         }
+         if (seen > 1) {
+            return false;
+         }
+      }
+      if (BSON_ITER_HOLDS_DOUBLE (&it)) {
+         double d = bson_iter_double (&it);
+         if (d != d || d - d != 0.0) {
+            return false; /* NaN, +Infinity, -Infinity */
+         }
+      } else if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            bson_iter_document (&it, &len, &data);
+         } else {
+            bson_iter_array (&it, &len, &data);
+         }
+         bson_t sub;
+         if (!bson_init_static (&sub, data, len) || !storable (&sub, depth + 1)) {
+            return false;
+         }
+      }
+   }
+   return true;
 }
 
 static void
@@ -126,7 +345,7 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    }
    bson_t rec = BSON_INITIALIZER, we;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
-   append_statement (&rec, x->plan->statement_text);
+   append_statement (&rec, x->plan);
    BSON_APPEND_INT64 (&rec, "batchIndex", info->batch_index);
    BSON_APPEND_INT64 (&rec, "batchSize", info->size);
    if (info->first_row > 0) {
@@ -177,8 +396,18 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    } else {
       BSON_APPEND_NULL (&rec, "writeConcernError");
    }
-   if (sample) {
+   if (sample && storable (sample, 0)) {
       BSON_APPEND_DOCUMENT (&rec, "sampleDocument", sample);
+   } else if (sample) {
+      /* a row the server would refuse to store (the reason it failed,
+       * perhaps): kept as canonical Extended JSON text instead, so that
+       * the record itself is always written */
+      BSON_APPEND_NULL (&rec, "sampleDocument");
+      char *json = bson_as_canonical_extended_json (sample, NULL);
+      if (json) {
+         BSON_APPEND_UTF8 (&rec, "sampleDocumentJson", json);
+      }
+      bson_free (json);
    } else {
       BSON_APPEND_NULL (&rec, "sampleDocument");
    }
@@ -233,7 +462,7 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    BSON_APPEND_UTF8 (&m, "operationId", x->operation_id);
    BSON_APPEND_UTF8 (&m, "kind", bql_plan_statement_kind (x->plan));
    BSON_APPEND_UTF8 (&m, "collection", bql_plan_namespace (x->plan));
-   append_statement (&m, x->plan->statement_text);
+   append_statement (&m, x->plan);
    BSON_APPEND_DATE_TIME (&m, "startedAt", x->started_at_ms);
    static const char *const copied[] = {"elapsedMs", "nInserted", "nMatched", "nModified", "nUpserted", "nRemoved",
                                         "nArchived", "nFailed", "nUnmatched", "nRows", "nNotAttempted", "nWouldWrite",

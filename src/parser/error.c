@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "bulkql/error.h"
+#include "parse_internal.h"
 
 void
 bql_error_clear (bql_error_t *error)
@@ -27,10 +28,42 @@ bql_free (void *ptr)
    free (ptr);
 }
 
-static bool
-is_continuation (unsigned char c)
+/* Show the character at s[0..n) in the source line of an error (into b
+ * unless NULL): a UTF-8 character as it is, one column wide; a NUL byte
+ * as \0 and a byte that is not UTF-8 as \xNN, so that the line is
+ * printable and a NUL does not cut the message. Returns the bytes used;
+ * *width is the columns shown. */
+static size_t
+shown_char (bql_buf_t *b, const char *s, size_t n, size_t *width)
 {
-   return (c & 0xC0) == 0x80;
+   unsigned char c = (unsigned char) s[0];
+   size_t len = 1;
+   if (c >= 0x80) {
+      size_t bad_len;
+      len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      if (bql_utf8_check (s, len < n ? len : n, &bad_len) == 0) {
+         len = 0; /* not UTF-8 from its first byte */
+      }
+   }
+   if (c == 0) {
+      if (b) {
+         bql_buf_puts (b, "\\0");
+      }
+      *width = 2;
+      return 1;
+   }
+   if (len == 0) {
+      if (b) {
+         bql_buf_printf (b, "\\x%02X", (unsigned) c);
+      }
+      *width = 4;
+      return 1;
+   }
+   if (b) {
+      bql_buf_append (b, s, len);
+   }
+   *width = 1;
+   return len;
 }
 
 char *
@@ -64,25 +97,33 @@ bql_error_render (const bql_error_t *error, const char *filename, const char *so
          shown_end--;
       }
       bql_buf_printf (&b, "%5d | ", (int) error->line);
-      bql_buf_append (&b, source + ls, shown_end - ls);
+      for (size_t i = ls; i < shown_end;) {
+         size_t w;
+         size_t n = shown_char (&b, source + i, shown_end - i, &w);
+         i += n;
+      }
       bql_buf_puts (&b, "\n      | ");
-      for (size_t i = ls; i < off; i++) {
-         unsigned char c = (unsigned char) source[i];
-         if (c == '\t') {
+      for (size_t i = ls; i < off && i < shown_end;) {
+         size_t w;
+         size_t n = shown_char (NULL, source + i, shown_end - i, &w);
+         if (source[i] == '\t') {
             bql_buf_putc (&b, '\t');
-         } else if (!is_continuation (c)) {
-            bql_buf_putc (&b, ' ');
+         } else {
+            for (size_t k = 0; k < w; k++) {
+               bql_buf_putc (&b, ' ');
+            }
          }
+         i += n;
       }
       size_t end = off + (size_t) (error->length > 0 ? error->length : 0);
       if (end > shown_end) {
          end = shown_end;
       }
       size_t carets = 0;
-      for (size_t i = off; i < end; i++) {
-         if (!is_continuation ((unsigned char) source[i])) {
-            carets++;
-         }
+      for (size_t i = off; i < end;) {
+         size_t w;
+         i += shown_char (NULL, source + i, end - i, &w);
+         carets += w;
       }
       if (carets == 0) {
          carets = 1;

@@ -341,6 +341,92 @@ bql_report_syntax_error (bql_parse_state_t *st,
    bql_buf_cleanup (&detail);
 }
 
+/* ---- UTF-8 ---- */
+
+size_t
+bql_utf8_check (const char *text, size_t len, size_t *bad_len)
+{
+   const unsigned char *s = (const unsigned char *) text;
+   size_t i = 0;
+   while (i < len) {
+      /* ASCII eight bytes at a time */
+      while (i + 8 <= len) {
+         uint64_t w;
+         memcpy (&w, s + i, 8);
+         if (w & 0x8080808080808080ull) {
+            break;
+         }
+         i += 8;
+      }
+      if (i >= len) {
+         break;
+      }
+      unsigned char c = s[i];
+      if (c < 0x80) {
+         i++;
+         continue;
+      }
+      size_t n;
+      unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+      if (c >= 0xC2 && c <= 0xDF) {
+         n = 2;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+         n = 3;
+         if (c == 0xE0) {
+            lo = 0xA0; /* overlong */
+         } else if (c == 0xED) {
+            hi = 0x9F; /* surrogates */
+         }
+      } else if (c >= 0xF0 && c <= 0xF4) {
+         n = 4;
+         if (c == 0xF0) {
+            lo = 0x90; /* overlong */
+         } else if (c == 0xF4) {
+            hi = 0x8F; /* above U+10FFFF */
+         }
+      } else {
+         *bad_len = 1;
+         return i;
+      }
+      size_t k = 1;
+      for (; k < n && i + k < len; k++) {
+         unsigned char b = s[i + k];
+         if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) {
+            break;
+         }
+      }
+      if (k < n) {
+         *bad_len = k;
+         return i;
+      }
+      i += n;
+   }
+   *bad_len = 0;
+   return len;
+}
+
+/* The error for invalid UTF-8 at text[bad, bad + bad_len). */
+static void
+utf8_error (const char *text, size_t len, size_t bad, size_t bad_len, bql_error_t *error)
+{
+   if (!error) {
+      return;
+   }
+   bql_error_clear (error);
+   error->domain = BQL_ERROR_SYNTAX;
+   error->code = BQL_ERR_LEXICAL;
+   error->offset = (int64_t) bad;
+   error->length = (int64_t) bad_len;
+   bql_locate (text, len, error->offset, &error->line, &error->column);
+   char bytes[32] = "";
+   for (size_t i = 0; i < bad_len && i < 4; i++) {
+      snprintf (bytes + strlen (bytes), sizeof bytes - strlen (bytes), "%s0x%02X", i ? " " : "",
+                (unsigned) (unsigned char) text[bad + i]);
+   }
+   snprintf (error->message, sizeof error->message, "invalid UTF-8: %s %s", bad_len == 1 ? "byte" : "bytes", bytes);
+   snprintf (error->hint, sizeof error->hint, "Statements are UTF-8 text; convert the script (iconv -t UTF-8).");
+}
+
 /* ---- the driver ---- */
 
 static void
@@ -480,6 +566,14 @@ bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql
    if (len > BQL_SCRIPT_MAX_BYTES) {
       set_simple_error (error, BQL_ERROR_SYNTAX, BQL_ERR_TOO_LARGE,
                         "script too large (the limit is 2 GiB); load big data with FROM 'file'");
+      return false;
+   }
+   /* Invalid UTF-8 anywhere is refused before a token is read: the names
+    * and strings made of it would be corrupt BSON on the server. */
+   size_t bad_len = 0;
+   size_t bad = bql_utf8_check (text, len, &bad_len);
+   if (bad < len) {
+      utf8_error (text, len, bad, bad_len, error);
       return false;
    }
    /* The fast parser first. Should it fail, for whatever reason, parse

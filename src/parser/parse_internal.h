@@ -187,6 +187,12 @@ bool bql_parse_error (bql_parse_state_t *st,
 /* Fill error's line/column from offset against src. */
 void bql_locate (const char *src, size_t len, int64_t offset, int32_t *line, int32_t *column);
 
+/* The offset of the first byte of text[0..len) that is not well-formed
+ * UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
+ * U+10FFFF), with in *bad_len the bytes of the broken sequence (1..3);
+ * len and *bad_len = 0 when the whole text is valid. */
+size_t bql_utf8_check (const char *text, size_t len, size_t *bad_len);
+
 /* Edit distance of a and b (insertions, deletions, substitutions and
  * transpositions of neighbours), case-insensitive. Used for "did you
  * mean" hints on keywords and option names. */

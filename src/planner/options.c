@@ -44,6 +44,7 @@ typedef struct opt_def {
 #define OFF(f) offsetof (bql_options_t, f)
 
 static const opt_def_t options_table[] = {
+   {"allow_system", OT_BOOL, 0, 0, K_ALL, OFF (allow_system)},
    {"archive_collection", OT_STRING, 0, 0, K_DELETE, OFF (archive_collection)},
    {"archive_reason", OT_STRING, 0, 0, K_DELETE, OFF (archive_reason)},
    {"batch_size", OT_INT, 0, 100000, K_ALL, OFF (batch_size)},
@@ -53,6 +54,7 @@ static const opt_def_t options_table[] = {
    {"dry_run", OT_BOOL, 0, 0, K_ALL, OFF (dry_run)},
    {"error_collection", OT_STRING, 0, 0, K_ALL, OFF (error_collection)},
    {"failed_records_file", OT_STRING, 0, 0, K_ALL, OFF (failed_records_file)},
+   {"failed_records_mode", OT_STRING, 0, 0, K_ALL, OFF (failed_records_mode)},
    {"journal", OT_BOOL, 0, 0, K_ALL, 0},
    {"max_delete_count", OT_INT, 0, INT64_MAX, K_DELETE, OFF (max_delete_count)},
    {"max_errors", OT_INT, 0, INT64_MAX, K_ALL, OFF (max_errors)},
@@ -101,6 +103,7 @@ bql_options_cleanup (bql_options_t *o)
    bson_free (o->archive_reason);
    bson_free (o->error_collection);
    bson_free (o->failed_records_file);
+   bson_free (o->failed_records_mode);
    memset (o, 0, sizeof *o);
 }
 
@@ -363,6 +366,12 @@ set_option (bql_planner_t *pl, const bql_Option_t *opt, const opt_def_t *d, cons
          *(char **) field = NULL; /* '' turns error records off */
       } else if (!*s) {
          return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" must not be empty", d->name);
+      } else if (d->offset == OFF (failed_records_mode) && strcmp (s, "append") && strcmp (s, "overwrite")) {
+         *(char **) field = NULL;
+         return bql_plan_error (pl, at, BQL_ERR_OPTION,
+                                "Without failed_records_mode an existing file is refused; 'append' adds to it, "
+                                "'overwrite' replaces it.",
+                                "option \"failed_records_mode\" takes 'append' or 'overwrite', not '%s'", s);
       } else {
          *(char **) field = bson_strdup (s);
       }
@@ -555,6 +564,10 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
                              "Name another collection: the archive must survive the delete.",
                              "archive_collection \"%s\" is the collection being deleted from", o->archive_collection);
    }
+   if (o->failed_records_mode && !o->failed_records_file) {
+      return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, "Name the file with failed_records_file = '...'.",
+                             "failed_records_mode needs failed_records_file");
+   }
    if (o->soft_delete && o->archive_collection) {
       return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, NULL,
                              "soft_delete and archive_collection exclude each other: a soft delete keeps the document");
@@ -585,6 +598,10 @@ bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
       }
       const void *field = (const char *) o + d->offset;
       bson_iter_t it;
+      if ((d->offset == OFF (allow_system) || d->offset == OFF (failed_records_mode)) &&
+          !(o->given & ((uint64_t) 1 << i))) {
+         continue; /* shown only when given */
+      }
       switch (d->type) {
       case OT_INT:
          if (d->offset == OFF (batch_size) || d->offset == OFF (retry_attempts) ||

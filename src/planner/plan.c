@@ -58,11 +58,8 @@ set_relation (bql_planner_t *pl, const bql_node_t *rel, const char *default_db)
 {
    const bql_RangeVar_t *r = bql_cast (RangeVar, rel);
    const char *db = r->database ? r->database : (default_db ? default_db : "test");
-   if (!*db || strpbrk (db, "/\\. \"$") || strlen (db) > 63) {
-      return bql_plan_error (pl, rel, BQL_ERR_VALUE, NULL, "invalid database name \"%s\"", db);
-   }
-   if (!*r->collection || strchr (r->collection, '$')) {
-      return bql_plan_error (pl, rel, BQL_ERR_VALUE, NULL, "invalid collection name \"%s\"", r->collection);
+   if (!bql_plan_check_relation (pl, rel, db, r->collection)) {
+      return false;
    }
    pl->plan->database = bson_strdup (db);
    pl->plan->collection = bson_strdup (r->collection);
@@ -568,6 +565,7 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    /* Options last, so that a construct outside the language is reported
     * before a consequence of it. */
    ok = ok && bql_options_resolve (&pl, statement_options (stmt), plan->kind, &plan->opts);
+   ok = ok && bql_plan_check_names (&pl, stmt, statement_options (stmt));
    if (ok && plan->opts.upsert_mode && plan->on_duplicate) {
       ok = bql_plan_error (&pl, stmt, BQL_ERR_OPTION, "Use one of them.",
                            "upsert_mode and ON DUPLICATE KEY UPDATE exclude each other");

@@ -59,6 +59,8 @@ typedef struct bql_options {
    int64_t checkpoint_interval;
    bool upsert_mode;
    int progress;              /* -1 = on a terminal, 0 off, 1 on */
+   bool allow_system;         /* may write into admin/local/config, system.* */
+   char *failed_records_mode; /* NULL (refuse an existing file), "append", "overwrite" */
    /* which options were given, by table index */
    uint64_t given;
 } bql_options_t;
@@ -157,6 +159,20 @@ typedef struct bql_planner {
    size_t source_len;
    bql_error_t *error;
 } bql_planner_t;
+
+/* names.c: the target's database and collection names (MongoDB's
+ * rules; bql_database_name_check, bql_collection_name_check), an error
+ * at rel's span when one is invalid. */
+bool bql_plan_check_relation (bql_planner_t *pl, const bql_node_t *rel, const char *database, const char *collection);
+/* names.c, after the options: refuses (BQL_ERR_REFUSED) a target in the
+ * admin, local or config database or a system.* collection unless
+ * allow_system = true, and checks archive_collection and error_collection
+ * as collection names of the statement's database (at the option's
+ * value). groups are the statement's WITH groups. */
+bool bql_plan_check_names (bql_planner_t *pl, const bql_node_t *stmt, const bql_list_t *groups);
+/* True for the admin, local and config databases (database not NULL) or
+ * a system.* collection (collection not NULL). */
+bool bql_name_is_system (const char *database, const char *collection);
 
 /* Record a plan error at node's span (domain PLAN). Returns false. */
 bool bql_plan_error (bql_planner_t *pl,

@@ -470,7 +470,7 @@ class CliTest(bqltest.BulkqlCase):
         failed = self.script("")
         proc, err, reader = self.start(
             "-c", "BULK INSERT INTO s (_id INT) FROM STDIN FORMAT CSV "
-                  "WITH (batch_size = 3, failed_records_file = '%s', continue_on_error = true);" % failed,
+                  "WITH (batch_size = 3, failed_records_file = '%s', failed_records_mode = 'overwrite', continue_on_error = true);" % failed,
             stdin=subprocess.PIPE)
         proc.stdin.write("_id\n1\n2\n3\nnope\n5\n")
         proc.stdin.flush()

@@ -87,6 +87,9 @@ class DocsTest(unittest.TestCase):
 
     def test_man_page_names_every_with_option(self):
         names = option_names("BULK INSERT INTO x (_id) VALUES (1);") | option_names("BULK DELETE FROM x WHERE TRUE;")
+        # shown in a plan only when given
+        names |= option_names("BULK INSERT INTO x (_id) VALUES (1) WITH (allow_system = true, "
+                              "failed_records_file = 'f', failed_records_mode = 'append');")
         self.assertIn("batch_size", names)
         self.assertIn("progress", names)
         entries = set(re.findall(r'^\.BI? "(\w+) = ', man_section(man_source(), "STATEMENTS"), re.M))

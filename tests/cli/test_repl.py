@@ -525,6 +525,57 @@ class ReplTest(bqltest.BulkqlCase):
         self.assertEqual(self.docs("c"), [{"_id": 1}, {"_id": 2}])
         self.quit(s)
 
+    def test_use_refuses_a_bad_name_at_once(self):
+        s = self.start()
+        out = self.run_line(s, "\\use bad/name")
+        self.assertIn('\\use: invalid database name "bad/name": "/" is not allowed in a database name', out)
+        # the database is unchanged: the prompt still names it
+        self.run_line(s, "BULK INSERT INTO u (_id) VALUES (1);", until=r"nInserted   1")
+        self.assertEqual(self.docs("u"), [{"_id": 1}])
+        self.quit(s)
+
+    def test_connect_is_kept_in_the_history_without_its_secrets(self):
+        s = self.start()
+        self.run_line(s, "\\connect mongodb://eve:Zebra4711@127.0.0.1:1/?serverSelectionTimeoutMS=300"
+                         "&authMechanismProperties=AWS_SESSION_TOKEN:TokZebra4711", until=r"cannot connect")
+        self.run_line(s, "BULK INSERT INTO h (_id) VALUES (1);", until=r"nInserted   1")
+        self.quit(s)
+        path = os.path.join(self.home, ".bulkql_history")
+        with open(path) as f:
+            saved = f.read()
+        self.assertNotIn("Zebra4711", saved)
+        self.assertIn("mongodb://eve:****@127.0.0.1:1/", saved)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+
+    def test_sigterm_stops_the_statement_after_its_batch_and_ends_the_session(self):
+        n, bs = 100000, 50
+        path = self.write("big.csv", "_id,name\n" + "".join("%d,name %d\n" % (i, i) for i in range(1, n + 1)))
+        s = self.start()
+        mark = s.mark()
+        s.line("BULK INSERT INTO big FROM '%s' FORMAT CSV WITH (batch_size = %d);" % (path, bs))
+        s.wait(r"^([\d,]*[1-9][\d,]{2,}) rows, ", since=mark)  # some batches done
+        pid = s.tmux("display-message", "-p", "-t", "bql", "#{pane_pid}").strip()
+        os.kill(int(pid), 15)
+        m = s.wait(r"^BULK INSERT %s\.big\n"
+                   r"  nInserted   (\d+)\n"
+                   r"  nFailed     0\n"
+                   r"  batches     (\d+)\n"
+                   r"  elapsed     [\d.]+ ms \(\d+ docs/s\)\n"
+                   r"bulkql: error: cancelled after batch (\d+)$" % re.escape(self.dbname), since=mark)
+        self.assertEqual(s.wait_exit(), 1, s.text())
+        inserted = int(m.group(1))
+        self.assertEqual(inserted, int(m.group(2)) * bs)
+        self.assertEqual(self.db.big.count_documents({}), inserted)
+        self.assertIn("bulkql: terminating (SIGTERM): the statement stops after the batch in flight", s.text(mark))
+        [metrics] = self.db.bulk_operation_metrics.find()
+        self.assertEqual((metrics["status"], metrics["nInserted"]), ("Aborted", inserted))
+
+    def test_sigterm_at_the_prompt_ends_the_session(self):
+        s = self.start()
+        pid = s.tmux("display-message", "-p", "-t", "bql", "#{pane_pid}").strip()
+        os.kill(int(pid), 15)
+        self.assertEqual(s.wait_exit(), 1, s.text())
+
 
 if __name__ == "__main__":
     if not shutil.which("tmux"):

@@ -23,6 +23,7 @@ import sys
 import pymongo
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import bqltest  # noqa: E402
 import wiretest  # noqa: E402
 from wireproxy import matcher  # noqa: E402
 from wiretest import values  # noqa: E402
@@ -258,7 +259,7 @@ class WireStatementOptionsTest(wiretest.WireCase):
         for (kind, coll, stmt, counts, status), res, m in zip(script, results, metrics):
             with self.subTest(stmt=stmt):
                 self.assertEqual((m["kind"], m["collection"], m["statement"], m["status"]),
-                                 (kind, "%s.%s" % (self.dbname, coll), stmt.rstrip(";"), status))
+                                 (kind, "%s.%s" % (self.dbname, coll), bqltest.records_statement(stmt), status))
                 for key in ("nInserted", "nMatched", "nModified", "nUpserted", "nRemoved", "nArchived", "nFailed",
                             "batches"):
                     self.assertEqual(m[key], res[key], key)

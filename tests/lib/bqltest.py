@@ -108,6 +108,49 @@ class BulkqlCase(unittest.TestCase):
         return out
 
 
+def records_statement(sql):
+    """The statement text that error records and metrics documents keep
+    for sql: VALUES rows after the first elided as
+    "/* ... N more rows elided */", cut to 4096 bytes with the length."""
+    text = sql.rstrip().rstrip(";")
+    i = text.find("VALUES (")
+    if i >= 0:
+        i += len("VALUES ")
+        rows, depth, quote, start, j = [], 0, None, i, i
+        while j < len(text):
+            c = text[j]
+            if quote:
+                if c == quote:
+                    quote = None
+            elif c in "'\"":
+                quote = c
+            elif c in "([{":
+                depth += 1
+            elif c in ")]}":
+                depth -= 1
+                if depth == 0:
+                    rows.append((start, j + 1))
+                    k = j + 1
+                    while k < len(text) and text[k] == " ":
+                        k += 1
+                    if k < len(text) and text[k] == ",":
+                        k += 1
+                        while text[k] == " ":
+                            k += 1
+                        start = j = k
+                        continue
+                    break
+            j += 1
+        if len(rows) > 1:
+            n = len(rows) - 1
+            text = "%s /* ... %s more row%s elided */%s" % (text[:rows[0][1]], "{:,}".format(n),
+                                                          "" if n == 1 else "s", text[rows[-1][1]:])
+    raw = text.encode()
+    if len(raw) <= 4096:
+        return text
+    return raw[:4096].decode(errors="ignore") + "... (%d bytes)" % len(raw)
+
+
 def main():
     require_env()
     unittest.main(verbosity=2)

@@ -6,8 +6,10 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,6 +246,85 @@ test_statement_completeness (void **state)
    assert_false (bql_statement_is_complete ("", 0));
 }
 
+/* Parse len bytes of text: true when it parses; else *err holds why. */
+static bool
+parses (const char *text, size_t len, bql_error_t *err)
+{
+   bql_script_t *script;
+   bool ok = bql_parse (text, len, NULL, &script, err);
+   bql_script_destroy (script);
+   return ok;
+}
+
+static void
+test_nul_bytes_and_utf8 (void **state)
+{
+   (void) state;
+   bql_error_t err;
+   /* the scanner sees every byte: a NUL inside a quoted name, a string or
+    * a JSON literal is an error at the token, never a shorter name */
+   /* a literal with its length: the NUL inside does not end it */
+#define TEXT(s) s, sizeof s - 1
+   static const struct {
+      const char *text;
+      size_t len;
+      int64_t offset, length;
+      const char *message;
+   } nul[] = {
+      {TEXT ("BULK DELETE FROM \"v\0x\" WHERE TRUE;"), 17, 5, "a quoted identifier must not hold a NUL byte (\\0)"},
+      {TEXT ("BULK UPDATE c SET `a\0` = 1 WHERE TRUE;"), 18, 4, "a quoted identifier must not hold a NUL byte (\\0)"},
+      {TEXT ("BULK INSERT INTO c (a) VALUES ('x\0');"), 31, 4, "a string literal must not hold a NUL byte (\\0)"},
+      {TEXT ("BULK INSERT INTO c (a) VALUES ('x''\0');"), 31, 6, "a string literal must not hold a NUL byte (\\0)"},
+      {TEXT ("BULK INSERT INTO c VALUES ({\"a\0\": 1});"), 30, 1, "a JSON literal must not hold a NUL byte (\\0)"},
+      {TEXT ("BULK INSERT INTO c (a) VALUES (1)\0;"), 33, 1, "unexpected NUL byte (\\0)"},
+   };
+#undef TEXT
+   for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
+      assert_false (parses (nul[i].text, nul[i].len, &err));
+      assert_string_equal (err.message, nul[i].message);
+      assert_int_equal (err.offset, nul[i].offset);
+      assert_int_equal (err.length, nul[i].length);
+   }
+   /* well-formed UTF-8 at the edges of each range parses */
+   static const char *const good[] = {
+      "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf",
+      "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+   };
+   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+      char text[64];
+      int n = snprintf (text, sizeof text, "BULK INSERT INTO c (\"%s\") VALUES ('%s');", good[i], good[i]);
+      assert_true (parses (text, (size_t) n, &err));
+   }
+   /* and what is not UTF-8 fails at its first byte, with its length */
+   static const struct {
+      const char *bytes;
+      int64_t length;
+      const char *message;
+   } bad[] = {
+      {"\x80", 1, "invalid UTF-8: byte 0x80"},          /* a lone continuation */
+      {"\xc0\xaf", 1, "invalid UTF-8: byte 0xC0"},      /* overlong */
+      {"\xe0\x9f\xbf", 1, "invalid UTF-8: byte 0xE0"},  /* overlong */
+      {"\xed\xa0\x80", 1, "invalid UTF-8: byte 0xED"},  /* a surrogate */
+      {"\xf4\x90\x80\x80", 1, "invalid UTF-8: byte 0xF4"}, /* above U+10FFFF */
+      {"\xf5\x80\x80\x80", 1, "invalid UTF-8: byte 0xF5"},
+      {"\xe2\x82", 2, "invalid UTF-8: bytes 0xE2 0x82"}, /* cut short */
+      {"\xf0\x9f\x98", 3, "invalid UTF-8: bytes 0xF0 0x9F 0x98"},
+   };
+   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      char text[64];
+      int n = snprintf (text, sizeof text, "BULK INSERT INTO c (a) VALUES ('%s');", bad[i].bytes);
+      assert_false (parses (text, (size_t) n, &err));
+      assert_string_equal (err.message, bad[i].message);
+      assert_int_equal (err.offset, 32);
+      assert_int_equal (err.length, bad[i].length);
+      assert_int_equal (err.line, 1);
+      assert_int_equal (err.column, 33);
+   }
+   /* cut at the very end of the input */
+   assert_false (parses ("-- \xc3", 4, &err));
+   assert_int_equal (err.offset, 3);
+}
+
 static void
 test_too_deep_nesting_is_an_error (void **state)
 {
@@ -279,6 +360,7 @@ main (void)
       cmocka_unit_test (test_error_at_end_of_input),
       cmocka_unit_test (test_lexical_errors),
       cmocka_unit_test (test_tabs_and_utf8_align_the_caret),
+      cmocka_unit_test (test_nul_bytes_and_utf8),
       cmocka_unit_test (test_hints),
       cmocka_unit_test (test_statement_completeness),
       cmocka_unit_test (test_too_deep_nesting_is_an_error),

@@ -1,0 +1,2 @@
+-- a namespace (db.coll) of 255 bytes is over the server's limit
+BULK INSERT INTO cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc (_id) VALUES (1);

@@ -1,0 +1,2 @@
+-- a database name with "*"
+BULK UPSERT INTO "a*".c (_id) VALUES (1) ON CONFLICT (_id) DO NOTHING;

@@ -1,0 +1,2 @@
+-- a system.* collection needs allow_system = true
+BULK DELETE FROM "system.users" WHERE TRUE;
