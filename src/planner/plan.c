@@ -821,6 +821,48 @@ set_all_update (bql_planner_t *pl, const bson_t *row, bool upsert, bson_t *u)
    return ok;
 }
 
+typedef struct {
+   bql_planner_t *pl;
+   const bql_row_ctx_t *rc;
+   bool ok;
+} join_walk_t;
+
+static bool
+join_walk_enter (const bql_node_t *node, int depth, void *ctx)
+{
+   (void) depth;
+   join_walk_t *w = ctx;
+   const char *col = w->ok ? bql_row_column (w->rc, node) : NULL;
+   if (!col) {
+      return w->ok;
+   }
+   bson_iter_t it, child;
+   bool found = bson_iter_init (&it, w->rc->row) && bson_iter_find_descendant (&it, col, &child);
+   if (!found) {
+      w->ok = bql_plan_error (w->pl, node, BQL_ERR_VALUE, NULL,
+                              "the row has no value for the column \"%s\" of \"%s\": it names no document to delete",
+                              col, w->rc->alias);
+   } else if (BSON_ITER_HOLDS_NULL (&child)) {
+      w->ok = bql_plan_error (w->pl, node, BQL_ERR_VALUE, NULL,
+                              "the column \"%s\" of \"%s\" is NULL: it names no document to delete", col,
+                              w->rc->alias);
+   }
+   return w->ok;
+}
+
+/* DELETE ... USING: every column of the row that WHERE reads must hold a
+ * value. A missing or NULL key is a failed row: in MongoDB {k: {$eq:
+ * null}} would match every document without k. */
+static bool
+check_delete_row (bql_planner_t *pl, const bql_row_ctx_t *rc)
+{
+   join_walk_t w = {pl, rc, true};
+   if (rc->row) {
+      bql_node_walk (pl->plan->where, join_walk_enter, NULL, &w);
+   }
+   return w.ok;
+}
+
 bool
 bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline, bql_error_t *error)
 {
@@ -883,7 +925,7 @@ bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_
          return true;
       }
    case BQL_KIND_DELETE:
-      return bql_translate_filter (&pl, &rc, plan->where, q);
+      return check_delete_row (&pl, &rc) && bql_translate_filter (&pl, &rc, plan->where, q);
    case BQL_KIND_UPSERT: {
       if (!key_filter (&pl, row, q)) {
          return false;
