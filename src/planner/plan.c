@@ -242,8 +242,11 @@ plan_file (bql_planner_t *pl, const bql_FileSource_t *fs)
                              "not supported: compression %s", fs->compression);
    }
    if (!fs->format && fs->is_stdin) {
-      return bql_plan_error (pl, &fs->node, BQL_ERR_VALUE, "Say what comes on standard input: FROM STDIN FORMAT CSV.",
-                             "FROM STDIN needs a FORMAT");
+      bool del = pl->plan->kind == BQL_KIND_DELETE;
+      return bql_plan_error (pl, &fs->node, BQL_ERR_VALUE,
+                             del ? "Say what comes on standard input: USING STDIN FORMAT CSV."
+                                 : "Say what comes on standard input: FROM STDIN FORMAT CSV.",
+                             "%s STDIN needs a FORMAT", del ? "USING" : "FROM");
    }
    if (!bql_file_options_check (pl, fs)) {
       return false;
