@@ -727,7 +727,7 @@ row_matches_any (bql_exec_t *x, const bson_t *q, bool *found)
  * column, a value of the wrong type) are failed rows in errs. Returns the
  * number of good rows. */
 static size_t
-using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t *q, bool *good, bson_t *orf, bql_row_errors_t *errs)
+using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
 {
    bson_t arr;
    size_t ngood = 0;
@@ -736,15 +736,15 @@ using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t *q, bool *good, bson_
    for (size_t i = 0; i < b->n; i++) {
       if (stop) {
          /* ordered: nothing after a failed row (not attempted) */
-         bson_init (&q[i]);
+         q[i] = bson_new ();
          good[i] = false;
          continue;
       }
       bson_t u = BSON_INITIALIZER;
       bool pipe;
       bql_error_t rerr;
-      bson_init (&q[i]);
-      good[i] = bql_plan_row_write (x->plan, b->docs[i], &q[i], &u, &pipe, &rerr);
+      q[i] = bson_new ();
+      good[i] = bql_plan_row_write (x->plan, b->docs[i], q[i], &u, &pipe, &rerr);
       bson_destroy (&u);
       if (!good[i]) {
          if (errs) {
@@ -756,7 +756,7 @@ using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t *q, bool *good, bson_
       char kb[16];
       const char *k;
       bson_uint32_to_string ((uint32_t) ngood++, &k, kb, sizeof kb);
-      bson_append_document (&arr, k, -1, &q[i]);
+      bson_append_document (&arr, k, -1, q[i]);
    }
    bson_append_array_end (orf, &arr);
    return ngood;
@@ -775,7 +775,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
 {
    const bql_plan_t *plan = x->plan;
    const bql_options_t *o = x->opts;
-   bson_t *q = bson_malloc0 (sizeof *q * (b->n ? b->n : 1));
+   bson_t **q = bson_malloc0 (sizeof *q * (b->n ? b->n : 1));
    bool *good = bson_malloc0 (sizeof *good * (b->n ? b->n : 1));
    bool *matched = bson_malloc0 (sizeof *matched * (b->n ? b->n : 1));
    bson_t orf = BSON_INITIALIZER, docs = BSON_INITIALIZER, ids = BSON_INITIALIZER;
@@ -808,7 +808,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
          bson_append_document (&docs, k, -1, doc);
          for (size_t i = 0; i < b->n; i++) {
             bool simple;
-            if (good[i] && !matched[i] && evident_match (&q[i], doc, &simple)) {
+            if (good[i] && !matched[i] && evident_match (q[i], doc, &simple)) {
                matched[i] = true;
             }
          }
@@ -822,7 +822,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
    /* rows no document read evidently matches: ask the server */
    for (size_t i = 0; ok && i < b->n; i++) {
       if (good[i] && !matched[i] && nids > 0) {
-         ok = row_matches_any (x, &q[i], &matched[i]);
+         ok = row_matches_any (x, q[i], &matched[i]);
       }
    }
    if (!ok) {
@@ -884,7 +884,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
             bql_exec_note_unmatched (x, b->rows[i]);
          }
       }
-      bson_destroy (&q[i]);
+      bson_destroy (q[i]);
    }
    bson_destroy (&orf);
    bson_destroy (&docs);
@@ -982,7 +982,7 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
    int32_t bs = o->batch_size > 0 ? o->batch_size : 1000;
    bql_id_map_t seen;
    bql_id_map_init (&seen, 1024);
-   bson_t *docs = bson_malloc0 (sizeof *docs * (size_t) bs);
+   bson_t **docs = bson_malloc0 (sizeof *docs * (size_t) bs);
    const bson_t **ptrs = bson_malloc0 (sizeof *ptrs * (size_t) bs);
    int64_t *rows = bson_malloc0 (sizeof *rows * (size_t) bs);
    bool ok = true, end = false;
@@ -1017,14 +1017,15 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
             bson_destroy (&doc);
             continue; /* reported in the second pass */
          }
-         docs[n] = doc;
-         ptrs[n] = &docs[n];
+         docs[n] = bson_copy (&doc); /* a bson_t is not copied by assignment */
+         bson_destroy (&doc);
+         ptrs[n] = docs[n];
          rows[n] = rownum;
          n++;
       }
       if (ok && n > 0) {
          bql_batch_t b = {ptrs, rows, n, NULL};
-         bson_t *q = bson_malloc0 (sizeof *q * n);
+         bson_t **q = bson_malloc0 (sizeof *q * n);
          bool *good = bson_malloc0 (sizeof *good * n);
          bson_t orf = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
          size_t ngood = using_filters (x, &b, q, good, &orf, NULL);
@@ -1053,7 +1054,7 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
                                 (long long) seen.n, (long long) o->max_delete_count);
          }
          for (size_t i = 0; i < n; i++) {
-            bson_destroy (&q[i]);
+            bson_destroy (q[i]);
          }
          bson_free (q);
          bson_free (good);
@@ -1061,7 +1062,7 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
          bson_destroy (&opts);
       }
       for (size_t i = 0; i < n; i++) {
-         bson_destroy (&docs[i]);
+         bson_destroy (docs[i]);
       }
    }
    bql_id_map_cleanup (&seen);

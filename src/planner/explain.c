@@ -618,13 +618,13 @@ delete_using (const bql_plan_t *plan, steps_t *s, bql_error_t *error)
    int64_t rownum;
    bool more = rows_next (&it, &doc, &rownum);
    const bson_t **batch = bson_malloc (sizeof *batch * (size_t) batch_size (plan));
-   bson_t *store = bson_malloc (sizeof *store * (size_t) batch_size (plan));
+   bson_t **store = bson_malloc0 (sizeof *store * (size_t) batch_size (plan));
    while (ok && more) {
       int64_t first = rownum, last = rownum;
       size_t n = 0;
       for (int32_t i = 0; more && i < batch_size (plan); i++) {
-         bson_init_static (&store[n], bson_get_data (&doc), doc.len); /* into plan->rows */
-         batch[n] = &store[n];
+         store[n] = bson_new_from_data (bson_get_data (&doc), doc.len);
+         batch[n] = store[n];
          n++;
          last = rownum;
          more = rows_next (&it, &doc, &rownum);
@@ -635,6 +635,9 @@ delete_using (const bql_plan_t *plan, steps_t *s, bql_error_t *error)
          using_batch_steps (plan, s, &orf, first, last);
       }
       bson_destroy (&orf);
+      for (size_t i = 0; i < n; i++) {
+         bson_destroy (store[i]);
+      }
    }
    bson_free (batch);
    bson_free (store);
