@@ -928,7 +928,7 @@ bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_
          return true;
       }
    case BQL_KIND_DELETE:
-      return (getenv ("BQL_NOCHECK") || check_delete_row (&pl, &rc)) && bql_translate_filter (&pl, &rc, plan->where, q);
+      return check_delete_row (&pl, &rc) && bql_translate_filter (&pl, &rc, plan->where, q);
    case BQL_KIND_UPSERT: {
       if (!key_filter (&pl, row, q)) {
          return false;
