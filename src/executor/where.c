@@ -762,6 +762,41 @@ using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson
    return ngood;
 }
 
+/* The value of v under MongoDB's numeric equality: integers and
+ * integral doubles as int64 (exact, so 1, 1L and 1.0 are one value, as
+ * for $eq), other values as they are (a shallow copy, not to be freed). */
+static void
+canonical_value (const bson_value_t *v, bson_value_t *out)
+{
+   *out = *v;
+   if (v->value_type == BSON_TYPE_INT32) {
+      out->value_type = BSON_TYPE_INT64;
+      out->value.v_int64 = v->value.v_int32;
+   } else if (v->value_type == BSON_TYPE_DOUBLE) {
+      double d = v->value.v_double;
+      if (d == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0 && (double) (int64_t) d == d) {
+         out->value_type = BSON_TYPE_INT64;
+         out->value.v_int64 = (int64_t) d;
+      }
+   }
+}
+
+/* The filter of a batch: the merged one when the rows allow it, else the
+ * $or of their filters. */
+static void
+batch_filter_of (bson_t **q, const bool *good, size_t n, bson_t *orf, const char **path, bool *merged)
+{
+   bson_t m = BSON_INITIALIZER;
+   *merged = bql_plan_merge_row_filters ((const bson_t *const *) q, good, n, &m, path);
+   if (*merged) {
+      bson_reinit (orf);
+      bson_concat (orf, &m);
+   } else {
+      *path = NULL;
+   }
+   bson_destroy (&m);
+}
+
 /* One batch of DELETE ... USING rows (a bql_batch_writer_t): read the
  * documents the rows' filters match (one find of their $or), tell each
  * row whether it matched (evidently from the documents read, else by a
@@ -782,6 +817,27 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
    size_t ngood = using_filters (x, b, q, good, &orf, errs);
    bool ok = true;
    uint32_t nids = 0;
+   const char *path = NULL;
+   bool merged = false;
+   /* merged filters: rows by the (numerically canonical) value of the
+    * varying path, a row standing for the later ones with its value */
+   bql_id_map_t by_value;
+   size_t *group = bson_malloc0 (sizeof *group * (b->n ? b->n : 1));
+   bool exact = true; /* every document read shows plainly whom it matches */
+   bql_id_map_init (&by_value, b->n);
+   if (ngood > 0) {
+      batch_filter_of (q, good, b->n, &orf, &path, &merged);
+   }
+   for (size_t i = 0; merged && path && i < b->n; i++) {
+      bson_iter_t f, op;
+      group[i] = i;
+      if (good[i] && bson_iter_init_find (&f, q[i], path) && bson_iter_recurse (&f, &op) && bson_iter_next (&op)) {
+         bson_value_t cv;
+         canonical_value (bson_iter_value (&op), &cv);
+         bql_id_map_put (&by_value, &cv, i);
+         bql_id_map_get (&by_value, &cv, &group[i]);
+      }
+   }
 
    if (ngood > 0) {
       /* the documents the rows match */
@@ -805,11 +861,36 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
          const char *k;
          bson_uint32_to_string (nids++, &k, kb, sizeof kb);
          bson_append_iter (&ids, k, -1, &it);
-         bson_append_document (&docs, k, -1, doc);
-         for (size_t i = 0; i < b->n; i++) {
-            bool simple;
-            if (good[i] && !matched[i] && evident_match (q[i], doc, &simple)) {
-               matched[i] = true;
+         if (o->archive_collection) {
+            bson_append_document (&docs, k, -1, doc);
+         }
+         if (merged && !path) {
+            /* every row has the same filter, which this document matches */
+            for (size_t i = 0; i < b->n; i++) {
+               matched[i] = good[i];
+            }
+         } else if (merged) {
+            bson_iter_t d, dv;
+            size_t at;
+            if (bson_iter_init (&d, doc) && bson_iter_find_descendant (&d, path, &dv) && !BSON_ITER_HOLDS_ARRAY (&dv) &&
+                !BSON_ITER_HOLDS_DECIMAL128 (&dv)) {
+               bson_value_t cv;
+               canonical_value (bson_iter_value (&dv), &cv);
+               if (bql_id_map_get (&by_value, &cv, &at)) {
+                  matched[at] = true;
+               } else {
+                  exact = false;
+               }
+            } else {
+               exact = false; /* an array, a path through one, a Decimal128: ask */
+            }
+         } else {
+            exact = false;
+            for (size_t i = 0; i < b->n; i++) {
+               bool simple;
+               if (good[i] && !matched[i] && evident_match (q[i], doc, &simple)) {
+                  matched[i] = true;
+               }
             }
          }
       }
@@ -819,8 +900,14 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
       }
       mongoc_cursor_destroy (cur);
    }
-   /* rows no document read evidently matches: ask the server */
-   for (size_t i = 0; ok && i < b->n; i++) {
+   for (size_t i = 0; merged && path && i < b->n; i++) {
+      matched[i] = good[i] && matched[group[i]];
+   }
+   bql_id_map_cleanup (&by_value);
+   bson_free (group);
+   /* rows no document read evidently matches: ask the server, unless every
+    * document read showed whom it matches */
+   for (size_t i = 0; ok && !exact && i < b->n; i++) {
       if (good[i] && !matched[i] && nids > 0) {
          ok = row_matches_any (x, q[i], &matched[i]);
       }
@@ -1029,6 +1116,11 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
          bool *good = bson_malloc0 (sizeof *good * n);
          bson_t orf = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
          size_t ngood = using_filters (x, &b, q, good, &orf, NULL);
+         const char *path;
+         bool merged;
+         if (ngood > 0) {
+            batch_filter_of (q, good, n, &orf, &path, &merged);
+         }
          bson_append_document_begin (&opts, "projection", -1, &proj);
          BSON_APPEND_INT32 (&proj, "_id", 1);
          bson_append_document_end (&opts, &proj);

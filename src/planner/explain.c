@@ -377,6 +377,8 @@ update_where (const bql_plan_t *plan, steps_t *s)
 }
 
 static void ttl_step (const bql_plan_t *plan, steps_t *s);
+static bool rows_or_filter_plain (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out,
+                                  bql_error_t *error);
 static void archive_step (const bql_plan_t *plan, steps_t *s);
 static void delete_step (const bql_plan_t *plan, steps_t *s, const char *ids, const bson_t *or_filter, int64_t first,
                          int64_t last);
@@ -518,10 +520,79 @@ delete_step (const bql_plan_t *plan, steps_t *s, const char *ids, const bson_t *
    bson_destroy (&q);
 }
 
-/* {$or: [filter of each row]} of rows (NULL: the template of a batch read
- * at run time). */
+/* The filter of a batch of rows (where.c's batch_filter_of): the rows'
+ * filters merged into one $in (bql_plan_merge_row_filters), else their
+ * $or. Without rows (a batch read at run time), the template: the
+ * merged form when the filter has one equality on a row value and
+ * conditions on constants, else the $or. */
 static bool
 rows_or_filter (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out, bql_error_t *error)
+{
+   bson_t **q = bson_malloc0 (sizeof *q * (rows ? n : 2));
+   bool *good = bson_malloc0 (sizeof *good * (rows ? n : 2));
+   bool ok = true;
+   size_t m = rows ? n : 1;
+   for (size_t i = 0; ok && i < m; i++) {
+      bson_t u = BSON_INITIALIZER;
+      bool pipe;
+      q[i] = bson_new ();
+      ok = good[i] = bql_plan_row_write (plan, rows ? rows[i] : NULL, q[i], &u, &pipe, error);
+      bson_destroy (&u);
+   }
+   bool merged = false;
+   if (ok && rows) {
+      const char *path;
+      merged = bql_plan_merge_row_filters ((const bson_t *const *) q, good, n, out, &path);
+   } else if (ok) {
+      /* the template: one key holding {$eq: "<row.col>"}, the others
+       * constants */
+      bson_iter_t it, op;
+      int nrow = 0;
+      bool only_eq = true;
+      bson_iter_init (&it, q[0]);
+      while (bson_iter_next (&it)) {
+         if (bson_iter_key (&it)[0] == '$' || !BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            only_eq = false;
+            continue;
+         }
+         bson_iter_recurse (&it, &op);
+         if (bson_iter_next (&op) && !strcmp (bson_iter_key (&op), "$eq") && BSON_ITER_HOLDS_UTF8 (&op) &&
+             !strncmp (bson_iter_utf8 (&op, NULL), "<row.", 5)) {
+            nrow++;
+         }
+      }
+      if (only_eq && nrow == 1) {
+         merged = true;
+         bson_iter_init (&it, q[0]);
+         while (bson_iter_next (&it)) {
+            bson_iter_recurse (&it, &op);
+            if (bson_iter_next (&op) && BSON_ITER_HOLDS_UTF8 (&op) && !strncmp (bson_iter_utf8 (&op, NULL), "<row.", 5)) {
+               bson_t in;
+               const char *col = bson_iter_utf8 (&op, NULL) + 1; /* "row.c>" */
+               char *ph = bson_strdup_printf ("<%.*s of every row of the batch>", (int) strlen (col) - 1, col);
+               bson_append_document_begin (out, bson_iter_key (&it), -1, &in);
+               BSON_APPEND_UTF8 (&in, "$in", ph);
+               bson_append_document_end (out, &in);
+               bson_free (ph);
+            } else {
+               bson_append_iter (out, NULL, 0, &it);
+            }
+         }
+      }
+   }
+   for (size_t i = 0; i < m; i++) {
+      bson_destroy (q[i]);
+   }
+   bson_free (q);
+   bson_free (good);
+   if (!ok || merged) {
+      return ok;
+   }
+   return rows_or_filter_plain (plan, rows, n, out, error);
+}
+
+static bool
+rows_or_filter_plain (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out, bql_error_t *error)
 {
    bson_t arr;
    bson_append_array_begin (out, "$or", -1, &arr);
@@ -568,10 +639,10 @@ using_batch_steps (const bql_plan_t *plan, steps_t *s, const bson_t *or_filter, 
    const bql_options_t *o = &plan->opts;
    using_find_step (plan, s,
                     o->dry_run ? "read the documents the batch's rows match (dry_run: they are counted, nothing is "
-                                 "written); a row none of them is seen to match is looked up alone (find with "
-                                 "limit 1) before it is listed as unmatched"
-                               : "read the documents the batch's rows match; a row none of them is seen to match "
-                                 "is looked up alone (find with limit 1) before it is listed as unmatched",
+                                 "written); a row is looked up alone (find with limit 1) only when they do not "
+                                 "show whether it matched"
+                               : "read the documents the batch's rows match; a row is looked up alone (find with "
+                                 "limit 1) only when they do not show whether it matched",
                     or_filter, false, first, last);
    if (o->dry_run) {
       return;

@@ -966,3 +966,100 @@ bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_
       return false;
    }
 }
+
+/* ---- DELETE ... USING: the filter of a batch of rows ---- */
+
+/* Are a and b the same BSON type and value? */
+static bool
+same_value (const bson_value_t *a, const bson_value_t *b)
+{
+   bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
+   bson_append_value (&x, "", 0, a);
+   bson_append_value (&y, "", 0, b);
+   bool eq = bson_equal (&x, &y);
+   bson_destroy (&x);
+   bson_destroy (&y);
+   return eq;
+}
+
+/* When every good row's filter is the same but for one path's {$eq: v}
+ * (WHERE k = v.k [AND conditions on constants]), the $or of the filters
+ * is exactly that filter with {$in: [v, ...]} at the path: one condition
+ * the server evaluates (or looks up in an index) once per document instead
+ * of one branch per row. Not when a value is a regular expression ($in
+ * matches those as patterns, $eq literally). On success out holds the
+ * filter and *path the varying path (NULL when every filter is the same),
+ * which points into q[first good row]. */
+bool
+bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path)
+{
+   size_t r0 = 0;
+   while (r0 < n && !good[r0]) {
+      r0++;
+   }
+   if (r0 == n) {
+      return false;
+   }
+   int vary = -1;
+   for (size_t r = r0 + 1; r < n; r++) {
+      if (!good[r]) {
+         continue;
+      }
+      bson_iter_t a, b;
+      bson_iter_init (&a, q[r0]);
+      bson_iter_init (&b, q[r]);
+      int j = 0;
+      for (;; j++) {
+         bool ma = bson_iter_next (&a), mb = bson_iter_next (&b);
+         if (ma != mb) {
+            return false;
+         }
+         if (!ma) {
+            break;
+         }
+         if (strcmp (bson_iter_key (&a), bson_iter_key (&b)) != 0) {
+            return false;
+         }
+         if (!same_value (bson_iter_value (&a), bson_iter_value (&b))) {
+            if (vary >= 0 && vary != j) {
+               return false;
+            }
+            vary = j;
+         }
+      }
+   }
+   *path = NULL;
+   bson_iter_t it;
+   bson_iter_init (&it, q[r0]);
+   for (int j = 0; bson_iter_next (&it); j++) {
+      if (j != vary) {
+         bson_append_iter (out, NULL, 0, &it);
+         continue;
+      }
+      *path = bson_iter_key (&it);
+      bson_t in, arr;
+      uint32_t k = 0;
+      bson_append_document_begin (out, *path, -1, &in);
+      bson_append_array_begin (&in, "$in", 3, &arr);
+      for (size_t r = r0; r < n; r++) {
+         bson_iter_t f, op;
+         if (!good[r]) {
+            continue;
+         }
+         if (!bson_iter_init_find (&f, q[r], *path) || !BSON_ITER_HOLDS_DOCUMENT (&f) || !bson_iter_recurse (&f, &op) ||
+             !bson_iter_next (&op) || strcmp (bson_iter_key (&op), "$eq") != 0 || BSON_ITER_HOLDS_REGEX (&op)) {
+            return false;
+         }
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string (k++, &key, kb, sizeof kb);
+         bson_append_iter (&arr, key, -1, &op);
+         if (bson_iter_next (&op)) {
+            return false; /* more than $eq */
+         }
+      }
+      bson_append_array_end (&in, &arr);
+      bson_append_document_end (out, &in);
+   }
+   return true;
+}

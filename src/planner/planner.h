@@ -286,6 +286,16 @@ void bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t 
 bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline,
                          bql_error_t *error);
 
+/* DELETE ... USING: the filter that matches what the filters q[i] of the
+ * rows with good[i] match. When they are the same but for one path's
+ * {$eq: v} (WHERE k = v.k [AND conditions on constants]) it is that filter
+ * with {$in: [v, ...]} at the path (*path names it, pointing into q; NULL
+ * when all the filters are the same) and true is returned; otherwise
+ * (or when a value is a regular expression, which $in would match as a
+ * pattern) false, and the caller uses {$or: [q...]}. out is initialised
+ * by the caller; the executor and EXPLAIN both use this. */
+bool bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path);
+
 /* ordered, writeConcern and bypassDocumentValidation of a write command,
  * as the executor sends them (explain.c). */
 void bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd);
