@@ -161,6 +161,18 @@ class DeleteUsingTest(bqltest.BulkqlCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(self.ids(), [1, 2, 3, 4, 7, 8, 9, 10])
 
+    def test_matched_rows_under_mongodb_equality(self):
+        # an int row matches a stored double, an element of a stored array
+        # matches: told apart exactly, and the unmatched row is listed
+        self.db.p.insert_many([{"_id": 1, "k": 1.0}, {"_id": 2, "k": [5, 6]}, {"_id": 3, "k": "x"},
+                               {"_id": 4, "k": 9}])
+        r = self.bulkql("--format", "json", sql=(
+            "BULK DELETE FROM p USING (VALUES (1), (6), ('y'), (9), (9)) AS v(k) WHERE p.k = v.k;"))
+        self.assertEqual(r.rc, 0, r)
+        res = self.json_result(r)[0]
+        self.assertEqual((res["nRemoved"], res["nMatched"], res["unmatched"]), (3, 4, [{"row": 3}]))
+        self.assertEqual(self.ids(), [3])
+
     def test_soft_delete(self):
         self.seed(3)
         r = self.bulkql(sql=("BULK DELETE FROM p USING (VALUES ('s2')) AS v(sku) WHERE p.sku = v.sku "
