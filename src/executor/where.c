@@ -13,6 +13,14 @@
  * re-run after a crash writes no duplicate), and only the _ids the archive
  * acknowledged are deleted. At every instant each original document is in
  * the source or in the archive.
+ *
+ * DELETE ... USING source AS v (delete by file): the rows come through
+ * the row pipeline (rows.c); per batch of rows one find reads the
+ * documents their filters match (their $or, or one $in when they differ
+ * in one equality), each row is told matched or unmatched, and the same
+ * archive-then-delete runs on exactly the documents read. With
+ * max_delete_count a first pass over the input counts before anything is
+ * written (FROM STDIN is kept in memory for the second pass).
  */
 #include <stdio.h>
 #include <string.h>

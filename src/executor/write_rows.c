@@ -1,6 +1,7 @@
 /*
  * write_rows.c — one write per incoming row: BULK UPSERT (updateOne with
- * upsert), BULK UPDATE ... FROM (updateOne matched through the WHERE join),
+ * upsert; replaceOne with upsert for ON CONFLICT DO REPLACE, whose upserted
+ * _id, when the row has none, comes from the reply), BULK UPDATE ... FROM (updateOne matched through the WHERE join),
  * INSERT with upsert_mode (upsert on _id) and the follow-up updates of
  * INSERT ... ON DUPLICATE KEY UPDATE (updateOne on _id or the key columns).
  *
