@@ -1083,6 +1083,12 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
    bool ok = true, end = false;
    while (ok && !end) {
       size_t n = 0;
+      if (x->xo.cancel && *x->xo.cancel) {
+         ok = bql_exec_fail (x, BQL_ERR_ABORTED, 0,
+                             "cancelled while counting the documents the rows match (max_delete_count): nothing was "
+                             "deleted");
+         break;
+      }
       while (n < (size_t) bs) {
          bson_t doc = BSON_INITIALIZER;
          int64_t rownum = 0;
