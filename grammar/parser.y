@@ -141,7 +141,7 @@ static bql_node_t *make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bq
 static inline bql_node_t *make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc);
 static bool apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *tail);
 static bool tail_check (bql_parse_state_t *st, bql_tail_t *tail, bql_node_t *check, bql_loc_t loc);
-static bool finish_file_source (bql_parse_state_t *st, bql_node_t *fs, const char *path, bql_loc_t loc, bool is_update);
+static bool finish_file_source (bql_parse_state_t *st, bql_node_t *fs, const char *path, bql_loc_t loc, const char *aliased);
 static bool add_statement (bql_parse_state_t *st, bql_node_t *stmt);
 static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st, const char *msg);
 }
@@ -180,13 +180,13 @@ static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state
 %token FALSE_P "FALSE" FORMAT "FORMAT" FROM "FROM" IN_P "IN"
 %token INSERT "INSERT" INTERVAL "INTERVAL" INTO "INTO" IS "IS"
 %token KEY "KEY" LIKE "LIKE" NOT "NOT" NOTHING "NOTHING" NULL_P "NULL"
-%token ON "ON" OR "OR" REMOVE "REMOVE" SELECT "SELECT" SET "SET"
+%token ON "ON" OR "OR" REMOVE "REMOVE" REPLACE "REPLACE" SELECT "SELECT" SET "SET"
 %token STDIN "STDIN" THEN "THEN" TIMESTAMP "TIMESTAMP" TRUE_P "TRUE"
-%token UPDATE "UPDATE" UPSERT "UPSERT" VALUES "VALUES" WHEN "WHEN"
+%token UPDATE "UPDATE" UPSERT "UPSERT" USING "USING" VALUES "VALUES" WHEN "WHEN"
 %token WHERE "WHERE" WITH "WITH"
 
 %type <node> stmt bulk_stmt insert_stmt update_stmt upsert_stmt delete_stmt
-%type <node> relation insert_source update_from column_def row
+%type <node> relation insert_source update_from delete_using column_def row
 %type <node> check_clause with_item with_group option on_duplicate on_conflict set_item file_items
 %type <node> a_expr b_expr c_expr literal func_call case_expr when_clause
 %type <node> case_arg case_default col_ref
@@ -289,14 +289,28 @@ update_stmt:
                                        YYABORT;
                                     $$ = &n->node;
                                  }
+   | BULK UPDATE relation SET '*' update_from filter_tail
+                                 {
+                                    NEW (n, UpdateStmt, @$);
+                                    n->relation = $3;
+                                    if (!$6)
+                                       FAIL (BQL_ERR_SYNTAX, @5, "SET * sets the columns of incoming rows: BULK UPDATE c SET * FROM 'file' AS v WHERE c.k = v.k.",
+                                             "SET * needs FROM ... AS v");
+                                    n->set_all = true;
+                                    n->from = $6;
+                                    if (!apply_tail (st, &n->node, $7))
+                                       YYABORT;
+                                    $$ = &n->node;
+                                 }
    ;
 
 delete_stmt:
-     BULK DELETE FROM relation filter_tail
+     BULK DELETE FROM relation delete_using filter_tail
                                  {
                                     NEW (n, DeleteStmt, @$);
                                     n->relation = $4;
-                                    if (!apply_tail (st, &n->node, $5))
+                                    n->using_source = $5;
+                                    if (!apply_tail (st, &n->node, $6))
                                        YYABORT;
                                     $$ = &n->node;
                                  }
@@ -376,12 +390,12 @@ insert_source:
                                     $$ = &n->node;
                                  }
    | FROM SCONST file_items      {
-                                    if (!finish_file_source (st, $3, $2, @$, false))
+                                    if (!finish_file_source (st, $3, $2, @$, NULL))
                                        YYABORT;
                                     $$ = $3;
                                  }
    | FROM STDIN file_items       {
-                                    if (!finish_file_source (st, $3, NULL, @$, false))
+                                    if (!finish_file_source (st, $3, NULL, @$, NULL))
                                        YYABORT;
                                     $$ = $3;
                                  }
@@ -467,16 +481,42 @@ update_from:
                                     $$ = &n->node;
                                  }
    | FROM SCONST file_items      {
-                                    if (!finish_file_source (st, $3, $2, @$, true))
+                                    if (!finish_file_source (st, $3, $2, @$, "BULK UPDATE ... FROM"))
                                        YYABORT;
                                     $$ = $3;
                                  }
    | FROM STDIN file_items       {
-                                    if (!finish_file_source (st, $3, NULL, @$, true))
+                                    if (!finish_file_source (st, $3, NULL, @$, "BULK UPDATE ... FROM"))
                                        YYABORT;
                                     $$ = $3;
                                  }
    | FROM '(' SELECT             { UNSUPPORTED (@3, "Join incoming rows with FROM (VALUES ...) AS v or FROM 'file' AS v.", "subquery"); }
+   ;
+
+/* BULK DELETE FROM c USING 'file' AS v WHERE c.k = v.k: PostgreSQL's
+ * DELETE ... USING, the rows of a file (or VALUES) naming the documents
+ * to delete. */
+delete_using:
+     %empty                      { $$ = NULL; }
+   | USING '(' VALUES row_list ')' AS any_name opt_column_defs
+                                 {
+                                    NEW (n, ValuesSource, @$);
+                                    FINISH (n->rows, $4);
+                                    n->alias = $7;
+                                    n->alias_columns = $8;
+                                    $$ = &n->node;
+                                 }
+   | USING SCONST file_items     {
+                                    if (!finish_file_source (st, $3, $2, @$, "BULK DELETE ... USING"))
+                                       YYABORT;
+                                    $$ = $3;
+                                 }
+   | USING STDIN file_items      {
+                                    if (!finish_file_source (st, $3, NULL, @$, "BULK DELETE ... USING"))
+                                       YYABORT;
+                                    $$ = $3;
+                                 }
+   | USING '(' SELECT            { UNSUPPORTED (@3, "Name the documents to delete with USING (VALUES ...) AS v or USING 'file' AS v.", "subquery"); }
    ;
 
 /* The clauses after the row source, in any order; each statement kind has
@@ -577,6 +617,25 @@ on_conflict:
                                     n->keys = $3;
                                     n->action = BQL_CONFLICT_UPDATE;
                                     n->set_clause = $7;
+                                    $$ = &n->node;
+                                 }
+   | ON CONFLICT opt_key_cols DO UPDATE SET '*'
+                                 {
+                                    if (!$3)
+                                       FAIL (BQL_ERR_SYNTAX, @3, "Name the key columns, as in ON CONFLICT (_id).", "ON CONFLICT needs a list of key columns");
+                                    NEW (n, OnConflict, @$);
+                                    n->keys = $3;
+                                    n->action = BQL_CONFLICT_UPDATE;
+                                    n->set_all = true;
+                                    $$ = &n->node;
+                                 }
+   | ON CONFLICT opt_key_cols DO REPLACE
+                                 {
+                                    if (!$3)
+                                       FAIL (BQL_ERR_SYNTAX, @3, "Name the key columns, as in ON CONFLICT (_id).", "ON CONFLICT needs a list of key columns");
+                                    NEW (n, OnConflict, @$);
+                                    n->keys = $3;
+                                    n->action = BQL_CONFLICT_REPLACE;
                                     $$ = &n->node;
                                  }
    | ON CONFLICT opt_key_cols DO NOTHING
@@ -920,7 +979,7 @@ col_label:
 unreserved_keyword:
      BULK | COMPRESSION | CONFLICT | CREATE | DATE | DECIMAL | DELETE | DO
    | DUPLICATE | EXPLAIN | FORMAT | INSERT | INTERVAL | KEY | NOTHING
-   | REMOVE | TIMESTAMP | UPDATE | UPSERT
+   | REMOVE | REPLACE | TIMESTAMP | UPDATE | UPSERT | USING
    ;
 
 reserved_keyword:
@@ -991,10 +1050,13 @@ add_statement (bql_parse_state_t *st, bql_node_t *stmt)
 }
 
 /* Complete a FileSource built by file_items: its path, its span, and the
- * clauses only BULK UPDATE ... FROM 'file' AS v may have. */
+ * clauses only a source with an alias may have: aliased names the clause
+ * ("BULK UPDATE ... FROM", "BULK DELETE ... USING"), NULL for the rows of
+ * INSERT and UPSERT. */
 static bool
-finish_file_source (bql_parse_state_t *st, bql_node_t *node, const char *path, bql_loc_t loc, bool is_update)
+finish_file_source (bql_parse_state_t *st, bql_node_t *node, const char *path, bql_loc_t loc, const char *aliased)
 {
+   bool is_update = aliased != NULL;
    bql_FileSource_t *fs = (bql_FileSource_t *) node;
    fs->path = path;
    fs->is_stdin = path == NULL;
@@ -1013,9 +1075,11 @@ finish_file_source (bql_parse_state_t *st, bql_node_t *node, const char *path, b
                               "expected a file option (name = value), found a column");
    }
    if (is_update && !fs->alias) {
+      bool del = !strncmp (aliased, "BULK DELETE", 11);
       return bql_parse_error (st, BQL_ERR_SYNTAX, loc,
-                              "Name the incoming row, as in FROM 'prices.csv' AS v, and join it in WHERE.",
-                              "BULK UPDATE ... FROM needs an alias (AS v)");
+                              del ? "Name the incoming row, as in USING 'keys.csv' AS v, and join it in WHERE."
+                                  : "Name the incoming row, as in FROM 'prices.csv' AS v, and join it in WHERE.",
+                              "%s needs an alias (AS v)", aliased);
    }
    return true;
 }
@@ -1052,7 +1116,7 @@ apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *t)
       s->on_conflict = t->on_conflict;
       if (!t->on_conflict) {
          return bql_parse_error (st, BQL_ERR_SYNTAX, end,
-                                 "Add ON CONFLICT (key, ...) DO UPDATE SET ... or DO NOTHING.",
+                                 "Add ON CONFLICT (key, ...) DO UPDATE SET ..., DO REPLACE or DO NOTHING.",
                                  "BULK UPSERT requires an ON CONFLICT clause");
       }
       break;

@@ -80,7 +80,8 @@ typedef enum bql_unary_op {
 
 #define BQL_CONFLICT_ACTIONS(X) \
    X (NOTHING)                  \
-   X (UPDATE)
+   X (UPDATE)                   \
+   X (REPLACE)
 
 typedef enum bql_conflict_action {
 #define BQL_X(n) BQL_CONFLICT_##n,

@@ -79,8 +79,10 @@ typedef struct bql_exec_options {
  * nRemoved, nArchived, nFailed, upserted [{row, _id}], writeErrors [{row,
  * code, errmsg}] (at most 1000; writeErrorsTruncated when more), batches,
  * elapsedMs, docsPerSec, and dryRun / stopped when they apply; for UPDATE
- * ... FROM also nUnmatched and unmatched [{row}] (the rows that matched no
- * document, at most 1000); logFailures [{batchIndex?, errmsg}] when an
+ * ... FROM and DELETE ... USING also nUnmatched and unmatched [{row}] (the
+ * rows that matched no document, at most 1000; for DELETE ... USING
+ * nMatched counts the rows that matched, nRemoved the documents, and
+ * with dry_run nWouldWrite the distinct documents that would go); logFailures [{batchIndex?, errmsg}] when an
  * error record or the metrics document could not be written. Row numbers
  * are positions in the statement's input (1-based), across batches and
  * across libmongoc's own splitting of a batch.
@@ -91,7 +93,9 @@ typedef struct bql_exec_options {
  *   BQL_ERR_ABORTED     the statement stopped early: max_errors,
  *                       max_execution_time, a cancel, or on_batch;
  *   BQL_ERR_REFUSED     a safety limit refused it before writing
- *                       (max_delete_count);
+ *                       (max_delete_count), or the documents one batch
+ *                       of DELETE ... USING rows match exceed
+ *                       memory_limit;
  *   BQL_ERR_SERVER      the server refused a command (server_code holds
  *                       its code; a feature the server lacks is named);
  *   BQL_ERR_CONNECTION  the server could not be reached;

@@ -405,7 +405,7 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    BSON_APPEND_INT64 (reply, "nRemoved", x->n_removed);
    BSON_APPEND_INT64 (reply, "nArchived", x->n_archived);
    BSON_APPEND_INT64 (reply, "nFailed", x->n_failed);
-   if (plan->kind == BQL_KIND_UPDATE && (plan->has_rows || plan->file)) {
+   if ((plan->kind == BQL_KIND_UPDATE || plan->delete_using) && (plan->has_rows || plan->file)) {
       BSON_APPEND_INT64 (reply, "nUnmatched", x->n_unmatched);
       BSON_APPEND_ARRAY (reply, "unmatched", &x->unmatched);
       if (x->n_unmatched_rows > BQL_REPLY_MAX_ERRORS) {
@@ -420,6 +420,11 @@ finish_reply (bql_exec_t *x, bson_t *reply)
       int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write;
       if (plan->kind == BQL_KIND_UPSERT && !x->opts->dry_run) {
          accounted = x->n_upserted + x->n_matched + x->n_failed + x->n_inserted;
+      }
+      if (plan->delete_using) {
+         /* a row matched documents (nMatched), matched none, or failed;
+          * nRemoved and nWouldWrite count documents */
+         accounted = x->n_matched + x->n_unmatched + x->n_failed;
       }
       BSON_APPEND_INT64 (reply, "nRows", rows);
       if (x->opts->dry_run) {

@@ -50,6 +50,8 @@ typedef struct bql_exec {
    uint32_t n_upserted_ids;
    bson_t unmatched;        /* UPDATE ... FROM: [{row}] of the rows that matched nothing */
    uint32_t n_unmatched_rows;
+   struct bql_id_map *seen; /* DELETE ... USING with dry_run: the _ids
+                               counted so far (the statement's thread) */
    int lossy_updates;       /* the server's update replies lose their counts
                                when a statement fails: 1 yes, 0 no, -1 not
                                asked yet (write_rows.c) */
@@ -233,5 +235,31 @@ void bql_exec_note_retries (bql_exec_t *x, int retries);
  * batch whose outcome is unknown: " and N retries ran out", or
  * " (retry_attempts = 0)" when none were allowed, into buf (n bytes). */
 const char *bql_exec_retries_ran_out (const bql_exec_t *x, int retries, char *buf, size_t n);
+
+/* ---- a map from _id values to positions (write_rows.c) ---- */
+
+typedef struct bql_id_map {
+   uint64_t *hash;
+   size_t *pos;
+   bson_value_t *ids;
+   size_t cap;
+   size_t n; /* ids held */
+} bql_id_map_t;
+
+/* An empty map sized for about n ids; bql_id_map_cleanup frees it. */
+void bql_id_map_init (bql_id_map_t *m, size_t n);
+/* Is id held (by BSON type and value)? Its position in *pos if so. */
+bool bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos);
+/* Hold id (copied) at pos, unless held already (the first position wins). */
+void bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos);
+void bql_id_map_cleanup (bql_id_map_t *m);
+/* Are a and b the same BSON type and value? */
+bool bql_value_equal (const bson_value_t *a, const bson_value_t *b);
+
+/* Add {row} to the statement's (or a worker's view's) list of UPDATE ...
+ * FROM or DELETE ... USING rows that matched nothing: the first
+ * BQL_REPLY_MAX_ERRORS are kept, all are counted. The caller counts
+ * n_unmatched. */
+void bql_exec_note_unmatched (bql_exec_t *x, int64_t row);
 
 #endif

@@ -384,9 +384,10 @@ write_slot (pipeline_t *p, bql_exec_t *x, slot_t *s)
    if (s->n == 0) {
       return true;
    }
-   if (x->opts->dry_run) {
+   if (x->opts->dry_run && !x->plan->delete_using) {
       /* dry_run: the rows are read, converted and checked, and counted;
-       * nothing is sent */
+       * nothing is sent (DELETE ... USING reads what its rows match and
+       * counts it) */
       x->n_would_write += (int64_t) s->n;
       return true;
    }
@@ -568,9 +569,35 @@ wait_for (pipeline_t *p, slot_t *s, int64_t batch, bool workers)
    pthread_mutex_unlock (&p->mu);
 }
 
+/* drop = true: drop the target collection before the first batch (the
+ * drop command, as mongoimport --drop). Only the target: the archive,
+ * error and metrics collections stay. A collection that does not exist
+ * is not an error. Not with dry_run. False when the server refused. */
+static bool
+drop_first (bql_exec_t *x)
+{
+   if (!x->opts->drop || x->opts->dry_run) {
+      return true;
+   }
+   bson_error_t berr;
+   if (!mongoc_collection_drop_with_opts (x->coll, NULL, &berr) && berr.code != 26 /* NamespaceNotFound */ &&
+       !strstr (berr.message, "ns not found")) {
+      if (bql_exec_is_connection_error (&berr)) {
+         return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code, "lost the server while dropping %s: %s",
+                               bql_plan_namespace (x->plan), berr.message);
+      }
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "the server refused to drop %s (drop = true): %s",
+                            bql_plan_namespace (x->plan), berr.message);
+   }
+   return true;
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
+   if (!drop_first (x)) {
+      return false;
+   }
    pipeline_t p = {.x = x, .src = src, .write = write};
    p.batch_size = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
    /* parallel_workers > 1 (unordered statements: the planner refuses it

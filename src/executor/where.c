@@ -13,6 +13,14 @@
  * re-run after a crash writes no duplicate), and only the _ids the archive
  * acknowledged are deleted. At every instant each original document is in
  * the source or in the archive.
+ *
+ * DELETE ... USING source AS v (delete by file): the rows come through
+ * the row pipeline (rows.c); per batch of rows one find reads the
+ * documents their filters match (their $or, or one $in when they differ
+ * in one equality), each row is told matched or unmatched, and the same
+ * archive-then-delete runs on exactly the documents read. With
+ * max_delete_count a first pass over the input counts before anything is
+ * written (FROM STDIN is kept in memory for the second pass).
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,9 +41,9 @@ count_matching (bql_exec_t *x, int64_t *n)
    return true;
 }
 
-/* $and of the batch's _ids and the statement's filter */
+/* $and of the batch's _ids and the filter */
 static void
-batch_query (const bql_plan_t *plan, const bson_t *ids, bson_t *q)
+batch_query (const bson_t *filter, const bson_t *ids, bson_t *q)
 {
    bson_t and, a0, a1, in;
    bson_append_array_begin (q, "$and", -1, &and);
@@ -45,7 +53,7 @@ batch_query (const bql_plan_t *plan, const bson_t *ids, bson_t *q)
    bson_append_document_end (&a0, &in);
    bson_append_document_end (&and, &a0);
    bson_append_document_begin (&and, "1", -1, &a1);
-   bson_concat (&a1, &plan->filter);
+   bson_concat (&a1, filter);
    bson_append_document_end (&and, &a1);
    bson_append_array_end (q, &and);
 }
@@ -117,7 +125,9 @@ batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written,
 }
 
 /* One update or delete command over a batch — the n documents whose _ids
- * are ids — or over the whole filter when ids is NULL. Counts go to info.
+ * are ids and that filter still matches — or over the whole filter when
+ * ids is NULL. filter is the statement's (or, for DELETE ... USING, the
+ * $or of the batch's row filters). Counts go to info.
  * Whatever goes wrong writes one error of the batch to errs (and so its
  * error record), and the batch's documents the server did not report as
  * written count as failed; continue_on_error and max_errors then decide
@@ -127,14 +137,15 @@ batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written,
  * out, the server lacks a feature the statement needs, or the single
  * unbatched command failed. */
 static bool
-write_batch (bql_exec_t *x, const bson_t *ids, int64_t n, bql_batch_info_t *info, bql_row_errors_t *errs)
+write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, bql_batch_info_t *info,
+             bql_row_errors_t *errs)
 {
    const bql_plan_t *plan = x->plan;
    bson_t q = BSON_INITIALIZER;
    if (ids) {
-      batch_query (plan, ids, &q);
+      batch_query (filter, ids, &q);
    } else {
-      bson_concat (&q, &plan->filter);
+      bson_concat (&q, filter);
    }
    const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
    bool ok = true;
@@ -554,7 +565,7 @@ run_where (bql_exec_t *x)
       bql_batch_info_t info = {0};
       bql_row_errors_t errs = {0};
       int64_t started_at = bql_wall_ms ();
-      ok = write_batch (x, NULL, 0, &info, &errs);
+      ok = write_batch (x, &plan->filter, NULL, 0, &info, &errs);
       bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
       bql_row_errors_cleanup (&errs);
       return ok;
@@ -625,11 +636,11 @@ run_where (bql_exec_t *x)
                bson_t archived = BSON_INITIALIZER;
                ok = archive_batch (x, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
-                  ok = write_batch (x, &archived, bson_count_keys (&archived), &info, &errs);
+                  ok = write_batch (x, &plan->filter, &archived, bson_count_keys (&archived), &info, &errs);
                }
                bson_destroy (&archived);
             } else {
-               ok = write_batch (x, &ids, n, &info, &errs);
+               ok = write_batch (x, &plan->filter, &ids, n, &info, &errs);
             }
             x->rows_done += n;
             bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, batch_started);
@@ -660,6 +671,572 @@ run_where (bql_exec_t *x)
    return ok;
 }
 
+/* ---- DELETE ... USING ---- */
+
+/* Does doc evidently match q? Only when q is a conjunction of equalities
+ * {path: {$eq: value}, ...} and doc holds exactly each value (same BSON
+ * type and value) at its path; *simple says whether q had that form.
+ * False never means "does not match": the server is asked then. */
+static bool
+evident_match (const bson_t *q, const bson_t *doc, bool *simple)
+{
+   bson_iter_t it;
+   *simple = true;
+   if (!bson_iter_init (&it, q)) {
+      *simple = false;
+      return false;
+   }
+   while (bson_iter_next (&it)) {
+      const char *path = bson_iter_key (&it);
+      bson_iter_t op, d, dv;
+      if (path[0] == '$' || !BSON_ITER_HOLDS_DOCUMENT (&it) || !bson_iter_recurse (&it, &op) || !bson_iter_next (&op) ||
+          strcmp (bson_iter_key (&op), "$eq") != 0) {
+         *simple = false;
+         return false;
+      }
+      bson_value_t want;
+      bson_value_copy (bson_iter_value (&op), &want);
+      bool more_ops = bson_iter_next (&op);
+      bool eq = !more_ops && bson_iter_init (&d, doc) && bson_iter_find_descendant (&d, path, &dv) &&
+                bql_value_equal (bson_iter_value (&dv), &want);
+      bson_value_destroy (&want);
+      if (more_ops) {
+         *simple = false;
+         return false;
+      }
+      if (!eq) {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* Does the filter of one row match any document? (find, limit 1) */
+static bool
+row_matches_any (bql_exec_t *x, const bson_t *q, bool *found)
+{
+   bson_t opts = BSON_INITIALIZER, proj;
+   bson_append_document_begin (&opts, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&opts, &proj);
+   BSON_APPEND_INT64 (&opts, "limit", 1);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, q, &opts, NULL);
+   const bson_t *doc;
+   *found = mongoc_cursor_next (cur, &doc);
+   bson_error_t berr;
+   bool ok = *found || !mongoc_cursor_error (cur, &berr) || read_refused (x, &berr);
+   mongoc_cursor_destroy (cur);
+   bson_destroy (&opts);
+   return ok;
+}
+
+/* The filters of the batch's rows: q[i] for each row, {$or: [...]} of the
+ * good ones in orf. Rows whose filter cannot be built (a missing join
+ * column, a value of the wrong type) are failed rows in errs. Returns the
+ * number of good rows. */
+static size_t
+using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
+{
+   bson_t arr;
+   size_t ngood = 0;
+   bson_append_array_begin (orf, "$or", 3, &arr);
+   bool stop = false;
+   for (size_t i = 0; i < b->n; i++) {
+      if (stop) {
+         /* ordered: nothing after a failed row (not attempted) */
+         q[i] = bson_new ();
+         good[i] = false;
+         continue;
+      }
+      bson_t u = BSON_INITIALIZER;
+      bool pipe;
+      bql_error_t rerr;
+      q[i] = bson_new ();
+      good[i] = bql_plan_row_write (x->plan, b->docs[i], q[i], &u, &pipe, &rerr);
+      bson_destroy (&u);
+      if (!good[i]) {
+         if (errs) {
+            bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);
+            stop = x->opts->ordered;
+         }
+         continue;
+      }
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) ngood++, &k, kb, sizeof kb);
+      bson_append_document (&arr, k, -1, q[i]);
+   }
+   bson_append_array_end (orf, &arr);
+   return ngood;
+}
+
+/* The value of v under MongoDB's numeric equality: integers and
+ * integral doubles as int64 (exact, so 1, 1L and 1.0 are one value, as
+ * for $eq), other values as they are (a shallow copy, not to be freed). */
+static void
+canonical_value (const bson_value_t *v, bson_value_t *out)
+{
+   *out = *v;
+   if (v->value_type == BSON_TYPE_INT32) {
+      out->value_type = BSON_TYPE_INT64;
+      out->value.v_int64 = v->value.v_int32;
+   } else if (v->value_type == BSON_TYPE_DOUBLE) {
+      double d = v->value.v_double;
+      if (d == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0 && (double) (int64_t) d == d) {
+         out->value_type = BSON_TYPE_INT64;
+         out->value.v_int64 = (int64_t) d;
+      }
+   }
+}
+
+/* The filter of a batch: the merged one when the rows allow it, else the
+ * $or of their filters. */
+static void
+batch_filter_of (bson_t **q, const bool *good, size_t n, bson_t *orf, const char **path, bool *merged)
+{
+   bson_t m = BSON_INITIALIZER;
+   *merged = bql_plan_merge_row_filters ((const bson_t *const *) q, good, n, &m, path);
+   if (*merged) {
+      bson_reinit (orf);
+      bson_concat (orf, &m);
+   } else {
+      *path = NULL;
+   }
+   bson_destroy (&m);
+}
+
+/* One batch of DELETE ... USING rows (a bql_batch_writer_t): read the
+ * documents the rows' filters match (one find of their $or), tell each
+ * row whether it matched (evidently from the documents read, else by a
+ * find of its own filter with limit 1), then, unless dry_run, archive the
+ * documents read when asked and delete exactly those (that still match):
+ * {$and: [{_id: {$in: ids}}, {$or: filters}]}. nMatched counts the rows
+ * that matched; the rows that matched nothing are listed as unmatched.
+ * With dry_run the distinct documents are counted (nWouldWrite). */
+static bool
+delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+{
+   const bql_plan_t *plan = x->plan;
+   const bql_options_t *o = x->opts;
+   bson_t **q = bson_malloc0 (sizeof *q * (b->n ? b->n : 1));
+   bool *good = bson_malloc0 (sizeof *good * (b->n ? b->n : 1));
+   bool *matched = bson_malloc0 (sizeof *matched * (b->n ? b->n : 1));
+   bson_t orf = BSON_INITIALIZER, docs = BSON_INITIALIZER, ids = BSON_INITIALIZER;
+   size_t ngood = using_filters (x, b, q, good, &orf, errs);
+   bool ok = true;
+   uint32_t nids = 0;
+   const char *path = NULL;
+   bool merged = false;
+   /* merged filters: rows by the (numerically canonical) value of the
+    * varying path, a row standing for the later ones with its value */
+   bql_id_map_t by_value;
+   size_t *group = bson_malloc0 (sizeof *group * (b->n ? b->n : 1));
+   bool exact = true; /* every document read shows plainly whom it matches */
+   bql_id_map_init (&by_value, b->n);
+   if (ngood > 0) {
+      batch_filter_of (q, good, b->n, &orf, &path, &merged);
+   }
+   for (size_t i = 0; merged && path && i < b->n; i++) {
+      bson_iter_t f, op;
+      group[i] = i;
+      if (good[i] && bson_iter_init_find (&f, q[i], path) && bson_iter_recurse (&f, &op) && bson_iter_next (&op)) {
+         bson_value_t cv;
+         canonical_value (bson_iter_value (&op), &cv);
+         bql_id_map_put (&by_value, &cv, i);
+         bql_id_map_get (&by_value, &cv, &group[i]);
+      }
+   }
+
+   if (ngood > 0) {
+      /* the documents the rows match */
+      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &orf, NULL, NULL);
+      const bson_t *doc;
+      size_t bytes = 0;
+      while (ok && mongoc_cursor_next (cur, &doc)) {
+         bson_iter_t it;
+         if (!bson_iter_init_find (&it, doc, "_id")) {
+            continue;
+         }
+         bytes += doc->len;
+         if ((int64_t) bytes > o->memory_limit) {
+            ok = bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+                                "the rows of batch %lld match more documents than memory_limit (%lld bytes) holds: "
+                                "lower batch_size; nothing of this batch was deleted",
+                                (long long) info->batch_index + 1, (long long) o->memory_limit);
+            break;
+         }
+         char kb[16];
+         const char *k;
+         bson_uint32_to_string (nids++, &k, kb, sizeof kb);
+         bson_append_iter (&ids, k, -1, &it);
+         if (o->archive_collection) {
+            bson_append_document (&docs, k, -1, doc);
+         }
+         if (merged && !path) {
+            /* every row has the same filter, which this document matches */
+            for (size_t i = 0; i < b->n; i++) {
+               matched[i] = good[i];
+            }
+         } else if (merged) {
+            bson_iter_t d, dv;
+            size_t at;
+            if (bson_iter_init (&d, doc) && bson_iter_find_descendant (&d, path, &dv) && !BSON_ITER_HOLDS_ARRAY (&dv) &&
+                !BSON_ITER_HOLDS_DECIMAL128 (&dv)) {
+               bson_value_t cv;
+               canonical_value (bson_iter_value (&dv), &cv);
+               if (bql_id_map_get (&by_value, &cv, &at)) {
+                  matched[at] = true;
+               } else {
+                  exact = false;
+               }
+            } else {
+               exact = false; /* an array, a path through one, a Decimal128: ask */
+            }
+         } else {
+            exact = false;
+            for (size_t i = 0; i < b->n; i++) {
+               bool simple;
+               if (good[i] && !matched[i] && evident_match (q[i], doc, &simple)) {
+                  matched[i] = true;
+               }
+            }
+         }
+      }
+      bson_error_t berr;
+      if (ok && mongoc_cursor_error (cur, &berr)) {
+         ok = read_refused (x, &berr);
+      }
+      mongoc_cursor_destroy (cur);
+   }
+   for (size_t i = 0; merged && path && i < b->n; i++) {
+      matched[i] = good[i] && matched[group[i]];
+   }
+   bql_id_map_cleanup (&by_value);
+   bson_free (group);
+   /* rows no document read evidently matches: ask the server, unless every
+    * document read showed whom it matches */
+   for (size_t i = 0; ok && !exact && i < b->n; i++) {
+      if (good[i] && !matched[i] && nids > 0) {
+         ok = row_matches_any (x, q[i], &matched[i]);
+      }
+   }
+   if (!ok) {
+      /* the read failed (recorded): nothing of this batch was written,
+       * and its rows count as not attempted */
+   } else if (o->dry_run) {
+      if (!x->seen) {
+         x->seen = bson_malloc0 (sizeof *x->seen);
+         bql_id_map_init (x->seen, 1024);
+      }
+      bson_iter_t it;
+      bson_iter_init (&it, &ids);
+      while (bson_iter_next (&it)) {
+         if (!bql_id_map_get (x->seen, bson_iter_value (&it), NULL)) {
+            bql_id_map_put (x->seen, bson_iter_value (&it), 0);
+            x->n_would_write++;
+         }
+      }
+   } else if (nids > 0) {
+      size_t errs_before = errs->n;
+      int64_t failed_before = info->n_failed;
+      if (o->archive_collection) {
+         mongoc_collection_t *archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
+         bson_t archived = BSON_INITIALIZER;
+         ok = archive_batch (x, archive, &docs, nids, &archived, info, errs);
+         errs_before = errs->n; /* documents the archive refused stay, each reported */
+         failed_before = info->n_failed;
+         if (ok && !bson_empty (&archived)) {
+            ok = write_batch (x, &orf, &archived, bson_count_keys (&archived), info, errs);
+         }
+         bson_destroy (&archived);
+         mongoc_collection_destroy (archive);
+      } else {
+         ok = write_batch (x, &orf, &ids, nids, info, errs);
+      }
+      if (errs->n > errs_before) {
+         /* the delete of the batch failed: its rows that matched are
+          * failed rows, with the server's message */
+         char *msg = bson_strdup (errs->items[errs_before].errmsg);
+         int32_t code = errs->items[errs_before].code;
+         bql_row_errors_truncate (errs, errs_before);
+         info->n_failed = failed_before;
+         for (size_t i = 0; i < b->n; i++) {
+            if (good[i] && matched[i]) {
+               matched[i] = false;
+               good[i] = false;
+               bql_row_errors_add (errs, i, b->rows[i], code, msg);
+            }
+         }
+         bson_free (msg);
+      }
+   }
+   for (size_t i = 0; i < b->n; i++) {
+      if (good[i] && ok) {
+         if (matched[i]) {
+            info->n_matched++;
+         } else {
+            x->n_unmatched++;
+            bql_exec_note_unmatched (x, b->rows[i]);
+         }
+      }
+      bson_destroy (q[i]);
+   }
+   bson_destroy (&orf);
+   bson_destroy (&docs);
+   bson_destroy (&ids);
+   bson_free (q);
+   bson_free (good);
+   bson_free (matched);
+   return ok;
+}
+
+/* ---- a replay of FROM STDIN (read twice with max_delete_count) ---- */
+
+typedef struct {
+   bql_source_t base;
+   bson_t entries; /* [{r: rownum, l: line, d: doc, w: why?}] */
+   bson_iter_t it;
+   bool started;
+   size_t bytes;
+   char why[600];
+} replay_source_t;
+
+static bql_row_rc_t
+replay_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
+{
+   replay_source_t *r = (replay_source_t *) s;
+   if (!r->started) {
+      bson_iter_init (&r->it, &r->entries);
+      r->started = true;
+   }
+   if (!bson_iter_next (&r->it)) {
+      return BQL_ROW_END;
+   }
+   bson_t e;
+   bson_iter_t f;
+   bool failed = false;
+   if (!bql_iter_sub (&r->it, &e) || !bson_iter_init (&f, &e)) {
+      return BQL_ROW_END;
+   }
+   while (bson_iter_next (&f)) {
+      const char *k = bson_iter_key (&f);
+      bson_t sub;
+      if (!strcmp (k, "r")) {
+         *rownum = bson_iter_as_int64 (&f);
+      } else if (!strcmp (k, "l")) {
+         s->line = bson_iter_as_int64 (&f);
+      } else if (!strcmp (k, "d") && bql_iter_sub (&f, &sub)) {
+         bson_concat (doc, &sub);
+      } else if (!strcmp (k, "w") && BSON_ITER_HOLDS_UTF8 (&f)) {
+         snprintf (r->why, sizeof r->why, "%s", bson_iter_utf8 (&f, NULL));
+         *why = r->why;
+         failed = true;
+      }
+   }
+   return failed ? BQL_ROW_FAILED : BQL_ROW_OK;
+}
+
+static void
+replay_destroy (bql_source_t *s)
+{
+   replay_source_t *r = (replay_source_t *) s;
+   bson_destroy (&r->entries);
+   bson_free (r);
+}
+
+/* Record one row read in the first pass; false when the rows kept exceed
+ * memory_limit. */
+static bool
+replay_add (replay_source_t *r, int64_t rownum, int64_t line, const bson_t *doc, const char *why, int64_t limit)
+{
+   char kb[16];
+   const char *k;
+   bson_uint32_to_string ((uint32_t) r->base.rows_total++, &k, kb, sizeof kb);
+   bson_t e;
+   bson_append_document_begin (&r->entries, k, -1, &e);
+   BSON_APPEND_INT64 (&e, "r", rownum);
+   BSON_APPEND_INT64 (&e, "l", line);
+   BSON_APPEND_DOCUMENT (&e, "d", doc);
+   if (why) {
+      BSON_APPEND_UTF8 (&e, "w", why);
+   }
+   bson_append_document_end (&r->entries, &e);
+   r->bytes = r->entries.len;
+   return (int64_t) r->bytes <= limit;
+}
+
+/* max_delete_count: a first pass over the input counts the distinct
+ * documents its rows match (batch_size rows per find of their $or, _ids
+ * only), and refuses — deleting nothing — as soon as more than
+ * max_delete_count match. FROM STDIN cannot be read twice: its rows are
+ * kept (within memory_limit) in *replay for the second pass. */
+static bool
+count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
+{
+   const bql_options_t *o = x->opts;
+   int32_t bs = o->batch_size > 0 ? o->batch_size : 1000;
+   bql_id_map_t seen;
+   bql_id_map_init (&seen, 1024);
+   bson_t **docs = bson_malloc0 (sizeof *docs * (size_t) bs);
+   const bson_t **ptrs = bson_malloc0 (sizeof *ptrs * (size_t) bs);
+   int64_t *rows = bson_malloc0 (sizeof *rows * (size_t) bs);
+   bool ok = true, end = false;
+   while (ok && !end) {
+      size_t n = 0;
+      if (x->xo.cancel && *x->xo.cancel) {
+         ok = bql_exec_fail (x, BQL_ERR_ABORTED, 0,
+                             "cancelled while counting the documents the rows match (max_delete_count): nothing was "
+                             "deleted");
+         break;
+      }
+      while (n < (size_t) bs) {
+         bson_t doc = BSON_INITIALIZER;
+         int64_t rownum = 0;
+         const char *why = NULL;
+         bql_row_rc_t rc = src->next (src, &doc, &rownum, &why);
+         if (rc == BQL_ROW_ERROR) {
+            bson_destroy (&doc);
+            ok = src->failed ? bql_exec_fail_with (x, &src->error)
+                             : bql_exec_fail (x, BQL_ERR_ABORTED, 0, "%s (nothing was deleted)", src->error.message);
+            break;
+         }
+         if (rc == BQL_ROW_END) {
+            bson_destroy (&doc);
+            end = true;
+            break;
+         }
+         if (replay && !replay_add (replay, rownum, src->line, &doc, rc == BQL_ROW_FAILED ? why : NULL, o->memory_limit)) {
+            bson_destroy (&doc);
+            ok = bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+                                "max_delete_count with USING STDIN keeps the input in memory to read it twice, and it "
+                                "is larger than memory_limit (%lld bytes): nothing was deleted; give a file, or raise "
+                                "memory_limit",
+                                (long long) o->memory_limit);
+            break;
+         }
+         if (rc == BQL_ROW_FAILED) {
+            bson_destroy (&doc);
+            continue; /* reported in the second pass */
+         }
+         docs[n] = bson_copy (&doc); /* a bson_t is not copied by assignment */
+         bson_destroy (&doc);
+         ptrs[n] = docs[n];
+         rows[n] = rownum;
+         n++;
+      }
+      if (ok && n > 0) {
+         bql_batch_t b = {ptrs, rows, n, NULL};
+         bson_t **q = bson_malloc0 (sizeof *q * n);
+         bool *good = bson_malloc0 (sizeof *good * n);
+         bson_t orf = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+         size_t ngood = using_filters (x, &b, q, good, &orf, NULL);
+         const char *path;
+         bool merged;
+         if (ngood > 0) {
+            batch_filter_of (q, good, n, &orf, &path, &merged);
+         }
+         bson_append_document_begin (&opts, "projection", -1, &proj);
+         BSON_APPEND_INT32 (&proj, "_id", 1);
+         bson_append_document_end (&opts, &proj);
+         if (ngood > 0) {
+            mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &orf, &opts, NULL);
+            const bson_t *doc;
+            while (mongoc_cursor_next (cur, &doc)) {
+               bson_iter_t it;
+               if (bson_iter_init_find (&it, doc, "_id")) {
+                  bql_id_map_put (&seen, bson_iter_value (&it), 0);
+               }
+            }
+            bson_error_t berr;
+            if (mongoc_cursor_error (cur, &berr)) {
+               ok = read_refused (x, &berr);
+            }
+            mongoc_cursor_destroy (cur);
+         }
+         if (ok && (int64_t) seen.n > o->max_delete_count) {
+            ok = bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+                                "at least %lld documents match the rows but max_delete_count is %lld: nothing was "
+                                "deleted",
+                                (long long) seen.n, (long long) o->max_delete_count);
+         }
+         for (size_t i = 0; i < n; i++) {
+            bson_destroy (q[i]);
+         }
+         bson_free (q);
+         bson_free (good);
+         bson_destroy (&orf);
+         bson_destroy (&opts);
+      }
+      for (size_t i = 0; i < n; i++) {
+         bson_destroy (docs[i]);
+      }
+   }
+   bql_id_map_cleanup (&seen);
+   bson_free (docs);
+   bson_free (ptrs);
+   bson_free (rows);
+   return ok;
+}
+
+/* A source for the rows of DELETE ... USING: VALUES, or the file. */
+static bql_source_t *
+using_source (bql_exec_t *x)
+{
+   return x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
+}
+
+static bool
+run_using (bql_exec_t *x)
+{
+   const bql_options_t *o = x->opts;
+   replay_source_t *replay = NULL;
+   if (o->max_delete_count >= 0 && !o->dry_run) {
+      bql_source_t *first = using_source (x);
+      if (!first) {
+         return false;
+      }
+      if (x->plan->file && x->plan->file->is_stdin) {
+         replay = bson_malloc0 (sizeof *replay);
+         replay->base.next = replay_next;
+         replay->base.destroy = replay_destroy;
+         replay->base.bytes_total = -1;
+         bson_init (&replay->entries);
+      }
+      bool ok = count_using (x, first, replay);
+      first->destroy (first);
+      if (!ok) {
+         if (replay) {
+            replay_destroy (&replay->base);
+         }
+         return false;
+      }
+   }
+   if (o->archive_collection && o->retention_seconds && !o->dry_run && !create_ttl_index (x)) {
+      if (replay) {
+         replay_destroy (&replay->base);
+      }
+      return false;
+   }
+   bql_source_t *src = replay ? &replay->base : using_source (x);
+   if (!src) {
+      return false;
+   }
+   bool ok = bql_exec_rows (x, src, delete_rows_batch);
+   src->destroy (src);
+   if (x->seen) {
+      bql_id_map_cleanup (x->seen);
+      bson_free (x->seen);
+      x->seen = NULL;
+   }
+   if (ok && o->dry_run && o->max_delete_count >= 0 && x->n_would_write > o->max_delete_count) {
+      return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+                            "%lld documents match but max_delete_count is %lld: the delete would be refused (dry run: "
+                            "nothing was written to the collection)",
+                            (long long) x->n_would_write, (long long) o->max_delete_count);
+   }
+   return ok;
+}
+
 bool
 bql_exec_update (bql_exec_t *x)
 {
@@ -678,5 +1255,5 @@ bql_exec_update (bql_exec_t *x)
 bool
 bql_exec_delete (bql_exec_t *x)
 {
-   return run_where (x);
+   return x->plan->delete_using ? run_using (x) : run_where (x);
 }

@@ -1,6 +1,7 @@
 /*
  * write_rows.c — one write per incoming row: BULK UPSERT (updateOne with
- * upsert), BULK UPDATE ... FROM (updateOne matched through the WHERE join),
+ * upsert; replaceOne with upsert for ON CONFLICT DO REPLACE, whose upserted
+ * _id, when the row has none, comes from the reply), BULK UPDATE ... FROM (updateOne matched through the WHERE join),
  * INSERT with upsert_mode (upsert on _id) and the follow-up updates of
  * INSERT ... ON DUPLICATE KEY UPDATE (updateOne on _id or the key columns).
  *
@@ -47,13 +48,6 @@
 
 /* ---- a small map from _id values to positions ---- */
 
-typedef struct {
-   uint64_t *hash;
-   size_t *pos;
-   bson_value_t *ids;
-   size_t cap;
-   size_t n;
-} id_map_t;
 
 static uint64_t
 value_hash (const bson_value_t *v)
@@ -69,8 +63,8 @@ value_hash (const bson_value_t *v)
    return h | 1; /* 0 marks a free slot */
 }
 
-static bool
-value_equal (const bson_value_t *a, const bson_value_t *b)
+bool
+bql_value_equal (const bson_value_t *a, const bson_value_t *b)
 {
    bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
    bson_append_value (&x, "", 0, a);
@@ -81,8 +75,8 @@ value_equal (const bson_value_t *a, const bson_value_t *b)
    return eq;
 }
 
-static void
-id_map_init (id_map_t *m, size_t n)
+void
+bql_id_map_init (bql_id_map_t *m, size_t n)
 {
    m->cap = 16;
    while (m->cap < n * 2) {
@@ -94,13 +88,13 @@ id_map_init (id_map_t *m, size_t n)
    m->ids = bson_malloc0 (sizeof *m->ids * m->cap);
 }
 
-static bool
-id_map_get (const id_map_t *m, const bson_value_t *id, size_t *pos)
+bool
+bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos)
 {
    uint64_t h = value_hash (id);
    size_t i = h & (m->cap - 1);
    while (m->hash[i]) {
-      if (m->hash[i] == h && value_equal (&m->ids[i], id)) {
+      if (m->hash[i] == h && bql_value_equal (&m->ids[i], id)) {
          if (pos) {
             *pos = m->pos[i];
          }
@@ -112,18 +106,18 @@ id_map_get (const id_map_t *m, const bson_value_t *id, size_t *pos)
 }
 
 /* Map id to pos unless id is mapped already (the first position wins). */
-static void
-id_map_put (id_map_t *m, const bson_value_t *id, size_t pos)
+void
+bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos)
 {
-   if (id_map_get (m, id, NULL)) {
+   if (bql_id_map_get (m, id, NULL)) {
       return;
    }
    if ((m->n + 1) * 2 > m->cap) {
-      id_map_t bigger;
-      id_map_init (&bigger, m->cap);
+      bql_id_map_t bigger;
+      bql_id_map_init (&bigger, m->cap);
       for (size_t i = 0; i < m->cap; i++) {
          if (m->hash[i]) {
-            id_map_put (&bigger, &m->ids[i], m->pos[i]);
+            bql_id_map_put (&bigger, &m->ids[i], m->pos[i]);
             bson_value_destroy (&m->ids[i]);
          }
       }
@@ -143,8 +137,8 @@ id_map_put (id_map_t *m, const bson_value_t *id, size_t pos)
    m->n++;
 }
 
-static void
-id_map_cleanup (id_map_t *m)
+void
+bql_id_map_cleanup (bql_id_map_t *m)
 {
    for (size_t i = 0; i < m->cap; i++) {
       if (m->hash[i]) {
@@ -165,6 +159,7 @@ typedef struct {
    size_t pos;         /* position in the batch */
    bson_t q, u;        /* filter and update; for an insert, u is the document */
    bool insert;        /* upsert_mode row without _id: inserted with a new _id */
+   bool replace;       /* ON CONFLICT DO REPLACE: u is the replacement */
    bool upsert;
    bool pipeline;      /* u is an aggregation pipeline */
    bool has_id;        /* the _id a new document gets is known */
@@ -185,17 +180,23 @@ typedef struct {
    const char *const *dup_msgs; /* follow_up: the duplicate key error of each row */
    bql_batch_info_t *info;
    bql_row_errors_t *errs;
-   id_map_t upserted_ids;       /* _ids this batch has upserted */
+   bql_id_map_t upserted_ids;       /* _ids this batch has upserted */
    int attempts;                /* retries used by this batch */
    bool stop;                   /* ordered stop, or fatal: send nothing more */
    bool fatal;
 } batch_t;
 
-/* The _id an upsert of (q, u) will give a new document, if known. */
+/* The _id an upsert of (q, u) will give a new document, if known; u is
+ * a replacement document when replace is set. */
 static bool
-upsert_id (const bson_t *q, const bson_t *u, bson_value_t *out, bool *is_new)
+upsert_id (const bson_t *q, const bson_t *u, bool replace, bson_value_t *out, bool *is_new)
 {
    bson_iter_t it, sub;
+   if (replace && bson_iter_init_find (&it, u, "_id")) {
+      bson_value_copy (bson_iter_value (&it), out);
+      *is_new = false;
+      return true;
+   }
    if (bson_iter_init_find (&it, q, "_id")) {
       if (BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) && bson_iter_find (&sub, "$eq")) {
          bson_value_copy (bson_iter_value (&sub), out);
@@ -276,8 +277,8 @@ note_upserted (bql_exec_t *x, int64_t row, const bson_value_t *id)
 
 /* Add {row} to the statement's list of UPDATE ... FROM rows that matched
  * nothing (the first BQL_REPLY_MAX_ERRORS are kept; all are counted). */
-static void
-note_unmatched (bql_exec_t *x, int64_t row)
+void
+bql_exec_note_unmatched (bql_exec_t *x, int64_t row)
 {
    if (x->n_unmatched_rows < BQL_REPLY_MAX_ERRORS) {
       char kb[16];
@@ -295,7 +296,7 @@ static void
 mark_upserted (batch_t *c, row_write_t *w)
 {
    w->state = RW_UPSERTED;
-   id_map_put (&c->upserted_ids, &w->id, w->pos);
+   bql_id_map_put (&c->upserted_ids, &w->id, w->pos);
    note_upserted (c->x, c->b->rows[w->pos], &w->id);
 }
 
@@ -340,13 +341,19 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
       }
       if (upsert) {
          w->upsert = true;
+         w->replace = plan->replace && plan->kind == BQL_KIND_UPSERT;
          bool is_new = false;
-         if (!upsert_id (&w->q, &w->u, &w->id, &is_new)) {
+         if (upsert_id (&w->q, &w->u, w->replace, &w->id, &is_new)) {
+            w->has_id = true;
+         } else if (!w->replace) {
             add_new_id (&w->u);
-            upsert_id (&w->q, &w->u, &w->id, &is_new);
+            upsert_id (&w->q, &w->u, false, &w->id, &is_new);
             is_new = true;
+            w->has_id = true;
          }
-         w->has_id = true;
+         /* a replacement without _id keeps the _id of the document it
+          * replaces, and a new document gets the server's: its _id is
+          * known from the reply only */
          w->id_new = is_new;
       }
    }
@@ -363,13 +370,13 @@ writes_cleanup (batch_t *c)
       }
    }
    bson_free (c->w);
-   id_map_cleanup (&c->upserted_ids);
+   bql_id_map_cleanup (&c->upserted_ids);
 }
 
 /* Which of the _ids of rows set[0..m) are stored? found maps each stored
  * _id. False when the server could not be asked. */
 static bool
-find_ids (batch_t *c, const size_t *set, size_t m, bool (*want) (const row_write_t *), id_map_t *found)
+find_ids (batch_t *c, const size_t *set, size_t m, bool (*want) (const row_write_t *), bql_id_map_t *found)
 {
    bson_t filter = BSON_INITIALIZER, id, in;
    bson_append_document_begin (&filter, "_id", 3, &id);
@@ -386,7 +393,7 @@ find_ids (batch_t *c, const size_t *set, size_t m, bool (*want) (const row_write
    }
    bson_append_array_end (&id, &in);
    bson_append_document_end (&filter, &id);
-   id_map_init (found, nin);
+   bql_id_map_init (found, nin);
    if (nin == 0) {
       bson_destroy (&filter);
       return true;
@@ -400,7 +407,7 @@ find_ids (batch_t *c, const size_t *set, size_t m, bool (*want) (const row_write
    while (mongoc_cursor_next (cur, &doc)) {
       bson_iter_t it;
       if (bson_iter_init_find (&it, doc, "_id")) {
-         id_map_put (found, bson_iter_value (&it), 0);
+         bql_id_map_put (found, bson_iter_value (&it), 0);
       }
    }
    bson_error_t berr;
@@ -439,14 +446,14 @@ check_existing (batch_t *c)
          set[m++] = k;
       }
    }
-   id_map_t found;
+   bql_id_map_t found;
    if (m && find_ids (c, set, m, is_upsert_on_given_id, &found)) {
       for (size_t k = 0; k < m; k++) {
-         c->w[set[k]].existed = id_map_get (&found, &c->w[set[k]].id, NULL) ? 1 : 0;
+         c->w[set[k]].existed = bql_id_map_get (&found, &c->w[set[k]].id, NULL) ? 1 : 0;
       }
-      id_map_cleanup (&found);
+      bql_id_map_cleanup (&found);
    } else if (m) {
-      id_map_cleanup (&found);
+      bql_id_map_cleanup (&found);
    }
    bson_free (set);
 }
@@ -545,6 +552,15 @@ unmatched_findable (const batch_t *c)
                ok = false;
             }
          }
+         bson_iter_t col;
+         /* SET *: every column of the row is set */
+         if (plan->set_all && bson_iter_init (&col, c->b->docs[w->pos])) {
+            while (ok && bson_iter_next (&col)) {
+               if (paths_overlap (bson_iter_key (&col), bson_iter_utf8 (&it, NULL))) {
+                  ok = false;
+               }
+            }
+         }
       }
       bson_destroy (&paths);
       if (!ok) {
@@ -605,11 +621,11 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
    if (bson_iter_init_find (&it, reply, "nInserted")) {
       info->n_inserted += bson_iter_as_int64 (&it);
    }
-   id_map_t ids;
-   id_map_init (&ids, nsent);
+   bql_id_map_t ids;
+   bql_id_map_init (&ids, nsent);
    for (size_t k = 0; k < nsent; k++) {
       if (c->w[sent[k]].has_id && c->w[sent[k]].upsert) {
-         id_map_put (&ids, &c->w[sent[k]].id, sent[k]);
+         bql_id_map_put (&ids, &c->w[sent[k]].id, sent[k]);
       }
    }
    if (bson_iter_init_find (&it, reply, "upserted") && BSON_ITER_HOLDS_ARRAY (&it) && bson_iter_recurse (&it, &ai)) {
@@ -617,15 +633,26 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
          bson_iter_t ui;
          size_t at;
          if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ui) && bson_iter_find (&ui, "_id")) {
-            if (id_map_get (&ids, bson_iter_value (&ui), &at) && c->w[at].state == RW_PENDING) {
+            const bson_value_t *id = bson_iter_value (&ui);
+            bson_iter_t xi;
+            int64_t index = bson_iter_recurse (&ai, &xi) && bson_iter_find (&xi, "index") ? bson_iter_as_int64 (&xi) : -1;
+            row_write_t *by_index = index >= 0 && (size_t) index < nsent ? &c->w[sent[index]] : NULL;
+            if (bql_id_map_get (&ids, id, &at) && c->w[at].state == RW_PENDING) {
                mark_upserted (c, &c->w[at]);
+            } else if (by_index && by_index->state == RW_PENDING && by_index->upsert && !by_index->has_id) {
+               /* a replacement without _id: the server made its _id, and
+                * the reply's index names the statement (a command of one
+                * statement on servers that number upserts otherwise) */
+               bson_value_copy (id, &by_index->id);
+               by_index->has_id = by_index->id_new = true;
+               mark_upserted (c, by_index);
             } else {
-               note_upserted (c->x, 0, bson_iter_value (&ui));
+               note_upserted (c->x, 0, id);
             }
          }
       }
    }
-   id_map_cleanup (&ids);
+   bql_id_map_cleanup (&ids);
    /* ordered: the statements after the first failing one did not run */
    size_t ran = nsent;
    if (c->ordered) {
@@ -687,18 +714,18 @@ recover_lost (batch_t *c, size_t *set, size_t *m, const bson_error_t *lost)
       if (never_sent) {
          return true; /* nothing was applied: send every row again */
       }
-      id_map_t found;
+      bql_id_map_t found;
       if (!find_ids (c, set, *m, has_known_id, &found)) {
-         id_map_cleanup (&found);
+         bql_id_map_cleanup (&found);
          continue; /* the server is still away */
       }
       size_t keep = 0;
       for (size_t k = 0; k < *m; k++) {
          row_write_t *w = &c->w[set[k]];
-         bool stored = w->has_id && has_known_id (w) && id_map_get (&found, &w->id, NULL);
+         bool stored = w->has_id && has_known_id (w) && bql_id_map_get (&found, &w->id, NULL);
          /* an upsert on a given _id whose document was absent before the
           * batch, and not created by an earlier row of the batch */
-         bool absent_before = w->existed == 0 && !id_map_get (&c->upserted_ids, &w->id, NULL);
+         bool absent_before = w->existed == 0 && !bql_id_map_get (&c->upserted_ids, &w->id, NULL);
          if (w->insert && stored) {
             w->state = RW_INSERTED; /* its new _id is stored: the lost attempt inserted it */
             c->info->n_inserted++;
@@ -715,7 +742,7 @@ recover_lost (batch_t *c, size_t *set, size_t *m, const bson_error_t *lost)
                       "because its update is not idempotent ($inc, $mul, $push or a pipeline)");
          }
       }
-      id_map_cleanup (&found);
+      bql_id_map_cleanup (&found);
       *m = keep;
       return true;
    }
@@ -788,7 +815,8 @@ send_set (batch_t *c, size_t *set, size_t m)
             if (w->upsert) {
                BSON_APPEND_BOOL (&opts, "upsert", true);
             }
-            added = mongoc_bulk_operation_update_one_with_opts (bulk, &w->q, &w->u, &opts, &berr);
+            added = w->replace ? mongoc_bulk_operation_replace_one_with_opts (bulk, &w->q, &w->u, &opts, &berr)
+                               : mongoc_bulk_operation_update_one_with_opts (bulk, &w->q, &w->u, &opts, &berr);
             bson_destroy (&opts);
          }
          if (added) {
@@ -911,7 +939,7 @@ bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, si
    c.dup_msgs = dup_msgs;
    c.info = info;
    c.errs = errs;
-   id_map_init (&c.upserted_ids, npos);
+   bql_id_map_init (&c.upserted_ids, npos);
    build_writes (&c, pos, npos);
 
    bool per_row_match = plan->kind == BQL_KIND_UPDATE || c.follow_up;
@@ -956,7 +984,7 @@ bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, si
          fail_row (&c, w, 11000, msg);
       } else {
          x->n_unmatched++;
-         note_unmatched (x, b->rows[w->pos]);
+         bql_exec_note_unmatched (x, b->rows[w->pos]);
       }
    }
    writes_cleanup (&c);

@@ -118,6 +118,7 @@ insert_batches (const bql_plan_t *plan, steps_t *s, bool ordered)
 static bool
 row_write_batches (const bql_plan_t *plan, steps_t *s, bool upsert, bool multi, bql_error_t *error)
 {
+   const char *what = plan->replace ? "replace (upsert)" : upsert ? "upsert" : "update";
    rows_iter_t it = {&plan->rows, 0, 0};
    bson_t doc;
    int64_t rownum;
@@ -156,7 +157,7 @@ row_write_batches (const bql_plan_t *plan, steps_t *s, bool upsert, bool multi, 
          more = rows_next (&it, &doc, &rownum);
       }
       bson_append_array_end (&cmd, &ups);
-      add_command_step (s, upsert ? "upsert" : "update", &cmd, first, last);
+      add_command_step (s, what, &cmd, first, last);
       bson_destroy (&cmd);
    }
    return true;
@@ -189,7 +190,7 @@ row_write_template (const bql_plan_t *plan, steps_t *s, const char *what, bool u
    BSON_APPEND_BOOL (&one, "upsert", upsert);
    BSON_APPEND_BOOL (&one, "multi", false);
    bson_append_document_end (&ups, &one);
-   BSON_APPEND_UTF8 (&ups, "1", "<one statement per row>");
+   BSON_APPEND_UTF8 (&ups, "1", plan->replace ? "<one replacement per row>" : "<one statement per row>");
    bson_append_array_end (&cmd, &ups);
    add_command_step (s, what, &cmd, 0, 0);
    bson_destroy (&cmd);
@@ -402,6 +403,13 @@ update_where (const bql_plan_t *plan, steps_t *s)
    bson_destroy (&q);
 }
 
+static void ttl_step (const bql_plan_t *plan, steps_t *s);
+static bool rows_or_filter_plain (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out,
+                                  bql_error_t *error);
+static void archive_step (const bql_plan_t *plan, steps_t *s);
+static void delete_step (const bql_plan_t *plan, steps_t *s, const char *ids, const bson_t *or_filter, int64_t first,
+                         int64_t last);
+
 static void
 delete_where (const bql_plan_t *plan, steps_t *s)
 {
@@ -417,6 +425,20 @@ delete_where (const bql_plan_t *plan, steps_t *s)
       count_step (plan, s, what);
    }
    if (o->archive_collection && o->retention_seconds) {
+      ttl_step (plan, s);
+   }
+   find_batch_step (plan, s, o->archive_collection != NULL);
+   if (o->archive_collection) {
+      archive_step (plan, s);
+   }
+   delete_step (plan, s, o->archive_collection ? "<_ids now in the archive>" : "<_ids of the batch>", NULL, 0, 0);
+}
+
+static void
+ttl_step (const bql_plan_t *plan, steps_t *s)
+{
+   const bql_options_t *o = &plan->opts;
+   {
       bson_t cmd = BSON_INITIALIZER, idx, one, key;
       BSON_APPEND_UTF8 (&cmd, "createIndexes", o->archive_collection);
       bson_append_array_begin (&cmd, "indexes", -1, &idx);
@@ -431,8 +453,14 @@ delete_where (const bql_plan_t *plan, steps_t *s)
       add_command_step (s, "create the TTL index of the archive", &cmd, 0, 0);
       bson_destroy (&cmd);
    }
-   find_batch_step (plan, s, o->archive_collection != NULL);
-   if (o->archive_collection) {
+}
+
+/* The archive writes of a batch of documents (where.c's archive_batch). */
+static void
+archive_step (const bql_plan_t *plan, steps_t *s)
+{
+   const bql_options_t *o = &plan->opts;
+   {
       bson_t cmd = BSON_INITIALIZER, ups, one, q, u, set;
       BSON_APPEND_UTF8 (&cmd, "update", o->archive_collection);
       bql_plan_write_options (plan, false, &cmd);
@@ -461,8 +489,32 @@ delete_where (const bql_plan_t *plan, steps_t *s)
       add_command_step (s, "archive the batch (idempotent: keyed by _id)", &cmd, 0, 0);
       bson_destroy (&cmd);
    }
+}
+
+/* The delete (or soft_delete update) of a batch: {$and: [{_id: {$in:
+ * ids}}, filter]}, the filter being the statement's, or with DELETE ...
+ * USING the $or of the batch's row filters (or_filter). */
+static void
+delete_step (const bql_plan_t *plan, steps_t *s, const char *ids, const bson_t *or_filter, int64_t first,
+             int64_t last)
+{
+   const bql_options_t *o = &plan->opts;
    bson_t cmd = BSON_INITIALIZER, arr, one, q = BSON_INITIALIZER;
-   batch_filter (plan, &q, o->archive_collection ? "<_ids now in the archive>" : "<_ids of the batch>");
+   if (or_filter) {
+      bson_t and, a0, a1, in;
+      bson_append_array_begin (&q, "$and", -1, &and);
+      bson_append_document_begin (&and, "0", -1, &a0);
+      bson_append_document_begin (&a0, "_id", -1, &in);
+      BSON_APPEND_UTF8 (&in, "$in", ids);
+      bson_append_document_end (&a0, &in);
+      bson_append_document_end (&and, &a0);
+      bson_append_document_begin (&and, "1", -1, &a1);
+      bson_concat (&a1, or_filter);
+      bson_append_document_end (&and, &a1);
+      bson_append_array_end (&q, &and);
+   } else {
+      batch_filter (plan, &q, ids);
+   }
    if (o->soft_delete) {
       bson_t u, set;
       BSON_APPEND_UTF8 (&cmd, "update", plan->collection);
@@ -479,7 +531,7 @@ delete_where (const bql_plan_t *plan, steps_t *s)
       BSON_APPEND_BOOL (&one, "multi", true);
       bson_append_document_end (&arr, &one);
       bson_append_array_end (&cmd, &arr);
-      add_command_step (s, "mark the batch deleted (soft_delete)", &cmd, 0, 0);
+      add_command_step (s, "mark the batch deleted (soft_delete)", &cmd, first, last);
    } else {
       BSON_APPEND_UTF8 (&cmd, "delete", plan->collection);
       bql_plan_write_options (plan, plan->opts.ordered, &cmd);
@@ -489,10 +541,205 @@ delete_where (const bql_plan_t *plan, steps_t *s)
       BSON_APPEND_INT32 (&one, "limit", 0);
       bson_append_document_end (&arr, &one);
       bson_append_array_end (&cmd, &arr);
-      add_command_step (s, "delete the batch", &cmd, 0, 0);
+      add_command_step (s, "delete the batch", &cmd, first, last);
    }
    bson_destroy (&cmd);
    bson_destroy (&q);
+}
+
+/* The filter of a batch of rows (where.c's batch_filter_of): the rows'
+ * filters merged into one $in (bql_plan_merge_row_filters), else their
+ * $or. Without rows (a batch read at run time), the template: the
+ * merged form when the filter has one equality on a row value and
+ * conditions on constants, else the $or. */
+static bool
+rows_or_filter (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out, bql_error_t *error)
+{
+   bson_t **q = bson_malloc0 (sizeof *q * (rows ? n : 2));
+   bool *good = bson_malloc0 (sizeof *good * (rows ? n : 2));
+   bool ok = true;
+   size_t m = rows ? n : 1;
+   for (size_t i = 0; ok && i < m; i++) {
+      bson_t u = BSON_INITIALIZER;
+      bool pipe;
+      q[i] = bson_new ();
+      ok = good[i] = bql_plan_row_write (plan, rows ? rows[i] : NULL, q[i], &u, &pipe, error);
+      bson_destroy (&u);
+   }
+   bool merged = false;
+   if (ok && rows) {
+      const char *path;
+      merged = bql_plan_merge_row_filters ((const bson_t *const *) q, good, n, out, &path);
+   } else if (ok) {
+      /* the template: one key holding {$eq: "<row.col>"}, the others
+       * constants */
+      bson_iter_t it, op;
+      int nrow = 0;
+      bool only_eq = true;
+      bson_iter_init (&it, q[0]);
+      while (bson_iter_next (&it)) {
+         if (bson_iter_key (&it)[0] == '$' || !BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            only_eq = false;
+            continue;
+         }
+         bson_iter_recurse (&it, &op);
+         if (bson_iter_next (&op) && !strcmp (bson_iter_key (&op), "$eq") && BSON_ITER_HOLDS_UTF8 (&op) &&
+             !strncmp (bson_iter_utf8 (&op, NULL), "<row.", 5)) {
+            nrow++;
+         }
+      }
+      if (only_eq && nrow == 1) {
+         merged = true;
+         bson_iter_init (&it, q[0]);
+         while (bson_iter_next (&it)) {
+            bson_iter_recurse (&it, &op);
+            if (bson_iter_next (&op) && BSON_ITER_HOLDS_UTF8 (&op) && !strncmp (bson_iter_utf8 (&op, NULL), "<row.", 5)) {
+               bson_t in;
+               const char *col = bson_iter_utf8 (&op, NULL) + 1; /* "row.c>" */
+               char *ph = bson_strdup_printf ("<%.*s of every row of the batch>", (int) strlen (col) - 1, col);
+               bson_append_document_begin (out, bson_iter_key (&it), -1, &in);
+               BSON_APPEND_UTF8 (&in, "$in", ph);
+               bson_append_document_end (out, &in);
+               bson_free (ph);
+            } else {
+               bson_append_iter (out, NULL, 0, &it);
+            }
+         }
+      }
+   }
+   for (size_t i = 0; i < m; i++) {
+      bson_destroy (q[i]);
+   }
+   bson_free (q);
+   bson_free (good);
+   if (!ok || merged) {
+      return ok;
+   }
+   return rows_or_filter_plain (plan, rows, n, out, error);
+}
+
+static bool
+rows_or_filter_plain (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out, bql_error_t *error)
+{
+   bson_t arr;
+   bson_append_array_begin (out, "$or", -1, &arr);
+   bool ok = true;
+   for (size_t i = 0; ok && i < (rows ? n : 1); i++) {
+      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER;
+      bool pipe;
+      ok = bql_plan_row_write (plan, rows ? rows[i] : NULL, &q, &u, &pipe, error);
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
+      bson_append_document (&arr, k, -1, &q);
+      bson_destroy (&q);
+      bson_destroy (&u);
+   }
+   if (!rows) {
+      BSON_APPEND_UTF8 (&arr, "1", "<the filter of every row of the batch>");
+   }
+   bson_append_array_end (out, &arr);
+   return ok;
+}
+
+static void
+using_find_step (const bql_plan_t *plan, steps_t *s, const char *what, const bson_t *or_filter, bool ids_only,
+                 int64_t first, int64_t last)
+{
+   bson_t cmd = BSON_INITIALIZER, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
+   BSON_APPEND_DOCUMENT (&cmd, "filter", or_filter);
+   if (ids_only) {
+      bson_append_document_begin (&cmd, "projection", -1, &proj);
+      BSON_APPEND_INT32 (&proj, "_id", 1);
+      bson_append_document_end (&cmd, &proj);
+   }
+   add_command_step (s, what, &cmd, first, last);
+   bson_destroy (&cmd);
+}
+
+/* The steps of one batch of DELETE ... USING rows (where.c's
+ * delete_rows_batch). */
+static void
+using_batch_steps (const bql_plan_t *plan, steps_t *s, const bson_t *or_filter, int64_t first, int64_t last)
+{
+   const bql_options_t *o = &plan->opts;
+   using_find_step (plan, s,
+                    o->dry_run ? "read the documents the batch's rows match (dry_run: they are counted, nothing is "
+                                 "written); a row is looked up alone (find with limit 1) only when they do not "
+                                 "show whether it matched"
+                               : "read the documents the batch's rows match; a row is looked up alone (find with "
+                                 "limit 1) only when they do not show whether it matched",
+                    or_filter, false, first, last);
+   if (o->dry_run) {
+      return;
+   }
+   if (o->archive_collection) {
+      archive_step (plan, s);
+   }
+   delete_step (plan, s, o->archive_collection ? "<_ids now in the archive>" : "<_ids read for the batch>", or_filter,
+                first, last);
+}
+
+/* DELETE ... USING: per batch_size rows, read what their filters match,
+ * archive it when asked, then delete exactly those documents. */
+static bool
+delete_using (const bql_plan_t *plan, steps_t *s, bql_error_t *error)
+{
+   const bql_options_t *o = &plan->opts;
+   bool ok = true;
+   if (o->max_delete_count >= 0 && !o->dry_run) {
+      bson_t orf = BSON_INITIALIZER;
+      ok = rows_or_filter (plan, NULL, 0, &orf, error);
+      char what[240];
+      snprintf (what, sizeof what,
+                "first pass over the input: count the distinct documents the rows match, batch_size rows per "
+                "find; refuse, writing nothing, if more than %lld",
+                (long long) o->max_delete_count);
+      using_find_step (plan, s, what, &orf, true, 0, 0);
+      bson_destroy (&orf);
+   }
+   if (ok && o->archive_collection && o->retention_seconds && !o->dry_run) {
+      ttl_step (plan, s);
+   }
+   if (!ok || !plan->has_rows) {
+      if (ok) {
+         bson_t orf = BSON_INITIALIZER;
+         ok = rows_or_filter (plan, NULL, 0, &orf, error);
+         using_batch_steps (plan, s, &orf, 0, 0);
+         bson_destroy (&orf);
+      }
+      return ok;
+   }
+   rows_iter_t it = {&plan->rows, 0, 0};
+   bson_t doc;
+   int64_t rownum;
+   bool more = rows_next (&it, &doc, &rownum);
+   const bson_t **batch = bson_malloc (sizeof *batch * (size_t) batch_size (plan));
+   bson_t **store = bson_malloc0 (sizeof *store * (size_t) batch_size (plan));
+   while (ok && more) {
+      int64_t first = rownum, last = rownum;
+      size_t n = 0;
+      for (int32_t i = 0; more && i < batch_size (plan); i++) {
+         store[n] = bson_new_from_data (bson_get_data (&doc), doc.len);
+         batch[n] = store[n];
+         n++;
+         last = rownum;
+         more = rows_next (&it, &doc, &rownum);
+      }
+      bson_t orf = BSON_INITIALIZER;
+      ok = rows_or_filter (plan, batch, n, &orf, error);
+      if (ok) {
+         using_batch_steps (plan, s, &orf, first, last);
+      }
+      bson_destroy (&orf);
+      for (size_t i = 0; i < n; i++) {
+         bson_destroy (store[i]);
+      }
+   }
+   bson_free (batch);
+   bson_free (store);
+   return ok;
 }
 
 static void
@@ -548,6 +795,12 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
    bool ok = true;
    const bql_options_t *o = &plan->opts;
 
+   if (o->drop && !o->dry_run) {
+      bson_t cmd = BSON_INITIALIZER;
+      BSON_APPEND_UTF8 (&cmd, "drop", plan->collection);
+      add_command_step (&s, "drop the collection before the load (drop = true)", &cmd, 0, 0);
+      bson_destroy (&cmd);
+   }
    switch (plan->kind) {
    case BQL_KIND_INSERT:
       if (o->upsert_mode) {
@@ -568,7 +821,9 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
       break;
    case BQL_KIND_UPSERT:
       ok = plan->has_rows ? row_write_batches (plan, &s, true, false, error)
-                          : row_write_template (plan, &s, "upsert each row", true, o->ordered, error);
+                          : row_write_template (plan, &s,
+                                                plan->replace ? "replace each row's document (upsert)" : "upsert each row",
+                                                true, o->ordered, error);
       break;
    case BQL_KIND_UPDATE:
       if (plan->has_rows) {
@@ -580,7 +835,11 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
       }
       break;
    case BQL_KIND_DELETE:
-      delete_where (plan, &s);
+      if (plan->delete_using) {
+         ok = delete_using (plan, &s, error);
+      } else {
+         delete_where (plan, &s);
+      }
       break;
    }
    bson_append_array_end (out, &steps_doc);

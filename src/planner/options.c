@@ -51,6 +51,7 @@ static const opt_def_t options_table[] = {
    {"bypass_validation", OT_BOOL, 0, 0, K_ALL, OFF (bypass_validation)},
    {"checkpoint_interval", OT_INT, 1, INT64_MAX, K_ALL, OFF (checkpoint_interval)},
    {"continue_on_error", OT_BOOL, 0, 0, K_ALL, OFF (continue_on_error)},
+   {"drop", OT_BOOL, 0, 0, K_INSERT | K_UPSERT, OFF (drop)},
    {"dry_run", OT_BOOL, 0, 0, K_ALL, OFF (dry_run)},
    {"error_collection", OT_STRING, 0, 0, K_ALL, OFF (error_collection)},
    {"failed_records_file", OT_STRING, 0, 0, K_ALL, OFF (failed_records_file)},

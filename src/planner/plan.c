@@ -239,8 +239,11 @@ plan_file (bql_planner_t *pl, const bql_FileSource_t *fs)
                              "not supported: compression %s", fs->compression);
    }
    if (!fs->format && fs->is_stdin) {
-      return bql_plan_error (pl, &fs->node, BQL_ERR_VALUE, "Say what comes on standard input: FROM STDIN FORMAT CSV.",
-                             "FROM STDIN needs a FORMAT");
+      bool del = pl->plan->kind == BQL_KIND_DELETE;
+      return bql_plan_error (pl, &fs->node, BQL_ERR_VALUE,
+                             del ? "Say what comes on standard input: USING STDIN FORMAT CSV."
+                                 : "Say what comes on standard input: FROM STDIN FORMAT CSV.",
+                             "%s STDIN needs a FORMAT", del ? "USING" : "FROM");
    }
    if (!bql_file_options_check (pl, fs)) {
       return false;
@@ -377,7 +380,9 @@ plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_option
       return false;
    }
    plan->do_nothing = oc->action == BQL_CONFLICT_NOTHING;
-   if (!plan->do_nothing) {
+   plan->replace = oc->action == BQL_CONFLICT_REPLACE;
+   plan->set_all = oc->set_all;
+   if (!plan->do_nothing && !plan->replace && !plan->set_all) {
       bql_row_ctx_t rc = {.excluded = true};
       if (!bql_plan_set_list (pl, oc->set_clause, &rc)) {
          return false;
@@ -422,6 +427,32 @@ has_row_join (const bql_row_ctx_t *rc, const bql_node_t *cond)
    return bql_row_column (rc, row) && bql_is (field, ColumnRef) && !bql_row_column (rc, field);
 }
 
+/* The aliased row source of UPDATE ... FROM and DELETE ... USING. */
+static bool
+plan_aliased_source (bql_planner_t *pl, const bql_node_t *from, bql_row_ctx_t *rc)
+{
+   bql_plan_t *plan = pl->plan;
+   if (bql_is (from, ValuesSource)) {
+      const bql_ValuesSource_t *vs = bql_cast (ValuesSource, from);
+      plan->row_alias = vs->alias;
+      if (!plan_columns (pl, vs->alias_columns) || !compute_rows (pl, vs, plan->cols, true)) {
+         return false;
+      }
+   } else {
+      const bql_FileSource_t *fs = bql_cast (FileSource, from);
+      plan->row_alias = fs->alias;
+      if (!plan_columns (pl, fs->alias_columns) || !plan_file (pl, fs)) {
+         return false;
+      }
+   }
+   if (!strcmp (plan->row_alias, plan->collection)) {
+      return bql_plan_error (pl, from, BQL_ERR_VALUE, "Name the incoming row differently: AS v.",
+                             "the alias \"%s\" is also the collection's name", plan->row_alias);
+   }
+   rc->alias = plan->row_alias;
+   return true;
+}
+
 static bool
 plan_update (bql_planner_t *pl, const bql_UpdateStmt_t *s, const bql_plan_options_t *o)
 {
@@ -431,27 +462,14 @@ plan_update (bql_planner_t *pl, const bql_UpdateStmt_t *s, const bql_plan_option
       return false;
    }
    bql_row_ctx_t rc = {0};
-   if (s->from) {
-      if (bql_is (s->from, ValuesSource)) {
-         const bql_ValuesSource_t *vs = bql_cast (ValuesSource, s->from);
-         plan->row_alias = vs->alias;
-         if (!plan_columns (pl, vs->alias_columns) || !compute_rows (pl, vs, plan->cols, true)) {
-            return false;
-         }
-      } else {
-         const bql_FileSource_t *fs = bql_cast (FileSource, s->from);
-         plan->row_alias = fs->alias;
-         if (!plan_columns (pl, fs->alias_columns) || !plan_file (pl, fs)) {
-            return false;
-         }
-      }
-      if (!strcmp (plan->row_alias, plan->collection)) {
-         return bql_plan_error (pl, s->from, BQL_ERR_VALUE, "Name the incoming row differently: AS v.",
-                                "the alias \"%s\" is also the collection's name", plan->row_alias);
-      }
-      rc.alias = plan->row_alias;
+   if (s->from && !plan_aliased_source (pl, s->from, &rc)) {
+      return false;
    }
-   if (!bql_plan_set_list (pl, s->set_clause, &rc)) {
+   plan->set_all = s->set_all;
+   if (plan->set_all) {
+      /* SET *: $set every column of the incoming row but _id */
+      plan->update_per_row = true;
+   } else if (!bql_plan_set_list (pl, s->set_clause, &rc)) {
       return false;
    }
    plan->where = s->where;
@@ -483,7 +501,29 @@ plan_delete (bql_planner_t *pl, const bql_DeleteStmt_t *s, const bql_plan_option
       return false;
    }
    plan->where = s->where;
-   return bql_translate_filter (pl, NULL, s->where, &plan->filter);
+   if (!s->using_source) {
+      return bql_translate_filter (pl, NULL, s->where, &plan->filter);
+   }
+   /* DELETE ... USING: each row's filter comes from the WHERE join */
+   bql_row_ctx_t rc = {0};
+   if (!plan_aliased_source (pl, s->using_source, &rc)) {
+      return false;
+   }
+   plan->delete_using = true;
+   if (!has_row_join (&rc, s->where)) {
+      return bql_plan_error (pl, s->where, BQL_ERR_UNTRANSLATABLE,
+                             "Match each incoming row to its documents with an equality, for example WHERE sku = v.sku.",
+                             "BULK DELETE ... USING needs a WHERE condition that joins a field to a column of \"%s\"",
+                             rc.alias);
+   }
+   plan->filter_per_row = true;
+   /* the filter of a row is built when the row is read; build one now
+    * (with placeholders) so that an untranslatable WHERE is an error
+    * before anything runs */
+   bson_t q = BSON_INITIALIZER;
+   bool ok = bql_translate_filter (pl, &rc, s->where, &q);
+   bson_destroy (&q);
+   return ok;
 }
 
 static const bql_list_t *
@@ -660,7 +700,7 @@ bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t *rc)
 {
    memset (rc, 0, sizeof *rc);
    rc->row = row;
-   if (plan->kind == BQL_KIND_UPDATE) {
+   if (plan->kind == BQL_KIND_UPDATE || plan->kind == BQL_KIND_DELETE) {
       rc->alias = plan->row_alias;
    } else {
       rc->excluded = true;
@@ -731,6 +771,99 @@ key_filter (bql_planner_t *pl, const bson_t *row, bson_t *q)
    return true;
 }
 
+/* Is key one of the ON CONFLICT key columns? */
+static bool
+is_key_column (const bql_plan_t *plan, const char *key)
+{
+   for (int32_t i = 0; plan->keys && i < plan->keys->length; i++) {
+      if (!strcmp (bql_cast (ColumnRef, plan->keys->items[i])->path, key)) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* SET *: {$set: every column of the row but _id (and, for an upsert, but
+ * the key columns, which the filter's equalities give a new document)},
+ * with those in $setOnInsert for an upsert. A row with nothing to $set is
+ * an error for UPDATE ... FROM (an empty $set is not an update). */
+static bool
+set_all_update (bql_planner_t *pl, const bson_t *row, bool upsert, bson_t *u)
+{
+   const bql_plan_t *plan = pl->plan;
+   bson_t set = BSON_INITIALIZER, soi = BSON_INITIALIZER;
+   if (row) {
+      bson_iter_t it;
+      bson_iter_init (&it, row);
+      while (bson_iter_next (&it)) {
+         const char *k = bson_iter_key (&it);
+         bool keep_out = !strcmp (k, "_id") || (upsert && is_key_column (plan, k));
+         bson_append_iter (keep_out ? &soi : &set, NULL, 0, &it);
+      }
+   } else {
+      BSON_APPEND_UTF8 (&set, "<field>",
+                        upsert ? "<row value of every column but _id and the key columns>"
+                               : "<row value of every column but _id>");
+      if (upsert) {
+         BSON_APPEND_UTF8 (&soi, "<field>", "<row value of _id and the key columns>");
+      }
+   }
+   bool ok = true;
+   if (!bson_empty (&set)) {
+      BSON_APPEND_DOCUMENT (u, "$set", &set);
+   } else if (!upsert) {
+      ok = bql_plan_error (pl, plan->stmt, BQL_ERR_VALUE, NULL, "SET *: the row has no column to set besides _id");
+   }
+   if (upsert && !bson_empty (&soi)) {
+      BSON_APPEND_DOCUMENT (u, "$setOnInsert", &soi);
+   }
+   bson_destroy (&set);
+   bson_destroy (&soi);
+   return ok;
+}
+
+typedef struct {
+   bql_planner_t *pl;
+   const bql_row_ctx_t *rc;
+   bool ok;
+} join_walk_t;
+
+static bool
+join_walk_enter (const bql_node_t *node, int depth, void *ctx)
+{
+   (void) depth;
+   join_walk_t *w = ctx;
+   const char *col = w->ok ? bql_row_column (w->rc, node) : NULL;
+   if (!col) {
+      return w->ok;
+   }
+   bson_iter_t it, child;
+   bool found = bson_iter_init (&it, w->rc->row) && bson_iter_find_descendant (&it, col, &child);
+   if (!found) {
+      w->ok = bql_plan_error (w->pl, node, BQL_ERR_VALUE, NULL,
+                              "the row has no value for the column \"%s\" of \"%s\": it names no document to delete",
+                              col, w->rc->alias);
+   } else if (BSON_ITER_HOLDS_NULL (&child)) {
+      w->ok = bql_plan_error (w->pl, node, BQL_ERR_VALUE, NULL,
+                              "the column \"%s\" of \"%s\" is NULL: it names no document to delete", col,
+                              w->rc->alias);
+   }
+   return w->ok;
+}
+
+/* DELETE ... USING: every column of the row that WHERE reads must hold a
+ * value. A missing or NULL key is a failed row: in MongoDB {k: {$eq:
+ * null}} would match every document without k. */
+static bool
+check_delete_row (bql_planner_t *pl, const bql_row_ctx_t *rc)
+{
+   join_walk_t w = {pl, rc, true};
+   if (rc->row) {
+      bql_node_walk (pl->plan->where, join_walk_enter, NULL, &w);
+   }
+   return w.ok;
+}
+
 bool
 bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline, bql_error_t *error)
 {
@@ -749,6 +882,9 @@ bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_
          }
       } else {
          bson_concat (q, &plan->filter);
+      }
+      if (plan->set_all) {
+         return set_all_update (&pl, row, false, u);
       }
       if (plan->update_per_row) {
          return bql_build_update (&pl, &rc, u, pipeline);
@@ -789,9 +925,25 @@ bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_
          bson_destroy (&set);
          return true;
       }
+   case BQL_KIND_DELETE:
+      return check_delete_row (&pl, &rc) && bql_translate_filter (&pl, &rc, plan->where, q);
    case BQL_KIND_UPSERT: {
       if (!key_filter (&pl, row, q)) {
          return false;
+      }
+      if (plan->replace) {
+         /* replaceOne(filter, row, upsert): the row is the whole new
+          * document, its _id included when it has one (as mongoimport
+          * --mode upsert) */
+         if (row) {
+            bson_concat (u, row);
+         } else {
+            BSON_APPEND_UTF8 (u, "<field>", "<row value of every column>");
+         }
+         return true;
+      }
+      if (plan->set_all) {
+         return set_all_update (&pl, row, true, u);
       }
       if (!plan->do_nothing && !bql_build_update (&pl, &rc, u, pipeline)) {
          return false;
@@ -811,4 +963,101 @@ bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_
    default:
       return false;
    }
+}
+
+/* ---- DELETE ... USING: the filter of a batch of rows ---- */
+
+/* Are a and b the same BSON type and value? */
+static bool
+same_value (const bson_value_t *a, const bson_value_t *b)
+{
+   bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
+   bson_append_value (&x, "", 0, a);
+   bson_append_value (&y, "", 0, b);
+   bool eq = bson_equal (&x, &y);
+   bson_destroy (&x);
+   bson_destroy (&y);
+   return eq;
+}
+
+/* When every good row's filter is the same but for one path's {$eq: v}
+ * (WHERE k = v.k [AND conditions on constants]), the $or of the filters
+ * is exactly that filter with {$in: [v, ...]} at the path: one condition
+ * the server evaluates (or looks up in an index) once per document instead
+ * of one branch per row. Not when a value is a regular expression ($in
+ * matches those as patterns, $eq literally). On success out holds the
+ * filter and *path the varying path (NULL when every filter is the same),
+ * which points into q[first good row]. */
+bool
+bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path)
+{
+   size_t r0 = 0;
+   while (r0 < n && !good[r0]) {
+      r0++;
+   }
+   if (r0 == n) {
+      return false;
+   }
+   int vary = -1;
+   for (size_t r = r0 + 1; r < n; r++) {
+      if (!good[r]) {
+         continue;
+      }
+      bson_iter_t a, b;
+      bson_iter_init (&a, q[r0]);
+      bson_iter_init (&b, q[r]);
+      int j = 0;
+      for (;; j++) {
+         bool ma = bson_iter_next (&a), mb = bson_iter_next (&b);
+         if (ma != mb) {
+            return false;
+         }
+         if (!ma) {
+            break;
+         }
+         if (strcmp (bson_iter_key (&a), bson_iter_key (&b)) != 0) {
+            return false;
+         }
+         if (!same_value (bson_iter_value (&a), bson_iter_value (&b))) {
+            if (vary >= 0 && vary != j) {
+               return false;
+            }
+            vary = j;
+         }
+      }
+   }
+   *path = NULL;
+   bson_iter_t it;
+   bson_iter_init (&it, q[r0]);
+   for (int j = 0; bson_iter_next (&it); j++) {
+      if (j != vary) {
+         bson_append_iter (out, NULL, 0, &it);
+         continue;
+      }
+      *path = bson_iter_key (&it);
+      bson_t in, arr;
+      uint32_t k = 0;
+      bson_append_document_begin (out, *path, -1, &in);
+      bson_append_array_begin (&in, "$in", 3, &arr);
+      for (size_t r = r0; r < n; r++) {
+         bson_iter_t f, op;
+         if (!good[r]) {
+            continue;
+         }
+         if (!bson_iter_init_find (&f, q[r], *path) || !BSON_ITER_HOLDS_DOCUMENT (&f) || !bson_iter_recurse (&f, &op) ||
+             !bson_iter_next (&op) || strcmp (bson_iter_key (&op), "$eq") != 0 || BSON_ITER_HOLDS_REGEX (&op)) {
+            return false;
+         }
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string (k++, &key, kb, sizeof kb);
+         bson_append_iter (&arr, key, -1, &op);
+         if (bson_iter_next (&op)) {
+            return false; /* more than $eq */
+         }
+      }
+      bson_append_array_end (&in, &arr);
+      bson_append_document_end (out, &in);
+   }
+   return true;
 }

@@ -58,6 +58,7 @@ typedef struct bql_options {
    char *failed_records_file;
    int64_t checkpoint_interval;
    bool upsert_mode;
+   bool drop;                 /* drop the collection before the load */
    int progress;              /* -1 = on a terminal, 0 off, 1 on */
    bool allow_system;         /* may write into admin/local/config, system.* */
    char *failed_records_mode; /* NULL (refuse an existing file), "append", "overwrite" */
@@ -143,12 +144,17 @@ struct bql_plan {
    size_t nset;
    bool pipeline;               /* SET needs an aggregation-pipeline update */
    bool update_per_row;         /* SET refers to the incoming row */
+   bool set_all;                /* SET *: $set every column of the row */
    bson_t update;               /* computed update document or pipeline */
 
    /* UPSERT / ON DUPLICATE KEY */
    const bql_list_t *keys;      /* ColumnRef list; NULL = _id */
    bool do_nothing;
+   bool replace;                /* ON CONFLICT DO REPLACE: replaceOne upsert */
    bool on_duplicate;
+
+   /* DELETE ... USING source AS v: the rows name the documents to delete */
+   bool delete_using;
 };
 
 /* ---- the planning context ---- */
@@ -296,10 +302,23 @@ bool bql_build_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *updat
 void bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t *rc);
 /* The filter q and update u of one incoming row, for UPSERT, UPDATE ...
  * FROM, ON DUPLICATE KEY and upsert_mode; q and u are initialised by the
- * caller. An error (a row value of the wrong type, a missing key column)
- * is a failed row, described in *error. */
+ * caller. With ON CONFLICT DO REPLACE u is the replacement document (the
+ * row itself); for DELETE ... USING only q is built (the row's filter). An
+ * error (a row value of the wrong type, a missing key column) is a failed
+ * row, described in *error. row NULL gives the EXPLAIN template with
+ * "<row.col>" placeholders. */
 bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline,
                          bql_error_t *error);
+
+/* DELETE ... USING: the filter that matches what the filters q[i] of the
+ * rows with good[i] match. When they are the same but for one path's
+ * {$eq: v} (WHERE k = v.k [AND conditions on constants]) it is that filter
+ * with {$in: [v, ...]} at the path (*path names it, pointing into q; NULL
+ * when all the filters are the same) and true is returned; otherwise
+ * (or when a value is a regular expression, which $in would match as a
+ * pattern) false, and the caller uses {$or: [q...]}. out is initialised
+ * by the caller; the executor and EXPLAIN both use this. */
+bool bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path);
 
 /* ordered, writeConcern and bypassDocumentValidation of a write command,
  * as the executor sends them (explain.c). */

@@ -1,0 +1,2 @@
+-- USING STDIN needs a FORMAT
+BULK DELETE FROM products USING STDIN AS v WHERE sku = v.sku;

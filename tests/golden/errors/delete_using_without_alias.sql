@@ -1,0 +1,2 @@
+-- USING 'file' needs an alias
+BULK DELETE FROM products USING 'keys.csv' WHERE sku = 1;

@@ -1,0 +1,2 @@
+-- a near miss of drop
+BULK INSERT INTO products (sku) VALUES ('a') WITH (dorp = true);

@@ -1,0 +1,2 @@
+-- drop takes TRUE or FALSE
+BULK INSERT INTO products (sku) VALUES ('a') WITH (drop = 'yes');

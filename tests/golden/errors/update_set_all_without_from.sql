@@ -1,0 +1,2 @@
+-- SET * needs incoming rows
+BULK UPDATE products SET * WHERE TRUE;

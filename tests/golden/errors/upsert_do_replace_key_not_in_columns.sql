@@ -1,0 +1,2 @@
+-- key columns come from the column list
+BULK UPSERT INTO products (sku) VALUES ('a') ON CONFLICT (id) DO REPLACE;

@@ -1,0 +1,2 @@
+-- DO REPLACE needs key columns
+BULK UPSERT INTO products (sku) VALUES ('a') ON CONFLICT DO REPLACE;
