@@ -17,11 +17,11 @@ mongoimport is found at $BULKQL_MONGOIMPORT, else at shared/tools/mongoimport
 beside the clone (../shared/tools/mongoimport from the top of the tree); the
 test fails, and says so, when it is missing.
 
-The cases in AfterMergeCompare cover statements and options that other
-branches add in the same round (per-column type inference, blanks,
+The cases in ModesCompare cover the statements and options made for
+people who switch from mongoimport (per-column type inference, blanks,
 array_index_fields, BINARY and TIMESTAMP FORMAT columns, DO REPLACE,
 DO UPDATE SET *, BULK DELETE ... USING, drop, FORMAT JSON over a stream of
-documents). They fail until those branches are merged.
+documents).
 """
 import atexit
 import json
@@ -327,15 +327,14 @@ class Compare(CompareCase):
 
 
 # ---------------------------------------------------------------------------
-# AFTER THE MERGE. These cases use what the other branches of this round
-# add: per-column type inference from a sample (infer_rows), the file
-# options blanks and array_index_fields, BINARY FORMAT and TIMESTAMP FORMAT
+# mongoimport's modes and options, and what BulkQL has for them:
+# per-column type inference from a sample (infer_rows), the file options
+# blanks and array_index_fields, BINARY FORMAT and TIMESTAMP FORMAT
 # columns, ON CONFLICT ... DO REPLACE and DO UPDATE SET *, BULK DELETE ...
 # USING, the statement option drop, and FORMAT JSON over a stream of
-# documents. They fail on this branch alone, by design, until the lead
-# merges those branches.
+# documents.
 # ---------------------------------------------------------------------------
-class AfterMergeCompare(CompareCase):
+class ModesCompare(CompareCase):
 
     def test_types_per_column(self):
         # mongoimport chooses a type per value; BulkQL one per column, from
