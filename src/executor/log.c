@@ -103,7 +103,7 @@ append_statement (bson_t *doc, const bql_plan_t *plan)
 static void
 log_failure (bql_exec_t *x, int64_t batch_index, const char *fmt, const char *a, const char *b)
 {
-   char msg[800];
+   char msg[1024]; /* the format, a name of up to 300 bytes and a driver message of up to 504 */
    snprintf (msg, sizeof msg, fmt, a, b);
    char kb[16];
    const char *k;
