@@ -209,17 +209,20 @@ print_error_message (cli_t *cli, const char *message)
    free (msg);
 }
 
-/* The same, naming the statement that failed: "bulkql: error:
- * load.sql:3: BULK INSERT test.people: 1 row failed". */
+/* The same, naming the statement that failed and where it is in a
+ * script: "bulkql: error: 1 row failed (BULK INSERT test.people at
+ * load.sql:3)". At the prompt the statement is the one just typed: the
+ * message alone. */
 static void
 print_statement_error (cli_t *cli, const char *kind, const char *ns, const char *message)
 {
-   char *msg = cli_redact_text (message);
-   fprintf (stderr, "%sbulkql: error:%s ", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"));
-   if (cli->script_name && cli->statement_line > 0) {
-      fprintf (stderr, "%s:%d: ", cli->script_name, cli->statement_line);
+   if (cli->interactive || !cli->script_name || cli->statement_line <= 0) {
+      print_error_message (cli, message);
+      return;
    }
-   fprintf (stderr, "%s%s%s: %s\n", kind, ns ? " " : "", ns ? ns : "", msg);
+   char *msg = cli_redact_text (message);
+   fprintf (stderr, "%sbulkql: error:%s %s (%s%s%s at %s:%d)\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"),
+            msg, kind, ns ? " " : "", ns ? ns : "", cli->script_name, cli->statement_line);
    free (msg);
 }
 
