@@ -106,6 +106,11 @@ void cli_progress_clear (cli_progress_t *p);
  * unknown are left out. */
 void cli_progress_format (char *out, size_t size, const bql_progress_t *progress);
 
+/* A result's elapsed time ms (milliseconds) for people, into out (at
+ * most size bytes, always terminated): "812.4 ms" and "41234.5 ms" under
+ * a minute, then "21 min 2.3 s", and from an hour "5 h 02 min 03 s". */
+void cli_format_elapsed (char *out, size_t size, double ms);
+
 /* Make cli the target of cli_on_sigint. Call once, before installing it. */
 void cli_sigint_target (cli_t *cli);
 

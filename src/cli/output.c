@@ -168,23 +168,6 @@ cli_print_json_error (cli_t *cli, const bql_error_t *error, const char *name)
    bson_destroy (&out);
 }
 
-/* "812.4 ms", "12.35 s", "21 min 2.3 s", "5 h 02 min 03 s" */
-static void
-format_elapsed (char *out, size_t size, double ms)
-{
-   if (ms < 1000.0) {
-      snprintf (out, size, "%.1f ms", ms);
-   } else if (ms < 60000.0) {
-      snprintf (out, size, "%.2f s", ms / 1000.0);
-   } else if (ms < 3600000.0) {
-      long long tenths = (long long) (ms / 100.0 + 0.5);
-      snprintf (out, size, "%lld min %lld.%lld s", tenths / 600, tenths % 600 / 10, tenths % 10);
-   } else {
-      long long s = (long long) (ms / 1000.0 + 0.5);
-      snprintf (out, size, "%lld h %02lld min %02lld s", s / 3600, s % 3600 / 60, s % 60);
-   }
-}
-
 /* code when stdout is coloured, else "" */
 static const char *
 paint (const cli_t *cli, const char *code)
@@ -296,7 +279,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          }
       }
       char elapsed[64];
-      format_elapsed (elapsed, sizeof elapsed, get_double (reply, "elapsedMs"));
+      cli_format_elapsed (elapsed, sizeof elapsed, get_double (reply, "elapsedMs"));
       printf ("  %-*s %lld\n", width, "batches", (long long) get_int (reply, "batches"));
       printf ("  %-*s %s (%.0f docs/s)\n", width, "elapsed", elapsed, get_double (reply, "docsPerSec"));
       if (bson_iter_init_find (&it, reply, "dryRun")) {
