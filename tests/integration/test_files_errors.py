@@ -206,8 +206,8 @@ class FailedRowsTest(filestest.FilesCase):
     def test_table_output_and_stderr(self):
         p = self.write("t.csv", "_id,n\n1,1\n2,x\n")
         r = self.table("BULK INSERT INTO t (n INT) FROM '%s'" % p, 1)
-        self.assertIn("    row 2: line 3: column n: \"x\" is not an integer (code 0)\n", r.out)
-        self.assertEqual(r.err, "bulkql: error: 1 row failed\n")
+        self.assertIn("    row 2: line 3: column n: \"x\" is not an integer\n", r.out)
+        self.assertEqual(r.err, "bulkql: error: 1 row failed (BULK INSERT %s.t at <command>:1)\n" % self.dbname)
         self.assertEqual(self.docs("t"), [{"_id": 1, "n": 1}])
 
 
@@ -362,7 +362,7 @@ class FatalInputTest(filestest.FilesCase):
         r = self.bulkql(stdin="BULK INSERT INTO t FROM STDIN FORMAT NDJSON;\n")
         self.assertEqual(r.rc, 1, r)
         self.assertEqual(r.err, "bulkql: error: FROM STDIN cannot read standard input here: it holds the "
-                                "statements; give them with -f or -c\n")
+                                "statements; give them with -f or -c (BULK INSERT %s.t at <stdin>:1)\n" % self.dbname)
         self.assertEqual(self.db.list_collection_names(), [])
 
     def test_decimal_on_a_server_that_closes_the_connection(self):
@@ -377,7 +377,7 @@ class FatalInputTest(filestest.FilesCase):
         # same server refuses it the same way, which is reported as a warning
         self.assertRegex(r.err, r"^bulkql: error: lost the server during batch 1: .* \(after 3 retries; "
                                 r"retry_attempts = 3\) \(the batch holds Decimal128 values, which some servers, "
-                                r"FerretDB among them, cannot store: they close the connection\)\n"
+                                r"FerretDB among them, cannot store: they close the connection\) \(BULK INSERT [^ ]+\.t at <command>:1\)\n"
                                 r"(bulkql: warning: batch 1: cannot write the error record to [^\n]*\n)?$")
         self.assertEqual(self.docs("t"), [])
 
