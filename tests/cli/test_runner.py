@@ -10,10 +10,13 @@ numbers; counters stay in one column. stdout, stderr and the exit code
 are checked exactly, and the server's documents are read back."""
 import json
 import os
+import pty
 import re
+import subprocess
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
@@ -131,6 +134,29 @@ class RunnerTest(bqltest.BulkqlCase):
         r = self.bulkql("-q", "-f", script)
         self.assertEqual((r.rc, r.out, r.err), (0, "", ""), r)
         self.assertEqual(self.docs("c"), [{"_id": 5}, {"_id": 6}])
+
+    def test_from_path_in_a_script_run_with_backslash_i_at_the_prompt(self):
+        d = self.folder()
+        os.mkdir(os.path.join(d, "inc"))
+        self.write(os.path.join(d, "inc", "i.csv"), "_id\n41\n")
+        self.write(os.path.join(d, "inc", "i.sql"), "BULK INSERT INTO inc (_id int) FROM 'i.csv';\n")
+        master, slave = pty.openpty()  # standard input a terminal: the prompt
+        env = dict(os.environ, NO_COLOR="1")
+        proc = subprocess.Popen([bqltest.BULKQL, "--db", self.dbname], stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=d, env=env)
+        os.close(slave)
+        try:
+            os.write(master, b"\\i inc/i.sql\n")
+            deadline = time.monotonic() + 30
+            while self.db.inc.count_documents({}) == 0 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.write(master, b"\\q\n")
+            out, err = proc.communicate(timeout=60)
+        finally:
+            os.close(master)
+        self.assertEqual((proc.returncode, err), (0, b""), (out, err))
+        self.assertIn(b"BULK INSERT %s.inc\n  nInserted   1\n" % self.dbname.encode(), out)
+        self.assertEqual(self.docs("inc"), [{"_id": 41}])
 
     # ---- item 6: output ----
 
