@@ -229,11 +229,13 @@ class RunnerTest(bqltest.BulkqlCase):
         r = self.bulkql("--format", "json", "-f", script)
         self.assertEqual((r.rc, r.err), (0, ""), r)
         lines = r.out.splitlines()
-        self.assertEqual([(json.loads(x)["file"], json.loads(x)["line"]) for x in lines], [(script, 1), (script, 3)])
         for x in lines:
-            for tok in re.findall(r'"(?:elapsedMs|docsPerSec)" : ([-+0-9.eE]+)', x):
+            toks = re.findall(r'"(?:elapsedMs|docsPerSec)" : ([-+0-9.eE]+)', x)
+            self.assertEqual(len(toks), 2, x)
+            for tok in toks:
                 self.assertEqual(tok, repr(float(tok)), x)  # shortest round-trip form
             self.assertNotRegex(x, r"\d\.\d{15,}")
+        self.assertEqual([(json.loads(x)["file"], json.loads(x)["line"]) for x in lines], [(script, 1), (script, 3)])
         self.assertEqual(self.docs("j"), [{"_id": 1}, {"_id": 2, "x": 1.5}])
 
 

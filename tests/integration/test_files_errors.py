@@ -362,7 +362,7 @@ class FatalInputTest(filestest.FilesCase):
         r = self.bulkql(stdin="BULK INSERT INTO t FROM STDIN FORMAT NDJSON;\n")
         self.assertEqual(r.rc, 1, r)
         self.assertEqual(r.err, "bulkql: error: FROM STDIN cannot read standard input here: it holds the "
-                                "statements; give them with -f or -c (BULK INSERT %s.t at <stdin>:1)\n" % self.dbname)
+                                "statements; give them with -f or -c\n")
         self.assertEqual(self.db.list_collection_names(), [])
 
     def test_decimal_on_a_server_that_closes_the_connection(self):
