@@ -74,6 +74,15 @@ class RunnerTest(bqltest.BulkqlCase):
                          "hint: Did you mean \"batch_size\"?\n")
         self.assertEqual(self.db.list_collection_names(), [])
 
+    def test_every_bad_input_is_reported(self):
+        r = self.bulkql("-c", "BULK INSERT INTO a (_id) VALUES (1);", "-c", "BULK INSERT INTO",
+                        "-c", "BULK DELETE FROM c")
+        self.assertEqual((r.rc, r.out), (1, ""), r)
+        self.assertEqual(re.findall(r"^<command>:\d+:\d+: error: .*$", r.err, re.M),
+                         ["<command>:1:17: error: syntax error at end of input",
+                          "<command>:1:19: error: BULK DELETE requires a WHERE clause"], r)
+        self.assertEqual(self.db.list_collection_names(), [])
+
     def test_an_unreadable_later_script_writes_nothing(self):
         d = self.folder()
         a = self.write(os.path.join(d, "a.sql"), "BULK INSERT INTO a (_id) VALUES (1);\n")
