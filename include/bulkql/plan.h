@@ -40,6 +40,13 @@ typedef struct bql_plan_options {
    int64_t now_ms;
    /* Force dry_run = true whatever the statement says (bulkql --dry-run). */
    bool dry_run;
+   /* The folder a relative FROM 'path' is resolved against (the folder of
+    * the script that holds the statement, as psql's \ir); NULL or "" means
+    * the current directory. An absolute path and FROM STDIN are unchanged;
+    * failed_records_file and other output paths are not affected. Copied.
+    * The plan, EXPLAIN ("source.file") and the input's error messages use
+    * the resolved path. */
+   const char *base_dir;
 } bql_plan_options_t;
 
 /* Plan statement i (0-based) of script.

@@ -39,7 +39,45 @@ typedef struct cli {
    const char *script_name;
    const char *script_text;
    size_t script_len;
+   int statement_line; /* 1-based line of the running statement, 0 if none */
 } cli_t;
+
+/* One script given to the command (-f FILE, -f -, -c STATEMENT, standard
+ * input, \i): its text, parsed and planned by cli_input_prepare before
+ * any input runs. The caller owns name, text and base_dir and keeps them
+ * alive until cli_input_cleanup. */
+typedef struct cli_input {
+   const char *name;     /* in messages: the path, "<stdin>", "<command>" */
+   const char *text;
+   size_t len;
+   const char *base_dir; /* folder of relative FROM paths; NULL = cwd */
+   bql_script_t *script; /* set by cli_input_prepare */
+   bql_plan_t **plans;
+   size_t n;
+   bool need_server;     /* a statement writes (not EXPLAIN, not --explain) */
+} cli_input_t;
+
+/* The folder of a script path, for its relative FROM paths (malloc'd):
+ * "dir/a.sql" -> "dir", "/a.sql" -> "/", and NULL for "a.sql" (the
+ * current directory). */
+char *cli_script_dir (const char *path);
+
+/* Parse and plan every statement of in (no server is contacted). On an
+ * error prints it (file:line:col and a caret; with --format json also a
+ * JSON line on stdout) and returns false; cli_input_cleanup frees what was
+ * made either way. */
+bool cli_input_prepare (cli_t *cli, cli_input_t *in);
+
+/* Run (or explain) the prepared statements of in, connecting first when
+ * one writes. Returns 0, 1 (a statement failed or was cancelled) or 2 (a
+ * connection error); stops at the first failure unless continue_on_error. */
+int cli_input_run (cli_t *cli, cli_input_t *in);
+void cli_input_cleanup (cli_input_t *in);
+
+/* --format json: an error that stopped an input before it ran (syntax,
+ * plan) as one JSON line on stdout: {"ok": false, "file", "line",
+ * "column", "error"}. */
+void cli_print_json_error (cli_t *cli, const bql_error_t *error, const char *name);
 
 /* The state of one statement's progress line (progress.c). */
 typedef struct cli_progress {
@@ -67,6 +105,11 @@ void cli_progress_clear (cli_progress_t *p);
  * 8,100 rows/s, 1.2 MiB of 4.8 MiB read, ETA 0:05"; the parts that are
  * unknown are left out. */
 void cli_progress_format (char *out, size_t size, const bql_progress_t *progress);
+
+/* A result's elapsed time ms (milliseconds) for people, into out (at
+ * most size bytes, always terminated): "812.4 ms" and "41234.5 ms" under
+ * a minute, then "21 min 2.3 s", and from an hour "5 h 02 min 03 s". */
+void cli_format_elapsed (char *out, size_t size, double ms);
 
 /* Make cli the target of cli_on_sigint. Call once, before installing it. */
 void cli_sigint_target (cli_t *cli);
@@ -99,7 +142,9 @@ char *cli_redact_text (const char *text);
 bool cli_connect (cli_t *cli);
 void cli_disconnect (cli_t *cli);
 
-/* Parse, plan and run text as a script. name is used in messages. Returns
+/* Parse, plan and run text as a script. name is used in messages; when
+ * it is a path (not "<stdin>" or "<command>"), relative FROM paths are
+ * resolved against its folder (cli_script_dir). Returns
  * 0 when every statement succeeded, 1 when one failed (or the script is
  * invalid, or it was cancelled), 2 on a connection error. Stops at the
  * first failed statement unless continue_on_error, and after a cancel

@@ -17,9 +17,12 @@ static const char usage_text[] =
    "Usage: bulkql [OPTION]... [-f FILE]... [-c STATEMENT]...\n"
    "Run BulkQL statements (BULK INSERT, UPDATE, UPSERT, DELETE, EXPLAIN) against MongoDB.\n"
    "With no -f or -c, read statements from standard input, or start the\n"
-   "interactive prompt when standard input is a terminal.\n"
+   "interactive prompt when standard input is a terminal. Every input is\n"
+   "parsed and planned before the first write: a bad one writes nothing.\n"
    "\n"
-   "  -f, --file FILE          run the statements in FILE (repeatable)\n"
+   "  -f, --file FILE          run the statements in FILE (repeatable; - is\n"
+   "                           standard input); its FROM paths are relative\n"
+   "                           to FILE's folder\n"
    "  -c, --command STATEMENT  run STATEMENT (repeatable)\n"
    "      --uri URI            server to connect to (default: $MONGODB_URI,\n"
    "                           else mongodb://127.0.0.1:27017); other users\n"
@@ -72,6 +75,114 @@ driver_log (mongoc_log_level_t level, const char *domain, const char *message, v
       fprintf (stderr, "bulkql: driver: %s: %s\n", domain, shown);
       free (shown);
    }
+}
+
+/* Read every input (-f FILE, -f - or no input: standard input, -c), then
+ * parse and plan all of them, and only then run them in order: a syntax
+ * or planning error in any input, or one that cannot be read, means
+ * nothing is written (whatever --continue-on-error says). A relative FROM
+ * path in a file is resolved against the file's folder. Returns the exit
+ * code. */
+static int
+run_inputs (cli_t *cli, const input_t *inputs, size_t ninputs)
+{
+   cli_input_t *in = calloc (ninputs, sizeof *in);
+   char **texts = calloc (ninputs, sizeof *texts);
+   char **dirs = calloc (ninputs, sizeof *dirs);
+   int rc = 0;
+   size_t loaded = 0;
+   if (!in || !texts || !dirs) {
+      fprintf (stderr, "bulkql: out of memory\n");
+      rc = 2;
+      goto out;
+   }
+   for (size_t i = 0; i < ninputs; i++, loaded++) {
+      const char *v = inputs[i].value;
+      if (!inputs[i].is_file) {
+         in[i] = (cli_input_t) {.name = "<command>", .text = v, .len = strlen (v)};
+         continue;
+      }
+      size_t len = 0;
+      bool is_stdin = !strcmp (v, "-");
+      const char *shown = is_stdin ? "the script" : v;
+      if (is_stdin && cli->script_on_stdin) {
+         fprintf (stderr, "bulkql: -f - is given twice: standard input holds one script\n");
+         rc = 2;
+         goto out;
+      }
+      texts[i] = is_stdin ? cli_read_stream (stdin, &len) : cli_read_file (v, &len);
+      if (!texts[i] && cli->cancel) {
+         fprintf (stderr, "bulkql: cancelled while reading %s; nothing was run\n", shown);
+         rc = 1;
+         goto out;
+      } else if (!texts[i] && errno == EFBIG) {
+         fprintf (stderr, "bulkql: %s: the script is larger than %s, the limit; load big data with FROM 'file'%s\n",
+                  is_stdin ? "standard input" : v, cli_script_max_text (), is_stdin ? " or FROM STDIN" : "");
+         rc = 2;
+         goto out;
+      } else if (!texts[i] && is_stdin) {
+         perror ("bulkql: standard input");
+         rc = 2;
+         goto out;
+      } else if (!texts[i]) {
+         fprintf (stderr, "bulkql: cannot read %s: %s\n", v, strerror (errno));
+         rc = 2;
+         goto out;
+      }
+      if (is_stdin) {
+         cli->script_on_stdin = true;
+      } else {
+         dirs[i] = cli_script_dir (v);
+      }
+      in[i] = (cli_input_t) {.name = is_stdin ? "<stdin>" : v, .text = texts[i], .len = len, .base_dir = dirs[i]};
+   }
+   /* every input is parsed and planned before the first write */
+   bool need_server = false;
+   for (size_t i = 0; i < ninputs; i++) {
+      cli->running = 1;
+      bool ok = cli_input_prepare (cli, &in[i]);
+      cli->running = 0;
+      if (!ok && cli->cancel) {
+         fprintf (stderr, "bulkql: cancelled; nothing was run\n");
+         rc = 1;
+         goto out;
+      }
+      if (!ok) {
+         rc = 1; /* go on: every input's error is shown */
+      }
+      need_server = need_server || in[i].need_server;
+   }
+   if (rc) {
+      goto out;
+   }
+   if (need_server && !cli->cancel && !cli_connect (cli)) {
+      rc = 2;
+      goto out;
+   }
+   for (size_t i = 0; i < ninputs && (rc == 0 || (rc == 1 && (cli->continue_on_error || cli->cancel))); i++) {
+      if (cli->cancel) {
+         size_t left = ninputs - i;
+         fprintf (stderr, "bulkql: cancelled; %zu more input%s (-f, -c) not run\n", left, left == 1 ? "" : "s");
+         rc = rc ? rc : 1;
+         break;
+      }
+      int r = cli_input_run (cli, &in[i]);
+      if (r > rc) {
+         rc = r;
+      }
+   }
+out:
+   for (size_t i = 0; in && i < loaded; i++) {
+      cli_input_cleanup (&in[i]);
+   }
+   for (size_t i = 0; texts && dirs && i < ninputs; i++) {
+      free (texts[i]);
+      free (dirs[i]);
+   }
+   free (in);
+   free (texts);
+   free (dirs);
+   return rc;
 }
 
 int
@@ -222,57 +333,9 @@ main (int argc, char **argv)
    sigaction (SIGINT, &sa, NULL);
    sigaction (SIGTERM, &sa, NULL); /* kill, systemd, a CI timeout: as Ctrl-C */
    if (ninputs == 0) {
-      cli.script_on_stdin = true;
-      size_t len;
-      char *text = cli_read_stream (stdin, &len);
-      if (!text && cli.cancel) {
-         fprintf (stderr, "bulkql: cancelled while reading the script; nothing was run\n");
-         rc = 1;
-      } else if (!text && errno == EFBIG) {
-         fprintf (stderr, "bulkql: standard input: the script is larger than %s, the limit; load big data with "
-                          "FROM 'file' or FROM STDIN\n", cli_script_max_text ());
-         rc = 2;
-      } else if (!text) {
-         perror ("bulkql: standard input");
-         rc = 2;
-      } else {
-         rc = cli_run_script (&cli, "<stdin>", text, len);
-         free (text);
-      }
-   } else {
-      for (size_t i = 0; i < ninputs && (rc == 0 || (rc == 1 && (cli.continue_on_error || cli.cancel))); i++) {
-         if (cli.cancel) {
-            size_t left = ninputs - i;
-            fprintf (stderr, "bulkql: cancelled; %zu more input%s (-f, -c) not run\n", left, left == 1 ? "" : "s");
-            rc = rc ? rc : 1;
-            break;
-         }
-         int r;
-         if (inputs[i].is_file) {
-            size_t len;
-            char *text = cli_read_file (inputs[i].value, &len);
-            if (!text && cli.cancel) {
-               fprintf (stderr, "bulkql: cancelled while reading %s; it was not run\n", inputs[i].value);
-               r = 1;
-            } else if (!text && errno == EFBIG) {
-               fprintf (stderr, "bulkql: %s: the script is larger than %s, the limit; load big data with "
-                                "FROM 'file'\n", inputs[i].value, cli_script_max_text ());
-               r = 2;
-            } else if (!text) {
-               fprintf (stderr, "bulkql: cannot read %s: %s\n", inputs[i].value, strerror (errno));
-               r = 2;
-            } else {
-               r = cli_run_script (&cli, inputs[i].value, text, len);
-               free (text);
-            }
-         } else {
-            r = cli_run_script (&cli, "<command>", inputs[i].value, strlen (inputs[i].value));
-         }
-         if (r > rc) {
-            rc = r;
-         }
-      }
+      inputs[ninputs++] = (input_t) {true, "-"};
    }
+   rc = run_inputs (&cli, inputs, ninputs);
 out:
    cli_disconnect (&cli);
    free (cli.uri_string);

@@ -36,6 +36,138 @@ get_str (const bson_t *reply, const char *key)
    return bson_iter_init_find (&it, reply, key) && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : NULL;
 }
 
+/* ---- --format json: relaxed Extended JSON, with doubles in their
+ * shortest form that reads back to the same value (18.139, not
+ * 18.138999999999999346 as bson_as_relaxed_extended_json prints) ---- */
+
+static void
+json_string (bson_string_t *out, const char *s, size_t len)
+{
+   bson_string_append_c (out, '"');
+   for (size_t i = 0; i < len; i++) {
+      unsigned char c = (unsigned char) s[i];
+      if (c == '"' || c == '\\') {
+         bson_string_append_c (out, '\\');
+         bson_string_append_c (out, (char) c);
+      } else if (c < 0x20) {
+         bson_string_append_printf (out, "\\u%04x", c);
+      } else {
+         bson_string_append_c (out, (char) c);
+      }
+   }
+   bson_string_append_c (out, '"');
+}
+
+static void
+json_double (bson_string_t *out, double d)
+{
+   if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) {
+      /* NaN, Infinity: as relaxed Extended JSON says */
+      bson_string_append_printf (out, "{ \"$numberDouble\" : \"%s\" }",
+                                 d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+      return;
+   }
+   char buf[40];
+   for (int prec = 1; prec <= 17; prec++) {
+      snprintf (buf, sizeof buf, "%.*g", prec, d);
+      if (strtod (buf, NULL) == d) {
+         break;
+      }
+   }
+   bson_string_append (out, buf);
+   if (!strpbrk (buf, ".eE")) {
+      bson_string_append (out, ".0"); /* stays a double when read back */
+   }
+}
+
+static void json_document (bson_string_t *out, const bson_t *doc, bool array);
+
+/* One value: containers and doubles here, the rest as libbson writes
+ * relaxed Extended JSON (from a one-field document). */
+static void
+json_value (bson_string_t *out, const bson_iter_t *it)
+{
+   if (BSON_ITER_HOLDS_DOUBLE (it)) {
+      json_double (out, bson_iter_double (it));
+      return;
+   }
+   if (BSON_ITER_HOLDS_DOCUMENT (it) || BSON_ITER_HOLDS_ARRAY (it)) {
+      uint32_t len;
+      const uint8_t *data;
+      bson_t sub;
+      if (BSON_ITER_HOLDS_DOCUMENT (it)) {
+         bson_iter_document (it, &len, &data);
+      } else {
+         bson_iter_array (it, &len, &data);
+      }
+      if (bson_init_static (&sub, data, len)) {
+         json_document (out, &sub, BSON_ITER_HOLDS_ARRAY (it));
+      }
+      return;
+   }
+   bson_t one = BSON_INITIALIZER;
+   bson_append_iter (&one, "v", 1, it);
+   size_t n;
+   char *j = bson_as_relaxed_extended_json (&one, &n);
+   /* "{ "v" : VALUE }" */
+   if (j && n > 10) {
+      bson_string_append_printf (out, "%.*s", (int) (n - 10), j + 8);
+   } else {
+      bson_string_append (out, "null");
+   }
+   bson_free (j);
+   bson_destroy (&one);
+}
+
+static void
+json_document (bson_string_t *out, const bson_t *doc, bool array)
+{
+   bson_iter_t it;
+   bool first = true;
+   bson_string_append (out, array ? "[ " : "{ ");
+   if (bson_iter_init (&it, doc)) {
+      while (bson_iter_next (&it)) {
+         bson_string_append (out, first ? "" : ", ");
+         first = false;
+         if (!array) {
+            json_string (out, bson_iter_key (&it), bson_iter_key_len (&it));
+            bson_string_append (out, " : ");
+         }
+         json_value (out, &it);
+      }
+   }
+   bson_string_append (out, first ? (array ? "]" : "}") : (array ? " ]" : " }"));
+}
+
+/* doc as one line on stdout */
+static void
+json_print (const bson_t *doc)
+{
+   bson_string_t *out = bson_string_new (NULL);
+   json_document (out, doc, false);
+   puts (out->str);
+   bson_string_free (out, true);
+   fflush (stdout);
+}
+
+void
+cli_print_json_error (cli_t *cli, const bql_error_t *error, const char *name)
+{
+   (void) cli;
+   bson_t out = BSON_INITIALIZER;
+   BSON_APPEND_BOOL (&out, "ok", false);
+   BSON_APPEND_UTF8 (&out, "file", name ? name : "<input>");
+   if (error->line > 0) {
+      BSON_APPEND_INT32 (&out, "line", error->line);
+      BSON_APPEND_INT32 (&out, "column", error->column);
+   }
+   char *msg = cli_redact_text (error->message[0] ? error->message : "error");
+   BSON_APPEND_UTF8 (&out, "error", msg);
+   free (msg);
+   json_print (&out);
+   bson_destroy (&out);
+}
+
 /* code when stdout is coloured, else "" */
 static const char *
 paint (const cli_t *cli, const char *code)
@@ -60,23 +192,43 @@ print_error_message (cli_t *cli, const char *message)
    free (msg);
 }
 
+/* The same, naming the statement that failed and where it is in a
+ * script: "bulkql: error: 1 row failed (BULK INSERT test.people at
+ * load.sql:3)". At the prompt the statement is the one just typed: the
+ * message alone. */
+static void
+print_statement_error (cli_t *cli, const char *kind, const char *ns, const char *message)
+{
+   if (cli->interactive || !cli->script_name || cli->statement_line <= 0) {
+      print_error_message (cli, message);
+      return;
+   }
+   char *msg = cli_redact_text (message);
+   fprintf (stderr, "%sbulkql: error:%s %s (%s%s%s at %s:%d)\n", paint_err (cli, "\033[1;31m"), paint_err (cli, "\033[0m"),
+            msg, kind, ns ? " " : "", ns ? ns : "", cli->script_name, cli->statement_line);
+   free (msg);
+}
+
 void
 cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *error)
 {
    if (cli->format == CLI_FORMAT_JSON) {
       bson_t out = BSON_INITIALIZER;
       bson_concat (&out, reply);
+      if (cli->script_name) {
+         BSON_APPEND_UTF8 (&out, "file", cli->script_name);
+      }
+      if (cli->statement_line > 0) {
+         BSON_APPEND_INT32 (&out, "line", cli->statement_line);
+      }
       BSON_APPEND_BOOL (&out, "ok", ok);
       if (!ok && error->message[0]) {
          char *msg = cli_redact_text (error->message);
          BSON_APPEND_UTF8 (&out, "error", msg);
          free (msg);
       }
-      char *json = bson_as_relaxed_extended_json (&out, NULL);
-      puts (json);
-      bson_free (json);
+      json_print (&out);
       bson_destroy (&out);
-      fflush (stdout);
       return;
    }
    const char *kind = get_str (reply, "statement");
@@ -107,18 +259,29 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          {"nWouldWrite", ""},
          {"nNotAttempted", ""},
       };
+      enum { NCOUNTERS = sizeof counters / sizeof counters[0] };
       bson_iter_t it;
-      for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+      bool shown[NCOUNTERS];
+      int width = 11; /* "nInserted", "batches", "elapsed" and a space */
+      for (size_t i = 0; i < NCOUNTERS; i++) {
          int64_t v = get_int (reply, counters[i].key);
          bool always = strstr (counters[i].kinds, kind) != NULL;
-         if (always || v != 0 || (!strcmp (counters[i].key, "nUnmatched") && bson_iter_init_find (&it, reply, "nUnmatched"))) {
-            const char *color = !strcmp (counters[i].key, "nFailed") && v ? paint (cli, "\033[31m") : "";
-            printf ("  %-11s %s%lld%s\n", counters[i].key, color, (long long) v, *color ? paint (cli, "\033[0m") : "");
+         shown[i] = always || v != 0 || (!strcmp (counters[i].key, "nUnmatched") && bson_iter_init_find (&it, reply, "nUnmatched"));
+         if (shown[i] && (int) strlen (counters[i].key) > width) {
+            width = (int) strlen (counters[i].key); /* nNotAttempted: the values stay in one column */
          }
       }
-      printf ("  %-11s %lld\n", "batches", (long long) get_int (reply, "batches"));
-      printf ("  %-11s %.1f ms (%.0f docs/s)\n", "elapsed", get_double (reply, "elapsedMs"),
-              get_double (reply, "docsPerSec"));
+      for (size_t i = 0; i < NCOUNTERS; i++) {
+         if (shown[i]) {
+            int64_t v = get_int (reply, counters[i].key);
+            const char *color = !strcmp (counters[i].key, "nFailed") && v ? paint (cli, "\033[31m") : "";
+            printf ("  %-*s %s%lld%s\n", width, counters[i].key, color, (long long) v, *color ? paint (cli, "\033[0m") : "");
+         }
+      }
+      char elapsed[64];
+      cli_format_elapsed (elapsed, sizeof elapsed, get_double (reply, "elapsedMs"));
+      printf ("  %-*s %lld\n", width, "batches", (long long) get_int (reply, "batches"));
+      printf ("  %-*s %s (%.0f docs/s)\n", width, "elapsed", elapsed, get_double (reply, "docsPerSec"));
       if (bson_iter_init_find (&it, reply, "dryRun")) {
          printf ("  dry run: nothing was written to the collection\n");
       }
@@ -126,8 +289,9 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
    bson_iter_t it, ai;
    if (!cli->quiet && bson_iter_init_find (&it, reply, "unmatched") && BSON_ITER_HOLDS_ARRAY (&it) &&
        bson_iter_recurse (&it, &ai)) {
-      /* UPDATE ... FROM rows that matched no document */
+      /* UPDATE ... FROM rows that matched no document, by row number */
       int64_t shown = 0;
+      int64_t total = get_int (reply, "nUnmatched");
       while (bson_iter_next (&ai) && shown < SHOWN_ERRORS) {
          bson_t e;
          uint32_t len;
@@ -137,14 +301,25 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          }
          bson_iter_document (&ai, &len, &data);
          bson_init_static (&e, data, len);
-         printf ("%s%lld", shown++ ? ", " : "  unmatched rows: ", (long long) get_int (&e, "row"));
+         printf ("%s%lld", shown++ ? ", " : total > 1 ? "  matched nothing: rows " : "  matched nothing: row ",
+                 (long long) get_int (&e, "row"));
       }
-      int64_t rest = get_int (reply, "nUnmatched") - shown;
+      int64_t rest = total - shown;
       if (shown && rest > 0) {
          printf (" ... %lld more", (long long) rest);
       }
       if (shown) {
          printf ("\n");
+      }
+   }
+   /* With --quiet the failed rows go on stderr after the error line that
+    * names the statement (stdout has no table for them to belong to). */
+   FILE *rows_out = cli->quiet ? stderr : stdout;
+   if (cli->quiet && !ok) {
+      if (error->line > 0 && cli->script_text) {
+         cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
+      } else {
+         print_statement_error (cli, kind, ns, error->message);
       }
    }
    int64_t nerr = 0;
@@ -159,14 +334,25 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          bson_iter_document (&ai, &len, &data);
          bson_init_static (&e, data, len);
          int64_t row = get_int (&e, "row");
+         int64_t code = get_int (&e, "code");
          char *msg = cli_redact_text (get_str (&e, "errmsg") ? get_str (&e, "errmsg") : "");
+         char code_text[40] = "";
+         if (code != 0) {
+            /* a server's error code; a row refused before it was sent
+             * (conversion, CHECK) has none */
+            snprintf (code_text, sizeof code_text, " (code %lld)", (long long) code);
+         }
          if (nerr == 1) {
-            printf ("  %swrite errors:%s\n", paint (cli, "\033[31m"), paint (cli, "\033[0m"));
+            if (cli->quiet) {
+               fprintf (rows_out, "  write errors:\n");
+            } else {
+               fprintf (rows_out, "  %swrite errors:%s\n", paint (cli, "\033[31m"), paint (cli, "\033[0m"));
+            }
          }
          if (row > 0) {
-            printf ("    row %lld: %s (code %lld)\n", (long long) row, msg ? msg : "", (long long) get_int (&e, "code"));
+            fprintf (rows_out, "    row %lld: %s%s\n", (long long) row, msg ? msg : "", code_text);
          } else {
-            printf ("    %s (code %lld)\n", msg ? msg : "", (long long) get_int (&e, "code"));
+            fprintf (rows_out, "    %s%s\n", msg ? msg : "", code_text);
          }
          free (msg);
       }
@@ -178,15 +364,17 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
    bool rows = bson_iter_init_find (&it, reply, "nRows");
    int64_t more = (rows && failed > nerr ? failed : nerr) - listed;
    if (more > 0) {
-      printf ("    ... %lld more\n", (long long) more);
+      fprintf (rows_out, "    ... %lld more\n", (long long) more);
    }
    fflush (stdout);
-   if (!ok && error->line > 0 && cli->script_text) {
+   if (cli->quiet) {
+      /* said above */
+   } else if (!ok && error->line > 0 && cli->script_text) {
       /* an error about a part of the statement (an input file at its
        * FROM clause): shown with the statement's line and a caret */
       cli_print_error (cli, error, cli->script_name, cli->script_text, cli->script_len);
    } else if (!ok) {
-      print_error_message (cli, error->message);
+      print_statement_error (cli, kind, ns, error->message);
    }
    /* error records, failed_records_file lines or the metrics document that
     * could not be written: never silent, even with --quiet */

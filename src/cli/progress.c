@@ -94,6 +94,22 @@ fmt_duration (char *out, size_t size, double seconds)
    }
 }
 
+/* "812.4 ms", "41234.5 ms" under a minute, then "21 min 2.3 s" and
+ * "5 h 02 min 03 s" */
+void
+cli_format_elapsed (char *out, size_t size, double ms)
+{
+   if (ms < 60000.0) {
+      snprintf (out, size, "%.1f ms", ms);
+   } else if (ms < 3600000.0) {
+      long long tenths = (long long) (ms / 100.0 + 0.5);
+      snprintf (out, size, "%lld min %lld.%lld s", tenths / 600, tenths % 600 / 10, tenths % 10);
+   } else {
+      long long s = (long long) (ms / 1000.0 + 0.5);
+      snprintf (out, size, "%lld h %02lld min %02lld s", s / 3600, s % 3600 / 60, s % 60);
+   }
+}
+
 /* printf at out + *n, never past size; *n grows by what was written. */
 static void __attribute__ ((format (printf, 4, 5)))
 add (char *out, size_t size, size_t *n, const char *fmt, ...)

@@ -161,7 +161,10 @@ cli_disconnect (cli_t *cli)
 void
 cli_print_error (cli_t *cli, const bql_error_t *error, const char *name, const char *text, size_t len)
 {
-   (void) cli;
+   if (cli->format == CLI_FORMAT_JSON) {
+      /* stdout says it too: a consumer of the JSON lines sees the failure */
+      cli_print_json_error (cli, error, name);
+   }
    char *msg = bql_error_render (error, name, text, len);
    char *shown = cli_redact_text (msg ? msg : "error\n");
    fputs (shown, stderr);
@@ -239,12 +242,29 @@ wall_ms (void)
    return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
 }
 
+/* As psql's \timing: "Time: 812.345 ms", and from one second on the
+ * same with minutes and seconds: "Time: 1262303.200 ms (21:02.303)". */
 static void
 print_timing (const cli_t *cli, double start_ms)
 {
-   if (cli->timing) {
-      printf ("Time: %.3f ms\n", wall_ms () - start_ms);
+   if (!cli->timing) {
+      return;
    }
+   double ms = wall_ms () - start_ms;
+   if (ms < 1000.0) {
+      printf ("Time: %.3f ms\n", ms);
+      return;
+   }
+   double seconds = ms / 1000.0;
+   double minutes = (double) (long long) (seconds / 60.0);
+   seconds -= 60.0 * minutes;
+   if (minutes < 60.0) {
+      printf ("Time: %.3f ms (%02d:%06.3f)\n", ms, (int) minutes, seconds);
+      return;
+   }
+   double hours = (double) (long long) (minutes / 60.0);
+   minutes -= 60.0 * hours;
+   printf ("Time: %.3f ms (%02d:%02d:%06.3f)\n", ms, (int) hours, (int) minutes, seconds);
 }
 
 /* After a cancel: say what was not run (statements first..n-1). */
@@ -259,60 +279,107 @@ report_cancel (size_t first, size_t n)
    }
 }
 
-int
-cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
+char *
+cli_script_dir (const char *path)
 {
-   cli->running = 1;
-   bql_parse_options_t po = {.filename = name};
-   bql_script_t *script;
+   const char *slash = path ? strrchr (path, '/') : NULL;
+   if (!slash) {
+      return NULL; /* a name in the current directory */
+   }
+   if (slash == path) {
+      return strdup ("/");
+   }
+   return strndup (path, (size_t) (slash - path));
+}
+
+bool
+cli_input_prepare (cli_t *cli, cli_input_t *in)
+{
+   bql_parse_options_t po = {.filename = in->name};
    bql_error_t error;
-   if (cli->cancel) {
-      report_cancel (0, 1);
-      cli->running = 0;
-      return 1;
+   in->script = NULL;
+   in->plans = NULL;
+   in->n = 0;
+   in->need_server = false;
+   if (!bql_parse (in->text, in->len, &po, &in->script, &error)) {
+      in->script = NULL;
+      cli_print_error (cli, &error, in->name, in->text, in->len);
+      return false;
    }
-   double start = wall_ms ();
-   if (!bql_parse (text, len, &po, &script, &error)) {
-      cli_print_error (cli, &error, name, text, len);
-      cli->running = 0;
-      return 1;
+   size_t n = bql_script_statement_count (in->script);
+   in->plans = calloc (n ? n : 1, sizeof *in->plans);
+   if (!in->plans) {
+      fprintf (stderr, "bulkql: %s: out of memory\n", in->name);
+      return false;
    }
-   size_t n = bql_script_statement_count (script);
-   bql_plan_t **plans = calloc (n ? n : 1, sizeof *plans);
-   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run};
+   in->n = n;
+   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run, .base_dir = in->base_dir};
+   for (size_t i = 0; i < n; i++) {
+      if (cli->cancel) {
+         return false;
+      }
+      if (!bql_plan_new (in->script, i, &opts, &in->plans[i], &error)) {
+         cli_print_error (cli, &error, in->name, in->text, in->len);
+         return false;
+      }
+      if (!cli->explain && !bql_plan_is_explain (in->plans[i])) {
+         in->need_server = true;
+      }
+   }
+   return true;
+}
+
+void
+cli_input_cleanup (cli_input_t *in)
+{
+   for (size_t i = 0; in->plans && i < in->n; i++) {
+      bql_plan_destroy (in->plans[i]);
+   }
+   free (in->plans);
+   in->plans = NULL;
+   in->n = 0;
+   bql_script_destroy (in->script);
+   in->script = NULL;
+}
+
+/* The 1-based line of the statement i of in. */
+static int
+statement_line (const cli_input_t *in, size_t i)
+{
+   const bql_node_t *stmt = bql_script_statement (in->script, i);
+   int line = 1;
+   for (int32_t k = 0; stmt && k < stmt->location && (size_t) k < in->len; k++) {
+      line += in->text[k] == '\n';
+   }
+   return line;
+}
+
+int
+cli_input_run (cli_t *cli, cli_input_t *in)
+{
    int rc = 0;
-   bool need_server = false;
-   for (size_t i = 0; i < n && !cli->cancel; i++) {
-      if (!bql_plan_new (script, i, &opts, &plans[i], &error)) {
-         cli_print_error (cli, &error, name, text, len);
-         rc = 1;
-         goto done;
-      }
-      if (!cli->explain && !bql_plan_is_explain (plans[i])) {
-         need_server = true;
-      }
+   bql_error_t error;
+   cli->running = 1;
+   if (in->need_server && !cli->cancel && !cli_connect (cli)) {
+      cli->running = 0;
+      return 2;
    }
-   if (!cli->cancel && need_server && !cli_connect (cli)) {
-      rc = 2;
-      goto done;
-   }
+   size_t n = in->n;
    for (size_t i = 0; i < n; i++) {
       if (cli->cancel) {
          report_cancel (i, n);
          rc = 1;
          break;
       }
-      if (i > 0) {
-         start = wall_ms ();
-      }
-      if (cli->explain || bql_plan_is_explain (plans[i])) {
-         char *json = bql_plan_explain_json (plans[i], &error);
+      double start = wall_ms ();
+      if (cli->explain || bql_plan_is_explain (in->plans[i])) {
+         char *json = bql_plan_explain_json (in->plans[i], &error);
          if (!json) {
             if (!error.message[0]) {
                /* never "error:" alone */
                snprintf (error.message, sizeof error.message, "the plan cannot be printed as Extended JSON");
             }
-            cli_print_error (cli, &error, name, text, len);
+            cli_print_error (cli, &error, in->name, in->text, in->len);
             rc = 1;
             if (!cli->continue_on_error) {
                break;
@@ -326,14 +393,14 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
       }
       bson_t reply;
       cli_progress_t progress;
-      cli_progress_begin (&progress, cli, bql_plan_progress (plans[i]));
+      cli_progress_begin (&progress, cli, bql_plan_progress (in->plans[i]));
       bql_exec_options_t xo = {
          .cancel = &cli->cancel,
          .progress = cli_progress_update,
          .progress_ctx = &progress,
       };
       bool ok;
-      if (cli->script_on_stdin && bql_plan_reads_stdin (plans[i])) {
+      if (cli->script_on_stdin && bql_plan_reads_stdin (in->plans[i])) {
          /* standard input holds the statements, read to the end already */
          bson_init (&reply);
          bql_error_clear (&error);
@@ -343,14 +410,16 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
                    "FROM STDIN cannot read standard input here: it holds the statements; give them with -f or -c");
          ok = false;
       } else {
-         ok = bql_execute (cli->client, plans[i], &xo, &reply, &error);
+         ok = bql_execute (cli->client, in->plans[i], &xo, &reply, &error);
       }
       cli_progress_clear (&progress);
-      cli->script_name = name;
-      cli->script_text = text;
-      cli->script_len = len;
+      cli->script_name = in->name;
+      cli->script_text = in->text;
+      cli->script_len = in->len;
+      cli->statement_line = statement_line (in, i);
       cli_print_result (cli, &reply, ok, &error);
       cli->script_text = NULL;
+      cli->statement_line = 0;
       bson_destroy (&reply);
       print_timing (cli, start);
       if (!ok) {
@@ -364,12 +433,34 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
          }
       }
    }
-done:
-   for (size_t i = 0; i < n; i++) {
-      bql_plan_destroy (plans[i]);
+   fflush (stdout);
+   cli->running = 0;
+   return rc;
+}
+
+int
+cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
+{
+   cli->running = 1;
+   if (cli->cancel) {
+      report_cancel (0, 1);
+      cli->running = 0;
+      return 1;
    }
-   free (plans);
-   bql_script_destroy (script);
+   /* "<stdin>", "<command>": not a file; FROM paths are as given */
+   char *dir = name[0] == '<' ? NULL : cli_script_dir (name);
+   cli_input_t in = {.name = name, .text = text, .len = len, .base_dir = dir};
+   int rc;
+   if (!cli_input_prepare (cli, &in)) {
+      if (cli->cancel) {
+         report_cancel (0, 1);
+      }
+      rc = 1;
+   } else {
+      rc = cli_input_run (cli, &in);
+   }
+   cli_input_cleanup (&in);
+   free (dir);
    fflush (stdout);
    cli->running = 0;
    return rc;

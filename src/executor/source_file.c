@@ -1508,7 +1508,9 @@ bql_source_file_new (bql_exec_t *x)
    bql_buf_init (&f->carry);
    bql_buf_init (&f->fields_buf);
    bql_buf_init (&f->sample_buf);
-   snprintf (f->name, sizeof f->name, "%s", fsn->is_stdin ? "<stdin>" : fsn->path);
+   /* the path resolved against the script's folder (bql_plan_options_t) */
+   const char *path = plan->file_path ? plan->file_path : fsn->path;
+   snprintf (f->name, sizeof f->name, "%s", fsn->is_stdin ? "<stdin>" : path);
 
    bql_error_t perr;
    bql_error_clear (&perr);
@@ -1522,13 +1524,13 @@ bql_source_file_new (bql_exec_t *x)
       struct stat stt;
       f->waits = fstat (f->fd, &stt) != 0 || !S_ISREG (stt.st_mode);
    } else {
-      f->fd = open (fsn->path, O_RDONLY | O_CLOEXEC);
+      f->fd = open (path, O_RDONLY | O_CLOEXEC);
       if (f->fd < 0) {
-         return open_failed (f, "cannot open '%s': %s", fsn->path, strerror (errno));
+         return open_failed (f, "cannot open '%s': %s", path, strerror (errno));
       }
       struct stat stt;
       if (fstat (f->fd, &stt) == 0 && S_ISDIR (stt.st_mode)) {
-         return open_failed (f, "cannot read '%s': %s", fsn->path, "it is a directory");
+         return open_failed (f, "cannot read '%s': %s", path, "it is a directory");
       }
       if (fstat (f->fd, &stt) == 0 && S_ISREG (stt.st_mode)) {
          f->base.bytes_total = (int64_t) stt.st_size;

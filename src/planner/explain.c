@@ -241,7 +241,7 @@ file_source (const bql_plan_t *plan, bson_t *out)
    if (fs->is_stdin) {
       BSON_APPEND_UTF8 (&src, "file", "<standard input>");
    } else {
-      BSON_APPEND_UTF8 (&src, "file", fs->path);
+      BSON_APPEND_UTF8 (&src, "file", plan->file_path ? plan->file_path : fs->path);
    }
    if (bql_file_options_resolve (&pl, fs, &fo)) {
       static const char *const fmts[] = {"CSV", "TSV", "NDJSON", "JSON"};

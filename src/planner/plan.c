@@ -606,6 +606,16 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
     * before a consequence of it. */
    ok = ok && bql_options_resolve (&pl, statement_options (stmt), plan->kind, &plan->opts);
    ok = ok && bql_plan_check_names (&pl, stmt, statement_options (stmt));
+   if (ok && plan->file && !plan->file->is_stdin) {
+      const char *path = plan->file->path ? plan->file->path : "";
+      const char *base = o ? o->base_dir : NULL;
+      if (base && *base && path[0] != '/') {
+         size_t bl = strlen (base);
+         plan->file_path = bson_strdup_printf ("%s%s%s", base, base[bl - 1] == '/' ? "" : "/", path);
+      } else {
+         plan->file_path = bson_strdup (path);
+      }
+   }
    if (ok && plan->opts.upsert_mode && plan->on_duplicate) {
       ok = bql_plan_error (&pl, stmt, BQL_ERR_OPTION, "Use one of them.",
                            "upsert_mode and ON DUPLICATE KEY UPDATE exclude each other");
@@ -647,6 +657,7 @@ bql_plan_destroy (bql_plan_t *plan)
    bson_free (plan->collection);
    bson_free (plan->statement_text);
    bson_free (plan->ns);
+   bson_free (plan->file_path);
    bson_free (plan);
 }
 

@@ -126,6 +126,8 @@ struct bql_plan {
    bool has_rows;               /* VALUES rows computed into rows */
    bql_rows_t rows;
    const bql_FileSource_t *file;/* FROM 'file' / STDIN */
+   char *file_path;             /* file's path resolved against the
+                                   options' base_dir (NULL for STDIN) */
    struct bql_columns *cols;    /* the column list of the statement or alias */
    const char *row_alias;       /* UPDATE ... FROM ... AS v */
    const bql_node_t *check;     /* CHECK (condition) */

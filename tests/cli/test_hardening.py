@@ -220,7 +220,7 @@ class HardeningTest(bqltest.BulkqlCase):
                                "to use it; nothing was written")):
             r = self.bulkql(sql=sql % (path, mode))
             self.assertEqual(r.rc, 1, r)
-            self.assertIn("bulkql: error: " + msg % path + "\n", r.err)
+            self.assertIn("bulkql: error: " + msg % path + " (BULK INSERT %s.c at <command>:1)\n" % self.dbname, r.err)
             self.assertEqual(self.docs("c"), [])
         self.assertFalse(os.path.lexists(target))
         with open(existing) as f:
@@ -250,7 +250,8 @@ class HardeningTest(bqltest.BulkqlCase):
                             "continue_on_error = true);")
         self.assertEqual(r.rc, 1, r)
         self.assertIn("bulkql: error: 2 rows failed; 2 of them could not be written: cannot write "
-                      "failed_records_file /dev/full: No space left on device\n", r.err)
+                      "failed_records_file /dev/full: No space left on device (BULK INSERT %s.c at <command>:1)\n" % self.dbname,
+                      r.err)
         self.assertIn("bulkql: warning: cannot write failed_records_file /dev/full: No space left on device "
                       "(2 failed rows not written)\n", r.err)
 
@@ -311,7 +312,7 @@ class HardeningTest(bqltest.BulkqlCase):
         rest = [line for line in err if not line.startswith("progress: ")]
         self.assertEqual(rest[0], "bulkql: terminating (SIGTERM): the statement stops after the batch in flight "
                                   "(SIGTERM again to quit at once)\n")
-        m = re.match(r"bulkql: error: cancelled after batch (\d+)\n", rest[1])
+        m = re.match(r"bulkql: error: cancelled after batch (\d+) \(BULK INSERT [^ ]+ at [^ ]+:1\)\n", rest[1])
         self.assertIsNotNone(m, err)
         self.assertEqual(rest[2:], ["bulkql: cancelled; 1 more input (-f, -c) not run\n"])
         t = re.search(r"nInserted   (\d+)\n", out)

@@ -377,10 +377,10 @@ class ReplTest(bqltest.BulkqlCase):
         s.wait(r"^[\d,]+ of 20,000 rows \(\d+%\), [\d,]+ rows/s, ETA \d+:\d\d$", since=mark)
         s.wait(r"^[\d,]*[1-9][\d,]{2,} of 20,000 rows", since=mark)
         s.key("C-c")
-        m = s.wait(r"  nInserted   (\d+)\n"
-                   r"  nFailed     0\n"
+        m = s.wait(r"  nInserted     (\d+)\n"
+                   r"  nFailed       0\n"
                    r"  nNotAttempted (\d+)\n"
-                   r"  batches     (\d+)\n", since=mark)
+                   r"  batches       (\d+)\n", since=mark)
         s.wait(r"^bulkql: error: cancelled after batch %s\nbulkql: cancelled; 1 statement not run$" % m.group(3),
                since=mark)
         s.wait(r"\n" + self.prompt()[1:], since=mark)

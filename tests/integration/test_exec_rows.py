@@ -126,7 +126,7 @@ class RowWritesTest(bqltest.BulkqlCase):
             "AS v(old, new) WHERE p.sku = v.old;"))
         self.assertEqual(r.rc, 0, r)
         self.assertIn("nUnmatched  1", r.out)
-        self.assertIn("unmatched rows: 3\n", r.out)
+        self.assertIn("matched nothing: row 3\n", r.out)
         self.assertEqual([d["sku"] for d in self.docs("p")], ["n1b", "s2", "s3", "n4", "s5"])
         r = self.bulkql("--format", "json", sql=(
             "BULK UPDATE p SET sku = v.new FROM (VALUES ('n1b', 'm1'), ('x', 'y')) AS v(old, new) WHERE p.sku = v.old;"))

@@ -177,7 +177,7 @@ class LogFailureTest(bqltest.BulkqlCase):
         self.assertEqual(r.rc, 1, r)
         # the original error, in the table and on stderr
         self.assertIn("row 1: Cannot apply $inc to a value of non-numeric type", r.out)
-        self.assertIn("bulkql: error: 1 row failed\n", r.err)
+        self.assertIn("bulkql: error: 1 row failed (BULK UPDATE %s.p at <command>:1)\n" % self.dbname, r.err)
         # and the failure to log it
         self.assertRegex(r.err, r"bulkql: warning: batch 1: cannot write the error record to %s\.errs: E11000"
                          % self.dbname)

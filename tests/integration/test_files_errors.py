@@ -206,8 +206,8 @@ class FailedRowsTest(filestest.FilesCase):
     def test_table_output_and_stderr(self):
         p = self.write("t.csv", "_id,n\n1,1\n2,x\n")
         r = self.table("BULK INSERT INTO t (n INT) FROM '%s'" % p, 1)
-        self.assertIn("    row 2: line 3: column n: \"x\" is not an integer (code 0)\n", r.out)
-        self.assertEqual(r.err, "bulkql: error: 1 row failed\n")
+        self.assertIn("    row 2: line 3: column n: \"x\" is not an integer\n", r.out)
+        self.assertEqual(r.err, "bulkql: error: 1 row failed (BULK INSERT %s.t at <command>:1)\n" % self.dbname)
         self.assertEqual(self.docs("t"), [{"_id": 1, "n": 1}])
 
 
@@ -377,7 +377,7 @@ class FatalInputTest(filestest.FilesCase):
         # same server refuses it the same way, which is reported as a warning
         self.assertRegex(r.err, r"^bulkql: error: lost the server during batch 1: .* \(after 3 retries; "
                                 r"retry_attempts = 3\) \(the batch holds Decimal128 values, which some servers, "
-                                r"FerretDB among them, cannot store: they close the connection\)\n"
+                                r"FerretDB among them, cannot store: they close the connection\) \(BULK INSERT [^ ]+\.t at <command>:1\)\n"
                                 r"(bulkql: warning: batch 1: cannot write the error record to [^\n]*\n)?$")
         self.assertEqual(self.docs("t"), [])
 
