@@ -27,6 +27,11 @@ extern "C" {
 typedef struct bql_plan bql_plan_t;
 
 typedef struct bql_plan_options {
+   /* sizeof (bql_plan_options_t) as the caller was compiled: fields past
+    * it are taken as zero, so fields can be added without breaking
+    * programs built against an older header. 0 is taken as this header's
+    * size (for source compatibility); always set it. */
+   size_t size;
    /* Database for collections named without "db."; NULL means "test"
     * (as mongosh). Copied. */
    const char *database;
@@ -40,6 +45,21 @@ typedef struct bql_plan_options {
    int64_t now_ms;
    /* Force dry_run = true whatever the statement says (bulkql --dry-run). */
    bool dry_run;
+   /* A libmongoc-style options document, or NULL (README "Embedding"):
+    * its keys are WITH option names (bulkql(1) "OPTIONS") with BSON values
+    * of the option's type (bool, int, string; max_execution_time in
+    * seconds, write_concern as a document) and override what the
+    * statement says; under "defaults", a document of the same keys gives
+    * values the statement's WITH overrides. For example
+    *   {"metrics": false, "error_collection": "",
+    *    "max_execution_time": 30, "defaults": {"batch_size": 500}}
+    * switches off the metrics and error-record writes, sets a timeout of
+    * 30 s and a batch size the statement may change. An unknown key is
+    * refused by name (BQL_ERR_OPTION, "opts: unknown option ..."), as
+    * are a value of the wrong type and an option that does not apply to
+    * the statement's kind (only for the top-level keys: "defaults" may
+    * hold options for other kinds). Copied. */
+   const bson_t *opts;
 } bql_plan_options_t;
 
 /* Plan statement i (0-based) of script.

@@ -60,7 +60,7 @@ main (int argc, char **argv)
    }
    bql_error_t error;
    bql_script_t *script = NULL;
-   bql_parse_options_t popts = {.filename = "embed.c"};
+   bql_parse_options_t popts = {.size = sizeof (bql_parse_options_t), .filename = "embed.c"};
    if (!bql_parse (statement, strlen (statement), &popts, &script, &error)) {
       return fail (&error, statement);
    }
@@ -69,7 +69,7 @@ main (int argc, char **argv)
 
    /* ? is parameter "1"; :warehouse is "warehouse" */
    bson_t *params = BCON_NEW ("1", BCON_UTF8 ("A-1"), "warehouse", BCON_UTF8 ("north"));
-   bql_plan_options_t plopts = {.database = argv[2], .params = params, .now_ms = 0, .dry_run = false};
+   bql_plan_options_t plopts = {.size = sizeof (bql_plan_options_t), .database = argv[2], .params = params, .now_ms = 0, .dry_run = false};
    bql_plan_t *plan = NULL;
    bool ok = bql_plan_new (script, 0, &plopts, &plan, &error);
    bson_destroy (params);
@@ -100,7 +100,7 @@ main (int argc, char **argv)
 
    int64_t progress_calls = 0;
    bql_exec_options_t xopts = {
-      .progress = on_progress, .progress_ctx = &progress_calls, .on_batch = on_batch};
+      .size = sizeof (bql_exec_options_t), .progress = on_progress, .progress_ctx = &progress_calls, .on_batch = on_batch};
    bson_t reply;
    ok = bql_execute (client, plan, &xopts, &reply, &error);
    char *json = bson_as_relaxed_extended_json (&reply, NULL);

@@ -263,7 +263,7 @@ int
 cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
 {
    cli->running = 1;
-   bql_parse_options_t po = {.filename = name};
+   bql_parse_options_t po = {.size = sizeof (bql_parse_options_t), .filename = name};
    bql_script_t *script;
    bql_error_t error;
    if (cli->cancel) {
@@ -279,7 +279,7 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
    }
    size_t n = bql_script_statement_count (script);
    bql_plan_t **plans = calloc (n ? n : 1, sizeof *plans);
-   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = cli->database, .dry_run = cli->dry_run};
    int rc = 0;
    bool need_server = false;
    for (size_t i = 0; i < n && !cli->cancel; i++) {
@@ -328,6 +328,7 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
       cli_progress_t progress;
       cli_progress_begin (&progress, cli, bql_plan_progress (plans[i]));
       bql_exec_options_t xo = {
+         .size = sizeof (bql_exec_options_t),
          .cancel = &cli->cancel,
          .progress = cli_progress_update,
          .progress_ctx = &progress,

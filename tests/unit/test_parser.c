@@ -37,7 +37,7 @@ rendered_error (const char *text)
 {
    bql_script_t *script = (bql_script_t *) 1;
    bql_error_t err;
-   bql_parse_options_t po = {.filename = "t.sql"};
+   bql_parse_options_t po = {.size = sizeof (bql_parse_options_t), .filename = "t.sql"};
    assert_false (bql_parse (text, strlen (text), &po, &script, &err));
    assert_null (script);
    return bql_error_render (&err, "t.sql", text, strlen (text));
