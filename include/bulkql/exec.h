@@ -2,7 +2,8 @@
  * bulkql/exec.h — running plans on a MongoDB server through libmongoc:
  * batches, ordered and unordered bulk writes, retries of retryable errors,
  * archive-before-delete, per-batch error records and statement metrics
- * (SPEC §3), with callbacks for progress and per-batch results.
+ * (bulkql(1) "OUTPUT" and "LOGGING"), with callbacks for progress and
+ * per-batch results. README "Embedding" shows a program that uses it.
  */
 #ifndef BULKQL_EXEC_H
 #define BULKQL_EXEC_H
@@ -52,9 +53,9 @@ typedef struct bql_progress {
 typedef bool (*bql_batch_fn) (const bql_batch_info_t *info, void *ctx);
 typedef void (*bql_progress_fn) (const bql_progress_t *progress, void *ctx);
 
-/* A row source of the embedding program's own (see stdin_rows below).
- * Called on the statement's thread (the one in bql_execute) to get the
- * next row: on a row, initialise nothing (row is an empty, initialised
+/* A row source of the embedding program's own (see next_row below).
+ * Called on BulkQL's reader thread during bql_execute to get the next
+ * row: on a row, initialise nothing (row is an empty, initialised
  * bson_t owned by BulkQL), append the row's fields to row and return
  * true; at the end of the rows return false leaving error untouched; on
  * a failure of the source return false with error->domain set (the
@@ -115,9 +116,9 @@ typedef struct bql_exec_options {
 
 /* Run plan on client. options may be NULL.
  *
- * Threads: bql_execute is thread-safe for distinct clients and plans (a
- * plan may be run by several threads at once; a mongoc_client_t must not
- * be: one statement per client at a time, as libmongoc says). It uses
+ * Threads: bql_execute may run in several threads at once, each with its
+ * own client and plan (a mongoc_client_t runs one statement at a time,
+ * as libmongoc says; a pool may be shared). It uses
  * internal threads, all joined before it returns: a reader thread reads
  * the input rows (a file, stdin_stream, next_row, VALUES) into batches
  * while the previous batch is on the wire, and with parallel_workers > 1
@@ -127,8 +128,7 @@ typedef struct bql_exec_options {
  * the reader thread. cancel may be set from any thread or a signal
  * handler.
  *
- * Writes besides the statement's (README "Statement options" and
- * bulkql(1) "LOGGING"): one document per statement in
+ * Writes besides the statement's (bulkql(1) "LOGGING"): one document per statement in
  * bulk_operation_metrics of the target database unless metrics = false,
  * one document per batch with errors in error_collection unless it is ''
  * (or opts errorRecords false). A dry run writes nothing at all: the

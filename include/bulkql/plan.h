@@ -1,8 +1,15 @@
 /*
  * bulkql/plan.h — AST to plan: bind parameters, resolve the WITH options,
- * lower a statement to the MongoDB commands it will send (SPEC §1), and
+ * lower a statement to the MongoDB commands it will send (bulkql(1)
+ * "STATEMENTS", README "Usage"), and
  * print that plan (EXPLAIN) as canonical Extended JSON. Needs libbson; no
  * server is contacted.
+ *
+ * Threads: every function here may be called from several threads at
+ * once; bql_plan_new only reads the script, so threads may plan from one
+ * script that none destroys meanwhile, each its own plan. A plan is read
+ * by bql_plan_explain*() and bql_execute(), never changed after
+ * bql_plan_new; destroy it from one thread when no other uses it.
  *
  * The planner fails closed: a WHERE, SET or CHECK it cannot translate
  * exactly is an error at that expression's span, never an empty filter or
@@ -154,7 +161,7 @@ BQL_EXPORT bool bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error
  * Returns a string freed with bql_free(), or NULL with *error set. */
 BQL_EXPORT char *bql_plan_explain_json (const bql_plan_t *plan, bql_error_t *error);
 
-/* The names of the WITH options (SPEC §2), sorted (static strings): at
+/* The names of the WITH options (bulkql(1) "WITH options"), sorted (static strings): at
  * most max are stored in names; returns how many there are. */
 BQL_EXPORT size_t bql_option_names (const char **names, size_t max);
 
