@@ -1,8 +1,8 @@
 /*
  * samples/embed/embed.c — BulkQL inside a program of your own.
  *
- * Parses one BULK UPSERT with a positional and a named parameter, binds
- * them from a BSON document, prints the plan (EXPLAIN) and runs it on a
+ * Parses one BULK UPSERT with a positional and a named parameter, lists
+ * them (bql_script_params), binds them from a BSON document, prints the plan (EXPLAIN) and runs it on a
  * mongoc_client_t of the caller's, with a per-batch callback and a
  * progress callback, then prints the statement's result.
  *
@@ -46,7 +46,7 @@ static int
 fail (const bql_error_t *error, const char *source)
 {
    char *text = bql_error_render (error, "embed.c", source, source ? strlen (source) : 0);
-   fprintf (stderr, "%s\n", text ? text : error->message);
+   fprintf (stderr, "%s (%s)\n", text ? text : error->message, bql_errstr (error->code));
    bql_free (text);
    return 1;
 }
@@ -66,6 +66,17 @@ main (int argc, char **argv)
    }
    printf ("bulkql %s: %zu statement(s), %d parameter(s)\n", bql_version (),
            bql_script_statement_count (script), (int) bql_script_param_count (script, 0));
+   /* what to bind: ? by its position, :name by its name */
+   bql_param_info_t params_info[8];
+   size_t nparams = bql_script_params (script, 0, params_info, 8);
+   for (size_t i = 0; i < nparams && i < 8; i++) {
+      if (params_info[i].name) {
+         printf ("parameter :%s, bound under \"%s\"\n", params_info[i].name, params_info[i].name);
+      } else {
+         printf ("parameter ? number %d, bound under \"%d\"\n", (int) params_info[i].number,
+                 (int) params_info[i].number);
+      }
+   }
 
    /* ? is parameter "1"; :warehouse is "warehouse" */
    bson_t *params = BCON_NEW ("1", BCON_UTF8 ("A-1"), "warehouse", BCON_UTF8 ("north"));

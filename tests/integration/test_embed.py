@@ -154,7 +154,9 @@ int main (void) {
         """Run the sample twice on a fresh database: the first run inserts
         three documents, the second adds each row's qty again."""
         first = run([exe, bqltest.URI, self.dbname], env=self.env).stdout
-        self.assertIn("1 statement(s), 3 parameter(s)", first)
+        self.assertIn("1 statement(s), 3 parameter(s)\nparameter ? number 1, bound under \"1\"\n"
+                      "parameter :warehouse, bound under \"warehouse\"\n"
+                      "parameter :warehouse, bound under \"warehouse\"\n", first)
         self.assertIn('"statement": "BULK UPSERT"', first)
         self.assertIn('"q": {\n              "sku": {"$eq": "A-1"}', first)
         self.assertIn("batch 1: rows 1..2, nMatched 0, nUpserted 2, nFailed 0\n"
