@@ -104,8 +104,9 @@ BQL_EXPORT const char *bql_script_filename (const bql_script_t *script);
 
 /* One parameter of a statement, in the order of the text. */
 typedef struct bql_param_info {
-   int32_t number;   /* ?: its 1-based position among the statement's ?s
-                        (bind it under the key "1", "2", ...); 0 for :name */
+   int32_t number;   /* ?: its 1-based position among the statement's
+                        parameters, ? and :name alike (bind it under that
+                        number as a key: "1", "3", ...); 0 for :name */
    const char *name; /* :name without the colon (bind it under "name"),
                         NULL for ?; owned by the script */
    int64_t offset;   /* byte offset in the script's text */

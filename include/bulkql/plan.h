@@ -138,7 +138,8 @@ BQL_EXPORT const char *bql_plan_namespace (const bql_plan_t *plan);
 BQL_EXPORT int64_t bql_plan_row_count (const bql_plan_t *plan);
 
 /* True when the statement's rows come FROM STDIN: running it reads the
- * process's standard input (or bql_exec_options_t.stdin_stream). */
+ * process's standard input (or bql_exec_options_t.stdin_stream, or calls
+ * bql_exec_options_t.next_row). */
 BQL_EXPORT bool bql_plan_reads_stdin (const bql_plan_t *plan);
 
 /* The statement's progress option: 1 for progress = true, 0 for

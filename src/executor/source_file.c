@@ -1524,7 +1524,7 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
    *rownum = f->rownum;
    *reason = f->why;
    f->base.line = f->rowline;
-   if (!f->gz) {
+   if (!f->gz && !f->zs_ready) {
       /* the bytes consumed, not those read ahead into buf: progress */
       f->base.bytes_read = f->read_total - (int64_t) (f->len - f->pos);
    }

@@ -136,7 +136,7 @@ main (int argc, char **argv)
       size_t n = bql_script_params (s, 0, p, 8);
       printf ("%zu params:", n);
       for (size_t i = 0; i < n; i++) {
-         printf (" %s@%lld", p[i].name ? p[i].name : (p[i].number == 1 ? "?1" : "?2"), (long long) p[i].offset);
+         printf (" %s@%lld", p[i].name ? p[i].name : (p[i].number == 1 ? "?1" : p[i].number == 3 ? "?3" : "?"), (long long) p[i].offset);
       }
       printf ("\n%zu with max 0\n", bql_script_params (s, 0, NULL, 0));
       bql_script_destroy (s);

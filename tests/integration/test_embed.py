@@ -304,7 +304,7 @@ int main (void) {
 
     def test_errstr_and_params(self):
         self.assertEqual(self.case("errstr"), "BQL_ERR_OK BQL_ERR_WRITE BQL_ERR_INVALID_ARG BQL_ERR_UNKNOWN\n")
-        self.assertEqual(self.case("params"), "4 params: ?1@22 who@29 ?2@44 who@54\n4 with max 0\n")
+        self.assertEqual(self.case("params"), "4 params: ?1@22 who@29 ?3@44 who@54\n4 with max 0\n")
 
 
 if __name__ == "__main__":
