@@ -118,8 +118,8 @@ typedef struct bql_exec_options {
  *
  * Threads: bql_execute may run in several threads at once, each with its
  * own client and plan (a mongoc_client_t runs one statement at a time,
- * as libmongoc says; a pool may be shared). It uses
- * internal threads, all joined before it returns: a reader thread reads
+ * as libmongoc says; a pool may be shared). It uses internal threads,
+ * all joined before it returns: a reader thread reads
  * the input rows (a file, stdin_stream, next_row, VALUES) into batches
  * while the previous batch is on the wire, and with parallel_workers > 1
  * that many worker threads write batches, each on a client popped from
@@ -128,10 +128,10 @@ typedef struct bql_exec_options {
  * the reader thread. cancel may be set from any thread or a signal
  * handler.
  *
- * Writes besides the statement's (bulkql(1) "LOGGING"): one document per statement in
- * bulk_operation_metrics of the target database unless metrics = false,
- * one document per batch with errors in error_collection unless it is ''
- * (or opts errorRecords false). A dry run writes nothing at all: the
+ * Writes besides the statement's (bulkql(1) "LOGGING"): one document per
+ * statement in bulk_operation_metrics of the target database unless
+ * metrics = false, one document per batch with errors in
+ * error_collection unless it is '' (or opts errorRecords is false). A dry run writes nothing at all: the
  * reply's "metrics" field holds the document that would have been
  * written.
  *
