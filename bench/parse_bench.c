@@ -132,7 +132,7 @@ measure (long rows, int runs)
    result_t r = {.rows = rows};
    char *text = generate (rows, &r.bytes);
    double parse[MAX_RUNS], plan[MAX_RUNS], total[MAX_RUNS];
-   bql_plan_options_t opts = {.database = "test", .now_ms = FIXED_NOW_MS};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = "test", .now_ms = FIXED_NOW_MS};
    for (int k = 0; k < runs; k++) {
       bql_script_t *script;
       bql_plan_t *p;

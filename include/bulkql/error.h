@@ -67,6 +67,11 @@ typedef struct bql_error {
    char hint[256];       /* optional advice as a full sentence, "" if none */
 } bql_error_t;
 
+/* The name of an error code as spelled in this header ("BQL_ERR_WRITE"),
+ * a static string; "BQL_ERR_UNKNOWN" for a value outside the enum.
+ * Thread-safe. */
+BQL_EXPORT const char *bql_errstr (bql_error_code_t code);
+
 /* Reset *error to "no error". */
 BQL_EXPORT void bql_error_clear (bql_error_t *error);
 

@@ -2,7 +2,8 @@
  * bulkql/exec.h — running plans on a MongoDB server through libmongoc:
  * batches, ordered and unordered bulk writes, retries of retryable errors,
  * archive-before-delete, per-batch error records and statement metrics
- * (SPEC §3), with callbacks for progress and per-batch results.
+ * (bulkql(1) "OUTPUT" and "LOGGING"), with callbacks for progress and
+ * per-batch results. README "Embedding" shows a program that uses it.
  */
 #ifndef BULKQL_EXEC_H
 #define BULKQL_EXEC_H
@@ -52,7 +53,21 @@ typedef struct bql_progress {
 typedef bool (*bql_batch_fn) (const bql_batch_info_t *info, void *ctx);
 typedef void (*bql_progress_fn) (const bql_progress_t *progress, void *ctx);
 
+/* A row source of the embedding program's own (see next_row below).
+ * Called on BulkQL's reader thread during bql_execute to get the next
+ * row: on a row, initialise nothing (row is an empty, initialised
+ * bson_t owned by BulkQL), append the row's fields to row and return
+ * true; at the end of the rows return false leaving error untouched; on
+ * a failure of the source return false with error->domain set (the
+ * statement then fails with that error, BQL_ERR_IO when code is 0). */
+typedef bool (*bql_row_fn) (void *ctx, bson_t *row, bql_error_t *error);
+
 typedef struct bql_exec_options {
+   /* sizeof (bql_exec_options_t) as the caller was compiled: fields past
+    * it are taken as zero, so fields can be added without breaking
+    * programs built against an older header. 0 is taken as this header's
+    * size (for source compatibility); always set it. */
+   size_t size;
    bql_progress_fn progress; /* may be NULL */
    void *progress_ctx;
    bql_batch_fn on_batch;    /* may be NULL */
@@ -66,12 +81,59 @@ typedef struct bql_exec_options {
     * statement ends; when NULL, a pool is made for the statement from
     * client's URI (mongoc_client_get_uri) and destroyed after it. */
    mongoc_client_pool_t *pool;
-   /* The input of FROM STDIN; NULL means the process's stdin. */
+   /* The input of FROM STDIN, read with fread(3) (so bytes already in its
+    * stdio buffer are read, and a stream without a file descriptor, such
+    * as fmemopen's, works); it is read to its end and not closed. A read
+    * blocks until a chunk (1 MiB) is read or the stream ends; a cancel
+    * takes effect when the read returns. NULL means the process's
+    * standard input, read from file descriptor 0 with read(2): bytes a
+    * program already read into the stdio buffer of stdin are not seen
+    * then (pass stdin_stream = stdin to read through it). */
    FILE *stdin_stream;
+   /* Rows from memory (README "Embedding", "Rows from your program"):
+    * when next_row is set, a FROM STDIN FORMAT NDJSON (or JSON) statement
+    * takes its rows from next_row (called with next_row_ctx) instead of
+    * reading stdin_stream: each document is one record, exactly as if it
+    * were one line of NDJSON. The column list types and picks fields,
+    * CHECK applies and failed rows are counted, logged and reported as
+    * for a file; the n-th document is "line n" in a failed row's reason.
+    * FROM STDIN FORMAT CSV or TSV with next_row set is refused (the rows
+    * are documents). The callback runs on BulkQL's internal reader
+    * thread (not the thread that called bql_execute), one call at a time,
+    * and only during bql_execute; so does the reading of stdin_stream. */
+   bql_row_fn next_row;
+   void *next_row_ctx;
+   /* A libmongoc-style options document, or NULL; its keys override the
+    * plan's resolved WITH options for this run (unknown keys are refused
+    * by name, BQL_ERR_OPTION in domain USAGE, before anything is sent):
+    *   metrics       bool: false writes no bulk_operation_metrics document
+    *   errorRecords  bool: false writes no error_collection documents
+    *   maxTimeMS     int: stop the statement after this many ms
+    *                 (as max_execution_time; 0 removes the limit)
+    * Copied during the call. */
+   const bson_t *opts;
 } bql_exec_options_t;
 
-/* Run plan on client (not thread-safe: one statement per client at a
- * time; pass a pool for parallel batches). options may be NULL.
+/* Run plan on client. options may be NULL.
+ *
+ * Threads: bql_execute may run in several threads at once, each with its
+ * own client and plan (a mongoc_client_t runs one statement at a time,
+ * as libmongoc says; a pool may be shared). It uses internal threads,
+ * all joined before it returns: a reader thread reads
+ * the input rows (a file, stdin_stream, next_row, VALUES) into batches
+ * while the previous batch is on the wire, and with parallel_workers > 1
+ * that many worker threads write batches, each on a client popped from
+ * pool. progress and on_batch are called on the thread that called
+ * bql_execute, in batch order, never concurrently; next_row is called on
+ * the reader thread. cancel may be set from any thread or a signal
+ * handler.
+ *
+ * Writes besides the statement's (bulkql(1) "LOGGING"): one document per
+ * statement in bulk_operation_metrics of the target database unless
+ * metrics = false, one document per batch with errors in
+ * error_collection unless it is '' (or opts errorRecords is false). A dry run writes nothing at all: the
+ * reply's "metrics" field holds the document that would have been
+ * written.
  *
  * reply is initialised by this call even on failure (bson_destroy it) and
  * holds the statement's result with the driver's names: operationId,

@@ -38,6 +38,11 @@ typedef struct bql_allocator {
 } bql_allocator_t;
 
 typedef struct bql_parse_options {
+   /* sizeof (bql_parse_options_t) as the caller was compiled: fields past
+    * it are taken as zero, so fields can be added without breaking
+    * programs built against an older header. 0 is taken as this header's
+    * size (for source compatibility); always set it. */
+   size_t size;
    /* Shown in rendered errors ("load.sql:3:7: error: ..."); copied.
     * NULL means "<input>". */
    const char *filename;
@@ -96,6 +101,25 @@ BQL_EXPORT const char *bql_script_source (const bql_script_t *script, size_t *le
 
 /* The file name given at parse time, or "<input>". Owned by the script. */
 BQL_EXPORT const char *bql_script_filename (const bql_script_t *script);
+
+/* One parameter of a statement, in the order of the text. */
+typedef struct bql_param_info {
+   int32_t number;   /* ?: its 1-based position among the statement's
+                        parameters, ? and :name alike (bind it under that
+                        number as a key: "1", "3", ...); 0 for :name */
+   const char *name; /* :name without the colon (bind it under "name"),
+                        NULL for ?; owned by the script */
+   int64_t offset;   /* byte offset in the script's text */
+} bql_param_info_t;
+
+/* The parameters of statement i in the order they appear (a :name used
+ * twice is listed twice): at most max are stored in params (which may be
+ * NULL when max is 0); returns how many there are, 0 when script is NULL
+ * or i out of range. Thread-safe on a script no thread is destroying. */
+BQL_EXPORT size_t bql_script_params (const bql_script_t *script,
+                                     size_t i,
+                                     bql_param_info_t *params,
+                                     size_t max);
 
 /* Number of parameters (? and :name occurrences) in statement i. */
 BQL_EXPORT int32_t bql_script_param_count (const bql_script_t *script, size_t i);

@@ -1,8 +1,15 @@
 /*
  * bulkql/plan.h — AST to plan: bind parameters, resolve the WITH options,
- * lower a statement to the MongoDB commands it will send (SPEC §1), and
+ * lower a statement to the MongoDB commands it will send (bulkql(1)
+ * "STATEMENTS", README "Usage"), and
  * print that plan (EXPLAIN) as canonical Extended JSON. Needs libbson; no
  * server is contacted.
+ *
+ * Threads: every function here may be called from several threads at
+ * once; bql_plan_new only reads the script, so threads may plan from one
+ * script that none destroys meanwhile, each its own plan. A plan is read
+ * by bql_plan_explain*() and bql_execute(), never changed after
+ * bql_plan_new; destroy it from one thread when no other uses it.
  *
  * The planner fails closed: a WHERE, SET or CHECK it cannot translate
  * exactly is an error at that expression's span, never an empty filter or
@@ -27,6 +34,11 @@ extern "C" {
 typedef struct bql_plan bql_plan_t;
 
 typedef struct bql_plan_options {
+   /* sizeof (bql_plan_options_t) as the caller was compiled: fields past
+    * it are taken as zero, so fields can be added without breaking
+    * programs built against an older header. 0 is taken as this header's
+    * size (for source compatibility); always set it. */
+   size_t size;
    /* Database for collections named without "db."; NULL means "test"
     * (as mongosh). Copied. */
    const char *database;
@@ -47,6 +59,21 @@ typedef struct bql_plan_options {
     * The plan, EXPLAIN ("source.file") and the input's error messages use
     * the resolved path. */
    const char *base_dir;
+   /* A libmongoc-style options document, or NULL (README "Embedding"):
+    * its keys are WITH option names (bulkql(1) "OPTIONS") with BSON values
+    * of the option's type (bool, int, string; max_execution_time in
+    * seconds, write_concern as a document) and override what the
+    * statement says; under "defaults", a document of the same keys gives
+    * values the statement's WITH overrides. For example
+    *   {"metrics": false, "error_collection": "",
+    *    "max_execution_time": 30, "defaults": {"batch_size": 500}}
+    * switches off the metrics and error-record writes, sets a timeout of
+    * 30 s and a batch size the statement may change. An unknown key is
+    * refused by name (BQL_ERR_OPTION, "opts: unknown option ..."), as
+    * are a value of the wrong type and an option that does not apply to
+    * the statement's kind (only for the top-level keys: "defaults" may
+    * hold options for other kinds). Copied. */
+   const bson_t *opts;
 } bql_plan_options_t;
 
 /* Plan statement i (0-based) of script.
@@ -118,7 +145,8 @@ BQL_EXPORT const char *bql_plan_namespace (const bql_plan_t *plan);
 BQL_EXPORT int64_t bql_plan_row_count (const bql_plan_t *plan);
 
 /* True when the statement's rows come FROM STDIN: running it reads the
- * process's standard input (or bql_exec_options_t.stdin_stream). */
+ * process's standard input (or bql_exec_options_t.stdin_stream, or calls
+ * bql_exec_options_t.next_row). */
 BQL_EXPORT bool bql_plan_reads_stdin (const bql_plan_t *plan);
 
 /* The statement's progress option: 1 for progress = true, 0 for
@@ -141,7 +169,7 @@ BQL_EXPORT bool bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error
  * Returns a string freed with bql_free(), or NULL with *error set. */
 BQL_EXPORT char *bql_plan_explain_json (const bql_plan_t *plan, bql_error_t *error);
 
-/* The names of the WITH options (SPEC §2), sorted (static strings): at
+/* The names of the WITH options (bulkql(1) "WITH options"), sorted (static strings): at
  * most max are stored in names; returns how many there are. */
 BQL_EXPORT size_t bql_option_names (const char **names, size_t max);
 

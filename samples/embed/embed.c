@@ -1,8 +1,8 @@
 /*
  * samples/embed/embed.c — BulkQL inside a program of your own.
  *
- * Parses one BULK UPSERT with a positional and a named parameter, binds
- * them from a BSON document, prints the plan (EXPLAIN) and runs it on a
+ * Parses one BULK UPSERT with a positional and a named parameter, lists
+ * them (bql_script_params), binds them from a BSON document, prints the plan (EXPLAIN) and runs it on a
  * mongoc_client_t of the caller's, with a per-batch callback and a
  * progress callback, then prints the statement's result.
  *
@@ -46,7 +46,7 @@ static int
 fail (const bql_error_t *error, const char *source)
 {
    char *text = bql_error_render (error, "embed.c", source, source ? strlen (source) : 0);
-   fprintf (stderr, "%s\n", text ? text : error->message);
+   fprintf (stderr, "%s (%s)\n", text ? text : error->message, bql_errstr (error->code));
    bql_free (text);
    return 1;
 }
@@ -60,16 +60,27 @@ main (int argc, char **argv)
    }
    bql_error_t error;
    bql_script_t *script = NULL;
-   bql_parse_options_t popts = {.filename = "embed.c"};
+   bql_parse_options_t popts = {.size = sizeof (bql_parse_options_t), .filename = "embed.c"};
    if (!bql_parse (statement, strlen (statement), &popts, &script, &error)) {
       return fail (&error, statement);
    }
    printf ("bulkql %s: %zu statement(s), %d parameter(s)\n", bql_version (),
            bql_script_statement_count (script), (int) bql_script_param_count (script, 0));
+   /* what to bind: ? by its position, :name by its name */
+   bql_param_info_t params_info[8];
+   size_t nparams = bql_script_params (script, 0, params_info, 8);
+   for (size_t i = 0; i < nparams && i < 8; i++) {
+      if (params_info[i].name) {
+         printf ("parameter :%s, bound under \"%s\"\n", params_info[i].name, params_info[i].name);
+      } else {
+         printf ("parameter ? number %d, bound under \"%d\"\n", (int) params_info[i].number,
+                 (int) params_info[i].number);
+      }
+   }
 
    /* ? is parameter "1"; :warehouse is "warehouse" */
    bson_t *params = BCON_NEW ("1", BCON_UTF8 ("A-1"), "warehouse", BCON_UTF8 ("north"));
-   bql_plan_options_t plopts = {.database = argv[2], .params = params, .now_ms = 0, .dry_run = false};
+   bql_plan_options_t plopts = {.size = sizeof (bql_plan_options_t), .database = argv[2], .params = params, .now_ms = 0, .dry_run = false};
    bql_plan_t *plan = NULL;
    bool ok = bql_plan_new (script, 0, &plopts, &plan, &error);
    bson_destroy (params);
@@ -100,7 +111,7 @@ main (int argc, char **argv)
 
    int64_t progress_calls = 0;
    bql_exec_options_t xopts = {
-      .progress = on_progress, .progress_ctx = &progress_calls, .on_batch = on_batch};
+      .size = sizeof (bql_exec_options_t), .progress = on_progress, .progress_ctx = &progress_calls, .on_batch = on_batch};
    bson_t reply;
    ok = bql_execute (client, plan, &xopts, &reply, &error);
    char *json = bson_as_relaxed_extended_json (&reply, NULL);

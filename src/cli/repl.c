@@ -168,6 +168,7 @@ static const char help_text[] =
    "  soft_delete = bool      DELETE sets deleted_at instead\n"
    "  archive_collection = 'name', archive_reason = 'text', retention_period = '2 years'\n"
    "  error_collection = 'name'  per-batch error records ('' = off)\n"
+   "  metrics = bool          the bulk_operation_metrics document (true)\n"
    "  failed_records_file = 'path'  failed rows as NDJSON (a new file)\n"
    "  failed_records_mode = 'append' | 'overwrite'  use an existing file\n"
    "  allow_system = bool     may write into admin, local, config, system.*\n"

@@ -295,7 +295,7 @@ cli_script_dir (const char *path)
 bool
 cli_input_prepare (cli_t *cli, cli_input_t *in)
 {
-   bql_parse_options_t po = {.filename = in->name};
+   bql_parse_options_t po = {.size = sizeof (bql_parse_options_t), .filename = in->name};
    bql_error_t error;
    in->script = NULL;
    in->plans = NULL;
@@ -313,7 +313,7 @@ cli_input_prepare (cli_t *cli, cli_input_t *in)
       return false;
    }
    in->n = n;
-   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run, .base_dir = in->base_dir};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = cli->database, .dry_run = cli->dry_run, .base_dir = in->base_dir};
    for (size_t i = 0; i < n; i++) {
       if (cli->cancel) {
          return false;
@@ -395,6 +395,7 @@ cli_input_run (cli_t *cli, cli_input_t *in)
       cli_progress_t progress;
       cli_progress_begin (&progress, cli, bql_plan_progress (in->plans[i]));
       bql_exec_options_t xo = {
+         .size = sizeof (bql_exec_options_t),
          .cancel = &cli->cancel,
          .progress = cli_progress_update,
          .progress_ctx = &progress,

@@ -454,6 +454,58 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    }
 }
 
+/* Apply bql_exec_options_t.opts to x->run_opts; false with *error (domain
+ * USAGE, BQL_ERR_OPTION) on an unknown key or a value of the wrong type. */
+static bool
+apply_exec_opts (bql_options_t *o, const bson_t *opts, bql_error_t *error)
+{
+   bson_iter_t it;
+   if (!opts) {
+      return true;
+   }
+   const char *bad = NULL, *want = NULL;
+   if (!bson_iter_init (&it, opts)) {
+      bad = "(document)";
+      want = "valid BSON";
+   }
+   while (!bad && bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      if (!strcmp (k, "metrics")) {
+         if (!BSON_ITER_HOLDS_BOOL (&it)) {
+            bad = k, want = "a bool";
+         } else {
+            o->metrics = bson_iter_bool (&it);
+         }
+      } else if (!strcmp (k, "errorRecords")) {
+         if (!BSON_ITER_HOLDS_BOOL (&it)) {
+            bad = k, want = "a bool";
+         } else if (!bson_iter_bool (&it)) {
+            o->error_collection = NULL;
+         }
+      } else if (!strcmp (k, "maxTimeMS")) {
+         if (!(BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it)) || bson_iter_as_int64 (&it) < 0) {
+            bad = k, want = "a number of milliseconds (an integer >= 0)";
+         } else {
+            o->max_execution_ms = bson_iter_as_int64 (&it);
+         }
+      } else {
+         error->domain = BQL_ERROR_USAGE;
+         error->code = BQL_ERR_OPTION;
+         snprintf (error->message, sizeof error->message, "bql_execute opts: unknown option \"%s\"", k);
+         snprintf (error->hint, sizeof error->hint, "%s",
+                   "The run's options are metrics, errorRecords and maxTimeMS; WITH options go to bql_plan_new.");
+         return false;
+      }
+   }
+   if (bad) {
+      error->domain = BQL_ERROR_USAGE;
+      error->code = BQL_ERR_OPTION;
+      snprintf (error->message, sizeof error->message, "bql_execute opts: \"%s\" must be %s", bad, want);
+      return false;
+   }
+   return true;
+}
+
 bool
 bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_options_t *options, bson_t *reply,
              bql_error_t *error)
@@ -483,9 +535,22 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    memset (&x, 0, sizeof x);
    x.client = client;
    x.plan = plan;
-   x.opts = &plan->opts;
+   x.run_opts = plan->opts;
+   x.opts = &x.run_opts;
    if (options) {
-      x.xo = *options;
+      /* the fields the caller knows of (size), the rest zero */
+      size_t n = options->size && options->size < sizeof x.xo ? options->size : sizeof x.xo;
+      memcpy (&x.xo, options, n);
+   }
+   if (!apply_exec_opts (&x.run_opts, x.xo.opts, error)) {
+      return false;
+   }
+   if (x.xo.next_row && plan->file && plan->file->is_stdin && plan->file->compression) {
+      error->domain = BQL_ERROR_USAGE;
+      error->code = BQL_ERR_INVALID_ARG;
+      snprintf (error->message, sizeof error->message, "%s",
+                "rows from next_row are documents: FROM STDIN takes no COMPRESSION then");
+      return false;
    }
    x.error = error;
    x.start_us = bson_get_monotonic_time ();
@@ -500,6 +565,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_init (&x.unmatched);
    x.lossy_updates = -1;
    bson_init (&x.log_failures);
+   bson_init (&x.would_log);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
    bool ok = bql_exec_open_failed_records (&x);
@@ -529,6 +595,10 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    if (x.n_log_failures) {
       BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
    }
+   if (!bson_empty (&x.would_log)) {
+      /* a dry run writes nothing: what it would have logged */
+      BSON_APPEND_DOCUMENT (reply, "metrics", &x.would_log);
+   }
    if (!x.fatal && x.failed_lost > 0) {
       /* rows the file should hold are not in it: the statement fails */
       bql_exec_fail (&x, BQL_ERR_IO, 0, "%lld row%s failed; %lld of them could not be written: %s",
@@ -548,5 +618,6 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_destroy (&x.upserted);
    bson_destroy (&x.unmatched);
    bson_destroy (&x.log_failures);
+   bson_destroy (&x.would_log);
    return ok;
 }

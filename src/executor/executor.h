@@ -24,7 +24,10 @@
 typedef struct bql_exec {
    mongoc_client_t *client;
    const bql_plan_t *plan;
-   const bql_options_t *opts;
+   const bql_options_t *opts;  /* &run_opts */
+   bql_options_t run_opts;     /* the plan's, with bql_exec_options_t.opts
+                                  applied: a shallow copy, not cleaned up */
+   bson_t would_log;           /* dry run: the metrics document not written */
    bql_exec_options_t xo;
    mongoc_collection_t *coll;
    bql_error_t *error;

@@ -5,8 +5,9 @@
  * writeErrors: [{row, line?, code, errmsg}], writeConcernError, sampleDocument};
  * every failed row is appended to failed_records_file as one NDJSON line
  * {row, line?, code, error, document} (line: where the row starts in its
- * file); every statement writes one document to bulk_operation_metrics (a
- * dry run too, marked dryRun: it writes nothing else). Writing these
+ * file); every statement writes one document to bulk_operation_metrics
+ * unless metrics = false. A dry run writes none of these: the metrics
+ * document it would have written is returned in the reply's "metrics". Writing these
  * records never hides the original error: a failure to log is collected in
  * the reply's logFailures.
  */
@@ -456,7 +457,10 @@ bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t 
 void
 bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
 {
-   /* a dry run writes this document too (marked dryRun) and nothing else */
+   if (!x->opts->metrics) {
+      return; /* metrics = false */
+   }
+   /* a dry run writes nothing: the document goes into the reply */
    bson_t m = BSON_INITIALIZER;
    bson_iter_t it;
    BSON_APPEND_UTF8 (&m, "operationId", x->operation_id);
@@ -478,6 +482,12 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    }
    BSON_APPEND_DOUBLE (&m, "errorRate", attempted > 0 ? (double) x->n_failed / (double) attempted : 0.0);
    BSON_APPEND_UTF8 (&m, "status", x->fatal ? "Failed" : x->stopped ? "Aborted" : x->n_failed ? "CompleteWithErrors" : "Complete");
+   if (x->opts->dry_run) {
+      bson_destroy (&x->would_log);
+      bson_copy_to (&m, &x->would_log);
+      bson_destroy (&m);
+      return;
+   }
    mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, METRICS_COLLECTION);
    bson_error_t berr;
    if (!mongoc_collection_insert_one (coll, &m, NULL, NULL, &berr)) {

@@ -80,6 +80,12 @@ typedef struct {
    /* input */
    int fd;
    bool fd_borrowed;   /* stdin: not ours to close */
+   FILE *stream;       /* bql_exec_options_t.stdin_stream: read with fread */
+   z_stream zs;        /* gzip from stream: inflated here (no descriptor) */
+   bool zs_ready;
+   bool zs_end;        /* the last member ended */
+   unsigned char *zin; /* compressed bytes read from stream */
+   bool rows_cb;       /* FROM STDIN with bql_exec_options_t.next_row */
    gzFile gz;
    char *buf;
    size_t len, pos;
@@ -249,6 +255,80 @@ wait_for_input (file_source_t *f, int fd)
    }
 }
 
+/* Read up to cap bytes of the caller's stream (stdin_stream) with
+ * fread(3), so bytes already in its stdio buffer are read too and a
+ * stream without a descriptor (fmemopen, fopencookie) works. A read
+ * interrupted by a signal (EINTR) is retried unless cancelled. *n is 0 at
+ * the end. False on a read error (fatal) or a cancel. */
+static bool
+read_stream (file_source_t *f, void *buf, size_t cap, ssize_t *n)
+{
+   size_t got = 0;
+   for (;;) {
+      got += fread ((char *) buf + got, 1, cap - got, f->stream);
+      if (got == cap || feof (f->stream) || !ferror (f->stream)) {
+         break;
+      }
+      if (errno != EINTR && errno != EAGAIN) {
+         return fatal (f, f->line + 1, "cannot read: %s", strerror (errno));
+      }
+      clearerr (f->stream);
+      if (cancel_requested (f)) {
+         return cancelled (f);
+      }
+      if (got > 0) {
+         break;
+      }
+   }
+   *n = (ssize_t) got;
+   return true;
+}
+
+/* Inflate the next chunk of a gzip stream read from the caller's FILE*
+ * (zlib's gz* functions need a descriptor): members one after another
+ * are read as one stream, as gzread does. *n is 0 at the end. False on a
+ * truncated or corrupt stream (fatal) or a cancel. */
+static bool
+inflate_stream (file_source_t *f, ssize_t *n)
+{
+   z_stream *z = &f->zs;
+   z->next_out = (Bytef *) f->buf;
+   z->avail_out = CHUNK;
+   while (z->avail_out == CHUNK) {
+      if (z->avail_in == 0) {
+         ssize_t got = 0;
+         if (!read_stream (f, f->zin, CHUNK, &got)) {
+            return false;
+         }
+         f->read_total += got;
+         f->base.bytes_read = f->read_total;
+         if (got == 0) {
+            if (!f->zs_end) {
+               return fatal (f, f->line + 1, "the gzip stream is truncated (unexpected end of file)");
+            }
+            break;
+         }
+         z->next_in = f->zin;
+         z->avail_in = (uInt) got;
+      }
+      if (f->zs_end) {
+         /* another member follows the one that ended */
+         if (inflateReset (z) != Z_OK) {
+            return fatal (f, f->line + 1, "the gzip stream is corrupt");
+         }
+         f->zs_end = false;
+      }
+      int r = inflate (z, Z_NO_FLUSH);
+      if (r == Z_STREAM_END) {
+         f->zs_end = true;
+      } else if (r != Z_OK && r != Z_BUF_ERROR) {
+         return fatal (f, f->line + 1, "the gzip stream is corrupt (%s)", z->msg ? z->msg : "invalid data");
+      }
+   }
+   *n = (ssize_t) (CHUNK - z->avail_out);
+   return true;
+}
+
 /* Refill the chunk buffer; false at the end, on error (f->base.failed) or
  * when cancelled while waiting for input (f->base.cancelled). */
 static bool
@@ -257,7 +337,7 @@ fill (file_source_t *f)
    if (f->eof) {
       return false;
    }
-   ssize_t n;
+   ssize_t n = 0;
    if (f->gz) {
       if (f->waits && !wait_for_input (f, f->gz_fd)) {
          return cancelled (f);
@@ -279,6 +359,15 @@ fill (file_source_t *f)
          return fatal (f, f->line + 1, "the gzip stream is corrupt (%s)", m);
       }
       f->base.bytes_read = (int64_t) gzoffset (f->gz);
+   } else if (f->stream && f->zs_ready) {
+      if (!inflate_stream (f, &n)) {
+         return false;
+      }
+   } else if (f->stream) {
+      if (!read_stream (f, f->buf, CHUNK, &n)) {
+         return false;
+      }
+      f->read_total += n;
    } else {
       for (;;) {
          if (f->waits && !wait_for_input (f, f->fd)) {
@@ -1300,6 +1389,30 @@ json_next (file_source_t *f, bson_t *doc)
    if (f->input_done) {
       return BQL_ROW_END;
    }
+   if (f->rows_cb) {
+      /* the program's rows: each document is one NDJSON record */
+      bql_error_t e;
+      bql_error_clear (&e);
+      bson_reinit (doc);
+      if (!f->x->xo.next_row (f->x->xo.next_row_ctx, doc, &e)) {
+         if (e.domain == BQL_ERROR_NONE) {
+            f->input_done = true;
+            return BQL_ROW_END;
+         }
+         if (e.code == BQL_ERR_OK) {
+            e.code = BQL_ERR_IO;
+         }
+         if (!e.message[0]) {
+            snprintf (e.message, sizeof e.message, "next_row failed after row %lld", (long long) f->rownum);
+         }
+         f->base.failed = true;
+         f->base.error = e;
+         return BQL_ROW_ERROR;
+      }
+      f->rownum++;
+      f->rowline = f->rownum;
+      return BQL_ROW_OK;
+   }
    int r = f->fo.format == BQL_FMT_NDJSON ? ndjson_record (f, &f->cur) : json_record (f, &f->cur);
    if (r < 0) {
       return BQL_ROW_ERROR;
@@ -1411,7 +1524,7 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
    *rownum = f->rownum;
    *reason = f->why;
    f->base.line = f->rowline;
-   if (!f->gz) {
+   if (!f->gz && !f->zs_ready) {
       /* the bytes consumed, not those read ahead into buf: progress */
       f->base.bytes_read = f->read_total - (int64_t) (f->len - f->pos);
    }
@@ -1461,6 +1574,10 @@ file_destroy (bql_source_t *s)
    } else if (f->fd >= 0 && !f->fd_borrowed) {
       close (f->fd);
    }
+   if (f->zs_ready) {
+      inflateEnd (&f->zs);
+   }
+   bson_free (f->zin);
    if (f->csv_ready) {
       csv_free (&f->csv);
    }
@@ -1518,8 +1635,17 @@ bql_source_file_new (bql_exec_t *x)
    if (!bql_file_options_resolve (&pl, fsn, &f->fo)) {
       return open_failed (f, "%s%s", perr.message, "");
    }
-   if (fsn->is_stdin) {
-      f->fd = fileno (x->xo.stdin_stream ? x->xo.stdin_stream : stdin);
+   if (fsn->is_stdin && x->xo.next_row) {
+      /* rows from the program (bql_exec_options_t.next_row) */
+      if (f->fo.format != BQL_FMT_NDJSON && f->fo.format != BQL_FMT_JSON) {
+         return open_failed (f, "%s%s", "rows from next_row are documents: write FROM STDIN FORMAT NDJSON", "");
+      }
+      f->rows_cb = true;
+   } else if (fsn->is_stdin && x->xo.stdin_stream) {
+      /* the caller's stream, read through stdio (not its descriptor) */
+      f->stream = x->xo.stdin_stream;
+   } else if (fsn->is_stdin) {
+      f->fd = STDIN_FILENO;
       f->fd_borrowed = true;
       struct stat stt;
       f->waits = fstat (f->fd, &stt) != 0 || !S_ISREG (stt.st_mode);
@@ -1538,7 +1664,26 @@ bql_source_file_new (bql_exec_t *x)
          f->waits = true; /* a FIFO, a device */
       }
    }
-   if (f->fo.gzip) {
+   if (f->fo.gzip && f->stream) {
+      /* zlib's gz* functions read a descriptor: inflate what fread gives */
+      int c1 = getc (f->stream), c2 = c1 == EOF ? EOF : getc (f->stream);
+      if (c2 != EOF) {
+         ungetc (c2, f->stream);
+      }
+      if (c1 != EOF && (c2 == EOF || ungetc (c1, f->stream) == EOF)) {
+         return open_failed (f, "cannot read '%.200s': %s", f->name, "ungetc failed");
+      }
+      if (c1 != EOF && (c1 != 0x1f || c2 != 0x8b)) {
+         return open_failed (f, "'%.200s' is not gzip-compressed%s", f->name,
+                             fsn->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
+      }
+      if (inflateInit2 (&f->zs, 16 + MAX_WBITS) != Z_OK) {
+         return open_failed (f, "cannot read '%.200s' as gzip: %s", f->name, "out of memory");
+      }
+      f->zs_ready = true;
+      f->zs_end = c1 == EOF; /* an empty input is an empty stream */
+      f->zin = bson_malloc (CHUNK);
+   } else if (f->fo.gzip) {
       int fd2 = f->fd_borrowed ? dup (f->fd) : f->fd;
       f->gz = fd2 >= 0 ? gzdopen (fd2, "rb") : NULL;
       if (!f->gz) {

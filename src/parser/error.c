@@ -141,3 +141,19 @@ bql_error_render (const bql_error_t *error, const char *filename, const char *so
    }
    return bql_buf_steal (&b, NULL);
 }
+
+const char *
+bql_errstr (bql_error_code_t code)
+{
+   static const char *const names[] = {
+      "BQL_ERR_OK",          "BQL_ERR_SYNTAX",  "BQL_ERR_LEXICAL",    "BQL_ERR_UNSUPPORTED", "BQL_ERR_OPTION",
+      "BQL_ERR_TYPE",        "BQL_ERR_UNTRANSLATABLE", "BQL_ERR_VALUE", "BQL_ERR_PARAM",       "BQL_ERR_TOO_LARGE",
+      "BQL_ERR_NOMEM",       "BQL_ERR_CONNECTION", "BQL_ERR_SERVER",  "BQL_ERR_WRITE",       "BQL_ERR_REFUSED",
+      "BQL_ERR_ABORTED",     "BQL_ERR_IO",      "BQL_ERR_INVALID_ARG",
+   };
+   _Static_assert (sizeof names / sizeof names[0] == BQL_ERR_INVALID_ARG + 1, "a name for every error code");
+   if ((unsigned) code >= sizeof names / sizeof names[0]) {
+      return "BQL_ERR_UNKNOWN";
+   }
+   return names[code];
+}

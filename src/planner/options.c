@@ -61,6 +61,7 @@ static const opt_def_t options_table[] = {
    {"max_errors", OT_INT, 0, INT64_MAX, K_ALL, OFF (max_errors)},
    {"max_execution_time", OT_SECONDS, 0, 0, K_ALL, OFF (max_execution_ms)},
    {"memory_limit", OT_SIZE, 1 << 20, (int64_t) 1 << 40, K_ALL, OFF (memory_limit)},
+   {"metrics", OT_BOOL, 0, 0, K_ALL, OFF (metrics)},
    {"ordered", OT_BOOL, 0, 0, K_ALL, OFF (ordered)},
    {"parallel_workers", OT_INT, 1, 64, K_ALL, OFF (parallel_workers)},
    {"progress", OT_BOOL, 0, 0, K_ALL, OFF (progress)},
@@ -94,6 +95,7 @@ bql_options_init (bql_options_t *o)
    o->max_delete_count = -1;
    o->error_collection = bson_strdup ("bulk_operation_errors");
    o->progress = -1;
+   o->metrics = true;
 }
 
 void
@@ -416,8 +418,102 @@ set_option (bql_planner_t *pl, const bql_Option_t *opt, const opt_def_t *d, cons
    return false;
 }
 
+/* The BSON value of an opts document as an option value: an interval
+ * cannot be given there. */
+static void
+val_from_iter (const bson_iter_t *it, bql_val_t *v)
+{
+   bql_val_init_null (v);
+   bson_value_copy (bson_iter_value ((bson_iter_t *) it), &v->v);
+   if (v->v.value_type == BSON_TYPE_INT32) {
+      int64_t i = v->v.value.v_int32;
+      v->v.value_type = BSON_TYPE_INT64;
+      v->v.value.v_int64 = i;
+   }
+}
+
+/* Apply an opts document (bql_plan_options_t.opts): with defaults, the
+ * keys under "defaults" (options not given in the statement); else the
+ * top-level keys (they override the statement). */
+static bool
+apply_opts_doc (bql_planner_t *pl, const bson_t *doc, bool defaults, bql_kind_t k, bql_options_t *o)
+{
+   bson_iter_t it;
+   bson_t sub;
+   if (!doc) {
+      return true;
+   }
+   if (defaults) {
+      if (!bson_iter_init_find (&it, doc, "defaults")) {
+         return true;
+      }
+      uint32_t len;
+      const uint8_t *data;
+      if (!BSON_ITER_HOLDS_DOCUMENT (&it)) {
+         return bql_plan_error (pl, NULL, BQL_ERR_OPTION, NULL, "opts: \"defaults\" must be a document");
+      }
+      bson_iter_document (&it, &len, &data);
+      if (!bson_init_static (&sub, data, len)) {
+         return bql_plan_error (pl, NULL, BQL_ERR_OPTION, NULL, "opts: \"defaults\" is not valid BSON");
+      }
+      doc = &sub;
+   }
+   if (!bson_iter_init (&it, doc)) {
+      return bql_plan_error (pl, NULL, BQL_ERR_OPTION, NULL, "opts: not a valid BSON document");
+   }
+   while (bson_iter_next (&it)) {
+      const char *key = bson_iter_key (&it);
+      if (!defaults && !strcmp (key, "defaults")) {
+         continue;
+      }
+      size_t idx = N_OPTIONS;
+      for (size_t i = 0; i < N_OPTIONS; i++) {
+         if (!strcmp (key, options_table[i].name)) {
+            idx = i;
+            break;
+         }
+      }
+      if (idx == N_OPTIONS) {
+         const char *near = nearest (key, &options_table[0].name, N_OPTIONS, sizeof options_table[0]);
+         char hint[96];
+         if (near) {
+            snprintf (hint, sizeof hint, "Did you mean \"%s\"?", near);
+         }
+         return bql_plan_error (pl, NULL, BQL_ERR_OPTION, near ? hint : "bql_option_names() lists the options.",
+                                "opts: unknown option \"%s\"%s", key, defaults ? " in \"defaults\"" : "");
+      }
+      const opt_def_t *d = &options_table[idx];
+      if (!(d->kinds & (1u << k))) {
+         if (defaults) {
+            continue; /* a default for statements of another kind */
+         }
+         return bql_plan_error (pl, NULL, BQL_ERR_OPTION, NULL, "opts: option \"%s\" is not valid for %s", key,
+                                kind_names[k]);
+      }
+      if (defaults && (o->given & ((uint64_t) 1 << idx))) {
+         continue; /* the statement says */
+      }
+      bql_val_t v;
+      val_from_iter (&it, &v);
+      bql_Option_t opt;
+      memset (&opt, 0, sizeof opt);
+      bool ok = set_option (pl, &opt, d, &v, o);
+      bql_val_destroy (&v);
+      if (!ok) {
+         /* name where the value came from */
+         char msg[sizeof pl->error->message];
+         snprintf (msg, sizeof msg, "opts%s: %.480s", defaults ? " defaults" : "", pl->error->message);
+         snprintf (pl->error->message, sizeof pl->error->message, "%s", msg);
+         return false;
+      }
+      o->given |= (uint64_t) 1 << idx;
+   }
+   return true;
+}
+
 bool
-bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, bql_options_t *o)
+bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, const bson_t *opts,
+                     bql_options_t *o)
 {
    const bql_node_t *given_at[N_OPTIONS] = {0};
 
@@ -521,6 +617,12 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
       }
    }
 
+   /* The caller's opts document: defaults where the statement says
+    * nothing, then the overrides. */
+   if (!apply_opts_doc (pl, opts, true, k, o) || !apply_opts_doc (pl, opts, false, k, o)) {
+      return false;
+   }
+
    /* Rules between options. */
    size_t i_bs = 0, i_pw = 0, i_ord = 0;
    for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -533,23 +635,24 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
       }
    }
    if (o->batch_size == 0 && (k == BQL_KIND_INSERT || k == BQL_KIND_UPSERT)) {
-      return bql_plan_error (pl, bql_cast (Option, given_at[i_bs])->value, BQL_ERR_OPTION,
+      return bql_plan_error (pl, given_at[i_bs] ? bql_cast (Option, given_at[i_bs])->value : NULL, BQL_ERR_OPTION,
                              "batch_size = 0 (one unbatched command) is for BULK UPDATE and BULK DELETE.",
                              "option \"batch_size\" must be between 1 and 100000 for %s", kind_names[k]);
    }
    if (o->parallel_workers > 1 && o->ordered) {
       const bql_node_t *at = given_at[i_ord] ? given_at[i_ord] : given_at[i_pw];
-      return bql_plan_error_at (pl, at->location, (int64_t) strlen (bql_cast (Option, at)->name), BQL_ERR_OPTION,
+      return bql_plan_error_at (pl, at ? at->location : -1, at ? (int64_t) strlen (bql_cast (Option, at)->name) : 0,
+                                BQL_ERR_OPTION,
                                 "Add ordered = false: batches in flight at once cannot keep their order.",
                                 "parallel_workers > 1 needs ordered = false");
    }
    if (o->archive_reason && !o->archive_collection) {
-      return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, "Name the archive with archive_collection = '...'.",
-                             "archive_reason needs archive_collection");
+      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION,
+                             "Name the archive with archive_collection = '...'.", "archive_reason needs archive_collection");
    }
    if (o->retention_seconds && !o->archive_collection) {
-      return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, "Name the archive with archive_collection = '...'.",
-                             "retention_period needs archive_collection");
+      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION,
+                             "Name the archive with archive_collection = '...'.", "retention_period needs archive_collection");
    }
    if (o->archive_collection && pl->plan && pl->plan->collection &&
        !strcmp (o->archive_collection, pl->plan->collection)) {
@@ -561,16 +664,17 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
             i_ac = i;
          }
       }
-      return bql_plan_error (pl, bql_cast (Option, given_at[i_ac])->value, BQL_ERR_OPTION,
+      return bql_plan_error (pl, given_at[i_ac] ? bql_cast (Option, given_at[i_ac])->value : NULL, BQL_ERR_OPTION,
                              "Name another collection: the archive must survive the delete.",
                              "archive_collection \"%s\" is the collection being deleted from", o->archive_collection);
    }
    if (o->failed_records_mode && !o->failed_records_file) {
-      return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, "Name the file with failed_records_file = '...'.",
+      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION,
+                             "Name the file with failed_records_file = '...'.",
                              "failed_records_mode needs failed_records_file");
    }
    if (o->soft_delete && o->archive_collection) {
-      return bql_plan_error (pl, groups->items[0], BQL_ERR_OPTION, NULL,
+      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION, NULL,
                              "soft_delete and archive_collection exclude each other: a soft delete keeps the document");
    }
    if (o->checkpoint_interval == 0) {
@@ -599,7 +703,7 @@ bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
       }
       const void *field = (const char *) o + d->offset;
       bson_iter_t it;
-      if ((d->offset == OFF (allow_system) || d->offset == OFF (failed_records_mode)) &&
+      if ((d->offset == OFF (allow_system) || d->offset == OFF (failed_records_mode) || d->offset == OFF (metrics)) &&
           !(o->given & ((uint64_t) 1 << i))) {
          continue; /* shown only when given */
       }

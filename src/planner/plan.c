@@ -564,6 +564,14 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
       return false;
    }
    *out = NULL;
+   /* the fields the caller knows of (size), the rest zero */
+   bql_plan_options_t known;
+   memset (&known, 0, sizeof known);
+   if (o) {
+      size_t n = o->size && o->size < sizeof known ? o->size : sizeof known;
+      memcpy (&known, o, n);
+      o = &known;
+   }
    const bql_node_t *stmt = bql_script_statement (script, i);
    bql_plan_t *plan = bson_malloc0 (sizeof *plan);
    plan->script = script;
@@ -604,7 +612,7 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    }
    /* Options last, so that a construct outside the language is reported
     * before a consequence of it. */
-   ok = ok && bql_options_resolve (&pl, statement_options (stmt), plan->kind, &plan->opts);
+   ok = ok && bql_options_resolve (&pl, statement_options (stmt), plan->kind, o ? o->opts : NULL, &plan->opts);
    ok = ok && bql_plan_check_names (&pl, stmt, statement_options (stmt));
    if (ok && plan->file && !plan->file->is_stdin) {
       const char *path = plan->file->path ? plan->file->path : "";

@@ -62,6 +62,7 @@ typedef struct bql_options {
    int progress;              /* -1 = on a terminal, 0 off, 1 on */
    bool allow_system;         /* may write into admin/local/config, system.* */
    char *failed_records_mode; /* NULL (refuse an existing file), "append", "overwrite" */
+   bool metrics;              /* write the bulk_operation_metrics document */
    /* which options were given, by table index */
    uint64_t given;
 } bql_options_t;
@@ -363,6 +364,7 @@ void bql_options_cleanup (bql_options_t *o);
  * (null when unset), in name order, for EXPLAIN. */
 void bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc);
 /* Resolve the statement's WITH groups for a statement of kind k. */
-bool bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, bql_options_t *o);
+bool bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, const bson_t *opts,
+                          bql_options_t *o);
 
 #endif /* BQL_PLANNER_H */

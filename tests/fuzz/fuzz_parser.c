@@ -34,7 +34,7 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
    const char *text = (const char *) data;
-   bql_parse_options_t po = {.filename = "fuzz.sql"};
+   bql_parse_options_t po = {.size = sizeof (bql_parse_options_t), .filename = "fuzz.sql"};
    bql_script_t *script = NULL;
    bql_error_t error;
    memset (&error, 0, sizeof error);
@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
    consume (json);
    bql_free (json);
 
-   bql_plan_options_t opts = {.database = "test", .now_ms = FIXED_NOW_MS};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = "test", .now_ms = FIXED_NOW_MS};
    size_t n = bql_script_statement_count (script);
    for (size_t i = 0; i < n; i++) {
       bql_plan_t *plan = NULL;

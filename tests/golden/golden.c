@@ -73,7 +73,7 @@ golden_output (golden_kind_t kind, const char *sql_path, bool *failed)
    const char *base = strrchr (sql_path, '/');
    base = base ? base + 1 : sql_path;
 
-   bql_parse_options_t po = {.filename = base};
+   bql_parse_options_t po = {.size = sizeof (bql_parse_options_t), .filename = base};
    bql_script_t *script;
    bql_error_t error;
    char *out = NULL;
@@ -107,7 +107,7 @@ golden_output (golden_kind_t kind, const char *sql_path, bool *failed)
       }
       free (pj);
    }
-   bql_plan_options_t opts = {.database = "test", .params = &params, .now_ms = FIXED_NOW_MS};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = "test", .params = &params, .now_ms = FIXED_NOW_MS};
    size_t n = bql_script_statement_count (script);
    for (size_t i = 0; i < n; i++) {
       bql_plan_t *plan;

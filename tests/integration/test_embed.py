@@ -10,6 +10,7 @@ the static library, run against the live server,
 with the server's documents read back by pymongo.
 """
 import glob
+import gzip
 import os
 import re
 import shutil
@@ -99,7 +100,8 @@ class InstallTest(bqltest.BulkqlCase):
             self.assertEqual([n for n in names if not n.startswith("bql_") and not n.startswith(SAN_SYMBOLS)], [], a)
         so = os.path.join(self.libdir, "libbulkql.so")
         names = run(["nm", "-D", "--defined-only", so]).stdout
-        for api in ("bql_execute", "bql_plan_new", "bql_plan_explain_json", "bql_script_to_json", "bql_error_render"):
+        for api in ("bql_execute", "bql_plan_new", "bql_plan_explain_json", "bql_script_to_json", "bql_error_render",
+                    "bql_errstr", "bql_script_params"):
             self.assertIn(" " + api + "\n", names)
 
     def needed(self, lib):
@@ -152,7 +154,9 @@ int main (void) {
         """Run the sample twice on a fresh database: the first run inserts
         three documents, the second adds each row's qty again."""
         first = run([exe, bqltest.URI, self.dbname], env=self.env).stdout
-        self.assertIn("1 statement(s), 3 parameter(s)", first)
+        self.assertIn("1 statement(s), 3 parameter(s)\nparameter ? number 1, bound under \"1\"\n"
+                      "parameter :warehouse, bound under \"warehouse\"\n"
+                      "parameter :warehouse, bound under \"warehouse\"\n", first)
         self.assertIn('"statement": "BULK UPSERT"', first)
         self.assertIn('"q": {\n              "sku": {"$eq": "A-1"}', first)
         self.assertIn("batch 1: rows 1..2, nMatched 0, nUpserted 2, nFailed 0\n"
@@ -210,6 +214,97 @@ int main (void) {
         run(["cc", "-Wall", "-Wextra", "-Werror", os.path.join(SAMPLE, "embed.c"), "-o", exe] + flags
             + (SAN_FLAGS if self.san else []), env=self.env)
         self.check_sample(exe)
+
+    # ---- the library as an embedding program uses it (embed_cases.c) ----
+
+    @classmethod
+    def cases_exe(cls):
+        """embed_cases.c built once through pkg-config against the
+        installed shared library."""
+        exe = os.path.join(cls.tmp, "embed_cases")
+        if not os.path.exists(exe):
+            flags = run(["pkg-config", "--cflags", "--libs", "bulkql"], env=cls.env).stdout.split()
+            run(["cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror",
+                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "embed_cases.c"), "-o", exe] + flags
+                + (SAN_FLAGS if cls.san else []), env=cls.env)
+        return exe
+
+    def case(self, name, *args, rc=0):
+        p = subprocess.run([self.cases_exe(), name, bqltest.URI, self.dbname] + list(args), capture_output=True,
+                           text=True, env=self.env, timeout=60)
+        self.assertEqual(p.returncode, rc, p.stdout + p.stderr)
+        return p.stdout
+
+    def test_stream_with_bytes_in_its_stdio_buffer(self):
+        # before: the descriptor was read past the stdio buffer, so the
+        # header was lost and 880 rows failed
+        out = self.case("stream-buffered")
+        self.assertEqual(out, "ok\nnInserted 1000\nnFailed 0\nnRows 1000\n")
+        got = [(d["n"], d["name"]) for d in self.docs("buffered", sort="n")]
+        self.assertEqual(got, [(i, "row-%d" % i) for i in range(1, 1001)])
+
+    def test_stream_without_a_file_descriptor(self):
+        # before: fileno() of an fmemopen stream is -1 and the read waited
+        # for ever (the timeout of case() failed the test)
+        out = self.case("stream-fmemopen")
+        self.assertEqual(out, "ok\nnInserted 3\nnFailed 0\nnRows 3\n")
+        self.assertEqual([d["n"] for d in self.docs("mem", sort="n")], [1, 2, 3])
+
+    def test_gzip_stream_with_bytes_in_its_stdio_buffer(self):
+        path = os.path.join(self.tmp, "rows.ndjson.gz")
+        with gzip.open(path, "wt") as f:
+            for i in range(1, 2001):
+                f.write('{"n": %d}\n' % i)
+        out = self.case("stream-gzip", path)
+        self.assertEqual(out, "ok\nnInserted 2000\nnFailed 0\nnRows 2000\n")
+        self.assertEqual([d["n"] for d in self.docs("gz", sort="n")], list(range(1, 2001)))
+
+    def test_rows_from_a_callback(self):
+        out = self.case("rows", rc=1)
+        self.assertEqual(out, "error: BQL_ERR_WRITE: 2 rows failed\nnInserted 2\nnFailed 2\nnRows 4\n"
+                         "writeError: line 2: column qty: \"many\" is not an integer\n"
+                         "writeError: line 3: CHECK (qty >= 0) failed\n")
+        got = [{k: v for k, v in d.items() if k != "_id"} for d in self.docs("items", sort="sku")]
+        self.assertEqual(got, [{"sku": "A-1", "qty": 5, "extra": True}, {"sku": "D-4", "qty": 9}])
+        errs = list(self.db.bulk_operation_errors.find())
+        self.assertEqual(len(errs), 1)
+        self.assertEqual([e["row"] for e in errs[0]["writeErrors"]], [2, 3])
+
+    def test_rows_from_a_callback_are_documents(self):
+        out = self.case("rows-csv", rc=1)
+        self.assertIn("rows from next_row are documents: write FROM STDIN FORMAT NDJSON", out)
+        self.assertNotIn("items", self.db.list_collection_names())
+
+    def test_fields_past_the_callers_size_are_not_read(self):
+        out = self.case("old-size")
+        self.assertEqual(out, "ok\nnInserted 1\nnFailed 0\nnRows 1\n")
+
+    def test_plan_opts_override_and_default(self):
+        out = self.case("plan-opts")
+        self.assertEqual(out, 'ok\nnInserted 3\nnFailed 0\nnRows 3\nplan: "batch_size": {"$numberInt": "7"}\n'
+                         'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n'
+                         'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n')
+        self.assertEqual([d["a"] for d in self.docs("po", sort="a")], [1, 2, 3, 4, 5])
+        # metrics = false from opts, even over the statement's metrics = true
+        self.assertEqual(sorted(self.db.list_collection_names()), ["po"])
+
+    def test_plan_opts_refused_by_name(self):
+        out = self.case("plan-opts-bad")
+        self.assertEqual(out, 'plan error: BQL_ERR_OPTION: opts: unknown option "batch_sise"\n'
+                         'hint: Did you mean "batch_size"?\n'
+                         'plan error: BQL_ERR_OPTION: opts: option "metrics" takes TRUE or FALSE, not a string\n'
+                         'plan error: BQL_ERR_OPTION: opts: option "max_delete_count" is not valid for BULK INSERT\n')
+
+    def test_exec_opts_switch_writes_off(self):
+        out = self.case("exec-opts", rc=1)
+        self.assertIn("error: BQL_ERR_WRITE: 1 row failed\nnInserted 1\nnFailed 1\n", out)
+        self.assertIn('error: BQL_ERR_OPTION: bql_execute opts: unknown option "metric"\n', out)
+        # neither bulk_operation_metrics nor bulk_operation_errors
+        self.assertEqual(sorted(self.db.list_collection_names()), ["xo"])
+
+    def test_errstr_and_params(self):
+        self.assertEqual(self.case("errstr"), "BQL_ERR_OK BQL_ERR_WRITE BQL_ERR_INVALID_ARG BQL_ERR_UNKNOWN\n")
+        self.assertEqual(self.case("params"), "4 params: ?1@22 who@29 ?3@44 who@54\n4 with max 0\n")
 
 
 if __name__ == "__main__":

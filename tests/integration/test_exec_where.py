@@ -126,39 +126,41 @@ class WhereFailuresTest(bqltest.BulkqlCase):
 
 
 class DryRunTest(bqltest.BulkqlCase):
-    def metrics(self):
-        return list(self.db.bulk_operation_metrics.find({}, {"_id": 0}))
-
-    def test_dry_run_update_writes_only_its_metrics(self):
+    def test_dry_run_update_writes_nothing(self):
         self.db.p.insert_many([{"_id": i, "stock": i} for i in range(1, 5)])
         r = self.bulkql("--format", "json", sql="BULK UPDATE p SET stock = 0 WHERE stock > 1 WITH (dry_run = true);")
         self.assertEqual(r.rc, 0, r)
         res = self.json_result(r)[0]
         self.assertEqual([d["stock"] for d in self.docs("p")], [1, 2, 3, 4])
-        self.assertEqual(sorted(self.db.list_collection_names()), ["bulk_operation_metrics", "p"])
-        m = self.metrics()
-        self.assertEqual(len(m), 1)
+        # not even the metrics document: the result holds it
+        self.assertEqual(sorted(self.db.list_collection_names()), ["p"])
+        m = [res["metrics"]]
         self.assertEqual((m[0]["operationId"], m[0]["dryRun"], m[0]["nMatched"], m[0]["nModified"], m[0]["status"]),
                          (res["operationId"], True, 3, 0, "Complete"))
 
-    def test_dry_run_rows_write_only_their_metrics(self):
+    def test_dry_run_rows_write_nothing(self):
         r = self.bulkql("--format", "json", sql="BULK INSERT INTO c (a) VALUES (1), (2), (3) WITH (dry_run = true);")
         self.assertEqual(r.rc, 0, r)
         res = self.json_result(r)[0]
         self.assertEqual((res["nInserted"], res["nWouldWrite"]), (0, 3))
-        self.assertEqual(self.db.list_collection_names(), ["bulk_operation_metrics"])
-        m = self.metrics()
+        self.assertEqual(self.db.list_collection_names(), [])
+        m = [res["metrics"]]
         self.assertEqual([(x["kind"], x["dryRun"], x["nWouldWrite"], x["nInserted"]) for x in m],
                          [("BULK INSERT", True, 3, 0)])
 
     def test_dry_run_delete_says_max_delete_count_would_refuse(self):
         self.db.logs.insert_many([{"_id": i, "n": i} for i in range(1, 11)])
-        r = self.bulkql(sql="BULK DELETE FROM logs WHERE n > 3 WITH (dry_run = true, max_delete_count = 5);")
+        sql = "BULK DELETE FROM logs WHERE n > 3 WITH (dry_run = true, max_delete_count = 5);"
+        r = self.bulkql(sql=sql)
         self.assertEqual(r.rc, 1, r)
         self.assertIn("bulkql: error: 7 documents match but max_delete_count is 5: the delete would be refused "
                       "(dry run: nothing was written to the collection)", r.err)
         self.assertEqual(len(self.docs("logs")), 10)
-        self.assertEqual([(x["dryRun"], x["nMatched"], x["status"]) for x in self.metrics()], [(True, 7, "Failed")])
+        r = self.bulkql("--format", "json", sql=sql)
+        self.assertEqual(r.rc, 1, r)
+        m = self.json_result(r)[0]["metrics"]
+        self.assertEqual((m["dryRun"], m["nMatched"], m["status"]), (True, 7, "Failed"))
+        self.assertEqual(self.db.list_collection_names(), ["logs"])
         r = self.bulkql(sql="BULK DELETE FROM logs WHERE n > 3 WITH (dry_run = true, max_delete_count = 7);")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(len(self.docs("logs")), 10)

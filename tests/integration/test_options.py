@@ -117,6 +117,46 @@ class OptionsTest(bqltest.BulkqlCase):
             self.assertIn(k, m)
         self.assertEqual((metrics[1]["kind"], metrics[1]["nRemoved"], metrics[1]["status"]), ("BULK DELETE", 2, "Complete"))
 
+    def test_metrics_false_writes_no_metrics_document(self):
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO c (_id) VALUES (1), (2) WITH (metrics = false); "
+            "BULK UPDATE c SET n = 1 WHERE TRUE WITH (metrics = false); "
+            "BULK DELETE FROM c WHERE _id = 1 WITH (metrics = FALSE);"))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([(x["nInserted"], x["nModified"], x["nRemoved"]) for x in self.json_result(r)],
+                         [(2, 0, 0), (0, 2, 0), (0, 0, 1)])
+        self.assertEqual(self.docs("c"), [{"_id": 2, "n": 1}])
+        self.assertEqual(self.db.list_collection_names(), ["c"])
+        # metrics = true is the default, and said so it writes as before
+        r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (3) WITH (metrics = true);")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.db.bulk_operation_metrics.count_documents({}), 1)
+
+    def test_metrics_false_and_no_error_collection_write_nothing_but_the_rows(self):
+        r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (1), (1), (2) "
+                            "WITH (metrics = false, error_collection = '', ordered = false);")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.db.list_collection_names(), ["c"])
+        self.assertEqual([d["_id"] for d in self.docs("c")], [1, 2])
+
+    def test_metrics_takes_a_bool(self):
+        r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (1) WITH (metrics = 'off');")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn('option "metrics" takes TRUE or FALSE', r.err)
+        self.assertEqual(self.db.list_collection_names(), [])
+
+    def test_dry_run_flag_writes_nothing_and_shows_the_metrics(self):
+        self.db.c.insert_one({"_id": 0})
+        r = self.bulkql("--dry-run", "--format", "json", sql=(
+            "BULK INSERT INTO c (_id) VALUES (1), (2); BULK DELETE FROM c WHERE TRUE;"))
+        self.assertEqual(r.rc, 0, r)
+        res = self.json_result(r)
+        self.assertEqual([(x["metrics"]["kind"], x["metrics"]["dryRun"]) for x in res],
+                         [("BULK INSERT", True), ("BULK DELETE", True)])
+        self.assertEqual(res[1]["metrics"]["nMatched"], 1)
+        self.assertEqual(self.db.list_collection_names(), ["c"])
+        self.assertEqual(self.docs("c"), [{"_id": 0}])
+
 
 if __name__ == "__main__":
     bqltest.main()

@@ -48,7 +48,7 @@ main (int argc, char **argv)
    if (!text) {
       return 2;
    }
-   bql_parse_options_t opts = {.filename = path ? path : "<stdin>"};
+   bql_parse_options_t opts = {.size = sizeof (bql_parse_options_t), .filename = path ? path : "<stdin>"};
    bql_script_t *script;
    bql_error_t error;
    int rc = 0;

@@ -47,7 +47,7 @@ main (int argc, char **argv)
       }
    }
 
-   bql_parse_options_t po = {.filename = argv[1]};
+   bql_parse_options_t po = {.size = sizeof (bql_parse_options_t), .filename = argv[1]};
    bql_script_t *script;
    bql_error_t error;
    int rc = 0;
@@ -59,7 +59,7 @@ main (int argc, char **argv)
       bson_destroy (&params);
       return 1;
    }
-   bql_plan_options_t opts = {.database = "test", .params = &params, .now_ms = FIXED_NOW_MS};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = "test", .params = &params, .now_ms = FIXED_NOW_MS};
    for (size_t i = 0; i < bql_script_statement_count (script); i++) {
       bql_plan_t *plan;
       char *out = NULL;

@@ -37,7 +37,7 @@ rendered_error (const char *text)
 {
    bql_script_t *script = (bql_script_t *) 1;
    bql_error_t err;
-   bql_parse_options_t po = {.filename = "t.sql"};
+   bql_parse_options_t po = {.size = sizeof (bql_parse_options_t), .filename = "t.sql"};
    assert_false (bql_parse (text, strlen (text), &po, &script, &err));
    assert_null (script);
    return bql_error_render (&err, "t.sql", text, strlen (text));
@@ -150,6 +150,47 @@ test_parameters_are_numbered_per_statement (void **state)
    assert_contains (j, "{\"ParamRef\":{\"number\":1,");
    free (j);
    bql_script_destroy (s);
+}
+
+/* bql_script_params: every occurrence in the order of the text, even
+ * where the tree's order differs (SET before WHERE; a :name twice). */
+static void
+test_parameters_are_listed_in_text_order (void **state)
+{
+   (void) state;
+   bql_script_t *s;
+   bql_error_t err;
+   const char *text = "BULK UPDATE t SET a = ?, b = :who WHERE c = ? AND d = :who; BULK DELETE FROM x WHERE TRUE";
+   assert_true (bql_parse (text, strlen (text), NULL, &s, &err));
+   bql_param_info_t p[4];
+   assert_int_equal (bql_script_params (s, 0, p, 4), 4);
+   assert_int_equal (p[0].number, 1);
+   assert_null (p[0].name);
+   assert_int_equal (p[0].offset, 22);
+   assert_string_equal (p[1].name, "who");
+   assert_int_equal (p[1].number, 0);
+   assert_int_equal (p[2].number, 3); /* the third parameter of the statement */
+   assert_string_equal (p[3].name, "who");
+   assert_int_equal (p[3].offset, 54);
+   /* fewer slots than parameters: the first ones, and the count */
+   assert_int_equal (bql_script_params (s, 0, p, 1), 4);
+   assert_int_equal (p[0].offset, 22);
+   assert_int_equal (bql_script_params (s, 1, p, 4), 0);
+   assert_int_equal (bql_script_params (s, 2, p, 4), 0);
+   assert_int_equal (bql_script_params (NULL, 0, p, 4), 0);
+   bql_script_destroy (s);
+}
+
+static void
+test_errstr_names_every_code (void **state)
+{
+   (void) state;
+   assert_string_equal (bql_errstr (BQL_ERR_OK), "BQL_ERR_OK");
+   assert_string_equal (bql_errstr (BQL_ERR_UNTRANSLATABLE), "BQL_ERR_UNTRANSLATABLE");
+   assert_string_equal (bql_errstr (BQL_ERR_WRITE), "BQL_ERR_WRITE");
+   assert_string_equal (bql_errstr (BQL_ERR_INVALID_ARG), "BQL_ERR_INVALID_ARG");
+   assert_string_equal (bql_errstr ((bql_error_code_t) 99), "BQL_ERR_UNKNOWN");
+   assert_string_equal (bql_errstr ((bql_error_code_t) -1), "BQL_ERR_UNKNOWN");
 }
 
 static void
@@ -356,6 +397,8 @@ main (void)
       cmocka_unit_test (test_precedence),
       cmocka_unit_test (test_statements_and_semicolons),
       cmocka_unit_test (test_parameters_are_numbered_per_statement),
+      cmocka_unit_test (test_parameters_are_listed_in_text_order),
+      cmocka_unit_test (test_errstr_names_every_code),
       cmocka_unit_test (test_error_rendering),
       cmocka_unit_test (test_error_at_end_of_input),
       cmocka_unit_test (test_lexical_errors),
