@@ -113,6 +113,15 @@ void cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error
 /* Print an error as file:line:col with the source line and caret. */
 void cli_print_error (cli_t *cli, const bql_error_t *error, const char *name, const char *text, size_t len);
 
+/* At the interactive prompt, the rows of a FROM STDIN statement, as
+ * psql's COPY ... FROM STDIN reads them (repl.c): says how to end them,
+ * reads lines with the prompt ">> " (echoed, edited by libedit, Tab is a
+ * character) until a line "\." or Ctrl-D, and returns them in a rewound
+ * temporary file (tmpfile; the caller fcloses it) to pass as
+ * bql_exec_options_t.stdin_stream. NULL, said on stderr, when Ctrl-C
+ * cancels the statement (then nothing is written) or the file fails. */
+FILE *cli_repl_read_rows (cli_t *cli);
+
 /* The interactive loop (repl.c). Returns the exit code. */
 int cli_repl (cli_t *cli);
 

@@ -137,6 +137,20 @@ cli_connect (cli_t *cli)
    BSON_APPEND_INT32 (&ping, "ping", 1);
    bool ok = mongoc_client_command_simple (client, "admin", &ping, NULL, NULL, &berr);
    bson_destroy (&ping);
+   if (!ok && berr.domain == MONGOC_ERROR_SERVER_SELECTION) {
+      /* no server answered: say so plainly, not in the driver's terms */
+      char hosts[512] = "";
+      const mongoc_host_list_t *h = mongoc_uri_get_hosts (mongoc_client_get_uri (client));
+      for (; h; h = h->next) {
+         size_t used = strlen (hosts);
+         snprintf (hosts + used, sizeof hosts - used, "%s%s", used ? ", " : "", h->host_and_port);
+      }
+      fprintf (stderr, "bulkql: cannot connect to %s: is the server running at %s?\n", shown,
+               hosts[0] ? hosts : "the URI's host");
+      mongoc_client_destroy (client);
+      free (shown);
+      return false;
+   }
    if (!ok) {
       redact_into (why, sizeof why, berr.message);
       fprintf (stderr, "bulkql: cannot connect to %s: %s\n", shown, why);
@@ -342,6 +356,18 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
          snprintf (error.message, sizeof error.message,
                    "FROM STDIN cannot read standard input here: it holds the statements; give them with -f or -c");
          ok = false;
+      } else if (cli->interactive && bql_plan_reads_stdin (plans[i])) {
+         /* at the prompt: the rows are typed after the statement */
+         FILE *rows = cli_repl_read_rows (cli);
+         if (!rows) {
+            fflush (stdout);
+            rc = 1;
+            break; /* cancelled: nothing written, nothing after it runs */
+         }
+         start = wall_ms ();
+         xo.stdin_stream = rows;
+         ok = bql_execute (cli->client, plans[i], &xo, &reply, &error);
+         fclose (rows);
       } else {
          ok = bql_execute (cli->client, plans[i], &xo, &reply, &error);
       }
