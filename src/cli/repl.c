@@ -24,6 +24,7 @@
 #include "cli.h"
 
 static cli_t *repl_cli;
+static char *last_statement; /* the last statement run, for \e */
 static sigjmp_buf prompt_jmp;
 static volatile sig_atomic_t at_prompt;
 
@@ -140,7 +141,7 @@ static const char *const statement_words[] = {"BULK", "EXPLAIN"};
 static const char *const bulk_words[] = {"INSERT", "UPDATE", "UPSERT", "DELETE"};
 static const char *const meta_words[] = {"\\c",       "\\connect", "\\conninfo", "\\d",      "\\dryrun",
                                          "\\explain", "\\format",  "\\help",     "\\i",      "\\l",
-                                         "\\q",       "\\timing",  "\\use"};
+                                         "\\q",       "\\timing",  "\\use",   "\\verbose", "\\set", "\\unset", "\\e"};
 static char **collections_and_stdin;
 static size_t ncollections_and_stdin;
 
@@ -339,9 +340,14 @@ static const char help_text[] =
    "  \\l                          databases (SHOW DATABASES;)\n"
    "  \\explain on|off             print plans instead of running\n"
    "  \\timing on|off              show elapsed time\n"
+   "  \\verbose on|off             every batch and retry on stderr\n"
+   "  \\set [NAME VALUE]           bind :NAME (or the NAME-th ?); no argument: list\n"
+   "  \\unset NAME                 drop a parameter\n"
    "  \\format [table|json]        result format (no argument: show it)\n"
    "  \\dryrun on|off              write nothing\n"
    "  \\i FILE                     run a script file\n"
+   "  \\e                          edit the statement (or the last one) in $EDITOR;\n"
+   "                              it runs when it ends with ;\n"
    "  \\help                       this text\n"
    "  \\q                          quit\n"
    "Column types: INT (INTEGER, INT32), BIGINT (LONG, INT64), DOUBLE (FLOAT, REAL),\n"
@@ -491,6 +497,53 @@ show_statement (const char *text)
    return *p ? 0 : which;
 }
 
+/* \e: text (the statement being typed, or else the last one run) in
+ * $VISUAL or $EDITOR (else vi), through a private temporary file. The
+ * edited text (malloc'd), or NULL when the editor failed (said on
+ * stderr). */
+static char *
+edit_text (const char *text)
+{
+   const char *editor = getenv ("VISUAL");
+   if (!editor || !*editor) {
+      editor = getenv ("EDITOR");
+   }
+   if (!editor || !*editor) {
+      editor = "vi";
+   }
+   const char *tmp = getenv ("TMPDIR");
+   char path[512];
+   snprintf (path, sizeof path, "%s/bulkql-edit-XXXXXX.sql", tmp && *tmp && !strchr (tmp, '\'') ? tmp : "/tmp");
+   int fd = mkstemps (path, 4); /* 0600 */
+   if (fd < 0) {
+      fprintf (stderr, "\\e: cannot make a temporary file: %s\n", strerror (errno));
+      return NULL;
+   }
+   size_t n = strlen (text);
+   bool ok = write (fd, text, n) == (ssize_t) n;
+   close (fd);
+   char *edited = NULL;
+   if (ok) {
+      size_t len = strlen (editor) + strlen (path) + 8;
+      char *cmd = malloc (len);
+      snprintf (cmd, len, "%s '%s'", editor, path);
+      int st = system (cmd);
+      free (cmd);
+      if (st != 0) {
+         fprintf (stderr, "\\e: the editor (%s) failed; the statement is left as it was\n", editor);
+      } else {
+         edited = cli_read_file (path, &len);
+         if (!edited) {
+            fprintf (stderr, "\\e: cannot read %s back: %s\n", path, strerror (errno));
+         }
+      }
+   } else {
+      fprintf (stderr, "\\e: cannot write %s: %s\n", path, strerror (errno));
+   }
+   unlink (path);
+   return edited;
+}
+
 /* Run a meta-command line; false means quit. */
 static bool
 meta (cli_t *cli, char *line)
@@ -565,6 +618,28 @@ meta (cli_t *cli, char *line)
       }
    } else if (!strcmp (cmd, "explain")) {
       on_off (arg, &cli->explain, "explain");
+   } else if (!strcmp (cmd, "verbose")) {
+      on_off (arg, &cli->verbose, "verbose");
+   } else if (!strcmp (cmd, "set")) {
+      if (!arg) {
+         cli_params_print (cli, stdout);
+      } else {
+         char *value = arg + strcspn (arg, " \t");
+         if (*value) {
+            *value++ = '\0';
+            value += strspn (value, " \t");
+         }
+         char why[300];
+         if (!cli_param_set (cli, arg, value, why, sizeof why)) {
+            fprintf (stderr, "\\set: %s\n", why);
+         }
+      }
+   } else if (!strcmp (cmd, "unset")) {
+      if (!arg) {
+         fprintf (stderr, "\\unset needs a parameter name\n");
+      } else if (!cli_param_unset (cli, arg)) {
+         fprintf (stderr, "\\unset: parameter %s is not set\n", arg);
+      }
    } else if (!strcmp (cmd, "timing")) {
       on_off (arg, &cli->timing, "timing");
    } else if (!strcmp (cmd, "dryrun")) {
@@ -803,6 +878,41 @@ cli_repl (cli_t *cli)
          break; /* Ctrl-D */
       }
       cli->cancel = 0;
+      {
+         char *p = line + strspn (line, " \t");
+         if (p[0] == '\\' && p[1] == 'e' && (!p[2] || isspace ((unsigned char) p[2]))) {
+            /* \e: edit the statement being typed, or else the last one;
+             * run it when it ends with ';' (as psql) */
+            add_history (line);
+            free (line);
+            const char *src = acc_len ? acc : (last_statement ? last_statement : "");
+            char *edited = edit_text (src);
+            if (!edited) {
+               continue;
+            }
+            free (acc);
+            acc = edited;
+            acc_len = strlen (acc);
+            size_t e = acc_len;
+            while (e > 0 && isspace ((unsigned char) acc[e - 1])) {
+               e--;
+            }
+            if (e == 0) {
+               free (acc);
+               acc = NULL;
+               acc_len = 0;
+               continue;
+            }
+            acc[e] = '\n';
+            acc[e + 1] = '\0';
+            acc_len = e + 1;
+            fputs (acc, stdout);
+            if (!bql_statement_is_complete (acc, acc_len)) {
+               continue; /* typing goes on after it */
+            }
+            goto run;
+         }
+      }
       if (acc_len == 0) {
          char *p = line + strspn (line, " \t");
          if (*p == '\\') {
@@ -832,6 +942,9 @@ cli_repl (cli_t *cli)
       if (!bql_statement_is_complete (acc, acc_len)) {
          continue;
       }
+   run:;
+      free (last_statement);
+      last_statement = strdup (acc);
       /* history keeps the statement as one entry */
       char *entry = strdup (acc);
       if (acc_len && entry[acc_len - 1] == '\n') {
@@ -868,5 +981,7 @@ cli_repl (cli_t *cli)
    free (acc);
    free_words ();
    free_list (&collections_and_stdin, &ncollections_and_stdin);
+   free (last_statement);
+   last_statement = NULL;
    return cli->terminate ? 1 : 0;
 }

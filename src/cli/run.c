@@ -293,7 +293,7 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
    }
    size_t n = bql_script_statement_count (script);
    bql_plan_t **plans = calloc (n ? n : 1, sizeof *plans);
-   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run};
+   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run, .params = cli->params};
    int rc = 0;
    bool need_server = false;
    for (size_t i = 0; i < n && !cli->cancel; i++) {
@@ -345,6 +345,10 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
          .cancel = &cli->cancel,
          .progress = cli_progress_update,
          .progress_ctx = &progress,
+         .on_batch = cli->verbose ? cli_verbose_batch : NULL,
+         .batch_ctx = cli,
+         .on_retry = cli->verbose ? cli_verbose_retry : NULL,
+         .retry_ctx = cli,
       };
       bool ok;
       if (cli->script_on_stdin && bql_plan_reads_stdin (plans[i])) {

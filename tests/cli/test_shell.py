@@ -292,5 +292,91 @@ class MetaCommandTest(ShellBase):
         self.quit(s)
 
 
+class ParametersTest(ShellBase):
+    def test_v_and_set_bind_parameters_typed_as_literals(self):
+        s = self.start("-v", "n=5", "-v", "who=ann", "-v", "3=true")
+        out = self.run_line(s, "\\set")
+        self.assertIn(":n = 5 (int)\n:who = 'ann' (string)\n?3 = true (bool)\n", out)
+        self.run_line(s, "BULK INSERT INTO p (_id, who, flag) VALUES (:n, :who, ?);", until=r"nInserted   1")
+        self.run_line(s, "\\set n 6")
+        self.run_line(s, "\\set who 'it''s'")
+        self.run_line(s, "\\set 3 2.5")
+        self.run_line(s, "BULK INSERT INTO p (_id, who, flag) VALUES (:n, :who, ?);", until=r"nInserted   1")
+        self.run_line(s, "\\unset who")
+        out = self.run_line(s, "BULK INSERT INTO p (_id, who, flag) VALUES (:n, :who, ?);")
+        self.assertIn("error: no value bound for parameter :who", out)
+        out = self.run_line(s, "\\set 0 x")
+        self.assertIn("\\set: invalid parameter name '0'", out)
+        self.assertEqual(self.docs("p"), [{"_id": 5, "who": "ann", "flag": True},
+                                          {"_id": 6, "who": "it's", "flag": 2.5}])
+        self.quit(s)
+
+    def test_explain_with_unbound_parameters_shows_placeholders(self):
+        s = self.start()
+        out = self.run_line(s, "EXPLAIN BULK DELETE FROM p WHERE qty < :limit AND sku = ?;")
+        self.assertNotIn("error:", out)
+        self.assertIn('"filter": {\n          "qty": {"$lt": ":limit"},\n          "sku": {"$eq": "?2"}\n        }', out)
+        self.quit(s)
+
+
+class VerboseTest(ShellBase):
+    def test_verbose_shows_every_batch_and_retry(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+        import test_exec_retry
+        proxy = test_exec_retry.ReplyDropper(bqltest.URI, "insert", 2)
+        self.addCleanup(proxy.stop)
+        port = proxy.uri.rsplit(":", 1)[1].strip("/")
+        s = self.start("--uri", proxy.uri, wait_prompt=False)
+        s.wait(self.prompt())
+        self.run_line(s, "\\verbose", until=r"verbose is on\.")
+        out = self.run_line(s, "BULK INSERT INTO v (_id) VALUES (1), (2), (3), (4), (5) "
+                               "WITH (batch_size = 2, retry_backoff_ms = 50);", until=r"nInserted   5")
+        self.assertIn("batch 1: rows 1-2, 2 sent, 2 inserted, 0 failed (server 127.0.0.1:%s)\n" % port, out)
+        self.assertIn("retry: attempt 1 of 3 after 1 batch done, waiting 50 ms (server 127.0.0.1:%s)\n" % port, out)
+        self.assertIn("batch 2: rows 3-4, 2 sent, 2 inserted, 0 failed (server 127.0.0.1:%s)\n" % port, out)
+        self.assertIn("batch 3: rows 5-5, 1 sent, 1 inserted, 0 failed (server 127.0.0.1:%s)\n" % port, out)
+        self.assertEqual(proxy.dropped, 1)
+        self.run_line(s, "\\verbose off", until=r"verbose is off\.")
+        out = self.run_line(s, "BULK INSERT INTO v (_id) VALUES (6);", until=r"nInserted   1")
+        self.assertNotIn("batch 1:", out)
+        self.assertEqual([d["_id"] for d in self.docs("v")], [1, 2, 3, 4, 5, 6])
+        self.quit(s)
+
+
+class EditTest(ShellBase):
+    def start_with_editor(self, editor):
+        env = {"HOME": self.home, "MONGODB_URI": bqltest.URI, "TERM": "xterm", "LC_ALL": "C.UTF-8",
+               "EDITOR": editor}
+        for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "PATH", "MONGOC_DISABLE_SHM"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        s = test_repl.Screen(self.tmp, ["--db", self.dbname], env)
+        self.screens.append(s)
+        s.wait(self.prompt())
+        return s
+
+    def test_e_edits_the_last_statement_and_runs_it(self):
+        s = self.start_with_editor("sed -i s/41/42/")
+        self.run_line(s, "BULK INSERT INTO e (_id) VALUES (41);", until=r"nInserted   1")
+        out = self.run_line(s, "\\e", until=r"nInserted   1")
+        self.assertIn("BULK INSERT INTO e (_id) VALUES (42);\nBULK INSERT %s.e\n" % self.dbname, out)
+        self.assertEqual(self.docs("e"), [{"_id": 41}, {"_id": 42}])
+        # Up recalls the edited statement
+        self.quit(s)
+
+    def test_e_edits_the_statement_being_typed(self):
+        s = self.start_with_editor("sed -i 's/$/VALUES(43)/'")
+        mark = s.mark()
+        s.line("BULK INSERT INTO e (_id)")
+        s.wait(self.prompt(cont=True), since=mark)
+        s.line("\\e")
+        # no ';': typing goes on after the edited text
+        s.wait(r"BULK INSERT INTO e \(_id\)VALUES\(43\)\n%s" % self.prompt(cont=True)[1:], since=mark)
+        s.line(";")
+        s.wait(r"nInserted   1", since=mark)
+        self.assertEqual(self.docs("e"), [{"_id": 43}])
+        self.quit(s)
+
+
 if __name__ == "__main__":
     unittest.main()
