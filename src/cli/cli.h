@@ -145,6 +145,13 @@ bool cli_verbose_batch (const bql_batch_info_t *info, void *ctx);
 /* A bql_retry_fn (ctx is the cli_t): one line per retry on stderr. */
 void cli_verbose_retry (const bql_retry_info_t *info, void *ctx);
 
+/* password.c: when uri names a user and no password (and its
+ * authMechanism takes one) and standard input is a terminal, ask for the
+ * password on it without echo and return uri with it in (malloc'd; its
+ * secrets remembered for masking); otherwise NULL (uri is used as it
+ * is). */
+char *cli_uri_ask_password (const char *uri);
+
 /* The interactive loop (repl.c). Returns the exit code. */
 int cli_repl (cli_t *cli);
 

@@ -216,7 +216,10 @@ main (int argc, char **argv)
       mongoc_cleanup ();
       return 2;
    }
-   cli.uri_string = strdup (uri);
+   cli.uri_string = cli_uri_ask_password (uri); /* a user without a password */
+   if (!cli.uri_string) {
+      cli.uri_string = strdup (uri);
+   }
    cli.db_given = db != NULL;
    if (!db) {
       db = mongoc_uri_get_database (parsed);

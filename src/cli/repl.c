@@ -572,7 +572,10 @@ meta (cli_t *cli, char *line)
          cli_secrets_add_uri (arg);
          char *old = cli->uri_string;
          mongoc_client_t *old_client = cli->client;
-         cli->uri_string = strdup (arg);
+         cli->uri_string = cli_uri_ask_password (arg); /* a user without a password */
+         if (!cli->uri_string) {
+            cli->uri_string = strdup (arg);
+         }
          cli->client = NULL;
          if (cli_connect (cli)) {
             free (old);

@@ -378,5 +378,24 @@ class EditTest(ShellBase):
         self.quit(s)
 
 
+class PasswordPromptTest(ShellBase):
+    def test_a_user_without_a_password_is_asked_for_it_without_echo(self):
+        uri = bqltest.URI.replace("mongodb://", "mongodb://bob@", 1)
+        s = self.start("--uri", uri, wait_prompt=False)
+        s.wait(r"^Password for bob: \Z", flags=re.M)
+        s.line("pa ss@w0rd")
+        s.wait(self.prompt())
+        screen = s.text()
+        self.assertNotIn("pa ss@w0rd", screen)
+        self.assertNotIn("w0rd", screen)
+        out = self.run_line(s, "\\conninfo")
+        # the password is in the URI used (percent-encoded), masked when shown
+        self.assertRegex(out, r"(Connected to|Not connected; the server is) mongodb://bob:\*\*\*\*@127\.0\.0\.1:")
+        self.assertNotIn("w0rd", s.text())
+        self.assertNotIn("w0rd", open(os.path.join(self.home, ".bulkql_history")).read()
+                         if os.path.exists(os.path.join(self.home, ".bulkql_history")) else "")
+        self.quit(s)
+
+
 if __name__ == "__main__":
     unittest.main()
