@@ -40,6 +40,11 @@ typedef struct bql_plan_options {
    int64_t now_ms;
    /* Force dry_run = true whatever the statement says (bulkql --dry-run). */
    bool dry_run;
+   /* The plan will only be explained (bulkql --explain): as in an EXPLAIN
+    * statement, a parameter without a bound value is planned as the
+    * placeholder string ":name" or "?n" instead of failing with
+    * BQL_ERR_PARAM. Such a plan must not be executed. */
+   bool explain_only;
 } bql_plan_options_t;
 
 /* Plan statement i (0-based) of script.

@@ -293,7 +293,8 @@ cli_run_script (cli_t *cli, const char *name, const char *text, size_t len)
    }
    size_t n = bql_script_statement_count (script);
    bql_plan_t **plans = calloc (n ? n : 1, sizeof *plans);
-   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run, .params = cli->params};
+   bql_plan_options_t opts = {.database = cli->database, .dry_run = cli->dry_run, .params = cli->params,
+                              .explain_only = cli->explain};
    int rc = 0;
    bool need_server = false;
    for (size_t i = 0; i < n && !cli->cancel; i++) {

@@ -1483,7 +1483,7 @@ eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t
          name = key;
       }
       bson_iter_t it;
-      if (!bson_iter_init_find (&it, &pl->plan->params, name) && pl->plan->explain) {
+      if (!bson_iter_init_find (&it, &pl->plan->params, name) && pl->plan->placeholders) {
          /* EXPLAIN without a value: the plan shows the parameter as a
           * placeholder string ":name" or "?n" (it never runs) */
          char shown[140];

@@ -316,6 +316,14 @@ class ParametersTest(ShellBase):
         out = self.run_line(s, "EXPLAIN BULK DELETE FROM p WHERE qty < :limit AND sku = ?;")
         self.assertNotIn("error:", out)
         self.assertIn('"filter": {\n          "qty": {"$lt": ":limit"},\n          "sku": {"$eq": "?2"}\n        }', out)
+        # \explain on (as --explain) too
+        self.run_line(s, "\\explain on", until=r"explain is on\.")
+        out = self.run_line(s, "BULK DELETE FROM p WHERE qty < :limit AND sku = ?;")
+        self.assertNotIn("error:", out)
+        self.assertIn('"filter": {\n          "qty": {"$lt": ":limit"},\n          "sku": {"$eq": "?2"}\n        }', out)
+        self.run_line(s, "\\explain off", until=r"explain is off\.")
+        out = self.run_line(s, "BULK DELETE FROM p WHERE qty < :limit AND sku = ?;")
+        self.assertIn("error: no value bound for parameter :limit", out)
         self.quit(s)
 
 
