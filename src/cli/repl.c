@@ -217,6 +217,17 @@ static char **
 complete_file (const char *arg, size_t cut)
 {
    char **m = rl_completion_matches (arg, rl_filename_completion_function);
+   /* one match (libedit: m[0] the common part, m[1] the match): a
+    * directory goes on with '/', a file with a space */
+   if (m && m[0] && (!m[1] || !m[2])) {
+      struct stat st;
+      size_t l = strlen (m[0]);
+      if (l && m[0][l - 1] == '/') {
+         rl_completion_append_character = '\0';
+      } else if (stat (m[0], &st) == 0 && S_ISDIR (st.st_mode)) {
+         rl_completion_append_character = '/';
+      }
+   }
    for (size_t i = 0; m && m[i]; i++) {
       if (cut > 0) {
          size_t l = strlen (m[i]);
@@ -732,7 +743,6 @@ cli_repl_read_rows (cli_t *cli)
    /* Tab is data in a row (TSV), not completion */
    rl_parse_and_bind ("bind ^I ed-insert");
    bool ok = true;
-   size_t nrows = 0;
    for (;;) {
       bool interrupted;
       char *line = read_line (">> ", &interrupted);
@@ -757,7 +767,6 @@ cli_repl_read_rows (cli_t *cli)
          ok = false;
          break;
       }
-      nrows++;
       free (line);
    }
    rl_parse_and_bind ("bind ^I rl_complete");
@@ -769,7 +778,6 @@ cli_repl_read_rows (cli_t *cli)
       fclose (rows);
       return NULL;
    }
-   (void) nrows;
    return rows;
 }
 
