@@ -81,7 +81,10 @@ driver_log (mongoc_log_level_t level, const char *domain, const char *message, v
 int
 main (int argc, char **argv)
 {
-   enum { OPT_URI = 256, OPT_DB, OPT_EXPLAIN, OPT_DRY_RUN, OPT_FORMAT, OPT_STOP, OPT_CONTINUE, OPT_VERSION, OPT_VERBOSE };
+   enum {
+      OPT_URI = 256, OPT_DB, OPT_EXPLAIN, OPT_DRY_RUN, OPT_FORMAT, OPT_STOP, OPT_CONTINUE, OPT_VERSION,
+      OPT_VERBOSE
+   };
    static const struct option longopts[] = {
       {"file", required_argument, NULL, 'f'},
       {"command", required_argument, NULL, 'c'},
