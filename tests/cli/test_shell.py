@@ -418,5 +418,33 @@ class PasswordPromptTest(ShellBase):
         self.quit(s)
 
 
+class CommandLineTest(bqltest.BulkqlCase):
+    """The same options in script mode (no terminal)."""
+
+    def test_verbose_and_v_in_script_mode(self):
+        port = bqltest.URI.rstrip("/").rsplit(":", 1)[1]
+        r = self.ok("BULK UPDATE s SET v = :v WHERE _id <= ? WITH (batch_size = 2);", "--verbose",
+                    "-v", "v='x'", "-v", "2=3")
+        self.assertEqual(r.err, "")  # nothing matched: no batch
+        self.db.s.insert_many([{"_id": i} for i in range(1, 6)])
+        r = self.ok("BULK UPDATE s SET v = :v WHERE _id <= ? WITH (batch_size = 2);", "--verbose",
+                    "-v", "v='x'", "-v", "2=3")
+        self.assertEqual(r.err, "batch 1: 2 sent, 2 matched, 2 modified, 0 failed (server 127.0.0.1:%s)\n"
+                                "batch 2: 1 sent, 1 matched, 1 modified, 0 failed (server 127.0.0.1:%s)\n"
+                         % (port, port))
+        self.assertEqual(self.docs("s"), [{"_id": 1, "v": "x"}, {"_id": 2, "v": "x"}, {"_id": 3, "v": "x"},
+                                          {"_id": 4}, {"_id": 5}])
+
+    def test_v_refuses_a_bad_name(self):
+        r = self.bulkql("-v", "a b=1", sql="BULK INSERT INTO s (_id) VALUES (1);")
+        self.assertEqual(r.rc, 2)
+        self.assertEqual(r.err, "bulkql: -v: invalid parameter name 'a b' (a name as :name, or n > 0 for the n-th ?)\n"
+                                "Try 'bulkql --help' for more information.\n")
+        r = self.bulkql("-v", "novalue", sql="BULK INSERT INTO s (_id) VALUES (1);")
+        self.assertEqual(r.rc, 2)
+        self.assertIn("bulkql: -v: takes NAME=VALUE\n", r.err)
+        self.assertEqual(self.docs("s"), [])
+
+
 if __name__ == "__main__":
     unittest.main()
