@@ -49,9 +49,19 @@ typedef struct bql_progress {
    double elapsed_ms;
 } bql_progress_t;
 
+/* A retry of a batch lost to a retryable error (retry_attempts,
+ * retry_backoff_ms), passed to on_retry just before its backoff wait. */
+typedef struct bql_retry_info {
+   int attempt;          /* 1-based: the n-th retry of this batch */
+   int max_attempts;     /* the statement's retry_attempts */
+   int64_t backoff_ms;   /* the wait before the attempt, milliseconds */
+   int64_t batches_done; /* batches completed before this retry */
+} bql_retry_info_t;
+
 /* Return false to stop the statement after this batch (as a cancel). */
 typedef bool (*bql_batch_fn) (const bql_batch_info_t *info, void *ctx);
 typedef void (*bql_progress_fn) (const bql_progress_t *progress, void *ctx);
+typedef void (*bql_retry_fn) (const bql_retry_info_t *info, void *ctx);
 
 /* A row source of the embedding program's own (see next_row below).
  * Called on BulkQL's reader thread during bql_execute to get the next
@@ -112,6 +122,10 @@ typedef struct bql_exec_options {
     *                 (as max_execution_time; 0 removes the limit)
     * Copied during the call. */
    const bson_t *opts;
+   /* Called before each retry's backoff (from the thread that retries:
+    * with parallel_workers, a worker thread); may be NULL. */
+   bql_retry_fn on_retry;
+   void *retry_ctx;
 } bql_exec_options_t;
 
 /* Run plan on client. options may be NULL.

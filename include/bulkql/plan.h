@@ -74,6 +74,11 @@ typedef struct bql_plan_options {
     * the statement's kind (only for the top-level keys: "defaults" may
     * hold options for other kinds). Copied. */
    const bson_t *opts;
+   /* The plan will only be explained (bulkql --explain): as in an EXPLAIN
+    * statement, a parameter without a bound value is planned as the
+    * placeholder string ":name" or "?n" instead of failing with
+    * BQL_ERR_PARAM. Such a plan must not be executed. */
+   bool explain_only;
 } bql_plan_options_t;
 
 /* Plan statement i (0-based) of script.

@@ -35,6 +35,8 @@ typedef struct cli {
    volatile sig_atomic_t terminate; /* SIGTERM came: the REPL ends after the statement */
    bool progress_tty;    /* stderr is a terminal */
    bool script_on_stdin; /* the statements are read from standard input */
+   bson_t *params;       /* -v / \set parameters (params.c), or NULL */
+   bool verbose;         /* --verbose / \verbose: each batch on stderr */
    /* the script being run (for errors located in it), or NULL */
    const char *script_name;
    const char *script_text;
@@ -157,6 +159,43 @@ void cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error
 
 /* Print an error as file:line:col with the source line and caret. */
 void cli_print_error (cli_t *cli, const bql_error_t *error, const char *name, const char *text, size_t len);
+
+/* At the interactive prompt, the rows of a FROM STDIN statement, as
+ * psql's COPY ... FROM STDIN reads them (repl.c): says how to end them,
+ * reads lines with the prompt ">> " (echoed, edited by libedit, Tab is a
+ * character) until a line "\." or Ctrl-D, and returns them in a rewound
+ * temporary file (tmpfile; the caller fcloses it) to pass as
+ * bql_exec_options_t.stdin_stream. NULL, said on stderr, when Ctrl-C
+ * cancels the statement (then nothing is written) or the file fails. */
+FILE *cli_repl_read_rows (cli_t *cli);
+
+/* params.c: bind value to the parameter name (":name" in statements, or
+ * "n" for the n-th ?) for every statement planned after it; the value is
+ * typed as the literal it reads as (integer, double, true/false, null,
+ * 'quoted' string, else the text as a string). False with a message in
+ * why (size bytes) for an invalid name or a value that is not UTF-8. */
+bool cli_param_set (cli_t *cli, const char *name, const char *value, char *why, size_t size);
+/* Drop the parameter name; false when it was not set. */
+bool cli_param_unset (cli_t *cli, const char *name);
+/* List the parameters with their types on out, or say there are none. */
+void cli_params_print (const cli_t *cli, FILE *out);
+void cli_params_free (cli_t *cli);
+
+/* verbose.c: the connected server's host:port list (comma-separated)
+ * into out (size bytes), "" when not connected. */
+void cli_server_hosts (const cli_t *cli, char *out, size_t size);
+/* A bql_batch_fn (ctx is the cli_t): one line per batch on stderr;
+ * always goes on. */
+bool cli_verbose_batch (const bql_batch_info_t *info, void *ctx);
+/* A bql_retry_fn (ctx is the cli_t): one line per retry on stderr. */
+void cli_verbose_retry (const bql_retry_info_t *info, void *ctx);
+
+/* password.c: when uri names a user and no password (and its
+ * authMechanism takes one) and standard input is a terminal, ask for the
+ * password on it without echo and return uri with it in (malloc'd; its
+ * secrets remembered for masking); otherwise NULL (uri is used as it
+ * is). */
+char *cli_uri_ask_password (const char *uri);
 
 /* The interactive loop (repl.c). Returns the exit code. */
 int cli_repl (cli_t *cli);

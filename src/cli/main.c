@@ -34,7 +34,11 @@ static const char usage_text[] =
    "      --format FORMAT      result format: table (default) or json\n"
    "      --stop-on-error      stop at the first failed statement (default)\n"
    "      --continue-on-error  run the remaining statements after a failure\n"
+   "  -v, --variable NAME=VALUE  bind :NAME (or the NAME-th ?) to VALUE, typed as\n"
+   "                           the literal it reads as: 42, 1.5, true, null,\n"
+   "                           'text'; other text is a string (repeatable)\n"
    "  -q, --quiet              print only errors and EXPLAIN output\n"
+   "      --verbose            every batch and retry as it happens, on stderr\n"
    "      --version            print the version and exit\n"
    "  -h, --help               print this help and exit\n"
    "\n"
@@ -188,7 +192,10 @@ out:
 int
 main (int argc, char **argv)
 {
-   enum { OPT_URI = 256, OPT_DB, OPT_EXPLAIN, OPT_DRY_RUN, OPT_FORMAT, OPT_STOP, OPT_CONTINUE, OPT_VERSION };
+   enum {
+      OPT_URI = 256, OPT_DB, OPT_EXPLAIN, OPT_DRY_RUN, OPT_FORMAT, OPT_STOP, OPT_CONTINUE, OPT_VERSION,
+      OPT_VERBOSE
+   };
    static const struct option longopts[] = {
       {"file", required_argument, NULL, 'f'},
       {"command", required_argument, NULL, 'c'},
@@ -200,6 +207,8 @@ main (int argc, char **argv)
       {"stop-on-error", no_argument, NULL, OPT_STOP},
       {"continue-on-error", no_argument, NULL, OPT_CONTINUE},
       {"quiet", no_argument, NULL, 'q'},
+      {"variable", required_argument, NULL, 'v'},
+      {"verbose", no_argument, NULL, OPT_VERBOSE},
       {"version", no_argument, NULL, OPT_VERSION},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -211,7 +220,7 @@ main (int argc, char **argv)
    const char *uri = NULL, *db = NULL;
    int c;
    opterr = 0;
-   while ((c = getopt_long (argc, argv, ":f:c:qh", longopts, NULL)) != -1) {
+   while ((c = getopt_long (argc, argv, ":f:c:v:qh", longopts, NULL)) != -1) {
       switch (c) {
       case 'f':
          inputs[ninputs++] = (input_t) {true, optarg};
@@ -238,6 +247,7 @@ main (int argc, char **argv)
             cli.format = CLI_FORMAT_JSON;
          } else {
             usage_error ("unknown format '%s' (use table or json)", optarg);
+            cli_params_free (&cli);
             free (inputs);
             return 2;
          }
@@ -251,26 +261,49 @@ main (int argc, char **argv)
       case 'q':
          cli.quiet = true;
          break;
+      case OPT_VERBOSE:
+         cli.verbose = true;
+         break;
+      case 'v': {
+         /* -v name=value: binds :name (-v 1=value: the first ?) */
+         const char *eq = strchr (optarg, '=');
+         char why[300];
+         char *name = eq ? strndup (optarg, (size_t) (eq - optarg)) : NULL;
+         bool ok = name && cli_param_set (&cli, name, eq + 1, why, sizeof why);
+         free (name);
+         if (!ok) {
+            usage_error ("-v: %s", eq ? why : "takes NAME=VALUE");
+            cli_params_free (&cli);
+            free (inputs);
+            return 2;
+         }
+         break;
+      }
       case OPT_VERSION:
          printf ("bulkql %s (libmongoc %s)\n", bql_version (), mongoc_get_version ());
+         cli_params_free (&cli);
          free (inputs);
          return 0;
       case 'h':
          fputs (usage_text, stdout);
+         cli_params_free (&cli);
          free (inputs);
          return 0;
       case ':':
          usage_error ("option '%s' needs an argument", argv[optind - 1]);
+         cli_params_free (&cli);
          free (inputs);
          return 2;
       default:
          usage_error ("unknown option '%s'", argv[optind - 1]);
+         cli_params_free (&cli);
          free (inputs);
          return 2;
       }
    }
    if (optind < argc) {
       usage_error ("unexpected argument '%s' (scripts are given with -f)", argv[optind]);
+      cli_params_free (&cli);
       free (inputs);
       return 2;
    }
@@ -292,11 +325,15 @@ main (int argc, char **argv)
       fprintf (stderr, "bulkql: invalid URI %s: %s\n", shown, why);
       free (why);
       free (shown);
+      cli_params_free (&cli);
       free (inputs);
       mongoc_cleanup ();
       return 2;
    }
-   cli.uri_string = strdup (uri);
+   cli.uri_string = cli_uri_ask_password (uri); /* a user without a password */
+   if (!cli.uri_string) {
+      cli.uri_string = strdup (uri);
+   }
    cli.db_given = db != NULL;
    if (!db) {
       db = mongoc_uri_get_database (parsed);
@@ -309,6 +346,7 @@ main (int argc, char **argv)
       usage_error ("--db: %s", why);
       free (cli.uri_string);
       free (cli.database);
+      cli_params_free (&cli);
       free (inputs);
       mongoc_cleanup ();
       return 2;
@@ -340,6 +378,7 @@ out:
    cli_disconnect (&cli);
    free (cli.uri_string);
    free (cli.database);
+   cli_params_free (&cli);
    free (inputs);
    mongoc_cleanup ();
    return rc;

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <editline/readline.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -23,47 +24,87 @@
 #include "cli.h"
 
 static cli_t *repl_cli;
+static char *last_statement; /* the last statement run, for \e */
 static sigjmp_buf prompt_jmp;
 static volatile sig_atomic_t at_prompt;
 
 /* ---- completion ---- */
 
+/* The statement typed on the lines before the current one (the REPL's
+ * accumulator), for completion that follows context; NULL at a new
+ * statement. */
+static const char *completion_prefix;
+
 static char **completion_words;
 static size_t ncompletion_words;
+static char **collection_words; /* the current database's collections */
+static size_t ncollection_words;
+static bool words_loaded;
+
+static void
+add_to (char ***list, size_t *n, const char *w)
+{
+   for (size_t i = 0; i < *n; i++) {
+      if (!strcmp ((*list)[i], w)) {
+         return;
+      }
+   }
+   *list = realloc (*list, sizeof **list * (*n + 1));
+   (*list)[(*n)++] = strdup (w);
+}
 
 static void
 add_word (const char *w)
 {
-   for (size_t i = 0; i < ncompletion_words; i++) {
-      if (!strcmp (completion_words[i], w)) {
-         return;
-      }
+   add_to (&completion_words, &ncompletion_words, w);
+}
+
+static void
+free_list (char ***list, size_t *n)
+{
+   for (size_t i = 0; i < *n; i++) {
+      free ((*list)[i]);
    }
-   completion_words = realloc (completion_words, sizeof *completion_words * (ncompletion_words + 1));
-   completion_words[ncompletion_words++] = strdup (w);
+   free (*list);
+   *list = NULL;
+   *n = 0;
 }
 
 static void
 free_words (void)
 {
-   for (size_t i = 0; i < ncompletion_words; i++) {
-      free (completion_words[i]);
-   }
-   free (completion_words);
-   completion_words = NULL;
-   ncompletion_words = 0;
+   free_list (&completion_words, &ncompletion_words);
+   free_list (&collection_words, &ncollection_words);
+   words_loaded = false;
 }
 
-/* Keywords, option names, group names and the current database's
- * collections (when connected). */
+/* Keywords that the grammar knows only to refuse them with a hint:
+ * never offered. */
+static bool
+unsupported_keyword (const char *w)
+{
+   return !strcmp (w, "SELECT") || !strcmp (w, "CREATE");
+}
+
+/* The column types of a column list, aliases included (SPEC §3). */
+static const char *const column_types[] = {"INT",     "INTEGER", "INT32",    "BIGINT",     "LONG",     "INT64",
+                                           "DOUBLE",  "FLOAT",   "REAL",     "DECIMAL",    "NUMERIC",  "DECIMAL128",
+                                           "STRING",  "TEXT",    "VARCHAR",  "BOOL",       "BOOLEAN",  "DATE",
+                                           "TIMESTAMP", "DATETIME", "OBJECTID", "JSON",     "DOCUMENT", "BINARY"};
+
+/* Keywords, option names, group names, column types and the current
+ * database's collections (when connected). */
 static void
 load_words (cli_t *cli)
 {
    free_words ();
+   words_loaded = true;
    const char *kw[256];
    size_t n = bql_keyword_names (kw, 256);
    for (size_t i = 0; i < n; i++) {
-      add_word (kw[i]);
+      if (!unsupported_keyword (kw[i])) {
+         add_word (kw[i]);
+      }
    }
    const char *opts[64];
    n = bql_option_names (opts, 64);
@@ -71,11 +112,14 @@ load_words (cli_t *cli)
       add_word (opts[i]);
    }
    static const char *const extra[] = {"BULK_OPTIONS", "BATCH_CONFIG", "DELETE_OPTIONS", "ARCHIVAL_STRATEGY", "OPTIONS",
-                                       "CSV", "TSV", "NDJSON", "JSON", "GZIP", "COALESCE", "CONCAT", "LOWER", "UPPER",
-                                       "NOW", "OBJECTID", "JSON_OBJECT", "JSON_ARRAY", "JSON_EXTRACT",
+                                       "CSV", "TSV", "NDJSON", "GZIP", "COALESCE", "CONCAT", "LOWER", "UPPER",
+                                       "NOW", "JSON_OBJECT", "JSON_ARRAY", "JSON_EXTRACT",
                                        "JSON_ARRAY_APPEND", "EXCLUDED"};
    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
       add_word (extra[i]);
+   }
+   for (size_t i = 0; i < sizeof column_types / sizeof column_types[0]; i++) {
+      add_word (column_types[i]);
    }
    if (cli->client) {
       mongoc_database_t *db = mongoc_client_get_database (cli->client, cli->database);
@@ -83,11 +127,23 @@ load_words (cli_t *cli)
       char **names = mongoc_database_get_collection_names_with_opts (db, NULL, &berr);
       for (size_t i = 0; names && names[i]; i++) {
          add_word (names[i]);
+         add_to (&collection_words, &ncollection_words, names[i]);
       }
       bson_strfreev (names);
       mongoc_database_destroy (db);
    }
 }
+
+/* What complete_word offers: set by complete before each completion. */
+static const char *const *offer;
+static size_t noffer;
+static const char *const statement_words[] = {"BULK", "EXPLAIN"};
+static const char *const bulk_words[] = {"INSERT", "UPDATE", "UPSERT", "DELETE"};
+static const char *const meta_words[] = {"\\c",       "\\connect", "\\conninfo", "\\d",      "\\dryrun",
+                                         "\\explain", "\\format",  "\\help",     "\\i",      "\\l",
+                                         "\\q",       "\\timing",  "\\use",   "\\verbose", "\\set", "\\unset", "\\e"};
+static char **collections_and_stdin;
+static size_t ncollections_and_stdin;
 
 static char *
 complete_word (const char *text, int state)
@@ -97,10 +153,10 @@ complete_word (const char *text, int state)
    if (state == 0) {
       i = 0;
       len = strlen (text);
-      upper = len > 0 && isupper ((unsigned char) text[0]);
+      upper = len == 0 || isupper ((unsigned char) text[0]);
    }
-   while (i < ncompletion_words) {
-      const char *w = completion_words[i++];
+   while (i < noffer) {
+      const char *w = offer[i++];
       if (!strncasecmp (w, text, len)) {
          char *m = strdup (w);
          /* keywords follow the case the user started typing */
@@ -121,17 +177,132 @@ complete_word (const char *text, int state)
    return NULL;
 }
 
+/* The last word of text[0..end) before a run of blanks, into word (at
+ * most size bytes); the word before it into word2. Words are runs of
+ * letters, digits, '_', '.' and '$'; anything else ends the search (so
+ * "INTO coll (" has no previous word). */
+static void
+previous_words (const char *text, size_t end, char *word, size_t size, char *word2, size_t size2)
+{
+   word[0] = word2[0] = '\0';
+   size_t p = end;
+   for (int k = 0; k < 2; k++) {
+      while (p > 0 && isspace ((unsigned char) text[p - 1])) {
+         p--;
+      }
+      size_t e = p;
+      while (p > 0 && (isalnum ((unsigned char) text[p - 1]) || strchr ("_.$", text[p - 1]))) {
+         p--;
+      }
+      if (p == e) {
+         if (k == 0 && p == 0) {
+            strcpy (word, "^"); /* the start of the statement */
+         }
+         return;
+      }
+      char *out = k == 0 ? word : word2;
+      size_t n = e - p < (k == 0 ? size : size2) - 1 ? e - p : (k == 0 ? size : size2) - 1;
+      memcpy (out, text + p, n);
+      out[n] = '\0';
+      if (k == 1 && p == 0) {
+         return;
+      }
+   }
+}
+
+/* The argument of \i: the whole path typed so far (word breaks such as
+ * '.' do not end it); the matches are the file names that complete it,
+ * cut to the part after text's start, since only text is replaced. */
+static char **
+complete_file (const char *arg, size_t cut)
+{
+   char **m = rl_completion_matches (arg, rl_filename_completion_function);
+   /* one match (libedit: m[0] the common part, m[1] the match): a
+    * directory goes on with '/', a file with a space */
+   if (m && m[0] && (!m[1] || !m[2])) {
+      struct stat st;
+      size_t l = strlen (m[0]);
+      if (l && m[0][l - 1] == '/') {
+         rl_completion_append_character = '\0';
+      } else if (stat (m[0], &st) == 0 && S_ISDIR (st.st_mode)) {
+         rl_completion_append_character = '/';
+      }
+   }
+   for (size_t i = 0; m && m[i]; i++) {
+      if (cut > 0) {
+         size_t l = strlen (m[i]);
+         memmove (m[i], m[i] + (cut < l ? cut : l), l - (cut < l ? cut : l) + 1);
+      }
+   }
+   return m;
+}
+
 static char **
 complete (const char *text, int start, int end)
 {
-   (void) start;
    (void) end;
-   if (!ncompletion_words) {
+   if (!words_loaded) {
       /* no jump out of libmongoc: Ctrl-C waits for the list */
       at_prompt = 0;
       load_words (repl_cli);
       at_prompt = 1;
    }
+   rl_completion_append_character = ' '; /* a space after a completed word */
+   const char *line = rl_line_buffer;
+   size_t lead = strspn (line, " \t");
+   if (!completion_prefix && line[lead] == '\\') {
+      /* a meta-command */
+      size_t cmd_end = lead + strcspn (line + lead, " \t");
+      if ((size_t) start <= lead) {
+         offer = meta_words;
+         noffer = sizeof meta_words / sizeof meta_words[0];
+         return rl_completion_matches (text, complete_word);
+      }
+      if (cmd_end - lead == 2 && line[lead + 1] == 'i') {
+         size_t arg = cmd_end + strspn (line + cmd_end, " \t");
+         char *path = strndup (line + arg, (size_t) end - arg);
+         char **m = complete_file (path, (size_t) start - arg);
+         free (path);
+         rl_attempted_completion_over = 1;
+         return m;
+      }
+      rl_attempted_completion_over = 1;
+      return NULL;
+   }
+   /* the statement so far: the lines before and this one up to text */
+   size_t plen = completion_prefix ? strlen (completion_prefix) : 0;
+   char *before = malloc (plen + (size_t) start + 1);
+   memcpy (before, completion_prefix ? completion_prefix : "", plen);
+   memcpy (before + plen, line, (size_t) start);
+   before[plen + (size_t) start] = '\0';
+   char w1[64], w2[64];
+   previous_words (before, plen + (size_t) start, w1, sizeof w1, w2, sizeof w2);
+   free (before);
+   offer = (const char *const *) completion_words;
+   noffer = ncompletion_words;
+   if (!strcmp (w1, "^")) {
+      offer = statement_words;
+      noffer = sizeof statement_words / sizeof statement_words[0];
+   } else if (!strcasecmp (w1, "EXPLAIN")) {
+      offer = statement_words; /* BULK */
+      noffer = 1;
+   } else if (!strcasecmp (w1, "BULK")) {
+      offer = bulk_words;
+      noffer = sizeof bulk_words / sizeof bulk_words[0];
+   } else if (!strcasecmp (w1, "INTO") || !strcasecmp (w1, "FROM") ||
+              (!strcasecmp (w1, "UPDATE") && strcasecmp (w2, "KEY") && strcasecmp (w2, "DO"))) {
+      /* a collection (or STDIN after FROM) */
+      free_list (&collections_and_stdin, &ncollections_and_stdin);
+      for (size_t i = 0; i < ncollection_words; i++) {
+         add_to (&collections_and_stdin, &ncollections_and_stdin, collection_words[i]);
+      }
+      if (!strcasecmp (w1, "FROM")) {
+         add_to (&collections_and_stdin, &ncollections_and_stdin, "STDIN");
+      }
+      offer = (const char *const *) collections_and_stdin;
+      noffer = ncollections_and_stdin;
+   }
+   rl_attempted_completion_over = 1; /* never file names for a statement */
    return rl_completion_matches (text, complete_word);
 }
 
@@ -147,40 +318,58 @@ static const char help_text[] =
    "        DO UPDATE SET ... | DO UPDATE SET * | DO REPLACE | DO NOTHING\n"
    "  BULK DELETE FROM coll [USING 'file' AS v | USING (VALUES ...) AS v(cols)] WHERE condition\n"
    "        [WITH ARCHIVAL_STRATEGY (...)] [WITH DELETE_OPTIONS (...)]\n"
-   "  EXPLAIN statement      print the plan; run nothing\n"
+   "  EXPLAIN statement           print the plan; run nothing\n"
    "Option groups: BULK_OPTIONS, BATCH_CONFIG, DELETE_OPTIONS, ARCHIVAL_STRATEGY, OPTIONS\n"
    "Options:\n"
-   "  batch_size = n          documents per round trip (1000)\n"
-   "  ordered = bool          stop at the first write error (true)\n"
-   "  continue_on_error = bool  go on after a batch with errors (false)\n"
-   "  max_errors = n          stop once n rows have failed\n"
+   "  batch_size = n              documents per round trip (1000)\n"
+   "  ordered = bool              stop at the first write error (true)\n"
+   "  continue_on_error = bool    go on after a batch with errors (false)\n"
+   "  max_errors = n              stop once n rows have failed\n"
    "  write_concern = 'majority' | n | {w, j, wtimeout}\n"
-   "  journal = bool          write concern j\n"
-   "  bypass_validation = bool  bypassDocumentValidation\n"
-   "  retry_attempts = n      retries of retryable errors (3)\n"
-   "  retry_backoff_ms = n    first retry delay (100)\n"
-   "  parallel_workers = n    batches in flight (unordered only)\n"
-   "  max_execution_time = s  stop cleanly after s seconds\n"
-   "  memory_limit = '256MB'  bound on buffered documents\n"
-   "  drop = bool             drop the collection before an INSERT/UPSERT\n"
-   "  dry_run = bool          count what would be written\n"
-   "  max_delete_count = n    refuse a DELETE matching more\n"
-   "  soft_delete = bool      DELETE sets deleted_at instead\n"
+   "  journal = bool              write concern j\n"
+   "  bypass_validation = bool    bypassDocumentValidation\n"
+   "  retry_attempts = n          retries of retryable errors (3)\n"
+   "  retry_backoff_ms = n        first retry delay (100)\n"
+   "  parallel_workers = n        batches in flight (unordered only)\n"
+   "  max_execution_time = s      stop cleanly after s seconds\n"
+   "  memory_limit = '256MB'      bound on buffered documents\n"
+   "  drop = bool                 drop the collection before an INSERT/UPSERT\n"
+   "  dry_run = bool              count what would be written\n"
+   "  max_delete_count = n        refuse a DELETE matching more\n"
+   "  soft_delete = bool          DELETE sets deleted_at instead\n"
    "  archive_collection = 'name', archive_reason = 'text', retention_period = '2 years'\n"
-   "  error_collection = 'name'  per-batch error records ('' = off)\n"
-   "  metrics = bool          the bulk_operation_metrics document (true)\n"
-   "  failed_records_file = 'path'  failed rows as NDJSON (a new file)\n"
-   "  failed_records_mode = 'append' | 'overwrite'  use an existing file\n"
-   "  allow_system = bool     may write into admin, local, config, system.*\n"
-   "  checkpoint_interval = n  progress persisted every n rows\n"
-   "  upsert_mode = bool      INSERT upserts on _id\n"
-   "  progress = bool         progress line\n"
+   "  error_collection = 'name'   per-batch error records ('' = off)\n"
+   "  metrics = bool              the bulk_operation_metrics document (true)\n"
+   "  failed_records_file = 'path' failed rows as NDJSON (a new file)\n"
+   "  failed_records_mode = 'append' | 'overwrite'\n"
+   "                              an existing failed_records_file is used\n"
+   "  allow_system = bool         may write into admin, local, config, system.*\n"
+   "  checkpoint_interval = n     progress persisted every n rows\n"
+   "  upsert_mode = bool          INSERT upserts on _id\n"
+   "  progress = bool             progress line\n"
    "Meta-commands:\n"
-   "  \\connect URI   connect to another server      \\use DB         change database\n"
-   "  \\explain on|off  print plans instead of running \\timing on|off  show elapsed time\n"
-   "  \\format table|json  result format             \\dryrun on|off  write nothing\n"
-   "  \\i FILE        run a script file               \\help           this text\n"
-   "  \\q             quit\n"
+   "  \\connect [URI]              connect to another server (no URI: show the current one)\n"
+   "  \\conninfo                   the current server and database (password masked)\n"
+   "  \\use [DB]                   change database (no DB: show it)\n"
+   "  \\d                          collections with their document counts (SHOW COLLECTIONS)\n"
+   "  \\l                          databases (SHOW DATABASES)\n"
+   "  \\explain on|off             print plans instead of running\n"
+   "  \\timing on|off              show elapsed time\n"
+   "  \\verbose on|off             every batch and retry on stderr\n"
+   "  \\set [NAME VALUE]           bind :NAME (or the NAME-th ?), no argument: list\n"
+   "  \\unset NAME                 drop a parameter\n"
+   "  \\format [table|json]        result format (no argument: show it)\n"
+   "  \\dryrun on|off              write nothing\n"
+   "  \\i FILE                     run a script file\n"
+   "  \\e                          edit the statement (or the last one) in $EDITOR,\n"
+   "                              it runs when it ends with a semicolon\n"
+   "  \\help                       this text\n"
+   "  \\q                          quit\n"
+   "Column types: INT (INTEGER, INT32), BIGINT (LONG, INT64), DOUBLE (FLOAT, REAL),\n"
+   "  DECIMAL (NUMERIC, DECIMAL128), STRING (TEXT, VARCHAR), BOOL (BOOLEAN), DATE,\n"
+   "  TIMESTAMP (DATETIME), OBJECTID, JSON (DOCUMENT), BINARY\n"
+   "FROM STDIN at the prompt: type the rows after the statement; end them with \\.\n"
+   "  on a line by itself or Ctrl-D; Ctrl-C cancels the statement (nothing written).\n"
    "Keys: Tab completes keywords, options and collections; Up/Down recall ~/.bulkql_history;\n"
    "  Ctrl-C cancels the running statement after the batch in flight, or clears the line;\n"
    "  Ctrl-D at an empty prompt quits.\n";
@@ -200,6 +389,174 @@ on_off (const char *arg, bool *flag, const char *name)
    }
    printf ("%s is %s.\n", name, *flag ? "on" : "off");
    return true;
+}
+
+/* \conninfo (and \connect with no URI): the server and database, the
+ * URI's password and secret options masked (cli_redact_uri). */
+static void
+conninfo (cli_t *cli)
+{
+   char *shown = cli_redact_uri (cli->uri_string);
+   printf ("%s %s, database %s.\n", cli->client ? "Connected to" : "Not connected; the server is", shown,
+           cli->database);
+   free (shown);
+}
+
+static int
+compare_names (const void *a, const void *b)
+{
+   return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* \d and SHOW COLLECTIONS: the current database's collections (the
+ * listCollections command) with their document counts (the count
+ * command, as estimatedDocumentCount: the collection's metadata, not a
+ * scan), in name order. */
+static void
+list_collections (cli_t *cli)
+{
+   if (!cli_connect (cli)) {
+      return;
+   }
+   mongoc_database_t *db = mongoc_client_get_database (cli->client, cli->database);
+   bson_error_t berr;
+   char **names = mongoc_database_get_collection_names_with_opts (db, NULL, &berr);
+   if (!names) {
+      char *why = cli_redact_text (berr.message);
+      fprintf (stderr, "bulkql: cannot list the collections of %s: %s\n", cli->database, why);
+      free (why);
+      mongoc_database_destroy (db);
+      return;
+   }
+   size_t n = 0, width = strlen ("collection");
+   while (names[n]) {
+      if (strlen (names[n]) > width) {
+         width = strlen (names[n]);
+      }
+      n++;
+   }
+   qsort (names, n, sizeof *names, compare_names);
+   printf ("Collections of %s:\n  %-*s  %12s\n", cli->database, (int) width, "collection", "documents");
+   for (size_t i = 0; i < n; i++) {
+      mongoc_collection_t *coll = mongoc_database_get_collection (db, names[i]);
+      int64_t count = mongoc_collection_estimated_document_count (coll, NULL, NULL, NULL, &berr);
+      if (count < 0) {
+         printf ("  %-*s  %12s\n", (int) width, names[i], "?");
+      } else {
+         printf ("  %-*s  %12" PRId64 "\n", (int) width, names[i], count);
+      }
+      mongoc_collection_destroy (coll);
+   }
+   printf ("(%zu collection%s)\n", n, n == 1 ? "" : "s");
+   bson_strfreev (names);
+   mongoc_database_destroy (db);
+}
+
+/* \l and SHOW DATABASES: the server's databases (the listDatabases
+ * command), in name order. */
+static void
+list_databases (cli_t *cli)
+{
+   if (!cli_connect (cli)) {
+      return;
+   }
+   bson_error_t berr;
+   char **names = mongoc_client_get_database_names_with_opts (cli->client, NULL, &berr);
+   if (!names) {
+      char *why = cli_redact_text (berr.message);
+      fprintf (stderr, "bulkql: cannot list the databases: %s\n", why);
+      free (why);
+      return;
+   }
+   size_t n = 0;
+   while (names[n]) {
+      n++;
+   }
+   qsort (names, n, sizeof *names, compare_names);
+   printf ("Databases:\n");
+   for (size_t i = 0; i < n; i++) {
+      printf ("  %s%s\n", names[i], strcmp (names[i], cli->database) ? "" : "  (current)");
+   }
+   printf ("(%zu database%s)\n", n, n == 1 ? "" : "s");
+   bson_strfreev (names);
+}
+
+/* SHOW COLLECTIONS; and SHOW DATABASES; (any case, any blanks) typed as
+ * a statement: 1 and 2, else 0. Handled here, before the parser, since
+ * they read the server's catalogue and plan no bulk write. */
+static int
+show_statement (const char *text)
+{
+   const char *p = text + strspn (text, " \t\n");
+   if (strncasecmp (p, "SHOW", 4) || !isspace ((unsigned char) p[4])) {
+      return 0;
+   }
+   p += 4;
+   p += strspn (p, " \t\n");
+   int which = 0;
+   if (!strncasecmp (p, "COLLECTIONS", 11)) {
+      which = 1;
+      p += 11;
+   } else if (!strncasecmp (p, "DATABASES", 9)) {
+      which = 2;
+      p += 9;
+   } else {
+      return 0;
+   }
+   p += strspn (p, " \t\n");
+   if (*p != ';') {
+      return 0;
+   }
+   p++;
+   p += strspn (p, " \t\n");
+   return *p ? 0 : which;
+}
+
+/* \e: text (the statement being typed, or else the last one run) in
+ * $VISUAL or $EDITOR (else vi), through a private temporary file. The
+ * edited text (malloc'd), or NULL when the editor failed (said on
+ * stderr). */
+static char *
+edit_text (const char *text)
+{
+   const char *editor = getenv ("VISUAL");
+   if (!editor || !*editor) {
+      editor = getenv ("EDITOR");
+   }
+   if (!editor || !*editor) {
+      editor = "vi";
+   }
+   const char *tmp = getenv ("TMPDIR");
+   char path[512];
+   snprintf (path, sizeof path, "%s/bulkql-edit-XXXXXX.sql", tmp && *tmp && !strchr (tmp, '\'') ? tmp : "/tmp");
+   int fd = mkstemps (path, 4); /* 0600 */
+   if (fd < 0) {
+      fprintf (stderr, "\\e: cannot make a temporary file: %s\n", strerror (errno));
+      return NULL;
+   }
+   size_t n = strlen (text);
+   bool ok = write (fd, text, n) == (ssize_t) n;
+   close (fd);
+   char *edited = NULL;
+   if (ok) {
+      size_t len = strlen (editor) + strlen (path) + 8;
+      char *cmd = malloc (len);
+      snprintf (cmd, len, "%s '%s'", editor, path);
+      int st = system (cmd);
+      free (cmd);
+      if (st != 0) {
+         fprintf (stderr, "\\e: the editor (%s) failed; the statement is left as it was\n", editor);
+      } else {
+         edited = cli_read_file (path, &len);
+         if (!edited) {
+            fprintf (stderr, "\\e: cannot read %s back: %s\n", path, strerror (errno));
+         }
+      }
+   } else {
+      fprintf (stderr, "\\e: cannot write %s: %s\n", path, strerror (errno));
+   }
+   unlink (path);
+   return edited;
 }
 
 /* Run a meta-command line; false means quit. */
@@ -225,12 +582,15 @@ meta (cli_t *cli, char *line)
       fputs (help_text, stdout);
    } else if (!strcmp (cmd, "connect") || !strcmp (cmd, "c")) {
       if (!arg) {
-         fprintf (stderr, "\\connect needs a URI\n");
+         conninfo (cli);
       } else {
          cli_secrets_add_uri (arg);
          char *old = cli->uri_string;
          mongoc_client_t *old_client = cli->client;
-         cli->uri_string = strdup (arg);
+         cli->uri_string = cli_uri_ask_password (arg); /* a user without a password */
+         if (!cli->uri_string) {
+            cli->uri_string = strdup (arg);
+         }
          cli->client = NULL;
          if (cli_connect (cli)) {
             free (old);
@@ -253,6 +613,12 @@ meta (cli_t *cli, char *line)
             cli->client = old_client;
          }
       }
+   } else if (!strcmp (cmd, "conninfo")) {
+      conninfo (cli);
+   } else if (!strcmp (cmd, "d")) {
+      list_collections (cli);
+   } else if (!strcmp (cmd, "l")) {
+      list_databases (cli);
    } else if (!strcmp (cmd, "use")) {
       if (!arg) {
          printf ("Database is %s.\n", cli->database);
@@ -270,6 +636,28 @@ meta (cli_t *cli, char *line)
       }
    } else if (!strcmp (cmd, "explain")) {
       on_off (arg, &cli->explain, "explain");
+   } else if (!strcmp (cmd, "verbose")) {
+      on_off (arg, &cli->verbose, "verbose");
+   } else if (!strcmp (cmd, "set")) {
+      if (!arg) {
+         cli_params_print (cli, stdout);
+      } else {
+         char *value = arg + strcspn (arg, " \t");
+         if (*value) {
+            *value++ = '\0';
+            value += strspn (value, " \t");
+         }
+         char why[300];
+         if (!cli_param_set (cli, arg, value, why, sizeof why)) {
+            fprintf (stderr, "\\set: %s\n", why);
+         }
+      }
+   } else if (!strcmp (cmd, "unset")) {
+      if (!arg) {
+         fprintf (stderr, "\\unset needs a parameter name\n");
+      } else if (!cli_param_unset (cli, arg)) {
+         fprintf (stderr, "\\unset: parameter %s is not set\n", arg);
+      }
    } else if (!strcmp (cmd, "timing")) {
       on_off (arg, &cli->timing, "timing");
    } else if (!strcmp (cmd, "dryrun")) {
@@ -279,11 +667,11 @@ meta (cli_t *cli, char *line)
          cli->format = CLI_FORMAT_TABLE;
       } else if (arg && !strcmp (arg, "json")) {
          cli->format = CLI_FORMAT_JSON;
-      } else {
+      } else if (arg) {
          fprintf (stderr, "\\format takes table or json\n");
          return true;
       }
-      printf ("format is %s.\n", arg);
+      printf ("format is %s.\n", cli->format == CLI_FORMAT_JSON ? "json" : "table");
    } else if (!strcmp (cmd, "i")) {
       if (!arg) {
          fprintf (stderr, "\\i needs a file name\n");
@@ -340,6 +728,61 @@ read_line (const char *prompt, bool *interrupted)
    char *line = readline (prompt);
    at_prompt = 0;
    return line;
+}
+
+/* ---- the rows of FROM STDIN ---- */
+
+FILE *
+cli_repl_read_rows (cli_t *cli)
+{
+   (void) cli;
+   FILE *rows = tmpfile ();
+   if (!rows) {
+      fprintf (stderr, "bulkql: FROM STDIN: cannot make a temporary file for the rows: %s\n", strerror (errno));
+      return NULL;
+   }
+   printf ("Enter the rows of FROM STDIN, one per line.\n"
+           "End with \\. on a line by itself, or Ctrl-D; Ctrl-C cancels the statement.\n");
+   fflush (stdout);
+   /* Tab is data in a row (TSV), not completion */
+   rl_parse_and_bind ("bind ^I ed-insert");
+   bool ok = true;
+   for (;;) {
+      bool interrupted;
+      char *line = read_line (">> ", &interrupted);
+      if (interrupted) {
+         printf ("\n");
+         fprintf (stderr, "bulkql: cancelled while reading the rows of FROM STDIN; nothing was written\n");
+         ok = false;
+         break;
+      }
+      if (!line) {
+         printf ("\n"); /* Ctrl-D: the end of the rows */
+         break;
+      }
+      if (!strcmp (line, "\\.")) {
+         free (line);
+         break;
+      }
+      size_t n = strlen (line);
+      if (fwrite (line, 1, n, rows) != n || fputc ('\n', rows) == EOF) {
+         fprintf (stderr, "bulkql: FROM STDIN: cannot keep the rows in a temporary file: %s\n", strerror (errno));
+         free (line);
+         ok = false;
+         break;
+      }
+      free (line);
+   }
+   rl_parse_and_bind ("bind ^I rl_complete");
+   if (ok && (fflush (rows) != 0 || fseek (rows, 0, SEEK_SET) != 0)) {
+      fprintf (stderr, "bulkql: FROM STDIN: cannot read the rows back: %s\n", strerror (errno));
+      ok = false;
+   }
+   if (!ok) {
+      fclose (rows);
+      return NULL;
+   }
+   return rows;
 }
 
 /* The history entry of the meta-command line (starting at its
@@ -430,7 +873,9 @@ cli_repl (cli_t *cli)
       char prompt[160];
       snprintf (prompt, sizeof prompt, "%s%c ", cli->database, acc_len ? '-' : '>');
       bool interrupted;
+      completion_prefix = acc_len ? acc : NULL;
       char *line = read_line (prompt, &interrupted);
+      completion_prefix = NULL;
       if (interrupted && cli->terminate) {
          printf ("\n");
          break; /* SIGTERM at the prompt */
@@ -448,6 +893,41 @@ cli_repl (cli_t *cli)
          break; /* Ctrl-D */
       }
       cli->cancel = 0;
+      {
+         char *p = line + strspn (line, " \t");
+         if (p[0] == '\\' && p[1] == 'e' && (!p[2] || isspace ((unsigned char) p[2]))) {
+            /* \e: edit the statement being typed, or else the last one;
+             * run it when it ends with ';' (as psql) */
+            add_history (line);
+            free (line);
+            const char *src = acc_len ? acc : (last_statement ? last_statement : "");
+            char *edited = edit_text (src);
+            if (!edited) {
+               continue;
+            }
+            free (acc);
+            acc = edited;
+            acc_len = strlen (acc);
+            size_t e = acc_len;
+            while (e > 0 && isspace ((unsigned char) acc[e - 1])) {
+               e--;
+            }
+            if (e == 0) {
+               free (acc);
+               acc = NULL;
+               acc_len = 0;
+               continue;
+            }
+            acc[e] = '\n';
+            acc[e + 1] = '\0';
+            acc_len = e + 1;
+            fputs (acc, stdout);
+            if (!bql_statement_is_complete (acc, acc_len)) {
+               continue; /* typing goes on after it */
+            }
+            goto run;
+         }
+      }
       if (acc_len == 0) {
          char *p = line + strspn (line, " \t");
          if (*p == '\\') {
@@ -477,6 +957,9 @@ cli_repl (cli_t *cli)
       if (!bql_statement_is_complete (acc, acc_len)) {
          continue;
       }
+   run:;
+      free (last_statement);
+      last_statement = strdup (acc);
       /* history keeps the statement as one entry */
       char *entry = strdup (acc);
       if (acc_len && entry[acc_len - 1] == '\n') {
@@ -487,13 +970,18 @@ cli_repl (cli_t *cli)
       if (hist) {
          save_history (hist);
       }
-      rc = cli_run_script (cli, "<stdin>", acc, acc_len);
+      int show = show_statement (acc);
+      if (show == 1) {
+         list_collections (cli);
+      } else if (show == 2) {
+         list_databases (cli);
+      } else {
+         rc = cli_run_script (cli, "<stdin>", acc, acc_len);
+      }
       free (acc);
       acc = NULL;
       acc_len = 0;
-      if (!ncompletion_words || cli->client) {
-         free_words (); /* collections may have appeared */
-      }
+      free_words (); /* collections may have appeared */
       if (cli->terminate) {
          break; /* SIGTERM: the statement stopped after its batch in flight */
       }
@@ -507,5 +995,8 @@ cli_repl (cli_t *cli)
    sigaction (SIGTERM, &old_term, NULL);
    free (acc);
    free_words ();
+   free_list (&collections_and_stdin, &ncollections_and_stdin);
+   free (last_statement);
+   last_statement = NULL;
    return cli->terminate ? 1 : 0;
 }

@@ -137,6 +137,20 @@ cli_connect (cli_t *cli)
    BSON_APPEND_INT32 (&ping, "ping", 1);
    bool ok = mongoc_client_command_simple (client, "admin", &ping, NULL, NULL, &berr);
    bson_destroy (&ping);
+   if (!ok && berr.domain == MONGOC_ERROR_SERVER_SELECTION) {
+      /* no server answered: say so plainly, not in the driver's terms */
+      char hosts[512] = "";
+      const mongoc_host_list_t *h = mongoc_uri_get_hosts (mongoc_client_get_uri (client));
+      for (; h; h = h->next) {
+         size_t used = strlen (hosts);
+         snprintf (hosts + used, sizeof hosts - used, "%s%s", used ? ", " : "", h->host_and_port);
+      }
+      fprintf (stderr, "bulkql: cannot connect to %s: is the server running at %s?\n", shown,
+               hosts[0] ? hosts : "the URI's host");
+      mongoc_client_destroy (client);
+      free (shown);
+      return false;
+   }
    if (!ok) {
       redact_into (why, sizeof why, berr.message);
       fprintf (stderr, "bulkql: cannot connect to %s: %s\n", shown, why);
@@ -313,7 +327,8 @@ cli_input_prepare (cli_t *cli, cli_input_t *in)
       return false;
    }
    in->n = n;
-   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = cli->database, .dry_run = cli->dry_run, .base_dir = in->base_dir};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = cli->database, .dry_run = cli->dry_run, .base_dir = in->base_dir,
+                              .params = cli->params, .explain_only = cli->explain};
    for (size_t i = 0; i < n; i++) {
       if (cli->cancel) {
          return false;
@@ -399,6 +414,10 @@ cli_input_run (cli_t *cli, cli_input_t *in)
          .cancel = &cli->cancel,
          .progress = cli_progress_update,
          .progress_ctx = &progress,
+         .on_batch = cli->verbose ? cli_verbose_batch : NULL,
+         .batch_ctx = cli,
+         .on_retry = cli->verbose ? cli_verbose_retry : NULL,
+         .retry_ctx = cli,
       };
       bool ok;
       if (cli->script_on_stdin && bql_plan_reads_stdin (in->plans[i])) {
@@ -410,6 +429,18 @@ cli_input_run (cli_t *cli, cli_input_t *in)
          snprintf (error.message, sizeof error.message,
                    "FROM STDIN cannot read standard input here: it holds the statements; give them with -f or -c");
          ok = false;
+      } else if (cli->interactive && bql_plan_reads_stdin (in->plans[i])) {
+         /* at the prompt: the rows are typed after the statement */
+         FILE *rows = cli_repl_read_rows (cli);
+         if (!rows) {
+            fflush (stdout);
+            rc = 1;
+            break; /* cancelled: nothing written, nothing after it runs */
+         }
+         start = wall_ms ();
+         xo.stdin_stream = rows;
+         ok = bql_execute (cli->client, in->plans[i], &xo, &reply, &error);
+         fclose (rows);
       } else {
          ok = bql_execute (cli->client, in->plans[i], &xo, &reply, &error);
       }

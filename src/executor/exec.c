@@ -354,6 +354,13 @@ bql_exec_backoff (bql_exec_t *x, int attempt)
       ms = 30000;
    }
    x->retries++;
+   if (x->xo.on_retry) {
+      bql_retry_info_t ri = {.attempt = attempt,
+                             .max_attempts = (int) x->opts->retry_attempts,
+                             .backoff_ms = ms,
+                             .batches_done = x->batches};
+      x->xo.on_retry (&ri, x->xo.retry_ctx);
+   }
    int64_t until = bson_get_monotonic_time () + ms * 1000;
    while (bson_get_monotonic_time () < until) {
       if (x->xo.cancel && *x->xo.cancel) {

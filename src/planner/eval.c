@@ -1483,6 +1483,17 @@ eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t
          name = key;
       }
       bson_iter_t it;
+      if (!bson_iter_init_find (&it, &pl->plan->params, name) && pl->plan->placeholders) {
+         /* EXPLAIN without a value: the plan shows the parameter as a
+          * placeholder string ":name" or "?n" (it never runs) */
+         char shown[140];
+         snprintf (shown, sizeof shown, "%s%s", p->name ? ":" : "?", name);
+         bson_value_t v = {.value_type = BSON_TYPE_UTF8};
+         v.value.v_utf8.str = shown;
+         v.value.v_utf8.len = (uint32_t) strlen (shown);
+         bql_val_from_bson (out, &v);
+         return BQL_EVAL_OK;
+      }
       if (!bson_iter_init_find (&it, &pl->plan->params, name)) {
          char msg[200];
          if (p->name) {

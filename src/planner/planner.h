@@ -113,6 +113,8 @@ typedef struct bql_set_item {
 struct bql_plan {
    bql_kind_t kind;
    bool explain;                /* an EXPLAIN statement: print, do not run */
+   bool placeholders;           /* only explained (EXPLAIN, or explain_only):
+                                   an unbound parameter is a placeholder */
    const bql_script_t *script;  /* the AST the plan refers to */
    const bql_node_t *stmt;      /* the statement (inside EXPLAIN) */
    char *database;

@@ -431,11 +431,11 @@ class ReplTest(bqltest.BulkqlCase):
         out = self.run_line(s, "\\help")
         for line in ("Statements (end each with ;):",
                      "  BULK INSERT INTO coll [(col [type], ...)] VALUES (...), ... | FROM 'file' | FROM STDIN FORMAT f",
-                     "  EXPLAIN statement      print the plan; run nothing",
-                     "  batch_size = n          documents per round trip (1000)",
-                     "  progress = bool         progress line",
+                     "  EXPLAIN statement           print the plan; run nothing",
+                     "  batch_size = n              documents per round trip (1000)",
+                     "  progress = bool             progress line",
                      "Meta-commands:",
-                     "  \\q             quit"):
+                     "  \\q                          quit"):
             self.assertIn("\n" + line + "\n", out)
         out = self.run_line(s, "\\frobnicate now")
         self.assertRegex(out, r"^%s> \\frobnicate now\n"
