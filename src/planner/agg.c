@@ -407,6 +407,11 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bson_t *doc
       }
       return binary (pl, rc, doc, key, cmp_name (b->op), b->left, b->right);
    }
+   case BQL_T_BoolExpr: {
+      /* a chain of AND (OR): one {$and: [...]} ({$or: [...]}) of its operands */
+      const bql_BoolExpr_t *b = bql_cast (BoolExpr, e);
+      return nary (pl, rc, doc, key, cmp_name (b->op), b->args, false);
+   }
    case BQL_T_UnaryExpr: {
       const bql_UnaryExpr_t *u = bql_cast (UnaryExpr, e);
       if (u->op == BQL_UOP_NOT) {

@@ -1608,6 +1608,39 @@ eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t
       bql_val_destroy (&rv);
       return r;
    }
+   case BQL_T_BoolExpr: {
+      /* three-valued AND / OR over the operands in order: every operand is
+       * evaluated first (its error, or FIELD, comes before any "expected
+       * a condition"), then each is read as a truth value. A loop, not a
+       * recursion: a chain of 100,000 terms is one node. */
+      const bql_BoolExpr_t *b = bql_cast (BoolExpr, e);
+      int32_t n = b->args->length;
+      bql_val_t *vals = bson_malloc0 (sizeof *vals * (size_t) n);
+      bql_eval_rc_t r = eval_list (pl, rc, b->args, vals);
+      if (r != BQL_EVAL_OK) {
+         bson_free (vals);
+         return r;
+      }
+      int acc = b->op == BQL_OP_AND ? 1 : 0; /* 1 true, 0 false, -1 NULL */
+      for (int32_t i = 0; i < n && r == BQL_EVAL_OK; i++) {
+         int t;
+         r = need_bool (pl, b->args->items[i], &vals[i], &t);
+         if (r != BQL_EVAL_OK) {
+            break;
+         }
+         if (b->op == BQL_OP_AND) {
+            acc = t == 0 || acc == 0 ? 0 : (t == -1 || acc == -1 ? -1 : 1);
+         } else {
+            acc = t == 1 || acc == 1 ? 1 : (t == -1 || acc == -1 ? -1 : 0);
+         }
+      }
+      if (r == BQL_EVAL_OK && acc >= 0) {
+         set_bool (out, acc == 1);
+      }
+      destroy_vals (vals, n);
+      bson_free (vals);
+      return r;
+   }
    case BQL_T_CaseExpr: {
       const bql_CaseExpr_t *c = bql_cast (CaseExpr, e);
       if (bql_refers_to_field (rc, e)) {

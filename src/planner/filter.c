@@ -175,9 +175,15 @@ comparison (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BinaryExpr_t *
 static bool
 collect (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, int op, bson_t *arr, uint32_t *n)
 {
-   if (bql_is (c, BinaryExpr) && bql_cast (BinaryExpr, c)->op == op) {
-      const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, c);
-      return collect (pl, rc, b->left, op, arr, n) && collect (pl, rc, b->right, op, arr, n);
+   if (bql_is (c, BoolExpr) && (int) bql_cast (BoolExpr, c)->op == op) {
+      /* a nested chain of the same operator, a AND (b AND c), joins too */
+      const bql_BoolExpr_t *b = bql_cast (BoolExpr, c);
+      for (int32_t i = 0; i < b->args->length; i++) {
+         if (!collect (pl, rc, b->args->items[i], op, arr, n)) {
+            return false;
+         }
+      }
+      return true;
    }
    char kb[16];
    const char *k;
@@ -511,10 +517,6 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
    case BQL_T_BinaryExpr: {
       const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, c);
       switch (b->op) {
-      case BQL_OP_AND:
-         return conjunction (pl, rc, c, f);
-      case BQL_OP_OR:
-         return disjunction (pl, rc, c, f);
       case BQL_OP_EQ:
       case BQL_OP_NE:
       case BQL_OP_LT:
@@ -527,6 +529,8 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
                                 "\"%s\" does not give a condition", bql_binary_op_name (b->op));
       }
    }
+   case BQL_T_BoolExpr:
+      return bql_cast (BoolExpr, c)->op == BQL_OP_AND ? conjunction (pl, rc, c, f) : disjunction (pl, rc, c, f);
    case BQL_T_UnaryExpr: {
       const bql_UnaryExpr_t *u = bql_cast (UnaryExpr, c);
       if (u->op == BQL_UOP_NOT) {
