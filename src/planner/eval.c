@@ -1129,6 +1129,55 @@ need_bool (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *v, int *t)
    return BQL_EVAL_OK;
 }
 
+/* JSON_OBJECT's keys (vals[0], vals[2], ... of n values): the index of the
+ * first key equal to an earlier one, or -1. Keys that are not strings are
+ * skipped (they are refused on their own). Sorting the keys' indices makes
+ * this O(n log n) where a lookup in the document built so far was O(n^2):
+ * 40,000 pairs took 30 s (issue 12). */
+typedef struct {
+   const bql_val_t *v;
+   int32_t index;
+} key_ref_t;
+
+static int
+key_ref_cmp (const void *a, const void *b)
+{
+   const key_ref_t *x = a, *y = b;
+   uint32_t lx = x->v->v.value.v_utf8.len, ly = y->v->v.value.v_utf8.len;
+   int c = memcmp (x->v->v.value.v_utf8.str, y->v->v.value.v_utf8.str, lx < ly ? lx : ly);
+   if (c == 0 && lx != ly) {
+      c = lx < ly ? -1 : 1;
+   }
+   if (c == 0) {
+      c = x->index < y->index ? -1 : x->index > y->index;
+   }
+   return c;
+}
+
+static int32_t
+first_duplicate_key (const bql_val_t *vals, int32_t n)
+{
+   key_ref_t *keys = bson_malloc (sizeof *keys * (size_t) (n / 2 + 1));
+   size_t nk = 0;
+   for (int32_t i = 0; i + 1 < n; i += 2) {
+      if (is_type (&vals[i], BSON_TYPE_UTF8)) {
+         keys[nk++] = (key_ref_t) {&vals[i], i};
+      }
+   }
+   qsort (keys, nk, sizeof *keys, key_ref_cmp);
+   int32_t first = -1;
+   for (size_t k = 1; k < nk; k++) {
+      const bson_value_t *a = &keys[k - 1].v->v, *b = &keys[k].v->v;
+      if (a->value.v_utf8.len == b->value.v_utf8.len &&
+          !memcmp (a->value.v_utf8.str, b->value.v_utf8.str, a->value.v_utf8.len) &&
+          (first < 0 || keys[k].index < first)) {
+         first = keys[k].index;
+      }
+   }
+   bson_free (keys);
+   return first;
+}
+
 /* Evaluate the children of e into vals; FIELD or ERROR stops early. */
 static bql_eval_rc_t
 eval_list (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_list_t *l, bql_val_t *vals)
@@ -1381,6 +1430,7 @@ eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, 
       }
    } else if (name_is (f, "JSON_OBJECT")) {
       bson_t doc = BSON_INITIALIZER;
+      int32_t dup_at = first_duplicate_key (vals, n);
       for (int32_t i = 0; i + 1 < n && r == BQL_EVAL_OK; i += 2) {
          const bql_node_t *kn = f->args->items[i];
          if (!is_type (&vals[i], BSON_TYPE_UTF8)) {
@@ -1389,8 +1439,7 @@ eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, 
             r = fail (pl, kn, BQL_ERR_VALUE, "Values are data: rename the key.", "JSON_OBJECT key starts with '$'");
          } else if (strlen (vals[i].v.value.v_utf8.str) != vals[i].v.value.v_utf8.len) {
             r = fail (pl, kn, BQL_ERR_VALUE, NULL, "JSON_OBJECT key contains a NUL character");
-         } else if (bson_has_field (&doc, vals[i].v.value.v_utf8.str) &&
-                    !strchr (vals[i].v.value.v_utf8.str, '.')) {
+         } else if (i == dup_at) {
             r = fail (pl, kn, BQL_ERR_VALUE, NULL, "JSON_OBJECT key given twice");
          } else if (!bql_append_val (pl, f->args->items[i + 1], &doc, vals[i].v.value.v_utf8.str, &vals[i + 1])) {
             r = BQL_EVAL_ERROR;

@@ -12,6 +12,7 @@
  * match documents where x is null or missing; x <> v, NOT IN, NOT LIKE and
  * NOT BETWEEN match documents where x is missing.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -205,6 +206,12 @@ is_nothing (const bson_t *f)
    return r;
 }
 
+static int
+str_ptr_cmp (const void *a, const void *b)
+{
+   return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 /* AND: merge the parts into one document when their keys are distinct
  * field names; otherwise $and. A part matching nothing makes the whole
  * match nothing; an empty part (TRUE) drops out. */
@@ -221,6 +228,10 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
    bool mergeable = true;
    bson_t merged = BSON_INITIALIZER;
    uint32_t kept = 0;
+   /* the keys of all parts: pointers into arr, sorted below to find a
+    * field named twice in O(n log n) */
+   const char **keys = NULL;
+   size_t nkeys = 0, keys_cap = 0;
    bson_iter_init (&it, &arr);
    while (bson_iter_next (&it)) {
       bson_t part;
@@ -232,6 +243,7 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
          append_nothing (f);
          bson_destroy (&arr);
          bson_destroy (&merged);
+         bson_free (keys);
          return true;
       }
       if (bson_empty (&part)) {
@@ -242,12 +254,28 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
       bson_iter_init (&pi, &part);
       while (bson_iter_next (&pi)) {
          const char *k = bson_iter_key (&pi);
-         if (k[0] == '$' || bson_has_field (&merged, k)) {
+         if (k[0] == '$') {
             mergeable = false;
          }
+         if (nkeys == keys_cap) {
+            keys_cap = keys_cap ? keys_cap * 2 : 16;
+            keys = bson_realloc (keys, sizeof *keys * keys_cap);
+         }
+         keys[nkeys++] = k;
          bson_append_iter (&merged, k, -1, &pi);
       }
    }
+   /* a field named twice, "a.b" included (the same dotted key twice was
+    * merged into one document with the key twice before) */
+   if (mergeable && nkeys > 1) {
+      qsort (keys, nkeys, sizeof *keys, str_ptr_cmp);
+      for (size_t i = 1; i < nkeys && mergeable; i++) {
+         if (!strcmp (keys[i - 1], keys[i])) {
+            mergeable = false;
+         }
+      }
+   }
+   bson_free (keys);
    if (mergeable || kept <= 1) {
       bson_concat (f, &merged);
    } else {
