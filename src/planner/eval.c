@@ -23,6 +23,11 @@
 #include "json_doc.h"
 #include "planner.h"
 
+/* Helpers of eval() that must not be inlined into it: eval recurses once
+ * per level of an expression (up to BQL_MAX_NESTING), and their locals
+ * (message buffers, bson_t) would make every level's frame larger. */
+#define NOINLINE __attribute__ ((noinline))
+
 /* ---- values ---- */
 
 void
@@ -794,14 +799,14 @@ like_match (const char *s, const char *se, const char *p, const char *pe)
 
 static bql_eval_rc_t eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out);
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 fail (bql_planner_t *pl, const bql_node_t *n, bql_error_code_t code, const char *hint, const char *msg)
 {
    bql_plan_error (pl, n, code, hint, "%s", msg);
    return BQL_EVAL_ERROR;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 eval_const (bql_planner_t *pl, const bql_Const_t *c, bql_val_t *out)
 {
    const bql_node_t *n = &c->node;
@@ -901,7 +906,7 @@ eval_const (bql_planner_t *pl, const bql_Const_t *c, bql_val_t *out)
    return fail (pl, n, BQL_ERR_UNSUPPORTED, NULL, "unknown literal");
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 eval_row_ref (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, const char *column, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -923,7 +928,7 @@ eval_row_ref (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, c
    return fail (pl, e, BQL_ERR_VALUE, NULL, msg);
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 arith (bql_planner_t *pl, const bql_node_t *e, int op, const bql_val_t *a, const bql_val_t *b, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -1037,7 +1042,7 @@ text_or_fail (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *v, char 
    return BQL_EVAL_OK;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 concat2 (bql_planner_t *pl, const bql_node_t *e, const bql_val_t *a, const bql_val_t *b, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -1060,7 +1065,7 @@ concat2 (bql_planner_t *pl, const bql_node_t *e, const bql_val_t *a, const bql_v
 }
 
 /* Result of a comparison operator as a three-valued boolean. */
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 cmp_op (bql_planner_t *pl, const bql_node_t *e, int op, const bql_val_t *a, const bql_val_t *b, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -1117,7 +1122,7 @@ truth (const bql_val_t *v)
    return -2;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 need_bool (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *v, int *t)
 {
    *t = truth (v);
@@ -1291,7 +1296,7 @@ json_extract (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *doc, con
    return BQL_EVAL_OK;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bql_val_t *out)
 {
    const bql_node_t *e = &f->node;

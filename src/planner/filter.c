@@ -18,6 +18,11 @@
 
 #include "planner.h"
 
+/* Helpers of tr() that must not be inlined into it: tr recurses once per
+ * level of a condition (up to BQL_MAX_NESTING), and their locals (path
+ * buffers, bson_t) would make every level's frame larger. */
+#define NOINLINE __attribute__ ((noinline))
+
 /* The filter that matches nothing: every stored document has an _id. */
 static void
 append_nothing (bson_t *f)
@@ -69,7 +74,7 @@ flip (int op)
 }
 
 /* The whole condition is decided on the client. */
-static bool
+static NOINLINE bool
 constant (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    bool result, is_null;
@@ -83,13 +88,13 @@ constant (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_
 }
 
 /* {$expr: <aggregation expression>} */
-static bool
+static NOINLINE bool
 via_expr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    return bql_translate_agg (pl, rc, c, f, "$expr");
 }
 
-static bool
+static NOINLINE bool
 field_path (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, char *buf, size_t size, const char **out)
 {
    *out = bql_field_path (pl, rc, e, buf, size);
@@ -117,7 +122,7 @@ value_of (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_v
    return r;
 }
 
-static bool
+static NOINLINE bool
 comparison (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BinaryExpr_t *b, bson_t *f)
 {
    char lbuf[600], rbuf[600];
@@ -215,7 +220,7 @@ str_ptr_cmp (const void *a, const void *b)
 /* AND: merge the parts into one document when their keys are distinct
  * field names; otherwise $and. A part matching nothing makes the whole
  * match nothing; an empty part (TRUE) drops out. */
-static bool
+static NOINLINE bool
 conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    bson_t arr = BSON_INITIALIZER;
@@ -306,7 +311,7 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
 
 /* OR: $or of the parts; a part matching everything makes the whole match
  * everything; parts matching nothing drop out. */
-static bool
+static NOINLINE bool
 disjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    bson_t arr = BSON_INITIALIZER;
@@ -383,7 +388,7 @@ negation (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *arg, bso
    return true;
 }
 
-static bool
+static NOINLINE bool
 in_list (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_InExpr_t *in, bson_t *f)
 {
    char buf[600];
@@ -420,7 +425,7 @@ in_list (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_InExpr_t *in, bso
    return true;
 }
 
-static bool
+static NOINLINE bool
 between (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BetweenExpr_t *bt, bson_t *f)
 {
    char buf[600];
@@ -479,7 +484,7 @@ between (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BetweenExpr_t *bt
    return true;
 }
 
-static bool
+static NOINLINE bool
 like (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_LikeExpr_t *lk, bson_t *f)
 {
    char buf[600];
