@@ -309,6 +309,80 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
    return true;
 }
 
+/* The path and value of a part that is exactly {path: {$eq: v}}, with
+ * v a value that $in compares exactly as $eq does: not a regular
+ * expression (which $in matches as a pattern), not an array and not a
+ * document (compared as whole values by both, but kept out so that only
+ * plain values are folded). */
+static bool
+plain_equality (const bson_t *part, const char **path, const bson_value_t **v)
+{
+   bson_iter_t it, sub;
+   if (!bson_iter_init (&it, part) || !bson_iter_next (&it) || !BSON_ITER_HOLDS_DOCUMENT (&it)) {
+      return false;
+   }
+   *path = bson_iter_key (&it);
+   if ((*path)[0] == '$' || !bson_iter_recurse (&it, &sub) || !bson_iter_next (&sub) ||
+       strcmp (bson_iter_key (&sub), "$eq") != 0) {
+      return false;
+   }
+   *v = bson_iter_value (&sub);
+   bson_type_t t = (*v)->value_type;
+   if (t == BSON_TYPE_REGEX || t == BSON_TYPE_ARRAY || t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_DBPOINTER ||
+       t == BSON_TYPE_CODEWSCOPE) {
+      return false;
+   }
+   return !bson_iter_next (&sub) && !bson_iter_next (&it);
+}
+
+/* The parts of an OR (the array or, two or more) when every one is
+ * {path: {$eq: v}} on one path with a plain value: one
+ * {path: {$in: [v, ...]}} appended to f, which matches the same documents
+ * (a generated "id = 1 OR id = 2 OR ..." becomes one $in the server
+ * answers from an index in one pass). False, and f untouched, otherwise. */
+static bool
+fold_in (const bson_t *or, bson_t *f)
+{
+   bson_iter_t it;
+   const char *first = NULL;
+   bson_iter_init (&it, or);
+   while (bson_iter_next (&it)) {
+      bson_t part;
+      uint32_t len;
+      const uint8_t *data;
+      const char *path;
+      const bson_value_t *v;
+      bson_iter_document (&it, &len, &data);
+      if (!bson_init_static (&part, data, len) || !plain_equality (&part, &path, &v) ||
+          (first && strcmp (first, path) != 0)) {
+         return false;
+      }
+      first = path;
+   }
+   bson_t sub, in;
+   uint32_t i = 0;
+   bson_append_document_begin (f, first, -1, &sub);
+   bson_append_array_begin (&sub, "$in", 3, &in);
+   bson_iter_init (&it, or);
+   while (bson_iter_next (&it)) {
+      bson_t part;
+      uint32_t len;
+      const uint8_t *data;
+      const char *path;
+      const bson_value_t *v;
+      bson_iter_document (&it, &len, &data);
+      bson_init_static (&part, data, len);
+      plain_equality (&part, &path, &v);
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (i++, &k, kb, sizeof kb);
+      bson_append_value (&in, k, -1, v);
+   }
+   bson_append_array_end (&sub, &in);
+   bson_append_document_end (f, &sub);
+   return true;
+}
+
 /* OR: $or of the parts; a part matching everything makes the whole match
  * everything; parts matching nothing drop out. */
 static NOINLINE bool
@@ -345,6 +419,8 @@ disjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
    }
    if (all) {
       /* matches every document */
+   } else if (kept > 1 && !(rc && !rc->row && bql_refers_to_row (rc, c)) && fold_in (&or, f)) {
+      /* {path: {$in: [...]}} */
    } else if (kept == 0) {
       append_nothing (f);
    } else if (kept == 1) {
