@@ -138,6 +138,7 @@ bql_loc_default (bql_loc_t *cur, const bql_loc_t *rhs, int n)
 static const char *join_path (bql_parse_state_t *st, const char *a, const char *b);
 static const char *kw_text (bql_parse_state_t *st, bql_loc_t loc);
 static bql_node_t *make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc);
+static bql_node_t *make_bool (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc);
 static inline bql_node_t *make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc);
 static bool apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *tail);
 static bool tail_check (bql_parse_state_t *st, bql_tail_t *tail, bql_node_t *check, bql_loc_t loc);
@@ -229,7 +230,14 @@ stmt_list:
 
 opt_stmt:
      %empty
-   | stmt                        { OK (add_statement (st, $1)); }
+   | stmt                        {
+                                    if (!add_statement (st, $1)) {
+                                       if (st->failed) {
+                                          YYABORT;
+                                       }
+                                       OK (false);
+                                    }
+                                 }
    ;
 
 stmt:
@@ -717,8 +725,8 @@ a_expr:
    | a_expr LE a_expr            { OK ($$ = make_binary (st, BQL_OP_LE, $1, $3, @$)); }
    | a_expr '>' a_expr           { OK ($$ = make_binary (st, BQL_OP_GT, $1, $3, @$)); }
    | a_expr GE a_expr            { OK ($$ = make_binary (st, BQL_OP_GE, $1, $3, @$)); }
-   | a_expr AND a_expr           { OK ($$ = make_binary (st, BQL_OP_AND, $1, $3, @$)); }
-   | a_expr OR a_expr            { OK ($$ = make_binary (st, BQL_OP_OR, $1, $3, @$)); }
+   | a_expr AND a_expr           { OK ($$ = make_bool (st, BQL_OP_AND, $1, $3, @$)); }
+   | a_expr OR a_expr            { OK ($$ = make_bool (st, BQL_OP_OR, $1, $3, @$)); }
    | NOT a_expr                  {
                                     NEW (n, UnaryExpr, @$);
                                     n->op = BQL_UOP_NOT;
@@ -1026,6 +1034,30 @@ make_binary (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_lo
    return &n->node;
 }
 
+/* l AND r, l OR r: a BoolExpr. AND and OR are left-associative, so in a
+ * chain l is the BoolExpr of the terms so far: r joins its operands
+ * (amortised O(1), bql_list_append doubles) and its span grows to r's end,
+ * instead of a new node above it; a chain of any length is one level. */
+static bql_node_t *
+make_bool (bql_parse_state_t *st, int op, bql_node_t *l, bql_node_t *r, bql_loc_t loc)
+{
+   bql_BoolExpr_t *n = bql_is (l, BoolExpr) ? (bql_BoolExpr_t *) (void *) l : NULL;
+   if (n && (int) n->op == op) {
+      if (!bql_list_append (st, n->args, r)) {
+         return NULL;
+      }
+      n->node.location = loc.start;
+      n->node.length = loc.end - loc.start;
+      return &n->node;
+   }
+   n = BQL_MAKE (st, BoolExpr, loc);
+   if (!n || !(n->args = bql_list_make (st, l)) || !bql_list_append (st, n->args, r)) {
+      return NULL;
+   }
+   n->op = op;
+   return &n->node;
+}
+
 static inline bql_node_t *
 make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc)
 {
@@ -1038,9 +1070,23 @@ make_const (bql_parse_state_t *st, int type, const char *value, bql_loc_t loc)
    return &n->node;
 }
 
+/* Append a statement to the script, once it is known to be at most
+ * BQL_MAX_NESTING deep (else the error, st->failed, and false; false
+ * without st->failed is out of memory). */
 static bool
 add_statement (bql_parse_state_t *st, bql_node_t *stmt)
 {
+   bool nomem;
+   const bql_node_t *deep = bql_node_too_deep (stmt, BQL_MAX_NESTING, bql_arena_allocator (st->arena), &nomem);
+   if (nomem) {
+      return false;
+   }
+   if (deep) {
+      bql_loc_t at = {deep->location, deep->location + deep->length};
+      bql_parse_error (st, BQL_ERR_TOO_LARGE, at, "Split the expression or statement.",
+                       "expression nested too deeply (the limit is %d levels)", BQL_MAX_NESTING);
+      return false;
+   }
    if (!(st->statements = bql_list_append (st, st->statements, stmt))) {
       return false;
    }

@@ -22,8 +22,10 @@
 extern "C" {
 #endif
 
-/* Version of the AST JSON format written by bql_script_to_json(). */
-#define BQL_AST_VERSION 1
+/* Version of the AST JSON format written by bql_script_to_json().
+ * 2: a chain of AND or of OR is one BoolExpr {op, args} (was nested
+ * BinaryExpr nodes). */
+#define BQL_AST_VERSION 2
 
 /* ---- enums used by node fields (names are what the JSON writer prints) ---- */
 

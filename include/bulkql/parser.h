@@ -27,6 +27,17 @@ extern "C" {
  * Load bigger data with FROM 'file'. */
 #define BQL_SCRIPT_MAX_BYTES ((size_t) INT32_MAX - 2)
 
+/* The deepest a statement's tree may be, counted in nodes from the
+ * statement (depth 0) down to the deepest leaf: NOT NOT x, -(-(x)),
+ * f(f(x)), CASE inside CASE and a + b + c ... (left-deep: one level per
+ * operator) each add one per level; a chain a AND b AND ... or
+ * a OR b OR ... is one level whatever its length. Deeper statements are
+ * refused by bql_parse with BQL_ERR_TOO_LARGE at the first node past the
+ * limit, so that the planner, whose walks over expressions are recursive,
+ * needs at most about 1 MB of stack (4 MB under AddressSanitizer) and so
+ * runs in any thread with the default 8 MB stack. */
+#define BQL_MAX_NESTING 256
+
 /* A caller-supplied allocator for the script's arena. Every function must
  * be set; ctx is passed through. realloc_fn is used for nothing but growing
  * arena-external buffers and may be the same as the C library's. */
@@ -73,7 +84,10 @@ typedef struct bql_script bql_script_t;
  *                        first bad byte (checked before any token);
  *   BQL_ERR_UNSUPPORTED  a construct from SQL that BulkQL does not have
  *                        ("not supported: subquery"), at its span;
- *   BQL_ERR_TOO_LARGE    len > BQL_SCRIPT_MAX_BYTES;
+ *   BQL_ERR_TOO_LARGE    len > BQL_SCRIPT_MAX_BYTES; a statement nested
+ *                        deeper than BQL_MAX_NESTING ("expression nested
+ *                        too deeply"), at the first node past the limit,
+ *                        or too deep for the parser's stack;
  *   BQL_ERR_NOMEM        the allocator failed.
  * An empty script (only blanks, comments and semicolons) is valid and has
  * no statements. */

@@ -169,6 +169,95 @@ walk (const bql_node_t *node, int depth, bql_walk_enter_fn enter, bql_walk_leave
    }
 }
 
+/* ---- depth ---- */
+
+/* The first node deeper than max below root (root is at depth 0), in walk
+ * order, or NULL; an explicit stack on the heap, so any depth is safe.
+ * *nomem is set when the stack cannot grow. */
+const bql_node_t *
+bql_node_too_deep (const bql_node_t *root, int max, const bql_allocator_t *a, bool *nomem)
+{
+   typedef struct {
+      const bql_node_t *node;
+      int depth;
+   } item_t;
+   *nomem = false;
+   if (!root) {
+      return NULL;
+   }
+   size_t cap = 64, len = 0;
+   item_t *stack = a->malloc_fn (cap * sizeof *stack, a->ctx);
+   if (!stack) {
+      *nomem = true;
+      return NULL;
+   }
+   const bql_node_t *found = NULL;
+   stack[len++] = (item_t) {root, 0};
+   while (len && !found) {
+      item_t top = stack[--len];
+      if (top.depth > max) {
+         found = top.node;
+         break;
+      }
+      const bql_node_t *node = top.node;
+      size_t first_kid = len;
+#define PUSH_KID(k)                                                             \
+   do {                                                                        \
+      if ((k) && !*nomem) {                                                    \
+         if (len == cap) {                                                     \
+            item_t *grown = a->realloc_fn (stack, cap * 2 * sizeof *stack, a->ctx); \
+            if (!grown) {                                                      \
+               *nomem = true;                                                  \
+               break;                                                          \
+            }                                                                  \
+            stack = grown;                                                     \
+            cap *= 2;                                                          \
+         }                                                                     \
+         stack[len++] = (item_t) {(k), top.depth + 1};                         \
+      }                                                                        \
+   } while (0)
+      switch (node->kind) {
+#define BQL_F_NODE(n) PUSH_KID (s->n);
+#define BQL_F_LIST(n)                                    \
+   for (int32_t i = 0; s->n && i < s->n->length; i++) {  \
+      PUSH_KID (s->n->items[i]);                         \
+   }
+#define BQL_F_STR(n)
+#define BQL_F_INT(n)
+#define BQL_F_BOOL(n)
+#define BQL_F_ENUM(n, T)
+#define BQL_NODE(name, fields)                                       \
+   case BQL_T_##name: {                                             \
+      const bql_##name##_t *s = (const bql_##name##_t *) (const void *) node; \
+      (void) s;                                                     \
+      fields break;                                                 \
+   }
+#include "bulkql/nodes.def"
+#undef BQL_NODE
+#undef BQL_F_NODE
+#undef BQL_F_LIST
+#undef BQL_F_STR
+#undef BQL_F_INT
+#undef BQL_F_BOOL
+#undef BQL_F_ENUM
+#undef PUSH_KID
+      default:
+         break;
+      }
+      if (*nomem) {
+         break;
+      }
+      /* the first child on top, so that children are visited in order */
+      for (size_t i = first_kid, j = len; i + 1 < j; i++, j--) {
+         item_t t = stack[i];
+         stack[i] = stack[j - 1];
+         stack[j - 1] = t;
+      }
+   }
+   a->free_fn (stack, a->ctx);
+   return found;
+}
+
 void
 bql_node_walk (const bql_node_t *node, bql_walk_enter_fn enter, bql_walk_leave_fn leave, void *ctx)
 {

@@ -174,6 +174,11 @@ bql_strdup_span (bql_parse_state_t *st, const char *s, size_t n)
    return p;
 }
 
+/* The first node deeper than max below root (at depth 0), in the walk's
+ * order, or NULL; iterative (ast.c). *nomem is set when a's allocation of
+ * its stack fails. */
+const bql_node_t *bql_node_too_deep (const bql_node_t *root, int max, const bql_allocator_t *a, bool *nomem);
+
 /* ---- errors (parse.c) ---- */
 
 /* Record an error at loc (the first one wins). Returns false. */

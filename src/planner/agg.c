@@ -12,6 +12,11 @@
 
 #include "planner.h"
 
+/* Helpers of tr() that must not be inlined into it: tr recurses once per
+ * level of an expression (up to BQL_MAX_NESTING), and their locals would
+ * make every level's frame larger. */
+#define NOINLINE __attribute__ ((noinline))
+
 char *
 bql_like_to_regex (const char *p, size_t len)
 {
@@ -45,7 +50,7 @@ bql_like_to_regex (const char *p, size_t len)
 static bool tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bson_t *doc, const char *key);
 
 /* Append a client value as an aggregation literal. */
-static bool
+static NOINLINE bool
 append_literal (bql_planner_t *pl, const bql_node_t *at, bson_t *doc, const char *key, const bql_val_t *v)
 {
    if (v->is_interval) {
@@ -80,7 +85,7 @@ valid_path (bql_planner_t *pl, const bql_node_t *at, const char *path)
 }
 
 /* {op: [a, b]} */
-static bool
+static NOINLINE bool
 binary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const char *op,
         const bql_node_t *a, const bql_node_t *b)
 {
@@ -94,7 +99,7 @@ binary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key
 }
 
 /* {op: [args...]} over a node list; wrap applies {$toString}/{$ifNull} for CONCAT */
-static bool
+static NOINLINE bool
 nary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const char *op, const bql_list_t *args,
       bool concat_args)
 {
@@ -127,7 +132,7 @@ nary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, 
 }
 
 /* {op: a} */
-static bool
+static NOINLINE bool
 unary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const char *op, const bql_node_t *a)
 {
    bson_t o;
@@ -173,7 +178,7 @@ cmp_name (int op)
 }
 
 /* d +/- a constant interval: {$dateAdd: {startDate, unit, amount}} */
-static bool
+static NOINLINE bool
 date_add (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const bql_node_t *date,
           const bql_val_t *iv, int sign)
 {
@@ -207,7 +212,7 @@ date_add (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *k
    return ok;
 }
 
-static bool
+static NOINLINE bool
 tr_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bson_t *doc, const char *key)
 {
    const bql_node_t *e = &f->node;
@@ -406,6 +411,11 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bson_t *doc
          }
       }
       return binary (pl, rc, doc, key, cmp_name (b->op), b->left, b->right);
+   }
+   case BQL_T_BoolExpr: {
+      /* a chain of AND (OR): one {$and: [...]} ({$or: [...]}) of its operands */
+      const bql_BoolExpr_t *b = bql_cast (BoolExpr, e);
+      return nary (pl, rc, doc, key, cmp_name (b->op), b->args, false);
    }
    case BQL_T_UnaryExpr: {
       const bql_UnaryExpr_t *u = bql_cast (UnaryExpr, e);

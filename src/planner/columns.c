@@ -65,6 +65,7 @@ layout_free (bql_layout_t *l)
       layout_free (&l->kids[i]);
    }
    bson_free (l->kids);
+   bson_free (l->index);
    bson_free (l->key);
 }
 
@@ -93,6 +94,70 @@ all_digits (const char *p, size_t n)
    return n > 0;
 }
 
+/* FNV-1a of the n bytes of a key. */
+static size_t
+key_hash (const char *p, size_t n)
+{
+   uint64_t h = 14695981039346656037ULL;
+   for (size_t i = 0; i < n; i++) {
+      h = (h ^ (unsigned char) p[i]) * 1099511628211ULL;
+   }
+   return (size_t) h;
+}
+
+/* The slot of l->index where the kid named p[0..n) is, or the free slot
+ * where it would go. */
+static size_t
+index_slot (const bql_layout_t *l, const char *p, size_t n)
+{
+   size_t mask = l->index_cap - 1;
+   for (size_t s = key_hash (p, n) & mask;; s = (s + 1) & mask) {
+      size_t k = l->index[s];
+      if (!k || (strlen (l->kids[k - 1].key) == n && !memcmp (l->kids[k - 1].key, p, n))) {
+         return s;
+      }
+   }
+}
+
+/* The kid of l named p[0..n), or NULL: a hash lookup, so that adding the
+ * columns of a list is linear in their number (a 40,000-column list took
+ * 6 s with a scan of the kids per column; issue 12). */
+static bql_layout_t *
+layout_find (const bql_layout_t *l, const char *p, size_t n)
+{
+   if (!l->index_cap) {
+      return NULL;
+   }
+   size_t k = l->index[index_slot (l, p, n)];
+   return k ? &l->kids[k - 1] : NULL;
+}
+
+/* A new kid of l named p[0..n), indexed. */
+static bql_layout_t *
+layout_new_kid (bql_layout_t *l, const char *p, size_t n)
+{
+   if (l->nkids == l->kids_cap) {
+      l->kids_cap = l->kids_cap ? l->kids_cap * 2 : 4;
+      l->kids = bson_realloc (l->kids, sizeof *l->kids * l->kids_cap);
+   }
+   bql_layout_t *kid = &l->kids[l->nkids++];
+   memset (kid, 0, sizeof *kid);
+   kid->key = bson_strndup (p, n);
+   kid->col = -1;
+   if (l->nkids * 2 > l->index_cap) {
+      /* rehash into twice the room */
+      bson_free (l->index);
+      l->index_cap = l->index_cap ? l->index_cap * 2 : 8;
+      l->index = bson_malloc0 (sizeof *l->index * l->index_cap);
+      for (size_t i = 0; i < l->nkids; i++) {
+         l->index[index_slot (l, l->kids[i].key, strlen (l->kids[i].key))] = i + 1;
+      }
+   } else {
+      l->index[index_slot (l, p, n)] = l->nkids;
+   }
+   return kid;
+}
+
 /* Insert column index col at dotted path p under node l (depth: parts
  * above it). With arrays, a numeric part below the top level is an
  * array index: the first under a name must be 0 and each new one the
@@ -102,12 +167,7 @@ layout_add (bql_layout_t *l, const char *p, int col, bool arrays, int depth)
 {
    const char *dot = strchr (p, '.');
    size_t n = dot ? (size_t) (dot - p) : strlen (p);
-   bql_layout_t *kid = NULL;
-   for (size_t i = 0; i < l->nkids; i++) {
-      if (strlen (l->kids[i].key) == n && !strncmp (l->kids[i].key, p, n)) {
-         kid = &l->kids[i];
-      }
-   }
+   bql_layout_t *kid = layout_find (l, p, n);
    if (!kid && arrays && depth > 0) {
       bool index = all_digits (p, n);
       if (l->nkids > 0 && index != l->array) {
@@ -123,11 +183,7 @@ layout_add (bql_layout_t *l, const char *p, int col, bool arrays, int depth)
       }
    }
    if (!kid) {
-      l->kids = bson_realloc (l->kids, sizeof *l->kids * (l->nkids + 1));
-      kid = &l->kids[l->nkids++];
-      memset (kid, 0, sizeof *kid);
-      kid->key = bson_strndup (p, n);
-      kid->col = -1;
+      kid = layout_new_kid (l, p, n);
    } else if (!dot || kid->col >= 0) {
       return LAYOUT_OVERLAP; /* "a" twice, or "a" and "a.b" */
    }
@@ -179,7 +235,10 @@ bql_columns_add (bql_columns_t *c, const char *path, bql_coltype_t type, char *e
                 path);
       return false;
    }
-   c->cols = bson_realloc (c->cols, sizeof *c->cols * (c->n + 1));
+   if ((c->n & (c->n - 1)) == 0) {
+      /* room for a power of two of columns: grows by doubling */
+      c->cols = bson_realloc (c->cols, sizeof *c->cols * (c->n ? c->n * 2 : 1));
+   }
    memset (&c->cols[c->n], 0, sizeof c->cols[c->n]);
    c->cols[c->n].path = bson_strdup (path);
    c->cols[c->n].type = type;

@@ -39,6 +39,9 @@ typedef struct bql_layout {
    int col;                 /* -1 for an inner node */
    struct bql_layout *kids;
    size_t nkids;
+   size_t kids_cap;         /* room in kids (grows by doubling) */
+   size_t *index;           /* kids by key: open addressing, kid + 1, 0 free */
+   size_t index_cap;        /* a power of two, at least twice nkids; 0: none */
    bool array;              /* array_index_fields: kids are "0", "1", ... */
 } bql_layout_t;
 

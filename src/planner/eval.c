@@ -23,6 +23,11 @@
 #include "json_doc.h"
 #include "planner.h"
 
+/* Helpers of eval() that must not be inlined into it: eval recurses once
+ * per level of an expression (up to BQL_MAX_NESTING), and their locals
+ * (message buffers, bson_t) would make every level's frame larger. */
+#define NOINLINE __attribute__ ((noinline))
+
 /* ---- values ---- */
 
 void
@@ -794,14 +799,14 @@ like_match (const char *s, const char *se, const char *p, const char *pe)
 
 static bql_eval_rc_t eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out);
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 fail (bql_planner_t *pl, const bql_node_t *n, bql_error_code_t code, const char *hint, const char *msg)
 {
    bql_plan_error (pl, n, code, hint, "%s", msg);
    return BQL_EVAL_ERROR;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 eval_const (bql_planner_t *pl, const bql_Const_t *c, bql_val_t *out)
 {
    const bql_node_t *n = &c->node;
@@ -901,7 +906,7 @@ eval_const (bql_planner_t *pl, const bql_Const_t *c, bql_val_t *out)
    return fail (pl, n, BQL_ERR_UNSUPPORTED, NULL, "unknown literal");
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 eval_row_ref (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, const char *column, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -923,7 +928,7 @@ eval_row_ref (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, c
    return fail (pl, e, BQL_ERR_VALUE, NULL, msg);
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 arith (bql_planner_t *pl, const bql_node_t *e, int op, const bql_val_t *a, const bql_val_t *b, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -1037,7 +1042,7 @@ text_or_fail (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *v, char 
    return BQL_EVAL_OK;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 concat2 (bql_planner_t *pl, const bql_node_t *e, const bql_val_t *a, const bql_val_t *b, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -1060,7 +1065,7 @@ concat2 (bql_planner_t *pl, const bql_node_t *e, const bql_val_t *a, const bql_v
 }
 
 /* Result of a comparison operator as a three-valued boolean. */
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 cmp_op (bql_planner_t *pl, const bql_node_t *e, int op, const bql_val_t *a, const bql_val_t *b, bql_val_t *out)
 {
    bql_val_init_null (out);
@@ -1117,7 +1122,7 @@ truth (const bql_val_t *v)
    return -2;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 need_bool (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *v, int *t)
 {
    *t = truth (v);
@@ -1127,6 +1132,55 @@ need_bool (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *v, int *t)
       return fail (pl, at, BQL_ERR_TYPE, NULL, msg);
    }
    return BQL_EVAL_OK;
+}
+
+/* JSON_OBJECT's keys (vals[0], vals[2], ... of n values): the index of the
+ * first key equal to an earlier one, or -1. Keys that are not strings are
+ * skipped (they are refused on their own). Sorting the keys' indices makes
+ * this O(n log n) where a lookup in the document built so far was O(n^2):
+ * 40,000 pairs took 30 s (issue 12). */
+typedef struct {
+   const bql_val_t *v;
+   int32_t index;
+} key_ref_t;
+
+static int
+key_ref_cmp (const void *a, const void *b)
+{
+   const key_ref_t *x = a, *y = b;
+   uint32_t lx = x->v->v.value.v_utf8.len, ly = y->v->v.value.v_utf8.len;
+   int c = memcmp (x->v->v.value.v_utf8.str, y->v->v.value.v_utf8.str, lx < ly ? lx : ly);
+   if (c == 0 && lx != ly) {
+      c = lx < ly ? -1 : 1;
+   }
+   if (c == 0) {
+      c = x->index < y->index ? -1 : x->index > y->index;
+   }
+   return c;
+}
+
+static int32_t
+first_duplicate_key (const bql_val_t *vals, int32_t n)
+{
+   key_ref_t *keys = bson_malloc (sizeof *keys * (size_t) (n / 2 + 1));
+   size_t nk = 0;
+   for (int32_t i = 0; i + 1 < n; i += 2) {
+      if (is_type (&vals[i], BSON_TYPE_UTF8)) {
+         keys[nk++] = (key_ref_t) {&vals[i], i};
+      }
+   }
+   qsort (keys, nk, sizeof *keys, key_ref_cmp);
+   int32_t first = -1;
+   for (size_t k = 1; k < nk; k++) {
+      const bson_value_t *a = &keys[k - 1].v->v, *b = &keys[k].v->v;
+      if (a->value.v_utf8.len == b->value.v_utf8.len &&
+          !memcmp (a->value.v_utf8.str, b->value.v_utf8.str, a->value.v_utf8.len) &&
+          (first < 0 || keys[k].index < first)) {
+         first = keys[k].index;
+      }
+   }
+   bson_free (keys);
+   return first;
 }
 
 /* Evaluate the children of e into vals; FIELD or ERROR stops early. */
@@ -1242,7 +1296,7 @@ json_extract (bql_planner_t *pl, const bql_node_t *at, const bql_val_t *doc, con
    return BQL_EVAL_OK;
 }
 
-static bql_eval_rc_t
+static NOINLINE bql_eval_rc_t
 eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bql_val_t *out)
 {
    const bql_node_t *e = &f->node;
@@ -1381,6 +1435,7 @@ eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, 
       }
    } else if (name_is (f, "JSON_OBJECT")) {
       bson_t doc = BSON_INITIALIZER;
+      int32_t dup_at = first_duplicate_key (vals, n);
       for (int32_t i = 0; i + 1 < n && r == BQL_EVAL_OK; i += 2) {
          const bql_node_t *kn = f->args->items[i];
          if (!is_type (&vals[i], BSON_TYPE_UTF8)) {
@@ -1389,8 +1444,7 @@ eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, 
             r = fail (pl, kn, BQL_ERR_VALUE, "Values are data: rename the key.", "JSON_OBJECT key starts with '$'");
          } else if (strlen (vals[i].v.value.v_utf8.str) != vals[i].v.value.v_utf8.len) {
             r = fail (pl, kn, BQL_ERR_VALUE, NULL, "JSON_OBJECT key contains a NUL character");
-         } else if (bson_has_field (&doc, vals[i].v.value.v_utf8.str) &&
-                    !strchr (vals[i].v.value.v_utf8.str, '.')) {
+         } else if (i == dup_at) {
             r = fail (pl, kn, BQL_ERR_VALUE, NULL, "JSON_OBJECT key given twice");
          } else if (!bql_append_val (pl, f->args->items[i + 1], &doc, vals[i].v.value.v_utf8.str, &vals[i + 1])) {
             r = BQL_EVAL_ERROR;
@@ -1617,6 +1671,39 @@ eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t
       }
       bql_val_destroy (&l);
       bql_val_destroy (&rv);
+      return r;
+   }
+   case BQL_T_BoolExpr: {
+      /* three-valued AND / OR over the operands in order: every operand is
+       * evaluated first (its error, or FIELD, comes before any "expected
+       * a condition"), then each is read as a truth value. A loop, not a
+       * recursion: a chain of 100,000 terms is one node. */
+      const bql_BoolExpr_t *b = bql_cast (BoolExpr, e);
+      int32_t n = b->args->length;
+      bql_val_t *vals = bson_malloc0 (sizeof *vals * (size_t) n);
+      bql_eval_rc_t r = eval_list (pl, rc, b->args, vals);
+      if (r != BQL_EVAL_OK) {
+         bson_free (vals);
+         return r;
+      }
+      int acc = b->op == BQL_OP_AND ? 1 : 0; /* 1 true, 0 false, -1 NULL */
+      for (int32_t i = 0; i < n && r == BQL_EVAL_OK; i++) {
+         int t;
+         r = need_bool (pl, b->args->items[i], &vals[i], &t);
+         if (r != BQL_EVAL_OK) {
+            break;
+         }
+         if (b->op == BQL_OP_AND) {
+            acc = t == 0 || acc == 0 ? 0 : (t == -1 || acc == -1 ? -1 : 1);
+         } else {
+            acc = t == 1 || acc == 1 ? 1 : (t == -1 || acc == -1 ? -1 : 0);
+         }
+      }
+      if (r == BQL_EVAL_OK && acc >= 0) {
+         set_bool (out, acc == 1);
+      }
+      destroy_vals (vals, n);
+      bson_free (vals);
       return r;
    }
    case BQL_T_CaseExpr: {

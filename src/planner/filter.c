@@ -12,10 +12,16 @@
  * match documents where x is null or missing; x <> v, NOT IN, NOT LIKE and
  * NOT BETWEEN match documents where x is missing.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "planner.h"
+
+/* Helpers of tr() that must not be inlined into it: tr recurses once per
+ * level of a condition (up to BQL_MAX_NESTING), and their locals (path
+ * buffers, bson_t) would make every level's frame larger. */
+#define NOINLINE __attribute__ ((noinline))
 
 /* The filter that matches nothing: every stored document has an _id. */
 static void
@@ -68,7 +74,7 @@ flip (int op)
 }
 
 /* The whole condition is decided on the client. */
-static bool
+static NOINLINE bool
 constant (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    bool result, is_null;
@@ -82,13 +88,13 @@ constant (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_
 }
 
 /* {$expr: <aggregation expression>} */
-static bool
+static NOINLINE bool
 via_expr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    return bql_translate_agg (pl, rc, c, f, "$expr");
 }
 
-static bool
+static NOINLINE bool
 field_path (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, char *buf, size_t size, const char **out)
 {
    *out = bql_field_path (pl, rc, e, buf, size);
@@ -116,7 +122,7 @@ value_of (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_v
    return r;
 }
 
-static bool
+static NOINLINE bool
 comparison (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BinaryExpr_t *b, bson_t *f)
 {
    char lbuf[600], rbuf[600];
@@ -175,9 +181,15 @@ comparison (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BinaryExpr_t *
 static bool
 collect (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, int op, bson_t *arr, uint32_t *n)
 {
-   if (bql_is (c, BinaryExpr) && bql_cast (BinaryExpr, c)->op == op) {
-      const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, c);
-      return collect (pl, rc, b->left, op, arr, n) && collect (pl, rc, b->right, op, arr, n);
+   if (bql_is (c, BoolExpr) && (int) bql_cast (BoolExpr, c)->op == op) {
+      /* a nested chain of the same operator, a AND (b AND c), joins too */
+      const bql_BoolExpr_t *b = bql_cast (BoolExpr, c);
+      for (int32_t i = 0; i < b->args->length; i++) {
+         if (!collect (pl, rc, b->args->items[i], op, arr, n)) {
+            return false;
+         }
+      }
+      return true;
    }
    char kb[16];
    const char *k;
@@ -199,10 +211,16 @@ is_nothing (const bson_t *f)
    return r;
 }
 
+static int
+str_ptr_cmp (const void *a, const void *b)
+{
+   return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 /* AND: merge the parts into one document when their keys are distinct
  * field names; otherwise $and. A part matching nothing makes the whole
  * match nothing; an empty part (TRUE) drops out. */
-static bool
+static NOINLINE bool
 conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    bson_t arr = BSON_INITIALIZER;
@@ -215,6 +233,10 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
    bool mergeable = true;
    bson_t merged = BSON_INITIALIZER;
    uint32_t kept = 0;
+   /* the keys of all parts: pointers into arr, sorted below to find a
+    * field named twice in O(n log n) */
+   const char **keys = NULL;
+   size_t nkeys = 0, keys_cap = 0;
    bson_iter_init (&it, &arr);
    while (bson_iter_next (&it)) {
       bson_t part;
@@ -226,6 +248,7 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
          append_nothing (f);
          bson_destroy (&arr);
          bson_destroy (&merged);
+         bson_free (keys);
          return true;
       }
       if (bson_empty (&part)) {
@@ -236,12 +259,28 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
       bson_iter_init (&pi, &part);
       while (bson_iter_next (&pi)) {
          const char *k = bson_iter_key (&pi);
-         if (k[0] == '$' || bson_has_field (&merged, k)) {
+         if (k[0] == '$') {
             mergeable = false;
          }
+         if (nkeys == keys_cap) {
+            keys_cap = keys_cap ? keys_cap * 2 : 16;
+            keys = bson_realloc (keys, sizeof *keys * keys_cap);
+         }
+         keys[nkeys++] = k;
          bson_append_iter (&merged, k, -1, &pi);
       }
    }
+   /* a field named twice, "a.b" included (the same dotted key twice was
+    * merged into one document with the key twice before) */
+   if (mergeable && nkeys > 1) {
+      qsort (keys, nkeys, sizeof *keys, str_ptr_cmp);
+      for (size_t i = 1; i < nkeys && mergeable; i++) {
+         if (!strcmp (keys[i - 1], keys[i])) {
+            mergeable = false;
+         }
+      }
+   }
+   bson_free (keys);
    if (mergeable || kept <= 1) {
       bson_concat (f, &merged);
    } else {
@@ -270,9 +309,83 @@ conjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
    return true;
 }
 
+/* The path and value of a part that is exactly {path: {$eq: v}}, with
+ * v a value that $in compares exactly as $eq does: not a regular
+ * expression (which $in matches as a pattern), not an array and not a
+ * document (compared as whole values by both, but kept out so that only
+ * plain values are folded). */
+static bool
+plain_equality (const bson_t *part, const char **path, const bson_value_t **v)
+{
+   bson_iter_t it, sub;
+   if (!bson_iter_init (&it, part) || !bson_iter_next (&it) || !BSON_ITER_HOLDS_DOCUMENT (&it)) {
+      return false;
+   }
+   *path = bson_iter_key (&it);
+   if ((*path)[0] == '$' || !bson_iter_recurse (&it, &sub) || !bson_iter_next (&sub) ||
+       strcmp (bson_iter_key (&sub), "$eq") != 0) {
+      return false;
+   }
+   *v = bson_iter_value (&sub);
+   bson_type_t t = (*v)->value_type;
+   if (t == BSON_TYPE_REGEX || t == BSON_TYPE_ARRAY || t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_DBPOINTER ||
+       t == BSON_TYPE_CODEWSCOPE) {
+      return false;
+   }
+   return !bson_iter_next (&sub) && !bson_iter_next (&it);
+}
+
+/* The parts of an OR (the array or, two or more) when every one is
+ * {path: {$eq: v}} on one path with a plain value: one
+ * {path: {$in: [v, ...]}} appended to f, which matches the same documents
+ * (a generated "id = 1 OR id = 2 OR ..." becomes one $in the server
+ * answers from an index in one pass). False, and f untouched, otherwise. */
+static bool
+fold_in (const bson_t *or, bson_t *f)
+{
+   bson_iter_t it;
+   const char *first = NULL;
+   bson_iter_init (&it, or);
+   while (bson_iter_next (&it)) {
+      bson_t part;
+      uint32_t len;
+      const uint8_t *data;
+      const char *path;
+      const bson_value_t *v;
+      bson_iter_document (&it, &len, &data);
+      if (!bson_init_static (&part, data, len) || !plain_equality (&part, &path, &v) ||
+          (first && strcmp (first, path) != 0)) {
+         return false;
+      }
+      first = path;
+   }
+   bson_t sub, in;
+   uint32_t i = 0;
+   bson_append_document_begin (f, first, -1, &sub);
+   bson_append_array_begin (&sub, "$in", 3, &in);
+   bson_iter_init (&it, or);
+   while (bson_iter_next (&it)) {
+      bson_t part;
+      uint32_t len;
+      const uint8_t *data;
+      const char *path;
+      const bson_value_t *v;
+      bson_iter_document (&it, &len, &data);
+      bson_init_static (&part, data, len);
+      plain_equality (&part, &path, &v);
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (i++, &k, kb, sizeof kb);
+      bson_append_value (&in, k, -1, v);
+   }
+   bson_append_array_end (&sub, &in);
+   bson_append_document_end (f, &sub);
+   return true;
+}
+
 /* OR: $or of the parts; a part matching everything makes the whole match
  * everything; parts matching nothing drop out. */
-static bool
+static NOINLINE bool
 disjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
 {
    bson_t arr = BSON_INITIALIZER;
@@ -306,6 +419,8 @@ disjunction (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bs
    }
    if (all) {
       /* matches every document */
+   } else if (kept > 1 && !(rc && !rc->row && bql_refers_to_row (rc, c)) && fold_in (&or, f)) {
+      /* {path: {$in: [...]}} */
    } else if (kept == 0) {
       append_nothing (f);
    } else if (kept == 1) {
@@ -349,7 +464,7 @@ negation (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *arg, bso
    return true;
 }
 
-static bool
+static NOINLINE bool
 in_list (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_InExpr_t *in, bson_t *f)
 {
    char buf[600];
@@ -386,7 +501,7 @@ in_list (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_InExpr_t *in, bso
    return true;
 }
 
-static bool
+static NOINLINE bool
 between (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BetweenExpr_t *bt, bson_t *f)
 {
    char buf[600];
@@ -445,7 +560,7 @@ between (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_BetweenExpr_t *bt
    return true;
 }
 
-static bool
+static NOINLINE bool
 like (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_LikeExpr_t *lk, bson_t *f)
 {
    char buf[600];
@@ -511,10 +626,6 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
    case BQL_T_BinaryExpr: {
       const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, c);
       switch (b->op) {
-      case BQL_OP_AND:
-         return conjunction (pl, rc, c, f);
-      case BQL_OP_OR:
-         return disjunction (pl, rc, c, f);
       case BQL_OP_EQ:
       case BQL_OP_NE:
       case BQL_OP_LT:
@@ -527,6 +638,8 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
                                 "\"%s\" does not give a condition", bql_binary_op_name (b->op));
       }
    }
+   case BQL_T_BoolExpr:
+      return bql_cast (BoolExpr, c)->op == BQL_OP_AND ? conjunction (pl, rc, c, f) : disjunction (pl, rc, c, f);
    case BQL_T_UnaryExpr: {
       const bql_UnaryExpr_t *u = bql_cast (UnaryExpr, c);
       if (u->op == BQL_UOP_NOT) {

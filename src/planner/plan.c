@@ -412,13 +412,19 @@ plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_option
 static bool
 has_row_join (const bql_row_ctx_t *rc, const bql_node_t *cond)
 {
+   if (bql_is (cond, BoolExpr) && bql_cast (BoolExpr, cond)->op == BQL_OP_AND) {
+      const bql_BoolExpr_t *and = bql_cast (BoolExpr, cond);
+      for (int32_t i = 0; i < and->args->length; i++) {
+         if (has_row_join (rc, and->args->items[i])) {
+            return true;
+         }
+      }
+      return false;
+   }
    if (!bql_is (cond, BinaryExpr)) {
       return false;
    }
    const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, cond);
-   if (b->op == BQL_OP_AND) {
-      return has_row_join (rc, b->left) || has_row_join (rc, b->right);
-   }
    if (b->op != BQL_OP_EQ) {
       return false;
    }

@@ -102,8 +102,8 @@ test_precedence (void **state)
    (void) state;
    /* a = 1 OR b = 2 AND NOT c: OR at the top, AND below it */
    char *j = first_json ("BULK DELETE FROM c WHERE a = 1 OR b = 2 AND NOT c");
-   assert_contains (j, "\"where\":{\"BinaryExpr\":{\"op\":\"OR\",\"left\":{\"BinaryExpr\":{\"op\":\"=\"");
-   assert_contains (j, "\"right\":{\"BinaryExpr\":{\"op\":\"AND\"");
+   assert_contains (j, "\"where\":{\"BoolExpr\":{\"op\":\"OR\",\"args\":[{\"BinaryExpr\":{\"op\":\"=\"");
+   assert_contains (j, "{\"BoolExpr\":{\"op\":\"AND\",\"args\":[{\"BinaryExpr\":{\"op\":\"=\"");
    free (j);
    /* 1 + 2 * 3: * binds tighter */
    j = first_json ("BULK UPDATE c SET x = 1 + 2 * 3 WHERE TRUE");
@@ -112,7 +112,7 @@ test_precedence (void **state)
    free (j);
    /* BETWEEN keeps its AND; the next AND joins conditions */
    j = first_json ("BULK DELETE FROM c WHERE x BETWEEN 1 AND 5 AND y NOT IN (1, 2)");
-   assert_contains (j, "{\"BinaryExpr\":{\"op\":\"AND\",\"left\":{\"BetweenExpr\"");
+   assert_contains (j, "{\"BoolExpr\":{\"op\":\"AND\",\"args\":[{\"BetweenExpr\"");
    assert_contains (j, "{\"InExpr\":{\"expr\":{\"ColumnRef\":{\"path\":\"y\"");
    assert_contains (j, "\"negated\":true");
    free (j);
@@ -386,6 +386,128 @@ test_too_deep_nesting_is_an_error (void **state)
    free (text);
 }
 
+/* A statement of n copies of unit joined by sep between head and tail. */
+static char *
+repeat (const char *head, const char *unit, const char *sep, size_t n, const char *tail)
+{
+   size_t ul = strlen (unit), sl = strlen (sep);
+   char *text = malloc (strlen (head) + n * (ul + sl) + strlen (tail) + 1);
+   char *p = text;
+   p += sprintf (p, "%s", head);
+   for (size_t i = 0; i < n; i++) {
+      if (i) {
+         memcpy (p, sep, sl);
+         p += sl;
+      }
+      memcpy (p, unit, ul);
+      p += ul;
+   }
+   strcpy (p, tail);
+   return text;
+}
+
+/* AND and OR chains are one BoolExpr of all their terms, in order, with
+ * the span of the whole chain; a parenthesised chain of the same operator
+ * on the left joins, one of the other operator does not. */
+static void
+test_and_or_chains_are_flat (void **state)
+{
+   (void) state;
+   char *j = first_json ("BULK DELETE FROM c WHERE a AND b AND (c AND d) AND (e OR f)");
+   assert_contains (j, "\"where\":{\"BoolExpr\":{\"op\":\"AND\",\"args\":[{\"ColumnRef\":{\"path\":\"a\"");
+   assert_contains (j, "{\"ColumnRef\":{\"path\":\"b\",\"location\":31,\"length\":1}},"
+                       "{\"BoolExpr\":{\"op\":\"AND\",\"args\":[{\"ColumnRef\":{\"path\":\"c\"");
+   assert_contains (j, "{\"BoolExpr\":{\"op\":\"OR\",\"args\":[{\"ColumnRef\":{\"path\":\"e\"");
+   assert_contains (j, "\"location\":25,\"length\":34}},\"location\":0");
+   free (j);
+   j = first_json ("BULK DELETE FROM c WHERE (a OR b) OR c");
+   assert_contains (j, "\"where\":{\"BoolExpr\":{\"op\":\"OR\",\"args\":[{\"ColumnRef\":{\"path\":\"a\"");
+   assert_contains (j, "{\"ColumnRef\":{\"path\":\"c\",\"location\":37,\"length\":1}}],\"location\":25,\"length\":13}}");
+   free (j);
+}
+
+/* 100,000-term AND and OR chains parse into one node each (issue 12: they
+ * overflowed the stack of the planner). */
+static void
+test_long_chains_parse (void **state)
+{
+   (void) state;
+   const char *seps[] = {" AND ", " OR "};
+   for (int k = 0; k < 2; k++) {
+      char *text = repeat ("BULK DELETE FROM c WHERE ", "a = 1", seps[k], 100000, "");
+      bql_script_t *s;
+      bql_error_t err;
+      assert_true (bql_parse (text, strlen (text), NULL, &s, &err));
+      const bql_DeleteStmt_t *d = bql_cast (DeleteStmt, bql_script_statement (s, 0));
+      assert_true (bql_is (d->where, BoolExpr));
+      assert_int_equal (bql_cast (BoolExpr, d->where)->args->length, 100000);
+      bql_script_destroy (s);
+      free (text);
+   }
+}
+
+/* Nesting past BQL_MAX_NESTING is refused at the first node too deep,
+ * whatever builds it: NOT, unary minus, a + chain (left-deep), parentheses
+ * around a + b, function calls. One level less parses. */
+static void
+test_nesting_limit (void **state)
+{
+   (void) state;
+   /* n_ok: the most units that stay within the limit (the statement is
+    * at depth 0, the leaf at BQL_MAX_NESTING) */
+   struct {
+      const char *head, *unit, *sep, *tail;
+      size_t n_ok;
+   } cases[] = {
+      {"BULK DELETE FROM c WHERE ", "NOT", " ", " a", BQL_MAX_NESTING - 1},
+      {"BULK DELETE FROM c WHERE a = ", "-", " ", " b", BQL_MAX_NESTING - 2},
+      {"BULK DELETE FROM c WHERE a = ", "b", " + ", "", BQL_MAX_NESTING - 1},
+      {"BULK DELETE FROM c WHERE a = ", "ABS(", "", "b", BQL_MAX_NESTING - 2},
+   };
+   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+      for (int deeper = 0; deeper < 2; deeper++) {
+         size_t n = cases[c].n_ok + (size_t) deeper;
+         char *text = repeat (cases[c].head, cases[c].unit, cases[c].sep, n, cases[c].tail);
+         if (c == 3) {
+            /* close the calls */
+            char *closed = repeat (text, ")", "", n, "");
+            free (text);
+            text = closed;
+         }
+         bql_script_t *s = NULL;
+         bql_error_t err;
+         bool ok = bql_parse (text, strlen (text), NULL, &s, &err);
+         if (!deeper) {
+            if (!ok) {
+               fail_msg ("case %zu at the limit: %s", c, err.message);
+            }
+            bql_script_destroy (s);
+         } else {
+            assert_false (ok);
+            assert_int_equal (err.code, BQL_ERR_TOO_LARGE);
+            char want[100];
+            snprintf (want, sizeof want, "expression nested too deeply (the limit is %d levels)", BQL_MAX_NESTING);
+            assert_string_equal (err.message, want);
+            assert_string_equal (err.hint, "Split the expression or statement.");
+            assert_int_equal (err.line, 1);
+         }
+         free (text);
+      }
+   }
+   /* 100,000 NOTs and 100,000 parentheses: refused, never a crash */
+   const char *units[][2] = {{"NOT ", ""}, {"(", ")"}};
+   for (int k = 0; k < 2; k++) {
+      char *open = repeat ("BULK DELETE FROM c WHERE ", units[k][0], "", 100000, "a = 1");
+      char *close = repeat (open, units[k][1], "", 100000, "");
+      bql_script_t *s = NULL;
+      bql_error_t err;
+      assert_false (bql_parse (close, strlen (close), NULL, &s, &err));
+      assert_int_equal (err.code, BQL_ERR_TOO_LARGE);
+      free (open);
+      free (close);
+   }
+}
+
 int
 main (void)
 {
@@ -407,6 +529,9 @@ main (void)
       cmocka_unit_test (test_hints),
       cmocka_unit_test (test_statement_completeness),
       cmocka_unit_test (test_too_deep_nesting_is_an_error),
+      cmocka_unit_test (test_and_or_chains_are_flat),
+      cmocka_unit_test (test_long_chains_parse),
+      cmocka_unit_test (test_nesting_limit),
    };
    return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,1 @@
+BULK DELETE FROM t WHERE a.b > 1 AND a.b < 5;
