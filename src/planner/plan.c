@@ -1014,8 +1014,8 @@ same_value (const bson_value_t *a, const bson_value_t *b)
  * matches those as patterns, $eq literally). On success out holds the
  * filter and *path the varying path (NULL when every filter is the same),
  * which points into q[first good row]. */
-bool
-bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path)
+static bool
+merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path)
 {
    size_t r0 = 0;
    while (r0 < n && !good[r0]) {
@@ -1086,4 +1086,18 @@ bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, 
       bson_append_document_end (out, &in);
    }
    return true;
+}
+
+/* (out is appended to only when the filters merge: built apart first, so
+ * a merge given up half-way leaves out as it was.) */
+bool
+bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path)
+{
+   bson_t m = BSON_INITIALIZER;
+   bool merged = merge_row_filters (q, good, n, &m, path);
+   if (merged) {
+      bson_concat (out, &m);
+   }
+   bson_destroy (&m);
+   return merged;
 }
