@@ -80,13 +80,23 @@ typedef struct {
    /* input */
    int fd;
    bool fd_borrowed;   /* stdin: not ours to close */
-   gzFile gz;
    char *buf;
    size_t len, pos;
    bool eof;
    bool waits;         /* fd is a pipe or a terminal: reads may block */
-   int gz_fd;          /* the descriptor under gz */
    int64_t read_total; /* bytes read into buf so far (not gzip) */
+
+   /* the input as read (raw): compressed bytes, or the first bytes of a
+    * plain input read to look for the gzip magic */
+   bool detected;      /* gzip or not is decided */
+   bool gzip;          /* the input is a gzip stream: inflated into buf */
+   unsigned char *raw;
+   size_t raw_len;     /* plain input: bytes of raw not yet moved to buf */
+   bool raw_eof;       /* the input has no more bytes */
+   int64_t raw_total;  /* bytes read from the input so far */
+   z_stream zs;
+   bool zs_ready;
+   bool member_end;    /* a gzip member ended: another, or the end, next */
    bool started;       /* the first chunk was read (a BOM is dropped) */
    bql_buf_t carry;    /* a line or element that spans chunks */
    int64_t line;       /* NDJSON/CSV: lines cut so far; JSON: newlines seen */
@@ -218,28 +228,51 @@ cancel_requested (file_source_t *f)
    return (f->x->xo.cancel && *f->x->xo.cancel) || atomic_load (&f->base.stop);
 }
 
-/* The caller cancelled while a read waited: the input ends here (the
- * source says cancelled; rows.c then writes nothing of the partial batch
- * and stops the statement as after a batch). Returns false. */
+/* Has the statement run for max_execution_time (SPEC §3)? Reading is
+ * bounded by it too: an input that never ends (/dev/zero, a pipe that
+ * never closes) stops there. */
+static bool
+time_is_up (file_source_t *f)
+{
+   int64_t ms = f->x->opts ? f->x->opts->max_execution_ms : 0;
+   return ms > 0 && bson_get_monotonic_time () - f->x->start_us >= ms * 1000;
+}
+
+/* The caller cancelled, or max_execution_time passed, while the input was
+ * read: the input ends here (the source says cancelled; rows.c then
+ * writes nothing of the partial batch and stops the statement as after a
+ * batch, with this reason). Returns false. */
 static bool
 cancelled (file_source_t *f)
 {
    f->base.cancelled = true;
-   snprintf (f->base.error.message, sizeof f->base.error.message, "cancelled while reading %.200s", f->name);
+   if (!cancel_requested (f) && time_is_up (f)) {
+      snprintf (f->base.error.message, sizeof f->base.error.message,
+                "stopped after %.1f s (max_execution_time) while reading %.200s",
+                (double) f->x->opts->max_execution_ms / 1000.0, f->name);
+   } else {
+      snprintf (f->base.error.message, sizeof f->base.error.message, "cancelled while reading %.200s", f->name);
+   }
    f->eof = true;
    return false;
 }
 
-/* Wait until fd has input, checking for a cancel every 100 ms: a pipe or
- * a terminal can keep a read waiting for ever, and the cancel flag is
- * set from a signal handler that may run on another thread. False when
- * cancelled. */
+static bool
+must_stop (file_source_t *f)
+{
+   return cancel_requested (f) || time_is_up (f);
+}
+
+/* Wait until fd has input, checking for a cancel and max_execution_time
+ * every 100 ms: a pipe or a terminal can keep a read waiting for ever,
+ * and the cancel flag is set from a signal handler that may run on
+ * another thread. False when the input must stop. */
 static bool
 wait_for_input (file_source_t *f, int fd)
 {
    struct pollfd pfd = {.fd = fd, .events = POLLIN};
    for (;;) {
-      if (cancel_requested (f)) {
+      if (must_stop (f)) {
          return false;
       }
       int r = poll (&pfd, 1, 100);
@@ -249,51 +282,198 @@ wait_for_input (file_source_t *f, int fd)
    }
 }
 
+/* Read up to n bytes of the input into dst: the count (0 at its end),
+ * -1 on a read error (fatal, recorded), -2 when cancelled or out of time
+ * (f->base.cancelled). Every read checks the cancel flag and
+ * max_execution_time first, so an input that never ends stops. */
+static ssize_t
+read_input (file_source_t *f, void *dst, size_t n)
+{
+   for (;;) {
+      if (must_stop (f) || (f->waits && !wait_for_input (f, f->fd))) {
+         cancelled (f);
+         return -2;
+      }
+      ssize_t r = read (f->fd, dst, n);
+      if (r >= 0) {
+         f->raw_total += r;
+         return r;
+      }
+      if (errno != EINTR) {
+         fatal (f, f->line + 1, "cannot read: %s", strerror (errno));
+         return -1;
+      }
+   }
+}
+
+/* Decide whether the input is gzip by its first two bytes (1f 8b, as
+ * `zcat -f` does), read into f->raw: a gzip stream is inflated whatever
+ * the name; an input that is not gzip while COMPRESSION GZIP or a name
+ * ending in .gz says it is gives true with *not_gzip set (the caller
+ * reports it). False when the read failed (f->base.failed) or stopped
+ * (f->base.cancelled). */
+static bool
+detect_gzip (file_source_t *f, bool *not_gzip)
+{
+   *not_gzip = false;
+   while (f->raw_len < 2 && !f->raw_eof) {
+      ssize_t n = read_input (f, f->raw + f->raw_len, CHUNK - f->raw_len);
+      if (n < 0) {
+         return false;
+      }
+      f->raw_len += (size_t) n;
+      f->raw_eof = n == 0;
+   }
+   f->detected = true;
+   f->gzip = f->raw_len >= 2 && f->raw[0] == 0x1f && f->raw[1] == 0x8b;
+   if (!f->gzip) {
+      *not_gzip = f->fo.gzip;
+      return true;
+   }
+   memset (&f->zs, 0, sizeof f->zs);
+   if (inflateInit2 (&f->zs, 15 + 16) != Z_OK) { /* gzip members only */
+      return fatal (f, 1, "cannot read the gzip stream: out of memory");
+   }
+   f->zs_ready = true;
+   f->zs.next_in = f->raw;
+   f->zs.avail_in = (uInt) f->raw_len;
+   return true;
+}
+
+/* The message of an input that is not gzip although it must be. */
+static void
+not_gzip_message (file_source_t *f, char *out, size_t size)
+{
+   snprintf (out, size, "'%.200s' is not gzip-compressed%s", f->name,
+             f->plan->file->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
+}
+
+/* Inflate the next bytes of a gzip input into buf: the count, 0 at the
+ * end of the last member, -1 on a fatal error or a stop. Members follow
+ * one another (`cat a.gz b.gz` is one stream, RFC 1952); bytes after the
+ * last member that do not start another are an error naming their offset
+ * in the compressed input, as is a stream cut short. */
+static ssize_t
+inflate_chunk (file_source_t *f)
+{
+   z_stream *zs = &f->zs;
+   zs->next_out = (Bytef *) f->buf;
+   zs->avail_out = CHUNK;
+   for (;;) {
+      size_t made = CHUNK - zs->avail_out;
+      if (f->member_end) {
+         if (made > 0) {
+            return (ssize_t) made; /* the end of the member first */
+         }
+         /* what follows the member: another, the end, or garbage */
+         if (zs->avail_in < 2 && !f->raw_eof) {
+            memmove (f->raw, zs->next_in, zs->avail_in);
+            ssize_t n = read_input (f, f->raw + zs->avail_in, CHUNK - zs->avail_in);
+            if (n < 0) {
+               return -1;
+            }
+            f->raw_eof = n == 0;
+            zs->next_in = f->raw;
+            zs->avail_in += (uInt) n;
+            continue;
+         }
+         if (zs->avail_in == 0) {
+            return 0; /* the end of the last member */
+         }
+         int64_t at = f->raw_total - (int64_t) zs->avail_in;
+         if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b) {
+            fatal (f, f->line + 1,
+                   "trailing garbage after the gzip stream at byte offset %lld of the compressed input "
+                   "(not the start of another gzip member)",
+                   (long long) at);
+            return -1;
+         }
+         inflateReset (zs);
+         f->member_end = false;
+      }
+      if (zs->avail_in == 0 && !f->raw_eof) {
+         ssize_t n = read_input (f, f->raw, CHUNK);
+         if (n < 0) {
+            return -1;
+         }
+         f->raw_eof = n == 0;
+         zs->next_in = f->raw;
+         zs->avail_in = (uInt) n;
+      }
+      if (zs->avail_in == 0 && f->raw_eof) {
+         if (made > 0) {
+            return (ssize_t) made; /* the rows before; the error next */
+         }
+         fatal (f, f->line + 1, "the gzip stream is truncated (unexpected end of file)");
+         return -1;
+      }
+      int rc = inflate (zs, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+         f->member_end = true;
+         continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+         fatal (f, f->line + 1, "cannot read the gzip stream: %s",
+                zs->msg ? zs->msg : rc == Z_MEM_ERROR ? "out of memory" : "corrupt data");
+         return -1;
+      }
+      if (zs->avail_out == 0) {
+         return CHUNK;
+      }
+      if (must_stop (f)) {
+         cancelled (f); /* a chunk that inflates to little for ever */
+         return -1;
+      }
+   }
+}
+
 /* Refill the chunk buffer; false at the end, on error (f->base.failed) or
- * when cancelled while waiting for input (f->base.cancelled). */
+ * when cancelled or out of time while reading (f->base.cancelled). */
 static bool
 fill (file_source_t *f)
 {
    if (f->eof) {
       return false;
    }
+   if (!f->detected) {
+      bool not_gzip;
+      if (!detect_gzip (f, &not_gzip)) {
+         f->eof = true;
+         return false;
+      }
+      if (not_gzip && !f->base.failed) {
+         f->base.failed = true;
+         bql_error_t *e = &f->base.error;
+         bql_error_clear (e);
+         e->domain = BQL_ERROR_EXECUTE;
+         e->code = BQL_ERR_IO;
+         not_gzip_message (f, e->message, sizeof e->message);
+         locate_at_source (f->plan, e);
+      }
+      if (not_gzip) {
+         f->eof = true;
+         return false;
+      }
+   }
    ssize_t n;
-   if (f->gz) {
-      if (f->waits && !wait_for_input (f, f->gz_fd)) {
-         return cancelled (f);
-      }
-      n = gzread (f->gz, f->buf, CHUNK);
-      int err = Z_OK;
-      const char *m = gzerror (f->gz, &err);
-      const char *colon = !strncmp (m, "<fd:", 4) ? strstr (m, ": ") : NULL;
-      if (colon) {
-         m = colon + 2; /* zlib names the descriptor first */
-      }
+   if (f->gzip) {
+      n = inflate_chunk (f);
       if (n < 0) {
-         return fatal (f, f->line + 1, "cannot read the gzip stream: %s", m);
+         f->eof = true;
+         return false;
       }
-      if (n == 0 && err == Z_BUF_ERROR) {
-         return fatal (f, f->line + 1, "the gzip stream is truncated (%s)", m);
-      }
-      if (n == 0 && err != Z_OK) {
-         return fatal (f, f->line + 1, "the gzip stream is corrupt (%s)", m);
-      }
-      f->base.bytes_read = (int64_t) gzoffset (f->gz);
+      f->base.bytes_read = f->raw_total - (int64_t) f->zs.avail_in;
+   } else if (f->raw_len > 0) {
+      /* the bytes read to look for the gzip magic */
+      memcpy (f->buf, f->raw, f->raw_len);
+      n = (ssize_t) f->raw_len;
+      f->raw_len = 0;
+      f->read_total += n;
    } else {
-      for (;;) {
-         if (f->waits && !wait_for_input (f, f->fd)) {
-            return cancelled (f);
-         }
-         n = read (f->fd, f->buf, CHUNK);
-         if (n >= 0 || errno != EINTR) {
-            break;
-         }
-         if (cancel_requested (f)) {
-            return cancelled (f);
-         }
-      }
+      n = read_input (f, f->buf, CHUNK);
       if (n < 0) {
-         return fatal (f, f->line + 1, "cannot read: %s", strerror (errno));
+         f->eof = true;
+         return false;
       }
       f->read_total += n;
    }
@@ -1411,7 +1591,7 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
    *rownum = f->rownum;
    *reason = f->why;
    f->base.line = f->rowline;
-   if (!f->gz) {
+   if (!f->gzip) {
       /* the bytes consumed, not those read ahead into buf: progress */
       f->base.bytes_read = f->read_total - (int64_t) (f->len - f->pos);
    }
@@ -1456,11 +1636,13 @@ static void
 file_destroy (bql_source_t *s)
 {
    file_source_t *f = (file_source_t *) s;
-   if (f->gz) {
-      gzclose (f->gz);
-   } else if (f->fd >= 0 && !f->fd_borrowed) {
+   if (f->zs_ready) {
+      inflateEnd (&f->zs);
+   }
+   if (f->fd >= 0 && !f->fd_borrowed) {
       close (f->fd);
    }
+   bson_free (f->raw);
    if (f->csv_ready) {
       csv_free (&f->csv);
    }
@@ -1536,25 +1718,29 @@ bql_source_file_new (bql_exec_t *x)
          f->waits = true; /* a FIFO, a device */
       }
    }
-   if (f->fo.gzip) {
-      int fd2 = f->fd_borrowed ? dup (f->fd) : f->fd;
-      f->gz = fd2 >= 0 ? gzdopen (fd2, "rb") : NULL;
-      if (!f->gz) {
-         if (fd2 >= 0 && fd2 != f->fd) {
-            close (fd2);
+   f->buf = bson_malloc (CHUNK);
+   f->raw = bson_malloc (CHUNK);
+   if (!f->waits) {
+      /* a regular file: gzip or not is known now (a pipe or a terminal
+       * is looked at when its first bytes come, on the reader's thread) */
+      bool not_gzip;
+      if (!detect_gzip (f, &not_gzip)) {
+         bql_error_t e = f->base.error;
+         if (!f->base.failed) {
+            e.domain = BQL_ERROR_EXECUTE; /* cancelled before the first read */
+            e.code = BQL_ERR_ABORTED;
+            locate_at_source (f->plan, &e);
          }
-         return open_failed (f, "cannot read '%.200s' as gzip: %s", f->name, strerror (errno ? errno : ENOMEM));
+         bql_exec_fail_with (f->x, &e);
+         file_destroy (&f->base);
+         return NULL;
       }
-      f->gz_fd = fd2;
-      f->fd = -1;
-      gzbuffer (f->gz, 256 * 1024);
-      /* zlib reads a file without a gzip header as it is: refuse that */
-      if (gzdirect (f->gz)) {
-         return open_failed (f, "'%.200s' is not gzip-compressed%s", f->name,
-                             fsn->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
+      if (not_gzip) {
+         char msg[300];
+         not_gzip_message (f, msg, sizeof msg);
+         return open_failed (f, "%s%s", msg, "");
       }
    }
-   f->buf = bson_malloc (CHUNK);
    f->skip = f->fo.skip_lines;
    if (plan->cols && plan->cols->n) {
       f->cols = plan->cols;
