@@ -140,6 +140,10 @@ typedef struct {
    int64_t col;        /* FORMAT JSON: characters of the current line before buf[col_pos] */
    size_t col_pos;
 
+   bson_value_t *vals; /* a row's values, one per column (on the heap: a
+                          header may name a million columns) */
+   size_t vals_cap;
+
    int64_t rownum;
    int64_t rowline;    /* line of the row just returned */
    char why[1024];
@@ -740,11 +744,10 @@ setup_header (file_source_t *f)
          ok = fatal (f, line, "column %zu of the header is not valid UTF-8", i + 1);
       } else {
          const bql_column_t *lc = NULL;
-         for (size_t k = 0; listed && k < listed->n; k++) {
-            if (!strcmp (listed->cols[k].path, name)) {
-               lc = &listed->cols[k];
-               seen[k] = true;
-            }
+         int k = listed ? bql_columns_find (listed, name) : -1;
+         if (k >= 0) {
+            lc = &listed->cols[k];
+            seen[k] = true;
          }
          if (!bql_columns_add (&f->own_cols, name, lc ? lc->type : BQL_COL_AUTO, err, sizeof err)) {
             ok = fatal (f, line, "column %zu of the header: %s", i + 1, err);
@@ -769,13 +772,25 @@ setup_header (file_source_t *f)
  * fields as text under their column names (by_name), or as the array
  * "fields" when they do not match the columns. Text that is not valid
  * UTF-8 is left out. */
+/* Room for n values in f->vals. */
+static bson_value_t *
+row_values (file_source_t *f, size_t n)
+{
+   if (n > f->vals_cap) {
+      f->vals_cap = n;
+      bson_free (f->vals);
+      f->vals = bson_malloc (sizeof *f->vals * n);
+   }
+   return f->vals;
+}
+
 static void
 raw_fields (file_source_t *f, bson_t *doc, bool by_name)
 {
    bson_reinit (doc);
    size_t n = f->nfields;
    if (by_name) {
-      bson_value_t vals[n ? n : 1];
+      bson_value_t *vals = row_values (f, n ? n : 1);
       for (size_t i = 0; i < n; i++) {
          const field_t *fd = &f->fields[i];
          const char *s = f->fields_buf.data + fd->off;
@@ -1136,7 +1151,7 @@ csv_next (file_source_t *f, bson_t *doc)
          raw_fields (f, doc, false);
          return BQL_ROW_FAILED;
       }
-      bson_value_t vals[ncols ? ncols : 1];
+      bson_value_t *vals = row_values (f, ncols ? ncols : 1);
       size_t made = 0;
       bool ok = true;
       for (size_t i = 0; i < ncols && ok; i++) {
@@ -1523,13 +1538,7 @@ retype (file_source_t *f, const bson_t *src, bson_t *dst, const bql_layout_t *no
    }
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
-      const bql_layout_t *kid = NULL;
-      for (size_t i = 0; i < node->nkids; i++) {
-         if (!strcmp (node->kids[i].key, k)) {
-            kid = &node->kids[i];
-            break;
-         }
-      }
+      const bql_layout_t *kid = bql_layout_find (node, k, strlen (k));
       if (!kid) {
          bson_append_iter (dst, NULL, 0, &it);
       } else if (kid->col >= 0) {
@@ -1653,6 +1662,7 @@ file_destroy (bql_source_t *s)
    bql_buf_cleanup (&f->sample_buf);
    bson_free (f->sample);
    bson_free (f->sample_fields);
+   bson_free (f->vals);
    bson_free (f->buf);
    bql_file_opts_cleanup (&f->fo);
    bson_free (f);

@@ -66,6 +66,112 @@ layout_free (bql_layout_t *l)
    }
    bson_free (l->kids);
    bson_free (l->key);
+   bson_free (l->index);
+}
+
+/* A node gets a hash index of its kids' keys from this many kids on. */
+#define LAYOUT_INDEX_MIN 8
+
+/* Arrays grown one element at a time are kept at a power of two from 4
+ * on: is n elements the end of the room (realloc to next_room (n))? */
+static bool
+room_full (size_t n)
+{
+   return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+}
+
+static size_t
+next_room (size_t n)
+{
+   return n ? n * 2 : 4;
+}
+
+/* FNV-1a of a key. */
+static uint32_t
+key_hash (const char *p, size_t n)
+{
+   uint32_t h = 2166136261u;
+   for (size_t i = 0; i < n; i++) {
+      h ^= (unsigned char) p[i];
+      h *= 16777619u;
+   }
+   return h;
+}
+
+static void
+index_put (bql_layout_t *l, size_t kid)
+{
+   size_t mask = l->index_cap - 1;
+   const char *k = l->kids[kid].key;
+   size_t i = key_hash (k, strlen (k)) & mask;
+   while (l->index[i]) {
+      i = (i + 1) & mask;
+   }
+   l->index[i] = (uint32_t) kid + 1;
+}
+
+/* After a kid was appended to l: index it, growing (and rebuilding) the
+ * index so that it stays at most half full. */
+static void
+index_added (bql_layout_t *l)
+{
+   if (l->nkids < LAYOUT_INDEX_MIN) {
+      return;
+   }
+   if (l->nkids * 2 > l->index_cap) {
+      size_t cap = l->index_cap ? l->index_cap : 16;
+      while (l->nkids * 2 > cap) {
+         cap *= 2;
+      }
+      bson_free (l->index);
+      l->index = bson_malloc0 (sizeof *l->index * cap);
+      l->index_cap = cap;
+      for (size_t i = 0; i < l->nkids; i++) {
+         index_put (l, i);
+      }
+      return;
+   }
+   index_put (l, l->nkids - 1);
+}
+
+const bql_layout_t *
+bql_layout_find (const bql_layout_t *l, const char *key, size_t len)
+{
+   if (l->index_cap) {
+      size_t mask = l->index_cap - 1;
+      for (size_t i = key_hash (key, len) & mask; l->index[i]; i = (i + 1) & mask) {
+         const bql_layout_t *k = &l->kids[l->index[i] - 1];
+         if (strlen (k->key) == len && !memcmp (k->key, key, len)) {
+            return k;
+         }
+      }
+      return NULL;
+   }
+   for (size_t i = 0; i < l->nkids; i++) {
+      if (strlen (l->kids[i].key) == len && !memcmp (l->kids[i].key, key, len)) {
+         return &l->kids[i];
+      }
+   }
+   return NULL;
+}
+
+int
+bql_columns_find (const bql_columns_t *c, const char *path)
+{
+   const bql_layout_t *l = &c->root;
+   const char *p = path;
+   for (;;) {
+      const char *dot = strchr (p, '.');
+      size_t n = dot ? (size_t) (dot - p) : strlen (p);
+      l = bql_layout_find (l, p, n);
+      if (!l) {
+         return -1;
+      }
+      if (!dot) {
+         return l->col;
+      }
+      p = dot + 1;
+   }
 }
 
 void
@@ -102,12 +208,7 @@ layout_add (bql_layout_t *l, const char *p, int col, bool arrays, int depth)
 {
    const char *dot = strchr (p, '.');
    size_t n = dot ? (size_t) (dot - p) : strlen (p);
-   bql_layout_t *kid = NULL;
-   for (size_t i = 0; i < l->nkids; i++) {
-      if (strlen (l->kids[i].key) == n && !strncmp (l->kids[i].key, p, n)) {
-         kid = &l->kids[i];
-      }
-   }
+   bql_layout_t *kid = (bql_layout_t *) bql_layout_find (l, p, n);
    if (!kid && arrays && depth > 0) {
       bool index = all_digits (p, n);
       if (l->nkids > 0 && index != l->array) {
@@ -123,11 +224,14 @@ layout_add (bql_layout_t *l, const char *p, int col, bool arrays, int depth)
       }
    }
    if (!kid) {
-      l->kids = bson_realloc (l->kids, sizeof *l->kids * (l->nkids + 1));
+      if (room_full (l->nkids)) {
+         l->kids = bson_realloc (l->kids, sizeof *l->kids * next_room (l->nkids));
+      }
       kid = &l->kids[l->nkids++];
       memset (kid, 0, sizeof *kid);
       kid->key = bson_strndup (p, n);
       kid->col = -1;
+      index_added (l);
    } else if (!dot || kid->col >= 0) {
       return LAYOUT_OVERLAP; /* "a" twice, or "a" and "a.b" */
    }
@@ -179,7 +283,9 @@ bql_columns_add (bql_columns_t *c, const char *path, bql_coltype_t type, char *e
                 path);
       return false;
    }
-   c->cols = bson_realloc (c->cols, sizeof *c->cols * (c->n + 1));
+   if (room_full (c->n)) {
+      c->cols = bson_realloc (c->cols, sizeof *c->cols * next_room (c->n));
+   }
    memset (&c->cols[c->n], 0, sizeof c->cols[c->n]);
    c->cols[c->n].path = bson_strdup (path);
    c->cols[c->n].type = type;
