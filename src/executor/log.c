@@ -489,8 +489,8 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
          snprintf (rows, sizeof rows, ", rows %lld to %lld", (long long) info->first_row,
                    (long long) (info->first_row + info->size - 1));
       }
-      log_failure (x, info, "cannot write the error record to %s.%s (batch %lld%s): %s", x->plan->database, coll_name,
-                   (long long) info->batch_index + 1, rows, berr.message);
+      log_failure (x, info, "cannot write the error record to %s.%s: %s (batch %lld%s)", x->plan->database, coll_name,
+                   berr.message, (long long) info->batch_index + 1, rows);
    }
    mongoc_collection_destroy (coll);
    bson_destroy (&rec);

@@ -183,8 +183,9 @@ class RetryTest(bqltest.BulkqlCase):
         first, last = lost * 500 + 1, lost * 500 + 500
         rec, metrics = res["logFailures"]
         self.assertEqual((rec["batchIndex"], rec["firstRow"], rec["lastRow"]), (lost, first, last))
-        self.assertIn("cannot write the error record to r.bulk_operation_errors (batch %d, rows %d to %d): "
-                      % (lost + 1, first, last), rec["errmsg"])
+        self.assertTrue(rec["errmsg"].startswith("cannot write the error record to r.bulk_operation_errors: "),
+                        rec["errmsg"])
+        self.assertTrue(rec["errmsg"].endswith(" (batch %d, rows %d to %d)" % (lost + 1, first, last)), rec["errmsg"])
         self.assertNotIn("batchIndex", metrics)
         self.assertIn("cannot write the metrics record", metrics["errmsg"])
 
