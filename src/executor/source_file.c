@@ -2,8 +2,11 @@
  * source_file.c — rows from FROM 'path' and FROM STDIN (SPEC §4): CSV and
  * TSV through libcsv; NDJSON, JSON arrays and streams of JSON documents
  * (Extended JSON) through bql_json_parse_document (json_doc.h); each
- * optionally gzip-compressed (zlib). The input is read in chunks, so
- * memory stays bounded whatever the file size.
+ * optionally gzip-compressed (zlib's inflate, member after member; gzip
+ * is known by its magic bytes whatever the name). The input is read in
+ * chunks, so memory stays bounded whatever the file size, and every read
+ * checks the caller's cancel and max_execution_time, so an input that
+ * never ends stops.
  *
  * Records are cut by this file (a line, a CSV row, one element of a JSON
  * array, one document of a JSON stream), which gives every row the line
