@@ -12,10 +12,12 @@
  * the reply's logFailures.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "executor.h"
@@ -101,21 +103,86 @@ append_statement (bson_t *doc, const bql_plan_t *plan)
    bson_free (owned);
 }
 
+/* Add an entry to the reply's logFailures: {batchIndex?, firstRow?,
+ * lastRow?, errmsg}. info (may be NULL) names the batch whose record was
+ * lost and the rows it held, so that they can be found again. */
+static void log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
+   __attribute__ ((format (printf, 3, 4)));
+
 static void
-log_failure (bql_exec_t *x, int64_t batch_index, const char *fmt, const char *a, const char *b)
+log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
 {
    char msg[1024]; /* the format, a name of up to 300 bytes and a driver message of up to 504 */
-   snprintf (msg, sizeof msg, fmt, a, b);
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (msg, sizeof msg, fmt, ap);
+   va_end (ap);
    char kb[16];
    const char *k;
    bson_uint32_to_string (x->n_log_failures++, &k, kb, sizeof kb);
    bson_t one;
    bson_append_document_begin (&x->log_failures, k, -1, &one);
-   if (batch_index >= 0) {
-      BSON_APPEND_INT64 (&one, "batchIndex", batch_index);
+   if (info) {
+      BSON_APPEND_INT64 (&one, "batchIndex", info->batch_index);
+      if (info->first_row > 0 && info->size > 0) {
+         BSON_APPEND_INT64 (&one, "firstRow", info->first_row);
+         BSON_APPEND_INT64 (&one, "lastRow", info->first_row + info->size - 1);
+      }
    }
    BSON_APPEND_UTF8 (&one, "errmsg", msg);
    bson_append_document_end (&x->log_failures, &one);
+}
+
+/* Wait before sending a record again (retry number attempt, 1-based):
+ * the statement's retry_backoff_ms, doubled each time, at most 30 s.
+ * Not counted in the statement's retries (those are batches). False when
+ * cancelled while waiting. */
+static bool
+record_backoff (bql_exec_t *x, int attempt)
+{
+   int64_t ms = x->opts->retry_backoff_ms;
+   for (int i = 1; i < attempt && ms < 30000; i++) {
+      ms *= 2;
+   }
+   if (ms > 30000) {
+      ms = 30000;
+   }
+   int64_t until = bson_get_monotonic_time () + ms * 1000;
+   while (bson_get_monotonic_time () < until) {
+      if (x->xo.cancel && *x->xo.cancel) {
+         return false;
+      }
+      struct timespec ts = {0, 20 * 1000 * 1000};
+      nanosleep (&ts, NULL);
+   }
+   return true;
+}
+
+/* Insert rec (an error or metrics record, which has its _id) into coll
+ * (insert command). A batch lost to a server that went away has its
+ * record written once the server is back: a retryable error (network,
+ * not primary, shutdown) is sent again within the statement's retry
+ * policy (retry_attempts, retry_backoff_ms). The record's _id makes a
+ * second copy impossible: a duplicate key error on a retry means an
+ * earlier attempt was applied. False with the last error in berr. */
+static bool
+insert_record (bql_exec_t *x, mongoc_collection_t *coll, const bson_t *rec, bson_error_t *berr)
+{
+   for (int attempt = 0;; attempt++) {
+      bson_t reply;
+      if (mongoc_collection_insert_one (coll, rec, NULL, &reply, berr)) {
+         bson_destroy (&reply);
+         return true;
+      }
+      bool retryable = bql_exec_is_retryable (berr, &reply);
+      bson_destroy (&reply);
+      if (attempt > 0 && berr->code == 11000) {
+         return true; /* the lost attempt had written it */
+      }
+      if (!retryable || attempt >= x->opts->retry_attempts || !record_backoff (x, attempt + 1)) {
+         return false;
+      }
+   }
 }
 
 /* The line in its file where a failed row starts, 0 when unknown. */
@@ -228,7 +295,7 @@ bql_exec_close_failed_records (bql_exec_t *x)
       char msg[400];
       snprintf (msg, sizeof msg, "%s (%lld failed row%s not written)", x->failed_errmsg, (long long) x->failed_lost,
                 x->failed_lost == 1 ? "" : "s");
-      log_failure (x, -1, "%s%s", msg, "");
+      log_failure (x, NULL, "%s", msg);
    }
 }
 
@@ -345,6 +412,9 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       x->fatal_logged = true;
    }
    bson_t rec = BSON_INITIALIZER, we;
+   bson_oid_t id;
+   bson_oid_init (&id, NULL);
+   BSON_APPEND_OID (&rec, "_id", &id); /* a retry cannot write it twice */
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
    append_statement (&rec, x->plan);
    BSON_APPEND_INT64 (&rec, "batchIndex", info->batch_index);
@@ -414,10 +484,14 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    }
    mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, coll_name);
    bson_error_t berr;
-   if (!mongoc_collection_insert_one (coll, &rec, NULL, NULL, &berr)) {
-      char where[300];
-      snprintf (where, sizeof where, "%s.%s", x->plan->database, coll_name);
-      log_failure (x, info->batch_index, "cannot write the error record to %s: %s", where, berr.message);
+   if (!insert_record (x, coll, &rec, &berr)) {
+      char rows[80] = "";
+      if (info->first_row > 0 && info->size > 0) {
+         snprintf (rows, sizeof rows, ", rows %lld to %lld", (long long) info->first_row,
+                   (long long) (info->first_row + info->size - 1));
+      }
+      log_failure (x, info, "cannot write the error record to %s.%s: %s (batch %lld%s)", x->plan->database, coll_name,
+                   berr.message, (long long) info->batch_index + 1, rows);
    }
    mongoc_collection_destroy (coll);
    bson_destroy (&rec);
@@ -463,6 +537,9 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    /* a dry run writes nothing: the document goes into the reply */
    bson_t m = BSON_INITIALIZER;
    bson_iter_t it;
+   bson_oid_t id;
+   bson_oid_init (&id, NULL);
+   BSON_APPEND_OID (&m, "_id", &id); /* a retry cannot write it twice */
    BSON_APPEND_UTF8 (&m, "operationId", x->operation_id);
    BSON_APPEND_UTF8 (&m, "kind", bql_plan_statement_kind (x->plan));
    BSON_APPEND_UTF8 (&m, "collection", bql_plan_namespace (x->plan));
@@ -490,8 +567,8 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    }
    mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, METRICS_COLLECTION);
    bson_error_t berr;
-   if (!mongoc_collection_insert_one (coll, &m, NULL, NULL, &berr)) {
-      log_failure (x, -1, "cannot write the metrics record to %s: %s", METRICS_COLLECTION, berr.message);
+   if (!insert_record (x, coll, &m, &berr)) {
+      log_failure (x, NULL, "cannot write the metrics record to %s: %s", METRICS_COLLECTION, berr.message);
    }
    mongoc_collection_destroy (coll);
    bson_destroy (&m);

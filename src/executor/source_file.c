@@ -2,8 +2,11 @@
  * source_file.c — rows from FROM 'path' and FROM STDIN (SPEC §4): CSV and
  * TSV through libcsv; NDJSON, JSON arrays and streams of JSON documents
  * (Extended JSON) through bql_json_parse_document (json_doc.h); each
- * optionally gzip-compressed (zlib). The input is read in chunks, so
- * memory stays bounded whatever the file size.
+ * optionally gzip-compressed (zlib's inflate, member after member; gzip
+ * is known by its magic bytes whatever the name). The input is read in
+ * chunks, so memory stays bounded whatever the file size, and every read
+ * checks the caller's cancel and max_execution_time, so an input that
+ * never ends stops.
  *
  * Records are cut by this file (a line, a CSV row, one element of a JSON
  * array, one document of a JSON stream), which gives every row the line
@@ -81,18 +84,24 @@ typedef struct {
    int fd;
    bool fd_borrowed;   /* stdin: not ours to close */
    FILE *stream;       /* bql_exec_options_t.stdin_stream: read with fread */
-   z_stream zs;        /* gzip from stream: inflated here (no descriptor) */
-   bool zs_ready;
-   bool zs_end;        /* the last member ended */
-   unsigned char *zin; /* compressed bytes read from stream */
    bool rows_cb;       /* FROM STDIN with bql_exec_options_t.next_row */
-   gzFile gz;
    char *buf;
    size_t len, pos;
    bool eof;
    bool waits;         /* fd is a pipe or a terminal: reads may block */
-   int gz_fd;          /* the descriptor under gz */
    int64_t read_total; /* bytes read into buf so far (not gzip) */
+
+   /* the input as read (raw): compressed bytes, or the first bytes of a
+    * plain input read to look for the gzip magic */
+   bool detected;      /* gzip or not is decided */
+   bool gzip;          /* the input is a gzip stream: inflated into buf */
+   unsigned char *raw;
+   size_t raw_len;     /* plain input: bytes of raw not yet moved to buf */
+   bool raw_eof;       /* the input has no more bytes */
+   int64_t raw_total;  /* bytes read from the input so far */
+   z_stream zs;
+   bool zs_ready;
+   bool member_end;    /* a gzip member ended: another, or the end, next */
    bool started;       /* the first chunk was read (a BOM is dropped) */
    bql_buf_t carry;    /* a line or element that spans chunks */
    int64_t line;       /* NDJSON/CSV: lines cut so far; JSON: newlines seen */
@@ -135,6 +144,10 @@ typedef struct {
    int64_t unclosed;   /* the input ended after the element on this line */
    int64_t col;        /* FORMAT JSON: characters of the current line before buf[col_pos] */
    size_t col_pos;
+
+   bson_value_t *vals; /* a row's values, one per column (on the heap: a
+                          header may name a million columns) */
+   size_t vals_cap;
 
    int64_t rownum;
    int64_t rowline;    /* line of the row just returned */
@@ -224,28 +237,51 @@ cancel_requested (file_source_t *f)
    return (f->x->xo.cancel && *f->x->xo.cancel) || atomic_load (&f->base.stop);
 }
 
-/* The caller cancelled while a read waited: the input ends here (the
- * source says cancelled; rows.c then writes nothing of the partial batch
- * and stops the statement as after a batch). Returns false. */
+/* Has the statement run for max_execution_time (SPEC §3)? Reading is
+ * bounded by it too: an input that never ends (/dev/zero, a pipe that
+ * never closes) stops there. */
+static bool
+time_is_up (file_source_t *f)
+{
+   int64_t ms = f->x->opts ? f->x->opts->max_execution_ms : 0;
+   return ms > 0 && bson_get_monotonic_time () - f->x->start_us >= ms * 1000;
+}
+
+/* The caller cancelled, or max_execution_time passed, while the input was
+ * read: the input ends here (the source says cancelled; rows.c then
+ * writes nothing of the partial batch and stops the statement as after a
+ * batch, with this reason). Returns false. */
 static bool
 cancelled (file_source_t *f)
 {
    f->base.cancelled = true;
-   snprintf (f->base.error.message, sizeof f->base.error.message, "cancelled while reading %.200s", f->name);
+   if (!cancel_requested (f) && time_is_up (f)) {
+      snprintf (f->base.error.message, sizeof f->base.error.message,
+                "stopped after %.1f s (max_execution_time) while reading %.200s",
+                (double) f->x->opts->max_execution_ms / 1000.0, f->name);
+   } else {
+      snprintf (f->base.error.message, sizeof f->base.error.message, "cancelled while reading %.200s", f->name);
+   }
    f->eof = true;
    return false;
 }
 
-/* Wait until fd has input, checking for a cancel every 100 ms: a pipe or
- * a terminal can keep a read waiting for ever, and the cancel flag is
- * set from a signal handler that may run on another thread. False when
- * cancelled. */
+static bool
+must_stop (file_source_t *f)
+{
+   return cancel_requested (f) || time_is_up (f);
+}
+
+/* Wait until fd has input, checking for a cancel and max_execution_time
+ * every 100 ms: a pipe or a terminal can keep a read waiting for ever,
+ * and the cancel flag is set from a signal handler that may run on
+ * another thread. False when the input must stop. */
 static bool
 wait_for_input (file_source_t *f, int fd)
 {
    struct pollfd pfd = {.fd = fd, .events = POLLIN};
    for (;;) {
-      if (cancel_requested (f)) {
+      if (must_stop (f)) {
          return false;
       }
       int r = poll (&pfd, 1, 100);
@@ -284,105 +320,210 @@ read_stream (file_source_t *f, void *buf, size_t cap, ssize_t *n)
    return true;
 }
 
-/* Inflate the next chunk of a gzip stream read from the caller's FILE*
- * (zlib's gz* functions need a descriptor): members one after another
- * are read as one stream, as gzread does. *n is 0 at the end. False on a
- * truncated or corrupt stream (fatal) or a cancel. */
-static bool
-inflate_stream (file_source_t *f, ssize_t *n)
+/* Read up to n bytes of the input into dst: the count (0 at its end),
+ * -1 on a read error (fatal, recorded), -2 when cancelled or out of time
+ * (f->base.cancelled). Every read checks the cancel flag and
+ * max_execution_time first, so an input that never ends stops. */
+static ssize_t
+read_input (file_source_t *f, void *dst, size_t n)
 {
-   z_stream *z = &f->zs;
-   z->next_out = (Bytef *) f->buf;
-   z->avail_out = CHUNK;
-   while (z->avail_out == CHUNK) {
-      if (z->avail_in == 0) {
-         ssize_t got = 0;
-         if (!read_stream (f, f->zin, CHUNK, &got)) {
-            return false;
-         }
-         f->read_total += got;
-         f->base.bytes_read = f->read_total;
-         if (got == 0) {
-            if (!f->zs_end) {
-               return fatal (f, f->line + 1, "the gzip stream is truncated (unexpected end of file)");
-            }
-            break;
-         }
-         z->next_in = f->zin;
-         z->avail_in = (uInt) got;
+   if (f->stream) {
+      ssize_t got = 0;
+      if (must_stop (f)) {
+         cancelled (f);
+         return -2;
       }
-      if (f->zs_end) {
-         /* another member follows the one that ended */
-         if (inflateReset (z) != Z_OK) {
-            return fatal (f, f->line + 1, "the gzip stream is corrupt");
-         }
-         f->zs_end = false;
+      if (!read_stream (f, dst, n, &got)) {
+         return f->base.cancelled ? -2 : -1;
       }
-      int r = inflate (z, Z_NO_FLUSH);
-      if (r == Z_STREAM_END) {
-         f->zs_end = true;
-      } else if (r != Z_OK && r != Z_BUF_ERROR) {
-         return fatal (f, f->line + 1, "the gzip stream is corrupt (%s)", z->msg ? z->msg : "invalid data");
+      f->raw_total += got;
+      return got;
+   }
+   for (;;) {
+      if (must_stop (f) || (f->waits && !wait_for_input (f, f->fd))) {
+         cancelled (f);
+         return -2;
+      }
+      ssize_t r = read (f->fd, dst, n);
+      if (r >= 0) {
+         f->raw_total += r;
+         return r;
+      }
+      if (errno != EINTR) {
+         fatal (f, f->line + 1, "cannot read: %s", strerror (errno));
+         return -1;
       }
    }
-   *n = (ssize_t) (CHUNK - z->avail_out);
+}
+
+/* Decide whether the input is gzip by its first two bytes (1f 8b, as
+ * `zcat -f` does), read into f->raw: a gzip stream is inflated whatever
+ * the name; an input that is not gzip while COMPRESSION GZIP or a name
+ * ending in .gz says it is gives true with *not_gzip set (the caller
+ * reports it). False when the read failed (f->base.failed) or stopped
+ * (f->base.cancelled). */
+static bool
+detect_gzip (file_source_t *f, bool *not_gzip)
+{
+   *not_gzip = false;
+   while (f->raw_len < 2 && !f->raw_eof) {
+      ssize_t n = read_input (f, f->raw + f->raw_len, CHUNK - f->raw_len);
+      if (n < 0) {
+         return false;
+      }
+      f->raw_len += (size_t) n;
+      f->raw_eof = n == 0;
+   }
+   f->detected = true;
+   f->gzip = f->raw_len >= 2 && f->raw[0] == 0x1f && f->raw[1] == 0x8b;
+   if (!f->gzip) {
+      *not_gzip = f->fo.gzip;
+      return true;
+   }
+   memset (&f->zs, 0, sizeof f->zs);
+   if (inflateInit2 (&f->zs, 15 + 16) != Z_OK) { /* gzip members only */
+      return fatal (f, 1, "cannot read the gzip stream: out of memory");
+   }
+   f->zs_ready = true;
+   f->zs.next_in = f->raw;
+   f->zs.avail_in = (uInt) f->raw_len;
    return true;
 }
 
+/* The message of an input that is not gzip although it must be. */
+static void
+not_gzip_message (file_source_t *f, char *out, size_t size)
+{
+   snprintf (out, size, "'%.200s' is not gzip-compressed%s", f->name,
+             f->plan->file->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
+}
+
+/* Inflate the next bytes of a gzip input into buf: the count, 0 at the
+ * end of the last member, -1 on a fatal error or a stop. Members follow
+ * one another (`cat a.gz b.gz` is one stream, RFC 1952); bytes after the
+ * last member that do not start another are an error naming their offset
+ * in the compressed input, as is a stream cut short. */
+static ssize_t
+inflate_chunk (file_source_t *f)
+{
+   z_stream *zs = &f->zs;
+   zs->next_out = (Bytef *) f->buf;
+   zs->avail_out = CHUNK;
+   for (;;) {
+      size_t made = CHUNK - zs->avail_out;
+      if (f->member_end) {
+         if (made > 0) {
+            return (ssize_t) made; /* the end of the member first */
+         }
+         /* what follows the member: another, the end, or garbage */
+         if (zs->avail_in < 2 && !f->raw_eof) {
+            memmove (f->raw, zs->next_in, zs->avail_in);
+            ssize_t n = read_input (f, f->raw + zs->avail_in, CHUNK - zs->avail_in);
+            if (n < 0) {
+               return -1;
+            }
+            f->raw_eof = n == 0;
+            zs->next_in = f->raw;
+            zs->avail_in += (uInt) n;
+            continue;
+         }
+         if (zs->avail_in == 0) {
+            return 0; /* the end of the last member */
+         }
+         int64_t at = f->raw_total - (int64_t) zs->avail_in;
+         if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b) {
+            fatal (f, f->line + 1,
+                   "trailing garbage after the gzip stream at byte offset %lld of the compressed input "
+                   "(not the start of another gzip member)",
+                   (long long) at);
+            return -1;
+         }
+         inflateReset (zs);
+         f->member_end = false;
+      }
+      if (zs->avail_in == 0 && !f->raw_eof) {
+         ssize_t n = read_input (f, f->raw, CHUNK);
+         if (n < 0) {
+            return -1;
+         }
+         f->raw_eof = n == 0;
+         zs->next_in = f->raw;
+         zs->avail_in = (uInt) n;
+      }
+      if (zs->avail_in == 0 && f->raw_eof) {
+         if (made > 0) {
+            return (ssize_t) made; /* the rows before; the error next */
+         }
+         fatal (f, f->line + 1, "the gzip stream is truncated (unexpected end of file)");
+         return -1;
+      }
+      int rc = inflate (zs, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+         f->member_end = true;
+         continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+         fatal (f, f->line + 1, "cannot read the gzip stream: %s",
+                zs->msg ? zs->msg : rc == Z_MEM_ERROR ? "out of memory" : "corrupt data");
+         return -1;
+      }
+      if (zs->avail_out == 0) {
+         return CHUNK;
+      }
+      if (must_stop (f)) {
+         cancelled (f); /* a chunk that inflates to little for ever */
+         return -1;
+      }
+   }
+}
+
 /* Refill the chunk buffer; false at the end, on error (f->base.failed) or
- * when cancelled while waiting for input (f->base.cancelled). */
+ * when cancelled or out of time while reading (f->base.cancelled). */
 static bool
 fill (file_source_t *f)
 {
    if (f->eof) {
       return false;
    }
-   ssize_t n = 0;
-   if (f->gz) {
-      if (f->waits && !wait_for_input (f, f->gz_fd)) {
-         return cancelled (f);
+   if (!f->detected) {
+      bool not_gzip;
+      if (!detect_gzip (f, &not_gzip)) {
+         f->eof = true;
+         return false;
       }
-      n = gzread (f->gz, f->buf, CHUNK);
-      int err = Z_OK;
-      const char *m = gzerror (f->gz, &err);
-      const char *colon = !strncmp (m, "<fd:", 4) ? strstr (m, ": ") : NULL;
-      if (colon) {
-         m = colon + 2; /* zlib names the descriptor first */
+      if (not_gzip && !f->base.failed) {
+         f->base.failed = true;
+         bql_error_t *e = &f->base.error;
+         bql_error_clear (e);
+         e->domain = BQL_ERROR_EXECUTE;
+         e->code = BQL_ERR_IO;
+         not_gzip_message (f, e->message, sizeof e->message);
+         locate_at_source (f->plan, e);
       }
+      if (not_gzip) {
+         f->eof = true;
+         return false;
+      }
+   }
+   ssize_t n;
+   if (f->gzip) {
+      n = inflate_chunk (f);
       if (n < 0) {
-         return fatal (f, f->line + 1, "cannot read the gzip stream: %s", m);
-      }
-      if (n == 0 && err == Z_BUF_ERROR) {
-         return fatal (f, f->line + 1, "the gzip stream is truncated (%s)", m);
-      }
-      if (n == 0 && err != Z_OK) {
-         return fatal (f, f->line + 1, "the gzip stream is corrupt (%s)", m);
-      }
-      f->base.bytes_read = (int64_t) gzoffset (f->gz);
-   } else if (f->stream && f->zs_ready) {
-      if (!inflate_stream (f, &n)) {
+         f->eof = true;
          return false;
       }
-   } else if (f->stream) {
-      if (!read_stream (f, f->buf, CHUNK, &n)) {
-         return false;
-      }
+      f->base.bytes_read = f->raw_total - (int64_t) f->zs.avail_in;
+   } else if (f->raw_len > 0) {
+      /* the bytes read to look for the gzip magic */
+      memcpy (f->buf, f->raw, f->raw_len);
+      n = (ssize_t) f->raw_len;
+      f->raw_len = 0;
       f->read_total += n;
    } else {
-      for (;;) {
-         if (f->waits && !wait_for_input (f, f->fd)) {
-            return cancelled (f);
-         }
-         n = read (f->fd, f->buf, CHUNK);
-         if (n >= 0 || errno != EINTR) {
-            break;
-         }
-         if (cancel_requested (f)) {
-            return cancelled (f);
-         }
-      }
+      n = read_input (f, f->buf, CHUNK);
       if (n < 0) {
-         return fatal (f, f->line + 1, "cannot read: %s", strerror (errno));
+         f->eof = true;
+         return false;
       }
       f->read_total += n;
    }
@@ -649,11 +790,10 @@ setup_header (file_source_t *f)
          ok = fatal (f, line, "column %zu of the header is not valid UTF-8", i + 1);
       } else {
          const bql_column_t *lc = NULL;
-         for (size_t k = 0; listed && k < listed->n; k++) {
-            if (!strcmp (listed->cols[k].path, name)) {
-               lc = &listed->cols[k];
-               seen[k] = true;
-            }
+         int k = listed ? bql_columns_find (listed, name) : -1;
+         if (k >= 0) {
+            lc = &listed->cols[k];
+            seen[k] = true;
          }
          if (!bql_columns_add (&f->own_cols, name, lc ? lc->type : BQL_COL_AUTO, err, sizeof err)) {
             ok = fatal (f, line, "column %zu of the header: %s", i + 1, err);
@@ -678,13 +818,25 @@ setup_header (file_source_t *f)
  * fields as text under their column names (by_name), or as the array
  * "fields" when they do not match the columns. Text that is not valid
  * UTF-8 is left out. */
+/* Room for n values in f->vals. */
+static bson_value_t *
+row_values (file_source_t *f, size_t n)
+{
+   if (n > f->vals_cap) {
+      f->vals_cap = n;
+      bson_free (f->vals);
+      f->vals = bson_malloc (sizeof *f->vals * n);
+   }
+   return f->vals;
+}
+
 static void
 raw_fields (file_source_t *f, bson_t *doc, bool by_name)
 {
    bson_reinit (doc);
    size_t n = f->nfields;
    if (by_name) {
-      bson_value_t vals[n ? n : 1];
+      bson_value_t *vals = row_values (f, n ? n : 1);
       for (size_t i = 0; i < n; i++) {
          const field_t *fd = &f->fields[i];
          const char *s = f->fields_buf.data + fd->off;
@@ -1045,7 +1197,7 @@ csv_next (file_source_t *f, bson_t *doc)
          raw_fields (f, doc, false);
          return BQL_ROW_FAILED;
       }
-      bson_value_t vals[ncols ? ncols : 1];
+      bson_value_t *vals = row_values (f, ncols ? ncols : 1);
       size_t made = 0;
       bool ok = true;
       for (size_t i = 0; i < ncols && ok; i++) {
@@ -1456,13 +1608,7 @@ retype (file_source_t *f, const bson_t *src, bson_t *dst, const bql_layout_t *no
    }
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
-      const bql_layout_t *kid = NULL;
-      for (size_t i = 0; i < node->nkids; i++) {
-         if (!strcmp (node->kids[i].key, k)) {
-            kid = &node->kids[i];
-            break;
-         }
-      }
+      const bql_layout_t *kid = bql_layout_find (node, k, strlen (k));
       if (!kid) {
          bson_append_iter (dst, NULL, 0, &it);
       } else if (kid->col >= 0) {
@@ -1524,7 +1670,7 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
    *rownum = f->rownum;
    *reason = f->why;
    f->base.line = f->rowline;
-   if (!f->gz && !f->zs_ready) {
+   if (!f->gzip) {
       /* the bytes consumed, not those read ahead into buf: progress */
       f->base.bytes_read = f->read_total - (int64_t) (f->len - f->pos);
    }
@@ -1569,15 +1715,13 @@ static void
 file_destroy (bql_source_t *s)
 {
    file_source_t *f = (file_source_t *) s;
-   if (f->gz) {
-      gzclose (f->gz);
-   } else if (f->fd >= 0 && !f->fd_borrowed) {
-      close (f->fd);
-   }
    if (f->zs_ready) {
       inflateEnd (&f->zs);
    }
-   bson_free (f->zin);
+   if (f->fd >= 0 && !f->fd_borrowed) {
+      close (f->fd);
+   }
+   bson_free (f->raw);
    if (f->csv_ready) {
       csv_free (&f->csv);
    }
@@ -1588,6 +1732,7 @@ file_destroy (bql_source_t *s)
    bql_buf_cleanup (&f->sample_buf);
    bson_free (f->sample);
    bson_free (f->sample_fields);
+   bson_free (f->vals);
    bson_free (f->buf);
    bql_file_opts_cleanup (&f->fo);
    bson_free (f);
@@ -1664,44 +1809,29 @@ bql_source_file_new (bql_exec_t *x)
          f->waits = true; /* a FIFO, a device */
       }
    }
-   if (f->fo.gzip && f->stream) {
-      /* zlib's gz* functions read a descriptor: inflate what fread gives */
-      int c1 = getc (f->stream), c2 = c1 == EOF ? EOF : getc (f->stream);
-      if (c2 != EOF) {
-         ungetc (c2, f->stream);
-      }
-      if (c1 != EOF && (c2 == EOF || ungetc (c1, f->stream) == EOF)) {
-         return open_failed (f, "cannot read '%.200s': %s", f->name, "ungetc failed");
-      }
-      if (c1 != EOF && (c1 != 0x1f || c2 != 0x8b)) {
-         return open_failed (f, "'%.200s' is not gzip-compressed%s", f->name,
-                             fsn->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
-      }
-      if (inflateInit2 (&f->zs, 16 + MAX_WBITS) != Z_OK) {
-         return open_failed (f, "cannot read '%.200s' as gzip: %s", f->name, "out of memory");
-      }
-      f->zs_ready = true;
-      f->zs_end = c1 == EOF; /* an empty input is an empty stream */
-      f->zin = bson_malloc (CHUNK);
-   } else if (f->fo.gzip) {
-      int fd2 = f->fd_borrowed ? dup (f->fd) : f->fd;
-      f->gz = fd2 >= 0 ? gzdopen (fd2, "rb") : NULL;
-      if (!f->gz) {
-         if (fd2 >= 0 && fd2 != f->fd) {
-            close (fd2);
+   f->buf = bson_malloc (CHUNK);
+   f->raw = bson_malloc (CHUNK);
+   if (!f->waits && !f->stream && !f->rows_cb) {
+      /* a regular file: gzip or not is known now (a pipe or a terminal
+       * is looked at when its first bytes come, on the reader's thread) */
+      bool not_gzip;
+      if (!detect_gzip (f, &not_gzip)) {
+         bql_error_t e = f->base.error;
+         if (!f->base.failed) {
+            e.domain = BQL_ERROR_EXECUTE; /* cancelled before the first read */
+            e.code = BQL_ERR_ABORTED;
+            locate_at_source (f->plan, &e);
          }
-         return open_failed (f, "cannot read '%.200s' as gzip: %s", f->name, strerror (errno ? errno : ENOMEM));
+         bql_exec_fail_with (f->x, &e);
+         file_destroy (&f->base);
+         return NULL;
       }
-      f->gz_fd = fd2;
-      f->fd = -1;
-      gzbuffer (f->gz, 256 * 1024);
-      /* zlib reads a file without a gzip header as it is: refuse that */
-      if (gzdirect (f->gz)) {
-         return open_failed (f, "'%.200s' is not gzip-compressed%s", f->name,
-                             fsn->compression ? " (COMPRESSION GZIP)" : " (its name ends in .gz)");
+      if (not_gzip) {
+         char msg[300];
+         not_gzip_message (f, msg, sizeof msg);
+         return open_failed (f, "%s%s", msg, "");
       }
    }
-   f->buf = bson_malloc (CHUNK);
    f->skip = f->fo.skip_lines;
    if (plan->cols && plan->cols->n) {
       f->cols = plan->cols;

@@ -133,6 +133,31 @@ layout_find (const bql_layout_t *l, const char *p, size_t n)
 }
 
 /* A new kid of l named p[0..n), indexed. */
+const bql_layout_t *
+bql_layout_find (const bql_layout_t *l, const char *key, size_t len)
+{
+   return layout_find (l, key, len);
+}
+
+int
+bql_columns_find (const bql_columns_t *c, const char *path)
+{
+   const bql_layout_t *l = &c->root;
+   const char *p = path;
+   for (;;) {
+      const char *dot = strchr (p, '.');
+      size_t n = dot ? (size_t) (dot - p) : strlen (p);
+      l = layout_find (l, p, n);
+      if (!l) {
+         return -1;
+      }
+      if (!dot) {
+         return l->col;
+      }
+      p = dot + 1;
+   }
+}
+
 static bql_layout_t *
 layout_new_kid (bql_layout_t *l, const char *p, size_t n)
 {

@@ -66,6 +66,13 @@ bool bql_columns_init (bql_planner_t *pl, const bql_list_t *defs, bql_columns_t 
  * field names; otherwise false with the reason in err. */
 bool bql_columns_add (bql_columns_t *c, const char *path, bql_coltype_t type, char *err, size_t errlen);
 void bql_columns_cleanup (bql_columns_t *c);
+/* The kid of layout node l named key[0..len) (not NUL-terminated), or
+ * NULL: a hash lookup when l has many kids, so that a header of n names
+ * is laid out in O(n). The result points into l, valid until l changes. */
+const bql_layout_t *bql_layout_find (const bql_layout_t *l, const char *key, size_t len);
+/* The index of the column whose dotted path is path, or -1 (through the
+ * layout: O(length of path)). */
+int bql_columns_find (const bql_columns_t *c, const char *path);
 
 /* Append the row vals[0..n) to doc in column order, nesting dotted names.
  * A value of type BSON_TYPE_EOD leaves its column out. */

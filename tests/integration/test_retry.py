@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import bson
+import bson.json_util
 import pymongo
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -138,6 +139,56 @@ class RetryTest(bqltest.BulkqlCase):
             self.assertEqual(rc, 1, err)
         else:
             self.assertEqual((rc, res["nMatched"]), (0, n), err)
+
+    def test_error_record_of_a_lost_batch_is_written_once_the_server_is_back(self):
+        # the batch's two retries run out while the server is down (the
+        # first second of backoff, then two more); the error record is
+        # sent again within the same policy, and the server is back by then
+        n = 40000
+        sql = ("BULK INSERT INTO ev (_id, v) VALUES %s WITH (batch_size = 500, retry_attempts = 2, "
+               "retry_backoff_ms = 1000);" % ", ".join("(%d, 'value %d')" % (i, i) for i in range(1, n + 1)))
+        rc, results, err = self.run_with_outage(
+            sql, lambda: self.own.r.ev.estimated_document_count() >= 3000, down_for=4.0)
+        self.assertNotEqual(rc, 0, err)
+        res = results[0]
+        self.assertIn("lost the server during batch", res["error"])
+        self.assertNotIn("logFailures", res)
+        doubtful = [e["row"] for e in res["writeErrors"]]
+        self.assertTrue(doubtful)
+        lost = (doubtful[0] - 1) // 500
+        [rec] = self.own.r.bulk_operation_errors.find({"operationId": res["operationId"]})
+        self.assertEqual((rec["batchIndex"], rec["batchSize"], rec["firstRow"]), (lost, 500, lost * 500 + 1))
+        self.assertEqual([e["row"] for e in rec["writeErrors"]], doubtful)
+        # and the statement's metrics, once
+        self.assertEqual(self.own.r.bulk_operation_metrics.count_documents({"operationId": res["operationId"]}), 1)
+
+    def test_a_lost_error_record_names_its_batch_and_rows(self):
+        n = 40000
+        sql = ("BULK INSERT INTO ev (_id, v) VALUES %s WITH (batch_size = 500, retry_attempts = 1, "
+               "retry_backoff_ms = 100);" % ", ".join("(%d, 'value %d')" % (i, i) for i in range(1, n + 1)))
+        script = os.path.join(self.server.dir, "script.sql")
+        with open(script, "w") as f:
+            f.write(sql)
+        proc = subprocess.Popen([bqltest.BULKQL, "--uri", self.server.uri, "--db", "r", "--format", "json", "-f", script],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while self.own.r.ev.estimated_document_count() < 3000 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        self.assertIsNone(proc.poll(), "the statement ended before the server was killed")
+        self.server.kill()  # for good
+        out, err = proc.communicate(timeout=120)
+        res = [bson.json_util.loads(line) for line in out.splitlines() if line.startswith("{")][0]
+        doubtful = [e["row"] for e in res["writeErrors"]]
+        lost = (doubtful[0] - 1) // 500
+        first, last = lost * 500 + 1, lost * 500 + 500
+        rec, metrics = res["logFailures"]
+        self.assertEqual((rec["batchIndex"], rec["firstRow"], rec["lastRow"]), (lost, first, last))
+        self.assertTrue(rec["errmsg"].startswith("cannot write the error record to r.bulk_operation_errors: "),
+                        rec["errmsg"])
+        self.assertTrue(rec["errmsg"].endswith(" (batch %d, rows %d to %d)" % (lost + 1, first, last)), rec["errmsg"])
+        self.assertNotIn("batchIndex", metrics)
+        self.assertIn("cannot write the metrics record", metrics["errmsg"])
+
 
 if __name__ == "__main__":
     bqltest.main()
