@@ -35,7 +35,8 @@ class NeverEndingInput(filestest.FilesCase):
         r, took = self.timed("BULK INSERT INTO t FROM '/dev/zero' FORMAT NDJSON WITH (max_execution_time = 1)", 10)
         self.assertEqual(r.rc, 1, r)
         self.assertGreaterEqual(took, 1.0)
-        self.assertIn("bulkql: error: stopped after 1.0 s (max_execution_time) while reading /dev/zero, after 0 batches\n",
+        self.assertIn("bulkql: error: stopped after 1.0 s (max_execution_time) while reading /dev/zero, after 0 batches "
+                      "(BULK INSERT %s.t at <command>:1)\n" % self.dbname,
                       r.err)
         self.assertEqual(self.docs("t"), [])
 
@@ -80,7 +81,8 @@ class NeverEndingInput(filestest.FilesCase):
                 out, err = proc.communicate(timeout=30)
                 self.assertLess(time.monotonic() - t0, 2.0, err)
                 self.assertEqual(proc.returncode, 1, err)
-                self.assertTrue(err.endswith("bulkql: error: cancelled while reading /dev/zero, after 0 batches\n"), err)
+                self.assertTrue(err.endswith("bulkql: error: cancelled while reading /dev/zero, after 0 batches "
+                                             "(BULK INSERT %s.t at <command>:1)\n" % self.dbname), err)
                 self.assertEqual(self.docs("t"), [])
 
 
