@@ -343,24 +343,19 @@ bql_exec_is_retryable (const bson_error_t *e, const bson_t *reply)
    return false;
 }
 
-bool
-bql_exec_backoff (bql_exec_t *x, int attempt)
+int64_t
+bql_exec_backoff_ms (const bql_exec_t *x, int attempt)
 {
    int64_t ms = x->opts->retry_backoff_ms;
    for (int i = 1; i < attempt && ms < 30000; i++) {
       ms *= 2;
    }
-   if (ms > 30000) {
-      ms = 30000;
-   }
-   x->retries++;
-   if (x->xo.on_retry) {
-      bql_retry_info_t ri = {.attempt = attempt,
-                             .max_attempts = (int) x->opts->retry_attempts,
-                             .backoff_ms = ms,
-                             .batches_done = x->batches};
-      x->xo.on_retry (&ri, x->xo.retry_ctx);
-   }
+   return ms > 30000 ? 30000 : ms;
+}
+
+bool
+bql_exec_sleep (const bql_exec_t *x, int64_t ms)
+{
    int64_t until = bson_get_monotonic_time () + ms * 1000;
    while (bson_get_monotonic_time () < until) {
       if (x->xo.cancel && *x->xo.cancel) {
@@ -370,6 +365,21 @@ bql_exec_backoff (bql_exec_t *x, int attempt)
       nanosleep (&ts, NULL);
    }
    return true;
+}
+
+bool
+bql_exec_backoff (bql_exec_t *x, int attempt)
+{
+   int64_t ms = bql_exec_backoff_ms (x, attempt);
+   x->retries++;
+   if (x->xo.on_retry) {
+      bql_retry_info_t ri = {.attempt = attempt,
+                             .max_attempts = (int) x->opts->retry_attempts,
+                             .backoff_ms = ms,
+                             .batches_done = x->batches};
+      x->xo.on_retry (&ri, x->xo.retry_ctx);
+   }
+   return bql_exec_sleep (x, ms);
 }
 
 bool

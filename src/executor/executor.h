@@ -226,6 +226,12 @@ bool bql_exec_is_retryable (const bson_error_t *e, const bson_t *reply);
 /* Wait before retry number attempt (1-based): retry_backoff_ms doubled
  * each time, at most 30 s. False when cancelled while waiting. */
 bool bql_exec_backoff (bql_exec_t *x, int attempt);
+/* The wait before retry attempt (1-based): retry_backoff_ms doubled per
+ * attempt, at most 30 s; in milliseconds. */
+int64_t bql_exec_backoff_ms (const bql_exec_t *x, int attempt);
+/* Sleep ms milliseconds in 20 ms steps; false as soon as the statement is
+ * cancelled (bql_exec_options_t.cancel). */
+bool bql_exec_sleep (const bql_exec_t *x, int64_t ms);
 /* Are the statement's writes safe to apply twice? ($set, $unset,
  * $currentDate, $setOnInsert, deletes; not $inc, $mul, $push, pipelines.) */
 bool bql_exec_idempotent (const bql_exec_t *x);
@@ -256,8 +262,6 @@ bool bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos)
 /* Hold id (copied) at pos, unless held already (the first position wins). */
 void bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos);
 void bql_id_map_cleanup (bql_id_map_t *m);
-/* Are a and b the same BSON type and value? */
-bool bql_value_equal (const bson_value_t *a, const bson_value_t *b);
 
 /* Add {row} to the statement's (or a worker's view's) list of UPDATE ...
  * FROM or DELETE ... USING rows that matched nothing: the first

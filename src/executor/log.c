@@ -140,22 +140,7 @@ log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
 static bool
 record_backoff (bql_exec_t *x, int attempt)
 {
-   int64_t ms = x->opts->retry_backoff_ms;
-   for (int i = 1; i < attempt && ms < 30000; i++) {
-      ms *= 2;
-   }
-   if (ms > 30000) {
-      ms = 30000;
-   }
-   int64_t until = bson_get_monotonic_time () + ms * 1000;
-   while (bson_get_monotonic_time () < until) {
-      if (x->xo.cancel && *x->xo.cancel) {
-         return false;
-      }
-      struct timespec ts = {0, 20 * 1000 * 1000};
-      nanosleep (&ts, NULL);
-   }
-   return true;
+   return bql_exec_sleep (x, bql_exec_backoff_ms (x, attempt));
 }
 
 /* Insert rec (an error or metrics record, which has its _id) into coll

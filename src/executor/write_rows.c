@@ -63,17 +63,6 @@ value_hash (const bson_value_t *v)
    return h | 1; /* 0 marks a free slot */
 }
 
-bool
-bql_value_equal (const bson_value_t *a, const bson_value_t *b)
-{
-   bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
-   bson_append_value (&x, "", 0, a);
-   bson_append_value (&y, "", 0, b);
-   bool eq = bson_equal (&x, &y);
-   bson_destroy (&x);
-   bson_destroy (&y);
-   return eq;
-}
 
 void
 bql_id_map_init (bql_id_map_t *m, size_t n)

@@ -993,9 +993,8 @@ bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_
 
 /* ---- DELETE ... USING: the filter of a batch of rows ---- */
 
-/* Are a and b the same BSON type and value? */
-static bool
-same_value (const bson_value_t *a, const bson_value_t *b)
+bool
+bql_value_equal (const bson_value_t *a, const bson_value_t *b)
 {
    bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
    bson_append_value (&x, "", 0, a);
@@ -1044,7 +1043,7 @@ merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *o
          if (strcmp (bson_iter_key (&a), bson_iter_key (&b)) != 0) {
             return false;
          }
-         if (!same_value (bson_iter_value (&a), bson_iter_value (&b))) {
+         if (!bql_value_equal (bson_iter_value (&a), bson_iter_value (&b))) {
             if (vary >= 0 && vary != j) {
                return false;
             }
