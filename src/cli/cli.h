@@ -182,7 +182,8 @@ void cli_params_print (const cli_t *cli, FILE *out);
 void cli_params_free (cli_t *cli);
 
 /* verbose.c: the connected server's host:port list (comma-separated)
- * into out (size bytes), "" when not connected. */
+ * into out (size bytes), "" when not connected; the hosts that do not fit
+ * whole are left out. */
 void cli_server_hosts (const cli_t *cli, char *out, size_t size);
 /* A bql_batch_fn (ctx is the cli_t): one line per batch on stderr;
  * always goes on. */

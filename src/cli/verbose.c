@@ -17,9 +17,17 @@ cli_server_hosts (const cli_t *cli, char *out, size_t size)
       return;
    }
    const mongoc_host_list_t *h = mongoc_uri_get_hosts (mongoc_client_get_uri (cli->client));
+   size_t used = 0;
    for (; h; h = h->next) {
-      size_t used = strlen (out);
-      snprintf (out + used, size - used, "%s%s", used ? "," : "", h->host_and_port);
+      size_t n = strlen (h->host_and_port);
+      if (used + (used > 0) + n >= size) {
+         break; /* the hosts that fit */
+      }
+      if (used > 0) {
+         out[used++] = ',';
+      }
+      memcpy (out + used, h->host_and_port, n + 1);
+      used += n;
    }
 }
 
