@@ -85,6 +85,8 @@ BQL_EXPORT void bql_error_clear (bql_error_t *error);
  *
  * filename may be NULL (then "<input>" is used); source/source_len is the
  * text the offsets refer to and may be NULL (then no source line is shown).
+ * A source line longer than 160 bytes is shown as the 160 bytes from 60
+ * before the error's column, with "..." where it is cut.
  * Returns a NUL-terminated string allocated with malloc that the caller
  * frees with bql_free(); NULL only when out of memory. Never fails otherwise. */
 BQL_EXPORT char *bql_error_render (const bql_error_t *error,

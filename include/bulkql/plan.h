@@ -121,15 +121,16 @@ BQL_EXPORT bool bql_plan_new (const bql_script_t *script,
 #define BQL_DATABASE_NAME_MAX 64
 #define BQL_NAMESPACE_MAX 255
 
-/* Whether name is a database name MongoDB accepts: not empty, none of
- * / \ . " $ * < > : | ? or a space, under BQL_DATABASE_NAME_MAX bytes.
+/* Whether name is a database name MongoDB accepts: not empty, UTF-8,
+ * none of / \ . " $ * < > : | ? or a space, under BQL_DATABASE_NAME_MAX
+ * bytes.
  * On false, why (size bytes, always terminated) says which rule it breaks,
  * naming the character. No server is contacted. */
 BQL_EXPORT bool bql_database_name_check (const char *name, char *why, size_t size);
 
 /* Whether name is a collection name MongoDB accepts in database (which
- * may be NULL: then the namespace length is not checked): not empty, no
- * '$', and "database.name" under BQL_NAMESPACE_MAX bytes. On false, why
+ * may be NULL: then the namespace length is not checked): not empty,
+ * UTF-8, no '$', and "database.name" under BQL_NAMESPACE_MAX bytes. On false, why
  * says which rule it breaks. (system.* names are valid; the planner asks
  * for allow_system = true to write into them.) */
 BQL_EXPORT bool bql_collection_name_check (const char *database, const char *name, char *why, size_t size);

@@ -17,8 +17,13 @@
 #include "bulkql/error.h"
 #include "bulkql/parser.h"
 
-/* Deepest nesting of a JSON literal (BSON documents nest at most 100). */
-#define BQL_JSON_MAX_DEPTH 100
+/* Deepest nesting of a JSON literal: a value is stored inside a document,
+ * and a document nests at most BQL_JSON_MAX_LEVELS (98, json_doc.h), so a
+ * value at most 97 levels. */
+#define BQL_JSON_MAX_DEPTH 97
+/* A macro's value as a string literal: BQL_STR (BQL_JSON_MAX_DEPTH) is "97". */
+#define BQL_STR_(x) #x
+#define BQL_STR(x) BQL_STR_ (x)
 
 /* A byte span [start, end) in the source; the grammar's location type. */
 typedef struct bql_loc {

@@ -882,7 +882,7 @@ eval_const (bql_planner_t *pl, const bql_Const_t *c, bql_val_t *out)
       if (!bql_json_parse_value (c->value, strlen (c->value), &out->v, &jerr)) {
          char msg[700];
          const char *why = jerr.message;
-         if (jerr.code == BQL_JSON_INVALID && !strncmp (why, "invalid JSON: ", 14)) {
+         if ((jerr.code == BQL_JSON_INVALID || jerr.code == BQL_JSON_TOO_DEEP) && !strncmp (why, "invalid JSON: ", 14)) {
             why += 14;
          }
          snprintf (msg, sizeof msg, "invalid JSON literal: %s", why);

@@ -128,6 +128,19 @@ class HardeningTest(bqltest.BulkqlCase):
             else:
                 self.assertIn("64 bytes long; the server's limit is 63 bytes", r.err)
         self.assertFalse([n for n in self.client.list_database_names() if n.startswith(("a ", "a/", "x.", "ddd"))])
+        # an empty name is not "test", and bytes that are not UTF-8 are not
+        # sent: usage errors before any connection (the URI's port is
+        # closed, so reaching for the server would say so, with exit 2 too)
+        coll = "never_%d" % os.getpid()
+        for db, why in (("", "the database name is empty"),
+                        ("a\udcffb", "invalid database name: it is not UTF-8 (byte 0xFF at byte 2)")):
+            for uri in (bqltest.URI, "mongodb://127.0.0.1:1/"):
+                r = self.bulkql("--uri", uri, "--db", db, sql="BULK INSERT INTO %s (_id) VALUES (1);" % coll, db=False)
+                self.assertEqual((r.rc, r.out), (2, ""), r)
+                self.assertEqual(r.err, "bulkql: --db: %s\nTry 'bulkql --help' for more information.\n" % why)
+        r = self.bulkql("--db=", "--explain", sql="BULK INSERT INTO %s (_id) VALUES (1);" % coll, db=False)
+        self.assertEqual((r.rc, r.out), (2, ""), r)
+        self.assertNotIn(coll, self.client.test.list_collection_names())
 
     # ---- secrets ----
 
