@@ -297,6 +297,44 @@ class HardeningTest(bqltest.BulkqlCase):
         self.assertEqual(rec["sampleDocument"], {"_id": 1})
         self.assertNotIn("sampleDocumentJson", rec)
 
+    # ---- deep rows and names (fuzz_records) ----
+
+    def test_deeply_nested_rows_and_dotted_names_fail_clearly(self):
+        # 100,000 levels in a row fail at the 99th bracket; a row libbson
+        # refuses inside a nested object leaves the next row readable (it
+        # aborted the run in libbson); the good row is written
+        n = 100000
+        rows = os.path.join(self.tmp, "rows.ndjson")
+        with open(rows, "w") as f:
+            f.write('{"_id":1,"a":' + "[" * n + "]" * n + "}\n"
+                    '{"_id":2,"a":{"b":[1,{"c":tru}]}}\n{"_id":3,"a":{"b":1}}\n')
+        r = self.bulkql(sql="BULK INSERT INTO c FROM '%s' WITH (ordered = false);" % rows)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("    row 1: line 1, column 111: invalid JSON: objects and arrays nested more than 98 levels deep\n"
+                      '    row 2: line 2: invalid JSON: Got parse error at "}", position 29: "SPECIAL_INCOMPLETE"\n',
+                      r.out)
+        self.assertEqual(self.docs("c"), [{"_id": 3, "a": {"b": 1}}])
+        # a CSV header of 200,000 dotted parts overflowed the stack; a
+        # column list of 50,000 too: each is refused at 100 parts
+        deep = ".".join(["a"] * 200000)
+        csv = os.path.join(self.tmp, "deep.csv")
+        with open(csv, "w") as f:
+            f.write(deep + "\n1\n")
+        why = ('column name "%s..." has more than 100 dotted parts: a document nests at most 100 levels'
+               % deep[:60])
+        sql = "BULK INSERT INTO d FROM '%s';" % csv
+        r = self.bulkql(sql=sql)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("  nInserted   0\n  nFailed     0\n  batches     0\n", r.out)
+        self.assertEqual(r.err, "<command>:1:20: error: %s:1: column 1 of the header: %s\n    1 | %s\n      | %s%s\n"
+                                % (csv, why, sql, " " * 19, "^" * (len(sql) - 20)))
+        path = self.script(("BULK INSERT INTO d (%s) VALUES (1);" % deep[:100000 - 1]).encode())
+        rc, out, err = self.run_bytes("-f", path)
+        self.assertEqual((rc, out), (1, ""), err)
+        self.assertEqual(err, "%s:1:21: error: %s\n    1 | %s...\n      | %s%s\n"
+                              % (path, why, "BULK INSERT INTO d (" + deep[:140], " " * 20, "^" * 140))
+        self.assertNotIn("d", self.db.list_collection_names())
+
     # ---- SIGTERM ----
 
     def test_sigterm_stops_after_the_batch_in_flight_and_records_the_result(self):
