@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -329,6 +330,38 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    bson_destroy (&rec);
 }
 
+static int
+key_cmp (const void *a, const void *b)
+{
+   return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Whether a key is given twice at the top level of doc: the keys sorted,
+ * O(n log n) (a scan per key took minutes for a row of 400,000 fields). */
+static bool
+has_duplicate_key (const bson_t *doc)
+{
+   uint32_t n = bson_count_keys (doc);
+   if (n < 2) {
+      return false;
+   }
+   const char **keys = bson_malloc (sizeof *keys * n);
+   bson_iter_t it;
+   uint32_t i = 0;
+   if (bson_iter_init (&it, doc)) {
+      while (i < n && bson_iter_next (&it)) {
+         keys[i++] = bson_iter_key (&it); /* points into doc */
+      }
+   }
+   qsort (keys, i, sizeof *keys, key_cmp);
+   bool dup = false;
+   for (uint32_t k = 1; k < i && !dup; k++) {
+      dup = !strcmp (keys[k - 1], keys[k]);
+   }
+   bson_free (keys);
+   return dup;
+}
+
 /* Whether every server stores doc as it is: no empty, dotted or
  * $-prefixed key, no key twice in one document, no NaN or ±Infinity,
  * nesting under 100 levels, and valid UTF-8. (MongoDB itself accepts
@@ -347,18 +380,10 @@ storable (const bson_t *doc, int depth)
                                      &offset)) {
       return false; /* (bson_validate looks into every level) */
    }
+   if (has_duplicate_key (doc)) {
+      return false;
+   }
    while (bson_iter_next (&it)) {
-      const char *key = bson_iter_key (&it);
-      bson_iter_t dup;
-      if (bson_iter_init (&dup, doc)) {
-         int seen = 0;
-         while (bson_iter_next (&dup)) {
-            seen += !strcmp (bson_iter_key (&dup), key);
-         }
-         if (seen > 1) {
-            return false;
-         }
-      }
       if (BSON_ITER_HOLDS_DOUBLE (&it)) {
          double d = bson_iter_double (&it);
          if (d != d || d - d != 0.0) {

@@ -335,6 +335,28 @@ class HardeningTest(bqltest.BulkqlCase):
                               % (path, why, "BULK INSERT INTO d (" + deep[:140], " " * 20, "^" * 140))
         self.assertNotIn("d", self.db.list_collection_names())
 
+    def test_the_error_record_of_a_row_of_400000_fields_is_written_in_linear_time(self):
+        # storable() looked for each key's twin with a scan of the row: a
+        # row of 400,000 fields took more than 120 s; sorted, well under a
+        # second of CPU. The NaN makes the row not storable as it is, so the
+        # whole row is checked and goes in as Extended JSON text.
+        n = 400000
+        path = os.path.join(self.tmp, "wide.ndjson")
+        with open(path, "w") as f:
+            f.write("{" + ",".join('"c%d":%d' % (i, i) for i in range(n)) + ',"z":{"$numberDouble":"NaN"}}\n')
+        t0 = time.monotonic()
+        r = self.bulkql(sql="BULK INSERT INTO c FROM '%s' CHECK (c0 < 0);" % path)
+        took = time.monotonic() - t0
+        sys.stderr.write("\n  error record of a 400,000-field row: %.2f s\n" % took)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("    row 1: line 1: CHECK (c0 < 0) failed\n", r.out)
+        self.assertNotIn("warning", r.err)
+        [rec] = self.db.bulk_operation_errors.find()
+        self.assertIsNone(rec["sampleDocument"])
+        self.assertTrue(rec["sampleDocumentJson"].startswith('{ "c0" : { "$numberInt" : "0" }, "c1" : '))
+        self.assertTrue(rec["sampleDocumentJson"].endswith('"z" : { "$numberDouble" : "NaN" } }'))
+        self.assertLess(took, 90)  # a generous bound: a benchmark, not a timing assertion
+
     # ---- SIGTERM ----
 
     def test_sigterm_stops_after_the_batch_in_flight_and_records_the_result(self):
