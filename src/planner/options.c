@@ -49,9 +49,8 @@ static const bql_opt_def_t option_table[] = {
    {.name = "allow_system", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
     .flags = BQL_OPTF_SHOW_GIVEN, FIELD_BOOL (allow_system), .syntax = "bool",
     .help = "may write into admin, local, config, system.*",
-    .doc = "Allow writing into the\n.BR admin ,\n.B local\nor\n.B config\ndatabase or a\n.B system.*\n"
-           "collection (the target, the archive or the error collection).\n"
-           "Without it such a statement is refused at plan time, so it is never an\naccident.\n"},
+    .doc = "That is the target, the archive or the error collection; without it such a statement is refused\n"
+           "at plan time, so it is never an accident.\n"},
    {.name = "archive_collection", .group = "ARCHIVAL_STRATEGY", .type = BQL_OPT_STRING, .kinds = K_DELETE,
     FIELD_STR (archive_collection), .syntax = "'name'", .help = "DELETE copies each document here first",
     .doc = "DELETE first copies every document it deletes to the archive\n(keyed by\n.BR _id ,\nwith\n"
@@ -61,12 +60,12 @@ static const bql_opt_def_t option_table[] = {
     FIELD_STR (archive_reason), .syntax = "'text'", .help = "the reason recorded with each archived document"},
    {.name = "batch_size", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 0, .max = 100000, .kinds = K_ALL,
     .def = 1000, FIELD_I32 (batch_size), .syntax = "n", .help = "documents per round trip",
-    .doc = "Documents (or ids) per round trip; 0 sends one unbatched UPDATE or DELETE command\n"
+    .doc = "UPDATE and DELETE count ids; 0 sends one unbatched UPDATE or DELETE command\n"
            "(INSERT and UPSERT need at least 1).\n"},
    {.name = "bypass_validation", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
-    FIELD_BOOL (bypass_validation), .syntax = "bool", .help = "bypassDocumentValidation"},
+    FIELD_BOOL (bypass_validation), .syntax = "bool", .help = "sets bypassDocumentValidation on every write"},
    {.name = "checkpoint_interval", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 1, .max = INT64_MAX,
-    .kinds = K_ALL, .def = 1000, .def_text = "batch_size", FIELD_I64 (checkpoint_interval), .syntax = "n",
+    .kinds = K_ALL, .def = 1000, .def_text = "the batch size", FIELD_I64 (checkpoint_interval), .syntax = "n",
     .help = "progress persisted every n rows"},
    {.name = "continue_on_error", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
     FIELD_BOOL (continue_on_error), .syntax = "bool", .help = "go on after a batch with errors"},
@@ -106,7 +105,7 @@ static const bql_opt_def_t option_table[] = {
     .doc = ".B append\nadds to an existing\n.BR failed_records_file ,\n.B overwrite\nempties it first.\n"
            "Without it, an existing file is an error and nothing is written.\n"},
    {.name = "journal", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def_text = "the server's",
-    .flags = BQL_OPTF_NONE_DEFAULT, FIELD_WC_J, .syntax = "bool", .help = "write concern j"},
+    .flags = BQL_OPTF_NONE_DEFAULT, FIELD_WC_J, .syntax = "bool", .help = "the write concern's j"},
    {.name = "max_delete_count", .group = "DELETE_OPTIONS", .type = BQL_OPT_INT, .min = 0, .max = INT64_MAX,
     .kinds = K_DELETE, .def = -1, .def_text = "no limit", .flags = BQL_OPTF_NONE_DEFAULT,
     FIELD_I64 (max_delete_count), .syntax = "n", .help = "refuse a DELETE matching more",
