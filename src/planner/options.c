@@ -1073,19 +1073,21 @@ bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
 size_t
 bql_option_names (const char **names, size_t max)
 {
-   for (size_t n = 0; n < N_OPTIONS && n < max; n++) {
+   size_t n = 0;
+   for (; n < N_OPTIONS && n < max; n++) {
       names[n] = option_table[n].name;
    }
-   return N_OPTIONS;
+   return n;
 }
 
 size_t
 bql_option_group_names (const char **names, size_t max)
 {
-   for (size_t n = 0; n < N_GROUPS && n < max; n++) {
+   size_t n = 0;
+   for (; n < N_GROUPS && n < max; n++) {
       names[n] = group_table[n].name;
    }
-   return N_GROUPS;
+   return n;
 }
 
 /* Append to buf at *len (snprintf-like: *len counts what would be

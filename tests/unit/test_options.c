@@ -371,7 +371,8 @@ test_unknown_names_suggest_the_nearest (void **state)
    for (size_t i = 0; i < n; i++) {
       assert_string_equal (names[i], t[i].name);
    }
-   assert_int_equal (bql_option_group_names (names, 2), 5);
+   assert_int_equal (bql_option_group_names (names, 2), 2);
+   assert_int_equal (bql_option_group_names (names, 16), 5);
    assert_string_equal (names[0], "BULK_OPTIONS");
    assert_string_equal (names[1], "BATCH_CONFIG");
 }
