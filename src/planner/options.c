@@ -10,8 +10,10 @@
  * read it. The grammar accepts any name = value; this file gives unknown,
  * repeated, mistyped and out-of-range options an error at their own span
  * with the nearest valid name (as mongo-c-driver checks opts against a
- * table and names unknown keys). Rules between options (check_rules) are
- * the only code that names options.
+ * table and names unknown keys). Rules between options (check_rules) and
+ * bql_options_batch (batch_size's default for the batches the client
+ * still cuts) are the only code that names options; no code reads an
+ * option by its position or assumes a field's width.
  */
 #include <ctype.h>
 #include <inttypes.h>
