@@ -178,6 +178,12 @@ BQL_EXPORT char *bql_plan_explain_json (const bql_plan_t *plan, bql_error_t *err
  * most max are stored in names; returns how many there are. */
 BQL_EXPORT size_t bql_option_names (const char **names, size_t max);
 
+/* The names of the SQL functions a shell offers for completion, in upper
+ * case (static strings), in the order of the
+ * planner's function table: at most max are stored in names; returns how
+ * many there are. */
+BQL_EXPORT size_t bql_function_names (const char **names, size_t max);
+
 #ifdef __cplusplus
 }
 #endif

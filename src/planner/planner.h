@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bulkql/plan.h"
+#include "datetime.h"
 #include "parse_internal.h"
 
 /* ---- values ---- */
@@ -201,7 +202,8 @@ bool bql_plan_error_at (bql_planner_t *pl,
                         const char *fmt,
                         ...) __attribute__ ((format (printf, 6, 7)));
 
-/* ---- evaluation (eval.c) ---- */
+/* ---- evaluation (eval.c; values in values.c, dates in datetime.c,
+ * functions in functions.c) ---- */
 
 /* Where values of the incoming row come from. */
 /* The document or array it points at as sub (static, valid as long as
@@ -268,22 +270,7 @@ const char *bql_row_column (const bql_row_ctx_t *rc, const bql_node_t *expr);
  * target collection's name as a qualifier is dropped); else NULL. */
 const char *bql_field_path (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *expr, char *buf, size_t size);
 
-/* Parse an ISO 8601 / RFC 3339 date or date-time s[0..len) (not
- * NUL-terminated) into milliseconds since the Unix epoch, UTC: the one
- * date parser of TIMESTAMP and DATE columns and literals and of "$date"
- * strings in JSON (files, literals; json_doc.c). Accepted: YYYY-MM-DD
- * alone, or followed by 'T' (or 't', or a space) and hh:mm, hh:mm:ss or
- * hh:mm:ss.f with 1 to 9 fraction digits ('.' or ','), truncated to
- * milliseconds; then Z (or z), +hh:mm, +hhmm, +hh or the same with '-'
- * (none = UTC). Calendar-checked (2023-02-29 is refused). False, *ms
- * untouched, for anything else, including blanks around the text. */
-bool bql_parse_iso8601 (const char *s, size_t len, int64_t *ms);
-/* Parse an interval text ('7 days', '1 year 2 months'). */
-bool bql_parse_interval (const char *s, int32_t *months, int64_t *ms);
-/* date + interval with calendar months */
-int64_t bql_date_add (int64_t date_ms, int32_t months, int64_t ms);
-
-/* Check that no key of doc (recursively) starts with '$' or holds a NUL;
+/* values.c: check that no key of doc (at any depth) starts with '$' or holds a NUL;
  * records an error naming the key at node. */
 bool bql_check_keys (bql_planner_t *pl, const bql_node_t *node, const bson_t *doc, const char *what);
 
