@@ -169,7 +169,9 @@ locate_at_source (const bql_plan_t *plan, bql_error_t *e)
    if (fs && fs->node.location >= 0 && plan->script) {
       e->offset = fs->node.location;
       e->length = fs->node.length;
-      bql_error_locate (e, plan->script->source, plan->script->len);
+      size_t source_len;
+      const char *source = bql_script_source (plan->script, &source_len);
+      bql_error_locate (e, source, source_len);
    }
 }
 
@@ -1695,7 +1697,9 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
    if (f->plan->check) {
       bql_error_t err;
       bql_error_clear (&err);
-      bql_planner_t pl = {(bql_plan_t *) f->plan, f->plan->script->source, f->plan->script->len, &err};
+      size_t source_len;
+      const char *source = bql_script_source (f->plan->script, &source_len);
+      bql_planner_t pl = {f->plan, source, source_len, &err, NULL};
       f->rc.row = doc;
       bool pass, is_null;
       if (bql_eval_condition (&pl, &f->rc, f->plan->check, &pass, &is_null) != BQL_EVAL_OK) {
@@ -1704,7 +1708,7 @@ file_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **reason)
       }
       if (!pass && !is_null) {
          int len = (int) f->plan->check->length;
-         why (f, f->rowline, "CHECK (%.*s) failed", len, f->plan->script->source + f->plan->check->location);
+         why (f, f->rowline, "CHECK (%.*s) failed", len, bql_script_source (f->plan->script, NULL) + f->plan->check->location);
          return BQL_ROW_FAILED;
       }
    }
@@ -1776,7 +1780,9 @@ bql_source_file_new (bql_exec_t *x)
 
    bql_error_t perr;
    bql_error_clear (&perr);
-   bql_planner_t pl = {(bql_plan_t *) plan, plan->script->source, plan->script->len, &perr};
+   size_t source_len;
+   const char *source = bql_script_source (plan->script, &source_len);
+   bql_planner_t pl = {plan, source, source_len, &perr, NULL};
    if (!bql_file_options_resolve (&pl, fsn, &f->fo)) {
       return open_failed (f, "%s%s", perr.message, "");
    }

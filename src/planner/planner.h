@@ -12,9 +12,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bulkql/ast.h"
+#include "bulkql/parser.h"
 #include "bulkql/plan.h"
+#include "buf.h"
 #include "datetime.h"
-#include "parse_internal.h"
+#include "edit_distance.h"
+#include "span.h" /* the parser's one internal header for the planner */
 
 /* ---- values ---- */
 
@@ -165,11 +169,17 @@ struct bql_plan {
 
 /* ---- the planning context ---- */
 
+/* What planning and evaluation read: the plan (only read), the script's
+ * source for error spans, the error to fill; and, only while
+ * bql_plan_new builds the plan, the same plan to write (NULL when a
+ * finished plan evaluates per-row expressions: bql_plan_row_write,
+ * EXPLAIN, the executor). */
 typedef struct bql_planner {
-   bql_plan_t *plan;
+   const bql_plan_t *plan;
    const char *source;
    size_t source_len;
    bql_error_t *error;
+   bql_plan_t *building;
 } bql_planner_t;
 
 /* names.c: the target's database and collection names (MongoDB's

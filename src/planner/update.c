@@ -65,7 +65,7 @@ check_path (bql_planner_t *pl, const bql_node_t *at, const char *path)
 bool
 bql_plan_set_list (bql_planner_t *pl, const bql_list_t *set_clause, const bql_row_ctx_t *rc)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    int32_t n = set_clause ? set_clause->length : 0;
    plan->set = bson_malloc0 (sizeof *plan->set * (size_t) (n ? n : 1));
    plan->nset = 0;
