@@ -550,6 +550,384 @@ eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, 
    return r;
 }
 
+/* A parameter: its bound value, or while only explaining the placeholder
+ * ":name" or "?n". */
+static NOINLINE bql_eval_rc_t
+eval_param (bql_planner_t *pl, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_ParamRef_t *p = bql_cast (ParamRef, e);
+   char key[16];
+   const char *name = p->name;
+   if (!name) {
+      snprintf (key, sizeof key, "%d", (int) p->number);
+      name = key;
+   }
+   bson_iter_t it;
+   if (!bson_iter_init_find (&it, &pl->plan->params, name) && pl->plan->placeholders) {
+      /* EXPLAIN without a value: the plan shows the parameter as a
+       * placeholder string ":name" or "?n" (it never runs) */
+      char shown[140];
+      snprintf (shown, sizeof shown, "%s%s", p->name ? ":" : "?", name);
+      bson_value_t v = {.value_type = BSON_TYPE_UTF8};
+      v.value.v_utf8.str = shown;
+      v.value.v_utf8.len = (uint32_t) strlen (shown);
+      bql_val_from_bson (out, &v);
+      return BQL_EVAL_OK;
+   }
+   if (!bson_iter_init_find (&it, &pl->plan->params, name)) {
+      char msg[200];
+      if (p->name) {
+         snprintf (msg, sizeof msg, "no value bound for parameter :%s", p->name);
+      } else {
+         snprintf (msg, sizeof msg, "no value bound for parameter %d (?)", (int) p->number);
+      }
+      return fail (pl, e, BQL_ERR_PARAM, NULL, msg);
+   }
+   bql_val_from_bson (out, bson_iter_value (&it));
+   return BQL_EVAL_OK;
+}
+
+/* NOT x (three-valued), -x and +x. */
+static NOINLINE bql_eval_rc_t
+eval_unary (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_UnaryExpr_t *u = bql_cast (UnaryExpr, e);
+   bql_val_t a;
+   bql_eval_rc_t r = eval (pl, rc, u->arg, &a);
+   if (r != BQL_EVAL_OK) {
+      return r;
+   }
+   if (u->op == BQL_UOP_NOT) {
+      int t;
+      r = need_bool (pl, u->arg, &a, &t);
+      if (r == BQL_EVAL_OK && t >= 0) {
+         bql_val_set_bool (out, !t);
+      }
+   } else if (bql_val_is_null (&a)) {
+      /* NULL */
+   } else if (a.is_interval) {
+      *out = a;
+      if (u->op == BQL_UOP_NEG) {
+         out->months = -out->months;
+         out->ms = -out->ms;
+      }
+      return BQL_EVAL_OK;
+   } else if (bql_val_is_type (&a, BSON_TYPE_DECIMAL128)) {
+      *out = a;
+      if (u->op == BQL_UOP_NEG) {
+         bql_decimal128_negate (&out->v.value.v_decimal128);
+      }
+      return BQL_EVAL_OK;
+   } else if (!bql_val_is_number (&a)) {
+      char msg[160];
+      snprintf (msg, sizeof msg, "cannot negate %s", bql_val_type_name (&a));
+      r = fail (pl, e, BQL_ERR_TYPE, NULL, msg);
+   } else if (u->op == BQL_UOP_PLUS) {
+      bql_val_from_bson (out, &a.v);
+   } else if (bql_val_is_int (&a)) {
+      if (bql_val_int (&a) == INT64_MIN) {
+         r = fail (pl, e, BQL_ERR_VALUE, NULL, "integer out of range");
+      } else {
+         bql_val_set_int (out, -bql_val_int (&a));
+      }
+   } else {
+      bql_val_set_double (out, -a.v.value.v_double);
+   }
+   bql_val_destroy (&a);
+   return r;
+}
+
+/* a op b: both sides evaluated, then compared, joined or computed. */
+static NOINLINE bql_eval_rc_t
+eval_binary (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, e);
+   bql_val_t l, rv;
+   bql_eval_rc_t r = eval (pl, rc, b->left, &l);
+   if (r != BQL_EVAL_OK) {
+      return r;
+   }
+   r = eval (pl, rc, b->right, &rv);
+   if (r != BQL_EVAL_OK) {
+      bql_val_destroy (&l);
+      return r;
+   }
+   switch (b->op) {
+   case BQL_OP_AND:
+   case BQL_OP_OR: {
+      int x, y;
+      r = need_bool (pl, b->left, &l, &x);
+      if (r == BQL_EVAL_OK) {
+         r = need_bool (pl, b->right, &rv, &y);
+      }
+      if (r == BQL_EVAL_OK) {
+         if (b->op == BQL_OP_AND) {
+            if (x == 0 || y == 0) {
+               bql_val_set_bool (out, false);
+            } else if (x == 1 && y == 1) {
+               bql_val_set_bool (out, true);
+            }
+         } else {
+            if (x == 1 || y == 1) {
+               bql_val_set_bool (out, true);
+            } else if (x == 0 && y == 0) {
+               bql_val_set_bool (out, false);
+            }
+         }
+      }
+      break;
+   }
+   case BQL_OP_EQ:
+   case BQL_OP_NE:
+   case BQL_OP_LT:
+   case BQL_OP_LE:
+   case BQL_OP_GT:
+   case BQL_OP_GE:
+      r = cmp_op (pl, e, b->op, &l, &rv, out);
+      break;
+   case BQL_OP_CONCAT:
+      r = concat2 (pl, e, &l, &rv, out);
+      break;
+   default:
+      r = arith (pl, e, b->op, &l, &rv, out);
+      break;
+   }
+   bql_val_destroy (&l);
+   bql_val_destroy (&rv);
+   return r;
+}
+
+/* three-valued AND / OR over the operands in order: every operand is
+ * evaluated first (its error, or FIELD, comes before any "expected a
+ * condition"), then each is read as a truth value. A loop, not a
+ * recursion: a chain of 100,000 terms is one node. */
+static NOINLINE bql_eval_rc_t
+eval_bool (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_BoolExpr_t *b = bql_cast (BoolExpr, e);
+   int32_t n = b->args->length;
+   bql_val_t *vals = bson_malloc0 (sizeof *vals * (size_t) n);
+   bql_eval_rc_t r = eval_list (pl, rc, b->args, vals);
+   if (r != BQL_EVAL_OK) {
+      bson_free (vals);
+      return r;
+   }
+   int acc = b->op == BQL_OP_AND ? 1 : 0; /* 1 true, 0 false, -1 NULL */
+   for (int32_t i = 0; i < n && r == BQL_EVAL_OK; i++) {
+      int t;
+      r = need_bool (pl, b->args->items[i], &vals[i], &t);
+      if (r != BQL_EVAL_OK) {
+         break;
+      }
+      if (b->op == BQL_OP_AND) {
+         acc = t == 0 || acc == 0 ? 0 : (t == -1 || acc == -1 ? -1 : 1);
+      } else {
+         acc = t == 1 || acc == 1 ? 1 : (t == -1 || acc == -1 ? -1 : 0);
+      }
+   }
+   if (r == BQL_EVAL_OK && acc >= 0) {
+      bql_val_set_bool (out, acc == 1);
+   }
+   destroy_vals (vals, n);
+   bson_free (vals);
+   return r;
+}
+
+/* CASE [arg] WHEN ... THEN ... [ELSE ...] END, lazily: only the branch
+ * taken is evaluated; FIELD when any part reads a stored field. */
+static NOINLINE bql_eval_rc_t
+eval_case (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_CaseExpr_t *c = bql_cast (CaseExpr, e);
+   if (bql_refers_to_field (rc, e)) {
+      return BQL_EVAL_FIELD;
+   }
+   bql_val_t arg;
+   bql_val_init_null (&arg);
+   bql_eval_rc_t r = BQL_EVAL_OK;
+   if (c->arg && (r = eval (pl, rc, c->arg, &arg)) != BQL_EVAL_OK) {
+      return r;
+   }
+   for (int32_t i = 0; c->whens && i < c->whens->length; i++) {
+      const bql_CaseWhen_t *w = bql_cast (CaseWhen, c->whens->items[i]);
+      bql_val_t cond, test;
+      if ((r = eval (pl, rc, w->condition, &cond)) != BQL_EVAL_OK) {
+         break;
+      }
+      int t;
+      if (c->arg) {
+         r = cmp_op (pl, w->condition, BQL_OP_EQ, &arg, &cond, &test);
+         bql_val_destroy (&cond);
+         if (r != BQL_EVAL_OK) {
+            break;
+         }
+         t = bql_val_truth (&test);
+         bql_val_destroy (&test);
+      } else {
+         r = need_bool (pl, w->condition, &cond, &t);
+         bql_val_destroy (&cond);
+         if (r != BQL_EVAL_OK) {
+            break;
+         }
+      }
+      if (t == 1) {
+         bql_val_destroy (&arg);
+         return eval (pl, rc, w->result, out);
+      }
+   }
+   bql_val_destroy (&arg);
+   if (r != BQL_EVAL_OK) {
+      return r;
+   }
+   if (c->default_result) {
+      return eval (pl, rc, c->default_result, out);
+   }
+   return BQL_EVAL_OK;
+}
+
+/* x [NOT] IN (a, b, ...) = x = a OR x = b ..., three-valued. */
+static NOINLINE bql_eval_rc_t
+eval_in (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_InExpr_t *in = bql_cast (InExpr, e);
+   bql_val_t x;
+   bql_eval_rc_t r = eval (pl, rc, in->expr, &x);
+   if (r != BQL_EVAL_OK) {
+      return r;
+   }
+   int32_t n = in->list->length;
+   bql_val_t *vals = bson_malloc0 (sizeof *vals * (size_t) n);
+   r = eval_list (pl, rc, in->list, vals);
+   if (r == BQL_EVAL_OK) {
+      /* x IN (a, b) = x = a OR x = b, three-valued */
+      int result = 0;
+      for (int32_t i = 0; i < n && r == BQL_EVAL_OK; i++) {
+         bql_val_t t;
+         r = cmp_op (pl, in->list->items[i], BQL_OP_EQ, &x, &vals[i], &t);
+         if (r == BQL_EVAL_OK) {
+            int tv = bql_val_truth (&t);
+            if (tv == 1) {
+               result = 1;
+            } else if (tv == -1 && result == 0) {
+               result = -1;
+            }
+            bql_val_destroy (&t);
+         }
+      }
+      if (r == BQL_EVAL_OK && result >= 0) {
+         bql_val_set_bool (out, in->negated ? !result : result);
+      }
+      destroy_vals (vals, n);
+   }
+   bson_free (vals);
+   bql_val_destroy (&x);
+   return r;
+}
+
+/* x [NOT] BETWEEN lo AND hi = x >= lo AND x <= hi, three-valued. */
+static NOINLINE bql_eval_rc_t
+eval_between (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_BetweenExpr_t *bt = bql_cast (BetweenExpr, e);
+   bql_val_t x, lo, hi, a, b;
+   bql_eval_rc_t r = eval (pl, rc, bt->expr, &x);
+   if (r != BQL_EVAL_OK) {
+      return r;
+   }
+   if ((r = eval (pl, rc, bt->low, &lo)) != BQL_EVAL_OK) {
+      bql_val_destroy (&x);
+      return r;
+   }
+   if ((r = eval (pl, rc, bt->high, &hi)) != BQL_EVAL_OK) {
+      bql_val_destroy (&x);
+      bql_val_destroy (&lo);
+      return r;
+   }
+   r = cmp_op (pl, e, BQL_OP_GE, &x, &lo, &a);
+   if (r == BQL_EVAL_OK) {
+      r = cmp_op (pl, e, BQL_OP_LE, &x, &hi, &b);
+      if (r == BQL_EVAL_OK) {
+         int ta = bql_val_truth (&a), tb = bql_val_truth (&b);
+         if (ta == 0 || tb == 0) {
+            bql_val_set_bool (out, bt->negated);
+         } else if (ta == 1 && tb == 1) {
+            bql_val_set_bool (out, !bt->negated);
+         }
+         bql_val_destroy (&b);
+      }
+      bql_val_destroy (&a);
+   }
+   bql_val_destroy (&x);
+   bql_val_destroy (&lo);
+   bql_val_destroy (&hi);
+   return r;
+}
+
+/* s [NOT] LIKE pattern, on the client (values.c). */
+static NOINLINE bql_eval_rc_t
+eval_like (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_LikeExpr_t *lk = bql_cast (LikeExpr, e);
+   bql_val_t s, p;
+   bql_eval_rc_t r = eval (pl, rc, lk->expr, &s);
+   if (r != BQL_EVAL_OK) {
+      return r;
+   }
+   if ((r = eval (pl, rc, lk->pattern, &p)) != BQL_EVAL_OK) {
+      bql_val_destroy (&s);
+      return r;
+   }
+   if (bql_val_is_null (&s) || bql_val_is_null (&p)) {
+      /* NULL */
+   } else if (!bql_val_is_type (&s, BSON_TYPE_UTF8) || !bql_val_is_type (&p, BSON_TYPE_UTF8)) {
+      r = fail (pl, e, BQL_ERR_TYPE, NULL, "LIKE compares strings");
+   } else {
+      bool m = bql_like_match (s.v.value.v_utf8.str, s.v.value.v_utf8.len, p.v.value.v_utf8.str,
+                               p.v.value.v_utf8.len);
+      bql_val_set_bool (out, lk->negated ? !m : m);
+   }
+   bql_val_destroy (&s);
+   bql_val_destroy (&p);
+   return r;
+}
+
+/* x IS [NOT] NULL */
+static NOINLINE bql_eval_rc_t
+eval_null_test (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_NullTest_t *nt = bql_cast (NullTest, e);
+   bql_val_t x;
+   bql_eval_rc_t r = eval (pl, rc, nt->expr, &x);
+   if (r != BQL_EVAL_OK) {
+      return r;
+   }
+   bool isnull = bql_val_is_null (&x);
+   bql_val_destroy (&x);
+   bql_val_set_bool (out, nt->negated ? !isnull : isnull);
+   return BQL_EVAL_OK;
+}
+
+/* EXISTS(path): on the client only for a column of the incoming row. */
+static NOINLINE bql_eval_rc_t
+eval_exists (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
+{
+   const bql_ExistsExpr_t *ex = bql_cast (ExistsExpr, e);
+   const char *c = bql_row_column (rc, ex->path);
+   if (!c) {
+      if (bql_is (ex->path, ColumnRef) || bql_is (ex->path, FuncCall)) {
+         return BQL_EVAL_FIELD;
+      }
+      return fail (pl, ex->path, BQL_ERR_TYPE, "EXISTS takes a field path: EXISTS(address.city).",
+                   "EXISTS needs a field path");
+   }
+   if (!rc->row) {
+      return BQL_EVAL_FIELD;
+   }
+   bson_iter_t it, child;
+   bql_val_set_bool (out, bson_iter_init (&it, rc->row) && bson_iter_find_descendant (&it, c, &child));
+   return BQL_EVAL_OK;
+}
+
 static bql_eval_rc_t
 eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t *out)
 {
@@ -563,38 +941,8 @@ eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t
       return eval_const (pl, bql_cast (Const, e), out);
    case BQL_T_ColumnRef:
       return BQL_EVAL_FIELD;
-   case BQL_T_ParamRef: {
-      const bql_ParamRef_t *p = bql_cast (ParamRef, e);
-      char key[16];
-      const char *name = p->name;
-      if (!name) {
-         snprintf (key, sizeof key, "%d", (int) p->number);
-         name = key;
-      }
-      bson_iter_t it;
-      if (!bson_iter_init_find (&it, &pl->plan->params, name) && pl->plan->placeholders) {
-         /* EXPLAIN without a value: the plan shows the parameter as a
-          * placeholder string ":name" or "?n" (it never runs) */
-         char shown[140];
-         snprintf (shown, sizeof shown, "%s%s", p->name ? ":" : "?", name);
-         bson_value_t v = {.value_type = BSON_TYPE_UTF8};
-         v.value.v_utf8.str = shown;
-         v.value.v_utf8.len = (uint32_t) strlen (shown);
-         bql_val_from_bson (out, &v);
-         return BQL_EVAL_OK;
-      }
-      if (!bson_iter_init_find (&it, &pl->plan->params, name)) {
-         char msg[200];
-         if (p->name) {
-            snprintf (msg, sizeof msg, "no value bound for parameter :%s", p->name);
-         } else {
-            snprintf (msg, sizeof msg, "no value bound for parameter %d (?)", (int) p->number);
-         }
-         return fail (pl, e, BQL_ERR_PARAM, NULL, msg);
-      }
-      bql_val_from_bson (out, bson_iter_value (&it));
-      return BQL_EVAL_OK;
-   }
+   case BQL_T_ParamRef:
+      return eval_param (pl, e, out);
    case BQL_T_SpecialValue:
       if (bql_cast (SpecialValue, e)->kind == BQL_SV_CURRENT_DATE) {
          bql_val_set_date (out, bql_date_floor_day (pl->plan->now_ms));
@@ -604,316 +952,27 @@ eval (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bql_val_t
       return BQL_EVAL_OK;
    case BQL_T_FuncCall:
       return eval_func (pl, rc, bql_cast (FuncCall, e), out);
-   case BQL_T_UnaryExpr: {
-      const bql_UnaryExpr_t *u = bql_cast (UnaryExpr, e);
-      bql_val_t a;
-      bql_eval_rc_t r = eval (pl, rc, u->arg, &a);
-      if (r != BQL_EVAL_OK) {
-         return r;
-      }
-      if (u->op == BQL_UOP_NOT) {
-         int t;
-         r = need_bool (pl, u->arg, &a, &t);
-         if (r == BQL_EVAL_OK && t >= 0) {
-            bql_val_set_bool (out, !t);
-         }
-      } else if (bql_val_is_null (&a)) {
-         /* NULL */
-      } else if (a.is_interval) {
-         *out = a;
-         if (u->op == BQL_UOP_NEG) {
-            out->months = -out->months;
-            out->ms = -out->ms;
-         }
-         return BQL_EVAL_OK;
-      } else if (bql_val_is_type (&a, BSON_TYPE_DECIMAL128)) {
-         *out = a;
-         if (u->op == BQL_UOP_NEG) {
-            bql_decimal128_negate (&out->v.value.v_decimal128);
-         }
-         return BQL_EVAL_OK;
-      } else if (!bql_val_is_number (&a)) {
-         char msg[160];
-         snprintf (msg, sizeof msg, "cannot negate %s", bql_val_type_name (&a));
-         r = fail (pl, e, BQL_ERR_TYPE, NULL, msg);
-      } else if (u->op == BQL_UOP_PLUS) {
-         bql_val_from_bson (out, &a.v);
-      } else if (bql_val_is_int (&a)) {
-         if (bql_val_int (&a) == INT64_MIN) {
-            r = fail (pl, e, BQL_ERR_VALUE, NULL, "integer out of range");
-         } else {
-            bql_val_set_int (out, -bql_val_int (&a));
-         }
-      } else {
-         bql_val_set_double (out, -a.v.value.v_double);
-      }
-      bql_val_destroy (&a);
-      return r;
-   }
-   case BQL_T_BinaryExpr: {
-      const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, e);
-      bql_val_t l, rv;
-      bql_eval_rc_t r = eval (pl, rc, b->left, &l);
-      if (r != BQL_EVAL_OK) {
-         return r;
-      }
-      r = eval (pl, rc, b->right, &rv);
-      if (r != BQL_EVAL_OK) {
-         bql_val_destroy (&l);
-         return r;
-      }
-      switch (b->op) {
-      case BQL_OP_AND:
-      case BQL_OP_OR: {
-         int x, y;
-         r = need_bool (pl, b->left, &l, &x);
-         if (r == BQL_EVAL_OK) {
-            r = need_bool (pl, b->right, &rv, &y);
-         }
-         if (r == BQL_EVAL_OK) {
-            if (b->op == BQL_OP_AND) {
-               if (x == 0 || y == 0) {
-                  bql_val_set_bool (out, false);
-               } else if (x == 1 && y == 1) {
-                  bql_val_set_bool (out, true);
-               }
-            } else {
-               if (x == 1 || y == 1) {
-                  bql_val_set_bool (out, true);
-               } else if (x == 0 && y == 0) {
-                  bql_val_set_bool (out, false);
-               }
-            }
-         }
-         break;
-      }
-      case BQL_OP_EQ:
-      case BQL_OP_NE:
-      case BQL_OP_LT:
-      case BQL_OP_LE:
-      case BQL_OP_GT:
-      case BQL_OP_GE:
-         r = cmp_op (pl, e, b->op, &l, &rv, out);
-         break;
-      case BQL_OP_CONCAT:
-         r = concat2 (pl, e, &l, &rv, out);
-         break;
-      default:
-         r = arith (pl, e, b->op, &l, &rv, out);
-         break;
-      }
-      bql_val_destroy (&l);
-      bql_val_destroy (&rv);
-      return r;
-   }
-   case BQL_T_BoolExpr: {
-      /* three-valued AND / OR over the operands in order: every operand is
-       * evaluated first (its error, or FIELD, comes before any "expected
-       * a condition"), then each is read as a truth value. A loop, not a
-       * recursion: a chain of 100,000 terms is one node. */
-      const bql_BoolExpr_t *b = bql_cast (BoolExpr, e);
-      int32_t n = b->args->length;
-      bql_val_t *vals = bson_malloc0 (sizeof *vals * (size_t) n);
-      bql_eval_rc_t r = eval_list (pl, rc, b->args, vals);
-      if (r != BQL_EVAL_OK) {
-         bson_free (vals);
-         return r;
-      }
-      int acc = b->op == BQL_OP_AND ? 1 : 0; /* 1 true, 0 false, -1 NULL */
-      for (int32_t i = 0; i < n && r == BQL_EVAL_OK; i++) {
-         int t;
-         r = need_bool (pl, b->args->items[i], &vals[i], &t);
-         if (r != BQL_EVAL_OK) {
-            break;
-         }
-         if (b->op == BQL_OP_AND) {
-            acc = t == 0 || acc == 0 ? 0 : (t == -1 || acc == -1 ? -1 : 1);
-         } else {
-            acc = t == 1 || acc == 1 ? 1 : (t == -1 || acc == -1 ? -1 : 0);
-         }
-      }
-      if (r == BQL_EVAL_OK && acc >= 0) {
-         bql_val_set_bool (out, acc == 1);
-      }
-      destroy_vals (vals, n);
-      bson_free (vals);
-      return r;
-   }
-   case BQL_T_CaseExpr: {
-      const bql_CaseExpr_t *c = bql_cast (CaseExpr, e);
-      if (bql_refers_to_field (rc, e)) {
-         return BQL_EVAL_FIELD;
-      }
-      bql_val_t arg;
-      bql_val_init_null (&arg);
-      bql_eval_rc_t r = BQL_EVAL_OK;
-      if (c->arg && (r = eval (pl, rc, c->arg, &arg)) != BQL_EVAL_OK) {
-         return r;
-      }
-      for (int32_t i = 0; c->whens && i < c->whens->length; i++) {
-         const bql_CaseWhen_t *w = bql_cast (CaseWhen, c->whens->items[i]);
-         bql_val_t cond, test;
-         if ((r = eval (pl, rc, w->condition, &cond)) != BQL_EVAL_OK) {
-            break;
-         }
-         int t;
-         if (c->arg) {
-            r = cmp_op (pl, w->condition, BQL_OP_EQ, &arg, &cond, &test);
-            bql_val_destroy (&cond);
-            if (r != BQL_EVAL_OK) {
-               break;
-            }
-            t = bql_val_truth (&test);
-            bql_val_destroy (&test);
-         } else {
-            r = need_bool (pl, w->condition, &cond, &t);
-            bql_val_destroy (&cond);
-            if (r != BQL_EVAL_OK) {
-               break;
-            }
-         }
-         if (t == 1) {
-            bql_val_destroy (&arg);
-            return eval (pl, rc, w->result, out);
-         }
-      }
-      bql_val_destroy (&arg);
-      if (r != BQL_EVAL_OK) {
-         return r;
-      }
-      if (c->default_result) {
-         return eval (pl, rc, c->default_result, out);
-      }
-      return BQL_EVAL_OK;
-   }
-   case BQL_T_InExpr: {
-      const bql_InExpr_t *in = bql_cast (InExpr, e);
-      bql_val_t x;
-      bql_eval_rc_t r = eval (pl, rc, in->expr, &x);
-      if (r != BQL_EVAL_OK) {
-         return r;
-      }
-      int32_t n = in->list->length;
-      bql_val_t *vals = bson_malloc0 (sizeof *vals * (size_t) n);
-      r = eval_list (pl, rc, in->list, vals);
-      if (r == BQL_EVAL_OK) {
-         /* x IN (a, b) = x = a OR x = b, three-valued */
-         int result = 0;
-         for (int32_t i = 0; i < n && r == BQL_EVAL_OK; i++) {
-            bql_val_t t;
-            r = cmp_op (pl, in->list->items[i], BQL_OP_EQ, &x, &vals[i], &t);
-            if (r == BQL_EVAL_OK) {
-               int tv = bql_val_truth (&t);
-               if (tv == 1) {
-                  result = 1;
-               } else if (tv == -1 && result == 0) {
-                  result = -1;
-               }
-               bql_val_destroy (&t);
-            }
-         }
-         if (r == BQL_EVAL_OK && result >= 0) {
-            bql_val_set_bool (out, in->negated ? !result : result);
-         }
-         destroy_vals (vals, n);
-      }
-      bson_free (vals);
-      bql_val_destroy (&x);
-      return r;
-   }
-   case BQL_T_BetweenExpr: {
-      const bql_BetweenExpr_t *bt = bql_cast (BetweenExpr, e);
-      bql_val_t x, lo, hi, a, b;
-      bql_eval_rc_t r = eval (pl, rc, bt->expr, &x);
-      if (r != BQL_EVAL_OK) {
-         return r;
-      }
-      if ((r = eval (pl, rc, bt->low, &lo)) != BQL_EVAL_OK) {
-         bql_val_destroy (&x);
-         return r;
-      }
-      if ((r = eval (pl, rc, bt->high, &hi)) != BQL_EVAL_OK) {
-         bql_val_destroy (&x);
-         bql_val_destroy (&lo);
-         return r;
-      }
-      r = cmp_op (pl, e, BQL_OP_GE, &x, &lo, &a);
-      if (r == BQL_EVAL_OK) {
-         r = cmp_op (pl, e, BQL_OP_LE, &x, &hi, &b);
-         if (r == BQL_EVAL_OK) {
-            int ta = bql_val_truth (&a), tb = bql_val_truth (&b);
-            if (ta == 0 || tb == 0) {
-               bql_val_set_bool (out, bt->negated);
-            } else if (ta == 1 && tb == 1) {
-               bql_val_set_bool (out, !bt->negated);
-            }
-            bql_val_destroy (&b);
-         }
-         bql_val_destroy (&a);
-      }
-      bql_val_destroy (&x);
-      bql_val_destroy (&lo);
-      bql_val_destroy (&hi);
-      return r;
-   }
-   case BQL_T_LikeExpr: {
-      const bql_LikeExpr_t *lk = bql_cast (LikeExpr, e);
-      bql_val_t s, p;
-      bql_eval_rc_t r = eval (pl, rc, lk->expr, &s);
-      if (r != BQL_EVAL_OK) {
-         return r;
-      }
-      if ((r = eval (pl, rc, lk->pattern, &p)) != BQL_EVAL_OK) {
-         bql_val_destroy (&s);
-         return r;
-      }
-      if (bql_val_is_null (&s) || bql_val_is_null (&p)) {
-         /* NULL */
-      } else if (!bql_val_is_type (&s, BSON_TYPE_UTF8) || !bql_val_is_type (&p, BSON_TYPE_UTF8)) {
-         r = fail (pl, e, BQL_ERR_TYPE, NULL, "LIKE compares strings");
-      } else {
-         bool m = bql_like_match (s.v.value.v_utf8.str, s.v.value.v_utf8.len, p.v.value.v_utf8.str,
-                                  p.v.value.v_utf8.len);
-         bql_val_set_bool (out, lk->negated ? !m : m);
-      }
-      bql_val_destroy (&s);
-      bql_val_destroy (&p);
-      return r;
-   }
-   case BQL_T_NullTest: {
-      const bql_NullTest_t *nt = bql_cast (NullTest, e);
-      bql_val_t x;
-      bql_eval_rc_t r = eval (pl, rc, nt->expr, &x);
-      if (r != BQL_EVAL_OK) {
-         return r;
-      }
-      bool isnull = bql_val_is_null (&x);
-      bql_val_destroy (&x);
-      bql_val_set_bool (out, nt->negated ? !isnull : isnull);
-      return BQL_EVAL_OK;
-   }
-   case BQL_T_ExistsExpr: {
-      const bql_ExistsExpr_t *ex = bql_cast (ExistsExpr, e);
-      const char *c = bql_row_column (rc, ex->path);
-      if (!c) {
-         if (bql_is (ex->path, ColumnRef) || bql_is (ex->path, FuncCall)) {
-            return BQL_EVAL_FIELD;
-         }
-         return fail (pl, ex->path, BQL_ERR_TYPE, "EXISTS takes a field path: EXISTS(address.city).",
-                      "EXISTS needs a field path");
-      }
-      if (!rc->row) {
-         return BQL_EVAL_FIELD;
-      }
-      bson_iter_t it, child;
-      bql_val_set_bool (out, bson_iter_init (&it, rc->row) && bson_iter_find_descendant (&it, c, &child));
-      return BQL_EVAL_OK;
-   }
-   default: {
-      char msg[120];
-      snprintf (msg, sizeof msg, "%s is not an expression", bql_node_kind_name (e->kind));
-      return fail (pl, e, BQL_ERR_UNSUPPORTED, NULL, msg);
-   }
+   case BQL_T_UnaryExpr:
+      return eval_unary (pl, rc, e, out);
+   case BQL_T_BinaryExpr:
+      return eval_binary (pl, rc, e, out);
+   case BQL_T_BoolExpr:
+      return eval_bool (pl, rc, e, out);
+   case BQL_T_CaseExpr:
+      return eval_case (pl, rc, e, out);
+   case BQL_T_InExpr:
+      return eval_in (pl, rc, e, out);
+   case BQL_T_BetweenExpr:
+      return eval_between (pl, rc, e, out);
+   case BQL_T_LikeExpr:
+      return eval_like (pl, rc, e, out);
+   case BQL_T_NullTest:
+      return eval_null_test (pl, rc, e, out);
+   case BQL_T_ExistsExpr:
+      return eval_exists (pl, rc, e, out);
+   default:
+      bql_plan_error (pl, e, BQL_ERR_UNSUPPORTED, NULL, "%s is not an expression", bql_node_kind_name (e->kind));
+      return BQL_EVAL_ERROR;
    }
 }
 
