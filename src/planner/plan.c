@@ -995,18 +995,6 @@ bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t
 
 /* ---- DELETE ... USING: the filter of a batch of rows ---- */
 
-bool
-bql_value_equal (const bson_value_t *a, const bson_value_t *b)
-{
-   bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
-   bson_append_value (&x, "", 0, a);
-   bson_append_value (&y, "", 0, b);
-   bool eq = bson_equal (&x, &y);
-   bson_destroy (&x);
-   bson_destroy (&y);
-   return eq;
-}
-
 /* When every good row's filter is the same but for one path's {$eq: v}
  * (WHERE k = v.k [AND conditions on constants]), the $or of the filters
  * is exactly that filter with {$in: [v, ...]} at the path: one condition

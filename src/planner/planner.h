@@ -321,8 +321,8 @@ bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, b
  * pattern) false, and the caller uses {$or: [q...]}. out is initialised
  * by the caller; the executor and EXPLAIN both use this. */
 bool bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path);
-/* Are a and b the same BSON type and value (bytes equal, so 1 and 1.0
- * differ)? Borrows both; allocates nothing that outlives the call. */
+/* values.c: are a and b the same BSON type and value (bytes equal, so
+ * 1 and 1.0 differ)? Borrows both; allocates nothing that outlives the call. */
 bool bql_value_equal (const bson_value_t *a, const bson_value_t *b);
 
 /* ordered, writeConcern and bypassDocumentValidation of a write command,

@@ -241,7 +241,23 @@ bql_val_text_or_error (bql_planner_t *pl, const bql_node_t *at, const bql_val_t 
    return true;
 }
 
-/* ---- comparison ---- */
+/* ---- equality and comparison ---- */
+
+/* BSON's own equality: both values as the one field of a document,
+ * compared byte for byte (so 1 and 1.0, or two NaNs of other bits,
+ * differ). */
+bool
+bql_value_equal (const bson_value_t *a, const bson_value_t *b)
+{
+   bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
+   bson_append_value (&x, "", 0, a);
+   bson_append_value (&y, "", 0, b);
+   bool eq = bson_equal (&x, &y);
+   bson_destroy (&x);
+   bson_destroy (&y);
+   return eq;
+}
+
 
 int
 bql_val_compare (const bql_val_t *a, const bql_val_t *b)
