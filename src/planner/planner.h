@@ -3,7 +3,8 @@
  * intervals, the evaluation context, the resolved option set, the plan
  * struct the executor runs, and the translators from expressions to
  * filters, update documents and aggregation expressions. Internal to the
- * planner and executor (which runs plans); needs libbson.
+ * planner and executor (which runs plans); needs libbson. Of the parser
+ * it uses the public headers and span.h only.
  */
 #ifndef BQL_PLANNER_H
 #define BQL_PLANNER_H
@@ -196,7 +197,8 @@ bool bql_plan_check_names (bql_planner_t *pl, const bql_node_t *stmt, const bql_
  * a system.* collection (collection not NULL). */
 bool bql_name_is_system (const char *database, const char *collection);
 
-/* Record a plan error at node's span (domain PLAN). Returns false. */
+/* errors.c: record a plan error at node's span (domain PLAN); the first
+ * one wins. Returns false. */
 bool bql_plan_error (bql_planner_t *pl,
                      const bql_node_t *node,
                      bql_error_code_t code,
@@ -215,7 +217,6 @@ bool bql_plan_error_at (bql_planner_t *pl,
 /* ---- evaluation (eval.c; values in values.c, dates in datetime.c,
  * functions in functions.c) ---- */
 
-/* Where values of the incoming row come from. */
 /* The document or array it points at as sub (static, valid as long as
  * it's document); false when it holds neither, or malformed BSON. */
 static inline bool
@@ -241,6 +242,7 @@ bql_decimal128_negate (bson_decimal128_t *d)
    d->high ^= UINT64_C (1) << 63;
 }
 
+/* Where values of the incoming row come from. */
 typedef struct bql_row_ctx {
    const bson_t *row;       /* the incoming row by column name, or NULL */
    const char *alias;       /* alias of UPDATE ... FROM, or NULL */
