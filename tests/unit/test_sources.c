@@ -413,6 +413,47 @@ test_json_array_and_stream (void **state)
    expect_rows ("BULK INSERT INTO t FROM 'unclosed.json'", expected);
 }
 
+/* FORMAT JSON whose structure is broken: the rows before, then a fatal
+ * error naming the line. */
+static void
+test_json_structure (void **state)
+{
+   (void) state;
+   static const struct {
+      const char *text;
+      const char *expected; /* after the rows, "ERROR failed: <path>:" is followed by this */
+   } cases[] = {
+      {"[{\"a\": 1}] x", "OK 1 @1 { \"a\" : 1 }\n|1: text after the end of the JSON array\n"},
+      {"[{\"a\": 1},\n]", "OK 1 @1 { \"a\" : 1 }\n|2: a ',' before the ']' that closes the JSON array\n"},
+      {"[\n,{\"a\": 1}]", "|2: an empty element in the JSON array\n"},
+      {"{\"a\": 1}\n 5 {}", "OK 1 @1 { \"a\" : 1 }\n|2: '5' between the JSON documents: each must start with '{'\n"},
+      {"\n\x01", "|2: a JSON file must hold an array of documents or documents one after another, not start with the "
+                  "byte 0x01 (for one document per line use FORMAT NDJSON)\n"},
+      {"[{\"a\": [1}]", "|1: '}' does not close what is open in the JSON array element that starts on line 1\n"},
+      {"[{\"a\": 1},\n {\"a\": \"x\n\"}]",
+       "OK 1 @1 { \"a\" : 1 }\n|2: a string in the JSON array element that starts on this line runs past the end of "
+       "line 2\n"},
+      {"{\"a\": 1}\n{\"a\":\n", "OK 1 @1 { \"a\" : 1 }\n|2: the JSON document that starts on this line is not "
+                                "closed at the end of the input\n"},
+      {"[\n", "|2: the JSON array is not closed at the end of the input\n"},
+      {" [ ] ", "END\n"},
+      {"", "END\n"},
+   };
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char path[512], sql[800], expected[1400];
+      write_file ("structure.json", cases[i].text, strlen (cases[i].text), path, sizeof path);
+      snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+      const char *bar = strchr (cases[i].expected, '|');
+      if (bar) {
+         snprintf (expected, sizeof expected, "%.*sERROR failed: %s:%s", (int) (bar - cases[i].expected),
+                   cases[i].expected, path, bar + 1);
+      } else {
+         snprintf (expected, sizeof expected, "%s", cases[i].expected);
+      }
+      expect_rows (sql, expected);
+   }
+}
+
 static void
 test_json_bad_utf8 (void **state)
 {
@@ -645,6 +686,7 @@ main (void)
       cmocka_unit_test (test_open_errors),
       cmocka_unit_test (test_ndjson),
       cmocka_unit_test (test_json_array_and_stream),
+      cmocka_unit_test (test_json_structure),
       cmocka_unit_test (test_json_bad_utf8),
       cmocka_unit_test (test_json_typed_columns),
       cmocka_unit_test (test_caller_stream),

@@ -107,6 +107,198 @@ shown_char (char c, char *out, size_t size)
    return out;
 }
 
+/* FORMAT JSON: where the cutting of one record stands. */
+typedef struct {
+   char stack[BQL_SRC_MAX_DEPTH + 1]; /* the brackets open, innermost last */
+   int depth;
+   bool in_str, esc;
+   bool started;       /* the record's first byte was seen */
+   bool oversize;      /* longer than BQL_SRC_MAX_RECORD: its bytes are dropped */
+   int64_t start_line, start_col;
+   size_t seg;         /* where the bytes of the record not yet in carry start in buf */
+   size_t stop;        /* where the record ends in buf */
+   const char *what;   /* "JSON array element" or "JSON document", for messages */
+} json_scan_t;
+
+enum { SCAN_MORE, SCAN_RECORD, SCAN_END, SCAN_FATAL };
+
+/* The chunk buffer is spent: keep the record's bytes so far in carry and
+ * read the next chunk. At the end of the input: SCAN_END when no record
+ * is open, SCAN_RECORD for an array element complete but for the ']'
+ * (it is a row; the error comes next), else SCAN_FATAL (as on a read
+ * error or a cancel). */
+static int
+scan_refill (bql_file_source_t *f, json_scan_t *sc)
+{
+   bql_input_t *in = &f->in;
+   bql_json_t *js = &f->json;
+   if (sc->started && !sc->oversize) {
+      size_t n = in->len - sc->seg;
+      if (in->carry.len + n > BQL_SRC_MAX_RECORD) {
+         sc->oversize = true;
+         bql_buf_reset (&in->carry);
+      } else {
+         bql_buf_append (&in->carry, in->buf + sc->seg, n);
+      }
+      sc->seg = in->len;
+   }
+   if (!json_fill (f)) {
+      if (bql_input_stopped (in)) {
+         return SCAN_FATAL;
+      }
+      if (js->shape == 0 || (js->shape == '[' && js->array_done) || (js->shape == '{' && !sc->started)) {
+         return SCAN_END; /* empty input, or the end after the array or the last document */
+      }
+      if (sc->started && (sc->depth > 0 || js->shape == '{')) {
+         bql_input_fatal (in, sc->start_line, "the %s that starts on this line is not closed at the end of the input",
+                          sc->what);
+      } else if (sc->started) {
+         js->unclosed = sc->start_line;
+         sc->stop = in->pos;
+         js->elements++;
+         return SCAN_RECORD;
+      } else {
+         bql_input_fatal (in, in->line + 1, "the JSON array is not closed at the end of the input");
+      }
+      return SCAN_FATAL;
+   }
+   sc->seg = in->pos;
+   if (in->carry.oom) {
+      bql_input_fatal (in, in->line + 1, "out of memory");
+      return SCAN_FATAL;
+   }
+   return SCAN_MORE;
+}
+
+/* The first character that is not a blank decides the shape: '[' an
+ * array, '{' a stream of documents; anything else is fatal. SCAN_MORE
+ * when c is consumed, SCAN_RECORD when c ('{') starts the first record
+ * (and is to be scanned as part of it). */
+static int
+scan_shape (bql_file_source_t *f, json_scan_t *sc, char c)
+{
+   if (isspace ((unsigned char) c)) {
+      return SCAN_MORE;
+   }
+   if (c == '[') {
+      f->json.shape = '[';
+      sc->what = "JSON array element";
+      return SCAN_MORE;
+   }
+   if (c != '{') {
+      char shown_c[24];
+      bql_input_fatal (&f->in, f->in.line + 1,
+                       "a JSON file must hold an array of documents or documents one after another, not start with %s "
+                       "(for one document per line use FORMAT NDJSON)",
+                       shown_char (c, shown_c, sizeof shown_c));
+      return SCAN_FATAL;
+   }
+   f->json.shape = '{';
+   sc->what = "JSON document";
+   return SCAN_RECORD;
+}
+
+/* One character outside strings, between records or in one: the array's
+ * ',' and ']', the brackets that open and close, the start of a record.
+ * SCAN_MORE, SCAN_RECORD (the record ends before or at c), SCAN_END (the
+ * array is empty) or SCAN_FATAL (a broken structure, naming the line). */
+static int
+scan_structure (bql_file_source_t *f, json_scan_t *sc, char c)
+{
+   bql_input_t *in = &f->in;
+   bql_json_t *js = &f->json;
+   if (js->shape == '[' && js->array_done) {
+      if (!isspace ((unsigned char) c)) {
+         bql_input_fatal (in, in->line + 1, "text after the end of the JSON array");
+         return SCAN_FATAL;
+      }
+      return SCAN_MORE;
+   }
+   if (isspace ((unsigned char) c)) {
+      return SCAN_MORE;
+   }
+   if (js->shape == '{' && sc->depth == 0 && c != '{') {
+      char shown_c[24];
+      bql_input_fatal (in, in->line + 1, "%s between the JSON documents: each must start with '{'",
+                       shown_char (c, shown_c, sizeof shown_c));
+      return SCAN_FATAL;
+   }
+   if (js->shape == '[' && sc->depth == 0 && (c == ',' || c == ']')) {
+      if (c == ']') {
+         js->array_done = true;
+         if (!sc->started) {
+            if (js->elements > 0) {
+               bql_input_fatal (in, in->line + 1, "a ',' before the ']' that closes the JSON array");
+               return SCAN_FATAL;
+            }
+            return SCAN_END; /* [] */
+         }
+      } else if (!sc->started) {
+         bql_input_fatal (in, in->line + 1, "an empty element in the JSON array");
+         return SCAN_FATAL;
+      }
+      sc->stop = in->pos - 1; /* the ',' or ']' is not part of the element */
+      js->elements++;
+      return SCAN_RECORD;
+   }
+   if (!sc->started) {
+      sc->started = true;
+      sc->start_line = in->line + 1;
+      sc->seg = in->pos - 1;
+      sc->start_col = json_column (f, sc->seg);
+   }
+   if (c == '"') {
+      sc->in_str = true;
+   } else if (c == '{' || c == '[') {
+      if (sc->depth < BQL_SRC_MAX_DEPTH) {
+         sc->stack[sc->depth] = c;
+      }
+      sc->depth++;
+   } else if (c == '}' || c == ']') {
+      if (sc->depth == 0 || (sc->depth <= BQL_SRC_MAX_DEPTH && sc->stack[sc->depth - 1] != (c == '}' ? '{' : '['))) {
+         bql_input_fatal (in, in->line + 1, "'%c' does not close what is open in the %s that starts on line %lld", c,
+                          sc->what, (long long) sc->start_line);
+         return SCAN_FATAL;
+      }
+      if (--sc->depth == 0 && js->shape == '{') {
+         sc->stop = in->pos; /* the document is whole */
+         return SCAN_RECORD;
+      }
+   }
+   return SCAN_MORE;
+}
+
+/* The record cut: buf[seg..stop) after what carry holds, into r (not
+ * copied when it lies in the chunk buffer). False on a fatal error. */
+static bool
+take_record (bql_file_source_t *f, json_scan_t *sc, bql_record_t *r)
+{
+   bql_input_t *in = &f->in;
+   size_t n = sc->stop - sc->seg;
+   if (!sc->oversize && in->carry.len + n > BQL_SRC_MAX_RECORD) {
+      sc->oversize = true;
+   }
+   if (sc->oversize) {
+      bql_buf_reset (&in->carry);
+      r->data = "";
+      r->len = 0;
+   } else if (in->carry.len == 0) {
+      r->data = in->buf + sc->seg;
+      r->len = n;
+   } else {
+      bql_buf_append (&in->carry, in->buf + sc->seg, n);
+      if (in->carry.oom) {
+         return bql_input_fatal (in, sc->start_line, "out of memory");
+      }
+      r->data = in->carry.data;
+      r->len = in->carry.len;
+   }
+   r->line = sc->start_line;
+   r->col = sc->start_col;
+   r->oversize = sc->oversize;
+   return true;
+}
+
 /* FORMAT JSON: the next record — an element of the top-level array (cut
  * at the commas outside strings and brackets), or the next document of a
  * stream of documents (concatenated or pretty-printed, cut where its
@@ -120,195 +312,64 @@ shown_char (char c, char *out, size_t size)
 static int
 json_record (bql_file_source_t *f, bql_record_t *r)
 {
-   bql_buf_reset (&f->in.carry);
+   bql_input_t *in = &f->in;
+   bql_buf_reset (&in->carry);
    if (f->json.unclosed) {
-      bql_input_fatal (&f->in, f->json.unclosed, "the JSON array is not closed: no ']' after the element that starts on this line");
+      bql_input_fatal (in, f->json.unclosed,
+                       "the JSON array is not closed: no ']' after the element that starts on this line");
       return -1;
    }
    if (f->skip > 0 && !json_skip_lines (f)) {
-      return bql_input_stopped (&f->in) ? -1 : 0;
+      return bql_input_stopped (in) ? -1 : 0;
    }
-   char stack[BQL_SRC_MAX_DEPTH + 1];
-   int depth = 0;
-   bool in_str = false, esc = false, started = false, oversize = false;
-   int64_t start_line = 0, start_col = 0;
-   size_t seg = 0;  /* where the bytes of the record not yet in carry start in buf */
-   size_t stop = 0; /* where the record ends in buf */
-   const char *what = f->json.shape == '[' ? "JSON array element" : "JSON document";
-   for (;;) {
-      if (f->in.pos >= f->in.len) {
-         if (started && !oversize) {
-            size_t n = f->in.len - seg;
-            if (f->in.carry.len + n > BQL_SRC_MAX_RECORD) {
-               oversize = true;
-               bql_buf_reset (&f->in.carry);
-            } else {
-               bql_buf_append (&f->in.carry, f->in.buf + seg, n);
-            }
-            seg = f->in.len;
-         }
-         if (!json_fill (f)) {
-            if (bql_input_stopped (&f->in)) {
-               return -1;
-            }
-            if (f->json.shape == 0 || (f->json.shape == '[' && f->json.array_done) || (f->json.shape == '{' && !started)) {
-               return 0; /* empty input, or the end after the array or the last document */
-            }
-            if (started && (depth > 0 || f->json.shape == '{')) {
-               bql_input_fatal (&f->in, start_line, "the %s that starts on this line is not closed at the end of the input", what);
-            } else if (started) {
-               /* a complete element: it is a row; the error comes next */
-               f->json.unclosed = start_line;
-               stop = f->in.pos;
-               f->json.elements++;
-               break;
-            } else {
-               bql_input_fatal (&f->in, f->in.line + 1, "the JSON array is not closed at the end of the input");
-            }
-            return -1;
-         }
-         seg = f->in.pos;
-         if (f->in.carry.oom) {
-            bql_input_fatal (&f->in, f->in.line + 1, "out of memory");
-            return -1;
-         }
+   json_scan_t sc = {.what = f->json.shape == '[' ? "JSON array element" : "JSON document"};
+   int step = SCAN_MORE;
+   while (step == SCAN_MORE) {
+      if (in->pos >= in->len) {
+         step = scan_refill (f, &sc);
+         continue;
       }
       /* skip runs of plain bytes in a string at once */
-      if (in_str && !esc) {
-         const char *p = f->in.buf + f->in.pos, *end = f->in.buf + f->in.len, *q = p;
+      if (sc.in_str && !sc.esc) {
+         const char *p = in->buf + in->pos, *end = in->buf + in->len, *q = p;
          while (q < end && *q != '"' && *q != '\\' && *q != '\n') {
             q++;
          }
          if (q > p) {
-            f->in.pos += (size_t) (q - p);
+            in->pos += (size_t) (q - p);
             continue;
          }
       }
-      char c = f->in.buf[f->in.pos++];
+      char c = in->buf[in->pos++];
       if (c == '\n') {
-         f->in.line++;
+         in->line++;
          f->json.col = 0;
-         f->json.col_pos = f->in.pos;
+         f->json.col_pos = in->pos;
       }
-      if (in_str) {
+      if (sc.in_str) {
          if (c == '\n') {
-            bql_input_fatal (&f->in, start_line, "a string in the %s that starts on this line runs past the end of line %lld", what,
-                   (long long) f->in.line);
+            bql_input_fatal (in, sc.start_line, "a string in the %s that starts on this line runs past the end of line %lld",
+                             sc.what, (long long) in->line);
             return -1;
          }
-         if (esc) {
-            esc = false;
+         if (sc.esc) {
+            sc.esc = false;
          } else if (c == '\\') {
-            esc = true;
+            sc.esc = true;
          } else if (c == '"') {
-            in_str = false;
+            sc.in_str = false;
          }
          continue;
       }
-      if (f->json.shape == 0) {
-         if (isspace ((unsigned char) c)) {
-            continue;
-         }
-         if (c == '[') {
-            f->json.shape = '[';
-            what = "JSON array element";
-            continue;
-         }
-         if (c != '{') {
-            char shown_c[24];
-            bql_input_fatal (&f->in, f->in.line + 1,
-                   "a JSON file must hold an array of documents or documents one after another, not start with %s "
-                   "(for one document per line use FORMAT NDJSON)",
-                   shown_char (c, shown_c, sizeof shown_c));
-            return -1;
-         }
-         f->json.shape = '{';
-         what = "JSON document";
-      }
-      if (f->json.shape == '[' && f->json.array_done) {
-         if (!isspace ((unsigned char) c)) {
-            bql_input_fatal (&f->in, f->in.line + 1, "text after the end of the JSON array");
-            return -1;
-         }
+      if (f->json.shape == 0 && (step = scan_shape (f, &sc, c)) != SCAN_RECORD) {
          continue;
       }
-      if (isspace ((unsigned char) c)) {
-         continue;
-      }
-      if (f->json.shape == '{' && depth == 0 && c != '{') {
-         char shown_c[24];
-         bql_input_fatal (&f->in, f->in.line + 1, "%s between the JSON documents: each must start with '{'",
-                shown_char (c, shown_c, sizeof shown_c));
-         return -1;
-      }
-      if (f->json.shape == '[' && depth == 0 && (c == ',' || c == ']')) {
-         if (c == ']') {
-            f->json.array_done = true;
-            if (!started) {
-               if (f->json.elements > 0) {
-                  bql_input_fatal (&f->in, f->in.line + 1, "a ',' before the ']' that closes the JSON array");
-                  return -1;
-               }
-               return 0; /* [] */
-            }
-         } else if (!started) {
-            bql_input_fatal (&f->in, f->in.line + 1, "an empty element in the JSON array");
-            return -1;
-         }
-         stop = f->in.pos - 1; /* the ',' or ']' is not part of the element */
-         f->json.elements++;
-         break;
-      }
-      if (!started) {
-         started = true;
-         start_line = f->in.line + 1;
-         seg = f->in.pos - 1;
-         start_col = json_column (f, seg);
-      }
-      if (c == '"') {
-         in_str = true;
-      } else if (c == '{' || c == '[') {
-         if (depth < BQL_SRC_MAX_DEPTH) {
-            stack[depth] = c;
-         }
-         depth++;
-      } else if (c == '}' || c == ']') {
-         if (depth == 0 || (depth <= BQL_SRC_MAX_DEPTH && stack[depth - 1] != (c == '}' ? '{' : '['))) {
-            bql_input_fatal (&f->in, f->in.line + 1, "'%c' does not close what is open in the %s that starts on line %lld", c, what,
-                   (long long) start_line);
-            return -1;
-         }
-         if (--depth == 0 && f->json.shape == '{') {
-            stop = f->in.pos; /* the document is whole */
-            break;
-         }
-      }
+      step = scan_structure (f, &sc, c);
    }
-   /* the record: buf[seg..stop), after what carry holds */
-   size_t n = stop - seg;
-   if (!oversize && f->in.carry.len + n > BQL_SRC_MAX_RECORD) {
-      oversize = true;
+   if (step != SCAN_RECORD) {
+      return step == SCAN_END ? 0 : -1;
    }
-   if (oversize) {
-      bql_buf_reset (&f->in.carry);
-      r->data = "";
-      r->len = 0;
-   } else if (f->in.carry.len == 0) {
-      r->data = f->in.buf + seg;
-      r->len = n;
-   } else {
-      bql_buf_append (&f->in.carry, f->in.buf + seg, n);
-      if (f->in.carry.oom) {
-         bql_input_fatal (&f->in, start_line, "out of memory");
-         return -1;
-      }
-      r->data = f->in.carry.data;
-      r->len = f->in.carry.len;
-   }
-   r->line = start_line;
-   r->col = start_col;
-   r->oversize = oversize;
-   return 1;
+   return take_record (f, &sc, r) ? 1 : -1;
 }
 
 /* The line and column of byte off of record r. */
