@@ -92,7 +92,8 @@ transcript (bql_source_t *src, bool canonical)
          bson_destroy (&doc);
          break;
       }
-      char *json = canonical ? bson_as_canonical_extended_json (&doc, NULL) : bson_as_relaxed_extended_json (&doc, NULL);
+      char *json =
+         canonical ? bson_as_canonical_extended_json (&doc, NULL) : bson_as_relaxed_extended_json (&doc, NULL);
       bql_buf_printf (&out, "%s %lld @%lld ", rc == BQL_ROW_OK ? "OK" : "FAILED", (long long) rownum,
                       (long long) bql_source_line (src));
       if (rc == BQL_ROW_FAILED) {
@@ -208,7 +209,8 @@ test_csv_typed_columns_and_check (void **state)
    expect_rows_io (
       "BULK INSERT INTO t (id INT, price DOUBLE, ok BOOL) FROM 'typed.csv' CHECK (price > 0)", NULL, NULL, true,
       "OK 1 @2 { \"id\" : { \"$numberInt\" : \"1\" }, \"price\" : { \"$numberDouble\" : \"2.5\" }, \"ok\" : true }\n"
-      "FAILED 2 @3 line 3: column id: \"x\" is not an integer | { \"id\" : \"x\", \"price\" : \"1\", \"ok\" : \"false\" }\n"
+      "FAILED 2 @3 line 3: column id: \"x\" is not an integer | { \"id\" : \"x\", \"price\" : \"1\", \"ok\" : "
+      "\"false\" }\n"
       "FAILED 3 @4 line 4: column price: \"abc\" is not a number | { \"id\" : \"3\", \"price\" : \"abc\", \"ok\" : "
       "\"true\" }\n"
       "FAILED 4 @5 line 5: CHECK (price > 0) failed | { \"id\" : { \"$numberInt\" : \"4\" }, \"price\" : { "
@@ -476,7 +478,8 @@ test_json_typed_columns (void **state)
    char sql[800];
    snprintf (sql, sizeof sql, "BULK INSERT INTO t (a INT, b.c DOUBLE) FROM '%s'", path);
    expect_rows_io (sql, NULL, NULL, true,
-                   "OK 1 @1 { \"a\" : { \"$numberInt\" : \"5\" }, \"b\" : { \"c\" : { \"$numberDouble\" : \"2.0\" } }, \"z\" : true }\n"
+                   "OK 1 @1 { \"a\" : { \"$numberInt\" : \"5\" }, \"b\" : { \"c\" : { \"$numberDouble\" : "
+                   "\"2.0\" } }, \"z\" : true }\n"
                    "FAILED 2 @2 line 2: column a: \"x\" is not an integer | { \"a\" : \"x\" }\n"
                    "END\n");
 }

@@ -21,18 +21,19 @@ static void
 csv_field (void *s, size_t len, void *data)
 {
    bql_file_source_t *f = data;
-   if (f->csv.nfields == f->csv.fields_cap) {
-      f->csv.fields_cap = f->csv.fields_cap ? f->csv.fields_cap * 2 : 32;
-      f->csv.fields = bson_realloc (f->csv.fields, sizeof *f->csv.fields * f->csv.fields_cap);
+   bql_csv_t *cs = &f->csv;
+   if (cs->nfields == cs->fields_cap) {
+      cs->fields_cap = cs->fields_cap ? cs->fields_cap * 2 : 32;
+      cs->fields = bson_realloc (cs->fields, sizeof *cs->fields * cs->fields_cap);
    }
-   bql_field_t *fd = &f->csv.fields[f->csv.nfields++];
-   fd->off = f->csv.fields_buf.len;
+   bql_field_t *fd = &cs->fields[cs->nfields++];
+   fd->off = cs->fields_buf.len;
    fd->len = len;
    fd->null = s == NULL;
    if (s) {
-      bql_buf_append (&f->csv.fields_buf, s, len);
+      bql_buf_append (&cs->fields_buf, s, len);
    }
-   bql_buf_putc (&f->csv.fields_buf, '\0');
+   bql_buf_putc (&cs->fields_buf, '\0');
 }
 
 static void
@@ -40,10 +41,11 @@ csv_row (int c, void *data)
 {
    (void) c;
    bql_file_source_t *f = data;
-   if (f->csv.row_done) {
-      f->csv.row_overflow = true; /* a CR inside a line ended a second row */
+   bql_csv_t *cs = &f->csv;
+   if (cs->row_done) {
+      cs->row_overflow = true; /* a CR inside a line ended a second row */
    }
-   f->csv.row_done = true;
+   cs->row_done = true;
 }
 
 /* RFC 4180: spaces are part of a field (libcsv strips them by default). */
@@ -57,58 +59,62 @@ csv_no_space (unsigned char c)
 static void
 csv_reset (bql_file_source_t *f)
 {
-   if (f->csv.ready) {
-      csv_free (&f->csv.parser);
+   bql_csv_t *cs = &f->csv;
+   if (cs->ready) {
+      csv_free (&cs->parser);
    }
-   csv_init (&f->csv.parser, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL);
-   csv_set_delim (&f->csv.parser, (unsigned char) f->fo.delimiter);
-   csv_set_quote (&f->csv.parser, (unsigned char) f->fo.quote);
-   csv_set_space_func (&f->csv.parser, csv_no_space);
+   csv_init (&cs->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL);
+   csv_set_delim (&cs->parser, (unsigned char) f->fo.delimiter);
+   csv_set_quote (&cs->parser, (unsigned char) f->fo.quote);
+   csv_set_space_func (&cs->parser, csv_no_space);
    /* libcsv grows a field's buffer by this much at a time (128 bytes by
     * default: quadratic on a field of megabytes) */
-   csv_set_blk_size (&f->csv.parser, 1 << 20);
-   f->csv.ready = true;
+   csv_set_blk_size (&cs->parser, 1 << 20);
+   cs->ready = true;
 }
 
 static void
 clear_row (bql_file_source_t *f)
 {
-   f->csv.nfields = 0;
-   bql_buf_reset (&f->csv.fields_buf);
-   f->csv.row_done = false;
-   f->csv.row_overflow = false;
-   f->csv.in_row = false;
+   bql_csv_t *cs = &f->csv;
+   cs->nfields = 0;
+   bql_buf_reset (&cs->fields_buf);
+   cs->row_done = false;
+   cs->row_overflow = false;
+   cs->in_row = false;
 }
 
-/* Read one CSV row into f->csv.fields; 1 = a row, 0 = end, -1 = a bad row
+/* Read one CSV row into cs->fields; 1 = a row, 0 = end, -1 = a bad row
  * (f->why), -2 = fatal. */
 static int
 csv_next_row (bql_file_source_t *f)
 {
+   bql_csv_t *cs = &f->csv;
    const char *line;
    size_t len;
    bool oversize;
    clear_row (f);
-   while (!f->csv.row_done) {
+   while (!cs->row_done) {
       if (!bql_input_next_line (&f->in, &line, &len, &oversize)) {
          if (bql_input_stopped (&f->in)) {
             return -2;
          }
-         if (f->csv.in_row) {
-            if (csv_fini (&f->csv.parser, csv_field, csv_row, f) != 0) {
-               bql_file_why (f, f->csv.row_line, "a quoted field opened on this line is not closed at the end of the input");
+         if (cs->in_row) {
+            if (csv_fini (&cs->parser, csv_field, csv_row, f) != 0) {
+               bql_file_why (f, cs->row_line,
+                             "a quoted field opened on this line is not closed at the end of the input");
                csv_reset (f);
                clear_row (f);
                return -1;
             }
             csv_reset (f);
-            if (f->csv.row_done) {
+            if (cs->row_done) {
                return 1;
             }
          }
          return 0;
       }
-      if (!f->csv.in_row) {
+      if (!cs->in_row) {
          if (f->skip > 0) {
             f->skip--;
             continue;
@@ -116,29 +122,30 @@ csv_next_row (bql_file_source_t *f)
          if (len == 0 && !oversize) {
             continue; /* blank line */
          }
-         f->csv.row_line = f->in.line;
-         f->csv.in_row = true;
+         cs->row_line = f->in.line;
+         cs->in_row = true;
       }
-      if (oversize || f->csv.fields_buf.len + len > BQL_SRC_MAX_RECORD) {
-         bql_file_why (f, f->csv.row_line, "the row is longer than 64 MiB");
+      if (oversize || cs->fields_buf.len + len > BQL_SRC_MAX_RECORD) {
+         bql_file_why (f, cs->row_line, "the row is longer than 64 MiB");
          csv_reset (f);
          clear_row (f);
          return -1;
       }
-      size_t used = csv_parse (&f->csv.parser, line, len, csv_field, csv_row, f);
+      size_t used = csv_parse (&cs->parser, line, len, csv_field, csv_row, f);
       if (used == len) {
-         used = csv_parse (&f->csv.parser, "\n", 1, csv_field, csv_row, f) == 1 ? len : len + 1;
+         used = csv_parse (&cs->parser, "\n", 1, csv_field, csv_row, f) == 1 ? len : len + 1;
       }
-      if (used != len || csv_error (&f->csv.parser) != CSV_SUCCESS) {
+      if (used != len || csv_error (&cs->parser) != CSV_SUCCESS) {
          int64_t at = f->in.line;
          csv_reset (f);
          clear_row (f);
-         bql_file_why (f, at, "bad quoting: a quote inside an unquoted field, or text after a closing quote (RFC 4180)");
+         bql_file_why (f, at,
+                       "bad quoting: a quote inside an unquoted field, or text after a closing quote (RFC 4180)");
          return -1;
       }
    }
-   if (f->csv.row_overflow) {
-      bql_file_why (f, f->csv.row_line, "a carriage return inside a line, outside quotes");
+   if (cs->row_overflow) {
+      bql_file_why (f, cs->row_line, "a carriage return inside a line, outside quotes");
       clear_row (f);
       return -1;
    }
@@ -151,20 +158,22 @@ csv_next_row (bql_file_source_t *f)
 static bool
 setup_header (bql_file_source_t *f)
 {
+   bql_csv_t *cs = &f->csv;
    const bql_columns_t *listed = f->cols;
-   int64_t line = f->csv.row_line;
+   int64_t line = cs->row_line;
    bool *seen = listed ? bson_malloc0 (sizeof *seen * (listed->n ? listed->n : 1)) : NULL;
    bool ok = true;
    f->own_cols.array_index = f->fo.array_index_fields;
-   for (size_t i = 0; i < f->csv.nfields && ok; i++) {
-      const char *name = f->csv.fields_buf.data + f->csv.fields[i].off;
-      size_t nlen = f->csv.fields[i].len;
+   for (size_t i = 0; i < cs->nfields && ok; i++) {
+      const char *name = cs->fields_buf.data + cs->fields[i].off;
+      size_t nlen = cs->fields[i].len;
       char err[300], nm[200];
       bql_shown (name, nlen, nm, sizeof nm);
-      if (f->csv.fields[i].null || nlen == 0) {
+      if (cs->fields[i].null || nlen == 0) {
          ok = bql_input_fatal (&f->in, line, "column %zu of the header has no name", i + 1);
       } else if (memchr (name, '\0', nlen)) {
-         ok = bql_input_fatal (&f->in, line, "column %zu of the header, \"%s\": a field name cannot contain NUL", i + 1, nm);
+         ok = bql_input_fatal (&f->in, line, "column %zu of the header, \"%s\": a field name cannot contain NUL", i + 1,
+                               nm);
       } else if (!bson_utf8_validate (name, nlen, false)) {
          ok = bql_input_fatal (&f->in, line, "column %zu of the header is not valid UTF-8", i + 1);
       } else {
@@ -185,7 +194,8 @@ setup_header (bql_file_source_t *f)
    }
    for (size_t k = 0; ok && listed && k < listed->n; k++) {
       if (!seen[k]) {
-         ok = bql_input_fatal (&f->in, line, "column \"%s\" of the column list is not in the header", listed->cols[k].path);
+         ok = bql_input_fatal (&f->in, line, "column \"%s\" of the column list is not in the header",
+                               listed->cols[k].path);
       }
    }
    bson_free (seen);
@@ -193,16 +203,17 @@ setup_header (bql_file_source_t *f)
    return ok;
 }
 
-/* Room for n values in f->csv.vals. */
+/* Room for n values in cs->vals. */
 static bson_value_t *
 row_values (bql_file_source_t *f, size_t n)
 {
-   if (n > f->csv.vals_cap) {
-      f->csv.vals_cap = n;
-      bson_free (f->csv.vals);
-      f->csv.vals = bson_malloc (sizeof *f->csv.vals * n);
+   bql_csv_t *cs = &f->csv;
+   if (n > cs->vals_cap) {
+      cs->vals_cap = n;
+      bson_free (cs->vals);
+      cs->vals = bson_malloc (sizeof *cs->vals * n);
    }
-   return f->csv.vals;
+   return cs->vals;
 }
 
 /* What was read of a CSV row that failed, for failed_records_file: the
@@ -212,13 +223,14 @@ row_values (bql_file_source_t *f, size_t n)
 static void
 raw_fields (bql_file_source_t *f, bson_t *doc, bool by_name)
 {
+   bql_csv_t *cs = &f->csv;
    bson_reinit (doc);
-   size_t n = f->csv.nfields;
+   size_t n = cs->nfields;
    if (by_name) {
       bson_value_t *vals = row_values (f, n ? n : 1);
       for (size_t i = 0; i < n; i++) {
-         const bql_field_t *fd = &f->csv.fields[i];
-         const char *s = f->csv.fields_buf.data + fd->off;
+         const bql_field_t *fd = &cs->fields[i];
+         const char *s = cs->fields_buf.data + fd->off;
          memset (&vals[i], 0, sizeof vals[i]);
          vals[i].value_type = BSON_TYPE_NULL;
          if (!fd->null && bson_utf8_validate (s, fd->len, false)) {
@@ -233,8 +245,8 @@ raw_fields (bql_file_source_t *f, bson_t *doc, bool by_name)
    bson_t arr;
    bson_append_array_begin (doc, "fields", 6, &arr);
    for (size_t i = 0; i < n; i++) {
-      const bql_field_t *fd = &f->csv.fields[i];
-      const char *s = f->csv.fields_buf.data + fd->off;
+      const bql_field_t *fd = &cs->fields[i];
+      const char *s = cs->fields_buf.data + fd->off;
       char kb[16];
       const char *k;
       bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
@@ -274,32 +286,33 @@ own_listed_columns (bql_file_source_t *f)
 static void
 sample_keep (bql_file_source_t *f, int r)
 {
-   if (f->csv.nsample == f->csv.sample_cap) {
-      f->csv.sample_cap = f->csv.sample_cap ? f->csv.sample_cap * 2 : 256;
-      f->csv.sample = bson_realloc (f->csv.sample, sizeof *f->csv.sample * f->csv.sample_cap);
+   bql_csv_t *cs = &f->csv;
+   if (cs->nsample == cs->sample_cap) {
+      cs->sample_cap = cs->sample_cap ? cs->sample_cap * 2 : 256;
+      cs->sample = bson_realloc (cs->sample, sizeof *cs->sample * cs->sample_cap);
    }
-   bql_sample_row_t *sr = &f->csv.sample[f->csv.nsample++];
+   bql_sample_row_t *sr = &cs->sample[cs->nsample++];
    memset (sr, 0, sizeof *sr);
    sr->rc = r;
-   sr->line = f->csv.row_line;
+   sr->line = cs->row_line;
    if (r < 0) {
-      sr->why_off = f->csv.sample_buf.len;
-      sr->why_text = f->csv.sample_buf.len + (size_t) (f->why_text - f->why);
-      bql_buf_append (&f->csv.sample_buf, f->why, strlen (f->why) + 1);
+      sr->why_off = cs->sample_buf.len;
+      sr->why_text = cs->sample_buf.len + (size_t) (f->why_text - f->why);
+      bql_buf_append (&cs->sample_buf, f->why, strlen (f->why) + 1);
       return;
    }
-   sr->first = f->csv.nsample_fields;
-   sr->n = f->csv.nfields;
-   size_t base = f->csv.sample_buf.len;
-   bql_buf_append (&f->csv.sample_buf, f->csv.fields_buf.data ? f->csv.fields_buf.data : "", f->csv.fields_buf.len);
-   for (size_t i = 0; i < f->csv.nfields; i++) {
-      if (f->csv.nsample_fields == f->csv.sample_fields_cap) {
-         f->csv.sample_fields_cap = f->csv.sample_fields_cap ? f->csv.sample_fields_cap * 2 : 1024;
-         f->csv.sample_fields = bson_realloc (f->csv.sample_fields, sizeof *f->csv.sample_fields * f->csv.sample_fields_cap);
+   sr->first = cs->nsample_fields;
+   sr->n = cs->nfields;
+   size_t base = cs->sample_buf.len;
+   bql_buf_append (&cs->sample_buf, cs->fields_buf.data ? cs->fields_buf.data : "", cs->fields_buf.len);
+   for (size_t i = 0; i < cs->nfields; i++) {
+      if (cs->nsample_fields == cs->sample_fields_cap) {
+         cs->sample_fields_cap = cs->sample_fields_cap ? cs->sample_fields_cap * 2 : 1024;
+         cs->sample_fields = bson_realloc (cs->sample_fields, sizeof *cs->sample_fields * cs->sample_fields_cap);
       }
-      bql_field_t fd = f->csv.fields[i];
+      bql_field_t fd = cs->fields[i];
       fd.off += base;
-      f->csv.sample_fields[f->csv.nsample_fields++] = fd;
+      cs->sample_fields[cs->nsample_fields++] = fd;
    }
 }
 
@@ -315,7 +328,8 @@ sample_keep (bql_file_source_t *f, int r)
 static bool
 take_sample (bql_file_source_t *f)
 {
-   f->csv.sampled = true;
+   bql_csv_t *cs = &f->csv;
+   cs->sampled = true;
    if (!f->cols) {
       return true; /* no columns: the first row says so */
    }
@@ -333,7 +347,7 @@ take_sample (bql_file_source_t *f)
    }
    bql_coltype_t *vote = bson_malloc0 (sizeof *vote * ncols);
    int64_t limit = f->plan->opts.memory_limit > 0 ? f->plan->opts.memory_limit / 4 : INT64_MAX;
-   while (f->csv.sample_rows < f->fo.infer_rows && (int64_t) f->csv.sample_buf.len < limit) {
+   while (cs->sample_rows < f->fo.infer_rows && (int64_t) cs->sample_buf.len < limit) {
       int r = csv_next_row (f);
       if (r == 0) {
          break;
@@ -342,20 +356,20 @@ take_sample (bql_file_source_t *f)
          /* an input error: the rows before it are still rows; a cancel
           * while the sample waits for input: no row was given yet, and
           * none is */
-         f->csv.sample_stop = true;
+         cs->sample_stop = true;
          if (f->st->cancelled) {
-            f->csv.nsample = 0;
+            cs->nsample = 0;
          }
          break;
       }
-      f->csv.sample_rows++;
+      cs->sample_rows++;
       sample_keep (f, r);
-      if (r < 0 || f->csv.nfields != ncols) {
+      if (r < 0 || cs->nfields != ncols) {
          continue;
       }
       for (size_t i = 0; i < ncols; i++) {
-         const bql_field_t *fd = &f->csv.fields[i];
-         const char *s = f->csv.fields_buf.data + fd->off;
+         const bql_field_t *fd = &cs->fields[i];
+         const char *s = cs->fields_buf.data + fd->off;
          if (cols->cols[i].type != BQL_COL_AUTO || bql_field_blank (fd) || memchr (s, '\0', fd->len) ||
              (f->fo.null_string && !strcmp (s, f->fo.null_string))) {
             continue;
@@ -363,7 +377,7 @@ take_sample (bql_file_source_t *f)
          vote[i] = bql_infer_join (vote[i], bql_infer_text (s, fd->len));
       }
    }
-   if (f->csv.sample_buf.oom) {
+   if (cs->sample_buf.oom) {
       bson_free (vote);
       return bql_input_fatal (&f->in, f->in.line, "out of memory");
    }
@@ -382,37 +396,38 @@ take_sample (bql_file_source_t *f)
 static int
 next_row (bql_file_source_t *f)
 {
-   if (f->csv.sample_pos >= f->csv.nsample) {
-      if (f->csv.nsample) {
+   bql_csv_t *cs = &f->csv;
+   if (cs->sample_pos >= cs->nsample) {
+      if (cs->nsample) {
          /* the sample is spent: free it */
-         f->csv.nsample = f->csv.sample_pos = f->csv.nsample_fields = 0;
-         bql_buf_cleanup (&f->csv.sample_buf);
-         bql_buf_init (&f->csv.sample_buf);
+         cs->nsample = cs->sample_pos = cs->nsample_fields = 0;
+         bql_buf_cleanup (&cs->sample_buf);
+         bql_buf_init (&cs->sample_buf);
       }
-      if (f->csv.sample_stop) {
+      if (cs->sample_stop) {
          return -2;
       }
       return csv_next_row (f);
    }
-   const bql_sample_row_t *sr = &f->csv.sample[f->csv.sample_pos++];
+   const bql_sample_row_t *sr = &cs->sample[cs->sample_pos++];
    clear_row (f);
-   f->csv.row_line = sr->line;
+   cs->row_line = sr->line;
    if (sr->rc < 0) {
-      snprintf (f->why, sizeof f->why, "%s", f->csv.sample_buf.data + sr->why_off);
+      snprintf (f->why, sizeof f->why, "%s", cs->sample_buf.data + sr->why_off);
       f->why_text = f->why + (sr->why_text - sr->why_off);
       return -1;
    }
    for (size_t i = 0; i < sr->n; i++) {
-      const bql_field_t *src = &f->csv.sample_fields[sr->first + i];
-      if (f->csv.nfields == f->csv.fields_cap) {
-         f->csv.fields_cap = f->csv.fields_cap ? f->csv.fields_cap * 2 : 32;
-         f->csv.fields = bson_realloc (f->csv.fields, sizeof *f->csv.fields * f->csv.fields_cap);
+      const bql_field_t *src = &cs->sample_fields[sr->first + i];
+      if (cs->nfields == cs->fields_cap) {
+         cs->fields_cap = cs->fields_cap ? cs->fields_cap * 2 : 32;
+         cs->fields = bson_realloc (cs->fields, sizeof *cs->fields * cs->fields_cap);
       }
-      bql_field_t *fd = &f->csv.fields[f->csv.nfields++];
-      fd->off = f->csv.fields_buf.len;
+      bql_field_t *fd = &cs->fields[cs->nfields++];
+      fd->off = cs->fields_buf.len;
       fd->len = src->len;
       fd->null = src->null;
-      bql_buf_append (&f->csv.fields_buf, f->csv.sample_buf.data + src->off, src->len + 1);
+      bql_buf_append (&cs->fields_buf, cs->sample_buf.data + src->off, src->len + 1);
    }
    return 1;
 }
@@ -420,20 +435,21 @@ next_row (bql_file_source_t *f)
 bql_row_rc_t
 bql_csv_next (bql_file_source_t *f, bson_t *doc)
 {
+   bql_csv_t *cs = &f->csv;
    for (;;) {
-      if (!f->csv.header_pending && !f->csv.sampled && !take_sample (f)) {
+      if (!cs->header_pending && !cs->sampled && !take_sample (f)) {
          return BQL_ROW_ERROR;
       }
-      int r = f->csv.header_pending ? csv_next_row (f) : next_row (f);
-      f->rowline = f->csv.row_line;
+      int r = cs->header_pending ? csv_next_row (f) : next_row (f);
+      f->rowline = cs->row_line;
       if (r == 0) {
          return BQL_ROW_END;
       }
       if (r == -2) {
          return BQL_ROW_ERROR;
       }
-      if (f->csv.header_pending) {
-         f->csv.header_pending = false;
+      if (cs->header_pending) {
+         cs->header_pending = false;
          if (r < 0) {
             bql_input_fatal (&f->in, f->rowline ? f->rowline : f->in.line, "cannot read the header: %s", f->why_text);
             return BQL_ROW_ERROR;
@@ -448,12 +464,12 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
          return BQL_ROW_FAILED;
       }
       if (!f->cols) {
-         bql_input_fatal (&f->in, f->csv.row_line, "a CSV file without a header needs a column list");
+         bql_input_fatal (&f->in, cs->row_line, "a CSV file without a header needs a column list");
          return BQL_ROW_ERROR;
       }
       size_t ncols = f->cols->n;
-      if (f->csv.nfields != ncols) {
-         bql_file_why (f, f->csv.row_line, "%zu field%s, expected %zu", f->csv.nfields, f->csv.nfields == 1 ? "" : "s", ncols);
+      if (cs->nfields != ncols) {
+         bql_file_why (f, cs->row_line, "%zu field%s, expected %zu", cs->nfields, cs->nfields == 1 ? "" : "s", ncols);
          raw_fields (f, doc, false);
          return BQL_ROW_FAILED;
       }
@@ -468,7 +484,7 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
          char err[300];
          ok = bql_columns_emit_row (f->cols, doc, vals, err, sizeof err);
          if (!ok) {
-            bql_file_why (f, f->csv.row_line, "%s", err);
+            bql_file_why (f, cs->row_line, "%s", err);
          }
       }
       for (size_t i = 0; i < made; i++) {
@@ -485,9 +501,10 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
 void
 bql_csv_init (bql_file_source_t *f)
 {
-   bql_buf_init (&f->csv.fields_buf);
-   bql_buf_init (&f->csv.sample_buf);
-   f->csv.header_pending = f->fo.header;
+   bql_csv_t *cs = &f->csv;
+   bql_buf_init (&cs->fields_buf);
+   bql_buf_init (&cs->sample_buf);
+   cs->header_pending = f->fo.header;
    csv_reset (f);
 }
 
@@ -508,9 +525,10 @@ bql_csv_cleanup (bql_csv_t *c)
 bool
 bql_csv_sniff (bql_file_source_t *f)
 {
+   bql_csv_t *cs = &f->csv;
    bool ok = true;
-   if (f->csv.header_pending) {
-      f->csv.header_pending = false;
+   if (cs->header_pending) {
+      cs->header_pending = false;
       ok = csv_next_row (f) == 1 && setup_header (f);
    }
    return ok && take_sample (f) && f->cols;

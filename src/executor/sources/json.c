@@ -348,8 +348,9 @@ json_record (bql_file_source_t *f, bql_record_t *r)
       }
       if (sc.in_str) {
          if (c == '\n') {
-            bql_input_fatal (in, sc.start_line, "a string in the %s that starts on this line runs past the end of line %lld",
-                             sc.what, (long long) in->line);
+            bql_input_fatal (in, sc.start_line,
+                             "a string in the %s that starts on this line runs past the end of line %lld", sc.what,
+                             (long long) in->line);
             return -1;
          }
          if (sc.esc) {
@@ -432,7 +433,7 @@ bql_json_next (bql_file_source_t *f, bson_t *doc)
    f->rowline = f->json.cur.line;
    if (f->json.cur.oversize) {
       bql_file_why (f, f->json.cur.line, "the %s is longer than 64 MiB",
-           f->fo.format == BQL_FMT_NDJSON ? "line" : f->json.shape == '[' ? "element" : "document");
+                    f->fo.format == BQL_FMT_NDJSON ? "line" : f->json.shape == '[' ? "element" : "document");
       return BQL_ROW_FAILED;
    }
    bql_json_error_t err;

@@ -129,10 +129,10 @@ bql_typing_field (bql_file_source_t *f, size_t i, bson_value_t *v)
          bql_shown (s, fd->len, shownv, sizeof shownv);
          path_in_sql (col->path, sql, sizeof sql);
          bql_file_why (f, f->csv.row_line,
-              "column %s: \"%s\" is not %s %s (the type inferred from the first %lld rows); give the column a type "
-              "in a column list, e.g. (%s %s), or raise infer_rows",
-              col->path, shownv, article (col->type), bql_coltype_name (col->type), (long long) f->csv.sample_rows, sql,
-              bql_coltype_name (fits));
+                       "column %s: \"%s\" is not %s %s (the type inferred from the first %lld rows); give the column "
+                       "a type in a column list, e.g. (%s %s), or raise infer_rows",
+                       col->path, shownv, article (col->type), bql_coltype_name (col->type),
+                       (long long) f->csv.sample_rows, sql, bql_coltype_name (fits));
          memset (v, 0, sizeof *v);
          return false;
       }
@@ -232,8 +232,9 @@ bql_typing_check_row (bql_file_source_t *f, bson_t *doc, bool json)
       return BQL_ROW_FAILED;
    }
    if (doc->len > BQL_SRC_MAX_DOC) {
-      bql_file_why (f, f->rowline, "the document is %u bytes, larger than the 16 MiB limit of the server (maxBsonObjectSize)",
-           (unsigned) doc->len);
+      bql_file_why (f, f->rowline,
+                    "the document is %u bytes, larger than the 16 MiB limit of the server (maxBsonObjectSize)",
+                    (unsigned) doc->len);
       bson_reinit (doc); /* too large to log */
       return BQL_ROW_FAILED;
    }
