@@ -9,43 +9,11 @@
  * line, located at the FROM clause of the statement. Also EXPLAIN's look
  * at the columns of a CSV file (bql_file_sniff_columns).
  */
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
-
-void
-bql_file_why (bql_file_source_t *f, int64_t line, const char *fmt, ...)
-{
-   int n = snprintf (f->why, sizeof f->why, "line %lld: ", (long long) line);
-   f->why_text = f->why + n;
-   va_list ap;
-   va_start (ap, fmt);
-   vsnprintf (f->why + n, sizeof f->why - (size_t) n, fmt, ap);
-   va_end (ap);
-}
-
-void
-bql_shown (const char *s, size_t len, char *out, size_t size)
-{
-   size_t o = 0;
-   for (size_t i = 0; i < len && o + 4 < size; i++) {
-      if (i == 60) {
-         memcpy (out + o, "...", 3);
-         o += 3;
-         break;
-      }
-      if (s[i] == '\0') {
-         out[o++] = '\\';
-         out[o++] = '0';
-      } else {
-         out[o++] = s[i];
-      }
-   }
-   out[o] = '\0';
-}
 
 static bool
 is_csv (const bql_file_source_t *f)

@@ -12,8 +12,9 @@
  *             planner's column conversion), field names, size, CHECK;
  *   file.c    the source itself: opening, next, close, EXPLAIN's sniff.
  *
- * Calls go downward only: file.c → csv.c / json.c → typing.c → input.c
- * (errors) and the planner's columns.c, json_doc.c and eval.c.
+ * Calls go downward only: file.c → csv.c, json.c → typing.c (and the
+ * reason of a failed row, bql_file_why) → input.c (errors), then the
+ * planner's columns.c, json_doc.c and eval.c.
  */
 #ifndef BQL_SOURCES_FILE_H
 #define BQL_SOURCES_FILE_H
@@ -188,13 +189,10 @@ typedef struct bql_file_source {
    bql_row_ctx_t rc;   /* CHECK's row context */
 } bql_file_source_t;
 
-/* The reason of a failed row: "line N: " and the formatted text. */
-void bql_file_why (bql_file_source_t *f, int64_t line, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
-/* A field name or text for a message: at most 60 bytes, NUL shown as \0. */
-void bql_shown (const char *s, size_t len, char *out, size_t size);
-
-/* csv.c */
+/* csv.c (called by file.c) */
+/* Set up f->csv for f->fo's delimiter, quote and header. */
 void bql_csv_init (bql_file_source_t *f);
+/* Free what f->csv holds (a zeroed bql_csv_t too). */
 void bql_csv_cleanup (bql_csv_t *c);
 /* The next CSV/TSV row as a document (header, sample and types first). */
 bql_row_rc_t bql_csv_next (bql_file_source_t *f, bson_t *doc);
@@ -202,11 +200,16 @@ bql_row_rc_t bql_csv_next (bql_file_source_t *f, bson_t *doc);
  * that f->cols holds the columns a load reads. False on an error. */
 bool bql_csv_sniff (bql_file_source_t *f);
 
-/* json.c */
+/* json.c (called by file.c) */
 /* The next NDJSON/JSON record (or next_row document) parsed. */
 bql_row_rc_t bql_json_next (bql_file_source_t *f, bson_t *doc);
 
-/* typing.c */
+/* typing.c (called by file.c, csv.c, json.c) */
+/* The reason of a failed row into f->why: "line N: " and the formatted
+ * text (f->why_text points after "line N: "). */
+void bql_file_why (bql_file_source_t *f, int64_t line, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+/* A field name or text for a message: at most 60 bytes, NUL shown as \0. */
+void bql_shown (const char *s, size_t len, char *out, size_t size);
 /* Field i of the CSV row just read as the value of its column: null, left
  * out (EOD), the empty string, or the text converted to the column's
  * type. False with the reason of the failed row in f->why. */

@@ -388,6 +388,35 @@ record_position (const bql_record_t *r, size_t off, int64_t *line, int64_t *col)
    *col = (from == 0 ? r->col : 1) + (int64_t) bql_utf8_chars (r->data + from, off - from);
 }
 
+/* The program's next row (bql_source_io_t.next_row): each document is
+ * one NDJSON record, the n-th "line n". A failure of the program's source
+ * is the source's error (code IO unless the program gave one). */
+static bql_row_rc_t
+program_row (bql_file_source_t *f, bson_t *doc)
+{
+   bql_error_t e;
+   bql_error_clear (&e);
+   bson_reinit (doc);
+   if (!f->json.next_row (f->json.next_row_ctx, doc, &e)) {
+      if (e.domain == BQL_ERROR_NONE) {
+         f->json.input_done = true;
+         return BQL_ROW_END;
+      }
+      if (e.code == BQL_ERR_OK) {
+         e.code = BQL_ERR_IO;
+      }
+      if (!e.message[0]) {
+         snprintf (e.message, sizeof e.message, "next_row failed after row %lld", (long long) f->rownum);
+      }
+      f->st->failed = true;
+      f->st->error = e;
+      return BQL_ROW_ERROR;
+   }
+   f->rownum++;
+   f->rowline = f->rownum;
+   return BQL_ROW_OK;
+}
+
 bql_row_rc_t
 bql_json_next (bql_file_source_t *f, bson_t *doc)
 {
@@ -398,28 +427,7 @@ bql_json_next (bql_file_source_t *f, bson_t *doc)
       return BQL_ROW_END;
    }
    if (f->json.next_row) {
-      /* the program's rows: each document is one NDJSON record */
-      bql_error_t e;
-      bql_error_clear (&e);
-      bson_reinit (doc);
-      if (!f->json.next_row (f->json.next_row_ctx, doc, &e)) {
-         if (e.domain == BQL_ERROR_NONE) {
-            f->json.input_done = true;
-            return BQL_ROW_END;
-         }
-         if (e.code == BQL_ERR_OK) {
-            e.code = BQL_ERR_IO;
-         }
-         if (!e.message[0]) {
-            snprintf (e.message, sizeof e.message, "next_row failed after row %lld", (long long) f->rownum);
-         }
-         f->st->failed = true;
-         f->st->error = e;
-         return BQL_ROW_ERROR;
-      }
-      f->rownum++;
-      f->rowline = f->rownum;
-      return BQL_ROW_OK;
+      return program_row (f, doc);
    }
    int r = f->fo.format == BQL_FMT_NDJSON ? ndjson_record (f, &f->json.cur) : json_record (f, &f->json.cur);
    if (r < 0) {

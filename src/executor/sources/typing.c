@@ -7,12 +7,45 @@
  * place by bql_column_convert_value; then no field name may start with
  * '$', the document must fit the server's 16 MiB, and CHECK is evaluated
  * by bql_eval_condition (eval.c) on the row. A value or row that does not
- * pass is a failed row with its reason ("line N: ...").
+ * pass is a failed row with its reason ("line N: ...", bql_file_why, used
+ * by csv.c and json.c too).
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "file.h"
+
+void
+bql_file_why (bql_file_source_t *f, int64_t line, const char *fmt, ...)
+{
+   int n = snprintf (f->why, sizeof f->why, "line %lld: ", (long long) line);
+   f->why_text = f->why + n;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (f->why + n, sizeof f->why - (size_t) n, fmt, ap);
+   va_end (ap);
+}
+
+void
+bql_shown (const char *s, size_t len, char *out, size_t size)
+{
+   size_t o = 0;
+   for (size_t i = 0; i < len && o + 4 < size; i++) {
+      if (i == 60) {
+         memcpy (out + o, "...", 3);
+         o += 3;
+         break;
+      }
+      if (s[i] == '\0') {
+         out[o++] = '\\';
+         out[o++] = '0';
+      } else {
+         out[o++] = s[i];
+      }
+   }
+   out[o] = '\0';
+}
 
 /* Field names: none may start with '$' (Extended JSON is already read as
  * values) or be empty of a name that MongoDB would refuse. */
