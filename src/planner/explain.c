@@ -82,7 +82,7 @@ rows_next (rows_iter_t *it, bson_t *doc, int64_t *rownum)
 static int32_t
 batch_size (const bql_plan_t *plan)
 {
-   return plan->opts.batch_size > 0 ? plan->opts.batch_size : 1000;
+   return bql_options_batch (&plan->opts);
 }
 
 /* INSERT ... VALUES: insert commands of batch_size rows. */
