@@ -122,8 +122,10 @@ typedef struct bql_exec_options {
     *                 (as max_execution_time; 0 removes the limit)
     * Copied during the call. */
    const bson_t *opts;
-   /* Called before each retry's backoff (from the thread that retries:
-    * with parallel_workers, a worker thread); may be NULL. */
+   /* Called before each retry's backoff, on the thread that writes the
+    * batch: the thread that called bql_execute, or with parallel_workers
+    * > 1 one of the internal worker threads (so calls may be concurrent
+    * then); may be NULL. */
    bql_retry_fn on_retry;
    void *retry_ctx;
 } bql_exec_options_t;
