@@ -222,10 +222,14 @@ class CliTest(bqltest.BulkqlCase):
         self.assertEqual((r.rc, r.err), (0, ""), r)
         self.assertRegex(r.out, r"\ABULK INSERT %s\.n\n  nInserted   0\n  nFailed     0\n  nWouldWrite 2\n"
                                 r"  batches     1\n  elapsed     [\d.]+ ms \(0 docs/s\)\n"
-                                r"  dry run: nothing was written to the collection\n" % re.escape(self.dbname))
+                                r"  dry run: nothing was written to the collection\n"
+                                r"  would log to %s\.bulk_operation_metrics:\n    \{ .*\"nWouldWrite\" : 2, .*\}\n"
+                                % (re.escape(self.dbname), re.escape(self.dbname)))
         self.assertRegex(r.out, r"BULK DELETE %s\.d\n  nMatched    3\n  nRemoved    0\n  nFailed     0\n"
                                 r"  batches     0\n  elapsed     [\d.]+ ms \(0 docs/s\)\n"
-                                r"  dry run: nothing was written to the collection\n\Z" % re.escape(self.dbname))
+                                r"  dry run: nothing was written to the collection\n"
+                                r"  would log to %s\.bulk_operation_metrics:\n    \{ .*\"kind\" : \"BULK DELETE\", .*\}\n\Z"
+                                % (re.escape(self.dbname), re.escape(self.dbname)))
         self.assertEqual(len(self.docs("d")), 5)
         self.assertNotIn("n", self.db.list_collection_names())
 
