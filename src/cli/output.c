@@ -139,9 +139,8 @@ json_document (bson_string_t *out, const bson_t *doc, bool array)
    bson_string_append (out, first ? (array ? "]" : "}") : (array ? " ]" : " }"));
 }
 
-/* doc as one line on stdout */
-static void
-json_print (const bson_t *doc)
+void
+cli_print_json (const bson_t *doc)
 {
    bson_string_t *out = bson_string_new (NULL);
    json_document (out, doc, false);
@@ -164,7 +163,7 @@ cli_print_json_error (cli_t *cli, const bql_error_t *error, const char *name)
    char *msg = cli_redact_text (error->message[0] ? error->message : "error");
    BSON_APPEND_UTF8 (&out, "error", msg);
    free (msg);
-   json_print (&out);
+   cli_print_json (&out);
    bson_destroy (&out);
 }
 
@@ -303,7 +302,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          BSON_APPEND_UTF8 (&out, "error", msg);
          free (msg);
       }
-      json_print (&out);
+      cli_print_json (&out);
       bson_destroy (&out);
       return;
    }
