@@ -417,6 +417,44 @@ class PasswordPromptTest(ShellBase):
                          if os.path.exists(os.path.join(self.home, ".bulkql_history")) else "")
         self.quit(s)
 
+    def login(self, typed):
+        """bulkql at the prompt with a URI naming bob and no password,
+        against the SCRAM-SHA-256 fake (FerretDB has no authentication):
+        the password is typed at the prompt. (screen, fake)"""
+        import scramfake
+        fake = scramfake.ScramFake("bob", "pa ss@w0rd")
+        self.addCleanup(fake.close)
+        s = self.start("--uri", "mongodb://bob@127.0.0.1:%d/" % fake.port, wait_prompt=False)
+        s.wait(r"^Password for bob: \Z", flags=re.M)
+        mark = s.mark()
+        s.line(typed)
+        s.wait(self.prompt(), since=mark)
+        # not echoed: nothing of it on the screen
+        self.assertNotIn(typed, s.text())
+        self.assertNotIn(typed[-4:], s.text())
+        return s, fake
+
+    def test_the_typed_password_logs_in_with_scram(self):
+        s, fake = self.login("pa ss@w0rd")
+        # the server checked the SCRAM-SHA-256 proof made from it
+        self.assertEqual(fake.wait_attempts(1), [("bob", True)])
+        self.assertIn("Connected to mongodb://bob:****@127.0.0.1:%d/, database %s." % (fake.port, self.dbname),
+                      s.text())
+        out = self.run_line(s, "\\l", until=r"\(1 database\)")
+        self.assertIn("Databases:\n  fakedb\n(1 database)\n", out)
+        self.assertNotIn("w0rd", s.text())
+        self.quit(s)
+
+    def test_a_wrong_password_is_refused_by_the_server(self):
+        s, fake = self.login("not it")
+        self.assertEqual(fake.wait_attempts(1), [("bob", False)])
+        self.assertIn("Authentication failed.", s.text())
+        self.assertNotIn("fakedb", s.text())
+        out = self.run_line(s, "\\l", until=r"Authentication failed\.")
+        self.assertNotIn("fakedb", out)
+        self.assertEqual([ok for _, ok in fake.attempts], [False, False])
+        self.quit(s)
+
 
 class CommandLineTest(bqltest.BulkqlCase):
     """The same options in script mode (no terminal)."""
