@@ -304,6 +304,20 @@ class MetaCommandTest(ShellBase):
         self.assertNotIn("s3cretpw", s.text())
         self.quit(s)
 
+    def test_dryrun_shows_what_it_would_log_and_writes_nothing(self):
+        s = self.start()
+        self.run_line(s, "\\dryrun on", until=r"dryrun is on\.")
+        out = self.run_line(s, "BULK INSERT INTO w (a INT) VALUES (1), (2) WITH (error_collection = 'errs', "
+                               "continue_on_error = true);", until=r"would log")
+        self.assertIn("  dry run: nothing was written to the collection\n"
+                      "  would log to %s.bulk_operation_metrics:\n    { " % self.dbname, out)
+        self.assertRegex(out, r'"kind" : "BULK INSERT", "collection" : "%s\.w", ' % re.escape(self.dbname))
+        self.assertRegex(out, r'"nWouldWrite" : 2, .*"dryRun" : true, "errorRate" : 0\.0, "status" : "Complete" \}')
+        self.assertNotIn(self.dbname, self.client.list_database_names())
+        # \d at the same prompt: still nothing there
+        out = self.run_line(s, "\\d", until=r"\(0 collections\)")
+        self.quit(s)
+
 
 class ParametersTest(ShellBase):
     def test_v_and_set_bind_parameters_typed_as_literals(self):
