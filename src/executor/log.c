@@ -285,9 +285,6 @@ bql_exec_close_failed_records (bql_exec_t *x)
    }
 }
 
-/* One NDJSON line per failed row: {operationId, row, line?, code, error,
- * document}. Each line is flushed and checked: a row that cannot be
- * written is counted as lost, never dropped silently. */
 /* A record a dry run would have written, appended to the array *arr
  * (which holds *n of them) while it has fewer than BQL_WOULD_LOG_MAX. */
 static void
@@ -302,6 +299,10 @@ would_write (bson_t *arr, int64_t *n, const bson_t *rec)
    (*n)++;
 }
 
+/* One NDJSON line per failed row: {operationId, row, line?, code, error,
+ * document}. Each line is flushed and checked: a row that cannot be
+ * written is counted as lost, never dropped silently. A dry run opens
+ * no file: the line goes into the reply. */
 static void
 write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, const bson_t *doc)
 {

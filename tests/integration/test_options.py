@@ -206,6 +206,22 @@ class OptionsTest(bqltest.BulkqlCase):
                          (self.dbname + ".errs", 2, 2, failed, 2, 2))
         self.assertEqual(self.client.list_database_names().count(self.dbname), 0)
         self.assertFalse(os.path.exists(failed))
+        # many failed rows: the reply keeps the first 100 of each, the
+        # table shows 10 and how many more
+        with open(data, "w") as f:
+            f.write("a\n" + "".join("x%d\n" % i for i in range(150)))
+        sql = ("BULK INSERT INTO c (a INT) FROM '%s' WITH (failed_records_file = '%s', batch_size = 1, "
+               "continue_on_error = true, dry_run = true);" % (data, failed))
+        res = self.json_result(self.bulkql("--format", "json", sql=sql))[0]
+        self.assertEqual((res["nErrorRecords"], len(res["errorRecords"]), res["nFailedRecords"],
+                          len(res["failedRecords"])), (150, 100, 150, 100))
+        self.assertEqual([x["row"] for x in res["failedRecords"]], list(range(1, 101)))
+        out = self.bulkql(sql=sql).out
+        self.assertIn("  would log to %s.bulk_operation_errors (150 records):\n" % self.dbname, out)
+        self.assertIn("  would write to %s (150 lines):\n" % failed, out)
+        self.assertEqual(out.count("    ... 140 more\n"), 3, out)  # write errors, records, lines
+        self.assertFalse(os.path.exists(failed))
+        self.assertEqual(self.client.list_database_names().count(self.dbname), 0)
         # without metrics and error records there is nothing to log
         r = self.bulkql("--dry-run", sql="BULK INSERT INTO c (a INT) VALUES (1) WITH (metrics = false);")
         self.assertEqual(r.rc, 0, r)
