@@ -61,8 +61,9 @@ typedef struct cli_input {
                             DATABASES (2) alone (cli_show_statement) */
 } cli_input_t;
 
-/* Whether text[0..len) is SHOW COLLECTIONS or SHOW DATABASES alone (any
- * case and blanks, -- comments around it): 1 and 2, else 0. The ';' is
+/* Whether text[0..len) is SHOW COLLECTIONS (or TABLES) or SHOW DATABASES
+ * (or DBS, as mongosh) alone (any case and blanks, -- comments around
+ * it): 1 and 2, else 0. The ';' is
  * required when need_semicolon (at the prompt), optional otherwise
  * (-c, -f). These read the server's catalogue and plan no bulk write,
  * so they are recognised before the parser (repl.c). */

@@ -561,13 +561,18 @@ cli_show_statement (const char *text, size_t len, bool need_semicolon)
    }
    p = skip_blanks (p + 4, end);
    int which = 0;
-   if (word_at (p, end, "COLLECTIONS")) {
-      which = 1;
-      p += 11;
-   } else if (word_at (p, end, "DATABASES")) {
-      which = 2;
-      p += 9;
-   } else {
+   /* and mongosh's "show tables" and "show dbs" */
+   static const struct {
+      const char *word;
+      int which;
+   } words[] = {{"COLLECTIONS", 1}, {"TABLES", 1}, {"DATABASES", 2}, {"DBS", 2}};
+   for (size_t i = 0; i < sizeof words / sizeof words[0] && !which; i++) {
+      if (word_at (p, end, words[i].word)) {
+         which = words[i].which;
+         p += strlen (words[i].word);
+      }
+   }
+   if (!which) {
       return 0;
    }
    p = skip_blanks (p, end);

@@ -57,7 +57,8 @@ class RunnerTest(bqltest.BulkqlCase):
                  "  alpha_longer_name             1\n"
                  "  beta                          3\n"
                  "(2 collections)\n" % self.dbname)
-        for sql in ("SHOW COLLECTIONS", "show collections;", "-- what is there\n  SHOW\tCOLLECTIONS ;\n"):
+        for sql in ("SHOW COLLECTIONS", "show collections;", "-- what is there\n  SHOW\tCOLLECTIONS ;\n",
+                    "show tables"):
             r = self.bulkql(sql=sql)
             self.assertEqual((r.rc, r.out, r.err), (0, table, ""), sql)
         d = self.folder()
@@ -65,6 +66,8 @@ class RunnerTest(bqltest.BulkqlCase):
         self.assertEqual((r.rc, r.err), (0, ""), r)
         self.assertIn("\n  %s  (current)\n" % self.dbname, r.out)
         self.assertTrue(r.out.startswith("Databases:\n"), r)
+        self.assertEqual(self.bulkql(sql="show dbs").out, r.out)
+        self.assertEqual(self.bulkql(sql="SHOW DATABASE").rc, 1)  # not a word of its own
         r = self.bulkql("--format", "json", "-c", "SHOW COLLECTIONS", "-c", "SHOW DATABASES")
         self.assertEqual(r.rc, 0, r)
         lines = [json.loads(x) for x in r.out.splitlines()]

@@ -286,6 +286,9 @@ class MetaCommandTest(ShellBase):
         self.assertIn("\n  %s  (current)\n" % self.dbname, out)
         out = self.run_line(s, "SHOW DATABASES;")
         self.assertIn("\n  %s  (current)\n" % self.dbname, out)
+        # mongosh's words
+        self.assertIn(expected, self.run_line(s, "show tables;"))
+        self.assertIn("\n  %s  (current)\n" % self.dbname, self.run_line(s, "show dbs;"))
         self.quit(s)
 
     def test_conninfo_and_connect_without_uri_mask_the_password(self):
