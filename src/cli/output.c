@@ -256,7 +256,7 @@ print_would_log (cli_t *cli, const bson_t *reply)
    if (!bson_iter_init_find (&it, reply, "dryRun")) {
       return;
    }
-   const char *db = get_str (reply, "namespace");
+   const char *db = get_str (reply, "namespace"); /* "db.collection" */
    if (bson_iter_init_find (&it, reply, "metrics") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
       /* {kind, collection, ...}: a one-element array for the printer */
       bson_t arr = BSON_INITIALIZER;
@@ -264,8 +264,9 @@ print_would_log (cli_t *cli, const bson_t *reply)
       bson_t one = BSON_INITIALIZER;
       BSON_APPEND_ARRAY (&one, "m", &arr);
       char title[600];
-      const char *dot = db ? strchr (db, '.') : NULL;
-      snprintf (title, sizeof title, "log to %.*s.bulk_operation_metrics", dot ? (int) (dot - db) : 4, dot ? db : "test");
+      /* the target database: the namespace up to its first '.' */
+      const char *ns = db ? db : "";
+      snprintf (title, sizeof title, "log to %.*s.bulk_operation_metrics", (int) strcspn (ns, "."), ns);
       print_would_records (cli, &one, "m", title, NULL, 1);
       bson_destroy (&one);
       bson_destroy (&arr);
