@@ -40,11 +40,9 @@ bql_database_name_check (const char *name, char *why, size_t size)
       return false;
    }
    size_t n = strlen (name);
-   size_t bad_len, utf8_at = bql_utf8_check (name, n, &bad_len);
-   if (utf8_at < n) {
+   if (!bson_utf8_validate (name, n, false)) {
       /* (the name is not shown: the message would not be UTF-8 either) */
-      snprintf (why, size, "invalid database name: it is not UTF-8 (byte 0x%02X at byte %zu)",
-                (unsigned) (unsigned char) name[utf8_at], utf8_at + 1);
+      snprintf (why, size, "invalid database name: it is not UTF-8");
       return false;
    }
    size_t at = strcspn (name, bad);
@@ -69,10 +67,8 @@ bql_collection_name_check (const char *database, const char *name, char *why, si
       snprintf (why, size, "the collection name is empty");
       return false;
    }
-   size_t bad_len, utf8_at = bql_utf8_check (name, strlen (name), &bad_len);
-   if (utf8_at < strlen (name)) {
-      snprintf (why, size, "invalid collection name: it is not UTF-8 (byte 0x%02X at byte %zu)",
-                (unsigned) (unsigned char) name[utf8_at], utf8_at + 1);
+   if (!bson_utf8_validate (name, strlen (name), false)) {
+      snprintf (why, size, "invalid collection name: it is not UTF-8");
       return false;
    }
    const char *dollar = strchr (name, '$');

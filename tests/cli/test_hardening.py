@@ -133,7 +133,7 @@ class HardeningTest(bqltest.BulkqlCase):
         # closed, so reaching for the server would say so, with exit 2 too)
         coll = "never_%d" % os.getpid()
         for db, why in (("", "the database name is empty"),
-                        ("a\udcffb", "invalid database name: it is not UTF-8 (byte 0xFF at byte 2)")):
+                        ("a\udcffb", "invalid database name: it is not UTF-8")):
             for uri in (bqltest.URI, "mongodb://127.0.0.1:1/"):
                 r = self.bulkql("--uri", uri, "--db", db, sql="BULK INSERT INTO %s (_id) VALUES (1);" % coll, db=False)
                 self.assertEqual((r.rc, r.out), (2, ""), r)
