@@ -197,21 +197,22 @@ test_cases (void **state)
    assert_false (bql_statement_is_complete ("a;", 1));
 }
 
-/* JSON literals nest at most BQL_JSON_MAX_DEPTH (100) levels: the 101st
- * opening bracket is an error and ends the literal, as in the lexer. */
+/* JSON literals nest at most BQL_JSON_MAX_DEPTH (97) levels, what
+ * libbson reads of a value stored in a document: the 98th opening bracket
+ * is an error and ends the literal, as in the lexer. */
 static void
 test_json_depth (void **state)
 {
    (void) state;
    char text[256];
-   memset (text, '[', 100);
-   memset (text + 100, ']', 100);
-   text[200] = ';';
-   assert_true (bql_statement_is_complete (text, 201));
+   memset (text, '[', 97);
+   memset (text + 97, ']', 97);
+   text[194] = ';';
+   assert_true (bql_statement_is_complete (text, 195));
    assert_false (bql_statement_is_complete (text, 150)); /* still open */
-   memset (text, '[', 101);
-   text[101] = ';';
-   assert_true (bql_statement_is_complete (text, 102));
+   memset (text, '[', 98);
+   text[98] = ';';
+   assert_true (bql_statement_is_complete (text, 99));
 }
 
 static void
