@@ -6,8 +6,8 @@
  * the reader thread of rows.c, and with parallel_workers the workers):
  *  - bql_exec_t is the statement's: its counters, reply lists, stop
  *    state, failed_records_file and error are written by the statement's
- *    thread only (bql_exec_fail and bql_exec_fail_with also may be called
- *    from any thread: the first error wins through the atomic `fatal`).
+ *    thread only (writers put their errors in their tally, added here
+ *    by bql_exec_add_tally).
  *    Its plan, opts (run_opts) and xo are set before any other thread
  *    starts and never written after: every thread may read them.
  *  - bql_writer_t is one thread's: the statement's thread has its own
@@ -98,7 +98,10 @@ typedef struct bql_batch {
 } bql_batch_t;
 
 /* Record a statement-level error (server, connection, I/O). The first
- * error stands: later ones are dropped. Thread-safe. Returns false. */
+ * error stands: later ones are dropped. The statement's thread calls it
+ * (a writer records its errors in its tally: bql_writer_fail); `fatal`
+ * is atomic so that a first error stays first from any thread. Returns
+ * false. */
 bool bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
    __attribute__ ((format (printf, 4, 5)));
 /* The same with an error already made (a row source's). Returns false. */

@@ -21,6 +21,15 @@
  * archive-then-delete runs on exactly the documents read. With
  * max_delete_count a first pass over the input counts before anything is
  * written (FROM STDIN is kept in memory for the second pass).
+ *
+ * Every update, delete and archive command goes through the write path
+ * (write_path.h) on a writer: the statement's thread's own for WHERE,
+ * the row pipeline's (a worker's with parallel_workers) for USING. A lost
+ * update or delete is sent again as it is when the statement's writes are
+ * idempotent; a lost archive command is sent again as it is (duplicates
+ * come back as duplicate keys and are replaced). The cursor of WHERE,
+ * when lost, is opened again from the start within the same retry budget
+ * (bql_write_path_wait).
  */
 #include <stdio.h>
 #include <string.h>
@@ -297,7 +306,7 @@ write_batch (bql_writer_t *w, const bson_t *filter, const bson_t *ids, int64_t n
 /* The archive's copy of doc: every field, then archivedAt, archiveReason
  * and originalCollection. */
 static void
-archive_copy (const bql_writer_t *x, const bson_t *doc, int64_t now, bson_t *out)
+archive_copy (const bql_writer_t *w, const bson_t *doc, int64_t now, bson_t *out)
 {
    bson_iter_t f;
    bson_iter_init (&f, doc);
@@ -308,12 +317,12 @@ archive_copy (const bql_writer_t *x, const bson_t *doc, int64_t now, bson_t *out
       }
    }
    BSON_APPEND_DATE_TIME (out, "archivedAt", now);
-   if (x->opts->archive_reason) {
-      BSON_APPEND_UTF8 (out, "archiveReason", x->opts->archive_reason);
+   if (w->opts->archive_reason) {
+      BSON_APPEND_UTF8 (out, "archiveReason", w->opts->archive_reason);
    } else {
       BSON_APPEND_NULL (out, "archiveReason");
    }
-   BSON_APPEND_UTF8 (out, "originalCollection", x->plan->collection);
+   BSON_APPEND_UTF8 (out, "originalCollection", w->plan->collection);
 }
 
 /* The archive writes of one batch, on the write path: the copies
@@ -519,28 +528,28 @@ archive_batch (bql_writer_t *w, mongoc_collection_t *archive, const bson_t *docs
 
 /* The read of the matching documents (find) failed. */
 static bool
-read_refused (bql_writer_t *x, const bson_error_t *berr)
+read_refused (bql_writer_t *w, const bson_error_t *berr)
 {
    if (bql_exec_is_connection_error (berr)) {
-      return bql_writer_fail (x, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server while reading the matching documents: %s",
+      return bql_writer_fail (w, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server while reading the matching documents: %s",
                             berr->message);
    }
    bson_iter_t it, child;
-   if (bson_iter_init (&it, &x->plan->filter) && bson_iter_find_descendant (&it, "$expr", &child)) {
-      return bql_writer_fail (x, BQL_ERR_SERVER, (int32_t) berr->code,
+   if (bson_iter_init (&it, &w->plan->filter) && bson_iter_find_descendant (&it, "$expr", &child)) {
+      return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code,
                             "the server does not support this $expr filter (a comparison between fields or arithmetic "
                             "in WHERE): %s",
                             berr->message);
    }
-   return bql_writer_fail (x, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused the read of the matching documents: %s",
+   return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused the read of the matching documents: %s",
                          berr->message);
 }
 
 static bool
-create_ttl_index (bql_writer_t *x)
+create_ttl_index (bql_writer_t *w)
 {
-   const bql_options_t *o = x->opts;
-   mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
+   const bql_options_t *o = w->opts;
+   mongoc_database_t *db = mongoc_client_get_database (w->client, w->plan->database);
    bson_t cmd = BSON_INITIALIZER, idx, one, key, reply;
    BSON_APPEND_UTF8 (&cmd, "createIndexes", o->archive_collection);
    bson_append_array_begin (&cmd, "indexes", -1, &idx);
@@ -555,7 +564,7 @@ create_ttl_index (bql_writer_t *x)
    bson_error_t berr;
    bool ok = mongoc_database_write_command_with_opts (db, &cmd, NULL, &reply, &berr);
    if (!ok) {
-      ok = server_refused (x, &berr, -1, "TTL indexes (expireAfterSeconds), needed by retention_period");
+      ok = server_refused (w, &berr, -1, "TTL indexes (expireAfterSeconds), needed by retention_period");
    }
    bson_destroy (&reply);
    bson_destroy (&cmd);
@@ -782,18 +791,18 @@ evident_match (const bson_t *q, const bson_t *doc, bool *simple)
 
 /* Does the filter of one row match any document? (find, limit 1) */
 static bool
-row_matches_any (bql_writer_t *x, const bson_t *q, bool *found)
+row_matches_any (bql_writer_t *w, const bson_t *q, bool *found)
 {
    bson_t opts = BSON_INITIALIZER, proj;
    bson_append_document_begin (&opts, "projection", -1, &proj);
    BSON_APPEND_INT32 (&proj, "_id", 1);
    bson_append_document_end (&opts, &proj);
    BSON_APPEND_INT64 (&opts, "limit", 1);
-   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, q, &opts, NULL);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, q, &opts, NULL);
    const bson_t *doc;
    *found = mongoc_cursor_next (cur, &doc);
    bson_error_t berr;
-   bool ok = *found || !mongoc_cursor_error (cur, &berr) || read_refused (x, &berr);
+   bool ok = *found || !mongoc_cursor_error (cur, &berr) || read_refused (w, &berr);
    mongoc_cursor_destroy (cur);
    bson_destroy (&opts);
    return ok;
@@ -804,7 +813,7 @@ row_matches_any (bql_writer_t *x, const bson_t *q, bool *found)
  * column, a value of the wrong type) are failed rows in errs. Returns the
  * number of good rows. */
 static size_t
-using_filters (const bql_writer_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
+using_filters (const bql_writer_t *w, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
 {
    bson_t arr;
    size_t ngood = 0;
@@ -821,12 +830,12 @@ using_filters (const bql_writer_t *x, const bql_batch_t *b, bson_t **q, bool *go
       bool pipe;
       bql_error_t rerr;
       q[i] = bson_new ();
-      good[i] = bql_plan_row_write (x->plan, b->docs[i], q[i], &u, &pipe, &rerr);
+      good[i] = bql_plan_row_write (w->plan, b->docs[i], q[i], &u, &pipe, &rerr);
       bson_destroy (&u);
       if (!good[i]) {
          if (errs) {
             bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);
-            stop = x->opts->ordered;
+            stop = w->opts->ordered;
          }
          continue;
       }
@@ -883,15 +892,15 @@ batch_filter_of (bson_t **q, const bool *good, size_t n, bson_t *orf, const char
  * that matched; the rows that matched nothing are listed as unmatched.
  * With dry_run the distinct documents are counted (nWouldWrite). */
 static bool
-delete_rows_batch (bql_writer_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+delete_rows_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = x->plan;
-   const bql_options_t *o = x->opts;
+   const bql_plan_t *plan = w->plan;
+   const bql_options_t *o = w->opts;
    bson_t **q = bson_malloc0 (sizeof *q * (b->n ? b->n : 1));
    bool *good = bson_malloc0 (sizeof *good * (b->n ? b->n : 1));
    bool *matched = bson_malloc0 (sizeof *matched * (b->n ? b->n : 1));
    bson_t orf = BSON_INITIALIZER, docs = BSON_INITIALIZER, ids = BSON_INITIALIZER;
-   size_t ngood = using_filters (x, b, q, good, &orf, errs);
+   size_t ngood = using_filters (w, b, q, good, &orf, errs);
    bool ok = true;
    uint32_t nids = 0;
    const char *path = NULL;
@@ -918,7 +927,7 @@ delete_rows_batch (bql_writer_t *x, const bql_batch_t *b, bql_batch_info_t *info
 
    if (ngood > 0) {
       /* the documents the rows match */
-      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &orf, NULL, NULL);
+      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, &orf, NULL, NULL);
       const bson_t *doc;
       size_t bytes = 0;
       while (ok && mongoc_cursor_next (cur, &doc)) {
@@ -928,7 +937,7 @@ delete_rows_batch (bql_writer_t *x, const bql_batch_t *b, bql_batch_info_t *info
          }
          bytes += doc->len;
          if ((int64_t) bytes > o->memory_limit) {
-            ok = bql_writer_fail (x, BQL_ERR_REFUSED, 0,
+            ok = bql_writer_fail (w, BQL_ERR_REFUSED, 0,
                                 "the rows of batch %lld match more documents than memory_limit (%lld bytes) holds: "
                                 "lower batch_size; nothing of this batch was deleted",
                                 (long long) info->batch_index + 1, (long long) o->memory_limit);
@@ -973,7 +982,7 @@ delete_rows_batch (bql_writer_t *x, const bql_batch_t *b, bql_batch_info_t *info
       }
       bson_error_t berr;
       if (ok && mongoc_cursor_error (cur, &berr)) {
-         ok = read_refused (x, &berr);
+         ok = read_refused (w, &berr);
       }
       mongoc_cursor_destroy (cur);
    }
@@ -986,41 +995,41 @@ delete_rows_batch (bql_writer_t *x, const bql_batch_t *b, bql_batch_info_t *info
     * document read showed whom it matches */
    for (size_t i = 0; ok && !exact && i < b->n; i++) {
       if (good[i] && !matched[i] && nids > 0) {
-         ok = row_matches_any (x, q[i], &matched[i]);
+         ok = row_matches_any (w, q[i], &matched[i]);
       }
    }
    if (!ok) {
       /* the read failed (recorded): nothing of this batch was written,
        * and its rows count as not attempted */
    } else if (o->dry_run) {
-      if (!x->seen) {
-         x->seen = bson_malloc0 (sizeof *x->seen); /* freed with the writer */
-         bql_id_map_init (x->seen, 1024);
+      if (!w->seen) {
+         w->seen = bson_malloc0 (sizeof *w->seen); /* freed with the writer */
+         bql_id_map_init (w->seen, 1024);
       }
       bson_iter_t it;
       bson_iter_init (&it, &ids);
       while (bson_iter_next (&it)) {
-         if (!bql_id_map_get (x->seen, bson_iter_value (&it), NULL)) {
-            bql_id_map_put (x->seen, bson_iter_value (&it), 0);
-            x->tally->n_would_write++;
+         if (!bql_id_map_get (w->seen, bson_iter_value (&it), NULL)) {
+            bql_id_map_put (w->seen, bson_iter_value (&it), 0);
+            w->tally->n_would_write++;
          }
       }
    } else if (nids > 0) {
       size_t errs_before = errs->n;
       int64_t failed_before = info->n_failed;
       if (o->archive_collection) {
-         mongoc_collection_t *archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
+         mongoc_collection_t *archive = mongoc_client_get_collection (w->client, plan->database, o->archive_collection);
          bson_t archived = BSON_INITIALIZER;
-         ok = archive_batch (x, archive, &docs, nids, &archived, info, errs);
+         ok = archive_batch (w, archive, &docs, nids, &archived, info, errs);
          errs_before = errs->n; /* documents the archive refused stay, each reported */
          failed_before = info->n_failed;
          if (ok && !bson_empty (&archived)) {
-            ok = write_batch (x, &orf, &archived, bson_count_keys (&archived), info, errs);
+            ok = write_batch (w, &orf, &archived, bson_count_keys (&archived), info, errs);
          }
          bson_destroy (&archived);
          mongoc_collection_destroy (archive);
       } else {
-         ok = write_batch (x, &orf, &ids, nids, info, errs);
+         ok = write_batch (w, &orf, &ids, nids, info, errs);
       }
       if (errs->n > errs_before) {
          /* the delete of the batch failed: its rows that matched are
@@ -1044,8 +1053,8 @@ delete_rows_batch (bql_writer_t *x, const bql_batch_t *b, bql_batch_info_t *info
          if (matched[i]) {
             info->n_matched++;
          } else {
-            x->tally->n_unmatched++;
-            bql_writer_note_unmatched (x, b->rows[i]);
+            w->tally->n_unmatched++;
+            bql_writer_note_unmatched (w, b->rows[i]);
          }
       }
       bson_destroy (q[i]);
