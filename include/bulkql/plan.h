@@ -193,6 +193,12 @@ BQL_EXPORT size_t bql_option_group_names (const char **names, size_t max);
  * snprintf does, so a caller can size buf with a first call with size 0. */
 BQL_EXPORT size_t bql_options_help (char *buf, size_t size);
 
+/* The names of the SQL functions a shell offers for completion, in upper
+ * case (static strings), in the order of the
+ * planner's function table: at most max are stored in names; returns how
+ * many there are. */
+BQL_EXPORT size_t bql_function_names (const char **names, size_t max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -116,11 +116,14 @@ load_words (cli_t *cli)
    for (size_t i = 0; i < n && i < 64; i++) {
       add_word (opts[i]);
    }
-   static const char *const extra[] = {"CSV", "TSV", "NDJSON", "GZIP", "COALESCE", "CONCAT", "LOWER", "UPPER",
-                                       "NOW", "JSON_OBJECT", "JSON_ARRAY", "JSON_EXTRACT",
-                                       "JSON_ARRAY_APPEND", "EXCLUDED"};
+   static const char *const extra[] = {"CSV", "TSV", "NDJSON", "GZIP", "EXCLUDED"};
    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
       add_word (extra[i]);
+   }
+   const char *funcs[64];
+   n = bql_function_names (funcs, 64);
+   for (size_t i = 0; i < n && i < 64; i++) {
+      add_word (funcs[i]);
    }
    for (size_t i = 0; i < sizeof column_types / sizeof column_types[0]; i++) {
       add_word (column_types[i]);

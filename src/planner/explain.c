@@ -235,7 +235,9 @@ file_source (const bql_plan_t *plan, bson_t *out)
    bql_file_opts_t fo;
    bql_error_t e;
    bql_error_clear (&e);
-   bql_planner_t pl = {(bql_plan_t *) plan, plan->script->source, plan->script->len, &e};
+   size_t source_len;
+   const char *source = bql_script_source (plan->script, &source_len);
+   bql_planner_t pl = {plan, source, source_len, &e, NULL};
    bson_t src;
    bson_append_document_begin (out, "source", -1, &src);
    if (fs->is_stdin) {
@@ -275,7 +277,7 @@ file_source (const bql_plan_t *plan, bson_t *out)
       append_columns (&src, plan->cols, false);
    }
    if (plan->check) {
-      char *text = bson_strndup (plan->script->source + plan->check->location, (size_t) plan->check->length);
+      char *text = bson_strndup (bql_script_source (plan->script, NULL) + plan->check->location, (size_t) plan->check->length);
       BSON_APPEND_UTF8 (&src, "check", text);
       bson_free (text);
    }
@@ -289,7 +291,7 @@ values_source (const bql_plan_t *plan, bson_t *out)
    bson_append_document_begin (out, "source", -1, &src);
    BSON_APPEND_INT64 (&src, "values", (int64_t) plan->rows.count + plan->nfailed);
    if (plan->check) {
-      char *text = bson_strndup (plan->script->source + plan->check->location, (size_t) plan->check->length);
+      char *text = bson_strndup (bql_script_source (plan->script, NULL) + plan->check->location, (size_t) plan->check->length);
       BSON_APPEND_UTF8 (&src, "check", text);
       bson_free (text);
    }
