@@ -77,7 +77,11 @@ typedef struct bql_plan_options {
    /* The plan will only be explained (bulkql --explain): as in an EXPLAIN
     * statement, a parameter without a bound value is planned as the
     * placeholder string ":name" or "?n" instead of failing with
-    * BQL_ERR_PARAM. Such a plan must not be executed. */
+    * BQL_ERR_PARAM. Such a plan must not be executed. Its EXPLAIN
+    * (bql_plan_explain) ends with "records": [{to, when, fields}], what
+    * running the statement would write besides its rows (the metrics
+    * document, error records, failed_records_file lines; none with
+    * dry_run). */
    bool explain_only;
 } bql_plan_options_t;
 

@@ -372,6 +372,8 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_init (&x.unmatched);
    bson_init (&x.log_failures);
    bson_init (&x.would_log);
+   bson_init (&x.would_errors);
+   bson_init (&x.would_failed);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
    bool ok = bql_exec_open_failed_records (&x);
@@ -405,6 +407,18 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
       /* a dry run writes nothing: what it would have logged */
       BSON_APPEND_DOCUMENT (reply, "metrics", &x.would_log);
    }
+   if (x.n_would_errors) {
+      char *ns = bson_strdup_printf ("%s.%s", plan->database, x.opts->error_collection);
+      BSON_APPEND_UTF8 (reply, "errorCollection", ns);
+      bson_free (ns);
+      BSON_APPEND_INT64 (reply, "nErrorRecords", x.n_would_errors);
+      BSON_APPEND_ARRAY (reply, "errorRecords", &x.would_errors);
+   }
+   if (x.n_would_failed) {
+      BSON_APPEND_UTF8 (reply, "failedRecordsFile", x.opts->failed_records_file);
+      BSON_APPEND_INT64 (reply, "nFailedRecords", x.n_would_failed);
+      BSON_APPEND_ARRAY (reply, "failedRecords", &x.would_failed);
+   }
    if (!x.fatal && x.failed_lost > 0) {
       /* rows the file should hold are not in it: the statement fails */
       bql_exec_fail (&x, BQL_ERR_IO, 0, "%lld row%s failed; %lld of them could not be written: %s",
@@ -425,5 +439,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_destroy (&x.unmatched);
    bson_destroy (&x.log_failures);
    bson_destroy (&x.would_log);
+   bson_destroy (&x.would_errors);
+   bson_destroy (&x.would_failed);
    return ok;
 }

@@ -41,6 +41,10 @@
  * over stored fields (SPEC §1), named in the error when a server lacks it. */
 #define BQL_FEATURE_PIPELINE_UPDATES "aggregation-pipeline updates (MongoDB 4.2)"
 
+/* A dry run keeps in its reply at most this many of the error records and
+ * of the failed_records_file lines it would have written. */
+#define BQL_WOULD_LOG_MAX 100
+
 typedef struct bql_exec {
    mongoc_client_t *client;
    const bql_plan_t *plan;
@@ -48,6 +52,12 @@ typedef struct bql_exec {
    bql_options_t run_opts;     /* the plan's, with bql_exec_options_t.opts
                                   applied: a shallow copy, not cleaned up */
    bson_t would_log;           /* dry run: the metrics document not written */
+   bson_t would_errors;        /* dry run: the error records not written
+                                  (the first BQL_WOULD_LOG_MAX) */
+   int64_t n_would_errors;
+   bson_t would_failed;        /* dry run: the failed_records_file lines
+                                  not written (the first BQL_WOULD_LOG_MAX) */
+   int64_t n_would_failed;
    bql_exec_options_t xo;
    mongoc_collection_t *coll;
    bql_error_t *error;

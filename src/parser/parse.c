@@ -537,6 +537,15 @@ bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql
       utf8_error (text, len, bad, bad_len, error);
       return false;
    }
+   /* Only the fields the caller's struct has (its size field; 0 is this
+    * header's size): the rest are taken as zero, as parser.h says. */
+   bql_parse_options_t known;
+   memset (&known, 0, sizeof known);
+   if (options) {
+      size_t n = options->size && options->size < sizeof known ? options->size : sizeof known;
+      memcpy (&known, options, n);
+      options = &known;
+   }
    /* The fast parser first. Should it fail, for whatever reason, parse
     * again from scratch with the LAC parser, whose outcome is the answer:
     * errors are worded by it alone, at twice the parse time. */

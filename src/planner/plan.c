@@ -592,6 +592,7 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    }
    plan->stmt = stmt;
    plan->placeholders = plan->explain || (o && o->explain_only);
+   plan->explain_only = o && o->explain_only;
    plan->now_ms = o && o->now_ms ? o->now_ms : wall_clock_ms ();
    if (o && o->params) {
       bson_copy_to_excluding_noinit (o->params, &plan->params, "", NULL);

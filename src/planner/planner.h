@@ -121,6 +121,8 @@ struct bql_plan {
    bool explain;                /* an EXPLAIN statement: print, do not run */
    bool placeholders;           /* only explained (EXPLAIN, or explain_only):
                                    an unbound parameter is a placeholder */
+   bool explain_only;           /* bql_plan_options_t.explain_only (an
+                                   --explain run): EXPLAIN adds "records" */
    const bql_script_t *script;  /* the AST the plan refers to */
    const bql_node_t *stmt;      /* the statement (inside EXPLAIN) */
    char *database;
