@@ -142,7 +142,7 @@ log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
 static bool
 record_backoff (bql_exec_t *x, int attempt)
 {
-   return bql_exec_sleep (x, bql_exec_backoff_ms (x, attempt));
+   return bql_retry_sleep (x->xo.cancel, bql_retry_backoff_ms (x->opts, attempt));
 }
 
 /* Insert rec (an error or metrics record, which has its _id) into coll
@@ -465,7 +465,7 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    uint32_t k = 0;
    for (size_t i = 0; i < errs->n; i++) {
       const bql_row_error_t *e = &errs->items[i];
-      if (e->row <= 0 && !strncmp (e->errmsg, "write concern error", 19)) {
+      if (e->write_concern) {
          if (!wce) {
             wce = e;
          }
