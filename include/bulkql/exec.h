@@ -47,6 +47,16 @@ typedef struct bql_progress {
    int64_t bytes_read;  /* of the input file, 0 for other sources */
    int64_t bytes_total; /* size of the input file, -1 when unknown */
    double elapsed_ms;
+   /* While a batch written on the thread that called bql_execute waits
+    * for the server (progress is then called about every 500 ms): the
+    * rows of the batch sent, and how long its command has waited, in
+    * milliseconds; 0 otherwise. */
+   int64_t batch_rows_sent;
+   double batch_wait_ms;
+   /* While that batch waits to be retried: the retry's number (1-based)
+    * and its wait in milliseconds; 0 otherwise. */
+   int retry_attempt;
+   int64_t retry_backoff_ms;
 } bql_progress_t;
 
 /* A retry of a batch lost to a retryable error (retry_attempts,
@@ -83,7 +93,13 @@ typedef struct bql_exec_options {
    bql_batch_fn on_batch;    /* may be NULL */
    void *batch_ctx;
    /* When *cancel becomes non-zero (say, from a SIGINT handler) the
-    * statement stops after the batch in flight and reports what it did.
+    * statement stops and reports what it did, within about 100 ms: a
+    * backoff wait is cut short, and a command waiting for the server's
+    * reply is abandoned (its rows are then in doubt: counted as failed,
+    * with "in doubt" in their message, and the batch named in the
+    * error). An abandoned command is left to finish on an internal
+    * thread with a connection of its own, which it closes when the
+    * server answers or its socket times out (socketTimeoutMS).
     * May be NULL. */
    const volatile int *cancel;
    /* Batches in flight at once (parallel_workers > 1) are written on

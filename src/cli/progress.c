@@ -158,9 +158,18 @@ cli_progress_format (char *out, size_t size, const bql_progress_t *pr)
    } else if (pr->bytes_total > 0 && pr->bytes_read > 0 && secs > 0) {
       left = secs * (double) (pr->bytes_total - pr->bytes_read) / (double) pr->bytes_read;
    }
-   if (left >= 0) {
+   if (left >= 0 && pr->batch_wait_ms <= 0 && pr->retry_attempt <= 0) {
       fmt_duration (eta, sizeof eta, left);
       add (out, size, &n, ", ETA %s", eta);
+   }
+   if (pr->retry_attempt > 0) {
+      add (out, size, &n, "; retry %d in %.1f s (the server did not answer)", pr->retry_attempt,
+           (double) pr->retry_backoff_ms / 1000.0);
+   } else if (pr->batch_wait_ms > 0) {
+      char sent[32], waited[32];
+      fmt_count (sent, sizeof sent, pr->batch_rows_sent);
+      fmt_duration (waited, sizeof waited, pr->batch_wait_ms / 1000.0);
+      add (out, size, &n, "; %s rows sent, waiting %s", sent, waited);
    }
 }
 

@@ -218,10 +218,11 @@ cli_on_sigint (int sig)
    }
    int saved = errno;
    if (cli->cancel) {
-      if (!cli->interactive || sig == SIGTERM) {
-         /* a second Ctrl-C in a script: quit now (SIGINT is blocked in
-          * this handler, so it arrives, with the default action, when the
-          * handler returns) */
+      if (!cli->interactive || cli->running || sig == SIGTERM) {
+         /* a second Ctrl-C while a statement stops: quit now (SIGINT is
+          * blocked in this handler, so it arrives, with the default
+          * action, when the handler returns: the shell sees 130, or 143
+          * for SIGTERM) */
          signal (sig, SIG_DFL);
          raise (sig);
       }
@@ -237,12 +238,11 @@ cli_on_sigint (int sig)
          say ("\r\033[K"); /* over the progress line and the echoed ^C */
       }
       if (sig == SIGTERM) {
-         say ("bulkql: terminating (SIGTERM): the statement stops after the batch in flight "
-              "(SIGTERM again to quit at once)\n");
+         say ("bulkql: terminating (SIGTERM): the statement stops now; a batch waiting for the server is "
+              "reported in doubt (SIGTERM again to quit at once)\n");
       } else {
-         say (cli->interactive ? "bulkql: cancelling: the statement stops after the batch in flight\n"
-                               : "bulkql: cancelling: the statement stops after the batch in flight "
-                                 "(Ctrl-C again to quit at once)\n");
+         say ("bulkql: cancelling: the statement stops now; a batch waiting for the server is reported in "
+              "doubt (Ctrl-C again to quit at once)\n");
       }
    }
    errno = saved;

@@ -107,14 +107,24 @@ stop_with (bql_exec_t *x, const char *fmt, ...)
    va_end (ap);
 }
 
+void
+bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
+                           int64_t retry_backoff_ms)
+{
+   if (x->xo.progress) {
+      bql_progress_t p = {x->rows_done, x->rows_total, x->bytes_read,   x->bytes_total,  bql_exec_elapsed_ms (x),
+                          rows_sent,    wait_ms,       retry_attempt, retry_backoff_ms};
+      x->xo.progress (&p, x->xo.progress_ctx);
+   }
+}
+
 bool
 bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
 {
    const bql_options_t *o = x->opts;
    x->batches++;
    if (x->xo.progress) {
-      bql_progress_t p = {x->rows_done, x->rows_total, x->bytes_read, x->bytes_total, bql_exec_elapsed_ms (x)};
-      x->xo.progress (&p, x->xo.progress_ctx);
+      bql_exec_progress_waiting (x, 0, 0, 0, 0);
    }
    if (x->xo.on_batch && !x->xo.on_batch (info, x->xo.batch_ctx)) {
       stop_with (x, "stopped by the caller after batch %lld", (long long) info->batch_index + 1);

@@ -226,12 +226,28 @@ typedef struct bql_writer {
                                  writer took its batch (for on_retry) */
    bql_write_tally_t *tally;  /* the batch being written: set by whoever
                                  hands the writer a batch, never NULL then */
+   /* Commands are sent on a thread of their own with this client (made
+    * from client's URI when first needed, owned), so that the writer's
+    * thread can give up waiting on a cancel; an abandoned command takes
+    * it with it (write_path.c). */
+   mongoc_client_t *send_client;
+   int64_t lost_since_us;     /* monotonic time the command being retried
+                                 was first lost (retry_timeout), 0: none */
+   bool budget_spent;         /* the last retry wait ended on retry_timeout */
+   /* the statement, when this writer is on its thread (progress while a
+    * command waits); NULL for a worker */
+   struct bql_exec *stmt;
 } bql_writer_t;
 
 /* A writer for statement x on client (x->client for the statement's
  * thread, a pooled client for a worker). Reads x's plan, opts and xo
  * only. bql_writer_cleanup frees what it owns. */
 void bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client);
+/* Call progress (if any) for statement x with the state of its batch in
+ * flight: rows sent, the wait so far, a pending retry (0: none). The
+ * statement's thread only. */
+void bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
+                                int64_t retry_backoff_ms);
 void bql_writer_cleanup (bql_writer_t *w);
 
 /* Record a statement-level error in the writer's tally (the first of the

@@ -174,7 +174,7 @@ insert_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int r
    (void) why;
    if (r->retryable || bql_exec_is_connection_error (berr)) {
       snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
-                bql_exec_is_connection_error (berr) ? "the connection was lost" : "the server failed the batch",
+                bql_write_lost_what (berr),
                 bql_writer_retries_ran_out (c->w, retries, tries, sizeof tries), berr->message);
    } else {
       snprintf (msg, sizeof msg, "the server refused the batch: %s", berr->message);

@@ -216,7 +216,10 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
    bql_writer_t *w = c->w;
    const bson_error_t *berr = &r->error;
    if (why == BQL_GIVE_UP_CANCELLED) {
-      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, "cancelled while waiting to retry the lost batch",
+      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code,
+                    bql_write_cancelled_in_flight (berr) ? "cancelled while the batch was in flight: documents of "
+                                                           "this batch may or may not have been written (in doubt)"
+                                                         : "cancelled while waiting to retry the lost batch",
                     berr->message, c->errs, true);
       return bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
    }
@@ -233,7 +236,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
       /* lost: retries ran out, or it was not safe to send again */
       bool idem = bql_writer_idempotent (w);
       const char *lost =
-         bql_exec_is_connection_error (berr) ? "the connection was lost" : "the server failed the batch";
+         bql_write_lost_what (berr);
       char what_lost[400];
       if (!r->retryable) {
          snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written", lost);

@@ -5,7 +5,9 @@
  * writeConcernErrors, the errors the retryable-writes specification
  * retries, and the backoff between retries.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,11 +116,13 @@ collect_wc_errors (const bson_t *reply, bql_row_errors_t *errs)
 int64_t
 bql_retry_backoff_ms (const bql_options_t *o, int attempt)
 {
+   /* doubled per attempt up to 5 s (or retry_backoff_ms when larger) */
+   int64_t cap = o->retry_backoff_ms > 5000 ? o->retry_backoff_ms : 5000;
    int64_t ms = o->retry_backoff_ms;
-   for (int i = 1; i < attempt && ms < 30000; i++) {
+   for (int i = 1; i < attempt && ms < cap; i++) {
       ms *= 2;
    }
-   return ms > 30000 ? 30000 : ms;
+   return ms > cap ? cap : ms;
 }
 
 bool
@@ -132,18 +136,53 @@ bql_retry_sleep (const volatile int *cancel, int64_t ms)
       struct timespec ts = {0, 20 * 1000 * 1000};
       nanosleep (&ts, NULL);
    }
-   return true;
+   return !(cancel && *cancel);
+}
+
+/* Sleep ms like bql_retry_sleep, calling the statement's progress about
+ * every 500 ms with the pending retry (a writer on the statement's
+ * thread). */
+static bool
+retry_sleep_progress (bql_writer_t *w, int attempt, int64_t ms)
+{
+   if (!w->stmt) {
+      return bql_retry_sleep (w->xo->cancel, ms);
+   }
+   int64_t until = bson_get_monotonic_time () + ms * 1000;
+   for (;;) {
+      int64_t left_us = until - bson_get_monotonic_time ();
+      bql_exec_progress_waiting (w->stmt, 0, 0, attempt, ms);
+      if (left_us <= 0) {
+         return !(w->xo->cancel && *w->xo->cancel);
+      }
+      if (!bql_retry_sleep (w->xo->cancel, left_us > 500000 ? 500 : (left_us + 999) / 1000)) {
+         return false;
+      }
+   }
 }
 
 bool
 bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled)
 {
    *cancelled = false;
+   w->budget_spent = false;
+   int64_t now = bson_get_monotonic_time ();
+   if (w->lost_since_us == 0) {
+      w->lost_since_us = now;
+   }
+   int64_t left_ms = w->opts->retry_timeout_ms - (now - w->lost_since_us) / 1000;
    if (*retries >= w->opts->retry_attempts) {
+      return false;
+   }
+   if (left_ms <= 0) {
+      w->budget_spent = true;
       return false;
    }
    int attempt = ++*retries;
    int64_t ms = bql_retry_backoff_ms (w->opts, attempt);
+   if (ms > left_ms) {
+      ms = left_ms; /* the last try at the end of the budget */
+   }
    w->tally->retries++;
    if (w->xo->on_retry) {
       bql_retry_info_t ri = {.attempt = attempt,
@@ -152,7 +191,7 @@ bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled)
                              .batches_done = w->batches_done};
       w->xo->on_retry (&ri, w->xo->retry_ctx);
    }
-   if (!bql_retry_sleep (w->xo->cancel, ms)) {
+   if (!retry_sleep_progress (w, attempt, ms)) {
       *cancelled = true;
       return false;
    }
@@ -180,6 +219,12 @@ bql_writer_idempotent (const bql_writer_t *w)
 bool
 bql_writer_connection_or_server_error (bql_writer_t *w, const bson_error_t *berr, int64_t batch_index)
 {
+   if (bql_write_cancelled_in_flight (berr)) {
+      return bql_writer_fail (w, BQL_ERR_ABORTED, 0,
+                              "cancelled while batch %lld was in flight: the server did not answer, so its "
+                              "outcome is unknown; its rows are in doubt (counted as failed, not acknowledged)",
+                              (long long) batch_index + 1);
+   }
    if (bql_exec_is_connection_error (berr)) {
       return bql_writer_fail (w, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server during batch %lld: %s",
                               (long long) batch_index + 1, berr->message);
@@ -203,10 +248,15 @@ bql_writer_note_retries (bql_writer_t *w, int retries)
 const char *
 bql_writer_retries_ran_out (const bql_writer_t *w, int retries, char *buf, size_t n)
 {
-   if (retries > 0) {
+   if (retries > 0 && w->budget_spent) {
+      snprintf (buf, n, " and %d retr%s in %g s ran out (retry_timeout)", retries, retries == 1 ? "y" : "ies",
+                (double) w->opts->retry_timeout_ms / 1000.0);
+   } else if (retries > 0) {
       snprintf (buf, n, " and %d retr%s ran out", retries, retries == 1 ? "y" : "ies");
    } else if (w->opts->retry_attempts <= 0) {
       snprintf (buf, n, " (retry_attempts = 0)");
+   } else if (w->opts->retry_timeout_ms <= 0) {
+      snprintf (buf, n, " (retry_timeout = 0)");
    } else {
       snprintf (buf, n, "%s", "");
    }
@@ -236,6 +286,142 @@ new_bulk (const bql_writer_t *w, const bql_write_step_t *step)
    return bulk;
 }
 
+/* ---- sending a command so that the writer's thread can give up ---- */
+
+/* One command in flight on a thread of its own. Until done, the sending
+ * thread owns bulk, coll, reply and error; after done (under mu) the
+ * writer's thread does, unless it abandoned the command first: then the
+ * sending thread frees everything, client included, when execute
+ * returns. */
+typedef struct send_job {
+   pthread_mutex_t mu;
+   pthread_cond_t cv;
+   bool done;
+   bool abandoned;
+   mongoc_client_t *client;       /* set when abandoned: the writer's
+                                     send_client, now the job's */
+   mongoc_collection_t *coll;     /* on the send client */
+   mongoc_bulk_operation_t *bulk; /* on coll */
+   bool ran;
+   bson_t reply;
+   bson_error_t error;
+} send_job_t;
+
+static void
+send_job_free (send_job_t *j)
+{
+   mongoc_bulk_operation_destroy (j->bulk);
+   mongoc_collection_destroy (j->coll);
+   if (j->client) {
+      mongoc_client_destroy (j->client);
+   }
+   bson_destroy (&j->reply);
+   pthread_mutex_destroy (&j->mu);
+   pthread_cond_destroy (&j->cv);
+   free (j);
+}
+
+static void *
+send_main (void *arg)
+{
+   send_job_t *j = arg;
+   bson_t reply;
+   bson_error_t error;
+   bool ran = mongoc_bulk_operation_execute (j->bulk, &reply, &error) != 0;
+   pthread_mutex_lock (&j->mu);
+   bson_steal (&j->reply, &reply);
+   j->error = error;
+   j->ran = ran;
+   j->done = true;
+   bool abandoned = j->abandoned;
+   pthread_cond_signal (&j->cv);
+   pthread_mutex_unlock (&j->mu);
+   if (abandoned) {
+      send_job_free (j); /* nobody else holds it */
+   }
+   return NULL;
+}
+
+/* The writer's sending client, made from its client's URI when first
+ * needed (libmongoc's error API 2, as the statement's). */
+static mongoc_client_t *
+send_client (bql_writer_t *w)
+{
+   if (!w->send_client) {
+      w->send_client = mongoc_client_new_from_uri (mongoc_client_get_uri (w->client));
+      if (w->send_client) {
+         mongoc_client_set_error_api (w->send_client, MONGOC_ERROR_API_VERSION_2);
+         mongoc_client_set_appname (w->send_client, "bulkql");
+      }
+   }
+   return w->send_client;
+}
+
+/* Execute j's bulk on a thread of its own and wait for it, about every
+ * 100 ms checking the cancel flag and, on the statement's thread, about
+ * every 500 ms calling progress with the rows sent. Returns false when
+ * the wait was cancelled: the command is abandoned (the job and the
+ * writer's send client belong to the sending thread from then on) and
+ * its outcome is unknown. True with the job done (the caller frees
+ * it). When no thread can be started the command runs here. */
+static bool
+send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
+{
+   pthread_t tid;
+   if (pthread_create (&tid, NULL, send_main, j) != 0) {
+      send_main (j);
+      return true;
+   }
+   const volatile int *cancel = w->xo->cancel;
+   int64_t start = bson_get_monotonic_time ();
+   int64_t next_progress = start + 500000;
+   pthread_mutex_lock (&j->mu);
+   while (!j->done) {
+      if (cancel && *cancel) {
+         j->abandoned = true;
+         j->client = w->send_client;
+         w->send_client = NULL;
+         pthread_mutex_unlock (&j->mu);
+         pthread_detach (tid);
+         return false;
+      }
+      int64_t now = bson_get_monotonic_time ();
+      if (w->stmt && now >= next_progress) {
+         pthread_mutex_unlock (&j->mu);
+         bql_exec_progress_waiting (w->stmt, (int64_t) nops, (double) (now - start) / 1000.0, 0, 0);
+         next_progress = now + 500000;
+         pthread_mutex_lock (&j->mu);
+         continue;
+      }
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 100 * 1000 * 1000;
+      if (ts.tv_nsec >= 1000000000L) {
+         ts.tv_sec++;
+         ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait (&j->cv, &j->mu, &ts);
+   }
+   pthread_mutex_unlock (&j->mu);
+   pthread_join (tid, NULL);
+   return true;
+}
+
+bool
+bql_write_cancelled_in_flight (const bson_error_t *e)
+{
+   return e->domain == BQL_CANCEL_DOMAIN;
+}
+
+const char *
+bql_write_lost_what (const bson_error_t *e)
+{
+   if (bql_write_cancelled_in_flight (e)) {
+      return "cancelled while the batch was in flight";
+   }
+   return bql_exec_is_connection_error (e) ? "the connection was lost" : "the server failed the batch";
+}
+
 static void
 result_cleanup (bql_write_result_t *r)
 {
@@ -248,26 +434,54 @@ bool
 bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
 {
    for (;;) {
-      mongoc_bulk_operation_t *bulk = new_bulk (w, step);
+      mongoc_client_t *client = send_client (w);
+      if (!client) {
+         return bql_writer_fail (w, BQL_ERR_CONNECTION, 0, "cannot make a second client on the statement's URI");
+      }
+      send_job_t *j = calloc (1, sizeof *j);
+      if (!j) {
+         return bql_writer_fail (w, BQL_ERR_SERVER, 0, "out of memory");
+      }
+      pthread_mutex_init (&j->mu, NULL);
+      pthread_cond_init (&j->cv, NULL);
+      bson_init (&j->reply);
+      j->coll = mongoc_client_get_collection (client, w->plan->database, mongoc_collection_get_name (step->coll));
+      bql_write_step_t on_send = *step;
+      on_send.coll = j->coll;
+      j->bulk = new_bulk (w, &on_send);
       size_t nops = 0;
-      if (!step->add (step->ctx, bulk, &nops)) {
-         mongoc_bulk_operation_destroy (bulk);
+      if (!step->add (step->ctx, j->bulk, &nops)) {
+         send_job_free (j);
          return false;
       }
       if (nops == 0) {
-         mongoc_bulk_operation_destroy (bulk);
+         send_job_free (j);
          return true;
       }
       bql_write_result_t r;
       memset (&r, 0, sizeof r);
       r.nops = nops;
-      r.ran = mongoc_bulk_operation_execute (bulk, &r.reply, &r.error) != 0;
-      mongoc_bulk_operation_destroy (bulk);
+      bool ok;
+      if (!send_and_wait (w, j, nops)) {
+         /* abandoned: what the server does with it is unknown */
+         bson_init (&r.reply);
+         bson_set_error (&r.error, BQL_CANCEL_DOMAIN, 1,
+                         "no reply: the outcome is in doubt");
+         r.retryable = true;
+         ok = step->give_up (step->ctx, &r, BQL_GIVE_UP_CANCELLED, *retries);
+         result_cleanup (&r);
+         return ok;
+      }
+      r.ran = j->ran;
+      r.error = j->error;
+      bson_steal (&r.reply, &j->reply);
+      bson_init (&j->reply);
+      send_job_free (j);
       collect_write_errors (&r.reply, nops, &r.write_errors);
       collect_wc_errors (&r.reply, &r.wc_errors);
       bool account = r.ran || r.write_errors.n > 0 || (r.wc_errors.n > 0 && !step->wc_error_is_lost);
-      bool ok;
       if (account) {
+         w->lost_since_us = 0;
          ok = step->settle (step->ctx, &r);
          result_cleanup (&r);
          return ok;

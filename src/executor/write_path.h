@@ -61,7 +61,9 @@ typedef enum {
    BQL_GIVE_UP_REFUSED,   /* not retryable (or the step has no recover):
                              refused as a whole, or lost for good */
    BQL_GIVE_UP_RAN_OUT,   /* retry_attempts were used up */
-   BQL_GIVE_UP_CANCELLED  /* cancelled while waiting to retry */
+   BQL_GIVE_UP_CANCELLED  /* cancelled while waiting to retry, or while
+                             the command was in flight (the error's
+                             domain is then BQL_CANCEL_DOMAIN) */
 } bql_give_up_t;
 
 typedef struct bql_write_step {
@@ -108,6 +110,20 @@ bool bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *ret
  * (*cancelled false) or the wait was cancelled (*cancelled true). Also
  * for a read to be restarted (where.c's cursor). */
 bool bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled);
+
+/* The error domain of a command abandoned on a cancel while it waited
+ * for the server's reply (bql_write_result_t.error, with give_up's
+ * BQL_GIVE_UP_CANCELLED): its outcome is unknown, its operations are in
+ * doubt. */
+#define BQL_CANCEL_DOMAIN 0x4243 /* "BC" */
+
+/* Was the command abandoned on a cancel while in flight? */
+bool bql_write_cancelled_in_flight (const bson_error_t *e);
+
+/* How a command without an account was lost, for a row's or batch's
+ * message: "cancelled while the batch was in flight", "the connection
+ * was lost" or "the server failed the batch" (static text). */
+const char *bql_write_lost_what (const bson_error_t *e);
 
 /* Are the statement's writes safe to apply twice? ($set, $unset,
  * $currentDate, $setOnInsert, deletes; not $inc, $mul, $push, pipelines.) */

@@ -827,7 +827,7 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
       /* every row still in doubt is reported, and the statement stops */
       char tries[64];
       snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
-                bql_exec_is_connection_error (berr) ? "the connection was lost" : "the server failed the batch",
+                bql_write_lost_what (berr),
                 bql_writer_retries_ran_out (c->wr, retries, tries, sizeof tries), berr->message);
       for (size_t k = 0; k < r->m; k++) {
          fail_row (c, &c->w[r->set[k]], (int32_t) berr->code, msg);

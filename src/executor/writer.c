@@ -80,12 +80,17 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    w->client = client;
    w->coll = mongoc_client_get_collection (client, x->plan->database, x->plan->collection);
    bql_caps_init (&w->caps);
+   /* the statement's own client: this writer is on its thread */
+   w->stmt = client == x->client ? (struct bql_exec *) x : NULL;
 }
 
 void
 bql_writer_cleanup (bql_writer_t *w)
 {
    mongoc_collection_destroy (w->coll);
+   if (w->send_client) {
+      mongoc_client_destroy (w->send_client);
+   }
    if (w->seen) {
       bql_id_map_cleanup (w->seen);
       bson_free (w->seen);

@@ -142,11 +142,19 @@ static const bql_opt_def_t option_table[] = {
     FIELD_I64 (retention_seconds), .syntax = "'2 years'", .help = "how long the archive keeps documents",
     .doc = "A TTL index on the archive's\n.BR archivedAt .\n"},
    {.name = "retry_attempts", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 0, .max = 100, .kinds = K_ALL,
-    .def = 3, FIELD_I32 (retry_attempts), .syntax = "n", .help = "retries of retryable errors",
+    .def = 20, FIELD_I32 (retry_attempts), .syntax = "n", .help = "retries of retryable errors",
     .doc = "A batch is sent again after a retryable error, with exponential backoff from\n"
-           ".BR retry_backoff_ms .\n"},
+           ".BR retry_backoff_ms ,\nwithin\n.BR retry_timeout ;\nthis is an upper bound on the retries of one "
+           "command (the default was 3\nbefore\n.B retry_timeout\nexisted).\n"},
    {.name = "retry_backoff_ms", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 0, .max = 600000,
     .kinds = K_ALL, .def = 100, FIELD_I32 (retry_backoff_ms), .syntax = "n", .help = "first retry delay"},
+   {.name = "retry_timeout", .group = "BATCH_CONFIG", .type = BQL_OPT_SECONDS, .min = 0,
+    .max = (int64_t) 86400 * 1000, .kinds = K_ALL, .def = 30000, FIELD_I64 (retry_timeout_ms), .syntax = "s",
+    .help = "time budget for retrying a lost command",
+    .doc = "A command lost to a retryable error (the server went away, restarted,\nstepped down) is sent "
+           "again, with backoff from\n.BR retry_backoff_ms ,\nuntil the server answers or this many seconds "
+           "have passed since it was\nlost (at most\n.B retry_attempts\nretries). The default rides through "
+           "a server restart of 10 s and more.\n0 allows no retry.\n"},
    {.name = "soft_delete", .group = "DELETE_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_DELETE, .def = false,
     FIELD_BOOL (soft_delete), .syntax = "bool", .help = "DELETE sets deleted_at instead"},
    {.name = "upsert_mode", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT, .def = false,

@@ -51,6 +51,7 @@ typedef struct bql_options {
    bool bypass_validation;
    int32_t retry_attempts;
    int32_t retry_backoff_ms;
+   int64_t retry_timeout_ms;  /* retry budget of a lost command, ms */
    int32_t parallel_workers;
    int64_t max_execution_ms;  /* 0 = no limit */
    int64_t memory_limit;      /* bytes */
