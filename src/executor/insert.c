@@ -171,10 +171,9 @@ insert_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int r
    insert_t *c = ctx;
    const bson_error_t *berr = &r->error;
    char msg[700], tries[64];
-   (void) why;
    if (r->retryable || bql_exec_is_connection_error (berr)) {
       snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
-                bql_write_lost_what (berr),
+                bql_write_gave_up_what (berr, why),
                 bql_writer_retries_ran_out (c->w, retries, tries, sizeof tries), berr->message);
    } else {
       snprintf (msg, sizeof msg, "the server refused the batch: %s", berr->message);
@@ -182,9 +181,7 @@ insert_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int r
    for (size_t j = 0; j < c->ntodo; j++) {
       bql_row_errors_add (c->errs, c->todo[j], c->b->rows[c->todo[j]], (int32_t) berr->code, msg);
    }
-   bool ok = bql_writer_connection_or_server_error (c->w, berr, c->info->batch_index);
-   bql_writer_note_retries (c->w, retries);
-   return ok;
+   return bql_writer_gave_up (c->w, berr, why, c->info->batch_index, retries);
 }
 
 bool

@@ -221,7 +221,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
                                                            "this batch may or may not have been written (in doubt)"
                                                          : "cancelled while waiting to retry the lost batch",
                     berr->message, c->errs, true);
-      return bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
+      return bql_writer_gave_up (w, berr, why, c->info->batch_index, 0);
    }
    where_counts (c, &r->reply);
    const char *feature =
@@ -437,10 +437,7 @@ archive_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int 
 {
    archive_cmd_t *c = ctx;
    archive_unknown (c);
-   bool ok = bql_writer_connection_or_server_error (c->w, &r->error, c->info->batch_index);
-   /* a wait cut short by a cancel is not a retry made */
-   bql_writer_note_retries (c->w, why == BQL_GIVE_UP_CANCELLED ? retries - 1 : retries);
-   return ok;
+   return bql_writer_gave_up (c->w, &r->error, why, c->info->batch_index, retries);
 }
 
 /* Write the batch's documents to the archive, then report in archived the

@@ -233,6 +233,29 @@ bql_writer_connection_or_server_error (bql_writer_t *w, const bson_error_t *berr
                            (long long) batch_index + 1, berr->message);
 }
 
+const char *
+bql_write_gave_up_what (const bson_error_t *e, bql_give_up_t why)
+{
+   if (why == BQL_GIVE_UP_CANCELLED && !bql_write_cancelled_in_flight (e)) {
+      return "cancelled while waiting to retry the lost batch";
+   }
+   return bql_write_lost_what (e);
+}
+
+bool
+bql_writer_gave_up (bql_writer_t *w, const bson_error_t *berr, bql_give_up_t why, int64_t batch_index, int retries)
+{
+   if (why == BQL_GIVE_UP_CANCELLED && !bql_write_cancelled_in_flight (berr)) {
+      return bql_writer_fail (w, BQL_ERR_ABORTED, (int32_t) berr->code,
+                              "cancelled while waiting to retry batch %lld (lost: %s); its rows are in doubt "
+                              "(counted as failed, not acknowledged)",
+                              (long long) batch_index + 1, berr->message);
+   }
+   bool ok = bql_writer_connection_or_server_error (w, berr, batch_index);
+   bql_writer_note_retries (w, retries);
+   return ok;
+}
+
 void
 bql_writer_note_retries (bql_writer_t *w, int retries)
 {
@@ -248,7 +271,9 @@ bql_writer_note_retries (bql_writer_t *w, int retries)
 const char *
 bql_writer_retries_ran_out (const bql_writer_t *w, int retries, char *buf, size_t n)
 {
-   if (retries > 0 && w->budget_spent) {
+   if (w->xo->cancel && *w->xo->cancel) {
+      snprintf (buf, n, "%s", ""); /* cancelled: no retry ran out */
+   } else if (retries > 0 && w->budget_spent) {
       snprintf (buf, n, " and %d retr%s in %g s ran out (retry_timeout)", retries, retries == 1 ? "y" : "ies",
                 (double) w->opts->retry_timeout_ms / 1000.0);
    } else if (retries > 0) {

@@ -125,6 +125,18 @@ bool bql_write_cancelled_in_flight (const bson_error_t *e);
  * was lost" or "the server failed the batch" (static text). */
 const char *bql_write_lost_what (const bson_error_t *e);
 
+/* The same for a command given up for why: "cancelled while waiting to
+ * retry the lost batch" for a cancel in a backoff wait. */
+const char *bql_write_gave_up_what (const bson_error_t *e, bql_give_up_t why);
+
+/* Record the statement's error for a command of batch batch_index that
+ * is given up for why after retries retries: a cancel (in a backoff
+ * wait, BQL_ERR_ABORTED; in flight, see BQL_CANCEL_DOMAIN), or else as
+ * bql_writer_connection_or_server_error then bql_writer_note_retries.
+ * Returns false. */
+bool bql_writer_gave_up (bql_writer_t *w, const bson_error_t *berr, bql_give_up_t why, int64_t batch_index,
+                         int retries);
+
 /* Are the statement's writes safe to apply twice? ($set, $unset,
  * $currentDate, $setOnInsert, deletes; not $inc, $mul, $push, pipelines.) */
 bool bql_writer_idempotent (const bql_writer_t *w);

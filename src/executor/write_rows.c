@@ -827,16 +827,14 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
       /* every row still in doubt is reported, and the statement stops */
       char tries[64];
       snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
-                bql_write_lost_what (berr),
+                bql_write_gave_up_what (berr, why),
                 bql_writer_retries_ran_out (c->wr, retries, tries, sizeof tries), berr->message);
       for (size_t k = 0; k < r->m; k++) {
          fail_row (c, &c->w[r->set[k]], (int32_t) berr->code, msg);
       }
       r->m = 0;
       c->fatal = c->stop = true;
-      bql_writer_connection_or_server_error (c->wr, berr, c->info->batch_index);
-      bql_writer_note_retries (c->wr, retries);
-      return false;
+      return bql_writer_gave_up (c->wr, berr, why, c->info->batch_index, retries);
    }
    if (pipeline_refused (c, r->sent, r->nsent, berr)) {
       snprintf (msg, sizeof msg, "not written: the server does not support %s: %s", BQL_FEATURE_PIPELINE_UPDATES,

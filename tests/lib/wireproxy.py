@@ -132,11 +132,12 @@ class Command:
 
 class Fault:
     """An injected failure: for the next `times` commands that match, do
-    `action` ("close", "close_after", "reply" with `reply`, or "delay"
-    by `delay` seconds)."""
+    `action` ("close", "close_after", "reply" with `reply`, "delay"
+    by `delay` seconds, or "swallow": forward it and drop the reply,
+    keeping the connection open, so the client waits for ever)."""
 
     def __init__(self, match, action, times, reply, delay):
-        if action not in ("close", "close_after", "reply", "delay"):
+        if action not in ("close", "close_after", "reply", "delay", "swallow"):
             raise ValueError("unknown fault action %r" % action)
         if action == "reply" and reply is None:
             raise ValueError("a 'reply' fault needs the reply document")
@@ -270,6 +271,8 @@ class _Connection:
                     if cmd.action == "close_after":
                         self.close()
                         return
+                    if cmd.action == "swallow":
+                        continue  # applied by the server; the client never hears
                 if self.client_gone:
                     with self.proxy._lock:
                         idle = not self.pending
@@ -479,7 +482,9 @@ class WireProxy:
         "close" the connection without forwarding the command; forward it
         and "close_after" the server's reply came (the write is applied,
         the reply lost); answer with `reply` (a dict) instead of
-        forwarding; or "delay" forwarding it by `delay` seconds. Returns
+        forwarding; "delay" forwarding it by `delay` seconds; or
+        "swallow" it: forward it and drop the server's reply, the
+        connection staying open (a server that never answers). Returns
         the Fault (its .hits lists what it did)."""
         f = Fault(match, action, times, reply, delay)
         with self._lock:
