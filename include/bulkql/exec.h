@@ -93,11 +93,11 @@ typedef struct bql_exec_options {
    bql_batch_fn on_batch;    /* may be NULL */
    void *batch_ctx;
    /* When *cancel becomes non-zero (say, from a SIGINT handler) the
-    * statement stops and reports what it did, within about 100 ms: a
-    * backoff wait is cut short, and a command waiting for the server's
-    * reply is abandoned (its rows are then in doubt: counted as failed,
-    * with "in doubt" in their message, and the batch named in the
-    * error). An abandoned command is left to finish on an internal
+    * statement stops after the batch in flight and reports what it did,
+    * within about a second: a backoff wait is cut short, and a command
+    * whose reply has not come half a second after the cancel is
+    * abandoned (its rows are then in doubt: counted as failed, with "in
+    * doubt" in their message, and the batch named in the error). An abandoned command is left to finish on an internal
     * thread with a connection of its own, which it closes when the
     * server answers or its socket times out (socketTimeoutMS).
     * May be NULL. */

@@ -237,12 +237,14 @@ cli_on_sigint (int sig)
       if (cli->progress_tty) {
          say ("\r\033[K"); /* over the progress line and the echoed ^C */
       }
+      /* the batch in flight: its reply is waited for half a second,
+       * then it is abandoned and reported in doubt (write_path.c) */
       if (sig == SIGTERM) {
-         say ("bulkql: terminating (SIGTERM): the statement stops now; a batch waiting for the server is "
-              "reported in doubt (SIGTERM again to quit at once)\n");
+         say ("bulkql: terminating (SIGTERM): the statement stops after the batch in flight "
+              "(SIGTERM again to quit at once)\n");
       } else {
-         say ("bulkql: cancelling: the statement stops now; a batch waiting for the server is reported in "
-              "doubt (Ctrl-C again to quit at once)\n");
+         say ("bulkql: cancelling: the statement stops after the batch in flight "
+              "(Ctrl-C again to quit at once)\n");
       }
    }
    errno = saved;

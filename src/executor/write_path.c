@@ -384,8 +384,9 @@ send_client (bql_writer_t *w)
 
 /* Execute j's bulk on a thread of its own and wait for it, about every
  * 100 ms checking the cancel flag and, on the statement's thread, about
- * every 500 ms calling progress with the rows sent. Returns false when
- * the wait was cancelled: the command is abandoned (the job and the
+ * every 500 ms calling progress with the rows sent. Once cancelled, the
+ * reply is waited for BQL_CANCEL_GRACE_MS more. Returns false when the
+ * wait was cancelled: the command is abandoned (the job and the
  * writer's send client belong to the sending thread from then on) and
  * its outcome is unknown. True with the job done (the caller frees
  * it). When no thread can be started the command runs here. */
@@ -400,9 +401,14 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
    const volatile int *cancel = w->xo->cancel;
    int64_t start = bson_get_monotonic_time ();
    int64_t next_progress = start + 500000;
+   int64_t cancelled_at = 0;
    pthread_mutex_lock (&j->mu);
    while (!j->done) {
-      if (cancel && *cancel) {
+      if (cancel && *cancel && !cancelled_at) {
+         cancelled_at = bson_get_monotonic_time ();
+      }
+      /* a reply that comes within the grace settles the batch as usual */
+      if (cancelled_at && bson_get_monotonic_time () - cancelled_at >= BQL_CANCEL_GRACE_MS * 1000) {
          j->abandoned = true;
          j->client = w->send_client;
          w->send_client = NULL;
@@ -420,7 +426,7 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
       }
       struct timespec ts;
       clock_gettime (CLOCK_REALTIME, &ts);
-      ts.tv_nsec += 100 * 1000 * 1000;
+      ts.tv_nsec += 50 * 1000 * 1000;
       if (ts.tv_nsec >= 1000000000L) {
          ts.tv_sec++;
          ts.tv_nsec -= 1000000000L;

@@ -117,6 +117,12 @@ bool bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled);
  * doubt. */
 #define BQL_CANCEL_DOMAIN 0x4243 /* "BC" */
 
+/* After a cancel, how long the reply of the command in flight is still
+ * waited for (milliseconds): a batch that is merely running completes
+ * and counts as usual; one stuck on a server that does not answer is
+ * abandoned, so the statement stops within a second. */
+#define BQL_CANCEL_GRACE_MS 500
+
 /* Was the command abandoned on a cancel while in flight? */
 bool bql_write_cancelled_in_flight (const bson_error_t *e);
 

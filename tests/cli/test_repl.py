@@ -350,7 +350,8 @@ class ReplTest(bqltest.BulkqlCase):
         self.assertEqual(m.group(5), "%.1f" % (size / 1048576.0))
         s.wait(r"^([\d,]*[1-9][\d,]{2,}) rows, ", since=mark)  # some batches done
         s.key("C-c")
-        s.wait(r"^bulkql: cancelling: the statement stops after the batch in flight$", since=mark)
+        s.wait(r"^bulkql: cancelling: the statement stops after the batch in flight \(Ctrl-C again to quit at once\)$",
+               since=mark)
         m = s.wait(r"^BULK INSERT %s\.big\n"
                    r"  nInserted   (\d+)\n"
                    r"  nFailed     0\n"

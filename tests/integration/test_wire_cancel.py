@@ -83,7 +83,7 @@ class CancelTest(wiretest.WireCase):
         self.assertNotEqual(rc, 0, err)
         # the progress line moved while the batch waited
         self.assertRegex(err, r"progress: 2 of 6 rows \(33%\), [0-9,]+ rows/s; 2 rows sent, waiting 0:0[12]\n")
-        self.assertIn("bulkql: cancelling: the statement stops now", err)
+        self.assertIn("bulkql: cancelling: the statement stops after the batch in flight (Ctrl-C again to quit at once)\n", err)
         res = results[0]
         self.assertEqual((res["nInserted"], res["nFailed"], res["batches"]), (2, 2, 2), res)
         self.assertEqual([(e["row"], e["errmsg"]) for e in res["writeErrors"]],
