@@ -136,25 +136,34 @@ log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
 }
 
 /* Wait before sending a record again (retry number attempt, 1-based):
- * the statement's retry_backoff_ms, doubled each time, at most 30 s.
- * Not counted in the statement's retries (those are batches). False when
- * cancelled while waiting. */
+ * the statement's retry_backoff_ms, doubled each time (bql_retry_backoff_ms),
+ * cut to what is left of retry_timeout since the record was first lost
+ * (lost_us, monotonic). Not counted in the statement's retries (those
+ * are batches). False when the budget is spent or cancelled while
+ * waiting. */
 static bool
-record_backoff (bql_exec_t *x, int attempt)
+record_backoff (bql_exec_t *x, int attempt, int64_t lost_us)
 {
-   return bql_retry_sleep (x->xo.cancel, bql_retry_backoff_ms (x->opts, attempt));
+   int64_t left_ms = x->opts->retry_timeout_ms - (bson_get_monotonic_time () - lost_us) / 1000;
+   if (left_ms <= 0) {
+      return false;
+   }
+   int64_t ms = bql_retry_backoff_ms (x->opts, attempt);
+   return bql_retry_sleep (x->xo.cancel, ms < left_ms ? ms : left_ms);
 }
 
 /* Insert rec (an error or metrics record, which has its _id) into coll
  * (insert command). A batch lost to a server that went away has its
  * record written once the server is back: a retryable error (network,
  * not primary, shutdown) is sent again within the statement's retry
- * policy (retry_attempts, retry_backoff_ms). The record's _id makes a
+ * policy (retry_timeout, retry_backoff_ms, retry_attempts), so a server
+ * restart within retry_timeout loses no record. The record's _id makes a
  * second copy impossible: a duplicate key error on a retry means an
  * earlier attempt was applied. False with the last error in berr. */
 static bool
 insert_record (bql_exec_t *x, mongoc_collection_t *coll, const bson_t *rec, bson_error_t *berr)
 {
+   int64_t lost_us = 0;
    for (int attempt = 0;; attempt++) {
       bson_t reply;
       if (mongoc_collection_insert_one (coll, rec, NULL, &reply, berr)) {
@@ -166,7 +175,10 @@ insert_record (bql_exec_t *x, mongoc_collection_t *coll, const bson_t *rec, bson
       if (attempt > 0 && berr->code == 11000) {
          return true; /* the lost attempt had written it */
       }
-      if (!retryable || attempt >= x->opts->retry_attempts || !record_backoff (x, attempt + 1)) {
+      if (lost_us == 0) {
+         lost_us = bson_get_monotonic_time ();
+      }
+      if (!retryable || attempt >= x->opts->retry_attempts || !record_backoff (x, attempt + 1, lost_us)) {
          return false;
       }
    }

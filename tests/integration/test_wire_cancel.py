@@ -133,6 +133,24 @@ class CancelTest(wiretest.WireCase):
                 rc, _, err, took = self.interrupt(proc, sig, within=0.5)
                 self.assertEqual(rc, rc_wanted, err)  # the shell says 130 / 143
 
+    def test_error_record_waits_out_a_server_away_for_three_seconds(self):
+        # every insert of the error record fails as when the server shuts
+        # down, for 3 s (the old policy, 3 retries in 0.7 s, lost it)
+        down = self.proxy.inject(matcher("insert", coll="bulk_operation_errors"), "reply", times=1000,
+                                 reply=SHUTDOWN)
+        self.db.c.insert_one({"_id": 2})
+        proc = self.start("BULK INSERT INTO c (_id) VALUES (1), (2), (3) WITH (ordered = false, continue_on_error = true);")
+        self.wait_for(lambda: down.hits, "the error record")
+        time.sleep(3)
+        self.proxy.clear_faults()
+        out, err = proc.communicate(timeout=60)
+        res = [bson.json_util.loads(line) for line in out.splitlines() if line.startswith("{")][0]
+        self.assertEqual((res["nInserted"], res["nFailed"]), (2, 1), res)
+        self.assertNotIn("logFailures", res)
+        self.assertGreaterEqual(len(down.hits), 4)
+        [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
+        self.assertEqual([e["row"] for e in rec["writeErrors"]], [2])
+
     def test_default_retry_policy_rides_through_a_server_restart(self):
         server = OwnServer()
         server.start()
