@@ -219,7 +219,8 @@ test_init_sets_every_default (void **state)
                               "\"journal\" : null, \"max_delete_count\" : null, \"max_errors\" : null, "
                               "\"max_execution_time\" : null, \"memory_limit\" : 268435456, \"ordered\" : true, "
                               "\"parallel_workers\" : 1, \"progress\" : null, \"retention_period\" : null, "
-                              "\"retry_attempts\" : 3, \"retry_backoff_ms\" : 100, \"soft_delete\" : false, "
+                              "\"retry_attempts\" : 20, \"retry_backoff_ms\" : 100, \"retry_timeout\" : 30.0, "
+                              "\"soft_delete\" : false, "
                               "\"write_concern\" : null }");
    bson_free (json);
    bson_destroy (&doc);

@@ -7,10 +7,16 @@
  * which errors are retryable, the backoff doubling, and the capability
  * answer when the server cannot be asked.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -27,6 +33,7 @@ typedef struct {
    size_t nops;             /* what add adds */
    char order[64];          /* the callbacks, one letter each */
    volatile int *cancel_on_recover;
+   volatile int *cancel_on_add;
 } probe_t;
 
 typedef struct {
@@ -52,6 +59,9 @@ probe_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
    probe_t *p = ctx;
    p->adds++;
    note (p, 'a');
+   if (p->cancel_on_add) {
+      *p->cancel_on_add = 1;
+   }
    for (size_t i = 0; i < p->nops; i++) {
       bson_t doc = BSON_INITIALIZER;
       BSON_APPEND_INT64 (&doc, "_id", (int64_t) i);
@@ -78,6 +88,7 @@ probe_recover (void *ctx, const bql_write_result_t *r)
    probe_t *p = ctx;
    assert_true (r->retryable);
    assert_int_equal (r->error.domain, MONGOC_ERROR_SERVER_SELECTION);
+   assert_false (bql_write_cancelled_in_flight (&r->error));
    p->recovers++;
    note (p, 'r');
    if (p->cancel_on_recover) {
@@ -130,8 +141,10 @@ fixture_init (fixture_t *f, int32_t retry_attempts)
    f->client = mongoc_client_new (NOWHERE);
    assert_non_null (f->client);
    f->plan.kind = BQL_KIND_INSERT;
+   f->plan.database = (char *) "db";
    bson_init (&f->opts.write_concern);
    f->opts.retry_attempts = retry_attempts;
+   f->opts.retry_timeout_ms = 60000;
    f->opts.retry_backoff_ms = 1;
    f->xo.on_retry = on_retry;
    f->xo.retry_ctx = &f->seen;
@@ -326,7 +339,7 @@ test_retryable_errors (void **state)
 }
 
 static void
-test_backoff_doubles_up_to_30_s (void **state)
+test_backoff_doubles_up_to_5_s (void **state)
 {
    (void) state;
    bql_options_t o;
@@ -335,7 +348,84 @@ test_backoff_doubles_up_to_30_s (void **state)
    assert_int_equal (bql_retry_backoff_ms (&o, 1), 500);
    assert_int_equal (bql_retry_backoff_ms (&o, 2), 1000);
    assert_int_equal (bql_retry_backoff_ms (&o, 4), 4000);
-   assert_int_equal (bql_retry_backoff_ms (&o, 20), 30000);
+   assert_int_equal (bql_retry_backoff_ms (&o, 5), 5000);
+   assert_int_equal (bql_retry_backoff_ms (&o, 20), 5000);
+   /* a first wait longer than 5 s is kept, not doubled */
+   o.retry_backoff_ms = 20000;
+   assert_int_equal (bql_retry_backoff_ms (&o, 1), 20000);
+   assert_int_equal (bql_retry_backoff_ms (&o, 3), 20000);
+}
+
+/* retry_timeout: the waits stop when the budget is spent, the last one
+ * cut to what is left, though retry_attempts would allow more. */
+static void
+test_retry_timeout_ends_the_retries (void **state)
+{
+   (void) state;
+   fixture_t f;
+   fixture_init (&f, 100);
+   f.opts.retry_backoff_ms = 40;
+   f.opts.retry_timeout_ms = 100;
+   probe_t p = {.answer = BQL_RECOVER_ASK_AGAIN, .nops = 1};
+   bql_write_step_t s = step_of (&f, &p, true);
+   int retries = 0;
+   int64_t t0 = bson_get_monotonic_time ();
+   assert_false (bql_write_path_run (&f.w, &s, &retries));
+   int64_t took_ms = (bson_get_monotonic_time () - t0) / 1000;
+   /* 40 + 60 (cut from 80) ms, then the budget is spent */
+   assert_string_equal (p.order, "arrg");
+   assert_int_equal (p.why, BQL_GIVE_UP_RAN_OUT);
+   assert_int_equal (f.seen.backoff[0], 40);
+   assert_in_range (f.seen.backoff[1], 50, 60);
+   assert_true (f.w.budget_spent);
+   assert_in_range (took_ms, 100, 1000);
+   char buf[96];
+   assert_string_equal (bql_writer_retries_ran_out (&f.w, 2, buf, sizeof buf),
+                        " and 2 retries in 0.1 s ran out (retry_timeout)");
+   fixture_cleanup (&f);
+}
+
+/* A command whose reply never comes (a listener that accepts and never
+ * answers) is abandoned half a second after a cancel: given up as
+ * cancelled with the in-doubt error, and the sending thread, which
+ * now owns the send client, frees it once its connect times out. */
+static void
+test_cancel_in_flight_abandons_the_command (void **state)
+{
+   (void) state;
+   int lfd = socket (AF_INET, SOCK_STREAM, 0);
+   assert_true (lfd >= 0);
+   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+   a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+   assert_int_equal (bind (lfd, (struct sockaddr *) &a, sizeof a), 0);
+   assert_int_equal (listen (lfd, 4), 0);
+   socklen_t alen = sizeof a;
+   assert_int_equal (getsockname (lfd, (struct sockaddr *) &a, &alen), 0);
+   char uri[200];
+   snprintf (uri, sizeof uri,
+             "mongodb://127.0.0.1:%d/?serverSelectionTimeoutMS=1500&connectTimeoutMS=1500&socketTimeoutMS=1500",
+             ntohs (a.sin_port));
+   fixture_t f;
+   fixture_init (&f, 3);
+   mongoc_collection_destroy (f.w.coll);
+   mongoc_client_destroy (f.client);
+   f.client = f.w.client = mongoc_client_new (uri);
+   f.w.coll = mongoc_client_get_collection (f.client, "db", "c");
+   probe_t p = {.nops = 2, .cancel_on_add = &f.cancel};
+   bql_write_step_t s = step_of (&f, &p, true);
+   int retries = 0;
+   int64_t t0 = bson_get_monotonic_time ();
+   assert_false (bql_write_path_run (&f.w, &s, &retries));
+   int64_t took_ms = (bson_get_monotonic_time () - t0) / 1000;
+   assert_in_range (took_ms, BQL_CANCEL_GRACE_MS, BQL_CANCEL_GRACE_MS + 400);
+   assert_string_equal (p.order, "ag");
+   assert_int_equal (p.why, BQL_GIVE_UP_CANCELLED);
+   assert_null (f.w.send_client); /* the sending thread's now */
+   fixture_cleanup (&f);
+   /* the abandoned command ends by its timeout and frees what it holds */
+   struct timespec ts = {2, 500 * 1000 * 1000};
+   nanosleep (&ts, NULL);
+   close (lfd);
 }
 
 /* A server that cannot be asked keeps no counts: one command per row. */
@@ -364,7 +454,9 @@ main (void)
       cmocka_unit_test (test_cancel_while_waiting),
       cmocka_unit_test (test_nothing_to_send),
       cmocka_unit_test (test_retryable_errors),
-      cmocka_unit_test (test_backoff_doubles_up_to_30_s),
+      cmocka_unit_test (test_backoff_doubles_up_to_5_s),
+      cmocka_unit_test (test_retry_timeout_ends_the_retries),
+      cmocka_unit_test (test_cancel_in_flight_abandons_the_command),
       cmocka_unit_test (test_caps_unknown_server),
    };
    int rc = cmocka_run_group_tests (tests, NULL, NULL);
