@@ -314,13 +314,17 @@ new_bulk (const bql_writer_t *w, const bql_write_step_t *step)
 /* ---- sending a command so that the writer's thread can give up ---- */
 
 /* One command in flight on a thread of its own. Until done, the sending
- * thread owns bulk, coll, reply and error; after done (under mu) the
- * writer's thread does, unless it abandoned the command first: then the
- * sending thread frees everything, client included, when execute
- * returns. */
+ * thread owns bulk, coll, reply and error; after done (under send_mu)
+ * the writer's thread does, unless it abandoned the command first: then
+ * the sending thread frees everything, client included, when execute
+ * returns. One mutex and condition for every job of the process (none
+ * is ever destroyed under a thread that may still hold it); the
+ * condition is broadcast, each waiter checks its own job. */
+static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t send_cv = PTHREAD_COND_INITIALIZER;
+static int send_detached; /* abandoned jobs not yet freed (send_mu) */
+
 typedef struct send_job {
-   pthread_mutex_t mu;
-   pthread_cond_t cv;
    bool done;
    bool abandoned;
    mongoc_client_t *client;       /* set when abandoned: the writer's
@@ -341,8 +345,6 @@ send_job_free (send_job_t *j)
       mongoc_client_destroy (j->client);
    }
    bson_destroy (&j->reply);
-   pthread_mutex_destroy (&j->mu);
-   pthread_cond_destroy (&j->cv);
    free (j);
 }
 
@@ -353,18 +355,38 @@ send_main (void *arg)
    bson_t reply;
    bson_error_t error;
    bool ran = mongoc_bulk_operation_execute (j->bulk, &reply, &error) != 0;
-   pthread_mutex_lock (&j->mu);
+   pthread_mutex_lock (&send_mu);
    bson_steal (&j->reply, &reply);
    j->error = error;
    j->ran = ran;
    j->done = true;
    bool abandoned = j->abandoned;
-   pthread_cond_signal (&j->cv);
-   pthread_mutex_unlock (&j->mu);
+   pthread_cond_broadcast (&send_cv);
+   pthread_mutex_unlock (&send_mu);
    if (abandoned) {
       send_job_free (j); /* nobody else holds it */
+      pthread_mutex_lock (&send_mu);
+      send_detached--;
+      pthread_cond_broadcast (&send_cv);
+      pthread_mutex_unlock (&send_mu);
    }
    return NULL;
+}
+
+bool
+bql_write_path_drain (int64_t timeout_ms)
+{
+   int64_t until = bson_get_monotonic_time () + timeout_ms * 1000;
+   pthread_mutex_lock (&send_mu);
+   while (send_detached > 0 && bson_get_monotonic_time () < until) {
+      pthread_mutex_unlock (&send_mu);
+      struct timespec ts = {0, 20 * 1000 * 1000};
+      nanosleep (&ts, NULL);
+      pthread_mutex_lock (&send_mu);
+   }
+   bool drained = send_detached == 0;
+   pthread_mutex_unlock (&send_mu);
+   return drained;
 }
 
 /* The writer's sending client, made from its client's URI when first
@@ -402,7 +424,7 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
    int64_t start = bson_get_monotonic_time ();
    int64_t next_progress = start + 500000;
    int64_t cancelled_at = 0;
-   pthread_mutex_lock (&j->mu);
+   pthread_mutex_lock (&send_mu);
    while (!j->done) {
       if (cancel && *cancel && !cancelled_at) {
          cancelled_at = bson_get_monotonic_time ();
@@ -412,16 +434,17 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
          j->abandoned = true;
          j->client = w->send_client;
          w->send_client = NULL;
-         pthread_mutex_unlock (&j->mu);
+         send_detached++;
+         pthread_mutex_unlock (&send_mu);
          pthread_detach (tid);
          return false;
       }
       int64_t now = bson_get_monotonic_time ();
       if (w->stmt && now >= next_progress) {
-         pthread_mutex_unlock (&j->mu);
+         pthread_mutex_unlock (&send_mu);
          bql_exec_progress_waiting (w->stmt, (int64_t) nops, (double) (now - start) / 1000.0, 0, 0);
          next_progress = now + 500000;
-         pthread_mutex_lock (&j->mu);
+         pthread_mutex_lock (&send_mu);
          continue;
       }
       struct timespec ts;
@@ -431,9 +454,9 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
          ts.tv_sec++;
          ts.tv_nsec -= 1000000000L;
       }
-      pthread_cond_timedwait (&j->cv, &j->mu, &ts);
+      pthread_cond_timedwait (&send_cv, &send_mu, &ts);
    }
-   pthread_mutex_unlock (&j->mu);
+   pthread_mutex_unlock (&send_mu);
    pthread_join (tid, NULL);
    return true;
 }
@@ -473,8 +496,6 @@ bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
       if (!j) {
          return bql_writer_fail (w, BQL_ERR_SERVER, 0, "out of memory");
       }
-      pthread_mutex_init (&j->mu, NULL);
-      pthread_cond_init (&j->cv, NULL);
       bson_init (&j->reply);
       j->coll = mongoc_client_get_collection (client, w->plan->database, mongoc_collection_get_name (step->coll));
       bql_write_step_t on_send = *step;

@@ -123,6 +123,13 @@ bool bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled);
  * abandoned, so the statement stops within a second. */
 #define BQL_CANCEL_GRACE_MS 500
 
+/* Wait (at most timeout_ms milliseconds) until every command abandoned
+ * on a cancel has ended and freed what it held (its client, its bulk).
+ * True when none is left. For tests and tools that check for leaks and
+ * races; a program need not call it (an abandoned command ends by
+ * itself, by socketTimeoutMS at the latest). */
+bool bql_write_path_drain (int64_t timeout_ms);
+
 /* Was the command abandoned on a cancel while in flight? */
 bool bql_write_cancelled_in_flight (const bson_error_t *e);
 

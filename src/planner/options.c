@@ -81,8 +81,8 @@ static const bql_opt_def_t option_table[] = {
    {.name = "error_collection", .group = "BULK_OPTIONS", .type = BQL_OPT_STRING, .kinds = K_ALL,
     .def_str = "bulk_operation_errors", .flags = BQL_OPTF_EMPTY_OFF, FIELD_STR (error_collection),
     .syntax = "'name'", .help = "per-batch error records, '' = off",
-    .doc = "A record that cannot be written because the server went away is sent\nagain within\n.B retry_attempts\n"
-           "and\n.BR retry_backoff_ms ,\nso a batch lost to a server restart has its record once the server is\n"
+    .doc = "A record that cannot be written because the server went away is sent\nagain within\n.B retry_timeout\n"
+           "(and\n.BR retry_attempts ),\nso a batch lost to a server restart has its record once the server is\n"
            "back; if it still cannot be written, the result's\n.B logFailures\nentry names the batch\n"
            ".RB ( batchIndex )\nand its rows\n.RB ( firstRow \", \" lastRow ).\nA record's\n.B statement\n"
            "holds up to 4 KB of the statement's text; of VALUES rows only the first is\n"
