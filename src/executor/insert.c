@@ -236,11 +236,11 @@ write_insert (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_r
 bool
 bql_exec_insert (bql_exec_t *x)
 {
-   bql_source_t *src = x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
+   bql_source_t *src = bql_exec_open_source (x);
    if (!src) {
       return false;
    }
    bool ok = bql_exec_rows (x, src, x->opts->upsert_mode ? bql_exec_write_rows : write_insert);
-   src->destroy (src);
+   bql_source_close (src);
    return ok;
 }

@@ -82,7 +82,7 @@ rows_next (rows_iter_t *it, bson_t *doc, int64_t *rownum)
 static int32_t
 batch_size (const bql_plan_t *plan)
 {
-   return plan->opts.batch_size > 0 ? plan->opts.batch_size : 1000;
+   return bql_options_batch (&plan->opts);
 }
 
 /* INSERT ... VALUES: insert commands of batch_size rows. */
@@ -200,7 +200,7 @@ row_write_template (const bql_plan_t *plan, steps_t *s, const char *what, bool u
 }
 
 /* The columns of a CSV/TSV load with the types inferred from the file's
- * sample (source_file.c; absent when only the planner library is linked,
+ * sample (sources/file.c; absent when only the planner library is linked,
  * then the plan shows the column list as written). */
 bool bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out) __attribute__ ((weak));
 
