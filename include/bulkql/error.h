@@ -5,6 +5,9 @@
  * Errors are caller-owned storage with nothing to free (as bson_error_t).
  * Positions are byte offsets into the script the error is about; line and
  * column are computed from them when the error is made. Needs only libc.
+ *
+ * Threads: every function here is thread-safe (no global state; an error
+ * struct is used by one thread at a time).
  */
 #ifndef BULKQL_ERROR_H
 #define BULKQL_ERROR_H

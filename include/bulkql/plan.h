@@ -77,7 +77,11 @@ typedef struct bql_plan_options {
    /* The plan will only be explained (bulkql --explain): as in an EXPLAIN
     * statement, a parameter without a bound value is planned as the
     * placeholder string ":name" or "?n" instead of failing with
-    * BQL_ERR_PARAM. Such a plan must not be executed. */
+    * BQL_ERR_PARAM. Such a plan must not be executed. Its EXPLAIN
+    * (bql_plan_explain) ends with "records": [{to, when, fields}], what
+    * running the statement would write besides its rows (the metrics
+    * document, error records, failed_records_file lines; none with
+    * dry_run). */
    bool explain_only;
 } bql_plan_options_t;
 
@@ -192,6 +196,12 @@ BQL_EXPORT size_t bql_option_group_names (const char **names, size_t max);
  * truncated when short); returns the length of the whole text, as
  * snprintf does, so a caller can size buf with a first call with size 0. */
 BQL_EXPORT size_t bql_options_help (char *buf, size_t size);
+
+/* The names of the SQL functions a shell offers for completion, in upper
+ * case (static strings), in the order of the
+ * planner's function table: at most max are stored in names; returns how
+ * many there are. */
+BQL_EXPORT size_t bql_function_names (const char **names, size_t max);
 
 #ifdef __cplusplus
 }

@@ -21,22 +21,31 @@
  * archive-then-delete runs on exactly the documents read. With
  * max_delete_count a first pass over the input counts before anything is
  * written (FROM STDIN is kept in memory for the second pass).
+ *
+ * Every update, delete and archive command goes through the write path
+ * (write_path.h) on a writer: the statement's thread's own for WHERE,
+ * the row pipeline's (a worker's with parallel_workers) for USING. A lost
+ * update or delete is sent again as it is when the statement's writes are
+ * idempotent; a lost archive command is sent again as it is (duplicates
+ * come back as duplicate keys and are replaced). The cursor of WHERE,
+ * when lost, is opened again from the start within the same retry budget
+ * (bql_write_path_wait).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "executor.h"
+#include "write_path.h"
 
 #define CURSOR_NOT_FOUND 43
 
 /* count the matching documents (as mongoc_collection_count_documents) */
 static bool
-count_matching (bql_exec_t *x, int64_t *n)
+count_matching (bql_writer_t *w, int64_t *n)
 {
    bson_error_t berr;
-   *n = mongoc_collection_count_documents (x->coll, &x->plan->filter, NULL, NULL, NULL, &berr);
+   *n = mongoc_collection_count_documents (w->coll, &w->plan->filter, NULL, NULL, NULL, &berr);
    if (*n < 0) {
-      return bql_exec_connection_or_server_error (x, &berr, -1);
+      return bql_writer_connection_or_server_error (w, &berr, -1);
    }
    return true;
 }
@@ -60,24 +69,24 @@ batch_query (const bson_t *filter, const bson_t *ids, bson_t *q)
 
 /* Add the name of a server feature to an error the server gave. */
 static bool
-server_refused (bql_exec_t *x, const bson_error_t *berr, int64_t batch, const char *feature)
+server_refused (bql_writer_t *w, const bson_error_t *berr, int64_t batch, const char *feature)
 {
    if (feature && !bql_exec_is_connection_error (berr)) {
-      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code,
-                            "the server does not support %s: %s", feature, berr->message);
+      return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code, "the server does not support %s: %s", feature,
+                              berr->message);
    }
-   return bql_exec_connection_or_server_error (x, berr, batch);
+   return bql_writer_connection_or_server_error (w, berr, batch);
 }
 
 /* Add the statement's update or delete of the documents matching q. */
 static bool
-add_write (bql_exec_t *x, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_error_t *berr)
+add_write (const bql_writer_t *w, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_error_t *berr)
 {
-   const bql_plan_t *plan = x->plan;
+   const bql_plan_t *plan = w->plan;
    if (plan->kind == BQL_KIND_UPDATE) {
       return mongoc_bulk_operation_update_many_with_opts (bulk, q, &plan->update, NULL, berr);
    }
-   if (x->opts->soft_delete) {
+   if (w->opts->soft_delete) {
       bson_t u = BSON_INITIALIZER, set;
       bson_append_document_begin (&u, "$set", -1, &set);
       BSON_APPEND_DATE_TIME (&set, "deleted_at", plan->now_ms);
@@ -89,30 +98,17 @@ add_write (bql_exec_t *x, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_e
    return mongoc_bulk_operation_remove_many_with_opts (bulk, q, NULL, berr);
 }
 
-/* The bulk operation of the statement's update or delete. A delete
- * carries no bypassDocumentValidation: there is nothing to validate, and
- * servers that check the delete command's fields strictly (FerretDB)
- * refuse the whole command for it. */
-static mongoc_bulk_operation_t *
-new_write_bulk (bql_exec_t *x)
-{
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
-   if (x->plan->kind == BQL_KIND_DELETE && !x->opts->soft_delete) {
-      mongoc_bulk_operation_set_bypass_document_validation (bulk, false);
-   }
-   return bulk;
-}
-
 /* A batch of stored documents failed: one error for the batch (not tied
  * to a row) in errs, and its documents the server did not report as
- * written counted as failed. */
+ * written counted as failed. The message says how many of the batch's n
+ * documents were written, unless nothing was (with_counts false). */
 static void
-batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code, const char *what,
-              const char *errmsg, bql_row_errors_t *errs)
+batch_failed (const bql_writer_t *w, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code,
+              const char *what, const char *errmsg, bql_row_errors_t *errs, bool with_counts)
 {
    char msg[900];
-   const char *verb = x->plan->kind == BQL_KIND_UPDATE || x->opts->soft_delete ? "updated" : "deleted";
-   if (n > 0 && strncmp (what, "not written", 11) != 0) {
+   const char *verb = w->plan->kind == BQL_KIND_UPDATE || w->opts->soft_delete ? "updated" : "deleted";
+   if (n > 0 && with_counts) {
       snprintf (msg, sizeof msg, "%s: %s (of the batch's %lld documents, %lld were reported %s)", what, errmsg,
                 (long long) n, (long long) written, verb);
    } else {
@@ -124,6 +120,149 @@ batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written,
    }
 }
 
+/* The update or delete command of one batch, on the write path. */
+typedef struct {
+   bql_writer_t *w;
+   const bson_t *q;
+   bool whole;  /* no batch: the single command over the whole filter */
+   int64_t n;
+   bql_batch_info_t *info;
+   bql_row_errors_t *errs;
+} where_cmd_t;
+
+static bool
+where_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
+{
+   where_cmd_t *c = ctx;
+   bson_error_t berr;
+   if (!add_write (c->w, bulk, c->q, &berr)) {
+      /* refused by libmongoc's checks: every batch would be */
+      batch_failed (c->w, c->info, c->n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, c->errs,
+                    true);
+      return bql_writer_fail (c->w, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
+   }
+   *nops = 1;
+   return true;
+}
+
+/* The counts of the reply; the documents it reports written. */
+static int64_t
+where_counts (where_cmd_t *c, const bson_t *reply)
+{
+   bson_iter_t it;
+   int64_t written = 0;
+   if (bson_iter_init_find (&it, reply, "nMatched")) {
+      c->info->n_matched += bson_iter_as_int64 (&it);
+      written += bson_iter_as_int64 (&it);
+   }
+   if (bson_iter_init_find (&it, reply, "nModified")) {
+      c->info->n_modified += bson_iter_as_int64 (&it);
+   }
+   if (bson_iter_init_find (&it, reply, "nRemoved")) {
+      c->info->n_removed += bson_iter_as_int64 (&it);
+      written += bson_iter_as_int64 (&it);
+   }
+   return written;
+}
+
+static const char *
+where_refused_what (const where_cmd_t *c)
+{
+   return c->w->plan->kind == BQL_KIND_UPDATE || c->w->opts->soft_delete
+             ? "the server refused the update of this batch; documents before the one that failed may have been "
+               "updated"
+             : "the server refused the delete of this batch; documents before the one that failed may have been "
+               "deleted";
+}
+
+static bool
+where_settle (void *ctx, const bql_write_result_t *r)
+{
+   where_cmd_t *c = ctx;
+   for (size_t e = 0; e < r->wc_errors.n; e++) {
+      bql_row_errors_append (c->errs, &r->wc_errors.items[e]);
+   }
+   int64_t written = where_counts (c, &r->reply);
+   const bql_row_errors_t *found = &r->write_errors;
+   if (found->n == 0) {
+      return true;
+   }
+   /* write errors: the update or delete failed at a document */
+   const char *what = where_refused_what (c);
+   for (size_t e = 0; e < found->n; e++) {
+      batch_failed (c->w, c->info, e ? 0 : c->n, written, found->items[e].code, what, found->items[e].errmsg, c->errs,
+                    true);
+   }
+   if (c->whole) {
+      return bql_writer_fail (c->w, BQL_ERR_SERVER, found->items[0].code, "%s: %s", what, found->items[0].errmsg);
+   }
+   return true;
+}
+
+/* A lost command of an idempotent statement: the same command again is
+ * safe (deletes, $set); nothing to ask. */
+static bql_recover_rc_t
+where_recover (void *ctx, const bql_write_result_t *r)
+{
+   (void) ctx;
+   (void) r;
+   return BQL_RECOVER_RESEND;
+}
+
+static bool
+where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
+{
+   where_cmd_t *c = ctx;
+   bql_writer_t *w = c->w;
+   const bson_error_t *berr = &r->error;
+   if (why == BQL_GIVE_UP_CANCELLED) {
+      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, "cancelled while waiting to retry the lost batch",
+                    berr->message, c->errs, true);
+      return bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
+   }
+   where_counts (c, &r->reply);
+   const char *feature =
+      w->plan->kind == BQL_KIND_UPDATE && w->plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
+   if (feature && !bql_exec_is_connection_error (berr) && (berr->code == 14 || berr->code == 9)) {
+      char msg[300];
+      snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
+      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, msg, berr->message, c->errs, false);
+      return server_refused (w, berr, c->info->batch_index, feature);
+   }
+   if (r->retryable || bql_exec_is_connection_error (berr)) {
+      /* lost: retries ran out, or it was not safe to send again */
+      bool idem = bql_writer_idempotent (w);
+      const char *lost =
+         bql_exec_is_connection_error (berr) ? "the connection was lost" : "the server failed the batch";
+      char what_lost[400];
+      if (!r->retryable) {
+         snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written", lost);
+      } else if (idem) {
+         char tries[64];
+         snprintf (what_lost, sizeof what_lost, "%s%s; documents of this batch may or may not have been written", lost,
+                   bql_writer_retries_ran_out (w, retries, tries, sizeof tries));
+      } else {
+         snprintf (what_lost, sizeof what_lost,
+                   "%s; documents of this batch may or may not have been written, and the batch was not sent "
+                   "again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
+                   lost);
+      }
+      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, what_lost, berr->message, c->errs, true);
+      bool ok = bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
+      bql_writer_note_retries (w, retries);
+      if (r->retryable && !idem) {
+         bql_error_t *e = &w->tally->error;
+         size_t len = strlen (e->message);
+         snprintf (e->message + len, sizeof e->message - len,
+                   "; the batch's update may or may not have been applied, and it was not sent again because it "
+                   "is not idempotent ($inc, $mul, $push or a pipeline)");
+      }
+      return ok;
+   }
+   batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, where_refused_what (c), berr->message, c->errs, true);
+   return c->whole ? bql_writer_connection_or_server_error (w, berr, c->info->batch_index) : true;
+}
+
 /* One update or delete command over a batch — the n documents whose _ids
  * are ids and that filter still matches — or over the whole filter when
  * ids is NULL. filter is the statement's (or, for DELETE ... USING, the
@@ -132,128 +271,34 @@ batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written,
  * error record), and the batch's documents the server did not report as
  * written count as failed; continue_on_error and max_errors then decide
  * whether the statement goes on. A batch lost to a retryable error is
- * sent again when the statement's writes are idempotent. False when the
- * statement must stop (recorded in x): the server is lost, retries ran
- * out, the server lacks a feature the statement needs, or the single
- * unbatched command failed. */
+ * sent again (write path) when the statement's writes are idempotent.
+ * False when the statement must stop (recorded in w's tally): the server
+ * is lost, retries ran out, the server lacks a feature the statement
+ * needs, or the single unbatched command failed. */
 static bool
-write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, bql_batch_info_t *info,
+write_batch (bql_writer_t *w, const bson_t *filter, const bson_t *ids, int64_t n, bql_batch_info_t *info,
              bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = x->plan;
    bson_t q = BSON_INITIALIZER;
    if (ids) {
       batch_query (filter, ids, &q);
    } else {
       bson_concat (&q, filter);
    }
-   const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
-   bool ok = true;
-   for (int attempt = 0;; attempt++) {
-      mongoc_bulk_operation_t *bulk = new_write_bulk (x);
-      bson_error_t berr;
-      if (!add_write (x, bulk, &q, &berr)) {
-         /* refused by libmongoc's checks: every batch would be */
-         batch_failed (x, info, n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, errs);
-         mongoc_bulk_operation_destroy (bulk);
-         ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
-         break;
-      }
-      bson_t reply;
-      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      mongoc_bulk_operation_destroy (bulk);
-      bql_row_errors_t found = {0};
-      size_t zero = 0;
-      int64_t norow = 0;
-      bql_exec_collect_write_errors (&reply, &zero, 1, &norow, &found);
-      size_t wc_from = errs->n;
-      bql_exec_collect_wc_errors (&reply, errs);
-      bool wc_errors = errs->n > wc_from;
-      bool retryable = !server && bql_exec_is_retryable (&berr, &reply);
-      if (!server && found.n == 0 && !wc_errors && retryable &&
-          attempt < x->opts->retry_attempts && bql_exec_idempotent (x)) {
-         /* lost: the same command again is safe (deletes, $set) */
-         bql_row_errors_cleanup (&found);
-         bson_destroy (&reply);
-         if (bql_exec_backoff (x, attempt + 1)) {
-            continue;
-         }
-         batch_failed (x, info, n, 0, (int32_t) berr.code, "cancelled while waiting to retry the lost batch",
-                       berr.message, errs);
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         break;
-      }
-      bson_iter_t it;
-      int64_t written = 0;
-      if (bson_iter_init_find (&it, &reply, "nMatched")) {
-         info->n_matched += bson_iter_as_int64 (&it);
-         written += bson_iter_as_int64 (&it);
-      }
-      if (bson_iter_init_find (&it, &reply, "nModified")) {
-         info->n_modified += bson_iter_as_int64 (&it);
-      }
-      if (bson_iter_init_find (&it, &reply, "nRemoved")) {
-         info->n_removed += bson_iter_as_int64 (&it);
-         written += bson_iter_as_int64 (&it);
-      }
-      bson_destroy (&reply);
-      const char *what = plan->kind == BQL_KIND_UPDATE || x->opts->soft_delete
-                            ? "the server refused the update of this batch; documents before the one that failed may "
-                              "have been updated"
-                            : "the server refused the delete of this batch; documents before the one that failed may "
-                              "have been deleted";
-      if (found.n) {
-         /* write errors: the update or delete failed at a document */
-         for (size_t e = 0; e < found.n; e++) {
-            batch_failed (x, info, e ? 0 : n, written, found.items[e].code, what, found.items[e].errmsg, errs);
-         }
-         if (!ids) {
-            ok = bql_exec_fail (x, BQL_ERR_SERVER, found.items[0].code, "%s: %s", what, found.items[0].errmsg);
-         }
-      } else if (!server && !wc_errors) {
-         if (feature && !bql_exec_is_connection_error (&berr) && (berr.code == 14 || berr.code == 9)) {
-            char msg[300];
-            snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
-            batch_failed (x, info, n, 0, (int32_t) berr.code, msg, berr.message, errs);
-            ok = server_refused (x, &berr, info->batch_index, feature);
-         } else if (retryable || bql_exec_is_connection_error (&berr)) {
-            /* lost: retries ran out, or it was not safe to send again */
-            bool idem = bql_exec_idempotent (x);
-            const char *lost =
-               bql_exec_is_connection_error (&berr) ? "the connection was lost" : "the server failed the batch";
-            char what_lost[400];
-            if (!retryable) {
-               snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written",
-                         lost);
-            } else if (idem) {
-               char tries[64];
-               snprintf (what_lost, sizeof what_lost, "%s%s; documents of this batch may or may not have been written",
-                         lost, bql_exec_retries_ran_out (x, attempt, tries, sizeof tries));
-            } else {
-               snprintf (what_lost, sizeof what_lost,
-                         "%s; documents of this batch may or may not have been written, and the batch was not sent "
-                         "again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
-                         lost);
-            }
-            batch_failed (x, info, n, 0, (int32_t) berr.code, what_lost, berr.message, errs);
-            ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-            bql_exec_note_retries (x, attempt);
-            if (retryable && !idem) {
-               size_t len = strlen (x->error->message);
-               snprintf (x->error->message + len, sizeof x->error->message - len,
-                         "; the batch's update may or may not have been applied, and it was not sent again because it "
-                         "is not idempotent ($inc, $mul, $push or a pipeline)");
-            }
-         } else {
-            batch_failed (x, info, n, 0, (int32_t) berr.code, what, berr.message, errs);
-            if (!ids) {
-               ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-            }
-         }
-      }
-      bql_row_errors_cleanup (&found);
-      break;
-   }
+   where_cmd_t c = {.w = w, .q = &q, .whole = ids == NULL, .n = n, .info = info, .errs = errs};
+   /* a delete carries no bypassDocumentValidation: there is nothing to
+    * validate, and servers that check the delete command's fields
+    * strictly refuse the whole command for it */
+   bql_write_step_t step = {.ctx = &c,
+                            .coll = w->coll,
+                            .ordered = w->opts->ordered,
+                            .no_bypass = w->plan->kind == BQL_KIND_DELETE && !w->opts->soft_delete,
+                            .add = where_add,
+                            .settle = where_settle,
+                            .recover = bql_writer_idempotent (w) ? where_recover : NULL,
+                            .give_up = where_give_up};
+   int retries = 0;
+   bool ok = bql_write_path_run (w, &step, &retries);
    bson_destroy (&q);
    return ok;
 }
@@ -261,7 +306,7 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
 /* The archive's copy of doc: every field, then archivedAt, archiveReason
  * and originalCollection. */
 static void
-archive_copy (const bql_exec_t *x, const bson_t *doc, int64_t now, bson_t *out)
+archive_copy (const bql_writer_t *w, const bson_t *doc, int64_t now, bson_t *out)
 {
    bson_iter_t f;
    bson_iter_init (&f, doc);
@@ -272,65 +317,127 @@ archive_copy (const bql_exec_t *x, const bson_t *doc, int64_t now, bson_t *out)
       }
    }
    BSON_APPEND_DATE_TIME (out, "archivedAt", now);
-   if (x->opts->archive_reason) {
-      BSON_APPEND_UTF8 (out, "archiveReason", x->opts->archive_reason);
+   if (w->opts->archive_reason) {
+      BSON_APPEND_UTF8 (out, "archiveReason", w->opts->archive_reason);
    } else {
       BSON_APPEND_NULL (out, "archiveReason");
    }
-   BSON_APPEND_UTF8 (out, "originalCollection", x->plan->collection);
+   BSON_APPEND_UTF8 (out, "originalCollection", w->plan->collection);
 }
 
-/* Run a bulk of archive writes; failed[i] marks the documents the archive
- * did not acknowledge, and dup[i] those refused as duplicate keys.
- * False when nothing is known (the whole command failed); *retryable then
- * says whether the drivers' retryable-writes rules allow sending it again. */
+/* The archive writes of one batch, on the write path: the copies
+ * (store), and per copy whether the archive failed to acknowledge it and
+ * whether it was refused as a duplicate key. */
+typedef struct {
+   bql_writer_t *w;
+   bql_batch_info_t *info;
+   const bson_t *store; /* the copies, n of them */
+   const bson_value_t *idv;
+   uint32_t n;
+   size_t *op_doc;      /* the copy of each operation of the command */
+   size_t nops;
+   bool *failed;
+   bool *dup;
+   bql_row_errors_t *errs; /* the copies the archive refused */
+   bool replace;        /* second pass: replace the duplicates */
+   size_t errs_before;  /* errs of earlier passes and attempts */
+} archive_cmd_t;
+
 static bool
-run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t nops, bool *failed,
-                  bool *dup, bql_row_errors_t *errs, bson_error_t *berr, bool *retryable)
+archive_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
-   bson_t reply;
-   uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, berr);
-   bool any_error = false;
-   bson_iter_t ri, ai;
-   if (bson_iter_init_find (&ri, &reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY (&ri) && bson_iter_recurse (&ri, &ai)) {
-      while (bson_iter_next (&ai)) {
-         bson_iter_t ei;
-         int64_t index = -1;
-         int32_t code = 0;
-         const char *msg = "";
-         if (!BSON_ITER_HOLDS_DOCUMENT (&ai) || !bson_iter_recurse (&ai, &ei)) {
+   archive_cmd_t *c = ctx;
+   bson_error_t berr;
+   c->nops = 0;
+   if (!c->replace) {
+      /* the inserts: an attempt starts afresh */
+      bql_row_errors_truncate (c->errs, 0);
+      memset (c->failed, 0, sizeof *c->failed * (c->n ? c->n : 1));
+      memset (c->dup, 0, sizeof *c->dup * (c->n ? c->n : 1));
+      for (uint32_t k = 0; k < c->n; k++) {
+         if (mongoc_bulk_operation_insert_with_opts (bulk, &c->store[k], NULL, &berr)) {
+            c->op_doc[c->nops++] = k;
+         } else {
+            c->failed[k] = true;
+            bql_row_errors_add (c->errs, k, 0, (int32_t) berr.code, berr.message);
+         }
+      }
+   } else {
+      c->errs_before = c->errs->n;
+      for (uint32_t k = 0; k < c->n; k++) {
+         if (!c->dup[k]) {
             continue;
          }
-         while (bson_iter_next (&ei)) {
-            if (!strcmp (bson_iter_key (&ei), "index")) {
-               index = bson_iter_as_int64 (&ei);
-            } else if (!strcmp (bson_iter_key (&ei), "code")) {
-               code = (int32_t) bson_iter_as_int64 (&ei);
-            } else if (!strcmp (bson_iter_key (&ei), "errmsg") && BSON_ITER_HOLDS_UTF8 (&ei)) {
-               msg = bson_iter_utf8 (&ei, NULL);
-            }
+         bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+         bson_append_value (&q, "_id", 3, &c->idv[k]);
+         BSON_APPEND_BOOL (&opts, "upsert", true);
+         if (mongoc_bulk_operation_replace_one_with_opts (bulk, &q, &c->store[k], &opts, &berr)) {
+            c->op_doc[c->nops++] = k;
+            c->failed[k] = false;
+         } else {
+            bql_row_errors_add (c->errs, k, 0, (int32_t) berr.code, berr.message);
          }
-         any_error = true;
-         if (index >= 0 && (size_t) index < nops) {
-            size_t d = op_doc[index];
-            failed[d] = true;
-            if (dup && code == 11000) {
-               dup[d] = true;
-            } else {
-               bql_row_errors_add (errs, d, 0, code, msg);
-            }
-         }
+         bson_destroy (&q);
+         bson_destroy (&opts);
       }
    }
-   *retryable = !server && !any_error && bql_exec_is_retryable (berr, &reply);
-   bson_destroy (&reply);
-   if (!server && !any_error) {
-      for (size_t k = 0; k < nops; k++) {
-         failed[op_doc[k]] = true;
+   *nops = c->nops;
+   return true;
+}
+
+/* failed marks the copies the archive did not acknowledge, and (first
+ * pass) dup those refused as duplicate keys. */
+static bool
+archive_settle (void *ctx, const bql_write_result_t *r)
+{
+   archive_cmd_t *c = ctx;
+   for (size_t e = 0; e < r->write_errors.n; e++) {
+      const bql_row_error_t *we = &r->write_errors.items[e];
+      if (we->index < c->nops) {
+         size_t d = c->op_doc[we->index];
+         c->failed[d] = true;
+         if (!c->replace && we->code == 11000) {
+            c->dup[d] = true;
+         } else {
+            bql_row_errors_add (c->errs, d, 0, we->code, we->errmsg);
+         }
       }
-      return false;
    }
    return true;
+}
+
+/* Nothing is known of a lost command: every copy it held is unacknowledged. */
+static void
+archive_unknown (archive_cmd_t *c)
+{
+   for (size_t k = 0; k < c->nops; k++) {
+      c->failed[c->op_doc[k]] = true;
+   }
+   if (c->replace) {
+      bql_row_errors_truncate (c->errs, c->errs_before);
+   }
+}
+
+/* A lost archive command is sent again as it is: what the lost attempt
+ * wrote comes back as duplicate keys (inserts) or is replaced again
+ * (replacements keyed by _id). */
+static bql_recover_rc_t
+archive_recover (void *ctx, const bql_write_result_t *r)
+{
+   (void) r;
+   archive_unknown (ctx);
+   return BQL_RECOVER_RESEND;
+}
+
+static bool
+archive_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
+{
+   archive_cmd_t *c = ctx;
+   archive_unknown (c);
+   bool ok = bql_writer_connection_or_server_error (c->w, &r->error, c->info->batch_index);
+   /* a wait cut short by a cancel is not a retry made */
+   bql_writer_note_retries (c->w, why == BQL_GIVE_UP_CANCELLED ? retries - 1 : retries);
+   return ok;
 }
 
 /* Write the batch's documents to the archive, then report in archived the
@@ -339,19 +446,13 @@ run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t no
  * written again as a replacement keyed by _id, so the archive never holds
  * a document twice and always holds its latest copy. */
 static bool
-archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, uint32_t n, bson_t *archived,
+archive_batch (bql_writer_t *w, mongoc_collection_t *archive, const bson_t *docs, uint32_t n, bson_t *archived,
                bql_batch_info_t *info, bql_row_errors_t *batch_errs)
 {
    int64_t now = bql_wall_ms ();
-   const bson_t **copies = bson_malloc0 (sizeof *copies * (n ? n : 1));
    bson_t *store = bson_malloc0 (sizeof *store * (n ? n : 1));
    bson_value_t *idv = bson_malloc0 (sizeof *idv * (n ? n : 1));
-   size_t *op_doc = bson_malloc (sizeof *op_doc * (n ? n : 1));
-   bool *failed = bson_malloc0 (sizeof *failed * (n ? n : 1));
-   bool *dup = bson_malloc0 (sizeof *dup * (n ? n : 1));
    bql_row_errors_t errs = {0};
-   bson_error_t berr;
-   bool ok = true;
 
    bson_iter_t it;
    uint32_t i = 0;
@@ -366,75 +467,31 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
       bson_iter_init_find (&idi, &doc, "_id");
       bson_value_copy (bson_iter_value (&idi), &idv[i]);
       bson_init (&store[i]);
-      archive_copy (x, &doc, now, &store[i]);
-      copies[i] = &store[i];
+      archive_copy (w, &doc, now, &store[i]);
       i++;
    }
-
-   /* Insert the copies. A lost command is sent again (retry_attempts):
-    * what the lost attempt wrote comes back as duplicate keys and is
-    * replaced below, so a retry never archives a document twice. */
-   for (int attempt = 0;; attempt++) {
-      bool retryable = false;
-      bql_row_errors_truncate (&errs, 0);
-      memset (failed, 0, sizeof *failed * (n ? n : 1));
-      memset (dup, 0, sizeof *dup * (n ? n : 1));
-      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
-      size_t nops = 0;
-      for (uint32_t k = 0; k < i; k++) {
-         if (mongoc_bulk_operation_insert_with_opts (bulk, &store[k], NULL, &berr)) {
-            op_doc[nops++] = k;
-         } else {
-            failed[k] = true;
-            bql_row_errors_add (&errs, k, 0, (int32_t) berr.code, berr.message);
-         }
-      }
-      bool known = !nops || run_archive_bulk (bulk, op_doc, nops, failed, dup, &errs, &berr, &retryable);
-      mongoc_bulk_operation_destroy (bulk);
-      if (known) {
-         break;
-      }
-      if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         bql_exec_note_retries (x, attempt);
-         break;
-      }
-   }
-
-   /* documents archived by an interrupted run: replace them (a replacement
-    * keyed by _id can be sent again) */
-   for (int attempt = 0; ok; attempt++) {
-      bool retryable = false;
-      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
-      size_t nops = 0;
-      size_t errs_before = errs.n;
-      for (uint32_t k = 0; k < i; k++) {
-         if (!dup[k]) {
-            continue;
-         }
-         bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-         bson_append_value (&q, "_id", 3, &idv[k]);
-         BSON_APPEND_BOOL (&opts, "upsert", true);
-         if (mongoc_bulk_operation_replace_one_with_opts (bulk, &q, copies[k], &opts, &berr)) {
-            op_doc[nops++] = k;
-            failed[k] = false;
-         } else {
-            bql_row_errors_add (&errs, k, 0, (int32_t) berr.code, berr.message);
-         }
-         bson_destroy (&q);
-         bson_destroy (&opts);
-      }
-      bool known = !nops || run_archive_bulk (bulk, op_doc, nops, failed, NULL, &errs, &berr, &retryable);
-      mongoc_bulk_operation_destroy (bulk);
-      if (known) {
-         break;
-      }
-      bql_row_errors_truncate (&errs, errs_before);
-      if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         bql_exec_note_retries (x, attempt);
-         break;
-      }
+   archive_cmd_t c = {.w = w, .info = info, .store = store, .idv = idv, .n = i, .errs = &errs};
+   c.op_doc = bson_malloc (sizeof *c.op_doc * (n ? n : 1));
+   c.failed = bson_malloc0 (sizeof *c.failed * (n ? n : 1));
+   c.dup = bson_malloc0 (sizeof *c.dup * (n ? n : 1));
+   /* A copy whose writeConcern failed is not known to be durable: its
+    * document must not be deleted, so such a reply is no account. */
+   bql_write_step_t step = {.ctx = &c,
+                            .coll = archive,
+                            .ordered = false,
+                            .wc_error_is_lost = true,
+                            .add = archive_add,
+                            .settle = archive_settle,
+                            .recover = archive_recover,
+                            .give_up = archive_give_up};
+   /* Insert the copies; then replace the documents archived by an
+    * interrupted run (a replacement keyed by _id can be sent again). */
+   int retries = 0;
+   bool ok = bql_write_path_run (w, &step, &retries);
+   if (ok) {
+      c.replace = true;
+      retries = 0;
+      ok = bql_write_path_run (w, &step, &retries);
    }
 
    /* documents the archive refused stay in the source */
@@ -450,7 +507,7 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
    }
    uint32_t na = 0;
    for (uint32_t k = 0; k < i; k++) {
-      if (!failed[k]) {
+      if (!c.failed[k]) {
          char kb[16];
          const char *key;
          bson_uint32_to_string (na++, &key, kb, sizeof kb);
@@ -461,39 +518,38 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
    }
    info->n_archived += na;
    bql_row_errors_cleanup (&errs);
-   bson_free (copies);
    bson_free (store);
    bson_free (idv);
-   bson_free (op_doc);
-   bson_free (failed);
-   bson_free (dup);
+   bson_free (c.op_doc);
+   bson_free (c.failed);
+   bson_free (c.dup);
    return ok;
 }
 
 /* The read of the matching documents (find) failed. */
 static bool
-read_refused (bql_exec_t *x, const bson_error_t *berr)
+read_refused (bql_writer_t *w, const bson_error_t *berr)
 {
    if (bql_exec_is_connection_error (berr)) {
-      return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server while reading the matching documents: %s",
+      return bql_writer_fail (w, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server while reading the matching documents: %s",
                             berr->message);
    }
    bson_iter_t it, child;
-   if (bson_iter_init (&it, &x->plan->filter) && bson_iter_find_descendant (&it, "$expr", &child)) {
-      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code,
+   if (bson_iter_init (&it, &w->plan->filter) && bson_iter_find_descendant (&it, "$expr", &child)) {
+      return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code,
                             "the server does not support this $expr filter (a comparison between fields or arithmetic "
                             "in WHERE): %s",
                             berr->message);
    }
-   return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused the read of the matching documents: %s",
+   return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused the read of the matching documents: %s",
                          berr->message);
 }
 
 static bool
-create_ttl_index (bql_exec_t *x)
+create_ttl_index (bql_writer_t *w)
 {
-   const bql_options_t *o = x->opts;
-   mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
+   const bql_options_t *o = w->opts;
+   mongoc_database_t *db = mongoc_client_get_database (w->client, w->plan->database);
    bson_t cmd = BSON_INITIALIZER, idx, one, key, reply;
    BSON_APPEND_UTF8 (&cmd, "createIndexes", o->archive_collection);
    bson_append_array_begin (&cmd, "indexes", -1, &idx);
@@ -508,7 +564,7 @@ create_ttl_index (bql_exec_t *x)
    bson_error_t berr;
    bool ok = mongoc_database_write_command_with_opts (db, &cmd, NULL, &reply, &berr);
    if (!ok) {
-      ok = server_refused (x, &berr, -1, "TTL indexes (expireAfterSeconds), needed by retention_period");
+      ok = server_refused (w, &berr, -1, "TTL indexes (expireAfterSeconds), needed by retention_period");
    }
    bson_destroy (&reply);
    bson_destroy (&cmd);
@@ -516,8 +572,10 @@ create_ttl_index (bql_exec_t *x)
    return ok;
 }
 
+/* run_where on the statement's thread, writing through w: each batch's
+ * tally is added to the statement before the batch is accounted for. */
 static bool
-run_where (bql_exec_t *x)
+where_batches (bql_exec_t *x, bql_writer_t *w)
 {
    const bql_plan_t *plan = x->plan;
    const bql_options_t *o = x->opts;
@@ -527,7 +585,7 @@ run_where (bql_exec_t *x)
       /* count what would be written, and say whether max_delete_count
        * would refuse the delete */
       int64_t n;
-      if (!count_matching (x, &n)) {
+      if (!count_matching (w, &n)) {
          return false;
       }
       x->n_matched = n;
@@ -543,7 +601,7 @@ run_where (bql_exec_t *x)
    }
    if (is_delete && o->max_delete_count >= 0) {
       int64_t n;
-      if (!count_matching (x, &n)) {
+      if (!count_matching (w, &n)) {
          return false;
       }
       if (n > o->max_delete_count) {
@@ -554,7 +612,7 @@ run_where (bql_exec_t *x)
    }
    mongoc_collection_t *archive = NULL;
    if (is_delete && o->archive_collection) {
-      if (o->retention_seconds && !create_ttl_index (x)) {
+      if (o->retention_seconds && !create_ttl_index (w)) {
          return false;
       }
       archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
@@ -565,7 +623,9 @@ run_where (bql_exec_t *x)
       bql_batch_info_t info = {0};
       bql_row_errors_t errs = {0};
       int64_t started_at = bql_wall_ms ();
-      ok = write_batch (x, &plan->filter, NULL, 0, &info, &errs);
+      w->batches_done = x->batches;
+      ok = write_batch (w, &plan->filter, NULL, 0, &info, &errs);
+      bql_exec_add_tally (x, w->tally);
       bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
       bql_row_errors_cleanup (&errs);
       return ok;
@@ -584,7 +644,7 @@ run_where (bql_exec_t *x)
    if (o->batch_size > 0) {
       BSON_APPEND_INT32 (&opts, "batchSize", bs);
    }
-   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (x->coll, &plan->filter, &opts, NULL);
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (w->coll, &plan->filter, &opts, NULL);
    int cursor_retries = 0;
 
    const bson_t *doc;
@@ -594,6 +654,7 @@ run_where (bql_exec_t *x)
    int64_t batch_started = bql_wall_ms ();
    bool more = true;
    while (ok && more) {
+      w->batches_done = x->batches;
       bool have = mongoc_cursor_next (cursor, &doc);
       if (have) {
          char kb[16];
@@ -617,13 +678,13 @@ run_where (bql_exec_t *x)
              * the writes are idempotent: documents already deleted are
              * gone, documents already $set are set again to the same. */
             /* CursorNotFound: servers that tie a cursor to its connection
-             * (FerretDB) lose it when a write's connection was lost */
+             * lose it when a write's connection was lost */
             bool lost = bql_exec_is_retryable (&berr, err_reply) || berr.code == CURSOR_NOT_FOUND;
-            if (lost && bql_exec_idempotent (x) && cursor_retries < o->retry_attempts &&
-                bql_exec_backoff (x, ++cursor_retries)) {
+            bool cancelled;
+            if (lost && bql_writer_idempotent (w) && bql_write_path_wait (w, &cursor_retries, &cancelled)) {
                restart = true;
             } else {
-               ok = read_refused (x, &berr);
+               ok = read_refused (w, &berr);
                break;
             }
          }
@@ -634,14 +695,15 @@ run_where (bql_exec_t *x)
             info.size = n;
             if (archive) {
                bson_t archived = BSON_INITIALIZER;
-               ok = archive_batch (x, archive, &docs, n, &archived, &info, &errs);
+               ok = archive_batch (w, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
-                  ok = write_batch (x, &plan->filter, &archived, bson_count_keys (&archived), &info, &errs);
+                  ok = write_batch (w, &plan->filter, &archived, bson_count_keys (&archived), &info, &errs);
                }
                bson_destroy (&archived);
             } else {
-               ok = write_batch (x, &plan->filter, &ids, n, &info, &errs);
+               ok = write_batch (w, &plan->filter, &ids, n, &info, &errs);
             }
+            bql_exec_add_tally (x, w->tally);
             x->rows_done += n;
             bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, batch_started);
             bql_row_errors_cleanup (&errs);
@@ -655,7 +717,7 @@ run_where (bql_exec_t *x)
          }
          if (restart && more) {
             mongoc_cursor_destroy (cursor);
-            cursor = mongoc_collection_find_with_opts (x->coll, &plan->filter, &opts, NULL);
+            cursor = mongoc_collection_find_with_opts (w->coll, &plan->filter, &opts, NULL);
          } else if (!have) {
             more = false;
          }
@@ -668,6 +730,22 @@ run_where (bql_exec_t *x)
    if (archive) {
       mongoc_collection_destroy (archive);
    }
+   return ok;
+}
+
+/* UPDATE or DELETE ... WHERE: the statement's thread is the one writer. */
+static bool
+run_where (bql_exec_t *x)
+{
+   bql_writer_t w;
+   bql_write_tally_t tally;
+   bql_writer_init (&w, x, x->client);
+   bql_write_tally_init (&tally);
+   w.tally = &tally;
+   bool ok = where_batches (x, &w);
+   ok = bql_exec_add_tally (x, &tally) && ok;
+   bql_write_tally_cleanup (&tally);
+   bql_writer_cleanup (&w);
    return ok;
 }
 
@@ -713,18 +791,18 @@ evident_match (const bson_t *q, const bson_t *doc, bool *simple)
 
 /* Does the filter of one row match any document? (find, limit 1) */
 static bool
-row_matches_any (bql_exec_t *x, const bson_t *q, bool *found)
+row_matches_any (bql_writer_t *w, const bson_t *q, bool *found)
 {
    bson_t opts = BSON_INITIALIZER, proj;
    bson_append_document_begin (&opts, "projection", -1, &proj);
    BSON_APPEND_INT32 (&proj, "_id", 1);
    bson_append_document_end (&opts, &proj);
    BSON_APPEND_INT64 (&opts, "limit", 1);
-   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, q, &opts, NULL);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, q, &opts, NULL);
    const bson_t *doc;
    *found = mongoc_cursor_next (cur, &doc);
    bson_error_t berr;
-   bool ok = *found || !mongoc_cursor_error (cur, &berr) || read_refused (x, &berr);
+   bool ok = *found || !mongoc_cursor_error (cur, &berr) || read_refused (w, &berr);
    mongoc_cursor_destroy (cur);
    bson_destroy (&opts);
    return ok;
@@ -735,7 +813,7 @@ row_matches_any (bql_exec_t *x, const bson_t *q, bool *found)
  * column, a value of the wrong type) are failed rows in errs. Returns the
  * number of good rows. */
 static size_t
-using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
+using_filters (const bql_writer_t *w, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
 {
    bson_t arr;
    size_t ngood = 0;
@@ -752,12 +830,12 @@ using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson
       bool pipe;
       bql_error_t rerr;
       q[i] = bson_new ();
-      good[i] = bql_plan_row_write (x->plan, b->docs[i], q[i], &u, &pipe, &rerr);
+      good[i] = bql_plan_row_write (w->plan, b->docs[i], q[i], &u, &pipe, &rerr);
       bson_destroy (&u);
       if (!good[i]) {
          if (errs) {
             bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);
-            stop = x->opts->ordered;
+            stop = w->opts->ordered;
          }
          continue;
       }
@@ -814,15 +892,15 @@ batch_filter_of (bson_t **q, const bool *good, size_t n, bson_t *orf, const char
  * that matched; the rows that matched nothing are listed as unmatched.
  * With dry_run the distinct documents are counted (nWouldWrite). */
 static bool
-delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+delete_rows_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = x->plan;
-   const bql_options_t *o = x->opts;
+   const bql_plan_t *plan = w->plan;
+   const bql_options_t *o = w->opts;
    bson_t **q = bson_malloc0 (sizeof *q * (b->n ? b->n : 1));
    bool *good = bson_malloc0 (sizeof *good * (b->n ? b->n : 1));
    bool *matched = bson_malloc0 (sizeof *matched * (b->n ? b->n : 1));
    bson_t orf = BSON_INITIALIZER, docs = BSON_INITIALIZER, ids = BSON_INITIALIZER;
-   size_t ngood = using_filters (x, b, q, good, &orf, errs);
+   size_t ngood = using_filters (w, b, q, good, &orf, errs);
    bool ok = true;
    uint32_t nids = 0;
    const char *path = NULL;
@@ -849,7 +927,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
 
    if (ngood > 0) {
       /* the documents the rows match */
-      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &orf, NULL, NULL);
+      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, &orf, NULL, NULL);
       const bson_t *doc;
       size_t bytes = 0;
       while (ok && mongoc_cursor_next (cur, &doc)) {
@@ -859,7 +937,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
          }
          bytes += doc->len;
          if ((int64_t) bytes > o->memory_limit) {
-            ok = bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+            ok = bql_writer_fail (w, BQL_ERR_REFUSED, 0,
                                 "the rows of batch %lld match more documents than memory_limit (%lld bytes) holds: "
                                 "lower batch_size; nothing of this batch was deleted",
                                 (long long) info->batch_index + 1, (long long) o->memory_limit);
@@ -904,7 +982,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
       }
       bson_error_t berr;
       if (ok && mongoc_cursor_error (cur, &berr)) {
-         ok = read_refused (x, &berr);
+         ok = read_refused (w, &berr);
       }
       mongoc_cursor_destroy (cur);
    }
@@ -917,41 +995,41 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
     * document read showed whom it matches */
    for (size_t i = 0; ok && !exact && i < b->n; i++) {
       if (good[i] && !matched[i] && nids > 0) {
-         ok = row_matches_any (x, q[i], &matched[i]);
+         ok = row_matches_any (w, q[i], &matched[i]);
       }
    }
    if (!ok) {
       /* the read failed (recorded): nothing of this batch was written,
        * and its rows count as not attempted */
    } else if (o->dry_run) {
-      if (!x->seen) {
-         x->seen = bson_malloc0 (sizeof *x->seen);
-         bql_id_map_init (x->seen, 1024);
+      if (!w->seen) {
+         w->seen = bson_malloc0 (sizeof *w->seen); /* freed with the writer */
+         bql_id_map_init (w->seen, 1024);
       }
       bson_iter_t it;
       bson_iter_init (&it, &ids);
       while (bson_iter_next (&it)) {
-         if (!bql_id_map_get (x->seen, bson_iter_value (&it), NULL)) {
-            bql_id_map_put (x->seen, bson_iter_value (&it), 0);
-            x->n_would_write++;
+         if (!bql_id_map_get (w->seen, bson_iter_value (&it), NULL)) {
+            bql_id_map_put (w->seen, bson_iter_value (&it), 0);
+            w->tally->n_would_write++;
          }
       }
    } else if (nids > 0) {
       size_t errs_before = errs->n;
       int64_t failed_before = info->n_failed;
       if (o->archive_collection) {
-         mongoc_collection_t *archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
+         mongoc_collection_t *archive = mongoc_client_get_collection (w->client, plan->database, o->archive_collection);
          bson_t archived = BSON_INITIALIZER;
-         ok = archive_batch (x, archive, &docs, nids, &archived, info, errs);
+         ok = archive_batch (w, archive, &docs, nids, &archived, info, errs);
          errs_before = errs->n; /* documents the archive refused stay, each reported */
          failed_before = info->n_failed;
          if (ok && !bson_empty (&archived)) {
-            ok = write_batch (x, &orf, &archived, bson_count_keys (&archived), info, errs);
+            ok = write_batch (w, &orf, &archived, bson_count_keys (&archived), info, errs);
          }
          bson_destroy (&archived);
          mongoc_collection_destroy (archive);
       } else {
-         ok = write_batch (x, &orf, &ids, nids, info, errs);
+         ok = write_batch (w, &orf, &ids, nids, info, errs);
       }
       if (errs->n > errs_before) {
          /* the delete of the batch failed: its rows that matched are
@@ -975,8 +1053,8 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
          if (matched[i]) {
             info->n_matched++;
          } else {
-            x->n_unmatched++;
-            bql_exec_note_unmatched (x, b->rows[i]);
+            w->tally->n_unmatched++;
+            bql_writer_note_unmatched (w, b->rows[i]);
          }
       }
       bson_destroy (q[i]);
@@ -996,7 +1074,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
  * max_delete_count match. FROM STDIN cannot be read twice: its rows are
  * kept (within memory_limit) in *replay for the second pass. */
 static bool
-count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
+count_using (bql_exec_t *x, bql_writer_t *w, bql_source_t *src, bql_source_t *replay)
 {
    const bql_options_t *o = x->opts;
    int32_t bs = bql_options_batch (o);
@@ -1056,7 +1134,7 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
          bson_t **q = bson_malloc0 (sizeof *q * n);
          bool *good = bson_malloc0 (sizeof *good * n);
          bson_t orf = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-         size_t ngood = using_filters (x, &b, q, good, &orf, NULL);
+         size_t ngood = using_filters (w, &b, q, good, &orf, NULL);
          const char *path;
          bool merged;
          if (ngood > 0) {
@@ -1066,7 +1144,7 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
          BSON_APPEND_INT32 (&proj, "_id", 1);
          bson_append_document_end (&opts, &proj);
          if (ngood > 0) {
-            mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &orf, &opts, NULL);
+            mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, &orf, &opts, NULL);
             const bson_t *doc;
             while (mongoc_cursor_next (cur, &doc)) {
                bson_iter_t it;
@@ -1076,7 +1154,7 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
             }
             bson_error_t berr;
             if (mongoc_cursor_error (cur, &berr)) {
-               ok = read_refused (x, &berr);
+               ok = read_refused (w, &berr);
             }
             mongoc_cursor_destroy (cur);
          }
@@ -1105,27 +1183,45 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
    return ok;
 }
 
+/* What run_using does before its rows are written, on the statement's
+ * thread writing through w: the count of max_delete_count (the first
+ * pass, kept in *replay for FROM STDIN) and the archive's TTL index. */
 static bool
-run_using (bql_exec_t *x)
+using_prepare (bql_exec_t *x, bql_writer_t *w, bql_source_t **replay)
 {
    const bql_options_t *o = x->opts;
-   bql_source_t *replay = NULL;
    if (o->max_delete_count >= 0 && !o->dry_run) {
       bql_source_t *first = bql_exec_open_source (x);
       if (!first) {
          return false;
       }
       if (x->plan->file && x->plan->file->is_stdin) {
-         replay = bql_source_replay_new ();
+         *replay = bql_source_replay_new ();
       }
-      bool ok = count_using (x, first, replay);
+      bool ok = count_using (x, w, first, *replay);
       bql_source_close (first);
       if (!ok) {
-         bql_source_close (replay);
          return false;
       }
    }
-   if (o->archive_collection && o->retention_seconds && !o->dry_run && !create_ttl_index (x)) {
+   return !(o->archive_collection && o->retention_seconds && !o->dry_run && !create_ttl_index (w));
+}
+
+static bool
+run_using (bql_exec_t *x)
+{
+   const bql_options_t *o = x->opts;
+   bql_source_t *replay = NULL;
+   bql_writer_t w;
+   bql_write_tally_t tally;
+   bql_writer_init (&w, x, x->client);
+   bql_write_tally_init (&tally);
+   w.tally = &tally;
+   bool ok = using_prepare (x, &w, &replay);
+   ok = bql_exec_add_tally (x, &tally) && ok;
+   bql_write_tally_cleanup (&tally);
+   bql_writer_cleanup (&w);
+   if (!ok) {
       bql_source_close (replay);
       return false;
    }
@@ -1133,13 +1229,8 @@ run_using (bql_exec_t *x)
    if (!src) {
       return false;
    }
-   bool ok = bql_exec_rows (x, src, delete_rows_batch);
+   ok = bql_exec_rows (x, src, delete_rows_batch);
    bql_source_close (src);
-   if (x->seen) {
-      bql_id_map_cleanup (x->seen);
-      bson_free (x->seen);
-      x->seen = NULL;
-   }
    if (ok && o->dry_run && o->max_delete_count >= 0 && x->n_would_write > o->max_delete_count) {
       return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
                             "%lld documents match but max_delete_count is %lld: the delete would be refused (dry run: "

@@ -1,7 +1,7 @@
 /*
  * test_json_doc.c — cmocka unit tests of the JSON text to BSON function
  * shared by files, JSON literals and JSON columns (json_doc.c), and of the
- * one ISO 8601 date parser (bql_parse_iso8601, eval.c), without a server.
+ * one ISO 8601 date parser (bql_parse_iso8601, datetime.c), without a server.
  * Each case gives a text and the exact outcome: the document as canonical
  * Extended JSON, or the error code, offset and message. Links the static
  * planner library for the internal functions.
