@@ -206,6 +206,13 @@ BQL_EXPORT bool bql_execute (mongoc_client_t *client,
                              bson_t *reply,
                              bql_error_t *error);
 
+/* Wait at most timeout_ms milliseconds (0: do not wait) until every
+ * write command abandoned on a cancel (bql_exec_options_t.cancel) has
+ * ended, in this process. Returns how many are still in flight (0:
+ * none; their threads, clients and memory are freed). A program should
+ * not call mongoc_cleanup() while one is. Thread-safe. */
+BQL_EXPORT int bql_execute_abandoned_wait (int64_t timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

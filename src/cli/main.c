@@ -386,6 +386,10 @@ out:
    free (cli.database);
    cli_params_free (&cli);
    free (inputs);
-   mongoc_cleanup ();
+   /* a write abandoned on a cancel may still wait on its socket: leave
+    * libmongoc as it is then (the process ends with it) */
+   if (bql_execute_abandoned_wait (0) == 0) {
+      mongoc_cleanup ();
+   }
    return rc;
 }

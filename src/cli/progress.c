@@ -163,8 +163,7 @@ cli_progress_format (char *out, size_t size, const bql_progress_t *pr)
       add (out, size, &n, ", ETA %s", eta);
    }
    if (pr->retry_attempt > 0) {
-      add (out, size, &n, "; retry %d in %.1f s (the server did not answer)", pr->retry_attempt,
-           (double) pr->retry_backoff_ms / 1000.0);
+      add (out, size, &n, "; batch lost, retry %d in %.1f s", pr->retry_attempt, (double) pr->retry_backoff_ms / 1000.0);
    } else if (pr->batch_wait_ms > 0) {
       char sent[32], waited[32];
       fmt_count (sent, sizeof sent, pr->batch_rows_sent);

@@ -373,6 +373,16 @@ send_main (void *arg)
    return NULL;
 }
 
+int
+bql_execute_abandoned_wait (int64_t timeout_ms)
+{
+   bql_write_path_drain (timeout_ms);
+   pthread_mutex_lock (&send_mu);
+   int n = send_detached;
+   pthread_mutex_unlock (&send_mu);
+   return n;
+}
+
 bool
 bql_write_path_drain (int64_t timeout_ms)
 {
@@ -487,6 +497,7 @@ result_cleanup (bql_write_result_t *r)
 bool
 bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
 {
+   w->lost_since_us = 0; /* retry_timeout counts from this command's loss */
    for (;;) {
       mongoc_client_t *client = send_client (w);
       if (!client) {

@@ -166,7 +166,9 @@ class ServerRestartTest(bqltest.BulkqlCase):
             # lands mid-load
             proxy.inject(wireproxy.matcher("insert", coll="c"), "delay", times=n, delay=0.03)
             c = faults.BulkqlChild(["--uri", proxy.uri, "--db", "d"],
-                                   sql="BULK INSERT INTO c FROM '%s' WITH (batch_size = %d);" % (path, batch),
+                                   # retry_timeout: the server stays away until bulkql gives up
+                                   sql="BULK INSERT INTO c FROM '%s' WITH (batch_size = %d, retry_timeout = 2);"
+                                       % (path, batch),
                                    deadline=120)
             self.addCleanup(c.close)
             c.start()

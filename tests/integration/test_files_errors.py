@@ -370,7 +370,7 @@ class FatalInputTest(filestest.FilesCase):
         # BulkQL retries the batch (the error is a network error), then
         # stops with a clear error; it does not hang.
         p = self.write("dec.csv", "_id,amount\n1,1.10\n")
-        sql = "BULK INSERT INTO t (_id INT, amount DECIMAL) FROM '%s' WITH (retry_backoff_ms = 10)" % p
+        sql = "BULK INSERT INTO t (_id INT, amount DECIMAL) FROM '%s' WITH (retry_attempts = 3, retry_backoff_ms = 10)" % p
         r = self.bulkql(sql=sql, timeout=60)
         self.assertEqual(r.rc, 2, r)
         # the batch's error record holds the row as its sampleDocument: the

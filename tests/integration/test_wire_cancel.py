@@ -101,10 +101,13 @@ class CancelTest(wiretest.WireCase):
 
     def test_ctrl_c_while_backing_off_between_retries(self):
         fault = self.proxy.inject(matcher("insert", coll="c"), "reply", times=100, reply=SHUTDOWN)
-        proc = self.start("BULK INSERT INTO c (_id) VALUES (1), (2), (3) WITH (retry_backoff_ms = 20000);")
+        proc = self.start("BULK INSERT INTO c (_id) VALUES (1), (2), (3) "
+                          "WITH (retry_backoff_ms = 20000, progress = true);")
         self.wait_for(lambda: fault.hits, "the first attempt")
-        time.sleep(0.5)  # in the 20 s backoff now
+        time.sleep(1.5)  # in the 20 s backoff now
         rc, results, err, _ = self.interrupt(proc)
+        # the retry is announced on the progress line
+        self.assertIn("progress: 0 of 3 rows (0%), 0 rows/s; batch lost, retry 1 in 20.0 s\n", err)
         self.assertEqual(len(fault.hits), 1, "sent again after the cancel")
         res = results[0]
         self.assertEqual(res["error"], "cancelled while waiting to retry batch 1 (lost: injected ShutdownInProgress); "
