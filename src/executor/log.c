@@ -178,10 +178,7 @@ insert_record (bql_exec_t *x, mongoc_collection_t *coll, const bson_t *rec, bson
       if (lost_us == 0) {
          lost_us = bson_get_monotonic_time ();
       }
-      /* a statement that already spent its retry budget on a server
-       * that is gone does not spend it again on each record */
-      bool gone = atomic_load (&x->fatal) && x->error->code == BQL_ERR_CONNECTION;
-      if (!retryable || gone || attempt >= x->opts->retry_attempts || !record_backoff (x, attempt + 1, lost_us)) {
+      if (!retryable || attempt >= x->opts->retry_attempts || !record_backoff (x, attempt + 1, lost_us)) {
          return false;
       }
    }
