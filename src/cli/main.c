@@ -386,10 +386,13 @@ out:
    free (cli.database);
    cli_params_free (&cli);
    free (inputs);
-   /* a write abandoned on a cancel may still wait on its socket: leave
-    * libmongoc as it is then (the process ends with it) */
-   if (bql_execute_abandoned_wait (0) == 0) {
-      mongoc_cleanup ();
+   /* a write abandoned on a cancel may still wait on its socket, in
+    * libmongoc: end the process without the library's cleanup and exit
+    * handlers, which would run under it */
+   if (bql_execute_abandoned_wait (0) > 0) {
+      fflush (NULL);
+      _exit (rc);
    }
+   mongoc_cleanup ();
    return rc;
 }
