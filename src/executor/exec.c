@@ -1,6 +1,6 @@
 /*
  * exec.c — bql_execute(): runs a plan on a server. It sets up the
- * statement's state, dispatches on the statement kind, and finishes the
+ * statement's state, has its steps interpreted (steps_run.c), and finishes the
  * reply (SPEC §3) with the driver's names. This file also holds what every
  * kind of statement shares: running one insert batch through libmongoc's
  * bulk API with exact row accounting (libmongoc reports writeErrors[].index
@@ -385,10 +385,9 @@ bql_exec_backoff (bql_exec_t *x, int attempt)
 bool
 bql_exec_idempotent (const bql_exec_t *x)
 {
+   /* deleting again, or setting deleted_at again, is safe: a DELETE has
+    * no SET list */
    const bql_plan_t *p = x->plan;
-   if (p->kind == BQL_KIND_DELETE) {
-      return true; /* deleting again, or setting deleted_at again */
-   }
    if (p->pipeline) {
       return false;
    }
@@ -401,11 +400,6 @@ bql_exec_idempotent (const bql_exec_t *x)
 }
 
 /* ---- the statement ---- */
-
-bool bql_exec_insert (bql_exec_t *x);
-bool bql_exec_update (bql_exec_t *x);
-bool bql_exec_upsert (bql_exec_t *x);
-bool bql_exec_delete (bql_exec_t *x);
 
 static void
 finish_reply (bql_exec_t *x, bson_t *reply)
@@ -422,7 +416,7 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    BSON_APPEND_INT64 (reply, "nRemoved", x->n_removed);
    BSON_APPEND_INT64 (reply, "nArchived", x->n_archived);
    BSON_APPEND_INT64 (reply, "nFailed", x->n_failed);
-   if ((plan->kind == BQL_KIND_UPDATE || plan->delete_using) && (plan->has_rows || plan->file)) {
+   if (bql_exec_has_step (x, BQL_STEP_UPDATE_ROWS) || bql_exec_has_step (x, BQL_STEP_MATCH_ROWS)) {
       BSON_APPEND_INT64 (reply, "nUnmatched", x->n_unmatched);
       BSON_APPEND_ARRAY (reply, "unmatched", &x->unmatched);
       if (x->n_unmatched_rows > BQL_REPLY_MAX_ERRORS) {
@@ -435,10 +429,10 @@ finish_reply (bql_exec_t *x, bson_t *reply)
        * statement stopped) */
       int64_t rows = x->rows_total >= 0 ? x->rows_total : x->rows_done;
       int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write;
-      if (plan->kind == BQL_KIND_UPSERT && !x->opts->dry_run) {
+      if (bql_exec_has_step (x, BQL_STEP_UPSERT_ROWS) && !x->opts->dry_run) {
          accounted = x->n_upserted + x->n_matched + x->n_failed + x->n_inserted;
       }
-      if (plan->delete_using) {
+      if (bql_exec_has_step (x, BQL_STEP_MATCH_ROWS)) {
          /* a row matched documents (nMatched), matched none, or failed;
           * nRemoved and nWouldWrite count documents */
          accounted = x->n_matched + x->n_unmatched + x->n_failed;
@@ -580,35 +574,15 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_init (&x.write_errors);
    bson_init (&x.upserted);
    bson_init (&x.unmatched);
-   x.lossy_updates = -1;
    bson_init (&x.log_failures);
    bson_init (&x.would_log);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
-   bool ok = bql_exec_open_failed_records (&x);
-   switch (ok ? (int) plan->kind : -1) {
-   case BQL_KIND_INSERT:
-      ok = bql_exec_insert (&x);
-      break;
-   case BQL_KIND_UPDATE:
-      ok = bql_exec_update (&x);
-      break;
-   case BQL_KIND_UPSERT:
-      ok = bql_exec_upsert (&x);
-      break;
-   case BQL_KIND_DELETE:
-      ok = bql_exec_delete (&x);
-      break;
-   default:
-      if (ok) {
-         ok = bql_exec_fail (&x, BQL_ERR_INVALID_ARG, 0, "unknown statement kind");
-      }
-      break;
-   }
+   bool ok = bql_exec_open_failed_records (&x) && bql_exec_run_steps (&x);
 
    bql_exec_close_failed_records (&x);
    finish_reply (&x, reply);
-   bql_exec_write_metrics (&x, reply);
+   bql_exec_run_end_steps (&x, reply);
    if (x.n_log_failures) {
       BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
    }

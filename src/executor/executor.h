@@ -11,7 +11,9 @@
 #include <stdatomic.h>
 
 #include "bulkql/exec.h"
+#include "caps.h"
 #include "planner.h"
+#include "steps.h"
 
 /* Write errors (and upserted ids, unmatched rows) kept in the reply; the
  * rest are counted. */
@@ -20,6 +22,8 @@
 /* The server feature an update needs when its SET list has an expression
  * over stored fields (SPEC §1), named in the error when a server lacks it. */
 #define BQL_FEATURE_PIPELINE_UPDATES "aggregation-pipeline updates (MongoDB 4.2)"
+
+typedef struct bql_source bql_source_t;
 
 typedef struct bql_exec {
    mongoc_client_t *client;
@@ -55,9 +59,16 @@ typedef struct bql_exec {
    uint32_t n_unmatched_rows;
    struct bql_id_map *seen; /* DELETE ... USING with dry_run: the _ids
                                counted so far (the statement's thread) */
-   int lossy_updates;       /* the server's update replies lose their counts
-                               when a statement fails: 1 yes, 0 no, -1 not
-                               asked yet (write_rows.c) */
+   bql_caps_t caps;         /* the server's capabilities (caps.c), probed
+                               by the step interpreter before the first
+                               step that consults them; read-only after */
+   bool caps_probed;
+   /* the run of row steps (EACH_ROW_BATCH, REFUSED_ROWS) the row pipeline
+    * feeds (steps_run.c): set before the rows are read, read-only after */
+   const bql_step_t *row_steps;
+   size_t n_row_steps;
+   struct bql_source *replay; /* DELETE ... USING STDIN with max_delete_count:
+                                 the rows of the first pass, for the second */
 
    FILE *failed_fp;         /* failed_records_file, opened on the first failure
                                (at the start with failed_records_mode = 'overwrite') */
@@ -160,7 +171,6 @@ double bql_exec_elapsed_ms (const bql_exec_t *x);
 
 typedef enum { BQL_ROW_OK, BQL_ROW_FAILED, BQL_ROW_END, BQL_ROW_ERROR } bql_row_rc_t;
 
-typedef struct bql_source bql_source_t;
 struct bql_source {
    /* The next input row. OK: doc (initialised by the caller) holds the
     * row. FAILED: the row could not be read, converted or failed CHECK;
@@ -268,5 +278,48 @@ void bql_id_map_cleanup (bql_id_map_t *m);
  * BQL_REPLY_MAX_ERRORS are kept, all are counted. The caller counts
  * n_unmatched. */
 void bql_exec_note_unmatched (bql_exec_t *x, int64_t row);
+
+/* ---- the steps (steps_run.c interprets them; where.c, insert.c,
+ * write_rows.c run them) ---- */
+
+/* Run the plan's steps up to the statement's end (every step but the END
+ * ones). False when the statement failed (recorded in x). */
+bool bql_exec_run_steps (bql_exec_t *x);
+/* Run the END steps (the metrics record) with the statement's reply. */
+void bql_exec_run_end_steps (bql_exec_t *x, const bson_t *reply);
+/* The server's capabilities, probed on first use (statement's thread). */
+const bql_caps_t *bql_exec_caps (bql_exec_t *x);
+/* Does the statement have a step of kind k? */
+bool bql_exec_has_step (const bql_exec_t *x, bql_step_kind_t k);
+
+/* COUNT, COUNT_GUARD: run the step's aggregate (its template as is); *n
+ * the count. False with the error recorded. (where.c) */
+bool bql_exec_count_step (bql_exec_t *x, const bql_step_t *st, int64_t *n);
+/* Send st's command as it is (createIndexes, drop) to the statement's
+ * database; a refusal names feature when given. (where.c) */
+bool bql_exec_command_step (bql_exec_t *x, const bql_step_t *st, const char *feature);
+/* SCAN_IDS and the EACH_ID_BATCH steps after it (steps[0..nsteps): an
+ * ARCHIVE_BATCH and the UPDATE_BATCH or DELETE_BATCH): read the find of
+ * scan's template and run the batch steps on every batch it reads.
+ * (where.c) */
+bool bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps);
+/* An UPDATE_BATCH or DELETE_BATCH without a scan: its template's q once
+ * (batch_size = 0). (where.c) */
+bool bql_exec_write_all (bql_exec_t *x, const bql_step_t *st);
+/* COUNT_ROWS_GUARD: the first pass of DELETE ... USING over the rows
+ * (FROM STDIN kept in x->replay for the second). (where.c) */
+bool bql_exec_count_rows_guard (bql_exec_t *x, const bql_step_t *st);
+/* MATCH_ROWS for one batch of rows, then archive_step (may be NULL) and
+ * delete_step (NULL with dry_run: the documents are counted). (where.c) */
+bool bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const bql_step_t *delete_step,
+                                const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* After the rows of MATCH_ROWS: the dry run's max_delete_count check. */
+bool bql_exec_match_rows_done (bql_exec_t *x, bool ok);
+/* DUPLICATE_KEY_UPDATE: the rows of b that errs holds as refused with
+ * 11000 are updated (insert.c); errs keeps the other errors. */
+bool bql_exec_update_refused (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* DROP: the step's drop command; a collection that does not exist is not
+ * an error. (rows.c) */
+bool bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st);
 
 #endif

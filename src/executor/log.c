@@ -539,7 +539,7 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
       }
    }
    int64_t attempted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed;
-   if (x->plan->kind == BQL_KIND_DELETE) {
+   if (x->plan->steps.deletes) {
       attempted = x->n_removed + x->n_modified + x->n_failed;
    }
    BSON_APPEND_DOUBLE (&m, "errorRate", attempted > 0 ? (double) x->n_failed / (double) attempted : 0.0);

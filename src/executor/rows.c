@@ -265,7 +265,11 @@ static void
 fill (pipeline_t *p, slot_t *s)
 {
    bql_exec_t *x = p->x;
-   bool ids = x->plan->kind == BQL_KIND_INSERT && !x->opts->upsert_mode;
+   /* an insert gives every row its _id (append_doc) */
+   bool ids = false;
+   for (size_t i = 0; i < x->n_row_steps; i++) {
+      ids = ids || x->row_steps[i].kind == BQL_STEP_INSERT_ROWS;
+   }
    bson_t *doc = &p->row;
    s->n = 0;
    s->nbytes = 0;
@@ -393,11 +397,13 @@ write_slot (pipeline_t *p, bql_exec_t *x, slot_t *s)
    }
    bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
    bool ok = p->write (x, &b, &s->info, &s->errs);
-   if (!ok && x->error->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
+   if (!ok && x->error->code == BQL_ERR_CONNECTION && x->caps_probed && !x->caps.decimal128 &&
+       batch_has_decimal (&b)) {
       size_t len = strlen (x->error->message);
       snprintf (x->error->message + len, sizeof x->error->message - len,
-                " (the batch holds Decimal128 values, which some servers, FerretDB among them, cannot store: "
-                "they close the connection)");
+                " (the batch holds Decimal128 values, which some servers, %s among them, cannot store: "
+                "they close the connection)",
+                x->caps.server);
    }
    return ok;
 }
@@ -569,19 +575,18 @@ wait_for (pipeline_t *p, slot_t *s, int64_t batch, bool workers)
    pthread_mutex_unlock (&p->mu);
 }
 
-/* drop = true: drop the target collection before the first batch (the
- * drop command, as mongoimport --drop). Only the target: the archive,
- * error and metrics collections stay. A collection that does not exist
- * is not an error. Not with dry_run. False when the server refused. */
-static bool
-drop_first (bql_exec_t *x)
+/* drop = true: the DROP step drops the target collection before the
+ * first batch (the drop command, as mongoimport --drop). Only the target:
+ * the archive, error and metrics collections stay. A collection that does
+ * not exist is not an error. False when the server refused. */
+bool
+bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st)
 {
-   if (!x->opts->drop || x->opts->dry_run) {
-      return true;
-   }
+   mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
    bson_error_t berr;
-   if (!mongoc_collection_drop_with_opts (x->coll, NULL, &berr) && berr.code != 26 /* NamespaceNotFound */ &&
-       !strstr (berr.message, "ns not found")) {
+   bool dropped = mongoc_database_write_command_with_opts (db, &st->command, NULL, NULL, &berr);
+   mongoc_database_destroy (db);
+   if (!dropped && berr.code != 26 /* NamespaceNotFound */ && !strstr (berr.message, "ns not found")) {
       if (bql_exec_is_connection_error (&berr)) {
          return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code, "lost the server while dropping %s: %s",
                                bql_plan_namespace (x->plan), berr.message);
@@ -595,9 +600,6 @@ drop_first (bql_exec_t *x)
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
-   if (!drop_first (x)) {
-      return false;
-   }
    pipeline_t p = {.x = x, .src = src, .write = write};
    p.batch_size = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
    /* parallel_workers > 1 (unordered statements: the planner refuses it

@@ -29,33 +29,77 @@
 
 #define CURSOR_NOT_FOUND 43
 
-/* count the matching documents (as mongoc_collection_count_documents) */
-static bool
-count_matching (bql_exec_t *x, int64_t *n)
+bool
+bql_exec_count_step (bql_exec_t *x, const bql_step_t *st, int64_t *n)
 {
+   bson_t pipeline;
    bson_error_t berr;
-   *n = mongoc_collection_count_documents (x->coll, &x->plan->filter, NULL, NULL, NULL, &berr);
-   if (*n < 0) {
-      return bql_exec_connection_or_server_error (x, &berr, -1);
+   *n = 0;
+   if (!bql_step_sub (st, "pipeline", &pipeline)) {
+      return bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "the count step has no pipeline");
    }
-   return true;
+   bson_t wrapped = BSON_INITIALIZER;
+   BSON_APPEND_ARRAY (&wrapped, "pipeline", &pipeline);
+   mongoc_cursor_t *cur = mongoc_collection_aggregate (x->coll, MONGOC_QUERY_NONE, &wrapped, NULL, NULL);
+   bson_destroy (&wrapped);
+   const bson_t *doc;
+   if (mongoc_cursor_next (cur, &doc)) {
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, doc, "n")) {
+         *n = bson_iter_as_int64 (&it);
+      }
+   }
+   bool ok = true;
+   if (mongoc_cursor_error (cur, &berr)) {
+      ok = bql_exec_connection_or_server_error (x, &berr, -1);
+   }
+   mongoc_cursor_destroy (cur);
+   return ok;
 }
 
-/* $and of the batch's _ids and the filter */
+/* The q of the batch write st for the batch's _ids (NULL: the template's
+ * q as it is, the unbatched write): the template with its _ids placeholder
+ * replaced by ids, and, when filter is given (DELETE ... USING), the
+ * template's row filter replaced by the batch's. */
 static void
-batch_query (const bson_t *filter, const bson_t *ids, bson_t *q)
+batch_query (const bql_step_t *st, const bson_t *filter, const bson_t *ids, bson_t *q)
 {
-   bson_t and, a0, a1, in;
-   bson_append_array_begin (q, "$and", -1, &and);
-   bson_append_document_begin (&and, "0", -1, &a0);
-   bson_append_document_begin (&a0, "_id", -1, &in);
-   BSON_APPEND_ARRAY (&in, "$in", ids);
-   bson_append_document_end (&a0, &in);
-   bson_append_document_end (&and, &a0);
-   bson_append_document_begin (&and, "1", -1, &a1);
+   bson_t tq;
+   bool found = bql_step_sub (st, "updates.0.q", &tq) || bql_step_sub (st, "deletes.0.q", &tq);
+   BSON_ASSERT (found);
+   if (!ids) {
+      bson_init (q);
+      bson_concat (q, &tq);
+      return;
+   }
+   bson_value_t v;
+   v.value_type = BSON_TYPE_ARRAY;
+   v.value.v_doc.data = (uint8_t *) bson_get_data (ids);
+   v.value.v_doc.data_len = ids->len;
+   bson_t inst;
+   bql_step_instantiate (&tq, BQL_PH_BATCH_IDS, &v, &inst);
+   bson_t inst2, inst3;
+   bql_step_instantiate (&inst, BQL_PH_ARCHIVED_IDS, &v, &inst2);
+   bql_step_instantiate (&inst2, BQL_PH_READ_IDS, &v, &inst3);
+   bson_destroy (&inst);
+   bson_destroy (&inst2);
+   if (!filter) {
+      bson_steal (q, &inst3);
+      return;
+   }
+   /* {$and: [{_id: {$in: ids}}, <the rows' filter>]} */
+   bson_iter_t it, and;
+   bson_init (q);
+   bson_t qa, a1;
+   bson_append_array_begin (q, "$and", -1, &qa);
+   if (bson_iter_init_find (&it, &inst3, "$and") && bson_iter_recurse (&it, &and) && bson_iter_next (&and)) {
+      bson_append_iter (&qa, "0", 1, &and);
+   }
+   bson_append_document_begin (&qa, "1", 1, &a1);
    bson_concat (&a1, filter);
-   bson_append_document_end (&and, &a1);
-   bson_append_array_end (q, &and);
+   bson_append_document_end (&qa, &a1);
+   bson_append_array_end (q, &qa);
+   bson_destroy (&inst3);
 }
 
 /* Add the name of a server feature to an error the server gave. */
@@ -69,37 +113,35 @@ server_refused (bql_exec_t *x, const bson_error_t *berr, int64_t batch, const ch
    return bql_exec_connection_or_server_error (x, berr, batch);
 }
 
-/* Add the statement's update or delete of the documents matching q. */
+/* Is st's command an update (UPDATE ... WHERE, soft_delete) rather than
+ * a delete? */
 static bool
-add_write (bql_exec_t *x, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_error_t *berr)
+is_update (const bql_step_t *st)
 {
-   const bql_plan_t *plan = x->plan;
-   if (plan->kind == BQL_KIND_UPDATE) {
-      return mongoc_bulk_operation_update_many_with_opts (bulk, q, &plan->update, NULL, berr);
-   }
-   if (x->opts->soft_delete) {
-      bson_t u = BSON_INITIALIZER, set;
-      bson_append_document_begin (&u, "$set", -1, &set);
-      BSON_APPEND_DATE_TIME (&set, "deleted_at", plan->now_ms);
-      bson_append_document_end (&u, &set);
-      bool ok = mongoc_bulk_operation_update_many_with_opts (bulk, q, &u, NULL, berr);
-      bson_destroy (&u);
-      return ok;
+   bson_iter_t it;
+   return bson_iter_init (&it, &st->command) && bson_iter_next (&it) && !strcmp (bson_iter_key (&it), "update");
+}
+
+/* Add the write of st (its template's u, or a delete) of the documents
+ * matching q. */
+static bool
+add_write (const bql_step_t *st, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_error_t *berr)
+{
+   bson_t u;
+   if (is_update (st) && bql_step_sub (st, "updates.0.u", &u)) {
+      return mongoc_bulk_operation_update_many_with_opts (bulk, q, &u, NULL, berr);
    }
    return mongoc_bulk_operation_remove_many_with_opts (bulk, q, NULL, berr);
 }
 
-/* The bulk operation of the statement's update or delete. A delete
- * carries no bypassDocumentValidation: there is nothing to validate, and
- * servers that check the delete command's fields strictly (FerretDB)
- * refuse the whole command for it. */
+/* The bulk operation of st with its template's ordered, writeConcern and
+ * bypassDocumentValidation (a delete's template carries none: see
+ * steps.c). */
 static mongoc_bulk_operation_t *
-new_write_bulk (bql_exec_t *x)
+new_write_bulk (bql_exec_t *x, const bql_step_t *st)
 {
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, x->opts->ordered);
-   if (x->plan->kind == BQL_KIND_DELETE && !x->opts->soft_delete) {
-      mongoc_bulk_operation_set_bypass_document_validation (bulk, false);
-   }
+   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, st->ordered);
+   mongoc_bulk_operation_set_bypass_document_validation (bulk, bson_has_field (&st->command, "bypassDocumentValidation"));
    return bulk;
 }
 
@@ -107,11 +149,11 @@ new_write_bulk (bql_exec_t *x)
  * to a row) in errs, and its documents the server did not report as
  * written counted as failed. */
 static void
-batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code, const char *what,
+batch_failed (const bql_step_t *st, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code, const char *what,
               const char *errmsg, bql_row_errors_t *errs)
 {
    char msg[900];
-   const char *verb = x->plan->kind == BQL_KIND_UPDATE || x->opts->soft_delete ? "updated" : "deleted";
+   const char *verb = is_update (st) ? "updated" : "deleted";
    if (n > 0 && strncmp (what, "not written", 11) != 0) {
       snprintf (msg, sizeof msg, "%s: %s (of the batch's %lld documents, %lld were reported %s)", what, errmsg,
                 (long long) n, (long long) written, verb);
@@ -137,24 +179,20 @@ batch_failed (bql_exec_t *x, bql_batch_info_t *info, int64_t n, int64_t written,
  * out, the server lacks a feature the statement needs, or the single
  * unbatched command failed. */
 static bool
-write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, bql_batch_info_t *info,
-             bql_row_errors_t *errs)
+write_batch (bql_exec_t *x, const bql_step_t *st, const bson_t *filter, const bson_t *ids, int64_t n,
+             bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    const bql_plan_t *plan = x->plan;
-   bson_t q = BSON_INITIALIZER;
-   if (ids) {
-      batch_query (filter, ids, &q);
-   } else {
-      bson_concat (&q, filter);
-   }
-   const char *feature = plan->kind == BQL_KIND_UPDATE && plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
+   bson_t q;
+   batch_query (st, filter, ids, &q);
+   const char *feature = st->kind == BQL_STEP_UPDATE_BATCH && plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
    bool ok = true;
    for (int attempt = 0;; attempt++) {
-      mongoc_bulk_operation_t *bulk = new_write_bulk (x);
+      mongoc_bulk_operation_t *bulk = new_write_bulk (x, st);
       bson_error_t berr;
-      if (!add_write (x, bulk, &q, &berr)) {
+      if (!add_write (st, bulk, &q, &berr)) {
          /* refused by libmongoc's checks: every batch would be */
-         batch_failed (x, info, n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, errs);
+         batch_failed (st, info, n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, errs);
          mongoc_bulk_operation_destroy (bulk);
          ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
          break;
@@ -178,7 +216,7 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
          if (bql_exec_backoff (x, attempt + 1)) {
             continue;
          }
-         batch_failed (x, info, n, 0, (int32_t) berr.code, "cancelled while waiting to retry the lost batch",
+         batch_failed (st, info, n, 0, (int32_t) berr.code, "cancelled while waiting to retry the lost batch",
                        berr.message, errs);
          ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
          break;
@@ -197,7 +235,7 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
          written += bson_iter_as_int64 (&it);
       }
       bson_destroy (&reply);
-      const char *what = plan->kind == BQL_KIND_UPDATE || x->opts->soft_delete
+      const char *what = is_update (st)
                             ? "the server refused the update of this batch; documents before the one that failed may "
                               "have been updated"
                             : "the server refused the delete of this batch; documents before the one that failed may "
@@ -205,7 +243,7 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
       if (found.n) {
          /* write errors: the update or delete failed at a document */
          for (size_t e = 0; e < found.n; e++) {
-            batch_failed (x, info, e ? 0 : n, written, found.items[e].code, what, found.items[e].errmsg, errs);
+            batch_failed (st, info, e ? 0 : n, written, found.items[e].code, what, found.items[e].errmsg, errs);
          }
          if (!ids) {
             ok = bql_exec_fail (x, BQL_ERR_SERVER, found.items[0].code, "%s: %s", what, found.items[0].errmsg);
@@ -214,7 +252,7 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
          if (feature && !bql_exec_is_connection_error (&berr) && (berr.code == 14 || berr.code == 9)) {
             char msg[300];
             snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
-            batch_failed (x, info, n, 0, (int32_t) berr.code, msg, berr.message, errs);
+            batch_failed (st, info, n, 0, (int32_t) berr.code, msg, berr.message, errs);
             ok = server_refused (x, &berr, info->batch_index, feature);
          } else if (retryable || bql_exec_is_connection_error (&berr)) {
             /* lost: retries ran out, or it was not safe to send again */
@@ -235,7 +273,7 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
                          "again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
                          lost);
             }
-            batch_failed (x, info, n, 0, (int32_t) berr.code, what_lost, berr.message, errs);
+            batch_failed (st, info, n, 0, (int32_t) berr.code, what_lost, berr.message, errs);
             ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
             bql_exec_note_retries (x, attempt);
             if (retryable && !idem) {
@@ -245,7 +283,7 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
                          "is not idempotent ($inc, $mul, $push or a pipeline)");
             }
          } else {
-            batch_failed (x, info, n, 0, (int32_t) berr.code, what, berr.message, errs);
+            batch_failed (st, info, n, 0, (int32_t) berr.code, what, berr.message, errs);
             if (!ids) {
                ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
             }
@@ -258,26 +296,33 @@ write_batch (bql_exec_t *x, const bson_t *filter, const bson_t *ids, int64_t n, 
    return ok;
 }
 
-/* The archive's copy of doc: every field, then archivedAt, archiveReason
- * and originalCollection. */
+/* The archive's copy of doc, from the archive step's template u
+ * ({"<field>": "<every field of the document>", archivedAt: {$date:
+ * "<time of the batch>"}, archiveReason, originalCollection}): every
+ * field of doc but those the template sets, then the template's fields,
+ * archivedAt being now. */
 static void
-archive_copy (const bql_exec_t *x, const bson_t *doc, int64_t now, bson_t *out)
+archive_copy (const bson_t *tu, const bson_t *doc, int64_t now, bson_t *out)
 {
-   bson_iter_t f;
+   bson_iter_t f, t;
    bson_iter_init (&f, doc);
    while (bson_iter_next (&f)) {
-      const char *k = bson_iter_key (&f);
-      if (strcmp (k, "archivedAt") && strcmp (k, "archiveReason") && strcmp (k, "originalCollection")) {
+      if (!bson_has_field (tu, bson_iter_key (&f))) {
          bson_append_iter (out, NULL, 0, &f);
       }
    }
-   BSON_APPEND_DATE_TIME (out, "archivedAt", now);
-   if (x->opts->archive_reason) {
-      BSON_APPEND_UTF8 (out, "archiveReason", x->opts->archive_reason);
-   } else {
-      BSON_APPEND_NULL (out, "archiveReason");
+   bson_iter_init (&t, tu);
+   while (bson_iter_next (&t)) {
+      const char *k = bson_iter_key (&t);
+      if (k[0] == '<') {
+         continue; /* the document's own fields, above */
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT (&t)) {
+         BSON_APPEND_DATE_TIME (out, k, now); /* {$date: "<time of the batch>"} */
+      } else {
+         bson_append_iter (out, k, -1, &t);
+      }
    }
-   BSON_APPEND_UTF8 (out, "originalCollection", x->plan->collection);
 }
 
 /* Run a bulk of archive writes; failed[i] marks the documents the archive
@@ -339,9 +384,12 @@ run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t no
  * written again as a replacement keyed by _id, so the archive never holds
  * a document twice and always holds its latest copy. */
 static bool
-archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, uint32_t n, bson_t *archived,
-               bql_batch_info_t *info, bql_row_errors_t *batch_errs)
+archive_batch (bql_exec_t *x, const bql_step_t *st, mongoc_collection_t *archive, const bson_t *docs, uint32_t n,
+               bson_t *archived, bql_batch_info_t *info, bql_row_errors_t *batch_errs)
 {
+   bson_t tu;
+   bool have_template = bql_step_sub (st, "updates.0.u", &tu);
+   BSON_ASSERT (have_template);
    int64_t now = bql_wall_ms ();
    const bson_t **copies = bson_malloc0 (sizeof *copies * (n ? n : 1));
    bson_t *store = bson_malloc0 (sizeof *store * (n ? n : 1));
@@ -366,7 +414,7 @@ archive_batch (bql_exec_t *x, mongoc_collection_t *archive, const bson_t *docs, 
       bson_iter_init_find (&idi, &doc, "_id");
       bson_value_copy (bson_iter_value (&idi), &idv[i]);
       bson_init (&store[i]);
-      archive_copy (x, &doc, now, &store[i]);
+      archive_copy (&tu, &doc, now, &store[i]);
       copies[i] = &store[i];
       i++;
    }
@@ -489,104 +537,65 @@ read_refused (bql_exec_t *x, const bson_error_t *berr)
                          berr->message);
 }
 
-static bool
-create_ttl_index (bql_exec_t *x)
+bool
+bql_exec_command_step (bql_exec_t *x, const bql_step_t *st, const char *feature)
 {
-   const bql_options_t *o = x->opts;
    mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
-   bson_t cmd = BSON_INITIALIZER, idx, one, key, reply;
-   BSON_APPEND_UTF8 (&cmd, "createIndexes", o->archive_collection);
-   bson_append_array_begin (&cmd, "indexes", -1, &idx);
-   bson_append_document_begin (&idx, "0", -1, &one);
-   bson_append_document_begin (&one, "key", -1, &key);
-   BSON_APPEND_INT32 (&key, "archivedAt", 1);
-   bson_append_document_end (&one, &key);
-   BSON_APPEND_UTF8 (&one, "name", "archivedAt_ttl");
-   BSON_APPEND_INT64 (&one, "expireAfterSeconds", o->retention_seconds);
-   bson_append_document_end (&idx, &one);
-   bson_append_array_end (&cmd, &idx);
+   bson_t reply;
    bson_error_t berr;
-   bool ok = mongoc_database_write_command_with_opts (db, &cmd, NULL, &reply, &berr);
+   bool ok = mongoc_database_write_command_with_opts (db, &st->command, NULL, &reply, &berr);
    if (!ok) {
-      ok = server_refused (x, &berr, -1, "TTL indexes (expireAfterSeconds), needed by retention_period");
+      ok = server_refused (x, &berr, -1, feature);
    }
    bson_destroy (&reply);
-   bson_destroy (&cmd);
    mongoc_database_destroy (db);
    return ok;
 }
 
-static bool
-run_where (bql_exec_t *x)
+bool
+bql_exec_write_all (bql_exec_t *x, const bql_step_t *st)
+{
+   bql_batch_info_t info = {0};
+   bql_row_errors_t errs = {0};
+   int64_t started_at = bql_wall_ms ();
+   bool ok = write_batch (x, st, NULL, NULL, 0, &info, &errs);
+   bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
+   bql_row_errors_cleanup (&errs);
+   return ok;
+}
+
+bool
+bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps)
 {
    const bql_plan_t *plan = x->plan;
    const bql_options_t *o = x->opts;
-   bool is_delete = plan->kind == BQL_KIND_DELETE;
-
-   if (o->dry_run) {
-      /* count what would be written, and say whether max_delete_count
-       * would refuse the delete */
-      int64_t n;
-      if (!count_matching (x, &n)) {
-         return false;
+   const bql_step_t *archive_step = NULL, *write_step = NULL;
+   for (size_t i = 0; i < nsteps; i++) {
+      if (steps[i].kind == BQL_STEP_ARCHIVE_BATCH) {
+         archive_step = &steps[i];
+      } else {
+         write_step = &steps[i];
       }
-      x->n_matched = n;
-      x->rows_total = n;
-      x->rows_done = n;
-      if (is_delete && o->max_delete_count >= 0 && n > o->max_delete_count) {
-         return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
-                               "%lld documents match but max_delete_count is %lld: the delete would be refused "
-                               "(dry run: nothing was written to the collection)",
-                               (long long) n, (long long) o->max_delete_count);
-      }
-      return true;
    }
-   if (is_delete && o->max_delete_count >= 0) {
-      int64_t n;
-      if (!count_matching (x, &n)) {
-         return false;
-      }
-      if (n > o->max_delete_count) {
-         return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
-                               "%lld documents match but max_delete_count is %lld: nothing was deleted", (long long) n,
-                               (long long) o->max_delete_count);
-      }
+   if (!write_step) {
+      return bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "the scan step has no write after it");
    }
    mongoc_collection_t *archive = NULL;
-   if (is_delete && o->archive_collection) {
-      if (o->retention_seconds && !create_ttl_index (x)) {
-         return false;
-      }
-      archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
+   if (archive_step) {
+      bson_iter_t it;
+      bson_iter_init_find (&it, &archive_step->command, "update");
+      archive = mongoc_client_get_collection (x->client, plan->database, bson_iter_utf8 (&it, NULL));
    }
-
-   bool ok = true;
-   if (o->batch_size == 0 && !archive) {
-      bql_batch_info_t info = {0};
-      bql_row_errors_t errs = {0};
-      int64_t started_at = bql_wall_ms ();
-      ok = write_batch (x, &plan->filter, NULL, 0, &info, &errs);
-      bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
-      bql_row_errors_cleanup (&errs);
-      return ok;
-   }
-
-   bson_t opts = BSON_INITIALIZER, sort, proj;
-   bson_append_document_begin (&opts, "sort", -1, &sort);
-   BSON_APPEND_INT32 (&sort, "_id", 1);
-   bson_append_document_end (&opts, &sort);
-   if (!archive) {
-      bson_append_document_begin (&opts, "projection", -1, &proj);
-      BSON_APPEND_INT32 (&proj, "_id", 1);
-      bson_append_document_end (&opts, &proj);
-   }
-   int32_t bs = o->batch_size > 0 ? o->batch_size : 1000;
-   if (o->batch_size > 0) {
-      BSON_APPEND_INT32 (&opts, "batchSize", bs);
-   }
-   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (x->coll, &plan->filter, &opts, NULL);
+   /* the find of the template: its filter, and the rest as options */
+   bson_t filter, opts = BSON_INITIALIZER;
+   bool have_filter = bql_step_sub (scan, "filter", &filter);
+   BSON_ASSERT (have_filter);
+   bson_copy_to_excluding_noinit (&scan->command, &opts, "find", "filter", NULL);
+   bson_iter_t bi;
+   int32_t bs = bson_iter_init_find (&bi, &opts, "batchSize") ? bson_iter_int32 (&bi) : 0;
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (x->coll, &filter, &opts, NULL);
    int cursor_retries = 0;
-
+   bool ok = true;
    const bson_t *doc;
    bson_t ids = BSON_INITIALIZER, docs = BSON_INITIALIZER;
    uint32_t n = 0;
@@ -609,7 +618,7 @@ run_where (bql_exec_t *x)
          }
       }
       bool restart = false;
-      if (!have || (o->batch_size > 0 && n == (uint32_t) bs)) {
+      if (!have || (bs > 0 && n == (uint32_t) bs)) {
          bson_error_t berr;
          const bson_t *err_reply = NULL;
          if (!have && mongoc_cursor_error_document (cursor, &berr, &err_reply)) {
@@ -617,7 +626,7 @@ run_where (bql_exec_t *x)
              * the writes are idempotent: documents already deleted are
              * gone, documents already $set are set again to the same. */
             /* CursorNotFound: servers that tie a cursor to its connection
-             * (FerretDB) lose it when a write's connection was lost */
+             * lose it when a write's connection was lost */
             bool lost = bql_exec_is_retryable (&berr, err_reply) || berr.code == CURSOR_NOT_FOUND;
             if (lost && bql_exec_idempotent (x) && cursor_retries < o->retry_attempts &&
                 bql_exec_backoff (x, ++cursor_retries)) {
@@ -634,13 +643,13 @@ run_where (bql_exec_t *x)
             info.size = n;
             if (archive) {
                bson_t archived = BSON_INITIALIZER;
-               ok = archive_batch (x, archive, &docs, n, &archived, &info, &errs);
+               ok = archive_batch (x, archive_step, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
-                  ok = write_batch (x, &plan->filter, &archived, bson_count_keys (&archived), &info, &errs);
+                  ok = write_batch (x, write_step, NULL, &archived, bson_count_keys (&archived), &info, &errs);
                }
                bson_destroy (&archived);
             } else {
-               ok = write_batch (x, &plan->filter, &ids, n, &info, &errs);
+               ok = write_batch (x, write_step, NULL, &ids, n, &info, &errs);
             }
             x->rows_done += n;
             bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, batch_started);
@@ -655,7 +664,7 @@ run_where (bql_exec_t *x)
          }
          if (restart && more) {
             mongoc_cursor_destroy (cursor);
-            cursor = mongoc_collection_find_with_opts (x->coll, &plan->filter, &opts, NULL);
+            cursor = mongoc_collection_find_with_opts (x->coll, &filter, &opts, NULL);
          } else if (!have) {
             more = false;
          }
@@ -805,16 +814,9 @@ batch_filter_of (bson_t **q, const bool *good, size_t n, bson_t *orf, const char
    bson_destroy (&m);
 }
 
-/* One batch of DELETE ... USING rows (a bql_batch_writer_t): read the
- * documents the rows' filters match (one find of their $or), tell each
- * row whether it matched (evidently from the documents read, else by a
- * find of its own filter with limit 1), then, unless dry_run, archive the
- * documents read when asked and delete exactly those (that still match):
- * {$and: [{_id: {$in: ids}}, {$or: filters}]}. nMatched counts the rows
- * that matched; the rows that matched nothing are listed as unmatched.
- * With dry_run the distinct documents are counted (nWouldWrite). */
-static bool
-delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+bool
+bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const bql_step_t *delete_step,
+                           const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    const bql_plan_t *plan = x->plan;
    const bql_options_t *o = x->opts;
@@ -869,7 +871,7 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
          const char *k;
          bson_uint32_to_string (nids++, &k, kb, sizeof kb);
          bson_append_iter (&ids, k, -1, &it);
-         if (o->archive_collection) {
+         if (archive_step) {
             bson_append_document (&docs, k, -1, doc);
          }
          if (merged && !path) {
@@ -923,7 +925,8 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
    if (!ok) {
       /* the read failed (recorded): nothing of this batch was written,
        * and its rows count as not attempted */
-   } else if (o->dry_run) {
+   } else if (!delete_step) {
+      /* dry_run: count the distinct documents */
       if (!x->seen) {
          x->seen = bson_malloc0 (sizeof *x->seen);
          bql_id_map_init (x->seen, 1024);
@@ -939,19 +942,21 @@ delete_rows_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, 
    } else if (nids > 0) {
       size_t errs_before = errs->n;
       int64_t failed_before = info->n_failed;
-      if (o->archive_collection) {
-         mongoc_collection_t *archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
+      if (archive_step) {
+         bson_iter_t ai;
+         bson_iter_init_find (&ai, &archive_step->command, "update");
+         mongoc_collection_t *archive = mongoc_client_get_collection (x->client, plan->database, bson_iter_utf8 (&ai, NULL));
          bson_t archived = BSON_INITIALIZER;
-         ok = archive_batch (x, archive, &docs, nids, &archived, info, errs);
+         ok = archive_batch (x, archive_step, archive, &docs, nids, &archived, info, errs);
          errs_before = errs->n; /* documents the archive refused stay, each reported */
          failed_before = info->n_failed;
          if (ok && !bson_empty (&archived)) {
-            ok = write_batch (x, &orf, &archived, bson_count_keys (&archived), info, errs);
+            ok = write_batch (x, delete_step, &orf, &archived, bson_count_keys (&archived), info, errs);
          }
          bson_destroy (&archived);
          mongoc_collection_destroy (archive);
       } else {
-         ok = write_batch (x, &orf, &ids, nids, info, errs);
+         ok = write_batch (x, delete_step, &orf, &ids, nids, info, errs);
       }
       if (errs->n > errs_before) {
          /* the delete of the batch failed: its rows that matched are
@@ -1178,51 +1183,36 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
    return ok;
 }
 
-/* A source for the rows of DELETE ... USING: VALUES, or the file. */
-static bql_source_t *
-using_source (bql_exec_t *x)
+bool
+bql_exec_count_rows_guard (bql_exec_t *x, const bql_step_t *st)
 {
-   return x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
+   (void) st; /* its find is the template of count_using's */
+   bql_source_t *first = x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
+   if (!first) {
+      return false;
+   }
+   replay_source_t *replay = NULL;
+   if (x->plan->file && x->plan->file->is_stdin) {
+      replay = bson_malloc0 (sizeof *replay);
+      replay->base.next = replay_next;
+      replay->base.destroy = replay_destroy;
+      replay->base.bytes_total = -1;
+      bson_init (&replay->entries);
+   }
+   bool ok = count_using (x, first, replay);
+   first->destroy (first);
+   if (!ok && replay) {
+      replay_destroy (&replay->base);
+      replay = NULL;
+   }
+   x->replay = replay ? &replay->base : NULL;
+   return ok;
 }
 
-static bool
-run_using (bql_exec_t *x)
+bool
+bql_exec_match_rows_done (bql_exec_t *x, bool ok)
 {
    const bql_options_t *o = x->opts;
-   replay_source_t *replay = NULL;
-   if (o->max_delete_count >= 0 && !o->dry_run) {
-      bql_source_t *first = using_source (x);
-      if (!first) {
-         return false;
-      }
-      if (x->plan->file && x->plan->file->is_stdin) {
-         replay = bson_malloc0 (sizeof *replay);
-         replay->base.next = replay_next;
-         replay->base.destroy = replay_destroy;
-         replay->base.bytes_total = -1;
-         bson_init (&replay->entries);
-      }
-      bool ok = count_using (x, first, replay);
-      first->destroy (first);
-      if (!ok) {
-         if (replay) {
-            replay_destroy (&replay->base);
-         }
-         return false;
-      }
-   }
-   if (o->archive_collection && o->retention_seconds && !o->dry_run && !create_ttl_index (x)) {
-      if (replay) {
-         replay_destroy (&replay->base);
-      }
-      return false;
-   }
-   bql_source_t *src = replay ? &replay->base : using_source (x);
-   if (!src) {
-      return false;
-   }
-   bool ok = bql_exec_rows (x, src, delete_rows_batch);
-   src->destroy (src);
    if (x->seen) {
       bql_id_map_cleanup (x->seen);
       bson_free (x->seen);
@@ -1235,25 +1225,4 @@ run_using (bql_exec_t *x)
                             (long long) x->n_would_write, (long long) o->max_delete_count);
    }
    return ok;
-}
-
-bool
-bql_exec_update (bql_exec_t *x)
-{
-   if (x->plan->has_rows || x->plan->file) {
-      bql_source_t *src = x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
-      if (!src) {
-         return false;
-      }
-      bool ok = bql_exec_rows (x, src, bql_exec_write_rows);
-      src->destroy (src);
-      return ok;
-   }
-   return run_where (x);
-}
-
-bool
-bql_exec_delete (bql_exec_t *x)
-{
-   return x->plan->delete_using ? run_using (x) : run_where (x);
 }

@@ -18,12 +18,12 @@
  * new ObjectId in $setOnInsert), which keeps the mapping exact on servers
  * that number upserts differently. One command per row instead:
  *  - on a server whose reply to an update command with a failing statement
- *    loses the account of the command. FerretDB answers writeErrors
- *    [{index: 0}] with no counts, whichever statement failed, after having
- *    applied the statements before it: afterwards nothing tells which rows
- *    were applied, and a non-idempotent update ($inc) cannot be sent again
- *    to find out. A command of one statement is always exact. The server
- *    is recognised by buildInfo.ferretdbVersion, once per statement.
+ *    loses the account of the command (bql_caps_t.update_counts_kept
+ *    false: the reply is writeErrors [{index: 0}] with no counts,
+ *    whichever statement failed, after the statements before it were
+ *    applied): afterwards nothing tells which rows were applied, and a
+ *    non-idempotent update ($inc) cannot be sent again to find out. A
+ *    command of one statement is always exact.
  *  - for UPDATE ... FROM and the ON DUPLICATE KEY follow-ups when the SET
  *    list writes a field the row's filter reads: libmongoc's reply gives
  *    only the total nMatched, and which rows matched nothing is then found
@@ -297,7 +297,7 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
 {
    bql_exec_t *x = c->x;
    const bql_plan_t *plan = x->plan;
-   bool upsert = !c->follow_up && (plan->kind == BQL_KIND_UPSERT || plan->kind == BQL_KIND_INSERT);
+   bool upsert = !c->follow_up && bql_exec_has_step (x, BQL_STEP_UPSERT_ROWS);
    c->w = bson_malloc0 (sizeof *c->w * (npos ? npos : 1));
    c->n = 0;
    for (size_t k = 0; k < npos; k++) {
@@ -307,7 +307,7 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
       w->existed = -1;
       bson_init (&w->q);
       bson_init (&w->u);
-      if (upsert && plan->kind == BQL_KIND_INSERT && !bson_has_field (c->b->docs[i], "_id")) {
+      if (upsert && x->opts->upsert_mode && !bson_has_field (c->b->docs[i], "_id")) {
          /* upsert_mode: a row without _id is a new document; it gets its
           * _id here, so that a lost attempt can be checked */
          bson_oid_t oid;
@@ -330,7 +330,7 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
       }
       if (upsert) {
          w->upsert = true;
-         w->replace = plan->replace && plan->kind == BQL_KIND_UPSERT;
+         w->replace = plan->replace; /* ON CONFLICT DO REPLACE */
          bool is_new = false;
          if (upsert_id (&w->q, &w->u, w->replace, &w->id, &is_new)) {
             w->has_id = true;
@@ -448,8 +448,8 @@ check_existing (batch_t *c)
 }
 
 /* Did the server refuse an aggregation-pipeline update as such (a server
- * before MongoDB 4.2, or FerretDB: the command is refused at parse time,
- * code 14 TypeMismatch or 9 FailedToParse)? */
+ * without bql_caps_t.pipeline_updates: the command is refused at parse
+ * time, code 14 TypeMismatch or 9 FailedToParse)? */
 static bool
 pipeline_refused (const batch_t *c, const size_t *sent, size_t nsent, const bson_error_t *berr)
 {
@@ -895,30 +895,18 @@ send_set (batch_t *c, size_t *set, size_t m)
 }
 
 /* Does the server lose the account of an update command in which a
- * statement fails (see the top of this file)? Asked once per statement. */
+ * statement fails (see the top of this file)? The capabilities are
+ * probed by the step interpreter before the rows are read. */
 static bool
 loses_update_counts (bql_exec_t *x)
 {
-   if (x->lossy_updates < 0) {
-      bson_t cmd = BSON_INITIALIZER, reply;
-      bson_error_t berr;
-      BSON_APPEND_INT32 (&cmd, "buildInfo", 1);
-      if (mongoc_client_command_simple (x->client, "admin", &cmd, NULL, &reply, &berr)) {
-         x->lossy_updates = bson_has_field (&reply, "ferretdbVersion") ? 1 : 0;
-      } else {
-         x->lossy_updates = 1; /* unknown: one command per row is exact everywhere */
-      }
-      bson_destroy (&reply);
-      bson_destroy (&cmd);
-   }
-   return x->lossy_updates == 1;
+   return !x->caps.update_counts_kept;
 }
 
 bool
 bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
                       const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = x->plan;
    batch_t c;
    memset (&c, 0, sizeof c);
    c.x = x;
@@ -931,7 +919,7 @@ bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, si
    bql_id_map_init (&c.upserted_ids, npos);
    build_writes (&c, pos, npos);
 
-   bool per_row_match = plan->kind == BQL_KIND_UPDATE || c.follow_up;
+   bool per_row_match = bql_exec_has_step (x, BQL_STEP_UPDATE_ROWS) || c.follow_up;
    bool one_by_one = loses_update_counts (x) || (per_row_match && !unmatched_findable (&c));
    check_existing (&c);
    size_t *set = bson_malloc (sizeof *set * (c.n ? c.n : 1));
@@ -989,17 +977,5 @@ bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info
    }
    bool ok = bql_exec_update_rows (x, b, pos, b->n, x->opts->ordered, NULL, info, errs);
    bson_free (pos);
-   return ok;
-}
-
-bool
-bql_exec_upsert (bql_exec_t *x)
-{
-   bql_source_t *src = x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
-   if (!src) {
-      return false;
-   }
-   bool ok = bql_exec_rows (x, src, bql_exec_write_rows);
-   src->destroy (src);
    return ok;
 }

@@ -638,6 +638,9 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    if (ok && o && o->dry_run) {
       plan->opts.dry_run = true;
    }
+   if (ok) {
+      plan->steps_ok = bql_steps_build (plan, &plan->steps, &plan->steps_error);
+   }
    if (!ok) {
       if (error->domain == BQL_ERROR_NONE) {
          error->domain = BQL_ERROR_PLAN;
@@ -657,6 +660,7 @@ bql_plan_destroy (bql_plan_t *plan)
    if (!plan) {
       return;
    }
+   bql_steps_cleanup (&plan->steps);
    bql_options_cleanup (&plan->opts);
    bson_destroy (&plan->params);
    bson_destroy (&plan->filter);

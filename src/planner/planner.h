@@ -14,6 +14,7 @@
 
 #include "bulkql/plan.h"
 #include "parse_internal.h"
+#include "steps.h"
 
 /* ---- values ---- */
 
@@ -160,6 +161,14 @@ struct bql_plan {
 
    /* DELETE ... USING source AS v: the rows name the documents to delete */
    bool delete_using;
+
+   /* what runs (steps.c), built last by bql_plan_new: the executor
+    * interprets these steps and EXPLAIN prints them. steps_ok false: a
+    * row template could not be built (steps_error says why; EXPLAIN
+    * fails with it, the executor builds each row's write itself) */
+   bql_steps_t steps;
+   bool steps_ok;
+   bql_error_t steps_error;
 };
 
 /* ---- the planning context ---- */
