@@ -101,6 +101,8 @@ row_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_
          i = x->n_row_steps;
          break;
       }
+      case BQL_STEP_READ_EXISTING_IDS:
+         break; /* run by the upserts' step after it (write_rows.c) */
       default:
          break; /* run by the MATCH_ROWS step before it */
       }
@@ -180,6 +182,7 @@ bql_exec_run_steps (bql_exec_t *x)
          ok = bql_exec_write_all (x, st);
          break;
       case BQL_STEP_INSERT_ROWS:
+      case BQL_STEP_READ_EXISTING_IDS:
       case BQL_STEP_UPSERT_ROWS:
       case BQL_STEP_UPDATE_ROWS:
       case BQL_STEP_MATCH_ROWS:
@@ -191,6 +194,7 @@ bql_exec_run_steps (bql_exec_t *x)
          i = j - 1;
          break;
       case BQL_STEP_ARCHIVE_BATCH:
+      case BQL_STEP_ARCHIVE_REPLACE:
       case BQL_STEP_DUPLICATE_KEY_UPDATE:
          /* always inside a scan or a run of row steps */
          ok = bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "a %s step outside a batch", bql_step_kind_name (st->kind));

@@ -388,7 +388,7 @@ archive_batch (bql_exec_t *x, const bql_step_t *st, mongoc_collection_t *archive
                bson_t *archived, bql_batch_info_t *info, bql_row_errors_t *batch_errs)
 {
    bson_t tu;
-   bool have_template = bql_step_sub (st, "updates.0.u", &tu);
+   bool have_template = bql_step_sub (st, "documents.0", &tu);
    BSON_ASSERT (have_template);
    int64_t now = bql_wall_ms ();
    const bson_t **copies = bson_malloc0 (sizeof *copies * (n ? n : 1));
@@ -573,8 +573,8 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
    for (size_t i = 0; i < nsteps; i++) {
       if (steps[i].kind == BQL_STEP_ARCHIVE_BATCH) {
          archive_step = &steps[i];
-      } else {
-         write_step = &steps[i];
+      } else if (steps[i].kind != BQL_STEP_ARCHIVE_REPLACE) {
+         write_step = &steps[i]; /* the replacements are archive_batch's */
       }
    }
    if (!write_step) {
@@ -583,7 +583,7 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
    mongoc_collection_t *archive = NULL;
    if (archive_step) {
       bson_iter_t it;
-      bson_iter_init_find (&it, &archive_step->command, "update");
+      bson_iter_init_find (&it, &archive_step->command, "insert");
       archive = mongoc_client_get_collection (x->client, plan->database, bson_iter_utf8 (&it, NULL));
    }
    /* the find of the template: its filter, and the rest as options */
@@ -944,7 +944,7 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
       int64_t failed_before = info->n_failed;
       if (archive_step) {
          bson_iter_t ai;
-         bson_iter_init_find (&ai, &archive_step->command, "update");
+         bson_iter_init_find (&ai, &archive_step->command, "insert");
          mongoc_collection_t *archive = mongoc_client_get_collection (x->client, plan->database, bson_iter_utf8 (&ai, NULL));
          bson_t archived = BSON_INITIALIZER;
          ok = archive_batch (x, archive_step, archive, &docs, nids, &archived, info, errs);

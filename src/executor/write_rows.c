@@ -175,70 +175,6 @@ typedef struct {
    bool fatal;
 } batch_t;
 
-/* The _id an upsert of (q, u) will give a new document, if known; u is
- * a replacement document when replace is set. */
-static bool
-upsert_id (const bson_t *q, const bson_t *u, bool replace, bson_value_t *out, bool *is_new)
-{
-   bson_iter_t it, sub;
-   if (replace && bson_iter_init_find (&it, u, "_id")) {
-      bson_value_copy (bson_iter_value (&it), out);
-      *is_new = false;
-      return true;
-   }
-   if (bson_iter_init_find (&it, q, "_id")) {
-      if (BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) && bson_iter_find (&sub, "$eq")) {
-         bson_value_copy (bson_iter_value (&sub), out);
-         *is_new = false;
-         return true;
-      }
-   }
-   if (bson_iter_init_find (&it, u, "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) &&
-       bson_iter_find (&sub, "_id")) {
-      bson_value_copy (bson_iter_value (&sub), out);
-      *is_new = false;
-      return true;
-   }
-   return false;
-}
-
-/* Give an upsert without a known _id one in $setOnInsert. */
-static void
-add_new_id (bson_t *u)
-{
-   bson_t out = BSON_INITIALIZER;
-   bson_iter_t it;
-   bool done = false;
-   bson_oid_t oid;
-   bson_oid_init (&oid, NULL);
-   bson_iter_init (&it, u);
-   while (bson_iter_next (&it)) {
-      if (!strcmp (bson_iter_key (&it), "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
-         uint32_t len;
-         const uint8_t *data;
-         bson_iter_document (&it, &len, &data);
-         bson_t old, soi;
-         bson_init_static (&old, data, len);
-         bson_append_document_begin (&out, "$setOnInsert", -1, &soi);
-         BSON_APPEND_OID (&soi, "_id", &oid);
-         bson_concat (&soi, &old);
-         bson_append_document_end (&out, &soi);
-         done = true;
-      } else {
-         bson_append_iter (&out, NULL, 0, &it);
-      }
-   }
-   if (!done) {
-      bson_t soi;
-      bson_append_document_begin (&out, "$setOnInsert", -1, &soi);
-      BSON_APPEND_OID (&soi, "_id", &oid);
-      bson_append_document_end (&out, &soi);
-   }
-   bson_reinit (u);
-   bson_concat (u, &out);
-   bson_destroy (&out);
-}
-
 static void
 fail_row (batch_t *c, row_write_t *w, int32_t code, const char *errmsg)
 {
@@ -332,11 +268,13 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
          w->upsert = true;
          w->replace = plan->replace; /* ON CONFLICT DO REPLACE */
          bool is_new = false;
-         if (upsert_id (&w->q, &w->u, w->replace, &w->id, &is_new)) {
+         if (bql_plan_upsert_id (&w->q, &w->u, w->replace, &w->id, &is_new)) {
             w->has_id = true;
          } else if (!w->replace) {
-            add_new_id (&w->u);
-            upsert_id (&w->q, &w->u, false, &w->id, &is_new);
+            bson_oid_t oid;
+            bson_oid_init (&oid, NULL);
+            bql_plan_add_new_id (&w->u, &oid);
+            bql_plan_upsert_id (&w->q, &w->u, false, &w->id, &is_new);
             is_new = true;
             w->has_id = true;
          }
@@ -425,8 +363,8 @@ has_known_id (const row_write_t *w)
 static void
 check_existing (batch_t *c)
 {
-   if (c->x->opts->retry_attempts <= 0) {
-      return;
+   if (!bql_exec_has_step (c->x, BQL_STEP_READ_EXISTING_IDS)) {
+      return; /* retry_attempts = 0: nothing is sent again */
    }
    size_t *set = bson_malloc (sizeof *set * (c->n ? c->n : 1));
    size_t m = 0;

@@ -17,18 +17,6 @@
 #include "planner.h"
 #include "steps.h"
 
-void
-bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd)
-{
-   BSON_APPEND_BOOL (cmd, "ordered", ordered);
-   if (!bson_empty (&plan->opts.write_concern)) {
-      BSON_APPEND_DOCUMENT (cmd, "writeConcern", &plan->opts.write_concern);
-   }
-   if (plan->opts.bypass_validation) {
-      BSON_APPEND_BOOL (cmd, "bypassDocumentValidation", true);
-   }
-}
-
 /* One step as EXPLAIN prints it: what it does, the VALUES rows of its
  * batch, the command (template), and when the command is split. */
 static void

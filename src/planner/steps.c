@@ -62,8 +62,9 @@ const char *
 bql_step_kind_name (bql_step_kind_t kind)
 {
    static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
-                                       "ensure index",  "scan ids",      "match rows",    "archive batch",
-                                       "delete batch",  "update batch",  "insert rows",   "upsert rows",
+                                       "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
+                                       "delete batch",  "update batch",  "insert rows",   "read existing ids",
+                                       "upsert rows",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
                                        "write metrics"};
    return (size_t) kind < sizeof names / sizeof names[0] ? names[kind] : "?";
@@ -130,6 +131,29 @@ bql_step_sub (const bql_step_t *step, const char *path, bson_t *out)
 }
 
 /* ---- command templates ---- */
+
+void
+bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd)
+{
+   /* in the order libmongoc sends them: ordered, bypassDocumentValidation,
+    * writeConcern {w, j, wtimeout} (mongoc_write_concern_t's order) */
+   BSON_APPEND_BOOL (cmd, "ordered", ordered);
+   if (plan->opts.bypass_validation) {
+      BSON_APPEND_BOOL (cmd, "bypassDocumentValidation", true);
+   }
+   if (!bson_empty (&plan->opts.write_concern)) {
+      static const char *const order[] = {"w", "j", "wtimeout"};
+      bson_t wc;
+      bson_iter_t it;
+      bson_append_document_begin (cmd, "writeConcern", -1, &wc);
+      for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+         if (bson_iter_init_find (&it, &plan->opts.write_concern, order[i])) {
+            bson_append_iter (&wc, NULL, 0, &it);
+         }
+      }
+      bson_append_document_end (cmd, &wc);
+   }
+}
 
 static int32_t
 batch_size (const bql_plan_t *plan)
@@ -199,6 +223,33 @@ row_write_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bq
    bson_destroy (&q);
    bson_destroy (&u);
    return ok;
+}
+
+/* Before a batch of upserts: which of the _ids its rows name exist
+ * already, so that after a lost command the server can be asked what the
+ * command did (write_rows.c). Only when a lost command may be retried
+ * (retry_attempts > 0); run only for the batch's rows that name an _id. */
+static void
+existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (plan->opts.retry_attempts <= 0 || plan->opts.dry_run) {
+      return;
+   }
+   bson_t cmd = BSON_INITIALIZER, f, in, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
+   bson_append_document_begin (&cmd, "filter", -1, &f);
+   bson_append_document_begin (&f, "_id", -1, &in);
+   BSON_APPEND_UTF8 (&in, "$in", BQL_PH_UPSERT_IDS);
+   bson_append_document_end (&f, &in);
+   bson_append_document_end (&cmd, &f);
+   bson_append_document_begin (&cmd, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&cmd, &proj);
+   push (s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
+         "read which _ids named by the batch's rows exist (retry_attempts > 0: a lost command is then checked "
+         "against them)",
+         &cmd);
+   bson_destroy (&cmd);
 }
 
 /* the insert of rows read at run time */
@@ -312,37 +363,65 @@ update_batch_step (const bql_plan_t *plan, bql_steps_t *s, bool batched)
    bson_destroy (&q);
 }
 
-/* The archive writes of a batch of documents. */
+/* The archive's copy of a document: every field of it, then these. */
+static void
+archive_copy_template (const bql_plan_t *plan, bson_t *u)
+{
+   const bql_options_t *o = &plan->opts;
+   bson_t set;
+   BSON_APPEND_UTF8 (u, "<field>", "<every field of the document>");
+   bson_append_document_begin (u, "archivedAt", -1, &set);
+   BSON_APPEND_UTF8 (&set, "$date", "<time of the batch>");
+   bson_append_document_end (u, &set);
+   if (o->archive_reason) {
+      BSON_APPEND_UTF8 (u, "archiveReason", o->archive_reason);
+   } else {
+      BSON_APPEND_NULL (u, "archiveReason");
+   }
+   BSON_APPEND_UTF8 (u, "originalCollection", plan->collection);
+}
+
+/* The archive writes of a batch of documents: the copies are inserted;
+ * those the archive holds already (from a run that was interrupted after
+ * archiving them) are refused as duplicate keys and replaced, keyed by
+ * _id, so the archive never holds a document twice. */
 static void
 archive_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flow)
 {
    const bql_options_t *o = &plan->opts;
-   bson_t cmd = BSON_INITIALIZER, ups, one, q, u, set;
+   bson_t cmd = BSON_INITIALIZER, arr, one, q, u;
+   BSON_APPEND_UTF8 (&cmd, "insert", o->archive_collection);
+   bql_plan_write_options (plan, false, &cmd);
+   bson_append_array_begin (&cmd, "documents", -1, &arr);
+   bson_append_document_begin (&arr, "0", -1, &one);
+   archive_copy_template (plan, &one);
+   bson_append_document_end (&arr, &one);
+   BSON_APPEND_UTF8 (&arr, "1", "<one copy per document of the batch>");
+   bson_append_array_end (&cmd, &arr);
+   bql_step_t *st = push (s, BQL_STEP_ARCHIVE_BATCH, flow, "archive the batch: insert a copy of each document", &cmd);
+   st->ordered = false;
+   bson_destroy (&cmd);
+
+   bson_init (&cmd);
    BSON_APPEND_UTF8 (&cmd, "update", o->archive_collection);
    bql_plan_write_options (plan, false, &cmd);
-   bson_append_array_begin (&cmd, "updates", -1, &ups);
-   bson_append_document_begin (&ups, "0", -1, &one);
+   bson_append_array_begin (&cmd, "updates", -1, &arr);
+   bson_append_document_begin (&arr, "0", -1, &one);
    bson_append_document_begin (&one, "q", -1, &q);
    BSON_APPEND_UTF8 (&q, "_id", "<_id of the document>");
    bson_append_document_end (&one, &q);
    bson_append_document_begin (&one, "u", -1, &u);
-   BSON_APPEND_UTF8 (&u, "<field>", "<every field of the document>");
-   bson_append_document_begin (&u, "archivedAt", -1, &set);
-   BSON_APPEND_UTF8 (&set, "$date", "<time of the batch>");
-   bson_append_document_end (&u, &set);
-   if (o->archive_reason) {
-      BSON_APPEND_UTF8 (&u, "archiveReason", o->archive_reason);
-   } else {
-      BSON_APPEND_NULL (&u, "archiveReason");
-   }
-   BSON_APPEND_UTF8 (&u, "originalCollection", plan->collection);
+   archive_copy_template (plan, &u);
    bson_append_document_end (&one, &u);
    BSON_APPEND_BOOL (&one, "upsert", true);
    BSON_APPEND_BOOL (&one, "multi", false);
-   bson_append_document_end (&ups, &one);
-   BSON_APPEND_UTF8 (&ups, "1", "<one replacement per document of the batch>");
-   bson_append_array_end (&cmd, &ups);
-   bql_step_t *st = push (s, BQL_STEP_ARCHIVE_BATCH, flow, "archive the batch (idempotent: keyed by _id)", &cmd);
+   bson_append_document_end (&arr, &one);
+   BSON_APPEND_UTF8 (&arr, "1", "<one replacement per copy refused as a duplicate key>");
+   bson_append_array_end (&cmd, &arr);
+   st = push (s, BQL_STEP_ARCHIVE_REPLACE, flow,
+              "replace the copies the archive held already (duplicate key 11000: an interrupted run archived them; "
+              "idempotent, keyed by _id)",
+              &cmd);
    st->ordered = false;
    bson_destroy (&cmd);
 }
@@ -379,10 +458,10 @@ delete_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flow, const
        * servers that check the delete command's fields strictly refuse
        * the whole command for it */
       BSON_APPEND_UTF8 (&cmd, "delete", plan->collection);
-      BSON_APPEND_BOOL (&cmd, "ordered", o->ordered);
-      if (!bson_empty (&o->write_concern)) {
-         BSON_APPEND_DOCUMENT (&cmd, "writeConcern", &o->write_concern);
-      }
+      bson_t opts = BSON_INITIALIZER;
+      bql_plan_write_options (plan, o->ordered, &opts);
+      bson_copy_to_excluding_noinit (&opts, &cmd, "bypassDocumentValidation", NULL);
+      bson_destroy (&opts);
       bson_append_array_begin (&cmd, "deletes", -1, &arr);
       bson_append_document_begin (&arr, "0", -1, &one);
       BSON_APPEND_DOCUMENT (&one, "q", &q);
@@ -611,6 +690,7 @@ log_steps (const bql_plan_t *plan, bql_steps_t *s)
    if (o->error_collection) {
       bson_t cmd = BSON_INITIALIZER;
       BSON_APPEND_UTF8 (&cmd, "insert", o->error_collection);
+      BSON_APPEND_BOOL (&cmd, "ordered", true);
       BSON_APPEND_UTF8 (&cmd, "documents", "<one record of the batch's failed rows>");
       bql_step_t *st = push (s, BQL_STEP_WRITE_ERROR_RECORD, BQL_FLOW_FAILED_BATCH,
                              "for every batch with failed rows: record them (retried; keyed by _id)", &cmd);
@@ -620,6 +700,7 @@ log_steps (const bql_plan_t *plan, bql_steps_t *s)
    if (o->metrics) {
       bson_t cmd = BSON_INITIALIZER;
       BSON_APPEND_UTF8 (&cmd, "insert", "bulk_operation_metrics");
+      BSON_APPEND_BOOL (&cmd, "ordered", true);
       BSON_APPEND_UTF8 (&cmd, "documents", "<the statement's metrics record>");
       bql_step_t *st =
          push (s, BQL_STEP_WRITE_METRICS, BQL_FLOW_END, "after the statement: record its metrics (unless metrics = false)", &cmd);
@@ -648,6 +729,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
    switch (plan->kind) {
    case BQL_KIND_INSERT:
       if (o->upsert_mode) {
+         existing_ids_step (plan, s);
          ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "upsert each row on _id", true,
                               o->ordered, error);
       } else {
@@ -659,6 +741,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       }
       break;
    case BQL_KIND_UPSERT:
+      existing_ids_step (plan, s);
       ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH,
                            plan->replace ? "replace each row's document (upsert)" : "upsert each row", true, o->ordered,
                            error);
@@ -799,6 +882,17 @@ row_write_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *
          bson_destroy (&u);
          bson_destroy (&cmd);
          return false;
+      }
+      if (upsert) {
+         /* an upsert without a known _id gets a new ObjectId (as the
+          * executor's write_rows.c does) */
+         bson_value_t id;
+         bool is_new;
+         if (bql_plan_upsert_id (&q, &u, plan->replace, &id, &is_new)) {
+            bson_value_destroy (&id);
+         } else if (!plan->replace) {
+            bql_plan_add_new_id (&u, NULL);
+         }
       }
       append_update (&ups, (uint32_t) i, &q, &u, pipe, upsert, false);
       bson_destroy (&q);

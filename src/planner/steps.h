@@ -28,16 +28,22 @@ typedef enum {
    BQL_STEP_ENSURE_INDEX,         /* createIndexes (the archive's TTL index) */
    BQL_STEP_SCAN_IDS,             /* find in _id order; EACH_ID_BATCH steps run per batch read */
    BQL_STEP_MATCH_ROWS,           /* DELETE ... USING: find what a batch of rows matches */
-   BQL_STEP_ARCHIVE_BATCH,        /* replacement upserts of the batch's documents into the archive */
+   BQL_STEP_ARCHIVE_BATCH,        /* insert copies of the batch's documents into the archive */
+   BQL_STEP_ARCHIVE_REPLACE,      /* copies the archive already held (11000, from an interrupted
+                                     run): replacement upserts keyed by _id */
    BQL_STEP_DELETE_BATCH,         /* delete (or soft_delete update) of the batch's _ids */
    BQL_STEP_UPDATE_BATCH,         /* UPDATE ... WHERE: the batch's _ids, or every match once */
    BQL_STEP_INSERT_ROWS,          /* insert commands of batch_size rows */
+   BQL_STEP_READ_EXISTING_IDS,    /* before upserts (retry_attempts > 0): which of the
+                                     _ids the batch's rows name exist already */
    BQL_STEP_UPSERT_ROWS,          /* one upsert (or replacement upsert) per row */
    BQL_STEP_UPDATE_ROWS,          /* UPDATE ... FROM: one updateOne per row */
    BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
    BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
    BQL_STEP_WRITE_METRICS         /* one document per statement, in bulk_operation_metrics */
 } bql_step_kind_t;
+
+#define BQL_PH_UPSERT_IDS "<_ids the batch's rows name>"
 
 typedef enum {
    BQL_FLOW_ONCE,           /* once, before any row or document is written */
