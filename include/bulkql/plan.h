@@ -175,8 +175,23 @@ BQL_EXPORT bool bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error
 BQL_EXPORT char *bql_plan_explain_json (const bql_plan_t *plan, bql_error_t *error);
 
 /* The names of the WITH options (bulkql(1) "WITH options"), sorted (static strings): at
- * most max are stored in names; returns how many there are. */
+ * most max are stored in names; returns how many were stored (all of them
+ * when max is at least 64). */
 BQL_EXPORT size_t bql_option_names (const char **names, size_t max);
+
+/* The names of the WITH option groups (BULK_OPTIONS, BATCH_CONFIG,
+ * DELETE_OPTIONS, ARCHIVAL_STRATEGY, OPTIONS; static strings): at most max
+ * are stored in names; returns how many were stored (all of them when max
+ * is at least 16). Any group takes any option. */
+BQL_EXPORT size_t bql_option_group_names (const char **names, size_t max);
+
+/* The help text of the WITH options, from the option table: the groups,
+ * then one line per option ("  batch_size = n" padded to 30 columns, the
+ * help line, the default in parentheses), each line ending in a newline.
+ * Written to buf (size bytes, always NUL-terminated when size > 0,
+ * truncated when short); returns the length of the whole text, as
+ * snprintf does, so a caller can size buf with a first call with size 0. */
+BQL_EXPORT size_t bql_options_help (char *buf, size_t size);
 
 #ifdef __cplusplus
 }

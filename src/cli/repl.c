@@ -106,13 +106,17 @@ load_words (cli_t *cli)
          add_word (kw[i]);
       }
    }
+   /* option and group names from the option table */
    const char *opts[64];
    n = bql_option_names (opts, 64);
-   for (size_t i = 0; i < n; i++) {
+   for (size_t i = 0; i < n && i < 64; i++) {
       add_word (opts[i]);
    }
-   static const char *const extra[] = {"BULK_OPTIONS", "BATCH_CONFIG", "DELETE_OPTIONS", "ARCHIVAL_STRATEGY", "OPTIONS",
-                                       "CSV", "TSV", "NDJSON", "GZIP", "COALESCE", "CONCAT", "LOWER", "UPPER",
+   n = bql_option_group_names (opts, 64);
+   for (size_t i = 0; i < n && i < 64; i++) {
+      add_word (opts[i]);
+   }
+   static const char *const extra[] = {"CSV", "TSV", "NDJSON", "GZIP", "COALESCE", "CONCAT", "LOWER", "UPPER",
                                        "NOW", "JSON_OBJECT", "JSON_ARRAY", "JSON_EXTRACT",
                                        "JSON_ARRAY_APPEND", "EXCLUDED"};
    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
@@ -318,35 +322,10 @@ static const char help_text[] =
    "        DO UPDATE SET ... | DO UPDATE SET * | DO REPLACE | DO NOTHING\n"
    "  BULK DELETE FROM coll [USING 'file' AS v | USING (VALUES ...) AS v(cols)] WHERE condition\n"
    "        [WITH ARCHIVAL_STRATEGY (...)] [WITH DELETE_OPTIONS (...)]\n"
-   "  EXPLAIN statement           print the plan; run nothing\n"
-   "Option groups: BULK_OPTIONS, BATCH_CONFIG, DELETE_OPTIONS, ARCHIVAL_STRATEGY, OPTIONS\n"
-   "Options:\n"
-   "  batch_size = n              documents per round trip (1000)\n"
-   "  ordered = bool              stop at the first write error (true)\n"
-   "  continue_on_error = bool    go on after a batch with errors (false)\n"
-   "  max_errors = n              stop once n rows have failed\n"
-   "  write_concern = 'majority' | n | {w, j, wtimeout}\n"
-   "  journal = bool              write concern j\n"
-   "  bypass_validation = bool    bypassDocumentValidation\n"
-   "  retry_attempts = n          retries of retryable errors (3)\n"
-   "  retry_backoff_ms = n        first retry delay (100)\n"
-   "  parallel_workers = n        batches in flight (unordered only)\n"
-   "  max_execution_time = s      stop cleanly after s seconds\n"
-   "  memory_limit = '256MB'      bound on buffered documents\n"
-   "  drop = bool                 drop the collection before an INSERT/UPSERT\n"
-   "  dry_run = bool              count what would be written\n"
-   "  max_delete_count = n        refuse a DELETE matching more\n"
-   "  soft_delete = bool          DELETE sets deleted_at instead\n"
-   "  archive_collection = 'name', archive_reason = 'text', retention_period = '2 years'\n"
-   "  error_collection = 'name'   per-batch error records ('' = off)\n"
-   "  metrics = bool              the bulk_operation_metrics document (true)\n"
-   "  failed_records_file = 'path' failed rows as NDJSON (a new file)\n"
-   "  failed_records_mode = 'append' | 'overwrite'\n"
-   "                              an existing failed_records_file is used\n"
-   "  allow_system = bool         may write into admin, local, config, system.*\n"
-   "  checkpoint_interval = n     progress persisted every n rows\n"
-   "  upsert_mode = bool          INSERT upserts on _id\n"
-   "  progress = bool             progress line\n"
+   "  EXPLAIN statement           print the plan; run nothing\n";
+
+/* after the options (bql_options_help) */
+static const char help_meta[] =
    "Meta-commands:\n"
    "  \\connect [URI]              connect to another server (no URI: show the current one)\n"
    "  \\conninfo                   the current server and database (password masked)\n"
@@ -363,7 +342,7 @@ static const char help_text[] =
    "  \\i FILE                     run a script file\n"
    "  \\e                          edit the statement (or the last one) in $EDITOR,\n"
    "                              it runs when it ends with a semicolon\n"
-   "  \\help                       this text\n"
+   "  \\help [options]             this text, or the WITH options\n"
    "  \\q                          quit\n"
    "Column types: INT (INTEGER, INT32), BIGINT (LONG, INT64), DOUBLE (FLOAT, REAL),\n"
    "  DECIMAL (NUMERIC, DECIMAL128), STRING (TEXT, VARCHAR), BOOL (BOOLEAN), DATE,\n"
@@ -373,6 +352,19 @@ static const char help_text[] =
    "Keys: Tab completes keywords, options and collections; Up/Down recall ~/.bulkql_history;\n"
    "  Ctrl-C cancels the running statement after the batch in flight, or clears the line;\n"
    "  Ctrl-D at an empty prompt quits.\n";
+
+/* The WITH options' help, from the library's option table. */
+static void
+print_options_help (void)
+{
+   size_t n = bql_options_help (NULL, 0);
+   char *text = malloc (n + 1);
+   if (text) {
+      bql_options_help (text, n + 1);
+      fputs (text, stdout);
+      free (text);
+   }
+}
 
 static bool
 on_off (const char *arg, bool *flag, const char *name)
@@ -579,7 +571,14 @@ meta (cli_t *cli, char *line)
    if (!strcmp (cmd, "q") || !strcmp (cmd, "quit")) {
       return false;
    } else if (!strcmp (cmd, "help") || !strcmp (cmd, "h") || !strcmp (cmd, "?")) {
-      fputs (help_text, stdout);
+      bool all = !arg || strcasecmp (arg, "options");
+      if (all) {
+         fputs (help_text, stdout);
+      }
+      print_options_help ();
+      if (all) {
+         fputs (help_meta, stdout);
+      }
    } else if (!strcmp (cmd, "connect") || !strcmp (cmd, "c")) {
       if (!arg) {
          conninfo (cli);

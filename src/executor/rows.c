@@ -601,7 +601,7 @@ bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
    pipeline_t p = {.x = x, .src = src, .write = write};
-   p.batch_size = x->opts->batch_size > 0 ? x->opts->batch_size : 1000;
+   p.batch_size = bql_options_batch (x->opts);
    /* parallel_workers > 1 (unordered statements: the planner refuses it
     * for ordered ones) writes batches on threads of their own; a dry run
     * has nothing to send */

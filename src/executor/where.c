@@ -1079,7 +1079,7 @@ static bool
 count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
 {
    const bql_options_t *o = x->opts;
-   int32_t bs = o->batch_size > 0 ? o->batch_size : 1000;
+   int32_t bs = bql_options_batch (o);
    bql_id_map_t seen;
    bql_id_map_init (&seen, 1024);
    bson_t **docs = bson_malloc0 (sizeof *docs * (size_t) bs);

@@ -1,114 +1,367 @@
 /*
- * options.c — the WITH option groups (SPEC §2). One table lists every
- * option with its type, range, default and the statements it applies to;
- * the grammar accepted any name = value, and this file gives unknown,
+ * options.c — the WITH options (SPEC §2) from one table. Each row of
+ * option_table gives an option's name, group, type and range, default,
+ * the bql_options_t field it sets and its help line (options.h); the
+ * defaults (bql_options_init), the checks (bql_options_resolve, for the
+ * statement's WITH groups and the caller's opts document), EXPLAIN's
+ * "options" (bql_options_append), the help text (bql_options_help), the
+ * REPL's completion (bql_option_names, bql_option_group_names) and the man
+ * page's option list (tests/tools/bql_options, scripts/man-options) all
+ * read it. The grammar accepts any name = value; this file gives unknown,
  * repeated, mistyped and out-of-range options an error at their own span
  * with the nearest valid name (as mongo-c-driver checks opts against a
- * table and names unknown keys).
+ * table and names unknown keys). Rules between options (check_rules) and
+ * bql_options_batch (batch_size's default for the batches the client
+ * still cuts) are the only code that names options; no code reads an
+ * option by its position or assumes a field's width.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "planner.h"
+#include "options.h"
 
-typedef enum {
-   OT_INT,           /* integer in [min, max] */
-   OT_BOOL,          /* TRUE / FALSE */
-   OT_STRING,        /* string (or a bare word) */
-   OT_SIZE,          /* '64MB', '1GB', or bytes */
-   OT_SECONDS,       /* number of seconds, or an interval */
-   OT_INTERVAL,      /* '2 years', INTERVAL '30 days' */
-   OT_WRITE_CONCERN  /* 'majority', w as an integer, or {w, j, wtimeout} */
-} opt_type_t;
+/* The field an option sets: its offset, and its C type checked against
+ * the declared one (a _Generic with no matching association does not
+ * compile), so no field is written through the wrong width. */
+#define FIELD(kind, ctype, f)                                                                                         \
+   .field = kind, .offset = offsetof (bql_options_t, f) + 0 * sizeof (_Generic (((bql_options_t *) 0)->f, ctype : 1))
+#define FIELD_I32(f) FIELD (BQL_FIELD_I32, int32_t, f)
+#define FIELD_I64(f) FIELD (BQL_FIELD_I64, int64_t, f)
+#define FIELD_BOOL(f) FIELD (BQL_FIELD_BOOL, bool, f)
+#define FIELD_TRI(f) FIELD (BQL_FIELD_TRI, int, f)
+#define FIELD_STR(f) FIELD (BQL_FIELD_STR, char *, f)
+#define FIELD_WC FIELD (BQL_FIELD_WC, bson_t, write_concern)
+#define FIELD_WC_J FIELD (BQL_FIELD_WC_J, bson_t, write_concern)
 
-#define K_INSERT (1u << BQL_KIND_INSERT)
-#define K_UPDATE (1u << BQL_KIND_UPDATE)
-#define K_UPSERT (1u << BQL_KIND_UPSERT)
-#define K_DELETE (1u << BQL_KIND_DELETE)
-#define K_ALL (K_INSERT | K_UPDATE | K_UPSERT | K_DELETE)
+#define K_ALL BQL_OPT_K_ALL
+#define K_DELETE BQL_OPT_K_DELETE
+#define MB ((int64_t) 1 << 20)
 
-typedef struct opt_def {
-   const char *name;
-   opt_type_t type;
-   int64_t min;
-   int64_t max;
-   unsigned kinds;
-   size_t offset; /* into bql_options_t */
-} opt_def_t;
+static const char *const failed_records_modes[] = {"append", "overwrite", NULL};
 
-#define OFF(f) offsetof (bql_options_t, f)
-
-static const opt_def_t options_table[] = {
-   {"allow_system", OT_BOOL, 0, 0, K_ALL, OFF (allow_system)},
-   {"archive_collection", OT_STRING, 0, 0, K_DELETE, OFF (archive_collection)},
-   {"archive_reason", OT_STRING, 0, 0, K_DELETE, OFF (archive_reason)},
-   {"batch_size", OT_INT, 0, 100000, K_ALL, OFF (batch_size)},
-   {"bypass_validation", OT_BOOL, 0, 0, K_ALL, OFF (bypass_validation)},
-   {"checkpoint_interval", OT_INT, 1, INT64_MAX, K_ALL, OFF (checkpoint_interval)},
-   {"continue_on_error", OT_BOOL, 0, 0, K_ALL, OFF (continue_on_error)},
-   {"drop", OT_BOOL, 0, 0, K_INSERT | K_UPSERT, OFF (drop)},
-   {"dry_run", OT_BOOL, 0, 0, K_ALL, OFF (dry_run)},
-   {"error_collection", OT_STRING, 0, 0, K_ALL, OFF (error_collection)},
-   {"failed_records_file", OT_STRING, 0, 0, K_ALL, OFF (failed_records_file)},
-   {"failed_records_mode", OT_STRING, 0, 0, K_ALL, OFF (failed_records_mode)},
-   {"journal", OT_BOOL, 0, 0, K_ALL, 0},
-   {"max_delete_count", OT_INT, 0, INT64_MAX, K_DELETE, OFF (max_delete_count)},
-   {"max_errors", OT_INT, 0, INT64_MAX, K_ALL, OFF (max_errors)},
-   {"max_execution_time", OT_SECONDS, 0, 0, K_ALL, OFF (max_execution_ms)},
-   {"memory_limit", OT_SIZE, 1 << 20, (int64_t) 1 << 40, K_ALL, OFF (memory_limit)},
-   {"metrics", OT_BOOL, 0, 0, K_ALL, OFF (metrics)},
-   {"ordered", OT_BOOL, 0, 0, K_ALL, OFF (ordered)},
-   {"parallel_workers", OT_INT, 1, 64, K_ALL, OFF (parallel_workers)},
-   {"progress", OT_BOOL, 0, 0, K_ALL, OFF (progress)},
-   {"retention_period", OT_INTERVAL, 0, 0, K_DELETE, OFF (retention_seconds)},
-   {"retry_attempts", OT_INT, 0, 100, K_ALL, OFF (retry_attempts)},
-   {"retry_backoff_ms", OT_INT, 0, 600000, K_ALL, OFF (retry_backoff_ms)},
-   {"soft_delete", OT_BOOL, 0, 0, K_DELETE, OFF (soft_delete)},
-   {"upsert_mode", OT_BOOL, 0, 0, K_INSERT, OFF (upsert_mode)},
-   {"write_concern", OT_WRITE_CONCERN, 0, 0, K_ALL, 0},
+/* Sorted by name. */
+static const bql_opt_def_t option_table[] = {
+   {.name = "allow_system", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
+    .flags = BQL_OPTF_SHOW_GIVEN, FIELD_BOOL (allow_system), .syntax = "bool",
+    .help = "may write into admin, local, config, system.*",
+    .doc = "That is the target, the archive or the error collection; without it such a statement is refused\n"
+           "at plan time, so it is never an accident.\n"},
+   {.name = "archive_collection", .group = "ARCHIVAL_STRATEGY", .type = BQL_OPT_STRING, .kinds = K_DELETE,
+    FIELD_STR (archive_collection), .syntax = "'name'", .help = "DELETE copies each document here first",
+    .doc = "DELETE first copies every document it deletes to the archive\n(keyed by\n.BR _id ,\nwith\n"
+           ".BR archivedAt ,\n.B archiveReason\nand\n.BR originalCollection ),\n"
+           "and deletes only what was archived.\n"},
+   {.name = "archive_reason", .group = "ARCHIVAL_STRATEGY", .type = BQL_OPT_STRING, .kinds = K_DELETE,
+    FIELD_STR (archive_reason), .syntax = "'text'", .help = "the reason recorded with each archived document"},
+   {.name = "batch_size", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 0, .max = 100000, .kinds = K_ALL,
+    .def = 1000, FIELD_I32 (batch_size), .syntax = "n", .help = "documents per round trip",
+    .doc = "UPDATE and DELETE count ids; 0 sends one unbatched UPDATE or DELETE command\n"
+           "(INSERT and UPSERT need at least 1).\n"},
+   {.name = "bypass_validation", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
+    FIELD_BOOL (bypass_validation), .syntax = "bool", .help = "sets bypassDocumentValidation on every write"},
+   {.name = "checkpoint_interval", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 1, .max = INT64_MAX,
+    .kinds = K_ALL, .def = 1000, .def_text = "the batch size", FIELD_I64 (checkpoint_interval), .syntax = "n",
+    .help = "progress persisted every n rows"},
+   {.name = "continue_on_error", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
+    FIELD_BOOL (continue_on_error), .syntax = "bool", .help = "go on after a batch with errors"},
+   {.name = "drop", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT | BQL_OPT_K_UPSERT,
+    .def = false, FIELD_BOOL (drop), .syntax = "bool", .help = "drop the collection before an INSERT/UPSERT",
+    .doc = "The collection is dropped before the first batch (as\n.BR \"mongoimport \\-\\-drop\" ;\n"
+           "only the target collection, and not with\n.BR dry_run ).\n"},
+   {.name = "dry_run", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
+    FIELD_BOOL (dry_run), .syntax = "bool", .help = "count what would be written",
+    .doc = "Nothing is written, not even the metrics document or error records (see\n.BR LOGGING ).\n"},
+   {.name = "error_collection", .group = "BULK_OPTIONS", .type = BQL_OPT_STRING, .kinds = K_ALL,
+    .def_str = "bulk_operation_errors", .flags = BQL_OPTF_EMPTY_OFF, FIELD_STR (error_collection),
+    .syntax = "'name'", .help = "per-batch error records, '' = off",
+    .doc = "A record that cannot be written because the server went away is sent\nagain within\n.B retry_attempts\n"
+           "and\n.BR retry_backoff_ms ,\nso a batch lost to a server restart has its record once the server is\n"
+           "back; if it still cannot be written, the result's\n.B logFailures\nentry names the batch\n"
+           ".RB ( batchIndex )\nand its rows\n.RB ( firstRow \", \" lastRow ).\nA record's\n.B statement\n"
+           "holds up to 4 KB of the statement's text; of VALUES rows only the first is\n"
+           "kept, as a sample, and the others are elided\n"
+           ".RB ( \"VALUES (1, 'a') /* ... 11,999 more rows elided */\" ),\nin the\n.B bulk_operation_metrics\n"
+           "document too.\nA failed row the server would not store as it is (a dotted, empty or\n"
+           "repeated key, \\(+-Infinity) is kept in the record as canonical Extended\nJSON text,\n"
+           ".BR sampleDocumentJson ,\nwith\n.B sampleDocument\nnull.\n"},
+   {.name = "failed_records_file", .group = "BULK_OPTIONS", .type = BQL_OPT_STRING, .kinds = K_ALL,
+    FIELD_STR (failed_records_file), .syntax = "'path'", .help = "failed rows as NDJSON (a new file)",
+    .doc = "Every failed row is written with its row number and error.\n"
+           "The file is created readable by its owner only (0600); a symbolic link is\n"
+           "never followed (refused, a dangling one too), and an existing file is\nrefused unless\n"
+           ".B failed_records_mode\nsays what to do with it.\n"
+           "Rows that cannot be written (a full disk) are counted and reported, and\nthe statement fails.\n"},
+   {.name = "failed_records_mode", .group = "BULK_OPTIONS", .type = BQL_OPT_ENUM, .values = failed_records_modes,
+    .kinds = K_ALL, .def_text = "an existing file is refused", .flags = BQL_OPTF_SHOW_GIVEN,
+    FIELD_STR (failed_records_mode), .syntax = "'append' | 'overwrite'",
+    .help = "what to do with an existing failed_records_file",
+    .range_hint = "Without failed_records_mode an existing file is refused; 'append' adds to it, 'overwrite' "
+                  "replaces it.",
+    .doc = ".B append\nadds to an existing\n.BR failed_records_file ,\n.B overwrite\nempties it first.\n"
+           "Without it, an existing file is an error and nothing is written.\n"},
+   {.name = "journal", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def_text = "the server's",
+    .flags = BQL_OPTF_NONE_DEFAULT, FIELD_WC_J, .syntax = "bool", .help = "the write concern's j"},
+   {.name = "max_delete_count", .group = "DELETE_OPTIONS", .type = BQL_OPT_INT, .min = 0, .max = INT64_MAX,
+    .kinds = K_DELETE, .def = -1, .def_text = "no limit", .flags = BQL_OPTF_NONE_DEFAULT,
+    FIELD_I64 (max_delete_count), .syntax = "n", .help = "refuse a DELETE matching more",
+    .doc = "A DELETE that matches more documents writes nothing.\n"},
+   {.name = "max_errors", .group = "BULK_OPTIONS", .type = BQL_OPT_INT, .min = 0, .max = INT64_MAX, .kinds = K_ALL,
+    .def = -1, .def_text = "unlimited", .flags = BQL_OPTF_NONE_DEFAULT, FIELD_I64 (max_errors), .syntax = "n",
+    .help = "stop once n rows have failed"},
+   {.name = "max_execution_time", .group = "BATCH_CONFIG", .type = BQL_OPT_SECONDS, .min = 1,
+    .max = (int64_t) 1000000000 * 1000, .kinds = K_ALL, .def = 0, .def_text = "no limit",
+    .flags = BQL_OPTF_NONE_DEFAULT, FIELD_I64 (max_execution_ms), .syntax = "s",
+    .help = "stop cleanly after s seconds",
+    .doc = "The statement reports what was done.\n"
+           "Reading is bounded too: an input that never ends\n.RB ( /dev/zero ,\n"
+           "a pipe that stays open) stops at the limit; the batch being read is not\nwritten.\n"},
+   {.name = "memory_limit", .group = "BATCH_CONFIG", .type = BQL_OPT_SIZE, .min = MB, .max = MB << 20,
+    .kinds = K_ALL, .def = 256 * MB, FIELD_I64 (memory_limit), .syntax = "'size'",
+    .help = "bound on buffered documents"},
+   {.name = "metrics", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = true,
+    .flags = BQL_OPTF_SHOW_GIVEN, FIELD_BOOL (metrics), .syntax = "bool",
+    .help = "the bulk_operation_metrics document", .doc = "See\n.BR LOGGING .\n"},
+   {.name = "ordered", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = true,
+    FIELD_BOOL (ordered), .syntax = "bool", .help = "stop at the first write error",
+    .doc = "Unordered batches try every document.\n"},
+   {.name = "parallel_workers", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 1, .max = 64, .kinds = K_ALL,
+    .def = 1, FIELD_I32 (parallel_workers), .syntax = "n", .help = "batches in flight (unordered only)"},
+   {.name = "progress", .group = "BATCH_CONFIG", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = -1,
+    .def_text = "on a terminal", .flags = BQL_OPTF_NONE_DEFAULT, FIELD_TRI (progress), .syntax = "bool",
+    .help = "progress line",
+    .doc = "True shows it and false hides it, whatever the terminal and\n.BR \\-\\-quiet .\n"},
+   {.name = "retention_period", .group = "ARCHIVAL_STRATEGY", .type = BQL_OPT_INTERVAL, .min = 1, .max = INT64_MAX,
+    .kinds = K_DELETE, .def = 0, .def_text = "forever", .flags = BQL_OPTF_NONE_DEFAULT,
+    FIELD_I64 (retention_seconds), .syntax = "'2 years'", .help = "how long the archive keeps documents",
+    .doc = "A TTL index on the archive's\n.BR archivedAt .\n"},
+   {.name = "retry_attempts", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 0, .max = 100, .kinds = K_ALL,
+    .def = 3, FIELD_I32 (retry_attempts), .syntax = "n", .help = "retries of retryable errors",
+    .doc = "A batch is sent again after a retryable error, with exponential backoff from\n"
+           ".BR retry_backoff_ms .\n"},
+   {.name = "retry_backoff_ms", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 0, .max = 600000,
+    .kinds = K_ALL, .def = 100, FIELD_I32 (retry_backoff_ms), .syntax = "n", .help = "first retry delay"},
+   {.name = "soft_delete", .group = "DELETE_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_DELETE, .def = false,
+    FIELD_BOOL (soft_delete), .syntax = "bool", .help = "DELETE sets deleted_at instead"},
+   {.name = "upsert_mode", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT, .def = false,
+    FIELD_BOOL (upsert_mode), .syntax = "bool", .help = "INSERT upserts on _id"},
+   {.name = "write_concern", .group = "BULK_OPTIONS", .type = BQL_OPT_WRITE_CONCERN, .kinds = K_ALL,
+    .def_text = "the server's", .flags = BQL_OPTF_NONE_DEFAULT, FIELD_WC, .syntax = "'majority' | n | {w, j, wtimeout}",
+    .help = "the write concern of every batch"},
 };
 
-#define N_OPTIONS (sizeof options_table / sizeof options_table[0])
+#define N_OPTIONS (sizeof option_table / sizeof option_table[0])
+_Static_assert (N_OPTIONS <= 64, "bql_options_t.given has one bit per option");
 
-static const char *const group_names[] = {"BULK_OPTIONS", "BATCH_CONFIG", "DELETE_OPTIONS", "ARCHIVAL_STRATEGY",
-                                          "OPTIONS"};
+static const bql_opt_group_t group_table[] = {
+   {"BULK_OPTIONS", "how rows are written and failures kept"},
+   {"BATCH_CONFIG", "batches, retries, limits and progress"},
+   {"DELETE_OPTIONS", "the limits of a BULK DELETE"},
+   {"ARCHIVAL_STRATEGY", "what a BULK DELETE keeps"},
+   {"OPTIONS", "any option"},
+};
+
+#define N_GROUPS (sizeof group_table / sizeof group_table[0])
 
 static const char *const kind_names[] = {"BULK INSERT", "BULK UPDATE", "BULK UPSERT", "BULK DELETE"};
+
+
+const bql_opt_def_t *
+bql_opt_defs (size_t *n)
+{
+   *n = N_OPTIONS;
+   return option_table;
+}
+
+const bql_opt_group_t *
+bql_opt_groups (size_t *n)
+{
+   *n = N_GROUPS;
+   return group_table;
+}
+
+static size_t
+index_of (const char *name)
+{
+   for (size_t i = 0; i < N_OPTIONS; i++) {
+      if (!strcasecmp (name, option_table[i].name)) {
+         return i;
+      }
+   }
+   return N_OPTIONS;
+}
+
+const bql_opt_def_t *
+bql_opt_find (const char *name)
+{
+   size_t i = index_of (name);
+   return i < N_OPTIONS ? &option_table[i] : NULL;
+}
+
+const char *
+bql_opt_size_text (int64_t bytes, char *buf, size_t size)
+{
+   static const char *const units[] = {"TB", "GB", "MB", "KB"};
+   for (int u = 0; u < 4; u++) {
+      int64_t unit = (int64_t) 1 << (10 * (4 - u));
+      if (bytes >= unit && bytes % unit == 0) {
+         snprintf (buf, size, "%" PRId64 "%s", bytes / unit, units[u]);
+         return buf;
+      }
+   }
+   snprintf (buf, size, "%" PRId64 "B", bytes);
+   return buf;
+}
+
+const char *
+bql_opt_default_text (const bql_opt_def_t *d, char *buf, size_t size)
+{
+   char tmp[32];
+   if (d->def_text) {
+      snprintf (buf, size, "%s", d->def_text);
+      return buf;
+   }
+   switch (d->type) {
+   case BQL_OPT_INT:
+      snprintf (buf, size, "%" PRId64, d->def);
+      break;
+   case BQL_OPT_BOOL:
+      snprintf (buf, size, "%s", d->def ? "true" : "false");
+      break;
+   case BQL_OPT_SIZE:
+      snprintf (buf, size, "'%s'", bql_opt_size_text (d->def, tmp, sizeof tmp));
+      break;
+   case BQL_OPT_SECONDS:
+      snprintf (buf, size, "%g", (double) d->def / 1000.0);
+      break;
+   case BQL_OPT_INTERVAL:
+      snprintf (buf, size, "%" PRId64 " seconds", d->def);
+      break;
+   case BQL_OPT_STRING:
+   case BQL_OPT_ENUM:
+   case BQL_OPT_WRITE_CONCERN:
+      snprintf (buf, size, "%s", d->def_str ? d->def_str : "none");
+      break;
+   }
+   return buf;
+}
+
+const char *
+bql_opt_range_text (const bql_opt_def_t *d, char *buf, size_t size)
+{
+   char lo[32], hi[32];
+   buf[0] = '\0';
+   switch (d->type) {
+   case BQL_OPT_INT:
+      if (d->max == INT64_MAX) {
+         snprintf (buf, size, "at least %" PRId64, d->min);
+      } else {
+         snprintf (buf, size, "%" PRId64 " to %" PRId64, d->min, d->max);
+      }
+      break;
+   case BQL_OPT_SIZE:
+      snprintf (buf, size, "%s to %s", bql_opt_size_text (d->min, lo, sizeof lo), bql_opt_size_text (d->max, hi, sizeof hi));
+      break;
+   case BQL_OPT_SECONDS:
+      snprintf (buf, size, "%g to %.0f seconds", (double) d->min / 1000.0, (double) d->max / 1000.0);
+      break;
+   case BQL_OPT_INTERVAL:
+      snprintf (buf, size, "at least %" PRId64 " second%s", d->min, d->min == 1 ? "" : "s");
+      break;
+   case BQL_OPT_ENUM: {
+      size_t n = 0, len = 0;
+      while (d->values[n]) {
+         n++;
+      }
+      for (size_t i = 0; i < n && len < size; i++) {
+         len += (size_t) snprintf (buf + len, size - len, "%s'%s'", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                                   d->values[i]);
+      }
+      break;
+   }
+   case BQL_OPT_BOOL:
+   case BQL_OPT_STRING:
+   case BQL_OPT_WRITE_CONCERN:
+      break;
+   }
+   return buf;
+}
+
+const char *
+bql_opt_kinds_text (const bql_opt_def_t *d, char *buf, size_t size)
+{
+   if ((d->kinds & BQL_OPT_K_ALL) == BQL_OPT_K_ALL) {
+      snprintf (buf, size, "every statement");
+      return buf;
+   }
+   size_t len = 0;
+   buf[0] = '\0';
+   for (int q = 0; q < 4 && len < size; q++) {
+      if (d->kinds & (1u << q)) {
+         len += (size_t) snprintf (buf + len, size - len, "%s%s", len ? ", " : "", kind_names[q]);
+      }
+   }
+   return buf;
+}
+
+/* ---- defaults ---- */
 
 void
 bql_options_init (bql_options_t *o)
 {
    memset (o, 0, sizeof *o);
-   o->batch_size = 1000;
-   o->ordered = true;
-   o->max_errors = -1;
    bson_init (&o->write_concern);
-   o->retry_attempts = 3;
-   o->retry_backoff_ms = 100;
-   o->parallel_workers = 1;
-   o->memory_limit = (int64_t) 256 << 20;
-   o->max_delete_count = -1;
-   o->error_collection = bson_strdup ("bulk_operation_errors");
-   o->progress = -1;
-   o->metrics = true;
+   for (size_t i = 0; i < N_OPTIONS; i++) {
+      const bql_opt_def_t *d = &option_table[i];
+      void *field = (char *) o + d->offset;
+      switch (d->field) {
+      case BQL_FIELD_I32:
+         *(int32_t *) field = (int32_t) d->def;
+         break;
+      case BQL_FIELD_I64:
+         *(int64_t *) field = d->def;
+         break;
+      case BQL_FIELD_BOOL:
+         *(bool *) field = d->def != 0;
+         break;
+      case BQL_FIELD_TRI:
+         *(int *) field = (int) d->def;
+         break;
+      case BQL_FIELD_STR:
+         *(char **) field = d->def_str ? bson_strdup (d->def_str) : NULL;
+         break;
+      case BQL_FIELD_WC:
+      case BQL_FIELD_WC_J:
+         break; /* the server's */
+      }
+   }
 }
 
 void
 bql_options_cleanup (bql_options_t *o)
 {
    bson_destroy (&o->write_concern);
-   bson_free (o->archive_collection);
-   bson_free (o->archive_reason);
-   bson_free (o->error_collection);
-   bson_free (o->failed_records_file);
-   bson_free (o->failed_records_mode);
+   for (size_t i = 0; i < N_OPTIONS; i++) {
+      if (option_table[i].field == BQL_FIELD_STR) {
+         bson_free (*(char **) ((char *) o + option_table[i].offset));
+      }
+   }
    memset (o, 0, sizeof *o);
 }
+
+int32_t
+bql_options_batch (const bql_options_t *o)
+{
+   return o->batch_size > 0 ? o->batch_size : (int32_t) option_table[index_of ("batch_size")].def;
+}
+
+/* ---- checks ---- */
 
 static const char *
 nearest (const char *word, const char *const *names, size_t n, size_t stride)
@@ -129,7 +382,7 @@ nearest (const char *word, const char *const *names, size_t n, size_t stride)
 }
 
 static bool
-type_error (bql_planner_t *pl, const bql_node_t *at, const opt_def_t *d, const char *want, const bql_val_t *v)
+type_error (bql_planner_t *pl, const bql_node_t *at, const bql_opt_def_t *d, const char *want, const bql_val_t *v)
 {
    return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" takes %s, not %s", d->name, want,
                           bql_val_type_name (v));
@@ -241,7 +494,7 @@ interval_seconds (const bql_val_t *v, double *out)
 }
 
 static bool
-set_write_concern (bql_planner_t *pl, const bql_node_t *at, const opt_def_t *d, const bql_val_t *v, bson_t *wc)
+set_write_concern (bql_planner_t *pl, const bql_node_t *at, const bql_opt_def_t *d, const bql_val_t *v, bson_t *wc)
 {
    int64_t w;
    const char *s = as_string (v);
@@ -319,67 +572,117 @@ set_write_concern (bql_planner_t *pl, const bql_node_t *at, const opt_def_t *d, 
    return true;
 }
 
-static bool
-set_option (bql_planner_t *pl, const bql_Option_t *opt, const opt_def_t *d, const bql_val_t *v, bql_options_t *o)
+/* The typed setter: store an integer (already in range) in the row's field. */
+static void
+store_int (const bql_opt_def_t *d, int64_t i, bql_options_t *o)
 {
-   const bql_node_t *at = opt->value;
    void *field = (char *) o + d->offset;
+   switch (d->field) {
+   case BQL_FIELD_I32:
+      *(int32_t *) field = (int32_t) i;
+      break;
+   case BQL_FIELD_I64:
+      *(int64_t *) field = i;
+      break;
+   case BQL_FIELD_BOOL:
+      *(bool *) field = i != 0;
+      break;
+   case BQL_FIELD_TRI:
+      *(int *) field = i ? 1 : 0;
+      break;
+   case BQL_FIELD_STR:
+   case BQL_FIELD_WC:
+   case BQL_FIELD_WC_J:
+      BSON_ASSERT (false); /* a row whose type and field do not agree: test_options checks every row */
+   }
+}
+
+/* Store an owned copy of s (or NULL) in the row's string field. */
+static void
+store_str (const bql_opt_def_t *d, const char *s, bql_options_t *o)
+{
+   char **field = (char **) ((char *) o + d->offset);
+   bson_free (*field);
+   *field = s ? bson_strdup (s) : NULL;
+}
+
+static bool
+range_error (bql_planner_t *pl, const bql_node_t *at, const bql_opt_def_t *d, const char *fmt, ...)
+   BSON_GNUC_PRINTF (4, 5);
+
+/* An out-of-range error: "option "x" " followed by the formatted text,
+ * with the row's range hint. */
+static bool
+range_error (bql_planner_t *pl, const bql_node_t *at, const bql_opt_def_t *d, const char *fmt, ...)
+{
+   char what[256];
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (what, sizeof what, fmt, ap);
+   va_end (ap);
+   return bql_plan_error (pl, at, BQL_ERR_OPTION, d->range_hint, "option \"%s\" %s", d->name, what);
+}
+
+/* Check v against row d (its type, then its range) and set the field. */
+static bool
+set_option (bql_planner_t *pl, const bql_node_t *at, const bql_opt_def_t *d, const bql_val_t *v, bql_options_t *o)
+{
    int64_t i;
    double x;
    const char *s;
+   char lo[32], hi[32];
 
    switch (d->type) {
-   case OT_INT:
+   case BQL_OPT_INT:
       if (!as_int (v, &i)) {
          return type_error (pl, at, d, "an integer", v);
       }
       if (i < d->min || i > d->max) {
-         return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" must be between %lld and %lld, not %lld",
-                                d->name, (long long) d->min, (long long) d->max, (long long) i);
+         return range_error (pl, at, d, "must be between %" PRId64 " and %" PRId64 ", not %" PRId64, d->min, d->max, i);
       }
-      if (d->offset == OFF (batch_size) || d->offset == OFF (retry_attempts) || d->offset == OFF (retry_backoff_ms) ||
-          d->offset == OFF (parallel_workers)) {
-         *(int32_t *) field = (int32_t) i;
-      } else {
-         *(int64_t *) field = i;
-      }
+      store_int (d, i, o);
       return true;
-   case OT_BOOL:
+   case BQL_OPT_BOOL:
       if (v->is_interval || v->v.value_type != BSON_TYPE_BOOL) {
          return type_error (pl, at, d, "TRUE or FALSE", v);
       }
-      if (!strcmp (d->name, "journal")) {
+      if (d->field == BQL_FIELD_WC_J) {
          bson_iter_t it;
          if (bson_iter_init_find (&it, &o->write_concern, "j")) {
-            return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "journal given twice (also as write_concern j)");
+            return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "%s given twice (also as write_concern j)", d->name);
          }
          BSON_APPEND_BOOL (&o->write_concern, "j", v->v.value.v_bool);
-      } else if (!strcmp (d->name, "progress")) {
-         o->progress = v->v.value.v_bool ? 1 : 0;
       } else {
-         *(bool *) field = v->v.value.v_bool;
+         store_int (d, v->v.value.v_bool, o);
       }
       return true;
-   case OT_STRING:
+   case BQL_OPT_STRING:
+   case BQL_OPT_ENUM:
       if (!(s = as_string (v))) {
          return type_error (pl, at, d, "a string", v);
       }
-      bson_free (*(char **) field);
-      if (!strcmp (d->name, "error_collection") && !*s) {
-         *(char **) field = NULL; /* '' turns error records off */
-      } else if (!*s) {
-         return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" must not be empty", d->name);
-      } else if (d->offset == OFF (failed_records_mode) && strcmp (s, "append") && strcmp (s, "overwrite")) {
-         *(char **) field = NULL;
-         return bql_plan_error (pl, at, BQL_ERR_OPTION,
-                                "Without failed_records_mode an existing file is refused; 'append' adds to it, "
-                                "'overwrite' replaces it.",
-                                "option \"failed_records_mode\" takes 'append' or 'overwrite', not '%s'", s);
-      } else {
-         *(char **) field = bson_strdup (s);
+      if (!*s && (d->flags & BQL_OPTF_EMPTY_OFF)) {
+         store_str (d, NULL, o);
+         return true;
       }
+      if (!*s) {
+         store_str (d, NULL, o);
+         return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" must not be empty", d->name);
+      }
+      if (d->type == BQL_OPT_ENUM) {
+         size_t k = 0;
+         while (d->values[k] && strcmp (s, d->values[k])) {
+            k++;
+         }
+         if (!d->values[k]) {
+            char values[160];
+            store_str (d, NULL, o);
+            return range_error (pl, at, d, "takes %s, not '%s'", bql_opt_range_text (d, values, sizeof values), s);
+         }
+      }
+      store_str (d, s, o);
       return true;
-   case OT_SIZE:
+   case BQL_OPT_SIZE:
       if (as_int (v, &i)) {
          /* bytes */
       } else if (!(s = as_string (v)) || !parse_size (s, &i)) {
@@ -388,31 +691,32 @@ set_option (bql_planner_t *pl, const bql_Option_t *opt, const opt_def_t *d, cons
                                 as_string (v) ? "that text" : bql_val_type_name (v));
       }
       if (i < d->min || i > d->max) {
-         return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" must be between 1MB and 1TB", d->name);
+         return range_error (pl, at, d, "must be between %s and %s", bql_opt_size_text (d->min, lo, sizeof lo),
+                             bql_opt_size_text (d->max, hi, sizeof hi));
       }
-      *(int64_t *) field = i;
+      store_int (d, i, o);
       return true;
-   case OT_SECONDS:
+   case BQL_OPT_SECONDS:
       if (!as_number (v, &x) && !interval_seconds (v, &x)) {
          return bql_plan_error (pl, at, BQL_ERR_OPTION, "Give a number of seconds, or an interval such as '5 minutes'.",
                                 "option \"%s\" takes seconds, not %s", d->name, bql_val_type_name (v));
       }
-      if (x <= 0 || x > 1e9) {
-         return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" must be a positive number of seconds", d->name);
+      if (!(x * 1000.0 >= (double) d->min && x * 1000.0 <= (double) d->max)) {
+         return range_error (pl, at, d, "must be a positive number of seconds");
       }
-      *(int64_t *) field = (int64_t) llround (x * 1000.0);
+      store_int (d, (int64_t) llround (x * 1000.0), o);
       return true;
-   case OT_INTERVAL:
+   case BQL_OPT_INTERVAL:
       if (!interval_seconds (v, &x)) {
          return bql_plan_error (pl, at, BQL_ERR_OPTION, "Write a period such as '2 years' or '90 days'.",
                                 "option \"%s\" takes a period of time", d->name);
       }
-      if (x < 1) {
-         return bql_plan_error (pl, at, BQL_ERR_OPTION, NULL, "option \"%s\" must be at least one second", d->name);
+      if (!(x >= (double) d->min && x <= (double) d->max)) {
+         return range_error (pl, at, d, "must be at least one second");
       }
-      *(int64_t *) field = (int64_t) x;
+      store_int (d, (int64_t) x, o);
       return true;
-   case OT_WRITE_CONCERN:
+   case BQL_OPT_WRITE_CONCERN:
       return set_write_concern (pl, at, d, v, &o->write_concern);
    }
    return false;
@@ -430,6 +734,18 @@ val_from_iter (const bson_iter_t *it, bql_val_t *v)
       v->v.value_type = BSON_TYPE_INT64;
       v->v.value.v_int64 = i;
    }
+}
+
+/* "Did you mean ..." for an unknown option name, or fallback. */
+static const char *
+option_hint (const char *name, const char *fallback, char *hint, size_t size)
+{
+   const char *near = nearest (name, &option_table[0].name, N_OPTIONS, sizeof option_table[0]);
+   if (!near) {
+      return fallback;
+   }
+   snprintf (hint, size, "Did you mean \"%s\"?", near);
+   return hint;
 }
 
 /* Apply an opts document (bql_plan_options_t.opts): with defaults, the
@@ -468,21 +784,18 @@ apply_opts_doc (bql_planner_t *pl, const bson_t *doc, bool defaults, bql_kind_t 
       }
       size_t idx = N_OPTIONS;
       for (size_t i = 0; i < N_OPTIONS; i++) {
-         if (!strcmp (key, options_table[i].name)) {
+         if (!strcmp (key, option_table[i].name)) {
             idx = i;
             break;
          }
       }
       if (idx == N_OPTIONS) {
-         const char *near = nearest (key, &options_table[0].name, N_OPTIONS, sizeof options_table[0]);
          char hint[96];
-         if (near) {
-            snprintf (hint, sizeof hint, "Did you mean \"%s\"?", near);
-         }
-         return bql_plan_error (pl, NULL, BQL_ERR_OPTION, near ? hint : "bql_option_names() lists the options.",
+         return bql_plan_error (pl, NULL, BQL_ERR_OPTION,
+                                option_hint (key, "bql_option_names() lists the options.", hint, sizeof hint),
                                 "opts: unknown option \"%s\"%s", key, defaults ? " in \"defaults\"" : "");
       }
-      const opt_def_t *d = &options_table[idx];
+      const bql_opt_def_t *d = &option_table[idx];
       if (!(d->kinds & (1u << k))) {
          if (defaults) {
             continue; /* a default for statements of another kind */
@@ -495,9 +808,7 @@ apply_opts_doc (bql_planner_t *pl, const bson_t *doc, bool defaults, bql_kind_t 
       }
       bql_val_t v;
       val_from_iter (&it, &v);
-      bql_Option_t opt;
-      memset (&opt, 0, sizeof opt);
-      bool ok = set_option (pl, &opt, d, &v, o);
+      bool ok = set_option (pl, NULL, d, &v, o);
       bql_val_destroy (&v);
       if (!ok) {
          /* name where the value came from */
@@ -511,9 +822,153 @@ apply_opts_doc (bql_planner_t *pl, const bson_t *doc, bool defaults, bql_kind_t 
    return true;
 }
 
+/* An unknown group name: not supported, at the name (which follows WITH). */
+static bool
+group_error (bql_planner_t *pl, const bql_OptionGroup_t *grp)
+{
+   char hint[160];
+   const char *near = nearest (grp->name, &group_table[0].name, N_GROUPS, sizeof group_table[0]);
+   if (near) {
+      snprintf (hint, sizeof hint, "Did you mean \"%s\"?", near);
+   } else {
+      size_t len = (size_t) snprintf (hint, sizeof hint, "Option groups are ");
+      for (size_t i = 0; i < N_GROUPS && len < sizeof hint; i++) {
+         len += (size_t) snprintf (hint + len, sizeof hint - len, "%s%s", group_table[i].name,
+                                   i + 2 < N_GROUPS ? ", " : i + 2 == N_GROUPS ? " and " : ".");
+      }
+   }
+   const char *src = pl->source + grp->node.location;
+   const char *p = strstr (src, grp->name);
+   int64_t off = p && p - src < grp->node.length ? grp->node.location + (p - src) : grp->node.location;
+   return bql_plan_error_at (pl, off, (int64_t) strlen (grp->name), BQL_ERR_UNSUPPORTED, hint,
+                             "not supported: option group %s", grp->name);
+}
+
+/* One option of a WITH group: known, once, valid for kind k, a constant
+ * of the row's type and range. */
+static bool
+resolve_one (bql_planner_t *pl, const bql_Option_t *opt, bql_kind_t k, const bql_node_t **given_at, bql_options_t *o)
+{
+   size_t idx = index_of (opt->name);
+   if (idx == N_OPTIONS) {
+      char hint[96];
+      return bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION,
+                                option_hint (opt->name, "\\help options lists the options.", hint, sizeof hint),
+                                "unknown option \"%s\"", opt->name);
+   }
+   const bql_opt_def_t *d = &option_table[idx];
+   if (given_at[idx]) {
+      int32_t line, col;
+      bql_locate (pl->source, pl->source_len, given_at[idx]->location, &line, &col);
+      bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION, NULL,
+                         "option \"%s\" given twice", d->name);
+      snprintf (pl->error->detail, sizeof pl->error->detail, "It was first given at line %d, column %d.", (int) line,
+                (int) col);
+      return false;
+   }
+   given_at[idx] = &opt->node;
+   if (!(d->kinds & (1u << k))) {
+      char kinds[96], hint[160];
+      snprintf (hint, sizeof hint, "\"%s\" applies to %s.", d->name, bql_opt_kinds_text (d, kinds, sizeof kinds));
+      return bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION, hint,
+                                "option \"%s\" is not valid for %s", d->name, kind_names[k]);
+   }
+
+   /* Option values are constant expressions; a bare word is text. */
+   bql_val_t v;
+   bql_val_init_null (&v);
+   bql_eval_rc_t rc;
+   if (bql_is (opt->value, ColumnRef)) {
+      v.v.value_type = BSON_TYPE_UTF8;
+      v.v.value.v_utf8.str = bson_strdup (bql_cast (ColumnRef, opt->value)->path);
+      v.v.value.v_utf8.len = (uint32_t) strlen (v.v.value.v_utf8.str);
+      rc = BQL_EVAL_OK;
+   } else {
+      rc = bql_eval (pl, NULL, opt->value, &v);
+   }
+   if (rc == BQL_EVAL_FIELD) {
+      return bql_plan_error (pl, opt->value, BQL_ERR_OPTION, NULL, "option \"%s\" needs a constant value", d->name);
+   }
+   if (rc == BQL_EVAL_ERROR) {
+      return false;
+   }
+   bool ok = set_option (pl, opt->value, d, &v, o);
+   bql_val_destroy (&v);
+   if (ok) {
+      o->given |= (uint64_t) 1 << idx;
+   }
+   return ok;
+}
+
+/* Where the option named name was given in the statement (the Option
+ * node), or NULL. */
+static const bql_node_t *
+given_node (const bql_node_t *const *given_at, const char *name)
+{
+   return given_at[index_of (name)];
+}
+
+/* The value node of the option named name, or NULL. */
+static const bql_node_t *
+given_value (const bql_node_t *const *given_at, const char *name)
+{
+   const bql_node_t *at = given_node (given_at, name);
+   return at ? bql_cast (Option, at)->value : NULL;
+}
+
+/* Rules between options, after every option is set: the only checks that
+ * name options. */
+static bool
+check_rules (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, const bql_node_t *const *given_at,
+             bql_options_t *o)
+{
+   const bql_node_t *first = groups && groups->length ? groups->items[0] : NULL;
+   if (o->batch_size == 0 && (k == BQL_KIND_INSERT || k == BQL_KIND_UPSERT)) {
+      const bql_opt_def_t *d = bql_opt_find ("batch_size");
+      return bql_plan_error (pl, given_value (given_at, "batch_size"), BQL_ERR_OPTION,
+                             "batch_size = 0 (one unbatched command) is for BULK UPDATE and BULK DELETE.",
+                             "option \"batch_size\" must be between 1 and %" PRId64 " for %s", d->max, kind_names[k]);
+   }
+   if (o->parallel_workers > 1 && o->ordered) {
+      const bql_node_t *at = given_node (given_at, "ordered");
+      if (!at) {
+         at = given_node (given_at, "parallel_workers");
+      }
+      return bql_plan_error_at (pl, at ? at->location : -1, at ? (int64_t) strlen (bql_cast (Option, at)->name) : 0,
+                                BQL_ERR_OPTION, "Add ordered = false: batches in flight at once cannot keep their order.",
+                                "parallel_workers > 1 needs ordered = false");
+   }
+   if (o->archive_reason && !o->archive_collection) {
+      return bql_plan_error (pl, first, BQL_ERR_OPTION, "Name the archive with archive_collection = '...'.",
+                             "archive_reason needs archive_collection");
+   }
+   if (o->retention_seconds && !o->archive_collection) {
+      return bql_plan_error (pl, first, BQL_ERR_OPTION, "Name the archive with archive_collection = '...'.",
+                             "retention_period needs archive_collection");
+   }
+   if (o->archive_collection && pl->plan && pl->plan->collection && !strcmp (o->archive_collection, pl->plan->collection)) {
+      /* archiving into the source: each document would be replaced by its
+       * archive copy and then deleted, the archive with it */
+      return bql_plan_error (pl, given_value (given_at, "archive_collection"), BQL_ERR_OPTION,
+                             "Name another collection: the archive must survive the delete.",
+                             "archive_collection \"%s\" is the collection being deleted from", o->archive_collection);
+   }
+   if (o->failed_records_mode && !o->failed_records_file) {
+      return bql_plan_error (pl, first, BQL_ERR_OPTION, "Name the file with failed_records_file = '...'.",
+                             "failed_records_mode needs failed_records_file");
+   }
+   if (o->soft_delete && o->archive_collection) {
+      return bql_plan_error (pl, first, BQL_ERR_OPTION, NULL,
+                             "soft_delete and archive_collection exclude each other: a soft delete keeps the document");
+   }
+   if (!(o->given & ((uint64_t) 1 << index_of ("checkpoint_interval")))) {
+      o->checkpoint_interval = bql_options_batch (o); /* a checkpoint per batch */
+   }
+   return true;
+}
+
 bool
-bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, const bson_t *opts,
-                     bql_options_t *o)
+bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, const bson_t *opts, bql_options_t *o)
 {
    const bql_node_t *given_at[N_OPTIONS] = {0};
 
@@ -521,99 +976,17 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
       const bql_OptionGroup_t *grp = bql_cast (OptionGroup, groups->items[g]);
       if (grp->name) {
          bool known = false;
-         for (size_t i = 0; i < sizeof group_names / sizeof group_names[0]; i++) {
-            if (!strcasecmp (grp->name, group_names[i])) {
-               known = true;
-            }
+         for (size_t i = 0; i < N_GROUPS; i++) {
+            known = known || !strcasecmp (grp->name, group_table[i].name);
          }
          if (!known) {
-            const char *near = nearest (grp->name, group_names, sizeof group_names / sizeof group_names[0],
-                                        sizeof group_names[0]);
-            char hint[160];
-            if (near) {
-               snprintf (hint, sizeof hint, "Did you mean \"%s\"?", near);
-            } else {
-               snprintf (hint, sizeof hint,
-                         "Option groups are BULK_OPTIONS, BATCH_CONFIG, DELETE_OPTIONS, ARCHIVAL_STRATEGY and OPTIONS.");
-            }
-            /* the name follows WITH */
-            const char *src = pl->source + grp->node.location;
-            const char *p = strstr (src, grp->name);
-            int64_t off = p && p - src < grp->node.length ? grp->node.location + (p - src) : grp->node.location;
-            return bql_plan_error_at (pl, off, (int64_t) strlen (grp->name), BQL_ERR_UNSUPPORTED, hint,
-                                      "not supported: option group %s", grp->name);
+            return group_error (pl, grp);
          }
       }
       for (int32_t j = 0; grp->options && j < grp->options->length; j++) {
-         const bql_Option_t *opt = bql_cast (Option, grp->options->items[j]);
-         size_t idx = N_OPTIONS;
-         for (size_t i = 0; i < N_OPTIONS; i++) {
-            if (!strcasecmp (opt->name, options_table[i].name)) {
-               idx = i;
-               break;
-            }
-         }
-         if (idx == N_OPTIONS) {
-            const char *near = nearest (opt->name, &options_table[0].name, N_OPTIONS, sizeof options_table[0]);
-            char hint[96];
-            if (near) {
-               snprintf (hint, sizeof hint, "Did you mean \"%s\"?", near);
-            }
-            return bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION,
-                                      near ? hint : "\\help options lists the options.", "unknown option \"%s\"",
-                                      opt->name);
-         }
-         const opt_def_t *d = &options_table[idx];
-         if (given_at[idx]) {
-            int32_t line, col;
-            bql_locate (pl->source, pl->source_len, given_at[idx]->location, &line, &col);
-            bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION, NULL,
-                               "option \"%s\" given twice", d->name);
-            snprintf (pl->error->detail, sizeof pl->error->detail, "It was first given at line %d, column %d.",
-                      (int) line, (int) col);
+         if (!resolve_one (pl, bql_cast (Option, grp->options->items[j]), k, given_at, o)) {
             return false;
          }
-         given_at[idx] = &opt->node;
-         if (!(d->kinds & (1u << k))) {
-            char kinds[96] = "";
-            for (int q = 0; q < 4; q++) {
-               if (d->kinds & (1u << q)) {
-                  if (kinds[0]) {
-                     strncat (kinds, ", ", sizeof kinds - strlen (kinds) - 1);
-                  }
-                  strncat (kinds, kind_names[q], sizeof kinds - strlen (kinds) - 1);
-               }
-            }
-            char hint[160];
-            snprintf (hint, sizeof hint, "\"%s\" applies to %s.", d->name, kinds);
-            return bql_plan_error_at (pl, opt->node.location, (int64_t) strlen (opt->name), BQL_ERR_OPTION, hint,
-                                      "option \"%s\" is not valid for %s", d->name, kind_names[k]);
-         }
-
-         /* Option values are constant expressions; a bare word is text. */
-         bql_val_t v;
-         bql_val_init_null (&v);
-         bql_eval_rc_t rc;
-         if (bql_is (opt->value, ColumnRef)) {
-            v.v.value_type = BSON_TYPE_UTF8;
-            v.v.value.v_utf8.str = bson_strdup (bql_cast (ColumnRef, opt->value)->path);
-            v.v.value.v_utf8.len = (uint32_t) strlen (v.v.value.v_utf8.str);
-            rc = BQL_EVAL_OK;
-         } else {
-            rc = bql_eval (pl, NULL, opt->value, &v);
-         }
-         if (rc == BQL_EVAL_FIELD) {
-            return bql_plan_error (pl, opt->value, BQL_ERR_OPTION, NULL, "option \"%s\" needs a constant value", d->name);
-         }
-         if (rc == BQL_EVAL_ERROR) {
-            return false;
-         }
-         bool ok = set_option (pl, opt, d, &v, o);
-         bql_val_destroy (&v);
-         if (!ok) {
-            return false;
-         }
-         o->given |= (uint64_t) 1 << idx;
       }
    }
 
@@ -622,146 +995,57 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
    if (!apply_opts_doc (pl, opts, true, k, o) || !apply_opts_doc (pl, opts, false, k, o)) {
       return false;
    }
-
-   /* Rules between options. */
-   size_t i_bs = 0, i_pw = 0, i_ord = 0;
-   for (size_t i = 0; i < N_OPTIONS; i++) {
-      if (!strcmp (options_table[i].name, "batch_size")) {
-         i_bs = i;
-      } else if (!strcmp (options_table[i].name, "parallel_workers")) {
-         i_pw = i;
-      } else if (!strcmp (options_table[i].name, "ordered")) {
-         i_ord = i;
-      }
-   }
-   if (o->batch_size == 0 && (k == BQL_KIND_INSERT || k == BQL_KIND_UPSERT)) {
-      return bql_plan_error (pl, given_at[i_bs] ? bql_cast (Option, given_at[i_bs])->value : NULL, BQL_ERR_OPTION,
-                             "batch_size = 0 (one unbatched command) is for BULK UPDATE and BULK DELETE.",
-                             "option \"batch_size\" must be between 1 and 100000 for %s", kind_names[k]);
-   }
-   if (o->parallel_workers > 1 && o->ordered) {
-      const bql_node_t *at = given_at[i_ord] ? given_at[i_ord] : given_at[i_pw];
-      return bql_plan_error_at (pl, at ? at->location : -1, at ? (int64_t) strlen (bql_cast (Option, at)->name) : 0,
-                                BQL_ERR_OPTION,
-                                "Add ordered = false: batches in flight at once cannot keep their order.",
-                                "parallel_workers > 1 needs ordered = false");
-   }
-   if (o->archive_reason && !o->archive_collection) {
-      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION,
-                             "Name the archive with archive_collection = '...'.", "archive_reason needs archive_collection");
-   }
-   if (o->retention_seconds && !o->archive_collection) {
-      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION,
-                             "Name the archive with archive_collection = '...'.", "retention_period needs archive_collection");
-   }
-   if (o->archive_collection && pl->plan && pl->plan->collection &&
-       !strcmp (o->archive_collection, pl->plan->collection)) {
-      /* archiving into the source: each document would be replaced by its
-       * archive copy and then deleted, the archive with it */
-      size_t i_ac = 0;
-      for (size_t i = 0; i < N_OPTIONS; i++) {
-         if (!strcmp (options_table[i].name, "archive_collection")) {
-            i_ac = i;
-         }
-      }
-      return bql_plan_error (pl, given_at[i_ac] ? bql_cast (Option, given_at[i_ac])->value : NULL, BQL_ERR_OPTION,
-                             "Name another collection: the archive must survive the delete.",
-                             "archive_collection \"%s\" is the collection being deleted from", o->archive_collection);
-   }
-   if (o->failed_records_mode && !o->failed_records_file) {
-      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION,
-                             "Name the file with failed_records_file = '...'.",
-                             "failed_records_mode needs failed_records_file");
-   }
-   if (o->soft_delete && o->archive_collection) {
-      return bql_plan_error (pl, groups && groups->length ? groups->items[0] : NULL, BQL_ERR_OPTION, NULL,
-                             "soft_delete and archive_collection exclude each other: a soft delete keeps the document");
-   }
-   if (o->checkpoint_interval == 0) {
-      o->checkpoint_interval = o->batch_size ? o->batch_size : 1000;
-   }
-   return true;
+   return check_rules (pl, groups, k, given_at, o);
 }
 
-size_t
-bql_option_names (const char **names, size_t max)
-{
-   size_t n = 0;
-   for (; n < N_OPTIONS && n < max; n++) {
-      names[n] = options_table[n].name;
-   }
-   return n;
-}
+/* ---- EXPLAIN, names and help ---- */
 
 void
 bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
 {
    for (size_t i = 0; i < N_OPTIONS; i++) {
-      const opt_def_t *d = &options_table[i];
+      const bql_opt_def_t *d = &option_table[i];
       if (!(d->kinds & (1u << k))) {
          continue;
       }
-      const void *field = (const char *) o + d->offset;
-      bson_iter_t it;
-      if ((d->offset == OFF (allow_system) || d->offset == OFF (failed_records_mode) || d->offset == OFF (metrics)) &&
-          !(o->given & ((uint64_t) 1 << i))) {
-         continue; /* shown only when given */
+      if ((d->flags & BQL_OPTF_SHOW_GIVEN) && !(o->given & ((uint64_t) 1 << i))) {
+         continue;
       }
-      switch (d->type) {
-      case OT_INT:
-         if (d->offset == OFF (batch_size) || d->offset == OFF (retry_attempts) ||
-             d->offset == OFF (retry_backoff_ms) || d->offset == OFF (parallel_workers)) {
-            BSON_APPEND_INT32 (doc, d->name, *(const int32_t *) field);
-         } else if (*(const int64_t *) field < 0) {
-            BSON_APPEND_NULL (doc, d->name);
-         } else {
-            BSON_APPEND_INT64 (doc, d->name, *(const int64_t *) field);
-         }
+      const void *field = (const char *) o + d->offset;
+      bool none = false;
+      int64_t n = 0;
+      switch (d->field) {
+      case BQL_FIELD_I32:
+         n = *(const int32_t *) field;
          break;
-      case OT_BOOL:
-         if (!strcmp (d->name, "journal")) {
-            if (bson_iter_init_find (&it, &o->write_concern, "j")) {
-               BSON_APPEND_BOOL (doc, d->name, bson_iter_bool (&it));
-            } else {
-               BSON_APPEND_NULL (doc, d->name);
-            }
-         } else if (!strcmp (d->name, "progress")) {
-            if (o->progress < 0) {
-               BSON_APPEND_NULL (doc, d->name);
-            } else {
-               BSON_APPEND_BOOL (doc, d->name, o->progress == 1);
-            }
-         } else {
-            BSON_APPEND_BOOL (doc, d->name, *(const bool *) field);
-         }
+      case BQL_FIELD_I64:
+         n = *(const int64_t *) field;
          break;
-      case OT_STRING: {
+      case BQL_FIELD_BOOL:
+         n = *(const bool *) field;
+         break;
+      case BQL_FIELD_TRI:
+         n = *(const int *) field;
+         break;
+      case BQL_FIELD_STR: {
          const char *s = *(char *const *) field;
          if (s) {
             BSON_APPEND_UTF8 (doc, d->name, s);
          } else {
             BSON_APPEND_NULL (doc, d->name);
          }
-         break;
+         continue;
       }
-      case OT_SIZE:
-         BSON_APPEND_INT64 (doc, d->name, *(const int64_t *) field);
-         break;
-      case OT_SECONDS:
-         if (*(const int64_t *) field) {
-            BSON_APPEND_DOUBLE (doc, d->name, (double) *(const int64_t *) field / 1000.0);
+      case BQL_FIELD_WC_J: {
+         bson_iter_t it;
+         if (bson_iter_init_find (&it, &o->write_concern, "j")) {
+            BSON_APPEND_BOOL (doc, d->name, bson_iter_bool (&it));
          } else {
             BSON_APPEND_NULL (doc, d->name);
          }
-         break;
-      case OT_INTERVAL:
-         if (*(const int64_t *) field) {
-            BSON_APPEND_INT64 (doc, d->name, *(const int64_t *) field);
-         } else {
-            BSON_APPEND_NULL (doc, d->name);
-         }
-         break;
-      case OT_WRITE_CONCERN: {
+         continue;
+      }
+      case BQL_FIELD_WC: {
          bson_t w = BSON_INITIALIZER;
          bson_copy_to_excluding_noinit (&o->write_concern, &w, "j", NULL);
          if (bson_empty (&w)) {
@@ -770,8 +1054,92 @@ bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
             BSON_APPEND_DOCUMENT (doc, d->name, &w);
          }
          bson_destroy (&w);
-         break;
+         continue;
       }
+      }
+      none = (d->flags & BQL_OPTF_NONE_DEFAULT) && n == d->def;
+      if (none) {
+         BSON_APPEND_NULL (doc, d->name);
+      } else if (d->type == BQL_OPT_BOOL) {
+         BSON_APPEND_BOOL (doc, d->name, n != 0);
+      } else if (d->type == BQL_OPT_SECONDS) {
+         BSON_APPEND_DOUBLE (doc, d->name, (double) n / 1000.0);
+      } else if (d->field == BQL_FIELD_I32) {
+         BSON_APPEND_INT32 (doc, d->name, (int32_t) n);
+      } else {
+         BSON_APPEND_INT64 (doc, d->name, n);
       }
    }
+}
+
+size_t
+bql_option_names (const char **names, size_t max)
+{
+   size_t n = 0;
+   for (; n < N_OPTIONS && n < max; n++) {
+      names[n] = option_table[n].name;
+   }
+   return n;
+}
+
+size_t
+bql_option_group_names (const char **names, size_t max)
+{
+   size_t n = 0;
+   for (; n < N_GROUPS && n < max; n++) {
+      names[n] = group_table[n].name;
+   }
+   return n;
+}
+
+/* Append to buf at *len (snprintf-like: *len counts what would be
+ * written even when it does not fit). */
+static void
+help_append (char *buf, size_t size, size_t *len, const char *fmt, ...) BSON_GNUC_PRINTF (4, 5);
+
+static void
+help_append (char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+   va_list ap;
+   va_start (ap, fmt);
+   int n = vsnprintf (*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, fmt, ap);
+   va_end (ap);
+   *len += n > 0 ? (size_t) n : 0;
+}
+
+size_t
+bql_options_help (char *buf, size_t size)
+{
+   size_t len = 0;
+   if (size) {
+      buf[0] = '\0';
+   }
+   help_append (buf, size, &len, "Option groups:");
+   for (size_t g = 0; g < N_GROUPS; g++) {
+      help_append (buf, size, &len, "%s%s", g ? ", " : " ", group_table[g].name);
+   }
+   help_append (buf, size, &len, "\n  (any group takes any option; each is listed under the group it usually goes in)\n");
+   for (size_t g = 0; g < N_GROUPS; g++) {
+      help_append (buf, size, &len, "%s: %s\n", group_table[g].name, group_table[g].help);
+      for (size_t i = 0; i < N_OPTIONS; i++) {
+         const bql_opt_def_t *d = &option_table[i];
+         if (strcmp (d->group, group_table[g].name)) {
+            continue;
+         }
+         char left[96], def[64] = "";
+         snprintf (left, sizeof left, "%s = %s", d->name, d->syntax);
+         /* the default when it is a value */
+         if (!d->def_text && !(d->flags & BQL_OPTF_NONE_DEFAULT) &&
+             !((d->field == BQL_FIELD_STR) && !d->def_str)) {
+            char text[48];
+            snprintf (def, sizeof def, " (%s)", bql_opt_default_text (d, text, sizeof text));
+         }
+         if (strlen (left) < 28) {
+            help_append (buf, size, &len, "  %-28s%s%s\n", left, d->help, def);
+         } else {
+            help_append (buf, size, &len, "  %s\n  %-28s%s%s\n", left, "", d->help, def);
+         }
+      }
+   }
+   return len;
 }

@@ -382,11 +382,17 @@ void bql_file_opts_cleanup (bql_file_opts_t *o);
 bool bql_file_options_check (bql_planner_t *pl, const bql_FileSource_t *fs);
 
 /* ---- options (options.c) ---- */
+/* Every field to its default from the option table (options.h); the
+ * caller's storage, freed by bql_options_cleanup. */
 void bql_options_init (bql_options_t *o);
 void bql_options_cleanup (bql_options_t *o);
 /* Append every option that applies to kind k with its resolved value
  * (null when unset), in name order, for EXPLAIN. */
 void bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc);
+/* The rows per batch the client cuts (rows read, ids scanned): batch_size,
+ * or the option table's default when batch_size is 0 (one unbatched
+ * UPDATE or DELETE command). */
+int32_t bql_options_batch (const bql_options_t *o);
 /* Resolve the statement's WITH groups for a statement of kind k. */
 bool bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, const bson_t *opts,
                           bql_options_t *o);

@@ -158,7 +158,7 @@ bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd)
 static int32_t
 batch_size (const bql_plan_t *plan)
 {
-   return plan->opts.batch_size > 0 ? plan->opts.batch_size : 1000;
+   return bql_options_batch (&plan->opts);
 }
 
 /* one update statement {q, u, upsert, multi} appended to the array ups at
@@ -809,8 +809,8 @@ next_batch (const bql_plan_t *plan, rows_iter_t *it, int64_t *next_input, const 
    if (*next_input > total) {
       return false;
    }
-   /* batch_size = 0 reads rows 1000 at a time (rows.c) */
-   int64_t end = *next_input + (plan->opts.batch_size > 0 ? plan->opts.batch_size : 1000) - 1;
+   /* batch_size = 0 reads rows bql_options_batch at a time (rows.c) */
+   int64_t end = *next_input + batch_size (plan) - 1;
    if (end > total) {
       end = total;
    }
@@ -917,7 +917,7 @@ bql_steps_expand_values (const bql_plan_t *plan, const bql_steps_t *t, bql_steps
       error = &scratch;
    }
    bool ok = true;
-   size_t cap = (size_t) (plan->opts.batch_size > 0 ? plan->opts.batch_size : 1000);
+   size_t cap = (size_t) batch_size (plan);
    const bson_t **batch = bson_malloc (sizeof *batch * cap);
    bson_t *store = bson_malloc (sizeof *store * cap);
    for (size_t i = 0; ok && i < t->n; i++) {

@@ -254,6 +254,15 @@ class ReplTest(bqltest.BulkqlCase):
         s.wait(r"nInserted   1", since=mark)
         s.wait(r"\n" + self.prompt()[1:], since=mark)
         self.assertEqual(self.docs("warehouse_stock"), [{"_id": 7}, {"_id": 8}])
+        # an option group name (from the library's option table)
+        mark = s.mark()
+        s.type("BULK DELETE FROM warehouse_stock WHERE _id = 8 WITH DELETE_OPT")
+        s.key("Tab")
+        s.wait(r"WITH DELETE_OPTIONS \Z", since=mark, flags=0)
+        s.line("(max_delete_count = 5);")
+        s.wait(r"nRemoved    1", since=mark)
+        s.wait(r"\n" + self.prompt()[1:], since=mark)
+        self.assertEqual(self.docs("warehouse_stock"), [{"_id": 7}])
         self.quit(s)
 
     def test_history_is_recalled_after_a_restart(self):
@@ -437,6 +446,17 @@ class ReplTest(bqltest.BulkqlCase):
                      "Meta-commands:",
                      "  \\q                          quit"):
             self.assertIn("\n" + line + "\n", out)
+        # \help options: only the WITH options, from the option table
+        out = self.run_line(s, "\\help options")
+        for line in ("Option groups: BULK_OPTIONS, BATCH_CONFIG, DELETE_OPTIONS, ARCHIVAL_STRATEGY, OPTIONS",
+                     "BATCH_CONFIG: batches, retries, limits and progress",
+                     "  batch_size = n              documents per round trip (1000)",
+                     "  memory_limit = 'size'       bound on buffered documents ('256MB')",
+                     "  failed_records_mode = 'append' | 'overwrite'",
+                     "                              what to do with an existing failed_records_file"):
+            self.assertIn("\n" + line + "\n", out)
+        self.assertNotIn("Statements", out)
+        self.assertNotIn("Meta-commands:", out)
         out = self.run_line(s, "\\frobnicate now")
         self.assertRegex(out, r"^%s> \\frobnicate now\n"
                               r"unknown meta-command \\frobnicate; \\help lists them\n"
