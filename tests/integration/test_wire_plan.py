@@ -538,6 +538,58 @@ def server_loses_update_counts(client):
 
 
 class WirePlanTest(wiretest.WireCase):
+    def explain_and_run(self, sql):
+        """(steps, commands sent) of sql: EXPLAIN's steps and what the run
+        sent through the proxy."""
+        r = self.bulkql("--explain", "-c", sql)
+        self.assertEqual(r.rc, 0, r)
+        steps = [st for p in explain_docs(r.out) for st in p["steps"]]
+        self.proxy.reset()
+        self.bulkql("--uri", self.proxy.uri, "-c", sql)
+        self.proxy.wait_idle(60)
+        return steps, [c for c in self.proxy.commands(COMPARED) if c.db == self.dbname]
+
+    def test_a_difference_fails(self):
+        """The comparison is not vacuous: the run matches its plan, and the
+        same run against a plan changed in one place does not."""
+        import copy
+        lossy = server_loses_update_counts(self.client)
+        self.db.d.insert_many([{"_id": i, "k": i % 2} for i in range(1, 6)])
+        steps, cmds = self.explain_and_run(
+            "BULK INSERT INTO c (_id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c') WITH (batch_size = 2);"
+            "BULK DELETE FROM d WHERE k = 1 WITH (batch_size = 2);")
+        self.assertEqual(check_run(steps, cmds, lossy), [])
+        self.assertEqual([c.name for c in cmds],
+                         ["insert", "insert", "insert", "find", "delete", "delete", "insert"])
+
+        def changed(change):
+            s = copy.deepcopy(steps)
+            change(s)
+            return check_run(s, cmds, lossy)
+
+        def move_boundary(s):  # rows 1-1 and 2-3 instead of 1-2 and 3-3
+            s[1]["command"]["documents"].insert(0, s[0]["command"]["documents"].pop())
+
+        def unordered(s):
+            s[0]["command"]["ordered"] = False
+
+        def other_filter(s):
+            for st in s:
+                if "delete" in st["command"]:
+                    st["command"]["deletes"][0]["q"]["$and"][1] = {"k": {"$eq": 2}}
+
+        def no_batch_size(s):
+            for st in s:
+                if "find" in st["command"]:
+                    del st["command"]["batchSize"]
+
+        def no_metrics_step(s):
+            del s[-1]
+
+        for change in (move_boundary, unordered, other_filter, no_batch_size, no_metrics_step):
+            with self.subTest(change=change.__name__):
+                self.assertNotEqual(changed(change), [])
+
     def run_case(self, case, lossy):
         tmp = tempfile.mkdtemp(prefix="bql_wire_plan_")
         self.addCleanup(shutil.rmtree, tmp, True)
