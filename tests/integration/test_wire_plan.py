@@ -619,7 +619,8 @@ class WirePlanTest(wiretest.WireCase):
         for db in dbs - {self.dbname}:
             self.addCleanup(self.client.drop_database, db)
         self.proxy.reset()
-        self.bulkql("--uri", self.proxy.uri, "-f", script, "--continue-on-error", *extra, stdin=stdin)
+        run = self.bulkql("--uri", self.proxy.uri, "-f", script, "--continue-on-error", *extra, stdin=stdin)
+        self.assertNotIn("Sanitizer", run.err, run)
         self.proxy.wait_idle(60)
         cmds = [c for c in self.proxy.commands(COMPARED) if c.db in dbs]
         lost = [c for c in cmds if c.reply is None]
@@ -631,14 +632,14 @@ class WirePlanTest(wiretest.WireCase):
         steps = []
         for p in plans:
             steps.extend(p.get("steps", []))
-        return check_run(steps, cmds, lossy), len(cmds)
+        return check_run(steps, cmds, lossy), cmds
 
     def test_every_golden_plan_case_runs_as_explained(self):
         cases = sorted(c for c in glob.glob(os.path.join(GOLDEN, "*.sql"))
                        if os.path.exists(c[:-4] + ".plan.json"))
         self.assertGreater(len(cases), 150)
         lossy = server_loses_update_counts(self.client)
-        ran, skipped, sent = 0, [], 0
+        ran, skipped, sent = 0, [], {}
         failures = []
         for case in cases:
             name = os.path.basename(case)[:-4]
@@ -649,15 +650,22 @@ class WirePlanTest(wiretest.WireCase):
                 if isinstance(got, str):
                     skipped.append("%s: %s" % (name, got))
                     continue
-                problems, n = got
+                problems, cmds = got
                 ran += 1
-                sent += n
+                for c in cmds:
+                    key = "%s %s" % (c.name, "log" if c.collection.startswith("bulk_operation") else "data")
+                    sent[key] = sent.get(key, 0) + 1
                 if problems:
                     failures.append("%s:\n  %s" % (name, "\n  ".join(problems)))
-        sys.stderr.write("test_wire_plan: %d cases ran (%d commands compared), %d skipped:\n  %s\n"
-                         % (ran, sent, len(skipped), "\n  ".join(skipped)))
+        sys.stderr.write("test_wire_plan: %d cases ran (%d commands compared: %s), %d skipped:\n  %s\n"
+                         % (ran, sum(sent.values()), ", ".join("%s %d" % kv for kv in sorted(sent.items())),
+                            len(skipped), "\n  ".join(skipped)))
         self.assertEqual(failures, [], "\n".join(failures))
         self.assertGreater(ran, 150)
+        # the data-driven steps ran too: batches of _ids read by a scan,
+        # archives, counts, error records
+        for kind in ("find data", "update data", "delete data", "aggregate data", "insert log", "createIndexes data"):
+            self.assertGreater(sent.get(kind, 0), 0, kind)
 
 
 if __name__ == "__main__":
