@@ -1,17 +1,25 @@
 /*
- * where.c — BULK UPDATE ... WHERE and BULK DELETE ... WHERE on stored
- * documents, in _id-ordered batches of batch_size (SPEC §1): one cursor
- * reads the matching documents sorted by _id, and every batch_size of them
- * is updated or deleted with {$and: [{_id: {$in: batch}}, filter]}, so a
+ * where.c — the steps on stored documents (steps.h), run as the step
+ * interpreter (steps_run.c) hands them over, each command built from its
+ * step's template: COUNT and COUNT_GUARD (the template's aggregate),
+ * ENSURE_INDEX (the template as is), SCAN_IDS with its ARCHIVE_BATCH,
+ * UPDATE_BATCH and DELETE_BATCH, and DELETE ... USING's COUNT_ROWS_GUARD
+ * and MATCH_ROWS.
+ *
+ * UPDATE ... WHERE and DELETE ... WHERE on stored documents go in
+ * _id-ordered batches of batch_size (SPEC §1): one cursor reads the
+ * matching documents sorted by _id, and every batch_size of them is
+ * updated or deleted with {$and: [{_id: {$in: batch}}, filter]}, so a
  * document that stopped matching in between is left alone. A cursor on
  * the _id index returns each document once even though the documents it
  * returned are being changed, and it handles collections whose _ids mix
  * types (a "_id > last" query would stop at the first type boundary).
  *
  * Archival (ARCHIVAL_STRATEGY): per batch, the whole documents are written
- * to the archive first, each as a replacement upsert keyed by _id (so a
- * re-run after a crash writes no duplicate), and only the _ids the archive
- * acknowledged are deleted. At every instant each original document is in
+ * to the archive first: inserted, and those the archive refuses as
+ * duplicate keys (archived by a run that was interrupted) replaced, keyed
+ * by _id (so a re-run after a crash writes no duplicate); only the _ids
+ * the archive acknowledged are deleted. At every instant each original document is in
  * the source or in the archive.
  *
  * DELETE ... USING source AS v (delete by file): the rows come through
