@@ -13,6 +13,7 @@
 #include "bulkql/exec.h"
 #include "caps.h"
 #include "planner.h"
+#include "sources/source.h"
 #include "steps.h"
 
 /* Write errors (and upserted ids, unmatched rows) kept in the reply; the
@@ -23,7 +24,6 @@
  * over stored fields (SPEC §1), named in the error when a server lacks it. */
 #define BQL_FEATURE_PIPELINE_UPDATES "aggregation-pipeline updates (MongoDB 4.2)"
 
-typedef struct bql_source bql_source_t;
 
 typedef struct bql_exec {
    mongoc_client_t *client;
@@ -167,42 +167,14 @@ bool bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, b
 
 double bql_exec_elapsed_ms (const bql_exec_t *x);
 
-/* ---- row sources: VALUES rows or a file ---- */
+/* ---- row sources (sources/source.h) ---- */
 
-typedef enum { BQL_ROW_OK, BQL_ROW_FAILED, BQL_ROW_END, BQL_ROW_ERROR } bql_row_rc_t;
-
-struct bql_source {
-   /* The next input row. OK: doc (initialised by the caller) holds the
-    * row. FAILED: the row could not be read, converted or failed CHECK;
-    * *why says why (valid until the next call) and doc may hold what was
-    * read of it. END: no more rows. ERROR: a fatal error, recorded in
-    * error (failed is set). A source is read by one thread at a time,
-    * which need not be the statement's (rows.c reads on a thread of its
-    * own), so it records its errors here and not in the statement. */
-   bql_row_rc_t (*next) (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why);
-   void (*destroy) (bql_source_t *s);
-   int64_t bytes_read;
-   int64_t bytes_total; /* -1 when unknown */
-   int64_t rows_total;  /* -1 when unknown */
-   int64_t line;        /* line (text files) where the row just returned
-                           starts; 0 when rows have no lines */
-   bool failed;
-   bql_error_t error;
-   /* ERROR without failed: the caller's cancel came while a read waited
-    * for input (a pipe, a terminal); the rows of the unfinished batch
-    * are not written; error.message says what was being read */
-   bool cancelled;
-   /* set by the statement when it no longer wants rows: a read waiting
-    * for input ends (as cancelled) */
-   _Atomic bool stop;
-};
-
-/* The rows of the plan's FROM 'path' / FROM STDIN; NULL with the error
- * recorded in x when the input cannot be opened. */
-bql_source_t *bql_source_file_new (bql_exec_t *x);
-
-/* The plan's VALUES rows, with the rows that failed CHECK in their place. */
-bql_source_t *bql_source_values_new (const bql_plan_t *plan);
+/* The statement's row source (bql_source_open): its VALUES rows or its
+ * file, with the run's I/O options (stdin_stream, next_row,
+ * max_execution_time from the statement's start) and cancel flag. NULL
+ * with the error recorded in x when the input cannot be opened. The
+ * caller closes it (bql_source_close). */
+bql_source_t *bql_exec_open_source (bql_exec_t *x);
 
 /* Writes one batch of good rows; refusals go to errs. */
 typedef bool (*bql_batch_writer_t) (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);

@@ -4,7 +4,7 @@
  * source (VALUES rows or a file), hands the good ones to the statement's
  * batch writer, and accounts for every row: written, refused by the server
  * (with its row number), or failed on input (unreadable, unconvertible,
- * failing CHECK). Also the VALUES source.
+ * failing CHECK). The sources themselves are in sources/.
  *
  * Reading and writing overlap: a reader thread fills the next batches
  * while the current one is on the wire, and with parallel_workers > 1
@@ -19,91 +19,6 @@
 #include <string.h>
 
 #include "executor.h"
-
-typedef struct {
-   bql_source_t base;
-   const bql_plan_t *plan;
-   size_t off;        /* in plan->rows.data */
-   size_t next_good;  /* index into plan->rows */
-   bson_iter_t failed;
-   bool have_failed;
-   int64_t failed_row;
-   char why[600];
-} values_source_t;
-
-static void
-values_peek_failed (values_source_t *v)
-{
-   v->have_failed = false;
-   while (bson_iter_next (&v->failed)) {
-      bson_iter_t f;
-      if (BSON_ITER_HOLDS_DOCUMENT (&v->failed) && bson_iter_recurse (&v->failed, &f) && bson_iter_find (&f, "row")) {
-         v->failed_row = bson_iter_as_int64 (&f);
-         v->have_failed = true;
-         return;
-      }
-   }
-}
-
-static bql_row_rc_t
-values_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
-{
-   values_source_t *v = (values_source_t *) s;
-   const bql_rows_t *rows = &v->plan->rows;
-   int64_t good_row = v->next_good < rows->count ? rows->rownum[v->next_good] : INT64_MAX;
-   if (v->have_failed && v->failed_row < good_row) {
-      bson_iter_t f;
-      *rownum = v->failed_row;
-      snprintf (v->why, sizeof v->why, "row failed");
-      if (bson_iter_recurse (&v->failed, &f) && bson_iter_find (&f, "errmsg") && BSON_ITER_HOLDS_UTF8 (&f)) {
-         snprintf (v->why, sizeof v->why, "%s", bson_iter_utf8 (&f, NULL));
-      }
-      if (bson_iter_recurse (&v->failed, &f) && bson_iter_find (&f, "document") && BSON_ITER_HOLDS_DOCUMENT (&f)) {
-         uint32_t len;
-         const uint8_t *data;
-         bson_iter_document (&f, &len, &data);
-         bson_t sample;
-         bson_init_static (&sample, data, len);
-         bson_concat (doc, &sample);
-      }
-      *why = v->why;
-      values_peek_failed (v);
-      return BQL_ROW_FAILED;
-   }
-   if (v->next_good >= rows->count) {
-      return BQL_ROW_END;
-   }
-   uint32_t len;
-   memcpy (&len, rows->data + v->off, 4);
-   len = BSON_UINT32_FROM_LE (len);
-   bson_t row;
-   bson_init_static (&row, rows->data + v->off, len);
-   bson_concat (doc, &row);
-   *rownum = good_row;
-   v->off += len;
-   v->next_good++;
-   return BQL_ROW_OK;
-}
-
-static void
-values_destroy (bql_source_t *s)
-{
-   bson_free (s);
-}
-
-bql_source_t *
-bql_source_values_new (const bql_plan_t *plan)
-{
-   values_source_t *v = bson_malloc0 (sizeof *v);
-   v->base.next = values_next;
-   v->base.destroy = values_destroy;
-   v->base.bytes_total = -1;
-   v->base.rows_total = (int64_t) plan->rows.count + plan->nfailed;
-   v->plan = plan;
-   bson_iter_init (&v->failed, &plan->failed);
-   values_peek_failed (v);
-   return &v->base;
-}
 
 /* Append doc to the batch's bytes at *len (growing *buf by doubling, up
  * to limit), giving it an ObjectId _id first (as the server would) when
@@ -280,7 +195,7 @@ fill (pipeline_t *p, slot_t *s)
       int64_t rownum = 0;
       const char *why = NULL;
       bson_reinit (doc);
-      bql_row_rc_t rc = p->src->next (p->src, doc, &rownum, &why);
+      bql_row_rc_t rc = bql_source_next (p->src, doc, &rownum, &why);
       if (rc == BQL_ROW_END || rc == BQL_ROW_ERROR) {
          s->end = true; /* an error is in the source */
          break;
@@ -291,7 +206,7 @@ fill (pipeline_t *p, slot_t *s)
       s->input++;
       if (rc == BQL_ROW_FAILED) {
          bql_row_errors_add_doc (&s->errs, rownum, 0, why ? why : "row failed", doc);
-         s->errs.items[s->errs.n - 1].line = p->src->line;
+         s->errs.items[s->errs.n - 1].line = bql_source_line (p->src);
          continue;
       }
       if (s->n == s->rows_cap) {
@@ -300,7 +215,7 @@ fill (pipeline_t *p, slot_t *s)
       s->offs[s->n] = s->nbytes;
       append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, p->oids);
       s->rows[s->n] = rownum;
-      s->lines[s->n] = p->src->line;
+      s->lines[s->n] = bql_source_line (p->src);
       s->n++;
    }
    /* the views, now that the bytes no longer move (bson_t is declared
@@ -316,7 +231,7 @@ fill (pipeline_t *p, slot_t *s)
       bson_init_static (&s->docs[i], s->bytes + s->offs[i], BSON_UINT32_FROM_LE (len));
       s->ptrs[i] = &s->docs[i];
    }
-   s->bytes_read = p->src->bytes_read;
+   s->bytes_read = bql_source_bytes_read (p->src);
 }
 
 static void *
@@ -366,7 +281,7 @@ release (pipeline_t *p, slot_t *s)
 static bool
 ends_input (const pipeline_t *p, const slot_t *s)
 {
-   return s->input == 0 || (s->end && p->src->cancelled);
+   return s->input == 0 || (s->end && bql_source_cancelled (p->src));
 }
 
 /* The batch of s, before any of it is written: no counts yet. */
@@ -555,7 +470,7 @@ static void
 stop_cancelled (bql_exec_t *x, const bql_source_t *src)
 {
    x->stopped = true;
-   snprintf (x->stop_reason, sizeof x->stop_reason, "%.120s, after %lld batch%s", src->error.message,
+   snprintf (x->stop_reason, sizeof x->stop_reason, "%.120s, after %lld batch%s", bql_source_error (src)->message,
              (long long) x->batches, x->batches == 1 ? "" : "es");
 }
 
@@ -597,6 +512,25 @@ bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st)
    return true;
 }
 
+bql_source_t *
+bql_exec_open_source (bql_exec_t *x)
+{
+   bql_source_io_t io = {
+      .stdin_stream = x->xo.stdin_stream,
+      .next_row = x->xo.next_row,
+      .next_row_ctx = x->xo.next_row_ctx,
+      .max_execution_ms = x->opts ? x->opts->max_execution_ms : 0,
+      .start_us = x->start_us,
+   };
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (x->plan, &io, x->xo.cancel, &err);
+   if (!src) {
+      bql_exec_fail_with (x, &err);
+   }
+   return src;
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
 {
@@ -622,9 +556,9 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    pthread_cond_init (&p.cv, NULL);
    p.oids = bson_context_new (BSON_CONTEXT_NONE);
    bson_init (&p.row);
-   x->rows_total = src->rows_total;
+   x->rows_total = bql_source_rows_total (src);
    x->row_based = true;
-   x->bytes_total = src->bytes_total;
+   x->bytes_total = bql_source_bytes_total (src);
 
    worker_t *workers = nworkers ? bson_malloc0 (sizeof *workers * (size_t) nworkers) : NULL;
    mongoc_client_pool_t *pool = NULL, *own_pool = NULL;
@@ -645,7 +579,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
           * its rows that failed on input are failed rows, reported as in
           * any batch (and then the batch is counted) */
          x->rows_done += s->input;
-         if (src->cancelled) {
+         if (bql_source_cancelled (src)) {
             stop_cancelled (x, src); /* the reason, before anything else */
          }
          if (s->errs.n > 0) {
@@ -666,7 +600,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
       }
    }
    /* a reader waiting on a pipe ends too */
-   atomic_store (&src->stop, true);
+   bql_source_stop (src);
    pthread_mutex_lock (&p.mu);
    p.stop = true;
    int64_t claimed = p.next_claim;
@@ -695,12 +629,12 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
     * were still written (they are good rows, and which of them shared the
     * last batch depends only on batch_size); the input's error is the
     * statement's, unless writing them failed too. */
-   if (src->failed) {
+   if (bql_source_failed (src)) {
       if (x->fatal) {
          snprintf (x->error->detail, sizeof x->error->detail, "Reading the input had failed too: %.400s",
-                   src->error.message);
+                   bql_source_error (src)->message);
       } else {
-         bql_exec_fail_with (x, &src->error);
+         bql_exec_fail_with (x, bql_source_error (src));
       }
       ok = false;
    }

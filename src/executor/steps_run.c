@@ -122,13 +122,13 @@ run_rows (bql_exec_t *x, const bql_step_t *steps, size_t n, const bql_step_t *dr
    bql_source_t *src = x->replay;
    x->replay = NULL;
    if (!src) {
-      src = x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
+      src = bql_exec_open_source (x);
    }
    if (!src) {
       return false;
    }
    if (drop && !bql_exec_drop_step (x, drop)) {
-      src->destroy (src);
+      bql_source_close (src);
       return false;
    }
    if (!x->opts->dry_run && steps[0].kind != BQL_STEP_MATCH_ROWS) {
@@ -137,7 +137,7 @@ run_rows (bql_exec_t *x, const bql_step_t *steps, size_t n, const bql_step_t *dr
       bql_exec_caps (x);
    }
    bool ok = bql_exec_rows (x, src, row_batch);
-   src->destroy (src);
+   bql_source_close (src);
    if (steps[0].kind == BQL_STEP_MATCH_ROWS) {
       ok = bql_exec_match_rows_done (x, ok);
    }
@@ -207,7 +207,7 @@ bql_exec_run_steps (bql_exec_t *x)
       }
    }
    if (x->replay) {
-      x->replay->destroy (x->replay);
+      bql_source_close (x->replay);
       x->replay = NULL;
    }
    return ok;

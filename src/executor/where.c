@@ -1003,88 +1003,13 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
    return ok;
 }
 
-/* ---- a replay of FROM STDIN (read twice with max_delete_count) ---- */
-
-typedef struct {
-   bql_source_t base;
-   bson_t entries; /* [{r: rownum, l: line, d: doc, w: why?}] */
-   bson_iter_t it;
-   bool started;
-   size_t bytes;
-   char why[600];
-} replay_source_t;
-
-static bql_row_rc_t
-replay_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
-{
-   replay_source_t *r = (replay_source_t *) s;
-   if (!r->started) {
-      bson_iter_init (&r->it, &r->entries);
-      r->started = true;
-   }
-   if (!bson_iter_next (&r->it)) {
-      return BQL_ROW_END;
-   }
-   bson_t e;
-   bson_iter_t f;
-   bool failed = false;
-   if (!bql_iter_sub (&r->it, &e) || !bson_iter_init (&f, &e)) {
-      return BQL_ROW_END;
-   }
-   while (bson_iter_next (&f)) {
-      const char *k = bson_iter_key (&f);
-      bson_t sub;
-      if (!strcmp (k, "r")) {
-         *rownum = bson_iter_as_int64 (&f);
-      } else if (!strcmp (k, "l")) {
-         s->line = bson_iter_as_int64 (&f);
-      } else if (!strcmp (k, "d") && bql_iter_sub (&f, &sub)) {
-         bson_concat (doc, &sub);
-      } else if (!strcmp (k, "w") && BSON_ITER_HOLDS_UTF8 (&f)) {
-         snprintf (r->why, sizeof r->why, "%s", bson_iter_utf8 (&f, NULL));
-         *why = r->why;
-         failed = true;
-      }
-   }
-   return failed ? BQL_ROW_FAILED : BQL_ROW_OK;
-}
-
-static void
-replay_destroy (bql_source_t *s)
-{
-   replay_source_t *r = (replay_source_t *) s;
-   bson_destroy (&r->entries);
-   bson_free (r);
-}
-
-/* Record one row read in the first pass; false when the rows kept exceed
- * memory_limit. */
-static bool
-replay_add (replay_source_t *r, int64_t rownum, int64_t line, const bson_t *doc, const char *why, int64_t limit)
-{
-   char kb[16];
-   const char *k;
-   bson_uint32_to_string ((uint32_t) r->base.rows_total++, &k, kb, sizeof kb);
-   bson_t e;
-   bson_append_document_begin (&r->entries, k, -1, &e);
-   BSON_APPEND_INT64 (&e, "r", rownum);
-   BSON_APPEND_INT64 (&e, "l", line);
-   BSON_APPEND_DOCUMENT (&e, "d", doc);
-   if (why) {
-      BSON_APPEND_UTF8 (&e, "w", why);
-   }
-   bson_append_document_end (&r->entries, &e);
-   r->bytes = r->entries.len;
-   return (int64_t) r->bytes <= limit;
-}
-
 /* max_delete_count: a first pass over the input counts the distinct
  * documents its rows match (batch_size rows per find of their $or, _ids
  * only), and refuses — deleting nothing — as soon as more than
  * max_delete_count match. FROM STDIN cannot be read twice: its rows are
  * kept (within memory_limit) in *replay for the second pass. */
 static bool
-count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
+count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
 {
    const bql_options_t *o = x->opts;
    int32_t bs = bql_options_batch (o);
@@ -1106,11 +1031,12 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
          bson_t doc = BSON_INITIALIZER;
          int64_t rownum = 0;
          const char *why = NULL;
-         bql_row_rc_t rc = src->next (src, &doc, &rownum, &why);
+         bql_row_rc_t rc = bql_source_next (src, &doc, &rownum, &why);
          if (rc == BQL_ROW_ERROR) {
             bson_destroy (&doc);
-            ok = src->failed ? bql_exec_fail_with (x, &src->error)
-                             : bql_exec_fail (x, BQL_ERR_ABORTED, 0, "%s (nothing was deleted)", src->error.message);
+            ok = bql_source_failed (src) ? bql_exec_fail_with (x, bql_source_error (src))
+                                         : bql_exec_fail (x, BQL_ERR_ABORTED, 0, "%s (nothing was deleted)",
+                                                          bql_source_error (src)->message);
             break;
          }
          if (rc == BQL_ROW_END) {
@@ -1118,7 +1044,8 @@ count_using (bql_exec_t *x, bql_source_t *src, replay_source_t *replay)
             end = true;
             break;
          }
-         if (replay && !replay_add (replay, rownum, src->line, &doc, rc == BQL_ROW_FAILED ? why : NULL, o->memory_limit)) {
+         if (replay && !bql_source_replay_add (replay, rownum, bql_source_line (src), &doc,
+                                               rc == BQL_ROW_FAILED ? why : NULL, o->memory_limit)) {
             bson_destroy (&doc);
             ok = bql_exec_fail (x, BQL_ERR_REFUSED, 0,
                                 "max_delete_count with USING STDIN keeps the input in memory to read it twice, and it "
@@ -1195,25 +1122,21 @@ bool
 bql_exec_count_rows_guard (bql_exec_t *x, const bql_step_t *st)
 {
    (void) st; /* its find is the template of count_using's */
-   bql_source_t *first = x->plan->has_rows ? bql_source_values_new (x->plan) : bql_source_file_new (x);
+   bql_source_t *first = bql_exec_open_source (x);
    if (!first) {
       return false;
    }
-   replay_source_t *replay = NULL;
+   bql_source_t *replay = NULL;
    if (x->plan->file && x->plan->file->is_stdin) {
-      replay = bson_malloc0 (sizeof *replay);
-      replay->base.next = replay_next;
-      replay->base.destroy = replay_destroy;
-      replay->base.bytes_total = -1;
-      bson_init (&replay->entries);
+      replay = bql_source_replay_new ();
    }
    bool ok = count_using (x, first, replay);
-   first->destroy (first);
-   if (!ok && replay) {
-      replay_destroy (&replay->base);
+   bql_source_close (first);
+   if (!ok) {
+      bql_source_close (replay);
       replay = NULL;
    }
-   x->replay = replay ? &replay->base : NULL;
+   x->replay = replay;
    return ok;
 }
 

@@ -41,7 +41,7 @@ append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
 }
 
 /* The columns of a CSV/TSV load with the types inferred from the file's
- * sample (source_file.c; absent when only the planner library is linked,
+ * sample (sources/file.c; absent when only the planner library is linked,
  * then the plan shows the column list as written). */
 bool bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out) __attribute__ ((weak));
 

@@ -1,0 +1,222 @@
+/*
+ * file.h — the parts of the file source (FROM 'path', FROM STDIN), shared
+ * by the files that implement it and by nothing else:
+ *
+ *   input.c   bytes: a descriptor or the caller's stream, gzip, waiting
+ *             for input, cancel and max_execution_time, lines;
+ *   csv.c     CSV and TSV records through libcsv, the header, the type
+ *             inference sample;
+ *   json.c    NDJSON lines, JSON array elements, JSON stream documents,
+ *             next_row documents, each parsed by bql_json_parse_document;
+ *   typing.c  a row's values converted to the column types (the
+ *             planner's column conversion), field names, size, CHECK;
+ *   file.c    the source itself: opening, next, close, EXPLAIN's sniff.
+ *
+ * Calls go downward only: file.c → csv.c, json.c → typing.c (and the
+ * reason of a failed row, bql_file_why) → input.c (errors), then the
+ * planner's columns.c, json_doc.c and eval.c.
+ */
+#ifndef BQL_SOURCES_FILE_H
+#define BQL_SOURCES_FILE_H
+
+#include <csv.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "source.h"
+
+#define BQL_SRC_CHUNK (1 << 20)
+#define BQL_SRC_MAX_RECORD (64 << 20)      /* a line or element larger than this fails */
+#define BQL_SRC_MAX_DOC (16 * 1024 * 1024) /* maxBsonObjectSize */
+#define BQL_SRC_MAX_DEPTH 100              /* nesting libbson's JSON reader accepts */
+
+/* ---- input.c: the bytes of the input ---- */
+
+typedef struct bql_input {
+   bql_source_status_t *st; /* failed, cancelled, error, stop, bytes_read */
+   const bql_plan_t *plan;  /* errors are located at its FROM clause */
+   char name[512];          /* the path, or "<stdin>": errors name it */
+   const volatile int *cancel;
+   int64_t max_execution_ms;
+   int64_t start_us;
+
+   int fd;
+   bool fd_borrowed;   /* stdin: not ours to close */
+   FILE *stream;       /* bql_source_io_t.stdin_stream: read with fread */
+   bool gzip_required; /* COMPRESSION GZIP, or a name ending in .gz */
+   char *buf;
+   size_t len, pos;
+   bool eof;
+   bool waits;         /* fd is a pipe or a terminal: reads may block */
+   int64_t read_total; /* bytes read into buf so far (not gzip) */
+
+   /* the input as read (raw): compressed bytes, or the first bytes of a
+    * plain input read to look for the gzip magic */
+   bool detected;      /* gzip or not is decided */
+   bool gzip;          /* the input is a gzip stream: inflated into buf */
+   unsigned char *raw;
+   size_t raw_len;     /* plain input: bytes of raw not yet moved to buf */
+   bool raw_eof;       /* the input has no more bytes */
+   int64_t raw_total;  /* bytes read from the input so far */
+   z_stream zs;
+   bool zs_ready;
+   bool member_end;    /* a gzip member ended: another, or the end, next */
+   bool started;       /* the first chunk was read (a BOM is dropped) */
+   bql_buf_t carry;    /* a line or element that spans chunks */
+   int64_t line;       /* NDJSON/CSV: lines cut so far; JSON: newlines seen */
+} bql_input_t;
+
+/* Set up in (zeroed by the caller) for the plan's file: opens path (or
+ * takes stdin, or io's stream) and, for a regular file, reads its first
+ * bytes to know whether it is gzip. False with st->error set (and
+ * st->failed unless cancelled before the first read). */
+bool bql_input_open (bql_input_t *in, bql_source_status_t *st, const bql_plan_t *plan, const bql_source_io_t *io,
+                     const volatile int *cancel, bool gzip_required);
+void bql_input_cleanup (bql_input_t *in);
+/* A statement-level error about the input at line: "<file>:<line>: msg",
+ * located at the statement's FROM clause; the first one stands. Returns
+ * false. */
+bool bql_input_fatal (bql_input_t *in, int64_t line, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+/* Refill buf (len, pos); false at the end, on error (st->failed) or when
+ * cancelled or out of time while reading (st->cancelled). */
+bool bql_input_fill (bql_input_t *in);
+/* The next line without its line ending (LF or CRLF), in buf or carry
+ * (valid until the next read). *oversize is set (and the line's bytes
+ * dropped) for a line longer than BQL_SRC_MAX_RECORD. False at the end of
+ * input or on a fatal error. */
+bool bql_input_next_line (bql_input_t *in, const char **line, size_t *len, bool *oversize);
+/* Bytes consumed so far into st->bytes_read (not those read ahead). */
+void bql_input_progress (bql_input_t *in);
+/* Has the input stopped for good (a fatal error or a cancel)? */
+bool bql_input_stopped (const bql_input_t *in);
+
+/* ---- the file source ---- */
+
+typedef struct {
+   size_t off;
+   size_t len;
+   bool null;
+} bql_field_t;
+
+/* A field that counts as empty: an empty field, quoted or not. */
+static inline bool
+bql_field_blank (const bql_field_t *fd)
+{
+   return fd->null || fd->len == 0;
+}
+
+/* A CSV row of the type-inference sample, kept as read until the column
+ * types are known: its fields (in sample_fields and sample_buf), or the
+ * reason it failed. */
+typedef struct {
+   int rc;              /* csv_next_row(): 1 a row, -1 a bad row */
+   int64_t line;
+   size_t first, n;     /* its fields: sample_fields[first .. first + n) */
+   size_t why_off;      /* rc -1: the reason in sample_buf */
+   size_t why_text;     /* ... and its text after "line N: " */
+} bql_sample_row_t;
+
+/* One JSON record: its bytes (in in.buf or in.carry, valid until the next
+ * record is cut) and where it starts. */
+typedef struct {
+   const char *data;
+   size_t len;
+   int64_t line;
+   int64_t col;    /* 1-based column (UTF-8 characters) of its first byte */
+   bool oversize;  /* longer than BQL_SRC_MAX_RECORD: its bytes were dropped */
+} bql_record_t;
+
+typedef struct bql_csv {
+   struct csv_parser parser;
+   bool ready;
+   bql_buf_t fields_buf;
+   bql_field_t *fields;
+   size_t nfields, fields_cap;
+   bool row_done;
+   bool row_overflow;
+   int64_t row_line;   /* line where the current CSV row started */
+   bool in_row;
+   bool header_pending;
+
+   /* type inference: the first infer_rows rows, buffered */
+   bool sampled;        /* the sample was taken, or none is needed */
+   bql_sample_row_t *sample;
+   size_t nsample, sample_cap, sample_pos;
+   bql_field_t *sample_fields;
+   size_t nsample_fields, sample_fields_cap;
+   bql_buf_t sample_buf;
+   int64_t sample_rows; /* rows the types were inferred from */
+   bool sample_stop;    /* the input stopped (fatal, cancel) in the sample */
+
+   bson_value_t *vals;  /* a row's values, one per column (on the heap: a
+                           header may name a million columns) */
+   size_t vals_cap;
+} bql_csv_t;
+
+typedef struct bql_json {
+   bql_row_fn next_row; /* rows from the program, not from the input */
+   void *next_row_ctx;
+   bql_record_t cur;    /* the record being parsed */
+   bool input_done;
+   char shape;          /* FORMAT JSON: '[' an array, '{' a stream of documents, 0 not seen yet */
+   bool array_done;
+   int64_t elements;    /* elements cut so far */
+   int64_t unclosed;    /* the input ended after the element on this line */
+   int64_t col;         /* FORMAT JSON: characters of the current line before buf[col_pos] */
+   size_t col_pos;
+} bql_json_t;
+
+typedef struct bql_file_source {
+   bql_source_status_t *st;
+   const bql_plan_t *plan;
+   bql_file_opts_t fo;
+   bql_input_t in;
+   int64_t skip;       /* skip_lines still to skip */
+
+   /* columns */
+   bql_columns_t own_cols;
+   const bql_columns_t *cols;
+   bool typed;         /* some listed column has a type */
+   bool json_cols;     /* some listed column is of type JSON */
+
+   bql_csv_t csv;
+   bql_json_t json;
+
+   int64_t rownum;
+   int64_t rowline;    /* line of the row just returned */
+   char why[1024];
+   const char *why_text; /* the reason in why, after "line N: " */
+   bql_row_ctx_t rc;   /* CHECK's row context */
+} bql_file_source_t;
+
+/* csv.c (called by file.c) */
+/* Set up f->csv for f->fo's delimiter, quote and header. */
+void bql_csv_init (bql_file_source_t *f);
+/* Free what f->csv holds (a zeroed bql_csv_t too). */
+void bql_csv_cleanup (bql_csv_t *c);
+/* The next CSV/TSV row as a document (header, sample and types first). */
+bql_row_rc_t bql_csv_next (bql_file_source_t *f, bson_t *doc);
+/* EXPLAIN: read the header (if any) and the type-inference sample, so
+ * that f->cols holds the columns a load reads. False on an error. */
+bool bql_csv_sniff (bql_file_source_t *f);
+
+/* json.c (called by file.c) */
+/* The next NDJSON/JSON record (or next_row document) parsed. */
+bql_row_rc_t bql_json_next (bql_file_source_t *f, bson_t *doc);
+
+/* typing.c (called by file.c, csv.c, json.c) */
+/* The reason of a failed row into f->why: "line N: " and the formatted
+ * text (f->why_text points after "line N: "). */
+void bql_file_why (bql_file_source_t *f, int64_t line, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+/* A field name or text for a message: at most 60 bytes, NUL shown as \0. */
+void bql_shown (const char *s, size_t len, char *out, size_t size);
+/* Field i of the CSV row just read as the value of its column: null, left
+ * out (EOD), the empty string, or the text converted to the column's
+ * type. False with the reason of the failed row in f->why. */
+bool bql_typing_field (bql_file_source_t *f, size_t i, bson_value_t *v);
+/* The checks of every good row: the listed columns of a JSON document
+ * typed in place, field names, the 16 MiB limit, CHECK. BQL_ROW_OK or
+ * BQL_ROW_FAILED (f->why; doc emptied when it cannot be logged). */
+bql_row_rc_t bql_typing_check_row (bql_file_source_t *f, bson_t *doc, bool json);
+
+#endif /* BQL_SOURCES_FILE_H */

@@ -1,0 +1,768 @@
+/*
+ * test_sources.c — the row sources (src/executor/sources/) read without a
+ * server: each test plans a statement over a fixture file
+ * (tests/fixtures/sources/, or a gzip file made here), opens its source
+ * with bql_source_open and reads every row, comparing a transcript of what
+ * the source gave (code, row number, line, reason, document) with the
+ * expected one. The transcript is exact: a changed reason, line or value
+ * fails the test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "bulkql/bulkql.h"
+#include "buf.h"
+#include "source.h"
+
+#ifndef BQL_FIXTURES
+#error "BQL_FIXTURES must name tests/fixtures/sources"
+#endif
+
+static char tmpdir[256];
+
+/* ---- helpers ---- */
+
+typedef struct {
+   bql_script_t *script;
+   bql_plan_t *plan;
+} planned_t;
+
+/* Plan the first statement of sql, relative paths resolved in dir. */
+static planned_t
+plan_in (const char *dir, const char *sql)
+{
+   planned_t p = {0};
+   bql_error_t err;
+   bql_error_clear (&err);
+   if (!bql_parse (sql, strlen (sql), NULL, &p.script, &err)) {
+      fail_msg ("parse: %s", err.message);
+   }
+   bql_plan_options_t opts = {.size = sizeof opts, .database = "test", .now_ms = 1700000000000, .base_dir = dir};
+   if (!bql_plan_new (p.script, 0, &opts, &p.plan, &err)) {
+      fail_msg ("plan: %s", err.message);
+   }
+   return p;
+}
+
+static planned_t
+plan_of (const char *sql)
+{
+   return plan_in (BQL_FIXTURES, sql);
+}
+
+static void
+planned_free (planned_t *p)
+{
+   bql_plan_destroy (p->plan);
+   bql_script_destroy (p->script);
+}
+
+/* Every row of src, one line each: "OK|FAILED <rownum> @<line> [reason |]
+ * <document as relaxed Extended JSON>", then "END", or "ERROR failed:
+ * <message>" / "ERROR cancelled: <message>". canonical: canonical
+ * Extended JSON, which shows the BSON types. */
+static char *
+transcript (bql_source_t *src, bool canonical)
+{
+   bql_buf_t out;
+   bql_buf_init (&out);
+   for (int guard = 0; guard < 1000; guard++) {
+      bson_t doc = BSON_INITIALIZER;
+      int64_t rownum = -1;
+      const char *why = NULL;
+      bql_row_rc_t rc = bql_source_next (src, &doc, &rownum, &why);
+      if (rc == BQL_ROW_END) {
+         bql_buf_puts (&out, "END\n");
+         bson_destroy (&doc);
+         break;
+      }
+      if (rc == BQL_ROW_ERROR) {
+         bql_buf_printf (&out, "ERROR %s: %s\n", bql_source_failed (src) ? "failed" : "cancelled",
+                         bql_source_error (src)->message);
+         bson_destroy (&doc);
+         break;
+      }
+      char *json =
+         canonical ? bson_as_canonical_extended_json (&doc, NULL) : bson_as_relaxed_extended_json (&doc, NULL);
+      bql_buf_printf (&out, "%s %lld @%lld ", rc == BQL_ROW_OK ? "OK" : "FAILED", (long long) rownum,
+                      (long long) bql_source_line (src));
+      if (rc == BQL_ROW_FAILED) {
+         bql_buf_printf (&out, "%s | ", why);
+      }
+      bql_buf_printf (&out, "%s\n", json);
+      bson_free (json);
+      bson_destroy (&doc);
+   }
+   return bql_buf_steal (&out, NULL);
+}
+
+/* Open sql's source with io and cancel, read it all, compare. */
+static void
+expect_rows_io (const char *sql, const bql_source_io_t *io, const volatile int *cancel, bool canonical,
+                const char *expected)
+{
+   planned_t p = plan_of (sql);
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, io, cancel, &err);
+   if (!src) {
+      fail_msg ("open: %s", err.message);
+   }
+   char *got = transcript (src, canonical);
+   assert_string_equal (got, expected);
+   free (got);
+   bql_source_close (src);
+   planned_free (&p);
+}
+
+static void
+expect_rows (const char *sql, const char *expected)
+{
+   expect_rows_io (sql, NULL, NULL, false, expected);
+}
+
+/* The source of sql cannot be opened: its error, rendered as
+ * "<code>@<offset>+<length>: <message>". */
+static void
+expect_open_error_io (const char *dir, const char *sql, const bql_source_io_t *io, const char *expected)
+{
+   planned_t p = plan_in (dir, sql);
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, io, NULL, &err);
+   assert_null (src);
+   char got[800];
+   snprintf (got, sizeof got, "%s@%lld+%lld: %s", err.code == BQL_ERR_IO ? "IO" : "other", (long long) err.offset,
+             (long long) err.length, err.message);
+   assert_string_equal (got, expected);
+   planned_free (&p);
+}
+
+static void
+expect_open_error (const char *dir, const char *sql, const char *expected)
+{
+   expect_open_error_io (dir, sql, NULL, expected);
+}
+
+/* A file in tmpdir with the given bytes; its path in path. */
+static void
+write_file (const char *name, const void *data, size_t len, char *path, size_t size)
+{
+   snprintf (path, size, "%s/%s", tmpdir, name);
+   FILE *fp = fopen (path, "wb");
+   assert_non_null (fp);
+   assert_int_equal (fwrite (data, 1, len, fp), len);
+   assert_int_equal (fclose (fp), 0);
+}
+
+/* text gzip-compressed (one member) into buf; its length. */
+static size_t
+gzip_bytes (const char *text, unsigned char *buf, size_t cap)
+{
+   z_stream zs;
+   memset (&zs, 0, sizeof zs);
+   assert_int_equal (deflateInit2 (&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+   zs.next_in = (Bytef *) text;
+   zs.avail_in = (uInt) strlen (text);
+   zs.next_out = buf;
+   zs.avail_out = (uInt) cap;
+   assert_int_equal (deflate (&zs, Z_FINISH), Z_STREAM_END);
+   size_t n = cap - zs.avail_out;
+   deflateEnd (&zs);
+   return n;
+}
+
+/* ---- CSV ---- */
+
+static void
+test_csv_quotes_and_newlines (void **state)
+{
+   (void) state;
+   /* a quoted field spans lines: the row's line is where it starts, the
+    * next row's line counts the lines before it; "" is a quote; a blank
+    * line is no row; lines are cut at LF and lose their CR, so a CRLF
+    * inside quotes is read as LF */
+   expect_rows ("BULK INSERT INTO t FROM 'quotes.csv'",
+                "OK 1 @2 { \"id\" : 1, \"name\" : \"Smith, Jo\", \"note\" : \"said \\\"hi\\\"\" }\n"
+                "OK 2 @3 { \"id\" : 2, \"name\" : \"two\\nlines\", \"note\" : \"plain\" }\n"
+                "OK 3 @6 { \"id\" : 3, \"name\" : \"x\", \"note\" : \"a \\\"quoted\\\"\\nand more\" }\n"
+                "END\n");
+}
+
+static void
+test_csv_typed_columns_and_check (void **state)
+{
+   (void) state;
+   /* the header gives the order, the column list the types; a value that
+    * does not convert fails its row (what was read is kept as text); CHECK
+    * fails a row that converts; row numbers count failed rows */
+   expect_rows_io (
+      "BULK INSERT INTO t (id INT, price DOUBLE, ok BOOL) FROM 'typed.csv' CHECK (price > 0)", NULL, NULL, true,
+      "OK 1 @2 { \"id\" : { \"$numberInt\" : \"1\" }, \"price\" : { \"$numberDouble\" : \"2.5\" }, \"ok\" : true }\n"
+      "FAILED 2 @3 line 3: column id: \"x\" is not an integer | { \"id\" : \"x\", \"price\" : \"1\", \"ok\" : "
+      "\"false\" }\n"
+      "FAILED 3 @4 line 4: column price: \"abc\" is not a number | { \"id\" : \"3\", \"price\" : \"abc\", \"ok\" : "
+      "\"true\" }\n"
+      "FAILED 4 @5 line 5: CHECK (price > 0) failed | { \"id\" : { \"$numberInt\" : \"4\" }, \"price\" : { "
+      "\"$numberDouble\" : \"-1.0\" }, \"ok\" : true }\n"
+      "OK 5 @6 { \"id\" : { \"$numberInt\" : \"5\" }, \"price\" : { \"$numberDouble\" : \"7.0\" }, \"ok\" : false "
+      "}\n"
+      "END\n");
+}
+
+static void
+test_csv_inferred_types (void **state)
+{
+   (void) state;
+   /* infer_rows = 2: n is INT from "1" and "2"; "1.5" then fails its row
+    * with the hint; the sample rows are given first, in order */
+   expect_rows_io ("BULK INSERT INTO t FROM 'infer.csv' (infer_rows = 2)", NULL, NULL, true,
+                   "OK 1 @2 { \"n\" : { \"$numberInt\" : \"1\" }, \"s\" : \"a\" }\n"
+                   "OK 2 @3 { \"n\" : { \"$numberInt\" : \"2\" }, \"s\" : \"b\" }\n"
+                   "FAILED 3 @4 line 4: column n: \"1.5\" is not an INT (the type inferred from the first 2 rows); "
+                   "give the column a type in a column list, e.g. (n DOUBLE), or raise infer_rows | { \"n\" : "
+                   "\"1.5\", \"s\" : \"c\" }\n"
+                   "OK 4 @5 { \"n\" : { \"$numberInt\" : \"4\" }, \"s\" : \"d\" }\n"
+                   "END\n");
+}
+
+static void
+test_csv_skip_lines_and_no_header (void **state)
+{
+   (void) state;
+   expect_rows ("BULK INSERT INTO t FROM 'skip.csv' (skip_lines = 2)",
+                "OK 1 @4 { \"id\" : 1, \"v\" : \"a\" }\n"
+                "OK 2 @5 { \"id\" : 2, \"v\" : \"b\" }\n"
+                "END\n");
+   /* without a header the column list names the fields; a row with
+    * another number of fields fails, its fields kept as "fields" */
+   expect_rows ("BULK INSERT INTO t (n INT, s STRING) FROM 'noheader.csv' (header = false)",
+                "OK 1 @1 { \"n\" : 1, \"s\" : \"a\" }\n"
+                "FAILED 2 @2 line 2: 3 fields, expected 2 | { \"fields\" : [ \"2\", \"b\", \"extra\" ] }\n"
+                "OK 3 @3 { \"n\" : 3, \"s\" : \"c\" }\n"
+                "END\n");
+}
+
+/* sql's source over text written to a file named name in tmpdir ("%s"
+ * in sql is its path). */
+static void
+expect_text (const char *name, const char *text, const char *sql_fmt, const char *expected_fmt)
+{
+   char path[512], sql[800], expected[2000];
+   write_file (name, text, strlen (text), path, sizeof path);
+   snprintf (sql, sizeof sql, sql_fmt, path);
+   snprintf (expected, sizeof expected, expected_fmt, path);
+   expect_rows (sql, expected);
+}
+
+static void
+test_csv_options_and_header_errors (void **state)
+{
+   (void) state;
+   /* TSV; a byte order mark is dropped; null_string; blanks = 'omit' */
+   expect_text ("t.tsv", "\xEF\xBB\xBF" "a\tb\n1\tNA\n\t2\n", "BULK INSERT INTO t FROM '%s' (null_string = 'NA')",
+                "OK 1 @2 { \"a\" : 1, \"b\" : null }\n"
+                "OK 2 @3 { \"a\" : null, \"b\" : 2 }\n"
+                "END\n");
+   expect_text ("b.csv", "a,b\n,x\n", "BULK INSERT INTO t FROM '%s' (blanks = 'omit')",
+                "OK 1 @2 { \"b\" : \"x\" }\nEND\n");
+   /* a header that cannot name the columns is fatal */
+   expect_text ("h1.csv", "a,,c\n1,2,3\n", "BULK INSERT INTO t FROM '%s'",
+                "ERROR failed: %s:1: column 2 of the header has no name\n");
+   expect_text ("h2.csv", "a,b\n1,2\n", "BULK INSERT INTO t (c INT) FROM '%s'",
+                "ERROR failed: %s:1: column \"c\" of the column list is not in the header\n");
+   expect_text ("h3.csv", "1,2\n", "BULK INSERT INTO t FROM '%s' (header = false)",
+                "ERROR failed: %s:1: a CSV file without a header needs a column list\n");
+   /* bad quoting fails the row; a quote never closed fails the last */
+   expect_text ("q.csv", "a,b\n1,x\"y\n2,\"open\n", "BULK INSERT INTO t FROM '%s'",
+                "FAILED 1 @2 line 2: bad quoting: a quote inside an unquoted field, or text after a closing quote "
+                "(RFC 4180) | { }\n"
+                "FAILED 2 @3 line 3: a quoted field opened on this line is not closed at the end of the input | { }\n"
+                "END\n");
+}
+
+static void
+test_csv_bad_utf8 (void **state)
+{
+   (void) state;
+   /* text that is not UTF-8 fails its row and is left out of what is kept */
+   expect_rows ("BULK INSERT INTO t (id INT, name STRING) FROM 'badutf8.csv'",
+                "OK 1 @2 { \"id\" : 1, \"name\" : \"ok\" }\n"
+                "FAILED 2 @3 line 3: column name: not valid UTF-8 | { \"id\" : \"2\", \"name\" : null "
+                "}\n"
+                "OK 3 @4 { \"id\" : 3, \"name\" : \"fine\" }\n"
+                "END\n");
+}
+
+/* ---- gzip ---- */
+
+static const char *gz_csv = "id,v\n1,a\n2,b\n";
+
+static void
+test_gzip (void **state)
+{
+   (void) state;
+   unsigned char gz[512];
+   size_t n = gzip_bytes (gz_csv, gz, sizeof gz);
+   char path[512], sql[800];
+   /* known by its magic whatever the name; two members are one stream */
+   unsigned char two[1024];
+   memcpy (two, gz, n);
+   memcpy (two + n, gz, n);
+   write_file ("two.data", two, 2 * n, path, sizeof path);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' FORMAT CSV", path);
+   planned_t p = plan_of (sql);
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, NULL, NULL, &err);
+   assert_non_null (src);
+   assert_int_equal (bql_source_bytes_total (src), (int64_t) (2 * n));
+   char *got = transcript (src, false);
+   /* the second member's header is a row like any other, and its text
+    * makes id a STRING column (the sample holds every row) */
+   assert_string_equal (got, "OK 1 @2 { \"id\" : \"1\", \"v\" : \"a\" }\n"
+                             "OK 2 @3 { \"id\" : \"2\", \"v\" : \"b\" }\n"
+                             "OK 3 @4 { \"id\" : \"id\", \"v\" : \"v\" }\n"
+                             "OK 4 @5 { \"id\" : \"1\", \"v\" : \"a\" }\n"
+                             "OK 5 @6 { \"id\" : \"2\", \"v\" : \"b\" }\n"
+                             "END\n");
+   assert_int_equal (bql_source_bytes_read (src), (int64_t) (2 * n));
+   free (got);
+   bql_source_close (src);
+   planned_free (&p);
+}
+
+static void
+test_gzip_trailing_garbage (void **state)
+{
+   (void) state;
+   unsigned char gz[512];
+   size_t n = gzip_bytes (gz_csv, gz, sizeof gz);
+   memcpy (gz + n, "garbage\n", 8);
+   char path[512], sql[800], expected[1400];
+   write_file ("garbage.csv.gz", gz, n + 8, path, sizeof path);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+   /* the rows before are rows; the error names the file, the line after
+    * the last one read, and the byte offset of the garbage */
+   snprintf (expected, sizeof expected,
+             "OK 1 @2 { \"id\" : 1, \"v\" : \"a\" }\n"
+             "OK 2 @3 { \"id\" : 2, \"v\" : \"b\" }\n"
+             "ERROR failed: %s:4: trailing garbage after the gzip stream at byte offset %zu of the compressed input "
+             "(not the start of another gzip member)\n",
+             path, n);
+   expect_rows (sql, expected);
+
+   /* the error is located at the FROM clause */
+   planned_t p = plan_of (sql);
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, NULL, NULL, &err);
+   free (transcript (src, false));
+   assert_true (bql_source_failed (src));
+   const bql_error_t *e = bql_source_error (src);
+   assert_int_equal (e->code, BQL_ERR_IO);
+   assert_int_equal (e->offset, (int64_t) (strstr (sql, "FROM") - sql));
+   assert_int_equal (e->line, 1);
+   bql_source_close (src);
+   planned_free (&p);
+
+   /* cut short */
+   write_file ("cut.csv.gz", gz, n - 6, path, sizeof path);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+   snprintf (expected, sizeof expected,
+             "OK 1 @2 { \"id\" : 1, \"v\" : \"a\" }\n"
+             "OK 2 @3 { \"id\" : 2, \"v\" : \"b\" }\n"
+             "ERROR failed: %s:4: the gzip stream is truncated (unexpected end of file)\n",
+             path);
+   expect_rows (sql, expected);
+}
+
+static void
+test_open_errors (void **state)
+{
+   (void) state;
+   char path[512];
+   write_file ("plain.gz", gz_csv, strlen (gz_csv), path, sizeof path);
+   char sql[800], expected[1200];
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM 'plain.gz' FORMAT CSV");
+   snprintf (expected, sizeof expected, "IO@19+26: '%s/plain.gz' is not gzip-compressed (its name ends in .gz)",
+             tmpdir);
+   expect_open_error (tmpdir, sql, expected);
+   snprintf (expected, sizeof expected, "IO@19+15: cannot open '%s/none.csv': No such file or directory", tmpdir);
+   expect_open_error (tmpdir, "BULK INSERT INTO t FROM 'none.csv'", expected);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' FORMAT CSV", BQL_FIXTURES);
+   snprintf (expected, sizeof expected, "IO@19+%zu: cannot read '%s': it is a directory", strlen (sql) - 19,
+             BQL_FIXTURES);
+   expect_open_error (tmpdir, sql, expected);
+}
+
+/* ---- JSON ---- */
+
+static void
+test_ndjson (void **state)
+{
+   (void) state;
+   /* one document per line: a blank line is no row, a bad line fails
+    * (with its line and column) and the next is read; '$' names fail */
+   expect_rows ("BULK INSERT INTO t FROM 'rows.ndjson'",
+                "OK 1 @1 { \"a\" : 1 }\n"
+                "OK 2 @3 { \"a\" : 2, \"b\" : \"x\" }\n"
+                "FAILED 3 @4 line 4: invalid JSON: Incomplete JSON | { }\n"
+                "FAILED 4 @5 line 5, column 10: text after the document | { }\n"
+                "FAILED 5 @6 line 6: column \"$bad\": a field name cannot start with '$' | { }\n"
+                "OK 6 @7 { \"a\" : 4 }\n"
+                "END\n");
+}
+
+static void
+test_json_array_and_stream (void **state)
+{
+   (void) state;
+   /* array elements over several lines: each row is on the line where
+    * its element starts; a bad element fails alone */
+   expect_rows ("BULK INSERT INTO t FROM 'array.json'",
+                "OK 1 @2 { \"a\" : 1 }\n"
+                "OK 2 @3 { \"a\" : 2, \"b\" : [ 1, 2 ] }\n"
+                "FAILED 3 @5 line 5: invalid JSON: Got parse error at \"}\", position 6: \"VALUE_EXPECTED\" | { }\n"
+                "OK 4 @6 { \"a\" : 4 }\n"
+                "END\n");
+   /* documents one after another, pretty-printed or on one line */
+   expect_rows ("BULK INSERT INTO t FROM 'stream.json'",
+                "OK 1 @1 { \"a\" : 1 }\n"
+                "OK 2 @2 { \"a\" : 2 }\n"
+                "OK 3 @4 { \"a\" : 3 }\n"
+                "END\n");
+   /* an array never closed: its rows, then the error at the last element */
+   char expected[1200];
+   snprintf (expected, sizeof expected,
+             "OK 1 @1 { \"a\" : 1 }\n"
+             "OK 2 @2 { \"a\" : 2 }\n"
+             "ERROR failed: %s/unclosed.json:2: the JSON array is not closed: no ']' after the element that starts "
+             "on this line\n",
+             BQL_FIXTURES);
+   expect_rows ("BULK INSERT INTO t FROM 'unclosed.json'", expected);
+}
+
+/* FORMAT JSON whose structure is broken: the rows before, then a fatal
+ * error naming the line. */
+static void
+test_json_structure (void **state)
+{
+   (void) state;
+   static const struct {
+      const char *text;
+      const char *expected; /* after the rows, "ERROR failed: <path>:" is followed by this */
+   } cases[] = {
+      {"[{\"a\": 1}] x", "OK 1 @1 { \"a\" : 1 }\n|1: text after the end of the JSON array\n"},
+      {"[{\"a\": 1},\n]", "OK 1 @1 { \"a\" : 1 }\n|2: a ',' before the ']' that closes the JSON array\n"},
+      {"[\n,{\"a\": 1}]", "|2: an empty element in the JSON array\n"},
+      {"{\"a\": 1}\n 5 {}", "OK 1 @1 { \"a\" : 1 }\n|2: '5' between the JSON documents: each must start with '{'\n"},
+      {"\n\x01", "|2: a JSON file must hold an array of documents or documents one after another, not start with the "
+                  "byte 0x01 (for one document per line use FORMAT NDJSON)\n"},
+      {"[{\"a\": [1}]", "|1: '}' does not close what is open in the JSON array element that starts on line 1\n"},
+      {"[{\"a\": 1},\n {\"a\": \"x\n\"}]",
+       "OK 1 @1 { \"a\" : 1 }\n|2: a string in the JSON array element that starts on this line runs past the end of "
+       "line 2\n"},
+      {"{\"a\": 1}\n{\"a\":\n", "OK 1 @1 { \"a\" : 1 }\n|2: the JSON document that starts on this line is not "
+                                "closed at the end of the input\n"},
+      {"[\n", "|2: the JSON array is not closed at the end of the input\n"},
+      {" [ ] ", "END\n"},
+      {"", "END\n"},
+   };
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char path[512], sql[800], expected[1400];
+      write_file ("structure.json", cases[i].text, strlen (cases[i].text), path, sizeof path);
+      snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+      const char *bar = strchr (cases[i].expected, '|');
+      if (bar) {
+         snprintf (expected, sizeof expected, "%.*sERROR failed: %s:%s", (int) (bar - cases[i].expected),
+                   cases[i].expected, path, bar + 1);
+      } else {
+         snprintf (expected, sizeof expected, "%s", cases[i].expected);
+      }
+      expect_rows (sql, expected);
+   }
+}
+
+static void
+test_json_bad_utf8 (void **state)
+{
+   (void) state;
+   expect_rows ("BULK INSERT INTO t FROM 'badutf8.ndjson'",
+                "OK 1 @1 { \"s\" : \"ok\" }\n"
+                "FAILED 2 @2 line 2: invalid JSON: invalid bytes in UTF8 string | { }\n"
+                "OK 3 @3 { \"s\" : \"fine\" }\n"
+                "END\n");
+}
+
+static void
+test_json_typed_columns (void **state)
+{
+   (void) state;
+   /* listed columns of a document are converted in place; the rest stay */
+   char path[512];
+   const char *text = "{\"a\": \"5\", \"b\": {\"c\": 2}, \"z\": true}\n{\"a\": \"x\"}\n";
+   write_file ("typed.ndjson", text, strlen (text), path, sizeof path);
+   char sql[800];
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t (a INT, b.c DOUBLE) FROM '%s'", path);
+   expect_rows_io (sql, NULL, NULL, true,
+                   "OK 1 @1 { \"a\" : { \"$numberInt\" : \"5\" }, \"b\" : { \"c\" : { \"$numberDouble\" : "
+                   "\"2.0\" } }, \"z\" : true }\n"
+                   "FAILED 2 @2 line 2: column a: \"x\" is not an integer | { \"a\" : \"x\" }\n"
+                   "END\n");
+}
+
+/* ---- the caller's stream, next_row, cancel ---- */
+
+static void
+test_caller_stream (void **state)
+{
+   (void) state;
+   /* a stream a program has already read from and pushed a byte back
+    * into: fread sees the byte */
+   char path[512];
+   const char *text = "{\"a\": 1}\n{\"a\": 2}\n";
+   write_file ("stream.ndjson", text, strlen (text), path, sizeof path);
+   FILE *fp = fopen (path, "r");
+   assert_non_null (fp);
+   int c = getc (fp);
+   assert_int_equal (c, '{');
+   assert_int_equal (ungetc (c, fp), '{');
+   bql_source_io_t io = {.stdin_stream = fp};
+   expect_rows_io ("BULK INSERT INTO t FROM STDIN FORMAT NDJSON", &io, NULL, false,
+                   "OK 1 @1 { \"a\" : 1 }\nOK 2 @2 { \"a\" : 2 }\nEND\n");
+   fclose (fp);
+
+   /* a stream without a descriptor; gzip on it too */
+   unsigned char gz[512];
+   size_t n = gzip_bytes ("x,y\n1,2\n", gz, sizeof gz);
+   FILE *mem = fmemopen (gz, n, "r");
+   assert_non_null (mem);
+   io.stdin_stream = mem;
+   expect_rows_io ("BULK INSERT INTO t FROM STDIN FORMAT CSV", &io, NULL, false,
+                   "OK 1 @2 { \"x\" : 1, \"y\" : 2 }\nEND\n");
+   fclose (mem);
+}
+
+typedef struct {
+   int n;
+} rows_ctx_t;
+
+static bool
+next_row (void *ctx, bson_t *row, bql_error_t *error)
+{
+   rows_ctx_t *c = ctx;
+   if (c->n == 3) {
+      error->domain = BQL_ERROR_EXECUTE;
+      snprintf (error->message, sizeof error->message, "no more");
+      return false;
+   }
+   c->n++;
+   BSON_APPEND_INT32 (row, "a", c->n);
+   if (c->n == 2) {
+      BSON_APPEND_INT32 (row, "$x", 1);
+   }
+   return true;
+}
+
+static bool
+next_row_fails (void *ctx, bson_t *row, bql_error_t *error)
+{
+   (void) row;
+   int *n = ctx;
+   if ((*n)++ == 0) {
+      BSON_APPEND_INT32 (row, "a", 1);
+      return true;
+   }
+   error->domain = BQL_ERROR_EXECUTE; /* no code, no message */
+   return false;
+}
+
+static void
+test_next_row (void **state)
+{
+   (void) state;
+   rows_ctx_t ctx = {0};
+   bql_source_io_t io = {.next_row = next_row, .next_row_ctx = &ctx};
+   /* the n-th document is "line n"; a failure of the program's source
+    * is the source's error, code IO */
+   expect_rows_io ("BULK INSERT INTO t FROM STDIN FORMAT NDJSON CHECK (a < 3)", &io, NULL, false,
+                   "OK 1 @1 { \"a\" : 1 }\n"
+                   "FAILED 2 @2 line 2: column \"$x\": a field name cannot start with '$' | { }\n"
+                   "FAILED 3 @3 line 3: CHECK (a < 3) failed | { \"a\" : 3 }\n"
+                   "ERROR failed: no more\n");
+   int n = 0;
+   bql_source_io_t io2 = {.next_row = next_row_fails, .next_row_ctx = &n};
+   planned_t p = plan_of ("BULK INSERT INTO t FROM STDIN FORMAT NDJSON");
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, &io2, NULL, &err);
+   char *got = transcript (src, false);
+   assert_string_equal (got, "OK 1 @1 { \"a\" : 1 }\nERROR failed: next_row failed after row 1\n");
+   assert_int_equal (bql_source_error (src)->code, BQL_ERR_IO);
+   free (got);
+   bql_source_close (src);
+   planned_free (&p);
+   expect_open_error_io (BQL_FIXTURES, "BULK INSERT INTO t FROM STDIN FORMAT CSV", &io,
+                         "IO@19+21: rows from next_row are documents: write FROM STDIN FORMAT NDJSON");
+}
+
+static void
+test_cancel_and_time (void **state)
+{
+   (void) state;
+   const char *text = "{\"a\": 1}\n";
+   FILE *mem = fmemopen ((void *) text, strlen (text), "r");
+   volatile int cancel = 1;
+   bql_source_io_t io = {.stdin_stream = mem};
+   expect_rows_io ("BULK INSERT INTO t FROM STDIN FORMAT NDJSON", &io, &cancel, false,
+                   "ERROR cancelled: cancelled while reading <stdin>\n");
+   rewind (mem);
+   cancel = 0;
+   io.max_execution_ms = 1500;
+   io.start_us = bson_get_monotonic_time () - 2000000;
+   expect_rows_io ("BULK INSERT INTO t FROM STDIN FORMAT NDJSON", &io, &cancel, false,
+                   "ERROR cancelled: stopped after 1.5 s (max_execution_time) while reading <stdin>\n");
+   fclose (mem);
+
+   /* a regular file cancelled before its first read cannot be opened */
+   planned_t p = plan_of ("BULK INSERT INTO t FROM 'stream.json'");
+   bql_error_t err;
+   bql_error_clear (&err);
+   cancel = 1;
+   assert_null (bql_source_open (p.plan, NULL, &cancel, &err));
+   assert_int_equal (err.code, BQL_ERR_ABORTED);
+   assert_string_equal (err.message, "cancelled while reading " BQL_FIXTURES "/stream.json");
+   /* bql_source_stop: as a cancel */
+   cancel = 0;
+   bql_source_t *src = bql_source_open (p.plan, NULL, &cancel, &err);
+   assert_non_null (src);
+   bql_source_stop (src);
+   /* the first chunk was read at the opening (to look for the gzip
+    * magic): its rows still come, and the next read stops */
+   char *got = transcript (src, false);
+   assert_string_equal (got, "OK 1 @1 { \"a\" : 1 }\n"
+                             "OK 2 @2 { \"a\" : 2 }\n"
+                             "OK 3 @4 { \"a\" : 3 }\n"
+                             "ERROR cancelled: cancelled while reading " BQL_FIXTURES "/stream.json\n");
+   free (got);
+   bql_source_close (src);
+   planned_free (&p);
+}
+
+/* ---- VALUES, replay, EXPLAIN's sniff ---- */
+
+static void
+test_values (void **state)
+{
+   (void) state;
+   expect_rows ("BULK INSERT INTO t (a, b) VALUES (1, 'x'), (-2, 'y'), (3, 'z') CHECK (a > 0)",
+                "OK 1 @0 { \"a\" : 1, \"b\" : \"x\" }\n"
+                "FAILED 2 @0 CHECK (a > 0) failed | { \"a\" : -2, \"b\" : \"y\" }\n"
+                "OK 3 @0 { \"a\" : 3, \"b\" : \"z\" }\n"
+                "END\n");
+   planned_t p = plan_of ("BULK INSERT INTO t (a) VALUES (1), (2)");
+   bql_source_t *src = bql_source_values_open (p.plan);
+   assert_string_equal (bql_source_kind (src), "values");
+   assert_int_equal (bql_source_rows_total (src), 2);
+   assert_int_equal (bql_source_bytes_total (src), -1);
+   bql_source_close (src);
+   planned_free (&p);
+}
+
+static void
+test_replay (void **state)
+{
+   (void) state;
+   bql_source_t *r = bql_source_replay_new ();
+   bson_t a = BSON_INITIALIZER, b = BSON_INITIALIZER;
+   BSON_APPEND_INT32 (&a, "a", 1);
+   BSON_APPEND_UTF8 (&b, "b", "x");
+   assert_true (bql_source_replay_add (r, 1, 2, &a, NULL, 1 << 20));
+   assert_false (bql_source_replay_add (r, 3, 5, &b, "line 5: bad", 10)); /* over the limit, kept */
+   assert_int_equal (bql_source_rows_total (r), 2);
+   char *got = transcript (r, false);
+   assert_string_equal (got, "OK 1 @2 { \"a\" : 1 }\nFAILED 3 @5 line 5: bad | { \"b\" : \"x\" }\nEND\n");
+   free (got);
+   bql_source_close (r);
+   bson_destroy (&a);
+   bson_destroy (&b);
+}
+
+static void
+test_sniff_columns (void **state)
+{
+   (void) state;
+   /* (an absolute path: the sniff looks at plan->file->path, not the
+    * path resolved against base_dir) */
+   planned_t p = plan_of ("BULK INSERT INTO t (price DOUBLE) FROM '" BQL_FIXTURES "/typed.csv'");
+   bql_columns_t cols;
+   assert_true (bql_file_sniff_columns (p.plan, &cols));
+   assert_int_equal (cols.n, 3);
+   assert_string_equal (cols.cols[0].path, "id");
+   assert_int_equal (cols.cols[0].type, BQL_COL_STRING); /* "x" */
+   assert_true (cols.cols[0].inferred);
+   assert_int_equal (cols.cols[1].type, BQL_COL_DOUBLE);
+   assert_false (cols.cols[1].inferred);
+   assert_int_equal (cols.cols[2].type, BQL_COL_STRING); /* "no" */
+   bql_columns_cleanup (&cols);
+   planned_free (&p);
+   p = plan_of ("BULK INSERT INTO t FROM 'rows.ndjson'");
+   assert_false (bql_file_sniff_columns (p.plan, &cols));
+   planned_free (&p);
+}
+
+static int
+setup (void **state)
+{
+   (void) state;
+   snprintf (tmpdir, sizeof tmpdir, "/tmp/test_sources.XXXXXX");
+   return mkdtemp (tmpdir) ? 0 : -1;
+}
+
+static int
+teardown (void **state)
+{
+   (void) state;
+   char cmd[300];
+   snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+   return system (cmd) == 0 ? 0 : -1;
+}
+
+int
+main (void)
+{
+   const struct CMUnitTest tests[] = {
+      cmocka_unit_test (test_csv_quotes_and_newlines),
+      cmocka_unit_test (test_csv_typed_columns_and_check),
+      cmocka_unit_test (test_csv_inferred_types),
+      cmocka_unit_test (test_csv_skip_lines_and_no_header),
+      cmocka_unit_test (test_csv_options_and_header_errors),
+      cmocka_unit_test (test_csv_bad_utf8),
+      cmocka_unit_test (test_gzip),
+      cmocka_unit_test (test_gzip_trailing_garbage),
+      cmocka_unit_test (test_open_errors),
+      cmocka_unit_test (test_ndjson),
+      cmocka_unit_test (test_json_array_and_stream),
+      cmocka_unit_test (test_json_structure),
+      cmocka_unit_test (test_json_bad_utf8),
+      cmocka_unit_test (test_json_typed_columns),
+      cmocka_unit_test (test_caller_stream),
+      cmocka_unit_test (test_next_row),
+      cmocka_unit_test (test_cancel_and_time),
+      cmocka_unit_test (test_values),
+      cmocka_unit_test (test_replay),
+      cmocka_unit_test (test_sniff_columns),
+   };
+   return cmocka_run_group_tests (tests, setup, teardown);
+}
