@@ -60,8 +60,9 @@ typedef struct bql_exec {
    struct bql_id_map *seen; /* DELETE ... USING with dry_run: the _ids
                                counted so far (the statement's thread) */
    bql_caps_t caps;         /* the server's capabilities (caps.c), probed
-                               by the step interpreter before the first
-                               step that consults them; read-only after */
+                               on first use (bql_exec_caps) by the thread
+                               that owns this state: the statement, or a
+                               worker on its view with its own client */
    bool caps_probed;
    /* the run of row steps (EACH_ROW_BATCH, REFUSED_ROWS) the row pipeline
     * feeds (steps_run.c): set before the rows are read, read-only after */

@@ -312,8 +312,7 @@ write_slot (pipeline_t *p, bql_exec_t *x, slot_t *s)
    }
    bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
    bool ok = p->write (x, &b, &s->info, &s->errs);
-   if (!ok && x->error->code == BQL_ERR_CONNECTION && x->caps_probed && !x->caps.decimal128 &&
-       batch_has_decimal (&b)) {
+   if (!ok && x->error->code == BQL_ERR_CONNECTION && batch_has_decimal (&b) && !bql_exec_caps (x)->decimal128) {
       size_t len = strlen (x->error->message);
       snprintf (x->error->message + len, sizeof x->error->message - len,
                 " (the batch holds Decimal128 values, which some servers, %s among them, cannot store: "

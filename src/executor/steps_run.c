@@ -131,11 +131,6 @@ run_rows (bql_exec_t *x, const bql_step_t *steps, size_t n, const bql_step_t *dr
       bql_source_close (src);
       return false;
    }
-   if (!x->opts->dry_run && steps[0].kind != BQL_STEP_MATCH_ROWS) {
-      /* before the first write: how many statements an update command
-       * may hold (write_rows.c), and what a lost connection may mean */
-      bql_exec_caps (x);
-   }
    bool ok = bql_exec_rows (x, src, row_batch);
    bql_source_close (src);
    if (steps[0].kind == BQL_STEP_MATCH_ROWS) {

@@ -834,11 +834,11 @@ send_set (batch_t *c, size_t *set, size_t m)
 
 /* Does the server lose the account of an update command in which a
  * statement fails (see the top of this file)? The capabilities are
- * probed by the step interpreter before the rows are read. */
+ * probed on first use, once per statement (or worker) connection. */
 static bool
 loses_update_counts (bql_exec_t *x)
 {
-   return !x->caps.update_counts_kept;
+   return !bql_exec_caps (x)->update_counts_kept;
 }
 
 bool
