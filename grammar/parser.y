@@ -1208,7 +1208,9 @@ bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st, cons
       bql_parse_error (st, BQL_ERR_NOMEM, *loc, NULL, "out of memory");
    } else {
       bql_parse_error (st, BQL_ERR_TOO_LARGE, *loc, "Split the expression or statement.",
-                       "statement too deeply nested");
+                       "statement nested too deeply: the parser holds at most %d open parentheses, operators "
+                       "and clauses (an expression nests at most %d levels)",
+                       (int) YYMAXDEPTH, BQL_MAX_NESTING);
    }
 }
 

@@ -7,7 +7,11 @@
  * source (location = byte offset, -1 when unknown; length in bytes). All
  * nodes, lists and strings belong to the bql_script_t that produced them
  * and live until bql_script_destroy(); they are read-only for callers.
- * Needs only libc.
+ * Needs only libc. The node grammar is bulkql(1) "STATEMENTS".
+ *
+ * Threads: nodes are never changed after bql_parse, so any number of
+ * threads may read one script's tree at once; the functions here are
+ * thread-safe.
  */
 #ifndef BULKQL_AST_H
 #define BULKQL_AST_H

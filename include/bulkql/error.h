@@ -5,6 +5,9 @@
  * Errors are caller-owned storage with nothing to free (as bson_error_t).
  * Positions are byte offsets into the script the error is about; line and
  * column are computed from them when the error is made. Needs only libc.
+ *
+ * Threads: every function here is thread-safe (no global state; an error
+ * struct is used by one thread at a time).
  */
 #ifndef BULKQL_ERROR_H
 #define BULKQL_ERROR_H
@@ -85,6 +88,8 @@ BQL_EXPORT void bql_error_clear (bql_error_t *error);
  *
  * filename may be NULL (then "<input>" is used); source/source_len is the
  * text the offsets refer to and may be NULL (then no source line is shown).
+ * A source line longer than 160 bytes is shown as the 160 bytes from 60
+ * before the error's column, with "..." where it is cut.
  * Returns a NUL-terminated string allocated with malloc that the caller
  * frees with bql_free(); NULL only when out of memory. Never fails otherwise. */
 BQL_EXPORT char *bql_error_render (const bql_error_t *error,

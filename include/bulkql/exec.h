@@ -122,8 +122,10 @@ typedef struct bql_exec_options {
     *                 (as max_execution_time; 0 removes the limit)
     * Copied during the call. */
    const bson_t *opts;
-   /* Called before each retry's backoff (from the thread that retries:
-    * with parallel_workers, a worker thread); may be NULL. */
+   /* Called before each retry's backoff, on the thread that writes the
+    * batch: the thread that called bql_execute, or with parallel_workers
+    * > 1 one of the internal worker threads (so calls may be concurrent
+    * then); may be NULL. */
    bql_retry_fn on_retry;
    void *retry_ctx;
 } bql_exec_options_t;
@@ -145,9 +147,14 @@ typedef struct bql_exec_options {
  * Writes besides the statement's (bulkql(1) "LOGGING"): one document per
  * statement in bulk_operation_metrics of the target database unless
  * metrics = false, one document per batch with errors in
- * error_collection unless it is '' (or opts errorRecords is false). A dry run writes nothing at all: the
- * reply's "metrics" field holds the document that would have been
- * written.
+ * error_collection unless it is '' (or opts errorRecords is false), one
+ * NDJSON line per failed row in failed_records_file when it is set.
+ * A dry run writes nothing at all, neither to the server nor to a file;
+ * its reply holds what would have been written: "metrics" (the
+ * document), "errorCollection" ("db.coll"), "nErrorRecords" and
+ * "errorRecords" (the first 100 documents), "failedRecordsFile",
+ * "nFailedRecords" and "failedRecords" (the first 100 lines, as
+ * documents).
  *
  * reply is initialised by this call even on failure (bson_destroy it) and
  * holds the statement's result with the driver's names: operationId,

@@ -153,7 +153,12 @@ BQL_EXPORT char *bql_script_to_json (const bql_script_t *script, size_t *len);
 /* What a REPL asks before sending typed text to bql_parse (as
  * sqlite3_complete does): true when text[0..len) ends with a semicolon
  * that is outside any string, quoted identifier, comment or JSON literal,
- * with only blanks and comments after it. Never fails, allocates nothing. */
+ * with only blanks and comments after it. One pass over the bytes with
+ * the scanner's states ('' "" `` doubling, -- and slash-star comments,
+ * JSON literals with their backslash-escaped strings and nesting); what
+ * the scanner would report as an error (a JSON string cut by a newline,
+ * a bracket that does not match) ends that token as the scanner does,
+ * and bql_parse reports it. Never fails, allocates nothing. */
 BQL_EXPORT bool bql_statement_is_complete (const char *text, size_t len);
 
 /* The keywords of the language, in upper case and sorted (static

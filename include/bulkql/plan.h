@@ -77,7 +77,11 @@ typedef struct bql_plan_options {
    /* The plan will only be explained (bulkql --explain): as in an EXPLAIN
     * statement, a parameter without a bound value is planned as the
     * placeholder string ":name" or "?n" instead of failing with
-    * BQL_ERR_PARAM. Such a plan must not be executed. */
+    * BQL_ERR_PARAM. Such a plan must not be executed. Its EXPLAIN
+    * (bql_plan_explain) ends with "records": [{to, when, fields}], what
+    * running the statement would write besides its rows (the metrics
+    * document, error records, failed_records_file lines; none with
+    * dry_run). */
    bool explain_only;
 } bql_plan_options_t;
 
@@ -121,15 +125,16 @@ BQL_EXPORT bool bql_plan_new (const bql_script_t *script,
 #define BQL_DATABASE_NAME_MAX 64
 #define BQL_NAMESPACE_MAX 255
 
-/* Whether name is a database name MongoDB accepts: not empty, none of
- * / \ . " $ * < > : | ? or a space, under BQL_DATABASE_NAME_MAX bytes.
+/* Whether name is a database name MongoDB accepts: not empty, UTF-8,
+ * none of / \ . " $ * < > : | ? or a space, under BQL_DATABASE_NAME_MAX
+ * bytes.
  * On false, why (size bytes, always terminated) says which rule it breaks,
  * naming the character. No server is contacted. */
 BQL_EXPORT bool bql_database_name_check (const char *name, char *why, size_t size);
 
 /* Whether name is a collection name MongoDB accepts in database (which
- * may be NULL: then the namespace length is not checked): not empty, no
- * '$', and "database.name" under BQL_NAMESPACE_MAX bytes. On false, why
+ * may be NULL: then the namespace length is not checked): not empty,
+ * UTF-8, no '$', and "database.name" under BQL_NAMESPACE_MAX bytes. On false, why
  * says which rule it breaks. (system.* names are valid; the planner asks
  * for allow_system = true to write into them.) */
 BQL_EXPORT bool bql_collection_name_check (const char *database, const char *name, char *why, size_t size);
@@ -192,6 +197,12 @@ BQL_EXPORT size_t bql_option_group_names (const char **names, size_t max);
  * truncated when short); returns the length of the whole text, as
  * snprintf does, so a caller can size buf with a first call with size 0. */
 BQL_EXPORT size_t bql_options_help (char *buf, size_t size);
+
+/* The names of the SQL functions a shell offers for completion, in upper
+ * case (static strings), in the order of the
+ * planner's function table: at most max are stored in names; returns how
+ * many there are. */
+BQL_EXPORT size_t bql_function_names (const char **names, size_t max);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /*
  * bulkql/version.h — the library version, at compile time and at run time.
+ * Threads: bql_version is thread-safe.
  */
 #ifndef BULKQL_VERSION_H
 #define BULKQL_VERSION_H

@@ -57,7 +57,26 @@ typedef struct cli_input {
    bql_plan_t **plans;
    size_t n;
    bool need_server;     /* a statement writes (not EXPLAIN, not --explain) */
+   int show;             /* the input is SHOW COLLECTIONS (1) or SHOW
+                            DATABASES (2) alone (cli_show_statement) */
 } cli_input_t;
+
+/* Whether text[0..len) is SHOW COLLECTIONS (or TABLES) or SHOW DATABASES
+ * (or DBS, as mongosh) alone (any case and blanks, -- comments around
+ * it): 1 and 2, else 0. The ';' is
+ * required when need_semicolon (at the prompt), optional otherwise
+ * (-c, -f). These read the server's catalogue and plan no bulk write,
+ * so they are recognised before the parser (repl.c). */
+int cli_show_statement (const char *text, size_t len, bool need_semicolon);
+
+/* \d and SHOW COLLECTIONS: the current database's collections (the
+ * listCollections command) with their document counts (count, as
+ * estimatedDocumentCount), in name order; \l and SHOW DATABASES: the
+ * server's databases (listDatabases). A table on stdout, or one JSON
+ * line with --format json. False (said on stderr) when the server
+ * cannot be reached or refuses. */
+bool cli_list_collections (cli_t *cli);
+bool cli_list_databases (cli_t *cli);
 
 /* The folder of a script path, for its relative FROM paths (malloc'd):
  * "dir/a.sql" -> "dir", "/a.sql" -> "/", and NULL for "a.sql" (the
@@ -80,6 +99,10 @@ void cli_input_cleanup (cli_input_t *in);
  * plan) as one JSON line on stdout: {"ok": false, "file", "line",
  * "column", "error"}. */
 void cli_print_json_error (cli_t *cli, const bql_error_t *error, const char *name);
+
+/* doc as one JSON line on stdout (--format json): relaxed Extended JSON
+ * with doubles in their shortest form. */
+void cli_print_json (const bson_t *doc);
 
 /* The state of one statement's progress line (progress.c). */
 typedef struct cli_progress {

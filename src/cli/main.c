@@ -337,8 +337,12 @@ main (int argc, char **argv)
    cli.db_given = db != NULL;
    if (!db) {
       db = mongoc_uri_get_database (parsed);
+      if (!db || !*db) {
+         db = "test";
+      }
    }
-   cli.database = strdup (db && *db ? db : "test");
+   /* --db as given: --db '' is an error below, not "test" */
+   cli.database = strdup (db);
    mongoc_uri_destroy (parsed);
    char why[400];
    if (!bql_database_name_check (cli.database, why, sizeof why)) {

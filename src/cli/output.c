@@ -139,9 +139,8 @@ json_document (bson_string_t *out, const bson_t *doc, bool array)
    bson_string_append (out, first ? (array ? "]" : "}") : (array ? " ]" : " }"));
 }
 
-/* doc as one line on stdout */
-static void
-json_print (const bson_t *doc)
+void
+cli_print_json (const bson_t *doc)
 {
    bson_string_t *out = bson_string_new (NULL);
    json_document (out, doc, false);
@@ -164,7 +163,7 @@ cli_print_json_error (cli_t *cli, const bql_error_t *error, const char *name)
    char *msg = cli_redact_text (error->message[0] ? error->message : "error");
    BSON_APPEND_UTF8 (&out, "error", msg);
    free (msg);
-   json_print (&out);
+   cli_print_json (&out);
    bson_destroy (&out);
 }
 
@@ -209,6 +208,83 @@ print_statement_error (cli_t *cli, const char *kind, const char *ns, const char 
    free (msg);
 }
 
+/* The documents of reply's array key, one relaxed Extended JSON line
+ * each (secrets masked), under "  would TITLE (n ...):"; at most
+ * SHOWN_ERRORS, then how many more there were (total). */
+static void
+print_would_records (cli_t *cli, const bson_t *reply, const char *key, const char *title, const char *noun,
+                     int64_t total)
+{
+   bson_iter_t it, ai;
+   if (!bson_iter_init_find (&it, reply, key) || !BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+      return;
+   }
+   printf ("  %swould %s%s", paint (cli, "\033[33m"), title, paint (cli, "\033[0m"));
+   if (noun) {
+      printf (" (%lld %s%s)", (long long) total, noun, total == 1 ? "" : "s");
+   }
+   printf (":\n");
+   int64_t shown = 0;
+   while (bson_iter_next (&ai) && shown < SHOWN_ERRORS) {
+      bson_t d;
+      uint32_t len;
+      const uint8_t *data;
+      if (!BSON_ITER_HOLDS_DOCUMENT (&ai)) {
+         continue;
+      }
+      bson_iter_document (&ai, &len, &data);
+      bson_init_static (&d, data, len);
+      bson_string_t *json = bson_string_new (NULL);
+      json_document (json, &d, false); /* shortest doubles, as --format json */
+      char *masked = cli_redact_text (json->str);
+      printf ("    %s\n", masked);
+      free (masked);
+      bson_string_free (json, true);
+      shown++;
+   }
+   if (total > shown) {
+      printf ("    ... %lld more\n", (long long) (total - shown));
+   }
+}
+
+/* A dry run writes nothing: what it would have written (the reply's
+ * metrics, errorRecords and failedRecords, see bql_execute), on stdout. */
+static void
+print_would_log (cli_t *cli, const bson_t *reply)
+{
+   bson_iter_t it;
+   if (!bson_iter_init_find (&it, reply, "dryRun")) {
+      return;
+   }
+   const char *db = get_str (reply, "namespace"); /* "db.collection" */
+   if (bson_iter_init_find (&it, reply, "metrics") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
+      /* {kind, collection, ...}: a one-element array for the printer */
+      bson_t arr = BSON_INITIALIZER;
+      bson_append_iter (&arr, "0", 1, &it);
+      bson_t one = BSON_INITIALIZER;
+      BSON_APPEND_ARRAY (&one, "m", &arr);
+      char title[600];
+      /* the target database: the namespace up to its first '.' */
+      const char *ns = db ? db : "";
+      snprintf (title, sizeof title, "log to %.*s.bulk_operation_metrics", (int) strcspn (ns, "."), ns);
+      print_would_records (cli, &one, "m", title, NULL, 1);
+      bson_destroy (&one);
+      bson_destroy (&arr);
+   }
+   if (bson_iter_init_find (&it, reply, "errorRecords")) {
+      char title[600];
+      snprintf (title, sizeof title, "log to %s", get_str (reply, "errorCollection") ? get_str (reply, "errorCollection") : "?");
+      print_would_records (cli, reply, "errorRecords", title, "record", get_int (reply, "nErrorRecords"));
+   }
+   if (bson_iter_init_find (&it, reply, "failedRecords")) {
+      char *path = cli_redact_text (get_str (reply, "failedRecordsFile") ? get_str (reply, "failedRecordsFile") : "?");
+      char title[600];
+      snprintf (title, sizeof title, "write to %s", path);
+      free (path);
+      print_would_records (cli, reply, "failedRecords", title, "line", get_int (reply, "nFailedRecords"));
+   }
+}
+
 void
 cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *error)
 {
@@ -227,7 +303,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          BSON_APPEND_UTF8 (&out, "error", msg);
          free (msg);
       }
-      json_print (&out);
+      cli_print_json (&out);
       bson_destroy (&out);
       return;
    }
@@ -365,6 +441,9 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
    int64_t more = (rows && failed > nerr ? failed : nerr) - listed;
    if (more > 0) {
       fprintf (rows_out, "    ... %lld more\n", (long long) more);
+   }
+   if (!cli->quiet) {
+      print_would_log (cli, reply);
    }
    fflush (stdout);
    if (cli->quiet) {

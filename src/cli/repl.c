@@ -116,11 +116,14 @@ load_words (cli_t *cli)
    for (size_t i = 0; i < n && i < 64; i++) {
       add_word (opts[i]);
    }
-   static const char *const extra[] = {"CSV", "TSV", "NDJSON", "GZIP", "COALESCE", "CONCAT", "LOWER", "UPPER",
-                                       "NOW", "JSON_OBJECT", "JSON_ARRAY", "JSON_EXTRACT",
-                                       "JSON_ARRAY_APPEND", "EXCLUDED"};
+   static const char *const extra[] = {"CSV", "TSV", "NDJSON", "GZIP", "EXCLUDED"};
    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
       add_word (extra[i]);
+   }
+   const char *funcs[64];
+   n = bql_function_names (funcs, 64);
+   for (size_t i = 0; i < n && i < 64; i++) {
+      add_word (funcs[i]);
    }
    for (size_t i = 0; i < sizeof column_types / sizeof column_types[0]; i++) {
       add_word (column_types[i]);
@@ -400,15 +403,12 @@ compare_names (const void *a, const void *b)
    return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-/* \d and SHOW COLLECTIONS: the current database's collections (the
- * listCollections command) with their document counts (the count
- * command, as estimatedDocumentCount: the collection's metadata, not a
- * scan), in name order. */
-static void
-list_collections (cli_t *cli)
+/* \d and SHOW COLLECTIONS (cli.h). */
+bool
+cli_list_collections (cli_t *cli)
 {
    if (!cli_connect (cli)) {
-      return;
+      return false;
    }
    mongoc_database_t *db = mongoc_client_get_database (cli->client, cli->database);
    bson_error_t berr;
@@ -418,7 +418,7 @@ list_collections (cli_t *cli)
       fprintf (stderr, "bulkql: cannot list the collections of %s: %s\n", cli->database, why);
       free (why);
       mongoc_database_destroy (db);
-      return;
+      return false;
    }
    size_t n = 0, width = strlen ("collection");
    while (names[n]) {
@@ -428,29 +428,55 @@ list_collections (cli_t *cli)
       n++;
    }
    qsort (names, n, sizeof *names, compare_names);
-   printf ("Collections of %s:\n  %-*s  %12s\n", cli->database, (int) width, "collection", "documents");
+   bson_t out = BSON_INITIALIZER, arr;
+   if (cli->format == CLI_FORMAT_JSON) {
+      BSON_APPEND_UTF8 (&out, "database", cli->database);
+      bson_append_array_begin (&out, "collections", -1, &arr);
+   } else {
+      printf ("Collections of %s:\n  %-*s  %12s\n", cli->database, (int) width, "collection", "documents");
+   }
    for (size_t i = 0; i < n; i++) {
       mongoc_collection_t *coll = mongoc_database_get_collection (db, names[i]);
       int64_t count = mongoc_collection_estimated_document_count (coll, NULL, NULL, NULL, &berr);
-      if (count < 0) {
+      if (cli->format == CLI_FORMAT_JSON) {
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string ((uint32_t) i, &key, kb, sizeof kb);
+         bson_t one;
+         bson_append_document_begin (&arr, key, -1, &one);
+         BSON_APPEND_UTF8 (&one, "name", names[i]);
+         if (count < 0) {
+            BSON_APPEND_NULL (&one, "documents");
+         } else {
+            BSON_APPEND_INT64 (&one, "documents", count);
+         }
+         bson_append_document_end (&arr, &one);
+      } else if (count < 0) {
          printf ("  %-*s  %12s\n", (int) width, names[i], "?");
       } else {
          printf ("  %-*s  %12" PRId64 "\n", (int) width, names[i], count);
       }
       mongoc_collection_destroy (coll);
    }
-   printf ("(%zu collection%s)\n", n, n == 1 ? "" : "s");
+   if (cli->format == CLI_FORMAT_JSON) {
+      bson_append_array_end (&out, &arr);
+      cli_print_json (&out);
+   } else {
+      printf ("(%zu collection%s)\n", n, n == 1 ? "" : "s");
+   }
+   bson_destroy (&out);
+   fflush (stdout);
    bson_strfreev (names);
    mongoc_database_destroy (db);
+   return true;
 }
 
-/* \l and SHOW DATABASES: the server's databases (the listDatabases
- * command), in name order. */
-static void
-list_databases (cli_t *cli)
+/* \l and SHOW DATABASES (cli.h). */
+bool
+cli_list_databases (cli_t *cli)
 {
    if (!cli_connect (cli)) {
-      return;
+      return false;
    }
    bson_error_t berr;
    char **names = mongoc_client_get_database_names_with_opts (cli->client, NULL, &berr);
@@ -458,50 +484,99 @@ list_databases (cli_t *cli)
       char *why = cli_redact_text (berr.message);
       fprintf (stderr, "bulkql: cannot list the databases: %s\n", why);
       free (why);
-      return;
+      return false;
    }
    size_t n = 0;
    while (names[n]) {
       n++;
    }
    qsort (names, n, sizeof *names, compare_names);
-   printf ("Databases:\n");
-   for (size_t i = 0; i < n; i++) {
-      printf ("  %s%s\n", names[i], strcmp (names[i], cli->database) ? "" : "  (current)");
+   if (cli->format == CLI_FORMAT_JSON) {
+      bson_t out = BSON_INITIALIZER, arr;
+      bson_append_array_begin (&out, "databases", -1, &arr);
+      for (size_t i = 0; i < n; i++) {
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string ((uint32_t) i, &key, kb, sizeof kb);
+         BSON_APPEND_UTF8 (&arr, key, names[i]);
+      }
+      bson_append_array_end (&out, &arr);
+      BSON_APPEND_UTF8 (&out, "current", cli->database);
+      cli_print_json (&out);
+      bson_destroy (&out);
+   } else {
+      printf ("Databases:\n");
+      for (size_t i = 0; i < n; i++) {
+         printf ("  %s%s\n", names[i], strcmp (names[i], cli->database) ? "" : "  (current)");
+      }
+      printf ("(%zu database%s)\n", n, n == 1 ? "" : "s");
    }
-   printf ("(%zu database%s)\n", n, n == 1 ? "" : "s");
+   fflush (stdout);
    bson_strfreev (names);
+   return true;
 }
 
-/* SHOW COLLECTIONS; and SHOW DATABASES; (any case, any blanks) typed as
- * a statement: 1 and 2, else 0. Handled here, before the parser, since
- * they read the server's catalogue and plan no bulk write. */
-static int
-show_statement (const char *text)
+/* Past blanks and -- comments from p (up to end). */
+static const char *
+skip_blanks (const char *p, const char *end)
 {
-   const char *p = text + strspn (text, " \t\n");
-   if (strncasecmp (p, "SHOW", 4) || !isspace ((unsigned char) p[4])) {
+   for (;;) {
+      while (p < end && isspace ((unsigned char) *p)) {
+         p++;
+      }
+      if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+         while (p < end && *p != '\n') {
+            p++;
+         }
+         continue;
+      }
+      return p;
+   }
+}
+
+/* Whether the word w (upper case) is at p (any case), followed by a blank,
+ * a ';', a '-' or the end. */
+static bool
+word_at (const char *p, const char *end, const char *w)
+{
+   size_t n = strlen (w);
+   if ((size_t) (end - p) < n || strncasecmp (p, w, n)) {
+      return false;
+   }
+   return p + n == end || isspace ((unsigned char) p[n]) || p[n] == ';' || p[n] == '-';
+}
+
+int
+cli_show_statement (const char *text, size_t len, bool need_semicolon)
+{
+   const char *end = text + len;
+   const char *p = skip_blanks (text, end);
+   if (!word_at (p, end, "SHOW")) {
       return 0;
    }
-   p += 4;
-   p += strspn (p, " \t\n");
+   p = skip_blanks (p + 4, end);
    int which = 0;
-   if (!strncasecmp (p, "COLLECTIONS", 11)) {
-      which = 1;
-      p += 11;
-   } else if (!strncasecmp (p, "DATABASES", 9)) {
-      which = 2;
-      p += 9;
-   } else {
+   /* and mongosh's "show tables" and "show dbs" */
+   static const struct {
+      const char *word;
+      int which;
+   } words[] = {{"COLLECTIONS", 1}, {"TABLES", 1}, {"DATABASES", 2}, {"DBS", 2}};
+   for (size_t i = 0; i < sizeof words / sizeof words[0] && !which; i++) {
+      if (word_at (p, end, words[i].word)) {
+         which = words[i].which;
+         p += strlen (words[i].word);
+      }
+   }
+   if (!which) {
       return 0;
    }
-   p += strspn (p, " \t\n");
-   if (*p != ';') {
+   p = skip_blanks (p, end);
+   if (p < end && *p == ';') {
+      p = skip_blanks (p + 1, end);
+   } else if (need_semicolon) {
       return 0;
    }
-   p++;
-   p += strspn (p, " \t\n");
-   return *p ? 0 : which;
+   return p == end ? which : 0;
 }
 
 /* \e: text (the statement being typed, or else the last one run) in
@@ -615,9 +690,9 @@ meta (cli_t *cli, char *line)
    } else if (!strcmp (cmd, "conninfo")) {
       conninfo (cli);
    } else if (!strcmp (cmd, "d")) {
-      list_collections (cli);
+      cli_list_collections (cli);
    } else if (!strcmp (cmd, "l")) {
-      list_databases (cli);
+      cli_list_databases (cli);
    } else if (!strcmp (cmd, "use")) {
       if (!arg) {
          printf ("Database is %s.\n", cli->database);
@@ -969,11 +1044,11 @@ cli_repl (cli_t *cli)
       if (hist) {
          save_history (hist);
       }
-      int show = show_statement (acc);
+      int show = cli_show_statement (acc, acc_len, true);
       if (show == 1) {
-         list_collections (cli);
+         cli_list_collections (cli);
       } else if (show == 2) {
-         list_databases (cli);
+         cli_list_databases (cli);
       } else {
          rc = cli_run_script (cli, "<stdin>", acc, acc_len);
       }

@@ -315,8 +315,19 @@ cli_input_prepare (cli_t *cli, cli_input_t *in)
    in->plans = NULL;
    in->n = 0;
    in->need_server = false;
+   in->show = cli_show_statement (in->text, in->len, false);
+   if (in->show) {
+      /* SHOW COLLECTIONS / DATABASES alone: a catalogue read, no plan */
+      in->need_server = !cli->explain;
+      return true;
+   }
    if (!bql_parse (in->text, in->len, &po, &in->script, &error)) {
       in->script = NULL;
+      if (error.offset >= 0 && (size_t) error.offset + 4 <= in->len && !strncasecmp (in->text + error.offset, "SHOW", 4) &&
+          !error.hint[0]) {
+         snprintf (error.hint, sizeof error.hint,
+                   "SHOW COLLECTIONS and SHOW DATABASES are given alone: a -c or a file of their own, or at the prompt.");
+      }
       cli_print_error (cli, &error, in->name, in->text, in->len);
       return false;
    }
@@ -378,6 +389,25 @@ cli_input_run (cli_t *cli, cli_input_t *in)
    if (in->need_server && !cli->cancel && !cli_connect (cli)) {
       cli->running = 0;
       return 2;
+   }
+   if (in->show) {
+      /* --explain: what it would send, as a plan of its own */
+      if (cli->explain) {
+         printf ("{\n  \"statement\": \"%s\",\n  \"steps\": [\n"
+                 "    {\"step\": \"%s\", \"command\": {\"%s\": 1, \"nameOnly\": true}}%s\n",
+                 in->show == 1 ? "SHOW COLLECTIONS" : "SHOW DATABASES",
+                 in->show == 1 ? "list the database's collections" : "list the databases",
+                 in->show == 1 ? "listCollections" : "listDatabases", in->show == 1 ? "," : "");
+         if (in->show == 1) {
+            printf ("    {\"step\": \"count each collection's documents (its metadata)\", "
+                    "\"command\": {\"count\": \"<each collection>\"}}\n");
+         }
+         printf ("  ]\n}\n");
+      }
+      bool ok = cli->explain || (in->show == 1 ? cli_list_collections (cli) : cli_list_databases (cli));
+      fflush (stdout);
+      cli->running = 0;
+      return ok ? 0 : 1;
    }
    size_t n = in->n;
    for (size_t i = 0; i < n; i++) {

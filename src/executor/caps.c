@@ -1,16 +1,29 @@
 /*
- * caps.c — server capabilities (caps.h). The only file that knows server
- * products by name: MongoDB is judged by its wire version (4.2 = 8 brings
- * pipeline updates and $merge); FerretDB (recognised by
- * buildInfo.ferretdbVersion)
- * speaks a recent wire version but lacks pipeline updates, $merge, TTL
- * indexes and Decimal128, and answers an update command in which a
- * statement fails with writeErrors [{index: 0}] and no counts.
+ * caps.c — the capabilities of the server behind a connection (caps.h),
+ * probed once per connection, so that the executor's steps test what a
+ * server can do and never which server it is. The only file that knows
+ * server products by name, and why:
+ *  - MongoDB is judged by its wire version (4.2 = 8 brings pipeline
+ *    updates and $merge).
+ *  - FerretDB (buildInfo.ferretdbVersion) speaks a recent wire version
+ *    but lacks pipeline updates, $merge, TTL indexes and Decimal128 (it
+ *    closes the connection on a Decimal128 value), and its reply to an
+ *    update command in which a statement fails is writeErrors
+ *    [{index: 0}] with no counts, whichever statement failed, after
+ *    having applied the statements before it: an update command then
+ *    loses its account.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "caps.h"
+
+void
+bql_caps_init (bql_caps_t *caps)
+{
+   memset (caps, 0, sizeof *caps);
+   caps->update_keeps_counts = -1;
+}
 
 static int32_t
 max_wire_version (mongoc_client_t *client)
@@ -48,13 +61,41 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
    bool ok = mongoc_client_command_simple (client, "admin", &cmd, NULL, &reply, error);
    if (ok && bson_has_field (&reply, "ferretdbVersion")) {
       caps->pipeline_updates = caps->merge = caps->ttl = caps->decimal128 = false;
-      caps->update_counts_kept = false;
+      caps->update_keeps_counts = 0;
       snprintf (caps->server, sizeof caps->server, "%s", "FerretDB");
    } else {
       /* unknown: one statement per update command is exact everywhere */
-      caps->update_counts_kept = ok;
+      caps->update_keeps_counts = ok ? 1 : 0;
    }
    bson_destroy (&reply);
    bson_destroy (&cmd);
    return ok;
+}
+
+const bql_caps_t *
+bql_caps_get (bql_caps_t *caps, mongoc_client_t *client)
+{
+   if (caps->update_keeps_counts < 0) {
+      bql_caps_probe (client, caps, NULL);
+   }
+   return caps;
+}
+
+bool
+bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client)
+{
+   return bql_caps_get (caps, client)->update_keeps_counts == 1;
+}
+
+const char *
+bql_caps_decimal128_hangup_note (bql_caps_t *caps, mongoc_client_t *client)
+{
+   const bql_caps_t *c = bql_caps_get (caps, client);
+   if (c->decimal128) {
+      return "";
+   }
+   return !strcmp (c->server, "FerretDB") ? " (the batch holds Decimal128 values, which some servers, FerretDB among them, "
+                                "cannot store: they close the connection)"
+                              : " (the batch holds Decimal128 values, which some servers cannot store: they close "
+                                "the connection)";
 }

@@ -2,11 +2,9 @@
  * exec.c — bql_execute(): runs a plan on a server. It sets up the
  * statement's state, has its steps interpreted (steps_run.c), and finishes the
  * reply (SPEC §3) with the driver's names. This file also holds what every
- * kind of statement shares: running one insert batch through libmongoc's
- * bulk API with exact row accounting (libmongoc reports writeErrors[].index
- * relative to the whole bulk operation, across its own splitting at
- * maxWriteBatchSize and maxMessageSizeBytes; we map it back to the row
- * number), and the checks made after every batch.
+ * kind of statement shares: the statement's error, its reply's write
+ * errors, the lists of a batch's refused rows, and the checks made after
+ * every batch. Commands that write are sent by write_path.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,13 +139,6 @@ bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
    return true;
 }
 
-bool
-bql_exec_is_connection_error (const bson_error_t *e)
-{
-   return e->domain == MONGOC_ERROR_STREAM || e->domain == MONGOC_ERROR_SERVER_SELECTION ||
-          (e->domain == MONGOC_ERROR_CLIENT && e->code == MONGOC_ERROR_CLIENT_AUTHENTICATE);
-}
-
 void
 bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code, const char *errmsg)
 {
@@ -161,6 +152,7 @@ bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code
    e->items[e->n].errmsg = bson_strdup (errmsg);
    e->items[e->n].doc = NULL;
    e->items[e->n].line = 0;
+   e->items[e->n].write_concern = false;
    e->n++;
 }
 
@@ -196,207 +188,6 @@ bql_row_errors_cleanup (bql_row_errors_t *e)
    }
    bson_free (e->items);
    memset (e, 0, sizeof *e);
-}
-
-/* Read writeErrors [{index, code, errmsg}] of a bulk reply into errs,
- * mapping the bulk's operation index to the batch position. */
-void
-bql_exec_collect_write_errors (const bson_t *reply, const size_t *sent, size_t nsent, const int64_t *rows,
-                               bql_row_errors_t *errs)
-{
-   bson_iter_t it, ai;
-   if (!bson_iter_init_find (&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
-      return;
-   }
-   while (bson_iter_next (&ai)) {
-      bson_iter_t ei;
-      int64_t index = -1;
-      int32_t code = 0;
-      const char *msg = "";
-      if (!BSON_ITER_HOLDS_DOCUMENT (&ai) || !bson_iter_recurse (&ai, &ei)) {
-         continue;
-      }
-      while (bson_iter_next (&ei)) {
-         const char *k = bson_iter_key (&ei);
-         if (!strcmp (k, "index")) {
-            index = bson_iter_as_int64 (&ei);
-         } else if (!strcmp (k, "code")) {
-            code = (int32_t) bson_iter_as_int64 (&ei);
-         } else if (!strcmp (k, "errmsg") && BSON_ITER_HOLDS_UTF8 (&ei)) {
-            msg = bson_iter_utf8 (&ei, NULL);
-         }
-      }
-      if (index >= 0 && (size_t) index < nsent) {
-         bql_row_errors_add (errs, sent[index], rows[sent[index]], code, msg);
-      } else {
-         bql_row_errors_add (errs, (size_t) -1, 0, code, msg);
-      }
-   }
-}
-
-/* writeConcernErrors of a bulk reply, as errors not tied to a row. */
-void
-bql_exec_collect_wc_errors (const bson_t *reply, bql_row_errors_t *errs)
-{
-   bson_iter_t it, ai;
-   if (!bson_iter_init_find (&it, reply, "writeConcernErrors") || !BSON_ITER_HOLDS_ARRAY (&it) ||
-       !bson_iter_recurse (&it, &ai)) {
-      return;
-   }
-   while (bson_iter_next (&ai)) {
-      bson_iter_t ei;
-      int32_t code = 0;
-      const char *msg = "write concern error";
-      if (!BSON_ITER_HOLDS_DOCUMENT (&ai) || !bson_iter_recurse (&ai, &ei)) {
-         continue;
-      }
-      while (bson_iter_next (&ei)) {
-         if (!strcmp (bson_iter_key (&ei), "code")) {
-            code = (int32_t) bson_iter_as_int64 (&ei);
-         } else if (!strcmp (bson_iter_key (&ei), "errmsg") && BSON_ITER_HOLDS_UTF8 (&ei)) {
-            msg = bson_iter_utf8 (&ei, NULL);
-         }
-      }
-      char full[600];
-      snprintf (full, sizeof full, "write concern error: %s", msg);
-      bql_row_errors_add (errs, (size_t) -1, 0, code, full);
-   }
-}
-
-bool
-bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, int64_t batch_index)
-{
-   if (bql_exec_is_connection_error (berr)) {
-      return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server during batch %lld: %s",
-                            (long long) batch_index + 1, berr->message);
-   }
-   return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused batch %lld: %s",
-                         (long long) batch_index + 1, berr->message);
-}
-
-void
-bql_exec_note_retries (bql_exec_t *x, int retries)
-{
-   if (retries <= 0) {
-      return;
-   }
-   size_t len = strlen (x->error->message);
-   snprintf (x->error->message + len, sizeof x->error->message - len, " (after %d retr%s; retry_attempts = %d)",
-             retries, retries == 1 ? "y" : "ies", (int) x->opts->retry_attempts);
-}
-
-const char *
-bql_exec_retries_ran_out (const bql_exec_t *x, int retries, char *buf, size_t n)
-{
-   if (retries > 0) {
-      snprintf (buf, n, " and %d retr%s ran out", retries, retries == 1 ? "y" : "ies");
-   } else if (x->opts->retry_attempts <= 0) {
-      snprintf (buf, n, " (retry_attempts = 0)");
-   } else {
-      snprintf (buf, n, "%s", "");
-   }
-   return buf;
-}
-
-mongoc_bulk_operation_t *
-bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered)
-{
-   bson_t opts = BSON_INITIALIZER;
-   BSON_APPEND_BOOL (&opts, "ordered", ordered);
-   if (!bson_empty (&x->opts->write_concern)) {
-      BSON_APPEND_DOCUMENT (&opts, "writeConcern", &x->opts->write_concern);
-   }
-   mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts (coll, &opts);
-   bson_destroy (&opts);
-   if (x->opts->bypass_validation) {
-      mongoc_bulk_operation_set_bypass_document_validation (bulk, true);
-   }
-   return bulk;
-}
-
-/* ---- retries ---- */
-
-bool
-bql_exec_is_retryable (const bson_error_t *e, const bson_t *reply)
-{
-   /* the codes the drivers' retryable-writes specification retries */
-   static const uint32_t codes[] = {6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436};
-   if (e->domain == MONGOC_ERROR_STREAM || e->domain == MONGOC_ERROR_SERVER_SELECTION) {
-      return true;
-   }
-   if (e->domain == MONGOC_ERROR_SERVER || e->domain == MONGOC_ERROR_QUERY || e->domain == MONGOC_ERROR_WRITE_CONCERN) {
-      for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-         if (e->code == codes[i]) {
-            return true;
-         }
-      }
-   }
-   bson_iter_t it, ai;
-   if (reply && bson_iter_init_find (&it, reply, "errorLabels") && BSON_ITER_HOLDS_ARRAY (&it) &&
-       bson_iter_recurse (&it, &ai)) {
-      while (bson_iter_next (&ai)) {
-         if (BSON_ITER_HOLDS_UTF8 (&ai) && !strcmp (bson_iter_utf8 (&ai, NULL), "RetryableWriteError")) {
-            return true;
-         }
-      }
-   }
-   return false;
-}
-
-int64_t
-bql_exec_backoff_ms (const bql_exec_t *x, int attempt)
-{
-   int64_t ms = x->opts->retry_backoff_ms;
-   for (int i = 1; i < attempt && ms < 30000; i++) {
-      ms *= 2;
-   }
-   return ms > 30000 ? 30000 : ms;
-}
-
-bool
-bql_exec_sleep (const bql_exec_t *x, int64_t ms)
-{
-   int64_t until = bson_get_monotonic_time () + ms * 1000;
-   while (bson_get_monotonic_time () < until) {
-      if (x->xo.cancel && *x->xo.cancel) {
-         return false;
-      }
-      struct timespec ts = {0, 20 * 1000 * 1000};
-      nanosleep (&ts, NULL);
-   }
-   return true;
-}
-
-bool
-bql_exec_backoff (bql_exec_t *x, int attempt)
-{
-   int64_t ms = bql_exec_backoff_ms (x, attempt);
-   x->retries++;
-   if (x->xo.on_retry) {
-      bql_retry_info_t ri = {.attempt = attempt,
-                             .max_attempts = (int) x->opts->retry_attempts,
-                             .backoff_ms = ms,
-                             .batches_done = x->batches};
-      x->xo.on_retry (&ri, x->xo.retry_ctx);
-   }
-   return bql_exec_sleep (x, ms);
-}
-
-bool
-bql_exec_idempotent (const bql_exec_t *x)
-{
-   /* deleting again, or setting deleted_at again, is safe: a DELETE has
-    * no SET list */
-   const bql_plan_t *p = x->plan;
-   if (p->pipeline) {
-      return false;
-   }
-   for (size_t i = 0; i < p->nset; i++) {
-      if (p->set[i].op == BQL_SET_INC || p->set[i].op == BQL_SET_MUL || p->set[i].op == BQL_SET_PUSH) {
-         return false;
-      }
-   }
-   return true;
 }
 
 /* ---- the statement ---- */
@@ -576,6 +367,8 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_init (&x.unmatched);
    bson_init (&x.log_failures);
    bson_init (&x.would_log);
+   bson_init (&x.would_errors);
+   bson_init (&x.would_failed);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
    bool ok = bql_exec_open_failed_records (&x) && bql_exec_run_steps (&x);
@@ -589,6 +382,18 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    if (!bson_empty (&x.would_log)) {
       /* a dry run writes nothing: what it would have logged */
       BSON_APPEND_DOCUMENT (reply, "metrics", &x.would_log);
+   }
+   if (x.n_would_errors) {
+      char *ns = bson_strdup_printf ("%s.%s", plan->database, x.opts->error_collection);
+      BSON_APPEND_UTF8 (reply, "errorCollection", ns);
+      bson_free (ns);
+      BSON_APPEND_INT64 (reply, "nErrorRecords", x.n_would_errors);
+      BSON_APPEND_ARRAY (reply, "errorRecords", &x.would_errors);
+   }
+   if (x.n_would_failed) {
+      BSON_APPEND_UTF8 (reply, "failedRecordsFile", x.opts->failed_records_file);
+      BSON_APPEND_INT64 (reply, "nFailedRecords", x.n_would_failed);
+      BSON_APPEND_ARRAY (reply, "failedRecords", &x.would_failed);
    }
    if (!x.fatal && x.failed_lost > 0) {
       /* rows the file should hold are not in it: the statement fails */
@@ -610,5 +415,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_destroy (&x.unmatched);
    bson_destroy (&x.log_failures);
    bson_destroy (&x.would_log);
+   bson_destroy (&x.would_errors);
+   bson_destroy (&x.would_failed);
    return ok;
 }

@@ -1,8 +1,26 @@
 /*
- * executor.h — the state of one running statement, shared by the
- * executor's files: counters, the write errors of the reply, stop
- * conditions, and the helpers that run a batch through libmongoc and
- * account for every row of it. Internal.
+ * executor.h — the state of one running statement and of the threads
+ * that write for it, shared by the executor's files. Internal.
+ *
+ * Who owns what (the threads of one statement: the statement's thread,
+ * the reader thread of rows.c, and with parallel_workers the workers):
+ *  - bql_exec_t is the statement's: its counters, reply lists, stop
+ *    state, failed_records_file and error are written by the statement's
+ *    thread only (writers put their errors in their tally, added here
+ *    by bql_exec_add_tally).
+ *    Its plan, opts (run_opts) and xo are set before any other thread
+ *    starts and never written after: every thread may read them.
+ *  - bql_writer_t is one thread's: the statement's thread has its own
+ *    (rows.c, where.c) and each worker has its own, on its own client.
+ *    A writer reads only the fixed part of the statement (plan, opts,
+ *    xo), never its counters.
+ *  - bql_write_tally_t is one batch's: what the writes of the batch add
+ *    up beyond bql_batch_info_t (upserted and unmatched rows, retries,
+ *    the statement-level error). The writer that writes the batch fills
+ *    it; the statement's thread adds it to the statement
+ *    (bql_exec_add_tally) after the batch is handed back — with workers
+ *    the hand-over is the slot's state change under the pipeline's mutex
+ *    (rows.c), so no tally is touched by two threads at once.
  */
 #ifndef BQL_EXECUTOR_H
 #define BQL_EXECUTOR_H
@@ -24,6 +42,9 @@
  * over stored fields (SPEC §1), named in the error when a server lacks it. */
 #define BQL_FEATURE_PIPELINE_UPDATES "aggregation-pipeline updates (MongoDB 4.2)"
 
+/* A dry run keeps in its reply at most this many of the error records and
+ * of the failed_records_file lines it would have written. */
+#define BQL_WOULD_LOG_MAX 100
 
 typedef struct bql_exec {
    mongoc_client_t *client;
@@ -32,6 +53,12 @@ typedef struct bql_exec {
    bql_options_t run_opts;     /* the plan's, with bql_exec_options_t.opts
                                   applied: a shallow copy, not cleaned up */
    bson_t would_log;           /* dry run: the metrics document not written */
+   bson_t would_errors;        /* dry run: the error records not written
+                                  (the first BQL_WOULD_LOG_MAX) */
+   int64_t n_would_errors;
+   bson_t would_failed;        /* dry run: the failed_records_file lines
+                                  not written (the first BQL_WOULD_LOG_MAX) */
+   int64_t n_would_failed;
    bql_exec_options_t xo;
    mongoc_collection_t *coll;
    bql_error_t *error;
@@ -57,19 +84,14 @@ typedef struct bql_exec {
    uint32_t n_upserted_ids;
    bson_t unmatched;        /* UPDATE ... FROM: [{row}] of the rows that matched nothing */
    uint32_t n_unmatched_rows;
-   struct bql_id_map *seen; /* DELETE ... USING with dry_run: the _ids
-                               counted so far (the statement's thread) */
-   bql_caps_t caps;         /* the server's capabilities (caps.c), probed
-                               on first use (bql_exec_caps) by the thread
-                               that owns this state: the statement, or a
-                               worker on its view with its own client */
-   bool caps_probed;
    /* the run of row steps (EACH_ROW_BATCH, REFUSED_ROWS) the row pipeline
-    * feeds (steps_run.c): set before the rows are read, read-only after */
+    * feeds (steps_run.c): set by the statement's thread before the rows
+    * are read and any writer is made for them, read-only after */
    const bql_step_t *row_steps;
    size_t n_row_steps;
    struct bql_source *replay; /* DELETE ... USING STDIN with max_delete_count:
-                                 the rows of the first pass, for the second */
+                                 the rows of the first pass, for the second
+                                 (the statement's thread) */
 
    FILE *failed_fp;         /* failed_records_file, opened on the first failure
                                (at the start with failed_records_mode = 'overwrite') */
@@ -96,7 +118,10 @@ typedef struct bql_batch {
 } bql_batch_t;
 
 /* Record a statement-level error (server, connection, I/O). The first
- * error stands: later ones are dropped. Thread-safe. Returns false. */
+ * error stands: later ones are dropped. The statement's thread calls it
+ * (a writer records its errors in its tally: bql_writer_fail); `fatal`
+ * is atomic so that a first error stays first from any thread. Returns
+ * false. */
 bool bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
    __attribute__ ((format (printf, 4, 5)));
 /* The same with an error already made (a row source's). Returns false. */
@@ -120,6 +145,9 @@ typedef struct bql_row_error {
    int32_t code;
    char *errmsg;   /* bson_malloc'd */
    bson_t *doc;    /* what was read of a row that failed on input, or NULL */
+   bool write_concern; /* a writeConcernError of the reply (row 0): the
+                          writes were applied, their writeConcern was not
+                          satisfied */
 } bql_row_error_t;
 
 typedef struct bql_row_errors {
@@ -129,6 +157,8 @@ typedef struct bql_row_errors {
 } bql_row_errors_t;
 
 void bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code, const char *errmsg);
+/* A copy of e (its message, document and kind) at the end of dst. */
+void bql_row_errors_append (bql_row_errors_t *dst, const bql_row_error_t *e);
 /* A row that failed before it could be sent, with what was read of it. */
 void bql_row_errors_add_doc (bql_row_errors_t *e, int64_t row, int32_t code, const char *errmsg, const bson_t *doc);
 void bql_row_errors_cleanup (bql_row_errors_t *e);
@@ -160,10 +190,77 @@ void bql_exec_close_failed_records (bql_exec_t *x);
 
 int64_t bql_wall_ms (void);
 
+/* ---- writers: the state of one thread that writes (see the top) ---- */
+
+/* What the writes of one batch add up beyond its bql_batch_info_t. */
+typedef struct bql_write_tally {
+   bson_t upserted;           /* [{row, _id}]: the first BQL_REPLY_MAX_ERRORS */
+   uint32_t n_upserted_ids;   /* all of them */
+   bson_t unmatched;          /* [{row}] of UPDATE ... FROM and DELETE ...
+                                 USING rows that matched nothing */
+   uint32_t n_unmatched_rows;
+   int64_t n_unmatched;       /* counted by the batch writers */
+   int64_t n_would_write;     /* dry_run */
+   int64_t retries;           /* backoff waits before a command was sent again */
+   bool failed;               /* error holds a statement-level error */
+   bql_error_t error;         /* the first one of the batch stands */
+} bql_write_tally_t;
+
+/* Empty lists and counts; bql_write_tally_cleanup frees them. */
+void bql_write_tally_init (bql_write_tally_t *t);
+/* Empty again, for the next batch (the lists keep their memory). */
+void bql_write_tally_reset (bql_write_tally_t *t);
+void bql_write_tally_cleanup (bql_write_tally_t *t);
+
+/* Add what a batch's writes added up to the statement (its reply lists,
+ * unmatched count, retries, and its error: the statement's first error
+ * stands), then empty t. The statement's thread only. Returns false when
+ * t held a statement-level error. */
+bool bql_exec_add_tally (bql_exec_t *x, bql_write_tally_t *t);
+
+/* One thread's writing state: its connection, the capabilities of the
+ * server behind it, and the tally of the batch it is writing. Made by the
+ * thread that starts the writer; used by one thread at a time. */
+typedef struct bql_writer {
+   /* the statement's fixed part (set before any thread starts) */
+   const bql_plan_t *plan;
+   const bql_options_t *opts;
+   const bql_exec_options_t *xo;
+   mongoc_client_t *client;   /* not owned: the statement's or a pooled one */
+   mongoc_collection_t *coll; /* owned: the plan's collection on client */
+   bql_caps_t caps;           /* of client's server, asked when first needed */
+   struct bql_id_map *seen;   /* DELETE ... USING with dry_run: the _ids
+                                 counted so far (owned) */
+   const bql_step_t *row_steps; /* the statement's run of row steps
+                                   (bql_exec_t.row_steps), read-only */
+   size_t n_row_steps;
+   int64_t batches_done;      /* the statement's completed batches when this
+                                 writer took its batch (for on_retry) */
+   bql_write_tally_t *tally;  /* the batch being written: set by whoever
+                                 hands the writer a batch, never NULL then */
+} bql_writer_t;
+
+/* A writer for statement x on client (x->client for the statement's
+ * thread, a pooled client for a worker). Reads x's plan, opts and xo
+ * only. bql_writer_cleanup frees what it owns. */
+void bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client);
+void bql_writer_cleanup (bql_writer_t *w);
+
+/* Record a statement-level error in the writer's tally (the first of the
+ * batch stands). Returns false. */
+bool bql_writer_fail (bql_writer_t *w, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
+   __attribute__ ((format (printf, 4, 5)));
+
+/* Add {row} to the batch's list of UPDATE ... FROM or DELETE ... USING
+ * rows that matched nothing (the first BQL_REPLY_MAX_ERRORS are kept;
+ * all are counted). The caller counts tally->n_unmatched. */
+void bql_writer_note_unmatched (bql_writer_t *w, int64_t row);
+
 /* Insert one batch (bulk insert, ordered as given): adds the inserted
  * count to info and every refused row to errs (the caller decides what a
- * refusal means). False on a statement-level error (recorded). */
-bool bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_batch_info_t *info,
+ * refusal means). False on a statement-level error (recorded in the
+ * writer's tally). */
+bool bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_batch_info_t *info,
                             bql_row_errors_t *errs);
 
 double bql_exec_elapsed_ms (const bql_exec_t *x);
@@ -177,12 +274,16 @@ double bql_exec_elapsed_ms (const bql_exec_t *x);
  * caller closes it (bql_source_close). */
 bql_source_t *bql_exec_open_source (bql_exec_t *x);
 
-/* Writes one batch of good rows; refusals go to errs. */
-typedef bool (*bql_batch_writer_t) (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* Writes one batch of good rows on writer w; refusals go to errs. */
+typedef bool (*bql_batch_writer_t) (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info,
+                                    bql_row_errors_t *errs);
 
 /* Pull batch_size input rows at a time from src and hand the good ones to
- * write; account for every row (written, refused, failed on input). */
-bool bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write);
+ * write; account for every row (written, refused, failed on input).
+ * Without parallel_workers the batches are written on own, the statement's
+ * thread's writer (its tally is handed back as it was); workers have
+ * writers of their own. */
+bool bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write);
 
 /* Write rows pos[0..npos) of b one updateOne each (UPSERT, UPDATE ...
  * FROM, upsert_mode, and with dup_msgs the ON DUPLICATE KEY follow-ups,
@@ -190,43 +291,22 @@ bool bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write);
  * through the update command (write_rows.c). Counts go to info, refused
  * and doubtful rows to errs (a follow-up that matches nothing is a failed
  * row); UPDATE ... FROM rows that match nothing are counted and listed in
- * the statement's reply. False when the statement must stop (recorded). */
-bool bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
+ * the writer's tally. False when the statement must stop (recorded). */
+bool bql_exec_update_rows (bql_writer_t *w, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
                            const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs);
 /* All the rows of b through bql_exec_update_rows: a bql_batch_writer_t. */
-bool bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+bool bql_exec_write_rows (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 
-/* A bulk operation on coll with the statement's ordered, writeConcern and
- * bypassDocumentValidation. */
-mongoc_bulk_operation_t *bql_exec_new_bulk (bql_exec_t *x, mongoc_collection_t *coll, bool ordered);
-void bql_exec_collect_write_errors (const bson_t *reply, const size_t *sent, size_t nsent, const int64_t *rows,
-                                    bql_row_errors_t *errs);
-void bql_exec_collect_wc_errors (const bson_t *reply, bql_row_errors_t *errs);
 bool bql_exec_is_connection_error (const bson_error_t *e);
 /* An error the drivers' retryable-writes specification retries: network
  * errors, not-primary and shutdown codes, the RetryableWriteError label. */
 bool bql_exec_is_retryable (const bson_error_t *e, const bson_t *reply);
-/* Wait before retry number attempt (1-based): retry_backoff_ms doubled
- * each time, at most 30 s. False when cancelled while waiting. */
-bool bql_exec_backoff (bql_exec_t *x, int attempt);
-/* The wait before retry attempt (1-based): retry_backoff_ms doubled per
- * attempt, at most 30 s; in milliseconds. */
-int64_t bql_exec_backoff_ms (const bql_exec_t *x, int attempt);
-/* Sleep ms milliseconds in 20 ms steps; false as soon as the statement is
- * cancelled (bql_exec_options_t.cancel). */
-bool bql_exec_sleep (const bql_exec_t *x, int64_t ms);
-/* Are the statement's writes safe to apply twice? ($set, $unset,
- * $currentDate, $setOnInsert, deletes; not $inc, $mul, $push, pipelines.) */
-bool bql_exec_idempotent (const bql_exec_t *x);
-/* Record the failure of a command that was not about rows. Returns false. */
-bool bql_exec_connection_or_server_error (bql_exec_t *x, const bson_error_t *berr, int64_t batch_index);
-/* After the statement's error was just recorded for a batch that had been
- * sent again `retries` times: say so in the message (nothing when 0). */
-void bql_exec_note_retries (bql_exec_t *x, int retries);
-/* How the retries of a lost command ended, for the message of a row or
- * batch whose outcome is unknown: " and N retries ran out", or
- * " (retry_attempts = 0)" when none were allowed, into buf (n bytes). */
-const char *bql_exec_retries_ran_out (const bql_exec_t *x, int retries, char *buf, size_t n);
+/* The wait before retry attempt (1-based): retry_backoff_ms of o doubled
+ * per attempt, at most 30 s; in milliseconds. */
+int64_t bql_retry_backoff_ms (const bql_options_t *o, int attempt);
+/* Sleep ms milliseconds in 20 ms steps; false as soon as *cancel (may be
+ * NULL) is set. */
+bool bql_retry_sleep (const volatile int *cancel, int64_t ms);
 
 /* ---- a map from _id values to positions (write_rows.c) ---- */
 
@@ -246,51 +326,51 @@ bool bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos)
 void bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos);
 void bql_id_map_cleanup (bql_id_map_t *m);
 
-/* Add {row} to the statement's (or a worker's view's) list of UPDATE ...
- * FROM or DELETE ... USING rows that matched nothing: the first
- * BQL_REPLY_MAX_ERRORS are kept, all are counted. The caller counts
- * n_unmatched. */
-void bql_exec_note_unmatched (bql_exec_t *x, int64_t row);
-
 /* ---- the steps (steps_run.c interprets them; where.c, insert.c,
- * write_rows.c run them) ---- */
+ * write_rows.c and rows.c run them, writing through a writer) ---- */
 
 /* Run the plan's steps up to the statement's end (every step but the END
- * ones). False when the statement failed (recorded in x). */
+ * ones), on a writer of the statement's thread made for them. False when
+ * the statement failed (recorded in x). */
 bool bql_exec_run_steps (bql_exec_t *x);
 /* Run the END steps (the metrics record) with the statement's reply. */
 void bql_exec_run_end_steps (bql_exec_t *x, const bson_t *reply);
-/* The server's capabilities, probed on first use (statement's thread). */
-const bql_caps_t *bql_exec_caps (bql_exec_t *x);
-/* Does the statement have a step of kind k? */
+/* Does the statement have a step of kind k? Any thread (the plan is
+ * read-only). */
 bool bql_exec_has_step (const bql_exec_t *x, bql_step_kind_t k);
+bool bql_writer_has_step (const bql_writer_t *w, bql_step_kind_t k);
 
-/* COUNT, COUNT_GUARD: run the step's aggregate (its template as is); *n
- * the count. False with the error recorded. (where.c) */
-bool bql_exec_count_step (bql_exec_t *x, const bql_step_t *st, int64_t *n);
-/* Send st's command as it is (createIndexes, drop) to the statement's
- * database; a refusal names feature when given. (where.c) */
-bool bql_exec_command_step (bql_exec_t *x, const bql_step_t *st, const char *feature);
+/* COUNT, COUNT_GUARD: run the step's aggregate (its template as is) on
+ * w's connection; *n the count. False with the error recorded in w's
+ * tally. (where.c) */
+bool bql_exec_count_step (bql_writer_t *w, const bql_step_t *st, int64_t *n);
+/* Send st's command as it is (createIndexes) to the statement's database
+ * on w's connection; a refusal names feature when given (error in w's
+ * tally). (where.c) */
+bool bql_exec_command_step (bql_writer_t *w, const bql_step_t *st, const char *feature);
 /* SCAN_IDS and the EACH_ID_BATCH steps after it (steps[0..nsteps): an
  * ARCHIVE_BATCH and the UPDATE_BATCH or DELETE_BATCH): read the find of
- * scan's template and run the batch steps on every batch it reads.
+ * scan's template and run the batch steps on every batch it reads, each
+ * write on the write path through w; each batch's tally is added to x.
  * (where.c) */
-bool bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps);
+bool bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const bql_step_t *steps,
+                        size_t nsteps);
 /* An UPDATE_BATCH or DELETE_BATCH without a scan: its template's q once
- * (batch_size = 0). (where.c) */
-bool bql_exec_write_all (bql_exec_t *x, const bql_step_t *st);
+ * (batch_size = 0), through w. (where.c) */
+bool bql_exec_write_all (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
 /* COUNT_ROWS_GUARD: the first pass of DELETE ... USING over the rows
- * (FROM STDIN kept in x->replay for the second). (where.c) */
-bool bql_exec_count_rows_guard (bql_exec_t *x, const bql_step_t *st);
-/* MATCH_ROWS for one batch of rows, then archive_step (may be NULL) and
- * delete_step (NULL with dry_run: the documents are counted). (where.c) */
-bool bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const bql_step_t *delete_step,
+ * (FROM STDIN kept in x->replay for the second), its finds on w. (where.c) */
+bool bql_exec_count_rows_guard (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
+/* MATCH_ROWS for one batch of rows on writer w, then archive_step (may be
+ * NULL) and delete_step (NULL with dry_run: the documents are counted).
+ * (where.c) */
+bool bql_exec_match_rows_batch (bql_writer_t *w, const bql_step_t *archive_step, const bql_step_t *delete_step,
                                 const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 /* After the rows of MATCH_ROWS: the dry run's max_delete_count check. */
 bool bql_exec_match_rows_done (bql_exec_t *x, bool ok);
 /* DUPLICATE_KEY_UPDATE: the rows of b that errs holds as refused with
- * 11000 are updated (insert.c); errs keeps the other errors. */
-bool bql_exec_update_refused (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+ * 11000 are updated on w (insert.c); errs keeps the other errors. */
+bool bql_exec_update_refused (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 /* DROP: the step's drop command; a collection that does not exist is not
  * an error. (rows.c) */
 bool bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st);

@@ -7,33 +7,96 @@
  */
 #include <string.h>
 
-#include "executor.h"
+#include "write_path.h"
 
 #define DUPLICATE_KEY 11000
 
-/* After a lost batch: which of the documents to send are on the server
- * already? Those stored exactly as sent were written by the lost attempt
- * and count as inserted; a different document under the same _id is a
- * duplicate key error for that row. Returns false when the server cannot
- * be asked (the caller retries); *todo keeps the rows still to send. */
+/* One batch insert on the write path: the positions of the batch still
+ * to send, and what the last command sent. */
+typedef struct {
+   bql_writer_t *w;
+   const bql_batch_t *b;
+   bool ordered;
+   bql_batch_info_t *info;
+   bql_row_errors_t *errs;
+   size_t *todo; /* positions in the batch still to send */
+   size_t ntodo;
+   size_t *sent; /* positions sent, in the order of the command */
+   size_t nsent;
+} insert_t;
+
 static bool
-recover (bql_exec_t *x, const bql_batch_t *b, bool ordered, size_t *todo, size_t *ntodo, bql_batch_info_t *info,
-         bql_row_errors_t *errs)
+insert_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
+   insert_t *c = ctx;
+   c->nsent = 0;
+   for (size_t j = 0; j < c->ntodo; j++) {
+      size_t i = c->todo[j];
+      bson_error_t berr;
+      if (!mongoc_bulk_operation_insert_with_opts (bulk, c->b->docs[i], NULL, &berr)) {
+         /* refused on the client by libmongoc's document checks */
+         bql_row_errors_add (c->errs, i, c->b->rows[i], (int32_t) berr.code, berr.message);
+         if (c->ordered) {
+            break; /* ordered: nothing after a refused row is attempted */
+         }
+         continue;
+      }
+      c->sent[c->nsent++] = i;
+   }
+   /* what is pending now is what was sent: a refused row is settled */
+   memcpy (c->todo, c->sent, sizeof *c->todo * c->nsent);
+   c->ntodo = c->nsent;
+   *nops = c->nsent;
+   return true;
+}
+
+static bool
+insert_settle (void *ctx, const bql_write_result_t *r)
+{
+   insert_t *c = ctx;
+   bson_iter_t it;
+   c->info->n_inserted += bson_iter_init_find (&it, &r->reply, "nInserted") ? bson_iter_as_int64 (&it) : 0;
+   for (size_t e = 0; e < r->write_errors.n; e++) {
+      const bql_row_error_t *we = &r->write_errors.items[e];
+      if (we->index < c->nsent) {
+         size_t i = c->sent[we->index];
+         bql_row_errors_add (c->errs, i, c->b->rows[i], we->code, we->errmsg);
+      } else {
+         bql_row_errors_add (c->errs, (size_t) -1, 0, we->code, we->errmsg);
+      }
+   }
+   for (size_t e = 0; e < r->wc_errors.n; e++) {
+      bql_row_errors_append (c->errs, &r->wc_errors.items[e]);
+   }
+   return true;
+}
+
+/* After a lost command: which of the documents to send are on the server
+ * already? Every document has its _id (rows.c gives one). Those stored
+ * exactly as sent were written by the lost attempt and count as
+ * inserted; a different document under the same _id is a duplicate key
+ * error for that row. ASK_AGAIN when the server cannot be asked; todo
+ * keeps the rows still to send. */
+static bql_recover_rc_t
+insert_recover (void *ctx, const bql_write_result_t *r)
+{
+   insert_t *c = ctx;
+   const bql_batch_t *b = c->b;
+   (void) r;
    bson_t filter = BSON_INITIALIZER, id, in;
    bson_append_document_begin (&filter, "_id", 3, &id);
    bson_append_array_begin (&id, "$in", 3, &in);
-   for (size_t j = 0; j < *ntodo; j++) {
+   for (size_t j = 0; j < c->ntodo; j++) {
       bson_iter_t it;
       char kb[16];
       const char *k;
       bson_uint32_to_string ((uint32_t) j, &k, kb, sizeof kb);
-      bson_iter_init_find (&it, b->docs[todo[j]], "_id");
+      bson_iter_init_find (&it, b->docs[c->todo[j]], "_id");
       bson_append_iter (&in, k, -1, &it);
    }
    bson_append_array_end (&id, &in);
    bson_append_document_end (&filter, &id);
-   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &filter, NULL, NULL);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->w->coll, &filter, NULL, NULL);
    bson_destroy (&filter);
    bson_t found = BSON_INITIALIZER; /* stored documents, in the order read */
    const bson_t *doc;
@@ -49,12 +112,12 @@ recover (bql_exec_t *x, const bql_batch_t *b, bool ordered, size_t *todo, size_t
    mongoc_cursor_destroy (cur);
    if (!ok) {
       bson_destroy (&found);
-      return false;
+      return BQL_RECOVER_ASK_AGAIN;
    }
    size_t keep = 0;
    bool stop = false;
-   for (size_t j = 0; j < *ntodo; j++) {
-      size_t i = todo[j];
+   for (size_t j = 0; j < c->ntodo; j++) {
+      size_t i = c->todo[j];
       if (stop) {
          continue; /* ordered: nothing after a failed row */
       }
@@ -71,12 +134,12 @@ recover (bql_exec_t *x, const bql_batch_t *b, bool ordered, size_t *todo, size_t
          bson_init_static (&stored, data, len);
          bson_iter_t si;
          if (bson_iter_init_find (&si, &stored, "_id")) {
-            bson_t a = BSON_INITIALIZER, c = BSON_INITIALIZER;
+            bson_t a = BSON_INITIALIZER, o = BSON_INITIALIZER;
             bson_append_value (&a, "", 0, want);
-            bson_append_iter (&c, "", 0, &si);
-            bool eq = bson_equal (&a, &c);
+            bson_append_iter (&o, "", 0, &si);
+            bool eq = bson_equal (&a, &o);
             bson_destroy (&a);
-            bson_destroy (&c);
+            bson_destroy (&o);
             if (eq) {
                exists = true;
                same = bson_equal (&stored, b->docs[i]);
@@ -85,107 +148,66 @@ recover (bql_exec_t *x, const bql_batch_t *b, bool ordered, size_t *todo, size_t
          }
       }
       if (!exists) {
-         todo[keep++] = i;
+         c->todo[keep++] = i;
       } else if (same) {
-         info->n_inserted++;
+         c->info->n_inserted++;
       } else {
-         bql_row_errors_add (errs, i, b->rows[i], DUPLICATE_KEY,
+         bql_row_errors_add (c->errs, i, b->rows[i], DUPLICATE_KEY,
                              "duplicate key: another document with this _id is stored (found when retrying)");
-         stop = ordered;
+         stop = c->ordered;
       }
    }
-   *ntodo = keep;
+   c->ntodo = keep;
    bson_destroy (&found);
-   return true;
+   return BQL_RECOVER_RESEND;
+}
+
+/* A command without an account that is not sent again: every row still
+ * in doubt is a failed row of this batch (and so in its error record),
+ * then the statement stops. */
+static bool
+insert_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
+{
+   insert_t *c = ctx;
+   const bson_error_t *berr = &r->error;
+   char msg[700], tries[64];
+   (void) why;
+   if (r->retryable || bql_exec_is_connection_error (berr)) {
+      snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
+                bql_exec_is_connection_error (berr) ? "the connection was lost" : "the server failed the batch",
+                bql_writer_retries_ran_out (c->w, retries, tries, sizeof tries), berr->message);
+   } else {
+      snprintf (msg, sizeof msg, "the server refused the batch: %s", berr->message);
+   }
+   for (size_t j = 0; j < c->ntodo; j++) {
+      bql_row_errors_add (c->errs, c->todo[j], c->b->rows[c->todo[j]], (int32_t) berr->code, msg);
+   }
+   bool ok = bql_writer_connection_or_server_error (c->w, berr, c->info->batch_index);
+   bql_writer_note_retries (c->w, retries);
+   return ok;
 }
 
 bool
-bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_batch_info_t *info, bql_row_errors_t *errs)
+bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_batch_info_t *info,
+                       bql_row_errors_t *errs)
 {
-   /* todo: positions in the batch still to send */
-   size_t *todo = bson_malloc (sizeof *todo * (b->n ? b->n : 1));
-   size_t *sent = bson_malloc (sizeof *sent * (b->n ? b->n : 1));
-   size_t ntodo = 0;
+   insert_t c = {.w = w, .b = b, .ordered = ordered, .info = info, .errs = errs};
+   c.todo = bson_malloc (sizeof *c.todo * (b->n ? b->n : 1));
+   c.sent = bson_malloc (sizeof *c.sent * (b->n ? b->n : 1));
    for (size_t i = 0; i < b->n; i++) {
-      todo[ntodo++] = i;
+      c.todo[c.ntodo++] = i;
    }
-   bool ok = true;
-   int attempt = 0;
-   for (;;) {
-      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, ordered);
-      size_t nsent = 0;
-      bson_error_t berr;
-      for (size_t j = 0; j < ntodo; j++) {
-         size_t i = todo[j];
-         if (!mongoc_bulk_operation_insert_with_opts (bulk, b->docs[i], NULL, &berr)) {
-            /* refused on the client by libmongoc's document checks */
-            bql_row_errors_add (errs, i, b->rows[i], (int32_t) berr.code, berr.message);
-            if (ordered) {
-               break; /* ordered: nothing after a refused row is attempted */
-            }
-            continue;
-         }
-         sent[nsent++] = i;
-      }
-      if (nsent == 0) {
-         mongoc_bulk_operation_destroy (bulk);
-         break;
-      }
-      bson_t reply;
-      size_t before = errs->n;
-      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      mongoc_bulk_operation_destroy (bulk);
-      bson_iter_t it;
-      int64_t inserted = bson_iter_init_find (&it, &reply, "nInserted") ? bson_iter_as_int64 (&it) : 0;
-      bql_exec_collect_write_errors (&reply, sent, nsent, b->rows, errs);
-      bql_exec_collect_wc_errors (&reply, errs);
-      if (server || errs->n > before) {
-         info->n_inserted += inserted;
-         bson_destroy (&reply);
-         break;
-      }
-      /* The batch was lost. Retry a retryable error; every document has
-       * its _id, so what the lost attempt wrote is found and not sent
-       * twice. */
-      bool retryable = bql_exec_is_retryable (&berr, &reply);
-      bson_destroy (&reply);
-      ntodo = nsent;
-      memcpy (todo, sent, sizeof *todo * nsent);
-      bool recovered = false;
-      while (retryable && attempt < x->opts->retry_attempts) {
-         attempt++;
-         if (!bql_exec_backoff (x, attempt)) {
-            break;
-         }
-         if (recover (x, b, ordered, todo, &ntodo, info, errs)) {
-            recovered = true;
-            break;
-         }
-      }
-      if (!recovered) {
-         /* every row still in doubt is a failed row of this batch (and so
-          * in its error record), then the statement stops */
-         char msg[700], tries[64];
-         if (retryable || bql_exec_is_connection_error (&berr)) {
-            snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
-                      bql_exec_is_connection_error (&berr) ? "the connection was lost" : "the server failed the batch",
-                      bql_exec_retries_ran_out (x, attempt, tries, sizeof tries), berr.message);
-         } else {
-            snprintf (msg, sizeof msg, "the server refused the batch: %s", berr.message);
-         }
-         for (size_t j = 0; j < ntodo; j++) {
-            bql_row_errors_add (errs, todo[j], b->rows[todo[j]], (int32_t) berr.code, msg);
-         }
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         bql_exec_note_retries (x, attempt);
-         break;
-      }
-      if (ntodo == 0) {
-         break;
-      }
-   }
-   bson_free (todo);
-   bson_free (sent);
+   bql_write_step_t step = {.ctx = &c,
+                            .coll = w->coll,
+                            .ordered = ordered,
+                            .add = insert_add,
+                            .settle = insert_settle,
+                            .recover = insert_recover,
+                            .give_up = insert_give_up};
+   int retries = 0;
+   bool ok = bql_write_path_run (w, &step, &retries);
+   bson_free (c.todo);
+   bson_free (c.sent);
    return ok;
 }
 
@@ -193,7 +215,7 @@ bql_exec_insert_batch (bql_exec_t *x, const bql_batch_t *b, bool ordered, bql_ba
  * matched on _id or the key columns. A row whose update matches nothing
  * was refused by another unique index than its key's, and fails. */
 bool
-bql_exec_update_refused (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+bql_exec_update_refused (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    bql_row_errors_t keep = {0};
    size_t *dup = bson_malloc (sizeof *dup * (errs->n ? errs->n : 1));
@@ -205,15 +227,12 @@ bql_exec_update_refused (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *
          msgs[ndup] = e->errmsg;
          dup[ndup++] = e->index;
       } else {
-         bql_row_errors_add (&keep, e->index, e->row, e->code, e->errmsg);
-         if (e->doc) {
-            keep.items[keep.n - 1].doc = bson_copy (e->doc);
-         }
+         bql_row_errors_append (&keep, e);
       }
    }
    bool ok = true;
    if (ndup) {
-      ok = bql_exec_update_rows (x, b, dup, ndup, x->opts->ordered, msgs, info, &keep);
+      ok = bql_exec_update_rows (w, b, dup, ndup, w->opts->ordered, msgs, info, &keep);
    }
    bson_free (dup);
    bson_free (msgs);

@@ -6,8 +6,9 @@
  * every failed row is appended to failed_records_file as one NDJSON line
  * {row, line?, code, error, document} (line: where the row starts in its
  * file); every statement writes one document to bulk_operation_metrics
- * unless metrics = false. A dry run writes none of these: the metrics
- * document it would have written is returned in the reply's "metrics". Writing these
+ * unless metrics = false. A dry run writes none of these: what it would
+ * have written is returned in the reply ("metrics", "errorRecords",
+ * "failedRecords"; bulkql prints them). Writing these
  * records never hides the original error: a failure to log is collected in
  * the reply's logFailures.
  */
@@ -15,6 +16,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -140,7 +142,7 @@ log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
 static bool
 record_backoff (bql_exec_t *x, int attempt)
 {
-   return bql_exec_sleep (x, bql_exec_backoff_ms (x, attempt));
+   return bql_retry_sleep (x->xo.cancel, bql_retry_backoff_ms (x->opts, attempt));
 }
 
 /* Insert rec (an error or metrics record, which has its _id) into coll
@@ -284,9 +286,24 @@ bql_exec_close_failed_records (bql_exec_t *x)
    }
 }
 
+/* A record a dry run would have written, appended to the array *arr
+ * (which holds *n of them) while it has fewer than BQL_WOULD_LOG_MAX. */
+static void
+would_write (bson_t *arr, int64_t *n, const bson_t *rec)
+{
+   if (*n < BQL_WOULD_LOG_MAX) {
+      char kb[24];
+      const char *key;
+      bson_uint32_to_string ((uint32_t) *n, &key, kb, sizeof kb);
+      BSON_APPEND_DOCUMENT (arr, key, rec);
+   }
+   (*n)++;
+}
+
 /* One NDJSON line per failed row: {operationId, row, line?, code, error,
  * document}. Each line is flushed and checked: a row that cannot be
- * written is counted as lost, never dropped silently. */
+ * written is counted as lost, never dropped silently. A dry run opens
+ * no file: the line goes into the reply. */
 static void
 write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, const bson_t *doc)
 {
@@ -294,14 +311,14 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    if (!path || e->row <= 0) {
       return;
    }
-   if (!x->failed_fp && !x->failed_fp_broken) {
+   if (!x->failed_fp && !x->failed_fp_broken && !x->opts->dry_run) {
       x->failed_fp = open_failed_file (path, failed_mode_flags (x->opts));
       if (!x->failed_fp) {
          x->failed_fp_broken = true;
          failed_open_error (x, path, errno);
       }
    }
-   if (!x->failed_fp) {
+   if (!x->failed_fp && !x->opts->dry_run) {
       x->failed_lost++;
       return;
    }
@@ -318,6 +335,12 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    } else {
       BSON_APPEND_NULL (&rec, "document");
    }
+   if (x->opts->dry_run) {
+      /* nothing is written: the line goes into the reply */
+      would_write (&x->would_failed, &x->n_would_failed, &rec);
+      bson_destroy (&rec);
+      return;
+   }
    char *json = bson_as_relaxed_extended_json (&rec, NULL);
    if (!json) {
       failed_row_lost (x, path, EINVAL);
@@ -327,6 +350,38 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    }
    bson_free (json);
    bson_destroy (&rec);
+}
+
+static int
+key_cmp (const void *a, const void *b)
+{
+   return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Whether a key is given twice at the top level of doc: the keys sorted,
+ * O(n log n) (a scan per key took minutes for a row of 400,000 fields). */
+static bool
+has_duplicate_key (const bson_t *doc)
+{
+   uint32_t n = bson_count_keys (doc);
+   if (n < 2) {
+      return false;
+   }
+   const char **keys = bson_malloc (sizeof *keys * n);
+   bson_iter_t it;
+   uint32_t i = 0;
+   if (bson_iter_init (&it, doc)) {
+      while (i < n && bson_iter_next (&it)) {
+         keys[i++] = bson_iter_key (&it); /* points into doc */
+      }
+   }
+   qsort (keys, i, sizeof *keys, key_cmp);
+   bool dup = false;
+   for (uint32_t k = 1; k < i && !dup; k++) {
+      dup = !strcmp (keys[k - 1], keys[k]);
+   }
+   bson_free (keys);
+   return dup;
 }
 
 /* Whether every server stores doc as it is: no empty, dotted or
@@ -347,18 +402,10 @@ storable (const bson_t *doc, int depth)
                                      &offset)) {
       return false; /* (bson_validate looks into every level) */
    }
+   if (has_duplicate_key (doc)) {
+      return false;
+   }
    while (bson_iter_next (&it)) {
-      const char *key = bson_iter_key (&it);
-      bson_iter_t dup;
-      if (bson_iter_init (&dup, doc)) {
-         int seen = 0;
-         while (bson_iter_next (&dup)) {
-            seen += !strcmp (bson_iter_key (&dup), key);
-         }
-         if (seen > 1) {
-            return false;
-         }
-      }
       if (BSON_ITER_HOLDS_DOUBLE (&it)) {
          double d = bson_iter_double (&it);
          if (d != d || d - d != 0.0) {
@@ -396,7 +443,7 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
     * a command refused as a whole) has its record too, with the
     * statement's error when no row error says more */
    bool fatal_here = x->fatal && !x->fatal_logged;
-   if (!coll_name || (errs->n == 0 && !fatal_here) || x->opts->dry_run) {
+   if (!coll_name || (errs->n == 0 && !fatal_here)) {
       return;
    }
    if (fatal_here) {
@@ -424,7 +471,7 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    uint32_t k = 0;
    for (size_t i = 0; i < errs->n; i++) {
       const bql_row_error_t *e = &errs->items[i];
-      if (e->row <= 0 && !strncmp (e->errmsg, "write concern error", 19)) {
+      if (e->write_concern) {
          if (!wce) {
             wce = e;
          }
@@ -472,6 +519,12 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       bson_free (json);
    } else {
       BSON_APPEND_NULL (&rec, "sampleDocument");
+   }
+   if (x->opts->dry_run) {
+      /* nothing is written: the record goes into the reply */
+      would_write (&x->would_errors, &x->n_would_errors, &rec);
+      bson_destroy (&rec);
+      return;
    }
    mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, coll_name);
    bson_error_t berr;
@@ -547,6 +600,9 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    int64_t attempted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed;
    if (x->plan->steps.deletes) {
       attempted = x->n_removed + x->n_modified + x->n_failed;
+   }
+   if (x->opts->dry_run) {
+      attempted += x->n_would_write; /* the rows counted instead of written */
    }
    BSON_APPEND_DOUBLE (&m, "errorRate", attempted > 0 ? (double) x->n_failed / (double) attempted : 0.0);
    BSON_APPEND_UTF8 (&m, "status", x->fatal ? "Failed" : x->stopped ? "Aborted" : x->n_failed ? "CompleteWithErrors" : "Complete");

@@ -9,8 +9,11 @@
  * Reading and writing overlap: a reader thread fills the next batches
  * while the current one is on the wire, and with parallel_workers > 1
  * (unordered statements) that many threads write batches at once, each
- * on a client of a pool. The statement's own thread accounts for the
- * batches in their order (counts, error records, callbacks). The batches
+ * on a client of a pool. Each thread that writes has its own writer
+ * (executor.h: bql_writer_t) — the statement's thread when there are no
+ * workers — and each batch its own tally, which the statement's thread
+ * adds to the statement when it accounts for the batch, in the batches'
+ * order (counts, error records, callbacks). The batches
  * live in a ring of slots whose documents together stay under
  * memory_limit, so the client's memory is bounded whatever the size of
  * the input.
@@ -18,7 +21,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "executor.h"
+#include "write_path.h"
 
 /* Append doc to the batch's bytes at *len (growing *buf by doubling, up
  * to limit), giving it an ObjectId _id first (as the server would) when
@@ -116,32 +119,31 @@ typedef struct {
    int64_t started_at_ms;
    bool end;               /* the source ended after this batch */
    bql_row_errors_t errs;  /* rows that failed on input, then refused */
-   /* what a worker's write gave, for the statement's thread to add up */
+   /* what the write gave, for the statement's thread to add up */
    bql_batch_info_t info;
    bool write_ok;
-   bool failed;            /* error holds a statement-level error */
-   bql_error_t error;
-   bson_t upserted, unmatched;
-   uint32_t n_upserted_ids, n_unmatched_rows;
-   int64_t n_unmatched;
-   int64_t retries;
+   bql_write_tally_t tally;
 } slot_t;
 
 typedef struct pipeline pipeline_t;
 
-/* A thread of parallel_workers: a pooled client, and a view of the
- * statement in which the batch writers keep what one batch adds up. */
+/* A thread of parallel_workers, with its writer on a pooled client. */
 typedef struct {
    pipeline_t *p;
    pthread_t tid;
    bool started;
-   mongoc_client_t *client;
-   bql_exec_t view;
-   bql_error_t error;
+   mongoc_client_t *client; /* popped from the pool, pushed back at the end */
+   bql_writer_t writer;
 } worker_t;
 
+/* Shared by the threads of bql_exec_rows: the slots' states, next_claim,
+ * stop and batches_done are read and written under mu only; a slot's
+ * other fields belong to the thread its state gives it to. */
 struct pipeline {
    bql_exec_t *x;
+   bql_writer_t *own;      /* the statement's thread's writer (no workers):
+                              the caller's, so that its connection's
+                              capabilities are probed once */
    bql_source_t *src;
    bql_batch_writer_t write;
    int32_t batch_size;
@@ -152,6 +154,8 @@ struct pipeline {
    pthread_cond_t cv;
    bool stop;              /* the statement is done: reader and workers end */
    int64_t next_claim;     /* the next batch a worker takes */
+   int64_t batches_done;   /* the statement's completed batches, copied
+                              by its thread when it frees a slot */
    /* ObjectIds of the reader thread: the default context asks getpid()
     * for every id (about 3% of a load), this one once */
    bson_context_t *oids;
@@ -272,6 +276,7 @@ release (pipeline_t *p, slot_t *s)
    memset (&s->errs, 0, sizeof s->errs);
    pthread_mutex_lock (&p->mu);
    s->state = SLOT_FREE;
+   p->batches_done = p->x->batches;
    pthread_cond_broadcast (&p->cv);
    pthread_mutex_unlock (&p->mu);
 }
@@ -294,50 +299,34 @@ start_info (slot_t *s)
    s->info.size = s->input;
 }
 
-/* Write the batch of s through x (the statement, or a worker's view of
- * it): its counts go to s->info, its refused rows to s->errs. */
-static bool
-write_slot (pipeline_t *p, bql_exec_t *x, slot_t *s)
+/* Write the batch of s through w (the statement's thread's writer, or a
+ * worker's): its counts go to s->info, its refused rows to s->errs, the
+ * rest of what it adds up to s->tally; s->write_ok says whether the
+ * statement may go on. */
+static void
+write_slot (pipeline_t *p, bql_writer_t *w, slot_t *s)
 {
    start_info (s);
+   w->tally = &s->tally;
+   s->write_ok = true;
    if (s->n == 0) {
-      return true;
+      return;
    }
-   if (x->opts->dry_run && !x->plan->delete_using) {
+   if (w->opts->dry_run && !w->plan->delete_using) {
       /* dry_run: the rows are read, converted and checked, and counted;
        * nothing is sent (DELETE ... USING reads what its rows match and
        * counts it) */
-      x->n_would_write += (int64_t) s->n;
-      return true;
+      s->tally.n_would_write += (int64_t) s->n;
+      return;
    }
    bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
-   bool ok = p->write (x, &b, &s->info, &s->errs);
-   if (!ok && x->error->code == BQL_ERR_CONNECTION && batch_has_decimal (&b) && !bql_exec_caps (x)->decimal128) {
-      size_t len = strlen (x->error->message);
-      snprintf (x->error->message + len, sizeof x->error->message - len,
-                " (the batch holds Decimal128 values, which some servers, %s among them, cannot store: "
-                "they close the connection)",
-                x->caps.server);
+   s->write_ok = p->write (w, &b, &s->info, &s->errs);
+   bql_error_t *e = &s->tally.error;
+   if (!s->write_ok && s->tally.failed && e->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
+      /* the writer's capabilities: probed by then, or now (one buildInfo) */
+      size_t len = strlen (e->message);
+      snprintf (e->message + len, sizeof e->message - len, "%s", bql_caps_decimal128_hangup_note (&w->caps, w->client));
    }
-   return ok;
-}
-
-/* Append the {row, ...} documents of array src to the statement's list
- * dst of n entries (the first BQL_REPLY_MAX_ERRORS are kept). */
-static void
-append_entries (bson_t *dst, uint32_t *n, const bson_t *src, uint32_t counted)
-{
-   bson_iter_t it;
-   uint32_t kept = *n;
-   if (bson_iter_init (&it, src)) {
-      while (bson_iter_next (&it) && kept < BQL_REPLY_MAX_ERRORS) {
-         char kb[16];
-         const char *k;
-         bson_uint32_to_string (kept++, &k, kb, sizeof kb);
-         bson_append_iter (dst, k, -1, &it);
-      }
-   }
-   *n += counted;
 }
 
 static void *
@@ -345,7 +334,6 @@ worker_main (void *arg)
 {
    worker_t *w = arg;
    pipeline_t *p = w->p;
-   bql_exec_t *v = &w->view;
    for (;;) {
       pthread_mutex_lock (&p->mu);
       slot_t *s = &p->slots[p->next_claim % (int64_t) p->nslots];
@@ -359,26 +347,10 @@ worker_main (void *arg)
       }
       s->state = SLOT_WRITING;
       p->next_claim++;
+      w->writer.batches_done = p->batches_done;
       pthread_mutex_unlock (&p->mu);
 
-      bson_reinit (&v->upserted);
-      bson_reinit (&v->unmatched);
-      v->n_upserted_ids = v->n_unmatched_rows = 0;
-      v->n_unmatched = 0;
-      v->retries = 0;
-      v->fatal = false;
-      bql_error_clear (&w->error);
-      s->write_ok = write_slot (p, v, s);
-      s->failed = v->fatal;
-      s->error = w->error;
-      bson_reinit (&s->upserted);
-      bson_concat (&s->upserted, &v->upserted);
-      bson_reinit (&s->unmatched);
-      bson_concat (&s->unmatched, &v->unmatched);
-      s->n_upserted_ids = v->n_upserted_ids;
-      s->n_unmatched_rows = v->n_unmatched_rows;
-      s->n_unmatched = v->n_unmatched;
-      s->retries = v->retries;
+      write_slot (p, &w->writer, s);
 
       pthread_mutex_lock (&p->mu);
       s->state = SLOT_WRITTEN;
@@ -387,17 +359,11 @@ worker_main (void *arg)
    }
 }
 
-/* What a worker's write of s added up, into the statement. */
+/* What the write of s added up, into the statement (its thread). */
 static bool
 merge_slot (bql_exec_t *x, slot_t *s)
 {
-   append_entries (&x->upserted, &x->n_upserted_ids, &s->upserted, s->n_upserted_ids);
-   append_entries (&x->unmatched, &x->n_unmatched_rows, &s->unmatched, s->n_unmatched_rows);
-   x->n_unmatched += s->n_unmatched;
-   x->retries += s->retries;
-   if (s->failed) {
-      bql_exec_fail_with (x, &s->error);
-   }
+   bql_exec_add_tally (x, &s->tally);
    return s->write_ok;
 }
 
@@ -429,15 +395,7 @@ start_workers (pipeline_t *p, worker_t *workers, int n, mongoc_client_pool_t **p
       if (!w->client) {
          break;
       }
-      w->view = *x;
-      w->view.client = w->client;
-      w->view.coll = mongoc_client_get_collection (w->client, x->plan->database, x->plan->collection);
-      w->view.error = &w->error;
-      w->view.fatal = false;
-      /* the batch writers add to these; the rest of the statement's
-       * accounting stays with the statement's thread */
-      bson_init (&w->view.upserted);
-      bson_init (&w->view.unmatched);
+      bql_writer_init (&w->writer, x, w->client);
       w->started = pthread_create (&w->tid, NULL, worker_main, w) == 0;
    }
    return workers[0].started || bql_exec_fail (x, BQL_ERR_NOMEM, 0, "cannot start the worker threads");
@@ -452,9 +410,7 @@ stop_workers (worker_t *workers, int n, mongoc_client_pool_t *pool, mongoc_clien
          pthread_join (w->tid, NULL);
       }
       if (w->client) {
-         mongoc_collection_destroy (w->view.coll);
-         bson_destroy (&w->view.upserted);
-         bson_destroy (&w->view.unmatched);
+         bql_writer_cleanup (&w->writer);
          mongoc_client_pool_push (pool, w->client);
       }
    }
@@ -500,7 +456,9 @@ bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st)
    bson_error_t berr;
    bool dropped = mongoc_database_write_command_with_opts (db, &st->command, NULL, NULL, &berr);
    mongoc_database_destroy (db);
-   if (!dropped && berr.code != 26 /* NamespaceNotFound */ && !strstr (berr.message, "ns not found")) {
+   /* a collection that does not exist: NamespaceNotFound (26), from every
+    * server libmongoc 1.23 connects to (MongoDB 3.6 on; 7.0 on answers ok) */
+   if (!dropped && berr.code != 26) {
       if (bql_exec_is_connection_error (&berr)) {
          return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code, "lost the server while dropping %s: %s",
                                bql_plan_namespace (x->plan), berr.message);
@@ -531,9 +489,10 @@ bql_exec_open_source (bql_exec_t *x)
 }
 
 bool
-bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
+bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write)
 {
-   pipeline_t p = {.x = x, .src = src, .write = write};
+   pipeline_t p = {.x = x, .own = own, .src = src, .write = write};
+   bql_write_tally_t *own_tally = own->tally;
    p.batch_size = bql_options_batch (x->opts);
    /* parallel_workers > 1 (unordered statements: the planner refuses it
     * for ordered ones) writes batches on threads of their own; a dry run
@@ -548,8 +507,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    for (size_t i = 0; i < p.nslots; i++) {
       slot_t *s = &p.slots[i];
       s->index = -1;
-      bson_init (&s->upserted);
-      bson_init (&s->unmatched);
+      bql_write_tally_init (&s->tally);
    }
    pthread_mutex_init (&p.mu, NULL);
    pthread_cond_init (&p.cv, NULL);
@@ -589,7 +547,11 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
          release (&p, s);
          break;
       }
-      ok = nworkers ? merge_slot (x, s) : write_slot (&p, x, s);
+      if (!nworkers) {
+         p.own->batches_done = x->batches;
+         write_slot (&p, p.own, s);
+      }
+      ok = merge_slot (x, s);
       x->rows_done += s->input;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
@@ -640,8 +602,7 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    for (size_t i = 0; i < p.nslots; i++) {
       slot_t *s = &p.slots[i];
       bql_row_errors_cleanup (&s->errs);
-      bson_destroy (&s->upserted);
-      bson_destroy (&s->unmatched);
+      bql_write_tally_cleanup (&s->tally);
       bson_free (s->bytes);
       bson_free (s->offs);
       bson_free (s->docs);
@@ -654,5 +615,6 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    pthread_cond_destroy (&p.cv);
    bson_context_destroy (p.oids);
    bson_destroy (&p.row);
+   own->tally = own_tally; /* the slots' tallies are gone */
    return ok;
 }

@@ -8,7 +8,10 @@
  * are written as batches finish (log.c); END steps run after the reply is
  * made. This is the only place in the executor that decides what runs.
  * It calls downward only: to the steps' runners (where.c, insert.c,
- * write_rows.c, rows.c, log.c) and to the capabilities probe (caps.c).
+ * write_rows.c, rows.c, log.c), which write through the write path
+ * (write_path.c) on a writer (writer.c): the statement's thread's one,
+ * made here for the whole statement, so that its connection's
+ * capabilities (caps.c) are probed at most once, or a worker's (rows.c).
  */
 #include <string.h>
 
@@ -20,24 +23,20 @@ bql_exec_has_step (const bql_exec_t *x, bql_step_kind_t k)
    return bql_steps_find (&x->plan->steps, k) != NULL;
 }
 
-const bql_caps_t *
-bql_exec_caps (bql_exec_t *x)
+bool
+bql_writer_has_step (const bql_writer_t *w, bql_step_kind_t k)
 {
-   if (!x->caps_probed) {
-      bql_caps_probe (x->client, &x->caps, NULL);
-      x->caps_probed = true;
-   }
-   return &x->caps;
+   return bql_steps_find (&w->plan->steps, k) != NULL;
 }
 
 /* COUNT (dry_run of a WHERE): what would be written, and whether
  * max_delete_count would refuse the delete. */
 static bool
-run_count (bql_exec_t *x, const bql_step_t *st)
+run_count (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
 {
    const bql_options_t *o = x->opts;
    int64_t n;
-   if (!bql_exec_count_step (x, st, &n)) {
+   if (!bql_exec_count_step (w, st, &n)) {
       return false;
    }
    x->n_matched = n;
@@ -54,11 +53,11 @@ run_count (bql_exec_t *x, const bql_step_t *st)
 
 /* COUNT_GUARD: refuse, writing nothing, above max_delete_count. */
 static bool
-run_count_guard (bql_exec_t *x, const bql_step_t *st)
+run_count_guard (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
 {
    const bql_options_t *o = x->opts;
    int64_t n;
-   if (!bql_exec_count_step (x, st, &n)) {
+   if (!bql_exec_count_step (w, st, &n)) {
       return false;
    }
    if (n > o->max_delete_count) {
@@ -68,37 +67,38 @@ run_count_guard (bql_exec_t *x, const bql_step_t *st)
    return true;
 }
 
-/* One batch of rows through the run of row steps (a bql_batch_writer_t;
- * may run on a worker thread: it reads x->row_steps only). */
+/* One batch of rows through the run of row steps on writer w (a
+ * bql_batch_writer_t; may run on a worker thread: it reads the writer's
+ * copy of the run, w->row_steps, only). */
 static bool
-row_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+row_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    bool ok = true;
-   for (size_t i = 0; ok && i < x->n_row_steps; i++) {
-      const bql_step_t *st = &x->row_steps[i];
+   for (size_t i = 0; ok && i < w->n_row_steps; i++) {
+      const bql_step_t *st = &w->row_steps[i];
       switch (st->kind) {
       case BQL_STEP_INSERT_ROWS:
-         ok = bql_exec_insert_batch (x, b, st->ordered, info, errs);
+         ok = bql_exec_insert_batch (w, b, st->ordered, info, errs);
          break;
       case BQL_STEP_DUPLICATE_KEY_UPDATE:
-         ok = bql_exec_update_refused (x, b, info, errs);
+         ok = bql_exec_update_refused (w, b, info, errs);
          break;
       case BQL_STEP_UPSERT_ROWS:
       case BQL_STEP_UPDATE_ROWS:
-         ok = bql_exec_write_rows (x, b, info, errs);
+         ok = bql_exec_write_rows (w, b, info, errs);
          break;
       case BQL_STEP_MATCH_ROWS: {
          /* the find of the batch, then its ARCHIVE_BATCH and DELETE_BATCH */
          const bql_step_t *archive = NULL, *del = NULL;
-         for (size_t j = i + 1; j < x->n_row_steps; j++) {
-            if (x->row_steps[j].kind == BQL_STEP_ARCHIVE_BATCH) {
-               archive = &x->row_steps[j];
-            } else if (x->row_steps[j].kind == BQL_STEP_DELETE_BATCH) {
-               del = &x->row_steps[j];
+         for (size_t j = i + 1; j < w->n_row_steps; j++) {
+            if (w->row_steps[j].kind == BQL_STEP_ARCHIVE_BATCH) {
+               archive = &w->row_steps[j];
+            } else if (w->row_steps[j].kind == BQL_STEP_DELETE_BATCH) {
+               del = &w->row_steps[j];
             }
          }
-         ok = bql_exec_match_rows_batch (x, archive, del, b, info, errs);
-         i = x->n_row_steps;
+         ok = bql_exec_match_rows_batch (w, archive, del, b, info, errs);
+         i = w->n_row_steps;
          break;
       }
       case BQL_STEP_READ_EXISTING_IDS:
@@ -115,10 +115,13 @@ row_batch (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_
  * open: a missing file drops nothing), then feed every batch to the
  * steps. */
 static bool
-run_rows (bql_exec_t *x, const bql_step_t *steps, size_t n, const bql_step_t *drop)
+run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, const bql_step_t *drop)
 {
+   /* set before the pipeline makes its writers (bql_writer_init copies it) */
    x->row_steps = steps;
    x->n_row_steps = n;
+   w->row_steps = steps;
+   w->n_row_steps = n;
    bql_source_t *src = x->replay;
    x->replay = NULL;
    if (!src) {
@@ -131,7 +134,7 @@ run_rows (bql_exec_t *x, const bql_step_t *steps, size_t n, const bql_step_t *dr
       bql_source_close (src);
       return false;
    }
-   bool ok = bql_exec_rows (x, src, row_batch);
+   bool ok = bql_exec_rows (x, w, src, row_batch);
    bql_source_close (src);
    if (steps[0].kind == BQL_STEP_MATCH_ROWS) {
       ok = bql_exec_match_rows_done (x, ok);
@@ -139,8 +142,9 @@ run_rows (bql_exec_t *x, const bql_step_t *steps, size_t n, const bql_step_t *dr
    return ok;
 }
 
-bool
-bql_exec_run_steps (bql_exec_t *x)
+/* The steps, on w (the statement's thread's writer, with its tally). */
+static bool
+run_steps (bql_exec_t *x, bql_writer_t *w)
 {
    const bql_steps_t *s = &x->plan->steps;
    const bql_step_t *drop = NULL;
@@ -153,28 +157,28 @@ bql_exec_run_steps (bql_exec_t *x)
          drop = st; /* run by the rows' step, once its input is open */
          break;
       case BQL_STEP_COUNT:
-         ok = run_count (x, st);
+         ok = run_count (x, w, st);
          break;
       case BQL_STEP_COUNT_GUARD:
-         ok = run_count_guard (x, st);
+         ok = run_count_guard (x, w, st);
          break;
       case BQL_STEP_COUNT_ROWS_GUARD:
-         ok = bql_exec_count_rows_guard (x, st);
+         ok = bql_exec_count_rows_guard (x, w, st);
          break;
       case BQL_STEP_ENSURE_INDEX:
-         ok = bql_exec_command_step (x, st, "TTL indexes (expireAfterSeconds), needed by retention_period");
+         ok = bql_exec_command_step (w, st, "TTL indexes (expireAfterSeconds), needed by retention_period");
          break;
       case BQL_STEP_SCAN_IDS:
          while (j < s->n && s->items[j].flow == BQL_FLOW_EACH_ID_BATCH) {
             j++;
          }
-         ok = bql_exec_scan_ids (x, st, st + 1, j - i - 1);
+         ok = bql_exec_scan_ids (x, w, st, st + 1, j - i - 1);
          i = j - 1;
          break;
       case BQL_STEP_UPDATE_BATCH:
       case BQL_STEP_DELETE_BATCH:
          /* without a scan before it: once, over the whole filter */
-         ok = bql_exec_write_all (x, st);
+         ok = bql_exec_write_all (x, w, st);
          break;
       case BQL_STEP_INSERT_ROWS:
       case BQL_STEP_READ_EXISTING_IDS:
@@ -184,7 +188,7 @@ bql_exec_run_steps (bql_exec_t *x)
          while (j < s->n && (s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
             j++;
          }
-         ok = run_rows (x, st, j - i, drop);
+         ok = run_rows (x, w, st, j - i, drop);
          drop = NULL;
          i = j - 1;
          break;
@@ -200,11 +204,28 @@ bql_exec_run_steps (bql_exec_t *x)
       case BQL_STEP_WRITE_METRICS:
          break; /* END: bql_exec_run_end_steps */
       }
+      /* what the step's writes added up (its error among them) */
+      ok = bql_exec_add_tally (x, w->tally) && ok;
    }
    if (x->replay) {
       bql_source_close (x->replay);
       x->replay = NULL;
    }
+   return ok;
+}
+
+bool
+bql_exec_run_steps (bql_exec_t *x)
+{
+   bql_writer_t w;
+   bql_write_tally_t tally;
+   bql_writer_init (&w, x, x->client);
+   bql_write_tally_init (&tally);
+   w.tally = &tally;
+   bool ok = run_steps (x, &w);
+   ok = bql_exec_add_tally (x, &tally) && ok;
+   bql_write_tally_cleanup (&tally);
+   bql_writer_cleanup (&w);
    return ok;
 }
 

@@ -29,26 +29,35 @@
  * archive-then-delete runs on exactly the documents read. With
  * max_delete_count a first pass over the input counts before anything is
  * written (FROM STDIN is kept in memory for the second pass).
+ *
+ * Every update, delete and archive command goes through the write path
+ * (write_path.h) on a writer: the statement's thread's own for WHERE,
+ * the row pipeline's (a worker's with parallel_workers) for USING. A lost
+ * update or delete is sent again as it is when the statement's writes are
+ * idempotent; a lost archive command is sent again as it is (duplicates
+ * come back as duplicate keys and are replaced). The cursor of WHERE,
+ * when lost, is opened again from the start within the same retry budget
+ * (bql_write_path_wait).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "executor.h"
+#include "write_path.h"
 
 #define CURSOR_NOT_FOUND 43
 
 bool
-bql_exec_count_step (bql_exec_t *x, const bql_step_t *st, int64_t *n)
+bql_exec_count_step (bql_writer_t *w, const bql_step_t *st, int64_t *n)
 {
    bson_t pipeline;
    bson_error_t berr;
    *n = 0;
    if (!bql_step_sub (st, "pipeline", &pipeline)) {
-      return bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "the count step has no pipeline");
+      return bql_writer_fail (w, BQL_ERR_INVALID_ARG, 0, "the count step has no pipeline");
    }
    bson_t wrapped = BSON_INITIALIZER;
    BSON_APPEND_ARRAY (&wrapped, "pipeline", &pipeline);
-   mongoc_cursor_t *cur = mongoc_collection_aggregate (x->coll, MONGOC_QUERY_NONE, &wrapped, NULL, NULL);
+   mongoc_cursor_t *cur = mongoc_collection_aggregate (w->coll, MONGOC_QUERY_NONE, &wrapped, NULL, NULL);
    bson_destroy (&wrapped);
    const bson_t *doc;
    if (mongoc_cursor_next (cur, &doc)) {
@@ -59,7 +68,7 @@ bql_exec_count_step (bql_exec_t *x, const bql_step_t *st, int64_t *n)
    }
    bool ok = true;
    if (mongoc_cursor_error (cur, &berr)) {
-      ok = bql_exec_connection_or_server_error (x, &berr, -1);
+      ok = bql_writer_connection_or_server_error (w, &berr, -1);
    }
    mongoc_cursor_destroy (cur);
    return ok;
@@ -112,13 +121,13 @@ batch_query (const bql_step_t *st, const bson_t *filter, const bson_t *ids, bson
 
 /* Add the name of a server feature to an error the server gave. */
 static bool
-server_refused (bql_exec_t *x, const bson_error_t *berr, int64_t batch, const char *feature)
+server_refused (bql_writer_t *w, const bson_error_t *berr, int64_t batch, const char *feature)
 {
    if (feature && !bql_exec_is_connection_error (berr)) {
-      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code,
-                            "the server does not support %s: %s", feature, berr->message);
+      return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code, "the server does not support %s: %s", feature,
+                              berr->message);
    }
-   return bql_exec_connection_or_server_error (x, berr, batch);
+   return bql_writer_connection_or_server_error (w, berr, batch);
 }
 
 /* Is st's command an update (UPDATE ... WHERE, soft_delete) rather than
@@ -142,27 +151,17 @@ add_write (const bql_step_t *st, mongoc_bulk_operation_t *bulk, const bson_t *q,
    return mongoc_bulk_operation_remove_many_with_opts (bulk, q, NULL, berr);
 }
 
-/* The bulk operation of st with its template's ordered, writeConcern and
- * bypassDocumentValidation (a delete's template carries none: see
- * steps.c). */
-static mongoc_bulk_operation_t *
-new_write_bulk (bql_exec_t *x, const bql_step_t *st)
-{
-   mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, st->ordered);
-   mongoc_bulk_operation_set_bypass_document_validation (bulk, bson_has_field (&st->command, "bypassDocumentValidation"));
-   return bulk;
-}
-
 /* A batch of stored documents failed: one error for the batch (not tied
  * to a row) in errs, and its documents the server did not report as
- * written counted as failed. */
+ * written counted as failed. The message says how many of the batch's n
+ * documents were written, unless nothing was (with_counts false). */
 static void
-batch_failed (const bql_step_t *st, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code, const char *what,
-              const char *errmsg, bql_row_errors_t *errs)
+batch_failed (const bql_step_t *st, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code,
+              const char *what, const char *errmsg, bql_row_errors_t *errs, bool with_counts)
 {
    char msg[900];
    const char *verb = is_update (st) ? "updated" : "deleted";
-   if (n > 0 && strncmp (what, "not written", 11) != 0) {
+   if (n > 0 && with_counts) {
       snprintf (msg, sizeof msg, "%s: %s (of the batch's %lld documents, %lld were reported %s)", what, errmsg,
                 (long long) n, (long long) written, verb);
    } else {
@@ -174,6 +173,150 @@ batch_failed (const bql_step_t *st, bql_batch_info_t *info, int64_t n, int64_t w
    }
 }
 
+/* The update or delete command of one batch, on the write path. */
+typedef struct {
+   bql_writer_t *w;
+   const bql_step_t *st; /* the UPDATE_BATCH or DELETE_BATCH */
+   const bson_t *q;
+   bool whole;  /* no batch: the single command over the whole filter */
+   int64_t n;
+   bql_batch_info_t *info;
+   bql_row_errors_t *errs;
+} where_cmd_t;
+
+static bool
+where_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
+{
+   where_cmd_t *c = ctx;
+   bson_error_t berr;
+   if (!add_write (c->st, bulk, c->q, &berr)) {
+      /* refused by libmongoc's checks: every batch would be */
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, c->errs,
+                    true);
+      return bql_writer_fail (c->w, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
+   }
+   *nops = 1;
+   return true;
+}
+
+/* The counts of the reply; the documents it reports written. */
+static int64_t
+where_counts (where_cmd_t *c, const bson_t *reply)
+{
+   bson_iter_t it;
+   int64_t written = 0;
+   if (bson_iter_init_find (&it, reply, "nMatched")) {
+      c->info->n_matched += bson_iter_as_int64 (&it);
+      written += bson_iter_as_int64 (&it);
+   }
+   if (bson_iter_init_find (&it, reply, "nModified")) {
+      c->info->n_modified += bson_iter_as_int64 (&it);
+   }
+   if (bson_iter_init_find (&it, reply, "nRemoved")) {
+      c->info->n_removed += bson_iter_as_int64 (&it);
+      written += bson_iter_as_int64 (&it);
+   }
+   return written;
+}
+
+static const char *
+where_refused_what (const where_cmd_t *c)
+{
+   return is_update (c->st)
+             ? "the server refused the update of this batch; documents before the one that failed may have been "
+               "updated"
+             : "the server refused the delete of this batch; documents before the one that failed may have been "
+               "deleted";
+}
+
+static bool
+where_settle (void *ctx, const bql_write_result_t *r)
+{
+   where_cmd_t *c = ctx;
+   for (size_t e = 0; e < r->wc_errors.n; e++) {
+      bql_row_errors_append (c->errs, &r->wc_errors.items[e]);
+   }
+   int64_t written = where_counts (c, &r->reply);
+   const bql_row_errors_t *found = &r->write_errors;
+   if (found->n == 0) {
+      return true;
+   }
+   /* write errors: the update or delete failed at a document */
+   const char *what = where_refused_what (c);
+   for (size_t e = 0; e < found->n; e++) {
+      batch_failed (c->st, c->info, e ? 0 : c->n, written, found->items[e].code, what, found->items[e].errmsg, c->errs,
+                    true);
+   }
+   if (c->whole) {
+      return bql_writer_fail (c->w, BQL_ERR_SERVER, found->items[0].code, "%s: %s", what, found->items[0].errmsg);
+   }
+   return true;
+}
+
+/* A lost command of an idempotent statement: the same command again is
+ * safe (deletes, $set); nothing to ask. */
+static bql_recover_rc_t
+where_recover (void *ctx, const bql_write_result_t *r)
+{
+   (void) ctx;
+   (void) r;
+   return BQL_RECOVER_RESEND;
+}
+
+static bool
+where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
+{
+   where_cmd_t *c = ctx;
+   bql_writer_t *w = c->w;
+   const bson_error_t *berr = &r->error;
+   if (why == BQL_GIVE_UP_CANCELLED) {
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, "cancelled while waiting to retry the lost batch",
+                    berr->message, c->errs, true);
+      return bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
+   }
+   where_counts (c, &r->reply);
+   const char *feature =
+      c->st->kind == BQL_STEP_UPDATE_BATCH && w->plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
+   if (feature && !bql_exec_is_connection_error (berr) && (berr->code == 14 || berr->code == 9)) {
+      char msg[300];
+      snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, msg, berr->message, c->errs, false);
+      return server_refused (w, berr, c->info->batch_index, feature);
+   }
+   if (r->retryable || bql_exec_is_connection_error (berr)) {
+      /* lost: retries ran out, or it was not safe to send again */
+      bool idem = bql_writer_idempotent (w);
+      const char *lost =
+         bql_exec_is_connection_error (berr) ? "the connection was lost" : "the server failed the batch";
+      char what_lost[400];
+      if (!r->retryable) {
+         snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written", lost);
+      } else if (idem) {
+         char tries[64];
+         snprintf (what_lost, sizeof what_lost, "%s%s; documents of this batch may or may not have been written", lost,
+                   bql_writer_retries_ran_out (w, retries, tries, sizeof tries));
+      } else {
+         snprintf (what_lost, sizeof what_lost,
+                   "%s; documents of this batch may or may not have been written, and the batch was not sent "
+                   "again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
+                   lost);
+      }
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, what_lost, berr->message, c->errs, true);
+      bool ok = bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
+      bql_writer_note_retries (w, retries);
+      if (r->retryable && !idem) {
+         bql_error_t *e = &w->tally->error;
+         size_t len = strlen (e->message);
+         snprintf (e->message + len, sizeof e->message - len,
+                   "; the batch's update may or may not have been applied, and it was not sent again because it "
+                   "is not idempotent ($inc, $mul, $push or a pipeline)");
+      }
+      return ok;
+   }
+   batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, where_refused_what (c), berr->message, c->errs, true);
+   return c->whole ? bql_writer_connection_or_server_error (w, berr, c->info->batch_index) : true;
+}
+
 /* One update or delete command over a batch — the n documents whose _ids
  * are ids and that filter still matches — or over the whole filter when
  * ids is NULL. filter is the statement's (or, for DELETE ... USING, the
@@ -182,124 +325,31 @@ batch_failed (const bql_step_t *st, bql_batch_info_t *info, int64_t n, int64_t w
  * error record), and the batch's documents the server did not report as
  * written count as failed; continue_on_error and max_errors then decide
  * whether the statement goes on. A batch lost to a retryable error is
- * sent again when the statement's writes are idempotent. False when the
- * statement must stop (recorded in x): the server is lost, retries ran
- * out, the server lacks a feature the statement needs, or the single
- * unbatched command failed. */
+ * sent again (write path) when the statement's writes are idempotent.
+ * False when the statement must stop (recorded in w's tally): the server
+ * is lost, retries ran out, the server lacks a feature the statement
+ * needs, or the single unbatched command failed. */
 static bool
-write_batch (bql_exec_t *x, const bql_step_t *st, const bson_t *filter, const bson_t *ids, int64_t n,
+write_batch (bql_writer_t *w, const bql_step_t *st, const bson_t *filter, const bson_t *ids, int64_t n,
              bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = x->plan;
    bson_t q;
    batch_query (st, filter, ids, &q);
-   const char *feature = st->kind == BQL_STEP_UPDATE_BATCH && plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
-   bool ok = true;
-   for (int attempt = 0;; attempt++) {
-      mongoc_bulk_operation_t *bulk = new_write_bulk (x, st);
-      bson_error_t berr;
-      if (!add_write (st, bulk, &q, &berr)) {
-         /* refused by libmongoc's checks: every batch would be */
-         batch_failed (st, info, n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, errs);
-         mongoc_bulk_operation_destroy (bulk);
-         ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
-         break;
-      }
-      bson_t reply;
-      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      mongoc_bulk_operation_destroy (bulk);
-      bql_row_errors_t found = {0};
-      size_t zero = 0;
-      int64_t norow = 0;
-      bql_exec_collect_write_errors (&reply, &zero, 1, &norow, &found);
-      size_t wc_from = errs->n;
-      bql_exec_collect_wc_errors (&reply, errs);
-      bool wc_errors = errs->n > wc_from;
-      bool retryable = !server && bql_exec_is_retryable (&berr, &reply);
-      if (!server && found.n == 0 && !wc_errors && retryable &&
-          attempt < x->opts->retry_attempts && bql_exec_idempotent (x)) {
-         /* lost: the same command again is safe (deletes, $set) */
-         bql_row_errors_cleanup (&found);
-         bson_destroy (&reply);
-         if (bql_exec_backoff (x, attempt + 1)) {
-            continue;
-         }
-         batch_failed (st, info, n, 0, (int32_t) berr.code, "cancelled while waiting to retry the lost batch",
-                       berr.message, errs);
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         break;
-      }
-      bson_iter_t it;
-      int64_t written = 0;
-      if (bson_iter_init_find (&it, &reply, "nMatched")) {
-         info->n_matched += bson_iter_as_int64 (&it);
-         written += bson_iter_as_int64 (&it);
-      }
-      if (bson_iter_init_find (&it, &reply, "nModified")) {
-         info->n_modified += bson_iter_as_int64 (&it);
-      }
-      if (bson_iter_init_find (&it, &reply, "nRemoved")) {
-         info->n_removed += bson_iter_as_int64 (&it);
-         written += bson_iter_as_int64 (&it);
-      }
-      bson_destroy (&reply);
-      const char *what = is_update (st)
-                            ? "the server refused the update of this batch; documents before the one that failed may "
-                              "have been updated"
-                            : "the server refused the delete of this batch; documents before the one that failed may "
-                              "have been deleted";
-      if (found.n) {
-         /* write errors: the update or delete failed at a document */
-         for (size_t e = 0; e < found.n; e++) {
-            batch_failed (st, info, e ? 0 : n, written, found.items[e].code, what, found.items[e].errmsg, errs);
-         }
-         if (!ids) {
-            ok = bql_exec_fail (x, BQL_ERR_SERVER, found.items[0].code, "%s: %s", what, found.items[0].errmsg);
-         }
-      } else if (!server && !wc_errors) {
-         if (feature && !bql_exec_is_connection_error (&berr) && (berr.code == 14 || berr.code == 9)) {
-            char msg[300];
-            snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
-            batch_failed (st, info, n, 0, (int32_t) berr.code, msg, berr.message, errs);
-            ok = server_refused (x, &berr, info->batch_index, feature);
-         } else if (retryable || bql_exec_is_connection_error (&berr)) {
-            /* lost: retries ran out, or it was not safe to send again */
-            bool idem = bql_exec_idempotent (x);
-            const char *lost =
-               bql_exec_is_connection_error (&berr) ? "the connection was lost" : "the server failed the batch";
-            char what_lost[400];
-            if (!retryable) {
-               snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written",
-                         lost);
-            } else if (idem) {
-               char tries[64];
-               snprintf (what_lost, sizeof what_lost, "%s%s; documents of this batch may or may not have been written",
-                         lost, bql_exec_retries_ran_out (x, attempt, tries, sizeof tries));
-            } else {
-               snprintf (what_lost, sizeof what_lost,
-                         "%s; documents of this batch may or may not have been written, and the batch was not sent "
-                         "again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
-                         lost);
-            }
-            batch_failed (st, info, n, 0, (int32_t) berr.code, what_lost, berr.message, errs);
-            ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-            bql_exec_note_retries (x, attempt);
-            if (retryable && !idem) {
-               size_t len = strlen (x->error->message);
-               snprintf (x->error->message + len, sizeof x->error->message - len,
-                         "; the batch's update may or may not have been applied, and it was not sent again because it "
-                         "is not idempotent ($inc, $mul, $push or a pipeline)");
-            }
-         } else {
-            batch_failed (st, info, n, 0, (int32_t) berr.code, what, berr.message, errs);
-            if (!ids) {
-               ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-            }
-         }
-      }
-      bql_row_errors_cleanup (&found);
-      break;
-   }
+   where_cmd_t c = {.w = w, .st = st, .q = &q, .whole = ids == NULL, .n = n, .info = info, .errs = errs};
+   /* the template's ordered and bypassDocumentValidation (a delete's
+    * carries none: there is nothing to validate, and servers that check
+    * the delete command's fields strictly refuse the whole command for
+    * it; see steps.c) */
+   bql_write_step_t step = {.ctx = &c,
+                            .coll = w->coll,
+                            .ordered = st->ordered,
+                            .no_bypass = !bson_has_field (&st->command, "bypassDocumentValidation"),
+                            .add = where_add,
+                            .settle = where_settle,
+                            .recover = bql_writer_idempotent (w) ? where_recover : NULL,
+                            .give_up = where_give_up};
+   int retries = 0;
+   bool ok = bql_write_path_run (w, &step, &retries);
    bson_destroy (&q);
    return ok;
 }
@@ -333,57 +383,119 @@ archive_copy (const bson_t *tu, const bson_t *doc, int64_t now, bson_t *out)
    }
 }
 
-/* Run a bulk of archive writes; failed[i] marks the documents the archive
- * did not acknowledge, and dup[i] those refused as duplicate keys.
- * False when nothing is known (the whole command failed); *retryable then
- * says whether the drivers' retryable-writes rules allow sending it again. */
+/* The archive writes of one batch, on the write path: the copies
+ * (store), and per copy whether the archive failed to acknowledge it and
+ * whether it was refused as a duplicate key. */
+typedef struct {
+   bql_writer_t *w;
+   bql_batch_info_t *info;
+   const bson_t *store; /* the copies, n of them */
+   const bson_value_t *idv;
+   uint32_t n;
+   size_t *op_doc;      /* the copy of each operation of the command */
+   size_t nops;
+   bool *failed;
+   bool *dup;
+   bql_row_errors_t *errs; /* the copies the archive refused */
+   bool replace;        /* second pass: replace the duplicates */
+   size_t errs_before;  /* errs of earlier passes and attempts */
+} archive_cmd_t;
+
 static bool
-run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t nops, bool *failed,
-                  bool *dup, bql_row_errors_t *errs, bson_error_t *berr, bool *retryable)
+archive_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
-   bson_t reply;
-   uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, berr);
-   bool any_error = false;
-   bson_iter_t ri, ai;
-   if (bson_iter_init_find (&ri, &reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY (&ri) && bson_iter_recurse (&ri, &ai)) {
-      while (bson_iter_next (&ai)) {
-         bson_iter_t ei;
-         int64_t index = -1;
-         int32_t code = 0;
-         const char *msg = "";
-         if (!BSON_ITER_HOLDS_DOCUMENT (&ai) || !bson_iter_recurse (&ai, &ei)) {
+   archive_cmd_t *c = ctx;
+   bson_error_t berr;
+   c->nops = 0;
+   if (!c->replace) {
+      /* the inserts: an attempt starts afresh */
+      bql_row_errors_truncate (c->errs, 0);
+      memset (c->failed, 0, sizeof *c->failed * (c->n ? c->n : 1));
+      memset (c->dup, 0, sizeof *c->dup * (c->n ? c->n : 1));
+      for (uint32_t k = 0; k < c->n; k++) {
+         if (mongoc_bulk_operation_insert_with_opts (bulk, &c->store[k], NULL, &berr)) {
+            c->op_doc[c->nops++] = k;
+         } else {
+            c->failed[k] = true;
+            bql_row_errors_add (c->errs, k, 0, (int32_t) berr.code, berr.message);
+         }
+      }
+   } else {
+      c->errs_before = c->errs->n;
+      for (uint32_t k = 0; k < c->n; k++) {
+         if (!c->dup[k]) {
             continue;
          }
-         while (bson_iter_next (&ei)) {
-            if (!strcmp (bson_iter_key (&ei), "index")) {
-               index = bson_iter_as_int64 (&ei);
-            } else if (!strcmp (bson_iter_key (&ei), "code")) {
-               code = (int32_t) bson_iter_as_int64 (&ei);
-            } else if (!strcmp (bson_iter_key (&ei), "errmsg") && BSON_ITER_HOLDS_UTF8 (&ei)) {
-               msg = bson_iter_utf8 (&ei, NULL);
-            }
+         bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+         bson_append_value (&q, "_id", 3, &c->idv[k]);
+         BSON_APPEND_BOOL (&opts, "upsert", true);
+         if (mongoc_bulk_operation_replace_one_with_opts (bulk, &q, &c->store[k], &opts, &berr)) {
+            c->op_doc[c->nops++] = k;
+            c->failed[k] = false;
+         } else {
+            bql_row_errors_add (c->errs, k, 0, (int32_t) berr.code, berr.message);
          }
-         any_error = true;
-         if (index >= 0 && (size_t) index < nops) {
-            size_t d = op_doc[index];
-            failed[d] = true;
-            if (dup && code == 11000) {
-               dup[d] = true;
-            } else {
-               bql_row_errors_add (errs, d, 0, code, msg);
-            }
-         }
+         bson_destroy (&q);
+         bson_destroy (&opts);
       }
    }
-   *retryable = !server && !any_error && bql_exec_is_retryable (berr, &reply);
-   bson_destroy (&reply);
-   if (!server && !any_error) {
-      for (size_t k = 0; k < nops; k++) {
-         failed[op_doc[k]] = true;
+   *nops = c->nops;
+   return true;
+}
+
+/* failed marks the copies the archive did not acknowledge, and (first
+ * pass) dup those refused as duplicate keys. */
+static bool
+archive_settle (void *ctx, const bql_write_result_t *r)
+{
+   archive_cmd_t *c = ctx;
+   for (size_t e = 0; e < r->write_errors.n; e++) {
+      const bql_row_error_t *we = &r->write_errors.items[e];
+      if (we->index < c->nops) {
+         size_t d = c->op_doc[we->index];
+         c->failed[d] = true;
+         if (!c->replace && we->code == 11000) {
+            c->dup[d] = true;
+         } else {
+            bql_row_errors_add (c->errs, d, 0, we->code, we->errmsg);
+         }
       }
-      return false;
    }
    return true;
+}
+
+/* Nothing is known of a lost command: every copy it held is unacknowledged. */
+static void
+archive_unknown (archive_cmd_t *c)
+{
+   for (size_t k = 0; k < c->nops; k++) {
+      c->failed[c->op_doc[k]] = true;
+   }
+   if (c->replace) {
+      bql_row_errors_truncate (c->errs, c->errs_before);
+   }
+}
+
+/* A lost archive command is sent again as it is: what the lost attempt
+ * wrote comes back as duplicate keys (inserts) or is replaced again
+ * (replacements keyed by _id). */
+static bql_recover_rc_t
+archive_recover (void *ctx, const bql_write_result_t *r)
+{
+   (void) r;
+   archive_unknown (ctx);
+   return BQL_RECOVER_RESEND;
+}
+
+static bool
+archive_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
+{
+   archive_cmd_t *c = ctx;
+   archive_unknown (c);
+   bool ok = bql_writer_connection_or_server_error (c->w, &r->error, c->info->batch_index);
+   /* a wait cut short by a cancel is not a retry made */
+   bql_writer_note_retries (c->w, why == BQL_GIVE_UP_CANCELLED ? retries - 1 : retries);
+   return ok;
 }
 
 /* Write the batch's documents to the archive, then report in archived the
@@ -392,22 +504,16 @@ run_archive_bulk (mongoc_bulk_operation_t *bulk, const size_t *op_doc, size_t no
  * written again as a replacement keyed by _id, so the archive never holds
  * a document twice and always holds its latest copy. */
 static bool
-archive_batch (bql_exec_t *x, const bql_step_t *st, mongoc_collection_t *archive, const bson_t *docs, uint32_t n,
+archive_batch (bql_writer_t *w, const bql_step_t *st, mongoc_collection_t *archive, const bson_t *docs, uint32_t n,
                bson_t *archived, bql_batch_info_t *info, bql_row_errors_t *batch_errs)
 {
    bson_t tu;
    bool have_template = bql_step_sub (st, "documents.0", &tu);
    BSON_ASSERT (have_template);
    int64_t now = bql_wall_ms ();
-   const bson_t **copies = bson_malloc0 (sizeof *copies * (n ? n : 1));
    bson_t *store = bson_malloc0 (sizeof *store * (n ? n : 1));
    bson_value_t *idv = bson_malloc0 (sizeof *idv * (n ? n : 1));
-   size_t *op_doc = bson_malloc (sizeof *op_doc * (n ? n : 1));
-   bool *failed = bson_malloc0 (sizeof *failed * (n ? n : 1));
-   bool *dup = bson_malloc0 (sizeof *dup * (n ? n : 1));
    bql_row_errors_t errs = {0};
-   bson_error_t berr;
-   bool ok = true;
 
    bson_iter_t it;
    uint32_t i = 0;
@@ -423,74 +529,30 @@ archive_batch (bql_exec_t *x, const bql_step_t *st, mongoc_collection_t *archive
       bson_value_copy (bson_iter_value (&idi), &idv[i]);
       bson_init (&store[i]);
       archive_copy (&tu, &doc, now, &store[i]);
-      copies[i] = &store[i];
       i++;
    }
-
-   /* Insert the copies. A lost command is sent again (retry_attempts):
-    * what the lost attempt wrote comes back as duplicate keys and is
-    * replaced below, so a retry never archives a document twice. */
-   for (int attempt = 0;; attempt++) {
-      bool retryable = false;
-      bql_row_errors_truncate (&errs, 0);
-      memset (failed, 0, sizeof *failed * (n ? n : 1));
-      memset (dup, 0, sizeof *dup * (n ? n : 1));
-      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
-      size_t nops = 0;
-      for (uint32_t k = 0; k < i; k++) {
-         if (mongoc_bulk_operation_insert_with_opts (bulk, &store[k], NULL, &berr)) {
-            op_doc[nops++] = k;
-         } else {
-            failed[k] = true;
-            bql_row_errors_add (&errs, k, 0, (int32_t) berr.code, berr.message);
-         }
-      }
-      bool known = !nops || run_archive_bulk (bulk, op_doc, nops, failed, dup, &errs, &berr, &retryable);
-      mongoc_bulk_operation_destroy (bulk);
-      if (known) {
-         break;
-      }
-      if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         bql_exec_note_retries (x, attempt);
-         break;
-      }
-   }
-
-   /* documents archived by an interrupted run: replace them (a replacement
-    * keyed by _id can be sent again) */
-   for (int attempt = 0; ok; attempt++) {
-      bool retryable = false;
-      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, archive, false);
-      size_t nops = 0;
-      size_t errs_before = errs.n;
-      for (uint32_t k = 0; k < i; k++) {
-         if (!dup[k]) {
-            continue;
-         }
-         bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-         bson_append_value (&q, "_id", 3, &idv[k]);
-         BSON_APPEND_BOOL (&opts, "upsert", true);
-         if (mongoc_bulk_operation_replace_one_with_opts (bulk, &q, copies[k], &opts, &berr)) {
-            op_doc[nops++] = k;
-            failed[k] = false;
-         } else {
-            bql_row_errors_add (&errs, k, 0, (int32_t) berr.code, berr.message);
-         }
-         bson_destroy (&q);
-         bson_destroy (&opts);
-      }
-      bool known = !nops || run_archive_bulk (bulk, op_doc, nops, failed, NULL, &errs, &berr, &retryable);
-      mongoc_bulk_operation_destroy (bulk);
-      if (known) {
-         break;
-      }
-      bql_row_errors_truncate (&errs, errs_before);
-      if (!retryable || attempt >= x->opts->retry_attempts || !bql_exec_backoff (x, attempt + 1)) {
-         ok = bql_exec_connection_or_server_error (x, &berr, info->batch_index);
-         bql_exec_note_retries (x, attempt);
-         break;
-      }
+   archive_cmd_t c = {.w = w, .info = info, .store = store, .idv = idv, .n = i, .errs = &errs};
+   c.op_doc = bson_malloc (sizeof *c.op_doc * (n ? n : 1));
+   c.failed = bson_malloc0 (sizeof *c.failed * (n ? n : 1));
+   c.dup = bson_malloc0 (sizeof *c.dup * (n ? n : 1));
+   /* A copy whose writeConcern failed is not known to be durable: its
+    * document must not be deleted, so such a reply is no account. */
+   bql_write_step_t step = {.ctx = &c,
+                            .coll = archive,
+                            .ordered = false,
+                            .wc_error_is_lost = true,
+                            .add = archive_add,
+                            .settle = archive_settle,
+                            .recover = archive_recover,
+                            .give_up = archive_give_up};
+   /* Insert the copies; then replace the documents archived by an
+    * interrupted run (a replacement keyed by _id can be sent again). */
+   int retries = 0;
+   bool ok = bql_write_path_run (w, &step, &retries);
+   if (ok) {
+      c.replace = true;
+      retries = 0;
+      ok = bql_write_path_run (w, &step, &retries);
    }
 
    /* documents the archive refused stay in the source */
@@ -506,7 +568,7 @@ archive_batch (bql_exec_t *x, const bql_step_t *st, mongoc_collection_t *archive
    }
    uint32_t na = 0;
    for (uint32_t k = 0; k < i; k++) {
-      if (!failed[k]) {
+      if (!c.failed[k]) {
          char kb[16];
          const char *key;
          bson_uint32_to_string (na++, &key, kb, sizeof kb);
@@ -517,43 +579,42 @@ archive_batch (bql_exec_t *x, const bql_step_t *st, mongoc_collection_t *archive
    }
    info->n_archived += na;
    bql_row_errors_cleanup (&errs);
-   bson_free (copies);
    bson_free (store);
    bson_free (idv);
-   bson_free (op_doc);
-   bson_free (failed);
-   bson_free (dup);
+   bson_free (c.op_doc);
+   bson_free (c.failed);
+   bson_free (c.dup);
    return ok;
 }
 
 /* The read of the matching documents (find) failed. */
 static bool
-read_refused (bql_exec_t *x, const bson_error_t *berr)
+read_refused (bql_writer_t *w, const bson_error_t *berr)
 {
    if (bql_exec_is_connection_error (berr)) {
-      return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server while reading the matching documents: %s",
+      return bql_writer_fail (w, BQL_ERR_CONNECTION, (int32_t) berr->code, "lost the server while reading the matching documents: %s",
                             berr->message);
    }
    bson_iter_t it, child;
-   if (bson_iter_init (&it, &x->plan->filter) && bson_iter_find_descendant (&it, "$expr", &child)) {
-      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code,
+   if (bson_iter_init (&it, &w->plan->filter) && bson_iter_find_descendant (&it, "$expr", &child)) {
+      return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code,
                             "the server does not support this $expr filter (a comparison between fields or arithmetic "
                             "in WHERE): %s",
                             berr->message);
    }
-   return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused the read of the matching documents: %s",
+   return bql_writer_fail (w, BQL_ERR_SERVER, (int32_t) berr->code, "the server refused the read of the matching documents: %s",
                          berr->message);
 }
 
 bool
-bql_exec_command_step (bql_exec_t *x, const bql_step_t *st, const char *feature)
+bql_exec_command_step (bql_writer_t *w, const bql_step_t *st, const char *feature)
 {
-   mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
+   mongoc_database_t *db = mongoc_client_get_database (w->client, w->plan->database);
    bson_t reply;
    bson_error_t berr;
    bool ok = mongoc_database_write_command_with_opts (db, &st->command, NULL, &reply, &berr);
    if (!ok) {
-      ok = server_refused (x, &berr, -1, feature);
+      ok = server_refused (w, &berr, -1, feature);
    }
    bson_destroy (&reply);
    mongoc_database_destroy (db);
@@ -561,22 +622,23 @@ bql_exec_command_step (bql_exec_t *x, const bql_step_t *st, const char *feature)
 }
 
 bool
-bql_exec_write_all (bql_exec_t *x, const bql_step_t *st)
+bql_exec_write_all (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
 {
    bql_batch_info_t info = {0};
    bql_row_errors_t errs = {0};
    int64_t started_at = bql_wall_ms ();
-   bool ok = write_batch (x, st, NULL, NULL, 0, &info, &errs);
+   w->batches_done = x->batches;
+   bool ok = write_batch (w, st, NULL, NULL, 0, &info, &errs);
+   bql_exec_add_tally (x, w->tally);
    bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
    bql_row_errors_cleanup (&errs);
    return ok;
 }
 
 bool
-bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps)
+bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps)
 {
    const bql_plan_t *plan = x->plan;
-   const bql_options_t *o = x->opts;
    const bql_step_t *archive_step = NULL, *write_step = NULL;
    for (size_t i = 0; i < nsteps; i++) {
       if (steps[i].kind == BQL_STEP_ARCHIVE_BATCH) {
@@ -592,7 +654,7 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
    if (archive_step) {
       bson_iter_t it;
       bson_iter_init_find (&it, &archive_step->command, "insert");
-      archive = mongoc_client_get_collection (x->client, plan->database, bson_iter_utf8 (&it, NULL));
+      archive = mongoc_client_get_collection (w->client, plan->database, bson_iter_utf8 (&it, NULL));
    }
    /* the find of the template: its filter, and the rest as options */
    bson_t filter, opts = BSON_INITIALIZER;
@@ -601,9 +663,10 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
    bson_copy_to_excluding_noinit (&scan->command, &opts, "find", "filter", NULL);
    bson_iter_t bi;
    int32_t bs = bson_iter_init_find (&bi, &opts, "batchSize") ? bson_iter_int32 (&bi) : 0;
-   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (x->coll, &filter, &opts, NULL);
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (w->coll, &filter, &opts, NULL);
    int cursor_retries = 0;
    bool ok = true;
+
    const bson_t *doc;
    bson_t ids = BSON_INITIALIZER, docs = BSON_INITIALIZER;
    uint32_t n = 0;
@@ -611,6 +674,7 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
    int64_t batch_started = bql_wall_ms ();
    bool more = true;
    while (ok && more) {
+      w->batches_done = x->batches;
       bool have = mongoc_cursor_next (cursor, &doc);
       if (have) {
          char kb[16];
@@ -636,11 +700,11 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
             /* CursorNotFound: servers that tie a cursor to its connection
              * lose it when a write's connection was lost */
             bool lost = bql_exec_is_retryable (&berr, err_reply) || berr.code == CURSOR_NOT_FOUND;
-            if (lost && bql_exec_idempotent (x) && cursor_retries < o->retry_attempts &&
-                bql_exec_backoff (x, ++cursor_retries)) {
+            bool cancelled;
+            if (lost && bql_writer_idempotent (w) && bql_write_path_wait (w, &cursor_retries, &cancelled)) {
                restart = true;
             } else {
-               ok = read_refused (x, &berr);
+               ok = read_refused (w, &berr);
                break;
             }
          }
@@ -651,14 +715,15 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
             info.size = n;
             if (archive) {
                bson_t archived = BSON_INITIALIZER;
-               ok = archive_batch (x, archive_step, archive, &docs, n, &archived, &info, &errs);
+               ok = archive_batch (w, archive_step, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
-                  ok = write_batch (x, write_step, NULL, &archived, bson_count_keys (&archived), &info, &errs);
+                  ok = write_batch (w, write_step, NULL, &archived, bson_count_keys (&archived), &info, &errs);
                }
                bson_destroy (&archived);
             } else {
-               ok = write_batch (x, write_step, NULL, &ids, n, &info, &errs);
+               ok = write_batch (w, write_step, NULL, &ids, n, &info, &errs);
             }
+            bql_exec_add_tally (x, w->tally);
             x->rows_done += n;
             bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, batch_started);
             bql_row_errors_cleanup (&errs);
@@ -672,7 +737,7 @@ bql_exec_scan_ids (bql_exec_t *x, const bql_step_t *scan, const bql_step_t *step
          }
          if (restart && more) {
             mongoc_cursor_destroy (cursor);
-            cursor = mongoc_collection_find_with_opts (x->coll, &filter, &opts, NULL);
+            cursor = mongoc_collection_find_with_opts (w->coll, &filter, &opts, NULL);
          } else if (!have) {
             more = false;
          }
@@ -730,18 +795,18 @@ evident_match (const bson_t *q, const bson_t *doc, bool *simple)
 
 /* Does the filter of one row match any document? (find, limit 1) */
 static bool
-row_matches_any (bql_exec_t *x, const bson_t *q, bool *found)
+row_matches_any (bql_writer_t *w, const bson_t *q, bool *found)
 {
    bson_t opts = BSON_INITIALIZER, proj;
    bson_append_document_begin (&opts, "projection", -1, &proj);
    BSON_APPEND_INT32 (&proj, "_id", 1);
    bson_append_document_end (&opts, &proj);
    BSON_APPEND_INT64 (&opts, "limit", 1);
-   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, q, &opts, NULL);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, q, &opts, NULL);
    const bson_t *doc;
    *found = mongoc_cursor_next (cur, &doc);
    bson_error_t berr;
-   bool ok = *found || !mongoc_cursor_error (cur, &berr) || read_refused (x, &berr);
+   bool ok = *found || !mongoc_cursor_error (cur, &berr) || read_refused (w, &berr);
    mongoc_cursor_destroy (cur);
    bson_destroy (&opts);
    return ok;
@@ -752,7 +817,7 @@ row_matches_any (bql_exec_t *x, const bson_t *q, bool *found)
  * column, a value of the wrong type) are failed rows in errs. Returns the
  * number of good rows. */
 static size_t
-using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
+using_filters (const bql_writer_t *w, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
 {
    bson_t arr;
    size_t ngood = 0;
@@ -769,12 +834,12 @@ using_filters (bql_exec_t *x, const bql_batch_t *b, bson_t **q, bool *good, bson
       bool pipe;
       bql_error_t rerr;
       q[i] = bson_new ();
-      good[i] = bql_plan_row_write (x->plan, b->docs[i], q[i], &u, &pipe, &rerr);
+      good[i] = bql_plan_row_write (w->plan, b->docs[i], q[i], &u, &pipe, &rerr);
       bson_destroy (&u);
       if (!good[i]) {
          if (errs) {
             bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);
-            stop = x->opts->ordered;
+            stop = w->opts->ordered;
          }
          continue;
       }
@@ -822,17 +887,26 @@ batch_filter_of (bson_t **q, const bool *good, size_t n, bson_t *orf, const char
    bson_destroy (&m);
 }
 
+/* MATCH_ROWS (one batch of DELETE ... USING rows, on the row pipeline's
+ * writer w): read the documents the rows' filters match (one find of
+ * their $or), tell each row whether it matched (evidently from the
+ * documents read, else by a find of its own filter with limit 1), then,
+ * with a delete_step, run archive_step when given on the documents read
+ * and delete_step on exactly those (that still match): {$and: [{_id:
+ * {$in: ids}}, {$or: filters}]}. nMatched counts the rows that matched;
+ * the rows that matched nothing are listed as unmatched. Without a
+ * delete_step (dry_run) the distinct documents are counted (nWouldWrite). */
 bool
-bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const bql_step_t *delete_step,
+bql_exec_match_rows_batch (bql_writer_t *w, const bql_step_t *archive_step, const bql_step_t *delete_step,
                            const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = x->plan;
-   const bql_options_t *o = x->opts;
+   const bql_plan_t *plan = w->plan;
+   const bql_options_t *o = w->opts;
    bson_t **q = bson_malloc0 (sizeof *q * (b->n ? b->n : 1));
    bool *good = bson_malloc0 (sizeof *good * (b->n ? b->n : 1));
    bool *matched = bson_malloc0 (sizeof *matched * (b->n ? b->n : 1));
    bson_t orf = BSON_INITIALIZER, docs = BSON_INITIALIZER, ids = BSON_INITIALIZER;
-   size_t ngood = using_filters (x, b, q, good, &orf, errs);
+   size_t ngood = using_filters (w, b, q, good, &orf, errs);
    bool ok = true;
    uint32_t nids = 0;
    const char *path = NULL;
@@ -859,7 +933,7 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
 
    if (ngood > 0) {
       /* the documents the rows match */
-      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &orf, NULL, NULL);
+      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, &orf, NULL, NULL);
       const bson_t *doc;
       size_t bytes = 0;
       while (ok && mongoc_cursor_next (cur, &doc)) {
@@ -869,7 +943,7 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
          }
          bytes += doc->len;
          if ((int64_t) bytes > o->memory_limit) {
-            ok = bql_exec_fail (x, BQL_ERR_REFUSED, 0,
+            ok = bql_writer_fail (w, BQL_ERR_REFUSED, 0,
                                 "the rows of batch %lld match more documents than memory_limit (%lld bytes) holds: "
                                 "lower batch_size; nothing of this batch was deleted",
                                 (long long) info->batch_index + 1, (long long) o->memory_limit);
@@ -914,7 +988,7 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
       }
       bson_error_t berr;
       if (ok && mongoc_cursor_error (cur, &berr)) {
-         ok = read_refused (x, &berr);
+         ok = read_refused (w, &berr);
       }
       mongoc_cursor_destroy (cur);
    }
@@ -927,7 +1001,7 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
     * document read showed whom it matches */
    for (size_t i = 0; ok && !exact && i < b->n; i++) {
       if (good[i] && !matched[i] && nids > 0) {
-         ok = row_matches_any (x, q[i], &matched[i]);
+         ok = row_matches_any (w, q[i], &matched[i]);
       }
    }
    if (!ok) {
@@ -935,16 +1009,16 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
        * and its rows count as not attempted */
    } else if (!delete_step) {
       /* dry_run: count the distinct documents */
-      if (!x->seen) {
-         x->seen = bson_malloc0 (sizeof *x->seen);
-         bql_id_map_init (x->seen, 1024);
+      if (!w->seen) {
+         w->seen = bson_malloc0 (sizeof *w->seen); /* freed with the writer */
+         bql_id_map_init (w->seen, 1024);
       }
       bson_iter_t it;
       bson_iter_init (&it, &ids);
       while (bson_iter_next (&it)) {
-         if (!bql_id_map_get (x->seen, bson_iter_value (&it), NULL)) {
-            bql_id_map_put (x->seen, bson_iter_value (&it), 0);
-            x->n_would_write++;
+         if (!bql_id_map_get (w->seen, bson_iter_value (&it), NULL)) {
+            bql_id_map_put (w->seen, bson_iter_value (&it), 0);
+            w->tally->n_would_write++;
          }
       }
    } else if (nids > 0) {
@@ -953,18 +1027,19 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
       if (archive_step) {
          bson_iter_t ai;
          bson_iter_init_find (&ai, &archive_step->command, "insert");
-         mongoc_collection_t *archive = mongoc_client_get_collection (x->client, plan->database, bson_iter_utf8 (&ai, NULL));
+         mongoc_collection_t *archive =
+            mongoc_client_get_collection (w->client, plan->database, bson_iter_utf8 (&ai, NULL));
          bson_t archived = BSON_INITIALIZER;
-         ok = archive_batch (x, archive_step, archive, &docs, nids, &archived, info, errs);
+         ok = archive_batch (w, archive_step, archive, &docs, nids, &archived, info, errs);
          errs_before = errs->n; /* documents the archive refused stay, each reported */
          failed_before = info->n_failed;
          if (ok && !bson_empty (&archived)) {
-            ok = write_batch (x, delete_step, &orf, &archived, bson_count_keys (&archived), info, errs);
+            ok = write_batch (w, delete_step, &orf, &archived, bson_count_keys (&archived), info, errs);
          }
          bson_destroy (&archived);
          mongoc_collection_destroy (archive);
       } else {
-         ok = write_batch (x, delete_step, &orf, &ids, nids, info, errs);
+         ok = write_batch (w, delete_step, &orf, &ids, nids, info, errs);
       }
       if (errs->n > errs_before) {
          /* the delete of the batch failed: its rows that matched are
@@ -988,8 +1063,8 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
          if (matched[i]) {
             info->n_matched++;
          } else {
-            x->n_unmatched++;
-            bql_exec_note_unmatched (x, b->rows[i]);
+            w->tally->n_unmatched++;
+            bql_writer_note_unmatched (w, b->rows[i]);
          }
       }
       bson_destroy (q[i]);
@@ -1009,7 +1084,7 @@ bql_exec_match_rows_batch (bql_exec_t *x, const bql_step_t *archive_step, const 
  * max_delete_count match. FROM STDIN cannot be read twice: its rows are
  * kept (within memory_limit) in *replay for the second pass. */
 static bool
-count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
+count_using (bql_exec_t *x, bql_writer_t *w, bql_source_t *src, bql_source_t *replay)
 {
    const bql_options_t *o = x->opts;
    int32_t bs = bql_options_batch (o);
@@ -1069,7 +1144,7 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
          bson_t **q = bson_malloc0 (sizeof *q * n);
          bool *good = bson_malloc0 (sizeof *good * n);
          bson_t orf = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-         size_t ngood = using_filters (x, &b, q, good, &orf, NULL);
+         size_t ngood = using_filters (w, &b, q, good, &orf, NULL);
          const char *path;
          bool merged;
          if (ngood > 0) {
@@ -1079,7 +1154,7 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
          BSON_APPEND_INT32 (&proj, "_id", 1);
          bson_append_document_end (&opts, &proj);
          if (ngood > 0) {
-            mongoc_cursor_t *cur = mongoc_collection_find_with_opts (x->coll, &orf, &opts, NULL);
+            mongoc_cursor_t *cur = mongoc_collection_find_with_opts (w->coll, &orf, &opts, NULL);
             const bson_t *doc;
             while (mongoc_cursor_next (cur, &doc)) {
                bson_iter_t it;
@@ -1089,7 +1164,7 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
             }
             bson_error_t berr;
             if (mongoc_cursor_error (cur, &berr)) {
-               ok = read_refused (x, &berr);
+               ok = read_refused (w, &berr);
             }
             mongoc_cursor_destroy (cur);
          }
@@ -1119,7 +1194,7 @@ count_using (bql_exec_t *x, bql_source_t *src, bql_source_t *replay)
 }
 
 bool
-bql_exec_count_rows_guard (bql_exec_t *x, const bql_step_t *st)
+bql_exec_count_rows_guard (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
 {
    (void) st; /* its find is the template of count_using's */
    bql_source_t *first = bql_exec_open_source (x);
@@ -1130,7 +1205,7 @@ bql_exec_count_rows_guard (bql_exec_t *x, const bql_step_t *st)
    if (x->plan->file && x->plan->file->is_stdin) {
       replay = bql_source_replay_new ();
    }
-   bool ok = count_using (x, first, replay);
+   bool ok = count_using (x, w, first, replay);
    bql_source_close (first);
    if (!ok) {
       bql_source_close (replay);
@@ -1144,11 +1219,6 @@ bool
 bql_exec_match_rows_done (bql_exec_t *x, bool ok)
 {
    const bql_options_t *o = x->opts;
-   if (x->seen) {
-      bql_id_map_cleanup (x->seen);
-      bson_free (x->seen);
-      x->seen = NULL;
-   }
    if (ok && o->dry_run && o->max_delete_count >= 0 && x->n_would_write > o->max_delete_count) {
       return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
                             "%lld documents match but max_delete_count is %lld: the delete would be refused (dry run: "

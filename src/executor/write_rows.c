@@ -18,12 +18,13 @@
  * new ObjectId in $setOnInsert), which keeps the mapping exact on servers
  * that number upserts differently. One command per row instead:
  *  - on a server whose reply to an update command with a failing statement
- *    loses the account of the command (bql_caps_t.update_counts_kept
- *    false: the reply is writeErrors [{index: 0}] with no counts,
- *    whichever statement failed, after the statements before it were
- *    applied): afterwards nothing tells which rows were applied, and a
- *    non-idempotent update ($inc) cannot be sent again to find out. A
- *    command of one statement is always exact.
+ *    loses the account of the command (writeErrors [{index: 0}] with no
+ *    counts, whichever statement failed, after having applied the
+ *    statements before it): afterwards nothing tells which rows were
+ *    applied, and a non-idempotent update ($inc) cannot be sent again to
+ *    find out. A command of one statement is always exact. Whether the
+ *    server keeps the account is a capability of the connection, asked
+ *    once (caps.h: bql_caps_update_keeps_counts).
  *  - for UPDATE ... FROM and the ON DUPLICATE KEY follow-ups when the SET
  *    list writes a field the row's filter reads: libmongoc's reply gives
  *    only the total nMatched, and which rows matched nothing is then found
@@ -31,8 +32,9 @@
  *    (find_unmatched) — exact only when the batch's own updates cannot
  *    change what a filter matches.
  *
- * A batch lost to a retryable error (network, not-primary, ...) is retried
- * with backoff; before a row is sent again, the server is asked what the
+ * Each command goes through the write path (write_path.h). A batch lost
+ * to a retryable error (network, not-primary, ...) is retried with
+ * backoff; before a row is sent again, the server is asked what the
  * lost attempt did: an upsert whose new _id is stored now was applied by
  * it (counted as upserted, not sent again); an upsert on _id whose
  * document did not exist before the batch and still does not exist was
@@ -44,7 +46,7 @@
  */
 #include <string.h>
 
-#include "executor.h"
+#include "write_path.h"
 
 /* ---- a small map from _id values to positions ---- */
 
@@ -160,7 +162,7 @@ typedef struct {
 } row_write_t;
 
 typedef struct {
-   bql_exec_t *x;
+   bql_writer_t *wr;
    const bql_batch_t *b;
    row_write_t *w;
    size_t n;
@@ -182,39 +184,23 @@ fail_row (batch_t *c, row_write_t *w, int32_t code, const char *errmsg)
    bql_row_errors_add (c->errs, w->pos, c->b->rows[w->pos], code, errmsg);
 }
 
-/* Add {row, _id} to the statement's upserted list (its first
+/* Add {row, _id} to the batch's upserted list (its first
  * BQL_REPLY_MAX_ERRORS entries are kept; all are counted). */
 static void
-note_upserted (bql_exec_t *x, int64_t row, const bson_value_t *id)
+note_upserted (bql_writer_t *w, int64_t row, const bson_value_t *id)
 {
-   if (x->n_upserted_ids < BQL_REPLY_MAX_ERRORS) {
+   bql_write_tally_t *t = w->tally;
+   if (t->n_upserted_ids < BQL_REPLY_MAX_ERRORS) {
       char kb[16];
       const char *k;
-      bson_uint32_to_string (x->n_upserted_ids, &k, kb, sizeof kb);
+      bson_uint32_to_string (t->n_upserted_ids, &k, kb, sizeof kb);
       bson_t one;
-      bson_append_document_begin (&x->upserted, k, -1, &one);
+      bson_append_document_begin (&t->upserted, k, -1, &one);
       BSON_APPEND_INT64 (&one, "row", row);
       bson_append_value (&one, "_id", 3, id);
-      bson_append_document_end (&x->upserted, &one);
+      bson_append_document_end (&t->upserted, &one);
    }
-   x->n_upserted_ids++;
-}
-
-/* Add {row} to the statement's list of UPDATE ... FROM rows that matched
- * nothing (the first BQL_REPLY_MAX_ERRORS are kept; all are counted). */
-void
-bql_exec_note_unmatched (bql_exec_t *x, int64_t row)
-{
-   if (x->n_unmatched_rows < BQL_REPLY_MAX_ERRORS) {
-      char kb[16];
-      const char *k;
-      bson_uint32_to_string (x->n_unmatched_rows, &k, kb, sizeof kb);
-      bson_t one;
-      bson_append_document_begin (&x->unmatched, k, -1, &one);
-      BSON_APPEND_INT64 (&one, "row", row);
-      bson_append_document_end (&x->unmatched, &one);
-   }
-   x->n_unmatched_rows++;
+   t->n_upserted_ids++;
 }
 
 static void
@@ -222,7 +208,7 @@ mark_upserted (batch_t *c, row_write_t *w)
 {
    w->state = RW_UPSERTED;
    bql_id_map_put (&c->upserted_ids, &w->id, w->pos);
-   note_upserted (c->x, c->b->rows[w->pos], &w->id);
+   note_upserted (c->wr, c->b->rows[w->pos], &w->id);
 }
 
 /* Build the write of each row at pos[0..npos). A row whose write cannot be
@@ -231,9 +217,8 @@ mark_upserted (batch_t *c, row_write_t *w)
 static void
 build_writes (batch_t *c, const size_t *pos, size_t npos)
 {
-   bql_exec_t *x = c->x;
-   const bql_plan_t *plan = x->plan;
-   bool upsert = !c->follow_up && bql_exec_has_step (x, BQL_STEP_UPSERT_ROWS);
+   const bql_plan_t *plan = c->wr->plan;
+   bool upsert = !c->follow_up && bql_writer_has_step (c->wr, BQL_STEP_UPSERT_ROWS);
    c->w = bson_malloc0 (sizeof *c->w * (npos ? npos : 1));
    c->n = 0;
    for (size_t k = 0; k < npos; k++) {
@@ -243,7 +228,7 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
       w->existed = -1;
       bson_init (&w->q);
       bson_init (&w->u);
-      if (upsert && x->opts->upsert_mode && !bson_has_field (c->b->docs[i], "_id")) {
+      if (upsert && c->wr->opts->upsert_mode && !bson_has_field (c->b->docs[i], "_id")) {
          /* upsert_mode: a row without _id is a new document; it gets its
           * _id here, so that a lost attempt can be checked */
          bson_oid_t oid;
@@ -329,7 +314,7 @@ find_ids (batch_t *c, const size_t *set, size_t m, bool (*want) (const row_write
    bson_append_document_begin (&opts, "projection", -1, &proj);
    BSON_APPEND_INT32 (&proj, "_id", 1);
    bson_append_document_end (&opts, &proj);
-   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->x->coll, &filter, &opts, NULL);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->wr->coll, &filter, &opts, NULL);
    const bson_t *doc;
    while (mongoc_cursor_next (cur, &doc)) {
       bson_iter_t it;
@@ -363,7 +348,7 @@ has_known_id (const row_write_t *w)
 static void
 check_existing (batch_t *c)
 {
-   if (!bql_exec_has_step (c->x, BQL_STEP_READ_EXISTING_IDS)) {
+   if (!bql_writer_has_step (c->wr, BQL_STEP_READ_EXISTING_IDS)) {
       return; /* retry_attempts = 0: nothing is sent again */
    }
    size_t *set = bson_malloc (sizeof *set * (c->n ? c->n : 1));
@@ -386,8 +371,8 @@ check_existing (batch_t *c)
 }
 
 /* Did the server refuse an aggregation-pipeline update as such (a server
- * without bql_caps_t.pipeline_updates: the command is refused at parse
- * time, code 14 TypeMismatch or 9 FailedToParse)? */
+ * without them refuses the command at parse time, code 14 TypeMismatch or
+ * 9 FailedToParse)? */
 static bool
 pipeline_refused (const batch_t *c, const size_t *sent, size_t nsent, const bson_error_t *berr)
 {
@@ -462,7 +447,7 @@ paths_overlap (const char *a, const char *b)
 static bool
 unmatched_findable (const batch_t *c)
 {
-   const bql_plan_t *plan = c->x->plan;
+   const bql_plan_t *plan = c->wr->plan;
    for (size_t k = 0; k < c->n; k++) {
       const row_write_t *w = &c->w[k];
       if (w->state != RW_PENDING) {
@@ -511,12 +496,12 @@ find_unmatched (batch_t *c, const size_t *cand, size_t m)
    bool ok = true;
    for (size_t k = 0; k < m && ok; k++) {
       row_write_t *w = &c->w[cand[k]];
-      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->x->coll, &w->q, &opts, NULL);
+      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->wr->coll, &w->q, &opts, NULL);
       const bson_t *doc;
       bool found = mongoc_cursor_next (cur, &doc);
       bson_error_t berr;
       if (!found && mongoc_cursor_error (cur, &berr)) {
-         ok = bql_exec_connection_or_server_error (c->x, &berr, c->info->batch_index);
+         ok = bql_writer_connection_or_server_error (c->wr, &berr, c->info->batch_index);
       } else {
          w->state = found ? RW_MATCHED : RW_UNMATCHED;
       }
@@ -528,7 +513,7 @@ find_unmatched (batch_t *c, const size_t *cand, size_t m)
 
 /* ---- sending ---- */
 
-static bool send_set (batch_t *c, size_t *set, size_t m);
+static bool send_set (batch_t *c, const size_t *set, size_t m);
 
 /* Read the reply of a command that ran: counts, upserted _ids, and the
  * state of every row sent (sent in the order sent). */
@@ -574,7 +559,7 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
                by_index->has_id = by_index->id_new = true;
                mark_upserted (c, by_index);
             } else {
-               note_upserted (c->x, 0, id);
+               note_upserted (c->wr, 0, id);
             }
          }
       }
@@ -623,69 +608,117 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
    return ok;
 }
 
-/* The rows of a lost command (retryable error, no reply): wait, ask the
- * server what the lost attempt did (see the top of this file), and put in
- * set/m the rows to send again. False when the statement must stop
- * (retries ran out, or cancelled): every row still in doubt is reported. */
+/* One command of rows on the write path: the rows (indexes into c->w)
+ * still to send, and those the last command sent. */
+typedef struct {
+   batch_t *c;
+   size_t *set;
+   size_t m;
+   size_t *sent; /* in the order of the command */
+   size_t nsent;
+} rows_cmd_t;
+
 static bool
-recover_lost (batch_t *c, size_t *set, size_t *m, const bson_error_t *lost)
+rows_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
-   bql_exec_t *x = c->x;
-   bool idempotent = bql_exec_idempotent (x);
-   bool never_sent = lost->domain == MONGOC_ERROR_SERVER_SELECTION; /* no server to send it to */
-   while (c->attempts < x->opts->retry_attempts) {
-      c->attempts++;
-      if (!bql_exec_backoff (x, c->attempts)) {
-         break; /* cancelled */
+   rows_cmd_t *r = ctx;
+   batch_t *c = r->c;
+   r->nsent = 0;
+   for (size_t k = 0; k < r->m; k++) {
+      row_write_t *w = &c->w[r->set[k]];
+      bson_error_t berr;
+      bool added;
+      if (w->insert) {
+         added = mongoc_bulk_operation_insert_with_opts (bulk, &w->u, NULL, &berr);
+      } else {
+         bson_t opts = BSON_INITIALIZER;
+         if (w->upsert) {
+            BSON_APPEND_BOOL (&opts, "upsert", true);
+         }
+         added = w->replace ? mongoc_bulk_operation_replace_one_with_opts (bulk, &w->q, &w->u, &opts, &berr)
+                            : mongoc_bulk_operation_update_one_with_opts (bulk, &w->q, &w->u, &opts, &berr);
+         bson_destroy (&opts);
       }
-      if (never_sent) {
-         return true; /* nothing was applied: send every row again */
-      }
-      bql_id_map_t found;
-      if (!find_ids (c, set, *m, has_known_id, &found)) {
-         bql_id_map_cleanup (&found);
-         continue; /* the server is still away */
-      }
-      size_t keep = 0;
-      for (size_t k = 0; k < *m; k++) {
-         row_write_t *w = &c->w[set[k]];
-         bool stored = w->has_id && has_known_id (w) && bql_id_map_get (&found, &w->id, NULL);
-         /* an upsert on a given _id whose document was absent before the
-          * batch, and not created by an earlier row of the batch */
-         bool absent_before = w->existed == 0 && !bql_id_map_get (&c->upserted_ids, &w->id, NULL);
-         if (w->insert && stored) {
-            w->state = RW_INSERTED; /* its new _id is stored: the lost attempt inserted it */
-            c->info->n_inserted++;
-         } else if (w->insert) {
-            set[keep++] = set[k];
-         } else if (w->upsert && stored && (w->id_new || absent_before)) {
-            mark_upserted (c, w); /* the lost attempt created its document */
-            c->info->n_upserted++;
-         } else if ((w->upsert && !stored && absent_before) || idempotent) {
-            set[keep++] = set[k]; /* not applied, or safe to apply again */
-         } else {
-            fail_row (c, w, (int32_t) lost->code,
-                      "the connection was lost: this row may or may not have been written, and it was not sent again "
-                      "because its update is not idempotent ($inc, $mul, $push or a pipeline)");
+      if (added) {
+         r->sent[r->nsent++] = r->set[k];
+      } else {
+         fail_row (c, w, (int32_t) berr.code, berr.message); /* refused by libmongoc's checks */
+         if (c->ordered) {
+            c->stop = true;
+            break;
          }
       }
+   }
+   /* pending now: what was sent (a refused row is settled) */
+   memcpy (r->set, r->sent, sizeof *r->set * r->nsent);
+   r->m = r->nsent;
+   *nops = r->nsent;
+   return true;
+}
+
+static bool
+rows_settle (void *ctx, const bql_write_result_t *res)
+{
+   rows_cmd_t *r = ctx;
+   batch_t *c = r->c;
+   for (size_t e = 0; e < res->wc_errors.n; e++) {
+      bql_row_errors_append (c->errs, &res->wc_errors.items[e]);
+   }
+   for (size_t e = 0; e < res->write_errors.n; e++) {
+      const bql_row_error_t *we = &res->write_errors.items[e];
+      if (we->index < r->nsent) {
+         fail_row (c, &c->w[r->sent[we->index]], we->code, we->errmsg);
+      } else {
+         bql_row_errors_add (c->errs, (size_t) -1, 0, we->code, we->errmsg);
+      }
+   }
+   return account (c, r->sent, r->nsent, &res->reply);
+}
+
+/* The rows of a lost command (retryable error, no reply), after the
+ * path's wait: ask the server what the lost attempt did (see the top of
+ * this file), and keep pending the rows to send again. */
+static bql_recover_rc_t
+rows_recover (void *ctx, const bql_write_result_t *res)
+{
+   rows_cmd_t *r = ctx;
+   batch_t *c = r->c;
+   const bson_error_t *lost = &res->error;
+   if (lost->domain == MONGOC_ERROR_SERVER_SELECTION) {
+      return BQL_RECOVER_RESEND; /* no server to send it to: nothing was applied */
+   }
+   bool idempotent = bql_writer_idempotent (c->wr);
+   bql_id_map_t found;
+   if (!find_ids (c, r->set, r->m, has_known_id, &found)) {
       bql_id_map_cleanup (&found);
-      *m = keep;
-      return true;
+      return BQL_RECOVER_ASK_AGAIN; /* the server is still away */
    }
-   char msg[700], tries[64];
-   snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
-             bql_exec_is_connection_error (lost) ? "the connection was lost" : "the server failed the batch",
-             bql_exec_retries_ran_out (x, c->attempts, tries, sizeof tries), lost->message);
-   for (size_t k = 0; k < *m; k++) {
-      fail_row (c, &c->w[set[k]], (int32_t) lost->code, msg);
+   size_t keep = 0;
+   for (size_t k = 0; k < r->m; k++) {
+      row_write_t *w = &c->w[r->set[k]];
+      bool stored = w->has_id && has_known_id (w) && bql_id_map_get (&found, &w->id, NULL);
+      /* an upsert on a given _id whose document was absent before the
+       * batch, and not created by an earlier row of the batch */
+      bool absent_before = w->existed == 0 && !bql_id_map_get (&c->upserted_ids, &w->id, NULL);
+      if (w->insert && stored) {
+         w->state = RW_INSERTED; /* its new _id is stored: the lost attempt inserted it */
+         c->info->n_inserted++;
+      } else if (w->insert) {
+         r->set[keep++] = r->set[k];
+      } else if (w->upsert && stored && (w->id_new || absent_before)) {
+         mark_upserted (c, w); /* the lost attempt created its document */
+         c->info->n_upserted++;
+      } else if ((w->upsert && !stored && absent_before) || idempotent) {
+         r->set[keep++] = r->set[k]; /* not applied, or safe to apply again */
+      } else {
+         fail_row (c, w, (int32_t) lost->code,
+                   "the connection was lost: this row may or may not have been written, and it was not sent again "
+                   "because its update is not idempotent ($inc, $mul, $push or a pipeline)");
+      }
    }
-   *m = 0;
-   c->fatal = true;
-   c->stop = true;
-   bql_exec_connection_or_server_error (x, lost, c->info->batch_index);
-   bql_exec_note_retries (x, c->attempts);
-   return false;
+   bql_id_map_cleanup (&found);
+   r->m = keep;
+   return BQL_RECOVER_RESEND;
 }
 
 /* A command of several rows the server refused as a whole (a command
@@ -695,9 +728,9 @@ recover_lost (batch_t *c, size_t *set, size_t *m, const bson_error_t *lost)
  * or reported with its own error; otherwise no row is sent twice: each
  * is reported as failed with an unknown outcome. */
 static bool
-resolve_refused_batch (batch_t *c, size_t *sent, size_t nsent, const bson_error_t *refusal)
+resolve_refused_batch (batch_t *c, const size_t *sent, size_t nsent, const bson_error_t *refusal)
 {
-   if (!bql_exec_idempotent (c->x)) {
+   if (!bql_writer_idempotent (c->wr)) {
       char msg[700];
       snprintf (msg, sizeof msg,
                 "the server refused the whole batch (%s); this row may or may not have been written, and it was not "
@@ -718,136 +751,89 @@ resolve_refused_batch (batch_t *c, size_t *sent, size_t nsent, const bson_error_
    return true;
 }
 
-/* Send the rows set[0..m) (indexes into c->w) as one command and settle
- * each: the reply, or a retry after a lost attempt, or the refusal of the
- * whole command. set is scratch (rows to send again). False when the
- * statement must stop (recorded). */
+/* A command with no account that is not sent again: refused as a whole
+ * (the server lacks pipeline updates, the connection is gone, or the
+ * command was refused), or lost with its retries run out. */
 static bool
-send_set (batch_t *c, size_t *set, size_t m)
+rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int retries)
 {
-   bql_exec_t *x = c->x;
-   size_t *sent = bson_malloc (sizeof *sent * (m ? m : 1));
-   bool ok = true;
-   while (m > 0 && ok) {
-      mongoc_bulk_operation_t *bulk = bql_exec_new_bulk (x, x->coll, c->ordered);
-      size_t nsent = 0;
-      for (size_t k = 0; k < m; k++) {
-         row_write_t *w = &c->w[set[k]];
-         bson_error_t berr;
-         bool added;
-         if (w->insert) {
-            added = mongoc_bulk_operation_insert_with_opts (bulk, &w->u, NULL, &berr);
-         } else {
-            bson_t opts = BSON_INITIALIZER;
-            if (w->upsert) {
-               BSON_APPEND_BOOL (&opts, "upsert", true);
-            }
-            added = w->replace ? mongoc_bulk_operation_replace_one_with_opts (bulk, &w->q, &w->u, &opts, &berr)
-                               : mongoc_bulk_operation_update_one_with_opts (bulk, &w->q, &w->u, &opts, &berr);
-            bson_destroy (&opts);
-         }
-         if (added) {
-            sent[nsent++] = set[k];
-         } else {
-            fail_row (c, w, (int32_t) berr.code, berr.message); /* refused by libmongoc's checks */
-            if (c->ordered) {
-               c->stop = true;
-               break;
-            }
-         }
+   rows_cmd_t *r = ctx;
+   batch_t *c = r->c;
+   const bson_error_t *berr = &res->error;
+   char msg[700];
+   if (why != BQL_GIVE_UP_REFUSED) {
+      /* every row still in doubt is reported, and the statement stops */
+      char tries[64];
+      snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
+                bql_exec_is_connection_error (berr) ? "the connection was lost" : "the server failed the batch",
+                bql_writer_retries_ran_out (c->wr, retries, tries, sizeof tries), berr->message);
+      for (size_t k = 0; k < r->m; k++) {
+         fail_row (c, &c->w[r->set[k]], (int32_t) berr->code, msg);
       }
-      if (nsent == 0) {
-         mongoc_bulk_operation_destroy (bulk);
-         break;
-      }
-      bson_t reply;
-      bson_error_t berr;
-      uint32_t server = mongoc_bulk_operation_execute (bulk, &reply, &berr);
-      mongoc_bulk_operation_destroy (bulk);
-      bql_row_errors_t found = {0};
-      int64_t *rows = bson_malloc (sizeof *rows * nsent);
-      for (size_t k = 0; k < nsent; k++) {
-         rows[k] = (int64_t) k; /* collect by position in sent */
-      }
-      size_t *ident = bson_malloc (sizeof *ident * nsent);
-      for (size_t k = 0; k < nsent; k++) {
-         ident[k] = k;
-      }
-      bql_exec_collect_write_errors (&reply, ident, nsent, rows, &found);
-      size_t before_wc = c->errs->n;
-      bql_exec_collect_wc_errors (&reply, c->errs);
-      bool wc_errors = c->errs->n > before_wc;
-      for (size_t e = 0; e < found.n; e++) {
-         if (found.items[e].index < nsent) {
-            fail_row (c, &c->w[sent[found.items[e].index]], found.items[e].code, found.items[e].errmsg);
-         } else {
-            bql_row_errors_add (c->errs, (size_t) -1, 0, found.items[e].code, found.items[e].errmsg);
-         }
-      }
-      bool had_write_errors = found.n > 0;
-      bql_row_errors_cleanup (&found);
-      bson_free (rows);
-      bson_free (ident);
-      if (server || had_write_errors || wc_errors) {
-         ok = account (c, sent, nsent, &reply);
-         bson_destroy (&reply);
-         break;
-      }
-      /* no account of the command: it was lost, or refused as a whole */
-      bool retryable = bql_exec_is_retryable (&berr, &reply);
-      bson_destroy (&reply);
-      if (pipeline_refused (c, sent, nsent, &berr)) {
-         char msg[700];
-         snprintf (msg, sizeof msg, "not written: the server does not support %s: %s", BQL_FEATURE_PIPELINE_UPDATES,
-                   berr.message);
-         for (size_t k = 0; k < nsent; k++) {
-            fail_row (c, &c->w[sent[k]], (int32_t) berr.code, msg);
-         }
-         c->fatal = c->stop = true;
-         ok = bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "the server does not support %s: %s",
-                             BQL_FEATURE_PIPELINE_UPDATES, berr.message);
-      } else if (retryable) {
-         memcpy (set, sent, sizeof *set * nsent);
-         m = nsent;
-         ok = recover_lost (c, set, &m, &berr);
-         continue; /* send again what is to be sent again */
-      } else if (bql_exec_is_connection_error (&berr)) {
-         char msg[700];
-         snprintf (msg, sizeof msg, "not written: %s", berr.message);
-         for (size_t k = 0; k < nsent; k++) {
-            fail_row (c, &c->w[sent[k]], (int32_t) berr.code, msg);
-         }
-         c->fatal = c->stop = true;
-         ok = bql_exec_connection_or_server_error (x, &berr, c->info->batch_index);
-      } else if (nsent > 1) {
-         ok = resolve_refused_batch (c, sent, nsent, &berr);
-      } else {
-         /* a command of one statement refused: nothing was applied */
-         fail_row (c, &c->w[sent[0]], (int32_t) berr.code, berr.message);
-         c->stop = c->ordered;
-      }
-      break;
+      r->m = 0;
+      c->fatal = c->stop = true;
+      bql_writer_connection_or_server_error (c->wr, berr, c->info->batch_index);
+      bql_writer_note_retries (c->wr, retries);
+      return false;
    }
-   bson_free (sent);
+   if (pipeline_refused (c, r->sent, r->nsent, berr)) {
+      snprintf (msg, sizeof msg, "not written: the server does not support %s: %s", BQL_FEATURE_PIPELINE_UPDATES,
+                berr->message);
+      for (size_t k = 0; k < r->nsent; k++) {
+         fail_row (c, &c->w[r->sent[k]], (int32_t) berr->code, msg);
+      }
+      c->fatal = c->stop = true;
+      return bql_writer_fail (c->wr, BQL_ERR_SERVER, (int32_t) berr->code, "the server does not support %s: %s",
+                              BQL_FEATURE_PIPELINE_UPDATES, berr->message);
+   }
+   if (bql_exec_is_connection_error (berr)) {
+      snprintf (msg, sizeof msg, "not written: %s", berr->message);
+      for (size_t k = 0; k < r->nsent; k++) {
+         fail_row (c, &c->w[r->sent[k]], (int32_t) berr->code, msg);
+      }
+      c->fatal = c->stop = true;
+      return bql_writer_connection_or_server_error (c->wr, berr, c->info->batch_index);
+   }
+   if (r->nsent > 1) {
+      return resolve_refused_batch (c, r->sent, r->nsent, berr);
+   }
+   /* a command of one statement refused: nothing was applied */
+   fail_row (c, &c->w[r->sent[0]], (int32_t) berr->code, berr->message);
+   c->stop = c->ordered;
+   return true;
+}
+
+/* Send the rows set[0..m) (indexes into c->w) through the write path and
+ * settle each: the reply, or a retry after a lost attempt, or the
+ * refusal of the whole command. False when the statement must stop
+ * (recorded). */
+static bool
+send_set (batch_t *c, const size_t *set, size_t m)
+{
+   rows_cmd_t r = {.c = c, .m = m};
+   r.set = bson_malloc (sizeof *r.set * (m ? m : 1));
+   r.sent = bson_malloc (sizeof *r.sent * (m ? m : 1));
+   memcpy (r.set, set, sizeof *set * m);
+   bql_write_step_t step = {.ctx = &r,
+                            .coll = c->wr->coll,
+                            .ordered = c->ordered,
+                            .add = rows_add,
+                            .settle = rows_settle,
+                            .recover = rows_recover,
+                            .give_up = rows_give_up};
+   bool ok = bql_write_path_run (c->wr, &step, &c->attempts);
+   bson_free (r.set);
+   bson_free (r.sent);
    return ok && !c->fatal;
 }
 
-/* Does the server lose the account of an update command in which a
- * statement fails (see the top of this file)? The capabilities are
- * probed on first use, once per statement (or worker) connection. */
-static bool
-loses_update_counts (bql_exec_t *x)
-{
-   return !bql_exec_caps (x)->update_counts_kept;
-}
-
 bool
-bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
+bql_exec_update_rows (bql_writer_t *wr, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
                       const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    batch_t c;
    memset (&c, 0, sizeof c);
-   c.x = x;
+   c.wr = wr;
    c.b = b;
    c.ordered = ordered;
    c.follow_up = dup_msgs != NULL;
@@ -857,8 +843,11 @@ bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, si
    bql_id_map_init (&c.upserted_ids, npos);
    build_writes (&c, pos, npos);
 
-   bool per_row_match = bql_exec_has_step (x, BQL_STEP_UPDATE_ROWS) || c.follow_up;
-   bool one_by_one = loses_update_counts (x) || (per_row_match && !unmatched_findable (&c));
+   bool per_row_match = bql_writer_has_step (wr, BQL_STEP_UPDATE_ROWS) || c.follow_up;
+   /* one command per row when the server's reply would lose the account
+    * of the command (see the top of this file) */
+   bool one_by_one = !bql_caps_update_keeps_counts (&wr->caps, wr->client) ||
+                     (per_row_match && !unmatched_findable (&c));
    check_existing (&c);
    size_t *set = bson_malloc (sizeof *set * (c.n ? c.n : 1));
    size_t m = 0;
@@ -898,8 +887,8 @@ bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, si
                    dup_msgs && dup_msgs[k] ? dup_msgs[k] : "E11000");
          fail_row (&c, w, 11000, msg);
       } else {
-         x->n_unmatched++;
-         bql_exec_note_unmatched (x, b->rows[w->pos]);
+         wr->tally->n_unmatched++;
+         bql_writer_note_unmatched (wr, b->rows[w->pos]);
       }
    }
    writes_cleanup (&c);
@@ -907,13 +896,13 @@ bql_exec_update_rows (bql_exec_t *x, const bql_batch_t *b, const size_t *pos, si
 }
 
 bool
-bql_exec_write_rows (bql_exec_t *x, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+bql_exec_write_rows (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    size_t *pos = bson_malloc (sizeof *pos * (b->n ? b->n : 1));
    for (size_t i = 0; i < b->n; i++) {
       pos[i] = i;
    }
-   bool ok = bql_exec_update_rows (x, b, pos, b->n, x->opts->ordered, NULL, info, errs);
+   bool ok = bql_exec_update_rows (w, b, pos, b->n, w->opts->ordered, NULL, info, errs);
    bson_free (pos);
    return ok;
 }

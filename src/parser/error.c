@@ -66,6 +66,9 @@ shown_char (bql_buf_t *b, const char *s, size_t n, size_t *width)
    return len;
 }
 
+#define LINE_SHOWN_MAX 160   /* bytes of a longer source line shown */
+#define LINE_SHOWN_BEFORE 60 /* ... of which before the error's column */
+
 char *
 bql_error_render (const bql_error_t *error, const char *filename, const char *source, size_t source_len)
 {
@@ -96,13 +99,37 @@ bql_error_render (const bql_error_t *error, const char *filename, const char *so
       if (shown_end > ls && source[shown_end - 1] == '\r') {
          shown_end--;
       }
-      bql_buf_printf (&b, "%5d | ", (int) error->line);
+      /* A long line (a generated statement, 100,000 NOTs) is shown in a
+       * window around the error's column, cut between characters and
+       * marked "..." where cut; the line:column above stays the whole
+       * line's. */
+      size_t from = ls, to = shown_end;
+      bool cut_left = false, cut_right = false;
+      if (shown_end - ls > LINE_SHOWN_MAX) {
+         if (off - ls > LINE_SHOWN_BEFORE) {
+            from = off - LINE_SHOWN_BEFORE;
+            while (from > ls && ((unsigned char) source[from] & 0xC0) == 0x80) {
+               from--;
+            }
+            cut_left = from > ls;
+         }
+         if (shown_end - from > LINE_SHOWN_MAX) {
+            to = from + LINE_SHOWN_MAX;
+            while (to > off + 1 && ((unsigned char) source[to] & 0xC0) == 0x80) {
+               to--;
+            }
+            cut_right = true;
+         }
+      }
+      ls = from;
+      shown_end = to;
+      bql_buf_printf (&b, "%5d | %s", (int) error->line, cut_left ? "..." : "");
       for (size_t i = ls; i < shown_end;) {
          size_t w;
          size_t n = shown_char (&b, source + i, shown_end - i, &w);
          i += n;
       }
-      bql_buf_puts (&b, "\n      | ");
+      bql_buf_printf (&b, "%s\n      | %s", cut_right ? "..." : "", cut_left ? "   " : "");
       for (size_t i = ls; i < off && i < shown_end;) {
          size_t w;
          size_t n = shown_char (NULL, source + i, shown_end - i, &w);

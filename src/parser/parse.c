@@ -71,45 +71,6 @@ bql_parse_error (bql_parse_state_t *st, bql_error_code_t code, bql_loc_t loc, co
    return false;
 }
 
-int
-bql_edit_distance (const char *a, size_t alen, const char *b, size_t blen)
-{
-   /* Optimal string alignment distance over three rolling rows. */
-   if (alen > 64 || blen > 64) {
-      return 99;
-   }
-   int rows[3][65];
-   int *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-   for (size_t j = 0; j <= blen; j++) {
-      prev[j] = (int) j;
-   }
-   for (size_t i = 1; i <= alen; i++) {
-      cur[0] = (int) i;
-      for (size_t j = 1; j <= blen; j++) {
-         int ca = tolower ((unsigned char) a[i - 1]);
-         int cb = tolower ((unsigned char) b[j - 1]);
-         int cost = ca != cb;
-         int v = prev[j] + 1;
-         if (cur[j - 1] + 1 < v) {
-            v = cur[j - 1] + 1;
-         }
-         if (prev[j - 1] + cost < v) {
-            v = prev[j - 1] + cost;
-         }
-         if (i > 1 && j > 1 && ca == tolower ((unsigned char) b[j - 2]) &&
-             tolower ((unsigned char) a[i - 2]) == cb && prev2[j - 2] + 1 < v) {
-            v = prev2[j - 2] + 1;
-         }
-         cur[j] = v;
-      }
-      int *t = prev2;
-      prev2 = prev;
-      prev = cur;
-      cur = t;
-   }
-   return prev[blen];
-}
-
 /* Bison's symbol names: "\"WITH\"" for keywords and aliases, "';'" for
  * characters, "end of file". Strip the quoting. */
 static void
@@ -576,6 +537,15 @@ bql_parse (const char *text, size_t len, const bql_parse_options_t *options, bql
       utf8_error (text, len, bad, bad_len, error);
       return false;
    }
+   /* Only the fields the caller's struct has (its size field; 0 is this
+    * header's size): the rest are taken as zero, as parser.h says. */
+   bql_parse_options_t known;
+   memset (&known, 0, sizeof known);
+   if (options) {
+      size_t n = options->size && options->size < sizeof known ? options->size : sizeof known;
+      memcpy (&known, options, n);
+      options = &known;
+   }
    /* The fast parser first. Should it fail, for whatever reason, parse
     * again from scratch with the LAC parser, whose outcome is the answer:
     * errors are worded by it alone, at twice the parse time. */
@@ -650,40 +620,121 @@ bql_error_locate (bql_error_t *error, const char *source, size_t len)
 
 /* ---- completeness ---- */
 
+/* What bql_statement_is_complete knows of the lexer (grammar/lexer.l),
+ * in the manner of SQLite's sqlite3_complete: one pass over the bytes
+ * with a state and, inside a JSON literal, the stack of its open
+ * brackets (a bit per level), so that it allocates nothing whatever the
+ * text. The states and the lexer's rules they follow:
+ *   CODE     between tokens ({space}, and any token that is not one of
+ *            those below: what matters is only whether it is ';')
+ *   LINE     "--" to the end of the line
+ *   BLOCK    slash-star to the first star-slash (not nested)
+ *   STRING   '...' with '' for a quote; IDENT "..." and `...` likewise
+ *   JSON     {...} or [...] up to the bracket that closes the first,
+ *            at most BQL_JSON_MAX_DEPTH deep (past it, or at a bracket
+ *            that does not match, the lexer reports an error and the
+ *            literal ends there); no comments inside
+ *   JSTRING  "..." or '...' inside JSON with backslash escapes; a
+ *            newline inside one is an error at its opening quote, after
+ *            which the lexer goes on scanning right after that quote. */
+typedef enum { C_CODE, C_LINE, C_BLOCK, C_STRING, C_JSON, C_JSTRING } complete_state_t;
+
 bool
 bql_statement_is_complete (const char *text, size_t len)
 {
-   bql_parse_state_t st;
-   yyscan_t scanner = NULL;
-   bool complete = false;
    if (!text || len == 0 || len > BQL_SCRIPT_MAX_BYTES) {
       return false;
    }
-   if (!state_init (&st, text, len, NULL, NULL)) {
-      return false;
-   }
-   if (bql_yylex_init_extra (&st, &scanner) == 0 && bql_scan_start (&st, scanner)) {
-      bql_value_t v;
-      bql_loc_t loc;
-      int tok;
-      while ((tok = bql_scan_token (&v, &loc, scanner)) != 0) {
-         if (tok == INVALID) {
-            /* An unterminated string, comment or JSON literal runs to the
-             * end: more input is coming. Any other bad token is complete
-             * enough to be reported once the statement ends. */
-            const char *e = st.lex_error ? st.lex_error : "";
-            if (strncmp (e, "unterminated", 12) == 0) {
-               complete = false;
-               break;
+   complete_state_t state = C_CODE;
+   bool complete = false;   /* the last token was ';' */
+   char quote = 0;          /* of STRING and JSTRING */
+   size_t quote_at = 0;     /* JSTRING: where its opening quote is */
+   uint64_t square[(BQL_JSON_MAX_DEPTH + 63) / 64] = {0}; /* JSON: bit set = '[' */
+   int depth = 0;
+   for (size_t i = 0; i < len; i++) {
+      char c = text[i];
+      switch (state) {
+      case C_CODE:
+         if (c == ' ' || (c >= '\t' && c <= '\r')) {
+            continue;
+         }
+         if (c == '-' && i + 1 < len && text[i + 1] == '-') {
+            state = C_LINE;
+            i++;
+            continue;
+         }
+         if (c == '/' && i + 1 < len && text[i + 1] == '*') {
+            state = C_BLOCK;
+            i++;
+            continue;
+         }
+         complete = c == ';';
+         if (c == '\'' || c == '"' || c == '`') {
+            state = C_STRING;
+            quote = c;
+         } else if (c == '{' || c == '[') {
+            state = C_JSON;
+            depth = 1;
+            square[0] = c == '[';
+         }
+         continue;
+      case C_LINE:
+         if (c == '\n') {
+            state = C_CODE;
+         }
+         continue;
+      case C_BLOCK:
+         if (c == '*' && i + 1 < len && text[i + 1] == '/') {
+            state = C_CODE;
+            i++;
+         }
+         continue;
+      case C_STRING:
+         if (c == quote) {
+            if (i + 1 < len && text[i + 1] == quote) {
+               i++; /* a doubled quote */
+            } else {
+               state = C_CODE;
             }
          }
-         complete = tok == ';';
+         continue;
+      case C_JSON:
+         if (c == '"' || c == '\'') {
+            state = C_JSTRING;
+            quote = c;
+            quote_at = i;
+         } else if (c == '{' || c == '[') {
+            if (depth >= BQL_JSON_MAX_DEPTH) {
+               state = C_CODE; /* nested too deeply: an error, and the end */
+               continue;
+            }
+            uint64_t bit = UINT64_C (1) << (depth % 64);
+            square[depth / 64] = c == '[' ? square[depth / 64] | bit : square[depth / 64] & ~bit;
+            depth++;
+         } else if (c == '}' || c == ']') {
+            depth--;
+            bool open_square = (square[depth / 64] >> (depth % 64)) & 1;
+            if (open_square != (c == ']') || depth == 0) {
+               state = C_CODE; /* mismatched (an error), or the literal's end */
+            }
+         }
+         continue;
+      case C_JSTRING:
+         if (c == '\\' && i + 1 == len) {
+            return false; /* cut by the end: more may come */
+         }
+         if (c == '\\' && text[i + 1] != '\n') {
+            i++; /* an escape */
+         } else if (c == quote) {
+            state = C_JSON;
+         } else if (c == '\n' || c == '\\') {
+            /* a newline (or a backslash before one): an error at the
+             * quote; the lexer scans on from the byte after it */
+            state = C_CODE;
+            i = quote_at;
+         }
+         continue;
       }
    }
-   if (scanner) {
-      bql_yylex_destroy (scanner);
-   }
-   state_cleanup (&st);
-   bql_arena_destroy (st.arena);
-   return complete;
+   return state == C_CODE || state == C_LINE ? complete : false;
 }

@@ -13,18 +13,20 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "edit_distance.h"
+#include "span.h"
 #include "bulkql/ast.h"
 #include "bulkql/error.h"
 #include "bulkql/parser.h"
 
-/* Deepest nesting of a JSON literal (BSON documents nest at most 100). */
-#define BQL_JSON_MAX_DEPTH 100
+/* Deepest nesting of a JSON literal: a value is stored inside a document,
+ * and a document nests at most BQL_JSON_MAX_LEVELS (98, json_doc.h), so a
+ * value at most 97 levels. */
+#define BQL_JSON_MAX_DEPTH 97
+/* A macro's value as a string literal: BQL_STR (BQL_JSON_MAX_DEPTH) is "97". */
+#define BQL_STR_(x) #x
+#define BQL_STR(x) BQL_STR_ (x)
 
-/* A byte span [start, end) in the source; the grammar's location type. */
-typedef struct bql_loc {
-   int32_t start;
-   int32_t end;
-} bql_loc_t;
 
 /* The clauses after a statement's row source, gathered in any order by
  * the grammar's stmt_tail and then checked against the statement kind. */
@@ -81,7 +83,8 @@ const bql_keyword_t *bql_keyword_lookup (const char *text, size_t len);
 typedef struct bql_parse_state {
    bql_script_t *script;
    bql_arena_t *arena;
-   const char *source;
+   char *source;          /* the arena copy (flex's buffer: flex writes into
+                             it while scanning, and restores it) */
    int32_t len;
 
    /* scanner */
@@ -189,8 +192,6 @@ bool bql_parse_error (bql_parse_state_t *st,
                       const char *fmt,
                       ...) __attribute__ ((format (printf, 5, 6)));
 
-/* Fill error's line/column from offset against src. */
-void bql_locate (const char *src, size_t len, int64_t offset, int32_t *line, int32_t *column);
 
 /* The offset of the first byte of text[0..len) that is not well-formed
  * UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
@@ -198,10 +199,6 @@ void bql_locate (const char *src, size_t len, int64_t offset, int32_t *line, int
  * len and *bad_len = 0 when the whole text is valid. */
 size_t bql_utf8_check (const char *text, size_t len, size_t *bad_len);
 
-/* Edit distance of a and b (insertions, deletions, substitutions and
- * transpositions of neighbours), case-insensitive. Used for "did you
- * mean" hints on keywords and option names. */
-int bql_edit_distance (const char *a, size_t alen, const char *b, size_t blen);
 
 /* Word a syntax error (parse.c): found_name is bison's name of the token
  * found (NULL at end of input), expected the names of the tokens LAC says

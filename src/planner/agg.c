@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "planner.h"
+#include "functions.h"
 
 /* Helpers of tr() that must not be inlined into it: tr recurses once per
  * level of an expression (up to BQL_MAX_NESTING), and their locals would
@@ -68,8 +68,8 @@ append_literal (bql_planner_t *pl, const bql_node_t *at, bson_t *doc, const char
    return bson_append_value (doc, key, -1, &v->v);
 }
 
-static bool
-valid_path (bql_planner_t *pl, const bql_node_t *at, const char *path)
+bool
+bql_agg_field_ref (bql_planner_t *pl, const bql_node_t *at, bson_t *doc, const char *key, const char *path)
 {
    const char *p = path;
    while (p) {
@@ -81,6 +81,9 @@ valid_path (bql_planner_t *pl, const bql_node_t *at, const char *path)
          p++;
       }
    }
+   char *ref = bson_strdup_printf ("$%s", path);
+   BSON_APPEND_UTF8 (doc, key, ref);
+   bson_free (ref);
    return true;
 }
 
@@ -98,9 +101,8 @@ binary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key
    return ok;
 }
 
-/* {op: [args...]} over a node list; wrap applies {$toString}/{$ifNull} for CONCAT */
-static NOINLINE bool
-nary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const char *op, const bql_list_t *args,
+NOINLINE bool
+bql_agg_nary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const char *op, const bql_list_t *args,
       bool concat_args)
 {
    bson_t o, arr;
@@ -131,9 +133,8 @@ nary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, 
    return ok;
 }
 
-/* {op: a} */
-static NOINLINE bool
-unary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const char *op, const bql_node_t *a)
+NOINLINE bool
+bql_agg_unary (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *key, const char *op, const bql_node_t *a)
 {
    bson_t o;
    bson_append_document_begin (doc, key, -1, &o);
@@ -212,109 +213,18 @@ date_add (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *doc, const char *k
    return ok;
 }
 
+/* A function call over stored fields: the function's lowering from the
+ * table (functions.c). A function without one (NOW, OBJECTID) or an
+ * unknown one was refused by the evaluator with a precise message; ask
+ * it again to get that message. */
 static NOINLINE bool
 tr_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bson_t *doc, const char *key)
 {
    const bql_node_t *e = &f->node;
-   int32_t n = f->args ? f->args->length : 0;
-   if (!strcasecmp (f->name, "COALESCE")) {
-      if (n == 1) {
-         return tr (pl, rc, f->args->items[0], doc, key);
-      }
-      return nary (pl, rc, doc, key, "$ifNull", f->args, false);
+   const bql_function_t *fn = bql_function_lookup (f->name);
+   if (fn && fn->agg) {
+      return fn->agg (pl, rc, f, doc, key);
    }
-   if (!strcasecmp (f->name, "CONCAT")) {
-      return nary (pl, rc, doc, key, "$concat", f->args, true);
-   }
-   if (!strcasecmp (f->name, "LOWER") && n == 1) {
-      return unary (pl, rc, doc, key, "$toLower", f->args->items[0]);
-   }
-   if (!strcasecmp (f->name, "UPPER") && n == 1) {
-      return unary (pl, rc, doc, key, "$toUpper", f->args->items[0]);
-   }
-   if (!strcasecmp (f->name, "JSON_OBJECT") && n % 2 == 0) {
-      bson_t o;
-      bson_append_document_begin (doc, key, -1, &o);
-      bool ok = true;
-      for (int32_t i = 0; ok && i < n; i += 2) {
-         bql_val_t k;
-         bql_eval_rc_t r = bql_eval (pl, rc, f->args->items[i], &k);
-         if (r == BQL_EVAL_ERROR) {
-            ok = false;
-         } else if (r != BQL_EVAL_OK || k.is_interval || k.v.value_type != BSON_TYPE_UTF8) {
-            ok = bql_plan_error (pl, f->args->items[i], BQL_ERR_UNTRANSLATABLE, NULL,
-                                 "JSON_OBJECT keys must be constant strings");
-         } else if (k.v.value.v_utf8.str[0] == '$' || strchr (k.v.value.v_utf8.str, '.')) {
-            ok = bql_plan_error (pl, f->args->items[i], BQL_ERR_VALUE, NULL,
-                                 "JSON_OBJECT key \"%s\" cannot start with '$' or contain '.' in a server-side expression",
-                                 k.v.value.v_utf8.str);
-         } else {
-            ok = tr (pl, rc, f->args->items[i + 1], &o, k.v.value.v_utf8.str);
-         }
-         if (r == BQL_EVAL_OK) {
-            bql_val_destroy (&k);
-         }
-      }
-      bson_append_document_end (doc, &o);
-      return ok;
-   }
-   if (!strcasecmp (f->name, "JSON_ARRAY")) {
-      bson_t arr;
-      bson_append_array_begin (doc, key, -1, &arr);
-      bool ok = true;
-      for (int32_t i = 0; ok && i < n; i++) {
-         char kb[16];
-         const char *k;
-         bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
-         ok = tr (pl, rc, f->args->items[i], &arr, k);
-      }
-      bson_append_array_end (doc, &arr);
-      return ok;
-   }
-   if (!strcasecmp (f->name, "JSON_EXTRACT")) {
-      char buf[600];
-      const char *path = bql_field_path (pl, rc, e, buf, sizeof buf);
-      if (!path) {
-         return bql_plan_error (pl, e, BQL_ERR_UNTRANSLATABLE, "JSON_EXTRACT reads a field path: JSON_EXTRACT(details, '$.a.b').",
-                                "cannot translate JSON_EXTRACT of a computed value");
-      }
-      if (!valid_path (pl, e, path)) {
-         return false;
-      }
-      char *ref = bson_strdup_printf ("$%s", path);
-      BSON_APPEND_UTF8 (doc, key, ref);
-      bson_free (ref);
-      return true;
-   }
-   if (!strcasecmp (f->name, "JSON_ARRAY_APPEND") && n == 3) {
-      bql_val_t p;
-      bql_eval_rc_t r = bql_eval (pl, rc, f->args->items[1], &p);
-      bool dollar = r == BQL_EVAL_OK && !p.is_interval && p.v.value_type == BSON_TYPE_UTF8 &&
-                    !strcmp (p.v.value.v_utf8.str, "$");
-      if (r == BQL_EVAL_OK) {
-         bql_val_destroy (&p);
-      }
-      if (r == BQL_EVAL_ERROR) {
-         return false;
-      }
-      if (!dollar) {
-         return bql_plan_error (pl, f->args->items[1], BQL_ERR_UNSUPPORTED,
-                                "Append to the array itself: JSON_ARRAY_APPEND(tags, '$', 'new').",
-                                "not supported: JSON_ARRAY_APPEND with a path other than '$'");
-      }
-      bson_t o, arr, one;
-      bson_append_document_begin (doc, key, -1, &o);
-      bson_append_array_begin (&o, "$concatArrays", -1, &arr);
-      bool ok = tr (pl, rc, f->args->items[0], &arr, "0");
-      bson_append_array_begin (&arr, "1", -1, &one);
-      ok = ok && tr (pl, rc, f->args->items[2], &one, "0");
-      bson_append_array_end (&arr, &one);
-      bson_append_array_end (&o, &arr);
-      bson_append_document_end (doc, &o);
-      return ok;
-   }
-   /* Anything else was refused by the evaluator with a precise message;
-    * ask it again to get that message. */
    bql_val_t v;
    if (bql_eval (pl, rc, e, &v) == BQL_EVAL_OK) {
       bool ok = append_literal (pl, e, doc, key, &v);
@@ -357,15 +267,10 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bson_t *doc
    case BQL_T_ColumnRef: {
       char buf[600];
       const char *path = bql_field_path (pl, rc, e, buf, sizeof buf);
-      if (!path || !valid_path (pl, e, path)) {
-         return pl->error->domain != BQL_ERROR_NONE
-                   ? false
-                   : bql_plan_error (pl, e, BQL_ERR_UNTRANSLATABLE, NULL, "field path too long");
+      if (!path) {
+         return bql_plan_error (pl, e, BQL_ERR_UNTRANSLATABLE, NULL, "field path too long");
       }
-      char *ref = bson_strdup_printf ("$%s", path);
-      BSON_APPEND_UTF8 (doc, key, ref);
-      bson_free (ref);
-      return true;
+      return bql_agg_field_ref (pl, e, doc, key, path);
    }
    case BQL_T_BinaryExpr: {
       const bql_BinaryExpr_t *b = bql_cast (BinaryExpr, e);
@@ -415,7 +320,7 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bson_t *doc
    case BQL_T_BoolExpr: {
       /* a chain of AND (OR): one {$and: [...]} ({$or: [...]}) of its operands */
       const bql_BoolExpr_t *b = bql_cast (BoolExpr, e);
-      return nary (pl, rc, doc, key, cmp_name (b->op), b->args, false);
+      return bql_agg_nary (pl, rc, doc, key, cmp_name (b->op), b->args, false);
    }
    case BQL_T_UnaryExpr: {
       const bql_UnaryExpr_t *u = bql_cast (UnaryExpr, e);

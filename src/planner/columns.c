@@ -226,9 +226,19 @@ bool
 bql_columns_add (bql_columns_t *c, const char *path, bql_coltype_t type, char *err, size_t errlen)
 {
    const char *p = path;
-   for (;;) {
+   for (size_t parts = 1;; parts++) {
       const char *dot = strchr (p, '.');
       size_t n = dot ? (size_t) (dot - p) : strlen (p);
+      if (parts > BQL_MAX_PATH_PARTS) {
+         int shown = 60; /* the name's start, cut between UTF-8 characters */
+         while (shown > 0 && ((unsigned char) path[shown] & 0xC0) == 0x80) {
+            shown--;
+         }
+         snprintf (err, errlen,
+                   "column name \"%.*s...\" has more than %d dotted parts: a document nests at most %d levels",
+                   shown, path, BQL_MAX_PATH_PARTS, BQL_MAX_PATH_PARTS);
+         return false;
+      }
       if (n == 0) {
          snprintf (err, errlen, "column name \"%s\" has an empty part", path);
          return false;
@@ -769,7 +779,8 @@ bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out,
    case BQL_COL_JSON: {
       bql_json_error_t jerr;
       if (!bql_json_parse_value (s, len, out, &jerr)) {
-         if (jerr.code == BQL_JSON_TRAILING || jerr.code == BQL_JSON_BAD_DATE || jerr.code == BQL_JSON_BAD_VALUE) {
+         if (jerr.code == BQL_JSON_TRAILING || jerr.code == BQL_JSON_TOO_DEEP || jerr.code == BQL_JSON_BAD_DATE ||
+             jerr.code == BQL_JSON_BAD_VALUE) {
             snprintf (err, errlen, "%s (character %zu of the value)", jerr.message,
                       bql_utf8_chars (s, jerr.offset) + 1);
          } else {

@@ -24,6 +24,13 @@ typedef enum {
    BQL_COL_BINARY /* hex or base64 text → BSON binary, subtype 0 */
 } bql_coltype_t;
 
+/* The most parts a dotted column name may have: each part past the first
+ * is one level of nesting, and MongoDB stores documents nested at most
+ * 100 levels deep. The layout and the rows built from it are walked
+ * recursively, one frame per part, so this also bounds that recursion
+ * (a CSV header of 200,000 dotted parts overflowed the stack). */
+#define BQL_MAX_PATH_PARTS 100
+
 typedef struct bql_column {
    char *path;              /* dotted name */
    bql_coltype_t type;
@@ -58,7 +65,9 @@ const char *bql_coltype_name (bql_coltype_t t);
  * column: unknown type (with the nearest name), '$' in a name, a column
  * given twice or overlapping another ("a" and "a.b"). */
 bool bql_columns_init (bql_planner_t *pl, const bql_list_t *defs, bql_columns_t *c);
-/* Add one column (file headers); false with a message in err. With
+/* Add one column (file headers); false with a message in err (an empty
+ * or '$' part, more than BQL_MAX_PATH_PARTS parts, a column given twice
+ * or overlapping another). With
  * c->array_index set (the file option array_index_fields), a numeric part
  * of a dotted name is an array index, as mongoimport's
  * --useArrayIndexFields reads it: the indexes under one name must start

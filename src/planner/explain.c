@@ -76,7 +76,9 @@ file_source (const bql_plan_t *plan, bson_t *out)
    bql_file_opts_t fo;
    bql_error_t e;
    bql_error_clear (&e);
-   bql_planner_t pl = {(bql_plan_t *) plan, plan->script->source, plan->script->len, &e};
+   size_t source_len;
+   const char *source = bql_script_source (plan->script, &source_len);
+   bql_planner_t pl = {plan, source, source_len, &e, NULL};
    bson_t src;
    bson_append_document_begin (out, "source", -1, &src);
    if (fs->is_stdin) {
@@ -116,7 +118,7 @@ file_source (const bql_plan_t *plan, bson_t *out)
       append_columns (&src, plan->cols, false);
    }
    if (plan->check) {
-      char *text = bson_strndup (plan->script->source + plan->check->location, (size_t) plan->check->length);
+      char *text = bson_strndup (bql_script_source (plan->script, NULL) + plan->check->location, (size_t) plan->check->length);
       BSON_APPEND_UTF8 (&src, "check", text);
       bson_free (text);
    }
@@ -130,7 +132,7 @@ values_source (const bql_plan_t *plan, bson_t *out)
    bson_append_document_begin (out, "source", -1, &src);
    BSON_APPEND_INT64 (&src, "values", (int64_t) plan->rows.count + plan->nfailed);
    if (plan->check) {
-      char *text = bson_strndup (plan->script->source + plan->check->location, (size_t) plan->check->length);
+      char *text = bson_strndup (bql_script_source (plan->script, NULL) + plan->check->location, (size_t) plan->check->length);
       BSON_APPEND_UTF8 (&src, "check", text);
       bson_free (text);
    }
@@ -139,6 +141,8 @@ values_source (const bql_plan_t *plan, bson_t *out)
    }
    bson_append_document_end (out, &src);
 }
+
+static void explain_records (const bql_plan_t *plan, bson_t *out);
 
 bool
 bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
@@ -187,7 +191,67 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
    }
    bql_steps_cleanup (&steps);
    bson_append_array_end (out, &steps_doc);
+   if (plan->explain_only) {
+      explain_records (plan, out);
+   }
    return ok;
+}
+
+/* One entry of "records": to (a namespace or "file PATH"), when, and the
+ * fields of each document (a NULL-terminated list). */
+static void
+record_entry (bson_t *arr, uint32_t i, const char *to, const char *when, const char *const *fields)
+{
+   char kb[16];
+   const char *key;
+   bson_uint32_to_string (i, &key, kb, sizeof kb);
+   bson_t e, f;
+   bson_append_document_begin (arr, key, -1, &e);
+   BSON_APPEND_UTF8 (&e, "to", to);
+   BSON_APPEND_UTF8 (&e, "when", when);
+   bson_append_array_begin (&e, "fields", -1, &f);
+   for (uint32_t k = 0; fields[k]; k++) {
+      bson_uint32_to_string (k, &key, kb, sizeof kb);
+      BSON_APPEND_UTF8 (&f, key, fields[k]);
+   }
+   bson_append_array_end (&e, &f);
+   bson_append_document_end (arr, &e);
+}
+
+/* An --explain run (explain_only) runs and writes nothing: "records" says
+ * what running the statement would write besides its rows (bulkql(1)
+ * "LOGGING"), none with dry_run. */
+static void
+explain_records (const bql_plan_t *plan, bson_t *out)
+{
+   static const char *const metrics[] = {"_id", "operationId", "kind", "collection", "statement", "startedAt",
+                                         "elapsedMs", "nInserted", "nMatched", "nModified", "nUpserted", "nRemoved",
+                                         "nArchived", "nFailed", "nUnmatched", "nRows", "batches", "docsPerSec",
+                                         "errorRate", "status", NULL};
+   static const char *const errors[] = {"_id", "operationId", "statement", "batchIndex", "batchSize", "firstRow",
+                                        "startedAt", "errorCode", "errorMessage", "writeErrors",
+                                        "writeConcernError", "sampleDocument", NULL};
+   static const char *const failed[] = {"operationId", "row", "line", "code", "error", "document", NULL};
+   const bql_options_t *o = &plan->opts;
+   bson_t arr;
+   uint32_t n = 0;
+   bson_append_array_begin (out, "records", -1, &arr);
+   if (!o->dry_run && o->metrics) {
+      char *to = bson_strdup_printf ("%s.bulk_operation_metrics", plan->database);
+      record_entry (&arr, n++, to, "one document when the statement ends", metrics);
+      bson_free (to);
+   }
+   if (!o->dry_run && o->error_collection) {
+      char *to = bson_strdup_printf ("%s.%s", plan->database, o->error_collection);
+      record_entry (&arr, n++, to, "one document per batch with failed rows", errors);
+      bson_free (to);
+   }
+   if (!o->dry_run && o->failed_records_file) {
+      char *to = bson_strdup_printf ("file %s", o->failed_records_file);
+      record_entry (&arr, n++, to, "one NDJSON line per failed row", failed);
+      bson_free (to);
+   }
+   bson_append_array_end (out, &arr);
 }
 
 char *

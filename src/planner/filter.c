@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "planner.h"
+#include "functions.h"
 
 /* Helpers of tr() that must not be inlined into it: tr recurses once per
  * level of a condition (up to BQL_MAX_NESTING), and their locals (path
@@ -663,9 +663,9 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *c, bson_t *f)
          return true;
       }
       if (bql_is (c, FuncCall)) {
-         const char *n = bql_cast (FuncCall, c)->name;
-         if (!strcasecmp (n, "COALESCE")) {
-            return via_expr (pl, rc, c, f);
+         const bql_function_t *fn = bql_function_lookup (bql_cast (FuncCall, c)->name);
+         if (fn && fn->filter) {
+            return fn->filter (pl, rc, bql_cast (FuncCall, c), f);
          }
          /* let the translator report unknown functions precisely */
          bson_t scratch = BSON_INITIALIZER;

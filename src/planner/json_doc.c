@@ -20,7 +20,7 @@
 
 #include "planner.h"
 
-#define SCAN_MAX_DEPTH 128 /* deeper text is left to libbson (it refuses 100 levels) */
+#define SCAN_MAX_DEPTH BQL_JSON_MAX_LEVELS /* deeper text is refused by the scan */
 #define PATH_MAX_LEN 400   /* a dotted path shown in a message */
 #define WRAP_OPEN "{\"v\":"
 #define WRAP_OPEN_LEN 5
@@ -301,7 +301,8 @@ check_member (const char *text,
  * leniently) are looked at in objects nested depth_for_wrappers deep or
  * more (a "$date" field of the document itself is a field name, refused
  * as such later). False with *error for a text that is not a document,
- * a bad "$date" string or a value libbson would store as something else.
+ * objects and arrays nested too deeply (BQL_JSON_MAX_LEVELS), a bad
+ * "$date" string or a value libbson would store as something else.
  * Anything else that is not valid JSON makes the scan stop (end = len)
  * and is left to libbson. */
 static bool
@@ -309,6 +310,8 @@ scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_
 {
    const char *p = text, *end = text + len;
    int depth_for_wrappers = value_mode ? 1 : 2;
+   /* a value goes into a document: one level less */
+   int max_depth = value_mode ? BQL_JSON_MAX_LEVELS - 1 : BQL_JSON_MAX_LEVELS;
    char stack[SCAN_MAX_DEPTH];
    kind_t kind[SCAN_MAX_DEPTH]; /* what each open object is */
    kind_t pending = K_PLAIN;    /* what the next object opened is */
@@ -325,8 +328,10 @@ scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_
       switch (c) {
       case '{':
       case '[':
-         if (depth == SCAN_MAX_DEPTH) {
-            return true;
+         if (depth == max_depth) {
+            set_error (error, BQL_JSON_TOO_DEEP, (size_t) (p - text),
+                       "invalid JSON: objects and arrays nested more than %d levels deep", max_depth);
+            return false;
          }
          kind[depth] = c == '{' ? pending : K_PLAIN;
          pending = K_PLAIN;
@@ -674,13 +679,20 @@ parse_with_libbson (const char *json, size_t len, bson_t *doc, bql_json_error_t 
    bson_json_reader_t *reader = bson_json_data_reader_new (false, len < (1 << 20) ? len + 1 : (1 << 20));
    bson_json_data_reader_ingest (reader, (const uint8_t *) json, len);
    bson_error_t berr;
-   bson_reinit (doc);
-   int r = bson_json_reader_read (reader, doc, &berr);
+   /* The reader builds into a document of its own: on a failure inside a
+    * nested object it leaves that document with a child open, which no
+    * bson_reinit undoes (the caller's next row then aborted in libbson's
+    * precondition !(bson->flags & BSON_FLAG_IN_CHILD)); it is destroyed. */
+   bson_t tmp = BSON_INITIALIZER;
+   int r = bson_json_reader_read (reader, &tmp, &berr);
    bson_json_reader_destroy (reader);
+   bson_reinit (doc);
    if (r == 1) {
+      bson_concat (doc, &tmp);
+      bson_destroy (&tmp);
       return true;
    }
-   bson_reinit (doc); /* what the reader built of it is not the document */
+   bson_destroy (&tmp); /* what the reader built of it is not the document */
    /* libbson quotes the character it stopped at as it is: a newline
     * or another control character is shown escaped */
    char msg[sizeof berr.message * 4];

@@ -18,6 +18,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The most levels of objects and arrays one document may nest, itself
+ * included: libbson's JSON reader refuses 99 levels that hold a value
+ * (MongoDB would store 100). A
+ * value (a JSON literal, a JSON column) is stored in a document, so it
+ * nests at most one level less. Deeper text is refused by the scan that
+ * precedes libbson, with the offset of the bracket one level too deep. */
+#define BQL_JSON_MAX_LEVELS 98
+
 typedef enum {
    BQL_JSON_OK = 0,
    BQL_JSON_INVALID,      /* libbson refused the text: "invalid JSON: <its reason>" */
@@ -26,6 +34,7 @@ typedef enum {
    BQL_JSON_DUPLICATE,    /* a field name given twice in one object */
    BQL_JSON_NUL_KEY,      /* a field name holding NUL (\u0000) */
    BQL_JSON_BAD_DATE,     /* a {"$date": "..."} string that is not ISO 8601, at offset */
+   BQL_JSON_TOO_DEEP,     /* objects and arrays nested deeper than BQL_JSON_MAX_LEVELS, at offset */
    BQL_JSON_BAD_VALUE     /* an Extended JSON value libbson would store as something else
                              ({"$numberDouble": "abc"}, {"$oid": "...g"}, a $timestamp
                              beyond 32 bits...), at offset */
@@ -33,7 +42,7 @@ typedef enum {
 
 typedef struct bql_json_error {
    bql_json_code_t code;
-   size_t offset;      /* TRAILING, BAD_DATE, BAD_VALUE: byte offset in the text of the stray text / the value */
+   size_t offset;      /* TRAILING, TOO_DEEP, BAD_DATE, BAD_VALUE: byte offset in the text of the stray text / the value */
    char message[600];  /* the reason in English, without a position: "text after the document",
                           "duplicate field name \"a.b\"", "invalid JSON: Incomplete JSON", ... */
 } bql_json_error_t;

@@ -2,7 +2,8 @@
  * names.c — database and collection names checked at plan time, with
  * MongoDB's rules, so that a name the server would refuse, or one that
  * reaches where it should not, is an error at the name's span before
- * anything is sent: no empty name, no NUL, no '$' in a collection name,
+ * anything is sent: no empty name, no NUL, valid UTF-8, no '$' in a
+ * collection name,
  * none of / \ . " $ * < > : | ? or a space in a database name, a database
  * name under 64 bytes and a namespace ("db.coll") under 255 bytes (the
  * server's limits). Writing into the admin, local or config database or
@@ -39,6 +40,11 @@ bql_database_name_check (const char *name, char *why, size_t size)
       return false;
    }
    size_t n = strlen (name);
+   if (!bson_utf8_validate (name, n, false)) {
+      /* (the name is not shown: the message would not be UTF-8 either) */
+      snprintf (why, size, "invalid database name: it is not UTF-8");
+      return false;
+   }
    size_t at = strcspn (name, bad);
    if (at < n) {
       char c[16];
@@ -59,6 +65,10 @@ bql_collection_name_check (const char *database, const char *name, char *why, si
 {
    if (!name || !*name) {
       snprintf (why, size, "the collection name is empty");
+      return false;
+   }
+   if (!bson_utf8_validate (name, strlen (name), false)) {
+      snprintf (why, size, "invalid collection name: it is not UTF-8");
       return false;
    }
    const char *dollar = strchr (name, '$');

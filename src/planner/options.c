@@ -728,7 +728,8 @@ static void
 val_from_iter (const bson_iter_t *it, bql_val_t *v)
 {
    bql_val_init_null (v);
-   bson_value_copy (bson_iter_value ((bson_iter_t *) it), &v->v);
+   bson_iter_t at = *it; /* bson_iter_value takes a mutable iterator */
+   bson_value_copy (bson_iter_value (&at), &v->v);
    if (v->v.value_type == BSON_TYPE_INT32) {
       int64_t i = v->v.value.v_int32;
       v->v.value_type = BSON_TYPE_INT64;

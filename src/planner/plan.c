@@ -61,8 +61,8 @@ set_relation (bql_planner_t *pl, const bql_node_t *rel, const char *default_db)
    if (!bql_plan_check_relation (pl, rel, db, r->collection)) {
       return false;
    }
-   pl->plan->database = bson_strdup (db);
-   pl->plan->collection = bson_strdup (r->collection);
+   pl->building->database = bson_strdup (db);
+   pl->building->collection = bson_strdup (r->collection);
    return true;
 }
 
@@ -89,7 +89,7 @@ has_param (const bql_node_t *e)
 static bool
 compute_rows (bql_planner_t *pl, const bql_ValuesSource_t *vs, const bql_columns_t *cols, bool need_columns)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    const bql_list_t *rows = vs->rows;
    size_t ncols = cols->n;
    bson_value_t *vals = bson_malloc0 (sizeof *vals * (ncols ? ncols : 1));
@@ -248,15 +248,15 @@ plan_file (bql_planner_t *pl, const bql_FileSource_t *fs)
    if (!bql_file_options_check (pl, fs)) {
       return false;
    }
-   pl->plan->file = fs;
+   pl->building->file = fs;
    return true;
 }
 
 static bool
 plan_columns (bql_planner_t *pl, const bql_list_t *defs)
 {
-   pl->plan->cols = bson_malloc0 (sizeof (bql_columns_t));
-   return bql_columns_init (pl, defs, pl->plan->cols);
+   pl->building->cols = bson_malloc0 (sizeof (bql_columns_t));
+   return bql_columns_init (pl, defs, pl->building->cols);
 }
 
 typedef struct {
@@ -309,7 +309,7 @@ check_columns (bql_planner_t *pl, const bql_node_t *check)
 static bool
 plan_keys (bql_planner_t *pl, const bql_list_t *keys)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    for (int32_t i = 0; keys && i < keys->length; i++) {
       const char *k = bql_cast (ColumnRef, keys->items[i])->path;
       if (plan->cols && plan->cols->n) {
@@ -337,7 +337,7 @@ plan_keys (bql_planner_t *pl, const bql_list_t *keys)
 static bool
 plan_insert (bql_planner_t *pl, const bql_InsertStmt_t *s, const bql_plan_options_t *o)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    plan->kind = BQL_KIND_INSERT;
    if (!set_relation (pl, s->relation, o ? o->database : NULL) || !plan_columns (pl, s->columns)) {
       return false;
@@ -366,7 +366,7 @@ plan_insert (bql_planner_t *pl, const bql_InsertStmt_t *s, const bql_plan_option
 static bool
 plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_options_t *o)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    plan->kind = BQL_KIND_UPSERT;
    if (!set_relation (pl, s->relation, o ? o->database : NULL) || !plan_columns (pl, s->columns)) {
       return false;
@@ -437,7 +437,7 @@ has_row_join (const bql_row_ctx_t *rc, const bql_node_t *cond)
 static bool
 plan_aliased_source (bql_planner_t *pl, const bql_node_t *from, bql_row_ctx_t *rc)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    if (bql_is (from, ValuesSource)) {
       const bql_ValuesSource_t *vs = bql_cast (ValuesSource, from);
       plan->row_alias = vs->alias;
@@ -462,7 +462,7 @@ plan_aliased_source (bql_planner_t *pl, const bql_node_t *from, bql_row_ctx_t *r
 static bool
 plan_update (bql_planner_t *pl, const bql_UpdateStmt_t *s, const bql_plan_options_t *o)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    plan->kind = BQL_KIND_UPDATE;
    if (!set_relation (pl, s->relation, o ? o->database : NULL)) {
       return false;
@@ -501,7 +501,7 @@ plan_update (bql_planner_t *pl, const bql_UpdateStmt_t *s, const bql_plan_option
 static bool
 plan_delete (bql_planner_t *pl, const bql_DeleteStmt_t *s, const bql_plan_options_t *o)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    plan->kind = BQL_KIND_DELETE;
    if (!set_relation (pl, s->relation, o ? o->database : NULL)) {
       return false;
@@ -592,13 +592,16 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    }
    plan->stmt = stmt;
    plan->placeholders = plan->explain || (o && o->explain_only);
+   plan->explain_only = o && o->explain_only;
    plan->now_ms = o && o->now_ms ? o->now_ms : wall_clock_ms ();
    if (o && o->params) {
       bson_copy_to_excluding_noinit (o->params, &plan->params, "", NULL);
    }
-   plan->statement_text = bson_strndup (script->source + stmt->location, (size_t) stmt->length);
+   size_t source_len;
+   const char *source = bql_script_source (script, &source_len);
+   plan->statement_text = bson_strndup (source + stmt->location, (size_t) stmt->length);
 
-   bql_planner_t pl = {plan, script->source, script->len, error};
+   bql_planner_t pl = {plan, source, source_len, error, plan};
    bool ok;
    switch (stmt->kind) {
    case BQL_T_InsertStmt:
@@ -650,6 +653,8 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
       bql_plan_destroy (plan);
       return false;
    }
+   /* made here, not on demand: a plan is read by several threads */
+   plan->ns = bson_strdup_printf ("%s.%s", plan->database, plan->collection);
    *out = plan;
    return true;
 }
@@ -698,9 +703,6 @@ bql_plan_namespace (const bql_plan_t *plan)
 {
    if (!plan) {
       return NULL;
-   }
-   if (!plan->ns) {
-      ((bql_plan_t *) plan)->ns = bson_strdup_printf ("%s.%s", plan->database, plan->collection);
    }
    return plan->ns;
 }
@@ -895,11 +897,12 @@ check_delete_row (bql_planner_t *pl, const bql_row_ctx_t *rc)
 }
 
 bool
-bql_plan_row_write (const bql_plan_t *cplan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline, bql_error_t *error)
+bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline, bql_error_t *error)
 {
-   bql_plan_t *plan = (bql_plan_t *) cplan;
    bql_error_clear (error);
-   bql_planner_t pl = {plan, plan->script->source, plan->script->len, error};
+   size_t source_len;
+   const char *source = bql_script_source (plan->script, &source_len);
+   bql_planner_t pl = {plan, source, source_len, error, NULL};
    bql_row_ctx_t rc;
    bql_plan_row_ctx (plan, row, &rc);
    *pipeline = false;
@@ -1066,18 +1069,6 @@ bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid)
 
 
 /* ---- DELETE ... USING: the filter of a batch of rows ---- */
-
-bool
-bql_value_equal (const bson_value_t *a, const bson_value_t *b)
-{
-   bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
-   bson_append_value (&x, "", 0, a);
-   bson_append_value (&y, "", 0, b);
-   bool eq = bson_equal (&x, &y);
-   bson_destroy (&x);
-   bson_destroy (&y);
-   return eq;
-}
 
 /* When every good row's filter is the same but for one path's {$eq: v}
  * (WHERE k = v.k [AND conditions on constants]), the $or of the filters

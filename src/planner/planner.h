@@ -3,7 +3,8 @@
  * intervals, the evaluation context, the resolved option set, the plan
  * struct the executor runs, and the translators from expressions to
  * filters, update documents and aggregation expressions. Internal to the
- * planner and executor (which runs plans); needs libbson.
+ * planner and executor (which runs plans); needs libbson. Of the parser
+ * it uses the public headers and span.h only.
  */
 #ifndef BQL_PLANNER_H
 #define BQL_PLANNER_H
@@ -12,8 +13,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bulkql/ast.h"
+#include "bulkql/parser.h"
 #include "bulkql/plan.h"
-#include "parse_internal.h"
+#include "buf.h"
+#include "datetime.h"
+#include "edit_distance.h"
+#include "span.h" /* the parser's one internal header for the planner */
 #include "steps.h"
 
 /* ---- values ---- */
@@ -116,6 +122,8 @@ struct bql_plan {
    bool explain;                /* an EXPLAIN statement: print, do not run */
    bool placeholders;           /* only explained (EXPLAIN, or explain_only):
                                    an unbound parameter is a placeholder */
+   bool explain_only;           /* bql_plan_options_t.explain_only (an
+                                   --explain run): EXPLAIN adds "records" */
    const bql_script_t *script;  /* the AST the plan refers to */
    const bql_node_t *stmt;      /* the statement (inside EXPLAIN) */
    char *database;
@@ -173,11 +181,17 @@ struct bql_plan {
 
 /* ---- the planning context ---- */
 
+/* What planning and evaluation read: the plan (only read), the script's
+ * source for error spans, the error to fill; and, only while
+ * bql_plan_new builds the plan, the same plan to write (NULL when a
+ * finished plan evaluates per-row expressions: bql_plan_row_write,
+ * EXPLAIN, the executor). */
 typedef struct bql_planner {
-   bql_plan_t *plan;
+   const bql_plan_t *plan;
    const char *source;
    size_t source_len;
    bql_error_t *error;
+   bql_plan_t *building;
 } bql_planner_t;
 
 /* names.c: the target's database and collection names (MongoDB's
@@ -194,7 +208,8 @@ bool bql_plan_check_names (bql_planner_t *pl, const bql_node_t *stmt, const bql_
  * a system.* collection (collection not NULL). */
 bool bql_name_is_system (const char *database, const char *collection);
 
-/* Record a plan error at node's span (domain PLAN). Returns false. */
+/* errors.c: record a plan error at node's span (domain PLAN); the first
+ * one wins. Returns false. */
 bool bql_plan_error (bql_planner_t *pl,
                      const bql_node_t *node,
                      bql_error_code_t code,
@@ -210,9 +225,9 @@ bool bql_plan_error_at (bql_planner_t *pl,
                         const char *fmt,
                         ...) __attribute__ ((format (printf, 6, 7)));
 
-/* ---- evaluation (eval.c) ---- */
+/* ---- evaluation (eval.c; values in values.c, dates in datetime.c,
+ * functions in functions.c) ---- */
 
-/* Where values of the incoming row come from. */
 /* The document or array it points at as sub (static, valid as long as
  * it's document); false when it holds neither, or malformed BSON. */
 static inline bool
@@ -238,6 +253,7 @@ bql_decimal128_negate (bson_decimal128_t *d)
    d->high ^= UINT64_C (1) << 63;
 }
 
+/* Where values of the incoming row come from. */
 typedef struct bql_row_ctx {
    const bson_t *row;       /* the incoming row by column name, or NULL */
    const char *alias;       /* alias of UPDATE ... FROM, or NULL */
@@ -277,22 +293,7 @@ const char *bql_row_column (const bql_row_ctx_t *rc, const bql_node_t *expr);
  * target collection's name as a qualifier is dropped); else NULL. */
 const char *bql_field_path (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *expr, char *buf, size_t size);
 
-/* Parse an ISO 8601 / RFC 3339 date or date-time s[0..len) (not
- * NUL-terminated) into milliseconds since the Unix epoch, UTC: the one
- * date parser of TIMESTAMP and DATE columns and literals and of "$date"
- * strings in JSON (files, literals; json_doc.c). Accepted: YYYY-MM-DD
- * alone, or followed by 'T' (or 't', or a space) and hh:mm, hh:mm:ss or
- * hh:mm:ss.f with 1 to 9 fraction digits ('.' or ','), truncated to
- * milliseconds; then Z (or z), +hh:mm, +hhmm, +hh or the same with '-'
- * (none = UTC). Calendar-checked (2023-02-29 is refused). False, *ms
- * untouched, for anything else, including blanks around the text. */
-bool bql_parse_iso8601 (const char *s, size_t len, int64_t *ms);
-/* Parse an interval text ('7 days', '1 year 2 months'). */
-bool bql_parse_interval (const char *s, int32_t *months, int64_t *ms);
-/* date + interval with calendar months */
-int64_t bql_date_add (int64_t date_ms, int32_t months, int64_t ms);
-
-/* Check that no key of doc (recursively) starts with '$' or holds a NUL;
+/* values.c: check that no key of doc (at any depth) starts with '$' or holds a NUL;
  * records an error naming the key at node. */
 bool bql_check_keys (bql_planner_t *pl, const bql_node_t *node, const bson_t *doc, const char *what);
 
@@ -343,8 +344,8 @@ void bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid);
  * pattern) false, and the caller uses {$or: [q...]}. out is initialised
  * by the caller; the executor and EXPLAIN both use this. */
 bool bql_plan_merge_row_filters (const bson_t *const *q, const bool *good, size_t n, bson_t *out, const char **path);
-/* Are a and b the same BSON type and value (bytes equal, so 1 and 1.0
- * differ)? Borrows both; allocates nothing that outlives the call. */
+/* values.c: are a and b the same BSON type and value (bytes equal, so
+ * 1 and 1.0 differ)? Borrows both; allocates nothing that outlives the call. */
 bool bql_value_equal (const bson_value_t *a, const bson_value_t *b);
 
 /* ordered, writeConcern and bypassDocumentValidation of a write command,

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "planner.h"
+#include "functions.h"
 
 static bool
 same_field (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, const char *path)
@@ -21,11 +21,22 @@ same_field (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, con
    return p && !strcmp (p, path);
 }
 
+/* The update operator a function call may become (functions.c), or
+ * BQL_SET_EXPR. */
+static bql_set_op_t
+func_set_op (const bql_node_t *e)
+{
+   const bql_function_t *fn = bql_is (e, FuncCall) ? bql_function_lookup (bql_cast (FuncCall, e)->name) : NULL;
+   return fn ? fn->set_op : BQL_SET_EXPR;
+}
+
+/* CURRENT_TIMESTAMP, or a call that is $currentDate with no arguments
+ * (NOW()). */
 static bool
 is_now (const bql_node_t *e)
 {
    return (bql_is (e, SpecialValue) && bql_cast (SpecialValue, e)->kind == BQL_SV_CURRENT_TIMESTAMP) ||
-          (bql_is (e, FuncCall) && !strcasecmp (bql_cast (FuncCall, e)->name, "NOW") && !bql_cast (FuncCall, e)->args);
+          (func_set_op (e) == BQL_SET_NOW && !bql_cast (FuncCall, e)->args);
 }
 
 /* One prefix of the other, at a dot: "a" and "a.b" conflict. */
@@ -54,7 +65,7 @@ check_path (bql_planner_t *pl, const bql_node_t *at, const char *path)
 bool
 bql_plan_set_list (bql_planner_t *pl, const bql_list_t *set_clause, const bql_row_ctx_t *rc)
 {
-   bql_plan_t *plan = pl->plan;
+   bql_plan_t *plan = pl->building;
    int32_t n = set_clause ? set_clause->length : 0;
    plan->set = bson_malloc0 (sizeof *plan->set * (size_t) (n ? n : 1));
    plan->nset = 0;
@@ -114,7 +125,8 @@ bql_plan_set_list (bql_planner_t *pl, const bql_list_t *set_clause, const bql_ro
             it->negate = true;
             it->value = b->right;
          }
-      } else if (bql_is (v, FuncCall) && !strcasecmp (bql_cast (FuncCall, v)->name, "JSON_ARRAY_APPEND")) {
+      } else if (func_set_op (v) == BQL_SET_PUSH) {
+         /* x = F(x, '$', v) with v not reading stored fields: $push */
          const bql_list_t *a = bql_cast (FuncCall, v)->args;
          it->op = BQL_SET_EXPR;
          if (a && a->length == 3 && same_field (pl, rc, a->items[0], path) && !bql_refers_to_field (rc, a->items[1]) &&

@@ -206,10 +206,27 @@ class CliTest(bqltest.BulkqlCase):
         self.assertEqual((r.rc, r.err), (0, ""), r)
         plan = subprocess.run([os.environ["BQL_PLAN_BIN"], path], capture_output=True, text=True)
         self.assertEqual(plan.returncode, 0, plan.stderr)
-        self.assertEqual(r.out, plan.stdout)
+        # the plan, and (an --explain run writes nothing) the records
+        # running it would write besides its rows
         doc = json.loads(r.out)
+        records = doc.pop("records")
+        self.assertEqual(doc, json.loads(plan.stdout))
         self.assertEqual((doc["statement"], doc["namespace"]), ("BULK INSERT", self.dbname + ".x"))
+        self.assertEqual([(x["to"], x["when"]) for x in records],
+                         [(self.dbname + ".bulk_operation_metrics", "one document when the statement ends"),
+                          (self.dbname + ".bulk_operation_errors", "one document per batch with failed rows")])
+        self.assertIn("status", records[0]["fields"])
+        self.assertIn("sampleDocument", records[1]["fields"])
         self.assertEqual(self.db.list_collection_names(), [])
+        self.assertNotIn(self.dbname, self.client.list_database_names())
+        r = self.bulkql("--explain", "-c", "BULK INSERT INTO x (_id) VALUES (1) WITH (metrics = false, "
+                        "error_collection = '', failed_records_file = '/nonexistent/f.ndjson');")
+        self.assertEqual(json.loads(r.out)["records"], [{"to": "file /nonexistent/f.ndjson", "when":
+                         "one NDJSON line per failed row", "fields": ["operationId", "row", "line", "code", "error",
+                                                                    "document"]}])
+        r = self.bulkql("--explain", "--dry-run", "-c", "BULK INSERT INTO x (_id) VALUES (1);")
+        self.assertEqual(json.loads(r.out)["records"], [])
+        self.assertNotIn(self.dbname, self.client.list_database_names())
         # an EXPLAIN statement in a script is printed, the others run
         r = self.bulkql(sql="EXPLAIN BULK DELETE FROM x WHERE n > 1; BULK INSERT INTO y (_id) VALUES (1);")
         self.assertEqual(r.rc, 0, r)
@@ -222,10 +239,14 @@ class CliTest(bqltest.BulkqlCase):
         self.assertEqual((r.rc, r.err), (0, ""), r)
         self.assertRegex(r.out, r"\ABULK INSERT %s\.n\n  nInserted   0\n  nFailed     0\n  nWouldWrite 2\n"
                                 r"  batches     1\n  elapsed     [\d.]+ ms \(0 docs/s\)\n"
-                                r"  dry run: nothing was written to the collection\n" % re.escape(self.dbname))
+                                r"  dry run: nothing was written to the collection\n"
+                                r"  would log to %s\.bulk_operation_metrics:\n    \{ .*\"nWouldWrite\" : 2, .*\}\n"
+                                % (re.escape(self.dbname), re.escape(self.dbname)))
         self.assertRegex(r.out, r"BULK DELETE %s\.d\n  nMatched    3\n  nRemoved    0\n  nFailed     0\n"
                                 r"  batches     0\n  elapsed     [\d.]+ ms \(0 docs/s\)\n"
-                                r"  dry run: nothing was written to the collection\n\Z" % re.escape(self.dbname))
+                                r"  dry run: nothing was written to the collection\n"
+                                r"  would log to %s\.bulk_operation_metrics:\n    \{ .*\"kind\" : \"BULK DELETE\", .*\}\n\Z"
+                                % (re.escape(self.dbname), re.escape(self.dbname)))
         self.assertEqual(len(self.docs("d")), 5)
         self.assertNotIn("n", self.db.list_collection_names())
 

@@ -140,6 +140,39 @@ class DocsTest(unittest.TestCase):
         status = man_section(src, "EXIT STATUS")
         self.assertEqual(re.findall(r"^\.B (\d)$", status, re.M), ["0", "1", "2"])
 
+    def test_headers_say_threads_and_cite_real_sections(self):
+        """Every public header states its thread safety and cites only
+        README headings and bulkql(1) sections that exist (not SPEC)."""
+        inc = os.path.join(bqltest.TOP, "include", "bulkql")
+        readme = open(README).read()
+        headings = set(m.strip() for m in re.findall(r"^#+ (.*)$", readme, re.M))
+        sections = set(m.strip('"') for m in re.findall(r"^\.S[HS] (.*)$", man_source(), re.M))
+        cited = 0
+        for name in sorted(os.listdir(inc)):
+            if not name.endswith(".h") or name == "export.h":
+                continue
+            with open(os.path.join(inc, name)) as f:
+                text = f.read()
+            flat = re.sub(r"\s*\n\s*\*\s*", " ", text)
+            self.assertNotRegex(text, r"\bSPEC\b", name)
+            self.assertRegex(flat, r"Threads:|[Tt]hread-safe|threads may", name)
+            for ref in re.findall(r'README "([^"]+)"', flat):
+                self.assertIn(ref, headings, "%s cites README \"%s\"" % (name, ref))
+                cited += 1
+            for ref in re.findall(r'bulkql\(1\) "([^"]+)"(?: and "([^"]+)")?', flat):
+                for r in ref:
+                    if r:
+                        self.assertIn(r, sections, "%s cites bulkql(1) \"%s\"" % (name, r))
+                        cited += 1
+        self.assertGreater(cited, 5)
+        exec_h = open(os.path.join(inc, "exec.h")).read()
+        flat = re.sub(r"\s*\n\s*\*?\s*", " ", exec_h)
+        # the internal threads, and the thread of every callback
+        self.assertIn("a reader thread reads the input rows", flat)
+        self.assertIn("progress and on_batch are called on the thread that called bql_execute", flat)
+        self.assertIn("The callback runs on BulkQL's internal reader thread", flat)
+        self.assertIn("Called before each retry's backoff, on the thread that writes the batch", flat)
+
 
 class InstalledManPageTest(unittest.TestCase):
     @classmethod

@@ -128,6 +128,19 @@ class HardeningTest(bqltest.BulkqlCase):
             else:
                 self.assertIn("64 bytes long; the server's limit is 63 bytes", r.err)
         self.assertFalse([n for n in self.client.list_database_names() if n.startswith(("a ", "a/", "x.", "ddd"))])
+        # an empty name is not "test", and bytes that are not UTF-8 are not
+        # sent: usage errors before any connection (the URI's port is
+        # closed, so reaching for the server would say so, with exit 2 too)
+        coll = "never_%d" % os.getpid()
+        for db, why in (("", "the database name is empty"),
+                        ("a\udcffb", "invalid database name: it is not UTF-8")):
+            for uri in (bqltest.URI, "mongodb://127.0.0.1:1/"):
+                r = self.bulkql("--uri", uri, "--db", db, sql="BULK INSERT INTO %s (_id) VALUES (1);" % coll, db=False)
+                self.assertEqual((r.rc, r.out), (2, ""), r)
+                self.assertEqual(r.err, "bulkql: --db: %s\nTry 'bulkql --help' for more information.\n" % why)
+        r = self.bulkql("--db=", "--explain", sql="BULK INSERT INTO %s (_id) VALUES (1);" % coll, db=False)
+        self.assertEqual((r.rc, r.out), (2, ""), r)
+        self.assertNotIn(coll, self.client.test.list_collection_names())
 
     # ---- secrets ----
 
@@ -283,6 +296,66 @@ class HardeningTest(bqltest.BulkqlCase):
         [rec] = self.db.bulk_operation_errors.find({"sampleDocument": {"$ne": None}})
         self.assertEqual(rec["sampleDocument"], {"_id": 1})
         self.assertNotIn("sampleDocumentJson", rec)
+
+    # ---- deep rows and names (fuzz_records) ----
+
+    def test_deeply_nested_rows_and_dotted_names_fail_clearly(self):
+        # 100,000 levels in a row fail at the 99th bracket; a row libbson
+        # refuses inside a nested object leaves the next row readable (it
+        # aborted the run in libbson); the good row is written
+        n = 100000
+        rows = os.path.join(self.tmp, "rows.ndjson")
+        with open(rows, "w") as f:
+            f.write('{"_id":1,"a":' + "[" * n + "]" * n + "}\n"
+                    '{"_id":2,"a":{"b":[1,{"c":tru}]}}\n{"_id":3,"a":{"b":1}}\n')
+        r = self.bulkql(sql="BULK INSERT INTO c FROM '%s' WITH (ordered = false);" % rows)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("    row 1: line 1, column 111: invalid JSON: objects and arrays nested more than 98 levels deep\n"
+                      '    row 2: line 2: invalid JSON: Got parse error at "}", position 29: "SPECIAL_INCOMPLETE"\n',
+                      r.out)
+        self.assertEqual(self.docs("c"), [{"_id": 3, "a": {"b": 1}}])
+        # a CSV header of 200,000 dotted parts overflowed the stack; a
+        # column list of 50,000 too: each is refused at 100 parts
+        deep = ".".join(["a"] * 200000)
+        csv = os.path.join(self.tmp, "deep.csv")
+        with open(csv, "w") as f:
+            f.write(deep + "\n1\n")
+        why = ('column name "%s..." has more than 100 dotted parts: a document nests at most 100 levels'
+               % deep[:60])
+        sql = "BULK INSERT INTO d FROM '%s';" % csv
+        r = self.bulkql(sql=sql)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("  nInserted   0\n  nFailed     0\n  batches     0\n", r.out)
+        self.assertEqual(r.err, "<command>:1:20: error: %s:1: column 1 of the header: %s\n    1 | %s\n      | %s%s\n"
+                                % (csv, why, sql, " " * 19, "^" * (len(sql) - 20)))
+        path = self.script(("BULK INSERT INTO d (%s) VALUES (1);" % deep[:100000 - 1]).encode())
+        rc, out, err = self.run_bytes("-f", path)
+        self.assertEqual((rc, out), (1, ""), err)
+        self.assertEqual(err, "%s:1:21: error: %s\n    1 | %s...\n      | %s%s\n"
+                              % (path, why, "BULK INSERT INTO d (" + deep[:140], " " * 20, "^" * 140))
+        self.assertNotIn("d", self.db.list_collection_names())
+
+    def test_the_error_record_of_a_row_of_400000_fields_is_written_in_linear_time(self):
+        # storable() looked for each key's twin with a scan of the row: a
+        # row of 400,000 fields took more than 120 s; sorted, well under a
+        # second of CPU. The NaN makes the row not storable as it is, so the
+        # whole row is checked and goes in as Extended JSON text.
+        n = 400000
+        path = os.path.join(self.tmp, "wide.ndjson")
+        with open(path, "w") as f:
+            f.write("{" + ",".join('"c%d":%d' % (i, i) for i in range(n)) + ',"z":{"$numberDouble":"NaN"}}\n')
+        t0 = time.monotonic()
+        r = self.bulkql(sql="BULK INSERT INTO c FROM '%s' CHECK (c0 < 0);" % path)
+        took = time.monotonic() - t0
+        sys.stderr.write("\n  error record of a 400,000-field row: %.2f s\n" % took)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("    row 1: line 1: CHECK (c0 < 0) failed\n", r.out)
+        self.assertNotIn("warning", r.err)
+        [rec] = self.db.bulk_operation_errors.find()
+        self.assertIsNone(rec["sampleDocument"])
+        self.assertTrue(rec["sampleDocumentJson"].startswith('{ "c0" : { "$numberInt" : "0" }, "c1" : '))
+        self.assertTrue(rec["sampleDocumentJson"].endswith('"z" : { "$numberDouble" : "NaN" } }'))
+        self.assertLess(took, 90)  # a generous bound: a benchmark, not a timing assertion
 
     # ---- SIGTERM ----
 

@@ -483,7 +483,8 @@ class ReplTest(bqltest.BulkqlCase):
         out = self.run_line(s, "BULK INSERT INTO m (_id) VALUES (4);")
         self.assertIn('"statement": "BULK INSERT"', out)
         self.assertIn('"insert": "m"', out)
-        self.assertNotIn("nInserted", out)
+        self.assertNotRegex(out, r"(?m)^  nInserted ")  # no result: it did not run
+        self.assertIn('"records": [', out)
         self.assertIn("explain is off.", self.run_line(s, "\\explain off"))
 
         self.assertIn("dryrun is on.", self.run_line(s, "\\dryrun on"))

@@ -46,6 +46,57 @@ class RunnerTest(bqltest.BulkqlCase):
             f.write(text)
         return path
 
+    # ---- SHOW COLLECTIONS / SHOW DATABASES alone in -c and -f ----
+
+    def test_show_alone_in_a_command_or_a_file(self):
+        # before: a syntax error at "SHOW" (only the prompt knew it)
+        self.db.beta.insert_many([{"_id": i} for i in range(3)])
+        self.db.alpha_longer_name.insert_one({"_id": 1})
+        table = ("Collections of %s:\n"
+                 "  collection            documents\n"
+                 "  alpha_longer_name             1\n"
+                 "  beta                          3\n"
+                 "(2 collections)\n" % self.dbname)
+        for sql in ("SHOW COLLECTIONS", "show collections;", "-- what is there\n  SHOW\tCOLLECTIONS ;\n",
+                    "show tables"):
+            r = self.bulkql(sql=sql)
+            self.assertEqual((r.rc, r.out, r.err), (0, table, ""), sql)
+        d = self.folder()
+        r = self.bulkql("-f", self.write(os.path.join(d, "s.sql"), "SHOW DATABASES;\n"))
+        self.assertEqual((r.rc, r.err), (0, ""), r)
+        self.assertIn("\n  %s  (current)\n" % self.dbname, r.out)
+        self.assertTrue(r.out.startswith("Databases:\n"), r)
+        # (other tests may add databases meanwhile: the same form, not the same list)
+        dbs = self.bulkql(sql="show dbs")
+        self.assertEqual((dbs.rc, dbs.err), (0, ""), dbs)
+        self.assertTrue(dbs.out.startswith("Databases:\n"), dbs)
+        self.assertIn("\n  %s  (current)\n" % self.dbname, dbs.out)
+        self.assertEqual(self.bulkql(sql="SHOW DATABASE").rc, 1)  # not a word of its own
+        r = self.bulkql("--format", "json", "-c", "SHOW COLLECTIONS", "-c", "SHOW DATABASES")
+        self.assertEqual(r.rc, 0, r)
+        lines = [json.loads(x) for x in r.out.splitlines()]
+        self.assertEqual(lines[0], {"database": self.dbname, "collections": [
+            {"name": "alpha_longer_name", "documents": 1}, {"name": "beta", "documents": 3}]})
+        self.assertIn(self.dbname, lines[1]["databases"])
+        self.assertEqual(lines[1]["current"], self.dbname)
+        # --explain connects to nothing: the commands it would send
+        r = self.bulkql("--explain", "--uri", "mongodb://127.0.0.1:1", sql="SHOW COLLECTIONS")
+        self.assertEqual((r.rc, r.err), (0, ""), r)
+        self.assertEqual([st["command"] for st in json.loads(r.out)["steps"]],
+                         [{"listCollections": 1, "nameOnly": True}, {"count": "<each collection>"}])
+        # no server: the connection error, exit 2
+        r = self.bulkql("--uri", "mongodb://127.0.0.1:1", sql="SHOW DATABASES")
+        self.assertEqual((r.rc, r.out), (2, ""), r)
+        self.assertIn("is the server running at 127.0.0.1:1?", r.err)
+
+    def test_show_among_other_statements_says_to_give_it_alone(self):
+        r = self.bulkql(sql="BULK INSERT INTO a (_id) VALUES (1); SHOW COLLECTIONS;")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn('<command>:1:38: error: syntax error at or near "SHOW"\n', r.err)
+        self.assertIn("hint: SHOW COLLECTIONS and SHOW DATABASES are given alone: a -c or a file of their own, "
+                      "or at the prompt.\n", r.err)
+        self.assertEqual(self.db.list_collection_names(), [])
+
     # ---- item 3: every input is parsed before the first write ----
 
     def test_a_syntax_error_in_a_later_script_writes_nothing(self):

@@ -286,6 +286,9 @@ class MetaCommandTest(ShellBase):
         self.assertIn("\n  %s  (current)\n" % self.dbname, out)
         out = self.run_line(s, "SHOW DATABASES;")
         self.assertIn("\n  %s  (current)\n" % self.dbname, out)
+        # mongosh's words
+        self.assertIn(expected, self.run_line(s, "show tables;"))
+        self.assertIn("\n  %s  (current)\n" % self.dbname, self.run_line(s, "show dbs;"))
         self.quit(s)
 
     def test_conninfo_and_connect_without_uri_mask_the_password(self):
@@ -302,6 +305,20 @@ class MetaCommandTest(ShellBase):
         self.assertIn("Not connected; the server is mongodb://bob:****@127.0.0.1:1/, database %s.\n"
                       % self.dbname, out)
         self.assertNotIn("s3cretpw", s.text())
+        self.quit(s)
+
+    def test_dryrun_shows_what_it_would_log_and_writes_nothing(self):
+        s = self.start()
+        self.run_line(s, "\\dryrun on", until=r"dryrun is on\.")
+        out = self.run_line(s, "BULK INSERT INTO w (a INT) VALUES (1), (2) WITH (error_collection = 'errs', "
+                               "continue_on_error = true);", until=r"would log")
+        self.assertIn("  dry run: nothing was written to the collection\n"
+                      "  would log to %s.bulk_operation_metrics:\n    { " % self.dbname, out)
+        self.assertRegex(out, r'"kind" : "BULK INSERT", "collection" : "%s\.w", ' % re.escape(self.dbname))
+        self.assertRegex(out, r'"nWouldWrite" : 2, .*"dryRun" : true, "errorRate" : 0\.0, "status" : "Complete" \}')
+        self.assertNotIn(self.dbname, self.client.list_database_names())
+        # \d at the same prompt: still nothing there
+        out = self.run_line(s, "\\d", until=r"\(0 collections\)")
         self.quit(s)
 
 
@@ -415,6 +432,44 @@ class PasswordPromptTest(ShellBase):
         self.assertNotIn("w0rd", s.text())
         self.assertNotIn("w0rd", open(os.path.join(self.home, ".bulkql_history")).read()
                          if os.path.exists(os.path.join(self.home, ".bulkql_history")) else "")
+        self.quit(s)
+
+    def login(self, typed):
+        """bulkql at the prompt with a URI naming bob and no password,
+        against the SCRAM-SHA-256 fake (FerretDB has no authentication):
+        the password is typed at the prompt. (screen, fake)"""
+        import scramfake
+        fake = scramfake.ScramFake("bob", "pa ss@w0rd")
+        self.addCleanup(fake.close)
+        s = self.start("--uri", "mongodb://bob@127.0.0.1:%d/" % fake.port, wait_prompt=False)
+        s.wait(r"^Password for bob: \Z", flags=re.M)
+        mark = s.mark()
+        s.line(typed)
+        s.wait(self.prompt(), since=mark)
+        # not echoed: nothing of it on the screen
+        self.assertNotIn(typed, s.text())
+        self.assertNotIn(typed[-4:], s.text())
+        return s, fake
+
+    def test_the_typed_password_logs_in_with_scram(self):
+        s, fake = self.login("pa ss@w0rd")
+        # the server checked the SCRAM-SHA-256 proof made from it
+        self.assertEqual(fake.wait_attempts(1), [("bob", True)])
+        self.assertIn("Connected to mongodb://bob:****@127.0.0.1:%d/, database %s." % (fake.port, self.dbname),
+                      s.text())
+        out = self.run_line(s, "\\l", until=r"\(1 database\)")
+        self.assertIn("Databases:\n  fakedb\n(1 database)\n", out)
+        self.assertNotIn("w0rd", s.text())
+        self.quit(s)
+
+    def test_a_wrong_password_is_refused_by_the_server(self):
+        s, fake = self.login("not it")
+        self.assertEqual(fake.wait_attempts(1), [("bob", False)])
+        self.assertIn("Authentication failed.", s.text())
+        self.assertNotIn("fakedb", s.text())
+        out = self.run_line(s, "\\l", until=r"Authentication failed\.")
+        self.assertNotIn("fakedb", out)
+        self.assertEqual([ok for _, ok in fake.attempts], [False, False])
         self.quit(s)
 
 

@@ -204,6 +204,49 @@ main (int argc, char **argv)
       xo.next_row = must_not_be_called;
       rc = run ("BULK INSERT INTO old (n INT) FROM STDIN FORMAT NDJSON;", NULL, &xo);
       fclose (f);
+   } else if (!strcmp (c, "old-parse-size")) {
+      /* a program built when bql_parse_options_t ended after filename:
+       * the bytes after its struct (here a pointer that must not be used
+       * as the allocator) are not read */
+      struct {
+         size_t size;
+         const char *filename;
+         const void *junk[4];
+      } old = {offsetof (bql_parse_options_t, allocator), "old.sql", {(void *) 1, (void *) 1, (void *) 1, (void *) 1}};
+      const char *sql = "BULK INSERT INTO op (a) VALUES (1);";
+      bql_script_t *script = NULL;
+      bql_error_t error;
+      if (!bql_parse (sql, strlen (sql), (const bql_parse_options_t *) (const void *) &old, &script, &error)) {
+         printf ("parse error: %s\n", error.message);
+         return 1;
+      }
+      printf ("parsed %s\n", bql_script_filename (script));
+      /* and an old bql_plan_options_t that ends after dry_run: base_dir,
+       * opts and explain_only past it are garbage that must not be read */
+      union {
+         bql_plan_options_t o;
+         unsigned char bytes[sizeof (bql_plan_options_t)];
+      } u;
+      memset (u.bytes, 0xff, sizeof u.bytes);
+      u.o.size = offsetof (bql_plan_options_t, base_dir);
+      u.o.database = database;
+      u.o.params = NULL;
+      u.o.now_ms = 0;
+      u.o.dry_run = false;
+      bql_plan_t *plan = NULL;
+      if (!bql_plan_new (script, 0, &u.o, &plan, &error)) {
+         printf ("plan error: %s\n", error.message);
+         rc = 1;
+      } else {
+         bson_t reply;
+         bool ok = bql_execute (client, plan, &xo, &reply, &error);
+         bson_iter_t it;
+         printf ("%s nInserted %lld\n", ok ? "ok" : error.message,
+                 bson_iter_init_find (&it, &reply, "nInserted") ? (long long) bson_iter_as_int64 (&it) : -1LL);
+         bson_destroy (&reply);
+         bql_plan_destroy (plan);
+      }
+      bql_script_destroy (script);
    } else if (!strcmp (c, "plan-opts")) {
       /* defaults the statement overrides, overrides it cannot */
       bson_t *o = BCON_NEW ("metrics", BCON_BOOL (false), "error_collection", BCON_UTF8 (""), "defaults", "{",

@@ -279,6 +279,13 @@ int main (void) {
         out = self.case("old-size")
         self.assertEqual(out, "ok\nnInserted 1\nnFailed 0\nnRows 1\n")
 
+    def test_parse_and_plan_options_past_the_callers_size_are_not_read(self):
+        # before: bql_parse read the allocator past an older caller's
+        # struct and crashed on the junk pointer there
+        out = self.case("old-parse-size")
+        self.assertEqual(out, "parsed old.sql\nok nInserted 1\n")
+        self.assertEqual([d["a"] for d in self.docs("op")], [1])
+
     def test_plan_opts_override_and_default(self):
         out = self.case("plan-opts")
         self.assertEqual(out, 'ok\nnInserted 3\nnFailed 0\nnRows 3\nplan: "batch_size": {"$numberInt": "7"}\n'

@@ -189,14 +189,17 @@ class FormatsTest(filestest.FilesCase):
     def test_decimal_conversion_is_exact(self):
         # The test server closes the connection on Decimal128 (see
         # test_files_errors); the converted documents are read from the
-        # failed records of a dry run whose CHECK refuses every row.
+        # failed records of a dry run whose CHECK refuses every row (the
+        # lines it would write to failed_records_file, in its reply).
         p = self.write("dec.csv", "id,amount\n1,1.10\n2,-0.000123\n3,12345678901234567890.5\n4,1E+3\n")
         fr = self.path("failed.ndjson")
         sql = ("BULK INSERT INTO t (id INT, amount DECIMAL) FROM '%s' CHECK (id < 0) "
                "WITH (dry_run = true, failed_records_file = '%s')" % (p, fr))
         reply = self.load(sql, rc=1)
         self.assertEqual(reply["nFailed"], 4)
-        docs = [r["document"] for r in self.failed_records()]
+        self.assertFalse(os.path.exists(fr))
+        self.assertEqual((reply["failedRecordsFile"], reply["nFailedRecords"]), (fr, 4))
+        docs = [r["document"] for r in reply["failedRecords"]]
         self.assertEqual(docs, [{"id": i, "amount": bson.decimal128.Decimal128(s)} for i, s in
                                 [(1, "1.10"), (2, "-0.000123"), (3, "12345678901234567890.5"), (4, "1E+3")]])
         self.assertEqual([str(d["amount"]) for d in docs], ["1.10", "-0.000123", "12345678901234567890.5", "1E+3"])

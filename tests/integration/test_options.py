@@ -4,8 +4,11 @@ per-batch error records and statement metrics (SPEC §3), with row numbers
 across our batches. What only the wire shows (write_concern, journal,
 bypass_validation, batch boundaries, retries, libmongoc's own splitting of
 a batch larger than maxMessageSizeBytes) is tested in test_wire_*.py."""
+import json
 import os
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
@@ -156,6 +159,73 @@ class OptionsTest(bqltest.BulkqlCase):
         self.assertEqual(res[1]["metrics"]["nMatched"], 1)
         self.assertEqual(self.db.list_collection_names(), ["c"])
         self.assertEqual(self.docs("c"), [{"_id": 0}])
+
+    def test_dry_run_with_failed_rows_writes_nothing_and_prints_what_it_would_log(self):
+        # before: a dry run created failed_records_file and its table said
+        # nothing of the records it would have written
+        self.tmp = tempfile.mkdtemp(prefix="bulkql-dry-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        data = os.path.join(self.tmp, "d.csv")
+        with open(data, "w") as f:
+            f.write("a,b\n1,x\n2,y\nfoo,z\n3,w\nbar,v\n")
+        failed = os.path.join(self.tmp, "failed.ndjson")
+        for how in (("--dry-run",), ()):
+            sql = ("BULK INSERT INTO c (a INT, b TEXT) FROM '%s' WITH (failed_records_file = '%s', "
+                   "error_collection = 'errs', continue_on_error = true, batch_size = 2%s);"
+                   % (data, failed, "" if how else ", dry_run = true"))
+            r = self.bulkql(*how, sql=sql)
+            self.assertEqual(r.rc, 1, r)
+            self.assertEqual(self.client.list_database_names().count(self.dbname), 0, r)
+            self.assertFalse(os.path.exists(failed), r)
+            out = r.out.split("  dry run: nothing was written to the collection\n")[1]
+            lines = out.splitlines()
+            self.assertEqual(lines[0:3], ["  write errors:",
+                                          '    row 3: line 4: column a: "foo" is not an integer',
+                                          '    row 5: line 6: column a: "bar" is not an integer'])
+            self.assertEqual(lines[3], "  would log to %s.bulk_operation_metrics:" % self.dbname)
+            m = json.loads(lines[4])
+            self.assertEqual((m["kind"], m["collection"], m["nFailed"], m["nWouldWrite"], m["dryRun"], m["status"],
+                              m["errorRate"]),
+                             ("BULK INSERT", self.dbname + ".c", 2, 3, True, "CompleteWithErrors", 0.4))
+            self.assertEqual(lines[5], "  would log to %s.errs (2 records):" % self.dbname)
+            recs = [json.loads(x) for x in lines[6:8]]
+            self.assertEqual([(e["batchIndex"], e["firstRow"], [w["row"] for w in e["writeErrors"]],
+                               e["sampleDocument"]) for e in recs],
+                             [(1, 3, [3], {"a": "foo", "b": "z"}), (2, 5, [5], {"a": "bar", "b": "v"})])
+            self.assertEqual(lines[8], "  would write to %s (2 lines):" % failed)
+            rows = [json.loads(x) for x in lines[9:11]]
+            self.assertEqual([(x["row"], x["line"], x["document"]) for x in rows],
+                             [(3, 4, {"a": "foo", "b": "z"}), (5, 6, {"a": "bar", "b": "v"})])
+            self.assertEqual(len(lines), 11, r)
+            self.assertEqual({m["operationId"]} | {e["operationId"] for e in recs + rows}, {m["operationId"]})
+        # the JSON result holds the same
+        r = self.bulkql("--dry-run", "--format", "json", sql=sql)
+        res = self.json_result(r)[0]
+        self.assertEqual((res["errorCollection"], res["nErrorRecords"], len(res["errorRecords"]),
+                          res["failedRecordsFile"], res["nFailedRecords"], len(res["failedRecords"])),
+                         (self.dbname + ".errs", 2, 2, failed, 2, 2))
+        self.assertEqual(self.client.list_database_names().count(self.dbname), 0)
+        self.assertFalse(os.path.exists(failed))
+        # many failed rows: the reply keeps the first 100 of each, the
+        # table shows 10 and how many more
+        with open(data, "w") as f:
+            f.write("a\n" + "".join("x%d\n" % i for i in range(150)))
+        sql = ("BULK INSERT INTO c (a INT) FROM '%s' WITH (failed_records_file = '%s', batch_size = 1, "
+               "continue_on_error = true, dry_run = true);" % (data, failed))
+        res = self.json_result(self.bulkql("--format", "json", sql=sql))[0]
+        self.assertEqual((res["nErrorRecords"], len(res["errorRecords"]), res["nFailedRecords"],
+                          len(res["failedRecords"])), (150, 100, 150, 100))
+        self.assertEqual([x["row"] for x in res["failedRecords"]], list(range(1, 101)))
+        out = self.bulkql(sql=sql).out
+        self.assertIn("  would log to %s.bulk_operation_errors (150 records):\n" % self.dbname, out)
+        self.assertIn("  would write to %s (150 lines):\n" % failed, out)
+        self.assertEqual(out.count("    ... 140 more\n"), 3, out)  # write errors, records, lines
+        self.assertFalse(os.path.exists(failed))
+        self.assertEqual(self.client.list_database_names().count(self.dbname), 0)
+        # without metrics and error records there is nothing to log
+        r = self.bulkql("--dry-run", sql="BULK INSERT INTO c (a INT) VALUES (1) WITH (metrics = false);")
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(r.out.endswith("  dry run: nothing was written to the collection\n"), r)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 /*
  * test_json_doc.c — cmocka unit tests of the JSON text to BSON function
  * shared by files, JSON literals and JSON columns (json_doc.c), and of the
- * one ISO 8601 date parser (bql_parse_iso8601, eval.c), without a server.
+ * one ISO 8601 date parser (bql_parse_iso8601, datetime.c), without a server.
  * Each case gives a text and the exact outcome: the document as canonical
  * Extended JSON, or the error code, offset and message. Links the static
  * planner library for the internal functions.
@@ -334,7 +334,66 @@ test_document_nested_deeper_than_libbson_reads (void **state)
    bson_t doc = BSON_INITIALIZER;
    bql_json_error_t err;
    assert_false (bql_json_parse_document (deep, n, &doc, &err));
+   assert_int_equal (err.code, BQL_JSON_TOO_DEEP);
+   assert_int_equal (err.offset, 98 * 5); /* the 99th '{' */
+   assert_string_equal (err.message, "invalid JSON: objects and arrays nested more than 98 levels deep");
+   assert_true (bson_empty (&doc));
+   /* 98 levels read (libbson refuses 99 levels holding a value); in a
+    * value (stored in a document) 97: k levels are the 6k + 1 bytes from
+    * the (150 - k)th '{' */
+   assert_true (bql_json_parse_document (deep + (150 - 98) * 5, 6 * 98 + 1, &doc, &err));
+   bson_value_t v;
+   assert_false (bql_json_parse_value (deep + (150 - 98) * 5, 6 * 98 + 1, &v, &err));
+   assert_int_equal (err.code, BQL_JSON_TOO_DEEP);
+   assert_string_equal (err.message, "invalid JSON: objects and arrays nested more than 97 levels deep");
+   assert_true (bql_json_parse_value (deep + (150 - 97) * 5, 6 * 97 + 1, &v, &err));
+   bson_value_destroy (&v);
+   bson_destroy (&doc);
+}
+
+/* issue 12: 100,000 levels of arrays in a row are refused by the scan at
+ * the 100th, with its offset, before libbson reads any of it */
+static void
+test_document_nested_100000_levels (void **state)
+{
+   (void) state;
+   size_t levels = 100000, n = 0;
+   char *deep = malloc (5 + 2 * levels + 2);
+   memcpy (deep, "{\"a\":", 5);
+   n = 5;
+   memset (deep + n, '[', levels);
+   n += levels;
+   memset (deep + n, ']', levels);
+   n += levels;
+   deep[n++] = '}';
+   bson_t doc = BSON_INITIALIZER;
+   bql_json_error_t err;
+   assert_false (bql_json_parse_document (deep, n, &doc, &err));
+   assert_int_equal (err.code, BQL_JSON_TOO_DEEP);
+   assert_int_equal (err.offset, 5 + 97);
+   bson_destroy (&doc);
+   free (deep);
+}
+
+/* A row libbson refuses inside a nested object leaves the caller's
+ * document usable: the next row read into it (fuzz_records: the reader
+ * left a child open, and the next append aborted in libbson) */
+static void
+test_document_refused_inside_a_child_leaves_the_document_usable (void **state)
+{
+   (void) state;
+   bson_t doc = BSON_INITIALIZER;
+   bql_json_error_t err;
+   const char *bad = "{\"a\": {\"b\": [1, {\"c\": tru}]}}";
+   assert_false (bql_json_parse_document (bad, strlen (bad), &doc, &err));
    assert_int_equal (err.code, BQL_JSON_INVALID);
+   assert_true (bson_empty (&doc));
+   BSON_APPEND_INT32 (&doc, "x", 1);
+   const char *good = "{\"y\": {\"z\": 2}}";
+   assert_true (bql_json_parse_document (good, strlen (good), &doc, &err));
+   char *json = bson_as_relaxed_extended_json (&doc, NULL);
+   assert_string_equal (json, "{ \"y\" : { \"z\" : 2 } }");
+   bson_free (json);
    bson_destroy (&doc);
 }
 
@@ -410,6 +469,8 @@ main (void)
       cmocka_unit_test (test_document_extended_json_libbson_reads_leniently),
       cmocka_unit_test (test_document_error_positions_are_in_the_text_as_given),
       cmocka_unit_test (test_document_nested_deeper_than_libbson_reads),
+      cmocka_unit_test (test_document_nested_100000_levels),
+      cmocka_unit_test (test_document_refused_inside_a_child_leaves_the_document_usable),
       cmocka_unit_test (test_values),
    };
    return cmocka_run_group_tests (tests, NULL, NULL);

@@ -382,7 +382,38 @@ test_too_deep_nesting_is_an_error (void **state)
    bql_error_t err;
    assert_false (bql_parse (text, strlen (text), NULL, &s, &err));
    assert_int_equal (err.code, BQL_ERR_TOO_LARGE);
-   assert_string_equal (err.message, "statement too deeply nested");
+   assert_string_equal (err.message, "statement nested too deeply: the parser holds at most 10000 open parentheses, "
+                                      "operators and clauses (an expression nests at most 256 levels)");
+   free (text);
+}
+
+/* A long source line is shown in a window of 160 bytes from 60 before
+ * the error, "..." where cut, the carets still under the span and the
+ * line:column the whole line's (issue 12: 100,000 NOTs printed a line of
+ * 400 KB and a caret line of 40,000 spaces). */
+static void
+test_long_line_is_shown_around_the_error (void **state)
+{
+   (void) state;
+   const char *head = "BULK DELETE FROM c WHERE ";
+   size_t hl = strlen (head), nots = 300;
+   char *text = malloc (hl + nots * 4 + 16);
+   strcpy (text, head);
+   for (size_t i = 0; i < nots; i++) {
+      strcpy (text + hl + i * 4, "NOT ");
+   }
+   strcpy (text + hl + nots * 4, "a = 1");
+   char *out = rendered_error (text);
+   size_t off = hl + 256 * 4; /* the 257th NOT: level 257 */
+   char want[1024];
+   int n = snprintf (want, sizeof want,
+                     "t.sql:1:%zu: error: expression nested too deeply (the limit is 256 levels)\n    1 | ...%.160s...\n"
+                     "      |    %60s",
+                     off + 1, text + off - 60, "");
+   memset (want + n, '^', 100); /* to the end of the window */
+   strcpy (want + n + 100, "\nhint: Split the expression or statement.\n");
+   assert_string_equal (out, want);
+   bql_free (out);
    free (text);
 }
 
@@ -529,6 +560,7 @@ main (void)
       cmocka_unit_test (test_hints),
       cmocka_unit_test (test_statement_completeness),
       cmocka_unit_test (test_too_deep_nesting_is_an_error),
+      cmocka_unit_test (test_long_line_is_shown_around_the_error),
       cmocka_unit_test (test_and_or_chains_are_flat),
       cmocka_unit_test (test_long_chains_parse),
       cmocka_unit_test (test_nesting_limit),

@@ -60,7 +60,9 @@ open_error (const bql_plan_t *plan, const char *msg, bql_error_t *error)
    if (fs && fs->node.location >= 0 && plan->script) {
       error->offset = fs->node.location;
       error->length = fs->node.length;
-      bql_error_locate (error, plan->script->source, plan->script->len);
+      size_t source_len;
+      const char *source = bql_script_source (plan->script, &source_len);
+      bql_error_locate (error, source, source_len);
    }
 }
 
@@ -96,7 +98,9 @@ bql_source_file_open (const bql_plan_t *plan, const bql_source_io_t *io, const v
 
    bql_error_t perr;
    bql_error_clear (&perr);
-   bql_planner_t pl = {(bql_plan_t *) plan, plan->script->source, plan->script->len, &perr};
+   size_t source_len;
+   const char *source = bql_script_source (plan->script, &source_len);
+   bql_planner_t pl = {plan, source, source_len, &perr, NULL};
    if (!bql_file_options_resolve (&pl, fsn, &f->fo)) {
       open_error (plan, perr.message, error);
       bql_source_close (s);

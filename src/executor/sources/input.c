@@ -33,7 +33,9 @@ locate_at_source (const bql_plan_t *plan, bql_error_t *e)
    if (fs && fs->node.location >= 0 && plan->script) {
       e->offset = fs->node.location;
       e->length = fs->node.length;
-      bql_error_locate (e, plan->script->source, plan->script->len);
+      size_t source_len;
+      const char *source = bql_script_source (plan->script, &source_len);
+      bql_error_locate (e, source, source_len);
    }
 }
 

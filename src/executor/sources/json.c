@@ -448,7 +448,8 @@ bql_json_next (bql_file_source_t *f, bson_t *doc)
    if (bql_json_parse_document (f->json.cur.data, f->json.cur.len, doc, &err)) {
       return BQL_ROW_OK;
    }
-   if (err.code == BQL_JSON_TRAILING || err.code == BQL_JSON_BAD_DATE || err.code == BQL_JSON_BAD_VALUE) {
+   if (err.code == BQL_JSON_TRAILING || err.code == BQL_JSON_TOO_DEEP || err.code == BQL_JSON_BAD_DATE ||
+       err.code == BQL_JSON_BAD_VALUE) {
       int64_t line, col;
       record_position (&f->json.cur, err.offset, &line, &col);
       int n = snprintf (f->why, sizeof f->why, "line %lld, column %lld: ", (long long) line, (long long) col);

@@ -274,7 +274,9 @@ bql_typing_check_row (bql_file_source_t *f, bson_t *doc, bool json)
    if (f->plan->check) {
       bql_error_t err;
       bql_error_clear (&err);
-      bql_planner_t pl = {(bql_plan_t *) f->plan, f->plan->script->source, f->plan->script->len, &err};
+      size_t source_len;
+      const char *source = bql_script_source (f->plan->script, &source_len);
+      bql_planner_t pl = {f->plan, source, source_len, &err, NULL};
       f->rc.row = doc;
       bool pass, is_null;
       if (bql_eval_condition (&pl, &f->rc, f->plan->check, &pass, &is_null) != BQL_EVAL_OK) {
@@ -283,7 +285,7 @@ bql_typing_check_row (bql_file_source_t *f, bson_t *doc, bool json)
       }
       if (!pass && !is_null) {
          int len = (int) f->plan->check->length;
-         bql_file_why (f, f->rowline, "CHECK (%.*s) failed", len, f->plan->script->source + f->plan->check->location);
+         bql_file_why (f, f->rowline, "CHECK (%.*s) failed", len, bql_script_source (f->plan->script, NULL) + f->plan->check->location);
          return BQL_ROW_FAILED;
       }
    }

@@ -1,0 +1,145 @@
+/*
+ * writer.c — the state of one thread that writes (bql_writer_t: its
+ * connection and the server's capabilities) and of one batch's writes
+ * (bql_write_tally_t), and how the statement's thread adds a batch's
+ * tally to the statement. executor.h says who owns and writes what.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "executor.h"
+
+void
+bql_write_tally_init (bql_write_tally_t *t)
+{
+   memset (t, 0, sizeof *t);
+   bson_init (&t->upserted);
+   bson_init (&t->unmatched);
+}
+
+void
+bql_write_tally_reset (bql_write_tally_t *t)
+{
+   bson_reinit (&t->upserted);
+   bson_reinit (&t->unmatched);
+   t->n_upserted_ids = t->n_unmatched_rows = 0;
+   t->n_unmatched = t->n_would_write = t->retries = 0;
+   t->failed = false;
+   bql_error_clear (&t->error);
+}
+
+void
+bql_write_tally_cleanup (bql_write_tally_t *t)
+{
+   bson_destroy (&t->upserted);
+   bson_destroy (&t->unmatched);
+}
+
+/* Append the {row, ...} documents of array src to the statement's list
+ * dst of *n entries (the first BQL_REPLY_MAX_ERRORS are kept). */
+static void
+append_entries (bson_t *dst, uint32_t *n, const bson_t *src, uint32_t counted)
+{
+   bson_iter_t it;
+   uint32_t kept = *n;
+   if (bson_iter_init (&it, src)) {
+      while (bson_iter_next (&it) && kept < BQL_REPLY_MAX_ERRORS) {
+         char kb[16];
+         const char *k;
+         bson_uint32_to_string (kept++, &k, kb, sizeof kb);
+         bson_append_iter (dst, k, -1, &it);
+      }
+   }
+   *n += counted;
+}
+
+bool
+bql_exec_add_tally (bql_exec_t *x, bql_write_tally_t *t)
+{
+   append_entries (&x->upserted, &x->n_upserted_ids, &t->upserted, t->n_upserted_ids);
+   append_entries (&x->unmatched, &x->n_unmatched_rows, &t->unmatched, t->n_unmatched_rows);
+   x->n_unmatched += t->n_unmatched;
+   x->n_would_write += t->n_would_write;
+   x->retries += t->retries;
+   bool failed = t->failed;
+   if (failed) {
+      bql_exec_fail_with (x, &t->error);
+   }
+   bql_write_tally_reset (t);
+   return !failed;
+}
+
+void
+bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
+{
+   memset (w, 0, sizeof *w);
+   w->plan = x->plan;
+   w->opts = x->opts;
+   w->xo = &x->xo;
+   w->client = client;
+   w->coll = mongoc_client_get_collection (client, x->plan->database, x->plan->collection);
+   bql_caps_init (&w->caps);
+   w->row_steps = x->row_steps;
+   w->n_row_steps = x->n_row_steps;
+}
+
+void
+bql_writer_cleanup (bql_writer_t *w)
+{
+   mongoc_collection_destroy (w->coll);
+   if (w->seen) {
+      bql_id_map_cleanup (w->seen);
+      bson_free (w->seen);
+   }
+   memset (w, 0, sizeof *w);
+}
+
+bool
+bql_writer_fail (bql_writer_t *w, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
+{
+   bql_write_tally_t *t = w->tally;
+   if (t->failed) {
+      return false; /* the first error stands */
+   }
+   t->failed = true;
+   bql_error_t *e = &t->error;
+   bql_error_clear (e);
+   e->domain = BQL_ERROR_EXECUTE;
+   e->code = code;
+   e->server_code = server_code;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (e->message, sizeof e->message, fmt, ap);
+   va_end (ap);
+   return false;
+}
+
+void
+bql_writer_note_unmatched (bql_writer_t *w, int64_t row)
+{
+   bql_write_tally_t *t = w->tally;
+   if (t->n_unmatched_rows < BQL_REPLY_MAX_ERRORS) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (t->n_unmatched_rows, &k, kb, sizeof kb);
+      bson_t one;
+      bson_append_document_begin (&t->unmatched, k, -1, &one);
+      BSON_APPEND_INT64 (&one, "row", row);
+      bson_append_document_end (&t->unmatched, &one);
+   }
+   t->n_unmatched_rows++;
+}
+
+void
+bql_row_errors_append (bql_row_errors_t *dst, const bql_row_error_t *e)
+{
+   bql_row_errors_add (dst, e->index, e->row, e->code, e->errmsg);
+   bql_row_error_t *c = &dst->items[dst->n - 1];
+   c->line = e->line;
+   c->write_concern = e->write_concern;
+   if (e->doc) {
+      c->doc = bson_copy (e->doc);
+   }
+}
+
