@@ -71,7 +71,7 @@ typedef struct bql_step {
    bool ordered;        /* the write's ordered */
    /* UPSERT_ROWS, UPDATE_ROWS, DUPLICATE_KEY_UPDATE: the batch goes one
     * statement per command on a server whose update command loses its
-    * counts after a failed statement (bql_caps_t.update_counts_kept) */
+    * counts after a failed statement (bql_caps_t.update_keeps_counts) */
    bool split_if_counts_lost;
 } bql_step_t;
 

@@ -533,7 +533,7 @@ def variables(case):
 
 
 def server_loses_update_counts(client):
-    """caps.c's update_counts_kept, asked the same way."""
+    """caps.c's update_keeps_counts, asked the same way."""
     return "ferretdbVersion" in client.admin.command("buildInfo")
 
 
