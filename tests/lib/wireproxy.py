@@ -16,8 +16,10 @@ Each client command becomes a `Command` record (name, db, body fields,
 sequences, timestamps, the reply) that tests assert on. Faults can be
 injected per command: close the connection before forwarding it, forward
 it and close the connection instead of returning the reply (the server
-applied it, the client never learns), or answer it with a crafted reply
-(for example a retryable error). Messages the client sends while a
+applied it, the client never learns), forward it and swallow the reply
+while keeping the connection open (the server applied it and the client
+waits for an answer that never comes: a server that hangs), or answer it
+with a crafted reply (for example a retryable error). Messages the client sends while a
 moreToCome exchange is running are forwarded as they come; the two
 directions are pumped by two threads per connection.
 
@@ -81,8 +83,10 @@ class Command:
     body: the kind-0 document (dict); sequences: {identifier: [docs]};
     time: time.monotonic() when the proxy had read the whole message;
     reply: the server's (or the injected) reply document, None until it
-    came (or when the connection was closed instead); action: what the
-    proxy did ("forward", "close", "close_after", "reply", "delay")."""
+    came (or when the connection was closed instead; a swallowed reply is
+    recorded here although the client never got it); action: what the
+    proxy did ("forward", "close", "close_after", "swallow", "reply",
+    "delay")."""
 
     def __init__(self, conn, request_id, opcode, flags, body, sequences, raw_len):
         self.conn = conn
@@ -130,13 +134,18 @@ class Command:
         return "<%s %s.%s n=%d action=%s>" % (self.name, self.db, self.collection, len(self.documents), self.action)
 
 
+ACTIONS = ("close", "close_after", "swallow", "reply", "delay")
+
+
 class Fault:
     """An injected failure: for the next `times` commands that match, do
-    `action` ("close", "close_after", "reply" with `reply`, or "delay"
-    by `delay` seconds)."""
+    `action` ("close", "close_after", "swallow", "reply" with `reply`, or
+    "delay" by `delay` seconds). `done` counts the actions completed (for
+    close_after and swallow: once the server's reply came); wait() waits
+    for them."""
 
     def __init__(self, match, action, times, reply, delay):
-        if action not in ("close", "close_after", "reply", "delay"):
+        if action not in ACTIONS:
             raise ValueError("unknown fault action %r" % action)
         if action == "reply" and reply is None:
             raise ValueError("a 'reply' fault needs the reply document")
@@ -146,6 +155,20 @@ class Fault:
         self.reply = reply
         self.delay = delay
         self.hits = []  # the Commands it acted on
+        self.done = 0
+        self._cond = threading.Condition()
+
+    def _completed(self):
+        with self._cond:
+            self.done += 1
+            self._cond.notify_all()
+
+    def wait(self, timeout, count=1):
+        """Wait at most timeout seconds until `count` actions have been
+        completed (the reply swallowed, the connection closed, ...). True
+        when they have."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.done >= count, timeout)
 
 
 class _Connection:
@@ -159,6 +182,7 @@ class _Connection:
         self.closed = threading.Event()
         self.client_gone = False  # the client left with commands in flight
         self.threads = []
+        self.faults = {}  # requestID -> the Fault acting on that command
 
     def start(self):
         try:
@@ -229,18 +253,24 @@ class _Connection:
                     self.proxy._record(cmd)
                 if fault and fault.action == "close":
                     self.close()
+                    fault._completed()
                     return
                 if fault and fault.action == "reply":
                     cmd.reply = fault.reply
                     cmd.reply_time = time.monotonic()
                     self._send_client(_op_msg(self.proxy._next_id(), request_id, fault.reply))
+                    fault._completed()
                     continue
                 if cmd is not None and not (cmd.flags & MORE_TO_COME):
                     with self.proxy._lock:
                         self.pending[request_id] = cmd
+                        if fault:
+                            self.faults[request_id] = fault
                 if fault and fault.action == "delay":
                     time.sleep(fault.delay)
                 self.server.sendall(raw)
+                if fault and fault.action == "delay":
+                    fault._completed()
         except (EOFError, OSError):
             # the client left (killed, timed out): keep reading the replies
             # of commands the server is still running, so that the test
@@ -258,8 +288,10 @@ class _Connection:
         try:
             while not self.closed.is_set():
                 raw, _, response_to, opcode = self._read_message(self.server)
+                swallowed = False
                 with self.proxy._lock:
                     cmd = self.pending.pop(response_to, None)
+                    fault = self.faults.pop(response_to, None)
                 if cmd is not None:
                     flags, reply = _decode_reply(raw, opcode)
                     cmd.reply = reply
@@ -269,7 +301,14 @@ class _Connection:
                             self.pending[response_to] = cmd
                     if cmd.action == "close_after":
                         self.close()
+                        if fault:
+                            fault._completed()
                         return
+                    if cmd.action == "swallow":
+                        # the client keeps waiting on an open connection
+                        swallowed = True
+                        if fault:
+                            fault._completed()
                 if self.client_gone:
                     with self.proxy._lock:
                         idle = not self.pending
@@ -277,7 +316,8 @@ class _Connection:
                         self.close()
                         return
                     continue
-                self._send_client(raw)
+                if not swallowed:
+                    self._send_client(raw)
         except (EOFError, OSError):
             pass
         except Exception as e:
@@ -478,13 +518,21 @@ class WireProxy:
         """For the next `times` commands for which match(Command) is true:
         "close" the connection without forwarding the command; forward it
         and "close_after" the server's reply came (the write is applied,
-        the reply lost); answer with `reply` (a dict) instead of
-        forwarding; or "delay" forwarding it by `delay` seconds. Returns
-        the Fault (its .hits lists what it did)."""
+        the reply lost); forward it and "swallow" the server's reply,
+        leaving the connection open (the write is applied and the client
+        waits until its own socket timeout or until it is stopped); answer
+        with `reply` (a dict) instead of forwarding; or "delay" forwarding
+        it by `delay` seconds. Returns the Fault (its .hits lists the
+        commands it matched, .wait() waits until it has acted)."""
         f = Fault(match, action, times, reply, delay)
         with self._lock:
             self._faults.append(f)
         return f
+
+    def swallow_reply(self, name, coll=None, nth=1):
+        """Swallow the reply to the nth command called name (on coll)
+        from now on (see inject). Returns the Fault."""
+        return self.inject(matcher(name, coll=coll, nth=nth), "swallow")
 
     def clear_faults(self):
         with self._lock:

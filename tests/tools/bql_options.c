@@ -2,23 +2,32 @@
  * bql_options.c — a tool over the WITH option table (src/planner/options.c):
  *   bql_options                   the help text (bql_options_help)
  *   bql_options --man             the man page's option list, as roff
- *   bql_options --check-man FILE  exit 1 when FILE's generated list (between
- *                                 the BEGIN and END marker lines) differs
- *                                 from --man, naming the first line that does
- *   bql_options --write-man FILE  replace FILE's generated list with --man
+ *   bql_options --man-functions   the man page's function list, as roff, from
+ *                                 the function table (src/planner/functions.c)
+ *   bql_options --check-man FILE  exit 1 when one of FILE's generated lists
+ *                                 (between their BEGIN and END marker lines)
+ *                                 differs from --man or --man-functions,
+ *                                 naming the first line that does
+ *   bql_options --write-man FILE  replace FILE's generated lists with them
  * scripts/man-options runs --write-man on doc/bulkql.1; the ctest
- * man_options runs --check-man, so the man page cannot drift from the
- * table. Links the static planner library for the internal table.
+ * man_options runs --check-man, so the man page cannot drift from either
+ * table. Links the static planner library for the internal tables.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "functions.h"
 #include "options.h"
 
-#define BEGIN_MARK ".\\\" BEGIN option list: generated from src/planner/options.c by scripts/man-options"
-#define END_MARK ".\\\" END option list"
+/* One generated part of the man page: its marker lines and its text. */
+typedef struct list_def list_def_t;
+
+#define OPT_BEGIN ".\\\" BEGIN option list: generated from src/planner/options.c by scripts/man-options"
+#define OPT_END ".\\\" END option list"
+#define FN_BEGIN ".\\\" BEGIN function list: generated from src/planner/functions.c by scripts/man-options"
+#define FN_END ".\\\" END function list"
 
 typedef struct {
    char *data;
@@ -108,7 +117,7 @@ man_list (void)
    const bql_opt_def_t *opts = bql_opt_defs (&n_opts);
    char buf[256];
 
-   put (&t, BEGIN_MARK "\n");
+   put (&t, OPT_BEGIN "\n");
    put (&t, ".I group\nis any of\n");
    for (size_t g = 0; g < n_groups; g++) {
       put (&t, ".BR ");
@@ -156,9 +165,45 @@ man_list (void)
          }
       }
    }
-   put (&t, END_MARK "\n");
+   put (&t, OPT_END "\n");
    return t;
 }
+
+/* The function list: one .TP per row of the function table, in its order
+ * (the order of the unknown-function hint). */
+static text_t
+man_functions (void)
+{
+   text_t t = {0};
+   put (&t, FN_BEGIN "\n");
+   for (size_t i = 0; i < bql_function_count; i++) {
+      const bql_function_t *f = &bql_functions[i];
+      put (&t, ".TP\n.B \"");
+      put_escaped (&t, f->synopsis);
+      put (&t, "\"\n");
+      put (&t, "Gives ");
+      put_escaped (&t, f->help);
+      put (&t, ".\n");
+      if (!f->agg) {
+         put (&t, f->max_args == 0 ? "Computed on the client.\n"
+                                   : "Computed on the client: its arguments cannot name stored fields.\n");
+      }
+   }
+   put (&t, FN_END "\n");
+   return t;
+}
+
+struct list_def {
+   const char *name;
+   const char *begin, *end;
+   const char *source;
+   text_t (*make) (void);
+};
+
+static const list_def_t lists[] = {
+   {"option list", OPT_BEGIN, OPT_END, "the option table (src/planner/options.c)", man_list},
+   {"function list", FN_BEGIN, FN_END, "the function table (src/planner/functions.c)", man_functions},
+};
 
 static char *
 read_file (const char *path, size_t *len)
@@ -181,35 +226,34 @@ read_file (const char *path, size_t *len)
    return t.data;
 }
 
-/* The generated part of the man page text: [*begin, *end) including the
- * marker lines; false when a marker is missing. */
+/* The generated part l of the man page text: [*begin, *end) including
+ * the marker lines; false when a marker is missing. */
 static bool
-find_list (const char *text, const char **begin, const char **end)
+find_list (const char *text, const list_def_t *l, const char **begin, const char **end)
 {
-   *begin = strstr (text, BEGIN_MARK "\n");
-   *end = *begin ? strstr (*begin, END_MARK "\n") : NULL;
+   char b[256], e[256];
+   snprintf (b, sizeof b, "%s\n", l->begin);
+   snprintf (e, sizeof e, "%s\n", l->end);
+   *begin = strstr (text, b);
+   *end = *begin ? strstr (*begin, e) : NULL;
    if (!*begin || !*end) {
       return false;
    }
-   *end += strlen (END_MARK "\n");
+   *end += strlen (e);
    return true;
 }
 
+/* 0 when FILE's part l is what the table makes, 1 (with the first line
+ * that differs on stderr) when not. */
 static int
-check_man (const char *path)
+check_list (const char *path, const char *text, const list_def_t *l)
 {
-   size_t len;
-   char *text = read_file (path, &len);
-   if (!text) {
-      return 2;
-   }
    const char *b, *e;
-   if (!find_list (text, &b, &e)) {
-      fprintf (stderr, "%s: no generated option list (the lines %s ... %s)\n", path, BEGIN_MARK, END_MARK);
-      free (text);
+   if (!find_list (text, l, &b, &e)) {
+      fprintf (stderr, "%s: no generated %s (the lines %s ... %s)\n", path, l->name, l->begin, l->end);
       return 1;
    }
-   text_t want = man_list ();
+   text_t want = l->make ();
    int rc = 0;
    if ((size_t) (e - b) != want.len || memcmp (b, want.data, want.len)) {
       /* the first line that differs */
@@ -226,13 +270,28 @@ check_man (const char *path)
          p--, q--;
       }
       fprintf (stderr,
-               "%s:%d: the man page's option list differs from the option table (src/planner/options.c)\n"
+               "%s:%d: the man page's %s differs from %s\n"
                "  man page: %.*s\n  table:    %.*s\n"
                "Run scripts/man-options to regenerate it.\n",
-               path, line, (int) strcspn (p, "\n"), p, (int) strcspn (q, "\n"), q);
+               path, line, l->name, l->source, (int) strcspn (p, "\n"), p, (int) strcspn (q, "\n"), q);
       rc = 1;
    }
    free (want.data);
+   return rc;
+}
+
+static int
+check_man (const char *path)
+{
+   size_t len;
+   char *text = read_file (path, &len);
+   if (!text) {
+      return 2;
+   }
+   int rc = 0;
+   for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+      rc |= check_list (path, text, &lists[i]);
+   }
    free (text);
    return rc;
 }
@@ -245,23 +304,37 @@ write_man (const char *path)
    if (!text) {
       return 2;
    }
-   const char *b, *e;
-   if (!find_list (text, &b, &e)) {
-      fprintf (stderr, "%s: no generated option list (the lines %s ... %s)\n", path, BEGIN_MARK, END_MARK);
+   for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+      const list_def_t *l = &lists[i];
+      const char *b, *e;
+      if (!find_list (text, l, &b, &e)) {
+         fprintf (stderr, "%s: no generated %s (the lines %s ... %s)\n", path, l->name, l->begin, l->end);
+         free (text);
+         return 1;
+      }
+      text_t want = l->make ();
+      text_t next = {0};
+      put (&next, "");
+      size_t head = (size_t) (b - text);
+      char *tail = strdup (e);
+      text[head] = '\0';
+      put (&next, text);
+      put (&next, want.data);
+      put (&next, tail);
+      free (tail);
+      free (want.data);
       free (text);
-      return 1;
+      text = next.data;
+      len = next.len;
    }
-   text_t want = man_list ();
    FILE *f = fopen (path, "wb");
    if (!f) {
       perror (path);
+      free (text);
       return 2;
    }
-   fwrite (text, 1, (size_t) (b - text), f);
-   fwrite (want.data, 1, want.len, f);
-   fwrite (e, 1, len - (size_t) (e - text), f);
+   fwrite (text, 1, len, f);
    int rc = fclose (f) ? 2 : 0;
-   free (want.data);
    free (text);
    return rc;
 }
@@ -283,12 +356,18 @@ main (int argc, char **argv)
       free (t.data);
       return 0;
    }
+   if (argc == 2 && !strcmp (argv[1], "--man-functions")) {
+      text_t t = man_functions ();
+      fputs (t.data, stdout);
+      free (t.data);
+      return 0;
+   }
    if (argc == 3 && !strcmp (argv[1], "--check-man")) {
       return check_man (argv[2]);
    }
    if (argc == 3 && !strcmp (argv[1], "--write-man")) {
       return write_man (argv[2]);
    }
-   fprintf (stderr, "usage: bql_options [--man | --check-man FILE | --write-man FILE]\n");
+   fprintf (stderr, "usage: bql_options [--man | --man-functions | --check-man FILE | --write-man FILE]\n");
    return 2;
 }
