@@ -2,6 +2,35 @@
  * executor.h — the state of one running statement and of the threads
  * that write for it, shared by the executor's files. Internal.
  *
+ * Layers. The executor's files, top to bottom: a file calls functions of
+ * the files below it only, never of one above it, so no two files call
+ * each other, even through others. Files under sources/ are opened with
+ * the plan, I/O options and a cancel flag, never the executor's state;
+ * below all of them are the planner (conversion, values) and the parser,
+ * which call nothing here. tests/unit/test_layers.py reads this list and
+ * checks it against the calls in the built object files (nm).
+ *   exec.c              bql_execute: sets up the statement, makes its reply
+ *   steps_run.c         the step interpreter: runs the plan's steps in order
+ *   where.c             steps of a WHERE: count, scan ids, write each id batch
+ *   insert.c            the insert batch step and its refused rows
+ *   write_rows.c        one write per row: upserts, UPDATE ... FROM, follow-ups
+ *   rows.c              the row pipeline: reader thread, batches, workers
+ *   log.c               failed_records_file, error records, the metrics document
+ *   write_path.c        send / collect write errors / retry / recover a lost reply
+ *   writer.c            one thread's writer state and a batch's tally
+ *   caps.c              the connection's capabilities, probed once
+ *   statement.c         the statement's error, write errors, after-batch checks,
+ *                       row-error lists, has-step, the _id map
+ *   sources/open.c      bql_source_open: picks the plan's source
+ *   sources/file.c      FROM 'path' / FROM STDIN: csv or json over input
+ *   sources/values.c    the planned rows of VALUES
+ *   sources/replay.c    rows kept in memory to be read again (DELETE ... USING STDIN)
+ *   sources/csv.c       CSV records through libcsv
+ *   sources/json.c      NDJSON, array, stream
+ *   sources/typing.c    typing and CHECK through the planner's conversion
+ *   sources/input.c     fd, gzip, poll, cancel; cutting lines
+ *   sources/source.c    the source object: vtable, status, accessors
+ *
  * Who owns what (the threads of one statement: the statement's thread,
  * the reader thread of rows.c, and with parallel_workers the workers):
  *  - bql_exec_t is the statement's: its counters, reply lists, stop

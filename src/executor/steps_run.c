@@ -17,18 +17,6 @@
 
 #include "executor.h"
 
-bool
-bql_exec_has_step (const bql_exec_t *x, bql_step_kind_t k)
-{
-   return bql_steps_find (&x->plan->steps, k) != NULL;
-}
-
-bool
-bql_writer_has_step (const bql_writer_t *w, bql_step_kind_t k)
-{
-   return bql_steps_find (&w->plan->steps, k) != NULL;
-}
-
 /* COUNT (dry_run of a WHERE): what would be written, and whether
  * max_delete_count would refuse the delete. */
 static bool
