@@ -146,6 +146,8 @@ typedef struct bql_batch {
    const int64_t *lines; /* line of each row in its file, or NULL */
 } bql_batch_t;
 
+/* ---- the statement's accounting (statement.c) ---- */
+
 /* Record a statement-level error (server, connection, I/O). The first
  * error stands: later ones are dropped. The statement's thread calls it
  * (a writer records its errors in its tally: bql_writer_fail); `fatal`
@@ -163,8 +165,6 @@ void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row,
  * max_errors, max_execution_time, cancel). Returns false when the
  * statement must stop. */
 bool bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info);
-
-
 
 /* A row the server (or libmongoc) refused within a batch. */
 typedef struct bql_row_error {
@@ -217,6 +217,7 @@ bool bql_exec_open_failed_records (bql_exec_t *x);
  * in logFailures. Call once, at the end of the statement. */
 void bql_exec_close_failed_records (bql_exec_t *x);
 
+/* The wall clock in milliseconds since the epoch (statement.c). */
 int64_t bql_wall_ms (void);
 
 /* ---- writers: the state of one thread that writes (see the top) ---- */
@@ -292,6 +293,7 @@ void bql_writer_note_unmatched (bql_writer_t *w, int64_t row);
 bool bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_batch_info_t *info,
                             bql_row_errors_t *errs);
 
+/* Milliseconds since the statement started (monotonic; statement.c). */
 double bql_exec_elapsed_ms (const bql_exec_t *x);
 
 /* ---- row sources (sources/source.h) ---- */
@@ -337,7 +339,7 @@ int64_t bql_retry_backoff_ms (const bql_options_t *o, int attempt);
  * NULL) is set. */
 bool bql_retry_sleep (const volatile int *cancel, int64_t ms);
 
-/* ---- a map from _id values to positions (write_rows.c) ---- */
+/* ---- a map from _id values to positions (statement.c) ---- */
 
 typedef struct bql_id_map {
    uint64_t *hash;
@@ -365,7 +367,7 @@ bool bql_exec_run_steps (bql_exec_t *x);
 /* Run the END steps (the metrics record) with the statement's reply. */
 void bql_exec_run_end_steps (bql_exec_t *x, const bson_t *reply);
 /* Does the statement have a step of kind k? Any thread (the plan is
- * read-only). */
+ * read-only). (statement.c) */
 bool bql_exec_has_step (const bql_exec_t *x, bql_step_kind_t k);
 bool bql_writer_has_step (const bql_writer_t *w, bql_step_kind_t k);
 
