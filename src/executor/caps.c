@@ -50,7 +50,6 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
    caps->pipeline_updates = caps->merge = wire >= 8;
    caps->ttl = true;
    caps->decimal128 = true;
-   snprintf (caps->server, sizeof caps->server, "%s", "MongoDB");
 
    bson_t cmd = BSON_INITIALIZER, reply;
    bson_error_t scratch;
@@ -63,9 +62,12 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
       caps->pipeline_updates = caps->merge = caps->ttl = caps->decimal128 = false;
       caps->update_keeps_counts = 0;
       snprintf (caps->server, sizeof caps->server, "%s", "FerretDB");
+   } else if (ok) {
+      caps->update_keeps_counts = 1;
+      snprintf (caps->server, sizeof caps->server, "%s", "MongoDB");
    } else {
       /* unknown: one statement per update command is exact everywhere */
-      caps->update_keeps_counts = ok ? 1 : 0;
+      caps->update_keeps_counts = 0;
    }
    bson_destroy (&reply);
    bson_destroy (&cmd);

@@ -24,7 +24,8 @@ typedef struct bql_caps {
    bool merge;              /* the $merge aggregation stage (MongoDB 4.2) */
    bool ttl;                /* TTL indexes (expireAfterSeconds) */
    bool decimal128;         /* stores Decimal128 values */
-   char server[32];         /* the server's name, for messages ("MongoDB", ...) */
+   char server[32];         /* the server's name, for messages ("MongoDB",
+                               "FerretDB"; "" when buildInfo failed) */
 } bql_caps_t;
 
 /* Nothing probed yet. */

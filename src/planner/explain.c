@@ -236,15 +236,19 @@ explain_records (const bql_plan_t *plan, bson_t *out)
    bson_t arr;
    uint32_t n = 0;
    bson_append_array_begin (out, "records", -1, &arr);
-   if (!o->dry_run && o->metrics) {
-      char *to = bson_strdup_printf ("%s.bulk_operation_metrics", plan->database);
-      record_entry (&arr, n++, to, "one document when the statement ends", metrics);
-      bson_free (to);
-   }
-   if (!o->dry_run && o->error_collection) {
-      char *to = bson_strdup_printf ("%s.%s", plan->database, o->error_collection);
-      record_entry (&arr, n++, to, "one document per batch with failed rows", errors);
-      bson_free (to);
+   /* the metrics and error records: where the plan's WRITE_METRICS and
+    * WRITE_ERROR_RECORD steps send them (a dry run has neither) */
+   const bql_step_kind_t kinds[] = {BQL_STEP_WRITE_METRICS, BQL_STEP_WRITE_ERROR_RECORD};
+   const char *const when[] = {"one document when the statement ends", "one document per batch with failed rows"};
+   const char *const *fields[] = {metrics, errors};
+   for (size_t k = 0; k < 2; k++) {
+      const bql_step_t *st = bql_steps_find (&plan->steps, kinds[k]);
+      bson_iter_t it;
+      if (st && bson_iter_init_find (&it, &st->command, "insert") && BSON_ITER_HOLDS_UTF8 (&it)) {
+         char *to = bson_strdup_printf ("%s.%s", plan->database, bson_iter_utf8 (&it, NULL));
+         record_entry (&arr, n++, to, when[k], fields[k]);
+         bson_free (to);
+      }
    }
    if (!o->dry_run && o->failed_records_file) {
       char *to = bson_strdup_printf ("file %s", o->failed_records_file);
