@@ -159,15 +159,14 @@ static void
 batch_failed (const bql_step_t *st, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code,
               const char *what, const char *errmsg, bql_row_errors_t *errs, bool with_counts)
 {
-   char msg[900];
    const char *verb = is_update (st) ? "updated" : "deleted";
-   if (n > 0 && with_counts) {
-      snprintf (msg, sizeof msg, "%s: %s (of the batch's %lld documents, %lld were reported %s)", what, errmsg,
-                (long long) n, (long long) written, verb);
-   } else {
-      snprintf (msg, sizeof msg, "%s: %s", what, errmsg);
-   }
+   /* allocated: the server's message is kept whole */
+   char *msg = n > 0 && with_counts
+                  ? bson_strdup_printf ("%s: %s (of the batch's %lld documents, %lld were reported %s)", what, errmsg,
+                                        (long long) n, (long long) written, verb)
+                  : bson_strdup_printf ("%s: %s", what, errmsg);
    bql_row_errors_add (errs, (size_t) -1, 0, code, msg);
+   bson_free (msg);
    if (n > written) {
       info->n_failed += n - written;
    }

@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
+import wireproxy  # noqa: E402
 
 # libmongoc creates /dev/shm/mongoc-PID for its counters and warns on stderr
 # ("Falling back to malloc for counters") when a killed process left one
@@ -351,9 +352,11 @@ class CliTest(bqltest.BulkqlCase):
 
     # ---- Ctrl-C and the progress line in script mode ----
 
-    def start(self, *args, stdin=subprocess.DEVNULL):
+    def start(self, *args, stdin=subprocess.DEVNULL, uri=None):
         e = dict(os.environ)
         e.pop("NO_COLOR", None)
+        if uri:
+            e["MONGODB_URI"] = uri
         proc = subprocess.Popen([bqltest.BULKQL, "--db", self.dbname] + list(args), stdin=stdin,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
         err = []
@@ -425,22 +428,18 @@ class CliTest(bqltest.BulkqlCase):
 
     def test_a_second_sigint_quits_at_once(self):
         # one batch of 50,000 rows: the first SIGINT cannot stop it (it
-        # stops after the batch in flight), the second ends the process
+        # stops after the batch in flight), the second ends the process.
+        # The signals are sent once the proxy has seen the insert go out:
+        # a SIGINT while the file is still read stops before any batch.
         csv = self.big_csv(50000)
         path = self.script("BULK INSERT INTO big FROM '%s' FORMAT CSV WITH (batch_size = 100000);\n" % csv)
-        proc, err, reader = self.start("-f", path)
-
-        def reading():  # the statement runs once its file is open
-            try:
-                fds = os.listdir("/proc/%d/fd" % proc.pid)
-                return any(os.readlink("/proc/%d/fd/%s" % (proc.pid, fd)) == csv for fd in fds)
-            except OSError:
-                return False
-        self.wait_until(reading)
-        proc.send_signal(signal.SIGINT)
-        self.wait_until(lambda: any("cancelling" in line for line in err))
-        proc.send_signal(signal.SIGINT)
-        out = self.finish(proc, reader)
+        with wireproxy.WireProxy() as proxy:
+            proc, err, reader = self.start("-f", path, uri=proxy.uri)
+            self.wait_until(lambda: proxy.commands("insert", "big"))
+            proc.send_signal(signal.SIGINT)
+            self.wait_until(lambda: any("cancelling" in line for line in err))
+            proc.send_signal(signal.SIGINT)
+            out = self.finish(proc, reader)
         self.assertEqual(proc.returncode, -signal.SIGINT, (out, err))
         self.assertEqual(out, "")
 
