@@ -1,44 +1,103 @@
 /*
- * caps.c — the capabilities of the server behind a connection, probed
- * once per connection, so that the executor's steps test what a server
- * can do and never which server it is. The products this file knows by
- * name, and why:
- *  - FerretDB (buildInfo.ferretdbVersion): its reply to an update command
- *    in which a statement fails is writeErrors [{index: 0}] with no
- *    counts, whichever statement failed, after having applied the
- *    statements before it. An update command then loses its account.
- *    It also closes the connection on a Decimal128 value, which it
- *    cannot store: named in the message of such a lost batch.
+ * caps.c — the capabilities of the server behind a connection (caps.h),
+ * probed once per connection, so that the executor's steps test what a
+ * server can do and never which server it is. The only file that knows
+ * server products by name, and why:
+ *  - MongoDB is judged by its wire version (4.2 = 8 brings pipeline
+ *    updates and $merge).
+ *  - FerretDB (buildInfo.ferretdbVersion) speaks a recent wire version
+ *    but lacks pipeline updates, $merge, TTL indexes and Decimal128 (it
+ *    closes the connection on a Decimal128 value), and its reply to an
+ *    update command in which a statement fails is writeErrors
+ *    [{index: 0}] with no counts, whichever statement failed, after
+ *    having applied the statements before it: an update command then
+ *    loses its account.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "caps.h"
 
 void
 bql_caps_init (bql_caps_t *caps)
 {
+   memset (caps, 0, sizeof *caps);
    caps->update_keeps_counts = -1;
+}
+
+static int32_t
+max_wire_version (mongoc_client_t *client)
+{
+   bson_error_t berr;
+   int32_t v = 0;
+   mongoc_server_description_t *sd = mongoc_client_select_server (client, true, NULL, &berr);
+   if (sd) {
+      bson_iter_t it;
+      const bson_t *hello = mongoc_server_description_hello_response (sd);
+      if (hello && bson_iter_init_find (&it, hello, "maxWireVersion") && BSON_ITER_HOLDS_INT (&it)) {
+         v = (int32_t) bson_iter_as_int64 (&it);
+      }
+      mongoc_server_description_destroy (sd);
+   }
+   return v;
+}
+
+bool
+bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
+{
+   memset (caps, 0, sizeof *caps);
+   int32_t wire = max_wire_version (client);
+   caps->pipeline_updates = caps->merge = wire >= 8;
+   caps->ttl = true;
+   caps->decimal128 = true;
+
+   bson_t cmd = BSON_INITIALIZER, reply;
+   bson_error_t scratch;
+   if (!error) {
+      error = &scratch;
+   }
+   BSON_APPEND_INT32 (&cmd, "buildInfo", 1);
+   bool ok = mongoc_client_command_simple (client, "admin", &cmd, NULL, &reply, error);
+   if (ok && bson_has_field (&reply, "ferretdbVersion")) {
+      caps->pipeline_updates = caps->merge = caps->ttl = caps->decimal128 = false;
+      caps->update_keeps_counts = 0;
+      snprintf (caps->server, sizeof caps->server, "%s", "FerretDB");
+   } else if (ok) {
+      caps->update_keeps_counts = 1;
+      snprintf (caps->server, sizeof caps->server, "%s", "MongoDB");
+   } else {
+      /* unknown: one statement per update command is exact everywhere */
+      caps->update_keeps_counts = 0;
+   }
+   bson_destroy (&reply);
+   bson_destroy (&cmd);
+   return ok;
+}
+
+const bql_caps_t *
+bql_caps_get (bql_caps_t *caps, mongoc_client_t *client)
+{
+   if (caps->update_keeps_counts < 0) {
+      bql_caps_probe (client, caps, NULL);
+   }
+   return caps;
 }
 
 bool
 bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client)
 {
-   if (caps->update_keeps_counts < 0) {
-      bson_t cmd = BSON_INITIALIZER, reply;
-      bson_error_t berr;
-      BSON_APPEND_INT32 (&cmd, "buildInfo", 1);
-      if (mongoc_client_command_simple (client, "admin", &cmd, NULL, &reply, &berr)) {
-         caps->update_keeps_counts = bson_has_field (&reply, "ferretdbVersion") ? 0 : 1;
-      } else {
-         caps->update_keeps_counts = 0; /* unknown: one command per row is exact everywhere */
-      }
-      bson_destroy (&reply);
-      bson_destroy (&cmd);
-   }
-   return caps->update_keeps_counts == 1;
+   return bql_caps_get (caps, client)->update_keeps_counts == 1;
 }
 
 const char *
-bql_caps_decimal128_hangup_note (void)
+bql_caps_decimal128_hangup_note (bql_caps_t *caps, mongoc_client_t *client)
 {
-   return " (the batch holds Decimal128 values, which some servers, FerretDB among them, cannot store: they close "
-          "the connection)";
+   const bql_caps_t *c = bql_caps_get (caps, client);
+   if (c->decimal128) {
+      return "";
+   }
+   return !strcmp (c->server, "FerretDB") ? " (the batch holds Decimal128 values, which some servers, FerretDB among them, "
+                                "cannot store: they close the connection)"
+                              : " (the batch holds Decimal128 values, which some servers cannot store: they close "
+                                "the connection)";
 }

@@ -1,7 +1,8 @@
 /*
- * caps.h — what the server behind a connection can do, asked once per
- * connection (caps.c). The executor's steps consult these answers; no
- * code outside caps.c names a server product. Internal.
+ * caps.h — what the server behind a connection can do, probed once per
+ * connection (caps.c): the executor's steps consult these answers instead
+ * of asking which server they talk to; no code outside caps.c names a
+ * server product. Internal to the executor; needs libmongoc.
  */
 #ifndef BQL_CAPS_H
 #define BQL_CAPS_H
@@ -9,27 +10,51 @@
 #include <mongoc/mongoc.h>
 #include <stdbool.h>
 
-/* The answers for one connection (one mongoc_client_t), filled lazily:
- * each is asked the first time a step needs it. Owned by whoever owns the
+/* The answers for one connection (one mongoc_client_t), probed together
+ * the first time a step needs one of them (bql_caps_get): a statement
+ * that needs none sends no extra command. Owned by whoever owns the
  * connection (a bql_writer_t); used by one thread at a time. */
 typedef struct bql_caps {
-   int update_keeps_counts; /* 1 yes, 0 no, -1 not asked yet */
+   int update_keeps_counts; /* an update command in which a statement fails
+                               still reports the counts (nMatched, nModified,
+                               upserted, writeErrors[].index) of the other
+                               statements: 1 yes, 0 no, -1 not probed yet
+                               (then the fields below are not set either) */
+   bool pipeline_updates;   /* update with an aggregation pipeline (MongoDB 4.2, wire version 8) */
+   bool merge;              /* the $merge aggregation stage (MongoDB 4.2) */
+   bool ttl;                /* TTL indexes (expireAfterSeconds) */
+   bool decimal128;         /* stores Decimal128 values */
+   char server[32];         /* the server's name, for messages ("MongoDB",
+                               "FerretDB"; "" when buildInfo failed) */
 } bql_caps_t;
 
-/* Nothing asked yet. */
+/* Nothing probed yet. */
 void bql_caps_init (bql_caps_t *caps);
+
+/* Probe client's server now: its hello reply (from libmongoc's server
+ * description: no command) and one buildInfo command. Always fills *caps:
+ * when buildInfo fails, with what is known (wire version) and
+ * update_keeps_counts 0 (one statement per command is exact on every
+ * server); false is returned then, with error set (may be NULL). */
+bool bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error);
+
+/* *caps for client, probed (bql_caps_probe) unless it was already: once
+ * per connection. Returns caps. */
+const bql_caps_t *bql_caps_get (bql_caps_t *caps, mongoc_client_t *client);
 
 /* Does the server keep the account of an update command in which one
  * statement fails (nMatched, nModified, upserted and writeErrors[].index
- * for the statements before and after it, as MongoDB does)? Asked once
- * per connection with the buildInfo command; when it cannot be asked,
- * false (one command per row is exact on every server). client is the
- * connection the updates go to. */
+ * for the statements before and after it, as MongoDB does)? Probed once
+ * per connection (bql_caps_get); when it cannot be asked, false (one
+ * command per row is exact on every server). client is the connection
+ * the updates go to. */
 bool bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client);
 
 /* What to add to the message of a connection lost while a batch holding
- * Decimal128 values was on the wire: the servers known to hang up on
- * them, named. A static string. */
-const char *bql_caps_decimal128_hangup_note (void);
+ * Decimal128 values was on the wire, when the server behind client cannot
+ * store them (probed as bql_caps_get): its name, as one of the servers
+ * that close the connection on them. "" when it can store them (or could
+ * not be asked). A static string. */
+const char *bql_caps_decimal128_hangup_note (bql_caps_t *caps, mongoc_client_t *client);
 
-#endif
+#endif /* BQL_CAPS_H */

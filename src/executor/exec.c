@@ -1,10 +1,10 @@
 /*
  * exec.c — bql_execute(): runs a plan on a server. It sets up the
- * statement's state, dispatches on the statement kind, and finishes the
- * reply (SPEC §3) with the driver's names. This file also holds what every
- * kind of statement shares: the statement's error, its reply's write
- * errors, the lists of a batch's refused rows, and the checks made after
- * every batch. Commands that write are sent by write_path.c.
+ * statement's state, has its steps interpreted (steps_run.c), and finishes the
+ * reply (SPEC §3) with the driver's names. What every kind of statement
+ * shares (the statement's error, its reply's write errors, the lists of a
+ * batch's refused rows, the checks made after every batch) is in
+ * statement.c. Commands that write are sent by write_path.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,198 +14,7 @@
 
 #include "executor.h"
 
-int64_t
-bql_wall_ms (void)
-{
-   struct timeval tv;
-   gettimeofday (&tv, NULL);
-   return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-double
-bql_exec_elapsed_ms (const bql_exec_t *x)
-{
-   return (double) (bson_get_monotonic_time () - x->start_us) / 1000.0;
-}
-
-bool
-bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
-{
-   if (atomic_exchange (&x->fatal, true)) {
-      return false; /* the first error stands */
-   }
-   bql_error_t *e = x->error;
-   bql_error_clear (e);
-   e->domain = BQL_ERROR_EXECUTE;
-   e->code = code;
-   e->server_code = server_code;
-   va_list ap;
-   va_start (ap, fmt);
-   vsnprintf (e->message, sizeof e->message, fmt, ap);
-   va_end (ap);
-   return false;
-}
-
-bool
-bql_exec_fail_with (bql_exec_t *x, const bql_error_t *error)
-{
-   if (atomic_exchange (&x->fatal, true)) {
-      return false;
-   }
-   *x->error = *error;
-   return false;
-}
-
-void
-bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg)
-{
-   if (x->n_write_errors < BQL_REPLY_MAX_ERRORS) {
-      char kb[16];
-      const char *k;
-      bson_uint32_to_string (x->n_write_errors, &k, kb, sizeof kb);
-      bson_t e;
-      bson_append_document_begin (&x->write_errors, k, -1, &e);
-      if (row > 0) {
-         BSON_APPEND_INT64 (&e, "row", row);
-      }
-      BSON_APPEND_INT32 (&e, "code", code);
-      BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
-      bson_append_document_end (&x->write_errors, &e);
-   }
-   if (x->n_write_errors == 0) {
-      snprintf (x->first_errmsg, sizeof x->first_errmsg, "%s", errmsg);
-   }
-   x->n_write_errors++;
-   if (batch_errors) {
-      bson_t e;
-      char key[16];
-      snprintf (key, sizeof key, "%d", bson_count_keys (batch_errors));
-      bson_append_document_begin (batch_errors, key, -1, &e);
-      if (row > 0) {
-         BSON_APPEND_INT64 (&e, "row", row);
-      }
-      BSON_APPEND_INT32 (&e, "code", code);
-      BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
-      bson_append_document_end (batch_errors, &e);
-   }
-}
-
-/* The statement stops early, for the reason given; the first reason
- * stands (batches still in flight are accounted for after it). */
-static void stop_with (bql_exec_t *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static void
-stop_with (bql_exec_t *x, const char *fmt, ...)
-{
-   if (x->stopped) {
-      return;
-   }
-   x->stopped = true;
-   va_list ap;
-   va_start (ap, fmt);
-   vsnprintf (x->stop_reason, sizeof x->stop_reason, fmt, ap);
-   va_end (ap);
-}
-
-void
-bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
-                           int64_t retry_backoff_ms)
-{
-   if (x->xo.progress) {
-      bql_progress_t p = {x->rows_done, x->rows_total, x->bytes_read,   x->bytes_total,  bql_exec_elapsed_ms (x),
-                          rows_sent,    wait_ms,       retry_attempt, retry_backoff_ms};
-      x->xo.progress (&p, x->xo.progress_ctx);
-   }
-}
-
-bool
-bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
-{
-   const bql_options_t *o = x->opts;
-   x->batches++;
-   if (x->xo.progress) {
-      bql_exec_progress_waiting (x, 0, 0, 0, 0);
-   }
-   if (x->xo.on_batch && !x->xo.on_batch (info, x->xo.batch_ctx)) {
-      stop_with (x, "stopped by the caller after batch %lld", (long long) info->batch_index + 1);
-      return false;
-   }
-   if (info->n_failed > 0 && !o->continue_on_error) {
-      return false; /* the statement failed; nothing more is attempted */
-   }
-   if (o->max_errors >= 0 && x->n_failed > 0 && x->n_failed >= o->max_errors) {
-      stop_with (x, "stopped: %lld rows failed (max_errors = %lld)", (long long) x->n_failed,
-                 (long long) o->max_errors);
-      return false;
-   }
-   if (x->xo.cancel && *x->xo.cancel) {
-      stop_with (x, "cancelled after batch %lld", (long long) info->batch_index + 1);
-      return false;
-   }
-   if (o->max_execution_ms > 0 && bql_exec_elapsed_ms (x) >= (double) o->max_execution_ms) {
-      stop_with (x, "stopped after %.1f s (max_execution_time)", (double) o->max_execution_ms / 1000.0);
-      return false;
-   }
-   return true;
-}
-
-void
-bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code, const char *errmsg)
-{
-   if (e->n == e->cap) {
-      e->cap = e->cap ? e->cap * 2 : 16;
-      e->items = bson_realloc (e->items, sizeof *e->items * e->cap);
-   }
-   e->items[e->n].index = index;
-   e->items[e->n].row = row;
-   e->items[e->n].code = code;
-   e->items[e->n].errmsg = bson_strdup (errmsg);
-   e->items[e->n].doc = NULL;
-   e->items[e->n].line = 0;
-   e->items[e->n].write_concern = false;
-   e->n++;
-}
-
-void
-bql_row_errors_add_doc (bql_row_errors_t *e, int64_t row, int32_t code, const char *errmsg, const bson_t *doc)
-{
-   bql_row_errors_add (e, (size_t) -1, row, code, errmsg);
-   if (doc && !bson_empty (doc)) {
-      e->items[e->n - 1].doc = bson_copy (doc);
-   }
-}
-
-void
-bql_row_errors_truncate (bql_row_errors_t *e, size_t n)
-{
-   while (e->n > n) {
-      e->n--;
-      bson_free (e->items[e->n].errmsg);
-      if (e->items[e->n].doc) {
-         bson_destroy (e->items[e->n].doc);
-      }
-   }
-}
-
-void
-bql_row_errors_cleanup (bql_row_errors_t *e)
-{
-   for (size_t i = 0; i < e->n; i++) {
-      bson_free (e->items[i].errmsg);
-      if (e->items[i].doc) {
-         bson_destroy (e->items[i].doc);
-      }
-   }
-   bson_free (e->items);
-   memset (e, 0, sizeof *e);
-}
-
 /* ---- the statement ---- */
-
-bool bql_exec_insert (bql_exec_t *x);
-bool bql_exec_update (bql_exec_t *x);
-bool bql_exec_upsert (bql_exec_t *x);
-bool bql_exec_delete (bql_exec_t *x);
 
 static void
 finish_reply (bql_exec_t *x, bson_t *reply)
@@ -222,7 +31,7 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    BSON_APPEND_INT64 (reply, "nRemoved", x->n_removed);
    BSON_APPEND_INT64 (reply, "nArchived", x->n_archived);
    BSON_APPEND_INT64 (reply, "nFailed", x->n_failed);
-   if ((plan->kind == BQL_KIND_UPDATE || plan->delete_using) && (plan->has_rows || plan->file)) {
+   if (bql_exec_has_step (x, BQL_STEP_UPDATE_ROWS) || bql_exec_has_step (x, BQL_STEP_MATCH_ROWS)) {
       BSON_APPEND_INT64 (reply, "nUnmatched", x->n_unmatched);
       BSON_APPEND_ARRAY (reply, "unmatched", &x->unmatched);
       if (x->n_unmatched_rows > BQL_REPLY_MAX_ERRORS) {
@@ -235,10 +44,10 @@ finish_reply (bql_exec_t *x, bson_t *reply)
        * statement stopped) */
       int64_t rows = x->rows_total >= 0 ? x->rows_total : x->rows_done;
       int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write;
-      if (plan->kind == BQL_KIND_UPSERT && !x->opts->dry_run) {
+      if (bql_exec_has_step (x, BQL_STEP_UPSERT_ROWS) && !x->opts->dry_run) {
          accounted = x->n_upserted + x->n_matched + x->n_failed + x->n_inserted;
       }
-      if (plan->delete_using) {
+      if (bql_exec_has_step (x, BQL_STEP_MATCH_ROWS)) {
          /* a row matched documents (nMatched), matched none, or failed;
           * nRemoved and nWouldWrite count documents */
          accounted = x->n_matched + x->n_unmatched + x->n_failed;
@@ -386,30 +195,11 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_init (&x.would_failed);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
 
-   bool ok = bql_exec_open_failed_records (&x);
-   switch (ok ? (int) plan->kind : -1) {
-   case BQL_KIND_INSERT:
-      ok = bql_exec_insert (&x);
-      break;
-   case BQL_KIND_UPDATE:
-      ok = bql_exec_update (&x);
-      break;
-   case BQL_KIND_UPSERT:
-      ok = bql_exec_upsert (&x);
-      break;
-   case BQL_KIND_DELETE:
-      ok = bql_exec_delete (&x);
-      break;
-   default:
-      if (ok) {
-         ok = bql_exec_fail (&x, BQL_ERR_INVALID_ARG, 0, "unknown statement kind");
-      }
-      break;
-   }
+   bool ok = bql_exec_open_failed_records (&x) && bql_exec_run_steps (&x);
 
    bql_exec_close_failed_records (&x);
    finish_reply (&x, reply);
-   bql_exec_write_metrics (&x, reply);
+   bql_exec_run_end_steps (&x, reply);
    if (x.n_log_failures) {
       BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
    }

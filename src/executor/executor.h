@@ -2,6 +2,35 @@
  * executor.h — the state of one running statement and of the threads
  * that write for it, shared by the executor's files. Internal.
  *
+ * Layers. The executor's files, top to bottom: a file calls functions of
+ * the files below it only, never of one above it, so no two files call
+ * each other, even through others. Files under sources/ are opened with
+ * the plan, I/O options and a cancel flag, never the executor's state;
+ * below all of them are the planner (conversion, values) and the parser,
+ * which call nothing here. tests/unit/test_layers.py reads this list and
+ * checks it against the calls in the built object files (nm).
+ *   exec.c              bql_execute: sets up the statement, makes its reply
+ *   steps_run.c         the step interpreter: runs the plan's steps in order
+ *   where.c             steps of a WHERE: count, scan ids, write each id batch
+ *   insert.c            the insert batch step and its refused rows
+ *   write_rows.c        one write per row: upserts, UPDATE ... FROM, follow-ups
+ *   rows.c              the row pipeline: reader thread, batches, workers
+ *   log.c               failed_records_file, error records, the metrics document
+ *   write_path.c        send / collect write errors / retry / recover a lost reply
+ *   writer.c            one thread's writer state and a batch's tally
+ *   caps.c              the connection's capabilities, probed once
+ *   statement.c         the statement's error, write errors, after-batch checks,
+ *                       row-error lists, has-step, the _id map
+ *   sources/open.c      bql_source_open: picks the plan's source
+ *   sources/file.c      FROM 'path' / FROM STDIN: csv or json over input
+ *   sources/values.c    the planned rows of VALUES
+ *   sources/replay.c    rows kept in memory to be read again (DELETE ... USING STDIN)
+ *   sources/csv.c       CSV records through libcsv
+ *   sources/json.c      NDJSON, array, stream
+ *   sources/typing.c    typing and CHECK through the planner's conversion
+ *   sources/input.c     fd, gzip, poll, cancel; cutting lines
+ *   sources/source.c    the source object: vtable, status, accessors
+ *
  * Who owns what (the threads of one statement: the statement's thread,
  * the reader thread of rows.c, and with parallel_workers the workers):
  *  - bql_exec_t is the statement's: its counters, reply lists, stop
@@ -32,6 +61,7 @@
 #include "caps.h"
 #include "planner.h"
 #include "sources/source.h"
+#include "steps.h"
 
 /* Write errors (and upserted ids, unmatched rows) kept in the reply; the
  * rest are counted. */
@@ -83,6 +113,14 @@ typedef struct bql_exec {
    uint32_t n_upserted_ids;
    bson_t unmatched;        /* UPDATE ... FROM: [{row}] of the rows that matched nothing */
    uint32_t n_unmatched_rows;
+   /* the run of row steps (EACH_ROW_BATCH, REFUSED_ROWS) the row pipeline
+    * feeds (steps_run.c): set by the statement's thread before the rows
+    * are read and any writer is made for them, read-only after */
+   const bql_step_t *row_steps;
+   size_t n_row_steps;
+   struct bql_source *replay; /* DELETE ... USING STDIN with max_delete_count:
+                                 the rows of the first pass, for the second
+                                 (the statement's thread) */
 
    FILE *failed_fp;         /* failed_records_file, opened on the first failure
                                (at the start with failed_records_mode = 'overwrite') */
@@ -108,6 +146,8 @@ typedef struct bql_batch {
    const int64_t *lines; /* line of each row in its file, or NULL */
 } bql_batch_t;
 
+/* ---- the statement's accounting (statement.c) ---- */
+
 /* Record a statement-level error (server, connection, I/O). The first
  * error stands: later ones are dropped. The statement's thread calls it
  * (a writer records its errors in its tally: bql_writer_fail); `fatal`
@@ -125,8 +165,6 @@ void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row,
  * max_errors, max_execution_time, cancel). Returns false when the
  * statement must stop. */
 bool bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info);
-
-
 
 /* A row the server (or libmongoc) refused within a batch. */
 typedef struct bql_row_error {
@@ -179,6 +217,7 @@ bool bql_exec_open_failed_records (bql_exec_t *x);
  * in logFailures. Call once, at the end of the statement. */
 void bql_exec_close_failed_records (bql_exec_t *x);
 
+/* The wall clock in milliseconds since the epoch (statement.c). */
 int64_t bql_wall_ms (void);
 
 /* ---- writers: the state of one thread that writes (see the top) ---- */
@@ -222,6 +261,9 @@ typedef struct bql_writer {
    bql_caps_t caps;           /* of client's server, asked when first needed */
    struct bql_id_map *seen;   /* DELETE ... USING with dry_run: the _ids
                                  counted so far (owned) */
+   const bql_step_t *row_steps; /* the statement's run of row steps
+                                   (bql_exec_t.row_steps), read-only */
+   size_t n_row_steps;
    int64_t batches_done;      /* the statement's completed batches when this
                                  writer took its batch (for on_retry) */
    bql_write_tally_t *tally;  /* the batch being written: set by whoever
@@ -267,6 +309,7 @@ void bql_writer_note_unmatched (bql_writer_t *w, int64_t row);
 bool bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_batch_info_t *info,
                             bql_row_errors_t *errs);
 
+/* Milliseconds since the statement started (monotonic; statement.c). */
 double bql_exec_elapsed_ms (const bql_exec_t *x);
 
 /* ---- row sources (sources/source.h) ---- */
@@ -283,8 +326,11 @@ typedef bool (*bql_batch_writer_t) (bql_writer_t *w, const bql_batch_t *b, bql_b
                                     bql_row_errors_t *errs);
 
 /* Pull batch_size input rows at a time from src and hand the good ones to
- * write; account for every row (written, refused, failed on input). */
-bool bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write);
+ * write; account for every row (written, refused, failed on input).
+ * Without parallel_workers the batches are written on own, the statement's
+ * thread's writer (its tally is handed back as it was); workers have
+ * writers of their own. */
+bool bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write);
 
 /* Write rows pos[0..npos) of b one updateOne each (UPSERT, UPDATE ...
  * FROM, upsert_mode, and with dup_msgs the ON DUPLICATE KEY follow-ups,
@@ -309,7 +355,7 @@ int64_t bql_retry_backoff_ms (const bql_options_t *o, int attempt);
  * NULL) is set. */
 bool bql_retry_sleep (const volatile int *cancel, int64_t ms);
 
-/* ---- a map from _id values to positions (write_rows.c) ---- */
+/* ---- a map from _id values to positions (statement.c) ---- */
 
 typedef struct bql_id_map {
    uint64_t *hash;
@@ -326,5 +372,54 @@ bool bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos)
 /* Hold id (copied) at pos, unless held already (the first position wins). */
 void bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos);
 void bql_id_map_cleanup (bql_id_map_t *m);
+
+/* ---- the steps (steps_run.c interprets them; where.c, insert.c,
+ * write_rows.c and rows.c run them, writing through a writer) ---- */
+
+/* Run the plan's steps up to the statement's end (every step but the END
+ * ones), on a writer of the statement's thread made for them. False when
+ * the statement failed (recorded in x). */
+bool bql_exec_run_steps (bql_exec_t *x);
+/* Run the END steps (the metrics record) with the statement's reply. */
+void bql_exec_run_end_steps (bql_exec_t *x, const bson_t *reply);
+/* Does the statement have a step of kind k? Any thread (the plan is
+ * read-only). (statement.c) */
+bool bql_exec_has_step (const bql_exec_t *x, bql_step_kind_t k);
+bool bql_writer_has_step (const bql_writer_t *w, bql_step_kind_t k);
+
+/* COUNT, COUNT_GUARD: run the step's aggregate (its template as is) on
+ * w's connection; *n the count. False with the error recorded in w's
+ * tally. (where.c) */
+bool bql_exec_count_step (bql_writer_t *w, const bql_step_t *st, int64_t *n);
+/* Send st's command as it is (createIndexes) to the statement's database
+ * on w's connection; a refusal names feature when given (error in w's
+ * tally). (where.c) */
+bool bql_exec_command_step (bql_writer_t *w, const bql_step_t *st, const char *feature);
+/* SCAN_IDS and the EACH_ID_BATCH steps after it (steps[0..nsteps): an
+ * ARCHIVE_BATCH and the UPDATE_BATCH or DELETE_BATCH): read the find of
+ * scan's template and run the batch steps on every batch it reads, each
+ * write on the write path through w; each batch's tally is added to x.
+ * (where.c) */
+bool bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const bql_step_t *steps,
+                        size_t nsteps);
+/* An UPDATE_BATCH or DELETE_BATCH without a scan: its template's q once
+ * (batch_size = 0), through w. (where.c) */
+bool bql_exec_write_all (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
+/* COUNT_ROWS_GUARD: the first pass of DELETE ... USING over the rows
+ * (FROM STDIN kept in x->replay for the second), its finds on w. (where.c) */
+bool bql_exec_count_rows_guard (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
+/* MATCH_ROWS for one batch of rows on writer w, then archive_step (may be
+ * NULL) and delete_step (NULL with dry_run: the documents are counted).
+ * (where.c) */
+bool bql_exec_match_rows_batch (bql_writer_t *w, const bql_step_t *archive_step, const bql_step_t *delete_step,
+                                const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* After the rows of MATCH_ROWS: the dry run's max_delete_count check. */
+bool bql_exec_match_rows_done (bql_exec_t *x, bool ok);
+/* DUPLICATE_KEY_UPDATE: the rows of b that errs holds as refused with
+ * 11000 are updated on w (insert.c); errs keeps the other errors. */
+bool bql_exec_update_refused (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* DROP: the step's drop command; a collection that does not exist is not
+ * an error. (rows.c) */
+bool bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st);
 
 #endif

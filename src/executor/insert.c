@@ -211,8 +211,8 @@ bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_
 /* The rows rejected as duplicates (11000), updated with the SET list,
  * matched on _id or the key columns. A row whose update matches nothing
  * was refused by another unique index than its key's, and fails. */
-static bool
-update_duplicates (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+bool
+bql_exec_update_refused (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    bql_row_errors_t keep = {0};
    size_t *dup = bson_malloc (sizeof *dup * (errs->n ? errs->n : 1));
@@ -235,28 +235,5 @@ update_duplicates (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info
    bson_free (msgs);
    bql_row_errors_cleanup (errs);
    *errs = keep;
-   return ok;
-}
-
-static bool
-write_insert (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
-{
-   bool on_dup = w->plan->on_duplicate;
-   bool ok = bql_exec_insert_batch (w, b, on_dup ? false : w->opts->ordered, info, errs);
-   if (ok && on_dup) {
-      ok = update_duplicates (w, b, info, errs);
-   }
-   return ok;
-}
-
-bool
-bql_exec_insert (bql_exec_t *x)
-{
-   bql_source_t *src = bql_exec_open_source (x);
-   if (!src) {
-      return false;
-   }
-   bool ok = bql_exec_rows (x, src, x->opts->upsert_mode ? bql_exec_write_rows : write_insert);
-   bql_source_close (src);
    return ok;
 }

@@ -444,7 +444,18 @@ static void
 write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch_t *b, const bql_row_errors_t *errs,
                     int64_t started_at_ms)
 {
-   const char *coll_name = x->opts->error_collection;
+   /* the plan's WRITE_ERROR_RECORD step names the collection; the run's
+    * options (errorRecords = false) may turn it off. A dry run's plan has
+    * no such step (it writes nothing): the record it would have written
+    * to error_collection goes into the reply. */
+   const bql_step_t *st = bql_steps_find (&x->plan->steps, BQL_STEP_WRITE_ERROR_RECORD);
+   bson_iter_t ci;
+   const char *coll_name = NULL;
+   if (x->opts->dry_run) {
+      coll_name = x->opts->error_collection;
+   } else if (st && x->opts->error_collection && bson_iter_init_find (&ci, &st->command, "insert")) {
+      coll_name = bson_iter_utf8 (&ci, NULL);
+   }
    /* a batch that ended the statement (the server lost after the retries,
     * a command refused as a whole) has its record too, with the
     * statement's error when no row error says more */
@@ -604,7 +615,7 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
       }
    }
    int64_t attempted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed;
-   if (x->plan->kind == BQL_KIND_DELETE) {
+   if (x->plan->steps.deletes) {
       attempted = x->n_removed + x->n_modified + x->n_failed;
    }
    if (x->opts->dry_run) {

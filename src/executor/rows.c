@@ -141,7 +141,9 @@ typedef struct {
  * other fields belong to the thread its state gives it to. */
 struct pipeline {
    bql_exec_t *x;
-   bql_writer_t own;       /* the statement's thread's writer (no workers) */
+   bql_writer_t *own;      /* the statement's thread's writer (no workers):
+                              the caller's, so that its connection's
+                              capabilities are probed once */
    bql_source_t *src;
    bql_batch_writer_t write;
    int32_t batch_size;
@@ -182,7 +184,11 @@ static void
 fill (pipeline_t *p, slot_t *s)
 {
    bql_exec_t *x = p->x;
-   bool ids = x->plan->kind == BQL_KIND_INSERT && !x->opts->upsert_mode;
+   /* an insert gives every row its _id (append_doc) */
+   bool ids = false;
+   for (size_t i = 0; i < x->n_row_steps; i++) {
+      ids = ids || x->row_steps[i].kind == BQL_STEP_INSERT_ROWS;
+   }
    bson_t *doc = &p->row;
    s->n = 0;
    s->nbytes = 0;
@@ -317,8 +323,9 @@ write_slot (pipeline_t *p, bql_writer_t *w, slot_t *s)
    s->write_ok = p->write (w, &b, &s->info, &s->errs);
    bql_error_t *e = &s->tally.error;
    if (!s->write_ok && s->tally.failed && e->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
+      /* the writer's capabilities: probed by then, or now (one buildInfo) */
       size_t len = strlen (e->message);
-      snprintf (e->message + len, sizeof e->message - len, "%s", bql_caps_decimal128_hangup_note ());
+      snprintf (e->message + len, sizeof e->message - len, "%s", bql_caps_decimal128_hangup_note (&w->caps, w->client));
    }
 }
 
@@ -438,20 +445,20 @@ wait_for (pipeline_t *p, slot_t *s, int64_t batch, bool workers)
    pthread_mutex_unlock (&p->mu);
 }
 
-/* drop = true: drop the target collection before the first batch (the
- * drop command, as mongoimport --drop). Only the target: the archive,
- * error and metrics collections stay. A collection that does not exist
- * is not an error. Not with dry_run. False when the server refused. */
-static bool
-drop_first (bql_exec_t *x)
+/* drop = true: the DROP step drops the target collection before the
+ * first batch (the drop command, as mongoimport --drop). Only the target:
+ * the archive, error and metrics collections stay. A collection that does
+ * not exist is not an error. False when the server refused. */
+bool
+bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st)
 {
-   if (!x->opts->drop || x->opts->dry_run) {
-      return true;
-   }
+   mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
    bson_error_t berr;
+   bool dropped = mongoc_database_write_command_with_opts (db, &st->command, NULL, NULL, &berr);
+   mongoc_database_destroy (db);
    /* a collection that does not exist: NamespaceNotFound (26), from every
     * server libmongoc 1.23 connects to (MongoDB 3.6 on; 7.0 on answers ok) */
-   if (!mongoc_collection_drop_with_opts (x->coll, NULL, &berr) && berr.code != 26) {
+   if (!dropped && berr.code != 26) {
       if (bql_exec_is_connection_error (&berr)) {
          return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code, "lost the server while dropping %s: %s",
                                bql_plan_namespace (x->plan), berr.message);
@@ -482,12 +489,10 @@ bql_exec_open_source (bql_exec_t *x)
 }
 
 bool
-bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
+bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write)
 {
-   if (!drop_first (x)) {
-      return false;
-   }
-   pipeline_t p = {.x = x, .src = src, .write = write};
+   pipeline_t p = {.x = x, .own = own, .src = src, .write = write};
+   bql_write_tally_t *own_tally = own->tally;
    p.batch_size = bql_options_batch (x->opts);
    /* parallel_workers > 1 (unordered statements: the planner refuses it
     * for ordered ones) writes batches on threads of their own; a dry run
@@ -508,7 +513,6 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    pthread_cond_init (&p.cv, NULL);
    p.oids = bson_context_new (BSON_CONTEXT_NONE);
    bson_init (&p.row);
-   bql_writer_init (&p.own, x, x->client);
    x->rows_total = bql_source_rows_total (src);
    x->row_based = true;
    x->bytes_total = bql_source_bytes_total (src);
@@ -544,8 +548,8 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
          break;
       }
       if (!nworkers) {
-         p.own.batches_done = x->batches;
-         write_slot (&p, &p.own, s);
+         p.own->batches_done = x->batches;
+         write_slot (&p, p.own, s);
       }
       ok = merge_slot (x, s);
       x->rows_done += s->input;
@@ -611,6 +615,6 @@ bql_exec_rows (bql_exec_t *x, bql_source_t *src, bql_batch_writer_t write)
    pthread_cond_destroy (&p.cv);
    bson_context_destroy (p.oids);
    bson_destroy (&p.row);
-   bql_writer_cleanup (&p.own);
+   own->tally = own_tally; /* the slots' tallies are gone */
    return ok;
 }

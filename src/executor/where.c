@@ -1,17 +1,25 @@
 /*
- * where.c — BULK UPDATE ... WHERE and BULK DELETE ... WHERE on stored
- * documents, in _id-ordered batches of batch_size (SPEC §1): one cursor
- * reads the matching documents sorted by _id, and every batch_size of them
- * is updated or deleted with {$and: [{_id: {$in: batch}}, filter]}, so a
+ * where.c — the steps on stored documents (steps.h), run as the step
+ * interpreter (steps_run.c) hands them over, each command built from its
+ * step's template: COUNT and COUNT_GUARD (the template's aggregate),
+ * ENSURE_INDEX (the template as is), SCAN_IDS with its ARCHIVE_BATCH,
+ * UPDATE_BATCH and DELETE_BATCH, and DELETE ... USING's COUNT_ROWS_GUARD
+ * and MATCH_ROWS.
+ *
+ * UPDATE ... WHERE and DELETE ... WHERE on stored documents go in
+ * _id-ordered batches of batch_size (SPEC §1): one cursor reads the
+ * matching documents sorted by _id, and every batch_size of them is
+ * updated or deleted with {$and: [{_id: {$in: batch}}, filter]}, so a
  * document that stopped matching in between is left alone. A cursor on
  * the _id index returns each document once even though the documents it
  * returned are being changed, and it handles collections whose _ids mix
  * types (a "_id > last" query would stop at the first type boundary).
  *
  * Archival (ARCHIVAL_STRATEGY): per batch, the whole documents are written
- * to the archive first, each as a replacement upsert keyed by _id (so a
- * re-run after a crash writes no duplicate), and only the _ids the archive
- * acknowledged are deleted. At every instant each original document is in
+ * to the archive first: inserted, and those the archive refuses as
+ * duplicate keys (archived by a run that was interrupted) replaced, keyed
+ * by _id (so a re-run after a crash writes no duplicate); only the _ids
+ * the archive acknowledged are deleted. At every instant each original document is in
  * the source or in the archive.
  *
  * DELETE ... USING source AS v (delete by file): the rows come through
@@ -38,33 +46,77 @@
 
 #define CURSOR_NOT_FOUND 43
 
-/* count the matching documents (as mongoc_collection_count_documents) */
-static bool
-count_matching (bql_writer_t *w, int64_t *n)
+bool
+bql_exec_count_step (bql_writer_t *w, const bql_step_t *st, int64_t *n)
 {
+   bson_t pipeline;
    bson_error_t berr;
-   *n = mongoc_collection_count_documents (w->coll, &w->plan->filter, NULL, NULL, NULL, &berr);
-   if (*n < 0) {
-      return bql_writer_connection_or_server_error (w, &berr, -1);
+   *n = 0;
+   if (!bql_step_sub (st, "pipeline", &pipeline)) {
+      return bql_writer_fail (w, BQL_ERR_INVALID_ARG, 0, "the count step has no pipeline");
    }
-   return true;
+   bson_t wrapped = BSON_INITIALIZER;
+   BSON_APPEND_ARRAY (&wrapped, "pipeline", &pipeline);
+   mongoc_cursor_t *cur = mongoc_collection_aggregate (w->coll, MONGOC_QUERY_NONE, &wrapped, NULL, NULL);
+   bson_destroy (&wrapped);
+   const bson_t *doc;
+   if (mongoc_cursor_next (cur, &doc)) {
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, doc, "n")) {
+         *n = bson_iter_as_int64 (&it);
+      }
+   }
+   bool ok = true;
+   if (mongoc_cursor_error (cur, &berr)) {
+      ok = bql_writer_connection_or_server_error (w, &berr, -1);
+   }
+   mongoc_cursor_destroy (cur);
+   return ok;
 }
 
-/* $and of the batch's _ids and the filter */
+/* The q of the batch write st for the batch's _ids (NULL: the template's
+ * q as it is, the unbatched write): the template with its _ids placeholder
+ * replaced by ids, and, when filter is given (DELETE ... USING), the
+ * template's row filter replaced by the batch's. */
 static void
-batch_query (const bson_t *filter, const bson_t *ids, bson_t *q)
+batch_query (const bql_step_t *st, const bson_t *filter, const bson_t *ids, bson_t *q)
 {
-   bson_t and, a0, a1, in;
-   bson_append_array_begin (q, "$and", -1, &and);
-   bson_append_document_begin (&and, "0", -1, &a0);
-   bson_append_document_begin (&a0, "_id", -1, &in);
-   BSON_APPEND_ARRAY (&in, "$in", ids);
-   bson_append_document_end (&a0, &in);
-   bson_append_document_end (&and, &a0);
-   bson_append_document_begin (&and, "1", -1, &a1);
+   bson_t tq;
+   bool found = bql_step_sub (st, "updates.0.q", &tq) || bql_step_sub (st, "deletes.0.q", &tq);
+   BSON_ASSERT (found);
+   if (!ids) {
+      bson_init (q);
+      bson_concat (q, &tq);
+      return;
+   }
+   bson_value_t v;
+   v.value_type = BSON_TYPE_ARRAY;
+   v.value.v_doc.data = (uint8_t *) bson_get_data (ids);
+   v.value.v_doc.data_len = ids->len;
+   bson_t inst;
+   bql_step_instantiate (&tq, BQL_PH_BATCH_IDS, &v, &inst);
+   bson_t inst2, inst3;
+   bql_step_instantiate (&inst, BQL_PH_ARCHIVED_IDS, &v, &inst2);
+   bql_step_instantiate (&inst2, BQL_PH_READ_IDS, &v, &inst3);
+   bson_destroy (&inst);
+   bson_destroy (&inst2);
+   if (!filter) {
+      bson_steal (q, &inst3);
+      return;
+   }
+   /* {$and: [{_id: {$in: ids}}, <the rows' filter>]} */
+   bson_iter_t it, and;
+   bson_init (q);
+   bson_t qa, a1;
+   bson_append_array_begin (q, "$and", -1, &qa);
+   if (bson_iter_init_find (&it, &inst3, "$and") && bson_iter_recurse (&it, &and) && bson_iter_next (&and)) {
+      bson_append_iter (&qa, "0", 1, &and);
+   }
+   bson_append_document_begin (&qa, "1", 1, &a1);
    bson_concat (&a1, filter);
-   bson_append_document_end (&and, &a1);
-   bson_append_array_end (q, &and);
+   bson_append_document_end (&qa, &a1);
+   bson_append_array_end (q, &qa);
+   bson_destroy (&inst3);
 }
 
 /* Add the name of a server feature to an error the server gave. */
@@ -78,22 +130,23 @@ server_refused (bql_writer_t *w, const bson_error_t *berr, int64_t batch, const 
    return bql_writer_connection_or_server_error (w, berr, batch);
 }
 
-/* Add the statement's update or delete of the documents matching q. */
+/* Is st's command an update (UPDATE ... WHERE, soft_delete) rather than
+ * a delete? */
 static bool
-add_write (const bql_writer_t *w, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_error_t *berr)
+is_update (const bql_step_t *st)
 {
-   const bql_plan_t *plan = w->plan;
-   if (plan->kind == BQL_KIND_UPDATE) {
-      return mongoc_bulk_operation_update_many_with_opts (bulk, q, &plan->update, NULL, berr);
-   }
-   if (w->opts->soft_delete) {
-      bson_t u = BSON_INITIALIZER, set;
-      bson_append_document_begin (&u, "$set", -1, &set);
-      BSON_APPEND_DATE_TIME (&set, "deleted_at", plan->now_ms);
-      bson_append_document_end (&u, &set);
-      bool ok = mongoc_bulk_operation_update_many_with_opts (bulk, q, &u, NULL, berr);
-      bson_destroy (&u);
-      return ok;
+   bson_iter_t it;
+   return bson_iter_init (&it, &st->command) && bson_iter_next (&it) && !strcmp (bson_iter_key (&it), "update");
+}
+
+/* Add the write of st (its template's u, or a delete) of the documents
+ * matching q. */
+static bool
+add_write (const bql_step_t *st, mongoc_bulk_operation_t *bulk, const bson_t *q, bson_error_t *berr)
+{
+   bson_t u;
+   if (is_update (st) && bql_step_sub (st, "updates.0.u", &u)) {
+      return mongoc_bulk_operation_update_many_with_opts (bulk, q, &u, NULL, berr);
    }
    return mongoc_bulk_operation_remove_many_with_opts (bulk, q, NULL, berr);
 }
@@ -103,10 +156,10 @@ add_write (const bql_writer_t *w, mongoc_bulk_operation_t *bulk, const bson_t *q
  * written counted as failed. The message says how many of the batch's n
  * documents were written, unless nothing was (with_counts false). */
 static void
-batch_failed (const bql_writer_t *w, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code,
+batch_failed (const bql_step_t *st, bql_batch_info_t *info, int64_t n, int64_t written, int32_t code,
               const char *what, const char *errmsg, bql_row_errors_t *errs, bool with_counts)
 {
-   const char *verb = w->plan->kind == BQL_KIND_UPDATE || w->opts->soft_delete ? "updated" : "deleted";
+   const char *verb = is_update (st) ? "updated" : "deleted";
    /* allocated: the server's message is kept whole */
    char *msg = n > 0 && with_counts
                   ? bson_strdup_printf ("%s: %s (of the batch's %lld documents, %lld were reported %s)", what, errmsg,
@@ -122,6 +175,7 @@ batch_failed (const bql_writer_t *w, bql_batch_info_t *info, int64_t n, int64_t 
 /* The update or delete command of one batch, on the write path. */
 typedef struct {
    bql_writer_t *w;
+   const bql_step_t *st; /* the UPDATE_BATCH or DELETE_BATCH */
    const bson_t *q;
    bool whole;  /* no batch: the single command over the whole filter */
    int64_t n;
@@ -134,9 +188,9 @@ where_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
    where_cmd_t *c = ctx;
    bson_error_t berr;
-   if (!add_write (c->w, bulk, c->q, &berr)) {
+   if (!add_write (c->st, bulk, c->q, &berr)) {
       /* refused by libmongoc's checks: every batch would be */
-      batch_failed (c->w, c->info, c->n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, c->errs,
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, c->errs,
                     true);
       return bql_writer_fail (c->w, BQL_ERR_SERVER, (int32_t) berr.code, "%s", berr.message);
    }
@@ -167,7 +221,7 @@ where_counts (where_cmd_t *c, const bson_t *reply)
 static const char *
 where_refused_what (const where_cmd_t *c)
 {
-   return c->w->plan->kind == BQL_KIND_UPDATE || c->w->opts->soft_delete
+   return is_update (c->st)
              ? "the server refused the update of this batch; documents before the one that failed may have been "
                "updated"
              : "the server refused the delete of this batch; documents before the one that failed may have been "
@@ -189,7 +243,7 @@ where_settle (void *ctx, const bql_write_result_t *r)
    /* write errors: the update or delete failed at a document */
    const char *what = where_refused_what (c);
    for (size_t e = 0; e < found->n; e++) {
-      batch_failed (c->w, c->info, e ? 0 : c->n, written, found->items[e].code, what, found->items[e].errmsg, c->errs,
+      batch_failed (c->st, c->info, e ? 0 : c->n, written, found->items[e].code, what, found->items[e].errmsg, c->errs,
                     true);
    }
    if (c->whole) {
@@ -215,7 +269,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
    bql_writer_t *w = c->w;
    const bson_error_t *berr = &r->error;
    if (why == BQL_GIVE_UP_CANCELLED) {
-      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code,
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code,
                     bql_write_cancelled_in_flight (berr) ? "cancelled while the batch was in flight: documents of "
                                                            "this batch may or may not have been written (in doubt)"
                                                          : "cancelled while waiting to retry the lost batch",
@@ -224,11 +278,11 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
    }
    where_counts (c, &r->reply);
    const char *feature =
-      w->plan->kind == BQL_KIND_UPDATE && w->plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
+      c->st->kind == BQL_STEP_UPDATE_BATCH && w->plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
    if (feature && !bql_exec_is_connection_error (berr) && (berr->code == 14 || berr->code == 9)) {
       char msg[300];
       snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
-      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, msg, berr->message, c->errs, false);
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, msg, berr->message, c->errs, false);
       return server_refused (w, berr, c->info->batch_index, feature);
    }
    if (r->retryable || bql_exec_is_connection_error (berr)) {
@@ -249,7 +303,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
                    "again because its update is not idempotent ($inc, $mul, $push or a pipeline)",
                    lost);
       }
-      batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, what_lost, berr->message, c->errs, true);
+      batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, what_lost, berr->message, c->errs, true);
       bool ok = bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
       bql_writer_note_retries (w, retries);
       if (r->retryable && !idem) {
@@ -261,7 +315,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
       }
       return ok;
    }
-   batch_failed (w, c->info, c->n, 0, (int32_t) berr->code, where_refused_what (c), berr->message, c->errs, true);
+   batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, where_refused_what (c), berr->message, c->errs, true);
    return c->whole ? bql_writer_connection_or_server_error (w, berr, c->info->batch_index) : true;
 }
 
@@ -278,23 +332,20 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
  * is lost, retries ran out, the server lacks a feature the statement
  * needs, or the single unbatched command failed. */
 static bool
-write_batch (bql_writer_t *w, const bson_t *filter, const bson_t *ids, int64_t n, bql_batch_info_t *info,
-             bql_row_errors_t *errs)
+write_batch (bql_writer_t *w, const bql_step_t *st, const bson_t *filter, const bson_t *ids, int64_t n,
+             bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   bson_t q = BSON_INITIALIZER;
-   if (ids) {
-      batch_query (filter, ids, &q);
-   } else {
-      bson_concat (&q, filter);
-   }
-   where_cmd_t c = {.w = w, .q = &q, .whole = ids == NULL, .n = n, .info = info, .errs = errs};
-   /* a delete carries no bypassDocumentValidation: there is nothing to
-    * validate, and servers that check the delete command's fields
-    * strictly refuse the whole command for it */
+   bson_t q;
+   batch_query (st, filter, ids, &q);
+   where_cmd_t c = {.w = w, .st = st, .q = &q, .whole = ids == NULL, .n = n, .info = info, .errs = errs};
+   /* the template's ordered and bypassDocumentValidation (a delete's
+    * carries none: there is nothing to validate, and servers that check
+    * the delete command's fields strictly refuse the whole command for
+    * it; see steps.c) */
    bql_write_step_t step = {.ctx = &c,
                             .coll = w->coll,
-                            .ordered = w->opts->ordered,
-                            .no_bypass = w->plan->kind == BQL_KIND_DELETE && !w->opts->soft_delete,
+                            .ordered = st->ordered,
+                            .no_bypass = !bson_has_field (&st->command, "bypassDocumentValidation"),
                             .add = where_add,
                             .settle = where_settle,
                             .recover = bql_writer_idempotent (w) ? where_recover : NULL,
@@ -305,26 +356,33 @@ write_batch (bql_writer_t *w, const bson_t *filter, const bson_t *ids, int64_t n
    return ok;
 }
 
-/* The archive's copy of doc: every field, then archivedAt, archiveReason
- * and originalCollection. */
+/* The archive's copy of doc, from the archive step's template u
+ * ({"<field>": "<every field of the document>", archivedAt: {$date:
+ * "<time of the batch>"}, archiveReason, originalCollection}): every
+ * field of doc but those the template sets, then the template's fields,
+ * archivedAt being now. */
 static void
-archive_copy (const bql_writer_t *w, const bson_t *doc, int64_t now, bson_t *out)
+archive_copy (const bson_t *tu, const bson_t *doc, int64_t now, bson_t *out)
 {
-   bson_iter_t f;
+   bson_iter_t f, t;
    bson_iter_init (&f, doc);
    while (bson_iter_next (&f)) {
-      const char *k = bson_iter_key (&f);
-      if (strcmp (k, "archivedAt") && strcmp (k, "archiveReason") && strcmp (k, "originalCollection")) {
+      if (!bson_has_field (tu, bson_iter_key (&f))) {
          bson_append_iter (out, NULL, 0, &f);
       }
    }
-   BSON_APPEND_DATE_TIME (out, "archivedAt", now);
-   if (w->opts->archive_reason) {
-      BSON_APPEND_UTF8 (out, "archiveReason", w->opts->archive_reason);
-   } else {
-      BSON_APPEND_NULL (out, "archiveReason");
+   bson_iter_init (&t, tu);
+   while (bson_iter_next (&t)) {
+      const char *k = bson_iter_key (&t);
+      if (k[0] == '<') {
+         continue; /* the document's own fields, above */
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT (&t)) {
+         BSON_APPEND_DATE_TIME (out, k, now); /* {$date: "<time of the batch>"} */
+      } else {
+         bson_append_iter (out, k, -1, &t);
+      }
    }
-   BSON_APPEND_UTF8 (out, "originalCollection", w->plan->collection);
 }
 
 /* The archive writes of one batch, on the write path: the copies
@@ -445,9 +503,12 @@ archive_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int 
  * written again as a replacement keyed by _id, so the archive never holds
  * a document twice and always holds its latest copy. */
 static bool
-archive_batch (bql_writer_t *w, mongoc_collection_t *archive, const bson_t *docs, uint32_t n, bson_t *archived,
-               bql_batch_info_t *info, bql_row_errors_t *batch_errs)
+archive_batch (bql_writer_t *w, const bql_step_t *st, mongoc_collection_t *archive, const bson_t *docs, uint32_t n,
+               bson_t *archived, bql_batch_info_t *info, bql_row_errors_t *batch_errs)
 {
+   bson_t tu;
+   bool have_template = bql_step_sub (st, "documents.0", &tu);
+   BSON_ASSERT (have_template);
    int64_t now = bql_wall_ms ();
    bson_t *store = bson_malloc0 (sizeof *store * (n ? n : 1));
    bson_value_t *idv = bson_malloc0 (sizeof *idv * (n ? n : 1));
@@ -466,7 +527,7 @@ archive_batch (bql_writer_t *w, mongoc_collection_t *archive, const bson_t *docs
       bson_iter_init_find (&idi, &doc, "_id");
       bson_value_copy (bson_iter_value (&idi), &idv[i]);
       bson_init (&store[i]);
-      archive_copy (w, &doc, now, &store[i]);
+      archive_copy (&tu, &doc, now, &store[i]);
       i++;
    }
    archive_cmd_t c = {.w = w, .info = info, .store = store, .idv = idv, .n = i, .errs = &errs};
@@ -544,107 +605,66 @@ read_refused (bql_writer_t *w, const bson_error_t *berr)
                          berr->message);
 }
 
-static bool
-create_ttl_index (bql_writer_t *w)
+bool
+bql_exec_command_step (bql_writer_t *w, const bql_step_t *st, const char *feature)
 {
-   const bql_options_t *o = w->opts;
    mongoc_database_t *db = mongoc_client_get_database (w->client, w->plan->database);
-   bson_t cmd = BSON_INITIALIZER, idx, one, key, reply;
-   BSON_APPEND_UTF8 (&cmd, "createIndexes", o->archive_collection);
-   bson_append_array_begin (&cmd, "indexes", -1, &idx);
-   bson_append_document_begin (&idx, "0", -1, &one);
-   bson_append_document_begin (&one, "key", -1, &key);
-   BSON_APPEND_INT32 (&key, "archivedAt", 1);
-   bson_append_document_end (&one, &key);
-   BSON_APPEND_UTF8 (&one, "name", "archivedAt_ttl");
-   BSON_APPEND_INT64 (&one, "expireAfterSeconds", o->retention_seconds);
-   bson_append_document_end (&idx, &one);
-   bson_append_array_end (&cmd, &idx);
+   bson_t reply;
    bson_error_t berr;
-   bool ok = mongoc_database_write_command_with_opts (db, &cmd, NULL, &reply, &berr);
+   bool ok = mongoc_database_write_command_with_opts (db, &st->command, NULL, &reply, &berr);
    if (!ok) {
-      ok = server_refused (w, &berr, -1, "TTL indexes (expireAfterSeconds), needed by retention_period");
+      ok = server_refused (w, &berr, -1, feature);
    }
    bson_destroy (&reply);
-   bson_destroy (&cmd);
    mongoc_database_destroy (db);
    return ok;
 }
 
-/* run_where on the statement's thread, writing through w: each batch's
- * tally is added to the statement before the batch is accounted for. */
-static bool
-where_batches (bql_exec_t *x, bql_writer_t *w)
+bool
+bql_exec_write_all (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
+{
+   bql_batch_info_t info = {0};
+   bql_row_errors_t errs = {0};
+   int64_t started_at = bql_wall_ms ();
+   w->batches_done = x->batches;
+   bool ok = write_batch (w, st, NULL, NULL, 0, &info, &errs);
+   bql_exec_add_tally (x, w->tally);
+   bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
+   bql_row_errors_cleanup (&errs);
+   return ok;
+}
+
+bool
+bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps)
 {
    const bql_plan_t *plan = x->plan;
-   const bql_options_t *o = x->opts;
-   bool is_delete = plan->kind == BQL_KIND_DELETE;
-
-   if (o->dry_run) {
-      /* count what would be written, and say whether max_delete_count
-       * would refuse the delete */
-      int64_t n;
-      if (!count_matching (w, &n)) {
-         return false;
+   const bql_step_t *archive_step = NULL, *write_step = NULL;
+   for (size_t i = 0; i < nsteps; i++) {
+      if (steps[i].kind == BQL_STEP_ARCHIVE_BATCH) {
+         archive_step = &steps[i];
+      } else if (steps[i].kind != BQL_STEP_ARCHIVE_REPLACE) {
+         write_step = &steps[i]; /* the replacements are archive_batch's */
       }
-      x->n_matched = n;
-      x->rows_total = n;
-      x->rows_done = n;
-      if (is_delete && o->max_delete_count >= 0 && n > o->max_delete_count) {
-         return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
-                               "%lld documents match but max_delete_count is %lld: the delete would be refused "
-                               "(dry run: nothing was written to the collection)",
-                               (long long) n, (long long) o->max_delete_count);
-      }
-      return true;
    }
-   if (is_delete && o->max_delete_count >= 0) {
-      int64_t n;
-      if (!count_matching (w, &n)) {
-         return false;
-      }
-      if (n > o->max_delete_count) {
-         return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
-                               "%lld documents match but max_delete_count is %lld: nothing was deleted", (long long) n,
-                               (long long) o->max_delete_count);
-      }
+   if (!write_step) {
+      return bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "the scan step has no write after it");
    }
    mongoc_collection_t *archive = NULL;
-   if (is_delete && o->archive_collection) {
-      if (o->retention_seconds && !create_ttl_index (w)) {
-         return false;
-      }
-      archive = mongoc_client_get_collection (x->client, plan->database, o->archive_collection);
+   if (archive_step) {
+      bson_iter_t it;
+      bson_iter_init_find (&it, &archive_step->command, "insert");
+      archive = mongoc_client_get_collection (w->client, plan->database, bson_iter_utf8 (&it, NULL));
    }
-
-   bool ok = true;
-   if (o->batch_size == 0 && !archive) {
-      bql_batch_info_t info = {0};
-      bql_row_errors_t errs = {0};
-      int64_t started_at = bql_wall_ms ();
-      w->batches_done = x->batches;
-      ok = write_batch (w, &plan->filter, NULL, 0, &info, &errs);
-      bql_exec_add_tally (x, w->tally);
-      bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
-      bql_row_errors_cleanup (&errs);
-      return ok;
-   }
-
-   bson_t opts = BSON_INITIALIZER, sort, proj;
-   bson_append_document_begin (&opts, "sort", -1, &sort);
-   BSON_APPEND_INT32 (&sort, "_id", 1);
-   bson_append_document_end (&opts, &sort);
-   if (!archive) {
-      bson_append_document_begin (&opts, "projection", -1, &proj);
-      BSON_APPEND_INT32 (&proj, "_id", 1);
-      bson_append_document_end (&opts, &proj);
-   }
-   int32_t bs = bql_options_batch (o);
-   if (o->batch_size > 0) {
-      BSON_APPEND_INT32 (&opts, "batchSize", bs);
-   }
-   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (w->coll, &plan->filter, &opts, NULL);
+   /* the find of the template: its filter, and the rest as options */
+   bson_t filter, opts = BSON_INITIALIZER;
+   bool have_filter = bql_step_sub (scan, "filter", &filter);
+   BSON_ASSERT (have_filter);
+   bson_copy_to_excluding_noinit (&scan->command, &opts, "find", "filter", NULL);
+   bson_iter_t bi;
+   int32_t bs = bson_iter_init_find (&bi, &opts, "batchSize") ? bson_iter_int32 (&bi) : 0;
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (w->coll, &filter, &opts, NULL);
    int cursor_retries = 0;
+   bool ok = true;
 
    const bson_t *doc;
    bson_t ids = BSON_INITIALIZER, docs = BSON_INITIALIZER;
@@ -669,7 +689,7 @@ where_batches (bql_exec_t *x, bql_writer_t *w)
          }
       }
       bool restart = false;
-      if (!have || (o->batch_size > 0 && n == (uint32_t) bs)) {
+      if (!have || (bs > 0 && n == (uint32_t) bs)) {
          bson_error_t berr;
          const bson_t *err_reply = NULL;
          if (!have && mongoc_cursor_error_document (cursor, &berr, &err_reply)) {
@@ -694,13 +714,13 @@ where_batches (bql_exec_t *x, bql_writer_t *w)
             info.size = n;
             if (archive) {
                bson_t archived = BSON_INITIALIZER;
-               ok = archive_batch (w, archive, &docs, n, &archived, &info, &errs);
+               ok = archive_batch (w, archive_step, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
-                  ok = write_batch (w, &plan->filter, &archived, bson_count_keys (&archived), &info, &errs);
+                  ok = write_batch (w, write_step, NULL, &archived, bson_count_keys (&archived), &info, &errs);
                }
                bson_destroy (&archived);
             } else {
-               ok = write_batch (w, &plan->filter, &ids, n, &info, &errs);
+               ok = write_batch (w, write_step, NULL, &ids, n, &info, &errs);
             }
             bql_exec_add_tally (x, w->tally);
             x->rows_done += n;
@@ -716,7 +736,7 @@ where_batches (bql_exec_t *x, bql_writer_t *w)
          }
          if (restart && more) {
             mongoc_cursor_destroy (cursor);
-            cursor = mongoc_collection_find_with_opts (w->coll, &plan->filter, &opts, NULL);
+            cursor = mongoc_collection_find_with_opts (w->coll, &filter, &opts, NULL);
          } else if (!have) {
             more = false;
          }
@@ -729,22 +749,6 @@ where_batches (bql_exec_t *x, bql_writer_t *w)
    if (archive) {
       mongoc_collection_destroy (archive);
    }
-   return ok;
-}
-
-/* UPDATE or DELETE ... WHERE: the statement's thread is the one writer. */
-static bool
-run_where (bql_exec_t *x)
-{
-   bql_writer_t w;
-   bql_write_tally_t tally;
-   bql_writer_init (&w, x, x->client);
-   bql_write_tally_init (&tally);
-   w.tally = &tally;
-   bool ok = where_batches (x, &w);
-   ok = bql_exec_add_tally (x, &tally) && ok;
-   bql_write_tally_cleanup (&tally);
-   bql_writer_cleanup (&w);
    return ok;
 }
 
@@ -882,16 +886,18 @@ batch_filter_of (bson_t **q, const bool *good, size_t n, bson_t *orf, const char
    bson_destroy (&m);
 }
 
-/* One batch of DELETE ... USING rows (a bql_batch_writer_t): read the
- * documents the rows' filters match (one find of their $or), tell each
- * row whether it matched (evidently from the documents read, else by a
- * find of its own filter with limit 1), then, unless dry_run, archive the
- * documents read when asked and delete exactly those (that still match):
- * {$and: [{_id: {$in: ids}}, {$or: filters}]}. nMatched counts the rows
- * that matched; the rows that matched nothing are listed as unmatched.
- * With dry_run the distinct documents are counted (nWouldWrite). */
-static bool
-delete_rows_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
+/* MATCH_ROWS (one batch of DELETE ... USING rows, on the row pipeline's
+ * writer w): read the documents the rows' filters match (one find of
+ * their $or), tell each row whether it matched (evidently from the
+ * documents read, else by a find of its own filter with limit 1), then,
+ * with a delete_step, run archive_step when given on the documents read
+ * and delete_step on exactly those (that still match): {$and: [{_id:
+ * {$in: ids}}, {$or: filters}]}. nMatched counts the rows that matched;
+ * the rows that matched nothing are listed as unmatched. Without a
+ * delete_step (dry_run) the distinct documents are counted (nWouldWrite). */
+bool
+bql_exec_match_rows_batch (bql_writer_t *w, const bql_step_t *archive_step, const bql_step_t *delete_step,
+                           const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    const bql_plan_t *plan = w->plan;
    const bql_options_t *o = w->opts;
@@ -946,7 +952,7 @@ delete_rows_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info
          const char *k;
          bson_uint32_to_string (nids++, &k, kb, sizeof kb);
          bson_append_iter (&ids, k, -1, &it);
-         if (o->archive_collection) {
+         if (archive_step) {
             bson_append_document (&docs, k, -1, doc);
          }
          if (merged && !path) {
@@ -1000,7 +1006,8 @@ delete_rows_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info
    if (!ok) {
       /* the read failed (recorded): nothing of this batch was written,
        * and its rows count as not attempted */
-   } else if (o->dry_run) {
+   } else if (!delete_step) {
+      /* dry_run: count the distinct documents */
       if (!w->seen) {
          w->seen = bson_malloc0 (sizeof *w->seen); /* freed with the writer */
          bql_id_map_init (w->seen, 1024);
@@ -1016,19 +1023,22 @@ delete_rows_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info
    } else if (nids > 0) {
       size_t errs_before = errs->n;
       int64_t failed_before = info->n_failed;
-      if (o->archive_collection) {
-         mongoc_collection_t *archive = mongoc_client_get_collection (w->client, plan->database, o->archive_collection);
+      if (archive_step) {
+         bson_iter_t ai;
+         bson_iter_init_find (&ai, &archive_step->command, "insert");
+         mongoc_collection_t *archive =
+            mongoc_client_get_collection (w->client, plan->database, bson_iter_utf8 (&ai, NULL));
          bson_t archived = BSON_INITIALIZER;
-         ok = archive_batch (w, archive, &docs, nids, &archived, info, errs);
+         ok = archive_batch (w, archive_step, archive, &docs, nids, &archived, info, errs);
          errs_before = errs->n; /* documents the archive refused stay, each reported */
          failed_before = info->n_failed;
          if (ok && !bson_empty (&archived)) {
-            ok = write_batch (w, &orf, &archived, bson_count_keys (&archived), info, errs);
+            ok = write_batch (w, delete_step, &orf, &archived, bson_count_keys (&archived), info, errs);
          }
          bson_destroy (&archived);
          mongoc_collection_destroy (archive);
       } else {
-         ok = write_batch (w, &orf, &ids, nids, info, errs);
+         ok = write_batch (w, delete_step, &orf, &ids, nids, info, errs);
       }
       if (errs->n > errs_before) {
          /* the delete of the batch failed: its rows that matched are
@@ -1182,54 +1192,32 @@ count_using (bql_exec_t *x, bql_writer_t *w, bql_source_t *src, bql_source_t *re
    return ok;
 }
 
-/* What run_using does before its rows are written, on the statement's
- * thread writing through w: the count of max_delete_count (the first
- * pass, kept in *replay for FROM STDIN) and the archive's TTL index. */
-static bool
-using_prepare (bql_exec_t *x, bql_writer_t *w, bql_source_t **replay)
+bool
+bql_exec_count_rows_guard (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
 {
-   const bql_options_t *o = x->opts;
-   if (o->max_delete_count >= 0 && !o->dry_run) {
-      bql_source_t *first = bql_exec_open_source (x);
-      if (!first) {
-         return false;
-      }
-      if (x->plan->file && x->plan->file->is_stdin) {
-         *replay = bql_source_replay_new ();
-      }
-      bool ok = count_using (x, w, first, *replay);
-      bql_source_close (first);
-      if (!ok) {
-         return false;
-      }
+   (void) st; /* its find is the template of count_using's */
+   bql_source_t *first = bql_exec_open_source (x);
+   if (!first) {
+      return false;
    }
-   return !(o->archive_collection && o->retention_seconds && !o->dry_run && !create_ttl_index (w));
-}
-
-static bool
-run_using (bql_exec_t *x)
-{
-   const bql_options_t *o = x->opts;
    bql_source_t *replay = NULL;
-   bql_writer_t w;
-   bql_write_tally_t tally;
-   bql_writer_init (&w, x, x->client);
-   bql_write_tally_init (&tally);
-   w.tally = &tally;
-   bool ok = using_prepare (x, &w, &replay);
-   ok = bql_exec_add_tally (x, &tally) && ok;
-   bql_write_tally_cleanup (&tally);
-   bql_writer_cleanup (&w);
+   if (x->plan->file && x->plan->file->is_stdin) {
+      replay = bql_source_replay_new ();
+   }
+   bool ok = count_using (x, w, first, replay);
+   bql_source_close (first);
    if (!ok) {
       bql_source_close (replay);
-      return false;
+      replay = NULL;
    }
-   bql_source_t *src = replay ? replay : bql_exec_open_source (x);
-   if (!src) {
-      return false;
-   }
-   ok = bql_exec_rows (x, src, delete_rows_batch);
-   bql_source_close (src);
+   x->replay = replay;
+   return ok;
+}
+
+bool
+bql_exec_match_rows_done (bql_exec_t *x, bool ok)
+{
+   const bql_options_t *o = x->opts;
    if (ok && o->dry_run && o->max_delete_count >= 0 && x->n_would_write > o->max_delete_count) {
       return bql_exec_fail (x, BQL_ERR_REFUSED, 0,
                             "%lld documents match but max_delete_count is %lld: the delete would be refused (dry run: "
@@ -1237,25 +1225,4 @@ run_using (bql_exec_t *x)
                             (long long) x->n_would_write, (long long) o->max_delete_count);
    }
    return ok;
-}
-
-bool
-bql_exec_update (bql_exec_t *x)
-{
-   if (x->plan->has_rows || x->plan->file) {
-      bql_source_t *src = bql_exec_open_source (x);
-      if (!src) {
-         return false;
-      }
-      bool ok = bql_exec_rows (x, src, bql_exec_write_rows);
-      bql_source_close (src);
-      return ok;
-   }
-   return run_where (x);
-}
-
-bool
-bql_exec_delete (bql_exec_t *x)
-{
-   return x->plan->delete_using ? run_using (x) : run_where (x);
 }

@@ -201,10 +201,9 @@ bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled)
 bool
 bql_writer_idempotent (const bql_writer_t *w)
 {
+   /* deleting again, or setting deleted_at again, is safe: a DELETE has
+    * no SET list */
    const bql_plan_t *p = w->plan;
-   if (p->kind == BQL_KIND_DELETE) {
-      return true; /* deleting again, or setting deleted_at again */
-   }
    if (p->pipeline) {
       return false;
    }

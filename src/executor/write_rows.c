@@ -48,99 +48,6 @@
 
 #include "write_path.h"
 
-/* ---- a small map from _id values to positions ---- */
-
-
-static uint64_t
-value_hash (const bson_value_t *v)
-{
-   bson_t tmp = BSON_INITIALIZER;
-   bson_append_value (&tmp, "", 0, v);
-   const uint8_t *p = bson_get_data (&tmp);
-   uint64_t h = 1469598103934665603ULL;
-   for (uint32_t i = 4; i < tmp.len; i++) {
-      h = (h ^ p[i]) * 1099511628211ULL;
-   }
-   bson_destroy (&tmp);
-   return h | 1; /* 0 marks a free slot */
-}
-
-
-void
-bql_id_map_init (bql_id_map_t *m, size_t n)
-{
-   m->cap = 16;
-   while (m->cap < n * 2) {
-      m->cap *= 2;
-   }
-   m->n = 0;
-   m->hash = bson_malloc0 (sizeof *m->hash * m->cap);
-   m->pos = bson_malloc0 (sizeof *m->pos * m->cap);
-   m->ids = bson_malloc0 (sizeof *m->ids * m->cap);
-}
-
-bool
-bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos)
-{
-   uint64_t h = value_hash (id);
-   size_t i = h & (m->cap - 1);
-   while (m->hash[i]) {
-      if (m->hash[i] == h && bql_value_equal (&m->ids[i], id)) {
-         if (pos) {
-            *pos = m->pos[i];
-         }
-         return true;
-      }
-      i = (i + 1) & (m->cap - 1);
-   }
-   return false;
-}
-
-/* Map id to pos unless id is mapped already (the first position wins). */
-void
-bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos)
-{
-   if (bql_id_map_get (m, id, NULL)) {
-      return;
-   }
-   if ((m->n + 1) * 2 > m->cap) {
-      bql_id_map_t bigger;
-      bql_id_map_init (&bigger, m->cap);
-      for (size_t i = 0; i < m->cap; i++) {
-         if (m->hash[i]) {
-            bql_id_map_put (&bigger, &m->ids[i], m->pos[i]);
-            bson_value_destroy (&m->ids[i]);
-         }
-      }
-      bson_free (m->hash);
-      bson_free (m->pos);
-      bson_free (m->ids);
-      *m = bigger;
-   }
-   uint64_t h = value_hash (id);
-   size_t i = h & (m->cap - 1);
-   while (m->hash[i]) {
-      i = (i + 1) & (m->cap - 1);
-   }
-   m->hash[i] = h;
-   m->pos[i] = pos;
-   bson_value_copy (id, &m->ids[i]);
-   m->n++;
-}
-
-void
-bql_id_map_cleanup (bql_id_map_t *m)
-{
-   for (size_t i = 0; i < m->cap; i++) {
-      if (m->hash[i]) {
-         bson_value_destroy (&m->ids[i]);
-      }
-   }
-   bson_free (m->hash);
-   bson_free (m->pos);
-   bson_free (m->ids);
-   memset (m, 0, sizeof *m);
-}
 
 /* ---- the writes of a batch ---- */
 
@@ -176,70 +83,6 @@ typedef struct {
    bool stop;                   /* ordered stop, or fatal: send nothing more */
    bool fatal;
 } batch_t;
-
-/* The _id an upsert of (q, u) will give a new document, if known; u is
- * a replacement document when replace is set. */
-static bool
-upsert_id (const bson_t *q, const bson_t *u, bool replace, bson_value_t *out, bool *is_new)
-{
-   bson_iter_t it, sub;
-   if (replace && bson_iter_init_find (&it, u, "_id")) {
-      bson_value_copy (bson_iter_value (&it), out);
-      *is_new = false;
-      return true;
-   }
-   if (bson_iter_init_find (&it, q, "_id")) {
-      if (BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) && bson_iter_find (&sub, "$eq")) {
-         bson_value_copy (bson_iter_value (&sub), out);
-         *is_new = false;
-         return true;
-      }
-   }
-   if (bson_iter_init_find (&it, u, "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) &&
-       bson_iter_find (&sub, "_id")) {
-      bson_value_copy (bson_iter_value (&sub), out);
-      *is_new = false;
-      return true;
-   }
-   return false;
-}
-
-/* Give an upsert without a known _id one in $setOnInsert. */
-static void
-add_new_id (bson_t *u)
-{
-   bson_t out = BSON_INITIALIZER;
-   bson_iter_t it;
-   bool done = false;
-   bson_oid_t oid;
-   bson_oid_init (&oid, NULL);
-   bson_iter_init (&it, u);
-   while (bson_iter_next (&it)) {
-      if (!strcmp (bson_iter_key (&it), "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
-         uint32_t len;
-         const uint8_t *data;
-         bson_iter_document (&it, &len, &data);
-         bson_t old, soi;
-         bson_init_static (&old, data, len);
-         bson_append_document_begin (&out, "$setOnInsert", -1, &soi);
-         BSON_APPEND_OID (&soi, "_id", &oid);
-         bson_concat (&soi, &old);
-         bson_append_document_end (&out, &soi);
-         done = true;
-      } else {
-         bson_append_iter (&out, NULL, 0, &it);
-      }
-   }
-   if (!done) {
-      bson_t soi;
-      bson_append_document_begin (&out, "$setOnInsert", -1, &soi);
-      BSON_APPEND_OID (&soi, "_id", &oid);
-      bson_append_document_end (&out, &soi);
-   }
-   bson_reinit (u);
-   bson_concat (u, &out);
-   bson_destroy (&out);
-}
 
 static void
 fail_row (batch_t *c, row_write_t *w, int32_t code, const char *errmsg)
@@ -282,7 +125,7 @@ static void
 build_writes (batch_t *c, const size_t *pos, size_t npos)
 {
    const bql_plan_t *plan = c->wr->plan;
-   bool upsert = !c->follow_up && (plan->kind == BQL_KIND_UPSERT || plan->kind == BQL_KIND_INSERT);
+   bool upsert = !c->follow_up && bql_writer_has_step (c->wr, BQL_STEP_UPSERT_ROWS);
    c->w = bson_malloc0 (sizeof *c->w * (npos ? npos : 1));
    c->n = 0;
    for (size_t k = 0; k < npos; k++) {
@@ -292,7 +135,7 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
       w->existed = -1;
       bson_init (&w->q);
       bson_init (&w->u);
-      if (upsert && plan->kind == BQL_KIND_INSERT && !bson_has_field (c->b->docs[i], "_id")) {
+      if (upsert && c->wr->opts->upsert_mode && !bson_has_field (c->b->docs[i], "_id")) {
          /* upsert_mode: a row without _id is a new document; it gets its
           * _id here, so that a lost attempt can be checked */
          bson_oid_t oid;
@@ -315,13 +158,15 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
       }
       if (upsert) {
          w->upsert = true;
-         w->replace = plan->replace && plan->kind == BQL_KIND_UPSERT;
+         w->replace = plan->replace; /* ON CONFLICT DO REPLACE */
          bool is_new = false;
-         if (upsert_id (&w->q, &w->u, w->replace, &w->id, &is_new)) {
+         if (bql_plan_upsert_id (&w->q, &w->u, w->replace, &w->id, &is_new)) {
             w->has_id = true;
          } else if (!w->replace) {
-            add_new_id (&w->u);
-            upsert_id (&w->q, &w->u, false, &w->id, &is_new);
+            bson_oid_t oid;
+            bson_oid_init (&oid, NULL);
+            bql_plan_add_new_id (&w->u, &oid);
+            bql_plan_upsert_id (&w->q, &w->u, false, &w->id, &is_new);
             is_new = true;
             w->has_id = true;
          }
@@ -410,8 +255,8 @@ has_known_id (const row_write_t *w)
 static void
 check_existing (batch_t *c)
 {
-   if (c->wr->opts->retry_attempts <= 0) {
-      return;
+   if (!bql_writer_has_step (c->wr, BQL_STEP_READ_EXISTING_IDS)) {
+      return; /* retry_attempts = 0: nothing is sent again */
    }
    size_t *set = bson_malloc (sizeof *set * (c->n ? c->n : 1));
    size_t m = 0;
@@ -891,7 +736,6 @@ bool
 bql_exec_update_rows (bql_writer_t *wr, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
                       const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
-   const bql_plan_t *plan = wr->plan;
    batch_t c;
    memset (&c, 0, sizeof c);
    c.wr = wr;
@@ -904,7 +748,7 @@ bql_exec_update_rows (bql_writer_t *wr, const bql_batch_t *b, const size_t *pos,
    bql_id_map_init (&c.upserted_ids, npos);
    build_writes (&c, pos, npos);
 
-   bool per_row_match = plan->kind == BQL_KIND_UPDATE || c.follow_up;
+   bool per_row_match = bql_writer_has_step (wr, BQL_STEP_UPDATE_ROWS) || c.follow_up;
    /* one command per row when the server's reply would lose the account
     * of the command (see the top of this file) */
    bool one_by_one = !bql_caps_update_keeps_counts (&wr->caps, wr->client) ||
@@ -965,17 +809,5 @@ bql_exec_write_rows (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *in
    }
    bool ok = bql_exec_update_rows (w, b, pos, b->n, w->opts->ordered, NULL, info, errs);
    bson_free (pos);
-   return ok;
-}
-
-bool
-bql_exec_upsert (bql_exec_t *x)
-{
-   bql_source_t *src = bql_exec_open_source (x);
-   if (!src) {
-      return false;
-   }
-   bool ok = bql_exec_rows (x, src, bql_exec_write_rows);
-   bql_source_close (src);
    return ok;
 }

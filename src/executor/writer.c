@@ -82,6 +82,8 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    bql_caps_init (&w->caps);
    /* the statement's own client: this writer is on its thread */
    w->stmt = client == x->client ? (struct bql_exec *) x : NULL;
+   w->row_steps = x->row_steps;
+   w->n_row_steps = x->n_row_steps;
 }
 
 void
@@ -133,16 +135,3 @@ bql_writer_note_unmatched (bql_writer_t *w, int64_t row)
    }
    t->n_unmatched_rows++;
 }
-
-void
-bql_row_errors_append (bql_row_errors_t *dst, const bql_row_error_t *e)
-{
-   bql_row_errors_add (dst, e->index, e->row, e->code, e->errmsg);
-   bql_row_error_t *c = &dst->items[dst->n - 1];
-   c->line = e->line;
-   c->write_concern = e->write_concern;
-   if (e->doc) {
-      c->doc = bson_copy (e->doc);
-   }
-}
-

@@ -641,6 +641,9 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    if (ok && o && o->dry_run) {
       plan->opts.dry_run = true;
    }
+   if (ok) {
+      plan->steps_ok = bql_steps_build (plan, &plan->steps, &plan->steps_error);
+   }
    if (!ok) {
       if (error->domain == BQL_ERROR_NONE) {
          error->domain = BQL_ERROR_PLAN;
@@ -662,6 +665,7 @@ bql_plan_destroy (bql_plan_t *plan)
    if (!plan) {
       return;
    }
+   bql_steps_cleanup (&plan->steps);
    bql_options_cleanup (&plan->opts);
    bson_destroy (&plan->params);
    bson_destroy (&plan->filter);
@@ -993,6 +997,76 @@ bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t
       return false;
    }
 }
+
+/* The _id an upsert of (q, u) will give a new document, if known; u is
+ * a replacement document when replace is set. */
+bool
+bql_plan_upsert_id (const bson_t *q, const bson_t *u, bool replace, bson_value_t *out, bool *is_new)
+{
+   bson_iter_t it, sub;
+   if (replace && bson_iter_init_find (&it, u, "_id")) {
+      bson_value_copy (bson_iter_value (&it), out);
+      *is_new = false;
+      return true;
+   }
+   if (bson_iter_init_find (&it, q, "_id")) {
+      if (BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) && bson_iter_find (&sub, "$eq")) {
+         bson_value_copy (bson_iter_value (&sub), out);
+         *is_new = false;
+         return true;
+      }
+   }
+   if (bson_iter_init_find (&it, u, "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &sub) &&
+       bson_iter_find (&sub, "_id")) {
+      bson_value_copy (bson_iter_value (&sub), out);
+      *is_new = false;
+      return true;
+   }
+   return false;
+}
+
+void
+bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid)
+{
+   bson_t out = BSON_INITIALIZER;
+   bson_iter_t it;
+   bool done = false;
+   bson_iter_init (&it, u);
+   while (bson_iter_next (&it)) {
+      if (!strcmp (bson_iter_key (&it), "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_document (&it, &len, &data);
+         bson_t old, soi;
+         bson_init_static (&old, data, len);
+         bson_append_document_begin (&out, "$setOnInsert", -1, &soi);
+         if (oid) {
+            BSON_APPEND_OID (&soi, "_id", oid);
+         } else {
+            BSON_APPEND_UTF8 (&soi, "_id", "<new ObjectId>");
+         }
+         bson_concat (&soi, &old);
+         bson_append_document_end (&out, &soi);
+         done = true;
+      } else {
+         bson_append_iter (&out, NULL, 0, &it);
+      }
+   }
+   if (!done) {
+      bson_t soi;
+      bson_append_document_begin (&out, "$setOnInsert", -1, &soi);
+      if (oid) {
+         BSON_APPEND_OID (&soi, "_id", oid);
+      } else {
+         BSON_APPEND_UTF8 (&soi, "_id", "<new ObjectId>");
+      }
+      bson_append_document_end (&out, &soi);
+   }
+   bson_reinit (u);
+   bson_concat (u, &out);
+   bson_destroy (&out);
+}
+
 
 /* ---- DELETE ... USING: the filter of a batch of rows ---- */
 

@@ -20,6 +20,7 @@
 #include "datetime.h"
 #include "edit_distance.h"
 #include "span.h" /* the parser's one internal header for the planner */
+#include "steps.h"
 
 /* ---- values ---- */
 
@@ -169,6 +170,14 @@ struct bql_plan {
 
    /* DELETE ... USING source AS v: the rows name the documents to delete */
    bool delete_using;
+
+   /* what runs (steps.c), built last by bql_plan_new: the executor
+    * interprets these steps and EXPLAIN prints them. steps_ok false: a
+    * row template could not be built (steps_error says why; EXPLAIN
+    * fails with it, the executor builds each row's write itself) */
+   bql_steps_t steps;
+   bool steps_ok;
+   bql_error_t steps_error;
 };
 
 /* ---- the planning context ---- */
@@ -316,6 +325,16 @@ void bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t 
  * "<row.col>" placeholders. */
 bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline,
                          bql_error_t *error);
+
+/* The _id an upsert of (q, u) gives a new document, if known (q's
+ * {_id: {$eq: v}}, the replacement's _id when replace, or
+ * $setOnInsert._id): a copy in *out (bson_value_destroy), *is_new false.
+ * False when it is not known. */
+bool bql_plan_upsert_id (const bson_t *q, const bson_t *u, bool replace, bson_value_t *out, bool *is_new);
+/* Give an upsert without a known _id one: $setOnInsert._id = *oid first
+ * (or, oid NULL, the placeholder "<new ObjectId>" of EXPLAIN). u is
+ * rewritten in place. The executor and EXPLAIN both use this. */
+void bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid);
 
 /* DELETE ... USING: the filter that matches what the filters q[i] of the
  * rows with good[i] match. When they are the same but for one path's

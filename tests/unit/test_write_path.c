@@ -439,6 +439,13 @@ test_caps_unknown_server (void **state)
    assert_int_equal (caps.update_keeps_counts, -1);
    assert_false (bql_caps_update_keeps_counts (&caps, client));
    assert_int_equal (caps.update_keeps_counts, 0);
+   /* probed once: the other answers are the defaults of a server that
+    * could not be asked, and a lost Decimal128 batch names no server */
+   assert_true (caps.decimal128);
+   assert_true (caps.ttl);
+   assert_false (caps.pipeline_updates);
+   assert_string_equal (caps.server, "");
+   assert_string_equal (bql_caps_decimal128_hangup_note (&caps, client), "");
    mongoc_client_destroy (client);
 }
 

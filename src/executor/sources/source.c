@@ -2,8 +2,9 @@
  * source.c — the source object every kind of row source shares: a vtable
  * (next, close), the implementation it drives, and the status the
  * implementation reports (line, bytes, totals, failed, cancelled, the
- * error, the stop asked by another thread); and bql_source_open, which
- * picks the plan's source.
+ * error, the stop asked by another thread). The concrete sources (file.c,
+ * values.c, replay.c) are built on it; it calls none of them (the plan's
+ * source is picked by open.c).
  */
 #include "source.h"
 
@@ -38,12 +39,6 @@ const char *
 bql_source_kind (const bql_source_t *s)
 {
    return s->vt->kind;
-}
-
-bql_source_t *
-bql_source_open (const bql_plan_t *plan, const bql_source_io_t *io, const volatile int *cancel, bql_error_t *error)
-{
-   return plan->has_rows ? bql_source_values_open (plan) : bql_source_file_open (plan, io, cancel, error);
 }
 
 bql_row_rc_t

@@ -4,7 +4,10 @@
  * at a time as a BSON document with its row number: the plan's VALUES
  * rows (values.c), the plan's FROM 'path' / FROM STDIN read as CSV, TSV,
  * NDJSON or JSON (file.c with input.c, csv.c, json.c and typing.c), or
- * rows kept in memory to be read again (replay.c).
+ * rows kept in memory to be read again (replay.c). bql_source_open
+ * (open.c) picks the plan's; all are built on the source object of
+ * source.c, which calls none of them (the order of the files is listed in
+ * ../executor.h).
  *
  * A source is opened with the plan, the I/O options of the run, the
  * caller's cancel flag and an error; it knows nothing of the statement
@@ -52,8 +55,8 @@ typedef struct bql_source_io {
    int64_t start_us;
 } bql_source_io_t;
 
-/* The rows of the plan: its VALUES rows when plan->has_rows, else its
- * FROM 'path' / FROM STDIN (bql_source_file_open). io and cancel may be
+/* The rows of the plan (open.c): its VALUES rows when plan->has_rows,
+ * else its FROM 'path' / FROM STDIN (bql_source_file_open). io and cancel may be
  * NULL; cancel, when set non-zero by any thread or a signal handler, ends
  * a read that waits for input (the source then reports cancelled). plan,
  * io and cancel must outlive the source. NULL when the input cannot be

@@ -1,0 +1,319 @@
+/*
+ * statement.c — the bottom of the executor's files: what every other
+ * file calls and that calls no other executor file. The statement's
+ * error (the first one stands), its reply's write errors, the checks made
+ * after every batch (progress, on_batch, max_errors, cancel,
+ * max_execution_time) and the wall clock; the lists of a batch's refused
+ * rows (bql_row_errors_t); whether the plan has a step of a kind; and a
+ * small map from _id values to positions (bql_id_map_t). No MongoDB
+ * command is sent here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "executor.h"
+
+int64_t
+bql_wall_ms (void)
+{
+   struct timeval tv;
+   gettimeofday (&tv, NULL);
+   return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+double
+bql_exec_elapsed_ms (const bql_exec_t *x)
+{
+   return (double) (bson_get_monotonic_time () - x->start_us) / 1000.0;
+}
+
+bool
+bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
+{
+   if (atomic_exchange (&x->fatal, true)) {
+      return false; /* the first error stands */
+   }
+   bql_error_t *e = x->error;
+   bql_error_clear (e);
+   e->domain = BQL_ERROR_EXECUTE;
+   e->code = code;
+   e->server_code = server_code;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (e->message, sizeof e->message, fmt, ap);
+   va_end (ap);
+   return false;
+}
+
+bool
+bql_exec_fail_with (bql_exec_t *x, const bql_error_t *error)
+{
+   if (atomic_exchange (&x->fatal, true)) {
+      return false;
+   }
+   *x->error = *error;
+   return false;
+}
+
+void
+bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg)
+{
+   if (x->n_write_errors < BQL_REPLY_MAX_ERRORS) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (x->n_write_errors, &k, kb, sizeof kb);
+      bson_t e;
+      bson_append_document_begin (&x->write_errors, k, -1, &e);
+      if (row > 0) {
+         BSON_APPEND_INT64 (&e, "row", row);
+      }
+      BSON_APPEND_INT32 (&e, "code", code);
+      BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
+      bson_append_document_end (&x->write_errors, &e);
+   }
+   if (x->n_write_errors == 0) {
+      snprintf (x->first_errmsg, sizeof x->first_errmsg, "%s", errmsg);
+   }
+   x->n_write_errors++;
+   if (batch_errors) {
+      bson_t e;
+      char key[16];
+      snprintf (key, sizeof key, "%d", bson_count_keys (batch_errors));
+      bson_append_document_begin (batch_errors, key, -1, &e);
+      if (row > 0) {
+         BSON_APPEND_INT64 (&e, "row", row);
+      }
+      BSON_APPEND_INT32 (&e, "code", code);
+      BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
+      bson_append_document_end (batch_errors, &e);
+   }
+}
+
+/* The statement stops early, for the reason given; the first reason
+ * stands (batches still in flight are accounted for after it). */
+static void stop_with (bql_exec_t *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+stop_with (bql_exec_t *x, const char *fmt, ...)
+{
+   if (x->stopped) {
+      return;
+   }
+   x->stopped = true;
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (x->stop_reason, sizeof x->stop_reason, fmt, ap);
+   va_end (ap);
+}
+
+void
+bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
+                           int64_t retry_backoff_ms)
+{
+   if (x->xo.progress) {
+      bql_progress_t p = {x->rows_done, x->rows_total, x->bytes_read,   x->bytes_total,  bql_exec_elapsed_ms (x),
+                          rows_sent,    wait_ms,       retry_attempt, retry_backoff_ms};
+      x->xo.progress (&p, x->xo.progress_ctx);
+   }
+}
+
+bool
+bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
+{
+   const bql_options_t *o = x->opts;
+   x->batches++;
+   bql_exec_progress_waiting (x, 0, 0, 0, 0);
+   if (x->xo.on_batch && !x->xo.on_batch (info, x->xo.batch_ctx)) {
+      stop_with (x, "stopped by the caller after batch %lld", (long long) info->batch_index + 1);
+      return false;
+   }
+   if (info->n_failed > 0 && !o->continue_on_error) {
+      return false; /* the statement failed; nothing more is attempted */
+   }
+   if (o->max_errors >= 0 && x->n_failed > 0 && x->n_failed >= o->max_errors) {
+      stop_with (x, "stopped: %lld rows failed (max_errors = %lld)", (long long) x->n_failed,
+                 (long long) o->max_errors);
+      return false;
+   }
+   if (x->xo.cancel && *x->xo.cancel) {
+      stop_with (x, "cancelled after batch %lld", (long long) info->batch_index + 1);
+      return false;
+   }
+   if (o->max_execution_ms > 0 && bql_exec_elapsed_ms (x) >= (double) o->max_execution_ms) {
+      stop_with (x, "stopped after %.1f s (max_execution_time)", (double) o->max_execution_ms / 1000.0);
+      return false;
+   }
+   return true;
+}
+
+void
+bql_row_errors_add (bql_row_errors_t *e, size_t index, int64_t row, int32_t code, const char *errmsg)
+{
+   if (e->n == e->cap) {
+      e->cap = e->cap ? e->cap * 2 : 16;
+      e->items = bson_realloc (e->items, sizeof *e->items * e->cap);
+   }
+   e->items[e->n].index = index;
+   e->items[e->n].row = row;
+   e->items[e->n].code = code;
+   e->items[e->n].errmsg = bson_strdup (errmsg);
+   e->items[e->n].doc = NULL;
+   e->items[e->n].line = 0;
+   e->items[e->n].write_concern = false;
+   e->n++;
+}
+
+void
+bql_row_errors_add_doc (bql_row_errors_t *e, int64_t row, int32_t code, const char *errmsg, const bson_t *doc)
+{
+   bql_row_errors_add (e, (size_t) -1, row, code, errmsg);
+   if (doc && !bson_empty (doc)) {
+      e->items[e->n - 1].doc = bson_copy (doc);
+   }
+}
+
+void
+bql_row_errors_truncate (bql_row_errors_t *e, size_t n)
+{
+   while (e->n > n) {
+      e->n--;
+      bson_free (e->items[e->n].errmsg);
+      if (e->items[e->n].doc) {
+         bson_destroy (e->items[e->n].doc);
+      }
+   }
+}
+
+void
+bql_row_errors_cleanup (bql_row_errors_t *e)
+{
+   for (size_t i = 0; i < e->n; i++) {
+      bson_free (e->items[i].errmsg);
+      if (e->items[i].doc) {
+         bson_destroy (e->items[i].doc);
+      }
+   }
+   bson_free (e->items);
+   memset (e, 0, sizeof *e);
+}
+
+void
+bql_row_errors_append (bql_row_errors_t *dst, const bql_row_error_t *e)
+{
+   bql_row_errors_add (dst, e->index, e->row, e->code, e->errmsg);
+   bql_row_error_t *c = &dst->items[dst->n - 1];
+   c->line = e->line;
+   c->write_concern = e->write_concern;
+   if (e->doc) {
+      c->doc = bson_copy (e->doc);
+   }
+}
+
+bool
+bql_exec_has_step (const bql_exec_t *x, bql_step_kind_t k)
+{
+   return bql_steps_find (&x->plan->steps, k) != NULL;
+}
+
+bool
+bql_writer_has_step (const bql_writer_t *w, bql_step_kind_t k)
+{
+   return bql_steps_find (&w->plan->steps, k) != NULL;
+}
+
+/* ---- a small map from _id values to positions ---- */
+
+
+static uint64_t
+value_hash (const bson_value_t *v)
+{
+   bson_t tmp = BSON_INITIALIZER;
+   bson_append_value (&tmp, "", 0, v);
+   const uint8_t *p = bson_get_data (&tmp);
+   uint64_t h = 1469598103934665603ULL;
+   for (uint32_t i = 4; i < tmp.len; i++) {
+      h = (h ^ p[i]) * 1099511628211ULL;
+   }
+   bson_destroy (&tmp);
+   return h | 1; /* 0 marks a free slot */
+}
+
+
+void
+bql_id_map_init (bql_id_map_t *m, size_t n)
+{
+   m->cap = 16;
+   while (m->cap < n * 2) {
+      m->cap *= 2;
+   }
+   m->n = 0;
+   m->hash = bson_malloc0 (sizeof *m->hash * m->cap);
+   m->pos = bson_malloc0 (sizeof *m->pos * m->cap);
+   m->ids = bson_malloc0 (sizeof *m->ids * m->cap);
+}
+
+bool
+bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos)
+{
+   uint64_t h = value_hash (id);
+   size_t i = h & (m->cap - 1);
+   while (m->hash[i]) {
+      if (m->hash[i] == h && bql_value_equal (&m->ids[i], id)) {
+         if (pos) {
+            *pos = m->pos[i];
+         }
+         return true;
+      }
+      i = (i + 1) & (m->cap - 1);
+   }
+   return false;
+}
+
+/* Map id to pos unless id is mapped already (the first position wins). */
+void
+bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos)
+{
+   if (bql_id_map_get (m, id, NULL)) {
+      return;
+   }
+   if ((m->n + 1) * 2 > m->cap) {
+      bql_id_map_t bigger;
+      bql_id_map_init (&bigger, m->cap);
+      for (size_t i = 0; i < m->cap; i++) {
+         if (m->hash[i]) {
+            bql_id_map_put (&bigger, &m->ids[i], m->pos[i]);
+            bson_value_destroy (&m->ids[i]);
+         }
+      }
+      bson_free (m->hash);
+      bson_free (m->pos);
+      bson_free (m->ids);
+      *m = bigger;
+   }
+   uint64_t h = value_hash (id);
+   size_t i = h & (m->cap - 1);
+   while (m->hash[i]) {
+      i = (i + 1) & (m->cap - 1);
+   }
+   m->hash[i] = h;
+   m->pos[i] = pos;
+   bson_value_copy (id, &m->ids[i]);
+   m->n++;
+}
+
+void
+bql_id_map_cleanup (bql_id_map_t *m)
+{
+   for (size_t i = 0; i < m->cap; i++) {
+      if (m->hash[i]) {
+         bson_value_destroy (&m->ids[i]);
+      }
+   }
+   bson_free (m->hash);
+   bson_free (m->pos);
+   bson_free (m->ids);
+   memset (m, 0, sizeof *m);
+}

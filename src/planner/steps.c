@@ -1,0 +1,980 @@
+/*
+ * steps.c — the one place that knows how a statement runs: it turns a
+ * plan into its ordered steps (steps.h), each with the command template it
+ * sends and the flow that feeds it. The executor (steps_run.c) interprets
+ * these steps and EXPLAIN (explain.c) prints them, so the two cannot
+ * disagree. For VALUES rows, bql_steps_expand_values() gives the exact
+ * command of each batch, cut as the executor cuts them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner.h"
+#include "steps.h"
+
+/* ---- the list ---- */
+
+static bql_step_t *
+push (bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *what, const bson_t *command)
+{
+   if (s->n == s->cap) {
+      s->cap = s->cap ? s->cap * 2 : 8;
+      s->items = bson_realloc (s->items, sizeof *s->items * s->cap);
+   }
+   bql_step_t *st = &s->items[s->n++];
+   memset (st, 0, sizeof *st);
+   st->kind = kind;
+   st->flow = flow;
+   st->what = bson_strdup (what);
+   bson_init (&st->command);
+   if (command) {
+      bson_concat (&st->command, command);
+   }
+   return st;
+}
+
+static void
+copy_step (bql_steps_t *s, const bql_step_t *from)
+{
+   bql_step_t *st = push (s, from->kind, from->flow, from->what, &from->command);
+   st->first_row = from->first_row;
+   st->last_row = from->last_row;
+   st->ordered = from->ordered;
+   st->split_if_counts_lost = from->split_if_counts_lost;
+}
+
+void
+bql_steps_cleanup (bql_steps_t *steps)
+{
+   if (!steps) {
+      return;
+   }
+   for (size_t i = 0; i < steps->n; i++) {
+      bson_free (steps->items[i].what);
+      bson_destroy (&steps->items[i].command);
+   }
+   bson_free (steps->items);
+   memset (steps, 0, sizeof *steps);
+}
+
+const char *
+bql_step_kind_name (bql_step_kind_t kind)
+{
+   static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
+                                       "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
+                                       "delete batch",  "update batch",  "insert rows",   "read existing ids",
+                                       "upsert rows",
+                                       "update rows",   "duplicate-key follow-up",        "write error record",
+                                       "write metrics"};
+   return (size_t) kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+const bql_step_t *
+bql_steps_find (const bql_steps_t *steps, bql_step_kind_t k)
+{
+   for (size_t i = 0; i < steps->n; i++) {
+      if (steps->items[i].kind == k) {
+         return &steps->items[i];
+      }
+   }
+   return NULL;
+}
+
+static void
+instantiate_into (bson_t *out, const bson_t *in, const char *ph, const bson_value_t *value, bool array)
+{
+   bson_iter_t it;
+   uint32_t i = 0;
+   bson_iter_init (&it, in);
+   while (bson_iter_next (&it)) {
+      char kb[16];
+      const char *key = bson_iter_key (&it);
+      if (array) {
+         bson_uint32_to_string (i, &key, kb, sizeof kb);
+      }
+      i++;
+      bson_t sub, child;
+      if (BSON_ITER_HOLDS_UTF8 (&it) && !strcmp (bson_iter_utf8 (&it, NULL), ph)) {
+         bson_append_value (out, key, -1, value);
+      } else if ((BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) && bql_iter_sub (&it, &sub)) {
+         bool is_array = BSON_ITER_HOLDS_ARRAY (&it);
+         if (is_array) {
+            bson_append_array_begin (out, key, -1, &child);
+         } else {
+            bson_append_document_begin (out, key, -1, &child);
+         }
+         instantiate_into (&child, &sub, ph, value, is_array);
+         if (is_array) {
+            bson_append_array_end (out, &child);
+         } else {
+            bson_append_document_end (out, &child);
+         }
+      } else {
+         bson_append_iter (out, key, -1, &it);
+      }
+   }
+}
+
+void
+bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out)
+{
+   bson_init (out);
+   instantiate_into (out, template_doc, placeholder, value, false);
+}
+
+bool
+bql_step_sub (const bql_step_t *step, const char *path, bson_t *out)
+{
+   bson_iter_t it, d;
+   return bson_iter_init (&it, &step->command) && bson_iter_find_descendant (&it, path, &d) && bql_iter_sub (&d, out);
+}
+
+/* ---- command templates ---- */
+
+void
+bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd)
+{
+   /* in the order libmongoc sends them: ordered, bypassDocumentValidation,
+    * writeConcern {w, j, wtimeout} (mongoc_write_concern_t's order) */
+   BSON_APPEND_BOOL (cmd, "ordered", ordered);
+   if (plan->opts.bypass_validation) {
+      BSON_APPEND_BOOL (cmd, "bypassDocumentValidation", true);
+   }
+   if (!bson_empty (&plan->opts.write_concern)) {
+      static const char *const order[] = {"w", "j", "wtimeout"};
+      bson_t wc;
+      bson_iter_t it;
+      bson_append_document_begin (cmd, "writeConcern", -1, &wc);
+      for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+         if (bson_iter_init_find (&it, &plan->opts.write_concern, order[i])) {
+            bson_append_iter (&wc, NULL, 0, &it);
+         }
+      }
+      bson_append_document_end (cmd, &wc);
+   }
+}
+
+static int32_t
+batch_size (const bql_plan_t *plan)
+{
+   return bql_options_batch (&plan->opts);
+}
+
+/* one update statement {q, u, upsert, multi} appended to the array ups at
+ * index i */
+static void
+append_update (bson_t *ups, uint32_t i, const bson_t *q, const bson_t *u, bool pipe, bool upsert, bool multi)
+{
+   char kb[16];
+   const char *k;
+   bson_t one;
+   bson_uint32_to_string (i, &k, kb, sizeof kb);
+   bson_append_document_begin (ups, k, -1, &one);
+   BSON_APPEND_DOCUMENT (&one, "q", q);
+   if (pipe) {
+      BSON_APPEND_ARRAY (&one, "u", u);
+   } else {
+      BSON_APPEND_DOCUMENT (&one, "u", u);
+   }
+   BSON_APPEND_BOOL (&one, "upsert", upsert);
+   BSON_APPEND_BOOL (&one, "multi", multi);
+   bson_append_document_end (ups, &one);
+}
+
+/* {$and: [{_id: {$in: ids}}, filter]} */
+static void
+ids_and (bson_t *q, const char *ids, const bson_t *filter)
+{
+   bson_t and, a0, a1, in;
+   bson_append_array_begin (q, "$and", -1, &and);
+   bson_append_document_begin (&and, "0", -1, &a0);
+   bson_append_document_begin (&a0, "_id", -1, &in);
+   BSON_APPEND_UTF8 (&in, "$in", ids);
+   bson_append_document_end (&a0, &in);
+   bson_append_document_end (&and, &a0);
+   bson_append_document_begin (&and, "1", -1, &a1);
+   bson_concat (&a1, filter);
+   bson_append_document_end (&and, &a1);
+   bson_append_array_end (q, &and);
+}
+
+/* The per-row write of rows read at run time: one update statement with
+ * "<row.col>" placeholders. An error still leaves the step (empty). */
+static bool
+row_write_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *what,
+                bool upsert, bool ordered, bql_error_t *error)
+{
+   bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, cmd = BSON_INITIALIZER, ups;
+   bool pipe;
+   bool ok = bql_plan_row_write (plan, NULL, &q, &u, &pipe, error);
+   if (ok) {
+      BSON_APPEND_UTF8 (&cmd, "update", plan->collection);
+      bql_plan_write_options (plan, ordered, &cmd);
+      bson_append_array_begin (&cmd, "updates", -1, &ups);
+      append_update (&ups, 0, &q, &u, pipe, upsert, false);
+      BSON_APPEND_UTF8 (&ups, "1", plan->replace ? "<one replacement per row>" : "<one statement per row>");
+      bson_append_array_end (&cmd, &ups);
+   }
+   bql_step_t *st = push (s, kind, flow, what, &cmd);
+   st->ordered = ordered;
+   st->split_if_counts_lost = true;
+   bson_destroy (&cmd);
+   bson_destroy (&q);
+   bson_destroy (&u);
+   return ok;
+}
+
+/* Before a batch of upserts: which of the _ids its rows name exist
+ * already, so that after a lost command the server can be asked what the
+ * command did (write_rows.c). Only when a lost command may be retried
+ * (retry_attempts > 0); run only for the batch's rows that name an _id. */
+static void
+existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (plan->opts.retry_attempts <= 0 || plan->opts.dry_run) {
+      return;
+   }
+   bson_t cmd = BSON_INITIALIZER, f, in, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
+   bson_append_document_begin (&cmd, "filter", -1, &f);
+   bson_append_document_begin (&f, "_id", -1, &in);
+   BSON_APPEND_UTF8 (&in, "$in", BQL_PH_UPSERT_IDS);
+   bson_append_document_end (&f, &in);
+   bson_append_document_end (&cmd, &f);
+   bson_append_document_begin (&cmd, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&cmd, &proj);
+   push (s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
+         "read which _ids named by the batch's rows exist (retry_attempts > 0: a lost command is then checked "
+         "against them)",
+         &cmd);
+   bson_destroy (&cmd);
+}
+
+/* the insert of rows read at run time */
+static void
+insert_step (const bql_plan_t *plan, bql_steps_t *s, bool ordered)
+{
+   bson_t cmd = BSON_INITIALIZER;
+   BSON_APPEND_UTF8 (&cmd, "insert", plan->collection);
+   bql_plan_write_options (plan, ordered, &cmd);
+   char *docs = bson_strdup_printf ("<up to %d rows of the file per command>", (int) batch_size (plan));
+   BSON_APPEND_UTF8 (&cmd, "documents", docs);
+   bson_free (docs);
+   bql_step_t *st = push (s, BQL_STEP_INSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "insert (repeated until the input ends)", &cmd);
+   st->ordered = ordered;
+   bson_destroy (&cmd);
+}
+
+/* count as mongoc_collection_count_documents sends it */
+static void
+count_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, const char *what)
+{
+   bson_t cmd = BSON_INITIALIZER, pipe, m, mm, g, gg, sum, cursor;
+   BSON_APPEND_UTF8 (&cmd, "aggregate", plan->collection);
+   bson_append_array_begin (&cmd, "pipeline", -1, &pipe);
+   bson_append_document_begin (&pipe, "0", -1, &m);
+   bson_append_document_begin (&m, "$match", -1, &mm);
+   bson_concat (&mm, &plan->filter);
+   bson_append_document_end (&m, &mm);
+   bson_append_document_end (&pipe, &m);
+   bson_append_document_begin (&pipe, "1", -1, &g);
+   bson_append_document_begin (&g, "$group", -1, &gg);
+   BSON_APPEND_INT32 (&gg, "_id", 1);
+   bson_append_document_begin (&gg, "n", -1, &sum);
+   BSON_APPEND_INT32 (&sum, "$sum", 1);
+   bson_append_document_end (&gg, &sum);
+   bson_append_document_end (&g, &gg);
+   bson_append_document_end (&pipe, &g);
+   bson_append_array_end (&cmd, &pipe);
+   bson_append_document_begin (&cmd, "cursor", -1, &cursor);
+   bson_append_document_end (&cmd, &cursor);
+   push (s, kind, BQL_FLOW_ONCE, what, &cmd);
+   bson_destroy (&cmd);
+}
+
+static void
+ttl_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const bql_options_t *o = &plan->opts;
+   bson_t cmd = BSON_INITIALIZER, idx, one, key;
+   BSON_APPEND_UTF8 (&cmd, "createIndexes", o->archive_collection);
+   bson_append_array_begin (&cmd, "indexes", -1, &idx);
+   bson_append_document_begin (&idx, "0", -1, &one);
+   bson_append_document_begin (&one, "key", -1, &key);
+   BSON_APPEND_INT32 (&key, "archivedAt", 1);
+   bson_append_document_end (&one, &key);
+   BSON_APPEND_UTF8 (&one, "name", "archivedAt_ttl");
+   BSON_APPEND_INT64 (&one, "expireAfterSeconds", o->retention_seconds);
+   bson_append_document_end (&idx, &one);
+   bson_append_array_end (&cmd, &idx);
+   push (s, BQL_STEP_ENSURE_INDEX, BQL_FLOW_ONCE, "create the TTL index of the archive", &cmd);
+   bson_destroy (&cmd);
+}
+
+/* The _id-ordered read of UPDATE/DELETE ... WHERE: one cursor, whose
+ * documents are taken batch_size at a time. */
+static void
+scan_step (const bql_plan_t *plan, bql_steps_t *s, bool whole_documents)
+{
+   bson_t cmd = BSON_INITIALIZER, proj, sort;
+   BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
+   BSON_APPEND_DOCUMENT (&cmd, "filter", &plan->filter);
+   if (!whole_documents) {
+      bson_append_document_begin (&cmd, "projection", -1, &proj);
+      BSON_APPEND_INT32 (&proj, "_id", 1);
+      bson_append_document_end (&cmd, &proj);
+   }
+   bson_append_document_begin (&cmd, "sort", -1, &sort);
+   BSON_APPEND_INT32 (&sort, "_id", 1);
+   bson_append_document_end (&cmd, &sort);
+   if (plan->opts.batch_size > 0) {
+      BSON_APPEND_INT32 (&cmd, "batchSize", plan->opts.batch_size);
+   }
+   push (s, BQL_STEP_SCAN_IDS, BQL_FLOW_ONCE,
+         plan->opts.batch_size > 0
+            ? "read the matching documents in _id order; the steps below run for every batch_size of them"
+            : "read every matching document in _id order; the steps below run once for all of them",
+         &cmd);
+   bson_destroy (&cmd);
+}
+
+/* UPDATE ... WHERE: the batch's _ids and the filter, or (batch_size = 0)
+ * the filter once. */
+static void
+update_batch_step (const bql_plan_t *plan, bql_steps_t *s, bool batched)
+{
+   bson_t cmd = BSON_INITIALIZER, ups, q = BSON_INITIALIZER;
+   if (batched) {
+      ids_and (&q, BQL_PH_BATCH_IDS, &plan->filter);
+   } else {
+      bson_concat (&q, &plan->filter);
+   }
+   BSON_APPEND_UTF8 (&cmd, "update", plan->collection);
+   bql_plan_write_options (plan, plan->opts.ordered, &cmd);
+   bson_append_array_begin (&cmd, "updates", -1, &ups);
+   append_update (&ups, 0, &q, &plan->update, plan->pipeline, false, true);
+   bson_append_array_end (&cmd, &ups);
+   bql_step_t *st = push (s, BQL_STEP_UPDATE_BATCH, BQL_FLOW_EACH_ID_BATCH,
+                          batched ? "update the batch" : "update every matching document", &cmd);
+   st->ordered = plan->opts.ordered;
+   bson_destroy (&cmd);
+   bson_destroy (&q);
+}
+
+/* The archive's copy of a document: every field of it, then these. */
+static void
+archive_copy_template (const bql_plan_t *plan, bson_t *u)
+{
+   const bql_options_t *o = &plan->opts;
+   bson_t set;
+   BSON_APPEND_UTF8 (u, "<field>", "<every field of the document>");
+   bson_append_document_begin (u, "archivedAt", -1, &set);
+   BSON_APPEND_UTF8 (&set, "$date", "<time of the batch>");
+   bson_append_document_end (u, &set);
+   if (o->archive_reason) {
+      BSON_APPEND_UTF8 (u, "archiveReason", o->archive_reason);
+   } else {
+      BSON_APPEND_NULL (u, "archiveReason");
+   }
+   BSON_APPEND_UTF8 (u, "originalCollection", plan->collection);
+}
+
+/* The archive writes of a batch of documents: the copies are inserted;
+ * those the archive holds already (from a run that was interrupted after
+ * archiving them) are refused as duplicate keys and replaced, keyed by
+ * _id, so the archive never holds a document twice. */
+static void
+archive_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flow)
+{
+   const bql_options_t *o = &plan->opts;
+   bson_t cmd = BSON_INITIALIZER, arr, one, q, u;
+   BSON_APPEND_UTF8 (&cmd, "insert", o->archive_collection);
+   bql_plan_write_options (plan, false, &cmd);
+   bson_append_array_begin (&cmd, "documents", -1, &arr);
+   bson_append_document_begin (&arr, "0", -1, &one);
+   archive_copy_template (plan, &one);
+   bson_append_document_end (&arr, &one);
+   BSON_APPEND_UTF8 (&arr, "1", "<one copy per document of the batch>");
+   bson_append_array_end (&cmd, &arr);
+   bql_step_t *st = push (s, BQL_STEP_ARCHIVE_BATCH, flow, "archive the batch: insert a copy of each document", &cmd);
+   st->ordered = false;
+   bson_destroy (&cmd);
+
+   bson_init (&cmd);
+   BSON_APPEND_UTF8 (&cmd, "update", o->archive_collection);
+   bql_plan_write_options (plan, false, &cmd);
+   bson_append_array_begin (&cmd, "updates", -1, &arr);
+   bson_append_document_begin (&arr, "0", -1, &one);
+   bson_append_document_begin (&one, "q", -1, &q);
+   BSON_APPEND_UTF8 (&q, "_id", "<_id of the document>");
+   bson_append_document_end (&one, &q);
+   bson_append_document_begin (&one, "u", -1, &u);
+   archive_copy_template (plan, &u);
+   bson_append_document_end (&one, &u);
+   BSON_APPEND_BOOL (&one, "upsert", true);
+   BSON_APPEND_BOOL (&one, "multi", false);
+   bson_append_document_end (&arr, &one);
+   BSON_APPEND_UTF8 (&arr, "1", "<one replacement per copy refused as a duplicate key>");
+   bson_append_array_end (&cmd, &arr);
+   st = push (s, BQL_STEP_ARCHIVE_REPLACE, flow,
+              "replace the copies the archive held already (duplicate key 11000: an interrupted run archived them; "
+              "idempotent, keyed by _id)",
+              &cmd);
+   st->ordered = false;
+   bson_destroy (&cmd);
+}
+
+/* The delete (or soft_delete update) of a batch: {$and: [{_id: {$in:
+ * ids}}, filter]}, the filter being the statement's, or with DELETE ...
+ * USING the filter of the batch's rows. Without ids (batch_size = 0, no
+ * archive) the filter alone, once. */
+static void
+delete_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flow, const char *ids, const bson_t *filter)
+{
+   const bql_options_t *o = &plan->opts;
+   bson_t cmd = BSON_INITIALIZER, arr, one, q = BSON_INITIALIZER;
+   if (ids) {
+      ids_and (&q, ids, filter);
+   } else {
+      bson_concat (&q, filter);
+   }
+   const char *what;
+   if (o->soft_delete) {
+      bson_t u = BSON_INITIALIZER, set;
+      BSON_APPEND_UTF8 (&cmd, "update", plan->collection);
+      bql_plan_write_options (plan, o->ordered, &cmd);
+      bson_append_array_begin (&cmd, "updates", -1, &arr);
+      bson_append_document_begin (&u, "$set", -1, &set);
+      BSON_APPEND_DATE_TIME (&set, "deleted_at", plan->now_ms);
+      bson_append_document_end (&u, &set);
+      append_update (&arr, 0, &q, &u, false, false, true);
+      bson_append_array_end (&cmd, &arr);
+      bson_destroy (&u);
+      what = ids ? "mark the batch deleted (soft_delete)" : "mark every matching document deleted (soft_delete)";
+   } else {
+      /* no bypassDocumentValidation: there is nothing to validate, and
+       * servers that check the delete command's fields strictly refuse
+       * the whole command for it */
+      BSON_APPEND_UTF8 (&cmd, "delete", plan->collection);
+      bson_t opts = BSON_INITIALIZER;
+      bql_plan_write_options (plan, o->ordered, &opts);
+      bson_copy_to_excluding_noinit (&opts, &cmd, "bypassDocumentValidation", NULL);
+      bson_destroy (&opts);
+      bson_append_array_begin (&cmd, "deletes", -1, &arr);
+      bson_append_document_begin (&arr, "0", -1, &one);
+      BSON_APPEND_DOCUMENT (&one, "q", &q);
+      BSON_APPEND_INT32 (&one, "limit", 0);
+      bson_append_document_end (&arr, &one);
+      bson_append_array_end (&cmd, &arr);
+      what = ids ? "delete the batch" : "delete every matching document";
+   }
+   bql_step_t *st = push (s, BQL_STEP_DELETE_BATCH, flow, what, &cmd);
+   st->ordered = o->ordered;
+   bson_destroy (&cmd);
+   bson_destroy (&q);
+}
+
+/* ---- DELETE ... USING: the filter of a batch of rows ---- */
+
+static bool
+rows_or_filter_plain (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out, bql_error_t *error)
+{
+   bson_t arr;
+   bson_append_array_begin (out, "$or", -1, &arr);
+   bool ok = true;
+   for (size_t i = 0; ok && i < (rows ? n : 1); i++) {
+      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER;
+      bool pipe;
+      ok = bql_plan_row_write (plan, rows ? rows[i] : NULL, &q, &u, &pipe, error);
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
+      bson_append_document (&arr, k, -1, &q);
+      bson_destroy (&q);
+      bson_destroy (&u);
+   }
+   if (!rows) {
+      BSON_APPEND_UTF8 (&arr, "1", "<the filter of every row of the batch>");
+   }
+   bson_append_array_end (out, &arr);
+   return ok;
+}
+
+/* The filter of a batch of rows (as the executor's batch_filter_of): the
+ * rows' filters merged into one $in (bql_plan_merge_row_filters), else
+ * their $or. Without rows (a batch read at run time), the template: the
+ * merged form when the filter has one equality on a row value and
+ * conditions on constants, else the $or. */
+static bool
+rows_or_filter (const bql_plan_t *plan, const bson_t *const *rows, size_t n, bson_t *out, bql_error_t *error)
+{
+   bson_t **q = bson_malloc0 (sizeof *q * (rows ? n : 2));
+   bool *good = bson_malloc0 (sizeof *good * (rows ? n : 2));
+   bool ok = true;
+   size_t m = rows ? n : 1;
+   for (size_t i = 0; ok && i < m; i++) {
+      bson_t u = BSON_INITIALIZER;
+      bool pipe;
+      q[i] = bson_new ();
+      ok = good[i] = bql_plan_row_write (plan, rows ? rows[i] : NULL, q[i], &u, &pipe, error);
+      bson_destroy (&u);
+   }
+   bool merged = false;
+   if (ok && rows) {
+      const char *path;
+      merged = bql_plan_merge_row_filters ((const bson_t *const *) q, good, n, out, &path);
+   } else if (ok) {
+      /* the template: one key holding {$eq: "<row.col>"}, the others
+       * constants */
+      bson_iter_t it, op;
+      int nrow = 0;
+      bool only_eq = true;
+      bson_iter_init (&it, q[0]);
+      while (bson_iter_next (&it)) {
+         if (bson_iter_key (&it)[0] == '$' || !BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            only_eq = false;
+            continue;
+         }
+         bson_iter_recurse (&it, &op);
+         if (bson_iter_next (&op) && !strcmp (bson_iter_key (&op), "$eq") && BSON_ITER_HOLDS_UTF8 (&op) &&
+             !strncmp (bson_iter_utf8 (&op, NULL), "<row.", 5)) {
+            nrow++;
+         }
+      }
+      if (only_eq && nrow == 1) {
+         merged = true;
+         bson_iter_init (&it, q[0]);
+         while (bson_iter_next (&it)) {
+            bson_iter_recurse (&it, &op);
+            if (bson_iter_next (&op) && BSON_ITER_HOLDS_UTF8 (&op) && !strncmp (bson_iter_utf8 (&op, NULL), "<row.", 5)) {
+               bson_t in;
+               const char *col = bson_iter_utf8 (&op, NULL) + 1; /* "row.c>" */
+               char *ph = bson_strdup_printf ("<%.*s of every row of the batch>", (int) strlen (col) - 1, col);
+               bson_append_document_begin (out, bson_iter_key (&it), -1, &in);
+               BSON_APPEND_UTF8 (&in, "$in", ph);
+               bson_append_document_end (out, &in);
+               bson_free (ph);
+            } else {
+               bson_append_iter (out, NULL, 0, &it);
+            }
+         }
+      }
+   }
+   for (size_t i = 0; i < m; i++) {
+      bson_destroy (q[i]);
+   }
+   bson_free (q);
+   bson_free (good);
+   if (!ok || merged) {
+      return ok;
+   }
+   return rows_or_filter_plain (plan, rows, n, out, error);
+}
+
+static void
+match_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *what,
+            const bson_t *filter, bool ids_only)
+{
+   bson_t cmd = BSON_INITIALIZER, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
+   BSON_APPEND_DOCUMENT (&cmd, "filter", filter);
+   if (ids_only) {
+      bson_append_document_begin (&cmd, "projection", -1, &proj);
+      BSON_APPEND_INT32 (&proj, "_id", 1);
+      bson_append_document_end (&cmd, &proj);
+   }
+   push (s, kind, flow, what, &cmd);
+   bson_destroy (&cmd);
+}
+
+/* The steps of one batch of DELETE ... USING rows, filter being the
+ * batch's (a template, or a batch of VALUES rows). */
+static void
+using_batch_steps (const bql_plan_t *plan, bql_steps_t *s, const bson_t *filter)
+{
+   const bql_options_t *o = &plan->opts;
+   match_step (plan, s, BQL_STEP_MATCH_ROWS, BQL_FLOW_EACH_ROW_BATCH,
+               o->dry_run ? "read the documents the batch's rows match (dry_run: they are counted, nothing is "
+                            "written); a row is looked up alone (find with limit 1) only when they do not "
+                            "show whether it matched"
+                          : "read the documents the batch's rows match; a row is looked up alone (find with "
+                            "limit 1) only when they do not show whether it matched",
+               filter, false);
+   if (o->dry_run) {
+      return;
+   }
+   if (o->archive_collection) {
+      archive_step (plan, s, BQL_FLOW_EACH_ROW_BATCH);
+   }
+   delete_step (plan, s, BQL_FLOW_EACH_ROW_BATCH, o->archive_collection ? BQL_PH_ARCHIVED_IDS : BQL_PH_READ_IDS,
+                filter);
+}
+
+/* ---- the statements ---- */
+
+static bool
+delete_using (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
+{
+   const bql_options_t *o = &plan->opts;
+   bson_t orf = BSON_INITIALIZER;
+   bool ok = rows_or_filter (plan, NULL, 0, &orf, error);
+   if (o->max_delete_count >= 0 && !o->dry_run) {
+      char what[240];
+      snprintf (what, sizeof what,
+                "first pass over the input: count the distinct documents the rows match, batch_size rows per "
+                "find; refuse, writing nothing, if more than %lld",
+                (long long) o->max_delete_count);
+      match_step (plan, s, BQL_STEP_COUNT_ROWS_GUARD, BQL_FLOW_ONCE, what, &orf, true);
+   }
+   if (o->archive_collection && o->retention_seconds && !o->dry_run) {
+      ttl_step (plan, s);
+   }
+   using_batch_steps (plan, s, &orf);
+   bson_destroy (&orf);
+   return ok;
+}
+
+static void
+delete_where (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const bql_options_t *o = &plan->opts;
+   if (o->dry_run) {
+      count_step (plan, s, BQL_STEP_COUNT, "count the documents that would be deleted (dry_run: nothing is written)");
+      return;
+   }
+   if (o->max_delete_count >= 0) {
+      char what[160];
+      snprintf (what, sizeof what, "count the matching documents; refuse, writing nothing, if more than %lld",
+                (long long) o->max_delete_count);
+      count_step (plan, s, BQL_STEP_COUNT_GUARD, what);
+   }
+   if (o->archive_collection && o->retention_seconds) {
+      ttl_step (plan, s);
+   }
+   if (o->batch_size == 0 && !o->archive_collection) {
+      /* one unbatched command over the filter */
+      delete_step (plan, s, BQL_FLOW_EACH_ID_BATCH, NULL, &plan->filter);
+      return;
+   }
+   scan_step (plan, s, o->archive_collection != NULL);
+   if (o->archive_collection) {
+      archive_step (plan, s, BQL_FLOW_EACH_ID_BATCH);
+   }
+   delete_step (plan, s, BQL_FLOW_EACH_ID_BATCH, o->archive_collection ? BQL_PH_ARCHIVED_IDS : BQL_PH_BATCH_IDS,
+                &plan->filter);
+}
+
+static void
+update_where (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (plan->opts.dry_run) {
+      count_step (plan, s, BQL_STEP_COUNT, "count the documents that would be updated (dry_run: nothing is written)");
+      return;
+   }
+   if (plan->opts.batch_size > 0) {
+      scan_step (plan, s, false);
+   }
+   update_batch_step (plan, s, plan->opts.batch_size > 0);
+}
+
+/* error records and metrics: the statement's own log (SPEC §3) */
+static void
+log_steps (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const bql_options_t *o = &plan->opts;
+   if (o->dry_run) {
+      return; /* a dry run writes neither: the reply holds the metrics */
+   }
+   if (o->error_collection) {
+      bson_t cmd = BSON_INITIALIZER;
+      BSON_APPEND_UTF8 (&cmd, "insert", o->error_collection);
+      BSON_APPEND_BOOL (&cmd, "ordered", true);
+      BSON_APPEND_UTF8 (&cmd, "documents", "<one record of the batch's failed rows>");
+      bql_step_t *st = push (s, BQL_STEP_WRITE_ERROR_RECORD, BQL_FLOW_FAILED_BATCH,
+                             "for every batch with failed rows: record them (retried; keyed by _id)", &cmd);
+      st->ordered = true;
+      bson_destroy (&cmd);
+   }
+   if (o->metrics) {
+      bson_t cmd = BSON_INITIALIZER;
+      BSON_APPEND_UTF8 (&cmd, "insert", "bulk_operation_metrics");
+      BSON_APPEND_BOOL (&cmd, "ordered", true);
+      BSON_APPEND_UTF8 (&cmd, "documents", "<the statement's metrics record>");
+      bql_step_t *st =
+         push (s, BQL_STEP_WRITE_METRICS, BQL_FLOW_END, "after the statement: record its metrics (unless metrics = false)", &cmd);
+      st->ordered = true;
+      bson_destroy (&cmd);
+   }
+}
+
+bool
+bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
+{
+   memset (s, 0, sizeof *s);
+   bql_error_t scratch;
+   if (!error) {
+      error = &scratch;
+   }
+   bql_error_clear (error);
+   const bql_options_t *o = &plan->opts;
+   bool ok = true;
+   if (o->drop && !o->dry_run) {
+      bson_t cmd = BSON_INITIALIZER;
+      BSON_APPEND_UTF8 (&cmd, "drop", plan->collection);
+      push (s, BQL_STEP_DROP, BQL_FLOW_ONCE, "drop the collection before the load (drop = true)", &cmd);
+      bson_destroy (&cmd);
+   }
+   switch (plan->kind) {
+   case BQL_KIND_INSERT:
+      if (o->upsert_mode) {
+         existing_ids_step (plan, s);
+         ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "upsert each row on _id", true,
+                              o->ordered, error);
+      } else {
+         insert_step (plan, s, plan->on_duplicate ? false : o->ordered);
+         if (plan->on_duplicate) {
+            ok = row_write_step (plan, s, BQL_STEP_DUPLICATE_KEY_UPDATE, BQL_FLOW_REFUSED_ROWS,
+                                 "update each row rejected with duplicate key error 11000", false, o->ordered, error);
+         }
+      }
+      break;
+   case BQL_KIND_UPSERT:
+      existing_ids_step (plan, s);
+      ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH,
+                           plan->replace ? "replace each row's document (upsert)" : "upsert each row", true, o->ordered,
+                           error);
+      break;
+   case BQL_KIND_UPDATE:
+      if (plan->has_rows || plan->file) {
+         ok = row_write_step (plan, s, BQL_STEP_UPDATE_ROWS, BQL_FLOW_EACH_ROW_BATCH, "update one document per row",
+                              false, o->ordered, error);
+      } else {
+         update_where (plan, s);
+      }
+      break;
+   case BQL_KIND_DELETE:
+      s->deletes = true;
+      if (plan->delete_using) {
+         ok = delete_using (plan, s, error);
+      } else {
+         delete_where (plan, s);
+      }
+      break;
+   }
+   log_steps (plan, s);
+   return ok;
+}
+
+/* ---- VALUES rows, batch by batch ---- */
+
+typedef struct {
+   const bql_rows_t *rows;
+   size_t off;
+   size_t i;
+} rows_iter_t;
+
+static bool
+rows_peek (rows_iter_t *it, bson_t *doc, int64_t *rownum)
+{
+   if (it->i >= it->rows->count) {
+      return false;
+   }
+   uint32_t len;
+   memcpy (&len, it->rows->data + it->off, 4);
+   len = BSON_UINT32_FROM_LE (len);
+   bson_init_static (doc, it->rows->data + it->off, len);
+   *rownum = it->rows->rownum[it->i];
+   return true;
+}
+
+static void
+rows_skip (rows_iter_t *it, const bson_t *doc)
+{
+   it->off += doc->len;
+   it->i++;
+}
+
+/* The good rows of the next batch, as the executor's row pipeline cuts
+ * them: batch_size input rows (rows numbered 1..total, those failing
+ * CHECK included but not written). *batch (n rows, pointing into the
+ * plan's rows) and *first, *last (the batch's first and last input row).
+ * False when no input rows are left. */
+static bool
+next_batch (const bql_plan_t *plan, rows_iter_t *it, int64_t *next_input, const bson_t ***batch, bson_t **store,
+            size_t *n, int64_t *first, int64_t *last)
+{
+   int64_t total = (int64_t) plan->rows.count + plan->nfailed;
+   if (*next_input > total) {
+      return false;
+   }
+   /* batch_size = 0 reads rows bql_options_batch at a time (rows.c) */
+   int64_t end = *next_input + batch_size (plan) - 1;
+   if (end > total) {
+      end = total;
+   }
+   *n = 0;
+   *first = *last = 0;
+   bson_t doc;
+   int64_t rownum;
+   while (rows_peek (it, &doc, &rownum) && rownum <= end) {
+      bson_init_static (&(*store)[*n], bson_get_data (&doc), doc.len);
+      (*batch)[*n] = &(*store)[*n];
+      if (!*first) {
+         *first = rownum;
+      }
+      *last = rownum;
+      (*n)++;
+      rows_skip (it, &doc);
+   }
+   *next_input = end + 1;
+   return true;
+}
+
+/* INSERT ... VALUES batch: the documents as sent (an ObjectId _id first
+ * where the row has none: "<new ObjectId>") */
+static void
+insert_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *out, const bson_t *const *rows,
+                   size_t n, int64_t first, int64_t last)
+{
+   bson_t cmd = BSON_INITIALIZER, docs;
+   BSON_APPEND_UTF8 (&cmd, "insert", plan->collection);
+   bql_plan_write_options (plan, t->ordered, &cmd);
+   bson_append_array_begin (&cmd, "documents", -1, &docs);
+   for (size_t i = 0; i < n; i++) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
+      if (bson_has_field (rows[i], "_id")) {
+         bson_append_document (&docs, k, -1, rows[i]);
+      } else {
+         bson_t d;
+         bson_append_document_begin (&docs, k, -1, &d);
+         BSON_APPEND_UTF8 (&d, "_id", "<new ObjectId>");
+         bson_concat (&d, rows[i]);
+         bson_append_document_end (&docs, &d);
+      }
+   }
+   bson_append_array_end (&cmd, &docs);
+   bql_step_t *st = push (out, t->kind, t->flow, "insert", &cmd);
+   st->first_row = first;
+   st->last_row = last;
+   st->ordered = t->ordered;
+   bson_destroy (&cmd);
+}
+
+static bool
+row_write_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *out, const bson_t *const *rows,
+                      size_t n, int64_t first, int64_t last, bql_error_t *error)
+{
+   bool upsert = t->kind == BQL_STEP_UPSERT_ROWS;
+   const char *what = plan->replace ? "replace (upsert)" : upsert ? "upsert" : "update";
+   bson_t cmd = BSON_INITIALIZER, ups;
+   BSON_APPEND_UTF8 (&cmd, "update", plan->collection);
+   bql_plan_write_options (plan, t->ordered, &cmd);
+   bson_append_array_begin (&cmd, "updates", -1, &ups);
+   for (size_t i = 0; i < n; i++) {
+      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER;
+      bool pipe;
+      if (!bql_plan_row_write (plan, rows[i], &q, &u, &pipe, error)) {
+         bson_destroy (&q);
+         bson_destroy (&u);
+         bson_destroy (&cmd);
+         return false;
+      }
+      if (upsert) {
+         /* an upsert without a known _id gets a new ObjectId (as the
+          * executor's write_rows.c does) */
+         bson_value_t id;
+         bool is_new;
+         if (bql_plan_upsert_id (&q, &u, plan->replace, &id, &is_new)) {
+            bson_value_destroy (&id);
+         } else if (!plan->replace) {
+            bql_plan_add_new_id (&u, NULL);
+         }
+      }
+      append_update (&ups, (uint32_t) i, &q, &u, pipe, upsert, false);
+      bson_destroy (&q);
+      bson_destroy (&u);
+   }
+   bson_append_array_end (&cmd, &ups);
+   bql_step_t *st = push (out, t->kind, t->flow, what, &cmd);
+   st->first_row = first;
+   st->last_row = last;
+   st->ordered = t->ordered;
+   st->split_if_counts_lost = t->split_if_counts_lost;
+   bson_destroy (&cmd);
+   return true;
+}
+
+bool
+bql_steps_expand_values (const bql_plan_t *plan, const bql_steps_t *t, bql_steps_t *out, bql_error_t *error)
+{
+   memset (out, 0, sizeof *out);
+   bql_error_t scratch;
+   if (!error) {
+      error = &scratch;
+   }
+   bool ok = true;
+   size_t cap = (size_t) batch_size (plan);
+   const bson_t **batch = bson_malloc (sizeof *batch * cap);
+   bson_t *store = bson_malloc (sizeof *store * cap);
+   for (size_t i = 0; ok && i < t->n; i++) {
+      const bql_step_t *st = &t->items[i];
+      if (!plan->has_rows || st->flow != BQL_FLOW_EACH_ROW_BATCH) {
+         copy_step (out, st);
+         continue;
+      }
+      /* the run of EACH_ROW_BATCH steps from i, repeated per batch */
+      size_t j = i;
+      while (j < t->n && t->items[j].flow == BQL_FLOW_EACH_ROW_BATCH) {
+         j++;
+      }
+      rows_iter_t it = {&plan->rows, 0, 0};
+      int64_t next_input = 1, first, last;
+      size_t n;
+      while (ok && next_batch (plan, &it, &next_input, &batch, &store, &n, &first, &last)) {
+         if (n == 0) {
+            continue; /* every row of the batch failed CHECK: nothing is sent */
+         }
+         for (size_t k = i; ok && k < j; k++) {
+            const bql_step_t *ks = &t->items[k];
+            switch (ks->kind) {
+            case BQL_STEP_INSERT_ROWS:
+               insert_batch_step (plan, ks, out, batch, n, first, last);
+               break;
+            case BQL_STEP_UPSERT_ROWS:
+            case BQL_STEP_UPDATE_ROWS:
+               ok = row_write_batch_step (plan, ks, out, batch, n, first, last, error);
+               break;
+            case BQL_STEP_MATCH_ROWS: {
+               /* the batch's filter, then the steps that use it */
+               bson_t orf = BSON_INITIALIZER;
+               bql_steps_t batch_steps = {0};
+               ok = rows_or_filter (plan, batch, n, &orf, error);
+               if (ok) {
+                  using_batch_steps (plan, &batch_steps, &orf);
+                  for (size_t b = 0; b < batch_steps.n; b++) {
+                     batch_steps.items[b].first_row = first;
+                     batch_steps.items[b].last_row = last;
+                     copy_step (out, &batch_steps.items[b]);
+                  }
+               }
+               bql_steps_cleanup (&batch_steps);
+               bson_destroy (&orf);
+               k = j; /* using_batch_steps made the batch's other steps */
+               break;
+            }
+            default:
+               copy_step (out, ks);
+               break;
+            }
+         }
+      }
+      i = j - 1;
+   }
+   bson_free (batch);
+   bson_free (store);
+   return ok;
+}

@@ -1,0 +1,119 @@
+/*
+ * steps.h — a plan as an ordered list of steps (steps.c builds it, the
+ * executor's steps_run.c interprets it, explain.c prints it). Each step
+ * has a kind, the command template it sends, and a flow: when it runs and
+ * what flows into it (nothing, the _ids of a batch of stored documents,
+ * a batch of input rows, the rows a batch refused, the finished reply).
+ * A template is the exact command but for what only the data decides,
+ * which appears as a "<...>" placeholder string: the _ids of a batch, the
+ * documents of a batch of rows, the time of a batch. Internal to the
+ * planner and the executor; needs libbson.
+ */
+#ifndef BQL_STEPS_H
+#define BQL_STEPS_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bulkql/error.h"
+
+struct bql_plan;
+
+typedef enum {
+   BQL_STEP_DROP,                 /* drop the target first (drop = true) */
+   BQL_STEP_COUNT,                /* dry_run of a WHERE: count what would be written */
+   BQL_STEP_COUNT_GUARD,          /* max_delete_count: count the matching documents, refuse above it */
+   BQL_STEP_COUNT_ROWS_GUARD,     /* DELETE ... USING max_delete_count: first pass over the rows */
+   BQL_STEP_ENSURE_INDEX,         /* createIndexes (the archive's TTL index) */
+   BQL_STEP_SCAN_IDS,             /* find in _id order; EACH_ID_BATCH steps run per batch read */
+   BQL_STEP_MATCH_ROWS,           /* DELETE ... USING: find what a batch of rows matches */
+   BQL_STEP_ARCHIVE_BATCH,        /* insert copies of the batch's documents into the archive */
+   BQL_STEP_ARCHIVE_REPLACE,      /* copies the archive already held (11000, from an interrupted
+                                     run): replacement upserts keyed by _id */
+   BQL_STEP_DELETE_BATCH,         /* delete (or soft_delete update) of the batch's _ids */
+   BQL_STEP_UPDATE_BATCH,         /* UPDATE ... WHERE: the batch's _ids, or every match once */
+   BQL_STEP_INSERT_ROWS,          /* insert commands of batch_size rows */
+   BQL_STEP_READ_EXISTING_IDS,    /* before upserts (retry_attempts > 0): which of the
+                                     _ids the batch's rows name exist already */
+   BQL_STEP_UPSERT_ROWS,          /* one upsert (or replacement upsert) per row */
+   BQL_STEP_UPDATE_ROWS,          /* UPDATE ... FROM: one updateOne per row */
+   BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
+   BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
+   BQL_STEP_WRITE_METRICS         /* one document per statement, in bulk_operation_metrics */
+} bql_step_kind_t;
+
+#define BQL_PH_UPSERT_IDS "<_ids the batch's rows name>"
+
+typedef enum {
+   BQL_FLOW_ONCE,           /* once, before any row or document is written */
+   BQL_FLOW_EACH_ID_BATCH,  /* per batch of _ids read by the SCAN_IDS step before it;
+                               without one, once over the whole filter */
+   BQL_FLOW_EACH_ROW_BATCH, /* per batch of input rows (VALUES, a file, STDIN) */
+   BQL_FLOW_REFUSED_ROWS,   /* per batch: the rows the step before refused (11000) */
+   BQL_FLOW_FAILED_BATCH,   /* per batch that has failed rows or a failed write */
+   BQL_FLOW_END             /* once, after the statement, with its reply */
+} bql_step_flow_t;
+
+/* The placeholders a template holds where the data decides. */
+#define BQL_PH_BATCH_IDS "<_ids of the batch>"
+#define BQL_PH_ARCHIVED_IDS "<_ids now in the archive>"
+#define BQL_PH_READ_IDS "<_ids read for the batch>"
+
+typedef struct bql_step {
+   bql_step_kind_t kind;
+   bql_step_flow_t flow;
+   char *what;          /* what EXPLAIN says of it ("step"); owned */
+   bson_t command;      /* the command template (or, for a batch of
+                           VALUES rows, the exact command) */
+   int64_t first_row;   /* a batch of VALUES rows: its first and last row */
+   int64_t last_row;    /* numbers; 0 in a template */
+   bool ordered;        /* the write's ordered */
+   /* UPSERT_ROWS, UPDATE_ROWS, DUPLICATE_KEY_UPDATE: the batch goes one
+    * statement per command on a server whose update command loses its
+    * counts after a failed statement (bql_caps_t.update_keeps_counts) */
+   bool split_if_counts_lost;
+} bql_step_t;
+
+typedef struct bql_steps {
+   bql_step_t *items;
+   size_t n;
+   size_t cap;
+   /* the statement removes (or soft-deletes) stored documents: its
+    * accounting counts documents, not rows */
+   bool deletes;
+} bql_steps_t;
+
+/* Build the step templates of plan into steps (initialised here; free
+ * with bql_steps_cleanup). The list depends on the plan and its options
+ * only: no server is asked. False, with *error set, when a row template
+ * cannot be built (the steps built so far are kept: the executor runs
+ * them, building each row's write itself). */
+bool bql_steps_build (const struct bql_plan *plan, bql_steps_t *steps, bql_error_t *error);
+
+/* The steps as EXPLAIN shows them: the templates, with every run of
+ * EACH_ROW_BATCH steps over VALUES rows replaced by the same steps for
+ * each batch of the rows as the executor cuts them (batch_size input rows,
+ * rows failing CHECK included), holding the exact commands. out is
+ * initialised here. False with *error when a row's write cannot be built. */
+bool bql_steps_expand_values (const struct bql_plan *plan, const bql_steps_t *templates, bql_steps_t *out,
+                              bql_error_t *error);
+
+void bql_steps_cleanup (bql_steps_t *steps);
+
+/* A short name of the kind ("delete batch"), for messages and tests. */
+const char *bql_step_kind_name (bql_step_kind_t kind);
+
+/* The first step of kind k in steps, or NULL. Borrowed. */
+const bql_step_t *bql_steps_find (const bql_steps_t *steps, bql_step_kind_t k);
+
+/* Copy template into out (initialised here) with every string value equal
+ * to placeholder replaced by value (an array of _ids, say) at any depth.
+ * The executor instantiates the batch templates with it. */
+void bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out);
+
+/* The document or array at the dotted path of a template (borrowed: valid
+ * while the step lives), e.g. "updates.0.u"; false when absent. */
+bool bql_step_sub (const bql_step_t *step, const char *path, bson_t *out);
+
+#endif /* BQL_STEPS_H */
