@@ -178,7 +178,7 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
       BSON_APPEND_BOOL (out, "pipelineUpdate", true);
    }
 
-   bql_steps_t steps;
+   bql_steps_t steps = {0}; /* cleaned up even when the plan has no steps */
    bool ok = plan->steps_ok;
    if (!ok) {
       *error = plan->steps_error;
