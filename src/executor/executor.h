@@ -54,6 +54,7 @@
 #ifndef BQL_EXECUTOR_H
 #define BQL_EXECUTOR_H
 
+#include <stdarg.h>
 #include <mongoc/mongoc.h>
 #include <stdatomic.h>
 
@@ -153,6 +154,10 @@ typedef struct bql_batch {
  * (a writer records its errors in its tally: bql_writer_fail); `fatal`
  * is atomic so that a first error stays first from any thread. Returns
  * false. */
+/* Set e (cleared first) to an execution error: code, the server's code
+ * (0 when none) and the message formatted from fmt and ap, cut to the
+ * size of e->message. Used by bql_exec_fail and bql_writer_fail. */
+void bql_exec_error_setv (bql_error_t *e, bql_error_code_t code, int32_t server_code, const char *fmt, va_list ap);
 bool bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
    __attribute__ ((format (printf, 4, 5)));
 /* The same with an error already made (a row source's). Returns false. */

@@ -30,20 +30,25 @@ bql_exec_elapsed_ms (const bql_exec_t *x)
    return (double) (bson_get_monotonic_time () - x->start_us) / 1000.0;
 }
 
+void
+bql_exec_error_setv (bql_error_t *e, bql_error_code_t code, int32_t server_code, const char *fmt, va_list ap)
+{
+   bql_error_clear (e);
+   e->domain = BQL_ERROR_EXECUTE;
+   e->code = code;
+   e->server_code = server_code;
+   vsnprintf (e->message, sizeof e->message, fmt, ap);
+}
+
 bool
 bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
 {
    if (atomic_exchange (&x->fatal, true)) {
       return false; /* the first error stands */
    }
-   bql_error_t *e = x->error;
-   bql_error_clear (e);
-   e->domain = BQL_ERROR_EXECUTE;
-   e->code = code;
-   e->server_code = server_code;
    va_list ap;
    va_start (ap, fmt);
-   vsnprintf (e->message, sizeof e->message, fmt, ap);
+   bql_exec_error_setv (x->error, code, server_code, fmt, ap);
    va_end (ap);
    return false;
 }

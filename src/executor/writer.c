@@ -108,14 +108,9 @@ bql_writer_fail (bql_writer_t *w, bql_error_code_t code, int32_t server_code, co
       return false; /* the first error stands */
    }
    t->failed = true;
-   bql_error_t *e = &t->error;
-   bql_error_clear (e);
-   e->domain = BQL_ERROR_EXECUTE;
-   e->code = code;
-   e->server_code = server_code;
    va_list ap;
    va_start (ap, fmt);
-   vsnprintf (e->message, sizeof e->message, fmt, ap);
+   bql_exec_error_setv (&t->error, code, server_code, fmt, ap);
    va_end (ap);
    return false;
 }
