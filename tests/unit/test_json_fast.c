@@ -424,9 +424,12 @@ random_number (char *s, size_t cap, size_t *o)
    case 0:
       put (s, cap, o, "%s", fixed[next_rand () % (sizeof fixed / sizeof fixed[0])]);
       break;
-   case 1:
-      put (s, cap, o, "%lld", (long long) (int64_t) next_rand () >> (next_rand () % 64));
+   case 1: {
+      int64_t v = (int64_t) next_rand ();
+      int shift = (int) (next_rand () % 64);
+      put (s, cap, o, "%lld", (long long) (v >> shift));
       break;
+   }
    case 2: {
       uint64_t bits = next_rand ();
       double d;
@@ -437,10 +440,14 @@ random_number (char *s, size_t cap, size_t *o)
       put (s, cap, o, "%.17g", d);
       break;
    }
-   default:
-      put (s, cap, o, "%d.%03de%d", (int) (next_rand () % 1000) - 500, (int) (next_rand () % 1000),
-           (int) (next_rand () % 700) - 350);
+   default: {
+      /* one call per statement: the order of arguments is unspecified */
+      int whole = (int) (next_rand () % 1000) - 500;
+      int frac = (int) (next_rand () % 1000);
+      int exp = (int) (next_rand () % 700) - 350;
+      put (s, cap, o, "%d.%03de%d", whole, frac, exp);
       break;
+   }
    }
 }
 
@@ -524,7 +531,8 @@ test_random_documents (void **state)
          continue;
       }
       if (next_rand () % 10 == 0 && o > 2) {
-         s[next_rand () % o] = (char) (next_rand () % 128); /* damage one byte */
+         size_t at = next_rand () % o;
+         s[at] = (char) (next_rand () % 128); /* damage one byte */
       }
       built += check_record (s, o);
    }

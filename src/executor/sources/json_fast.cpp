@@ -15,6 +15,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <pthread.h>
@@ -30,9 +31,13 @@ static_assert (BQL_JSON_FAST_PAD >= simdjson::SIMDJSON_PADDING, "BQL_JSON_FAST_P
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+/* padded is malloc'd, not a std::vector<char>: a template of a public
+ * type instantiated here would be exported by libbulkql.so */
 struct bql_json_fast {
    simdjson::dom::parser parser;
-   std::vector<char> padded; /* a record copied with padding after it */
+   char *padded = nullptr; /* a record copied with padding after it */
+   size_t padded_cap = 0;
+   ~bql_json_fast () { std::free (padded); }
 };
 
 namespace {
@@ -238,12 +243,17 @@ fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_a
    }
    const char *buf = text;
    if (readable_after < simdjson::SIMDJSON_PADDING) {
-      if (fast->padded.size () < len + simdjson::SIMDJSON_PADDING) {
-         fast->padded.resize (len + simdjson::SIMDJSON_PADDING);
+      if (fast->padded_cap < len + simdjson::SIMDJSON_PADDING) {
+         char *bigger = static_cast<char *> (std::realloc (fast->padded, len + simdjson::SIMDJSON_PADDING));
+         if (!bigger) {
+            return false;
+         }
+         fast->padded = bigger;
+         fast->padded_cap = len + simdjson::SIMDJSON_PADDING;
       }
-      std::memcpy (fast->padded.data (), text, len);
-      std::memset (fast->padded.data () + len, ' ', simdjson::SIMDJSON_PADDING);
-      buf = fast->padded.data ();
+      std::memcpy (fast->padded, text, len);
+      std::memset (fast->padded + len, ' ', simdjson::SIMDJSON_PADDING);
+      buf = fast->padded;
    }
    element root;
    if (fast->parser.parse (buf, len, false).get (root)) {
