@@ -556,12 +556,7 @@ eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, 
       bql_plan_error (pl, &f->node, BQL_ERR_VALUE, "Only COUNT(*) counts rows.", "%s(*) is not a function", f->name);
       return BQL_EVAL_ERROR;
    }
-   if (!f->star && !f->args && fn->accumulator) {
-      bql_plan_error (pl, &f->node, BQL_ERR_VALUE, "Write COUNT(*) to count rows.", "%s takes 1 argument, not 0",
-                      f->name);
-      return BQL_EVAL_ERROR;
-   }
-   if (!bql_function_check_arity (pl, fn, f)) {
+   if (!f->star && !bql_function_check_arity (pl, fn, f)) {
       return BQL_EVAL_ERROR;
    }
    bql_func_call_t call = {pl, rc, f, f->args ? f->args->length : 0, NULL};

@@ -695,7 +695,7 @@ const bql_function_t bql_functions[] = {
     .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "DATE_TRUNC('unit', ts)",
     .help = "ts truncated to a year, quarter, month, week (Monday), day, hour, minute or second ($dateTrunc)"},
    /* aggregates of BULK INSERT/UPSERT ... SELECT (select.c lowers them into $group) */
-   {.name = "COUNT", .min_args = 0, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$sum",
+   {.name = "COUNT", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$sum",
     .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "COUNT(*), COUNT([DISTINCT] x)",
     .help = "aggregate: the rows, or the non-NULL (distinct) values of x ($sum, $addToSet)"},
    {.name = "SUM", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$sum",

@@ -389,6 +389,17 @@ accumulator (bql_planner_t *pl, const bql_row_ctx_t *rc, const agg_t *a, bson_t 
    bool distinct = f->distinct && strcmp (fn->accumulator, "$min") && strcmp (fn->accumulator, "$max");
    bson_t acc;
    bool ok = true;
+   if (f->star && !is_count) {
+      return bql_plan_error (pl, &f->node, BQL_ERR_VALUE, "Only COUNT(*) counts rows.", "%s(*) is not a function",
+                             f->name);
+   }
+   if (f->star && f->distinct) {
+      return bql_plan_error (pl, &f->node, BQL_ERR_VALUE, NULL, "COUNT(DISTINCT *) is not a function");
+   }
+   if (!f->star && (!f->args || f->args->length != 1)) {
+      return bql_plan_error (pl, &f->node, BQL_ERR_VALUE, is_count ? "Write COUNT(*) to count rows." : NULL,
+                             "%s takes 1 argument, not %d", f->name, f->args ? (int) f->args->length : 0);
+   }
    if (x && has_aggregate (x)) {
       return bql_plan_error (pl, x, BQL_ERR_UNTRANSLATABLE, NULL, "an aggregate function cannot take an aggregate");
    }
