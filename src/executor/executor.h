@@ -192,8 +192,10 @@ void bql_exec_append_code (bson_t *doc, int32_t code);
  * counted and listed in the reply's inDoubt (the statement's thread). */
 void bql_exec_note_in_doubt (bql_exec_t *x, int64_t row, const bson_value_t *id);
 
-/* Add one failed row to the reply (row 0 = not tied to a row). */
-void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg);
+/* Add one failed row to the reply (row 0 = not tied to a row; then id,
+ * when not NULL, is the _id of the stored document it is about). */
+void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, const bson_value_t *id, int32_t code,
+                               const char *errmsg);
 
 /* After a batch: callbacks, stop conditions (continue_on_error,
  * max_errors, max_execution_time, cancel). Returns false when the

@@ -586,11 +586,12 @@ bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t 
    x->batch_in_doubt = 0;
    for (size_t i = 0; i < errs->n; i++) {
       const bql_row_error_t *e = &errs->items[i];
-      bql_exec_add_write_error (x, &batch_errors, e->row, e->code, e->errmsg);
+      /* a stored document in doubt is named by its _id */
+      bson_iter_t it;
+      bool by_id = e->row <= 0 && e->code == BQL_CODE_IN_DOUBT && e->doc && bson_iter_init_find (&it, e->doc, "_id");
+      bql_exec_add_write_error (x, &batch_errors, e->row, by_id ? bson_iter_value (&it) : NULL, e->code, e->errmsg);
       if (e->code == BQL_CODE_IN_DOUBT) {
-         bson_iter_t it;
-         bool has_id = e->row <= 0 && e->doc && bson_iter_init_find (&it, e->doc, "_id");
-         bql_exec_note_in_doubt (x, e->row, has_id ? bson_iter_value (&it) : NULL);
+         bql_exec_note_in_doubt (x, e->row, by_id ? bson_iter_value (&it) : NULL);
          x->batch_in_doubt++;
       }
       /* a row, or a stored document (archival), failed; a write concern

@@ -71,7 +71,7 @@ range_cmp (const void *a, const void *b)
    return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* [[first, last], ...] at it into *out: sorted, and with merge,
+/* [[first, last], ...] or [{first, last}, ...] at it into *out: sorted, and with merge,
  * adjacent and overlapping ranges merged into one. */
 static bool
 load_ranges (bson_iter_t *it, const char *field, bool merge, bql_row_range_t **out, size_t *n, bql_error_t *error)
@@ -85,19 +85,29 @@ load_ranges (bson_iter_t *it, const char *field, bool merge, bql_row_range_t **o
    size_t cap = 0;
    while (bson_iter_next (&ai)) {
       bson_iter_t ri;
-      int64_t v[2];
+      int64_t v[2] = {0, 0};
       int k = 0;
-      if (!BSON_ITER_HOLDS_ARRAY (&ai) || !bson_iter_recurse (&ai, &ri)) {
+      if (!(BSON_ITER_HOLDS_ARRAY (&ai) || BSON_ITER_HOLDS_DOCUMENT (&ai)) || !bson_iter_recurse (&ai, &ri)) {
          bson_free (*out);
          *out = NULL;
          return bad (error, field, "an array of [firstRow, lastRow] ranges");
       }
+      /* [first, last], or {first, last} (servers without nested arrays) */
+      bool named = BSON_ITER_HOLDS_DOCUMENT (&ai);
       while (bson_iter_next (&ri) && k < 3) {
          if (!is_number (&ri) || k == 2) {
             k = 3;
             break;
          }
-         v[k++] = bson_iter_as_int64 (&ri);
+         if (named && !strcmp (bson_iter_key (&ri), "last")) {
+            v[1] = bson_iter_as_int64 (&ri);
+         } else if (named && strcmp (bson_iter_key (&ri), "first") != 0) {
+            k = 3;
+            break;
+         } else {
+            v[named ? 0 : k] = bson_iter_as_int64 (&ri);
+         }
+         k++;
       }
       if (k != 2 || v[0] < 1 || v[1] < v[0]) {
          bson_free (*out);
@@ -360,7 +370,9 @@ bql_resume_scan_filter (const bql_resume_t *r, const bson_t *filter, bool exclud
          int bracket;
          const char *alias;
       } later[] = {{1, "null"},  {2, "number"}, {3, "string"}, {4, "object"}, {5, "array"}, {6, "binData"},
-                   {7, "objectId"}, {8, "bool"}, {9, "date"}, {10, "timestamp"}, {11, "regex"}, {13, "maxKey"}};
+                   {7, "objectId"}, {8, "bool"}, {9, "date"}, {10, "timestamp"}, {11, "regex"}};
+      /* (not "maxKey": a MaxKey _id is next to unheard of, and servers
+       * without the type refuse the alias) */
       uint32_t nt = 0;
       for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
          if (later[i].bracket > b) {

@@ -94,7 +94,8 @@ bql_exec_note_in_doubt (bql_exec_t *x, int64_t row, const bson_value_t *id)
 }
 
 void
-bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg)
+bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, const bson_value_t *id, int32_t code,
+                          const char *errmsg)
 {
    if (x->n_write_errors < BQL_REPLY_MAX_ERRORS) {
       char kb[16];
@@ -104,6 +105,8 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int3
       bson_append_document_begin (&x->write_errors, k, -1, &e);
       if (row > 0) {
          BSON_APPEND_INT64 (&e, "row", row);
+      } else if (id) {
+         bson_append_value (&e, "_id", 3, id);
       }
       bql_exec_append_code (&e, code);
       BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
@@ -120,6 +123,8 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int3
       bson_append_document_begin (batch_errors, key, -1, &e);
       if (row > 0) {
          BSON_APPEND_INT64 (&e, "row", row);
+      } else if (id) {
+         bson_append_value (&e, "_id", 3, id);
       }
       bql_exec_append_code (&e, code);
       BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
