@@ -177,6 +177,7 @@ carry_over (bql_exec_t *x, const bql_resume_t *r)
    x->n_archived = c->n_archived;
    x->n_failed = c->n_failed;
    x->n_already_written = c->n_already_written;
+   x->n_in_doubt = c->n_in_doubt; /* (listed by the run that found them) */
    x->batches = c->batches;
 }
 
