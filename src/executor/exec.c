@@ -200,6 +200,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bql_exec_close_failed_records (&x);
    finish_reply (&x, reply);
    bql_exec_run_end_steps (&x, reply);
+   bql_exec_log_done (&x);
    if (x.n_log_failures) {
       BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
    }
