@@ -257,6 +257,7 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
    bql_exec_close_failed_records (&x);
    finish_reply (&x, reply);
    bql_exec_run_end_steps (&x, reply);
+   bql_exec_log_done (&x);
    if (x.n_log_failures) {
       BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
    }

@@ -152,6 +152,10 @@ typedef struct bql_exec {
     * that any thread may record one) */
    _Atomic bool fatal;
    bool fatal_logged;       /* ... and in error_collection, for its batch */
+   /* the writer of error records and metrics (log.c): made when first
+    * needed, on the statement's client; the statement's thread only;
+    * freed by bql_exec_log_done */
+   struct bql_log *log;
 } bql_exec_t;
 
 /* One batch of rows to write: documents and their row numbers. */
@@ -242,6 +246,10 @@ bool bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_bat
 /* Write the statement's document to bulk_operation_metrics (log.c). */
 void bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply);
 
+/* Free what writing error records and metrics held (log.c): call once,
+ * after the statement's last record. */
+void bql_exec_log_done (bql_exec_t *x);
+
 /* failed_records_file before the statement writes anything: refuses a
  * symbolic link (dangling too) and, unless failed_records_mode is 'append'
  * or 'overwrite', an existing file; with 'overwrite' the file is opened
@@ -309,11 +317,18 @@ typedef struct bql_writer {
    /* Commands are sent on a thread of their own with this client (made
     * from client's URI when first needed, owned), so that the writer's
     * thread can give up waiting on a cancel; an abandoned command takes
-    * it with it (write_path.c). */
+    * it with it (write_path.c). Not made for a log_only writer. */
    mongoc_client_t *send_client;
    int64_t lost_since_us;     /* monotonic time the command being retried
                                  was first lost (retry_timeout), 0: none */
    bool budget_spent;         /* the last retry wait ended on retry_timeout */
+   /* The statement's log (log.c): its commands go on client itself, on
+    * the writer's thread, as every other command of the statement's
+    * connection (no send client: a record reaches the server on the
+    * statement's connection even when the writes' own is lost, and a
+    * cancel does not abandon it); its retries are its own, neither
+    * counted in the tally nor announced (on_retry): those are batches'. */
+   bool log_only;
    /* the statement, when this writer is on its thread (progress while a
     * command waits); NULL for a worker */
    struct bql_exec *stmt;
