@@ -83,8 +83,9 @@ typedef struct bql_resume_options {
  * written (domain BQL_ERROR_EXECUTE, code BQL_ERR_REFUSED), when:
  *   no database's bulkql_operations holds operation_id;
  *   the operation is Complete or Aborted (final states);
- *   it is InProgress or Open with a heartbeat under 30 s old, in
- *   another process (still running, or only just interrupted);
+ *   it is InProgress or Open with a heartbeat under 30 s old, held
+ *   by another process that may be alive (one on this host whose pid
+ *   no longer exists is known to be gone: its operation is resumed);
  *   it read FROM STDIN (its rows cannot be read again);
  *   its file changed (size, mtime or the hash of its first MiB), or is
  *   gone;

@@ -226,6 +226,19 @@ class ResumeRunTest(ResumeCase):
                          (OPID, 1, 4, 1, 9, 0, 0, [], 10))
         self.assertNotIn("nNotAttempted", res)
 
+    def test_a_gone_holder_on_this_host_is_resumed_at_once(self):
+        path = self.ndjson([{"_id": i} for i in range(1, 4)])
+        sql = "BULK INSERT INTO items FROM '%s'" % path
+        import subprocess
+        gone = subprocess.Popen(["true"])
+        gone.wait()  # its pid now names no process
+        self.operation(sql, "insert", "items", file_source(path), heartbeat=1, host=socket.gethostname(),
+                       pid=gone.pid)
+        res = self.json_result(self.resume("--resume", OPID))[0]
+        self.assertEqual((res["nInserted"], res["resumes"]), (3, 1))
+        op = self.db.bulkql_operations.find_one({"_id": OPID})
+        self.assertEqual((op["resumes"], op["host"], op["state"] != "Open"), (1, socket.gethostname(), True))
+
     def test_insert_row_in_doubt_under_another_document_fails(self):
         rows = [{"_id": i, "v": i} for i in range(1, 5)]
         path = self.ndjson(rows)
