@@ -1104,6 +1104,52 @@ bql_plan_select (bql_planner_t *pl, const bql_SelectSource_t *sel, const bql_lis
    return ok;
 }
 
+/* A template value as a $project expression: "$path" and {$literal}
+ * stay, a document of columns is a document of such (an empty one a
+ * {$literal: {}}). */
+static void
+project_value (const bson_iter_t *it, bson_t *out, const char *key)
+{
+   bson_t sub, child;
+   bson_iter_t in;
+   if (!BSON_ITER_HOLDS_DOCUMENT (it) || !bql_iter_sub (it, &sub)) {
+      bson_append_iter (out, key, -1, it);
+      return;
+   }
+   bool empty = !(bson_iter_init (&in, &sub) && bson_iter_next (&in));
+   if (!empty && !strcmp (bson_iter_key (&in), "$literal")) {
+      bson_append_iter (out, key, -1, it);
+      return;
+   }
+   bson_append_document_begin (out, key, -1, &child);
+   if (empty) {
+      bson_t e = BSON_INITIALIZER;
+      BSON_APPEND_DOCUMENT (&child, "$literal", &e);
+   } else {
+      do {
+         project_value (&in, &child, bson_iter_key (&in));
+      } while (bson_iter_next (&in));
+   }
+   bson_append_document_end (out, &child);
+}
+
+bool
+bql_select_project (const bql_plan_t *plan, bson_t *project)
+{
+   if (bson_empty (&plan->select_row)) {
+      return false;
+   }
+   bson_iter_t it;
+   if (!bson_has_field (&plan->select_row, "_id")) {
+      BSON_APPEND_INT32 (project, "_id", 0);
+   }
+   bson_iter_init (&it, &plan->select_row);
+   while (bson_iter_next (&it)) {
+      project_value (&it, project, bson_iter_key (&it));
+   }
+   return true;
+}
+
 bool
 bql_plan_select_has_column (const bql_plan_t *plan, const char *name)
 {
