@@ -188,6 +188,26 @@ class RefusalTest(ResumeCase):
         self.assertEqual(res["operationId"], OPID)
         self.assertEqual([d["_id"] for d in self.docs("items")], [1, 2, 3, 4])
 
+    def test_an_unbatched_inc_in_flight_cannot_be_resumed(self):
+        self.db.scores.insert_many([{"_id": i, "score": 0} for i in range(1, 4)])
+        sql = "BULK UPDATE scores SET score = score + 1 WHERE TRUE WITH (batch_size = 0)"
+        self.operation(sql, "update", "scores", {"type": "where", "filter": "{}"},
+                       checkpoint={"completed": [], "inFlight": [], "lastId": None, "inFlightIds": [],
+                                   "inFlightAll": True, "batches": 0})
+        self.refused("operation %s's one update over the whole filter (batch_size = 0) was in flight when it was "
+                     "interrupted, and it is not idempotent: every matching document is in doubt, and it cannot be "
+                     "resumed without applying it twice" % OPID,
+                     hint="Check the documents by hand; with batch_size > 0 a resume knows which batch was in "
+                          "flight.")
+        # the same with $set is sent again whole
+        self.db.bulkql_operations.delete_many({})
+        sql = "BULK UPDATE scores SET score = 7 WHERE TRUE WITH (batch_size = 0)"
+        self.operation(sql, "update", "scores", {"type": "where", "filter": "{}"},
+                       checkpoint={"completed": [], "inFlight": [], "lastId": None, "inFlightIds": [],
+                                   "inFlightAll": True, "batches": 0})
+        self.resume("--resume", OPID)
+        self.assertEqual([d["score"] for d in self.docs("scores")], [7, 7, 7])
+
     def test_usage_errors(self):
         r = self.bulkql("--resume", "xyz")
         self.assertEqual((r.rc, r.err), (2, "bulkql: --resume: invalid operation id 'xyz' (24 hexadecimal digits, "
