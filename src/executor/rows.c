@@ -527,6 +527,40 @@ bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st)
 }
 
 bool
+bql_exec_merge_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
+{
+   bson_t cmd = BSON_INITIALIZER, reply;
+   bson_iter_t it;
+   const char *db = x->plan->select_database;
+   bson_iter_init (&it, &st->command);
+   while (bson_iter_next (&it)) {
+      if (!strcmp (bson_iter_key (&it), "$db")) {
+         db = bson_iter_utf8 (&it, NULL);
+      } else {
+         bson_append_iter (&cmd, NULL, 0, &it);
+      }
+   }
+   mongoc_database_t *d = mongoc_client_get_database (w->client, db);
+   bson_error_t berr;
+   bool ok = mongoc_database_write_command_with_opts (d, &cmd, NULL, &reply, &berr);
+   mongoc_database_destroy (d);
+   bson_destroy (&cmd);
+   bson_destroy (&reply);
+   if (!ok) {
+      if (bql_exec_is_connection_error (&berr)) {
+         return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code,
+                               "lost the server while running the $merge into %s: %s", bql_plan_namespace (x->plan),
+                               berr.message);
+      }
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code,
+                            "the server refused the $merge into %s (server_side; $merge needs MongoDB 4.2): %s",
+                            bql_plan_namespace (x->plan), berr.message);
+   }
+   x->merged = true;
+   return true;
+}
+
+bool
 bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write)
 {
    pipeline_t p = {.x = x, .own = own, .src = src, .write = write};
