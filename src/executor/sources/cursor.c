@@ -10,8 +10,6 @@
  * that refuses the pipeline (a stage or operator it lacks) fails the
  * statement before anything is written.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "source.h"
@@ -31,21 +29,19 @@ typedef struct {
 } cursor_source_t;
 
 /* The error of the source, located at the SELECT. */
-static void cursor_error (const bql_plan_t *plan, bql_error_t *error, bql_error_code_t code, int32_t server_code,
-                          const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
-
 static void
 cursor_error (const bql_plan_t *plan, bql_error_t *error, bql_error_code_t code, int32_t server_code,
-              const char *fmt, ...)
+              const char *fmt, const char *detail)
 {
    bql_error_clear (error);
    error->domain = BQL_ERROR_EXECUTE;
    error->code = code;
    error->server_code = server_code;
-   va_list ap;
-   va_start (ap, fmt);
-   vsnprintf (error->message, sizeof error->message, fmt, ap); /* cut to its size */
-   va_end (ap);
+   /* made whole, then cut to the message's size (a server's message may
+    * fill a bson_error_t's) */
+   char *msg = bson_strdup_printf (fmt, detail);
+   bson_strncpy (error->message, msg, sizeof error->message);
+   bson_free (msg);
    if (plan->select && plan->script) {
       error->offset = plan->select->node.location;
       error->length = plan->select->node.length;
