@@ -23,17 +23,29 @@ for the run and stopped after (a fresh database per load, dropped after):
             Targets: bulkql <= 1.05x raw_insert's time, faster than
             pymongo, Node and mongoimport.
   mongoimport
-            bulkql against mongoimport on the same data, NDJSON and CSV,
+            bulkql against mongoimport (and, NDJSON, bench/raw_insert, the
+            raw libmongoc loop) on the same data, NDJSON and CSV,
             both into the same server: NDJSON as in e2e; CSV with a typed
             column list for bulkql and the same types for mongoimport
             (--columnsHaveTypes on a copy of the file whose header names the
             types; tags, a JSON column for bulkql, is a string() for
             mongoimport, which has no JSON column type). Checked by count,
-            and the NDJSON loads by the spot check of e2e.
+            and the NDJSON loads by the spot check of e2e. Targets: bulkql's
+            client CPU <= 0.15x mongoimport's and <= 1.0x raw_insert's.
+  upsert    bulkql against mongoimport --mode upsert (ON CONFLICT (_id) DO
+            REPLACE) and --mode merge (ON CONFLICT (_id) DO UPDATE SET *):
+            --upsert-rows rows keyed by _id into a collection that holds
+            every other one. Target: bulkql's wall time <= mongoimport's.
   rss       Peak RSS (/usr/bin/time -v) of bulkql at several sizes (default
             N and 4N): the dry_run pipeline on NDJSON and CSV, and, with
             --rss-mode load, real loads. Target: <= 64 MB and flat (the
             largest size within 10% of the smallest).
+
+The server is FerretDB v1.24.2 over its SQLite backend, or with --backend
+postgresql over a private PostgreSQL cluster; every section's title names
+it. Client CPU is the OS's count for the tool's process (getrusage of the
+child, through /usr/bin/time -v), and the ratios the targets judge are
+of figures measured in the same run.
 
 Every figure is the median of --runs runs; tools are interleaved (the order
 rotates each run) so that a change in the machine's load hits them alike.
