@@ -793,6 +793,28 @@ def section_e2e(a, e, skipped):
     return lines
 
 
+def peer_rows(lines, runs, n, backend, label):
+    """The table rows of the tools' runs (first two columns from
+    label(key)), then the failures; returns {key: (median wall, median
+    client CPU)}."""
+    med = {}
+    for key, ms in runs.items():
+        first, tool = label(key)
+        g = good(ms)
+        if not g:
+            lines.append(f"| {first} | {tool} | {backend} | failed | | | | | |")
+            continue
+        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
+        med[key] = (w, c)
+        lines.append(f"| {first} | {tool} | {backend} | {w:.2f} | {n / w:,.0f} | {c:.2f} | {n / c:,.0f} | "
+                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | "
+                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
+    lines.append("")
+    for key, ms in runs.items():
+        lines += failures(key, ms)
+    return med
+
+
 def section_vs(a, v):
     n = v["rows"]
     runs = v["runs"]
@@ -822,22 +844,9 @@ def section_vs(a, v):
     ])
     lines += ["", "| format | tool | backend | wall s | docs/s (wall) | client CPU s | docs per client CPU s | "
               "server CPU s | client max RSS MB |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
-    med = {}
     names = {"bulkql": "bulkql", "mongoimport": "mongoimport", "raw": "raw_insert (libmongoc)"}
-    for key, ms in runs.items():
-        t, f = key.split("_")
-        g = good(ms)
-        if not g:
-            lines.append(f"| {f.upper()} | {names[t]} | {BACKEND_NAMES[a.backend]} | failed | | | | | |")
-            continue
-        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
-        med[key] = (w, c)
-        lines.append(f"| {f.upper()} | {names[t]} | {BACKEND_NAMES[a.backend]} | {w:.2f} | {n / w:,.0f} | {c:.2f} | "
-                     f"{n / c:,.0f} | {median([m['server_cpu'] or 0 for m in g]):.2f} | "
-                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
-    lines.append("")
-    for key, ms in runs.items():
-        lines += failures(key, ms)
+    med = peer_rows(lines, runs, n, BACKEND_NAMES[a.backend],
+                    lambda key: (key.split("_")[1].upper(), names[key.split("_")[0]]))
     be = BACKEND_NAMES[a.backend]
     for f in ("ndjson", "csv"):
         b, m = med.get(f"bulkql_{f}"), med.get(f"mongoimport_{f}")
@@ -881,22 +890,11 @@ def section_upsert(a, u):
     ])
     lines += ["", "| mode | tool | backend | wall s | rows/s (wall) | client CPU s | rows per client CPU s | "
               "server CPU s | client max RSS MB |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
-    med = {}
-    for key, ms in runs.items():
+    def label(key):
         t, mode = key.split("_")
-        g = good(ms)
-        label = f"--mode {mode}" if t == "mongoimport" else UPSERT_SQL[mode]
-        if not g:
-            lines.append(f"| {mode} | {t} `{label}` | {be} | failed | | | | | |")
-            continue
-        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
-        med[key] = (w, c)
-        lines.append(f"| {mode} | {t} `{label}` | {be} | {w:.2f} | {n / w:,.0f} | {c:.2f} | {n / c:,.0f} | "
-                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | "
-                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
-    lines.append("")
-    for key, ms in runs.items():
-        lines += failures(key, ms)
+        return mode, f"{t} `{'--mode ' + mode if t == 'mongoimport' else UPSERT_SQL[mode]}`"
+
+    med = peer_rows(lines, runs, n, be, label)
     for mode in ("upsert", "merge"):
         b, m = med.get(f"bulkql_{mode}"), med.get(f"mongoimport_{mode}")
         if b and m:
