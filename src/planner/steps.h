@@ -44,9 +44,11 @@ typedef enum {
    BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
    BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
    BQL_STEP_WRITE_METRICS,        /* one document per statement, in bulk_operation_metrics */
-   BQL_STEP_AGGREGATE             /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
+   BQL_STEP_AGGREGATE,            /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
                                      of its cursor are the rows of the EACH_ROW_BATCH steps
                                      after it, numbered by their position in the cursor */
+   BQL_STEP_MERGE                 /* INSERT/UPSERT ... SELECT on the server: the pipeline
+                                     ending with $merge into the target */
 } bql_step_kind_t;
 
 #define BQL_PH_UPSERT_IDS "<_ids the batch's rows name>"
@@ -96,15 +98,19 @@ typedef struct bql_step {
    int64_t first_row;   /* a batch of VALUES rows: its first and last row */
    int64_t last_row;    /* numbers; 0 in a template */
    bool ordered;        /* the write's ordered */
-   /* how it runs on a server whose update command loses its counts after
-    * a failed statement (bql_caps_t.update_keeps_counts) */
    /* UPDATE_ROWS, DUPLICATE_KEY_UPDATE: one statement per command on
     * every server (the SET list writes a field the filter reads:
     * bql_plan_update_reads_filter) */
    bool one_per_command;
+   /* how it runs on a server whose update command loses its counts after
+    * a failed statement (bql_caps_t.update_keeps_counts) */
    bql_if_counts_lost_t if_counts_lost;
    const char *if_lost_note; /* what EXPLAIN says of it (a static string;
                                 NULL with BQL_LOST_SAME) */
+   /* MERGE: run only when the server has $merge (bql_caps_t.merge), and
+    * then instead of the AGGREGATE step after it and its row steps;
+    * without $merge this step is skipped (server_side unset) */
+   bool if_server_has_merge;
 } bql_step_t;
 
 typedef struct bql_steps {
