@@ -441,7 +441,9 @@ static void
 write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, const bson_t *doc)
 {
    const char *path = x->opts->failed_records_file;
-   if (!path || e->row <= 0) {
+   /* a row, or a stored document in doubt (by its _id) */
+   bool by_id = e->row <= 0 && e->code == BQL_CODE_IN_DOUBT && doc;
+   if (!path || (e->row <= 0 && !by_id)) {
       return;
    }
    if (!x->failed_fp && !x->failed_fp_broken && !x->opts->dry_run) {
@@ -457,11 +459,16 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    }
    bson_t rec = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
-   BSON_APPEND_INT64 (&rec, "row", e->row);
+   bson_iter_t id;
+   if (by_id && bson_iter_init_find (&id, doc, "_id")) {
+      bson_append_iter (&rec, "_id", 3, &id);
+   } else {
+      BSON_APPEND_INT64 (&rec, "row", e->row);
+   }
    if (line > 0) {
       BSON_APPEND_INT64 (&rec, "line", line);
    }
-   BSON_APPEND_INT32 (&rec, "code", e->code);
+   bql_exec_append_code (&rec, e->code);
    BSON_APPEND_UTF8 (&rec, "error", e->errmsg);
    if (doc) {
       BSON_APPEND_DOCUMENT (&rec, "document", doc);
@@ -601,7 +608,16 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       BSON_APPEND_NULL (&rec, "firstRow");
    }
    BSON_APPEND_DATE_TIME (&rec, "startedAt", started_at_ms);
-   BSON_APPEND_INT32 (&rec, "errorCode", errs->n ? errs->items[0].code : x->error->server_code);
+   if (errs->n) {
+      bson_t code = BSON_INITIALIZER;
+      bson_iter_t ci;
+      bql_exec_append_code (&code, errs->items[0].code);
+      bson_iter_init_find (&ci, &code, "code");
+      bson_append_iter (&rec, "errorCode", 9, &ci);
+      bson_destroy (&code);
+   } else {
+      BSON_APPEND_INT32 (&rec, "errorCode", x->error->server_code);
+   }
    BSON_APPEND_UTF8 (&rec, "errorMessage", errs->n ? errs->items[0].errmsg : x->error->message);
    bson_append_array_begin (&rec, "writeErrors", -1, &we);
    const bql_row_error_t *wce = NULL;
@@ -626,7 +642,11 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       if (error_line (e, b) > 0) {
          BSON_APPEND_INT64 (&one, "line", error_line (e, b));
       }
-      BSON_APPEND_INT32 (&one, "code", e->code);
+      bson_iter_t id;
+      if (e->row <= 0 && e->code == BQL_CODE_IN_DOUBT && e->doc && bson_iter_init_find (&id, e->doc, "_id")) {
+         bson_append_iter (&one, "_id", 3, &id);
+      }
+      bql_exec_append_code (&one, e->code);
       BSON_APPEND_UTF8 (&one, "errmsg", e->errmsg);
       bson_append_document_end (&we, &one);
       if (!sample) {
@@ -682,15 +702,23 @@ bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t 
                        int64_t started_at_ms)
 {
    bson_t batch_errors = BSON_INITIALIZER;
+   x->batch_in_doubt = 0;
    for (size_t i = 0; i < errs->n; i++) {
       const bql_row_error_t *e = &errs->items[i];
-      bql_exec_add_write_error (x, &batch_errors, e->row, e->code, e->errmsg);
+      /* a stored document in doubt is named by its _id */
+      bson_iter_t it;
+      bool by_id = e->row <= 0 && e->code == BQL_CODE_IN_DOUBT && e->doc && bson_iter_init_find (&it, e->doc, "_id");
+      bql_exec_add_write_error (x, &batch_errors, e->row, by_id ? bson_iter_value (&it) : NULL, e->code, e->errmsg);
+      if (e->code == BQL_CODE_IN_DOUBT) {
+         bql_exec_note_in_doubt (x, e->row, by_id ? bson_iter_value (&it) : NULL);
+         x->batch_in_doubt++;
+      }
       /* a row, or a stored document (archival), failed; a write concern
        * error is about the batch and fails no row by itself */
       if (e->row > 0 || e->doc) {
          info->n_failed++;
       }
-      if (e->row > 0) {
+      if (e->row > 0 || e->code == BQL_CODE_IN_DOUBT) {
          write_failed_record (x, e, error_line (e, b), e->doc ? e->doc : (b && e->index < b->n ? b->docs[e->index] : NULL));
       }
    }
