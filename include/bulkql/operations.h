@@ -61,7 +61,8 @@ typedef struct bql_resume_options {
  *   - rows of completed batches are read (for their numbers) and neither
  *     sent nor counted again (reply nSkipped);
  *   - rows sent but not completed (checkpoint sentThrough, inFlight) are
- *     in doubt: an insert asks the server for its _id first and, stored
+ *     in doubt: an insert asks the server for the _id of every row not
+ *     completed (inserts are not marked in flight) and, stored
  *     as sent or under this operation's deterministic _id, counts as
  *     already written (nAlreadyWritten), with another document under
  *     that _id it is a duplicate key failure, else it is sent; $set

@@ -41,9 +41,11 @@ typedef enum {
    BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
    BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
    BQL_STEP_WRITE_METRICS,        /* one document per statement, in bulk_operation_metrics */
-   BQL_STEP_AGGREGATE             /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
+   BQL_STEP_AGGREGATE,            /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
                                      of its cursor are the rows of the EACH_ROW_BATCH steps
                                      after it, numbered by their position in the cursor */
+   BQL_STEP_MERGE                 /* INSERT/UPSERT ... SELECT on the server: the pipeline
+                                     ending with $merge into the target */
 } bql_step_kind_t;
 
 #define BQL_PH_UPSERT_IDS "<_ids the batch's rows name>"
@@ -76,6 +78,10 @@ typedef struct bql_step {
     * statement per command on a server whose update command loses its
     * counts after a failed statement (bql_caps_t.update_keeps_counts) */
    bool split_if_counts_lost;
+   /* MERGE: run only when the server has $merge (bql_caps_t.merge), and
+    * then instead of the AGGREGATE step after it and its row steps;
+    * without $merge this step is skipped (server_side unset) */
+   bool if_server_has_merge;
 } bql_step_t;
 
 typedef struct bql_steps {
