@@ -139,13 +139,18 @@ run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, con
 static const char *
 feature_use (const bql_step_t *st)
 {
-   return st->kind == BQL_STEP_ENSURE_INDEX ? ", needed by retention_period" : "";
+   return st->kind == BQL_STEP_ENSURE_INDEX ? ", needed by retention_period"
+          : st->kind == BQL_STEP_MERGE      ? ", needed by server_side = true"
+                                            : "";
 }
 
 /* Before any step runs: a step that runs once and needs a server feature
  * the server lacks (by its probe, caps.c) refuses the statement, with
- * nothing written. (A step that runs per batch asks before each batch's
- * command, and fails that batch: where.c, write_rows.c.) */
+ * nothing written. A step that runs only when the server has the feature
+ * (a MERGE step with if_server_has_merge: the cursor path after it is
+ * the other choice) is no refusal. (A step that runs per batch asks
+ * before each batch's command, and fails that batch: where.c,
+ * write_rows.c.) */
 static bool
 check_once_steps (bql_exec_t *x, bql_writer_t *w)
 {
@@ -153,7 +158,8 @@ check_once_steps (bql_exec_t *x, bql_writer_t *w)
    for (size_t i = 0; i < s->n; i++) {
       const bql_step_t *st = &s->items[i];
       const char *why;
-      const char *feature = st->flow == BQL_FLOW_ONCE ? bql_writer_lacks (w, bql_step_needs (st), &why) : NULL;
+      bool required = st->flow == BQL_FLOW_ONCE && !st->if_server_has_merge;
+      const char *feature = required ? bql_writer_lacks (w, bql_step_needs (st), &why) : NULL;
       if (feature) {
          return bql_exec_fail (x, BQL_ERR_SERVER, 0, "the server does not support %s%s: %s, so nothing was sent",
                                feature, feature_use (st), why);
