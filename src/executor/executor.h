@@ -107,6 +107,8 @@ typedef struct bql_exec {
 
    int64_t n_inserted, n_matched, n_modified, n_upserted, n_removed, n_archived, n_failed;
    int64_t n_unmatched;     /* UPDATE ... FROM rows that matched nothing */
+   int64_t n_modified_unknown; /* matched rows whose modification is unknown
+                                  (write_rows.c: a lost account) */
    int64_t n_would_write;   /* dry_run: rows that would be written */
    bool row_based;          /* rows come from VALUES or a file */
    int64_t rows_done;
@@ -281,6 +283,10 @@ typedef struct bql_write_tally {
                                  USING rows that matched nothing */
    uint32_t n_unmatched_rows;
    int64_t n_unmatched;       /* counted by the batch writers */
+   int64_t n_modified_unknown; /* matched rows that ran in a command whose
+                                  account the server lost: whether they
+                                  modified their document is unknown, and
+                                  nModified does not count them */
    int64_t n_would_write;     /* dry_run */
    int64_t retries;           /* backoff waits before a command was sent again */
    int64_t n_already_written; /* resume: in-doubt inserts found stored as sent */

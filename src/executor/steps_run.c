@@ -254,6 +254,8 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          /* always inside a scan or a run of row steps */
          ok = bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "a %s step outside a batch", bql_step_kind_name (st->kind));
          break;
+      case BQL_STEP_READ_STORED_IDS:
+         break; /* run by the upserts' step before it, for a failed batch (write_rows.c) */
       case BQL_STEP_WRITE_ERROR_RECORD:
          /* written as batches finish (bql_exec_finish_batch) */
          break;

@@ -203,18 +203,7 @@ bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled)
 bool
 bql_writer_idempotent (const bql_writer_t *w)
 {
-   /* deleting again, or setting deleted_at again, is safe: a DELETE has
-    * no SET list */
-   const bql_plan_t *p = w->plan;
-   if (p->pipeline) {
-      return false;
-   }
-   for (size_t i = 0; i < p->nset; i++) {
-      if (p->set[i].op == BQL_SET_INC || p->set[i].op == BQL_SET_MUL || p->set[i].op == BQL_SET_PUSH) {
-         return false;
-      }
-   }
-   return true;
+   return bql_plan_idempotent (w->plan);
 }
 
 bool
