@@ -691,6 +691,9 @@ send_once (batch_t *c, const size_t *set, size_t m, size_t **sent, size_t *nsent
          fail_row (c, &c->w[set[k]], 0, msg);
       }
       c->fatal = c->stop = true;
+      *sent = NULL;
+      *nsent = 0;
+      *partial = false;
       return bql_writer_fail (c->wr, BQL_ERR_SERVER, 0, "the server does not support %s: %s, so the update was not sent",
                               feature, why);
    }
