@@ -179,6 +179,10 @@ test_fast_path_builds_plain_records (void **state)
       "{\"_id\":1,\"b\":{\"_id\":2}}",
       "{\"b\":{\"_id\":2},\"_idx\":1,\"_i\":2}",
       "{\"a\":1,\"_id\":{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}}",
+      "{\"a\":{\"$numberLong\":\"-9223372036854775808\"},\"b\":{\"$numberInt\":\"-2147483648\"},"
+      "\"c\":{\"$numberInt\":\"0\"},\"d\":{\"$numberLong\":\"9223372036854775807\"}}",
+      "{\"a\":{\"$date\":{\"$numberLong\":\"-62135596800000\"}},\"b\":{\"$date\":1625230682301},"
+      "\"c\":{\"$date\":-1}}",
    };
    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
       if (!check_str (must[i])) {
@@ -188,7 +192,12 @@ test_fast_path_builds_plain_records (void **state)
    /* and hands these to libbson */
    static const char *const declined[] = {
       "{\"a\":1,\"a\":2}",
-      "{\"a\":{\"$numberLong\":\"1\"}}",
+      "{\"a\":{\"$numberLong\":\"01\"}}",
+      "{\"a\":{\"$numberLong\":\"-0\"}}",
+      "{\"a\":{\"$numberInt\":\"2147483648\"}}",
+      "{\"a\":{\"$date\":{\"$numberLong\":\"+1\"}}}",
+      "{\"a\":{\"$date\":9223372036854775808}}",
+      "{\"a\":{\"$numberDouble\":\"1.5\"}}",
       "{\"$set\":1}",
       "{\"a\\u0000\":1}",
       "{\"a\":{\"$date\":\"\\u0032021-07-02\"}}",
@@ -231,7 +240,15 @@ test_nesting_near_the_limit (void **state)
 {
    (void) state;
    for (int levels = 94; levels <= 102; levels++) {
-      const char *inners[] = {"1", "{}", "[]", "{\"$date\":\"2020-01-01\"}", "\"x\""};
+      const char *inners[] = {"1",
+                              "{}",
+                              "[]",
+                              "{\"$date\":\"2020-01-01\"}",
+                              "{\"$date\":{\"$numberLong\":\"5\"}}",
+                              "{\"$date\":5}",
+                              "{\"$numberLong\":\"5\"}",
+                              "{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}",
+                              "\"x\""};
       for (size_t k = 0; k < sizeof inners / sizeof inners[0]; k++) {
          char *o = nested (levels, '{', '}', inners[k]);
          char *a = nested (levels, '[', ']', inners[k]);
@@ -452,6 +469,7 @@ random_value (char *s, size_t cap, size_t *o, int depth)
    static const char *const wrappers[] = {
       "{\"$date\":\"2021-07-02T12:58:02.301Z\"}", "{\"$date\":\"2021-02-30\"}", "{\"$date\":\"2021-07-02\"}",
       "{\"$date\":{\"$numberLong\":\"5\"}}",     "{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}",
+      "{\"$numberInt\":\"-12\"}",             "{\"$numberLong\":\"012\"}", "{\"$date\":-7}",
       "{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1\"}",  "{\"$numberLong\":\"7\"}", "{\"$numberDouble\":\"NaN\"}",
       "{\"$minKey\":1}",                          "{\"$x\":1}",
    };

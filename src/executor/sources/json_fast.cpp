@@ -68,10 +68,57 @@ struct walk {
    bool wrapper (bson_t *b, const char *key, size_t klen, simdjson::dom::object obj);
 };
 
+/* The canonical text of an integer in [lo, hi] ("0", or an optional '-'
+ * and digits without a leading zero; not "-0"), as Extended JSON's
+ * $numberLong and $numberInt write it: its value in *v. libbson reads
+ * more forms ("+1", "01", " 1"): those are left to it. */
+bool
+canonical_int (std::string_view s, int64_t lo, int64_t hi, int64_t *v)
+{
+   size_t i = 0, n = s.size ();
+   bool neg = n && s[0] == '-';
+   i = neg;
+   if (i == n || n - i > 19 || (s[i] == '0' && (n - i > 1 || neg))) {
+      return false;
+   }
+   uint64_t u = 0;
+   for (; i < n; i++) {
+      if (s[i] < '0' || s[i] > '9') {
+         return false;
+      }
+      u = u * 10 + (uint64_t) (s[i] - '0'); /* 19 digits fit in uint64 */
+   }
+   if (neg ? u > (uint64_t) INT64_MAX + 1 : u > (uint64_t) INT64_MAX) {
+      return false;
+   }
+   int64_t x = neg ? (int64_t) (0 - u) : (int64_t) u;
+   if (x < lo || x > hi) {
+      return false;
+   }
+   *v = x;
+   return true;
+}
+
+/* {"$numberLong": "<canonical integer>"}, the only member of obj: its
+ * value. */
+bool
+number_long (simdjson::dom::object obj, int64_t *v)
+{
+   if (obj.size () != 1) {
+      return false;
+   }
+   simdjson::dom::key_value_pair kv = *obj.begin ();
+   std::string_view s;
+   return kv.key == "$numberLong" && !kv.value.get_string ().get (s) && canonical_int (s, INT64_MIN, INT64_MAX, v);
+}
+
 /* A nested object whose first field name starts with '$': one of the
  * Extended JSON values built here, or false (declined). The text of the
  * record holds no backslash (checked by the caller), so the strings are
- * as written, as json_doc.c reads them. */
+ * as written, as json_doc.c reads them. Built: {"$date": "<ISO 8601>"}
+ * (bql_parse_iso8601, as json_doc.c), {"$date": {"$numberLong": "n"}},
+ * {"$date": n} (n an integer within int64), {"$oid": "<24 hex>"},
+ * {"$numberLong": "n"} and {"$numberInt": "n"} (n canonical, in range). */
 bool
 walk::wrapper (bson_t *b, const char *key, size_t klen, simdjson::dom::object obj)
 {
@@ -79,9 +126,25 @@ walk::wrapper (bson_t *b, const char *key, size_t klen, simdjson::dom::object ob
       return false;
    }
    simdjson::dom::key_value_pair kv = *obj.begin ();
+   int64_t n;
+   if (kv.key == "$date") {
+      simdjson::dom::object inner;
+      if (!kv.value.get_object ().get (inner)) {
+         return number_long (inner, &n) && bson_append_date_time (b, key, (int) klen, n);
+      }
+      if (kv.value.type () == element_type::INT64) {
+         return bson_append_date_time (b, key, (int) klen, kv.value.get_int64 ().value_unsafe ());
+      }
+   }
    std::string_view s;
    if (kv.value.get_string ().get (s)) {
       return false;
+   }
+   if (kv.key == "$numberLong") {
+      return canonical_int (s, INT64_MIN, INT64_MAX, &n) && bson_append_int64 (b, key, (int) klen, n);
+   }
+   if (kv.key == "$numberInt") {
+      return canonical_int (s, INT32_MIN, INT32_MAX, &n) && bson_append_int32 (b, key, (int) klen, (int32_t) n);
    }
    if (kv.key == "$date") {
       int64_t ms;

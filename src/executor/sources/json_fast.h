@@ -12,8 +12,10 @@
  * true, false, null, objects and arrays, nested at most
  * BQL_JSON_MAX_LEVELS, no field name starting with '$' or given twice,
  * and, nested in it, the Extended JSON values {"$date": "<ISO 8601>"}
- * (read by bql_parse_iso8601, as json_doc.c reads them) and
- * {"$oid": "<24 hex digits>"}. Integers are int32 when they fit, else
+ * (read by bql_parse_iso8601, as json_doc.c reads them), {"$date":
+ * {"$numberLong": "n"}}, {"$date": n}, {"$oid": "<24 hex digits>"},
+ * {"$numberLong": "n"} and {"$numberInt": "n"} (n written canonically:
+ * no sign but '-', no leading zero, in range). Integers are int32 when they fit, else
  * int64, else (beyond int64, up to 2^64 - 1) double, as json_doc.c types
  * them. Everything else — other Extended JSON, a backslash in a record
  * that holds a '$' field name, a field name given twice, a NUL in a field
