@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "executor.h"
+#include "operation.h"
 
 /* ---- the statement ---- */
 
@@ -183,9 +183,10 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    x.started_at_ms = bql_wall_ms ();
    x.rows_total = -1;
    x.bytes_total = -1;
-   bson_oid_t oid;
-   bson_oid_init (&oid, NULL);
-   bson_oid_to_string (&oid, x.operation_id);
+   bson_oid_init (&x.operation_oid, NULL);
+   bson_oid_to_string (&x.operation_oid, x.operation_id);
+   bql_operation_new (&x);
+   x.wait_hook = bql_operation_heartbeat;
    bson_init (&x.write_errors);
    bson_init (&x.upserted);
    bson_init (&x.unmatched);
@@ -233,6 +234,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
       bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
    }
    ok = ok && !x.fatal;
+   bql_operation_free (&x);
    mongoc_collection_destroy (x.coll);
    bson_destroy (&x.write_errors);
    bson_destroy (&x.upserted);

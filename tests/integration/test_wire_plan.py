@@ -195,8 +195,13 @@ def repeatable(step):
 def floating(step):
     """Steps that run beside the batches, whenever a batch calls for them:
     the error record of a batch with failed rows, the duplicate-key
-    follow-up of a batch's refused rows."""
-    return step["step"].startswith("for every batch with failed rows") or "duplicate key error" in step["step"]
+    follow-up of a batch's refused rows, the operation's checkpoint after
+    completed batches, the read of its state between checkpoints, its
+    heartbeat while a batch waits."""
+    return (step["step"].startswith("for every batch with failed rows") or "duplicate key error" in step["step"] or
+            step["step"].startswith(("after every completed batch", "after every other completed batch",
+                                     "while a batch waits on the server")) or
+            re.match(r"after every \d+ completed batches", step["step"]) is not None)
 
 
 def check_run(steps, cmds, lossy):
