@@ -178,6 +178,10 @@ struct bql_operation {
    bool in_flight_all;         /* one write over the whole filter in flight */
    int64_t counters[N_COUNTERS];
    int64_t heartbeat_us;       /* monotonic time of the last write */
+   /* its commands sent again after a retryable error, not yet added to
+    * the statement's retries (the reply's: a server restart that hits a
+    * checkpoint rather than a batch is ridden through all the same) */
+   _Atomic int64_t retries;
    /* the source's identity (OPEN_OPERATION) */
    char *file_path;
    int64_t file_size;
@@ -466,6 +470,7 @@ send_step (bql_operation_t *op, const bql_step_t *st, const char *state, const c
    op->tally.failed = false;
    bql_error_clear (&op->tally.error);
    bql_write_path_run (&op->w, &step, &retries);
+   op->retries += op->tally.retries;
    if (!c.done) {
       /* the path failed before sending (no client, no memory) */
       c.result = NOT_WRITTEN;
@@ -555,6 +560,7 @@ bql_operation_open (bql_exec_t *x, const bql_step_t *st)
    pthread_mutex_lock (&op->mu);
    sent_t r = send_step (op, st, NULL, NULL, errmsg, sizeof errmsg);
    pthread_mutex_unlock (&op->mu);
+   x->retries += atomic_exchange (&op->retries, 0);
    if (r == SENT) {
       op->active = true;
    } else {
@@ -748,6 +754,7 @@ bql_operation_batch_done (bql_exec_t *x, int64_t first, int64_t last, const bson
       op->abort_seen = true;
    }
    pthread_mutex_unlock (&op->mu);
+   x->retries += atomic_exchange (&op->retries, 0);
    if (r == NOT_WRITTEN) {
       report (x, "write the checkpoint", errmsg);
    }

@@ -149,15 +149,8 @@ fill_into (bson_t *out, const bson_t *in, bql_step_fill_fn fill, void *ctx, bool
       }
       i++;
       bson_t sub, child;
-      bson_iter_t d;
-      if (BSON_ITER_HOLDS_UTF8 (&it)) {
-         const char *v = bson_iter_utf8 (&it, NULL);
-         if (v[0] == '<' && fill (ctx, v, out, key)) {
-            continue;
-         }
-      } else if (BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &d) && bson_iter_find (&d, "$date") &&
-                 BSON_ITER_HOLDS_UTF8 (&d) && bson_iter_utf8 (&d, NULL)[0] == '<' &&
-                 fill (ctx, bson_iter_utf8 (&d, NULL), out, key)) {
+      if (BSON_ITER_HOLDS_UTF8 (&it) && bson_iter_utf8 (&it, NULL)[0] == '<' &&
+          fill (ctx, bson_iter_utf8 (&it, NULL), out, key)) {
          continue;
       }
       if ((BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) && bql_iter_sub (&it, &sub)) {
@@ -768,14 +761,12 @@ bql_plan_idempotent (const bql_plan_t *plan)
    return true;
 }
 
-/* {$date: "<now>"} under key */
+/* The time of the write under key (a date; a plain placeholder string,
+ * so that EXPLAIN stays valid Extended JSON) */
 static void
 now_template (bson_t *doc, const char *key)
 {
-   bson_t d;
-   bson_append_document_begin (doc, key, -1, &d);
-   BSON_APPEND_UTF8 (&d, "$date", BQL_PH_NOW);
-   bson_append_document_end (doc, &d);
+   BSON_APPEND_UTF8 (doc, key, BQL_PH_NOW);
 }
 
 /* The command's name and the write options of the operation's writes:
@@ -804,10 +795,7 @@ operation_source (const bql_plan_t *plan, const char *hash, bson_t *doc)
       BSON_APPEND_UTF8 (&src, "type", "file");
       BSON_APPEND_UTF8 (&src, "path", BQL_PH_FILE_PATH);
       BSON_APPEND_UTF8 (&src, "size", BQL_PH_FILE_SIZE);
-      bson_t d;
-      bson_append_document_begin (&src, "mtime", -1, &d);
-      BSON_APPEND_UTF8 (&d, "$date", BQL_PH_FILE_MTIME);
-      bson_append_document_end (&src, &d);
+      BSON_APPEND_UTF8 (&src, "mtime", BQL_PH_FILE_MTIME);
       BSON_APPEND_UTF8 (&src, "headHash", BQL_PH_FILE_HEAD);
    } else if (plan->has_rows) {
       BSON_APPEND_UTF8 (&src, "type", "values");

@@ -71,13 +71,13 @@ typedef enum {
 #define BQL_PH_READ_IDS "<_ids read for the batch>"
 /* ... and in the operation's document (operation.c fills them) */
 #define BQL_PH_OPERATION_ID "<operationId>"
-#define BQL_PH_NOW "<now>"
+#define BQL_PH_NOW "<now (a date)>"
 #define BQL_PH_STATEMENT "<the statement's text: its first 4096 bytes>"
 #define BQL_PH_HOST "<host name>"
 #define BQL_PH_PID "<process id>"
 #define BQL_PH_FILE_PATH "<the file's absolute path>"
 #define BQL_PH_FILE_SIZE "<the file's size in bytes>"
-#define BQL_PH_FILE_MTIME "<the file's modification time>"
+#define BQL_PH_FILE_MTIME "<the file's modification time (a date)>"
 #define BQL_PH_FILE_HEAD "<fnv1a64 of the file's first MiB>"
 #define BQL_PH_COUNTERS "<the statement's counters>"
 #define BQL_PH_CHECKPOINT "<the checkpoint: completed and in-flight batches>"
@@ -142,9 +142,9 @@ const bql_step_t *bql_steps_find (const bql_steps_t *steps, bql_step_kind_t k);
 void bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out);
 
 /* Copy template into out (initialised here), each "<...>" placeholder
- * string value, and each {"$date": "<...>"} document, given to fill:
- * fill appends the value under key to out's level (dst) and returns true,
- * or returns false to keep the template's value. At any depth. */
+ * string value given to fill: fill appends the value under key to out's
+ * level (dst) and returns true, or returns false to keep the template's
+ * value. At any depth. */
 typedef bool (*bql_step_fill_fn) (void *ctx, const char *placeholder, bson_t *dst, const char *key);
 void bql_step_fill (const bson_t *template_doc, bql_step_fill_fn fill, void *ctx, bson_t *out);
 

@@ -292,8 +292,11 @@ int main (void) {
                          'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n'
                          'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n')
         self.assertEqual([d["a"] for d in self.docs("po", sort="a")], [1, 2, 3, 4, 5])
-        # metrics = false from opts, even over the statement's metrics = true
-        self.assertEqual(sorted(self.db.list_collection_names()), ["po"])
+        # metrics = false from opts, even over the statement's metrics = true;
+        # the statements' operations are tracked all the same
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "po"])
+        self.assertEqual([(o["collection"], o["state"]) for o in self.db.bulkql_operations.find()],
+                         [("po", "Complete")] * 3)
 
     def test_plan_opts_refused_by_name(self):
         out = self.case("plan-opts-bad")
@@ -306,8 +309,12 @@ int main (void) {
         out = self.case("exec-opts", rc=1)
         self.assertIn("error: BQL_ERR_WRITE: 1 row failed\nnInserted 1\nnFailed 1\n", out)
         self.assertIn('error: BQL_ERR_OPTION: bql_execute opts: unknown option "metric"\n', out)
-        # neither bulk_operation_metrics nor bulk_operation_errors
-        self.assertEqual(sorted(self.db.list_collection_names()), ["xo"])
+        # neither bulk_operation_metrics nor bulk_operation_errors; the
+        # operation of the statement that ran (the one refused by its opts
+        # did not start)
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "xo"])
+        self.assertEqual([(o["state"], o["reason"]) for o in self.db.bulkql_operations.find()],
+                         [("Failed", "1 row failed")])
 
     def test_errstr_and_params(self):
         self.assertEqual(self.case("errstr"), "BQL_ERR_OK BQL_ERR_WRITE BQL_ERR_INVALID_ARG BQL_ERR_UNKNOWN\n")
