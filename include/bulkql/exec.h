@@ -69,7 +69,7 @@ typedef struct bql_retry_info {
 } bql_retry_info_t;
 
 /* The operation's checkpoint, passed to on_checkpoint each time it was
- * written to bulkql_operations (bulkql(1) "OPERATIONS"): after every
+ * written to bulkql_operations (bulkql(1) "OPERATIONS AND RESUME"): after every
  * checkpoint_interval completed batches. */
 typedef struct bql_checkpoint_info {
    const char *operation_id; /* 24 hex characters; valid during the call */

@@ -32,6 +32,7 @@
 
 #include "hash.h"
 #include "operation.h"
+#include "resume.h"
 #include "write_path.h"
 
 /* ---- row ranges ---- */
@@ -128,22 +129,6 @@ bql_ranges_cleanup (bql_ranges_t *r)
    memset (r, 0, sizeof *r);
 }
 
-/* ---- deterministic ObjectIds ---- */
-
-void
-bql_operation_row_oid (const bson_oid_t *op, int64_t row, bson_oid_t *out)
-{
-   uint64_t h = bql_fnv1a64 (BQL_FNV1A64_INIT, op->bytes, 12);
-   uint64_t n = (uint64_t) row;
-   memcpy (out->bytes, op->bytes, 4);
-   out->bytes[4] = (uint8_t) (h >> 16);
-   out->bytes[5] = (uint8_t) (h >> 8);
-   out->bytes[6] = (uint8_t) h;
-   for (int i = 0; i < 5; i++) {
-      out->bytes[11 - i] = (uint8_t) (n >> (8 * i));
-   }
-}
-
 /* ---- the operation ---- */
 
 enum { N_COUNTERS = 11 };
@@ -230,15 +215,10 @@ bql_operation_free (bql_exec_t *x)
 static void
 snapshot (bql_operation_t *op, const bql_exec_t *x)
 {
-   const int64_t c[N_COUNTERS] = {x->n_inserted, x->n_matched, x->n_modified, x->n_upserted, x->n_removed,
-                                  x->n_archived, x->n_failed,  0,            0,             x->rows_done,
-                                  x->batches};
-   /* nInDoubt and nAlreadyWritten are a resume's (kept as they are) */
-   for (int i = 0; i < N_COUNTERS; i++) {
-      if (i != 7 && i != 8) {
-         op->counters[i] = c[i];
-      }
-   }
+   const int64_t c[N_COUNTERS] = {x->n_inserted, x->n_matched, x->n_modified,       x->n_upserted,
+                                  x->n_removed,  x->n_archived, x->n_failed,        x->n_in_doubt,
+                                  x->n_already_written, x->rows_done, x->batches};
+   memcpy (op->counters, c, sizeof c);
 }
 
 /* ---- filling a template ---- */
@@ -526,11 +506,31 @@ file_identity (bql_operation_t *op)
       if (total + n > ((size_t) 1 << 20)) {
          n = ((size_t) 1 << 20) - total;
       }
-      h = bql_fnv1a64 (h, buf, n);
+      h = bql_fnv1a64_add (h, buf, n);
       total += n;
    }
    op->file_head = h;
    fclose (f);
+}
+
+/* The checkpoint a resumed operation's document held. */
+static void
+take_over (bql_operation_t *op, const bql_resume_t *r)
+{
+   for (size_t i = 0; i < r->n_completed; i++) {
+      bql_ranges_add (&op->completed, r->completed[i].first, r->completed[i].last);
+   }
+   for (size_t i = 0; i < r->n_in_flight; i++) {
+      bql_ranges_push (&op->in_flight, r->in_flight[i].first, r->in_flight[i].last);
+   }
+   op->sent_through = r->sent_through;
+   op->batches = r->carried.batches;
+   bson_iter_t it;
+   if (r->has_last_id && bson_iter_init (&it, &r->last_id) && bson_iter_next (&it)) {
+      bson_value_copy (bson_iter_value (&it), &op->last_id);
+      op->has_last_id = true;
+   }
+   bson_concat (&op->in_flight_ids, &r->in_flight_ids);
 }
 
 void
@@ -543,7 +543,7 @@ bql_operation_open (bql_exec_t *x, const bql_step_t *st)
    op->checkpoint = bql_steps_find (steps, BQL_STEP_CHECKPOINT);
    op->check = bql_steps_find (steps, BQL_STEP_CHECK_OPERATION);
    op->heartbeat = bql_steps_find (steps, BQL_STEP_HEARTBEAT);
-   op->where = !x->plan->has_rows && !x->plan->file;
+   op->where = !x->plan->has_rows && !x->plan->file && !x->plan->select;
    op->xo = x->xo;
    op->xo.progress = NULL;
    op->xo.on_batch = NULL;
@@ -555,6 +555,14 @@ bql_operation_open (bql_exec_t *x, const bql_step_t *st)
    bql_write_tally_init (&op->tally);
    op->w.tally = &op->tally;
    op->coll = mongoc_client_get_collection (x->client, op->database, BQL_OPERATIONS_COLLECTION);
+   if (x->resume) {
+      /* a resumed operation (resume.c): its document is there, marked
+       * InProgress for this process; its checkpoint goes on from where
+       * the document's left it */
+      take_over (op, x->resume);
+      op->active = true;
+      return;
+   }
    file_identity (op);
    char errmsg[600];
    pthread_mutex_lock (&op->mu);
@@ -797,11 +805,14 @@ bql_operation_finish (bql_exec_t *x, const bql_step_t *st)
    }
    const char *state = "Complete", *reason = NULL;
    char why[700];
+   /* Aborted is final (a resume refuses it): only bulkql --abort marks
+    * it. A statement that stopped (a cancel, max_execution_time,
+    * max_errors) or failed can be resumed: Failed, with the reason. */
    if (x->fatal) {
-      state = x->error->code == BQL_ERR_ABORTED ? "Aborted" : "Failed";
+      state = "Failed";
       reason = x->error->message;
    } else if (x->stopped) {
-      state = "Aborted";
+      state = "Failed";
       reason = x->stop_reason;
    } else if (x->n_failed > 0) {
       /* bql_execute fails the statement too (log.c's rows are recorded) */

@@ -4,8 +4,8 @@
  * (steps.c: OPEN_OPERATION, MARK_IN_FLIGHT, CHECKPOINT, CHECK_OPERATION,
  * HEARTBEAT, FINISH_OPERATION) through the write path; the checkpoint
  * (completed row ranges, batches in flight, sentThrough, lastId); abort
- * detection; and the deterministic ObjectIds of rows without _id.
- * Internal (operation.c).
+ * detection. (The deterministic ObjectIds of rows without _id are
+ * hash.h's bql_row_oid_bytes.) Internal (operation.c).
  *
  * Threads. The statement's thread opens, checkpoints and finishes the
  * operation; any thread that writes a batch (a worker with
@@ -46,13 +46,6 @@ void bql_ranges_remove_within (bql_ranges_t *r, int64_t first, int64_t last);
  * [first, last] pairs: a server without nested arrays stores them). */
 void bql_ranges_append (const bql_ranges_t *r, bson_t *doc, const char *key);
 void bql_ranges_cleanup (bql_ranges_t *r);
-
-/* The ObjectId of row `row` (1-based) without _id, of operation op:
- * bytes 0-3 are op's (its timestamp), 4-6 the low 24 bits of FNV-1a 64
- * over op's 12 bytes (big-endian), 7-11 the row number, 40 bits
- * big-endian. The same operation and row always give the same _id (a
- * resumed insert sends the same documents). */
-void bql_operation_row_oid (const bson_oid_t *op, int64_t row, bson_oid_t *out);
 
 /* ---- the operation of a statement ---- */
 

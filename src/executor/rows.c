@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "operation.h"
 #include "write_path.h"
 
@@ -32,7 +33,7 @@
  * network error can then be checked against the server and retried
  * without writing a row twice (libmongoc would add one anyway). The _id
  * is the deterministic one of row `row` of operation op
- * (bql_operation_row_oid), so that a resumed operation sends the same
+ * (hash.h: bql_row_oid_bytes), so that a resumed operation sends the same
  * documents. It is written in place: one copy of the document, no
  * allocation. */
 static void
@@ -58,9 +59,7 @@ append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t 
       uint32_t le = BSON_UINT32_TO_LE ((uint32_t) n);
       memcpy (out, &le, 4);
       memcpy (out + 4, "\x07_id", 5);
-      bson_oid_t oid;
-      bql_operation_row_oid (op, row, &oid);
-      memcpy (out + 9, oid.bytes, 12);
+      bql_row_oid_bytes (op->bytes, row, out + 9);
       memcpy (out + 21, data + 4, doc->len - 4);
    } else {
       memcpy (out, data, doc->len);
@@ -119,6 +118,7 @@ typedef struct {
    int64_t *lines;         /* line of each row in its file */
    size_t n;
    int64_t input;          /* rows read into this batch, failed ones too */
+   int64_t skipped;        /* of them, rows a resumed operation had done */
    int64_t first_row;
    int64_t bytes_read;     /* of the source, when the batch was complete */
    int64_t started_at_ms;
@@ -162,6 +162,10 @@ struct pipeline {
    int64_t batches_done;   /* the statement's completed batches, copied
                               by its thread when it frees a slot */
    bson_t row;             /* the reader's row, before it joins a batch */
+   /* a resumed operation: its rows in doubt are sent again (idempotent
+    * writes), or reported in doubt and not sent */
+   const bql_resume_t *resume;
+   bool resend_in_doubt;
 };
 
 /* Room for more rows in s's arrays: they grow with the batches read (a
@@ -195,6 +199,7 @@ fill (pipeline_t *p, slot_t *s)
    s->n = 0;
    s->nbytes = 0;
    s->input = 0;
+   s->skipped = 0;
    s->first_row = 0;
    s->started_at_ms = bql_wall_ms ();
    while (s->input < p->batch_size && s->nbytes < p->max_bytes) {
@@ -210,6 +215,22 @@ fill (pipeline_t *p, slot_t *s)
          s->first_row = rownum;
       }
       s->input++;
+      bql_resume_row_t rs = bql_resume_row (p->resume, rownum);
+      if (rs == BQL_RESUME_ROW_DONE) {
+         /* written (or failed) before the operation was interrupted: read
+          * for its number only */
+         s->skipped++;
+         continue;
+      }
+      if (rs == BQL_RESUME_ROW_IN_DOUBT && !p->resend_in_doubt && rc != BQL_ROW_FAILED) {
+         /* sent before, outcome unknown, and not safe to apply twice */
+         bql_row_errors_add_doc (&s->errs, rownum, BQL_CODE_IN_DOUBT,
+                                 "in doubt: sent before the operation was interrupted, its outcome is unknown, and "
+                                 "its write is not idempotent: not sent again",
+                                 doc);
+         s->errs.items[s->errs.n - 1].line = bql_source_line (p->src);
+         continue;
+      }
       if (rc == BQL_ROW_FAILED) {
          bql_row_errors_add_doc (&s->errs, rownum, 0, why ? why : "row failed", doc);
          s->errs.items[s->errs.n - 1].line = bql_source_line (p->src);
@@ -504,6 +525,22 @@ bql_exec_open_source (bql_exec_t *x)
    return src;
 }
 
+bql_source_t *
+bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st)
+{
+   bql_source_io_t io = {
+      .max_execution_ms = x->opts ? x->opts->max_execution_ms : 0,
+      .start_us = x->start_us,
+   };
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_cursor_open (x->plan, mongoc_client_get_uri (x->client), st, &io, x->xo.cancel, &err);
+   if (!src) {
+      bql_exec_fail_with (x, &err);
+   }
+   return src;
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write)
 {
@@ -528,6 +565,8 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
    pthread_mutex_init (&p.mu, NULL);
    pthread_cond_init (&p.cv, NULL);
    bson_init (&p.row);
+   p.resume = x->resume;
+   p.resend_in_doubt = bql_writer_idempotent (own);
    x->rows_total = bql_source_rows_total (src);
    x->row_based = true;
    x->bytes_total = bql_source_bytes_total (src);
@@ -551,6 +590,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
           * its rows that failed on input are failed rows, reported as in
           * any batch (and then the batch is counted) */
          x->rows_done += s->input;
+         x->n_skipped += s->skipped;
          if (bql_source_cancelled (src)) {
             stop_cancelled (x, src); /* the reason, before anything else */
          }
@@ -562,12 +602,24 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
          release (&p, s);
          break;
       }
+      if (s->skipped == s->input && s->errs.n == 0) {
+         /* a batch a resumed operation had completed: nothing to write
+          * or count (a worker that took it had no rows to send) */
+         x->rows_done += s->input;
+         x->n_skipped += s->skipped;
+         release (&p, s);
+         if (last) {
+            break;
+         }
+         continue;
+      }
       if (!nworkers) {
          p.own->batches_done = x->batches;
          write_slot (&p, p.own, s);
       }
       ok = merge_slot (x, s);
       x->rows_done += s->input;
+      x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       go_on = bql_operation_batch_done (x, s->first_row, s->first_row + s->input - 1, NULL, s->write_ok, go_on) &&
@@ -592,6 +644,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       wait_for (&p, s, batch, true);
       ok = merge_slot (x, s) && ok;
       x->rows_done += s->input;
+      x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       bql_operation_batch_done (x, s->first_row, s->first_row + s->input - 1, NULL, s->write_ok, false);

@@ -69,7 +69,7 @@ static const bql_opt_def_t option_table[] = {
    {.name = "checkpoint_interval", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 1, .max = INT64_MAX,
     .kinds = K_ALL, .def = 1, FIELD_I64 (checkpoint_interval), .syntax = "n",
     .help = "checkpoint every n completed batches",
-    .doc = "The operation's checkpoint (see\n.BR OPERATIONS )\nis written to\n.B bulkql_operations\n"
+    .doc = "The operation's checkpoint (see\n.BR \"OPERATIONS AND RESUME\" )\nis written to\n.B bulkql_operations\n"
            "after every n completed batches and whenever the statement stops; in\nbetween, the operation's "
            "state is still read after every batch, so an\n.B \\-\\-abort\nfrom another process stops the "
            "statement within one batch.\n"},
@@ -136,7 +136,7 @@ static const bql_opt_def_t option_table[] = {
     .def_text = "the target's database", .flags = BQL_OPTF_SHOW_GIVEN, FIELD_STR (operations_database),
     .syntax = "'name'", .help = "where bulkql_operations is",
     .doc = "The database of the\n.B bulkql_operations\ncollection that tracks the statement (see\n"
-           ".BR OPERATIONS );\n'' is the target's database.\n"},
+           ".BR \"OPERATIONS AND RESUME\" );\n'' is the target's database.\n"},
    {.name = "ordered", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = true,
     FIELD_BOOL (ordered), .syntax = "bool", .help = "stop at the first write error",
     .doc = "Unordered batches try every document.\n"},

@@ -41,6 +41,9 @@ typedef enum {
    BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
    BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
    BQL_STEP_WRITE_METRICS,        /* one document per statement, in bulk_operation_metrics */
+   BQL_STEP_AGGREGATE,            /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
+                                     of its cursor are the rows of the EACH_ROW_BATCH steps
+                                     after it, numbered by their position in the cursor */
    /* the operation's document in bulkql_operations (operation.c) */
    BQL_STEP_OPEN_OPERATION,       /* insert it, state Open, before anything is written */
    BQL_STEP_MARK_IN_FLIGHT,       /* writes that are not idempotent: the batch's rows (or _ids)
