@@ -9,6 +9,7 @@
  * below all of them are the planner (conversion, values) and the parser,
  * which call nothing here. tests/unit/test_layers.py reads this list and
  * checks it against the calls in the built object files (nm).
+ *   op_admin.c          bql_operations_list, bql_operation_get, bql_operation_abort
  *   resume.c            bql_operation_resume: reads and checks an operation, runs it on
  *   exec.c              bql_execute: sets up the statement, makes its reply
  *   steps_run.c         the step interpreter: runs the plan's steps in order

@@ -136,7 +136,7 @@ static const bql_opt_def_t option_table[] = {
     .def_text = "the target's database", .flags = BQL_OPTF_SHOW_GIVEN, FIELD_STR (operations_database),
     .syntax = "'name'", .help = "where bulkql_operations is",
     .doc = "The database of the\n.B bulkql_operations\ncollection that tracks the statement (see\n"
-           ".BR \"OPERATIONS AND RESUME\" );\n'' is the target's database.\n"},
+           ".BR \"OPERATIONS AND RESUME\" );\nthe empty string is the target's database.\n"},
    {.name = "ordered", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = true,
     FIELD_BOOL (ordered), .syntax = "bool", .help = "stop at the first write error",
     .doc = "Unordered batches try every document.\n"},
