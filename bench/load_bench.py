@@ -10,8 +10,8 @@ for the run and stopped after (a fresh database per load, dropped after):
             nothing), and the same on the CSV file with a typed column
             list, against bench/bare_reader (a bare loop over libbson's
             bson_json_reader_t) on the same NDJSON file.
-            Targets: BulkQL NDJSON >= 0.8x the bare reader's rate and
-            >= 1M docs/s.
+            Targets (issue 16): BulkQL NDJSON >= 4x the bare reader's rate
+            and >= 1M docs per CPU second.
   e2e       End-to-end load of the NDJSON file: bulkql, bench/raw_insert
             (libmongoc bulk inserts), pymongo insert_many
             (bench/load_pymongo.py), the Node.js driver's insertMany
@@ -93,6 +93,14 @@ def log(msg):
 
 def loadavg():
     return os.getloadavg()[0]
+
+
+def uptime():
+    """`uptime`'s line (the machine's load), or "" when it cannot run."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 def fmt_rows(n):
@@ -553,8 +561,10 @@ def section_pipeline(a, p):
     bare_bson = median([m["bson_bytes"] for m in good(runs["bare_reader"]) if m.get("bson_bytes")])
     lines = [SECTIONS["pipeline"], "",
              "BulkQL's client pipeline alone: `BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON WITH (batch_size = "
-             f"{a.batch_size}, dry_run = true)` makes `bulkql` read the file, parse every line with libbson's JSON "
-             "reader, check it, give it an `_id` and assemble the batches of documents, then count them instead "
+             f"{a.batch_size}, dry_run = true)` makes `bulkql` read the file, parse every line (simdjson's DOM parser "
+             "building the BSON directly, libbson's JSON reader for the records it hands over: src/executor/"
+             "sources/json_fast.cpp), check it, give it an `_id` and assemble the batches of documents, then count "
+             "them instead "
              "of sending them (the executor's `dry_run` branch in src/executor/rows.c: it stops before "
              "`mongoc_bulk_operation_insert_with_opts`, so libmongoc's copy of each document into the insert "
              "command is not included). The same on the CSV file with the typed column list "
@@ -568,7 +578,8 @@ def section_pipeline(a, p):
         f"CSV {p['csv_bytes'] / 1e6:.1f} MB"
         + (f"; {bare_bson / n:.0f} B of BSON per document" if bare_bson else ""),
         f"- runs: {a.runs} (medians); 1-minute load average before each run: {la_range(allm)}",
-    ])
+    ] + [f"- `uptime` {when} the runs: {getattr(a, k)}" for when, k in (("before", "uptime_start"), ("after", "uptime_end"))
+         if getattr(a, k, None)])
     lines += ["", "| program | wall s | CPU s | docs/s (wall) | docs/s (CPU) | max RSS MB |",
               "|---|---:|---:|---:|---:|---:|"]
     names = {"bare_reader": "bare_reader (libbson JSON reader)", "bulkql_ndjson": "bulkql dry_run, NDJSON",
@@ -592,7 +603,7 @@ def section_pipeline(a, p):
                      f"{bw / qw:.2f} per wall second")
         if "bulkql_csv" in med:
             lines.append(f"- ratio bulkql CSV / bare reader (rate): {bc / med['bulkql_csv'][1]:.2f} per CPU second")
-        lines.append(f"- target >= 0.8x the bare reader: {verdict(bc / qc >= 0.8)} ({bc / qc:.2f}x)")
+        lines.append(f"- target >= 4x the bare reader: {verdict(bc / qc >= 4)} ({bc / qc:.2f}x)")
         lines.append(f"- target >= 1M docs/s: {verdict(n / qc >= 1e6)} ({n / qc:,.0f} docs per CPU second; "
                      f"the bare reader itself does {n / bc:,.0f})")
     else:
@@ -844,7 +855,8 @@ def main(argv):
 
     server = Server(os.path.join(CACHE, "server"))
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
-               "commit": commit(), "command": a.command, "loadavg_start": os.getloadavg()}
+               "commit": commit(), "command": a.command, "loadavg_start": os.getloadavg(),
+               "uptime_start": uptime()}
     server.start()
     client = MongoClient(server.uri)
     try:
@@ -860,6 +872,7 @@ def main(argv):
         client.close()
         server.stop()
     results["loadavg_end"] = os.getloadavg()
+    results["uptime_end"] = uptime()
     results["skipped"] = skipped
     os.makedirs(os.path.join(CACHE, "results"), exist_ok=True)
     raw = os.path.join(CACHE, "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
@@ -870,6 +883,7 @@ def main(argv):
 
 
 def record(a, results, skipped):
+    a.uptime_start, a.uptime_end = results.get("uptime_start"), results.get("uptime_end")
     sections = []
     if "pipeline" in results:
         sections.append((SECTIONS["pipeline"], section_pipeline(a, results["pipeline"])))

@@ -153,7 +153,8 @@ typedef struct bql_resume_options {
  *   - rows of completed batches are read (for their numbers) and neither
  *     sent nor counted again (reply nSkipped);
  *   - rows sent but not completed (checkpoint sentThrough, inFlight) are
- *     in doubt: an insert asks the server for its _id first and, stored
+ *     in doubt: an insert asks the server for the _id of every row not
+ *     completed (inserts are not marked in flight) and, stored
  *     as sent or under this operation's deterministic _id, counts as
  *     already written (nAlreadyWritten), with another document under
  *     that _id it is a duplicate key failure, else it is sent; $set
@@ -175,8 +176,9 @@ typedef struct bql_resume_options {
  * written (domain BQL_ERROR_EXECUTE, code BQL_ERR_REFUSED), when:
  *   no database's bulkql_operations holds operation_id;
  *   the operation is Complete or Aborted (final states);
- *   it is InProgress or Open with a heartbeat under 30 s old, in
- *   another process (still running, or only just interrupted);
+ *   it is InProgress or Open with a heartbeat under 30 s old, held
+ *   by another process that may be alive (one on this host whose pid
+ *   no longer exists is known to be gone: its operation is resumed);
  *   it read FROM STDIN (its rows cannot be read again);
  *   its file changed (size, mtime or the hash of its first MiB), or is
  *   gone;

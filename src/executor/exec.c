@@ -101,6 +101,9 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    if (x->stopped) {
       BSON_APPEND_UTF8 (reply, "stopped", x->stop_reason);
    }
+   if (x->merged) {
+      BSON_APPEND_UTF8 (reply, "serverSide", "$merge: the server wrote the rows and reports no counts");
+   }
 }
 
 /* Apply bql_exec_options_t.opts to x->run_opts; false with *error (domain

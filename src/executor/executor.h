@@ -33,6 +33,7 @@
  *   sources/replay.c    rows kept in memory to be read again (DELETE ... USING STDIN)
  *   sources/csv.c       CSV records through libcsv
  *   sources/json.c      NDJSON, array, stream
+ *   sources/json_fast.cpp  a JSON record to BSON: simdjson, else json_doc.c
  *   sources/typing.c    typing and CHECK through the planner's conversion
  *   sources/input.c     fd, gzip, poll, cancel; cutting lines
  *   sources/source.c    the source object: vtable, status, accessors
@@ -118,6 +119,8 @@ typedef struct bql_exec {
    int64_t bytes_read, bytes_total;
    int64_t batches;
    int64_t retries;         /* batches sent again after a retryable error */
+   bool merged;             /* the MERGE step ran: the server wrote the rows
+                               of INSERT/UPSERT ... SELECT ($merge, no counts) */
 
    bson_t write_errors;     /* [{row, code, errmsg}] for the reply */
    uint32_t n_write_errors;
@@ -400,6 +403,11 @@ bql_source_t *bql_exec_open_source (bql_exec_t *x);
  * NULL with the error recorded in x when the server refuses the pipeline
  * or cannot be reached. */
 bql_source_t *bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st);
+
+/* MERGE: the step's aggregate ending with $merge, on w's connection, to
+ * the source's database (rows.c). A refusal names $merge (MongoDB 4.2)
+ * with the server's message; recorded in x. */
+bool bql_exec_merge_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
 
 /* Writes one batch of good rows on writer w; refusals go to errs. */
 typedef bool (*bql_batch_writer_t) (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info,

@@ -176,10 +176,14 @@ insert_recover (void *ctx, const bql_write_result_t *r)
    return check_stored (ctx, false);
 }
 
-/* A resumed operation: the rows of b in doubt (sent before it was
- * interrupted) that are stored already are not sent again (check_stored);
- * c->todo is left with the rows to send, in the batch's order. False
- * when the server could not be asked (recorded). */
+/* A resumed operation: the rows of b that are stored already are not
+ * sent again (check_stored); c->todo is left with the rows to send, in
+ * the batch's order. Every row the checkpoint does not say completed is
+ * asked for, not only those up to its sentThrough: an insert is not
+ * marked in flight before it is sent (it need not be: its _id tells),
+ * so batches sent after the last checkpoint, and with parallel_workers
+ * batches around a gap, may be on the server too. False when the server
+ * could not be asked (recorded). */
 static bool
 resume_check (insert_t *c)
 {
@@ -187,7 +191,7 @@ resume_check (insert_t *c)
    bool *doubt = bson_malloc0 (sizeof *doubt * (b->n ? b->n : 1));
    size_t nd = 0;
    for (size_t i = 0; i < b->n; i++) {
-      if (bql_resume_row (c->w->resume, b->rows[i]) == BQL_RESUME_ROW_IN_DOUBT) {
+      if (bql_resume_row (c->w->resume, b->rows[i]) != BQL_RESUME_ROW_DONE) {
          doubt[i] = true;
          c->todo[nd++] = i;
       }

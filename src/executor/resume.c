@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 #include <unistd.h>
 
 #include "bulkql/operations.h"
-#include "executor.h"
+#include "write_path.h"
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
 
@@ -169,6 +170,22 @@ iso_ms (int64_t ms, char *out, size_t n)
    snprintf (out, n, "%.23s.%03dZ", day, (int) ((ms % 1000 + 1000) % 1000));
 }
 
+/* Is the process that held the operation known to be gone: on this
+ * host, and no process has its pid? (Another host's process, or a pid
+ * in use, is taken to be alive while its heartbeat is fresh.) */
+static bool
+holder_is_gone (const char *host, int64_t pid)
+{
+   char mine[256] = "";
+   if (!host || pid <= 0 || pid > INT32_MAX || gethostname (mine, sizeof mine - 1) != 0 || strcmp (mine, host) != 0) {
+      return false;
+   }
+   if ((pid_t) pid == getpid ()) {
+      return true; /* this process: resumed after its own run stopped */
+   }
+   return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
 /* May an operation in this state, with this heartbeat, be resumed? */
 static bool
 check_state (const bson_t *doc, const char *id, bql_error_t *error)
@@ -194,12 +211,12 @@ check_state (const bson_t *doc, const char *id, bql_error_t *error)
    int64_t beat;
    if (strcmp (state, "Failed") != 0 && ms_field (doc, "heartbeatAt", &beat)) {
       int64_t age = bql_wall_ms () - beat;
-      if (age < LIVE_HEARTBEAT_MS) {
-         const char *host = str_field (doc, "host");
-         bson_iter_t it;
-         int64_t pid = bson_iter_init_find (&it, doc, "pid") && (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it))
-                          ? bson_iter_as_int64 (&it)
-                          : 0;
+      const char *host = str_field (doc, "host");
+      bson_iter_t it;
+      int64_t pid = bson_iter_init_find (&it, doc, "pid") && (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it))
+                       ? bson_iter_as_int64 (&it)
+                       : 0;
+      if (age < LIVE_HEARTBEAT_MS && !holder_is_gone (host, pid)) {
          refuse (error, BQL_ERR_REFUSED,
                  "operation %s is %s in another process (pid %lld on %s): its heartbeat is %.1f s old", id, state,
                  (long long) pid, host ? host : "an unknown host", age > 0 ? (double) age / 1000.0 : 0.0);
@@ -387,6 +404,17 @@ check_source (const bson_t *doc, const char *id, const bql_plan_t *plan, const c
    return false;
 }
 
+/* Are plan's writes safe to apply twice? (bql_writer_idempotent asks a
+ * writer; it reads only the writer's plan.) */
+static bool
+plan_idempotent (const bql_plan_t *plan)
+{
+   bql_writer_t w;
+   memset (&w, 0, sizeof w);
+   w.plan = plan;
+   return bql_writer_idempotent (&w);
+}
+
 /* Mark the operation InProgress again, for this process: one update
  * conditioned on the state and heartbeat read, so that of two processes
  * resuming it at once one only does. */
@@ -481,6 +509,15 @@ bql_operation_resume (mongoc_client_t *client, const char *operation_id, const b
    if (!bql_operation_find (client, o.database ? o.database : "test", id, &doc, &db, error) ||
        !check_state (&doc, id, error) || !statement_plan (&doc, id, &o, &script, &owned, &plan, error) ||
        !check_source (&doc, id, plan, &path, error) || !bql_resume_load (&r, &doc, error)) {
+      goto done;
+   }
+   if (r.in_flight_all && !plan_idempotent (plan)) {
+      refuse (error, BQL_ERR_REFUSED,
+              "operation %s's one update over the whole filter (batch_size = 0) was in flight when it was "
+              "interrupted, and it is not idempotent: every matching document is in doubt, and it cannot be "
+              "resumed without applying it twice",
+              id);
+      hint (error, "Check the documents by hand; with batch_size > 0 a resume knows which batch was in flight.");
       goto done;
    }
    if (path && owned && (!owned->file_path || strcmp (owned->file_path, path) != 0)) {

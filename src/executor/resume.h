@@ -54,6 +54,8 @@ typedef struct bql_resume {
    bool has_last_id;
    bson_t last_id;              /* {"": <_id>} when has_last_id */
    bson_t in_flight_ids;        /* an array of _ids (WHERE), may be empty */
+   bool in_flight_all;          /* the one write over the whole filter
+                                   (batch_size = 0) was in flight */
    bql_op_counters_t carried;   /* the document's counters */
 } bql_resume_t;
 

@@ -219,6 +219,8 @@ bql_resume_load (bql_resume_t *r, const bson_t *doc, bql_error_t *error)
       } else if (!strcmp (k, "lastId") && !BSON_ITER_HOLDS_NULL (&cp)) {
          r->has_last_id = true;
          bson_append_iter (&r->last_id, "", 0, &cp);
+      } else if (!strcmp (k, "inFlightAll")) {
+         r->in_flight_all = BSON_ITER_HOLDS_BOOL (&cp) && bson_iter_bool (&cp);
       } else if (!strcmp (k, "inFlightIds")) {
          bson_iter_t ai;
          if (!BSON_ITER_HOLDS_ARRAY (&cp) || !bson_iter_recurse (&cp, &ai)) {

@@ -28,7 +28,8 @@
 
 /* Append doc to the batch's bytes at *len (growing *buf by doubling, up
  * to limit), giving it an ObjectId _id first (as the server would) when
- * add_id and it has none,
+ * add_id and it has none (has_id: 1 it has one, 0 none, -1 unknown:
+ * looked for),
  * so that the executor knows every document's _id: a batch lost to a
  * network error can then be checked against the server and retried
  * without writing a row twice (libmongoc would add one anyway). The _id
@@ -37,11 +38,11 @@
  * documents. It is written in place: one copy of the document, no
  * allocation. */
 static void
-append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id,
+append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id, int has_id,
             const bson_oid_t *op, int64_t row)
 {
    bson_iter_t it;
-   bool with_id = add_id && !bson_iter_init_find (&it, doc, "_id");
+   bool with_id = add_id && (has_id >= 0 ? !has_id : !bson_iter_init_find (&it, doc, "_id"));
    /* 0x07 "_id" NUL, then the 12 bytes of the ObjectId */
    size_t extra = with_id ? 1 + 4 + 12 : 0;
    size_t n = doc->len + extra;
@@ -240,7 +241,8 @@ fill (pipeline_t *p, slot_t *s)
          grow_rows (s, p->batch_size);
       }
       s->offs[s->n] = s->nbytes;
-      append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, &x->operation_oid, rownum);
+      append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, bql_source_row_has_id (p->src),
+                  &x->operation_oid, rownum);
       s->rows[s->n] = rownum;
       s->lines[s->n] = bql_source_line (p->src);
       s->n++;
@@ -539,6 +541,40 @@ bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st)
       bql_exec_fail_with (x, &err);
    }
    return src;
+}
+
+bool
+bql_exec_merge_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
+{
+   bson_t cmd = BSON_INITIALIZER, reply;
+   bson_iter_t it;
+   const char *db = x->plan->select_database;
+   bson_iter_init (&it, &st->command);
+   while (bson_iter_next (&it)) {
+      if (!strcmp (bson_iter_key (&it), "$db")) {
+         db = bson_iter_utf8 (&it, NULL);
+      } else {
+         bson_append_iter (&cmd, NULL, 0, &it);
+      }
+   }
+   mongoc_database_t *d = mongoc_client_get_database (w->client, db);
+   bson_error_t berr;
+   bool ok = mongoc_database_write_command_with_opts (d, &cmd, NULL, &reply, &berr);
+   mongoc_database_destroy (d);
+   bson_destroy (&cmd);
+   bson_destroy (&reply);
+   if (!ok) {
+      if (bql_exec_is_connection_error (&berr)) {
+         return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code,
+                               "lost the server while running the $merge into %s: %s", bql_plan_namespace (x->plan),
+                               berr.message);
+      }
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code,
+                            "the server refused the $merge into %s (server_side; $merge needs MongoDB 4.2): %s",
+                            bql_plan_namespace (x->plan), berr.message);
+   }
+   x->merged = true;
+   return true;
 }
 
 bool

@@ -197,6 +197,23 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          drop = NULL;
          i = j - 1;
          break;
+      case BQL_STEP_MERGE:
+         if (st->if_server_has_merge && !bql_caps_get (&w->caps, w->client)->merge) {
+            break; /* the cursor path after it */
+         }
+         if (drop && !bql_exec_drop_step (x, drop)) {
+            ok = false;
+            break;
+         }
+         drop = NULL;
+         ok = bql_exec_merge_step (x, w, st);
+         /* instead of the cursor path */
+         while (j < s->n && (s->items[j].kind == BQL_STEP_AGGREGATE || s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH ||
+                             s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
+            j++;
+         }
+         i = j - 1;
+         break;
       case BQL_STEP_AGGREGATE: {
          /* its cursor feeds the run of row steps after it */
          while (j < s->n && (s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {

@@ -53,6 +53,7 @@ copy_step (bql_steps_t *s, const bql_step_t *from)
    st->last_row = from->last_row;
    st->ordered = from->ordered;
    st->split_if_counts_lost = from->split_if_counts_lost;
+   st->if_server_has_merge = from->if_server_has_merge;
 }
 
 void
@@ -77,7 +78,7 @@ bql_step_kind_name (bql_step_kind_t kind)
                                        "delete batch",  "update batch",  "insert rows",   "read existing ids",
                                        "upsert rows",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
-                                       "write metrics", "aggregate", "open operation", "mark in flight",
+                                       "write metrics", "aggregate",   "merge", "open operation", "mark in flight",
                                        "checkpoint", "check operation", "heartbeat", "finish operation"};
    return (size_t) kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
@@ -331,7 +332,7 @@ insert_step (const bql_plan_t *plan, bql_steps_t *s, bool ordered)
  * (select.c made the pipeline), batch_size documents per reply; it runs
  * on the source's database ($db). */
 static void
-aggregate_step (const bql_plan_t *plan, bql_steps_t *s)
+aggregate_step (const bql_plan_t *plan, bql_steps_t *s, bool otherwise)
 {
    bson_t cmd = BSON_INITIALIZER, cursor;
    BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
@@ -341,10 +342,67 @@ aggregate_step (const bql_plan_t *plan, bql_steps_t *s)
    bson_append_document_end (&cmd, &cursor);
    BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
    push (s, BQL_STEP_AGGREGATE, BQL_FLOW_ONCE,
-         "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, numbered by their "
-         "position in the cursor",
+         otherwise ? "otherwise (the server has no $merge): run the SELECT's pipeline; the documents of its cursor "
+                     "are the rows of the steps below, numbered by their position in the cursor"
+                   : "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, "
+                     "numbered by their position in the cursor",
          &cmd);
    bson_destroy (&cmd);
+}
+
+/* INSERT/UPSERT ... SELECT on the server: the pipeline, the row template
+ * as a $project, then $merge into the target (the plan's keys as on, its
+ * conflict action as whenMatched). probe: only when the server has
+ * $merge, the cursor path after it being the other choice. */
+static bool
+merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, bql_error_t *error)
+{
+   bson_t cmd = BSON_INITIALIZER, pipe, stage, body, cursor;
+   bson_iter_t it;
+   uint32_t n = 0;
+   char kb[16];
+   const char *k;
+   BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
+   bson_append_array_begin (&cmd, "pipeline", -1, &pipe);
+   bson_iter_init (&it, &plan->select_pipeline);
+   while (bson_iter_next (&it)) {
+      bson_uint32_to_string (n++, &k, kb, sizeof kb);
+      bson_append_iter (&pipe, k, -1, &it);
+   }
+   bson_t project = BSON_INITIALIZER;
+   if (bql_select_project (plan, &project)) {
+      bson_uint32_to_string (n++, &k, kb, sizeof kb);
+      bson_append_document_begin (&pipe, k, -1, &stage);
+      BSON_APPEND_DOCUMENT (&stage, "$project", &project);
+      bson_append_document_end (&pipe, &stage);
+   }
+   bson_destroy (&project);
+   bson_uint32_to_string (n++, &k, kb, sizeof kb);
+   bson_append_document_begin (&pipe, k, -1, &stage);
+   bson_append_document_begin (&stage, "$merge", -1, &body);
+   bool ok = bql_plan_merge_spec (plan, &body, error);
+   bson_append_document_end (&stage, &body);
+   bson_append_document_end (&pipe, &stage);
+   bson_append_array_end (&cmd, &pipe);
+   bson_append_document_begin (&cmd, "cursor", -1, &cursor);
+   bson_append_document_end (&cmd, &cursor);
+   if (!bson_empty (&plan->opts.write_concern)) {
+      BSON_APPEND_DOCUMENT (&cmd, "writeConcern", &plan->opts.write_concern);
+   }
+   if (plan->opts.bypass_validation) {
+      BSON_APPEND_BOOL (&cmd, "bypassDocumentValidation", true);
+   }
+   BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
+   bql_step_t *st = push (s, BQL_STEP_MERGE, BQL_FLOW_ONCE,
+                          probe ? "when the server has $merge (probed when the statement runs): run the whole "
+                                  "statement on the server, the pipeline ending with $merge into the target; the "
+                                  "steps below are then skipped"
+                                : "run the whole statement on the server (server_side = true): the pipeline ending "
+                                  "with $merge into the target",
+                          &cmd);
+   st->if_server_has_merge = probe;
+   bson_destroy (&cmd);
+   return ok;
 }
 
 /* count as mongoc_collection_count_documents sends it */
@@ -1057,7 +1115,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
    }
    bql_error_clear (error);
    const bql_options_t *o = &plan->opts;
-   bool ok = true;
+   bool ok = true, merge_ok = true;
    if (!o->dry_run) {
       open_operation_step (plan, s);
    }
@@ -1068,7 +1126,19 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       bson_destroy (&cmd);
    }
    if (plan->select) {
-      aggregate_step (plan, s);
+      /* $merge when server_side = true, or when the server has it
+       * (server_side unset) and no option needs the rows one by one;
+       * else (and otherwise) the cursor into the bulk writes below */
+      int side = o->server_side;
+      bool merge = side == 1 || (side < 0 && !bql_plan_merge_blocker (plan));
+      if (merge) {
+         merge_ok = merge_step (plan, s, side < 0, error);
+      }
+      if (side == 1) {
+         log_steps (plan, s);
+         return merge_ok;
+      }
+      aggregate_step (plan, s, merge);
    }
    switch (plan->kind) {
    case BQL_KIND_INSERT:
@@ -1112,7 +1182,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
    }
    checkpoint_steps (plan, s);
    log_steps (plan, s);
-   return ok;
+   return ok && merge_ok;
 }
 
 /* ---- VALUES rows, batch by batch ---- */

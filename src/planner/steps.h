@@ -44,6 +44,8 @@ typedef enum {
    BQL_STEP_AGGREGATE,            /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
                                      of its cursor are the rows of the EACH_ROW_BATCH steps
                                      after it, numbered by their position in the cursor */
+   BQL_STEP_MERGE,                /* INSERT/UPSERT ... SELECT on the server: the pipeline
+                                     ending with $merge into the target */
    /* the operation's document in bulkql_operations (operation.c) */
    BQL_STEP_OPEN_OPERATION,       /* insert it, state Open, before anything is written */
    BQL_STEP_MARK_IN_FLIGHT,       /* writes that are not idempotent: the batch's rows (or _ids)
@@ -105,6 +107,10 @@ typedef struct bql_step {
     * statement per command on a server whose update command loses its
     * counts after a failed statement (bql_caps_t.update_keeps_counts) */
    bool split_if_counts_lost;
+   /* MERGE: run only when the server has $merge (bql_caps_t.merge), and
+    * then instead of the AGGREGATE step after it and its row steps;
+    * without $merge this step is skipped (server_side unset) */
+   bool if_server_has_merge;
 } bql_step_t;
 
 typedef struct bql_steps {

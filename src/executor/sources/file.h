@@ -23,9 +23,11 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "json_fast.h"
 #include "source.h"
 
 #define BQL_SRC_CHUNK (1 << 20)
+#define BQL_SRC_PAD 64                     /* readable bytes after the chunk buffer (BQL_JSON_FAST_PAD) */
 #define BQL_SRC_MAX_RECORD (64 << 20)      /* a line or element larger than this fails */
 #define BQL_SRC_MAX_DOC (16 * 1024 * 1024) /* maxBsonObjectSize */
 #define BQL_SRC_MAX_DEPTH 100              /* nesting libbson's JSON reader accepts */
@@ -44,7 +46,7 @@ typedef struct bql_input {
    bool fd_borrowed;   /* stdin: not ours to close */
    FILE *stream;       /* bql_source_io_t.stdin_stream: read with fread */
    bool gzip_required; /* COMPRESSION GZIP, or a name ending in .gz */
-   char *buf;
+   char *buf;          /* BQL_SRC_CHUNK bytes and BQL_SRC_PAD more, zeroed, that are never filled */
    size_t len, pos;
    bool eof;
    bool waits;         /* fd is a pipe or a terminal: reads may block */
@@ -154,6 +156,8 @@ typedef struct bql_csv {
 } bql_csv_t;
 
 typedef struct bql_json {
+   struct bql_json_fast *fast; /* the fast parser (json_fast.h), made on the first record */
+   bql_json_facts_t facts; /* of the record just parsed (json_fast.h) */
    bql_row_fn next_row; /* rows from the program, not from the input */
    void *next_row_ctx;
    bql_record_t cur;    /* the record being parsed */
@@ -203,6 +207,8 @@ bool bql_csv_sniff (bql_file_source_t *f);
 /* json.c (called by file.c) */
 /* The next NDJSON/JSON record (or next_row document) parsed. */
 bql_row_rc_t bql_json_next (bql_file_source_t *f, bson_t *doc);
+/* Free what f->json holds (a zeroed bql_json_t too). */
+void bql_json_cleanup (bql_json_t *js);
 
 /* typing.c (called by file.c, csv.c, json.c) */
 /* The reason of a failed row into f->why: "line N: " and the formatted

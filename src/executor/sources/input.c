@@ -504,7 +504,7 @@ bql_input_open (bql_input_t *in, bql_source_status_t *st, const bql_plan_t *plan
          in->waits = true; /* a FIFO, a device */
       }
    }
-   in->buf = bson_malloc (CHUNK);
+   in->buf = bson_malloc0 (CHUNK + BQL_SRC_PAD);
    in->raw = bson_malloc (CHUNK);
    if (!in->waits && !in->stream) {
       /* a regular file: gzip or not is known now (a pipe or a terminal
