@@ -779,12 +779,15 @@ void
 bql_operation_heartbeat (bql_exec_t *x)
 {
    bql_operation_t *op = x->op;
-   if (!op || !op->active || !op->heartbeat || op->abort_seen ||
-       bson_get_monotonic_time () - op->heartbeat_us < (int64_t) BQL_HEARTBEAT_MS * 1000) {
+   if (!op || !op->active || !op->heartbeat || op->abort_seen) {
       return;
    }
    if (pthread_mutex_trylock (&op->mu) != 0) {
       return; /* a worker is writing the document: that moves it too */
+   }
+   if (bson_get_monotonic_time () - op->heartbeat_us < (int64_t) BQL_HEARTBEAT_MS * 1000) {
+      pthread_mutex_unlock (&op->mu);
+      return;
    }
    char errmsg[600];
    sent_t r = send_step (op, op->heartbeat, NULL, NULL, errmsg, sizeof errmsg);

@@ -95,48 +95,6 @@ bql_steps_find (const bql_steps_t *steps, bql_step_kind_t k)
 }
 
 static void
-instantiate_into (bson_t *out, const bson_t *in, const char *ph, const bson_value_t *value, bool array)
-{
-   bson_iter_t it;
-   uint32_t i = 0;
-   bson_iter_init (&it, in);
-   while (bson_iter_next (&it)) {
-      char kb[16];
-      const char *key = bson_iter_key (&it);
-      if (array) {
-         bson_uint32_to_string (i, &key, kb, sizeof kb);
-      }
-      i++;
-      bson_t sub, child;
-      if (BSON_ITER_HOLDS_UTF8 (&it) && !strcmp (bson_iter_utf8 (&it, NULL), ph)) {
-         bson_append_value (out, key, -1, value);
-      } else if ((BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) && bql_iter_sub (&it, &sub)) {
-         bool is_array = BSON_ITER_HOLDS_ARRAY (&it);
-         if (is_array) {
-            bson_append_array_begin (out, key, -1, &child);
-         } else {
-            bson_append_document_begin (out, key, -1, &child);
-         }
-         instantiate_into (&child, &sub, ph, value, is_array);
-         if (is_array) {
-            bson_append_array_end (out, &child);
-         } else {
-            bson_append_document_end (out, &child);
-         }
-      } else {
-         bson_append_iter (out, key, -1, &it);
-      }
-   }
-}
-
-void
-bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out)
-{
-   bson_init (out);
-   instantiate_into (out, template_doc, placeholder, value, false);
-}
-
-static void
 fill_into (bson_t *out, const bson_t *in, bql_step_fill_fn fill, void *ctx, bool array)
 {
    bson_iter_t it;
@@ -178,6 +136,26 @@ bql_step_fill (const bson_t *template_doc, bql_step_fill_fn fill, void *ctx, bso
 {
    bson_init (out);
    fill_into (out, template_doc, fill, ctx, false);
+}
+
+/* bql_step_instantiate's fill: the one placeholder, by value */
+typedef struct {
+   const char *placeholder;
+   const bson_value_t *value;
+} instantiate_ctx_t;
+
+static bool
+instantiate_one (void *ctx, const char *placeholder, bson_t *dst, const char *key)
+{
+   const instantiate_ctx_t *c = ctx;
+   return !strcmp (placeholder, c->placeholder) && bson_append_value (dst, key, -1, c->value);
+}
+
+void
+bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out)
+{
+   instantiate_ctx_t c = {placeholder, value};
+   bql_step_fill (template_doc, instantiate_one, &c, out);
 }
 
 bool
