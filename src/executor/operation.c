@@ -310,6 +310,10 @@ fill (void *ctx, const char *ph, bson_t *dst, const char *key)
       } else {
          bson_append_null (dst, key, -1);
       }
+   } else if (!strcmp (ph, BQL_PH_FILTER)) {
+      char *json = bson_as_canonical_extended_json (&op->plan->filter, NULL);
+      bson_append_utf8 (dst, key, -1, json ? json : "", -1);
+      bson_free (json);
    } else if (!strcmp (ph, BQL_PH_COUNTERS)) {
       bson_t c;
       bson_append_document_begin (dst, key, -1, &c);

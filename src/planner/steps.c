@@ -867,12 +867,11 @@ operation_source (const bql_plan_t *plan, const char *hash, bson_t *doc)
       BSON_APPEND_UTF8 (&src, "pipeline", json ? json : "");
       bson_free (json);
    } else {
-      /* as canonical Extended JSON text: the filter's operators are
-       * keys no stored document may have */
-      char *json = bson_as_canonical_extended_json (&plan->filter, NULL);
+      /* as canonical Extended JSON text (the filter's operators are
+       * keys no stored document may have), made when the statement runs
+       * (the filter is the scan's: its dates may be the clock's) */
       BSON_APPEND_UTF8 (&src, "type", "where");
-      BSON_APPEND_UTF8 (&src, "filter", json ? json : "");
-      bson_free (json);
+      BSON_APPEND_UTF8 (&src, "filter", BQL_PH_FILTER);
    }
    bson_append_document_end (doc, &src);
 }
@@ -960,14 +959,17 @@ operation_update_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t k
    bson_destroy (&cmd);
 }
 
-/* The $set of a checkpoint: state, times, counters, checkpoint. */
+/* The $set of a checkpoint: state, times, counters (not before a
+ * batch is sent: they change as batches complete), checkpoint. */
 static void
-checkpoint_set (bson_t *set, const char *state)
+checkpoint_set (bson_t *set, const char *state, bool counters)
 {
    BSON_APPEND_UTF8 (set, "state", state);
    now_template (set, "updatedAt");
    now_template (set, "heartbeatAt");
-   BSON_APPEND_UTF8 (set, "counters", BQL_PH_COUNTERS);
+   if (counters) {
+      BSON_APPEND_UTF8 (set, "counters", BQL_PH_COUNTERS);
+   }
    BSON_APPEND_UTF8 (set, "checkpoint", BQL_PH_CHECKPOINT);
 }
 
@@ -982,7 +984,7 @@ mark_in_flight_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flo
       return;
    }
    bson_t set = BSON_INITIALIZER;
-   checkpoint_set (&set, "InProgress");
+   checkpoint_set (&set, "InProgress", false);
    operation_update_step (plan, s, BQL_STEP_MARK_IN_FLIGHT, flow,
                           flow == BQL_FLOW_EACH_ROW_BATCH
                              ? "before the batch is sent (its writes are not idempotent): record its rows in the "
@@ -1001,7 +1003,7 @@ checkpoint_steps (const bql_plan_t *plan, bql_steps_t *s)
       return;
    }
    bson_t set = BSON_INITIALIZER;
-   checkpoint_set (&set, "InProgress");
+   checkpoint_set (&set, "InProgress", true);
    char what[300];
    char every[64] = "every completed batch";
    if (plan->opts.checkpoint_interval > 1) {
@@ -1042,7 +1044,7 @@ static void
 finish_operation_step (const bql_plan_t *plan, bql_steps_t *s)
 {
    bson_t set = BSON_INITIALIZER;
-   checkpoint_set (&set, BQL_PH_END_STATE);
+   checkpoint_set (&set, BQL_PH_END_STATE, true);
    BSON_APPEND_UTF8 (&set, "reason", BQL_PH_REASON);
    now_template (&set, "finishedAt");
    operation_update_step (plan, s, BQL_STEP_FINISH_OPERATION, BQL_FLOW_END,
