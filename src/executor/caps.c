@@ -10,8 +10,8 @@
  *    closes the connection on a Decimal128 value), and its reply to an
  *    update command in which a statement fails is writeErrors
  *    [{index: 0}] with no counts, whichever statement failed, after
- *    having applied the statements before it: an update command then
- *    loses its account.
+ *    having applied the statements before it and none after it (ordered
+ *    or not): an update command then loses its account.
  */
 #include <stdio.h>
 #include <string.h>

@@ -18,8 +18,11 @@ typedef struct bql_caps {
    int update_keeps_counts; /* an update command in which a statement fails
                                still reports the counts (nMatched, nModified,
                                upserted, writeErrors[].index) of the other
-                               statements: 1 yes, 0 no, -1 not probed yet
-                               (then the fields below are not set either) */
+                               statements: 1 yes; 0 no (it applied the
+                               statements before the failing one and none
+                               after it, and replies writeErrors [{index: 0}]
+                               with no counts); -1 not probed yet (then the
+                               fields below are not set either) */
    bool pipeline_updates;   /* update with an aggregation pipeline (MongoDB 4.2, wire version 8) */
    bool merge;              /* the $merge aggregation stage (MongoDB 4.2) */
    bool ttl;                /* TTL indexes (expireAfterSeconds) */

@@ -25,17 +25,18 @@
 
 /* Append doc to the batch's bytes at *len (growing *buf by doubling, up
  * to limit), giving it an ObjectId _id first (as the server would) when
- * add_id and it has none,
+ * add_id and it has none (has_id: 1 it has one, 0 none, -1 unknown:
+ * looked for),
  * so that the executor knows every document's _id: a batch lost to a
  * network error can then be checked against the server and retried
  * without writing a row twice (libmongoc would add one anyway). The _id
  * is written in place: one copy of the document, no allocation. */
 static void
-append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id,
+append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id, int has_id,
             bson_context_t *oids)
 {
    bson_iter_t it;
-   bool with_id = add_id && !bson_iter_init_find (&it, doc, "_id");
+   bool with_id = add_id && (has_id >= 0 ? !has_id : !bson_iter_init_find (&it, doc, "_id"));
    /* 0x07 "_id" NUL, then the 12 bytes of the ObjectId */
    size_t extra = with_id ? 1 + 4 + 12 : 0;
    size_t n = doc->len + extra;
@@ -114,6 +115,7 @@ typedef struct {
    int64_t *lines;         /* line of each row in its file */
    size_t n;
    int64_t input;          /* rows read into this batch, failed ones too */
+   int64_t skipped;        /* of them, rows a resumed operation had done */
    int64_t first_row;
    int64_t bytes_read;     /* of the source, when the batch was complete */
    int64_t started_at_ms;
@@ -160,6 +162,10 @@ struct pipeline {
     * for every id (about 3% of a load), this one once */
    bson_context_t *oids;
    bson_t row;             /* the reader's row, before it joins a batch */
+   /* a resumed operation: its rows in doubt are sent again (idempotent
+    * writes), or reported in doubt and not sent */
+   const bql_resume_t *resume;
+   bool resend_in_doubt;
 };
 
 /* Room for more rows in s's arrays: they grow with the batches read (a
@@ -193,6 +199,7 @@ fill (pipeline_t *p, slot_t *s)
    s->n = 0;
    s->nbytes = 0;
    s->input = 0;
+   s->skipped = 0;
    s->first_row = 0;
    s->started_at_ms = bql_wall_ms ();
    while (s->input < p->batch_size && s->nbytes < p->max_bytes) {
@@ -208,6 +215,22 @@ fill (pipeline_t *p, slot_t *s)
          s->first_row = rownum;
       }
       s->input++;
+      bql_resume_row_t rs = bql_resume_row (p->resume, rownum);
+      if (rs == BQL_RESUME_ROW_DONE) {
+         /* written (or failed) before the operation was interrupted: read
+          * for its number only */
+         s->skipped++;
+         continue;
+      }
+      if (rs == BQL_RESUME_ROW_IN_DOUBT && !p->resend_in_doubt && rc != BQL_ROW_FAILED) {
+         /* sent before, outcome unknown, and not safe to apply twice */
+         bql_row_errors_add_doc (&s->errs, rownum, BQL_CODE_IN_DOUBT,
+                                 "in doubt: sent before the operation was interrupted, its outcome is unknown, and "
+                                 "its write is not idempotent: not sent again",
+                                 doc);
+         s->errs.items[s->errs.n - 1].line = bql_source_line (p->src);
+         continue;
+      }
       if (rc == BQL_ROW_FAILED) {
          bql_row_errors_add_doc (&s->errs, rownum, 0, why ? why : "row failed", doc);
          s->errs.items[s->errs.n - 1].line = bql_source_line (p->src);
@@ -217,7 +240,7 @@ fill (pipeline_t *p, slot_t *s)
          grow_rows (s, p->batch_size);
       }
       s->offs[s->n] = s->nbytes;
-      append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, p->oids);
+      append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, bql_source_row_has_id (p->src), p->oids);
       s->rows[s->n] = rownum;
       s->lines[s->n] = bql_source_line (p->src);
       s->n++;
@@ -488,6 +511,56 @@ bql_exec_open_source (bql_exec_t *x)
    return src;
 }
 
+bql_source_t *
+bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st)
+{
+   bql_source_io_t io = {
+      .max_execution_ms = x->opts ? x->opts->max_execution_ms : 0,
+      .start_us = x->start_us,
+   };
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_cursor_open (x->plan, mongoc_client_get_uri (x->client), st, &io, x->xo.cancel, &err);
+   if (!src) {
+      bql_exec_fail_with (x, &err);
+   }
+   return src;
+}
+
+bool
+bql_exec_merge_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
+{
+   bson_t cmd = BSON_INITIALIZER, reply;
+   bson_iter_t it;
+   const char *db = x->plan->select_database;
+   bson_iter_init (&it, &st->command);
+   while (bson_iter_next (&it)) {
+      if (!strcmp (bson_iter_key (&it), "$db")) {
+         db = bson_iter_utf8 (&it, NULL);
+      } else {
+         bson_append_iter (&cmd, NULL, 0, &it);
+      }
+   }
+   mongoc_database_t *d = mongoc_client_get_database (w->client, db);
+   bson_error_t berr;
+   bool ok = mongoc_database_write_command_with_opts (d, &cmd, NULL, &reply, &berr);
+   mongoc_database_destroy (d);
+   bson_destroy (&cmd);
+   bson_destroy (&reply);
+   if (!ok) {
+      if (bql_exec_is_connection_error (&berr)) {
+         return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code,
+                               "lost the server while running the $merge into %s: %s", bql_plan_namespace (x->plan),
+                               berr.message);
+      }
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code,
+                            "the server refused the $merge into %s (server_side; $merge needs MongoDB 4.2): %s",
+                            bql_plan_namespace (x->plan), berr.message);
+   }
+   x->merged = true;
+   return true;
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write)
 {
@@ -513,6 +586,8 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
    pthread_cond_init (&p.cv, NULL);
    p.oids = bson_context_new (BSON_CONTEXT_NONE);
    bson_init (&p.row);
+   p.resume = x->resume;
+   p.resend_in_doubt = bql_writer_idempotent (own);
    x->rows_total = bql_source_rows_total (src);
    x->row_based = true;
    x->bytes_total = bql_source_bytes_total (src);
@@ -536,6 +611,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
           * its rows that failed on input are failed rows, reported as in
           * any batch (and then the batch is counted) */
          x->rows_done += s->input;
+         x->n_skipped += s->skipped;
          if (bql_source_cancelled (src)) {
             stop_cancelled (x, src); /* the reason, before anything else */
          }
@@ -547,12 +623,24 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
          release (&p, s);
          break;
       }
+      if (s->skipped == s->input && s->errs.n == 0) {
+         /* a batch a resumed operation had completed: nothing to write
+          * or count (a worker that took it had no rows to send) */
+         x->rows_done += s->input;
+         x->n_skipped += s->skipped;
+         release (&p, s);
+         if (last) {
+            break;
+         }
+         continue;
+      }
       if (!nworkers) {
          p.own->batches_done = x->batches;
          write_slot (&p, p.own, s);
       }
       ok = merge_slot (x, s);
       x->rows_done += s->input;
+      x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       release (&p, s);
@@ -575,6 +663,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       wait_for (&p, s, batch, true);
       ok = merge_slot (x, s) && ok;
       x->rows_done += s->input;
+      x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       release (&p, s);

@@ -18,7 +18,8 @@
 #include "steps.h"
 
 /* One step as EXPLAIN prints it: what it does, the VALUES rows of its
- * batch, the command (template), and when the command is split. */
+ * batch, the command (template), and how it runs on a server whose
+ * update command loses its counts. */
 static void
 append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
 {
@@ -33,9 +34,12 @@ append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
       BSON_APPEND_INT64 (&step, "lastRow", st->last_row);
    }
    BSON_APPEND_DOCUMENT (&step, "command", &st->command);
-   if (st->split_if_counts_lost) {
+   if (st->one_per_command) {
       BSON_APPEND_UTF8 (&step, "oneStatementPerCommand",
-                        "on a server whose update command loses its counts when a statement fails");
+                        "the SET list writes a field the row's filter reads: which rows matched nothing is known "
+                        "only from a command of one statement");
+   } else if (st->if_counts_lost != BQL_LOST_SAME) {
+      BSON_APPEND_UTF8 (&step, "ifUpdateCountsLost", st->if_lost_note);
    }
    bson_append_document_end (arr, &step);
 }
@@ -142,6 +146,25 @@ values_source (const bql_plan_t *plan, bson_t *out)
    bson_append_document_end (out, &src);
 }
 
+/* INSERT/UPSERT ... SELECT: where the rows are read, and how each row's
+ * columns are picked from a document of the AGGREGATE step's cursor
+ * (select.c's row template). */
+static void
+select_source (const bql_plan_t *plan, bson_t *out)
+{
+   bson_t src;
+   bson_append_document_begin (out, "source", -1, &src);
+   char *from = bson_strdup_printf ("%s.%s", plan->select_database, plan->select_collection);
+   BSON_APPEND_UTF8 (&src, "select", from);
+   bson_free (from);
+   if (bson_empty (&plan->select_row)) {
+      BSON_APPEND_UTF8 (&src, "row", "<each document of the cursor as it is>");
+   } else {
+      BSON_APPEND_DOCUMENT (&src, "row", &plan->select_row);
+   }
+   bson_append_document_end (out, &src);
+}
+
 static void explain_records (const bql_plan_t *plan, bson_t *out);
 
 bool
@@ -169,6 +192,8 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
       values_source (plan, out);
    } else if (plan->file) {
       file_source (plan, out);
+   } else if (plan->select) {
+      select_source (plan, out);
    }
    if (plan->opts.dry_run) {
       BSON_APPEND_BOOL (out, "dryRun", true);

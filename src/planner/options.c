@@ -163,6 +163,14 @@ static const bql_opt_def_t option_table[] = {
            "again, with backoff from\n.BR retry_backoff_ms ,\nuntil the server answers or this many seconds "
            "have passed since it was\nlost (at most\n.B retry_attempts\nretries). The default rides through "
            "a server restart of 10 s and more.\n0 allows no retry.\n"},
+   {.name = "server_side", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT | BQL_OPT_K_UPSERT,
+    .def = -1, .def_text = "the server's capabilities decide", .flags = BQL_OPTF_NONE_DEFAULT | BQL_OPTF_SHOW_GIVEN,
+    FIELD_TRI (server_side), .syntax = "bool", .help = "INSERT/UPSERT ... SELECT: $merge (true) or the cursor (false)",
+    .doc = "True runs the whole statement on the server: the SELECT's pipeline ends\nwith\n.B $merge\n"
+           "into the target (MongoDB 4.2); false streams the cursor's documents\ninto bulk writes. "
+           "Unset, a server that has\n.B $merge\nruns it, unless an option needs the rows one by one\n"
+           "(dry_run, failed_records_file, continue_on_error, max_errors,\nordered = false, parallel_workers, "
+           "max_execution_time).\n"},
    {.name = "soft_delete", .group = "DELETE_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_DELETE, .def = false,
     FIELD_BOOL (soft_delete), .syntax = "bool", .help = "DELETE sets deleted_at instead"},
    {.name = "upsert_mode", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT, .def = false,

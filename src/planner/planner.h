@@ -72,6 +72,8 @@ typedef struct bql_options {
    bool allow_system;         /* may write into admin/local/config, system.* */
    char *failed_records_mode; /* NULL (refuse an existing file), "append", "overwrite" */
    bool metrics;              /* write the bulk_operation_metrics document */
+   int server_side;           /* INSERT/UPSERT ... SELECT: -1 the server's
+                                 capabilities decide, 0 the cursor, 1 $merge */
    /* which options were given, by table index */
    uint64_t given;
 } bql_options_t;
@@ -162,6 +164,21 @@ struct bql_plan {
    bool update_per_row;         /* SET refers to the incoming row */
    bool set_all;                /* SET *: $set every column of the row */
    bson_t update;               /* computed update document or pipeline */
+
+   /* INSERT/UPSERT ... SELECT (select.c): rows read from a cursor on
+    * the aggregation pipeline over select_database.select_collection;
+    * select_columns are the names of the row's columns (the select
+    * list's, or the statement's column list) */
+   const bql_SelectSource_t *select;
+   char *select_database;
+   char *select_collection;
+   bson_t select_pipeline;      /* an array of stages */
+   bson_t select_row;           /* the row template: how a row's columns are
+                                   picked from a document of the cursor
+                                   (select.c); empty for SELECT *: the
+                                   document is the row */
+   char **select_columns;
+   size_t nselect_columns;
 
    /* UPSERT / ON DUPLICATE KEY */
    const bql_list_t *keys;      /* ColumnRef list; NULL = _id */
@@ -262,6 +279,22 @@ typedef struct bql_row_ctx {
    bool excluded;           /* EXCLUDED.x and VALUES(x) name the row */
    bool bare_is_row;        /* CHECK: bare names are columns of the row */
    bool missing_is_null;    /* a column missing from the row reads as NULL */
+   /* The query of INSERT/UPSERT ... SELECT (select.c): fields are those
+    * of the source collection, named bare or qualified by its name or
+    * alias (qualifier, dropped; the target's name is not); aggregate
+    * calls may appear (aggregates); after GROUP BY, grouped maps an
+    * expression (an aggregate call, a group key) to the field of the
+    * $group output that holds its value: 1 with *path set, 0 when e is
+    * not such an expression, -1 with an error recorded (a field that is
+    * neither grouped nor aggregated). */
+   bool select;
+   const char *qualifier[2];
+   /* $merge's whenMatched pipeline: the incoming row's columns are
+    * "$$<row_variable>.col" ("new") */
+   const char *row_variable;
+   bool aggregates;
+   int (*grouped) (void *ctx, const bql_node_t *e, const char **path);
+   void *grouped_ctx;
 } bql_row_ctx_t;
 
 typedef enum {
@@ -311,6 +344,36 @@ bool bql_translate_agg (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_no
 bool bql_plan_set_list (bql_planner_t *pl, const bql_list_t *set_clause, const bql_row_ctx_t *rc);
 /* Build the update document (or pipeline) for one row (rc may be NULL). */
 bool bql_build_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update, bool *is_pipeline);
+/* The SET list as an aggregation pipeline whatever it holds ([{$set: ...}],
+ * $inc and the like as expressions): $merge's whenMatched. */
+bool bql_build_pipeline_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update);
+
+/* ---- INSERT/UPSERT ... SELECT (select.c) ---- */
+
+/* Lower the statement's SELECT (with its WITH queries) to one
+ * aggregation pipeline on the source collection: plan->select_* are set.
+ * columns is the statement's column list (may be NULL): names for the
+ * select list's columns, one each. Errors at the construct's span. */
+bool bql_plan_select (bql_planner_t *pl, const bql_SelectSource_t *sel, const bql_list_t *columns);
+/* The row of one document of the SELECT's cursor (plan->select_row
+ * applied to doc), appended to out. */
+void bql_select_row (const bql_plan_t *plan, const bson_t *doc, bson_t *out);
+/* $merge of INSERT/UPSERT ... SELECT: the option or clause the
+ * server-side path cannot honour ("dry_run", "ordered = false", ...), or
+ * NULL when it can run the statement (plan.c). */
+const char *bql_plan_merge_blocker (const bql_plan_t *plan);
+/* The $merge stage's body for the plan: into, on (the key columns or
+ * _id), whenMatched (fail for INSERT, keepExisting for DO NOTHING,
+ * replace, merge for SET * and upsert_mode, or a pipeline of the SET list
+ * with EXCLUDED.col as "$$new.col"), whenNotMatched insert. False with
+ * *error when the SET list cannot be lowered. (plan.c) */
+bool bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error);
+/* The row template as the body of a $project (select.c): what the
+ * $merge path computes on the server that the cursor path picks on the
+ * client. False (nothing appended) for SELECT *. */
+bool bql_select_project (const bql_plan_t *plan, bson_t *project);
+/* Is name one of the SELECT's columns? */
+bool bql_plan_select_has_column (const bql_plan_t *plan, const char *name);
 
 /* ---- per-row writes (plan.c) ---- */
 
@@ -326,6 +389,20 @@ void bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t 
  * "<row.col>" placeholders. */
 bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline,
                          bql_error_t *error);
+
+/* Are the plan's writes safe to apply twice? ($set, $unset, $currentDate,
+ * $setOnInsert, replacements, deletes; not $inc, $mul, $push, nor an
+ * aggregation pipeline.) A write that is may be sent again after a
+ * command that left its outcome unknown. */
+bool bql_plan_idempotent (const bql_plan_t *plan);
+
+/* Does an update of the plan (its SET list; SET *: every column but _id)
+ * write a field the filter q reads (or may it: a filter that reads fields
+ * through $expr, $where, ...)? Then which rows of a batch matched nothing
+ * cannot be found after the batch by asking which filters match nothing:
+ * UPDATE ... FROM and the ON DUPLICATE KEY follow-ups go one statement
+ * per command. q: a row's filter, or the EXPLAIN template. */
+bool bql_plan_update_reads_filter (const bql_plan_t *plan, const bson_t *q);
 
 /* The _id an upsert of (q, u) gives a new document, if known (q's
  * {_id: {$eq: v}}, the replacement's _id when replace, or

@@ -41,7 +41,10 @@ copy_step (bql_steps_t *s, const bql_step_t *from)
    st->first_row = from->first_row;
    st->last_row = from->last_row;
    st->ordered = from->ordered;
-   st->split_if_counts_lost = from->split_if_counts_lost;
+   st->one_per_command = from->one_per_command;
+   st->if_counts_lost = from->if_counts_lost;
+   st->if_lost_note = from->if_lost_note;
+   st->if_server_has_merge = from->if_server_has_merge;
 }
 
 void
@@ -64,9 +67,9 @@ bql_step_kind_name (bql_step_kind_t kind)
    static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
                                        "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
                                        "delete batch",  "update batch",  "insert rows",   "read existing ids",
-                                       "upsert rows",
+                                       "upsert rows",   "read stored ids",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
-                                       "write metrics"};
+                                       "write metrics", "aggregate",   "merge"};
    return (size_t) kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -199,6 +202,52 @@ ids_and (bson_t *q, const char *ids, const bson_t *filter)
    bson_append_array_end (q, &and);
 }
 
+/* How a per-row write runs on a server whose update command loses its
+ * counts when a statement fails (steps.h), and what EXPLAIN says of it. */
+static bql_if_counts_lost_t
+row_write_if_lost (const bql_plan_t *plan, bool upsert, const char **note)
+{
+   if (!bql_plan_idempotent (plan)) {
+      *note = "on a server whose update command loses its counts when a statement fails: one statement per command "
+              "(the update is not idempotent, so a failed batch could not be sent again to learn which rows it "
+              "applied)";
+      return BQL_LOST_ONE_PER_COMMAND;
+   }
+   if (upsert && plan->replace) {
+      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER;
+      bson_value_t id;
+      bool pipe, is_new;
+      bql_error_t scratch;
+      bool known = bql_plan_row_write (plan, NULL, &q, &u, &pipe, &scratch) &&
+                   bql_plan_upsert_id (&q, &u, true, &id, &is_new);
+      if (known) {
+         bson_value_destroy (&id);
+      }
+      bson_destroy (&q);
+      bson_destroy (&u);
+      if (!known) {
+         *note = "on a server whose update command loses its counts when a statement fails: one statement per "
+                 "command (a replacement without _id gets its _id from the server, which such a server's reply "
+                 "ties to the statement only in a command of one statement)";
+         return BQL_LOST_ONE_PER_COMMAND;
+      }
+   }
+   *note = upsert && plan->replace
+              ? "on a server whose update command loses its counts when a statement fails: the batch as one "
+                "command; a batch with a failed statement is settled by the step that reads which _ids are "
+                "stored, then its rows whose outcome is still unknown are sent again one statement per "
+                "command up to the first that fails, and the rows after that one as one command (a batch "
+                "holding a replacement without _id goes one statement per command)"
+           : upsert ? "on a server whose update command loses its counts when a statement fails: the batch as one "
+                    "command; a batch with a failed statement is settled by the step that reads which _ids are "
+                    "stored, then its rows whose outcome is still unknown are sent again one statement per "
+                    "command up to the first that fails, and the rows after that one as one command"
+                  : "on a server whose update command loses its counts when a statement fails: the batch as one "
+                    "command; after a failed statement its rows are sent again one statement per command up to "
+                    "the first that fails, and the rows after that one as one command";
+   return BQL_LOST_SETTLE_FAILED;
+}
+
 /* The per-row write of rows read at run time: one update statement with
  * "<row.col>" placeholders. An error still leaves the step (empty). */
 static bool
@@ -218,23 +267,18 @@ row_write_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bq
    }
    bql_step_t *st = push (s, kind, flow, what, &cmd);
    st->ordered = ordered;
-   st->split_if_counts_lost = true;
+   st->one_per_command = ok && !upsert && bql_plan_update_reads_filter (plan, &q);
+   st->if_counts_lost = row_write_if_lost (plan, upsert, &st->if_lost_note);
    bson_destroy (&cmd);
    bson_destroy (&q);
    bson_destroy (&u);
    return ok;
 }
 
-/* Before a batch of upserts: which of the _ids its rows name exist
- * already, so that after a lost command the server can be asked what the
- * command did (write_rows.c). Only when a lost command may be retried
- * (retry_attempts > 0); run only for the batch's rows that name an _id. */
-static void
-existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+/* find {_id: {$in: <_ids the batch's rows name>}}, projection {_id: 1} */
+static bql_step_t *
+ids_find_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *what)
 {
-   if (plan->opts.retry_attempts <= 0 || plan->opts.dry_run) {
-      return;
-   }
    bson_t cmd = BSON_INITIALIZER, f, in, proj;
    BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
    bson_append_document_begin (&cmd, "filter", -1, &f);
@@ -245,11 +289,54 @@ existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
    bson_append_document_begin (&cmd, "projection", -1, &proj);
    BSON_APPEND_INT32 (&proj, "_id", 1);
    bson_append_document_end (&cmd, &proj);
-   push (s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
-         "read which _ids named by the batch's rows exist (retry_attempts > 0: a lost command is then checked "
-         "against them)",
-         &cmd);
+   bql_step_t *st = push (s, kind, flow, what, &cmd);
    bson_destroy (&cmd);
+   return st;
+}
+
+/* Before a batch of upserts: which of the _ids its rows name exist
+ * already, so that after a lost command the server can be asked what the
+ * command did (write_rows.c). When a lost command may be retried
+ * (retry_attempts > 0), and on a server whose update command loses its
+ * counts when a statement fails, for a batch with a failed statement to
+ * be settled (an upsert on a given _id whose document is stored after
+ * it created it only if it did not exist before); run only for the
+ * batch's rows that name an _id. */
+static void
+existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const char *note;
+   bool settle = row_write_if_lost (plan, true, &note) == BQL_LOST_SETTLE_FAILED;
+   if (plan->opts.dry_run || (plan->opts.retry_attempts <= 0 && !settle)) {
+      return;
+   }
+   bool retry = plan->opts.retry_attempts > 0;
+   bql_step_t *st = ids_find_step (plan, s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
+                                   retry ? "read which _ids named by the batch's rows exist (retry_attempts > 0: a "
+                                           "lost command is then checked against them)"
+                                         : "read which _ids named by the batch's rows exist (a batch with a failed "
+                                           "statement is then checked against them)");
+   if (!retry) {
+      st->if_counts_lost = BQL_LOST_ONLY;
+      st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
+   }
+}
+
+/* After a batch of upserts with a failed statement, on a server whose
+ * update command then loses its counts: which of the _ids the batch's
+ * rows name are stored now (write_rows.c settles the batch with them). */
+static void
+stored_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const bql_step_t *w = &s->items[s->n - 1];
+   if (plan->opts.dry_run || w->if_counts_lost != BQL_LOST_SETTLE_FAILED) {
+      return;
+   }
+   bql_step_t *st = ids_find_step (plan, s, BQL_STEP_READ_STORED_IDS, BQL_FLOW_FAILED_BATCH,
+                                   "for every batch with failed rows, on a server whose update command then loses "
+                                   "its counts: read which _ids named by the batch's rows are stored");
+   st->if_counts_lost = BQL_LOST_ONLY;
+   st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
 }
 
 /* the insert of rows read at run time */
@@ -259,12 +346,91 @@ insert_step (const bql_plan_t *plan, bql_steps_t *s, bool ordered)
    bson_t cmd = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&cmd, "insert", plan->collection);
    bql_plan_write_options (plan, ordered, &cmd);
-   char *docs = bson_strdup_printf ("<up to %d rows of the file per command>", (int) batch_size (plan));
+   char *docs = bson_strdup_printf (plan->select ? "<up to %d rows of the cursor per command>"
+                                                 : "<up to %d rows of the file per command>",
+                                    (int) batch_size (plan));
    BSON_APPEND_UTF8 (&cmd, "documents", docs);
    bson_free (docs);
    bql_step_t *st = push (s, BQL_STEP_INSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "insert (repeated until the input ends)", &cmd);
    st->ordered = ordered;
    bson_destroy (&cmd);
+}
+
+/* INSERT/UPSERT ... SELECT: the aggregate whose cursor gives the rows
+ * (select.c made the pipeline), batch_size documents per reply; it runs
+ * on the source's database ($db). */
+static void
+aggregate_step (const bql_plan_t *plan, bql_steps_t *s, bool otherwise)
+{
+   bson_t cmd = BSON_INITIALIZER, cursor;
+   BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
+   BSON_APPEND_ARRAY (&cmd, "pipeline", &plan->select_pipeline);
+   bson_append_document_begin (&cmd, "cursor", -1, &cursor);
+   BSON_APPEND_INT32 (&cursor, "batchSize", batch_size (plan));
+   bson_append_document_end (&cmd, &cursor);
+   BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
+   push (s, BQL_STEP_AGGREGATE, BQL_FLOW_ONCE,
+         otherwise ? "otherwise (the server has no $merge): run the SELECT's pipeline; the documents of its cursor "
+                     "are the rows of the steps below, numbered by their position in the cursor"
+                   : "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, "
+                     "numbered by their position in the cursor",
+         &cmd);
+   bson_destroy (&cmd);
+}
+
+/* INSERT/UPSERT ... SELECT on the server: the pipeline, the row template
+ * as a $project, then $merge into the target (the plan's keys as on, its
+ * conflict action as whenMatched). probe: only when the server has
+ * $merge, the cursor path after it being the other choice. */
+static bool
+merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, bql_error_t *error)
+{
+   bson_t cmd = BSON_INITIALIZER, pipe, stage, body, cursor;
+   bson_iter_t it;
+   uint32_t n = 0;
+   char kb[16];
+   const char *k;
+   BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
+   bson_append_array_begin (&cmd, "pipeline", -1, &pipe);
+   bson_iter_init (&it, &plan->select_pipeline);
+   while (bson_iter_next (&it)) {
+      bson_uint32_to_string (n++, &k, kb, sizeof kb);
+      bson_append_iter (&pipe, k, -1, &it);
+   }
+   bson_t project = BSON_INITIALIZER;
+   if (bql_select_project (plan, &project)) {
+      bson_uint32_to_string (n++, &k, kb, sizeof kb);
+      bson_append_document_begin (&pipe, k, -1, &stage);
+      BSON_APPEND_DOCUMENT (&stage, "$project", &project);
+      bson_append_document_end (&pipe, &stage);
+   }
+   bson_destroy (&project);
+   bson_uint32_to_string (n++, &k, kb, sizeof kb);
+   bson_append_document_begin (&pipe, k, -1, &stage);
+   bson_append_document_begin (&stage, "$merge", -1, &body);
+   bool ok = bql_plan_merge_spec (plan, &body, error);
+   bson_append_document_end (&stage, &body);
+   bson_append_document_end (&pipe, &stage);
+   bson_append_array_end (&cmd, &pipe);
+   bson_append_document_begin (&cmd, "cursor", -1, &cursor);
+   bson_append_document_end (&cmd, &cursor);
+   if (!bson_empty (&plan->opts.write_concern)) {
+      BSON_APPEND_DOCUMENT (&cmd, "writeConcern", &plan->opts.write_concern);
+   }
+   if (plan->opts.bypass_validation) {
+      BSON_APPEND_BOOL (&cmd, "bypassDocumentValidation", true);
+   }
+   BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
+   bql_step_t *st = push (s, BQL_STEP_MERGE, BQL_FLOW_ONCE,
+                          probe ? "when the server has $merge (probed when the statement runs): run the whole "
+                                  "statement on the server, the pipeline ending with $merge into the target; the "
+                                  "steps below are then skipped"
+                                : "run the whole statement on the server (server_side = true): the pipeline ending "
+                                  "with $merge into the target",
+                          &cmd);
+   st->if_server_has_merge = probe;
+   bson_destroy (&cmd);
+   return ok;
 }
 
 /* count as mongoc_collection_count_documents sends it */
@@ -719,12 +885,27 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
    }
    bql_error_clear (error);
    const bql_options_t *o = &plan->opts;
-   bool ok = true;
+   bool ok = true, merge_ok = true;
    if (o->drop && !o->dry_run) {
       bson_t cmd = BSON_INITIALIZER;
       BSON_APPEND_UTF8 (&cmd, "drop", plan->collection);
       push (s, BQL_STEP_DROP, BQL_FLOW_ONCE, "drop the collection before the load (drop = true)", &cmd);
       bson_destroy (&cmd);
+   }
+   if (plan->select) {
+      /* $merge when server_side = true, or when the server has it
+       * (server_side unset) and no option needs the rows one by one;
+       * else (and otherwise) the cursor into the bulk writes below */
+      int side = o->server_side;
+      bool merge = side == 1 || (side < 0 && !bql_plan_merge_blocker (plan));
+      if (merge) {
+         merge_ok = merge_step (plan, s, side < 0, error);
+      }
+      if (side == 1) {
+         log_steps (plan, s);
+         return merge_ok;
+      }
+      aggregate_step (plan, s, merge);
    }
    switch (plan->kind) {
    case BQL_KIND_INSERT:
@@ -732,6 +913,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
          existing_ids_step (plan, s);
          ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "upsert each row on _id", true,
                               o->ordered, error);
+         stored_ids_step (plan, s);
       } else {
          insert_step (plan, s, plan->on_duplicate ? false : o->ordered);
          if (plan->on_duplicate) {
@@ -745,6 +927,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH,
                            plan->replace ? "replace each row's document (upsert)" : "upsert each row", true, o->ordered,
                            error);
+      stored_ids_step (plan, s);
       break;
    case BQL_KIND_UPDATE:
       if (plan->has_rows || plan->file) {
@@ -764,7 +947,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       break;
    }
    log_steps (plan, s);
-   return ok;
+   return ok && merge_ok;
 }
 
 /* ---- VALUES rows, batch by batch ---- */
@@ -903,7 +1086,9 @@ row_write_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *
    st->first_row = first;
    st->last_row = last;
    st->ordered = t->ordered;
-   st->split_if_counts_lost = t->split_if_counts_lost;
+   st->one_per_command = t->one_per_command;
+   st->if_counts_lost = t->if_counts_lost;
+   st->if_lost_note = t->if_lost_note;
    bson_destroy (&cmd);
    return true;
 }

@@ -37,10 +37,18 @@ typedef enum {
    BQL_STEP_READ_EXISTING_IDS,    /* before upserts (retry_attempts > 0): which of the
                                      _ids the batch's rows name exist already */
    BQL_STEP_UPSERT_ROWS,          /* one upsert (or replacement upsert) per row */
+   BQL_STEP_READ_STORED_IDS,      /* after a batch of upserts with a failed row, on a server
+                                     whose update command then loses its counts: which of
+                                     the _ids its rows name are stored now */
    BQL_STEP_UPDATE_ROWS,          /* UPDATE ... FROM: one updateOne per row */
    BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
    BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
-   BQL_STEP_WRITE_METRICS         /* one document per statement, in bulk_operation_metrics */
+   BQL_STEP_WRITE_METRICS,        /* one document per statement, in bulk_operation_metrics */
+   BQL_STEP_AGGREGATE,            /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
+                                     of its cursor are the rows of the EACH_ROW_BATCH steps
+                                     after it, numbered by their position in the cursor */
+   BQL_STEP_MERGE                 /* INSERT/UPSERT ... SELECT on the server: the pipeline
+                                     ending with $merge into the target */
 } bql_step_kind_t;
 
 #define BQL_PH_UPSERT_IDS "<_ids the batch's rows name>"
@@ -60,6 +68,27 @@ typedef enum {
 #define BQL_PH_ARCHIVED_IDS "<_ids now in the archive>"
 #define BQL_PH_READ_IDS "<_ids read for the batch>"
 
+/* How a step runs on a server whose update command loses its counts when
+ * one of its statements fails (bql_caps_t.update_keeps_counts: it
+ * applies the statements before the failing one and none after it, and
+ * replies writeErrors [{index: 0}] with no counts). */
+typedef enum {
+   BQL_LOST_SAME,            /* as on any server */
+   BQL_LOST_ONE_PER_COMMAND, /* UPSERT_ROWS, UPDATE_ROWS, DUPLICATE_KEY_UPDATE: the
+                                batch goes one statement per command (its update is
+                                not idempotent, or a new document's _id can be tied
+                                to its row only through the reply of a command of
+                                one statement): a failed batch could not be sent
+                                again to learn which rows it applied */
+   BQL_LOST_SETTLE_FAILED,   /* the same, idempotent: the batch goes as one command;
+                                when a statement fails, the batch's rows are settled
+                                by the READ_STORED_IDS step (upserts) and by sending
+                                again, one statement per command, the rows whose
+                                outcome is unknown up to the first that fails, then
+                                the rows after it as one command */
+   BQL_LOST_ONLY             /* the step runs only on such a server */
+} bql_if_counts_lost_t;
+
 typedef struct bql_step {
    bql_step_kind_t kind;
    bql_step_flow_t flow;
@@ -69,10 +98,19 @@ typedef struct bql_step {
    int64_t first_row;   /* a batch of VALUES rows: its first and last row */
    int64_t last_row;    /* numbers; 0 in a template */
    bool ordered;        /* the write's ordered */
-   /* UPSERT_ROWS, UPDATE_ROWS, DUPLICATE_KEY_UPDATE: the batch goes one
-    * statement per command on a server whose update command loses its
-    * counts after a failed statement (bql_caps_t.update_keeps_counts) */
-   bool split_if_counts_lost;
+   /* UPDATE_ROWS, DUPLICATE_KEY_UPDATE: one statement per command on
+    * every server (the SET list writes a field the filter reads:
+    * bql_plan_update_reads_filter) */
+   bool one_per_command;
+   /* how it runs on a server whose update command loses its counts after
+    * a failed statement (bql_caps_t.update_keeps_counts) */
+   bql_if_counts_lost_t if_counts_lost;
+   const char *if_lost_note; /* what EXPLAIN says of it (a static string;
+                                NULL with BQL_LOST_SAME) */
+   /* MERGE: run only when the server has $merge (bql_caps_t.merge), and
+    * then instead of the AGGREGATE step after it and its row steps;
+    * without $merge this step is skipped (server_side unset) */
+   bool if_server_has_merge;
 } bql_step_t;
 
 typedef struct bql_steps {

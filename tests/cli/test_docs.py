@@ -90,6 +90,7 @@ class DocsTest(unittest.TestCase):
         # shown in a plan only when given
         names |= option_names("BULK INSERT INTO x (_id) VALUES (1) WITH (allow_system = true, "
                               "failed_records_file = 'f', failed_records_mode = 'append', metrics = false);")
+        names |= option_names("BULK INSERT INTO x SELECT a FROM y WITH (server_side = false);")
         self.assertIn("batch_size", names)
         self.assertIn("progress", names)
         entries = set(re.findall(r'^\.BI? "(\w+) = ', man_section(man_source(), "STATEMENTS"), re.M))

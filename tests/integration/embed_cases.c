@@ -4,8 +4,8 @@
  * one case at a time: FROM STDIN through a caller's FILE* (with bytes in
  * its stdio buffer, without a file descriptor, gzip-compressed), rows
  * from a next_row callback, the opts documents of planning and executing,
- * the size field of the options structs, bql_errstr() and
- * bql_script_params(). Each case prints what the test compares; the test
+ * the size field of the options structs, bql_errstr(),
+ * bql_script_params() and bql_operation_resume(). Each case prints what the test compares; the test
  * reads the server's documents back itself.
  *
  * Usage: embed_cases CASE URI DATABASE [ARG]
@@ -278,6 +278,30 @@ main (int argc, char **argv)
       xo.opts = o;
       run ("BULK INSERT INTO xo (_id) VALUES (2);", NULL, &xo);
       bson_destroy (o);
+   } else if (!strcmp (c, "resume")) {
+      /* argv[4]: an operation id; resumed with its stored statement,
+       * looked for in the test's database first */
+      bql_resume_options_t ro = {.size = sizeof ro, .database = database};
+      bson_t reply;
+      bql_error_t error;
+      bool ok = bql_operation_resume (client, argc > 4 ? argv[4] : NULL, &ro, &xo, &reply, &error);
+      printf ("%s", ok ? "ok" : "error");
+      if (!ok) {
+         printf (": %s: %s", bql_errstr (error.code), error.message);
+      }
+      printf ("\n");
+      static const char *const counts[] = {"nInserted", "nSkipped", "nAlreadyWritten", "resumes"};
+      bson_iter_t it;
+      for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+         if (bson_iter_init_find (&it, &reply, counts[i])) {
+            printf ("%s %lld\n", counts[i], (long long) bson_iter_as_int64 (&it));
+         }
+      }
+      if (bson_iter_init_find (&it, &reply, "operationId")) {
+         printf ("operationId %s\n", bson_iter_utf8 (&it, NULL));
+      }
+      bson_destroy (&reply);
+      rc = ok ? 0 : 1;
    } else {
       fprintf (stderr, "unknown case %s\n", c);
       rc = 2;

@@ -162,7 +162,7 @@ int main (void) {
         self.assertIn("batch 1: rows 1..2, nMatched 0, nUpserted 2, nFailed 0\n"
                       "batch 2: rows 3..3, nMatched 0, nUpserted 1, nFailed 0\n", first)
         self.assertIn('"nUpserted" : 3', first)
-        self.assertIn("progress callbacks: 2\n", first)
+        self.assertIn("progress callbacks after batches: 2\n", first)
         got = [(d["sku"], d["qty"], d["warehouse"]) for d in self.docs("inventory", sort="sku")]
         self.assertEqual(got, [("A-1", 5, "north"), ("B-2", 7, "north"), ("C-3", 1, "south")])
         second = run([exe, bqltest.URI, self.dbname], env=self.env).stdout
@@ -234,6 +234,33 @@ int main (void) {
                            text=True, env=self.env, timeout=60)
         self.assertEqual(p.returncode, rc, p.stdout + p.stderr)
         return p.stdout
+
+    def test_resume_an_operation(self):
+        import datetime
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import test_resume
+        opid = "65a1f0c2e4b0a1b2c3d4e5f7"
+        out = self.case("resume", opid, rc=1)
+        self.assertEqual(out, "error: BQL_ERR_REFUSED: no operation %s: no database's bulkql_operations holds it\n"
+                         % opid)
+        out = self.case("resume", "not-an-id", rc=1)
+        self.assertEqual(out, "error: BQL_ERR_INVALID_ARG: invalid operation id \"not-an-id\": expected 24 "
+                              "hexadecimal digits\n")
+        sql = "BULK INSERT INTO res (_id) VALUES (1), (2), (3), (4) WITH (batch_size = 2)"
+        self.db.res.insert_many([{"_id": 1}, {"_id": 2}])
+        counters = dict.fromkeys(test_resume.COUNTERS, 0)
+        counters.update(nInserted=2, rowsDone=2, batches=1)
+        self.db.command("insert", "bulkql_operations", documents=[{
+            "_id": opid, "statement": sql, "statementTruncated": False,
+            "statementHash": test_resume.statement_hash(sql), "kind": "insert", "database": self.dbname,
+            "collection": "res", "options": {}, "source": {"type": "values", "hash": test_resume.statement_hash(sql)},
+            "state": "Failed", "reason": "the server went away",
+            "heartbeatAt": datetime.datetime.now(datetime.timezone.utc), "host": "h", "pid": 1, "resumes": 0,
+            "counters": counters, "checkpoint": {"completed": [{"first": 1, "last": 2}], "inFlight": [],
+                                                 "sentThrough": 2, "batches": 1}}])
+        out = self.case("resume", opid.upper())
+        self.assertEqual(out, "ok\nnInserted 4\nnSkipped 2\nnAlreadyWritten 0\nresumes 1\noperationId %s\n" % opid)
+        self.assertEqual(self.docs("res"), [{"_id": i} for i in range(1, 5)])
 
     def test_stream_with_bytes_in_its_stdio_buffer(self):
         # before: the descriptor was read past the stdio buffer, so the
