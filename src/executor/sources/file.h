@@ -107,11 +107,13 @@ bool bql_input_fill (bql_input_t *in);
  * dropped) for a line longer than BQL_SRC_MAX_RECORD. False at the end of
  * input or on a fatal error. */
 bool bql_input_next_line (bql_input_t *in, const char **line, size_t *len, bool *oversize);
-/* in reads the chunk data[0 .. len) (borrowed) whose first line is
- * line + 1; more: the input goes on after it (its end is not the end of
- * the input); oversize: a line longer than BQL_SRC_MAX_RECORD comes
- * first (its bytes were dropped). in was set up by bql_input_mem_init. */
-void bql_input_mem_chunk (bql_input_t *in, const char *data, size_t len, int64_t line, bool more, bool oversize);
+/* in reads the chunk data[0 .. len) (borrowed; readable bytes of it may
+ * be read, at least len, or 0 when only len) whose first line is line +
+ * 1; more: the input goes on after it (its end is not the end of the
+ * input); oversize: a line longer than BQL_SRC_MAX_RECORD comes first
+ * (its bytes were dropped). in was set up by bql_input_mem_init. */
+void bql_input_mem_chunk (bql_input_t *in, const char *data, size_t len, size_t readable, int64_t line, bool more,
+                          bool oversize);
 /* Set up in (zeroed by the caller) to read chunks in memory, reporting
  * to st, with like's name, plan and stop. */
 void bql_input_mem_init (bql_input_t *in, bql_source_status_t *st, const bql_input_t *like);

@@ -427,7 +427,7 @@ gz_start (bql_input_t *in)
    pthread_cond_init (&g->cv, NULL);
    atomic_init (&g->quit, false);
    for (int k = 0; k < GZ_SLOTS; k++) {
-      g->slots[k].buf = bson_malloc (CHUNK);
+      g->slots[k].buf = bson_malloc0 (CHUNK + BQL_SRC_PAD); /* as in->buf: buf_readable holds */
    }
    g->own_buf = in->buf;
    in->gz = g;
@@ -747,10 +747,12 @@ bql_input_mem_init (bql_input_t *in, bql_source_status_t *st, const bql_input_t 
 }
 
 void
-bql_input_mem_chunk (bql_input_t *in, const char *data, size_t len, int64_t line, bool more, bool oversize)
+bql_input_mem_chunk (bql_input_t *in, const char *data, size_t len, size_t readable, int64_t line, bool more,
+                     bool oversize)
 {
    in->buf = (char *) data;
    in->len = len;
+   in->buf_readable = readable;
    in->pos = 0;
    in->line = line;
    in->more = more;

@@ -65,7 +65,8 @@ typedef struct {
 } chunk_t;
 
 typedef struct {
-   int32_t rc;           /* BQL_ROW_OK or BQL_ROW_FAILED */
+   int16_t rc;           /* BQL_ROW_OK or BQL_ROW_FAILED */
+   int16_t has_id;       /* the document has an _id: 1, 0, or -1 unknown (bql_source_row_has_id) */
    uint32_t why_len;     /* the reason's bytes, without a NUL */
    uint32_t doc_len;     /* the document's bytes (0: none) */
    int64_t line;
@@ -305,6 +306,7 @@ cut (bql_parallel_t *p, chunk_t *c)
       c->data.len = at;
    }
    p->line += lines + (c->oversize_first ? 1 : 0);
+   bql_buf_reserve (&c->data, BQL_SRC_PAD); /* readable after the data: the JSON fast path parses in place */
    bql_input_progress (in);
    c->bytes_read = in->st->bytes_read - (in->gzip ? 0 : (int64_t) p->left.len);
    c->terminal = input_end && c->data.len == 0 && !c->oversize_first;
@@ -341,9 +343,9 @@ chunker_main (void *arg)
 
 /* Keep a row of chunk c: its code, line, reason and document. */
 static void
-put_row (chunk_t *c, bql_row_rc_t rc, int64_t line, const char *why, const bson_t *doc)
+put_row (chunk_t *c, bql_row_rc_t rc, int has_id, int64_t line, const char *why, const bson_t *doc)
 {
-   row_head_t h = {.rc = (int32_t) rc, .line = line};
+   row_head_t h = {.rc = (int16_t) rc, .has_id = (int16_t) has_id, .line = line};
    h.why_len = rc == BQL_ROW_FAILED ? (uint32_t) strlen (why) : 0;
    h.doc_len = doc->len > 5 ? doc->len : 0;
    bql_buf_append (&c->rows, &h, sizeof h);
@@ -362,7 +364,8 @@ parse (worker_t *w, chunk_t *c)
    bql_parallel_t *p = w->p;
    bql_file_source_t *pc = &w->pc;
    w->st.failed = w->st.cancelled = false;
-   bql_input_mem_chunk (&pc->in, c->data.data, c->data.len, c->first_line - 1, c->more, c->oversize_first);
+   bql_input_mem_chunk (&pc->in, c->data.data, c->data.len, c->data.cap >= c->data.len + BQL_SRC_PAD ? c->data.len + BQL_SRC_PAD : 0,
+                        c->first_line - 1, c->more, c->oversize_first);
    if (p->csv) {
       bql_csv_chunk_start (pc);
    } else {
@@ -384,10 +387,12 @@ parse (worker_t *w, chunk_t *c)
          c->error = w->st.error;
          break;
       }
+      /* known from the JSON fast path's build, as file.c says it */
+      int has_id = !p->csv && pc->json.facts.built && !pc->typed ? pc->json.facts.has_id : -1;
       if (rc == BQL_ROW_OK) {
          rc = bql_typing_check_row (pc, &w->doc, !p->csv);
       }
-      put_row (c, rc, pc->rowline, pc->why, &w->doc);
+      put_row (c, rc, has_id, pc->rowline, pc->why, &w->doc);
    }
    if (c->rows.oom) {
       bql_buf_reset (&c->rows);
@@ -453,6 +458,7 @@ free_copy (bql_file_source_t *pc)
 {
    bql_input_cleanup (&pc->in);
    bql_csv_cleanup (&pc->csv);
+   bql_json_cleanup (&pc->json);
 }
 
 /* ---- the reader ---- */
@@ -496,7 +502,7 @@ fb_feed (void *ctx, bql_input_t *in)
       }
       return false;
    }
-   bql_input_mem_chunk (in, c->data.data, c->data.len, c->first_line - 1, c->more, c->oversize_first);
+   bql_input_mem_chunk (in, c->data.data, c->data.len, 0, c->first_line - 1, c->more, c->oversize_first);
    p->f->st->bytes_read = c->bytes_read;
    p->fb_chunk = c;
    return true;
@@ -539,6 +545,7 @@ deliver (bql_parallel_t *p, bson_t *doc)
    p->cur_left--;
    f->rownum++;
    f->rowline = h.line;
+   f->st->row_id = h.has_id;
    if (h.rc == BQL_ROW_FAILED) {
       size_t n = h.why_len < sizeof f->why - 1 ? h.why_len : sizeof f->why - 1;
       memcpy (f->why, why, n);
@@ -587,7 +594,7 @@ bql_parallel_next (bql_parallel_t *p, bson_t *doc)
             /* the chunk ends inside a record: parse on from its start here */
             bql_buf_reset (&p->fb_tail);
             bql_buf_append (&p->fb_tail, c->data.data + c->tail_at, c->data.len - c->tail_at);
-            bql_input_mem_chunk (&p->fb.in, p->fb_tail.data, p->fb_tail.len, c->tail_line - 1, true, false);
+            bql_input_mem_chunk (&p->fb.in, p->fb_tail.data, p->fb_tail.len, 0, c->tail_line - 1, true, false);
             bql_csv_chunk_start (&p->fb);
             p->fb_on = true;
          }
