@@ -675,6 +675,28 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
 static bool
 send_once (batch_t *c, const size_t *set, size_t m, size_t **sent, size_t *nsent, bool *partial)
 {
+   bool pipeline = false;
+   for (size_t k = 0; k < m && !pipeline; k++) {
+      pipeline = c->w[set[k]].pipeline;
+   }
+   const char *why;
+   const char *feature = pipeline ? bql_writer_lacks (c->wr, BQL_NEEDS_PIPELINE_UPDATES, &why) : NULL;
+   if (feature) {
+      /* the server lacks pipeline updates (its probe): the command is
+       * not sent, and its rows fail as a refused command's would */
+      char msg[400];
+      snprintf (msg, sizeof msg, "not written: the server does not support %s: %s, so the update was not sent",
+                feature, why);
+      for (size_t k = 0; k < m; k++) {
+         fail_row (c, &c->w[set[k]], 0, msg);
+      }
+      c->fatal = c->stop = true;
+      *sent = NULL;
+      *nsent = 0;
+      *partial = false;
+      return bql_writer_fail (c->wr, BQL_ERR_SERVER, 0, "the server does not support %s: %s, so the update was not sent",
+                              feature, why);
+   }
    rows_cmd_t r = {.c = c, .m = m};
    r.set = bson_malloc (sizeof *r.set * (m ? m : 1));
    r.sent = bson_malloc (sizeof *r.sent * (m ? m : 1));

@@ -133,3 +133,26 @@ bql_writer_note_unmatched (bql_writer_t *w, int64_t row)
    }
    t->n_unmatched_rows++;
 }
+
+const char *
+bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why)
+{
+   static const struct {
+      unsigned need;
+      const char *name;
+   } features[] = {{BQL_NEEDS_PIPELINE_UPDATES, BQL_FEATURE_PIPELINE_UPDATES},
+                   {BQL_NEEDS_MERGE, BQL_FEATURE_MERGE},
+                   {BQL_NEEDS_TTL, BQL_FEATURE_TTL}};
+   for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
+      if (needs & features[i].need) {
+         const char *reason = bql_caps_lacks (&w->caps, w->client, features[i].need);
+         if (reason) {
+            if (why) {
+               *why = reason;
+            }
+            return features[i].name;
+         }
+      }
+   }
+   return NULL;
+}

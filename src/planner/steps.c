@@ -34,6 +34,43 @@ push (bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *wh
    return st;
 }
 
+/* Does any element of the array at key of cmd hold field (at its top
+ * level)? With is_array, only when that field is an array. */
+static bool
+any_element_has (const bson_t *cmd, const char *key, const char *field, bool is_array)
+{
+   bson_iter_t it, ai, ei;
+   if (!bson_iter_init_find (&it, cmd, key) || !BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+      return false;
+   }
+   while (bson_iter_next (&ai)) {
+      if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ei) && bson_iter_find (&ei, field) &&
+          (!is_array || BSON_ITER_HOLDS_ARRAY (&ei))) {
+         return true;
+      }
+   }
+   return false;
+}
+
+unsigned
+bql_step_needs (const bql_step_t *st)
+{
+   bson_iter_t it;
+   if (!bson_iter_init (&it, &st->command) || !bson_iter_next (&it)) {
+      return 0;
+   }
+   const char *name = bson_iter_key (&it);
+   unsigned needs = 0;
+   if (!strcmp (name, "update") && any_element_has (&st->command, "updates", "u", true)) {
+      needs |= BQL_NEEDS_PIPELINE_UPDATES;
+   } else if (!strcmp (name, "createIndexes") && any_element_has (&st->command, "indexes", "expireAfterSeconds", false)) {
+      needs |= BQL_NEEDS_TTL;
+   } else if (!strcmp (name, "aggregate") && any_element_has (&st->command, "pipeline", "$merge", false)) {
+      needs |= BQL_NEEDS_MERGE;
+   }
+   return needs;
+}
+
 static void
 copy_step (bql_steps_t *s, const bql_step_t *from)
 {

@@ -139,6 +139,19 @@ bool bql_steps_expand_values (const struct bql_plan *plan, const bql_steps_t *te
 
 void bql_steps_cleanup (bql_steps_t *steps);
 
+/* Server features a step's command needs (a set of bits), found in its
+ * template: the executor asks the server's capabilities (probed once per
+ * connection) before it sends the command, and refuses with the
+ * feature's name when the server lacks it. */
+enum {
+   BQL_NEEDS_PIPELINE_UPDATES = 1 << 0, /* an update whose u is a pipeline (MongoDB 4.2) */
+   BQL_NEEDS_MERGE = 1 << 1,            /* an aggregate with a $merge stage (MongoDB 4.2) */
+   BQL_NEEDS_TTL = 1 << 2               /* createIndexes with expireAfterSeconds */
+};
+
+/* The BQL_NEEDS_* bits of st's command template (0: none). */
+unsigned bql_step_needs (const bql_step_t *st);
+
 /* A short name of the kind ("delete batch"), for messages and tests. */
 const char *bql_step_kind_name (bql_step_kind_t kind);
 
