@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "executor.h"
+#include "operation.h"
 
 /* ---- the statement ---- */
 
@@ -243,13 +243,15 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
       /* the same operation id: the same deterministic _ids */
       x.resume = resume;
       snprintf (x.operation_id, sizeof x.operation_id, "%s", resume->operation_id);
+      x.operation_oid = resume->oid;
       carry_over (&x, resume);
    } else {
-      bson_oid_t oid;
-      bson_oid_init (&oid, NULL);
-      bson_oid_to_string (&oid, x.operation_id);
+      bson_oid_init (&x.operation_oid, NULL);
+      bson_oid_to_string (&x.operation_oid, x.operation_id);
    }
    bson_init (&x.in_doubt);
+   bql_operation_new (&x);
+   x.wait_hook = bql_operation_heartbeat;
    bson_init (&x.write_errors);
    bson_init (&x.upserted);
    bson_init (&x.unmatched);
@@ -305,6 +307,7 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
       bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
    }
    ok = ok && !x.fatal;
+   bql_operation_free (&x);
    mongoc_collection_destroy (x.coll);
    bson_destroy (&x.write_errors);
    bson_destroy (&x.upserted);

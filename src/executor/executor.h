@@ -9,6 +9,7 @@
  * below all of them are the planner (conversion, values) and the parser,
  * which call nothing here. tests/unit/test_layers.py reads this list and
  * checks it against the calls in the built object files (nm).
+ *   op_admin.c          bql_operations_list, bql_operation_get, bql_operation_abort
  *   resume.c            bql_operation_resume: reads and checks an operation, runs it on
  *   exec.c              bql_execute: sets up the statement, makes its reply
  *   steps_run.c         the step interpreter: runs the plan's steps in order
@@ -16,6 +17,8 @@
  *   insert.c            the insert batch step and its refused rows
  *   write_rows.c        one write per row: upserts, UPDATE ... FROM, follow-ups
  *   rows.c              the row pipeline: reader thread, batches, workers
+ *   operation.c         the operation's document in bulkql_operations: open,
+ *                       checkpoints, in-flight marks, abort, finish
  *   log.c               failed_records_file, error records, the metrics document
  *   write_path.c        send / collect write errors / retry / recover a lost reply
  *   writer.c            one thread's writer state and a batch's tally
@@ -84,6 +87,8 @@
  * of the failed_records_file lines it would have written. */
 #define BQL_WOULD_LOG_MAX 100
 
+typedef struct bql_operation bql_operation_t;
+
 typedef struct bql_exec {
    mongoc_client_t *client;
    const bql_plan_t *plan;
@@ -102,6 +107,9 @@ typedef struct bql_exec {
    bql_error_t *error;
 
    char operation_id[25];
+   bson_oid_t operation_oid; /* the same, as an ObjectId (the deterministic
+                                _ids of rows.c): set before any thread starts */
+   bql_operation_t *op;      /* its document (operation.c) */
    int64_t start_us;
    int64_t started_at_ms;   /* wall clock */
 
@@ -160,6 +168,10 @@ typedef struct bql_exec {
     * that any thread may record one) */
    _Atomic bool fatal;
    bool fatal_logged;       /* ... and in error_collection, for its batch */
+   /* called (the statement's thread) while a batch of its own waits on
+    * the server: the operation's heartbeat (set by exec.c; a pointer, so
+    * that statement.c, at the bottom, calls nothing above it) */
+   void (*wait_hook) (struct bql_exec *x);
    /* the writer of error records and metrics (log.c): made when first
     * needed, on the statement's client; the statement's thread only;
     * freed by bql_exec_log_done */
@@ -250,6 +262,12 @@ void bql_row_errors_truncate (bql_row_errors_t *e, size_t n);
  * documents of refused rows. Returns false when the statement must stop. */
 bool bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t *b, const bql_row_errors_t *errs,
                             int64_t started_at_ms);
+
+/* Add an entry to the reply's logFailures (log.c): {batchIndex?,
+ * firstRow?, lastRow?, errmsg}; info (may be NULL) names the batch. The
+ * statement's thread. */
+void bql_exec_log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
+   __attribute__ ((format (printf, 3, 4)));
 
 /* Write the statement's document to bulk_operation_metrics (log.c). */
 void bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply);
@@ -344,6 +362,8 @@ typedef struct bql_writer {
    /* the statement, when this writer is on its thread (progress while a
     * command waits); NULL for a worker */
    struct bql_exec *stmt;
+   /* the statement's operation (its own lock: any thread) */
+   bql_operation_t *op;
    const bql_resume_t *resume; /* the statement's (read-only), or NULL */
 } bql_writer_t;
 

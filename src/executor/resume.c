@@ -92,11 +92,9 @@ find_in (mongoc_client_t *client, const char *db, const char *id, bson_t *doc, b
    return found;
 }
 
-/* Find the operation: in first (may be NULL), then in every database.
- * True with doc and its database (*db, bson_malloc'd). */
-static bool
-find_operation (mongoc_client_t *client, const char *first, const char *id, bson_t *doc, char **db,
-                bql_error_t *error)
+bool
+bql_operation_find (mongoc_client_t *client, const char *first, const char *id, bson_t *doc, char **db,
+                    bql_error_t *error)
 {
    bool failed = false;
    if (first && find_in (client, first, id, doc, &failed, error)) {
@@ -520,7 +518,7 @@ bql_operation_resume (mongoc_client_t *client, const char *operation_id, const b
    bql_resume_init (&r);
    bool ok = false;
    const char *path;
-   if (!find_operation (client, o.database ? o.database : "test", id, &doc, &db, error) ||
+   if (!bql_operation_find (client, o.database ? o.database : "test", id, &doc, &db, error) ||
        !check_state (&doc, id, error) || !statement_plan (&doc, id, &o, &script, &owned, &plan, error) ||
        !check_source (&doc, id, plan, &path, error) || !bql_resume_load (&r, &doc, error)) {
       goto done;

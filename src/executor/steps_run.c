@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "executor.h"
+#include "operation.h"
 
 /* COUNT (dry_run of a WHERE): what would be written, and whether
  * max_delete_count would refuse the delete. */
@@ -92,6 +92,9 @@ row_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_ro
       }
       case BQL_STEP_READ_EXISTING_IDS:
          break; /* run by the upserts' step after it (write_rows.c) */
+      case BQL_STEP_MARK_IN_FLIGHT:
+         ok = bql_operation_mark_rows (w, b); /* before the batch's write */
+         break;
       default:
          break; /* run by the MATCH_ROWS step before it */
       }
@@ -208,6 +211,16 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          /* without a scan before it: once, over the whole filter */
          ok = bql_exec_write_all (x, w, st);
          break;
+      case BQL_STEP_OPEN_OPERATION:
+         bql_operation_open (x, st);
+         break;
+      case BQL_STEP_MARK_IN_FLIGHT:
+         if (st->flow != BQL_FLOW_EACH_ROW_BATCH) {
+            /* before the one write over the whole filter (no scan) */
+            ok = bql_operation_mark_ids (w, NULL);
+            break;
+         }
+         /* fall through: the first of a run of row steps */
       case BQL_STEP_INSERT_ROWS:
       case BQL_STEP_READ_EXISTING_IDS:
       case BQL_STEP_UPSERT_ROWS:
@@ -259,7 +272,14 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
       case BQL_STEP_WRITE_ERROR_RECORD:
          /* written as batches finish (bql_exec_finish_batch) */
          break;
+      case BQL_STEP_CHECKPOINT:
+      case BQL_STEP_CHECK_OPERATION:
+      case BQL_STEP_HEARTBEAT:
+         /* beside the batches, as they complete (where.c, rows.c) or
+          * wait (the statement's wait_hook) */
+         break;
       case BQL_STEP_WRITE_METRICS:
+      case BQL_STEP_FINISH_OPERATION:
          break; /* END: bql_exec_run_end_steps */
       }
       /* what the step's writes added up (its error among them) */
@@ -290,6 +310,11 @@ bql_exec_run_steps (bql_exec_t *x)
 void
 bql_exec_run_end_steps (bql_exec_t *x, const bson_t *reply)
 {
+   /* FINISH_OPERATION: how the statement ended, before its metrics */
+   const bql_step_t *finish = bql_steps_find (&x->plan->steps, BQL_STEP_FINISH_OPERATION);
+   if (finish) {
+      bql_operation_finish (x, finish);
+   }
    /* WRITE_METRICS. The plan has the step when its options ask for the
     * record; the run's options (bql_exec_options_t.opts "metrics") may
     * turn it on or off, and a dry run, which has no such step, returns

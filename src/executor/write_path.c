@@ -203,6 +203,8 @@ bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled)
 bool
 bql_writer_idempotent (const bql_writer_t *w)
 {
+   /* deleting again, or setting deleted_at again, is safe: a DELETE has
+    * no SET list (the planner's rule, which EXPLAIN's steps follow) */
    return bql_plan_idempotent (w->plan);
 }
 
@@ -498,7 +500,8 @@ bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
          return bql_writer_fail (w, BQL_ERR_SERVER, 0, "out of memory");
       }
       bson_init (&j->reply);
-      j->coll = mongoc_client_get_collection (client, w->plan->database, mongoc_collection_get_name (step->coll));
+      j->coll = mongoc_client_get_collection (client, step->database ? step->database : w->plan->database,
+                                              mongoc_collection_get_name (step->coll));
       bql_write_step_t on_send = *step;
       on_send.coll = j->coll;
       j->bulk = new_bulk (w, &on_send);

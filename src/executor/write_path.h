@@ -69,8 +69,10 @@ typedef enum {
 
 typedef struct bql_write_step {
    void *ctx;
-   /* The command's collection, and its ordered. */
+   /* The command's collection (of database, or when NULL of the
+    * statement's), and its ordered. */
    mongoc_collection_t *coll;
+   const char *database;
    bool ordered;
    /* No bypassDocumentValidation (a delete: nothing to validate). */
    bool no_bypass;

@@ -86,6 +86,7 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    w->stmt = client == x->client ? (struct bql_exec *) x : NULL;
    w->row_steps = x->row_steps;
    w->n_row_steps = x->n_row_steps;
+   w->op = x->op;
    w->resume = x->resume;
 }
 

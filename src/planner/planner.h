@@ -64,7 +64,8 @@ typedef struct bql_options {
    int64_t retention_seconds; /* 0 = no TTL index */
    char *error_collection;    /* NULL = error records off */
    char *failed_records_file;
-   int64_t checkpoint_interval;
+   int64_t checkpoint_interval; /* batches between checkpoints */
+   char *operations_database;  /* NULL or '' = the statement's */
    bool upsert_mode;
    bool drop;                 /* drop the collection before the load */
    int progress;              /* -1 = on a terminal, 0 off, 1 on */
@@ -468,6 +469,8 @@ void bql_options_cleanup (bql_options_t *o);
 /* Append every option that applies to kind k with its resolved value
  * (null when unset), in name order, for EXPLAIN. */
 void bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc);
+/* The same with only the options the statement gave (resolved). */
+void bql_options_append_given (const bql_options_t *o, bql_kind_t k, bson_t *doc);
 /* The rows per batch the client cuts (rows read, ids scanned): batch_size,
  * or the option table's default when batch_size is 0 (one unbatched
  * UPDATE or DELETE command). */

@@ -319,8 +319,11 @@ int main (void) {
                          'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n'
                          'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n')
         self.assertEqual([d["a"] for d in self.docs("po", sort="a")], [1, 2, 3, 4, 5])
-        # metrics = false from opts, even over the statement's metrics = true
-        self.assertEqual(sorted(self.db.list_collection_names()), ["po"])
+        # metrics = false from opts, even over the statement's metrics = true;
+        # the statements' operations are tracked all the same
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "po"])
+        self.assertEqual([(o["collection"], o["state"]) for o in self.db.bulkql_operations.find()],
+                         [("po", "Complete")] * 3)
 
     def test_plan_opts_refused_by_name(self):
         out = self.case("plan-opts-bad")
@@ -333,8 +336,47 @@ int main (void) {
         out = self.case("exec-opts", rc=1)
         self.assertIn("error: BQL_ERR_WRITE: 1 row failed\nnInserted 1\nnFailed 1\n", out)
         self.assertIn('error: BQL_ERR_OPTION: bql_execute opts: unknown option "metric"\n', out)
-        # neither bulk_operation_metrics nor bulk_operation_errors
-        self.assertEqual(sorted(self.db.list_collection_names()), ["xo"])
+        # neither bulk_operation_metrics nor bulk_operation_errors; the
+        # operation of the statement that ran (the one refused by its opts
+        # did not start)
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "xo"])
+        self.assertEqual([(o["state"], o["reason"]) for o in self.db.bulkql_operations.find()],
+                         [("Failed", "1 row failed")])
+
+    def test_on_checkpoint_is_called_per_checkpoint_written(self):
+        out = self.case("checkpoints")
+        self.assertEqual(out, "checkpoint 24: batches 1 rows 2 inserted 2\n"
+                              "checkpoint 24: batches 2 rows 4 inserted 4\n"
+                              "checkpoint 24: batches 3 rows 5 inserted 5\n"
+                              "ok\nnInserted 5\nnFailed 0\nnRows 5\n"
+                              # checkpoint_interval = 2: after batches 2 (not 1, 3)
+                              "checkpoint 24: batches 2 rows 2 inserted 2\n"
+                              "ok\nnInserted 3\nnFailed 0\nnRows 3\n"
+                              # a dry run writes no operation: no checkpoint (its
+                              # reply holds the metrics it would write)
+                              "ok\nnInserted 0\nnFailed 0\nnRows 1\nnWouldWrite 1\nreply has metrics\n")
+        self.assertEqual([(o["state"], o["checkpoint"]["completed"]) for o in
+                          self.db.bulkql_operations.find({}, sort=[("startedAt", 1), ("_id", 1)])],
+                         [("Complete", [{"first": 1, "last": 5}]), ("Complete", [{"first": 1, "last": 3}])])
+
+    def test_operations_list_get_abort(self):
+        import datetime
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.db.bulkql_operations.insert_many([
+            {"_id": "a" * 24, "state": "InProgress", "startedAt": now, "heartbeatAt": now},
+            {"_id": "b" * 24, "state": "InProgress", "startedAt": now - datetime.timedelta(hours=1),
+             "heartbeatAt": now - datetime.timedelta(minutes=2)},
+            {"_id": "c" * 24, "state": "Complete", "startedAt": now - datetime.timedelta(hours=2)}])
+        out = self.case("operations-api", "A" * 24)
+        self.assertEqual(out, "listed %s InProgress\nlisted %s Interrupted\nlisted %s Complete\n"
+                              "got InProgress\nabort ok\n"
+                              "abort again: BQL_ERR_REFUSED: operation %s is Aborted already: there is nothing to "
+                              "abort\n"
+                              "bad id: BQL_ERR_INVALID_ARG: invalid operation id 'not-an-id': 24 hexadecimal digits, "
+                              "as operationId shows it\n"
+                              "old size ok\n" % ("a" * 24, "b" * 24, "c" * 24, "a" * 24))
+        doc = self.db.bulkql_operations.find_one({"_id": "a" * 24})
+        self.assertEqual((doc["state"], doc["reason"]), ("Aborted", "by the embedding test"))
 
     def test_errstr_and_params(self):
         self.assertEqual(self.case("errstr"), "BQL_ERR_OK BQL_ERR_WRITE BQL_ERR_INVALID_ARG BQL_ERR_UNKNOWN\n")

@@ -48,10 +48,27 @@ def command_name(msg):
     return doc[5:end].decode()
 
 
+def command_collection(msg):
+    """The collection an OP_MSG command names (its first value), or None."""
+    doc = msg[21:]
+    end = doc.index(b"\0", 5)
+    if doc[4] != 2:
+        return None
+    (n,) = struct.unpack("<i", doc[end + 1:end + 5])
+    return doc[end + 5:end + 4 + n].decode()
+
+
+# BulkQL's own record of the statement (issue 15): its writes are not the
+# statement's commands and are not counted
+OPERATIONS = "bulkql_operations"
+
+
 class ReplyDropper:
     """A proxy to the server that drops the reply to the nth command named
-    `command` (counting from 1), closing that connection; with refuse, it
-    also closes every connection opened after that."""
+    `command` (counting from 1) of the statement's (those on
+    bulkql_operations are forwarded and not counted), closing that
+    connection; with refuse, it also closes every connection opened after
+    that."""
 
     def __init__(self, upstream, command, nth, refuse=False):
         u = urllib.parse.urlparse(upstream)
@@ -88,7 +105,7 @@ class ReplyDropper:
                 msg = read_message(conn["client"])
                 if msg is None:
                     break
-                if command_name(msg) == self.command:
+                if command_name(msg) == self.command and command_collection(msg) != OPERATIONS:
                     with self.lock:
                         self.seen += 1
                         if self.seen == self.nth:

@@ -201,8 +201,13 @@ def repeatable(step):
 def floating(step):
     """Steps that run beside the batches, whenever a batch calls for them:
     the error record of a batch with failed rows, the duplicate-key
-    follow-up of a batch's refused rows."""
-    return step["step"].startswith("for every batch with failed rows") or "duplicate key error" in step["step"]
+    follow-up of a batch's refused rows, the operation's checkpoint after
+    completed batches, the read of its state between checkpoints, its
+    heartbeat while a batch waits."""
+    return (step["step"].startswith("for every batch with failed rows") or "duplicate key error" in step["step"] or
+            step["step"].startswith(("after every completed batch", "after every other completed batch",
+                                     "while a batch waits on the server")) or
+            re.match(r"after every \d+ completed batches", step["step"]) is not None)
 
 
 def one_per_command(step):
@@ -603,19 +608,27 @@ class WirePlanTest(wiretest.WireCase):
             "BULK INSERT INTO c (_id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c') WITH (batch_size = 2);"
             "BULK DELETE FROM d WHERE k = 1 WITH (batch_size = 2);")
         self.assertEqual(check_run(steps, cmds, lossy), [])
-        self.assertEqual([c.name for c in cmds],
-                         ["insert", "insert", "insert", "find", "delete", "delete", "insert"])
+        # each statement: its operation opened, its batches each followed
+        # by a checkpoint, its end, its metrics
+        self.assertEqual([(c.name, c.collection) for c in cmds],
+                         [("insert", "bulkql_operations"), ("insert", "c"), ("update", "bulkql_operations"),
+                          ("insert", "c"), ("update", "bulkql_operations"), ("update", "bulkql_operations"),
+                          ("insert", "bulk_operation_metrics"),
+                          ("insert", "bulkql_operations"), ("find", "d"), ("delete", "d"),
+                          ("update", "bulkql_operations"), ("delete", "d"), ("update", "bulkql_operations"),
+                          ("update", "bulkql_operations"), ("insert", "bulk_operation_metrics")])
 
         def changed(change):
             s = copy.deepcopy(steps)
             change(s)
             return check_run(s, cmds, lossy)
 
+        # s[0] opens the operation; s[1] and s[2] are the two batches of VALUES rows
         def move_boundary(s):  # rows 1-1 and 2-3 instead of 1-2 and 3-3
-            s[1]["command"]["documents"].insert(0, s[0]["command"]["documents"].pop())
+            s[2]["command"]["documents"].insert(0, s[1]["command"]["documents"].pop())
 
         def unordered(s):
-            s[0]["command"]["ordered"] = False
+            s[1]["command"]["ordered"] = False
 
         def other_filter(s):
             for st in s:
@@ -630,7 +643,16 @@ class WirePlanTest(wiretest.WireCase):
         def no_metrics_step(s):
             del s[-1]
 
-        for change in (move_boundary, unordered, other_filter, no_batch_size, no_metrics_step):
+        def no_open_step(s):
+            del s[0]
+
+        def checkpoint_filter(s):
+            for st in s:
+                if st["step"].startswith("after every completed batch"):
+                    st["command"]["updates"][0]["q"]["state"] = {"$in": ["Open"]}
+
+        for change in (move_boundary, unordered, other_filter, no_batch_size, no_metrics_step, no_open_step,
+                       checkpoint_filter):
             with self.subTest(change=change.__name__):
                 self.assertNotEqual(changed(change), [])
 

@@ -284,10 +284,24 @@ class WireStatementOptionsTest(wiretest.WireCase):
         self.assertEqual(len(marks), len(script))
         self.assertTrue(all(len(c.documents) == 1 for c in cmds if c.collection == "bulk_operation_metrics"))
         self.assertEqual([cmds[i].documents[0]["operationId"] for i in marks], [x["operationId"] for x in results])
+        # ... and the statement's operation (issue 15): opened first, ended
+        # just before the metrics, in the state that matches the status
+        # (stopped early, max_execution_time: Failed, resumable; only
+        # bulkql --abort makes an operation Aborted, which is final)
+        ended = {"Complete": "Complete", "CompleteWithErrors": "Failed", "Aborted": "Failed"}
         start = 0
-        for (kind, coll, stmt, counts, status), mark in zip(script, marks):
+        for (kind, coll, stmt, counts, status), mark, res in zip(script, marks, results):
             own = cmds[start:mark]
-            self.assertTrue(own and all(c.collection in (coll, "arch") for c in own), (stmt, own))
+            data = [c for c in own if c.collection != "bulkql_operations"]
+            self.assertTrue(data and all(c.collection in (coll, "arch") for c in data), (stmt, own))
+            self.assertEqual((own[0].name, own[0].collection), ("insert", "bulkql_operations"), (stmt, own))
+            self.assertEqual((own[0].documents[0]["_id"], own[0].documents[0]["state"]),
+                             (res["operationId"], "Open"))
+            self.assertEqual((own[-1].name, own[-1].collection), ("update", "bulkql_operations"), (stmt, own))
+            self.assertEqual(own[-1].documents[0]["q"]["_id"], res["operationId"])
+            self.assertEqual(own[-1].documents[0]["u"]["$set"]["state"], ended[status], stmt)
+            op = self.db.bulkql_operations.find_one({"_id": res["operationId"]})
+            self.assertEqual(op["state"], ended[status], stmt)
             start = mark + 1
 
 
