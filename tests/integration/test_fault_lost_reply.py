@@ -16,6 +16,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import faultops  # noqa: E402
+import faults  # noqa: E402
 import wiretest  # noqa: E402
 from wireproxy import matcher  # noqa: E402
 
@@ -91,6 +93,201 @@ class LostReplyTest(wiretest.WireCase):
         self.assertEqual(updates[0].documents, updates[1].documents)
         self.assertEqual(self.docs("ev"), [{"_id": 1, "n": 1, "tag": "dup"}, {"_id": 2, "n": 2, "tag": "dup"},
                                            {"_id": 3, "n": 30}])
+
+
+class ResumeAfterLostReplyTest(wiretest.WireCase):
+    """The server applies a command and hangs (its reply swallowed);
+    bulkql is SIGKILLed while it waits; `bulkql --resume ID` must then
+    resolve that command (found already written, or sent again when it
+    is idempotent) or report its rows in doubt (IN_DOUBT), never send a
+    non-idempotent one again."""
+
+    def setUp(self):
+        super().setUp()
+        self.failed = os.path.join(self.tmpdir(), "failed.ndjson")
+
+    def tmpdir(self):
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="bulkql-lost-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+    def failed_option(self):
+        return "failed_records_file = '%s', failed_records_mode = 'append'" % self.failed
+
+    def killed_on_swallowed(self, sql, name, coll, nth):
+        """Run sql through the proxy, swallow the reply to the nth `name`
+        command on coll, SIGKILL bulkql once the server has applied it.
+        Returns the operation document (the only one of the database)."""
+        fault = self.proxy.inject(matcher(name, coll=coll, nth=nth), "swallow")
+        c = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"], sql=sql,
+                               deadline=120)
+        self.addCleanup(c.close)
+        c.start()
+        self.assertTrue(fault.wait(60), "the %s command %d never came or was never answered: %r" % (name, nth, c))
+        self.assertTrue(c.kill(), c)
+        self.proxy.clear_faults()
+        self.assertTrue(self.proxy.wait_idle(60))
+        [op] = self.db.bulkql_operations.find({})
+        self.assertEqual(op["state"], "InProgress", op)
+        return op
+
+    def resume(self, op, rc=0):
+        """bulkql --resume through the proxy; (its result, the commands it
+        sent)."""
+        before = len(self.proxy.commands())
+        r = self.wire(None, "--resume", op["_id"])
+        self.assertEqual(r.rc, rc, r)
+        [op] = self.db.bulkql_operations.find({"_id": op["_id"]})
+        self.assertEqual(op["state"], "Complete", op)
+        self.assertEqual(op["resumes"], 1)
+        return r.results[0], self.proxy.commands()[before:]
+
+    def in_doubt(self):
+        return [r for r in faultops.read_failed_records(self.failed) if r.get("code") == "IN_DOUBT"]
+
+    def test_insert_without_id(self):
+        # INSERT_ROWS: batch 3 (rows 9-12) applied, its reply lost; the
+        # resume sends rows 9-40 (never 1-8) and finds 9-12 already written
+        path = self.ndjson({"k": i} for i in range(1, 41))
+        op = self.killed_on_swallowed("BULK INSERT INTO c FROM '%s' WITH (batch_size = 4, %s);"
+                                      % (path, self.failed_option()), "insert", "c", 3)
+        res, cmds = self.resume(op)
+        sent = [d["k"] for c in cmds if c.name == "insert" and c.collection == "c" for d in c.documents]
+        self.assertEqual(sorted(sent), list(range(9, 41)))
+        self.assertEqual((res["nAlreadyWritten"], res["nFailed"]), (4, 0), res)
+        self.assertEqual(res["nInserted"] + res["nAlreadyWritten"], 40, res)
+        self.assertEqual(self.docs("c", sort="k"),
+                         [{"_id": faultops.deterministic_id(op["_id"], i), "k": i} for i in range(1, 41)])
+        self.assertEqual(self.in_doubt(), [])
+
+    def test_insert_with_id(self):
+        path = self.ndjson({"_id": i, "v": "v%d" % i} for i in range(1, 41))
+        op = self.killed_on_swallowed("BULK INSERT INTO c FROM '%s' WITH (batch_size = 4, %s);"
+                                      % (path, self.failed_option()), "insert", "c", 3)
+        res, cmds = self.resume(op)
+        sent = [d["_id"] for c in cmds if c.name == "insert" and c.collection == "c" for d in c.documents]
+        self.assertEqual(sorted(sent), list(range(9, 41)))
+        self.assertEqual((res["nAlreadyWritten"], res["nFailed"]), (4, 0), res)
+        self.assertEqual(self.docs("c"), [{"_id": i, "v": "v%d" % i} for i in range(1, 41)])
+        self.assertEqual(self.in_doubt(), [])
+
+    def test_update_from_inc_is_in_doubt_and_not_sent_again(self):
+        # UPDATE_ROWS with an $inc: the batch in flight (rows 5-8) is in
+        # doubt: listed IN_DOUBT, never sent again; rows 9-12 are sent
+        lossy = self.lossy_updates()
+        self.db.acc.insert_many([{"_id": i, "k": "k%d" % i, "n": 0} for i in range(1, 13)])
+        path = self.ndjson({"k": "k%d" % i, "d": i} for i in range(1, 13))
+        op = self.killed_on_swallowed("BULK UPDATE acc SET n = n + v.d FROM '%s' AS v WHERE acc.k = v.k "
+                                      "WITH (batch_size = 4, %s);" % (path, self.failed_option()),
+                                      "update", "acc", 6 if lossy else 2)
+        res, cmds = self.resume(op)
+        named = {u["q"]["k"] if "k" in u["q"] else repr(u["q"]) for c in cmds
+                 if c.name == "update" and c.collection == "acc" for u in c.documents}
+        self.assertEqual(named, {"k%d" % i for i in range(9, 13)})
+        doubt = self.in_doubt()
+        self.assertEqual(sorted(r["row"] for r in doubt), [5, 6, 7, 8])
+        self.assertEqual(res["nInDoubt"], 4, res)
+        # the server applied rows 5 and 6 (lossy: one command a row) or
+        # the whole batch; nothing twice
+        applied = set(range(1, 7) if lossy else range(1, 9)) | set(range(9, 13))
+        self.assertEqual([d["n"] for d in self.docs("acc")], [i if i in applied else 0 for i in range(1, 13)])
+
+    def test_update_where_inc_is_in_doubt_and_not_sent_again(self):
+        # UPDATE_BATCH with an $inc: the batch of _ids 5-8 is in doubt by
+        # _id; the scan resumes after it
+        self.db.acc.insert_many([{"_id": i, "n": 0} for i in range(1, 13)])
+        op = self.killed_on_swallowed("BULK UPDATE acc SET n = n + 1 WHERE n >= 0 WITH (batch_size = 4, %s);"
+                                      % self.failed_option(), "update", "acc", 2)
+        res, cmds = self.resume(op)
+        ids = [i for c in cmds if c.name == "update" and c.collection == "acc" for i in self.ids_of(c)]
+        self.assertEqual(sorted(ids), list(range(9, 13)))
+        doubt = self.in_doubt()
+        self.assertEqual(sorted(faultops.record_id(r) for r in doubt), [5, 6, 7, 8], doubt)
+        self.assertEqual(res["nInDoubt"], 4, res)
+        self.assertEqual([d["n"] for d in self.docs("acc")], [1] * 12)
+
+    def test_upsert_and_update_set_are_sent_again(self):
+        # UPSERT_ROWS and UPDATE_ROWS with a $set: idempotent, the command
+        # whose reply was lost is sent again by the resume
+        for name, sql in (("upsert", "BULK UPSERT INTO u FROM '{p}' ON CONFLICT (sku) DO UPDATE SET price = "
+                                     "EXCLUDED.price WITH (batch_size = 4, {f});"),
+                          ("set", "BULK UPDATE u SET price = v.price FROM '{p}' AS v WHERE u.sku = v.sku "
+                                  "WITH (batch_size = 4, {f});")):
+            with self.subTest(name):
+                self.db.u.drop()
+                self.db.bulkql_operations.drop()
+                self.proxy.reset()
+                self.db.u.insert_many([{"_id": i, "sku": "s%d" % i, "price": 0} for i in range(1, 13)])
+                path = self.ndjson({"sku": "s%d" % i, "price": i * 10} for i in range(1, 17 if name == "upsert" else 13))
+                op = self.killed_on_swallowed(sql.format(p=path, f=self.failed_option()), "update", "u", 6)
+                lost = self.proxy.commands("update", coll="u")[5]
+                res, cmds = self.resume(op)
+                again = [c for c in cmds if c.name == "update" and c.collection == "u"]
+                self.assertIn(repr(lost.documents[0]), {repr(u) for c in again for u in c.documents})
+                docs = self.db.u.find({}, sort=[("sku", 1)])
+                want = sorted(("s%d" % i, i * 10) for i in range(1, 17 if name == "upsert" else 13))
+                self.assertEqual(sorted((d["sku"], d["price"]) for d in docs), want)
+                self.assertEqual(self.in_doubt(), [])
+
+    def test_archive_then_delete_is_sent_again(self):
+        # ARCHIVE_BATCH and DELETE_BATCH: archive ∪ source = the
+        # originals, and in the end the archive holds each matching
+        # document once and the source none
+        for name, coll in (("insert", "arch"), ("delete", "src")):
+            with self.subTest(name):
+                for c in ("src", "arch", "bulkql_operations"):
+                    self.db[c].drop()
+                docs = [{"_id": i, "n": i} for i in range(1, 21)]
+                self.db.src.insert_many(docs)
+                op = self.killed_on_swallowed(
+                    "BULK DELETE FROM src WHERE n > 0 WITH ARCHIVAL_STRATEGY (archive_collection = 'arch') "
+                    "WITH DELETE_OPTIONS (batch_size = 4, %s);" % self.failed_option(), name, coll, 2)
+                self.resume(op)
+                self.assertEqual(self.docs("src"), [])
+                self.assertEqual([{"_id": d["_id"], "n": d["n"]} for d in self.docs("arch")], docs)
+                self.assertEqual(self.in_doubt(), [])
+
+    def test_lost_checkpoint(self):
+        # the operation's own write: the 3rd checkpoint is applied and its
+        # reply lost; the resume starts from what the document holds
+        path = self.ndjson({"k": i} for i in range(1, 41))
+        op = self.killed_on_swallowed("BULK INSERT INTO c FROM '%s' WITH (batch_size = 4, %s);"
+                                      % (path, self.failed_option()), "update", "bulkql_operations", 3)
+        res, _ = self.resume(op)
+        self.assertEqual(res["nInserted"] + res["nAlreadyWritten"], 40, res)
+        self.assertEqual(self.docs("c", sort="k"),
+                         [{"_id": faultops.deterministic_id(op["_id"], i), "k": i} for i in range(1, 41)])
+
+    def test_drop_is_not_done_again_on_resume(self):
+        # drop = true: the resume of an operation that wrote batches must
+        # not drop what they wrote
+        self.db.c.insert_one({"_id": 0, "old": True})
+        path = self.ndjson({"_id": i} for i in range(1, 41))
+        op = self.killed_on_swallowed("BULK INSERT INTO c FROM '%s' WITH (batch_size = 4, drop = true, %s);"
+                                      % (path, self.failed_option()), "insert", "c", 3)
+        _, cmds = self.resume(op)
+        self.assertEqual([c for c in cmds if c.name == "drop"], [])
+        self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 41)])
+
+
+class LostOperationWriteTest(wiretest.WireCase):
+    def test_lost_replies_of_the_operation_document(self):
+        # the document's insert (Open) and a checkpoint are applied and
+        # their replies lost: both are sent again, the statement ends
+        # Complete with one document
+        self.proxy.inject(matcher("insert", coll="bulkql_operations", nth=1), "close_after")
+        self.proxy.inject(matcher("update", coll="bulkql_operations", nth=2), "close_after")
+        r = self.wire("BULK INSERT INTO c (_id) VALUES %s WITH (batch_size = 2, retry_backoff_ms = 20);"
+                      % wiretest.values(str(i) for i in range(1, 11)))
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        self.assertNotIn("logFailures", res)
+        [op] = self.db.bulkql_operations.find({})
+        self.assertEqual((op["_id"], op["state"]), (res["operationId"], "Complete"))
+        self.assertEqual(op["checkpoint"]["completed"], [[1, 10]])
+        self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 11)])
 
 
 if __name__ == "__main__":
