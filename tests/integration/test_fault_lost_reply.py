@@ -286,7 +286,7 @@ class LostOperationWriteTest(wiretest.WireCase):
         self.assertNotIn("logFailures", res)
         [op] = self.db.bulkql_operations.find({})
         self.assertEqual((op["_id"], op["state"]), (res["operationId"], "Complete"))
-        self.assertEqual(op["checkpoint"]["completed"], [[1, 10]])
+        self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 10}])
         self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 11)])
 
 
