@@ -144,6 +144,7 @@ static bool apply_tail (bql_parse_state_t *st, bql_node_t *stmt, bql_tail_t *tai
 static bool tail_check (bql_parse_state_t *st, bql_tail_t *tail, bql_node_t *check, bql_loc_t loc);
 static bool finish_file_source (bql_parse_state_t *st, bql_node_t *fs, const char *path, bql_loc_t loc, const char *aliased);
 static bool add_statement (bql_parse_state_t *st, bql_node_t *stmt);
+static bool attach_ctes (bql_parse_state_t *st, bql_node_t *stmt, bql_list_t *ctes, bql_loc_t loc);
 static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state_t *st, const char *msg);
 }
 
@@ -172,25 +173,29 @@ static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state
  * follow the table; tests/unit/test_keywords.c checks it). They carry no
  * value: where one is used as a name, kw_text copies its text from the
  * source. */
-%token AND "AND" AS "AS" BETWEEN "BETWEEN" BULK "BULK" CASE "CASE"
-%token CHECK "CHECK" COMPRESSION "COMPRESSION" CONFLICT "CONFLICT"
+%token AND "AND" AS "AS" ASC "ASC" BETWEEN "BETWEEN" BULK "BULK" BY "BY"
+%token CASE "CASE" CHECK "CHECK" COMPRESSION "COMPRESSION" CONFLICT "CONFLICT"
 %token CREATE "CREATE" CURRENT_DATE "CURRENT_DATE"
-%token CURRENT_TIMESTAMP "CURRENT_TIMESTAMP" DATE "DATE"
-%token DECIMAL "DECIMAL" DELETE "DELETE" DO "DO" DUPLICATE "DUPLICATE"
-%token ELSE "ELSE" END_P "END" EXISTS "EXISTS" EXPLAIN "EXPLAIN"
-%token FALSE_P "FALSE" FORMAT "FORMAT" FROM "FROM" IN_P "IN"
-%token INSERT "INSERT" INTERVAL "INTERVAL" INTO "INTO" IS "IS"
-%token KEY "KEY" LIKE "LIKE" NOT "NOT" NOTHING "NOTHING" NULL_P "NULL"
-%token ON "ON" OR "OR" REMOVE "REMOVE" REPLACE "REPLACE" SELECT "SELECT" SET "SET"
-%token STDIN "STDIN" THEN "THEN" TIMESTAMP "TIMESTAMP" TRUE_P "TRUE"
-%token UPDATE "UPDATE" UPSERT "UPSERT" USING "USING" VALUES "VALUES" WHEN "WHEN"
-%token WHERE "WHERE" WITH "WITH"
+%token CURRENT_TIMESTAMP "CURRENT_TIMESTAMP" DATE "DATE" DECIMAL "DECIMAL"
+%token DELETE "DELETE" DESC "DESC" DISTINCT "DISTINCT" DO "DO"
+%token DUPLICATE "DUPLICATE" ELSE "ELSE" END_P "END" EXISTS "EXISTS"
+%token EXPLAIN "EXPLAIN" FALSE_P "FALSE" FILTER "FILTER" FORMAT "FORMAT"
+%token FROM "FROM" GROUP_P "GROUP" HAVING "HAVING" IN_P "IN" INSERT "INSERT"
+%token INTERVAL "INTERVAL" INTO "INTO" IS "IS" JOIN "JOIN" KEY "KEY"
+%token LATERAL "LATERAL" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NOTHING "NOTHING"
+%token NULL_P "NULL" ON "ON" OR "OR" ORDER "ORDER" OVER "OVER" REMOVE "REMOVE"
+%token REPLACE "REPLACE" SELECT "SELECT" SET "SET" STDIN "STDIN" THEN "THEN"
+%token TIMESTAMP "TIMESTAMP" TRUE_P "TRUE" UPDATE "UPDATE" UPSERT "UPSERT"
+%token USING "USING" VALUES "VALUES" WHEN "WHEN" WHERE "WHERE" WITH "WITH"
 
 %type <node> stmt bulk_stmt insert_stmt update_stmt upsert_stmt delete_stmt
 %type <node> relation insert_source update_from delete_using column_def row
 %type <node> check_clause with_item with_group option on_duplicate on_conflict set_item file_items
 %type <node> a_expr b_expr c_expr literal func_call case_expr when_clause
 %type <node> case_arg case_default col_ref
+%type <node> select_source from_clause select_target sort_item cte opt_where opt_having opt_limit
+%type <list> target_list group_list sort_list cte_list with_ctes opt_group opt_order
+%type <boolean> opt_distinct
 %type <list> opt_column_defs column_def_list option_list set_list
 %type <list> col_ref_list opt_key_cols paren_item_list
 %type <mark> row_list expr_list
@@ -242,9 +247,21 @@ opt_stmt:
 
 stmt:
      bulk_stmt
+   | with_ctes bulk_stmt         {
+                                    if (!attach_ctes (st, $2, $1, @1))
+                                       YYABORT;
+                                    $$ = $2;
+                                 }
    | EXPLAIN bulk_stmt           {
                                     NEW (n, ExplainStmt, @$);
                                     n->statement = $2;
+                                    $$ = &n->node;
+                                 }
+   | EXPLAIN with_ctes bulk_stmt {
+                                    if (!attach_ctes (st, $3, $2, @2))
+                                       YYABORT;
+                                    NEW (n, ExplainStmt, @$);
+                                    n->statement = $3;
                                     $$ = &n->node;
                                  }
    | CREATE                      { UNSUPPORTED (@1, "BulkQL runs BULK INSERT, UPDATE, UPSERT and DELETE statements.", "CREATE statements"); }
@@ -407,8 +424,179 @@ insert_source:
                                        YYABORT;
                                     $$ = $3;
                                  }
-   | SELECT                      { UNSUPPORTED (@1, "Rows come from VALUES, FROM 'file' or FROM STDIN.", "INSERT ... SELECT"); }
-   | WITH any_name AS            { UNSUPPORTED (@$, "Rows come from VALUES, FROM 'file' or FROM STDIN.", "WITH ... AS (common table expressions)"); }
+   | select_source
+   | with_ctes select_source     {
+                                    ((bql_SelectSource_t *) (void *) $2)->ctes = $1;
+                                    $$ = $2;
+                                 }
+   ;
+
+/* ---- rows computed by the server: SELECT ... FROM collection ---- */
+
+with_ctes:
+     WITH cte_list               { $$ = $2; }
+   ;
+
+cte_list:
+     cte                         { APPEND ($$, NULL, $1); }
+   | cte_list ',' cte            { APPEND ($$, $1, $3); }
+   ;
+
+cte:
+     any_name AS '(' select_source ')'
+                                 {
+                                    NEW (n, CommonTable, @$);
+                                    n->name = $1;
+                                    n->query = $4;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+select_source:
+     SELECT opt_distinct target_list FROM from_clause opt_where opt_group opt_having opt_order opt_limit
+                                 {
+                                    bql_SelectSource_t *n = (bql_SelectSource_t *) (void *) $5;
+                                    n->node.location = @$.start;
+                                    n->node.length = @$.end - @$.start;
+                                    n->distinct = $2;
+                                    n->star = $3 == NULL;
+                                    n->targets = $3;
+                                    n->where = $6;
+                                    n->group_by = $7;
+                                    n->having = $8;
+                                    n->order_by = $9;
+                                    n->limit = $10;
+                                    $$ = $5;
+                                 }
+   ;
+
+opt_distinct:
+     %empty                      { $$ = false; }
+   | DISTINCT                    { $$ = true; }
+   ;
+
+/* NULL for SELECT * */
+target_list:
+     '*'                         { $$ = NULL; }
+   | select_target               { APPEND ($$, NULL, $1); }
+   | target_list ',' select_target
+                                 {
+                                    if (!$1)
+                                       FAIL (BQL_ERR_SYNTAX, @3, "Write SELECT * alone, or name every column.", "SELECT * takes no other columns");
+                                    APPEND ($$, $1, $3);
+                                 }
+   ;
+
+select_target:
+     a_expr                      {
+                                    NEW (n, SelectTarget, @$);
+                                    n->expr = $1;
+                                    $$ = &n->node;
+                                 }
+   | a_expr AS col_label         {
+                                    NEW (n, SelectTarget, @$);
+                                    n->expr = $1;
+                                    n->alias = $3;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+/* The one collection (or WITH query) rows are read from, with an
+ * optional alias. Joins are recognised just far enough to refuse them. */
+from_clause:
+     relation                    {
+                                    NEW (n, SelectSource, @$);
+                                    n->from = $1;
+                                    $$ = &n->node;
+                                 }
+   | relation IDENT              {
+                                    NEW (n, SelectSource, @$);
+                                    n->from = $1;
+                                    n->alias = $2;
+                                    $$ = &n->node;
+                                 }
+   | relation AS any_name        {
+                                    NEW (n, SelectSource, @$);
+                                    n->from = $1;
+                                    n->alias = $3;
+                                    $$ = &n->node;
+                                 }
+   | relation join_word          { $$ = NULL; }
+   | relation IDENT join_word    { $$ = NULL; }
+   | relation IDENT IDENT join_word
+                                 { $$ = NULL; }
+   | relation AS any_name join_word
+                                 { $$ = NULL; }
+   | relation AS any_name IDENT join_word
+                                 { $$ = NULL; }
+   | relation ','                { UNSUPPORTED (@2, "Rows come from one collection: join the data before loading it.", "joins (FROM a, b)"); }
+   | relation IDENT ','          { UNSUPPORTED (@3, "Rows come from one collection: join the data before loading it.", "joins (FROM a, b)"); }
+   | relation AS any_name ','    { UNSUPPORTED (@4, "Rows come from one collection: join the data before loading it.", "joins (FROM a, b)"); }
+   | '(' SELECT                  { UNSUPPORTED (@2, "Name the rows with WITH name AS (SELECT ...) and read FROM name.", "subquery"); }
+   ;
+
+/* JOIN and what is joined: a collection, a subquery, or LATERAL (...) */
+join_word:
+     JOIN relation               { UNSUPPORTED (@1, "Rows come from one collection: join the data before loading it.", "joins"); }
+   | JOIN relation IDENT         { UNSUPPORTED (@1, "Rows come from one collection: join the data before loading it.", "joins"); }
+   | JOIN relation AS any_name   { UNSUPPORTED (@1, "Rows come from one collection: join the data before loading it.", "joins"); }
+   | JOIN relation USING         { UNSUPPORTED (@1, "Rows come from one collection: join the data before loading it.", "joins"); }
+   | JOIN '('                    { UNSUPPORTED (@1, "Rows come from one collection: join the data before loading it.", "joins"); }
+   | JOIN LATERAL '('            { UNSUPPORTED (@2, "Rows come from one collection.", "LATERAL"); }
+   ;
+
+opt_where:
+     %empty                      { $$ = NULL; }
+   | WHERE a_expr                { $$ = $2; }
+   ;
+
+opt_group:
+     %empty                      { $$ = NULL; }
+   | GROUP_P BY group_list       { $$ = $3; }
+   ;
+
+group_list:
+     a_expr                      { APPEND ($$, NULL, $1); }
+   | group_list ',' a_expr       { APPEND ($$, $1, $3); }
+   ;
+
+opt_having:
+     %empty                      { $$ = NULL; }
+   | HAVING a_expr               { $$ = $2; }
+   ;
+
+opt_order:
+     %empty                      { $$ = NULL; }
+   | ORDER BY sort_list          { $$ = $3; }
+   ;
+
+sort_list:
+     sort_item                   { APPEND ($$, NULL, $1); }
+   | sort_list ',' sort_item     { APPEND ($$, $1, $3); }
+   ;
+
+sort_item:
+     a_expr                      {
+                                    NEW (n, SortItem, @$);
+                                    n->expr = $1;
+                                    $$ = &n->node;
+                                 }
+   | a_expr ASC                  {
+                                    NEW (n, SortItem, @$);
+                                    n->expr = $1;
+                                    $$ = &n->node;
+                                 }
+   | a_expr DESC                 {
+                                    NEW (n, SortItem, @$);
+                                    n->expr = $1;
+                                    n->descending = true;
+                                    $$ = &n->node;
+                                 }
+   ;
+
+opt_limit:
+     %empty                      { $$ = NULL; }
+   | LIMIT ICONST                { OK ($$ = make_const (st, BQL_CONST_INTEGER, $2, @2)); }
    ;
 
 /* row_list and expr_list, the lists of a big VALUES, are pending lists
@@ -858,6 +1046,16 @@ c_expr:
    | '(' a_expr ')'              { $$ = $2; }
    | '(' SELECT                  { UNSUPPORTED (@2, "BulkQL expressions read the current document and the incoming row.", "subquery"); }
    | func_call
+   | func_call FILTER '(' WHERE a_expr ')'
+                                 {
+                                    ((bql_FuncCall_t *) (void *) $1)->filter = $5;
+                                    $1->location = @$.start;
+                                    $1->length = @$.end - @$.start;
+                                    $$ = $1;
+                                 }
+   | func_call OVER              { UNSUPPORTED (@2, "Aggregate with GROUP BY.", "window functions (OVER)"); }
+   | func_call FILTER '(' WHERE a_expr ')' OVER
+                                 { UNSUPPORTED (@7, "Aggregate with GROUP BY.", "window functions (OVER)"); }
    | case_expr
    | CURRENT_TIMESTAMP           {
                                     NEW (n, SpecialValue, @$);
@@ -908,6 +1106,21 @@ func_call:
                                     NEW (n, FuncCall, @$);
                                     n->name = $1;
                                     FINISH (n->args, $3);
+                                    $$ = &n->node;
+                                 }
+   | col_name '(' '*' ')'        {
+                                    NEW (n, FuncCall, @$);
+                                    n->name = $1;
+                                    n->star = true;
+                                    $$ = &n->node;
+                                 }
+   | col_name '(' a_expr FROM     { UNSUPPORTED (@4, "Truncate dates with DATE_TRUNC('hour', ts) or DATE(ts).", "%s(... FROM ...)", $1); }
+   | col_name '(' DISTINCT expr_list ')'
+                                 {
+                                    NEW (n, FuncCall, @$);
+                                    n->name = $1;
+                                    n->distinct = true;
+                                    FINISH (n->args, $4);
                                     $$ = &n->node;
                                  }
    ;
@@ -985,14 +1198,15 @@ col_label:
    ;
 
 unreserved_keyword:
-     BULK | COMPRESSION | CONFLICT | CREATE | DATE | DECIMAL | DELETE | DO
-   | DUPLICATE | EXPLAIN | FORMAT | INSERT | INTERVAL | KEY | NOTHING
+     ASC | BULK | BY | COMPRESSION | CONFLICT | CREATE | DATE | DECIMAL | DELETE
+   | DESC | DO | DUPLICATE | EXPLAIN | FILTER | FORMAT | GROUP_P | HAVING
+   | INSERT | INTERVAL | JOIN | KEY | LATERAL | LIMIT | NOTHING | ORDER | OVER
    | REMOVE | REPLACE | TIMESTAMP | UPDATE | UPSERT | USING
    ;
 
 reserved_keyword:
      AND | AS | BETWEEN | CASE | CHECK | CURRENT_DATE | CURRENT_TIMESTAMP
-   | ELSE | END_P | EXISTS | FALSE_P | FROM | IN_P | INTO | IS | LIKE | NOT
+   | DISTINCT | ELSE | END_P | EXISTS | FALSE_P | FROM | IN_P | INTO | IS | LIKE | NOT
    | NULL_P | ON | OR | SELECT | SET | STDIN | THEN | TRUE_P | VALUES | WHEN
    | WHERE
    | WITH
@@ -1093,6 +1307,34 @@ add_statement (bql_parse_state_t *st, bql_node_t *stmt)
    bql_buf_append (&st->param_counts, &st->nparams, sizeof st->nparams);
    st->nparams = 0;
    return !st->param_counts.oom;
+}
+
+/* WITH name AS (SELECT ...) before a statement: the queries name row
+ * sources of its SELECT, which must have none of its own. */
+static bool
+attach_ctes (bql_parse_state_t *st, bql_node_t *stmt, bql_list_t *ctes, bql_loc_t loc)
+{
+   bql_node_t *source = NULL;
+   if (bql_is (stmt, InsertStmt)) {
+      source = bql_cast (InsertStmt, stmt)->source;
+   } else if (bql_is (stmt, UpsertStmt)) {
+      source = bql_cast (UpsertStmt, stmt)->source;
+   }
+   if (!source || !bql_is (source, SelectSource)) {
+      return bql_parse_error (st, BQL_ERR_SYNTAX, loc,
+                              "Read the named rows with BULK INSERT INTO c SELECT ... FROM name (or BULK UPSERT).",
+                              "WITH ... AS names rows for INSERT ... SELECT or UPSERT ... SELECT");
+   }
+   bql_SelectSource_t *sel = (bql_SelectSource_t *) (void *) source;
+   if (sel->ctes) {
+      return bql_parse_error (st, BQL_ERR_SYNTAX, loc, "Give all the WITH queries in one place.",
+                              "WITH ... AS given twice");
+   }
+   sel->ctes = ctes;
+   int64_t end = stmt->location + stmt->length;
+   stmt->location = loc.start;
+   stmt->length = end - loc.start;
+   return true;
 }
 
 /* Complete a FileSource built by file_items: its path, its span, and the

@@ -22,6 +22,7 @@
  *   statement.c         the statement's error, write errors, after-batch checks,
  *                       row-error lists, has-step, the _id map
  *   sources/open.c      bql_source_open: picks the plan's source
+ *   sources/cursor.c    INSERT/UPSERT ... SELECT: the documents of an aggregate cursor
  *   sources/file.c      FROM 'path' / FROM STDIN: csv or json over input
  *   sources/values.c    the planned rows of VALUES
  *   sources/replay.c    rows kept in memory to be read again (DELETE ... USING STDIN)
@@ -325,6 +326,12 @@ double bql_exec_elapsed_ms (const bql_exec_t *x);
  * with the error recorded in x when the input cannot be opened. The
  * caller closes it (bql_source_close). */
 bql_source_t *bql_exec_open_source (bql_exec_t *x);
+
+/* The rows of an AGGREGATE step (INSERT/UPSERT ... SELECT): its
+ * cursor, on a connection of the source's own to x's server (rows.c).
+ * NULL with the error recorded in x when the server refuses the pipeline
+ * or cannot be reached. */
+bql_source_t *bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st);
 
 /* Writes one batch of good rows on writer w; refusals go to errs. */
 typedef bool (*bql_batch_writer_t) (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info,

@@ -488,6 +488,22 @@ bql_exec_open_source (bql_exec_t *x)
    return src;
 }
 
+bql_source_t *
+bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st)
+{
+   bql_source_io_t io = {
+      .max_execution_ms = x->opts ? x->opts->max_execution_ms : 0,
+      .start_us = x->start_us,
+   };
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_cursor_open (x->plan, mongoc_client_get_uri (x->client), st, &io, x->xo.cancel, &err);
+   if (!src) {
+      bql_exec_fail_with (x, &err);
+   }
+   return src;
+}
+
 bool
 bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write)
 {

@@ -4,7 +4,8 @@
  * each what its flow says: ONCE steps run as they come; a SCAN_IDS step
  * reads the batches its EACH_ID_BATCH steps write (where.c); a run of
  * EACH_ROW_BATCH and REFUSED_ROWS steps is fed the batches of the row
- * pipeline (rows.c) from VALUES, the file or STDIN; FAILED_BATCH records
+ * pipeline (rows.c) from VALUES, the file or STDIN, or from the cursor of
+ * the AGGREGATE step before them (INSERT/UPSERT ... SELECT); FAILED_BATCH records
  * are written as batches finish (log.c); END steps run after the reply is
  * made. This is the only place in the executor that decides what runs.
  * It calls downward only: to the steps' runners (where.c, insert.c,
@@ -103,15 +104,18 @@ row_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_ro
  * open: a missing file drops nothing), then feed every batch to the
  * steps. */
 static bool
-run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, const bql_step_t *drop)
+run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, const bql_step_t *drop,
+          bql_source_t *src)
 {
    /* set before the pipeline makes its writers (bql_writer_init copies it) */
    x->row_steps = steps;
    x->n_row_steps = n;
    w->row_steps = steps;
    w->n_row_steps = n;
-   bql_source_t *src = x->replay;
-   x->replay = NULL;
+   if (!src) {
+      src = x->replay;
+      x->replay = NULL;
+   }
    if (!src) {
       src = bql_exec_open_source (x);
    }
@@ -176,10 +180,21 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          while (j < s->n && (s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
             j++;
          }
-         ok = run_rows (x, w, st, j - i, drop);
+         ok = run_rows (x, w, st, j - i, drop, NULL);
          drop = NULL;
          i = j - 1;
          break;
+      case BQL_STEP_AGGREGATE: {
+         /* its cursor feeds the run of row steps after it */
+         while (j < s->n && (s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
+            j++;
+         }
+         bql_source_t *src = bql_exec_open_cursor (x, st);
+         ok = src && run_rows (x, w, st + 1, j - i - 1, drop, src);
+         drop = NULL;
+         i = j - 1;
+         break;
+      }
       case BQL_STEP_ARCHIVE_BATCH:
       case BQL_STEP_ARCHIVE_REPLACE:
       case BQL_STEP_DUPLICATE_KEY_UPDATE:

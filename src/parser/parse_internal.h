@@ -47,6 +47,7 @@ typedef union bql_value {
    bql_list_t *list;
    bql_tail_t *tail;
    size_t mark; /* a pending list: where its items start on st->pending */
+   bool boolean;
 } bql_value_t;
 
 struct bql_script {

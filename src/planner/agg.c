@@ -240,6 +240,17 @@ tr_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bs
 static bool
 tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bson_t *doc, const char *key)
 {
+   if (rc && rc->grouped) {
+      /* after GROUP BY: an aggregate or a group key is a field of $group's output */
+      const char *g;
+      int r = rc->grouped (rc->grouped_ctx, e, &g);
+      if (r < 0) {
+         return false;
+      }
+      if (r > 0) {
+         return bql_agg_field_ref (pl, e, doc, key, g);
+      }
+   }
    /* What the client can compute becomes a literal. */
    bql_val_t v;
    bql_eval_rc_t r = bql_eval (pl, rc, e, &v);

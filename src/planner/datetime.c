@@ -216,6 +216,40 @@ bql_date_floor_day (int64_t ms)
    return day * BQL_MS_PER_DAY;
 }
 
+bool
+bql_date_trunc (int64_t ms, const char *unit, int64_t *out)
+{
+   static const struct {
+      const char *name;
+      int64_t ms;
+   } fixed[] = {{"day", BQL_MS_PER_DAY}, {"hour", 3600000}, {"minute", 60000}, {"second", 1000}};
+   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+      if (!strcasecmp (unit, fixed[i].name)) {
+         int64_t u = fixed[i].ms;
+         *out = (ms >= 0 ? ms / u : -((-ms + u - 1) / u)) * u;
+         return true;
+      }
+   }
+   int64_t days = bql_date_floor_day (ms) / BQL_MS_PER_DAY;
+   int64_t y;
+   unsigned m, d;
+   civil_from_days (days, &y, &m, &d);
+   if (!strcasecmp (unit, "week")) {
+      /* 1970-01-01 was a Thursday: Monday-based weekday of days */
+      int64_t wd = ((days % 7) + 7 + 3) % 7;
+      *out = (days - wd) * BQL_MS_PER_DAY;
+   } else if (!strcasecmp (unit, "month")) {
+      *out = days_from_civil (y, m, 1) * BQL_MS_PER_DAY;
+   } else if (!strcasecmp (unit, "quarter")) {
+      *out = days_from_civil (y, (m - 1) / 3 * 3 + 1, 1) * BQL_MS_PER_DAY;
+   } else if (!strcasecmp (unit, "year")) {
+      *out = days_from_civil (y, 1, 1) * BQL_MS_PER_DAY;
+   } else {
+      return false;
+   }
+   return true;
+}
+
 int
 bql_format_iso8601 (int64_t ms, char *buf, size_t size)
 {

@@ -36,6 +36,10 @@ int bql_format_iso8601 (int64_t ms, char *buf, size_t size);
 /* The start (00:00 UTC) of the day that holds ms: floor division, so
  * that dates before 1970 round down too (CURRENT_DATE). */
 int64_t bql_date_floor_day (int64_t ms);
+/* ms truncated to the start of its unit (UTC): "year", "quarter",
+ * "month", "week" (ISO: Monday), "day", "hour", "minute", "second" (any
+ * case; false for another unit), as DATE_TRUNC and $dateTrunc do. */
+bool bql_date_trunc (int64_t ms, const char *unit, int64_t *out);
 
 /* Parse an interval text (NUL-terminated): one or more "n unit" with n
  * an integer of at most 10^9 in magnitude (may be negative) and unit one

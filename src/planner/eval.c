@@ -118,10 +118,32 @@ bql_field_path (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *ex
    if (bql_row_column (rc, expr)) {
       return NULL;
    }
+   if (rc && rc->grouped) {
+      const char *g;
+      int r = rc->grouped (rc->grouped_ctx, expr, &g);
+      if (r < 0) {
+         return NULL;
+      }
+      if (r > 0) {
+         if (strlen (g) + 1 > size) {
+            return NULL;
+         }
+         memcpy (buf, g, strlen (g) + 1);
+         return buf;
+      }
+   }
    if (bql_is (expr, ColumnRef)) {
       const char *path = bql_cast (ColumnRef, expr)->path;
       const char *rest;
-      if (pl->plan && pl->plan->collection && prefix_is (path, pl->plan->collection, false, &rest)) {
+      if (rc && rc->select) {
+         /* SELECT: the source's name or alias as a qualifier */
+         for (int i = 0; i < 2; i++) {
+            if (rc->qualifier[i] && prefix_is (path, rc->qualifier[i], false, &rest)) {
+               path = rest;
+               break;
+            }
+         }
+      } else if (pl->plan && pl->plan->collection && prefix_is (path, pl->plan->collection, false, &rest)) {
          path = rest;
       }
       if (strlen (path) + 1 > size) {
@@ -525,7 +547,16 @@ eval_func (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, 
       bql_function_unknown (pl, f);
       return BQL_EVAL_ERROR;
    }
-   if (!bql_function_check_arity (pl, fn, f)) {
+   if (!fn->accumulator && (f->star || f->distinct || f->filter)) {
+      bql_plan_error (pl, &f->node, BQL_ERR_VALUE, NULL, "%s is not an aggregate function: %s applies to aggregates",
+                      f->name, f->star ? "(*)" : f->distinct ? "DISTINCT" : "FILTER");
+      return BQL_EVAL_ERROR;
+   }
+   if (f->star && strcasecmp (f->name, "COUNT") != 0) {
+      bql_plan_error (pl, &f->node, BQL_ERR_VALUE, "Only COUNT(*) counts rows.", "%s(*) is not a function", f->name);
+      return BQL_EVAL_ERROR;
+   }
+   if (!f->star && !bql_function_check_arity (pl, fn, f)) {
       return BQL_EVAL_ERROR;
    }
    bql_func_call_t call = {pl, rc, f, f->args ? f->args->length : 0, NULL};

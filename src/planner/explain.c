@@ -142,6 +142,25 @@ values_source (const bql_plan_t *plan, bson_t *out)
    bson_append_document_end (out, &src);
 }
 
+/* INSERT/UPSERT ... SELECT: where the rows are read, and how each row's
+ * columns are picked from a document of the AGGREGATE step's cursor
+ * (select.c's row template). */
+static void
+select_source (const bql_plan_t *plan, bson_t *out)
+{
+   bson_t src;
+   bson_append_document_begin (out, "source", -1, &src);
+   char *from = bson_strdup_printf ("%s.%s", plan->select_database, plan->select_collection);
+   BSON_APPEND_UTF8 (&src, "select", from);
+   bson_free (from);
+   if (bson_empty (&plan->select_row)) {
+      BSON_APPEND_UTF8 (&src, "row", "<each document of the cursor as it is>");
+   } else {
+      BSON_APPEND_DOCUMENT (&src, "row", &plan->select_row);
+   }
+   bson_append_document_end (out, &src);
+}
+
 static void explain_records (const bql_plan_t *plan, bson_t *out);
 
 bool
@@ -169,6 +188,8 @@ bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error)
       values_source (plan, out);
    } else if (plan->file) {
       file_source (plan, out);
+   } else if (plan->select) {
+      select_source (plan, out);
    }
    if (plan->opts.dry_run) {
       BSON_APPEND_BOOL (out, "dryRun", true);

@@ -541,6 +541,121 @@ path_json_extract (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCal
    return n > 0 && (size_t) n < size ? buf : NULL;
 }
 
+/* ---- dates: DATE(ts), DATE_TRUNC(unit, ts) ---- */
+
+static bql_eval_rc_t
+trunc_to (const bql_func_call_t *c, const bql_val_t *d, const bql_node_t *at, const char *unit, bql_val_t *out)
+{
+   if (bql_val_is_null (d)) {
+      return BQL_EVAL_OK;
+   }
+   int64_t ms;
+   if (!bql_val_is_type (d, BSON_TYPE_DATE_TIME)) {
+      bql_plan_error (c->pl, at, BQL_ERR_TYPE, NULL, "%s takes a date, not %s", c->f->name, bql_val_type_name (d));
+      return BQL_EVAL_ERROR;
+   }
+   if (!bql_date_trunc (d->v.value.v_datetime, unit, &ms)) {
+      return fail (c->pl, c->f->args->items[0], BQL_ERR_VALUE,
+                   "Units are year, quarter, month, week, day, hour, minute and second.", "unknown DATE_TRUNC unit");
+   }
+   bql_val_set_date (out, ms);
+   return BQL_EVAL_OK;
+}
+
+static bql_eval_rc_t
+eval_date (const bql_func_call_t *c, bql_val_t *out)
+{
+   return trunc_to (c, &c->args[0], c->f->args->items[0], "day", out);
+}
+
+/* DATE_TRUNC's unit: a constant string naming a unit ("day"), or NULL
+ * with the error recorded. */
+static const char *
+trunc_unit (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, char *buf, size_t size)
+{
+   static const char *const units[] = {"year", "quarter", "month", "week", "day", "hour", "minute", "second"};
+   bql_val_t u;
+   bql_eval_rc_t r = bql_eval (pl, rc, f->args->items[0], &u);
+   if (r == BQL_EVAL_ERROR) {
+      return NULL;
+   }
+   const char *found = NULL;
+   if (r == BQL_EVAL_OK && bql_val_is_type (&u, BSON_TYPE_UTF8)) {
+      for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+         if (!strcasecmp (u.v.value.v_utf8.str, units[i])) {
+            found = units[i];
+         }
+      }
+   }
+   if (r == BQL_EVAL_OK) {
+      bql_val_destroy (&u);
+   }
+   if (!found) {
+      bql_plan_error (pl, f->args->items[0], BQL_ERR_VALUE,
+                      "Units are 'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute' and 'second'.",
+                      "DATE_TRUNC takes a unit as a constant string");
+      return NULL;
+   }
+   snprintf (buf, size, "%s", found);
+   return buf;
+}
+
+static bql_eval_rc_t
+eval_date_trunc (const bql_func_call_t *c, bql_val_t *out)
+{
+   char unit[16];
+   if (!trunc_unit (c->pl, c->rc, c->f, unit, sizeof unit)) {
+      return BQL_EVAL_ERROR;
+   }
+   return trunc_to (c, &c->args[1], c->f->args->items[1], unit, out);
+}
+
+/* {$dateTrunc: {date: d, unit: u}} (MongoDB 5.0); weeks start on Monday */
+static bool
+agg_trunc (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *date, const char *unit, bson_t *doc,
+           const char *key)
+{
+   bson_t o, dt;
+   bson_append_document_begin (doc, key, -1, &o);
+   bson_append_document_begin (&o, "$dateTrunc", -1, &dt);
+   bool ok = bql_translate_agg (pl, rc, date, &dt, "date");
+   BSON_APPEND_UTF8 (&dt, "unit", unit);
+   if (!strcmp (unit, "week")) {
+      BSON_APPEND_UTF8 (&dt, "startOfWeek", "monday");
+   }
+   bson_append_document_end (&o, &dt);
+   bson_append_document_end (doc, &o);
+   return ok;
+}
+
+static bool
+agg_date (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bson_t *doc, const char *key)
+{
+   return agg_trunc (pl, rc, f->args->items[0], "day", doc, key);
+}
+
+static bool
+agg_date_trunc (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bson_t *doc, const char *key)
+{
+   char unit[16];
+   return trunc_unit (pl, rc, f, unit, sizeof unit) && agg_trunc (pl, rc, f->args->items[1], unit, doc, key);
+}
+
+/* ---- aggregates: their value comes from $group (select.c) ---- */
+
+static bql_eval_rc_t
+eval_aggregate (const bql_func_call_t *c, bql_val_t *out)
+{
+   (void) out;
+   if (c->rc && c->rc->aggregates) {
+      return BQL_EVAL_FIELD; /* computed by the server's $group */
+   }
+   bql_plan_error (c->pl, &c->f->node, BQL_ERR_UNTRANSLATABLE,
+                   "Aggregates go in the select list, HAVING or ORDER BY of BULK INSERT/UPSERT ... SELECT.",
+                   "aggregate function %s is not allowed here", c->f->name);
+   return BQL_EVAL_ERROR;
+}
+
 /* ---- the table ---- */
 
 const bql_function_t bql_functions[] = {
@@ -574,6 +689,33 @@ const bql_function_t bql_functions[] = {
     .agg = agg_json_array_append, .set_op = BQL_SET_PUSH, .listed = true, .complete = true,
     .synopsis = "JSON_ARRAY_APPEND(array, '$', value)",
     .help = "the array with value appended ($concatArrays); SET x = JSON_ARRAY_APPEND(x, '$', v) is $push"},
+   {.name = "DATE", .min_args = 1, .max_args = 1, .eval = eval_date, .agg = agg_date, .set_op = BQL_SET_EXPR,
+    .synopsis = "DATE(ts)", .help = "the date ts at midnight UTC ($dateTrunc, unit day)"},
+   {.name = "DATE_TRUNC", .min_args = 2, .max_args = 2, .eval = eval_date_trunc, .agg = agg_date_trunc,
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "DATE_TRUNC('unit', ts)",
+    .help = "ts truncated to a year, quarter, month, week (Monday), day, hour, minute or second ($dateTrunc)"},
+   /* aggregates of BULK INSERT/UPSERT ... SELECT (select.c lowers them into $group) */
+   {.name = "COUNT", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$sum",
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "COUNT(*), COUNT([DISTINCT] x)",
+    .help = "aggregate: the rows, or the non-NULL (distinct) values of x ($sum, $addToSet)"},
+   {.name = "SUM", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$sum",
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "SUM([DISTINCT] x)",
+    .help = "aggregate: the sum of the numbers x ($sum)"},
+   {.name = "AVG", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$avg",
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "AVG([DISTINCT] x)",
+    .help = "aggregate: the mean of the numbers x ($avg)"},
+   {.name = "MIN", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$min",
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "MIN(x)",
+    .help = "aggregate: the least x that is not NULL ($min)"},
+   {.name = "MAX", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$max",
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "MAX(x)",
+    .help = "aggregate: the greatest x that is not NULL ($max)"},
+   {.name = "ARRAY_AGG", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$push",
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "ARRAY_AGG([DISTINCT] x)",
+    .help = "aggregate: an array of the values x ($push; DISTINCT: $addToSet)"},
+   {.name = "JSON_ARRAYAGG", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate,
+    .accumulator = "$push", .set_op = BQL_SET_EXPR, .synopsis = "JSON_ARRAYAGG([DISTINCT] x)",
+    .help = "aggregate: ARRAY_AGG"},
    /* a keyword too: the grammar makes VALUES(col) a call with one column */
    {.name = "VALUES", .min_args = 0, .max_args = BQL_ARGS_ANY, .lazy = true, .eval = eval_values,
     .set_op = BQL_SET_EXPR, .row_column = true, .synopsis = "VALUES(col)",

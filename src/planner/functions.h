@@ -69,6 +69,9 @@ typedef struct bql_function {
    bool row_column;            /* f(col) names the incoming row's column
                                   (MySQL's VALUES(col)) where EXCLUDED
                                   does */
+   const char *accumulator;    /* an aggregate of SELECT: its $group
+                                  accumulator ($sum, $avg, $min, $max,
+                                  $push); NULL for a function of a row */
    bool listed;                /* in the unknown-function hint */
    bool complete;              /* offered by the REPL's completion */
    const char *synopsis;       /* "LOWER(s)" */

@@ -312,6 +312,10 @@ plan_keys (bql_planner_t *pl, const bql_list_t *keys)
    bql_plan_t *plan = pl->building;
    for (int32_t i = 0; keys && i < keys->length; i++) {
       const char *k = bql_cast (ColumnRef, keys->items[i])->path;
+      if (plan->select && !plan->select->star && !bql_plan_select_has_column (plan, k)) {
+         return bql_plan_error (pl, keys->items[i], BQL_ERR_VALUE, "Key columns come from the select list.",
+                                "key column \"%s\" is not a column of the SELECT", k);
+      }
       if (plan->cols && plan->cols->n) {
          bool found = false;
          for (size_t c = 0; c < plan->cols->n; c++) {
@@ -334,12 +338,30 @@ plan_keys (bql_planner_t *pl, const bql_list_t *keys)
    return true;
 }
 
+/* The rows of INSERT/UPSERT ... SELECT: the SELECT lowered to a
+ * pipeline (select.c). CHECK does not apply (WHERE filters the rows). */
+static bool
+plan_select_source (bql_planner_t *pl, const bql_node_t *source, const bql_list_t *columns, const bql_node_t *check)
+{
+   if (check) {
+      return bql_plan_error (pl, check, BQL_ERR_UNSUPPORTED, "Filter the rows with the SELECT's WHERE.",
+                             "not supported: CHECK with rows from SELECT");
+   }
+   return bql_plan_select (pl, bql_cast (SelectSource, source), columns);
+}
+
 static bool
 plan_insert (bql_planner_t *pl, const bql_InsertStmt_t *s, const bql_plan_options_t *o)
 {
    bql_plan_t *plan = pl->building;
    plan->kind = BQL_KIND_INSERT;
-   if (!set_relation (pl, s->relation, o ? o->database : NULL) || !plan_columns (pl, s->columns)) {
+   if (!set_relation (pl, s->relation, o ? o->database : NULL)) {
+      return false;
+   }
+   if (bql_is (s->source, SelectSource) && !plan_select_source (pl, s->source, s->columns, s->check)) {
+      return false;
+   }
+   if (!plan_columns (pl, plan->select ? NULL : s->columns)) {
       return false;
    }
    plan->check = s->check;
@@ -357,6 +379,9 @@ plan_insert (bql_planner_t *pl, const bql_InsertStmt_t *s, const bql_plan_option
          return false;
       }
    }
+   if (plan->select) {
+      return true;
+   }
    if (bql_is (s->source, ValuesSource)) {
       return compute_rows (pl, bql_cast (ValuesSource, s->source), plan->cols, false);
    }
@@ -368,7 +393,13 @@ plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_option
 {
    bql_plan_t *plan = pl->building;
    plan->kind = BQL_KIND_UPSERT;
-   if (!set_relation (pl, s->relation, o ? o->database : NULL) || !plan_columns (pl, s->columns)) {
+   if (!set_relation (pl, s->relation, o ? o->database : NULL)) {
+      return false;
+   }
+   if (bql_is (s->source, SelectSource) && !plan_select_source (pl, s->source, s->columns, s->check)) {
+      return false;
+   }
+   if (!plan_columns (pl, plan->select ? NULL : s->columns)) {
       return false;
    }
    plan->check = s->check;
@@ -398,6 +429,9 @@ plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_option
             }
          }
       }
+   }
+   if (plan->select) {
+      return true;
    }
    if (bql_is (s->source, ValuesSource)) {
       return compute_rows (pl, bql_cast (ValuesSource, s->source), plan->cols, false);
@@ -586,6 +620,8 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    bson_init (&plan->filter);
    bson_init (&plan->update);
    bson_init (&plan->failed);
+   bson_init (&plan->select_pipeline);
+   bson_init (&plan->select_row);
    if (bql_is (stmt, ExplainStmt)) {
       plan->explain = true;
       stmt = bql_cast (ExplainStmt, stmt)->statement;
@@ -671,6 +707,14 @@ bql_plan_destroy (bql_plan_t *plan)
    bson_destroy (&plan->filter);
    bson_destroy (&plan->update);
    bson_destroy (&plan->failed);
+   bson_destroy (&plan->select_pipeline);
+   bson_destroy (&plan->select_row);
+   for (size_t i = 0; i < plan->nselect_columns; i++) {
+      bson_free (plan->select_columns[i]);
+   }
+   bson_free (plan->select_columns);
+   bson_free (plan->select_database);
+   bson_free (plan->select_collection);
    bql_rows_cleanup (&plan->rows);
    if (plan->cols) {
       bql_columns_cleanup (plan->cols);
@@ -737,7 +781,7 @@ bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t *rc)
    } else {
       rc->excluded = true;
    }
-   rc->missing_is_null = plan->file != NULL;
+   rc->missing_is_null = plan->file != NULL || plan->select != NULL;
 }
 
 /* $setOnInsert: the row's fields except those the SET list assigns (a

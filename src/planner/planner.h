@@ -162,6 +162,21 @@ struct bql_plan {
    bool set_all;                /* SET *: $set every column of the row */
    bson_t update;               /* computed update document or pipeline */
 
+   /* INSERT/UPSERT ... SELECT (select.c): rows read from a cursor on
+    * the aggregation pipeline over select_database.select_collection;
+    * select_columns are the names of the row's columns (the select
+    * list's, or the statement's column list) */
+   const bql_SelectSource_t *select;
+   char *select_database;
+   char *select_collection;
+   bson_t select_pipeline;      /* an array of stages */
+   bson_t select_row;           /* the row template: how a row's columns are
+                                   picked from a document of the cursor
+                                   (select.c); empty for SELECT *: the
+                                   document is the row */
+   char **select_columns;
+   size_t nselect_columns;
+
    /* UPSERT / ON DUPLICATE KEY */
    const bql_list_t *keys;      /* ColumnRef list; NULL = _id */
    bool do_nothing;
@@ -261,6 +276,19 @@ typedef struct bql_row_ctx {
    bool excluded;           /* EXCLUDED.x and VALUES(x) name the row */
    bool bare_is_row;        /* CHECK: bare names are columns of the row */
    bool missing_is_null;    /* a column missing from the row reads as NULL */
+   /* The query of INSERT/UPSERT ... SELECT (select.c): fields are those
+    * of the source collection, named bare or qualified by its name or
+    * alias (qualifier, dropped; the target's name is not); aggregate
+    * calls may appear (aggregates); after GROUP BY, grouped maps an
+    * expression (an aggregate call, a group key) to the field of the
+    * $group output that holds its value: 1 with *path set, 0 when e is
+    * not such an expression, -1 with an error recorded (a field that is
+    * neither grouped nor aggregated). */
+   bool select;
+   const char *qualifier[2];
+   bool aggregates;
+   int (*grouped) (void *ctx, const bql_node_t *e, const char **path);
+   void *grouped_ctx;
 } bql_row_ctx_t;
 
 typedef enum {
@@ -310,6 +338,19 @@ bool bql_translate_agg (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_no
 bool bql_plan_set_list (bql_planner_t *pl, const bql_list_t *set_clause, const bql_row_ctx_t *rc);
 /* Build the update document (or pipeline) for one row (rc may be NULL). */
 bool bql_build_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update, bool *is_pipeline);
+
+/* ---- INSERT/UPSERT ... SELECT (select.c) ---- */
+
+/* Lower the statement's SELECT (with its WITH queries) to one
+ * aggregation pipeline on the source collection: plan->select_* are set.
+ * columns is the statement's column list (may be NULL): names for the
+ * select list's columns, one each. Errors at the construct's span. */
+bool bql_plan_select (bql_planner_t *pl, const bql_SelectSource_t *sel, const bql_list_t *columns);
+/* The row of one document of the SELECT's cursor (plan->select_row
+ * applied to doc), appended to out. */
+void bql_select_row (const bql_plan_t *plan, const bson_t *doc, bson_t *out);
+/* Is name one of the SELECT's columns? */
+bool bql_plan_select_has_column (const bql_plan_t *plan, const char *name);
 
 /* ---- per-row writes (plan.c) ---- */
 

@@ -66,7 +66,7 @@ bql_step_kind_name (bql_step_kind_t kind)
                                        "delete batch",  "update batch",  "insert rows",   "read existing ids",
                                        "upsert rows",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
-                                       "write metrics"};
+                                       "write metrics", "aggregate"};
    return (size_t) kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -259,11 +259,33 @@ insert_step (const bql_plan_t *plan, bql_steps_t *s, bool ordered)
    bson_t cmd = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&cmd, "insert", plan->collection);
    bql_plan_write_options (plan, ordered, &cmd);
-   char *docs = bson_strdup_printf ("<up to %d rows of the file per command>", (int) batch_size (plan));
+   char *docs = bson_strdup_printf (plan->select ? "<up to %d rows of the cursor per command>"
+                                                 : "<up to %d rows of the file per command>",
+                                    (int) batch_size (plan));
    BSON_APPEND_UTF8 (&cmd, "documents", docs);
    bson_free (docs);
    bql_step_t *st = push (s, BQL_STEP_INSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "insert (repeated until the input ends)", &cmd);
    st->ordered = ordered;
+   bson_destroy (&cmd);
+}
+
+/* INSERT/UPSERT ... SELECT: the aggregate whose cursor gives the rows
+ * (select.c made the pipeline), batch_size documents per reply; it runs
+ * on the source's database ($db). */
+static void
+aggregate_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   bson_t cmd = BSON_INITIALIZER, cursor;
+   BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
+   BSON_APPEND_ARRAY (&cmd, "pipeline", &plan->select_pipeline);
+   bson_append_document_begin (&cmd, "cursor", -1, &cursor);
+   BSON_APPEND_INT32 (&cursor, "batchSize", batch_size (plan));
+   bson_append_document_end (&cmd, &cursor);
+   BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
+   push (s, BQL_STEP_AGGREGATE, BQL_FLOW_ONCE,
+         "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, numbered by their "
+         "position in the cursor",
+         &cmd);
    bson_destroy (&cmd);
 }
 
@@ -725,6 +747,9 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       BSON_APPEND_UTF8 (&cmd, "drop", plan->collection);
       push (s, BQL_STEP_DROP, BQL_FLOW_ONCE, "drop the collection before the load (drop = true)", &cmd);
       bson_destroy (&cmd);
+   }
+   if (plan->select) {
+      aggregate_step (plan, s);
    }
    switch (plan->kind) {
    case BQL_KIND_INSERT:

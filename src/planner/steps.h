@@ -40,7 +40,10 @@ typedef enum {
    BQL_STEP_UPDATE_ROWS,          /* UPDATE ... FROM: one updateOne per row */
    BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
    BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
-   BQL_STEP_WRITE_METRICS         /* one document per statement, in bulk_operation_metrics */
+   BQL_STEP_WRITE_METRICS,        /* one document per statement, in bulk_operation_metrics */
+   BQL_STEP_AGGREGATE             /* INSERT/UPSERT ... SELECT: run the pipeline; the documents
+                                     of its cursor are the rows of the EACH_ROW_BATCH steps
+                                     after it, numbered by their position in the cursor */
 } bql_step_kind_t;
 
 #define BQL_PH_UPSERT_IDS "<_ids the batch's rows name>"

@@ -74,6 +74,23 @@ static const func_case_t cases[] = {
     "JSON_ARRAY_APPEND(tags, '$', 'n')",
     "{ \"x\" : { \"$concatArrays\" : [ \"$tags\", [ { \"$literal\" : \"n\" } ] ] } }", NULL, NULL,
     "this expression does not give a condition"},
+   /* aggregates (select.c lowers them into $group): elsewhere an error */
+   {"DATE", "DATE(a, b)", "DATE takes 1 argument, not 2", "DATE(TIMESTAMP '2024-01-15T10:30:00Z')",
+    "{ \"v\" : { \"$date\" : { \"$numberLong\" : \"1705276800000\" } } }", "DATE(ts)",
+    "{ \"x\" : { \"$dateTrunc\" : { \"date\" : \"$ts\", \"unit\" : \"day\" } } }", NULL, NULL,
+    "this expression does not give a condition"},
+   {"DATE_TRUNC", "DATE_TRUNC('day')", "DATE_TRUNC takes 2 arguments, not 1",
+    "DATE_TRUNC('month', TIMESTAMP '2024-01-15T10:30:00Z')",
+    "{ \"v\" : { \"$date\" : { \"$numberLong\" : \"1704067200000\" } } }", "DATE_TRUNC('week', ts)",
+    "{ \"x\" : { \"$dateTrunc\" : { \"date\" : \"$ts\", \"unit\" : \"week\", \"startOfWeek\" : \"monday\" } } }",
+    NULL, NULL, "this expression does not give a condition"},
+   {"COUNT", "COUNT(a, b)", "COUNT takes 1 argument, not 2", NULL, NULL, "COUNT(a)", NULL, "aggregate function COUNT is not allowed here", NULL, "aggregate function COUNT is not allowed here"},
+   {"SUM", "SUM(a, b)", "SUM takes 1 argument, not 2", NULL, NULL, "SUM(a)", NULL, "aggregate function SUM is not allowed here", NULL, "aggregate function SUM is not allowed here"},
+   {"AVG", "AVG(a, b)", "AVG takes 1 argument, not 2", NULL, NULL, "AVG(a)", NULL, "aggregate function AVG is not allowed here", NULL, "aggregate function AVG is not allowed here"},
+   {"MIN", "MIN(a, b)", "MIN takes 1 argument, not 2", NULL, NULL, "MIN(a)", NULL, "aggregate function MIN is not allowed here", NULL, "aggregate function MIN is not allowed here"},
+   {"MAX", "MAX(a, b)", "MAX takes 1 argument, not 2", NULL, NULL, "MAX(a)", NULL, "aggregate function MAX is not allowed here", NULL, "aggregate function MAX is not allowed here"},
+   {"ARRAY_AGG", "ARRAY_AGG(a, b)", "ARRAY_AGG takes 1 argument, not 2", NULL, NULL, "ARRAY_AGG(a)", NULL, "aggregate function ARRAY_AGG is not allowed here", NULL, "aggregate function ARRAY_AGG is not allowed here"},
+   {"JSON_ARRAYAGG", "JSON_ARRAYAGG(a, b)", "JSON_ARRAYAGG takes 1 argument, not 2", NULL, NULL, "JSON_ARRAYAGG(a)", NULL, "aggregate function JSON_ARRAYAGG is not allowed here", NULL, "aggregate function JSON_ARRAYAGG is not allowed here"},
    /* VALUES(col) has its own test below: it needs the incoming row */
    {"VALUES", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
@@ -383,7 +400,8 @@ test_completion_names (void **state)
    (void) state;
    static const char *const want[] = {"COALESCE",   "CONCAT",       "LOWER",       "UPPER",
                                       "NOW",        "JSON_OBJECT",  "JSON_ARRAY",  "JSON_EXTRACT",
-                                      "JSON_ARRAY_APPEND"};
+                                      "JSON_ARRAY_APPEND", "DATE_TRUNC",  "COUNT",       "SUM",
+                                      "AVG",        "MIN",          "MAX",         "ARRAY_AGG"};
    const char *names[32];
    size_t n = bql_function_names (names, 32);
    assert_int_equal (n, sizeof want / sizeof want[0]);

@@ -4,7 +4,9 @@
  * at a time as a BSON document with its row number: the plan's VALUES
  * rows (values.c), the plan's FROM 'path' / FROM STDIN read as CSV, TSV,
  * NDJSON or JSON (file.c with input.c, csv.c, json.c and typing.c), or
- * rows kept in memory to be read again (replay.c). bql_source_open
+ * rows kept in memory to be read again (replay.c), or the documents of an
+ * aggregate cursor (cursor.c: INSERT/UPSERT ... SELECT, the one source
+ * that reads from a server, on a connection of its own). bql_source_open
  * (open.c) picks the plan's; all are built on the source object of
  * source.c, which calls none of them (the order of the files is listed in
  * ../executor.h).
@@ -12,13 +14,15 @@
  * A source is opened with the plan, the I/O options of the run, the
  * caller's cancel flag and an error; it knows nothing of the statement
  * that reads it (no libmongoc, no counters), so it can be read and
- * tested without a server. Internal to the executor.
+ * tested without a server (but for the cursor). Internal to the executor.
  */
 #ifndef BQL_SOURCE_H
 #define BQL_SOURCE_H
 
 #include <stdatomic.h>
 #include <stdio.h>
+
+#include <mongoc/mongoc.h>
 
 #include "bulkql/exec.h"
 #include "columns.h"
@@ -77,6 +81,21 @@ bql_source_t *bql_source_file_open (const bql_plan_t *plan,
                                     const bql_source_io_t *io,
                                     const volatile int *cancel,
                                     bql_error_t *error);
+
+/* INSERT/UPSERT ... SELECT: the documents of the cursor of step (the
+ * plan's AGGREGATE step: {aggregate, pipeline, cursor: {batchSize},
+ * $db}), read on a connection of its own made from uri (the statement's
+ * connection's), numbered 1, 2, ... in cursor order (cursor.c). The
+ * aggregate runs now: NULL with *error set (domain EXECUTE, code SERVER
+ * with the server's code and message when the server refuses the
+ * pipeline, CONNECTION when it cannot be reached; located at the SELECT).
+ * io (max_execution_time) and cancel as for bql_source_open. */
+bql_source_t *bql_source_cursor_open (const bql_plan_t *plan,
+                                      const mongoc_uri_t *uri,
+                                      const bql_step_t *step,
+                                      const bql_source_io_t *io,
+                                      const volatile int *cancel,
+                                      bql_error_t *error);
 
 /* The next row. OK: the row's fields are appended to doc (an initialised,
  * empty bson_t of the caller's). FAILED: *why says why (valid until the

@@ -1,2 +1,2 @@
--- a common table expression is not supported
-BULK INSERT INTO c (a) WITH src AS (SELECT 1) VALUES (1);
+-- WITH ... AS names rows that a SELECT reads, not VALUES
+BULK INSERT INTO c (a) WITH src AS (SELECT a FROM s) VALUES (1);

@@ -1,0 +1,2 @@
+-- an aggregate in a VALUES row
+BULK INSERT INTO t (a) VALUES (COUNT(*));

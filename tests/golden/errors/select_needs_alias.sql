@@ -1,0 +1,2 @@
+-- an expression column needs a name
+BULK INSERT INTO t SELECT a + 1 FROM s;

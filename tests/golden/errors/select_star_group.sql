@@ -1,0 +1,2 @@
+-- SELECT * cannot be grouped
+BULK INSERT INTO t SELECT * FROM s GROUP BY a;

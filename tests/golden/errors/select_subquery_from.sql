@@ -1,0 +1,2 @@
+-- a subquery in FROM
+BULK INSERT INTO t SELECT a FROM (SELECT a FROM s) AS x;

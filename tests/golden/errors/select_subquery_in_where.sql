@@ -1,0 +1,2 @@
+-- a subquery in the SELECT's WHERE
+BULK INSERT INTO t SELECT a FROM s WHERE a IN (SELECT b FROM r);

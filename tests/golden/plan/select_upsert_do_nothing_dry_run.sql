@@ -1,0 +1,3 @@
+-- UPSERT ... SELECT with DO NOTHING and dry_run, and INSERT ... SELECT with ON DUPLICATE KEY UPDATE
+EXPLAIN BULK UPSERT INTO users SELECT DISTINCT user_id FROM ev ON CONFLICT (user_id) DO NOTHING WITH (dry_run = true);
+EXPLAIN BULK INSERT INTO users (_id, seen) SELECT user_id, MAX(ts) FROM ev GROUP BY user_id ON DUPLICATE KEY UPDATE seen = VALUES(seen);
