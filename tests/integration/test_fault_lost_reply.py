@@ -273,21 +273,56 @@ class ResumeAfterLostReplyTest(wiretest.WireCase):
 
 
 class LostOperationWriteTest(wiretest.WireCase):
+    """The operation document's own writes (OPEN_OPERATION, MARK_IN_FLIGHT,
+    CHECKPOINT, FINISH_OPERATION) lose their reply in a live process:
+    each is sent again (the insert's _id is the operation id, the updates
+    are $set), and the statement ends Complete with one document."""
+
+    @staticmethod
+    def finish(cmd):
+        return (cmd.name == "update" and cmd.collection == "bulkql_operations" and
+                "'Complete'" in repr(cmd.documents))
+
+    @staticmethod
+    def marks_in_flight(cmd):
+        if cmd.name != "update" or cmd.collection != "bulkql_operations":
+            return False
+        cp = cmd.documents[0]["u"].get("$set", {}).get("checkpoint", {})
+        return bool(cp.get("inFlight"))
+
     def test_lost_replies_of_the_operation_document(self):
-        # the document's insert (Open) and a checkpoint are applied and
-        # their replies lost: both are sent again, the statement ends
-        # Complete with one document
         self.proxy.inject(matcher("insert", coll="bulkql_operations", nth=1), "close_after")
         self.proxy.inject(matcher("update", coll="bulkql_operations", nth=2), "close_after")
+        fin = self.proxy.inject(self.finish, "close_after")
         r = self.wire("BULK INSERT INTO c (_id) VALUES %s WITH (batch_size = 2, retry_backoff_ms = 20);"
                       % wiretest.values(str(i) for i in range(1, 11)))
         self.assertEqual(r.rc, 0, r)
         res = r.results[0]
         self.assertNotIn("logFailures", res)
+        self.assertEqual(len(fin.hits), 1)
         [op] = self.db.bulkql_operations.find({})
         self.assertEqual((op["_id"], op["state"]), (res["operationId"], "Complete"))
         self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 10}])
+        self.assertEqual(op["counters"]["nInserted"], 10)
         self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 11)])
+
+    def test_lost_reply_of_the_in_flight_mark_of_an_inc(self):
+        # an $inc records its batch in flight before sending it; that
+        # write's reply is lost and it is sent again: the batch goes on,
+        # applied once, nothing in doubt
+        self.db.acc.insert_many([{"_id": i, "k": "k%d" % i, "n": 0} for i in range(1, 7)])
+        mark = self.proxy.inject(self.marks_in_flight, "close_after")
+        r = self.wire("BULK UPDATE acc SET n = n + v.d FROM (VALUES %s) AS v(k, d) WHERE acc.k = v.k "
+                      "WITH (batch_size = 2, retry_backoff_ms = 20);"
+                      % wiretest.values("'k%d', %d" % (i, i) for i in range(1, 7)))
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        self.assertEqual((res["nModified"], res["nFailed"], res.get("nInDoubt", 0)), (6, 0, 0), res)
+        self.assertEqual(len(mark.hits), 1)
+        self.assertEqual(mark.hits[0].documents[0]["u"]["$set"]["checkpoint"]["inFlight"], [{"first": 1, "last": 2}])
+        self.assertEqual([d["n"] for d in self.docs("acc")], [1, 2, 3, 4, 5, 6])
+        [op] = self.db.bulkql_operations.find({})
+        self.assertEqual((op["state"], op["checkpoint"]["inFlight"]), ("Complete", []))
 
 
 if __name__ == "__main__":
