@@ -183,12 +183,13 @@ static void bql_yyerror (const bql_loc_t *loc, yyscan_t scanner, bql_parse_state
 %token FROM "FROM" GROUP_P "GROUP" HAVING "HAVING" IN_P "IN" INSERT "INSERT"
 %token INTERVAL "INTERVAL" INTO "INTO" IS "IS" JOIN "JOIN" KEY "KEY"
 %token LATERAL "LATERAL" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NOTHING "NOTHING"
-%token NULL_P "NULL" ON "ON" OR "OR" ORDER "ORDER" OVER "OVER" REMOVE "REMOVE"
-%token REPLACE "REPLACE" SELECT "SELECT" SET "SET" STDIN "STDIN" THEN "THEN"
+%token NULL_P "NULL" ON "ON" OPERATION "OPERATION" OR "OR" ORDER "ORDER" OVER "OVER"
+%token REMOVE "REMOVE" REPLACE "REPLACE" RESUME "RESUME" SELECT "SELECT" SET "SET"
+%token STDIN "STDIN" THEN "THEN"
 %token TIMESTAMP "TIMESTAMP" TRUE_P "TRUE" UPDATE "UPDATE" UPSERT "UPSERT"
 %token USING "USING" VALUES "VALUES" WHEN "WHEN" WHERE "WHERE" WITH "WITH"
 
-%type <node> stmt bulk_stmt insert_stmt update_stmt upsert_stmt delete_stmt
+%type <node> stmt bulk_stmt resume_stmt insert_stmt update_stmt upsert_stmt delete_stmt
 %type <node> relation insert_source update_from delete_using column_def row
 %type <node> check_clause with_item with_group option on_duplicate on_conflict set_item file_items
 %type <node> a_expr b_expr c_expr literal func_call case_expr when_clause
@@ -264,8 +265,39 @@ stmt:
                                     n->statement = $3;
                                     $$ = &n->node;
                                  }
+   | resume_stmt
+   | EXPLAIN resume_stmt         {
+                                    /* the statement to resume is stored on the server, and EXPLAIN
+                                     * connects to nothing */
+                                    FAIL (BQL_ERR_UNSUPPORTED, @$,
+                                          "The statement an operation runs is stored on the server: EXPLAIN it as written (bulkql -c "
+                                          "'EXPLAIN <statement>'), or read it with bulkql --operations.",
+                                          "not supported: EXPLAIN RESUME OPERATION (the statement to resume is stored on the server, "
+                                          "and EXPLAIN reads nothing from it)");
+                                 }
    | CREATE                      { UNSUPPORTED (@1, "BulkQL runs BULK INSERT, UPDATE, UPSERT and DELETE statements.", "CREATE statements"); }
    | SELECT                      { UNSUPPORTED (@1, "BulkQL runs BULK INSERT, UPDATE, UPSERT and DELETE statements; read data with mongosh or a driver.", "SELECT statements"); }
+   ;
+
+/* RESUME OPERATION 'id': run again what an interrupted operation did not
+ * finish (bulkql(1) "OPERATIONS AND RESUME"); the id is an operation id, 24 hex digits. */
+resume_stmt:
+     RESUME OPERATION SCONST     {
+                                    size_t len = strlen ($3);
+                                    bool hex = len == 24;
+                                    for (size_t k = 0; hex && k < len; k++) {
+                                       char c = $3[k];
+                                       hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+                                    }
+                                    if (!hex)
+                                       FAIL (BQL_ERR_VALUE, @3,
+                                             "An operation id is the operationId of a result, 24 hexadecimal digits; "
+                                             "bulkql --operations lists them.",
+                                             "invalid operation id: expected 24 hexadecimal digits");
+                                    NEW (n, ResumeStmt, @$);
+                                    n->operation_id = $3;
+                                    $$ = &n->node;
+                                 }
    ;
 
 bulk_stmt:
@@ -1200,8 +1232,8 @@ col_label:
 unreserved_keyword:
      ASC | BULK | BY | COMPRESSION | CONFLICT | CREATE | DATE | DECIMAL | DELETE
    | DESC | DO | DUPLICATE | EXPLAIN | FILTER | FORMAT | GROUP_P | HAVING
-   | INSERT | INTERVAL | JOIN | KEY | LATERAL | LIMIT | NOTHING | ORDER | OVER
-   | REMOVE | REPLACE | TIMESTAMP | UPDATE | UPSERT | USING
+   | INSERT | INTERVAL | JOIN | KEY | LATERAL | LIMIT | NOTHING | OPERATION | ORDER
+   | OVER | REMOVE | REPLACE | RESUME | TIMESTAMP | UPDATE | UPSERT | USING
    ;
 
 reserved_keyword:

@@ -30,6 +30,7 @@
 #include "bulkql/version.h"
 #if !defined(BULKQL_NO_EXEC)
 #include "bulkql/exec.h"
+#include "bulkql/operations.h"
 #endif
 
 #endif /* BULKQL_BULKQL_H */

@@ -42,6 +42,12 @@ typedef struct cli {
    const char *script_text;
    size_t script_len;
    int statement_line; /* 1-based line of the running statement, 0 if none */
+   /* --resume ID with -f or -c: the one statement given is run as the
+    * continuation of this operation (bql_operation_resume); NULL if not */
+   const char *resume_id;
+   /* the RESUME statement was made from --resume ID (errors name no
+    * script line) */
+   bool resume_from_option;
 } cli_t;
 
 /* One script given to the command (-f FILE, -f -, -c STATEMENT, standard

@@ -15,7 +15,7 @@
 
 static const char usage_text[] =
    "Usage: bulkql [OPTION]... [-f FILE]... [-c STATEMENT]...\n"
-   "Run BulkQL statements (BULK INSERT, UPDATE, UPSERT, DELETE, EXPLAIN) against MongoDB.\n"
+   "Run BulkQL statements (BULK INSERT, UPDATE, UPSERT, DELETE, EXPLAIN, RESUME) against MongoDB.\n"
    "With no -f or -c, read statements from standard input, or start the\n"
    "interactive prompt when standard input is a terminal. Every input is\n"
    "parsed and planned before the first write: a bad one writes nothing.\n"
@@ -34,6 +34,9 @@ static const char usage_text[] =
    "      --format FORMAT      result format: table (default) or json\n"
    "      --stop-on-error      stop at the first failed statement (default)\n"
    "      --continue-on-error  run the remaining statements after a failure\n"
+   "      --resume ID          resume the interrupted operation ID: its stored\n"
+   "                           statement, or the one -f or -c gives (the same\n"
+   "                           text); rows it completed are not written again\n"
    "  -v, --variable NAME=VALUE  bind :NAME (or the NAME-th ?) to VALUE, typed as\n"
    "                           the literal it reads as: 42, 1.5, true, null,\n"
    "                           'text'; other text is a string (repeatable)\n"
@@ -196,7 +199,7 @@ main (int argc, char **argv)
 {
    enum {
       OPT_URI = 256, OPT_DB, OPT_EXPLAIN, OPT_DRY_RUN, OPT_FORMAT, OPT_STOP, OPT_CONTINUE, OPT_VERSION,
-      OPT_VERBOSE
+      OPT_VERBOSE, OPT_RESUME
    };
    static const struct option longopts[] = {
       {"file", required_argument, NULL, 'f'},
@@ -211,6 +214,7 @@ main (int argc, char **argv)
       {"quiet", no_argument, NULL, 'q'},
       {"variable", required_argument, NULL, 'v'},
       {"verbose", no_argument, NULL, OPT_VERBOSE},
+      {"resume", required_argument, NULL, OPT_RESUME},
       {"version", no_argument, NULL, OPT_VERSION},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -266,6 +270,21 @@ main (int argc, char **argv)
       case OPT_VERBOSE:
          cli.verbose = true;
          break;
+      case OPT_RESUME: {
+         size_t n = strlen (optarg);
+         bool hex = n == 24;
+         for (size_t i = 0; hex && i < n; i++) {
+            hex = strchr ("0123456789abcdefABCDEF", optarg[i]) != NULL;
+         }
+         if (!hex) {
+            usage_error ("--resume: invalid operation id '%s' (24 hexadecimal digits, as operationId shows it)", optarg);
+            cli_params_free (&cli);
+            free (inputs);
+            return 2;
+         }
+         cli.resume_id = optarg;
+         break;
+      }
       case 'v': {
          /* -v name=value: binds :name (-v 1=value: the first ?) */
          const char *eq = strchr (optarg, '=');
@@ -302,6 +321,26 @@ main (int argc, char **argv)
          free (inputs);
          return 2;
       }
+   }
+   char resume_stmt[64];
+   if (cli.resume_id && (cli.explain || cli.dry_run)) {
+      usage_error ("--resume writes: it cannot be combined with %s", cli.explain ? "--explain" : "--dry-run");
+      cli_params_free (&cli);
+      free (inputs);
+      return 2;
+   }
+   if (cli.resume_id && ninputs > 1) {
+      usage_error ("--resume runs one statement: give at most one -f or -c (%s)", "the operation's statement");
+      cli_params_free (&cli);
+      free (inputs);
+      return 2;
+   }
+   if (cli.resume_id && ninputs == 0) {
+      /* the operation's stored statement: as RESUME OPERATION 'ID' */
+      snprintf (resume_stmt, sizeof resume_stmt, "RESUME OPERATION '%s'", cli.resume_id);
+      inputs[ninputs++] = (input_t) {false, resume_stmt};
+      cli.resume_id = NULL;
+      cli.resume_from_option = true;
    }
    if (optind < argc) {
       usage_error ("unexpected argument '%s' (scripts are given with -f)", argv[optind]);

@@ -334,6 +334,9 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          {"nFailed", "BULK INSERT BULK UPDATE BULK UPSERT BULK DELETE"},
          {"nWouldWrite", ""},
          {"nNotAttempted", ""},
+         {"nSkipped", ""},        /* a resume: rows done before */
+         {"nAlreadyWritten", ""}, /* a resume: rows in doubt found stored */
+         {"nInDoubt", ""},
       };
       enum { NCOUNTERS = sizeof counters / sizeof counters[0] };
       bson_iter_t it;
@@ -413,10 +416,21 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          int64_t code = get_int (&e, "code");
          char *msg = cli_redact_text (get_str (&e, "errmsg") ? get_str (&e, "errmsg") : "");
          char code_text[40] = "";
-         if (code != 0) {
+         if (get_str (&e, "code")) {
+            snprintf (code_text, sizeof code_text, " (%s)", get_str (&e, "code")); /* IN_DOUBT */
+         } else if (code != 0) {
             /* a server's error code; a row refused before it was sent
              * (conversion, CHECK) has none */
             snprintf (code_text, sizeof code_text, " (code %lld)", (long long) code);
+         }
+         bson_iter_t idi;
+         char *id_text = NULL;
+         if (row <= 0 && bson_iter_init_find (&idi, &e, "_id")) {
+            /* a stored document, by its _id */
+            bson_t one = BSON_INITIALIZER;
+            bson_append_iter (&one, "_id", 3, &idi);
+            id_text = bson_as_relaxed_extended_json (&one, NULL);
+            bson_destroy (&one);
          }
          if (nerr == 1) {
             if (cli->quiet) {
@@ -427,10 +441,13 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          }
          if (row > 0) {
             fprintf (rows_out, "    row %lld: %s%s\n", (long long) row, msg ? msg : "", code_text);
+         } else if (id_text) {
+            fprintf (rows_out, "    %s: %s%s\n", id_text, msg ? msg : "", code_text);
          } else {
             fprintf (rows_out, "    %s%s\n", msg ? msg : "", code_text);
          }
          free (msg);
+         bson_free (id_text);
       }
    }
    int64_t failed = get_int (reply, "nFailed");

@@ -16,10 +16,12 @@
 
 #include "cli.h"
 
-/* Read a line from the terminal fd with echo off; malloc'd, without its
- * line ending; NULL at end of input or on an error. */
+/* Print the prompt for user on stderr and read a line from the terminal
+ * fd with echo off; malloc'd, without its line ending; NULL at end of
+ * input or on an error. Echo goes off before the prompt shows: what is
+ * typed once the prompt is there is neither echoed nor flushed away. */
 static char *
-read_secret (int fd)
+read_secret (int fd, const char *user)
 {
    struct termios old, quiet;
    bool restore = tcgetattr (fd, &old) == 0;
@@ -29,6 +31,8 @@ read_secret (int fd)
       quiet.c_lflag |= ICANON;
       tcsetattr (fd, TCSAFLUSH, &quiet);
    }
+   fprintf (stderr, "Password for %s: ", user);
+   fflush (stderr);
    size_t cap = 128, n = 0;
    char *buf = malloc (cap);
    bool got = false;
@@ -49,7 +53,7 @@ read_secret (int fd)
       buf[n++] = c;
    }
    if (restore) {
-      tcsetattr (fd, TCSAFLUSH, &old);
+      tcsetattr (fd, TCSANOW, &old);
    }
    if (!got) {
       free (buf);
@@ -92,10 +96,8 @@ cli_uri_ask_password (const char *uri)
       free (who);
       return NULL;
    }
-   fprintf (stderr, "Password for %s: ", who);
-   fflush (stderr);
+   char *pw = read_secret (STDIN_FILENO, who);
    free (who);
-   char *pw = read_secret (STDIN_FILENO);
    fputc ('\n', stderr);
    if (!pw) {
       return NULL;

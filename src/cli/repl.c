@@ -144,7 +144,8 @@ load_words (cli_t *cli)
 /* What complete_word offers: set by complete before each completion. */
 static const char *const *offer;
 static size_t noffer;
-static const char *const statement_words[] = {"BULK", "EXPLAIN"};
+static const char *const statement_words[] = {"BULK", "EXPLAIN", "RESUME"};
+static const char *const resume_words[] = {"OPERATION"};
 static const char *const bulk_words[] = {"INSERT", "UPDATE", "UPSERT", "DELETE"};
 static const char *const meta_words[] = {"\\c",       "\\connect", "\\conninfo", "\\d",      "\\dryrun",
                                          "\\explain", "\\format",  "\\help",     "\\i",      "\\l",
@@ -293,6 +294,9 @@ complete (const char *text, int start, int end)
    } else if (!strcasecmp (w1, "EXPLAIN")) {
       offer = statement_words; /* BULK */
       noffer = 1;
+   } else if (!strcasecmp (w1, "RESUME")) {
+      offer = resume_words;
+      noffer = 1;
    } else if (!strcasecmp (w1, "BULK")) {
       offer = bulk_words;
       noffer = sizeof bulk_words / sizeof bulk_words[0];
@@ -325,7 +329,8 @@ static const char help_text[] =
    "        DO UPDATE SET ... | DO UPDATE SET * | DO REPLACE | DO NOTHING\n"
    "  BULK DELETE FROM coll [USING 'file' AS v | USING (VALUES ...) AS v(cols)] WHERE condition\n"
    "        [WITH ARCHIVAL_STRATEGY (...)] [WITH DELETE_OPTIONS (...)]\n"
-   "  EXPLAIN statement           print the plan; run nothing\n";
+   "  EXPLAIN statement           print the plan; run nothing\n"
+   "  RESUME OPERATION 'id'       run what an interrupted operation did not finish\n";
 
 /* after the options (bql_options_help) */
 static const char help_meta[] =

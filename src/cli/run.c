@@ -342,9 +342,35 @@ cli_input_prepare (cli_t *cli, cli_input_t *in)
    in->n = n;
    bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = cli->database, .dry_run = cli->dry_run, .base_dir = in->base_dir,
                               .params = cli->params, .explain_only = cli->explain};
+   const bql_node_t *first = n ? bql_script_statement (in->script, 0) : NULL;
+   bool bulk = bql_is (first, InsertStmt) || bql_is (first, UpdateStmt) || bql_is (first, UpsertStmt) ||
+               bql_is (first, DeleteStmt);
+   if (cli->resume_id && (n != 1 || !bulk)) {
+      fprintf (stderr, "bulkql: %s: --resume runs one BULK statement, the operation's own; this holds %s\n", in->name,
+               n == 1 ? "another kind of statement" : "several statements");
+      return false;
+   }
    for (size_t i = 0; i < n; i++) {
       if (cli->cancel) {
          return false;
+      }
+      const bql_node_t *stmt = bql_script_statement (in->script, i);
+      if (bql_is (stmt, ResumeStmt)) {
+         /* run by bql_operation_resume: its statement is on the server */
+         if (cli->explain || cli->dry_run) {
+            bql_error_clear (&error);
+            error.domain = BQL_ERROR_USAGE;
+            error.code = BQL_ERR_UNSUPPORTED;
+            error.offset = stmt->location;
+            error.length = stmt->length;
+            bql_error_locate (&error, in->text, in->len);
+            snprintf (error.message, sizeof error.message, "%s cannot run RESUME OPERATION: the statement to resume is "
+                      "stored on the server, and a resume writes", cli->explain ? "--explain" : "--dry-run");
+            cli_print_error (cli, &error, in->name, in->text, in->len);
+            return false;
+         }
+         in->need_server = true;
+         continue;
       }
       if (!bql_plan_new (in->script, i, &opts, &in->plans[i], &error)) {
          cli_print_error (cli, &error, in->name, in->text, in->len);
@@ -380,6 +406,50 @@ statement_line (const cli_input_t *in, size_t i)
       line += in->text[k] == '\n';
    }
    return line;
+}
+
+/* Run RESUME OPERATION 'id', statement i of in, and print its result.
+ * A refusal is shown at the statement, with its hint. */
+static bool
+run_resume (cli_t *cli, cli_input_t *in, size_t i, const char *id)
+{
+   bson_t reply;
+   bql_error_t error;
+   cli_progress_t progress;
+   cli_progress_begin (&progress, cli, -1);
+   bql_exec_options_t xo = {
+      .size = sizeof (bql_exec_options_t),
+      .cancel = &cli->cancel,
+      .progress = cli_progress_update,
+      .progress_ctx = &progress,
+      .on_batch = cli->verbose ? cli_verbose_batch : NULL,
+      .batch_ctx = cli,
+      .on_retry = cli->verbose ? cli_verbose_retry : NULL,
+      .retry_ctx = cli,
+   };
+   bql_resume_options_t ro = {.size = sizeof ro, .database = cli->database, .params = cli->params};
+   bool ok = bql_operation_resume (cli->client, id, &ro, &xo, &reply, &error);
+   cli_progress_clear (&progress);
+   const bql_node_t *stmt = bql_script_statement (in->script, i);
+   bson_iter_t it;
+   if (!ok && !bson_iter_init_find (&it, &reply, "statement") && error.offset < 0 && !cli->resume_from_option) {
+      /* refused before anything ran: at the RESUME statement */
+      error.offset = stmt->location;
+      error.length = stmt->length;
+      bql_error_locate (&error, in->text, in->len);
+   }
+   cli->script_name = in->name;
+   cli->script_text = cli->resume_from_option ? NULL : in->text;
+   cli->script_len = in->len;
+   cli->statement_line = cli->resume_from_option ? 0 : statement_line (in, i);
+   cli_print_result (cli, &reply, ok, &error);
+   if (!ok && cli->script_text == NULL && error.hint[0] && cli->format != CLI_FORMAT_JSON) {
+      fprintf (stderr, "hint: %s\n", error.hint);
+   }
+   cli->script_text = NULL;
+   cli->statement_line = 0;
+   bson_destroy (&reply);
+   return ok;
 }
 
 int
@@ -419,6 +489,22 @@ cli_input_run (cli_t *cli, cli_input_t *in)
          break;
       }
       double start = wall_ms ();
+      if (!in->plans[i]) {
+         /* RESUME OPERATION 'id' */
+         bool ok = run_resume (cli, in, i, bql_cast (ResumeStmt, bql_script_statement (in->script, i))->operation_id);
+         print_timing (cli, start);
+         if (!ok) {
+            rc = 1;
+            if (cli->cancel) {
+               report_cancel (i + 1, n);
+               break;
+            }
+            if (!cli->continue_on_error) {
+               break;
+            }
+         }
+         continue;
+      }
       if (cli->explain || bql_plan_is_explain (in->plans[i])) {
          char *json = bql_plan_explain_json (in->plans[i], &error);
          if (!json) {
@@ -452,7 +538,12 @@ cli_input_run (cli_t *cli, cli_input_t *in)
          .retry_ctx = cli,
       };
       bool ok;
-      if (cli->script_on_stdin && bql_plan_reads_stdin (in->plans[i])) {
+      if (cli->resume_id) {
+         /* --resume ID with this statement: checked against the
+          * operation's, then run as its continuation */
+         bql_resume_options_t ro = {.size = sizeof ro, .database = cli->database, .plan = in->plans[i]};
+         ok = bql_operation_resume (cli->client, cli->resume_id, &ro, &xo, &reply, &error);
+      } else if (cli->script_on_stdin && bql_plan_reads_stdin (in->plans[i])) {
          /* standard input holds the statements, read to the end already */
          bson_init (&reply);
          bql_error_clear (&error);
@@ -482,6 +573,9 @@ cli_input_run (cli_t *cli, cli_input_t *in)
       cli->script_len = in->len;
       cli->statement_line = statement_line (in, i);
       cli_print_result (cli, &reply, ok, &error);
+      if (!ok && cli->resume_id && error.line <= 0 && error.hint[0] && cli->format != CLI_FORMAT_JSON) {
+         fprintf (stderr, "hint: %s\n", error.hint); /* a resume refused */
+      }
       cli->script_text = NULL;
       cli->statement_line = 0;
       bson_destroy (&reply);

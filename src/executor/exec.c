@@ -43,7 +43,8 @@ finish_reply (bql_exec_t *x, bson_t *reply)
        * attempted (after an ordered stop, or rows never read because the
        * statement stopped) */
       int64_t rows = x->rows_total >= 0 ? x->rows_total : x->rows_done;
-      int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write;
+      int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write
+                          + x->n_already_written;
       if (bql_exec_has_step (x, BQL_STEP_UPSERT_ROWS) && !x->opts->dry_run) {
          accounted = x->n_upserted + x->n_matched + x->n_failed + x->n_inserted;
       }
@@ -60,6 +61,23 @@ finish_reply (bql_exec_t *x, bson_t *reply)
          BSON_APPEND_INT64 (reply, "nNotAttempted", rows - accounted);
       }
    }
+   if (x->resume) {
+      /* what this run of a resumed operation found: rows done before,
+       * in-doubt inserts already stored; the counts above are the
+       * operation's, carried over */
+      BSON_APPEND_INT32 (reply, "resumes", x->resume->resumes);
+      if (x->row_based) {
+         BSON_APPEND_INT64 (reply, "nSkipped", x->n_skipped);
+      }
+      BSON_APPEND_INT64 (reply, "nAlreadyWritten", x->n_already_written);
+   }
+   if (x->resume || x->n_in_doubt) {
+      BSON_APPEND_INT64 (reply, "nInDoubt", x->n_in_doubt);
+      BSON_APPEND_ARRAY (reply, "inDoubt", &x->in_doubt);
+      if (x->n_in_doubt_listed > BQL_REPLY_MAX_ERRORS) {
+         BSON_APPEND_BOOL (reply, "inDoubtTruncated", true);
+      }
+   }
    BSON_APPEND_ARRAY (reply, "upserted", &x->upserted);
    BSON_APPEND_ARRAY (reply, "writeErrors", &x->write_errors);
    if (x->n_write_errors > BQL_REPLY_MAX_ERRORS) {
@@ -71,6 +89,11 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    }
    BSON_APPEND_DOUBLE (reply, "elapsedMs", ms);
    int64_t docs = x->n_inserted + x->n_modified + x->n_upserted + x->n_removed;
+   if (x->resume) {
+      /* this run's rate: without the counts carried over */
+      const bql_op_counters_t *c = &x->resume->carried;
+      docs -= c->n_inserted + c->n_modified + c->n_upserted + c->n_removed;
+   }
    BSON_APPEND_DOUBLE (reply, "docsPerSec", ms > 0 ? (double) docs * 1000.0 / ms : 0.0);
    if (x->opts->dry_run) {
       BSON_APPEND_BOOL (reply, "dryRun", true);
@@ -136,6 +159,32 @@ bool
 bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_options_t *options, bson_t *reply,
              bql_error_t *error)
 {
+   return bql_exec_statement (client, plan, options, NULL, reply, error);
+}
+
+/* The counts of a resumed operation's document, as if this run had
+ * made them: the reply, the checkpoints and the metrics are the
+ * operation's. */
+static void
+carry_over (bql_exec_t *x, const bql_resume_t *r)
+{
+   const bql_op_counters_t *c = &r->carried;
+   x->n_inserted = c->n_inserted;
+   x->n_matched = c->n_matched;
+   x->n_modified = c->n_modified;
+   x->n_upserted = c->n_upserted;
+   x->n_removed = c->n_removed;
+   x->n_archived = c->n_archived;
+   x->n_failed = c->n_failed;
+   x->n_already_written = c->n_already_written;
+   x->n_in_doubt = c->n_in_doubt; /* (listed by the run that found them) */
+   x->batches = c->batches;
+}
+
+bool
+bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_options_t *options,
+                    const bql_resume_t *resume, bson_t *reply, bql_error_t *error)
+{
    bql_error_t scratch;
    if (reply) {
       bson_init (reply);
@@ -183,9 +232,17 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    x.started_at_ms = bql_wall_ms ();
    x.rows_total = -1;
    x.bytes_total = -1;
-   bson_oid_t oid;
-   bson_oid_init (&oid, NULL);
-   bson_oid_to_string (&oid, x.operation_id);
+   if (resume) {
+      /* the same operation id: the same deterministic _ids */
+      x.resume = resume;
+      snprintf (x.operation_id, sizeof x.operation_id, "%s", resume->operation_id);
+      carry_over (&x, resume);
+   } else {
+      bson_oid_t oid;
+      bson_oid_init (&oid, NULL);
+      bson_oid_to_string (&oid, x.operation_id);
+   }
+   bson_init (&x.in_doubt);
    bson_init (&x.write_errors);
    bson_init (&x.upserted);
    bson_init (&x.unmatched);
@@ -200,6 +257,7 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bql_exec_close_failed_records (&x);
    finish_reply (&x, reply);
    bql_exec_run_end_steps (&x, reply);
+   bql_exec_log_done (&x);
    if (x.n_log_failures) {
       BSON_APPEND_ARRAY (reply, "logFailures", &x.log_failures);
    }
@@ -223,6 +281,13 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
       /* rows the file should hold are not in it: the statement fails */
       bql_exec_fail (&x, BQL_ERR_IO, 0, "%lld row%s failed; %lld of them could not be written: %s",
                      (long long) x.n_failed, x.n_failed == 1 ? "" : "s", (long long) x.failed_lost, x.failed_errmsg);
+   } else if (!x.fatal && x.n_in_doubt > 0) {
+      /* not sent again: applying them twice would be wrong */
+      bql_exec_fail (&x, BQL_ERR_WRITE, 0,
+                     "%lld %s%s failed, %lld of them in doubt: they may or may not have been written, and their "
+                     "writes are not idempotent, so they were not sent again (inDoubt lists them)",
+                     (long long) x.n_failed, x.row_based ? "row" : "document", x.n_failed == 1 ? "" : "s",
+                     (long long) x.n_in_doubt);
    } else if (!x.fatal && x.n_failed > 0 && x.row_based) {
       bql_exec_fail (&x, BQL_ERR_WRITE, 0, "%lld row%s failed", (long long) x.n_failed, x.n_failed == 1 ? "" : "s");
    } else if (!x.fatal && x.n_failed > 0) {
@@ -241,5 +306,6 @@ bql_execute (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_opt
    bson_destroy (&x.would_log);
    bson_destroy (&x.would_errors);
    bson_destroy (&x.would_failed);
+   bson_destroy (&x.in_doubt);
    return ok;
 }

@@ -9,6 +9,7 @@
  * below all of them are the planner (conversion, values) and the parser,
  * which call nothing here. tests/unit/test_layers.py reads this list and
  * checks it against the calls in the built object files (nm).
+ *   resume.c            bql_operation_resume: reads and checks an operation, runs it on
  *   exec.c              bql_execute: sets up the statement, makes its reply
  *   steps_run.c         the step interpreter: runs the plan's steps in order
  *   where.c             steps of a WHERE: count, scan ids, write each id batch
@@ -21,6 +22,7 @@
  *   caps.c              the connection's capabilities, probed once
  *   statement.c         the statement's error, write errors, after-batch checks,
  *                       row-error lists, has-step, the _id map
+ *   resume_rows.c       a resumed operation's checkpoint: done and in-doubt rows
  *   sources/open.c      bql_source_open: picks the plan's source
  *   sources/cursor.c    INSERT/UPSERT ... SELECT: the documents of an aggregate cursor
  *   sources/file.c      FROM 'path' / FROM STDIN: csv or json over input
@@ -62,6 +64,7 @@
 #include "bulkql/exec.h"
 #include "caps.h"
 #include "planner.h"
+#include "resume.h"
 #include "sources/source.h"
 #include "steps.h"
 
@@ -132,12 +135,27 @@ typedef struct bql_exec {
    bson_t log_failures;     /* [{batchIndex?, errmsg}]: error records or
                                metrics that could not be written */
    uint32_t n_log_failures;
+   /* a resumed operation (resume.h), or NULL: its checkpoint says which
+    * rows are done or in doubt; its counters were carried over into the
+    * counts above when the statement started */
+   const bql_resume_t *resume;
+   int64_t n_skipped;       /* resume: rows of completed batches, read, not sent */
+   int64_t n_already_written; /* resume: in-doubt inserts found stored */
+   int64_t n_in_doubt;      /* rows (or stored documents) in doubt, not sent
+                               again (counted in n_failed too) */
+   int64_t batch_in_doubt;  /* of them, in the batch being accounted for */
+   bson_t in_doubt;         /* [{row} | {_id}] of them */
+   uint32_t n_in_doubt_listed;
    bool stopped;            /* stopped early (not a completed statement) */
    char stop_reason[200];
    /* error already recorded in *error (the first one stands; atomic so
     * that any thread may record one) */
    _Atomic bool fatal;
    bool fatal_logged;       /* ... and in error_collection, for its batch */
+   /* the writer of error records and metrics (log.c): made when first
+    * needed, on the statement's client; the statement's thread only;
+    * freed by bql_exec_log_done */
+   struct bql_log *log;
 } bql_exec_t;
 
 /* One batch of rows to write: documents and their row numbers. */
@@ -164,8 +182,25 @@ bool bql_exec_fail (bql_exec_t *x, bql_error_code_t code, int32_t server_code, c
 /* The same with an error already made (a row source's). Returns false. */
 bool bql_exec_fail_with (bql_exec_t *x, const bql_error_t *error);
 
-/* Add one failed row to the reply (row 0 = not tied to a row). */
-void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg);
+/* Run plan as bql_execute does, as the continuation of the operation
+ * resume describes when it is not NULL (exec.c; bql_operation_resume
+ * calls it): the same operation id, its counters carried over, its
+ * checkpoint's done rows skipped and in-doubt rows handled by kind. */
+bool bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_exec_options_t *options,
+                         const bql_resume_t *resume, bson_t *reply, bql_error_t *error);
+
+/* Append "code" to doc: code as an int32, or "IN_DOUBT" for
+ * BQL_CODE_IN_DOUBT. */
+void bql_exec_append_code (bson_t *doc, int32_t code);
+
+/* A row (row > 0) or stored document (its _id in id) found in doubt:
+ * counted and listed in the reply's inDoubt (the statement's thread). */
+void bql_exec_note_in_doubt (bql_exec_t *x, int64_t row, const bson_value_t *id);
+
+/* Add one failed row to the reply (row 0 = not tied to a row; then id,
+ * when not NULL, is the _id of the stored document it is about). */
+void bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, const bson_value_t *id, int32_t code,
+                               const char *errmsg);
 
 /* After a batch: callbacks, stop conditions (continue_on_error,
  * max_errors, max_execution_time, cancel). Returns false when the
@@ -211,6 +246,10 @@ bool bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_bat
 /* Write the statement's document to bulk_operation_metrics (log.c). */
 void bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply);
 
+/* Free what writing error records and metrics held (log.c): call once,
+ * after the statement's last record. */
+void bql_exec_log_done (bql_exec_t *x);
+
 /* failed_records_file before the statement writes anything: refuses a
  * symbolic link (dangling too) and, unless failed_records_mode is 'append'
  * or 'overwrite', an existing file; with 'overwrite' the file is opened
@@ -238,6 +277,7 @@ typedef struct bql_write_tally {
    int64_t n_unmatched;       /* counted by the batch writers */
    int64_t n_would_write;     /* dry_run */
    int64_t retries;           /* backoff waits before a command was sent again */
+   int64_t n_already_written; /* resume: in-doubt inserts found stored as sent */
    bool failed;               /* error holds a statement-level error */
    bql_error_t error;         /* the first one of the batch stands */
 } bql_write_tally_t;
@@ -277,14 +317,22 @@ typedef struct bql_writer {
    /* Commands are sent on a thread of their own with this client (made
     * from client's URI when first needed, owned), so that the writer's
     * thread can give up waiting on a cancel; an abandoned command takes
-    * it with it (write_path.c). */
+    * it with it (write_path.c). Not made for a log_only writer. */
    mongoc_client_t *send_client;
    int64_t lost_since_us;     /* monotonic time the command being retried
                                  was first lost (retry_timeout), 0: none */
    bool budget_spent;         /* the last retry wait ended on retry_timeout */
+   /* The statement's log (log.c): its commands go on client itself, on
+    * the writer's thread, as every other command of the statement's
+    * connection (no send client: a record reaches the server on the
+    * statement's connection even when the writes' own is lost, and a
+    * cancel does not abandon it); its retries are its own, neither
+    * counted in the tally nor announced (on_retry): those are batches'. */
+   bool log_only;
    /* the statement, when this writer is on its thread (progress while a
     * command waits); NULL for a worker */
    struct bql_exec *stmt;
+   const bql_resume_t *resume; /* the statement's (read-only), or NULL */
 } bql_writer_t;
 
 /* A writer for statement x on client (x->client for the statement's

@@ -17,6 +17,7 @@ typedef struct {
    bql_writer_t *w;
    const bql_batch_t *b;
    bool ordered;
+   bool dup_update; /* ON DUPLICATE KEY UPDATE follows the insert */
    bql_batch_info_t *info;
    bql_row_errors_t *errs;
    size_t *todo; /* positions in the batch still to send */
@@ -71,18 +72,20 @@ insert_settle (void *ctx, const bql_write_result_t *r)
    return true;
 }
 
-/* After a lost command: which of the documents to send are on the server
- * already? Every document has its _id (rows.c gives one). Those stored
- * exactly as sent were written by the lost attempt and count as
- * inserted; a different document under the same _id is a duplicate key
- * error for that row. ASK_AGAIN when the server cannot be asked; todo
- * keeps the rows still to send. */
+/* Which of the documents to send (todo) are on the server already?
+ * Every document has its _id (rows.c gives one). After a lost command
+ * (resuming false), those stored exactly as sent were written by the
+ * lost attempt and count as inserted. For the rows in doubt of a resumed
+ * operation (resuming true), those stored as sent, or under this
+ * operation's deterministic _id for the row, count as already written;
+ * with ON DUPLICATE KEY UPDATE a different document stays to be sent
+ * (its update follows). Otherwise a different document under the same
+ * _id is a duplicate key error for that row. ASK_AGAIN when the server
+ * cannot be asked; todo keeps the rows still to send. */
 static bql_recover_rc_t
-insert_recover (void *ctx, const bql_write_result_t *r)
+check_stored (insert_t *c, bool resuming)
 {
-   insert_t *c = ctx;
    const bql_batch_t *b = c->b;
-   (void) r;
    bson_t filter = BSON_INITIALIZER, id, in;
    bson_append_document_begin (&filter, "_id", 3, &id);
    bson_append_array_begin (&id, "$in", 3, &in);
@@ -147,19 +150,72 @@ insert_recover (void *ctx, const bql_write_result_t *r)
             }
          }
       }
-      if (!exists) {
+      if (resuming && exists && (same || bql_resume_id_is_ours (c->w->resume, b->rows[i], want))) {
+         c->w->tally->n_already_written++;
+      } else if (!exists || (resuming && c->dup_update)) {
          c->todo[keep++] = i;
       } else if (same) {
          c->info->n_inserted++;
       } else {
          bql_row_errors_add (c->errs, i, b->rows[i], DUPLICATE_KEY,
-                             "duplicate key: another document with this _id is stored (found when retrying)");
+                             resuming ? "duplicate key: another document with this _id is stored (found when "
+                                        "resuming: the row was in doubt)"
+                                      : "duplicate key: another document with this _id is stored (found when retrying)");
          stop = c->ordered;
       }
    }
    c->ntodo = keep;
    bson_destroy (&found);
    return BQL_RECOVER_RESEND;
+}
+
+static bql_recover_rc_t
+insert_recover (void *ctx, const bql_write_result_t *r)
+{
+   (void) r;
+   return check_stored (ctx, false);
+}
+
+/* A resumed operation: the rows of b in doubt (sent before it was
+ * interrupted) that are stored already are not sent again (check_stored);
+ * c->todo is left with the rows to send, in the batch's order. False
+ * when the server could not be asked (recorded). */
+static bool
+resume_check (insert_t *c)
+{
+   const bql_batch_t *b = c->b;
+   bool *doubt = bson_malloc0 (sizeof *doubt * (b->n ? b->n : 1));
+   size_t nd = 0;
+   for (size_t i = 0; i < b->n; i++) {
+      if (bql_resume_row (c->w->resume, b->rows[i]) == BQL_RESUME_ROW_IN_DOUBT) {
+         doubt[i] = true;
+         c->todo[nd++] = i;
+      }
+   }
+   bool ok = true;
+   if (nd > 0) {
+      c->ntodo = nd;
+      if (check_stored (c, true) == BQL_RECOVER_ASK_AGAIN) {
+         ok = bql_writer_fail (c->w, BQL_ERR_CONNECTION, 0,
+                               "cannot ask the server which rows in doubt of batch %lld are stored already",
+                               (long long) c->info->batch_index + 1);
+      }
+      for (size_t j = 0; j < c->ntodo; j++) {
+         doubt[c->todo[j]] = false; /* to send after all */
+      }
+      c->ntodo = 0;
+      bool stop = false;
+      for (size_t i = 0; i < b->n && !stop; i++) {
+         for (size_t e = 0; e < c->errs->n && c->ordered; e++) {
+            stop = stop || c->errs->items[e].index == i; /* ordered: nothing after it */
+         }
+         if (!stop && !doubt[i]) {
+            c->todo[c->ntodo++] = i; /* not stored already, not failed */
+         }
+      }
+   }
+   bson_free (doubt);
+   return ok;
 }
 
 /* A command without an account that is not sent again: every row still
@@ -193,6 +249,17 @@ bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_
    c.sent = bson_malloc (sizeof *c.sent * (b->n ? b->n : 1));
    for (size_t i = 0; i < b->n; i++) {
       c.todo[c.ntodo++] = i;
+   }
+   c.dup_update = bql_writer_has_step (w, BQL_STEP_DUPLICATE_KEY_UPDATE);
+   if (w->resume && !resume_check (&c)) {
+      bson_free (c.todo);
+      bson_free (c.sent);
+      return false;
+   }
+   if (c.ntodo == 0) {
+      bson_free (c.todo);
+      bson_free (c.sent);
+      return true;
    }
    bql_write_step_t step = {.ctx = &c,
                             .coll = w->coll,

@@ -10,7 +10,10 @@
  * have written is returned in the reply ("metrics", "errorRecords",
  * "failedRecords"; bulkql prints them). Writing these
  * records never hides the original error: a failure to log is collected in
- * the reply's logFailures.
+ * the reply's logFailures. The records are inserted through the write
+ * path (write_path.c) as the WRITE_ERROR_RECORD and WRITE_METRICS steps:
+ * a lost insert is recovered by looking up the record's _id (made here,
+ * an ObjectId) and sent again only when it is not stored.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "executor.h"
+#include "write_path.h"
 
 #define METRICS_COLLECTION "bulk_operation_metrics"
 
@@ -114,7 +117,7 @@ static void log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char
 static void
 log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
 {
-   char msg[1024]; /* the format, a name of up to 300 bytes and a driver message of up to 504 */
+   char msg[1400]; /* the format, a name of up to 300 bytes and a reason of up to 600 */
    va_list ap;
    va_start (ap, fmt);
    vsnprintf (msg, sizeof msg, fmt, ap);
@@ -135,53 +138,171 @@ log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
    bson_append_document_end (&x->log_failures, &one);
 }
 
-/* Wait before sending a record again (retry number attempt, 1-based):
- * the statement's retry_backoff_ms, doubled each time (bql_retry_backoff_ms),
- * cut to what is left of retry_timeout since the record was first lost
- * (lost_us, monotonic). Not counted in the statement's retries (those
- * are batches). False when the budget is spent or cancelled while
- * waiting. */
-static bool
-record_backoff (bql_exec_t *x, int attempt, int64_t lost_us)
+/* The writer of the statement's records (bql_exec_t.log): on the
+ * statement's own connection (log_only: not a send client), with a
+ * tally of its own, so that a record's retries are neither the batches'
+ * retries nor announced as theirs. */
+struct bql_log {
+   bql_writer_t w;
+   bql_write_tally_t tally;
+};
+
+static bql_writer_t *
+log_writer (bql_exec_t *x)
 {
-   int64_t left_ms = x->opts->retry_timeout_ms - (bson_get_monotonic_time () - lost_us) / 1000;
-   if (left_ms <= 0) {
-      return false;
+   if (!x->log) {
+      x->log = bson_malloc0 (sizeof *x->log);
+      bql_writer_init (&x->log->w, x, x->client);
+      bql_write_tally_init (&x->log->tally);
+      x->log->w.tally = &x->log->tally;
+      x->log->w.stmt = NULL;      /* no progress for a record */
+      x->log->w.log_only = true;
    }
-   int64_t ms = bql_retry_backoff_ms (x->opts, attempt);
-   return bql_retry_sleep (x->xo.cancel, ms < left_ms ? ms : left_ms);
+   return &x->log->w;
 }
 
-/* Insert rec (an error or metrics record, which has its _id) into coll
- * (insert command). A batch lost to a server that went away has its
- * record written once the server is back: a retryable error (network,
- * not primary, shutdown) is sent again within the statement's retry
- * policy (retry_timeout, retry_backoff_ms, retry_attempts), so a server
- * restart within retry_timeout loses no record. The record's _id makes a
- * second copy impossible: a duplicate key error on a retry means an
- * earlier attempt was applied. False with the last error in berr. */
-static bool
-insert_record (bql_exec_t *x, mongoc_collection_t *coll, const bson_t *rec, bson_error_t *berr)
+void
+bql_exec_log_done (bql_exec_t *x)
 {
-   int64_t lost_us = 0;
-   for (int attempt = 0;; attempt++) {
-      bson_t reply;
-      if (mongoc_collection_insert_one (coll, rec, NULL, &reply, berr)) {
-         bson_destroy (&reply);
-         return true;
-      }
-      bool retryable = bql_exec_is_retryable (berr, &reply);
-      bson_destroy (&reply);
-      if (attempt > 0 && berr->code == 11000) {
-         return true; /* the lost attempt had written it */
-      }
-      if (lost_us == 0) {
-         lost_us = bson_get_monotonic_time ();
-      }
-      if (!retryable || attempt >= x->opts->retry_attempts || !record_backoff (x, attempt + 1, lost_us)) {
-         return false;
-      }
+   if (x->log) {
+      bql_writer_cleanup (&x->log->w);
+      bql_write_tally_cleanup (&x->log->tally);
+      bson_free (x->log);
+      x->log = NULL;
    }
+}
+
+/* One record (an error or metrics record) on the write path: the
+ * WRITE_ERROR_RECORD and WRITE_METRICS steps' callbacks. */
+typedef struct {
+   mongoc_collection_t *coll; /* the record's collection, for recover */
+   const bson_t *rec;         /* with its _id, made here (an ObjectId) */
+   bool pending;              /* still to be sent */
+   bool resent;               /* sent again after a lost attempt */
+   bool written;
+   char errmsg[600];          /* why it was not written */
+} record_t;
+
+static bool
+record_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
+{
+   record_t *c = ctx;
+   bson_error_t berr;
+   if (!c->pending) {
+      return true;
+   }
+   if (!mongoc_bulk_operation_insert_with_opts (bulk, c->rec, NULL, &berr)) {
+      /* refused on the client by libmongoc's document checks */
+      c->pending = false;
+      snprintf (c->errmsg, sizeof c->errmsg, "%s", berr.message);
+      return true;
+   }
+   *nops = 1;
+   return true;
+}
+
+static bool
+record_settle (void *ctx, const bql_write_result_t *r)
+{
+   record_t *c = ctx;
+   c->pending = false;
+   if (r->write_errors.n > 0) {
+      if (c->resent && r->write_errors.items[0].code == 11000) {
+         c->written = true; /* the lost attempt had written it after all */
+      } else {
+         snprintf (c->errmsg, sizeof c->errmsg, "%s", r->write_errors.items[0].errmsg);
+      }
+   } else if (r->wc_errors.n > 0) {
+      snprintf (c->errmsg, sizeof c->errmsg, "%s", r->wc_errors.items[0].errmsg);
+   } else {
+      c->written = true;
+   }
+   return true;
+}
+
+/* A lost insert of a record: is the document with its _id stored? Then
+ * the lost attempt wrote it; else it is sent again. */
+static bql_recover_rc_t
+record_recover (void *ctx, const bql_write_result_t *r)
+{
+   record_t *c = ctx;
+   (void) r;
+   bson_iter_t it;
+   bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+   bson_iter_init_find (&it, c->rec, "_id");
+   bson_append_iter (&filter, "_id", 3, &it);
+   BSON_APPEND_INT64 (&opts, "limit", 1);
+   bson_append_document_begin (&opts, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&opts, &proj);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->coll, &filter, &opts, NULL);
+   const bson_t *doc;
+   bool found = mongoc_cursor_next (cur, &doc);
+   bson_error_t berr;
+   bool asked = !mongoc_cursor_error (cur, &berr);
+   mongoc_cursor_destroy (cur);
+   bson_destroy (&filter);
+   bson_destroy (&opts);
+   if (!asked) {
+      return BQL_RECOVER_ASK_AGAIN;
+   }
+   if (found) {
+      c->pending = false;
+      c->written = true;
+   } else {
+      c->resent = true;
+   }
+   return BQL_RECOVER_RESEND;
+}
+
+/* Not written: refused as a whole, or lost with its retries run out (or
+ * cancelled): a failure to log, never the statement's error. */
+static bool
+record_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
+{
+   record_t *c = ctx;
+   (void) why;
+   (void) retries;
+   c->pending = false;
+   snprintf (c->errmsg, sizeof c->errmsg, "%s", r->error.message);
+   return true;
+}
+
+/* Insert rec (an error or metrics record, which has its _id) into the
+ * collection coll_name of the statement's database, through the write
+ * path (insert command, ordered, the server's default writeConcern, no
+ * bypassDocumentValidation). A record whose batch was lost to a server
+ * that went away is written once the server is back: a lost insert is
+ * sent again within the statement's retry policy (retry_timeout,
+ * retry_backoff_ms, retry_attempts, counted for this record alone), so a
+ * server restart within retry_timeout loses no record; before each
+ * resend the record's _id is looked up, so no second copy is written.
+ * False with why it was not written in errmsg (n bytes). */
+static bool
+insert_record (bql_exec_t *x, const char *coll_name, const bson_t *rec, char *errmsg, size_t n)
+{
+   bql_writer_t *w = log_writer (x);
+   record_t c = {.rec = rec, .pending = true};
+   c.coll = mongoc_client_get_collection (x->client, x->plan->database, coll_name);
+   bql_write_step_t step = {.ctx = &c,
+                            .coll = c.coll,
+                            .ordered = true,
+                            .no_bypass = true,
+                            .no_write_concern = true,
+                            .add = record_add,
+                            .settle = record_settle,
+                            .recover = record_recover,
+                            .give_up = record_give_up};
+   int retries = 0;
+   if (!bql_write_path_run (w, &step, &retries) && w->tally->failed) {
+      snprintf (c.errmsg, sizeof c.errmsg, "%s", w->tally->error.message);
+   }
+   bql_write_tally_reset (w->tally);
+   mongoc_collection_destroy (c.coll);
+   if (!c.written) {
+      snprintf (errmsg, n, "%s", c.errmsg[0] ? c.errmsg : "not written");
+   }
+   return c.written;
 }
 
 /* The line in its file where a failed row starts, 0 when unknown. */
@@ -320,7 +441,9 @@ static void
 write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, const bson_t *doc)
 {
    const char *path = x->opts->failed_records_file;
-   if (!path || e->row <= 0) {
+   /* a row, or a stored document in doubt (by its _id) */
+   bool by_id = e->row <= 0 && e->code == BQL_CODE_IN_DOUBT && doc;
+   if (!path || (e->row <= 0 && !by_id)) {
       return;
    }
    if (!x->failed_fp && !x->failed_fp_broken && !x->opts->dry_run) {
@@ -336,11 +459,16 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
    }
    bson_t rec = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&rec, "operationId", x->operation_id);
-   BSON_APPEND_INT64 (&rec, "row", e->row);
+   bson_iter_t id;
+   if (by_id && bson_iter_init_find (&id, doc, "_id")) {
+      bson_append_iter (&rec, "_id", 3, &id);
+   } else {
+      BSON_APPEND_INT64 (&rec, "row", e->row);
+   }
    if (line > 0) {
       BSON_APPEND_INT64 (&rec, "line", line);
    }
-   BSON_APPEND_INT32 (&rec, "code", e->code);
+   bql_exec_append_code (&rec, e->code);
    BSON_APPEND_UTF8 (&rec, "error", e->errmsg);
    if (doc) {
       BSON_APPEND_DOCUMENT (&rec, "document", doc);
@@ -480,7 +608,16 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       BSON_APPEND_NULL (&rec, "firstRow");
    }
    BSON_APPEND_DATE_TIME (&rec, "startedAt", started_at_ms);
-   BSON_APPEND_INT32 (&rec, "errorCode", errs->n ? errs->items[0].code : x->error->server_code);
+   if (errs->n) {
+      bson_t code = BSON_INITIALIZER;
+      bson_iter_t ci;
+      bql_exec_append_code (&code, errs->items[0].code);
+      bson_iter_init_find (&ci, &code, "code");
+      bson_append_iter (&rec, "errorCode", 9, &ci);
+      bson_destroy (&code);
+   } else {
+      BSON_APPEND_INT32 (&rec, "errorCode", x->error->server_code);
+   }
    BSON_APPEND_UTF8 (&rec, "errorMessage", errs->n ? errs->items[0].errmsg : x->error->message);
    bson_append_array_begin (&rec, "writeErrors", -1, &we);
    const bql_row_error_t *wce = NULL;
@@ -505,7 +642,11 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       if (error_line (e, b) > 0) {
          BSON_APPEND_INT64 (&one, "line", error_line (e, b));
       }
-      BSON_APPEND_INT32 (&one, "code", e->code);
+      bson_iter_t id;
+      if (e->row <= 0 && e->code == BQL_CODE_IN_DOUBT && e->doc && bson_iter_init_find (&id, e->doc, "_id")) {
+         bson_append_iter (&one, "_id", 3, &id);
+      }
+      bql_exec_append_code (&one, e->code);
       BSON_APPEND_UTF8 (&one, "errmsg", e->errmsg);
       bson_append_document_end (&we, &one);
       if (!sample) {
@@ -543,18 +684,16 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
       bson_destroy (&rec);
       return;
    }
-   mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, coll_name);
-   bson_error_t berr;
-   if (!insert_record (x, coll, &rec, &berr)) {
+   char why[600];
+   if (!insert_record (x, coll_name, &rec, why, sizeof why)) {
       char rows[80] = "";
       if (info->first_row > 0 && info->size > 0) {
          snprintf (rows, sizeof rows, ", rows %lld to %lld", (long long) info->first_row,
                    (long long) (info->first_row + info->size - 1));
       }
       log_failure (x, info, "cannot write the error record to %s.%s: %s (batch %lld%s)", x->plan->database, coll_name,
-                   berr.message, (long long) info->batch_index + 1, rows);
+                   why, (long long) info->batch_index + 1, rows);
    }
-   mongoc_collection_destroy (coll);
    bson_destroy (&rec);
 }
 
@@ -563,15 +702,23 @@ bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t 
                        int64_t started_at_ms)
 {
    bson_t batch_errors = BSON_INITIALIZER;
+   x->batch_in_doubt = 0;
    for (size_t i = 0; i < errs->n; i++) {
       const bql_row_error_t *e = &errs->items[i];
-      bql_exec_add_write_error (x, &batch_errors, e->row, e->code, e->errmsg);
+      /* a stored document in doubt is named by its _id */
+      bson_iter_t it;
+      bool by_id = e->row <= 0 && e->code == BQL_CODE_IN_DOUBT && e->doc && bson_iter_init_find (&it, e->doc, "_id");
+      bql_exec_add_write_error (x, &batch_errors, e->row, by_id ? bson_iter_value (&it) : NULL, e->code, e->errmsg);
+      if (e->code == BQL_CODE_IN_DOUBT) {
+         bql_exec_note_in_doubt (x, e->row, by_id ? bson_iter_value (&it) : NULL);
+         x->batch_in_doubt++;
+      }
       /* a row, or a stored document (archival), failed; a write concern
        * error is about the batch and fails no row by itself */
       if (e->row > 0 || e->doc) {
          info->n_failed++;
       }
-      if (e->row > 0) {
+      if (e->row > 0 || e->code == BQL_CODE_IN_DOUBT) {
          write_failed_record (x, e, error_line (e, b), e->doc ? e->doc : (b && e->index < b->n ? b->docs[e->index] : NULL));
       }
    }
@@ -629,11 +776,9 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
       bson_destroy (&m);
       return;
    }
-   mongoc_collection_t *coll = mongoc_client_get_collection (x->client, x->plan->database, METRICS_COLLECTION);
-   bson_error_t berr;
-   if (!insert_record (x, coll, &m, &berr)) {
-      log_failure (x, NULL, "cannot write the metrics record to %s: %s", METRICS_COLLECTION, berr.message);
+   char why[600];
+   if (!insert_record (x, METRICS_COLLECTION, &m, why, sizeof why)) {
+      log_failure (x, NULL, "cannot write the metrics record to %s: %s", METRICS_COLLECTION, why);
    }
-   mongoc_collection_destroy (coll);
    bson_destroy (&m);
 }

@@ -114,6 +114,7 @@ typedef struct {
    int64_t *lines;         /* line of each row in its file */
    size_t n;
    int64_t input;          /* rows read into this batch, failed ones too */
+   int64_t skipped;        /* of them, rows a resumed operation had done */
    int64_t first_row;
    int64_t bytes_read;     /* of the source, when the batch was complete */
    int64_t started_at_ms;
@@ -160,6 +161,10 @@ struct pipeline {
     * for every id (about 3% of a load), this one once */
    bson_context_t *oids;
    bson_t row;             /* the reader's row, before it joins a batch */
+   /* a resumed operation: its rows in doubt are sent again (idempotent
+    * writes), or reported in doubt and not sent */
+   const bql_resume_t *resume;
+   bool resend_in_doubt;
 };
 
 /* Room for more rows in s's arrays: they grow with the batches read (a
@@ -193,6 +198,7 @@ fill (pipeline_t *p, slot_t *s)
    s->n = 0;
    s->nbytes = 0;
    s->input = 0;
+   s->skipped = 0;
    s->first_row = 0;
    s->started_at_ms = bql_wall_ms ();
    while (s->input < p->batch_size && s->nbytes < p->max_bytes) {
@@ -208,6 +214,22 @@ fill (pipeline_t *p, slot_t *s)
          s->first_row = rownum;
       }
       s->input++;
+      bql_resume_row_t rs = bql_resume_row (p->resume, rownum);
+      if (rs == BQL_RESUME_ROW_DONE) {
+         /* written (or failed) before the operation was interrupted: read
+          * for its number only */
+         s->skipped++;
+         continue;
+      }
+      if (rs == BQL_RESUME_ROW_IN_DOUBT && !p->resend_in_doubt && rc != BQL_ROW_FAILED) {
+         /* sent before, outcome unknown, and not safe to apply twice */
+         bql_row_errors_add_doc (&s->errs, rownum, BQL_CODE_IN_DOUBT,
+                                 "in doubt: sent before the operation was interrupted, its outcome is unknown, and "
+                                 "its write is not idempotent: not sent again",
+                                 doc);
+         s->errs.items[s->errs.n - 1].line = bql_source_line (p->src);
+         continue;
+      }
       if (rc == BQL_ROW_FAILED) {
          bql_row_errors_add_doc (&s->errs, rownum, 0, why ? why : "row failed", doc);
          s->errs.items[s->errs.n - 1].line = bql_source_line (p->src);
@@ -529,6 +551,8 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
    pthread_cond_init (&p.cv, NULL);
    p.oids = bson_context_new (BSON_CONTEXT_NONE);
    bson_init (&p.row);
+   p.resume = x->resume;
+   p.resend_in_doubt = bql_writer_idempotent (own);
    x->rows_total = bql_source_rows_total (src);
    x->row_based = true;
    x->bytes_total = bql_source_bytes_total (src);
@@ -552,6 +576,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
           * its rows that failed on input are failed rows, reported as in
           * any batch (and then the batch is counted) */
          x->rows_done += s->input;
+         x->n_skipped += s->skipped;
          if (bql_source_cancelled (src)) {
             stop_cancelled (x, src); /* the reason, before anything else */
          }
@@ -563,12 +588,24 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
          release (&p, s);
          break;
       }
+      if (s->skipped == s->input && s->errs.n == 0) {
+         /* a batch a resumed operation had completed: nothing to write
+          * or count (a worker that took it had no rows to send) */
+         x->rows_done += s->input;
+         x->n_skipped += s->skipped;
+         release (&p, s);
+         if (last) {
+            break;
+         }
+         continue;
+      }
       if (!nworkers) {
          p.own->batches_done = x->batches;
          write_slot (&p, p.own, s);
       }
       ok = merge_slot (x, s);
       x->rows_done += s->input;
+      x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       release (&p, s);
@@ -591,6 +628,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       wait_for (&p, s, batch, true);
       ok = merge_slot (x, s) && ok;
       x->rows_done += s->input;
+      x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       release (&p, s);

@@ -64,7 +64,38 @@ bql_exec_fail_with (bql_exec_t *x, const bql_error_t *error)
 }
 
 void
-bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int32_t code, const char *errmsg)
+bql_exec_append_code (bson_t *doc, int32_t code)
+{
+   if (code == BQL_CODE_IN_DOUBT) {
+      BSON_APPEND_UTF8 (doc, "code", BQL_CODE_IN_DOUBT_NAME);
+   } else {
+      BSON_APPEND_INT32 (doc, "code", code);
+   }
+}
+
+void
+bql_exec_note_in_doubt (bql_exec_t *x, int64_t row, const bson_value_t *id)
+{
+   x->n_in_doubt++;
+   if (x->n_in_doubt_listed < BQL_REPLY_MAX_ERRORS) {
+      char kb[16];
+      const char *k;
+      bson_uint32_to_string (x->n_in_doubt_listed, &k, kb, sizeof kb);
+      bson_t e;
+      bson_append_document_begin (&x->in_doubt, k, -1, &e);
+      if (row > 0) {
+         BSON_APPEND_INT64 (&e, "row", row);
+      } else if (id) {
+         bson_append_value (&e, "_id", 3, id);
+      }
+      bson_append_document_end (&x->in_doubt, &e);
+   }
+   x->n_in_doubt_listed++;
+}
+
+void
+bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, const bson_value_t *id, int32_t code,
+                          const char *errmsg)
 {
    if (x->n_write_errors < BQL_REPLY_MAX_ERRORS) {
       char kb[16];
@@ -74,8 +105,10 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int3
       bson_append_document_begin (&x->write_errors, k, -1, &e);
       if (row > 0) {
          BSON_APPEND_INT64 (&e, "row", row);
+      } else if (id) {
+         bson_append_value (&e, "_id", 3, id);
       }
-      BSON_APPEND_INT32 (&e, "code", code);
+      bql_exec_append_code (&e, code);
       BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
       bson_append_document_end (&x->write_errors, &e);
    }
@@ -90,8 +123,10 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, int3
       bson_append_document_begin (batch_errors, key, -1, &e);
       if (row > 0) {
          BSON_APPEND_INT64 (&e, "row", row);
+      } else if (id) {
+         bson_append_value (&e, "_id", 3, id);
       }
-      BSON_APPEND_INT32 (&e, "code", code);
+      bql_exec_append_code (&e, code);
       BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
       bson_append_document_end (batch_errors, &e);
    }
@@ -135,10 +170,12 @@ bql_exec_after_batch (bql_exec_t *x, const bql_batch_info_t *info)
       stop_with (x, "stopped by the caller after batch %lld", (long long) info->batch_index + 1);
       return false;
    }
-   if (info->n_failed > 0 && !o->continue_on_error) {
+   /* rows in doubt (a resume's, not sent again) are reported, not
+    * refused: they stop nothing */
+   if (info->n_failed - x->batch_in_doubt > 0 && !o->continue_on_error) {
       return false; /* the statement failed; nothing more is attempted */
    }
-   if (o->max_errors >= 0 && x->n_failed > 0 && x->n_failed >= o->max_errors) {
+   if (o->max_errors >= 0 && x->n_failed - x->n_in_doubt > 0 && x->n_failed - x->n_in_doubt >= o->max_errors) {
       stop_with (x, "stopped: %lld rows failed (max_errors = %lld)", (long long) x->n_failed,
                  (long long) o->max_errors);
       return false;

@@ -634,6 +634,38 @@ bql_exec_write_all (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
    return ok;
 }
 
+/* A resumed operation whose writes are not idempotent: the _ids of its
+ * batch in flight (checkpoint.inFlightIds) are reported in doubt, as a
+ * batch of their own, and never written again. False when the statement
+ * must stop. */
+static bool
+report_in_doubt_ids (bql_exec_t *x)
+{
+   bson_iter_t it;
+   bql_row_errors_t errs = {0};
+   bql_batch_info_t info = {0};
+   if (!bson_iter_init (&it, &x->resume->in_flight_ids)) {
+      return true;
+   }
+   while (bson_iter_next (&it)) {
+      bson_t doc = BSON_INITIALIZER;
+      bson_append_iter (&doc, "_id", 3, &it);
+      bql_row_errors_add_doc (&errs, 0, BQL_CODE_IN_DOUBT,
+                              "in doubt: in the batch in flight when the operation was interrupted, its outcome is "
+                              "unknown, and the update is not idempotent: not written again",
+                              &doc);
+      bson_destroy (&doc);
+      info.size++;
+   }
+   if (errs.n == 0) {
+      return true;
+   }
+   info.batch_index = x->resume->carried.batches;
+   bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, bql_wall_ms ());
+   bql_row_errors_cleanup (&errs);
+   return go_on;
+}
+
 bool
 bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps)
 {
@@ -656,9 +688,22 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
       archive = mongoc_client_get_collection (w->client, plan->database, bson_iter_utf8 (&it, NULL));
    }
    /* the find of the template: its filter, and the rest as options */
-   bson_t filter, opts = BSON_INITIALIZER;
-   bool have_filter = bql_step_sub (scan, "filter", &filter);
+   bson_t template_filter, filter, opts = BSON_INITIALIZER;
+   bool have_filter = bql_step_sub (scan, "filter", &template_filter);
    BSON_ASSERT (have_filter);
+   /* a resumed operation scans on after its checkpoint's lastId, and
+    * leaves out the _ids of its batch in flight when its writes are not
+    * idempotent: those are in doubt */
+   bool idempotent = bql_writer_idempotent (w);
+   bql_resume_scan_filter (x->resume, &template_filter, !idempotent, &filter);
+   if (x->resume && !idempotent && !report_in_doubt_ids (x)) {
+      bson_destroy (&filter);
+      bson_destroy (&opts);
+      if (archive) {
+         mongoc_collection_destroy (archive);
+      }
+      return false;
+   }
    bson_copy_to_excluding_noinit (&scan->command, &opts, "find", "filter", NULL);
    bson_iter_t bi;
    int32_t bs = bson_iter_init_find (&bi, &opts, "batchSize") ? bson_iter_int32 (&bi) : 0;
@@ -743,6 +788,7 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
       }
    }
    bson_destroy (&opts);
+   bson_destroy (&filter);
    bson_destroy (&ids);
    bson_destroy (&docs);
    mongoc_cursor_destroy (cursor);

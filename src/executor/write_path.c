@@ -183,8 +183,10 @@ bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled)
    if (ms > left_ms) {
       ms = left_ms; /* the last try at the end of the budget */
    }
-   w->tally->retries++;
-   if (w->xo->on_retry) {
+   if (!w->log_only) {
+      w->tally->retries++;
+   }
+   if (w->xo->on_retry && !w->log_only) {
       bql_retry_info_t ri = {.attempt = attempt,
                              .max_attempts = (int) w->opts->retry_attempts,
                              .backoff_ms = ms,
@@ -289,14 +291,14 @@ bql_writer_retries_ran_out (const bql_writer_t *w, int retries, char *buf, size_
 
 /* ---- the path ---- */
 
-/* A bulk operation on coll with the statement's writeConcern and, unless
- * no_bypass, bypassDocumentValidation. */
+/* A bulk operation on coll with the statement's writeConcern (unless
+ * no_write_concern) and, unless no_bypass, bypassDocumentValidation. */
 static mongoc_bulk_operation_t *
 new_bulk (const bql_writer_t *w, const bql_write_step_t *step)
 {
    bson_t opts = BSON_INITIALIZER;
    BSON_APPEND_BOOL (&opts, "ordered", step->ordered);
-   if (!bson_empty (&w->opts->write_concern)) {
+   if (!bson_empty (&w->opts->write_concern) && !step->no_write_concern) {
       BSON_APPEND_DOCUMENT (&opts, "writeConcern", &w->opts->write_concern);
    }
    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts (step->coll, &opts);
@@ -498,7 +500,7 @@ bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
 {
    w->lost_since_us = 0; /* retry_timeout counts from this command's loss */
    for (;;) {
-      mongoc_client_t *client = send_client (w);
+      mongoc_client_t *client = w->log_only ? w->client : send_client (w);
       if (!client) {
          return bql_writer_fail (w, BQL_ERR_CONNECTION, 0, "cannot make a second client on the statement's URI");
       }
@@ -524,7 +526,9 @@ bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
       memset (&r, 0, sizeof r);
       r.nops = nops;
       bool ok;
-      if (!send_and_wait (w, j, nops)) {
+      if (w->log_only) {
+         send_main (j); /* here, on the writer's own client */
+      } else if (!send_and_wait (w, j, nops)) {
          /* abandoned: what the server does with it is unknown */
          bson_init (&r.reply);
          bson_set_error (&r.error, BQL_CANCEL_DOMAIN, 1,

@@ -24,7 +24,7 @@ bql_write_tally_reset (bql_write_tally_t *t)
    bson_reinit (&t->upserted);
    bson_reinit (&t->unmatched);
    t->n_upserted_ids = t->n_unmatched_rows = 0;
-   t->n_unmatched = t->n_would_write = t->retries = 0;
+   t->n_unmatched = t->n_would_write = t->retries = t->n_already_written = 0;
    t->failed = false;
    bql_error_clear (&t->error);
 }
@@ -62,6 +62,7 @@ bql_exec_add_tally (bql_exec_t *x, bql_write_tally_t *t)
    x->n_unmatched += t->n_unmatched;
    x->n_would_write += t->n_would_write;
    x->retries += t->retries;
+   x->n_already_written += t->n_already_written;
    bool failed = t->failed;
    if (failed) {
       bql_exec_fail_with (x, &t->error);
@@ -84,6 +85,7 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    w->stmt = client == x->client ? (struct bql_exec *) x : NULL;
    w->row_steps = x->row_steps;
    w->n_row_steps = x->n_row_steps;
+   w->resume = x->resume;
 }
 
 void

@@ -652,6 +652,13 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    case BQL_T_DeleteStmt:
       ok = plan_delete (&pl, bql_cast (DeleteStmt, stmt), o);
       break;
+   case BQL_T_ResumeStmt:
+      /* its statement is stored on the server: read, checked and planned
+       * there by bql_operation_resume (operations.h) */
+      ok = bql_plan_error (&pl, stmt, BQL_ERR_UNSUPPORTED,
+                           "Run it with bql_operation_resume (bulkql runs it as it comes in a script).",
+                           "RESUME OPERATION is not planned: the statement it resumes is stored on the server");
+      break;
    default:
       ok = bql_plan_error (&pl, stmt, BQL_ERR_UNSUPPORTED, NULL, "not a BULK statement");
       break;

@@ -229,6 +229,26 @@ class ReplTest(bqltest.BulkqlCase):
         self.assertEqual(self.docs("dup"), [{"_id": 1}, {"_id": 3}])
         self.quit(s)
 
+    def test_resume_operation_over_two_lines_and_completed(self):
+        s = self.start()
+        mark = s.mark()
+        s.type("res")
+        s.key("Tab")
+        s.wait(r"> resume \Z", since=mark, flags=0)
+        s.type("op")
+        s.key("Tab")
+        s.wait(r"> resume operation \Z", since=mark, flags=0)
+        s.line("")  # not complete: the continuation prompt
+        s.wait(self.prompt(cont=True), since=mark)
+        out = self.run_line(s, "'65a1f0c2e4b0a1b2c3d4e5f6';")
+        self.assertIn("<stdin>:1:1: error: no operation 65a1f0c2e4b0a1b2c3d4e5f6: no database's bulkql_operations "
+                      "holds it\n"
+                      "    1 | resume operation \n"
+                      "      | ^^^^^^^^^^^^^^^^^\n"
+                      "hint: bulkql --operations lists the operations of a database (--db).\n", out)
+        self.run_line(s, "BULK INSERT INTO after (_id) VALUES (1);", until=r"nInserted   1")  # the session goes on
+        self.quit(s)
+
     # ---- completion and history ----
 
     def test_tab_completes_a_keyword_and_a_collection_name(self):

@@ -232,6 +232,24 @@ class LostReplyTest(bqltest.BulkqlCase):
         self.assertEqual((res["nInserted"], res["nFailed"]), (6, 0))
         self.assertEqual(sorted(d["v"] for d in self.db.acc.find()), list(range(1, 7)))
 
+    def test_lost_error_record_found_stored_is_not_written_twice(self):
+        # the second insert command is the batch's error record (the first
+        # is the batch): the server stores it and its reply is lost. The
+        # record's _id is looked up before it is sent again: found, so it
+        # is written once, and its retry is not the batches' (no retries
+        # in the reply)
+        sql = "BULK INSERT INTO ev (_id) VALUES (1), (1), (2) WITH (retry_attempts = 2, retry_backoff_ms = 50);"
+        r, res = self.through("insert", 2, sql)
+        self.assertEqual(r.rc, 1, r)
+        res = res[0]
+        self.assertEqual((res["nInserted"], res["nFailed"], res.get("retries", 0)), (1, 1, 0))
+        self.assertNotIn("logFailures", res)
+        self.assertNotIn("retry", r.err)
+        [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
+        self.assertEqual((rec["batchIndex"], [w["row"] for w in rec["writeErrors"]]), (0, [2]))
+        self.assertEqual(self.db.bulk_operation_metrics.count_documents({"operationId": res["operationId"]}), 1)
+        self.assertEqual(self.docs("ev"), [{"_id": 1}])
+
     def test_lost_insert_batch_whose_retries_run_out_is_reported(self):
         sql = ("BULK INSERT INTO ev (_id) VALUES %s WITH (batch_size = 5, retry_attempts = 2, retry_backoff_ms = 50);"
                % ", ".join("(%d)" % i for i in range(1, 16)))

@@ -168,6 +168,12 @@ static const complete_case_t cases[] = {
    {"{\"a\n};", 0, true},           /* cut by a newline: the statement ends and
                                        bql_parse reports the string */
    {"{\"a\\\n};", 0, true},
+   /* RESUME OPERATION: complete at its semicolon, not inside its id */
+   {"RESUME OPERATION '65a1f0c2e4b0a1b2c3d4e5f6';", 0, true},
+   {"RESUME OPERATION '65a1f0c2e4b0a1b2c3d4e5f6'", 0, false},
+   {"RESUME OPERATION '65a1f0c2e4b0;", 0, false},
+   {"RESUME OPERATION\n  '65a1f0c2e4b0a1b2c3d4e5f6' -- go\n;", 0, true},
+   {"RESUME OPERATION '65a1f0c2e4b0a1b2c3d4e5f6'; -- resumed", 0, true},
    /* a NUL byte is a character like any other */
    {"a;\0", 3, false},
    {"'a\0b';", 6, true},

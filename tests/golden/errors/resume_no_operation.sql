@@ -1,0 +1,1 @@
+RESUME '65a1f0c2e4b0a1b2c3d4e5f6';
