@@ -125,6 +125,10 @@ class Kind:
     def failed_option(self):
         return "failed_records_file = '%s', failed_records_mode = 'append'" % self.failed_path
 
+    def total(self):
+        """What progress() shows when the statement is done."""
+        return self.n
+
     def prepare(self, db):
         raise NotImplementedError
 
@@ -457,6 +461,9 @@ class UpdateWhereInc(Kind):
     def seeded(self):
         return [{"_id": i, "g": "a" if i % 4 else "b", "n": 0} for i in range(1, self.n + 1)]
 
+    def total(self):
+        return sum(1 for d in self.seeded() if d["g"] == "a")
+
     def prepare(self, db):
         db[self.coll].insert_many(self.seeded())
 
@@ -519,6 +526,9 @@ class DeleteArchival(Kind):
 
     def seeded(self):
         return [{"_id": i, "n": i, "grp": "old" if i % 3 else "new", "pad": "z" * 30} for i in range(1, self.n + 1)]
+
+    def total(self):
+        return sum(1 for d in self.seeded() if d["grp"] == "old")
 
     def prepare(self, db):
         db[self.coll].insert_many(self.seeded())
@@ -603,6 +613,19 @@ BY_NAME = {k.name: k for k in KINDS}
 
 # ---- the driver ----
 
+def finished(op):
+    """Is operation document op at its end: Complete, or Failed with
+    every failure a row reported in doubt (a non-idempotent write that
+    cannot be resolved: resuming again would only report it again) and
+    nothing left in flight?"""
+    if op.get("state") == "Complete":
+        return True
+    c = op.get("counters") or {}
+    cp = op.get("checkpoint") or {}
+    return (op.get("state") == "Failed" and c.get("nInDoubt", 0) > 0 and c.get("nFailed") == c.get("nInDoubt") and
+            not cp.get("inFlight") and not cp.get("inFlightIds"))
+
+
 def stop_message(result):
     """Why a bulkql process that ended by itself stopped: the "error" of
     its JSON result (--format json), else the first line of stderr ('' for
@@ -614,7 +637,8 @@ def stop_message(result):
             except ValueError:
                 continue
             if doc.get("error"):
-                return doc["error"]
+                errs = doc.get("writeErrors") or []
+                return doc["error"] + ("; first: %r" % (errs[0],) if errs else "")
     lines = result.err.strip().splitlines()
     return lines[0] if lines and result.rc else ""
 
@@ -679,10 +703,10 @@ class FaultRun:
             if self.rng.random() < self.early:
                 points.append(("client", 0, self.rng.uniform(0.0, 0.4)))  # start-up, reading, first batch
             else:
-                points.append(("client", int(self.rng.uniform(0.02, 0.95) * self.kind.n),
+                points.append(("client", int(self.rng.uniform(0.02, 0.95) * self.kind.total()),
                                self.rng.uniform(0.0, self.kind.delay)))
         for _ in range(self.server_kills):
-            points.append(("server", int(self.rng.uniform(0.05, 0.9) * self.kind.n), self.rng.uniform(0.0, 0.05)))
+            points.append(("server", int(self.rng.uniform(0.05, 0.9) * self.kind.total()), self.rng.uniform(0.0, 0.05)))
         points.sort(key=lambda p: p[1])
         return points
 
@@ -746,7 +770,7 @@ class FaultRun:
                         if r.killed:
                             raise AssertionError("%s: bulkql passed its deadline of %.0f s:\n%r"
                                                  % (kind.name, self.deadline, r))
-                        if op is not None and op.get("state") == "Complete":
+                        if op is not None and finished(op):
                             break
                         if op is None or op.get("state") == "Aborted" or r.rc not in (1, 2):
                             raise AssertionError("%s: bulkql stopped without a resumable operation (%s):\n%r"
