@@ -729,13 +729,15 @@ class FaultRun:
             if what == "client":
                 if child.kill():
                     self.stats.kills += 1
-                    self.stats.note("kill bulkql at %d rows (+%.3f s)" % (done, pause))
+                    self.stats.note("kill bulkql at %d rows (+%.3f s), %.1f s after its start"
+                                    % (done, pause, child.kill_time))
                     return True
             elif child.running():
                 down = self.rng.uniform(*self.down)
                 self.server.kill()
                 self.stats.server_kills += 1
-                self.stats.note("kill the server at %d rows, down %.1f s, child at %.1f s" % (done, down, child.elapsed()))
+                self.stats.note("kill the server at %d rows, down %.1f s, %.1f s after bulkql's start"
+                                % (done, down, child.elapsed()))
                 time.sleep(down)
                 self.server.start()
         return False
@@ -759,6 +761,12 @@ class FaultRun:
                     r = child.wait()
                     child.close()
                     ops = self.operations(db)
+                    if not ops:
+                        # the killed process's last command may still be
+                        # running on the server (the operation document's
+                        # insert): look again once it has had time to land
+                        time.sleep(1.0)
+                        ops = self.operations(db)
                     if len(ops) > 1:
                         raise AssertionError("%s: %d operations for one statement: %s"
                                              % (kind.name, len(ops), [o["_id"] for o in ops]))
@@ -858,6 +866,7 @@ def main(argv=None):
     p.add_argument("--deadline", type=float, default=900.0, help="seconds any one bulkql process may take")
     p.add_argument("--seed", type=int, help="the random seed (default BQL_FAULT_SEED, else the clock)")
     p.add_argument("--bulkql", default=os.environ.get("BULKQL_BIN"))
+    p.add_argument("--verbose", action="store_true", help="print each run's kills, restarts and exits")
     a = p.parse_args(argv)
     if not a.bulkql:
         p.error("--bulkql or BULKQL_BIN names the binary")
@@ -911,6 +920,9 @@ def main(argv=None):
                   flush=True)
             for prob in c.problems:
                 print("    " + prob, flush=True)
+            if a.verbose:
+                for line in st.log:
+                    print("    " + line, flush=True)
     finally:
         server.close()
     t = summary(all_stats)
