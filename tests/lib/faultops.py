@@ -36,7 +36,6 @@ import pymongo
 
 import faults
 
-STATES_FINAL = ("Complete", "Failed", "Aborted")
 OPERATIONS = "bulkql_operations"
 
 
@@ -122,6 +121,13 @@ class Kind:
         self.dir = workdir
         self.failed_path = os.path.join(workdir, "%s.failed.ndjson" % self.name)
 
+    def write_ndjson(self, rows):
+        """The kind's source file: one NDJSON line per row (dicts)."""
+        self.path = os.path.join(self.dir, "%s.ndjson" % self.name)
+        with open(self.path, "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+
     def failed_option(self):
         return "failed_records_file = '%s', failed_records_mode = 'append'" % self.failed_path
 
@@ -139,9 +145,14 @@ class Kind:
         """Rows done as the server shows them (approximate, cheap)."""
         raise NotImplementedError
 
+    def seeded(self):
+        """The documents prepare() puts in the target."""
+        return []
+
     def untouched(self, db):
         """Problems when the target is not as prepare() left it."""
-        raise NotImplementedError
+        docs = list(db[self.coll].find({}, sort=[("_id", 1)]))
+        return [] if docs == self.seeded() else ["%s changed in a run that has no operation" % self.coll]
 
     def check(self, db, operation_id):
         """The exact end state: a Check."""
@@ -149,6 +160,20 @@ class Kind:
 
     def in_doubt_records(self):
         return [r for r in read_failed_records(self.failed_path) if r.get("code") == "IN_DOUBT"]
+
+    def count_lost(self, c, present, key=lambda i: i):
+        """Count the rows 1..n whose key(row) is not in present as lost."""
+        missing = [key(i) for i in range(1, self.n + 1) if key(i) not in present]
+        c.lost += len(missing)
+        if missing:
+            c.problem("%d rows lost, the first: %s" % (len(missing), missing[:10]))
+
+    def no_doubt(self, c, what):
+        """A statement that resolves every row never reports one in doubt."""
+        c.in_doubt = len(self.in_doubt_records())
+        if c.in_doubt:
+            c.problem("%s reported %d rows in doubt" % (what, c.in_doubt))
+        return c
 
 
 # ---- inserts ----
@@ -164,10 +189,7 @@ class InsertNdjsonNoId(Kind):
         return {"k": i, "v": "row %d" % i, "pad": "x" * 40}
 
     def prepare(self, db):
-        self.path = os.path.join(self.dir, "%s.ndjson" % self.name)
-        with open(self.path, "w") as f:
-            for i in range(1, self.n + 1):
-                f.write(json.dumps(self.row(i)) + "\n")
+        self.write_ndjson(self.row(i) for i in range(1, self.n + 1))
 
     def statement(self):
         return "BULK INSERT INTO %s FROM '%s' WITH (batch_size = %d, %s);" % (
@@ -175,10 +197,6 @@ class InsertNdjsonNoId(Kind):
 
     def progress(self, db):
         return db[self.coll].estimated_document_count()
-
-    def untouched(self, db):
-        n = db[self.coll].count_documents({})
-        return [] if n == 0 else ["%d documents written by a run that has no operation" % n]
 
     def check(self, db, operation_id):
         c = Check()
@@ -199,14 +217,8 @@ class InsertNdjsonNoId(Kind):
             want["_id"] = deterministic_id(operation_id, k)
             if d != want:
                 c.problem("row %d: stored %r, expected %r" % (k, d, want))
-        missing = [k for k in range(1, self.n + 1) if k not in seen]
-        c.lost = len(missing)
-        if missing:
-            c.problem("%d rows lost, the first: %s" % (len(missing), missing[:10]))
-        c.in_doubt = len(self.in_doubt_records())
-        if c.in_doubt:
-            c.problem("an insert reported %d rows in doubt (a resume resolves inserts)" % c.in_doubt)
-        return c
+        self.count_lost(c, seen)
+        return self.no_doubt(c, "an insert (its resume looks its rows up)")
 
 
 class InsertNdjsonWithId(InsertNdjsonNoId):
@@ -229,14 +241,8 @@ class InsertNdjsonWithId(InsertNdjsonNoId):
                 c.problem("a document no row gave: %r" % d)
             elif d != self.row(d["_id"]):
                 c.problem("row %d: stored %r, expected %r" % (d["_id"], d, self.row(d["_id"])))
-        missing = [i for i in range(1, self.n + 1) if i not in have]
-        c.lost = len(missing)
-        if missing:
-            c.problem("%d rows lost, the first: %s" % (len(missing), missing[:10]))
-        c.in_doubt = len(self.in_doubt_records())
-        if c.in_doubt:
-            c.problem("an insert reported %d rows in doubt (a resume resolves inserts)" % c.in_doubt)
-        return c
+        self.count_lost(c, have)
+        return self.no_doubt(c, "an insert (its resume looks its rows up)")
 
 
 class InsertCsvParallel(InsertNdjsonNoId):
@@ -281,10 +287,7 @@ class UpsertFile(Kind):
 
     def prepare(self, db):
         db[self.coll].insert_many(self.seeded())
-        self.path = os.path.join(self.dir, "%s.ndjson" % self.name)
-        with open(self.path, "w") as f:
-            for i in range(1, self.n + 1):
-                f.write(json.dumps({"sku": "s%05d" % i, "price": self.price(i)}) + "\n")
+        self.write_ndjson({"sku": "s%05d" % i, "price": self.price(i)} for i in range(1, self.n + 1))
 
     def statement(self):
         return ("BULK UPSERT INTO %s FROM '%s' ON CONFLICT (sku) DO UPDATE SET price = EXCLUDED.price "
@@ -292,10 +295,6 @@ class UpsertFile(Kind):
 
     def progress(self, db):
         return db[self.coll].count_documents({"price": {"$gt": 0}})
-
-    def untouched(self, db):
-        docs = list(db[self.coll].find({}, sort=[("_id", 1)]))
-        return [] if docs == self.seeded() else ["the collection changed in a run that has no operation"]
 
     def check(self, db, operation_id):
         c = Check()
@@ -323,14 +322,8 @@ class UpsertFile(Kind):
                 want = {"_id": d["_id"], "sku": sku, "price": self.price(i)}
             if d != want:
                 c.problem("sku %s: stored %r, expected %r" % (sku, d, want))
-        missing = ["s%05d" % i for i in range(1, self.n + 1) if "s%05d" % i not in seen]
-        c.lost = len(missing)
-        if missing:
-            c.problem("%d skus lost, the first: %s" % (len(missing), missing[:10]))
-        c.in_doubt = len(self.in_doubt_records())
-        if c.in_doubt:
-            c.problem("an idempotent upsert reported %d rows in doubt (a resume sends them again)" % c.in_doubt)
-        return c
+        self.count_lost(c, seen, key=lambda i: "s%05d" % i)
+        return self.no_doubt(c, "an idempotent upsert (a resume sends its rows again)")
 
 
 class UpdateFromSet(Kind):
@@ -348,10 +341,7 @@ class UpdateFromSet(Kind):
 
     def prepare(self, db):
         db[self.coll].insert_many(self.seeded())
-        self.path = os.path.join(self.dir, "%s.ndjson" % self.name)
-        with open(self.path, "w") as f:
-            for i in range(1, self.n + 1):
-                f.write(json.dumps({"k": "k%d" % i, "x": self.value(i)}) + "\n")
+        self.write_ndjson({"k": "k%d" % i, "x": self.value(i)} for i in range(1, self.n + 1))
 
     def statement(self):
         return ("BULK UPDATE %s SET v = v.x FROM '%s' AS v WHERE %s.k = v.k WITH (batch_size = %d, %s);"
@@ -359,10 +349,6 @@ class UpdateFromSet(Kind):
 
     def progress(self, db):
         return db[self.coll].count_documents({"v": {"$ne": 0}})
-
-    def untouched(self, db):
-        docs = list(db[self.coll].find({}, sort=[("_id", 1)]))
-        return [] if docs == self.seeded() else ["the collection changed in a run that has no operation"]
 
     def expected(self, d, doubt):
         i = d["_id"]
@@ -417,10 +403,7 @@ class UpdateFromInc(UpdateFromSet):
 
     def prepare(self, db):
         db[self.coll].insert_many(self.seeded())
-        self.path = os.path.join(self.dir, "%s.ndjson" % self.name)
-        with open(self.path, "w") as f:
-            for i in range(1, self.n + 1):
-                f.write(json.dumps({"k": "k%d" % i, "d": i}) + "\n")
+        self.write_ndjson({"k": "k%d" % i, "d": i} for i in range(1, self.n + 1))
 
     def statement(self):
         return ("BULK UPDATE %s SET n = n + v.d FROM '%s' AS v WHERE %s.k = v.k WITH (batch_size = %d, %s);"
@@ -473,10 +456,6 @@ class UpdateWhereInc(Kind):
 
     def progress(self, db):
         return db[self.coll].count_documents({"n": {"$ne": 0}})
-
-    def untouched(self, db):
-        docs = list(db[self.coll].find({}, sort=[("_id", 1)]))
-        return [] if docs == self.seeded() else ["the collection changed in a run that has no operation"]
 
     def doubt_ids(self):
         return {record_id(r) for r in self.in_doubt_records()} - {None}
@@ -542,8 +521,7 @@ class DeleteArchival(Kind):
         return db[self.archive].estimated_document_count()
 
     def untouched(self, db):
-        docs = list(db[self.coll].find({}, sort=[("_id", 1)]))
-        problems = [] if docs == self.seeded() else ["the source changed in a run that has no operation"]
+        problems = Kind.untouched(self, db)
         if db[self.archive].count_documents({}):
             problems.append("the archive was written in a run that has no operation")
         return problems
@@ -600,10 +578,7 @@ class DeleteArchival(Kind):
             if i not in orig:
                 c.duplicated += 1
                 c.problem("document %r is no original" % i)
-        c.in_doubt = len(self.in_doubt_records())
-        if c.in_doubt:
-            c.problem("archive-then-delete reported %d rows in doubt (a resume sends them again)" % c.in_doubt)
-        return c
+        return self.no_doubt(c, "archive-then-delete (a resume sends it again)")
 
 
 KINDS = [InsertNdjsonNoId, InsertNdjsonWithId, InsertCsvParallel, UpsertFile, UpdateFromSet, UpdateFromInc,
