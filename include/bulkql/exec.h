@@ -68,10 +68,27 @@ typedef struct bql_retry_info {
    int64_t batches_done; /* batches completed before this retry */
 } bql_retry_info_t;
 
+/* The operation's checkpoint, passed to on_checkpoint each time it was
+ * written to bulkql_operations (bulkql(1) "OPERATIONS AND RESUME"): after every
+ * checkpoint_interval completed batches. */
+typedef struct bql_checkpoint_info {
+   const char *operation_id; /* 24 hex characters; valid during the call */
+   int64_t batches;          /* batches completed (their outcome known) */
+   int64_t rows_done;        /* rows (or documents) written, failed or counted */
+   int64_t n_inserted;
+   int64_t n_matched;
+   int64_t n_modified;
+   int64_t n_upserted;
+   int64_t n_removed;
+   int64_t n_archived;
+   int64_t n_failed;
+} bql_checkpoint_info_t;
+
 /* Return false to stop the statement after this batch (as a cancel). */
 typedef bool (*bql_batch_fn) (const bql_batch_info_t *info, void *ctx);
 typedef void (*bql_progress_fn) (const bql_progress_t *progress, void *ctx);
 typedef void (*bql_retry_fn) (const bql_retry_info_t *info, void *ctx);
+typedef void (*bql_checkpoint_fn) (const bql_checkpoint_info_t *info, void *ctx);
 
 /* A row source of the embedding program's own (see next_row below).
  * Called on BulkQL's reader thread during bql_execute to get the next
@@ -144,6 +161,12 @@ typedef struct bql_exec_options {
     * then); may be NULL. */
    bql_retry_fn on_retry;
    void *retry_ctx;
+   /* Called after each checkpoint of the operation was written (not
+    * when writing it failed, and never in a dry run, which writes no
+    * operation), on the thread that called bql_execute, between batches,
+    * never concurrently with progress or on_batch; may be NULL. */
+   bql_checkpoint_fn on_checkpoint;
+   void *checkpoint_ctx;
 } bql_exec_options_t;
 
 /* Run plan on client. options may be NULL.

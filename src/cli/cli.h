@@ -230,6 +230,17 @@ char *cli_uri_ask_password (const char *uri);
 /* The interactive loop (repl.c). Returns the exit code. */
 int cli_repl (cli_t *cli);
 
+/* bulkql --operations, \operations: the operations of cli->database
+ * (bulkql/operations.h), a table or JSON; \operation ID: one, every
+ * field; bulkql --abort ID: mark it Aborted. Each returns the exit
+ * status: 0, 1 (unknown, final already, refused), 2 (no server).
+ * (operations.c) */
+int cli_operations_list (cli_t *cli);
+int cli_operation_show (cli_t *cli, const char *id);
+int cli_operation_abort (cli_t *cli, const char *id);
+/* A duration in milliseconds as 45s, 2m10s, 3h05m or 2d04h. */
+void cli_format_age (char *out, size_t size, int64_t ms);
+
 /* The largest script read from -f, standard input or \i: 1 GiB, or
  * BULKQL_SCRIPT_MAX_BYTES when that is a smaller positive number. */
 #define CLI_SCRIPT_MAX_DEFAULT ((size_t) 1 << 30)

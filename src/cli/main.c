@@ -37,6 +37,10 @@ static const char usage_text[] =
    "      --resume ID          resume the interrupted operation ID: its stored\n"
    "                           statement, or the one -f or -c gives (the same\n"
    "                           text); rows it completed are not written again\n"
+   "      --operations         list the operations of the database (--db):\n"
+   "                           state, progress, rate, age; then exit\n"
+   "      --abort ID           mark operation ID Aborted (a bulkql running it\n"
+   "                           stops within one batch); then exit\n"
    "  -v, --variable NAME=VALUE  bind :NAME (or the NAME-th ?) to VALUE, typed as\n"
    "                           the literal it reads as: 42, 1.5, true, null,\n"
    "                           'text'; other text is a string (repeatable)\n"
@@ -70,6 +74,18 @@ typedef struct {
    bool is_file;
    const char *value;
 } input_t;
+
+/* 24 hexadecimal digits (--resume, --abort), as operationId shows them. */
+static bool
+operation_id_ok (const char *id)
+{
+   size_t n = strlen (id);
+   bool hex = n == 24;
+   for (size_t i = 0; hex && i < n; i++) {
+      hex = strchr ("0123456789abcdefABCDEF", id[i]) != NULL;
+   }
+   return hex;
+}
 
 /* libmongoc logs warnings such as "Couldn't send endSessions" (servers
  * without sessions) on stderr; the tool shows errors only, unless
@@ -199,7 +215,7 @@ main (int argc, char **argv)
 {
    enum {
       OPT_URI = 256, OPT_DB, OPT_EXPLAIN, OPT_DRY_RUN, OPT_FORMAT, OPT_STOP, OPT_CONTINUE, OPT_VERSION,
-      OPT_VERBOSE, OPT_RESUME
+      OPT_VERBOSE, OPT_RESUME, OPT_OPERATIONS, OPT_ABORT
    };
    static const struct option longopts[] = {
       {"file", required_argument, NULL, 'f'},
@@ -215,6 +231,8 @@ main (int argc, char **argv)
       {"variable", required_argument, NULL, 'v'},
       {"verbose", no_argument, NULL, OPT_VERBOSE},
       {"resume", required_argument, NULL, OPT_RESUME},
+      {"operations", no_argument, NULL, OPT_OPERATIONS},
+      {"abort", required_argument, NULL, OPT_ABORT},
       {"version", no_argument, NULL, OPT_VERSION},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -224,6 +242,8 @@ main (int argc, char **argv)
    input_t *inputs = calloc ((size_t) argc + 1, sizeof *inputs);
    size_t ninputs = 0;
    const char *uri = NULL, *db = NULL;
+   bool list_operations = false;
+   const char *abort_id = NULL;
    int c;
    opterr = 0;
    while ((c = getopt_long (argc, argv, ":f:c:v:qh", longopts, NULL)) != -1) {
@@ -270,13 +290,8 @@ main (int argc, char **argv)
       case OPT_VERBOSE:
          cli.verbose = true;
          break;
-      case OPT_RESUME: {
-         size_t n = strlen (optarg);
-         bool hex = n == 24;
-         for (size_t i = 0; hex && i < n; i++) {
-            hex = strchr ("0123456789abcdefABCDEF", optarg[i]) != NULL;
-         }
-         if (!hex) {
+      case OPT_RESUME:
+         if (!operation_id_ok (optarg)) {
             usage_error ("--resume: invalid operation id '%s' (24 hexadecimal digits, as operationId shows it)", optarg);
             cli_params_free (&cli);
             free (inputs);
@@ -284,7 +299,18 @@ main (int argc, char **argv)
          }
          cli.resume_id = optarg;
          break;
-      }
+      case OPT_OPERATIONS:
+         list_operations = true;
+         break;
+      case OPT_ABORT:
+         if (!operation_id_ok (optarg)) {
+            usage_error ("--abort: invalid operation id '%s' (24 hexadecimal digits, as operationId shows it)", optarg);
+            cli_params_free (&cli);
+            free (inputs);
+            return 2;
+         }
+         abort_id = optarg;
+         break;
       case 'v': {
          /* -v name=value: binds :name (-v 1=value: the first ?) */
          const char *eq = strchr (optarg, '=');
@@ -321,6 +347,16 @@ main (int argc, char **argv)
          free (inputs);
          return 2;
       }
+   }
+   if ((list_operations || abort_id) && (ninputs > 0 || cli.resume_id || cli.explain || cli.dry_run ||
+                                         (list_operations && abort_id))) {
+      usage_error ("%s runs alone: no -f, -c, --resume, --explain or --dry-run with it",
+                   list_operations && abort_id ? "--operations (or --abort)"
+                   : list_operations          ? "--operations"
+                                              : "--abort");
+      cli_params_free (&cli);
+      free (inputs);
+      return 2;
    }
    char resume_stmt[64];
    if (cli.resume_id && (cli.explain || cli.dry_run)) {
@@ -401,6 +437,10 @@ main (int argc, char **argv)
    cli.progress_tty = isatty (STDERR_FILENO);
 
    int rc = 0;
+   if (list_operations || abort_id) {
+      rc = list_operations ? cli_operations_list (&cli) : cli_operation_abort (&cli, abort_id);
+      goto out;
+   }
    cli_sigint_target (&cli);
    if (ninputs == 0 && isatty (STDIN_FILENO)) {
       cli.interactive = true;

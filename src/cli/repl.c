@@ -149,7 +149,8 @@ static const char *const resume_words[] = {"OPERATION"};
 static const char *const bulk_words[] = {"INSERT", "UPDATE", "UPSERT", "DELETE"};
 static const char *const meta_words[] = {"\\c",       "\\connect", "\\conninfo", "\\d",      "\\dryrun",
                                          "\\explain", "\\format",  "\\help",     "\\i",      "\\l",
-                                         "\\q",       "\\timing",  "\\use",   "\\verbose", "\\set", "\\unset", "\\e"};
+                                         "\\q",       "\\timing",  "\\use",   "\\verbose", "\\set", "\\unset", "\\e",
+                                         "\\operations", "\\operation"};
 static char **collections_and_stdin;
 static size_t ncollections_and_stdin;
 
@@ -340,6 +341,8 @@ static const char help_meta[] =
    "  \\use [DB]                   change database (no DB: show it)\n"
    "  \\d                          collections with their document counts (SHOW COLLECTIONS)\n"
    "  \\l                          databases (SHOW DATABASES)\n"
+   "  \\operations                 the operations of the database (as bulkql --operations)\n"
+   "  \\operation ID               one operation, every field of its document\n"
    "  \\explain on|off             print plans instead of running\n"
    "  \\timing on|off              show elapsed time\n"
    "  \\verbose on|off             every batch and retry on stderr\n"
@@ -698,6 +701,14 @@ meta (cli_t *cli, char *line)
       cli_list_collections (cli);
    } else if (!strcmp (cmd, "l")) {
       cli_list_databases (cli);
+   } else if (!strcmp (cmd, "operations")) {
+      cli_operations_list (cli);
+   } else if (!strcmp (cmd, "operation")) {
+      if (!arg) {
+         fprintf (stderr, "bulkql: \\operation needs an operation id (\\operations lists them)\n");
+      } else {
+         cli_operation_show (cli, arg);
+      }
    } else if (!strcmp (cmd, "use")) {
       if (!arg) {
          printf ("Database is %s.\n", cli->database);

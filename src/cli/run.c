@@ -408,6 +408,24 @@ statement_line (const cli_input_t *in, size_t i)
    return line;
 }
 
+/* The options of a run: the cancel flag, the progress line, and with
+ * --verbose the batches and retries. */
+static bql_exec_options_t
+exec_options (cli_t *cli, cli_progress_t *progress)
+{
+   bql_exec_options_t xo = {
+      .size = sizeof (bql_exec_options_t),
+      .cancel = &cli->cancel,
+      .progress = cli_progress_update,
+      .progress_ctx = progress,
+      .on_batch = cli->verbose ? cli_verbose_batch : NULL,
+      .batch_ctx = cli,
+      .on_retry = cli->verbose ? cli_verbose_retry : NULL,
+      .retry_ctx = cli,
+   };
+   return xo;
+}
+
 /* Run RESUME OPERATION 'id', statement i of in, and print its result.
  * A refusal is shown at the statement, with its hint. */
 static bool
@@ -417,16 +435,7 @@ run_resume (cli_t *cli, cli_input_t *in, size_t i, const char *id)
    bql_error_t error;
    cli_progress_t progress;
    cli_progress_begin (&progress, cli, -1);
-   bql_exec_options_t xo = {
-      .size = sizeof (bql_exec_options_t),
-      .cancel = &cli->cancel,
-      .progress = cli_progress_update,
-      .progress_ctx = &progress,
-      .on_batch = cli->verbose ? cli_verbose_batch : NULL,
-      .batch_ctx = cli,
-      .on_retry = cli->verbose ? cli_verbose_retry : NULL,
-      .retry_ctx = cli,
-   };
+   bql_exec_options_t xo = exec_options (cli, &progress);
    bql_resume_options_t ro = {.size = sizeof ro, .database = cli->database, .params = cli->params};
    bool ok = bql_operation_resume (cli->client, id, &ro, &xo, &reply, &error);
    cli_progress_clear (&progress);
@@ -527,16 +536,7 @@ cli_input_run (cli_t *cli, cli_input_t *in)
       bson_t reply;
       cli_progress_t progress;
       cli_progress_begin (&progress, cli, bql_plan_progress (in->plans[i]));
-      bql_exec_options_t xo = {
-         .size = sizeof (bql_exec_options_t),
-         .cancel = &cli->cancel,
-         .progress = cli_progress_update,
-         .progress_ctx = &progress,
-         .on_batch = cli->verbose ? cli_verbose_batch : NULL,
-         .batch_ctx = cli,
-         .on_retry = cli->verbose ? cli_verbose_retry : NULL,
-         .retry_ctx = cli,
-      };
+      bql_exec_options_t xo = exec_options (cli, &progress);
       bool ok;
       if (cli->resume_id) {
          /* --resume ID with this statement: checked against the

@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "executor.h"
+#include "operation.h"
 
 /* ---- the statement ---- */
 
@@ -27,6 +27,10 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    BSON_APPEND_INT64 (reply, "nInserted", x->n_inserted);
    BSON_APPEND_INT64 (reply, "nMatched", x->n_matched);
    BSON_APPEND_INT64 (reply, "nModified", x->n_modified);
+   if (x->n_modified_unknown) {
+      /* matched rows of a batch whose account the server lost (write_rows.c) */
+      BSON_APPEND_INT64 (reply, "nModifiedUnknown", x->n_modified_unknown);
+   }
    BSON_APPEND_INT64 (reply, "nUpserted", x->n_upserted);
    BSON_APPEND_INT64 (reply, "nRemoved", x->n_removed);
    BSON_APPEND_INT64 (reply, "nArchived", x->n_archived);
@@ -100,6 +104,9 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    }
    if (x->stopped) {
       BSON_APPEND_UTF8 (reply, "stopped", x->stop_reason);
+   }
+   if (x->merged) {
+      BSON_APPEND_UTF8 (reply, "serverSide", "$merge: the server wrote the rows and reports no counts");
    }
 }
 
@@ -236,13 +243,15 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
       /* the same operation id: the same deterministic _ids */
       x.resume = resume;
       snprintf (x.operation_id, sizeof x.operation_id, "%s", resume->operation_id);
+      x.operation_oid = resume->oid;
       carry_over (&x, resume);
    } else {
-      bson_oid_t oid;
-      bson_oid_init (&oid, NULL);
-      bson_oid_to_string (&oid, x.operation_id);
+      bson_oid_init (&x.operation_oid, NULL);
+      bson_oid_to_string (&x.operation_oid, x.operation_id);
    }
    bson_init (&x.in_doubt);
+   bql_operation_new (&x);
+   x.wait_hook = bql_operation_heartbeat;
    bson_init (&x.write_errors);
    bson_init (&x.upserted);
    bson_init (&x.unmatched);
@@ -298,6 +307,7 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
       bql_exec_fail (&x, BQL_ERR_ABORTED, 0, "%s", x.stop_reason);
    }
    ok = ok && !x.fatal;
+   bql_operation_free (&x);
    mongoc_collection_destroy (x.coll);
    bson_destroy (&x.write_errors);
    bson_destroy (&x.upserted);

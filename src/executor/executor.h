@@ -9,6 +9,7 @@
  * below all of them are the planner (conversion, values) and the parser,
  * which call nothing here. tests/unit/test_layers.py reads this list and
  * checks it against the calls in the built object files (nm).
+ *   op_admin.c          bql_operations_list, bql_operation_get, bql_operation_abort
  *   resume.c            bql_operation_resume: reads and checks an operation, runs it on
  *   exec.c              bql_execute: sets up the statement, makes its reply
  *   steps_run.c         the step interpreter: runs the plan's steps in order
@@ -16,6 +17,8 @@
  *   insert.c            the insert batch step and its refused rows
  *   write_rows.c        one write per row: upserts, UPDATE ... FROM, follow-ups
  *   rows.c              the row pipeline: reader thread, batches, workers
+ *   operation.c         the operation's document in bulkql_operations: open,
+ *                       checkpoints, in-flight marks, abort, finish
  *   log.c               failed_records_file, error records, the metrics document
  *   write_path.c        send / collect write errors / retry / recover a lost reply
  *   writer.c            one thread's writer state and a batch's tally
@@ -30,6 +33,7 @@
  *   sources/replay.c    rows kept in memory to be read again (DELETE ... USING STDIN)
  *   sources/csv.c       CSV records through libcsv
  *   sources/json.c      NDJSON, array, stream
+ *   sources/json_fast.cpp  a JSON record to BSON: simdjson, else json_doc.c
  *   sources/typing.c    typing and CHECK through the planner's conversion
  *   sources/input.c     fd, gzip, poll, cancel; cutting lines
  *   sources/source.c    the source object: vtable, status, accessors
@@ -75,10 +79,15 @@
 /* The server feature an update needs when its SET list has an expression
  * over stored fields (SPEC §1), named in the error when a server lacks it. */
 #define BQL_FEATURE_PIPELINE_UPDATES "aggregation-pipeline updates (MongoDB 4.2)"
+/* ... a step that writes with $merge, and one that makes a TTL index */
+#define BQL_FEATURE_MERGE "the $merge aggregation stage (MongoDB 4.2)"
+#define BQL_FEATURE_TTL "TTL indexes (expireAfterSeconds)"
 
 /* A dry run keeps in its reply at most this many of the error records and
  * of the failed_records_file lines it would have written. */
 #define BQL_WOULD_LOG_MAX 100
+
+typedef struct bql_operation bql_operation_t;
 
 typedef struct bql_exec {
    mongoc_client_t *client;
@@ -98,11 +107,16 @@ typedef struct bql_exec {
    bql_error_t *error;
 
    char operation_id[25];
+   bson_oid_t operation_oid; /* the same, as an ObjectId (the deterministic
+                                _ids of rows.c): set before any thread starts */
+   bql_operation_t *op;      /* its document (operation.c) */
    int64_t start_us;
    int64_t started_at_ms;   /* wall clock */
 
    int64_t n_inserted, n_matched, n_modified, n_upserted, n_removed, n_archived, n_failed;
    int64_t n_unmatched;     /* UPDATE ... FROM rows that matched nothing */
+   int64_t n_modified_unknown; /* matched rows whose modification is unknown
+                                  (write_rows.c: a lost account) */
    int64_t n_would_write;   /* dry_run: rows that would be written */
    bool row_based;          /* rows come from VALUES or a file */
    int64_t rows_done;
@@ -110,6 +124,8 @@ typedef struct bql_exec {
    int64_t bytes_read, bytes_total;
    int64_t batches;
    int64_t retries;         /* batches sent again after a retryable error */
+   bool merged;             /* the MERGE step ran: the server wrote the rows
+                               of INSERT/UPSERT ... SELECT ($merge, no counts) */
 
    bson_t write_errors;     /* [{row, code, errmsg}] for the reply */
    uint32_t n_write_errors;
@@ -152,6 +168,10 @@ typedef struct bql_exec {
     * that any thread may record one) */
    _Atomic bool fatal;
    bool fatal_logged;       /* ... and in error_collection, for its batch */
+   /* called (the statement's thread) while a batch of its own waits on
+    * the server: the operation's heartbeat (set by exec.c; a pointer, so
+    * that statement.c, at the bottom, calls nothing above it) */
+   void (*wait_hook) (struct bql_exec *x);
    /* the writer of error records and metrics (log.c): made when first
     * needed, on the statement's client; the statement's thread only;
     * freed by bql_exec_log_done */
@@ -243,6 +263,12 @@ void bql_row_errors_truncate (bql_row_errors_t *e, size_t n);
 bool bql_exec_finish_batch (bql_exec_t *x, bql_batch_info_t *info, const bql_batch_t *b, const bql_row_errors_t *errs,
                             int64_t started_at_ms);
 
+/* Add an entry to the reply's logFailures (log.c): {batchIndex?,
+ * firstRow?, lastRow?, errmsg}; info (may be NULL) names the batch. The
+ * statement's thread. */
+void bql_exec_log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
+   __attribute__ ((format (printf, 3, 4)));
+
 /* Write the statement's document to bulk_operation_metrics (log.c). */
 void bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply);
 
@@ -275,6 +301,10 @@ typedef struct bql_write_tally {
                                  USING rows that matched nothing */
    uint32_t n_unmatched_rows;
    int64_t n_unmatched;       /* counted by the batch writers */
+   int64_t n_modified_unknown; /* matched rows that ran in a command whose
+                                  account the server lost: whether they
+                                  modified their document is unknown, and
+                                  nModified does not count them */
    int64_t n_would_write;     /* dry_run */
    int64_t retries;           /* backoff waits before a command was sent again */
    int64_t n_already_written; /* resume: in-doubt inserts found stored as sent */
@@ -332,6 +362,8 @@ typedef struct bql_writer {
    /* the statement, when this writer is on its thread (progress while a
     * command waits); NULL for a worker */
    struct bql_exec *stmt;
+   /* the statement's operation (its own lock: any thread) */
+   bql_operation_t *op;
    const bql_resume_t *resume; /* the statement's (read-only), or NULL */
 } bql_writer_t;
 
@@ -345,6 +377,16 @@ void bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *cli
 void bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
                                 int64_t retry_backoff_ms);
 void bql_writer_cleanup (bql_writer_t *w);
+
+/* Of the server features in needs (BQL_NEEDS_* bits of steps.h, as
+ * bql_step_needs gives them), the first that the server behind w lacks
+ * by its probe (caps.c: once per connection, and only when needs is not
+ * 0): its name for messages (BQL_FEATURE_*), with the probe's reason in
+ * *why (a static string). NULL when the server has them all or the probe
+ * cannot tell: the command is then sent, and a refusal is the server's.
+ * A step asks before it sends such a command, so that a server lacking
+ * the feature is refused with nothing sent. (writer.c) */
+const char *bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why);
 
 /* Record a statement-level error in the writer's tally (the first of the
  * batch stands). Returns false. */
@@ -380,6 +422,11 @@ bql_source_t *bql_exec_open_source (bql_exec_t *x);
  * NULL with the error recorded in x when the server refuses the pipeline
  * or cannot be reached. */
 bql_source_t *bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st);
+
+/* MERGE: the step's aggregate ending with $merge, on w's connection, to
+ * the source's database (rows.c). A refusal names $merge (MongoDB 4.2)
+ * with the server's message; recorded in x. */
+bool bql_exec_merge_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
 
 /* Writes one batch of good rows on writer w; refusals go to errs. */
 typedef bool (*bql_batch_writer_t) (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info,

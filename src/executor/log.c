@@ -108,14 +108,11 @@ append_statement (bson_t *doc, const bql_plan_t *plan)
    bson_free (owned);
 }
 
-/* Add an entry to the reply's logFailures: {batchIndex?, firstRow?,
- * lastRow?, errmsg}. info (may be NULL) names the batch whose record was
- * lost and the rows it held, so that they can be found again. */
-static void log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
-   __attribute__ ((format (printf, 3, 4)));
-
-static void
-log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
+/* An entry of the reply's logFailures: info (may be NULL) names the
+ * batch whose record was lost and the rows it held, so that they can be
+ * found again. */
+void
+bql_exec_log_failure (bql_exec_t *x, const bql_batch_info_t *info, const char *fmt, ...)
 {
    char msg[1400]; /* the format, a name of up to 300 bytes and a reason of up to 600 */
    va_list ap;
@@ -415,7 +412,7 @@ bql_exec_close_failed_records (bql_exec_t *x)
       char msg[400];
       snprintf (msg, sizeof msg, "%s (%lld failed row%s not written)", x->failed_errmsg, (long long) x->failed_lost,
                 x->failed_lost == 1 ? "" : "s");
-      log_failure (x, NULL, "%s", msg);
+      bql_exec_log_failure (x, NULL, "%s", msg);
    }
 }
 
@@ -691,7 +688,7 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
          snprintf (rows, sizeof rows, ", rows %lld to %lld", (long long) info->first_row,
                    (long long) (info->first_row + info->size - 1));
       }
-      log_failure (x, info, "cannot write the error record to %s.%s: %s (batch %lld%s)", x->plan->database, coll_name,
+      bql_exec_log_failure (x, info, "cannot write the error record to %s.%s: %s (batch %lld%s)", x->plan->database, coll_name,
                    why, (long long) info->batch_index + 1, rows);
    }
    bson_destroy (&rec);
@@ -778,7 +775,7 @@ bql_exec_write_metrics (bql_exec_t *x, const bson_t *reply)
    }
    char why[600];
    if (!insert_record (x, METRICS_COLLECTION, &m, why, sizeof why)) {
-      log_failure (x, NULL, "cannot write the metrics record to %s: %s", METRICS_COLLECTION, why);
+      bql_exec_log_failure (x, NULL, "cannot write the metrics record to %s: %s", METRICS_COLLECTION, why);
    }
    bson_destroy (&m);
 }

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 #include <unistd.h>
 
 #include "bulkql/operations.h"
-#include "executor.h"
+#include "write_path.h"
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
 
@@ -91,11 +92,9 @@ find_in (mongoc_client_t *client, const char *db, const char *id, bson_t *doc, b
    return found;
 }
 
-/* Find the operation: in first (may be NULL), then in every database.
- * True with doc and its database (*db, bson_malloc'd). */
-static bool
-find_operation (mongoc_client_t *client, const char *first, const char *id, bson_t *doc, char **db,
-                bql_error_t *error)
+bool
+bql_operation_find (mongoc_client_t *client, const char *first, const char *id, bson_t *doc, char **db,
+                    bql_error_t *error)
 {
    bool failed = false;
    if (first && find_in (client, first, id, doc, &failed, error)) {
@@ -171,6 +170,22 @@ iso_ms (int64_t ms, char *out, size_t n)
    snprintf (out, n, "%.23s.%03dZ", day, (int) ((ms % 1000 + 1000) % 1000));
 }
 
+/* Is the process that held the operation known to be gone: on this
+ * host, and no process has its pid? (Another host's process, or a pid
+ * in use, is taken to be alive while its heartbeat is fresh.) */
+static bool
+holder_is_gone (const char *host, int64_t pid)
+{
+   char mine[256] = "";
+   if (!host || pid <= 0 || pid > INT32_MAX || gethostname (mine, sizeof mine - 1) != 0 || strcmp (mine, host) != 0) {
+      return false;
+   }
+   if ((pid_t) pid == getpid ()) {
+      return true; /* this process: resumed after its own run stopped */
+   }
+   return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
 /* May an operation in this state, with this heartbeat, be resumed? */
 static bool
 check_state (const bson_t *doc, const char *id, bql_error_t *error)
@@ -196,12 +211,12 @@ check_state (const bson_t *doc, const char *id, bql_error_t *error)
    int64_t beat;
    if (strcmp (state, "Failed") != 0 && ms_field (doc, "heartbeatAt", &beat)) {
       int64_t age = bql_wall_ms () - beat;
-      if (age < LIVE_HEARTBEAT_MS) {
-         const char *host = str_field (doc, "host");
-         bson_iter_t it;
-         int64_t pid = bson_iter_init_find (&it, doc, "pid") && (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it))
-                          ? bson_iter_as_int64 (&it)
-                          : 0;
+      const char *host = str_field (doc, "host");
+      bson_iter_t it;
+      int64_t pid = bson_iter_init_find (&it, doc, "pid") && (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it))
+                       ? bson_iter_as_int64 (&it)
+                       : 0;
+      if (age < LIVE_HEARTBEAT_MS && !holder_is_gone (host, pid)) {
          refuse (error, BQL_ERR_REFUSED,
                  "operation %s is %s in another process (pid %lld on %s): its heartbeat is %.1f s old", id, state,
                  (long long) pid, host ? host : "an unknown host", age > 0 ? (double) age / 1000.0 : 0.0);
@@ -314,6 +329,18 @@ check_source (const bson_t *doc, const char *id, const bql_plan_t *plan, const c
 {
    bson_iter_t it, si;
    *path = NULL;
+   if (plan->select) {
+      /* a second run of the aggregate may give other rows, or the same
+       * ones in another order: the checkpoint's row numbers would not
+       * name the same rows */
+      refuse (error, BQL_ERR_REFUSED,
+              "operation %s read its rows from a SELECT: a second run of its pipeline may give other rows, so it "
+              "cannot be resumed",
+              id);
+      hint (error, "Run the statement again as a new operation: an UPSERT keyed on the rows' columns updates what "
+                   "the first run wrote.");
+      return false;
+   }
    if (!bson_iter_init_find (&it, doc, "source") || !BSON_ITER_HOLDS_DOCUMENT (&it) || !bson_iter_recurse (&it, &si)) {
       return refuse (error, BQL_ERR_VALUE, "operation %s's document has no source", id);
    }
@@ -387,6 +414,17 @@ check_source (const bson_t *doc, const char *id, const bql_plan_t *plan, const c
    }
    hint (error, "A resume reads the same rows again to number them: the file must be the one the operation read.");
    return false;
+}
+
+/* Are plan's writes safe to apply twice? (bql_writer_idempotent asks a
+ * writer; it reads only the writer's plan.) */
+static bool
+plan_idempotent (const bql_plan_t *plan)
+{
+   bql_writer_t w;
+   memset (&w, 0, sizeof w);
+   w.plan = plan;
+   return bql_writer_idempotent (&w);
 }
 
 /* Mark the operation InProgress again, for this process: one update
@@ -480,9 +518,18 @@ bql_operation_resume (mongoc_client_t *client, const char *operation_id, const b
    bql_resume_init (&r);
    bool ok = false;
    const char *path;
-   if (!find_operation (client, o.database ? o.database : "test", id, &doc, &db, error) ||
+   if (!bql_operation_find (client, o.database ? o.database : "test", id, &doc, &db, error) ||
        !check_state (&doc, id, error) || !statement_plan (&doc, id, &o, &script, &owned, &plan, error) ||
        !check_source (&doc, id, plan, &path, error) || !bql_resume_load (&r, &doc, error)) {
+      goto done;
+   }
+   if (r.in_flight_all && !plan_idempotent (plan)) {
+      refuse (error, BQL_ERR_REFUSED,
+              "operation %s's one update over the whole filter (batch_size = 0) was in flight when it was "
+              "interrupted, and it is not idempotent: every matching document is in doubt, and it cannot be "
+              "resumed without applying it twice",
+              id);
+      hint (error, "Check the documents by hand; with batch_size > 0 a resume knows which batch was in flight.");
       goto done;
    }
    if (path && owned && (!owned->file_path || strcmp (owned->file_path, path) != 0)) {

@@ -19,6 +19,7 @@
 #define BQL_RESUME_H
 
 #include <bson/bson.h>
+#include <mongoc/mongoc.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -53,6 +54,8 @@ typedef struct bql_resume {
    bool has_last_id;
    bson_t last_id;              /* {"": <_id>} when has_last_id */
    bson_t in_flight_ids;        /* an array of _ids (WHERE), may be empty */
+   bool in_flight_all;          /* the one write over the whole filter
+                                   (batch_size = 0) was in flight */
    bql_op_counters_t carried;   /* the document's counters */
 } bql_resume_t;
 
@@ -88,6 +91,14 @@ bool bql_resume_id_is_ours (const bql_resume_t *r, int64_t row, const bson_value
  * types: _id > lastId within its type bracket, or any type that sorts
  * after it. */
 void bql_resume_scan_filter (const bql_resume_t *r, const bson_t *filter, bool exclude_in_flight, bson_t *out);
+
+/* Find operation id: in first's bulkql_operations (first may be NULL),
+ * then in every database's. True with doc (initialised) and its
+ * database (*db, bson_malloc'd); false with *error: BQL_ERR_REFUSED
+ * when no database holds it, BQL_ERR_CONNECTION / BQL_ERR_SERVER when
+ * the server could not be asked. (resume.c) */
+bool bql_operation_find (mongoc_client_t *client, const char *first, const char *id, bson_t *doc, char **db,
+                         bql_error_t *error);
 
 /* fnv1a64 of data[0..len), and as 16 lowercase hex digits into hex[17]. */
 uint64_t bql_fnv1a64 (const void *data, size_t len);

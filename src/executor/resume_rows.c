@@ -10,18 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "resume.h"
 
 uint64_t
 bql_fnv1a64 (const void *data, size_t len)
 {
-   const uint8_t *p = data;
-   uint64_t h = UINT64_C (0xcbf29ce484222325);
-   for (size_t i = 0; i < len; i++) {
-      h ^= p[i];
-      h *= UINT64_C (0x100000001b3);
-   }
-   return h;
+   return bql_fnv1a64_add (BQL_FNV1A64_INIT, data, len);
 }
 
 void
@@ -224,6 +219,8 @@ bql_resume_load (bql_resume_t *r, const bson_t *doc, bql_error_t *error)
       } else if (!strcmp (k, "lastId") && !BSON_ITER_HOLDS_NULL (&cp)) {
          r->has_last_id = true;
          bson_append_iter (&r->last_id, "", 0, &cp);
+      } else if (!strcmp (k, "inFlightAll")) {
+         r->in_flight_all = BSON_ITER_HOLDS_BOOL (&cp) && bson_iter_bool (&cp);
       } else if (!strcmp (k, "inFlightIds")) {
          bson_iter_t ai;
          if (!BSON_ITER_HOLDS_ARRAY (&cp) || !bson_iter_recurse (&cp, &ai)) {
@@ -281,14 +278,7 @@ bql_resume_id_is_ours (const bql_resume_t *r, int64_t row, const bson_value_t *i
       return false;
    }
    uint8_t want[12];
-   memcpy (want, r->oid.bytes, 4);
-   uint32_t h = (uint32_t) (bql_fnv1a64 (r->oid.bytes, 12) & 0xffffff);
-   want[4] = (uint8_t) (h >> 16);
-   want[5] = (uint8_t) (h >> 8);
-   want[6] = (uint8_t) h;
-   for (int i = 0; i < 5; i++) {
-      want[7 + i] = (uint8_t) ((uint64_t) row >> (8 * (4 - i)));
-   }
+   bql_row_oid_bytes (r->oid.bytes, row, want);
    return memcmp (want, id->value.v_oid.bytes, 12) == 0;
 }
 

@@ -20,22 +20,29 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
+#include "hash.h"
+#include "operation.h"
 #include "write_path.h"
 
 /* Append doc to the batch's bytes at *len (growing *buf by doubling, up
  * to limit), giving it an ObjectId _id first (as the server would) when
- * add_id and it has none,
+ * add_id and it has none (has_id: 1 it has one, 0 none, -1 unknown:
+ * looked for),
  * so that the executor knows every document's _id: a batch lost to a
  * network error can then be checked against the server and retried
  * without writing a row twice (libmongoc would add one anyway). The _id
- * is written in place: one copy of the document, no allocation. */
+ * is the deterministic one of row `row` of operation op
+ * (hash.h: bql_row_oid_bytes), so that a resumed operation sends the same
+ * documents. It is written in place: one copy of the document, no
+ * allocation. */
 static void
-append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id,
-            bson_context_t *oids)
+append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id, int has_id,
+            const bson_oid_t *op, int64_t row)
 {
    bson_iter_t it;
-   bool with_id = add_id && !bson_iter_init_find (&it, doc, "_id");
+   bool with_id = add_id && (has_id >= 0 ? !has_id : !bson_iter_init_find (&it, doc, "_id"));
    /* 0x07 "_id" NUL, then the 12 bytes of the ObjectId */
    size_t extra = with_id ? 1 + 4 + 12 : 0;
    size_t n = doc->len + extra;
@@ -53,9 +60,7 @@ append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t 
       uint32_t le = BSON_UINT32_TO_LE ((uint32_t) n);
       memcpy (out, &le, 4);
       memcpy (out + 4, "\x07_id", 5);
-      bson_oid_t oid;
-      bson_oid_init (&oid, oids);
-      memcpy (out + 9, oid.bytes, 12);
+      bql_row_oid_bytes (op->bytes, row, out + 9);
       memcpy (out + 21, data + 4, doc->len - 4);
    } else {
       memcpy (out, data, doc->len);
@@ -157,9 +162,6 @@ struct pipeline {
    int64_t next_claim;     /* the next batch a worker takes */
    int64_t batches_done;   /* the statement's completed batches, copied
                               by its thread when it frees a slot */
-   /* ObjectIds of the reader thread: the default context asks getpid()
-    * for every id (about 3% of a load), this one once */
-   bson_context_t *oids;
    bson_t row;             /* the reader's row, before it joins a batch */
    /* a resumed operation: its rows in doubt are sent again (idempotent
     * writes), or reported in doubt and not sent */
@@ -239,7 +241,8 @@ fill (pipeline_t *p, slot_t *s)
          grow_rows (s, p->batch_size);
       }
       s->offs[s->n] = s->nbytes;
-      append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, p->oids);
+      append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, bql_source_row_has_id (p->src),
+                  &x->operation_oid, rownum);
       s->rows[s->n] = rownum;
       s->lines[s->n] = bql_source_line (p->src);
       s->n++;
@@ -342,6 +345,7 @@ write_slot (pipeline_t *p, bql_writer_t *w, slot_t *s)
       return;
    }
    bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+   bql_operation_sending (w, s->first_row + s->input - 1);
    s->write_ok = p->write (w, &b, &s->info, &s->errs);
    bql_error_t *e = &s->tally.error;
    if (!s->write_ok && s->tally.failed && e->code == BQL_ERR_CONNECTION && batch_has_decimal (&b)) {
@@ -462,7 +466,20 @@ wait_for (pipeline_t *p, slot_t *s, int64_t batch, bool workers)
       if (here && (s->state == SLOT_WRITTEN || (s->state == SLOT_FILLED && (!workers || ends_input (p, s))))) {
          break;
       }
-      pthread_cond_wait (&p->cv, &p->mu);
+      if (!workers) {
+         pthread_cond_wait (&p->cv, &p->mu);
+         continue;
+      }
+      /* the workers' batches are on the wire: the operation's heartbeat
+       * moves meanwhile (every BQL_HEARTBEAT_MS at most) */
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      ts.tv_sec += 1;
+      if (pthread_cond_timedwait (&p->cv, &p->mu, &ts) != 0) {
+         pthread_mutex_unlock (&p->mu);
+         bql_operation_heartbeat (p->x);
+         pthread_mutex_lock (&p->mu);
+      }
    }
    pthread_mutex_unlock (&p->mu);
 }
@@ -527,6 +544,40 @@ bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st)
 }
 
 bool
+bql_exec_merge_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
+{
+   bson_t cmd = BSON_INITIALIZER, reply;
+   bson_iter_t it;
+   const char *db = x->plan->select_database;
+   bson_iter_init (&it, &st->command);
+   while (bson_iter_next (&it)) {
+      if (!strcmp (bson_iter_key (&it), "$db")) {
+         db = bson_iter_utf8 (&it, NULL);
+      } else {
+         bson_append_iter (&cmd, NULL, 0, &it);
+      }
+   }
+   mongoc_database_t *d = mongoc_client_get_database (w->client, db);
+   bson_error_t berr;
+   bool ok = mongoc_database_write_command_with_opts (d, &cmd, NULL, &reply, &berr);
+   mongoc_database_destroy (d);
+   bson_destroy (&cmd);
+   bson_destroy (&reply);
+   if (!ok) {
+      if (bql_exec_is_connection_error (&berr)) {
+         return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code,
+                               "lost the server while running the $merge into %s: %s", bql_plan_namespace (x->plan),
+                               berr.message);
+      }
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code,
+                            "the server refused the $merge into %s (server_side; $merge needs MongoDB 4.2): %s",
+                            bql_plan_namespace (x->plan), berr.message);
+   }
+   x->merged = true;
+   return true;
+}
+
+bool
 bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_writer_t write)
 {
    pipeline_t p = {.x = x, .own = own, .src = src, .write = write};
@@ -549,7 +600,6 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
    }
    pthread_mutex_init (&p.mu, NULL);
    pthread_cond_init (&p.cv, NULL);
-   p.oids = bson_context_new (BSON_CONTEXT_NONE);
    bson_init (&p.row);
    p.resume = x->resume;
    p.resend_in_doubt = bql_writer_idempotent (own);
@@ -608,6 +658,8 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
+      go_on = bql_operation_batch_done (x, s->first_row, s->first_row + s->input - 1, NULL, s->write_ok, go_on) &&
+              go_on;
       release (&p, s);
       if (!ok || !go_on || last) {
          break;
@@ -631,6 +683,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       x->n_skipped += s->skipped;
       bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
       bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
+      bql_operation_batch_done (x, s->first_row, s->first_row + s->input - 1, NULL, s->write_ok, false);
       release (&p, s);
    }
    if (started) {
@@ -667,7 +720,6 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
    bson_free (p.slots);
    pthread_mutex_destroy (&p.mu);
    pthread_cond_destroy (&p.cv);
-   bson_context_destroy (p.oids);
    bson_destroy (&p.row);
    own->tally = own_tally; /* the slots' tallies are gone */
    return ok;

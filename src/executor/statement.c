@@ -73,6 +73,17 @@ bql_exec_append_code (bson_t *doc, int32_t code)
    }
 }
 
+/* "row" (row > 0), else "_id" when id is given: what an entry is about. */
+static void
+append_row_or_id (bson_t *doc, int64_t row, const bson_value_t *id)
+{
+   if (row > 0) {
+      BSON_APPEND_INT64 (doc, "row", row);
+   } else if (id) {
+      bson_append_value (doc, "_id", 3, id);
+   }
+}
+
 void
 bql_exec_note_in_doubt (bql_exec_t *x, int64_t row, const bson_value_t *id)
 {
@@ -83,11 +94,7 @@ bql_exec_note_in_doubt (bql_exec_t *x, int64_t row, const bson_value_t *id)
       bson_uint32_to_string (x->n_in_doubt_listed, &k, kb, sizeof kb);
       bson_t e;
       bson_append_document_begin (&x->in_doubt, k, -1, &e);
-      if (row > 0) {
-         BSON_APPEND_INT64 (&e, "row", row);
-      } else if (id) {
-         bson_append_value (&e, "_id", 3, id);
-      }
+      append_row_or_id (&e, row, id);
       bson_append_document_end (&x->in_doubt, &e);
    }
    x->n_in_doubt_listed++;
@@ -103,11 +110,7 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, cons
       bson_uint32_to_string (x->n_write_errors, &k, kb, sizeof kb);
       bson_t e;
       bson_append_document_begin (&x->write_errors, k, -1, &e);
-      if (row > 0) {
-         BSON_APPEND_INT64 (&e, "row", row);
-      } else if (id) {
-         bson_append_value (&e, "_id", 3, id);
-      }
+      append_row_or_id (&e, row, id);
       bql_exec_append_code (&e, code);
       BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
       bson_append_document_end (&x->write_errors, &e);
@@ -121,11 +124,7 @@ bql_exec_add_write_error (bql_exec_t *x, bson_t *batch_errors, int64_t row, cons
       char key[16];
       snprintf (key, sizeof key, "%d", bson_count_keys (batch_errors));
       bson_append_document_begin (batch_errors, key, -1, &e);
-      if (row > 0) {
-         BSON_APPEND_INT64 (&e, "row", row);
-      } else if (id) {
-         bson_append_value (&e, "_id", 3, id);
-      }
+      append_row_or_id (&e, row, id);
       bql_exec_append_code (&e, code);
       BSON_APPEND_UTF8 (&e, "errmsg", errmsg);
       bson_append_document_end (batch_errors, &e);
@@ -157,6 +156,9 @@ bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int
       bql_progress_t p = {x->rows_done, x->rows_total, x->bytes_read,   x->bytes_total,  bql_exec_elapsed_ms (x),
                           rows_sent,    wait_ms,       retry_attempt, retry_backoff_ms};
       x->xo.progress (&p, x->xo.progress_ctx);
+   }
+   if (x->wait_hook && (rows_sent > 0 || retry_attempt > 0)) {
+      x->wait_hook (x);
    }
 }
 

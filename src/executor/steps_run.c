@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "executor.h"
+#include "operation.h"
 
 /* COUNT (dry_run of a WHERE): what would be written, and whether
  * max_delete_count would refuse the delete. */
@@ -92,6 +92,9 @@ row_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_ro
       }
       case BQL_STEP_READ_EXISTING_IDS:
          break; /* run by the upserts' step after it (write_rows.c) */
+      case BQL_STEP_MARK_IN_FLIGHT:
+         ok = bql_operation_mark_rows (w, b); /* before the batch's write */
+         break;
       default:
          break; /* run by the MATCH_ROWS step before it */
       }
@@ -134,13 +137,47 @@ run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, con
    return ok;
 }
 
+/* What a step that runs once needs a server feature for, added to the
+ * feature's name in messages. */
+static const char *
+feature_use (const bql_step_t *st)
+{
+   return st->kind == BQL_STEP_ENSURE_INDEX ? ", needed by retention_period"
+          : st->kind == BQL_STEP_MERGE      ? ", needed by server_side = true"
+                                            : "";
+}
+
+/* Before any step runs: a step that runs once and needs a server feature
+ * the server lacks (by its probe, caps.c) refuses the statement, with
+ * nothing written. A step that runs only when the server has the feature
+ * (a MERGE step with if_server_has_merge: the cursor path after it is
+ * the other choice) is no refusal. (A step that runs per batch asks
+ * before each batch's command, and fails that batch: where.c,
+ * write_rows.c.) */
+static bool
+check_once_steps (bql_exec_t *x, bql_writer_t *w)
+{
+   const bql_steps_t *s = &x->plan->steps;
+   for (size_t i = 0; i < s->n; i++) {
+      const bql_step_t *st = &s->items[i];
+      const char *why;
+      bool required = st->flow == BQL_FLOW_ONCE && !st->if_server_has_merge;
+      const char *feature = required ? bql_writer_lacks (w, bql_step_needs (st), &why) : NULL;
+      if (feature) {
+         return bql_exec_fail (x, BQL_ERR_SERVER, 0, "the server does not support %s%s: %s, so nothing was sent",
+                               feature, feature_use (st), why);
+      }
+   }
+   return true;
+}
+
 /* The steps, on w (the statement's thread's writer, with its tally). */
 static bool
 run_steps (bql_exec_t *x, bql_writer_t *w)
 {
    const bql_steps_t *s = &x->plan->steps;
    const bql_step_t *drop = NULL;
-   bool ok = true;
+   bool ok = check_once_steps (x, w);
    for (size_t i = 0; ok && i < s->n; i++) {
       const bql_step_t *st = &s->items[i];
       size_t j = i + 1;
@@ -158,7 +195,9 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          ok = bql_exec_count_rows_guard (x, w, st);
          break;
       case BQL_STEP_ENSURE_INDEX:
-         ok = bql_exec_command_step (w, st, "TTL indexes (expireAfterSeconds), needed by retention_period");
+         /* a refusal of a server whose probe said it has the feature:
+          * the server's message, with the feature named */
+         ok = bql_exec_command_step (w, st, BQL_FEATURE_TTL ", needed by retention_period");
          break;
       case BQL_STEP_SCAN_IDS:
          while (j < s->n && s->items[j].flow == BQL_FLOW_EACH_ID_BATCH) {
@@ -172,6 +211,16 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          /* without a scan before it: once, over the whole filter */
          ok = bql_exec_write_all (x, w, st);
          break;
+      case BQL_STEP_OPEN_OPERATION:
+         bql_operation_open (x, st);
+         break;
+      case BQL_STEP_MARK_IN_FLIGHT:
+         if (st->flow != BQL_FLOW_EACH_ROW_BATCH) {
+            /* before the one write over the whole filter (no scan) */
+            ok = bql_operation_mark_ids (w, NULL);
+            break;
+         }
+         /* fall through: the first of a run of row steps */
       case BQL_STEP_INSERT_ROWS:
       case BQL_STEP_READ_EXISTING_IDS:
       case BQL_STEP_UPSERT_ROWS:
@@ -182,6 +231,23 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          }
          ok = run_rows (x, w, st, j - i, drop, NULL);
          drop = NULL;
+         i = j - 1;
+         break;
+      case BQL_STEP_MERGE:
+         if (st->if_server_has_merge && !bql_caps_get (&w->caps, w->client)->merge) {
+            break; /* the cursor path after it */
+         }
+         if (drop && !bql_exec_drop_step (x, drop)) {
+            ok = false;
+            break;
+         }
+         drop = NULL;
+         ok = bql_exec_merge_step (x, w, st);
+         /* instead of the cursor path */
+         while (j < s->n && (s->items[j].kind == BQL_STEP_AGGREGATE || s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH ||
+                             s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
+            j++;
+         }
          i = j - 1;
          break;
       case BQL_STEP_AGGREGATE: {
@@ -201,10 +267,19 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          /* always inside a scan or a run of row steps */
          ok = bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "a %s step outside a batch", bql_step_kind_name (st->kind));
          break;
+      case BQL_STEP_READ_STORED_IDS:
+         break; /* run by the upserts' step before it, for a failed batch (write_rows.c) */
       case BQL_STEP_WRITE_ERROR_RECORD:
          /* written as batches finish (bql_exec_finish_batch) */
          break;
+      case BQL_STEP_CHECKPOINT:
+      case BQL_STEP_CHECK_OPERATION:
+      case BQL_STEP_HEARTBEAT:
+         /* beside the batches, as they complete (where.c, rows.c) or
+          * wait (the statement's wait_hook) */
+         break;
       case BQL_STEP_WRITE_METRICS:
+      case BQL_STEP_FINISH_OPERATION:
          break; /* END: bql_exec_run_end_steps */
       }
       /* what the step's writes added up (its error among them) */
@@ -235,6 +310,11 @@ bql_exec_run_steps (bql_exec_t *x)
 void
 bql_exec_run_end_steps (bql_exec_t *x, const bson_t *reply)
 {
+   /* FINISH_OPERATION: how the statement ended, before its metrics */
+   const bql_step_t *finish = bql_steps_find (&x->plan->steps, BQL_STEP_FINISH_OPERATION);
+   if (finish) {
+      bql_operation_finish (x, finish);
+   }
    /* WRITE_METRICS. The plan has the step when its options ask for the
     * record; the run's options (bql_exec_options_t.opts "metrics") may
     * turn it on or off, and a dry run, which has no such step, returns

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "operation.h"
 #include "write_path.h"
 
 #define CURSOR_NOT_FOUND 43
@@ -277,8 +278,9 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
       return bql_writer_gave_up (w, berr, why, c->info->batch_index, 0);
    }
    where_counts (c, &r->reply);
+   /* refused although the probe said the server has the feature */
    const char *feature =
-      c->st->kind == BQL_STEP_UPDATE_BATCH && w->plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
+      bql_step_needs (c->st) & BQL_NEEDS_PIPELINE_UPDATES ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
    if (feature && !bql_exec_is_connection_error (berr) && (berr->code == 14 || berr->code == 9)) {
       char msg[300];
       snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
@@ -335,6 +337,16 @@ static bool
 write_batch (bql_writer_t *w, const bql_step_t *st, const bson_t *filter, const bson_t *ids, int64_t n,
              bql_batch_info_t *info, bql_row_errors_t *errs)
 {
+   const char *why;
+   const char *feature = bql_writer_lacks (w, bql_step_needs (st), &why);
+   if (feature) {
+      /* the server lacks what the command needs (its probe): not sent */
+      char what[300], reason[300];
+      snprintf (what, sizeof what, "not written: the server does not support %s", feature);
+      snprintf (reason, sizeof reason, "%s, so the %s was not sent", why, is_update (st) ? "update" : "delete");
+      batch_failed (st, info, n, 0, 0, what, reason, errs, false);
+      return bql_writer_fail (w, BQL_ERR_SERVER, 0, "the server does not support %s: %s", feature, reason);
+   }
    bson_t q;
    batch_query (st, filter, ids, &q);
    where_cmd_t c = {.w = w, .st = st, .q = &q, .whole = ids == NULL, .n = n, .info = info, .errs = errs};
@@ -670,10 +682,12 @@ bool
 bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const bql_step_t *steps, size_t nsteps)
 {
    const bql_plan_t *plan = x->plan;
-   const bql_step_t *archive_step = NULL, *write_step = NULL;
+   const bql_step_t *archive_step = NULL, *write_step = NULL, *mark_step = NULL;
    for (size_t i = 0; i < nsteps; i++) {
       if (steps[i].kind == BQL_STEP_ARCHIVE_BATCH) {
          archive_step = &steps[i];
+      } else if (steps[i].kind == BQL_STEP_MARK_IN_FLIGHT) {
+         mark_step = &steps[i];
       } else if (steps[i].kind != BQL_STEP_ARCHIVE_REPLACE) {
          write_step = &steps[i]; /* the replacements are archive_batch's */
       }
@@ -757,6 +771,12 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
             bql_row_errors_t errs = {0};
             info.batch_index = batch++;
             info.size = n;
+            if (mark_step && !bql_operation_mark_ids (w, &ids)) {
+               /* not sent: its record in inFlightIds could not be written */
+               bql_exec_add_tally (x, w->tally);
+               ok = false;
+               break;
+            }
             if (archive) {
                bson_t archived = BSON_INITIALIZER;
                ok = archive_batch (w, archive_step, archive, &docs, n, &archived, &info, &errs);
@@ -770,6 +790,13 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
             bql_exec_add_tally (x, w->tally);
             x->rows_done += n;
             bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, batch_started);
+            /* the scan is in _id order: the batch's last _id is its highest */
+            bson_iter_t li;
+            char lk[16];
+            const char *lkey;
+            bson_uint32_to_string (n - 1, &lkey, lk, sizeof lk);
+            bool have_last = bson_iter_init_find (&li, &ids, lkey);
+            go_on = bql_operation_batch_done (x, 0, 0, have_last ? bson_iter_value (&li) : NULL, ok, go_on) && go_on;
             bql_row_errors_cleanup (&errs);
             bson_reinit (&ids);
             bson_reinit (&docs);

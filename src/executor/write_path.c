@@ -204,17 +204,8 @@ bool
 bql_writer_idempotent (const bql_writer_t *w)
 {
    /* deleting again, or setting deleted_at again, is safe: a DELETE has
-    * no SET list */
-   const bql_plan_t *p = w->plan;
-   if (p->pipeline) {
-      return false;
-   }
-   for (size_t i = 0; i < p->nset; i++) {
-      if (p->set[i].op == BQL_SET_INC || p->set[i].op == BQL_SET_MUL || p->set[i].op == BQL_SET_PUSH) {
-         return false;
-      }
-   }
-   return true;
+    * no SET list (the planner's rule, which EXPLAIN's steps follow) */
+   return bql_plan_idempotent (w->plan);
 }
 
 bool
@@ -509,7 +500,8 @@ bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
          return bql_writer_fail (w, BQL_ERR_SERVER, 0, "out of memory");
       }
       bson_init (&j->reply);
-      j->coll = mongoc_client_get_collection (client, w->plan->database, mongoc_collection_get_name (step->coll));
+      j->coll = mongoc_client_get_collection (client, step->database ? step->database : w->plan->database,
+                                              mongoc_collection_get_name (step->coll));
       bql_write_step_t on_send = *step;
       on_send.coll = j->coll;
       j->bulk = new_bulk (w, &on_send);
@@ -553,6 +545,11 @@ bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
          return ok;
       }
       r.retryable = bql_exec_is_retryable (&r.error, &r.reply);
+      if (!r.retryable && step->recover && step->recover_refused && !bql_exec_is_connection_error (&r.error)) {
+         /* what the refused command applied before it failed: counted;
+          * the server could not be asked (ASK_AGAIN): all still pending */
+         step->recover (step->ctx, &r);
+      }
       if (!r.retryable || !step->recover) {
          ok = step->give_up (step->ctx, &r, BQL_GIVE_UP_REFUSED, *retries);
          result_cleanup (&r);

@@ -263,6 +263,13 @@ tr (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *e, bson_t *doc
       return ok;
    }
    const char *col = bql_row_column (rc, e);
+   if (col && rc->row_variable) {
+      /* $merge's whenMatched: the incoming document is $$new */
+      char *ref = bson_strdup_printf ("$$%s.%s", rc->row_variable, col);
+      BSON_APPEND_UTF8 (doc, key, ref);
+      bson_free (ref);
+      return true;
+   }
    if (col) {
       /* a row value known only at run time (EXPLAIN of a file source) */
       char *ph = bson_strdup_printf ("<row.%s>", col);

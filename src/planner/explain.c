@@ -18,7 +18,8 @@
 #include "steps.h"
 
 /* One step as EXPLAIN prints it: what it does, the VALUES rows of its
- * batch, the command (template), and when the command is split. */
+ * batch, the command (template), and how it runs on a server whose
+ * update command loses its counts. */
 static void
 append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
 {
@@ -33,9 +34,12 @@ append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
       BSON_APPEND_INT64 (&step, "lastRow", st->last_row);
    }
    BSON_APPEND_DOCUMENT (&step, "command", &st->command);
-   if (st->split_if_counts_lost) {
+   if (st->one_per_command) {
       BSON_APPEND_UTF8 (&step, "oneStatementPerCommand",
-                        "on a server whose update command loses its counts when a statement fails");
+                        "the SET list writes a field the row's filter reads: which rows matched nothing is known "
+                        "only from a command of one statement");
+   } else if (st->if_counts_lost != BQL_LOST_SAME) {
+      BSON_APPEND_UTF8 (&step, "ifUpdateCountsLost", st->if_lost_note);
    }
    bson_append_document_end (arr, &step);
 }
@@ -270,6 +274,22 @@ explain_records (const bql_plan_t *plan, bson_t *out)
          record_entry (&arr, n++, to, when[k], fields[k]);
          bson_free (to);
       }
+   }
+   /* the operation's document: where the OPEN_OPERATION step inserts it,
+    * with the fields of its template */
+   const bql_step_t *open = bql_steps_find (&plan->steps, BQL_STEP_OPEN_OPERATION);
+   bson_t doc;
+   bson_iter_t it;
+   if (open && bql_step_sub (open, "documents.0", &doc) && bson_iter_init (&it, &doc)) {
+      const char *names[64];
+      size_t nf = 0;
+      while (nf < 63 && bson_iter_next (&it)) {
+         names[nf++] = bson_iter_key (&it);
+      }
+      names[nf] = NULL;
+      char *to = bson_strdup_printf ("%s.%s", bql_plan_operations_database (plan), BQL_OPERATIONS_COLLECTION);
+      record_entry (&arr, n++, to, "one document per statement, updated at its checkpoints and when it ends", names);
+      bson_free (to);
    }
    if (!o->dry_run && o->failed_records_file) {
       char *to = bson_strdup_printf ("file %s", o->failed_records_file);

@@ -641,6 +641,63 @@ agg_date_trunc (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t
    return trunc_unit (pl, rc, f, unit, sizeof unit) && agg_trunc (pl, rc, f->args->items[1], unit, doc, key);
 }
 
+/* ---- GREATEST, LEAST: NULLs are skipped (PostgreSQL), as $max and $min
+ * of an array skip null and missing ---- */
+
+static bql_eval_rc_t
+extreme (const bql_func_call_t *c, int sign, bql_val_t *out)
+{
+   int32_t best = -1;
+   for (int32_t i = 0; i < c->n; i++) {
+      if (bql_val_is_null (&c->args[i])) {
+         continue;
+      }
+      if (c->args[i].is_interval) {
+         return fail (c->pl, c->f->args->items[i], BQL_ERR_TYPE, NULL, "an interval is not a value");
+      }
+      if (best >= 0) {
+         int r = bql_val_compare (&c->args[i], &c->args[best]);
+         if (r == 3 || r == 4) {
+            bql_plan_error (c->pl, c->f->args->items[i], BQL_ERR_TYPE, NULL, "%s cannot compare %s with %s",
+                            c->f->name, bql_val_type_name (&c->args[i]), bql_val_type_name (&c->args[best]));
+            return BQL_EVAL_ERROR;
+         }
+         if (r != sign) {
+            continue;
+         }
+      }
+      best = i;
+   }
+   if (best >= 0) {
+      bql_val_from_bson (out, &c->args[best].v);
+   }
+   return BQL_EVAL_OK;
+}
+
+static bql_eval_rc_t
+eval_greatest (const bql_func_call_t *c, bql_val_t *out)
+{
+   return extreme (c, 1, out);
+}
+
+static bql_eval_rc_t
+eval_least (const bql_func_call_t *c, bql_val_t *out)
+{
+   return extreme (c, -1, out);
+}
+
+static bool
+agg_greatest (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bson_t *doc, const char *key)
+{
+   return bql_agg_nary (pl, rc, doc, key, "$max", f->args, false);
+}
+
+static bool
+agg_least (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_FuncCall_t *f, bson_t *doc, const char *key)
+{
+   return bql_agg_nary (pl, rc, doc, key, "$min", f->args, false);
+}
+
 /* ---- aggregates: their value comes from $group (select.c) ---- */
 
 static bql_eval_rc_t
@@ -689,6 +746,12 @@ const bql_function_t bql_functions[] = {
     .agg = agg_json_array_append, .set_op = BQL_SET_PUSH, .listed = true, .complete = true,
     .synopsis = "JSON_ARRAY_APPEND(array, '$', value)",
     .help = "the array with value appended ($concatArrays); SET x = JSON_ARRAY_APPEND(x, '$', v) is $push"},
+   {.name = "GREATEST", .min_args = 1, .max_args = BQL_ARGS_ANY, .eval = eval_greatest, .agg = agg_greatest,
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "GREATEST(x, y, ...)",
+    .help = "the greatest argument that is not NULL ($max of an array)"},
+   {.name = "LEAST", .min_args = 1, .max_args = BQL_ARGS_ANY, .eval = eval_least, .agg = agg_least,
+    .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "LEAST(x, y, ...)",
+    .help = "the least argument that is not NULL ($min of an array)"},
    {.name = "DATE", .min_args = 1, .max_args = 1, .eval = eval_date, .agg = agg_date, .set_op = BQL_SET_EXPR,
     .synopsis = "DATE(ts)", .help = "the date ts at midnight UTC ($dateTrunc, unit day)"},
    {.name = "DATE_TRUNC", .min_args = 2, .max_args = 2, .eval = eval_date_trunc, .agg = agg_date_trunc,

@@ -180,6 +180,20 @@ bql_plan_check_names (bql_planner_t *pl, const bql_node_t *stmt, const bql_list_
                              "writing into the system collection \"%s\" needs allow_system = true",
                              plan->collection);
    }
+   const char *opsdb = plan->opts.operations_database;
+   if (opsdb && *opsdb) {
+      const bql_Option_t *opt = find_option (groups, "operations_database");
+      char why[400];
+      if (!bql_database_name_check (opsdb, why, sizeof why)) {
+         return bql_plan_error (pl, opt ? opt->value : stmt, BQL_ERR_VALUE, NULL, "operations_database: %s", why);
+      }
+      if (!plan->opts.allow_system && bql_name_is_system (opsdb, NULL)) {
+         return bql_plan_error (pl, opt ? opt->value : stmt, BQL_ERR_REFUSED, system_hint,
+                                "operations_database \"%s\" is a system database; writing into it needs "
+                                "allow_system = true",
+                                opsdb);
+      }
+   }
    return check_option_collection (pl, groups, "archive_collection", plan->opts.archive_collection) &&
           check_option_collection (pl, groups, "error_collection", plan->opts.error_collection);
 }

@@ -67,8 +67,12 @@ static const bql_opt_def_t option_table[] = {
    {.name = "bypass_validation", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
     FIELD_BOOL (bypass_validation), .syntax = "bool", .help = "sets bypassDocumentValidation on every write"},
    {.name = "checkpoint_interval", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 1, .max = INT64_MAX,
-    .kinds = K_ALL, .def = 1000, .def_text = "the batch size", FIELD_I64 (checkpoint_interval), .syntax = "n",
-    .help = "progress persisted every n rows"},
+    .kinds = K_ALL, .def = 1, FIELD_I64 (checkpoint_interval), .syntax = "n",
+    .help = "checkpoint every n completed batches",
+    .doc = "The operation's checkpoint (see\n.BR \"OPERATIONS AND RESUME\" )\nis written to\n.B bulkql_operations\n"
+           "after every n completed batches and whenever the statement stops; in\nbetween, the operation's "
+           "state is still read after every batch, so an\n.B \\-\\-abort\nfrom another process stops the "
+           "statement within one batch.\n"},
    {.name = "continue_on_error", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = false,
     FIELD_BOOL (continue_on_error), .syntax = "bool", .help = "go on after a batch with errors"},
    {.name = "drop", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT | BQL_OPT_K_UPSERT,
@@ -128,6 +132,11 @@ static const bql_opt_def_t option_table[] = {
    {.name = "metrics", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = true,
     .flags = BQL_OPTF_SHOW_GIVEN, FIELD_BOOL (metrics), .syntax = "bool",
     .help = "the bulk_operation_metrics document", .doc = "See\n.BR LOGGING .\n"},
+   {.name = "operations_database", .group = "BULK_OPTIONS", .type = BQL_OPT_STRING, .kinds = K_ALL,
+    .def_text = "the target's database", .flags = BQL_OPTF_SHOW_GIVEN, FIELD_STR (operations_database),
+    .syntax = "'name'", .help = "where bulkql_operations is",
+    .doc = "The database of the\n.B bulkql_operations\ncollection that tracks the statement (see\n"
+           ".BR \"OPERATIONS AND RESUME\" );\nthe empty string is the target's database.\n"},
    {.name = "ordered", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = true,
     FIELD_BOOL (ordered), .syntax = "bool", .help = "stop at the first write error",
     .doc = "Unordered batches try every document.\n"},
@@ -155,6 +164,14 @@ static const bql_opt_def_t option_table[] = {
            "again, with backoff from\n.BR retry_backoff_ms ,\nuntil the server answers or this many seconds "
            "have passed since it was\nlost (at most\n.B retry_attempts\nretries). The default rides through "
            "a server restart of 10 s and more.\n0 allows no retry.\n"},
+   {.name = "server_side", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT | BQL_OPT_K_UPSERT,
+    .def = -1, .def_text = "the server's capabilities decide", .flags = BQL_OPTF_NONE_DEFAULT | BQL_OPTF_SHOW_GIVEN,
+    FIELD_TRI (server_side), .syntax = "bool", .help = "INSERT/UPSERT ... SELECT: $merge (true) or the cursor (false)",
+    .doc = "True runs the whole statement on the server: the SELECT's pipeline ends\nwith\n.B $merge\n"
+           "into the target (MongoDB 4.2); false streams the cursor's documents\ninto bulk writes. "
+           "Unset, a server that has\n.B $merge\nruns it, unless an option needs the rows one by one\n"
+           "(dry_run, failed_records_file, continue_on_error, max_errors,\nordered = false, parallel_workers, "
+           "max_execution_time).\n"},
    {.name = "soft_delete", .group = "DELETE_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_DELETE, .def = false,
     FIELD_BOOL (soft_delete), .syntax = "bool", .help = "DELETE sets deleted_at instead"},
    {.name = "upsert_mode", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = BQL_OPT_K_INSERT, .def = false,
@@ -970,9 +987,6 @@ check_rules (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, const bq
       return bql_plan_error (pl, first, BQL_ERR_OPTION, NULL,
                              "soft_delete and archive_collection exclude each other: a soft delete keeps the document");
    }
-   if (!(o->given & ((uint64_t) 1 << index_of ("checkpoint_interval")))) {
-      o->checkpoint_interval = bql_options_batch (o); /* a checkpoint per batch */
-   }
    return true;
 }
 
@@ -1009,15 +1023,17 @@ bql_options_resolve (bql_planner_t *pl, const bql_list_t *groups, bql_kind_t k, 
 
 /* ---- EXPLAIN, names and help ---- */
 
-void
-bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
+/* The options of kind k into doc: every one that applies, or (given)
+ * only those the statement gave. */
+static void
+append_options (const bql_options_t *o, bql_kind_t k, bson_t *doc, bool given)
 {
    for (size_t i = 0; i < N_OPTIONS; i++) {
       const bql_opt_def_t *d = &option_table[i];
       if (!(d->kinds & (1u << k))) {
          continue;
       }
-      if ((d->flags & BQL_OPTF_SHOW_GIVEN) && !(o->given & ((uint64_t) 1 << i))) {
+      if ((given || (d->flags & BQL_OPTF_SHOW_GIVEN)) && !(o->given & ((uint64_t) 1 << i))) {
          continue;
       }
       const void *field = (const char *) o + d->offset;
@@ -1079,6 +1095,18 @@ bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
          BSON_APPEND_INT64 (doc, d->name, n);
       }
    }
+}
+
+void
+bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc)
+{
+   append_options (o, k, doc, false);
+}
+
+void
+bql_options_append_given (const bql_options_t *o, bql_kind_t k, bson_t *doc)
+{
+   append_options (o, k, doc, true);
 }
 
 size_t

@@ -418,17 +418,8 @@ plan_upsert (bql_planner_t *pl, const bql_UpsertStmt_t *s, const bql_plan_option
       if (!bql_plan_set_list (pl, oc->set_clause, &rc)) {
          return false;
       }
-      if (plan->pipeline) {
-         for (size_t i = 0; i < plan->nset; i++) {
-            if (plan->set[i].op == BQL_SET_EXPR) {
-               return bql_plan_error (pl, plan->set[i].node, BQL_ERR_UNTRANSLATABLE,
-                                      "In ON CONFLICT DO UPDATE use x = value, x = x + n, x = x * n, REMOVE x, "
-                                      "JSON_ARRAY_APPEND or CURRENT_TIMESTAMP.",
-                                      "cannot translate this SET item for an upsert: it needs an aggregation-pipeline "
-                                      "update, which cannot also set the new document's other fields ($setOnInsert)");
-            }
-         }
-      }
+      /* a SET item that needs a pipeline makes the upsert a pipeline
+       * upsert (upsert_pipeline below) */
    }
    if (plan->select) {
       return true;
@@ -583,6 +574,35 @@ statement_options (const bql_node_t *stmt)
    }
 }
 
+/* server_side = true|false: only for rows from SELECT; true only when
+ * $merge can honour the statement's options. Errors at the option. */
+static bool
+check_server_side (bql_planner_t *pl, const bql_node_t *stmt)
+{
+   const bql_plan_t *plan = pl->plan;
+   const bql_list_t *groups = statement_options (stmt);
+   const bql_node_t *at = stmt;
+   for (int32_t g = 0; groups && g < groups->length; g++) {
+      const bql_list_t *opts = bql_cast (OptionGroup, groups->items[g])->options;
+      for (int32_t k = 0; opts && k < opts->length; k++) {
+         if (!strcmp (bql_cast (Option, opts->items[k])->name, "server_side")) {
+            at = opts->items[k];
+         }
+      }
+   }
+   if (!plan->select) {
+      return bql_plan_error (pl, at, BQL_ERR_OPTION, "It chooses how BULK INSERT/UPSERT ... SELECT runs.",
+                             "server_side applies to rows from SELECT");
+   }
+   const char *blocker = plan->opts.server_side == 1 ? bql_plan_merge_blocker (plan) : NULL;
+   if (blocker) {
+      return bql_plan_error (pl, at, BQL_ERR_OPTION,
+                             "Leave server_side unset or false: the rows then go through bulk writes, one by one.",
+                             "server_side = true cannot honour %s", blocker);
+   }
+   return true;
+}
+
 bool
 bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o, bql_plan_t **out, bql_error_t *error)
 {
@@ -676,6 +696,9 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
       } else {
          plan->file_path = bson_strdup (path);
       }
+   }
+   if (ok && plan->opts.server_side >= 0) {
+      ok = check_server_side (&pl, stmt);
    }
    if (ok && plan->opts.upsert_mode && plan->on_duplicate) {
       ok = bql_plan_error (&pl, stmt, BQL_ERR_OPTION, "Use one of them.",
@@ -947,6 +970,220 @@ check_delete_row (bql_planner_t *pl, const bql_row_ctx_t *rc)
    return w.ok;
 }
 
+/* ---- does an update write a field its filter reads ---- */
+
+/* Add the field paths the filter q reads to paths (a bson array of
+ * strings). False when q reads fields in a way not listed ($expr,
+ * $where, ...): then no path can be ruled out. */
+static bool
+filter_paths (const bson_t *q, const char *prefix, bson_t *paths, uint32_t *n)
+{
+   bson_iter_t it;
+   bson_iter_init (&it, q);
+   while (bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      if (!strcmp (k, "$and") || !strcmp (k, "$or") || !strcmp (k, "$nor")) {
+         bson_iter_t ai;
+         if (!BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+            return false;
+         }
+         while (bson_iter_next (&ai)) {
+            uint32_t len;
+            const uint8_t *data;
+            if (!BSON_ITER_HOLDS_DOCUMENT (&ai)) {
+               return false;
+            }
+            bson_iter_document (&ai, &len, &data);
+            bson_t sub;
+            bson_init_static (&sub, data, len);
+            if (!filter_paths (&sub, prefix, paths, n)) {
+               return false;
+            }
+         }
+      } else if (k[0] == '$') {
+         return prefix != NULL; /* an operator on a field: the field is listed */
+      } else if (!prefix) {
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string ((*n)++, &key, kb, sizeof kb);
+         BSON_APPEND_UTF8 (paths, key, k);
+      }
+   }
+   return true;
+}
+
+/* Does one of the paths a or b lie inside the other (or equal it)? */
+static bool
+paths_overlap (const char *a, const char *b)
+{
+   size_t la = strlen (a), lb = strlen (b);
+   size_t l = la < lb ? la : lb;
+   return !strncmp (a, b, l) && (la == lb || (la < lb ? b[l] : a[l]) == '.');
+}
+
+bool
+bql_plan_update_reads_filter (const bql_plan_t *plan, const bson_t *q)
+{
+   bson_t paths = BSON_INITIALIZER;
+   uint32_t n = 0;
+   bool reads = !filter_paths (q, NULL, &paths, &n);
+   bson_iter_t it;
+   bson_iter_init (&it, &paths);
+   while (!reads && bson_iter_next (&it)) {
+      const char *path = bson_iter_utf8 (&it, NULL);
+      for (size_t s = 0; s < plan->nset; s++) {
+         reads = reads || paths_overlap (plan->set[s].path, path);
+      }
+      /* SET *: every column of the row but _id is set */
+      reads = reads || (plan->set_all && !paths_overlap ("_id", path));
+   }
+   bson_destroy (&paths);
+   return reads;
+}
+
+bool
+bql_plan_idempotent (const bql_plan_t *plan)
+{
+   /* deleting again, or setting deleted_at again, is safe: a DELETE has
+    * no SET list */
+   if (plan->pipeline) {
+      return false;
+   }
+   for (size_t i = 0; i < plan->nset; i++) {
+      if (plan->set[i].op == BQL_SET_INC || plan->set[i].op == BQL_SET_MUL || plan->set[i].op == BQL_SET_PUSH) {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* {$cond: [existed, ...]}'s test under key: did the document exist
+ * before this upsert? An upsert that inserts starts from the equality
+ * fields of its filter (the key columns) and gets its _id after the
+ * update, so a stored document is the one with an _id, unless _id is a
+ * key column: then the one with more fields than the keys give (a stored
+ * document holding only its key columns reads as a new one, and gets the
+ * incoming columns). */
+static void
+existed_expr (const bql_plan_t *plan, bson_t *doc, const char *key)
+{
+   bool id_key = !plan->keys || is_key_column (plan, "_id");
+   bson_t o, arr, ty;
+   bson_append_document_begin (doc, key, -1, &o);
+   if (!id_key) {
+      bson_append_array_begin (&o, "$ne", -1, &arr);
+      bson_append_document_begin (&arr, "0", -1, &ty);
+      BSON_APPEND_UTF8 (&ty, "$type", "$_id");
+      bson_append_document_end (&arr, &ty);
+      BSON_APPEND_UTF8 (&arr, "1", "missing");
+      bson_append_array_end (&o, &arr);
+   } else {
+      /* the top-level fields the keys put in a new document */
+      int32_t n = plan->keys ? plan->keys->length : 1, top = 0;
+      for (int32_t i = 0; i < n; i++) {
+         const char *k = plan->keys ? bql_cast (ColumnRef, plan->keys->items[i])->path : "_id";
+         size_t len = strchr (k, '.') ? (size_t) (strchr (k, '.') - k) : strlen (k);
+         bool seen = false;
+         for (int32_t j = 0; j < i; j++) {
+            const char *e = bql_cast (ColumnRef, plan->keys->items[j])->path;
+            seen = seen || (!strncmp (e, k, len) && (e[len] == '.' || !e[len]));
+         }
+         top += !seen;
+      }
+      bson_t size, o2a;
+      bson_append_array_begin (&o, "$gt", -1, &arr);
+      bson_append_document_begin (&arr, "0", -1, &size);
+      bson_append_document_begin (&size, "$size", -1, &o2a);
+      BSON_APPEND_UTF8 (&o2a, "$objectToArray", "$$ROOT");
+      bson_append_document_end (&size, &o2a);
+      bson_append_document_end (&arr, &size);
+      BSON_APPEND_INT32 (&arr, "1", top);
+      bson_append_array_end (&o, &arr);
+   }
+   bson_append_document_end (doc, &o);
+}
+
+/* path: {$cond: [existed, on_update, on_insert]}, on_insert being the
+ * iterator's value as a literal, or (NULL) $$REMOVE, or (ph) a
+ * placeholder. */
+static void
+cond_field (const bql_plan_t *plan, bson_t *set, const char *path, const bson_iter_t *on_update, const char *keep,
+            const bson_iter_t *on_insert, const char *ph)
+{
+   bson_t o, arr, lit;
+   bson_append_document_begin (set, path, -1, &o);
+   bson_append_array_begin (&o, "$cond", -1, &arr);
+   existed_expr (plan, &arr, "0");
+   if (on_update) {
+      bson_append_iter (&arr, "1", 1, on_update);
+   } else {
+      char *ref = bson_strdup_printf ("$%s", keep);
+      BSON_APPEND_UTF8 (&arr, "1", ref);
+      bson_free (ref);
+   }
+   if (on_insert) {
+      bson_append_document_begin (&arr, "2", 1, &lit);
+      bson_append_iter (&lit, "$literal", -1, on_insert);
+      bson_append_document_end (&arr, &lit);
+   } else {
+      BSON_APPEND_UTF8 (&arr, "2", ph ? ph : "$$REMOVE");
+   }
+   bson_append_array_end (&o, &arr);
+   bson_append_document_end (set, &o);
+}
+
+/* An upsert whose SET reads the stored document (COALESCE(x, 0) + 1,
+ * GREATEST(x, EXCLUDED.x)): one pipeline stage [{$set: ...}] in which
+ * each field tells the two cases apart with {$cond: [existed, ...]}: a
+ * stored document gets the SET list (and keeps its other fields), a new
+ * one exactly the incoming columns (a SET path the row lacks is left
+ * out). The row's columns that SET does not assign keep a stored
+ * document's value. */
+static bool
+upsert_pipeline (bql_planner_t *pl, const bql_row_ctx_t *rc, const bson_t *row, bson_t *u, bool *pipeline)
+{
+   const bql_plan_t *plan = pl->plan;
+   bson_t tmp = BSON_INITIALIZER, items, stage, set, soi = BSON_INITIALIZER;
+   bool pipe;
+   bson_iter_t top, it;
+   bool ok = bql_build_update (pl, rc, &tmp, &pipe);
+   if (ok && bson_iter_init (&top, &tmp) && bson_iter_find_descendant (&top, "0.$set", &it) && bql_iter_sub (&it, &items)) {
+      bson_append_document_begin (u, "0", 1, &stage);
+      bson_append_document_begin (&stage, "$set", 4, &set);
+      bson_iter_t f;
+      bson_iter_init (&f, &items);
+      while (bson_iter_next (&f)) {
+         const char *path = bson_iter_key (&f);
+         bson_iter_t r, v;
+         if (!row) {
+            char *ph = bson_strdup_printf ("<row.%s, or $$REMOVE when the row has none>", path);
+            cond_field (plan, &set, path, &f, NULL, NULL, ph);
+            bson_free (ph);
+         } else if (bson_iter_init (&r, row) && bson_iter_find_descendant (&r, path, &v)) {
+            cond_field (plan, &set, path, &f, NULL, &v, NULL);
+         } else {
+            cond_field (plan, &set, path, &f, NULL, NULL, NULL);
+         }
+      }
+      if (row) {
+         set_on_insert (plan, row, NULL, &soi);
+         bson_iter_init (&f, &soi);
+         while (bson_iter_next (&f)) {
+            cond_field (plan, &set, bson_iter_key (&f), NULL, bson_iter_key (&f), &f, NULL);
+         }
+      } else {
+         BSON_APPEND_UTF8 (&set, "<field>",
+                           "<every other column of the row: {$cond: [<the same test>, \"$<field>\", <row value>]}>");
+      }
+      bson_append_document_end (&stage, &set);
+      bson_append_document_end (u, &stage);
+      *pipeline = true;
+   }
+   bson_destroy (&tmp);
+   bson_destroy (&soi);
+   return ok;
+}
+
 bool
 bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline, bql_error_t *error)
 {
@@ -1029,6 +1266,9 @@ bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t
       if (plan->set_all) {
          return set_all_update (&pl, row, true, u);
       }
+      if (plan->pipeline && !plan->do_nothing) {
+         return upsert_pipeline (&pl, &rc, row, u, pipeline);
+      }
       if (!plan->do_nothing && !bql_build_update (&pl, &rc, u, pipeline)) {
          return false;
       }
@@ -1073,6 +1313,12 @@ bql_plan_upsert_id (const bson_t *q, const bson_t *u, bool replace, bson_value_t
       *is_new = false;
       return true;
    }
+   /* a pipeline upsert: {$set: {_id: {$cond: [existed, "$_id", {$literal: id}]}}} */
+   if (bson_iter_init (&it, u) && bson_iter_find_descendant (&it, "0.$set._id.$cond.2.$literal", &sub)) {
+      bson_value_copy (bson_iter_value (&sub), out);
+      *is_new = false;
+      return true;
+   }
    return false;
 }
 
@@ -1082,6 +1328,44 @@ bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid)
    bson_t out = BSON_INITIALIZER;
    bson_iter_t it;
    bool done = false;
+   if (bson_has_field (u, "0")) {
+      /* a pipeline upsert (upsert_pipeline; _id is not a key column):
+       * the new document's _id where the others are set */
+      bson_t stage, set, o, arr, ne, ty, lit, old;
+      bson_iter_t found;
+      if (bson_iter_init (&it, u) && bson_iter_find_descendant (&it, "0.$set", &found) && bql_iter_sub (&found, &old)) {
+         bson_append_document_begin (&out, "0", 1, &stage);
+         bson_append_document_begin (&stage, "$set", 4, &set);
+         bson_append_document_begin (&set, "_id", 3, &o);
+         bson_append_array_begin (&o, "$cond", -1, &arr);
+         bson_append_document_begin (&arr, "0", 1, &ne);
+         bson_t nea;
+         bson_append_array_begin (&ne, "$ne", -1, &nea);
+         bson_append_document_begin (&nea, "0", 1, &ty);
+         BSON_APPEND_UTF8 (&ty, "$type", "$_id");
+         bson_append_document_end (&nea, &ty);
+         BSON_APPEND_UTF8 (&nea, "1", "missing");
+         bson_append_array_end (&ne, &nea);
+         bson_append_document_end (&arr, &ne);
+         BSON_APPEND_UTF8 (&arr, "1", "$_id");
+         bson_append_document_begin (&arr, "2", 1, &lit);
+         if (oid) {
+            BSON_APPEND_OID (&lit, "$literal", oid);
+         } else {
+            BSON_APPEND_UTF8 (&lit, "$literal", "<new ObjectId>");
+         }
+         bson_append_document_end (&arr, &lit);
+         bson_append_array_end (&o, &arr);
+         bson_append_document_end (&set, &o);
+         bson_concat (&set, &old);
+         bson_append_document_end (&stage, &set);
+         bson_append_document_end (&out, &stage);
+         bson_reinit (u);
+         bson_concat (u, &out);
+      }
+      bson_destroy (&out);
+      return;
+   }
    bson_iter_init (&it, u);
    while (bson_iter_next (&it)) {
       if (!strcmp (bson_iter_key (&it), "$setOnInsert") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
@@ -1118,6 +1402,98 @@ bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid)
    bson_destroy (&out);
 }
 
+
+/* ---- INSERT/UPSERT ... SELECT on the server: $merge ---- */
+
+const char *
+bql_plan_merge_blocker (const bql_plan_t *plan)
+{
+   const bql_options_t *o = &plan->opts;
+   if (o->dry_run) {
+      return "dry_run";
+   }
+   if (o->failed_records_file) {
+      return "failed_records_file";
+   }
+   if (o->continue_on_error) {
+      return "continue_on_error";
+   }
+   if (o->max_errors >= 0) {
+      return "max_errors";
+   }
+   if (!o->ordered) {
+      return "ordered = false";
+   }
+   if (o->parallel_workers > 1) {
+      return "parallel_workers";
+   }
+   if (o->max_execution_ms > 0) {
+      return "max_execution_time";
+   }
+   /* $merge inserts a new document as the row is; an upsert's SET list
+    * applies to a new document too (x = x + 1 gives 1), which is the
+    * same only when every item sets a column to the row's own value */
+   if (plan->kind == BQL_KIND_UPSERT && !plan->pipeline && !plan->do_nothing && !plan->replace && !plan->set_all) {
+      bql_row_ctx_t rc = {.excluded = true};
+      for (size_t i = 0; i < plan->nset; i++) {
+         const bql_set_item_t *it = &plan->set[i];
+         const char *col = it->op == BQL_SET_VALUE ? bql_row_column (&rc, it->value) : NULL;
+         if (!col || strcmp (col, it->path) != 0) {
+            return "a SET item other than x = EXCLUDED.x (an upsert applies it to a new document too; $merge "
+                   "inserts the row as it is)";
+         }
+      }
+   }
+   return NULL;
+}
+
+bool
+bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error)
+{
+   bql_error_clear (error);
+   size_t source_len;
+   const char *source = bql_script_source (plan->script, &source_len);
+   bql_planner_t pl = {plan, source, source_len, error, NULL};
+   bson_t into, on;
+   bson_append_document_begin (merge, "into", -1, &into);
+   BSON_APPEND_UTF8 (&into, "db", plan->database);
+   BSON_APPEND_UTF8 (&into, "coll", plan->collection);
+   bson_append_document_end (merge, &into);
+   bool keyed = plan->kind == BQL_KIND_UPSERT || plan->on_duplicate;
+   if (keyed && plan->keys) {
+      bson_append_array_begin (merge, "on", -1, &on);
+      for (int32_t i = 0; i < plan->keys->length; i++) {
+         char kb[16];
+         const char *k;
+         bson_uint32_to_string ((uint32_t) i, &k, kb, sizeof kb);
+         BSON_APPEND_UTF8 (&on, k, bql_cast (ColumnRef, plan->keys->items[i])->path);
+      }
+      bson_append_array_end (merge, &on);
+   } else {
+      BSON_APPEND_UTF8 (merge, "on", "_id");
+   }
+   bool ok = true;
+   if (plan->kind == BQL_KIND_INSERT && !plan->on_duplicate) {
+      /* an insert: a document that exists already is an error (11000),
+       * or with upsert_mode it takes the row's fields */
+      BSON_APPEND_UTF8 (merge, "whenMatched", plan->opts.upsert_mode ? "merge" : "fail");
+   } else if (plan->do_nothing) {
+      BSON_APPEND_UTF8 (merge, "whenMatched", "keepExisting");
+   } else if (plan->replace) {
+      BSON_APPEND_UTF8 (merge, "whenMatched", "replace");
+   } else if (plan->set_all) {
+      BSON_APPEND_UTF8 (merge, "whenMatched", "merge");
+   } else {
+      /* the SET list over the stored document, the incoming one as $$new */
+      bql_row_ctx_t rc = {.excluded = true, .row_variable = "new"};
+      bson_t pipe;
+      bson_append_array_begin (merge, "whenMatched", -1, &pipe);
+      ok = bql_build_pipeline_update (&pl, &rc, &pipe);
+      bson_append_array_end (merge, &pipe);
+   }
+   BSON_APPEND_UTF8 (merge, "whenNotMatched", "insert");
+   return ok;
+}
 
 /* ---- DELETE ... USING: the filter of a batch of rows ---- */
 

@@ -64,13 +64,16 @@ typedef struct bql_options {
    int64_t retention_seconds; /* 0 = no TTL index */
    char *error_collection;    /* NULL = error records off */
    char *failed_records_file;
-   int64_t checkpoint_interval;
+   int64_t checkpoint_interval; /* batches between checkpoints */
+   char *operations_database;  /* NULL or '' = the statement's */
    bool upsert_mode;
    bool drop;                 /* drop the collection before the load */
    int progress;              /* -1 = on a terminal, 0 off, 1 on */
    bool allow_system;         /* may write into admin/local/config, system.* */
    char *failed_records_mode; /* NULL (refuse an existing file), "append", "overwrite" */
    bool metrics;              /* write the bulk_operation_metrics document */
+   int server_side;           /* INSERT/UPSERT ... SELECT: -1 the server's
+                                 capabilities decide, 0 the cursor, 1 $merge */
    /* which options were given, by table index */
    uint64_t given;
 } bql_options_t;
@@ -286,6 +289,9 @@ typedef struct bql_row_ctx {
     * neither grouped nor aggregated). */
    bool select;
    const char *qualifier[2];
+   /* $merge's whenMatched pipeline: the incoming row's columns are
+    * "$$<row_variable>.col" ("new") */
+   const char *row_variable;
    bool aggregates;
    int (*grouped) (void *ctx, const bql_node_t *e, const char **path);
    void *grouped_ctx;
@@ -338,6 +344,9 @@ bool bql_translate_agg (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_no
 bool bql_plan_set_list (bql_planner_t *pl, const bql_list_t *set_clause, const bql_row_ctx_t *rc);
 /* Build the update document (or pipeline) for one row (rc may be NULL). */
 bool bql_build_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update, bool *is_pipeline);
+/* The SET list as an aggregation pipeline whatever it holds ([{$set: ...}],
+ * $inc and the like as expressions): $merge's whenMatched. */
+bool bql_build_pipeline_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update);
 
 /* ---- INSERT/UPSERT ... SELECT (select.c) ---- */
 
@@ -349,6 +358,20 @@ bool bql_plan_select (bql_planner_t *pl, const bql_SelectSource_t *sel, const bq
 /* The row of one document of the SELECT's cursor (plan->select_row
  * applied to doc), appended to out. */
 void bql_select_row (const bql_plan_t *plan, const bson_t *doc, bson_t *out);
+/* $merge of INSERT/UPSERT ... SELECT: the option or clause the
+ * server-side path cannot honour ("dry_run", "ordered = false", ...), or
+ * NULL when it can run the statement (plan.c). */
+const char *bql_plan_merge_blocker (const bql_plan_t *plan);
+/* The $merge stage's body for the plan: into, on (the key columns or
+ * _id), whenMatched (fail for INSERT, keepExisting for DO NOTHING,
+ * replace, merge for SET * and upsert_mode, or a pipeline of the SET list
+ * with EXCLUDED.col as "$$new.col"), whenNotMatched insert. False with
+ * *error when the SET list cannot be lowered. (plan.c) */
+bool bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error);
+/* The row template as the body of a $project (select.c): what the
+ * $merge path computes on the server that the cursor path picks on the
+ * client. False (nothing appended) for SELECT *. */
+bool bql_select_project (const bql_plan_t *plan, bson_t *project);
 /* Is name one of the SELECT's columns? */
 bool bql_plan_select_has_column (const bql_plan_t *plan, const char *name);
 
@@ -366,6 +389,20 @@ void bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t 
  * "<row.col>" placeholders. */
 bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline,
                          bql_error_t *error);
+
+/* Are the plan's writes safe to apply twice? ($set, $unset, $currentDate,
+ * $setOnInsert, replacements, deletes; not $inc, $mul, $push, nor an
+ * aggregation pipeline.) A write that is may be sent again after a
+ * command that left its outcome unknown. */
+bool bql_plan_idempotent (const bql_plan_t *plan);
+
+/* Does an update of the plan (its SET list; SET *: every column but _id)
+ * write a field the filter q reads (or may it: a filter that reads fields
+ * through $expr, $where, ...)? Then which rows of a batch matched nothing
+ * cannot be found after the batch by asking which filters match nothing:
+ * UPDATE ... FROM and the ON DUPLICATE KEY follow-ups go one statement
+ * per command. q: a row's filter, or the EXPLAIN template. */
+bool bql_plan_update_reads_filter (const bql_plan_t *plan, const bson_t *q);
 
 /* The _id an upsert of (q, u) gives a new document, if known (q's
  * {_id: {$eq: v}}, the replacement's _id when replace, or
@@ -432,6 +469,8 @@ void bql_options_cleanup (bql_options_t *o);
 /* Append every option that applies to kind k with its resolved value
  * (null when unset), in name order, for EXPLAIN. */
 void bql_options_append (const bql_options_t *o, bql_kind_t k, bson_t *doc);
+/* The same with only the options the statement gave (resolved). */
+void bql_options_append_given (const bql_options_t *o, bql_kind_t k, bson_t *doc);
 /* The rows per batch the client cuts (rows read, ids scanned): batch_size,
  * or the option table's default when batch_size is 0 (one unbatched
  * UPDATE or DELETE command). */

@@ -715,14 +715,18 @@ bql_select_row (const bql_plan_t *plan, const bson_t *doc, bson_t *out)
    }
 }
 
-/* The statement's row template: the columns (positional v0, v1, ... of
- * qs->row) under their names, a dotted name nested (metrics.total). */
+/* The statement's row template: the columns idx[0..n) (positional v0,
+ * v1, ... of qs->row) under their names (names[k] is column idx[k]'s, or
+ * the rest of it below a first part), a dotted name nested
+ * (metrics.total). */
 static bool
-nest_columns (bql_planner_t *pl, const query_t *qs, const bql_node_t *at, char **names, bson_iter_t *vals, size_t n,
-              bson_t *out)
+nest_columns (bql_planner_t *pl, const query_t *qs, const bql_node_t *at, const char **names, const size_t *idx,
+              size_t n, bson_t *out)
 {
    bool ok = true;
    bool *done = bson_malloc0 (n ? n : 1);
+   const char **sub_names = bson_malloc (sizeof *sub_names * (n ? n : 1));
+   size_t *sub_idx = bson_malloc (sizeof *sub_idx * (n ? n : 1));
    for (size_t i = 0; ok && i < n; i++) {
       if (done[i]) {
          continue;
@@ -730,37 +734,46 @@ nest_columns (bql_planner_t *pl, const query_t *qs, const bql_node_t *at, char *
       const char *dot = strchr (names[i], '.');
       size_t len = dot ? (size_t) (dot - names[i]) : strlen (names[i]);
       /* every column under the same first part */
-      char **sub_names = bson_malloc (sizeof *sub_names * n);
-      bson_iter_t *sub_vals = bson_malloc (sizeof *sub_vals * n);
       size_t m = 0;
       bool whole = false;
-      for (size_t j = i; j < n; j++) {
+      for (size_t j = i; ok && j < n; j++) {
          if (!done[j] && !strncmp (names[j], names[i], len) && (names[j][len] == '.' || !names[j][len])) {
             done[j] = true;
             if (!names[j][len]) {
                whole = true;
             } else {
                sub_names[m] = names[j] + len + 1;
-               sub_vals[m++] = vals[j];
+               sub_idx[m++] = idx[j];
             }
             if (whole && (m > 0 || j > i)) {
                ok = bql_plan_error (pl, at, BQL_ERR_VALUE, "Name the columns so that none is inside another.",
                                     "column \"%.*s\" and a column inside it", (int) len, names[i]);
-               break;
             }
          }
       }
       if (ok && whole) {
-         bson_append_iter (out, names[i], (int) len, &vals[i]);
+         char key[24];
+         bson_iter_t it;
+         snprintf (key, sizeof key, "v%zu", idx[i]);
+         if (bson_iter_init_find (&it, &qs->row, key)) {
+            bson_append_iter (out, names[i], (int) len, &it);
+         }
       } else if (ok) {
+         /* the columns below this part, given their own lists */
+         const char **names2 = bson_malloc (sizeof *names2 * (m ? m : 1));
+         size_t *idx2 = bson_malloc (sizeof *idx2 * (m ? m : 1));
+         memcpy (names2, sub_names, sizeof *names2 * m);
+         memcpy (idx2, sub_idx, sizeof *idx2 * m);
          bson_t child;
          bson_append_document_begin (out, names[i], (int) len, &child);
-         ok = nest_columns (pl, qs, at, sub_names, sub_vals, m, &child);
+         ok = nest_columns (pl, qs, at, names2, idx2, m, &child);
          bson_append_document_end (out, &child);
+         bson_free (names2);
+         bson_free (idx2);
       }
-      bson_free (sub_names);
-      bson_free (sub_vals);
    }
+   bson_free (sub_names);
+   bson_free (sub_idx);
    bson_free (done);
    return ok;
 }
@@ -1071,14 +1084,15 @@ bql_plan_select (bql_planner_t *pl, const bql_SelectSource_t *sel, const bql_lis
    char *db = NULL, *coll = NULL;
    bool ok = lower_query (&lw, sel, sel->ctes ? sel->ctes->length : 0, columns, &qs, &db, &coll);
    if (ok && qs.nout && !bson_empty (&qs.row)) {
-      bson_iter_t *vals = bson_malloc (sizeof *vals * qs.nout);
+      const char **names = bson_malloc (sizeof *names * qs.nout);
+      size_t *idx = bson_malloc (sizeof *idx * qs.nout);
       for (size_t i = 0; i < qs.nout; i++) {
-         char key[24];
-         snprintf (key, sizeof key, "v%zu", i);
-         bson_iter_init_find (&vals[i], &qs.row, key);
+         names[i] = qs.out[i];
+         idx[i] = i;
       }
-      ok = nest_columns (pl, &qs, &sel->node, qs.out, vals, qs.nout, &plan->select_row);
-      bson_free (vals);
+      ok = nest_columns (pl, &qs, &sel->node, names, idx, qs.nout, &plan->select_row);
+      bson_free (names);
+      bson_free (idx);
    }
    if (ok) {
       plan->select = sel;
@@ -1102,6 +1116,52 @@ bql_plan_select (bql_planner_t *pl, const bql_SelectSource_t *sel, const bql_lis
    }
    query_cleanup (&qs);
    return ok;
+}
+
+/* A template value as a $project expression: "$path" and {$literal}
+ * stay, a document of columns is a document of such (an empty one a
+ * {$literal: {}}). */
+static void
+project_value (const bson_iter_t *it, bson_t *out, const char *key)
+{
+   bson_t sub, child;
+   bson_iter_t in;
+   if (!BSON_ITER_HOLDS_DOCUMENT (it) || !bql_iter_sub (it, &sub)) {
+      bson_append_iter (out, key, -1, it);
+      return;
+   }
+   bool empty = !(bson_iter_init (&in, &sub) && bson_iter_next (&in));
+   if (!empty && !strcmp (bson_iter_key (&in), "$literal")) {
+      bson_append_iter (out, key, -1, it);
+      return;
+   }
+   bson_append_document_begin (out, key, -1, &child);
+   if (empty) {
+      bson_t e = BSON_INITIALIZER;
+      BSON_APPEND_DOCUMENT (&child, "$literal", &e);
+   } else {
+      do {
+         project_value (&in, &child, bson_iter_key (&in));
+      } while (bson_iter_next (&in));
+   }
+   bson_append_document_end (out, &child);
+}
+
+bool
+bql_select_project (const bql_plan_t *plan, bson_t *project)
+{
+   if (bson_empty (&plan->select_row)) {
+      return false;
+   }
+   bson_iter_t it;
+   if (!bson_has_field (&plan->select_row, "_id")) {
+      BSON_APPEND_INT32 (project, "_id", 0);
+   }
+   bson_iter_init (&it, &plan->select_row);
+   while (bson_iter_next (&it)) {
+      project_value (&it, project, bson_iter_key (&it));
+   }
+   return true;
 }
 
 bool

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "planner.h"
 #include "steps.h"
 
@@ -19,8 +20,18 @@ static bql_step_t *
 push (bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *what, const bson_t *command)
 {
    if (s->n == s->cap) {
-      s->cap = s->cap ? s->cap * 2 : 8;
-      s->items = bson_realloc (s->items, sizeof *s->items * s->cap);
+      /* a bson_t that has grown points into itself: moved with the
+       * array (realloc), it would point into the old one. Copied. */
+      size_t cap = s->cap ? s->cap * 2 : 16;
+      bql_step_t *items = bson_malloc (sizeof *items * cap);
+      for (size_t i = 0; i < s->n; i++) {
+         items[i] = s->items[i];
+         bson_copy_to (&s->items[i].command, &items[i].command);
+         bson_destroy (&s->items[i].command);
+      }
+      bson_free (s->items);
+      s->items = items;
+      s->cap = cap;
    }
    bql_step_t *st = &s->items[s->n++];
    memset (st, 0, sizeof *st);
@@ -34,6 +45,43 @@ push (bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *wh
    return st;
 }
 
+/* Does any element of the array at key of cmd hold field (at its top
+ * level)? With is_array, only when that field is an array. */
+static bool
+any_element_has (const bson_t *cmd, const char *key, const char *field, bool is_array)
+{
+   bson_iter_t it, ai, ei;
+   if (!bson_iter_init_find (&it, cmd, key) || !BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+      return false;
+   }
+   while (bson_iter_next (&ai)) {
+      if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ei) && bson_iter_find (&ei, field) &&
+          (!is_array || BSON_ITER_HOLDS_ARRAY (&ei))) {
+         return true;
+      }
+   }
+   return false;
+}
+
+unsigned
+bql_step_needs (const bql_step_t *st)
+{
+   bson_iter_t it;
+   if (!bson_iter_init (&it, &st->command) || !bson_iter_next (&it)) {
+      return 0;
+   }
+   const char *name = bson_iter_key (&it);
+   unsigned needs = 0;
+   if (!strcmp (name, "update") && any_element_has (&st->command, "updates", "u", true)) {
+      needs |= BQL_NEEDS_PIPELINE_UPDATES;
+   } else if (!strcmp (name, "createIndexes") && any_element_has (&st->command, "indexes", "expireAfterSeconds", false)) {
+      needs |= BQL_NEEDS_TTL;
+   } else if (!strcmp (name, "aggregate") && any_element_has (&st->command, "pipeline", "$merge", false)) {
+      needs |= BQL_NEEDS_MERGE;
+   }
+   return needs;
+}
+
 static void
 copy_step (bql_steps_t *s, const bql_step_t *from)
 {
@@ -41,7 +89,10 @@ copy_step (bql_steps_t *s, const bql_step_t *from)
    st->first_row = from->first_row;
    st->last_row = from->last_row;
    st->ordered = from->ordered;
-   st->split_if_counts_lost = from->split_if_counts_lost;
+   st->one_per_command = from->one_per_command;
+   st->if_counts_lost = from->if_counts_lost;
+   st->if_lost_note = from->if_lost_note;
+   st->if_server_has_merge = from->if_server_has_merge;
 }
 
 void
@@ -64,9 +115,10 @@ bql_step_kind_name (bql_step_kind_t kind)
    static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
                                        "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
                                        "delete batch",  "update batch",  "insert rows",   "read existing ids",
-                                       "upsert rows",
+                                       "upsert rows",   "read stored ids",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
-                                       "write metrics", "aggregate"};
+                                       "write metrics", "aggregate",   "merge", "open operation", "mark in flight",
+                                       "checkpoint", "check operation", "heartbeat", "finish operation"};
    return (size_t) kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -82,7 +134,7 @@ bql_steps_find (const bql_steps_t *steps, bql_step_kind_t k)
 }
 
 static void
-instantiate_into (bson_t *out, const bson_t *in, const char *ph, const bson_value_t *value, bool array)
+fill_into (bson_t *out, const bson_t *in, bql_step_fill_fn fill, void *ctx, bool array)
 {
    bson_iter_t it;
    uint32_t i = 0;
@@ -95,16 +147,18 @@ instantiate_into (bson_t *out, const bson_t *in, const char *ph, const bson_valu
       }
       i++;
       bson_t sub, child;
-      if (BSON_ITER_HOLDS_UTF8 (&it) && !strcmp (bson_iter_utf8 (&it, NULL), ph)) {
-         bson_append_value (out, key, -1, value);
-      } else if ((BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) && bql_iter_sub (&it, &sub)) {
+      if (BSON_ITER_HOLDS_UTF8 (&it) && bson_iter_utf8 (&it, NULL)[0] == '<' &&
+          fill (ctx, bson_iter_utf8 (&it, NULL), out, key)) {
+         continue;
+      }
+      if ((BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) && bql_iter_sub (&it, &sub)) {
          bool is_array = BSON_ITER_HOLDS_ARRAY (&it);
          if (is_array) {
             bson_append_array_begin (out, key, -1, &child);
          } else {
             bson_append_document_begin (out, key, -1, &child);
          }
-         instantiate_into (&child, &sub, ph, value, is_array);
+         fill_into (&child, &sub, fill, ctx, is_array);
          if (is_array) {
             bson_append_array_end (out, &child);
          } else {
@@ -117,10 +171,30 @@ instantiate_into (bson_t *out, const bson_t *in, const char *ph, const bson_valu
 }
 
 void
-bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out)
+bql_step_fill (const bson_t *template_doc, bql_step_fill_fn fill, void *ctx, bson_t *out)
 {
    bson_init (out);
-   instantiate_into (out, template_doc, placeholder, value, false);
+   fill_into (out, template_doc, fill, ctx, false);
+}
+
+/* bql_step_instantiate's fill: the one placeholder, by value */
+typedef struct {
+   const char *placeholder;
+   const bson_value_t *value;
+} instantiate_ctx_t;
+
+static bool
+instantiate_one (void *ctx, const char *placeholder, bson_t *dst, const char *key)
+{
+   const instantiate_ctx_t *c = ctx;
+   return !strcmp (placeholder, c->placeholder) && bson_append_value (dst, key, -1, c->value);
+}
+
+void
+bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out)
+{
+   instantiate_ctx_t c = {placeholder, value};
+   bql_step_fill (template_doc, instantiate_one, &c, out);
 }
 
 bool
@@ -131,6 +205,8 @@ bql_step_sub (const bql_step_t *step, const char *path, bson_t *out)
 }
 
 /* ---- command templates ---- */
+
+static void mark_in_flight_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flow);
 
 void
 bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd)
@@ -199,6 +275,52 @@ ids_and (bson_t *q, const char *ids, const bson_t *filter)
    bson_append_array_end (q, &and);
 }
 
+/* How a per-row write runs on a server whose update command loses its
+ * counts when a statement fails (steps.h), and what EXPLAIN says of it. */
+static bql_if_counts_lost_t
+row_write_if_lost (const bql_plan_t *plan, bool upsert, const char **note)
+{
+   if (!bql_plan_idempotent (plan)) {
+      *note = "on a server whose update command loses its counts when a statement fails: one statement per command "
+              "(the update is not idempotent, so a failed batch could not be sent again to learn which rows it "
+              "applied)";
+      return BQL_LOST_ONE_PER_COMMAND;
+   }
+   if (upsert && plan->replace) {
+      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER;
+      bson_value_t id;
+      bool pipe, is_new;
+      bql_error_t scratch;
+      bool known = bql_plan_row_write (plan, NULL, &q, &u, &pipe, &scratch) &&
+                   bql_plan_upsert_id (&q, &u, true, &id, &is_new);
+      if (known) {
+         bson_value_destroy (&id);
+      }
+      bson_destroy (&q);
+      bson_destroy (&u);
+      if (!known) {
+         *note = "on a server whose update command loses its counts when a statement fails: one statement per "
+                 "command (a replacement without _id gets its _id from the server, which such a server's reply "
+                 "ties to the statement only in a command of one statement)";
+         return BQL_LOST_ONE_PER_COMMAND;
+      }
+   }
+   *note = upsert && plan->replace
+              ? "on a server whose update command loses its counts when a statement fails: the batch as one "
+                "command; a batch with a failed statement is settled by the step that reads which _ids are "
+                "stored, then its rows whose outcome is still unknown are sent again one statement per "
+                "command up to the first that fails, and the rows after that one as one command (a batch "
+                "holding a replacement without _id goes one statement per command)"
+           : upsert ? "on a server whose update command loses its counts when a statement fails: the batch as one "
+                    "command; a batch with a failed statement is settled by the step that reads which _ids are "
+                    "stored, then its rows whose outcome is still unknown are sent again one statement per "
+                    "command up to the first that fails, and the rows after that one as one command"
+                  : "on a server whose update command loses its counts when a statement fails: the batch as one "
+                    "command; after a failed statement its rows are sent again one statement per command up to "
+                    "the first that fails, and the rows after that one as one command";
+   return BQL_LOST_SETTLE_FAILED;
+}
+
 /* The per-row write of rows read at run time: one update statement with
  * "<row.col>" placeholders. An error still leaves the step (empty). */
 static bool
@@ -218,23 +340,18 @@ row_write_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bq
    }
    bql_step_t *st = push (s, kind, flow, what, &cmd);
    st->ordered = ordered;
-   st->split_if_counts_lost = true;
+   st->one_per_command = ok && !upsert && bql_plan_update_reads_filter (plan, &q);
+   st->if_counts_lost = row_write_if_lost (plan, upsert, &st->if_lost_note);
    bson_destroy (&cmd);
    bson_destroy (&q);
    bson_destroy (&u);
    return ok;
 }
 
-/* Before a batch of upserts: which of the _ids its rows name exist
- * already, so that after a lost command the server can be asked what the
- * command did (write_rows.c). Only when a lost command may be retried
- * (retry_attempts > 0); run only for the batch's rows that name an _id. */
-static void
-existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+/* find {_id: {$in: <_ids the batch's rows name>}}, projection {_id: 1} */
+static bql_step_t *
+ids_find_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *what)
 {
-   if (plan->opts.retry_attempts <= 0 || plan->opts.dry_run) {
-      return;
-   }
    bson_t cmd = BSON_INITIALIZER, f, in, proj;
    BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
    bson_append_document_begin (&cmd, "filter", -1, &f);
@@ -245,11 +362,54 @@ existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
    bson_append_document_begin (&cmd, "projection", -1, &proj);
    BSON_APPEND_INT32 (&proj, "_id", 1);
    bson_append_document_end (&cmd, &proj);
-   push (s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
-         "read which _ids named by the batch's rows exist (retry_attempts > 0: a lost command is then checked "
-         "against them)",
-         &cmd);
+   bql_step_t *st = push (s, kind, flow, what, &cmd);
    bson_destroy (&cmd);
+   return st;
+}
+
+/* Before a batch of upserts: which of the _ids its rows name exist
+ * already, so that after a lost command the server can be asked what the
+ * command did (write_rows.c). When a lost command may be retried
+ * (retry_attempts > 0), and on a server whose update command loses its
+ * counts when a statement fails, for a batch with a failed statement to
+ * be settled (an upsert on a given _id whose document is stored after
+ * it created it only if it did not exist before); run only for the
+ * batch's rows that name an _id. */
+static void
+existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const char *note;
+   bool settle = row_write_if_lost (plan, true, &note) == BQL_LOST_SETTLE_FAILED;
+   if (plan->opts.dry_run || (plan->opts.retry_attempts <= 0 && !settle)) {
+      return;
+   }
+   bool retry = plan->opts.retry_attempts > 0;
+   bql_step_t *st = ids_find_step (plan, s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
+                                   retry ? "read which _ids named by the batch's rows exist (retry_attempts > 0: a "
+                                           "lost command is then checked against them)"
+                                         : "read which _ids named by the batch's rows exist (a batch with a failed "
+                                           "statement is then checked against them)");
+   if (!retry) {
+      st->if_counts_lost = BQL_LOST_ONLY;
+      st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
+   }
+}
+
+/* After a batch of upserts with a failed statement, on a server whose
+ * update command then loses its counts: which of the _ids the batch's
+ * rows name are stored now (write_rows.c settles the batch with them). */
+static void
+stored_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const bql_step_t *w = &s->items[s->n - 1];
+   if (plan->opts.dry_run || w->if_counts_lost != BQL_LOST_SETTLE_FAILED) {
+      return;
+   }
+   bql_step_t *st = ids_find_step (plan, s, BQL_STEP_READ_STORED_IDS, BQL_FLOW_FAILED_BATCH,
+                                   "for every batch with failed rows, on a server whose update command then loses "
+                                   "its counts: read which _ids named by the batch's rows are stored");
+   st->if_counts_lost = BQL_LOST_ONLY;
+   st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
 }
 
 /* the insert of rows read at run time */
@@ -273,7 +433,7 @@ insert_step (const bql_plan_t *plan, bql_steps_t *s, bool ordered)
  * (select.c made the pipeline), batch_size documents per reply; it runs
  * on the source's database ($db). */
 static void
-aggregate_step (const bql_plan_t *plan, bql_steps_t *s)
+aggregate_step (const bql_plan_t *plan, bql_steps_t *s, bool otherwise)
 {
    bson_t cmd = BSON_INITIALIZER, cursor;
    BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
@@ -283,10 +443,67 @@ aggregate_step (const bql_plan_t *plan, bql_steps_t *s)
    bson_append_document_end (&cmd, &cursor);
    BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
    push (s, BQL_STEP_AGGREGATE, BQL_FLOW_ONCE,
-         "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, numbered by their "
-         "position in the cursor",
+         otherwise ? "otherwise (the server has no $merge): run the SELECT's pipeline; the documents of its cursor "
+                     "are the rows of the steps below, numbered by their position in the cursor"
+                   : "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, "
+                     "numbered by their position in the cursor",
          &cmd);
    bson_destroy (&cmd);
+}
+
+/* INSERT/UPSERT ... SELECT on the server: the pipeline, the row template
+ * as a $project, then $merge into the target (the plan's keys as on, its
+ * conflict action as whenMatched). probe: only when the server has
+ * $merge, the cursor path after it being the other choice. */
+static bool
+merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, bql_error_t *error)
+{
+   bson_t cmd = BSON_INITIALIZER, pipe, stage, body, cursor;
+   bson_iter_t it;
+   uint32_t n = 0;
+   char kb[16];
+   const char *k;
+   BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
+   bson_append_array_begin (&cmd, "pipeline", -1, &pipe);
+   bson_iter_init (&it, &plan->select_pipeline);
+   while (bson_iter_next (&it)) {
+      bson_uint32_to_string (n++, &k, kb, sizeof kb);
+      bson_append_iter (&pipe, k, -1, &it);
+   }
+   bson_t project = BSON_INITIALIZER;
+   if (bql_select_project (plan, &project)) {
+      bson_uint32_to_string (n++, &k, kb, sizeof kb);
+      bson_append_document_begin (&pipe, k, -1, &stage);
+      BSON_APPEND_DOCUMENT (&stage, "$project", &project);
+      bson_append_document_end (&pipe, &stage);
+   }
+   bson_destroy (&project);
+   bson_uint32_to_string (n++, &k, kb, sizeof kb);
+   bson_append_document_begin (&pipe, k, -1, &stage);
+   bson_append_document_begin (&stage, "$merge", -1, &body);
+   bool ok = bql_plan_merge_spec (plan, &body, error);
+   bson_append_document_end (&stage, &body);
+   bson_append_document_end (&pipe, &stage);
+   bson_append_array_end (&cmd, &pipe);
+   bson_append_document_begin (&cmd, "cursor", -1, &cursor);
+   bson_append_document_end (&cmd, &cursor);
+   if (!bson_empty (&plan->opts.write_concern)) {
+      BSON_APPEND_DOCUMENT (&cmd, "writeConcern", &plan->opts.write_concern);
+   }
+   if (plan->opts.bypass_validation) {
+      BSON_APPEND_BOOL (&cmd, "bypassDocumentValidation", true);
+   }
+   BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
+   bql_step_t *st = push (s, BQL_STEP_MERGE, BQL_FLOW_ONCE,
+                          probe ? "when the server has $merge (probed when the statement runs): run the whole "
+                                  "statement on the server, the pipeline ending with $merge into the target; the "
+                                  "steps below are then skipped"
+                                : "run the whole statement on the server (server_side = true): the pipeline ending "
+                                  "with $merge into the target",
+                          &cmd);
+   st->if_server_has_merge = probe;
+   bson_destroy (&cmd);
+   return ok;
 }
 
 /* count as mongoc_collection_count_documents sends it */
@@ -698,7 +915,252 @@ update_where (const bql_plan_t *plan, bql_steps_t *s)
    if (plan->opts.batch_size > 0) {
       scan_step (plan, s, false);
    }
+   mark_in_flight_step (plan, s, BQL_FLOW_EACH_ID_BATCH);
    update_batch_step (plan, s, plan->opts.batch_size > 0);
+}
+
+/* ---- the operation's document (SPEC §3; operation.c writes it) ---- */
+
+const char *
+bql_plan_operations_database (const bql_plan_t *plan)
+{
+   const char *db = plan->opts.operations_database;
+   return db && *db ? db : plan->database;
+}
+
+/* The time of the write under key (a date; a plain placeholder string,
+ * so that EXPLAIN stays valid Extended JSON) */
+static void
+now_template (bson_t *doc, const char *key)
+{
+   BSON_APPEND_UTF8 (doc, key, BQL_PH_NOW);
+}
+
+/* The command's name and the write options of the operation's writes:
+ * ordered, the statement's writeConcern (no bypassDocumentValidation:
+ * the document is BulkQL's own). */
+static void
+operation_command (const bql_plan_t *plan, const char *name, bson_t *cmd)
+{
+   bson_t opts = BSON_INITIALIZER;
+   BSON_APPEND_UTF8 (cmd, name, BQL_OPERATIONS_COLLECTION);
+   bql_plan_write_options (plan, true, &opts);
+   bson_copy_to_excluding_noinit (&opts, cmd, "bypassDocumentValidation", NULL);
+   bson_destroy (&opts);
+}
+
+/* The statement's source, as the operation records it (a resume checks
+ * that it did not change). */
+static void
+operation_source (const bql_plan_t *plan, const char *hash, bson_t *doc)
+{
+   bson_t src;
+   bson_append_document_begin (doc, "source", -1, &src);
+   if (plan->file && plan->file->is_stdin) {
+      BSON_APPEND_UTF8 (&src, "type", "stdin");
+   } else if (plan->file) {
+      BSON_APPEND_UTF8 (&src, "type", "file");
+      BSON_APPEND_UTF8 (&src, "path", BQL_PH_FILE_PATH);
+      BSON_APPEND_UTF8 (&src, "size", BQL_PH_FILE_SIZE);
+      BSON_APPEND_UTF8 (&src, "mtime", BQL_PH_FILE_MTIME);
+      BSON_APPEND_UTF8 (&src, "headHash", BQL_PH_FILE_HEAD);
+   } else if (plan->has_rows) {
+      BSON_APPEND_UTF8 (&src, "type", "values");
+      BSON_APPEND_UTF8 (&src, "hash", hash);
+   } else if (plan->select) {
+      /* rows numbered by their position in the pipeline's cursor */
+      char *json = bson_as_canonical_extended_json (&plan->select_pipeline, NULL);
+      BSON_APPEND_UTF8 (&src, "type", "select");
+      BSON_APPEND_UTF8 (&src, "database", plan->select_database);
+      BSON_APPEND_UTF8 (&src, "collection", plan->select_collection);
+      BSON_APPEND_UTF8 (&src, "pipeline", json ? json : "");
+      bson_free (json);
+   } else {
+      /* as canonical Extended JSON text (the filter's operators are
+       * keys no stored document may have), made when the statement runs
+       * (the filter is the scan's: its dates may be the clock's) */
+      BSON_APPEND_UTF8 (&src, "type", "where");
+      BSON_APPEND_UTF8 (&src, "filter", BQL_PH_FILTER);
+   }
+   bson_append_document_end (doc, &src);
+}
+
+/* OPEN_OPERATION: the operation's document, state Open, inserted before
+ * anything is written. */
+static void
+open_operation_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   static const char *const kinds[] = {"insert", "update", "upsert", "delete"};
+   static const char *const counters[] = {"nInserted", "nMatched", "nModified", "nUpserted", "nRemoved", "nArchived",
+                                          "nFailed", "nInDoubt", "nAlreadyWritten", "rowsDone", "batches"};
+   const char *text = plan->statement_text ? plan->statement_text : "";
+   size_t len = strlen (text);
+   char hash[17];
+   snprintf (hash, sizeof hash, "%016llx",
+             (unsigned long long) bql_fnv1a64_add (BQL_FNV1A64_INIT, text, len));
+   bson_t cmd = BSON_INITIALIZER, docs, doc, sub;
+   operation_command (plan, "insert", &cmd);
+   bson_append_array_begin (&cmd, "documents", -1, &docs);
+   bson_append_document_begin (&docs, "0", -1, &doc);
+   BSON_APPEND_UTF8 (&doc, "_id", BQL_PH_OPERATION_ID);
+   BSON_APPEND_UTF8 (&doc, "statement", BQL_PH_STATEMENT);
+   BSON_APPEND_BOOL (&doc, "statementTruncated", len > BQL_OPERATION_STATEMENT_MAX);
+   BSON_APPEND_UTF8 (&doc, "statementHash", hash);
+   BSON_APPEND_UTF8 (&doc, "kind", kinds[plan->kind]);
+   BSON_APPEND_UTF8 (&doc, "database", plan->database);
+   BSON_APPEND_UTF8 (&doc, "collection", plan->collection);
+   bson_append_document_begin (&doc, "options", -1, &sub);
+   bql_options_append_given (&plan->opts, plan->kind, &sub);
+   bson_append_document_end (&doc, &sub);
+   operation_source (plan, hash, &doc);
+   BSON_APPEND_UTF8 (&doc, "state", "Open");
+   now_template (&doc, "startedAt");
+   now_template (&doc, "updatedAt");
+   now_template (&doc, "heartbeatAt");
+   BSON_APPEND_UTF8 (&doc, "host", BQL_PH_HOST);
+   BSON_APPEND_UTF8 (&doc, "pid", BQL_PH_PID);
+   BSON_APPEND_INT32 (&doc, "resumes", 0);
+   bson_append_document_begin (&doc, "counters", -1, &sub);
+   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+      BSON_APPEND_INT64 (&sub, counters[i], 0);
+   }
+   bson_append_document_end (&doc, &sub);
+   BSON_APPEND_UTF8 (&doc, "checkpoint", BQL_PH_CHECKPOINT);
+   bson_append_document_end (&docs, &doc);
+   bson_append_array_end (&cmd, &docs);
+   char *what = bson_strdup_printf ("before anything is written: record the operation in %s.%s (state Open)",
+                                    bql_plan_operations_database (plan), BQL_OPERATIONS_COLLECTION);
+   bql_step_t *st = push (s, BQL_STEP_OPEN_OPERATION, BQL_FLOW_ONCE, what, &cmd);
+   st->ordered = true;
+   bson_free (what);
+   bson_destroy (&cmd);
+}
+
+/* An update of the operation's document, in state Open or InProgress
+ * (none matched: another process aborted it), setting the fields of set
+ * (a template). */
+static void
+operation_update_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow,
+                       const char *what, const bson_t *set)
+{
+   bson_t cmd = BSON_INITIALIZER, ups, one, q, in, states, u;
+   operation_command (plan, "update", &cmd);
+   bson_append_array_begin (&cmd, "updates", -1, &ups);
+   bson_append_document_begin (&ups, "0", -1, &one);
+   bson_append_document_begin (&one, "q", -1, &q);
+   BSON_APPEND_UTF8 (&q, "_id", BQL_PH_OPERATION_ID);
+   bson_append_document_begin (&q, "state", -1, &in);
+   bson_append_array_begin (&in, "$in", -1, &states);
+   BSON_APPEND_UTF8 (&states, "0", "Open");
+   BSON_APPEND_UTF8 (&states, "1", "InProgress");
+   bson_append_array_end (&in, &states);
+   bson_append_document_end (&q, &in);
+   bson_append_document_end (&one, &q);
+   bson_append_document_begin (&one, "u", -1, &u);
+   BSON_APPEND_DOCUMENT (&u, "$set", set);
+   bson_append_document_end (&one, &u);
+   BSON_APPEND_BOOL (&one, "upsert", false);
+   BSON_APPEND_BOOL (&one, "multi", false);
+   bson_append_document_end (&ups, &one);
+   bson_append_array_end (&cmd, &ups);
+   bql_step_t *st = push (s, kind, flow, what, &cmd);
+   st->ordered = true;
+   bson_destroy (&cmd);
+}
+
+/* The $set of a checkpoint: state, times, counters (not before a
+ * batch is sent: they change as batches complete), checkpoint. */
+static void
+checkpoint_set (bson_t *set, const char *state, bool counters)
+{
+   BSON_APPEND_UTF8 (set, "state", state);
+   now_template (set, "updatedAt");
+   now_template (set, "heartbeatAt");
+   if (counters) {
+      BSON_APPEND_UTF8 (set, "counters", BQL_PH_COUNTERS);
+   }
+   BSON_APPEND_UTF8 (set, "checkpoint", BQL_PH_CHECKPOINT);
+}
+
+/* MARK_IN_FLIGHT, among a batch's steps, before its write: the writes
+ * are not idempotent, so a batch whose outcome a crash leaves unknown
+ * must be known as such (a resume reports its rows in doubt instead of
+ * sending them again). */
+static void
+mark_in_flight_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flow)
+{
+   if (plan->opts.dry_run || bql_plan_idempotent (plan)) {
+      return;
+   }
+   bson_t set = BSON_INITIALIZER;
+   checkpoint_set (&set, "InProgress", false);
+   operation_update_step (plan, s, BQL_STEP_MARK_IN_FLIGHT, flow,
+                          flow == BQL_FLOW_EACH_ROW_BATCH
+                             ? "before the batch is sent (its writes are not idempotent): record its rows in the "
+                               "checkpoint's inFlight"
+                             : "before the batch is sent (its writes are not idempotent): record its _ids in the "
+                               "checkpoint's inFlightIds",
+                          &set);
+   bson_destroy (&set);
+}
+
+/* CHECKPOINT, CHECK_OPERATION and HEARTBEAT: beside the batches. */
+static void
+checkpoint_steps (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (plan->opts.dry_run) {
+      return;
+   }
+   bson_t set = BSON_INITIALIZER;
+   checkpoint_set (&set, "InProgress", true);
+   char what[300];
+   char every[64] = "every completed batch";
+   if (plan->opts.checkpoint_interval > 1) {
+      snprintf (every, sizeof every, "every %lld completed batches", (long long) plan->opts.checkpoint_interval);
+   }
+   snprintf (what, sizeof what,
+             "after %s (checkpoint_interval): write the checkpoint; when it matches "
+             "nothing, another process aborted the operation and the statement stops",
+             every);
+   operation_update_step (plan, s, BQL_STEP_CHECKPOINT, BQL_FLOW_CHECKPOINT, what, &set);
+   bson_destroy (&set);
+   if (plan->opts.checkpoint_interval > 1) {
+      bson_t cmd = BSON_INITIALIZER, f, proj;
+      BSON_APPEND_UTF8 (&cmd, "find", BQL_OPERATIONS_COLLECTION);
+      bson_append_document_begin (&cmd, "filter", -1, &f);
+      BSON_APPEND_UTF8 (&f, "_id", BQL_PH_OPERATION_ID);
+      bson_append_document_end (&cmd, &f);
+      bson_append_document_begin (&cmd, "projection", -1, &proj);
+      BSON_APPEND_INT32 (&proj, "state", 1);
+      bson_append_document_end (&cmd, &proj);
+      BSON_APPEND_INT64 (&cmd, "limit", 1);
+      push (s, BQL_STEP_CHECK_OPERATION, BQL_FLOW_CHECKPOINT,
+            "after every other completed batch: read the operation's state (not Open or InProgress: another "
+            "process aborted it, the statement stops)",
+            &cmd);
+      bson_destroy (&cmd);
+   }
+   bson_init (&set);
+   now_template (&set, "heartbeatAt");
+   operation_update_step (plan, s, BQL_STEP_HEARTBEAT, BQL_FLOW_CHECKPOINT,
+                          "while a batch waits on the server: move the operation's heartbeat (at most every 10 s)",
+                          &set);
+   bson_destroy (&set);
+}
+
+/* FINISH_OPERATION: the end state, reason and last checkpoint. */
+static void
+finish_operation_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   bson_t set = BSON_INITIALIZER;
+   checkpoint_set (&set, BQL_PH_END_STATE, true);
+   BSON_APPEND_UTF8 (&set, "reason", BQL_PH_REASON);
+   now_template (&set, "finishedAt");
+   operation_update_step (plan, s, BQL_STEP_FINISH_OPERATION, BQL_FLOW_END,
+                          "after the statement: record how it ended (Complete, Failed or Aborted) and its last "
+                          "checkpoint",
+                          &set);
+   bson_destroy (&set);
 }
 
 /* error records and metrics: the statement's own log (SPEC §3) */
@@ -719,6 +1181,7 @@ log_steps (const bql_plan_t *plan, bql_steps_t *s)
       st->ordered = true;
       bson_destroy (&cmd);
    }
+   finish_operation_step (plan, s);
    if (o->metrics) {
       bson_t cmd = BSON_INITIALIZER;
       BSON_APPEND_UTF8 (&cmd, "insert", "bulk_operation_metrics");
@@ -741,7 +1204,10 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
    }
    bql_error_clear (error);
    const bql_options_t *o = &plan->opts;
-   bool ok = true;
+   bool ok = true, merge_ok = true;
+   if (!o->dry_run) {
+      open_operation_step (plan, s);
+   }
    if (o->drop && !o->dry_run) {
       bson_t cmd = BSON_INITIALIZER;
       BSON_APPEND_UTF8 (&cmd, "drop", plan->collection);
@@ -749,14 +1215,28 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       bson_destroy (&cmd);
    }
    if (plan->select) {
-      aggregate_step (plan, s);
+      /* $merge when server_side = true, or when the server has it
+       * (server_side unset) and no option needs the rows one by one;
+       * else (and otherwise) the cursor into the bulk writes below */
+      int side = o->server_side;
+      bool merge = side == 1 || (side < 0 && !bql_plan_merge_blocker (plan));
+      if (merge) {
+         merge_ok = merge_step (plan, s, side < 0, error);
+      }
+      if (side == 1) {
+         log_steps (plan, s);
+         return merge_ok;
+      }
+      aggregate_step (plan, s, merge);
    }
    switch (plan->kind) {
    case BQL_KIND_INSERT:
+      mark_in_flight_step (plan, s, BQL_FLOW_EACH_ROW_BATCH);
       if (o->upsert_mode) {
          existing_ids_step (plan, s);
          ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "upsert each row on _id", true,
                               o->ordered, error);
+         stored_ids_step (plan, s);
       } else {
          insert_step (plan, s, plan->on_duplicate ? false : o->ordered);
          if (plan->on_duplicate) {
@@ -766,13 +1246,16 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       }
       break;
    case BQL_KIND_UPSERT:
+      mark_in_flight_step (plan, s, BQL_FLOW_EACH_ROW_BATCH);
       existing_ids_step (plan, s);
       ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH,
                            plan->replace ? "replace each row's document (upsert)" : "upsert each row", true, o->ordered,
                            error);
+      stored_ids_step (plan, s);
       break;
    case BQL_KIND_UPDATE:
       if (plan->has_rows || plan->file) {
+         mark_in_flight_step (plan, s, BQL_FLOW_EACH_ROW_BATCH);
          ok = row_write_step (plan, s, BQL_STEP_UPDATE_ROWS, BQL_FLOW_EACH_ROW_BATCH, "update one document per row",
                               false, o->ordered, error);
       } else {
@@ -788,8 +1271,9 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       }
       break;
    }
+   checkpoint_steps (plan, s);
    log_steps (plan, s);
-   return ok;
+   return ok && merge_ok;
 }
 
 /* ---- VALUES rows, batch by batch ---- */
@@ -928,7 +1412,9 @@ row_write_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *
    st->first_row = first;
    st->last_row = last;
    st->ordered = t->ordered;
-   st->split_if_counts_lost = t->split_if_counts_lost;
+   st->one_per_command = t->one_per_command;
+   st->if_counts_lost = t->if_counts_lost;
+   st->if_lost_note = t->if_lost_note;
    bson_destroy (&cmd);
    return true;
 }
@@ -991,6 +1477,11 @@ bql_steps_expand_values (const bql_plan_t *plan, const bql_steps_t *t, bql_steps
                k = j; /* using_batch_steps made the batch's other steps */
                break;
             }
+            case BQL_STEP_MARK_IN_FLIGHT:
+               copy_step (out, ks);
+               out->items[out->n - 1].first_row = first;
+               out->items[out->n - 1].last_row = last;
+               break;
             default:
                copy_step (out, ks);
                break;

@@ -376,6 +376,12 @@ pipeline (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update)
 }
 
 bool
+bql_build_pipeline_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update)
+{
+   return pipeline (pl, rc, update);
+}
+
+bool
 bql_build_update (bql_planner_t *pl, const bql_row_ctx_t *rc, bson_t *update, bool *is_pipeline)
 {
    *is_pipeline = pl->plan->pipeline;

@@ -143,16 +143,16 @@ class CliTest(bqltest.BulkqlCase):
                            "BULK INSERT INTO after (_id) VALUES (1);\n")
         r = self.bulkql("-f", path)
         self.assertEqual(r.rc, 1, r)
-        # FerretDB has no pipeline updates: the server's refusal, named
+        # FerretDB has no pipeline updates: its probe (caps.c) says so, and
+        # the update is refused, named, before it is sent
         self.assertEqual(r.err, "bulkql: error: the server does not support aggregation-pipeline updates "
-                                "(MongoDB 4.2): BSON field 'update.updates.u' is the wrong type 'array', "
-                                "expected type 'object' (BULK UPDATE %s.p at %s:1)\n" % (self.dbname, path))
+                                "(MongoDB 4.2): FerretDB has none, so the update was not sent "
+                                "(BULK UPDATE %s.p at %s:1)\n" % (self.dbname, path))
         # the batch's one document is a failed one, with the batch's error
         self.assertRegex(r.out, r"\A" + self.table("BULK UPDATE", "p", ("nMatched", 0), ("nModified", 0),
                                                      ("nFailed", 1)) +
                          r"  write errors:\n    not written: the server does not support aggregation-pipeline "
-                         r"updates \(MongoDB 4\.2\): BSON field 'update\.updates\.u' is the wrong type 'array', "
-                         r"expected type 'object' \(code 14\)\n\Z")
+                         r"updates \(MongoDB 4\.2\): FerretDB has none, so the update was not sent\n\Z")
         self.assertEqual(self.docs("p"), [{"_id": 1, "x": 2, "n": 3}])
         self.assertNotIn("after", self.db.list_collection_names())
 
@@ -215,16 +215,22 @@ class CliTest(bqltest.BulkqlCase):
         self.assertEqual((doc["statement"], doc["namespace"]), ("BULK INSERT", self.dbname + ".x"))
         self.assertEqual([(x["to"], x["when"]) for x in records],
                          [(self.dbname + ".bulk_operation_metrics", "one document when the statement ends"),
-                          (self.dbname + ".bulk_operation_errors", "one document per batch with failed rows")])
+                          (self.dbname + ".bulk_operation_errors", "one document per batch with failed rows"),
+                          (self.dbname + ".bulkql_operations",
+                           "one document per statement, updated at its checkpoints and when it ends")])
         self.assertIn("status", records[0]["fields"])
         self.assertIn("sampleDocument", records[1]["fields"])
+        # the operation's fields: those of the document its first step inserts
+        opened = [st for st in doc["steps"] if "bulkql_operations" in st["step"]][0]["command"]["documents"][0]
+        self.assertEqual(records[2]["fields"], list(opened))
         self.assertEqual(self.db.list_collection_names(), [])
         self.assertNotIn(self.dbname, self.client.list_database_names())
         r = self.bulkql("--explain", "-c", "BULK INSERT INTO x (_id) VALUES (1) WITH (metrics = false, "
                         "error_collection = '', failed_records_file = '/nonexistent/f.ndjson');")
-        self.assertEqual(json.loads(r.out)["records"], [{"to": "file /nonexistent/f.ndjson", "when":
+        self.assertEqual(json.loads(r.out)["records"][1:], [{"to": "file /nonexistent/f.ndjson", "when":
                          "one NDJSON line per failed row", "fields": ["operationId", "row", "line", "code", "error",
                                                                     "document"]}])
+        self.assertEqual(json.loads(r.out)["records"][0]["to"], self.dbname + ".bulkql_operations")
         r = self.bulkql("--explain", "--dry-run", "-c", "BULK INSERT INTO x (_id) VALUES (1);")
         self.assertEqual(json.loads(r.out)["records"], [])
         self.assertNotIn(self.dbname, self.client.list_database_names())

@@ -89,7 +89,9 @@ class DocsTest(unittest.TestCase):
         names = option_names("BULK INSERT INTO x (_id) VALUES (1);") | option_names("BULK DELETE FROM x WHERE TRUE;")
         # shown in a plan only when given
         names |= option_names("BULK INSERT INTO x (_id) VALUES (1) WITH (allow_system = true, "
-                              "failed_records_file = 'f', failed_records_mode = 'append', metrics = false);")
+                              "failed_records_file = 'f', failed_records_mode = 'append', metrics = false, "
+                              "operations_database = 'ops');")
+        names |= option_names("BULK INSERT INTO x SELECT a FROM y WITH (server_side = false);")
         self.assertIn("batch_size", names)
         self.assertIn("progress", names)
         entries = set(re.findall(r'^\.BI? "(\w+) = ', man_section(man_source(), "STATEMENTS"), re.M))

@@ -456,6 +456,38 @@ class ReplTest(bqltest.BulkqlCase):
 
     # ---- meta-commands ----
 
+    def test_operations_and_one_operation(self):
+        s = self.start()
+        self.run_line(s, "BULK INSERT INTO ops (_id) VALUES (1), (2) WITH (batch_size = 1);", until=r"nInserted   2")
+        [op] = self.db.bulkql_operations.find()
+        db = re.escape(self.dbname)
+        out = self.run_line(s, "\\operations", until=r"^\(1 operation\)$")
+        self.assertRegex(out, r"\nOperations of %s \(the most recent first\):\n"
+                              r"  id {24}state {5}kind {4}collection +progress +rate  age  updated\n"
+                              r"  %s  Complete  insert  %s\.ops  2 rows, 2 batches +[0-9,]+ rows/s +\d+s +\d+s ago\n"
+                              r"\(1 operation\)\n" % (db, op["_id"], db), out)
+        # \oper<Tab> completes the meta-command's name
+        mark = s.mark()
+        s.type("\\operation")
+        s.key("Tab")
+        s.wait(r"> \\operation\Z", since=mark, flags=0)
+        s.line(" " + op["_id"])
+        s.wait(r"^  checkpoint ", since=mark)
+        s.wait(r"\n" + self.prompt()[1:], since=mark)
+        out = s.text(mark)
+        self.assertRegex(out, r"\nOperation %s in %s\.bulkql_operations: Complete\n" % (op["_id"], db))
+        self.assertRegex(out, r"\n  _id {17}%s\n" % op["_id"])
+        self.assertRegex(out, r"\n  kind {16}insert\n  database {12}%s\n  collection {10}ops\n" % db)
+        self.assertRegex(out, r'\n  checkpoint {10}\{ "completed" : \[ \{ "first" : 1, "last" : 2 \} \], '
+                              r'"inFlight" : \[  \], "sentThrough" : 2, "batches" : 2 \}\n')
+        self.assertRegex(out, r"\n  startedAt {11}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n")
+        out = self.run_line(s, "\\operation", until=r"needs an operation id")
+        self.assertIn("bulkql: \\operation needs an operation id (\\operations lists them)", out)
+        out = self.run_line(s, "\\operation " + "e" * 24, until=r"cannot show")
+        self.assertIn("bulkql: cannot show the operation: no operation %s: no database's bulkql_operations holds it"
+                      % ("e" * 24), out)
+        self.quit(s)
+
     def test_help_and_an_unknown_meta_command(self):
         s = self.start()
         out = self.run_line(s, "\\help")

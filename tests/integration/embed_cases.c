@@ -4,8 +4,8 @@
  * one case at a time: FROM STDIN through a caller's FILE* (with bytes in
  * its stdio buffer, without a file descriptor, gzip-compressed), rows
  * from a next_row callback, the opts documents of planning and executing,
- * the size field of the options structs, bql_errstr() and
- * bql_script_params(). Each case prints what the test compares; the test
+ * the size field of the options structs, bql_errstr(),
+ * bql_script_params() and bql_operation_resume(). Each case prints what the test compares; the test
  * reads the server's documents back itself.
  *
  * Usage: embed_cases CASE URI DATABASE [ARG]
@@ -19,6 +19,15 @@
 
 static mongoc_client_t *client;
 static const char *database;
+
+/* on_checkpoint: what each checkpoint said */
+static void
+on_checkpoint (const bql_checkpoint_info_t *ci, void *ctx)
+{
+   (void) ctx;
+   printf ("checkpoint %zu: batches %lld rows %lld inserted %lld\n", strlen (ci->operation_id), (long long) ci->batches,
+           (long long) ci->rows_done, (long long) ci->n_inserted);
+}
 
 /* Parse and plan the one statement sql with the given plan opts, run it
  * with xo and print "ok"/"error: ..." and the reply's counts. */
@@ -267,6 +276,53 @@ main (int argc, char **argv)
       o = BCON_NEW ("max_delete_count", BCON_INT32 (1));
       run ("BULK INSERT INTO po (a) VALUES (1);", o, &xo);
       bson_destroy (o);
+   } else if (!strcmp (c, "checkpoints")) {
+      /* on_checkpoint: once per checkpoint written, between batches */
+      xo.on_checkpoint = on_checkpoint;
+      rc = run ("BULK INSERT INTO cp (_id) VALUES (1), (2), (3), (4), (5) WITH (batch_size = 2);", NULL, &xo);
+      rc |= run ("BULK INSERT INTO cp (_id) VALUES (6), (7), (8) WITH (batch_size = 1, checkpoint_interval = 2);",
+                 NULL, &xo);
+      rc |= run ("BULK INSERT INTO cp (_id) VALUES (9) WITH (dry_run = true);", NULL, &xo);
+   } else if (!strcmp (c, "operations-api")) {
+      /* list, get, abort (ARG: an operation id of the database) */
+      const char *arg = argc > 4 ? argv[4] : "";
+      bql_operations_options_t oo = {.size = sizeof oo, .database = database, .reason = "by the embedding test"};
+      bson_t reply;
+      bql_error_t error;
+      bson_iter_t it, ai;
+      if (!bql_operations_list (client, &oo, &reply, &error)) {
+         printf ("list error: %s: %s\n", bql_errstr (error.code), error.message);
+         rc = 1;
+      } else if (bson_iter_init_find (&it, &reply, "operations") && bson_iter_recurse (&it, &ai)) {
+         while (bson_iter_next (&ai)) {
+            bson_iter_t f, g;
+            bson_iter_recurse (&ai, &f);
+            bson_iter_recurse (&ai, &g);
+            printf ("listed %s %s\n", bson_iter_find (&f, "_id") ? bson_iter_utf8 (&f, NULL) : "?",
+                    bson_iter_find (&g, "shownState") ? bson_iter_utf8 (&g, NULL) : "?");
+         }
+      }
+      bson_destroy (&reply);
+      bson_t doc;
+      if (bql_operation_get (client, arg, &oo, &doc, &error) && bson_iter_init_find (&it, &doc, "state")) {
+         printf ("got %s\n", bson_iter_utf8 (&it, NULL));
+      } else {
+         printf ("get error: %s: %s\n", bql_errstr (error.code), error.message);
+      }
+      bson_destroy (&doc);
+      bool ok = bql_operation_abort (client, arg, &oo, NULL, &error);
+      printf ("abort %s\n", ok ? "ok" : error.message);
+      ok = bql_operation_abort (client, arg, &oo, NULL, &error);
+      printf ("abort again: %s: %s\n", bql_errstr (error.code), error.message);
+      ok = bql_operation_get (client, "not-an-id", &oo, &doc, &error);
+      printf ("bad id: %s: %s\n", bql_errstr (error.code), error.message);
+      bson_destroy (&doc);
+      /* an options struct of an older, smaller size: the defaults after it */
+      bql_operations_options_t old = {.size = offsetof (bql_operations_options_t, limit), .database = database};
+      if (bql_operations_list (client, &old, &reply, &error)) {
+         printf ("old size ok\n");
+      }
+      bson_destroy (&reply);
    } else if (!strcmp (c, "exec-opts")) {
       bson_t *o = BCON_NEW ("metrics", BCON_BOOL (false), "errorRecords", BCON_BOOL (false), "maxTimeMS",
                             BCON_INT64 (60000));
@@ -278,6 +334,30 @@ main (int argc, char **argv)
       xo.opts = o;
       run ("BULK INSERT INTO xo (_id) VALUES (2);", NULL, &xo);
       bson_destroy (o);
+   } else if (!strcmp (c, "resume")) {
+      /* argv[4]: an operation id; resumed with its stored statement,
+       * looked for in the test's database first */
+      bql_resume_options_t ro = {.size = sizeof ro, .database = database};
+      bson_t reply;
+      bql_error_t error;
+      bool ok = bql_operation_resume (client, argc > 4 ? argv[4] : NULL, &ro, &xo, &reply, &error);
+      printf ("%s", ok ? "ok" : "error");
+      if (!ok) {
+         printf (": %s: %s", bql_errstr (error.code), error.message);
+      }
+      printf ("\n");
+      static const char *const counts[] = {"nInserted", "nSkipped", "nAlreadyWritten", "resumes"};
+      bson_iter_t it;
+      for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+         if (bson_iter_init_find (&it, &reply, counts[i])) {
+            printf ("%s %lld\n", counts[i], (long long) bson_iter_as_int64 (&it));
+         }
+      }
+      if (bson_iter_init_find (&it, &reply, "operationId")) {
+         printf ("operationId %s\n", bson_iter_utf8 (&it, NULL));
+      }
+      bson_destroy (&reply);
+      rc = ok ? 0 : 1;
    } else {
       fprintf (stderr, "unknown case %s\n", c);
       rc = 2;

@@ -162,7 +162,7 @@ int main (void) {
         self.assertIn("batch 1: rows 1..2, nMatched 0, nUpserted 2, nFailed 0\n"
                       "batch 2: rows 3..3, nMatched 0, nUpserted 1, nFailed 0\n", first)
         self.assertIn('"nUpserted" : 3', first)
-        self.assertIn("progress callbacks: 2\n", first)
+        self.assertIn("progress callbacks after batches: 2\n", first)
         got = [(d["sku"], d["qty"], d["warehouse"]) for d in self.docs("inventory", sort="sku")]
         self.assertEqual(got, [("A-1", 5, "north"), ("B-2", 7, "north"), ("C-3", 1, "south")])
         second = run([exe, bqltest.URI, self.dbname], env=self.env).stdout
@@ -235,6 +235,33 @@ int main (void) {
         self.assertEqual(p.returncode, rc, p.stdout + p.stderr)
         return p.stdout
 
+    def test_resume_an_operation(self):
+        import datetime
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import test_resume
+        opid = "65a1f0c2e4b0a1b2c3d4e5f7"
+        out = self.case("resume", opid, rc=1)
+        self.assertEqual(out, "error: BQL_ERR_REFUSED: no operation %s: no database's bulkql_operations holds it\n"
+                         % opid)
+        out = self.case("resume", "not-an-id", rc=1)
+        self.assertEqual(out, "error: BQL_ERR_INVALID_ARG: invalid operation id \"not-an-id\": expected 24 "
+                              "hexadecimal digits\n")
+        sql = "BULK INSERT INTO res (_id) VALUES (1), (2), (3), (4) WITH (batch_size = 2)"
+        self.db.res.insert_many([{"_id": 1}, {"_id": 2}])
+        counters = dict.fromkeys(test_resume.COUNTERS, 0)
+        counters.update(nInserted=2, rowsDone=2, batches=1)
+        self.db.command("insert", "bulkql_operations", documents=[{
+            "_id": opid, "statement": sql, "statementTruncated": False,
+            "statementHash": test_resume.statement_hash(sql), "kind": "insert", "database": self.dbname,
+            "collection": "res", "options": {}, "source": {"type": "values", "hash": test_resume.statement_hash(sql)},
+            "state": "Failed", "reason": "the server went away",
+            "heartbeatAt": datetime.datetime.now(datetime.timezone.utc), "host": "h", "pid": 1, "resumes": 0,
+            "counters": counters, "checkpoint": {"completed": [{"first": 1, "last": 2}], "inFlight": [],
+                                                 "sentThrough": 2, "batches": 1}}])
+        out = self.case("resume", opid.upper())
+        self.assertEqual(out, "ok\nnInserted 4\nnSkipped 2\nnAlreadyWritten 0\nresumes 1\noperationId %s\n" % opid)
+        self.assertEqual(self.docs("res"), [{"_id": i} for i in range(1, 5)])
+
     def test_stream_with_bytes_in_its_stdio_buffer(self):
         # before: the descriptor was read past the stdio buffer, so the
         # header was lost and 880 rows failed
@@ -292,8 +319,11 @@ int main (void) {
                          'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n'
                          'ok\nnInserted 1\nnFailed 0\nnRows 1\nplan: "batch_size": {"$numberInt": "3"}\n')
         self.assertEqual([d["a"] for d in self.docs("po", sort="a")], [1, 2, 3, 4, 5])
-        # metrics = false from opts, even over the statement's metrics = true
-        self.assertEqual(sorted(self.db.list_collection_names()), ["po"])
+        # metrics = false from opts, even over the statement's metrics = true;
+        # the statements' operations are tracked all the same
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "po"])
+        self.assertEqual([(o["collection"], o["state"]) for o in self.db.bulkql_operations.find()],
+                         [("po", "Complete")] * 3)
 
     def test_plan_opts_refused_by_name(self):
         out = self.case("plan-opts-bad")
@@ -306,8 +336,47 @@ int main (void) {
         out = self.case("exec-opts", rc=1)
         self.assertIn("error: BQL_ERR_WRITE: 1 row failed\nnInserted 1\nnFailed 1\n", out)
         self.assertIn('error: BQL_ERR_OPTION: bql_execute opts: unknown option "metric"\n', out)
-        # neither bulk_operation_metrics nor bulk_operation_errors
-        self.assertEqual(sorted(self.db.list_collection_names()), ["xo"])
+        # neither bulk_operation_metrics nor bulk_operation_errors; the
+        # operation of the statement that ran (the one refused by its opts
+        # did not start)
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "xo"])
+        self.assertEqual([(o["state"], o["reason"]) for o in self.db.bulkql_operations.find()],
+                         [("Failed", "1 row failed")])
+
+    def test_on_checkpoint_is_called_per_checkpoint_written(self):
+        out = self.case("checkpoints")
+        self.assertEqual(out, "checkpoint 24: batches 1 rows 2 inserted 2\n"
+                              "checkpoint 24: batches 2 rows 4 inserted 4\n"
+                              "checkpoint 24: batches 3 rows 5 inserted 5\n"
+                              "ok\nnInserted 5\nnFailed 0\nnRows 5\n"
+                              # checkpoint_interval = 2: after batches 2 (not 1, 3)
+                              "checkpoint 24: batches 2 rows 2 inserted 2\n"
+                              "ok\nnInserted 3\nnFailed 0\nnRows 3\n"
+                              # a dry run writes no operation: no checkpoint (its
+                              # reply holds the metrics it would write)
+                              "ok\nnInserted 0\nnFailed 0\nnRows 1\nnWouldWrite 1\nreply has metrics\n")
+        self.assertEqual([(o["state"], o["checkpoint"]["completed"]) for o in
+                          self.db.bulkql_operations.find({}, sort=[("startedAt", 1), ("_id", 1)])],
+                         [("Complete", [{"first": 1, "last": 5}]), ("Complete", [{"first": 1, "last": 3}])])
+
+    def test_operations_list_get_abort(self):
+        import datetime
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.db.bulkql_operations.insert_many([
+            {"_id": "a" * 24, "state": "InProgress", "startedAt": now, "heartbeatAt": now},
+            {"_id": "b" * 24, "state": "InProgress", "startedAt": now - datetime.timedelta(hours=1),
+             "heartbeatAt": now - datetime.timedelta(minutes=2)},
+            {"_id": "c" * 24, "state": "Complete", "startedAt": now - datetime.timedelta(hours=2)}])
+        out = self.case("operations-api", "A" * 24)
+        self.assertEqual(out, "listed %s InProgress\nlisted %s Interrupted\nlisted %s Complete\n"
+                              "got InProgress\nabort ok\n"
+                              "abort again: BQL_ERR_REFUSED: operation %s is Aborted already: there is nothing to "
+                              "abort\n"
+                              "bad id: BQL_ERR_INVALID_ARG: invalid operation id 'not-an-id': 24 hexadecimal digits, "
+                              "as operationId shows it\n"
+                              "old size ok\n" % ("a" * 24, "b" * 24, "c" * 24, "a" * 24))
+        doc = self.db.bulkql_operations.find_one({"_id": "a" * 24})
+        self.assertEqual((doc["state"], doc["reason"]), ("Aborted", "by the embedding test"))
 
     def test_errstr_and_params(self):
         self.assertEqual(self.case("errstr"), "BQL_ERR_OK BQL_ERR_WRITE BQL_ERR_INVALID_ARG BQL_ERR_UNKNOWN\n")

@@ -129,7 +129,10 @@ class OptionsTest(bqltest.BulkqlCase):
         self.assertEqual([(x["nInserted"], x["nModified"], x["nRemoved"]) for x in self.json_result(r)],
                          [(2, 0, 0), (0, 2, 0), (0, 0, 1)])
         self.assertEqual(self.docs("c"), [{"_id": 2, "n": 1}])
-        self.assertEqual(self.db.list_collection_names(), ["c"])
+        # no metrics: the rows and the statements' operations (always tracked)
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "c"])
+        self.assertEqual(sorted((o["kind"], o["state"]) for o in self.db.bulkql_operations.find()),
+                         [("delete", "Complete"), ("insert", "Complete"), ("update", "Complete")])
         # metrics = true is the default, and said so it writes as before
         r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (3) WITH (metrics = true);")
         self.assertEqual(r.rc, 0, r)
@@ -139,8 +142,11 @@ class OptionsTest(bqltest.BulkqlCase):
         r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (1), (1), (2) "
                             "WITH (metrics = false, error_collection = '', ordered = false);")
         self.assertEqual(r.rc, 1, r)
-        self.assertEqual(self.db.list_collection_names(), ["c"])
+        # the rows, and the statement's operation (always tracked)
+        self.assertEqual(sorted(self.db.list_collection_names()), ["bulkql_operations", "c"])
         self.assertEqual([d["_id"] for d in self.docs("c")], [1, 2])
+        [op] = self.db.bulkql_operations.find()
+        self.assertEqual((op["state"], op["reason"], op["counters"]["nFailed"]), ("Failed", "1 row failed", 1))
 
     def test_metrics_takes_a_bool(self):
         r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (1) WITH (metrics = 'off');")

@@ -144,6 +144,15 @@ class RefusalTest(ResumeCase):
         self.refused("operation %s read FROM STDIN: its rows cannot be read again, so it cannot be resumed" % OPID,
                      hint="Load the rest from a file as a new operation (rows after the last one written).")
 
+    def test_rows_from_a_select_cannot_be_read_again(self):
+        self.db.ev.insert_many([{"_id": i, "k": i % 3} for i in range(9)])
+        sql = "BULK INSERT INTO items SELECT k FROM ev"
+        self.operation(sql, "insert", "items", {"type": "select"})
+        self.refused("operation %s read its rows from a SELECT: a second run of its pipeline may give other rows, "
+                     "so it cannot be resumed" % OPID,
+                     hint="Run the statement again as a new operation: an UPSERT keyed on the rows' columns "
+                          "updates what the first run wrote.")
+
     def test_a_changed_file_is_refused(self):
         path, sql = self.insert_file()
         src = file_source(path)
@@ -188,6 +197,26 @@ class RefusalTest(ResumeCase):
         self.assertEqual(res["operationId"], OPID)
         self.assertEqual([d["_id"] for d in self.docs("items")], [1, 2, 3, 4])
 
+    def test_an_unbatched_inc_in_flight_cannot_be_resumed(self):
+        self.db.scores.insert_many([{"_id": i, "score": 0} for i in range(1, 4)])
+        sql = "BULK UPDATE scores SET score = score + 1 WHERE TRUE WITH (batch_size = 0)"
+        self.operation(sql, "update", "scores", {"type": "where", "filter": "{}"},
+                       checkpoint={"completed": [], "inFlight": [], "lastId": None, "inFlightIds": [],
+                                   "inFlightAll": True, "batches": 0})
+        self.refused("operation %s's one update over the whole filter (batch_size = 0) was in flight when it was "
+                     "interrupted, and it is not idempotent: every matching document is in doubt, and it cannot be "
+                     "resumed without applying it twice" % OPID,
+                     hint="Check the documents by hand; with batch_size > 0 a resume knows which batch was in "
+                          "flight.")
+        # the same with $set is sent again whole
+        self.db.bulkql_operations.delete_many({})
+        sql = "BULK UPDATE scores SET score = 7 WHERE TRUE WITH (batch_size = 0)"
+        self.operation(sql, "update", "scores", {"type": "where", "filter": "{}"},
+                       checkpoint={"completed": [], "inFlight": [], "lastId": None, "inFlightIds": [],
+                                   "inFlightAll": True, "batches": 0})
+        self.resume("--resume", OPID)
+        self.assertEqual([d["score"] for d in self.docs("scores")], [7, 7, 7])
+
     def test_usage_errors(self):
         r = self.bulkql("--resume", "xyz")
         self.assertEqual((r.rc, r.err), (2, "bulkql: --resume: invalid operation id 'xyz' (24 hexadecimal digits, "
@@ -225,6 +254,19 @@ class ResumeRunTest(ResumeCase):
                           res["nInserted"], res["nFailed"], res["nInDoubt"], res["inDoubt"], res["nRows"]),
                          (OPID, 1, 4, 1, 9, 0, 0, [], 10))
         self.assertNotIn("nNotAttempted", res)
+
+    def test_a_gone_holder_on_this_host_is_resumed_at_once(self):
+        path = self.ndjson([{"_id": i} for i in range(1, 4)])
+        sql = "BULK INSERT INTO items FROM '%s'" % path
+        import subprocess
+        gone = subprocess.Popen(["true"])
+        gone.wait()  # its pid now names no process
+        self.operation(sql, "insert", "items", file_source(path), heartbeat=1, host=socket.gethostname(),
+                       pid=gone.pid)
+        res = self.json_result(self.resume("--resume", OPID))[0]
+        self.assertEqual((res["nInserted"], res["resumes"]), (3, 1))
+        op = self.db.bulkql_operations.find_one({"_id": OPID})
+        self.assertEqual((op["resumes"], op["host"], op["state"] != "Open"), (1, socket.gethostname(), True))
 
     def test_insert_row_in_doubt_under_another_document_fails(self):
         rows = [{"_id": i, "v": i} for i in range(1, 5)]

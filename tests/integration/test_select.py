@@ -201,5 +201,54 @@ class GroupBySelectTest(bqltest.BulkqlCase):
         self.refused("SELECT DATE_TRUNC('hour', ts) AS h FROM ev", "$dateTrunc")
 
 
+
+class ServerSideTest(bqltest.BulkqlCase):
+    """The $merge path and pipeline upserts: the test server has neither,
+    so the statements that need them are refused by name, writing
+    nothing; unset, server_side lets the probe choose the cursor."""
+
+    def setUp(self):
+        super().setUp()
+        self.src = events()
+        self.db.ev.insert_many(self.src)
+
+    def test_server_side_true_is_refused_naming_merge(self):
+        r = self.bulkql(sql="BULK UPSERT INTO s SELECT user_id, COUNT(*) AS n FROM ev GROUP BY user_id "
+                            "ON CONFLICT (user_id) DO UPDATE SET n = EXCLUDED.n WITH (server_side = true);")
+        self.assertEqual(r.rc, 1, r)
+        # the server's probe (caps.c) has no $merge: refused before it is sent
+        self.assertIn("the server does not support the $merge aggregation stage (MongoDB 4.2), needed by "
+                      "server_side = true: FerretDB has none, so nothing was sent", r.err)
+        self.assertNotIn("s", self.db.list_collection_names())
+
+    def test_unset_the_probe_chooses_the_cursor(self):
+        r = self.ok("BULK UPSERT INTO s SELECT user_id, COUNT(*) AS n FROM ev GROUP BY user_id "
+                    "ON CONFLICT (user_id) DO UPDATE SET n = EXCLUDED.n;", "--format", "json")
+        res = self.json_result(r)[0]
+        self.assertNotIn("serverSide", res)
+        self.assertEqual(res["nUpserted"], 4)
+        counts = {}
+        for d in self.src:
+            counts[d["user_id"]] = counts.get(d["user_id"], 0) + 1
+        self.assertEqual({d["user_id"]: d["n"] for d in self.db.s.find()}, counts)
+
+    def test_server_side_false_runs_the_cursor(self):
+        r = self.ok("BULK INSERT INTO c SELECT user_id FROM ev WHERE _id < 5 WITH (server_side = false);",
+                    "--format", "json")
+        self.assertEqual(self.json_result(r)[0]["nInserted"], 5)
+
+    def test_a_set_that_reads_the_stored_document_is_refused_naming_pipeline_updates(self):
+        self.db.s.insert_one({"_id": 1, "user_id": "u0", "n": 1, "runs": 3})
+        for sql in ("BULK UPSERT INTO s SELECT user_id, COUNT(*) AS n FROM ev GROUP BY user_id "
+                    "ON CONFLICT (user_id) DO UPDATE SET n = EXCLUDED.n, runs = COALESCE(runs, 0) + 1 "
+                    "WITH (server_side = false);",
+                    "BULK UPSERT INTO s (user_id, n) VALUES ('u0', 5), ('u9', 1) "
+                    "ON CONFLICT (user_id) DO UPDATE SET n = GREATEST(n, EXCLUDED.n), updated_at = NOW();"):
+            r = self.bulkql(sql=sql)
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("the server does not support aggregation-pipeline updates (MongoDB 4.2)", r.err)
+            self.assertEqual(self.docs("s"), [{"_id": 1, "user_id": "u0", "n": 1, "runs": 3}])
+
+
 if __name__ == "__main__":
     bqltest.main()

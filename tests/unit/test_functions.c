@@ -75,6 +75,13 @@ static const func_case_t cases[] = {
     "{ \"x\" : { \"$concatArrays\" : [ \"$tags\", [ { \"$literal\" : \"n\" } ] ] } }", NULL, NULL,
     "this expression does not give a condition"},
    /* aggregates (select.c lowers them into $group): elsewhere an error */
+   {"GREATEST", "GREATEST()", "GREATEST takes at least 1 argument", "GREATEST(1, NULL, 2.5, 2)",
+    "{ \"v\" : { \"$numberDouble\" : \"2.5\" } }", "GREATEST(a, 0)",
+    "{ \"x\" : { \"$max\" : [ \"$a\", { \"$numberInt\" : \"0\" } ] } }", NULL, NULL,
+    "this expression does not give a condition"},
+   {"LEAST", "LEAST()", "LEAST takes at least 1 argument", "LEAST('b', NULL, 'a')", "{ \"v\" : \"a\" }",
+    "LEAST(a, 0)", "{ \"x\" : { \"$min\" : [ \"$a\", { \"$numberInt\" : \"0\" } ] } }", NULL, NULL,
+    "this expression does not give a condition"},
    {"DATE", "DATE(a, b)", "DATE takes 1 argument, not 2", "DATE(TIMESTAMP '2024-01-15T10:30:00Z')",
     "{ \"v\" : { \"$date\" : { \"$numberLong\" : \"1705276800000\" } } }", "DATE(ts)",
     "{ \"x\" : { \"$dateTrunc\" : { \"date\" : \"$ts\", \"unit\" : \"day\" } } }", NULL, NULL,
@@ -400,7 +407,7 @@ test_completion_names (void **state)
    (void) state;
    static const char *const want[] = {"COALESCE",   "CONCAT",       "LOWER",       "UPPER",
                                       "NOW",        "JSON_OBJECT",  "JSON_ARRAY",  "JSON_EXTRACT",
-                                      "JSON_ARRAY_APPEND", "DATE_TRUNC",  "COUNT",       "SUM",
+                                      "JSON_ARRAY_APPEND", "GREATEST",    "LEAST",       "DATE_TRUNC",  "COUNT",       "SUM",
                                       "AVG",        "MIN",          "MAX",         "ARRAY_AGG"};
    const char *names[32];
    size_t n = bql_function_names (names, 32);

@@ -5,7 +5,7 @@ The layer order is the list in the header comment of
 src/executor/executor.h (one line per file, top to bottom, under
 "Layers."); it is kept only there. This test reads which functions each
 object file of the executor defines and which it calls (nm over
-BUILD_DIR/CMakeFiles/*.dir/src/**/*.c.o, skipping stale objects whose
+BUILD_DIR/CMakeFiles/*.dir/src/**/*.c.o and *.cpp.o, skipping stale objects whose
 source file no longer exists) and fails when:
   - an executor source file is missing from the list, or the list names a
     file that does not exist;
@@ -48,7 +48,7 @@ def declared_layers(src):
             if layers:
                 break
             continue
-        m = re.match(r'^ \*   (\S+\.c)\s', line)
+        m = re.match(r'^ \*   (\S+\.(?:c|cpp))\s', line)
         if m:
             layers.append('src/executor/' + m.group(1))
     return layers
@@ -58,6 +58,7 @@ def symbols(nm, build, src):
     """(defined: symbol -> file, called: file -> set of symbols)."""
     defined, called = {}, collections.defaultdict(set)
     objs = glob.glob(os.path.join(build, 'CMakeFiles/*.dir/src/**/*.c.o'), recursive=True)
+    objs += glob.glob(os.path.join(build, 'CMakeFiles/*.dir/src/**/*.cpp.o'), recursive=True)
     for o in sorted(objs):
         rel = o.split('.dir/', 1)[1][:-2]
         if not os.path.exists(os.path.join(src, rel)):
@@ -113,7 +114,8 @@ def main():
 
     if len(rank) != len(layers):
         failures.append('executor.h lists a file twice')
-    on_disk = sorted(os.path.relpath(p, src) for p in glob.glob(os.path.join(src, 'src/executor/**/*.c'), recursive=True))
+    on_disk = sorted(os.path.relpath(p, src) for pattern in ('*.c', '*.cpp')
+                     for p in glob.glob(os.path.join(src, 'src/executor/**/' + pattern), recursive=True))
     for f in on_disk:
         if f not in rank:
             failures.append('%s is not in the layer list of executor.h' % f)

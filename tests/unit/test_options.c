@@ -213,7 +213,7 @@ test_init_sets_every_default (void **state)
    bql_options_append (&o, BQL_KIND_DELETE, &doc);
    char *json = bson_as_relaxed_extended_json (&doc, NULL);
    assert_string_equal (json, "{ \"archive_collection\" : null, \"archive_reason\" : null, \"batch_size\" : 1000, "
-                              "\"bypass_validation\" : false, \"checkpoint_interval\" : 1000, "
+                              "\"bypass_validation\" : false, \"checkpoint_interval\" : 1, "
                               "\"continue_on_error\" : false, \"dry_run\" : false, "
                               "\"error_collection\" : \"bulk_operation_errors\", \"failed_records_file\" : null, "
                               "\"journal\" : null, \"max_delete_count\" : null, \"max_errors\" : null, "

@@ -37,7 +37,11 @@ cursor_error (const bql_plan_t *plan, bql_error_t *error, bql_error_code_t code,
    error->domain = BQL_ERROR_EXECUTE;
    error->code = code;
    error->server_code = server_code;
-   snprintf (error->message, sizeof error->message, fmt, detail);
+   /* made whole, then cut to the message's size (a server's message may
+    * fill a bson_error_t's) */
+   char *msg = bson_strdup_printf (fmt, detail);
+   bson_strncpy (error->message, msg, sizeof error->message);
+   bson_free (msg);
    if (plan->select && plan->script) {
       error->offset = plan->select->node.location;
       error->length = plan->select->node.length;

@@ -30,6 +30,9 @@ file_next (void *impl, bql_source_status_t *st, bson_t *doc, int64_t *rownum, co
    *rownum = f->rownum;
    *reason = f->why;
    st->line = f->rowline;
+   if (json && f->json.facts.built && !f->typed) {
+      st->row_id = f->json.facts.has_id; /* known from the fast path's build */
+   }
    bql_input_progress (&f->in);
    return rc == BQL_ROW_OK ? bql_typing_check_row (f, doc, json) : rc;
 }
@@ -40,6 +43,7 @@ file_close (void *impl)
    bql_file_source_t *f = impl;
    bql_input_cleanup (&f->in);
    bql_csv_cleanup (&f->csv);
+   bql_json_cleanup (&f->json);
    bql_columns_cleanup (&f->own_cols);
    bql_file_opts_cleanup (&f->fo);
    bson_free (f);

@@ -23,9 +23,11 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "json_fast.h"
 #include "source.h"
 
 #define BQL_SRC_CHUNK (1 << 20)
+#define BQL_SRC_PAD 64                     /* readable bytes after the chunk buffer (BQL_JSON_FAST_PAD) */
 #define BQL_SRC_MAX_RECORD (64 << 20)      /* a line or element larger than this fails */
 #define BQL_SRC_MAX_DOC (16 * 1024 * 1024) /* maxBsonObjectSize */
 #define BQL_SRC_MAX_DEPTH 100              /* nesting libbson's JSON reader accepts */
@@ -46,6 +48,9 @@ typedef struct bql_input {
    bool gzip_required; /* COMPRESSION GZIP, or a name ending in .gz */
    char *buf;
    size_t len, pos;
+   size_t buf_readable; /* bytes of buf that may be read (at least len): records
+                           lying in buf are parsed in place when BQL_SRC_PAD of
+                           them follow the record; 0 (unknown) copies them */
    bool eof;
    bool waits;         /* fd is a pipe or a terminal: reads may block */
    int64_t read_total; /* bytes read into buf so far (not gzip) */
@@ -154,6 +159,8 @@ typedef struct bql_csv {
 } bql_csv_t;
 
 typedef struct bql_json {
+   struct bql_json_fast *fast; /* the fast parser (json_fast.h), made on the first record */
+   bql_json_facts_t facts; /* of the record just parsed (json_fast.h) */
    bql_row_fn next_row; /* rows from the program, not from the input */
    void *next_row_ctx;
    bql_record_t cur;    /* the record being parsed */
@@ -203,6 +210,8 @@ bool bql_csv_sniff (bql_file_source_t *f);
 /* json.c (called by file.c) */
 /* The next NDJSON/JSON record (or next_row document) parsed. */
 bql_row_rc_t bql_json_next (bql_file_source_t *f, bson_t *doc);
+/* Free what f->json holds (a zeroed bql_json_t too). */
+void bql_json_cleanup (bql_json_t *js);
 
 /* typing.c (called by file.c, csv.c, json.c) */
 /* The reason of a failed row into f->why: "line N: " and the formatted

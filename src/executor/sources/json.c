@@ -5,9 +5,11 @@
  * bql_source_io_t.next_row. Records are cut here, from the input's bytes
  * (input.c), which gives every row the line (and column) it starts on and
  * lets a bad record become a failed row while the next one is read
- * normally; each record is then parsed whole and on its own as Extended
- * JSON by bql_json_parse_document (json_doc.h, over libbson's reader):
- * nothing of one record's parse carries over to the next. A structure
+ * normally; each record is then parsed whole and on its own, where it
+ * lies (not copied), by bql_json_record_parse (json_fast.h: simdjson
+ * builds the BSON of plain records, bql_json_parse_document over
+ * libbson's reader every other Extended JSON record, with the same
+ * result): nothing of one record's parse carries over to the next. A structure
  * that cannot be read on (brackets that do not match, an array never
  * closed) is a fatal error naming the line.
  */
@@ -417,9 +419,31 @@ program_row (bql_file_source_t *f, bson_t *doc)
    return BQL_ROW_OK;
 }
 
+/* How many bytes after record r may be read: to the end of what the
+ * input's buffer allows (in.buf_readable) when it lies there, else none
+ * (a record in carry, or in a buffer of unknown size, is copied by the
+ * fast parser). */
+static size_t
+readable_after (const bql_file_source_t *f, const bql_record_t *r)
+{
+   uintptr_t buf = (uintptr_t) f->in.buf, at = (uintptr_t) r->data, end = at + r->len;
+   if (buf && f->in.buf_readable && at >= buf && end <= buf + f->in.buf_readable) {
+      return (size_t) (buf + f->in.buf_readable - end);
+   }
+   return 0;
+}
+
+void
+bql_json_cleanup (bql_json_t *js)
+{
+   bql_json_fast_free (js->fast);
+   js->fast = NULL;
+}
+
 bql_row_rc_t
 bql_json_next (bql_file_source_t *f, bson_t *doc)
 {
+   f->json.facts.built = f->json.facts.has_id = false;
    if (bql_input_stopped (&f->in)) {
       return BQL_ROW_ERROR;
    }
@@ -444,8 +468,12 @@ bql_json_next (bql_file_source_t *f, bson_t *doc)
                     f->fo.format == BQL_FMT_NDJSON ? "line" : f->json.shape == '[' ? "element" : "document");
       return BQL_ROW_FAILED;
    }
+   if (!f->json.fast) {
+      f->json.fast = bql_json_fast_new (); /* NULL (out of memory): libbson's path */
+   }
    bql_json_error_t err;
-   if (bql_json_parse_document (f->json.cur.data, f->json.cur.len, doc, &err)) {
+   if (bql_json_record_parse (f->json.fast, f->json.cur.data, f->json.cur.len, readable_after (f, &f->json.cur), doc,
+                              &err, &f->json.facts)) {
       return BQL_ROW_OK;
    }
    if (err.code == BQL_JSON_TRAILING || err.code == BQL_JSON_TOO_DEEP || err.code == BQL_JSON_BAD_DATE ||

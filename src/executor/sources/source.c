@@ -44,7 +44,14 @@ bql_source_kind (const bql_source_t *s)
 bql_row_rc_t
 bql_source_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
 {
+   s->st.row_id = -1;
    return s->vt->next (s->impl, &s->st, doc, rownum, why);
+}
+
+int
+bql_source_row_has_id (const bql_source_t *s)
+{
+   return s->st.row_id;
 }
 
 int64_t

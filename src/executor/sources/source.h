@@ -109,6 +109,11 @@ bql_row_rc_t bql_source_next (bql_source_t *s, bson_t *doc, int64_t *rownum, con
 /* The line of its file where the row just returned starts (the n-th
  * document for next_row rows); 0 when rows have no lines (VALUES). */
 int64_t bql_source_line (const bql_source_t *s);
+/* Whether the row just returned (OK) has a top-level field "_id": 1 yes,
+ * 0 no, -1 unknown (look). Known when the source learnt it while
+ * building the row (the JSON fast path), so that the writer need not
+ * walk the document for it. */
+int bql_source_row_has_id (const bql_source_t *s);
 /* Bytes of the input consumed so far (compressed bytes for gzip). */
 int64_t bql_source_bytes_read (const bql_source_t *s);
 /* The input's size in bytes (a regular file), or -1 when unknown. */
@@ -136,6 +141,7 @@ void bql_source_close (bql_source_t *s);
  * the accessors above (on the reading thread), stop by any thread. */
 typedef struct bql_source_status {
    int64_t line;
+   int row_id;          /* bql_source_row_has_id: set to -1 before each next */
    int64_t bytes_read;
    int64_t bytes_total; /* -1 when unknown */
    int64_t rows_total;  /* -1 when unknown */

@@ -1,0 +1,338 @@
+/*
+ * json_fast.cpp — the fast path of json_fast.h: a record parsed by
+ * simdjson's DOM parser (it validates the whole text: JSON grammar,
+ * UTF-8, escapes, numbers) and its tape walked once into BSON with
+ * bson_append_*, the field names checked on the way (no '$' at the
+ * start, none given twice, no NUL). Any record the walk is not certain
+ * to build exactly as json_doc.c would is declined and parsed by
+ * bql_json_parse_document instead; see json_fast.h for the list.
+ *
+ * The one C++ translation unit of BulkQL (C++17, simdjson's language):
+ * nothing C++ leaves it — the interface is extern "C", no exception
+ * crosses it (simdjson is used through its error codes; an allocation
+ * failure is caught and declines the record).
+ */
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <pthread.h>
+#include <vector>
+
+extern "C" {
+#include "datetime.h"
+#include "json_fast.h"
+}
+
+static_assert (BQL_JSON_FAST_PAD >= simdjson::SIMDJSON_PADDING, "BQL_JSON_FAST_PAD is simdjson's padding");
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+/* padded is malloc'd, not a std::vector<char>: a template of a public
+ * type instantiated here would be exported by libbulkql.so */
+struct bql_json_fast {
+   simdjson::dom::parser parser;
+   char *padded = nullptr; /* a record copied with padding after it */
+   size_t padded_cap = 0;
+   ~bql_json_fast () { std::free (padded); }
+};
+
+namespace {
+
+/* A field name seen in an object, for the check of names given twice. */
+struct name_ref {
+   const char *s;
+   size_t n;
+   bool operator< (const name_ref &o) const
+   {
+      int c = std::memcmp (s, o.s, std::min (n, o.n));
+      return c ? c < 0 : n < o.n;
+   }
+   /* the length and the first byte inline: most names of an object differ there */
+   bool operator== (const name_ref &o) const { return n == o.n && (!n || (s[0] == o.s[0] && !std::memcmp (s, o.s, n))); }
+};
+
+/* Objects with more fields than this check their names by sorting. */
+constexpr size_t SMALL_OBJECT = 32;
+
+struct walk {
+   bool backslash; /* the record holds a '\': escapes may hide a NUL or a '$' */
+   bool has_id;    /* the document has a top-level "_id" */
+
+   bool value (bson_t *b, const char *key, size_t klen, element v, int depth);
+   bool object (bson_t *b, simdjson::dom::object obj, int depth);
+   bool array (bson_t *b, simdjson::dom::array arr, int depth);
+   bool wrapper (bson_t *b, const char *key, size_t klen, simdjson::dom::object obj);
+};
+
+/* A nested object whose first field name starts with '$': one of the
+ * Extended JSON values built here, or false (declined). The text of the
+ * record holds no backslash (checked by the caller), so the strings are
+ * as written, as json_doc.c reads them. */
+bool
+walk::wrapper (bson_t *b, const char *key, size_t klen, simdjson::dom::object obj)
+{
+   if (backslash || obj.size () != 1) {
+      return false;
+   }
+   simdjson::dom::key_value_pair kv = *obj.begin ();
+   std::string_view s;
+   if (kv.value.get_string ().get (s)) {
+      return false;
+   }
+   if (kv.key == "$date") {
+      int64_t ms;
+      return bql_parse_iso8601 (s.data (), s.size (), &ms) &&
+             bson_append_date_time (b, key, (int) klen, ms);
+   }
+   if (kv.key == "$oid") {
+      if (s.size () != 24) {
+         return false;
+      }
+      for (char c : s) {
+         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return false;
+         }
+      }
+      bson_oid_t oid;
+      bson_oid_init_from_string (&oid, s.data ());
+      return bson_append_oid (b, key, (int) klen, &oid);
+   }
+   return false;
+}
+
+bool
+walk::value (bson_t *b, const char *key, size_t klen, element v, int depth)
+{
+   switch (v.type ()) {
+   case element_type::STRING: {
+      std::string_view s = v.get_string ().value_unsafe ();
+      return bson_append_utf8 (b, key, (int) klen, s.data (), (int) s.size ());
+   }
+   case element_type::INT64: {
+      int64_t i = v.get_int64 ().value_unsafe ();
+      if (i >= INT32_MIN && i <= INT32_MAX) {
+         return bson_append_int32 (b, key, (int) klen, (int32_t) i);
+      }
+      return bson_append_int64 (b, key, (int) klen, i);
+   }
+   case element_type::UINT64:
+      /* beyond int64: a double, rounded as strtod rounds the digits */
+      return bson_append_double (b, key, (int) klen, (double) v.get_uint64 ().value_unsafe ());
+   case element_type::DOUBLE:
+      return bson_append_double (b, key, (int) klen, v.get_double ().value_unsafe ());
+   case element_type::BOOL:
+      return bson_append_bool (b, key, (int) klen, v.get_bool ().value_unsafe ());
+   case element_type::NULL_VALUE:
+      return bson_append_null (b, key, (int) klen);
+   case element_type::OBJECT: {
+      simdjson::dom::object obj = v.get_object ().value_unsafe ();
+      if (depth + 1 > BQL_JSON_MAX_LEVELS) {
+         return false;
+      }
+      simdjson::dom::object::iterator first = obj.begin ();
+      if (first != obj.end ()) {
+         std::string_view k = (*first).key;
+         if (!k.empty () && k[0] == '$') {
+            /* json_doc.c hands libbson a date as {"$date": {"$numberLong":
+             * ...}}, a level more: near the limit, libbson decides */
+            return depth + 2 < BQL_JSON_MAX_LEVELS && wrapper (b, key, klen, obj);
+         }
+      }
+      bson_t child;
+      if (!bson_append_document_begin (b, key, (int) klen, &child)) {
+         return false;
+      }
+      bool ok = object (&child, obj, depth + 1);
+      return bson_append_document_end (b, &child) && ok;
+   }
+   case element_type::ARRAY: {
+      if (depth + 1 > BQL_JSON_MAX_LEVELS) {
+         return false;
+      }
+      bson_t child;
+      if (!bson_append_array_begin (b, key, (int) klen, &child)) {
+         return false;
+      }
+      bool ok = array (&child, v.get_array ().value_unsafe (), depth + 1);
+      return bson_append_array_end (b, &child) && ok;
+   }
+   }
+   return false;
+}
+
+bool
+walk::object (bson_t *b, simdjson::dom::object obj, int depth)
+{
+   name_ref small[SMALL_OBJECT];
+   std::vector<name_ref> many;
+   size_t n = 0;
+   for (simdjson::dom::key_value_pair kv : obj) {
+      const char *k = kv.key.data ();
+      size_t klen = kv.key.size ();
+      if (klen && k[0] == '$') {
+         return false; /* an operator-like name, or Extended JSON at the top: libbson's path decides */
+      }
+      if (backslash && std::memchr (k, '\0', klen)) {
+         return false;
+      }
+      if (depth == 1 && klen == 3 && k[0] == '_' && k[1] == 'i' && k[2] == 'd') {
+         has_id = true;
+      }
+      name_ref r{k, klen};
+      if (n < SMALL_OBJECT) {
+         for (size_t i = 0; i < n; i++) {
+            if (small[i] == r) {
+               return false;
+            }
+         }
+         small[n] = r;
+      } else {
+         if (n == SMALL_OBJECT) {
+            many.assign (small, small + SMALL_OBJECT);
+         }
+         many.push_back (r);
+      }
+      n++;
+      if (!value (b, k, klen, kv.value, depth)) {
+         return false;
+      }
+   }
+   if (n > SMALL_OBJECT) {
+      std::sort (many.begin (), many.end ());
+      if (std::adjacent_find (many.begin (), many.end ()) != many.end ()) {
+         return false;
+      }
+   }
+   return true;
+}
+
+bool
+walk::array (bson_t *b, simdjson::dom::array arr, int depth)
+{
+   uint32_t i = 0;
+   for (element v : arr) {
+      const char *key;
+      char buf[16];
+      size_t klen = bson_uint32_to_string (i++, &key, buf, sizeof buf);
+      if (!value (b, key, klen, v, depth)) {
+         return false;
+      }
+   }
+   return true;
+}
+
+pthread_once_t detect_once = PTHREAD_ONCE_INIT;
+
+/* simdjson picks its implementation for this CPU on first use: done once,
+ * before any parser exists, so that threads never race on it. */
+void
+detect (void)
+{
+   (void) simdjson::get_active_implementation ()->name ();
+}
+
+bool
+fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_after, bson_t *doc,
+          bql_json_facts_t *facts)
+{
+   if (len > BQL_JSON_FAST_MAX) {
+      return false;
+   }
+   const char *buf = text;
+   if (readable_after < simdjson::SIMDJSON_PADDING) {
+      if (fast->padded_cap < len + simdjson::SIMDJSON_PADDING) {
+         char *bigger = static_cast<char *> (std::realloc (fast->padded, len + simdjson::SIMDJSON_PADDING));
+         if (!bigger) {
+            return false;
+         }
+         fast->padded = bigger;
+         fast->padded_cap = len + simdjson::SIMDJSON_PADDING;
+      }
+      std::memcpy (fast->padded, text, len);
+      std::memset (fast->padded + len, ' ', simdjson::SIMDJSON_PADDING);
+      buf = fast->padded;
+   }
+   element root;
+   if (fast->parser.parse (buf, len, false).get (root)) {
+      return false;
+   }
+   simdjson::dom::object obj;
+   if (root.get_object ().get (obj)) {
+      return false;
+   }
+   walk w{std::memchr (text, '\\', len) != nullptr, false};
+   if (!w.object (doc, obj, 1)) {
+      return false;
+   }
+   facts->built = true;
+   facts->has_id = w.has_id;
+   return true;
+}
+
+} // namespace
+
+extern "C" {
+
+bql_json_fast_t *
+bql_json_fast_new (void)
+{
+   pthread_once (&detect_once, detect);
+   return new (std::nothrow) bql_json_fast ();
+}
+
+void
+bql_json_fast_free (bql_json_fast_t *fast)
+{
+   delete fast;
+}
+
+bool
+bql_json_fast_try (bql_json_fast_t *fast,
+                   const char *text,
+                   size_t len,
+                   size_t readable_after,
+                   bson_t *doc,
+                   bql_json_facts_t *facts)
+{
+   bql_json_facts_t mine = {false, false};
+   if (!facts) {
+      facts = &mine;
+   }
+   *facts = mine;
+   bson_reinit (doc);
+   bool ok = false;
+   try {
+      ok = fast_try (fast, text, len, readable_after, doc, facts);
+   } catch (...) {
+      ok = false; /* out of memory: libbson's path */
+   }
+   if (!ok) {
+      *facts = mine;
+      bson_reinit (doc);
+   }
+   return ok;
+}
+
+bool
+bql_json_record_parse (bql_json_fast_t *fast,
+                       const char *text,
+                       size_t len,
+                       size_t readable_after,
+                       bson_t *doc,
+                       bql_json_error_t *error,
+                       bql_json_facts_t *facts)
+{
+   if (fast && bql_json_fast_try (fast, text, len, readable_after, doc, facts)) {
+      return true;
+   }
+   if (facts) {
+      facts->built = facts->has_id = false;
+   }
+   return bql_json_parse_document (text, len, doc, error);
+}
+
+} /* extern "C" */

@@ -1,0 +1,2 @@
+-- server_side unset: $merge (on the keys, whenMatched the SET list with $$new) when the server has it, else the cursor; the row template becomes the $project before $merge
+EXPLAIN BULK UPSERT INTO summary SELECT user_id, day, COUNT(*) AS n, JSON_OBJECT('total', SUM(amount), 'source', 'ev') AS stats FROM ev GROUP BY user_id, day ON CONFLICT (user_id, day) DO UPDATE SET n = EXCLUDED.n, stats = EXCLUDED.stats, runs = COALESCE(runs, 0) + 1, best = GREATEST(best, EXCLUDED.n), updated_at = NOW();

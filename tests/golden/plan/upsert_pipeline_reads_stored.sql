@@ -1,0 +1,2 @@
+-- an upsert whose SET reads the stored document: a pipeline upsert; each field is {$cond: [the document existed (it has an _id), SET value, the incoming column or $$REMOVE]}
+EXPLAIN BULK UPSERT INTO docs (k, title, revisions) VALUES ('a', 'A', 5), ('b', 'B', NULL) ON CONFLICT (k) DO UPDATE SET title = EXCLUDED.title, revisions = COALESCE(revisions, 0) + 1, best = GREATEST(best, EXCLUDED.revisions), updated_at = NOW();

@@ -1,0 +1,322 @@
+"""Operations (SPEC §3, issue 15): every statement that writes is an
+operation, tracked by a document in bulkql_operations. Each test runs the
+bulkql binary, reads the document back with pymongo and checks it field
+by field: its states, counters, the checkpoint's completed row ranges,
+sentThrough, inFlight and lastId; the deterministic _ids of rows without
+one (recomputed here from the formula); the commands that wrote it (a
+recording proxy); and an abort from another process, which stops a
+running load within one batch."""
+import datetime
+import os
+import re
+import sys
+import threading
+import time
+
+from bson.int64 import Int64
+from bson.objectid import ObjectId
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import bqltest  # noqa: E402
+import faults  # noqa: E402
+import wiretest  # noqa: E402
+
+OPS = "bulkql_operations"
+COUNTERS = ["nInserted", "nMatched", "nModified", "nUpserted", "nRemoved", "nArchived", "nFailed", "nInDoubt",
+            "nAlreadyWritten", "rowsDone", "batches"]
+
+
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for c in data:
+        h ^= c
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def row_oid(operation_id, row):
+    """The _id BulkQL gives row `row` without one: the operation's 4
+    timestamp bytes, the low 24 bits of FNV-1a 64 over its 12 bytes, the
+    row number in 40 bits, big-endian."""
+    op = bytes.fromhex(operation_id)
+    h = fnv1a64(op) & 0xFFFFFF
+    return ObjectId(op[:4] + h.to_bytes(3, "big") + row.to_bytes(5, "big"))
+
+
+def counters(**kw):
+    return {k: Int64(kw.get(k, 0)) for k in COUNTERS}
+
+
+class OperationTest(wiretest.WireCase):
+    def op(self, result=None, db=None):
+        """The one operation document (of the statement whose JSON result
+        is given)."""
+        coll = (self.client[db] if db else self.db)[OPS]
+        if result is not None:
+            doc = coll.find_one({"_id": result["operationId"]})
+            self.assertIsNotNone(doc, result)
+            return doc
+        docs = list(coll.find())
+        self.assertEqual(len(docs), 1, docs)
+        return docs[0]
+
+    def test_insert_values_document(self):
+        sql = "BULK INSERT INTO c (_id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e') WITH (batch_size = 2)"
+        r = self.wire(sql)
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        op = self.op(res)
+        text = sql
+        h = "%016x" % fnv1a64(text.encode())
+        self.assertEqual(op["_id"], res["operationId"])
+        self.assertEqual(op["statement"], text)
+        self.assertEqual(op["statementTruncated"], False)
+        self.assertEqual(op["statementHash"], h)
+        self.assertEqual(op["kind"], "insert")
+        self.assertEqual(op["database"], self.dbname)
+        self.assertEqual(op["collection"], "c")
+        self.assertEqual(op["options"], {"batch_size": 2})
+        self.assertEqual(op["source"], {"type": "values", "hash": h})
+        self.assertEqual(op["state"], "Complete")
+        self.assertIsNone(op["reason"])
+        self.assertEqual(op["counters"], counters(nInserted=5, rowsDone=5, batches=3))
+        self.assertEqual(op["checkpoint"], {"completed": [{"first": 1, "last": 5}], "inFlight": [],
+                                            "sentThrough": 5, "batches": 3})
+        self.assertEqual(op["resumes"], 0)
+        self.assertEqual(op["pid"], int(op["pid"]))
+        self.assertIsInstance(op["host"], str)
+        for k in ("startedAt", "updatedAt", "heartbeatAt", "finishedAt"):
+            self.assertIsInstance(op[k], datetime.datetime, k)
+        self.assertLessEqual(op["startedAt"], op["updatedAt"])
+        self.assertLessEqual(op["updatedAt"], op["finishedAt"])
+        # on the wire: the Open insert before any row, a checkpoint after
+        # each batch, the end after the last one
+        cmds = [(c.name, c.collection) for c in self.proxy.writes(db=self.dbname)]
+        self.assertEqual(cmds, [("insert", OPS), ("insert", "c"), ("update", OPS), ("insert", "c"), ("update", OPS),
+                                ("insert", "c"), ("update", OPS), ("update", OPS),
+                                ("insert", "bulk_operation_metrics")])
+        opened = self.proxy.commands("insert", coll=OPS)[0].documents[0]
+        self.assertEqual(opened["state"], "Open")
+        self.assertEqual(opened["checkpoint"], {"completed": [], "inFlight": [], "sentThrough": 0, "batches": 0})
+        checkpoints = [c.documents[0] for c in self.proxy.commands("update", coll=OPS)]
+        for c in checkpoints:
+            self.assertEqual(c["q"], {"_id": res["operationId"], "state": {"$in": ["Open", "InProgress"]}})
+        self.assertEqual([c["u"]["$set"]["checkpoint"]["completed"] for c in checkpoints],
+                         [[{"first": 1, "last": 2}], [{"first": 1, "last": 4}], [{"first": 1, "last": 5}],
+                          [{"first": 1, "last": 5}]])
+        self.assertEqual([c["u"]["$set"]["state"] for c in checkpoints],
+                         ["InProgress", "InProgress", "InProgress", "Complete"])
+
+    def test_deterministic_ids(self):
+        """Rows without _id get the formula's ObjectId from the operation
+        id and the row number; rows with one keep theirs."""
+        r = self.wire("BULK INSERT INTO c (_id, v) VALUES (NULL, 1) WITH (batch_size = 1); "
+                      "BULK INSERT INTO d (v) VALUES (1), (2), (3) WITH (batch_size = 2)")
+        path = self.ndjson([{"v": i} if i % 2 else {"_id": "own%d" % i, "v": i} for i in range(1, 8)])
+        r2 = self.wire("BULK INSERT INTO e FROM '%s' FORMAT NDJSON WITH (batch_size = 3)" % path)
+        self.assertEqual(r2.rc, 0, r2)
+        opid = r.results[1]["operationId"]
+        self.assertEqual([d["_id"] for d in self.docs("d")], [row_oid(opid, n) for n in (1, 2, 3)])
+        self.assertEqual([d["v"] for d in self.docs("d")], [1, 2, 3])
+        opid = r2.results[0]["operationId"]
+        got = {d["v"]: d["_id"] for d in self.db.e.find()}
+        self.assertEqual(got, {i: row_oid(opid, i) if i % 2 else "own%d" % i for i in range(1, 8)})
+        # the operation's id is an ObjectId's: its first 4 bytes are the time
+        t = ObjectId(opid).generation_time
+        self.assertLess(abs((datetime.datetime.now(datetime.timezone.utc) - t).total_seconds()), 600)
+
+    def test_file_source_identity(self):
+        path = self.ndjson([{"_id": i, "v": i} for i in range(1, 4)])
+        with open(path, "rb") as f:
+            data = f.read()
+        r = self.wire("BULK UPSERT INTO c FROM '%s' FORMAT NDJSON ON CONFLICT (_id) DO UPDATE SET v = EXCLUDED.v" % path)
+        self.assertEqual(r.rc, 0, r)
+        op = self.op(r.results[0])
+        st = os.stat(path)
+        self.assertEqual(op["kind"], "upsert")
+        self.assertEqual(op["source"]["type"], "file")
+        self.assertEqual(op["source"]["path"], os.path.realpath(path))
+        self.assertEqual(op["source"]["size"], st.st_size)
+        self.assertEqual(op["source"]["headHash"], "%016x" % fnv1a64(data[:1 << 20]))
+        mtime = op["source"]["mtime"].replace(tzinfo=datetime.timezone.utc).timestamp()
+        self.assertAlmostEqual(mtime, st.st_mtime, delta=0.002)
+        self.assertEqual(op["state"], "Complete")
+        self.assertEqual(op["counters"], counters(nUpserted=3, rowsDone=3, batches=1))
+
+    def test_stdin_source(self):
+        r = self.wire("BULK INSERT INTO c FROM STDIN FORMAT NDJSON", stdin='{"_id": 1}\n{"_id": 2}\n')
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.op(r.results[0])["source"], {"type": "stdin"})
+
+    def test_update_where_not_idempotent_marks_in_flight(self):
+        """$inc is not idempotent: before each batch is sent, its _ids are
+        recorded in inFlightIds; the checkpoint after it clears them and
+        moves lastId to the batch's highest _id."""
+        self.db.c.insert_many([{"_id": i, "n": 0, "k": i % 2} for i in range(1, 8)])
+        r = self.wire("BULK UPDATE c SET n = n + 1 WHERE k = 1 WITH (batch_size = 2)")
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        op = self.op(res)
+        self.assertEqual(op["kind"], "update")
+        self.assertEqual(op["source"], {"type": "where", "filter": '{ "k" : { "$eq" : { "$numberInt" : "1" } } }'})
+        self.assertEqual(op["state"], "Complete")
+        self.assertEqual(op["counters"], counters(nMatched=4, nModified=4, rowsDone=4, batches=2))
+        self.assertEqual(op["checkpoint"], {"completed": [], "inFlight": [], "sentThrough": 0, "lastId": 7,
+                                            "inFlightIds": [], "batches": 2})
+        seq = [(c.name, c.collection) for c in self.proxy.writes(db=self.dbname)]
+        self.assertEqual(seq, [("insert", OPS), ("update", OPS), ("update", "c"), ("update", OPS), ("update", OPS),
+                               ("update", "c"), ("update", OPS), ("update", OPS), ("insert", "bulk_operation_metrics")])
+        sets = [c.documents[0]["u"]["$set"] for c in self.proxy.commands("update", coll=OPS)]
+        self.assertEqual([s["checkpoint"]["inFlightIds"] for s in sets], [[1, 3], [], [5, 7], [], []])
+        self.assertEqual([s["checkpoint"]["lastId"] for s in sets], [None, 3, 3, 7, 7])
+        self.assertEqual(self.db.c.count_documents({"n": 1}), 4)
+
+    def test_update_from_rows_in_flight_ranges(self):
+        self.db.c.insert_many([{"_id": i, "n": 0} for i in range(1, 6)])
+        r = self.wire("BULK UPDATE c SET n = n + v.d FROM (VALUES (1, 5), (2, 5), (3, 5)) AS v(id, d) "
+                      "WHERE _id = v.id WITH (batch_size = 2)")
+        self.assertEqual(r.rc, 0, r)
+        sets = [c.documents[0]["u"]["$set"]["checkpoint"] for c in self.proxy.commands("update", coll=OPS)]
+        self.assertEqual([(s["inFlight"], s["completed"], s["sentThrough"]) for s in sets],
+                         [([{"first": 1, "last": 2}], [], 2),
+                          ([], [{"first": 1, "last": 2}], 2),
+                          ([{"first": 3, "last": 3}], [{"first": 1, "last": 2}], 3),
+                          ([], [{"first": 1, "last": 3}], 3),
+                          ([], [{"first": 1, "last": 3}], 3)])
+
+    def test_set_update_is_idempotent_no_marks(self):
+        self.db.c.insert_many([{"_id": i, "k": 1} for i in range(1, 4)])
+        r = self.wire("BULK UPDATE c SET s = 'x' WHERE k = 1 WITH (batch_size = 2)")
+        self.assertEqual(r.rc, 0, r)
+        seq = [(c.name, c.collection) for c in self.proxy.writes(db=self.dbname)]
+        self.assertEqual(seq, [("insert", OPS), ("update", "c"), ("update", OPS), ("update", "c"), ("update", OPS),
+                               ("update", OPS), ("insert", "bulk_operation_metrics")])
+
+    def test_failed_rows_fail_the_operation(self):
+        self.db.c.insert_one({"_id": 2})
+        r = self.wire("BULK INSERT INTO c (_id) VALUES (1), (2), (3), (4) WITH (batch_size = 2)")
+        self.assertEqual(r.rc, 1, r)
+        op = self.op(r.results[0])
+        self.assertEqual((op["state"], op["reason"]), ("Failed", "1 row failed"))
+        # ordered: the first batch completed (row 2 refused), no row after it was sent
+        self.assertEqual(op["checkpoint"], {"completed": [{"first": 1, "last": 2}], "inFlight": [],
+                                            "sentThrough": 2, "batches": 1})
+        self.assertEqual(op["counters"], counters(nInserted=1, nFailed=1, rowsDone=2, batches=1))
+
+    def test_delete_archival(self):
+        self.db.c.insert_many([{"_id": i, "k": 1} for i in range(1, 6)])
+        r = self.wire("BULK DELETE FROM c WHERE k = 1 WITH (batch_size = 2, archive_collection = 'arch')")
+        self.assertEqual(r.rc, 0, r)
+        op = self.op(r.results[0])
+        self.assertEqual(op["kind"], "delete")
+        self.assertEqual(op["counters"], counters(nRemoved=5, nArchived=5, rowsDone=5, batches=3))
+        self.assertEqual(op["checkpoint"]["lastId"], 5)
+        self.assertEqual(op["checkpoint"]["batches"], 3)
+        self.assertEqual(op["state"], "Complete")
+
+    def test_dry_run_writes_no_operation(self):
+        r = self.wire("BULK INSERT INTO c (_id) VALUES (1), (2) WITH (dry_run = true)")
+        self.assertEqual(r.rc, 0, r)
+        self.assertNotIn(OPS, self.db.list_collection_names())
+        self.assertEqual(self.proxy.commands(coll=OPS), [])
+
+    def test_operations_database(self):
+        other = self.dbname + "_ops"
+        self.addCleanup(self.client.drop_database, other)
+        r = self.wire("BULK INSERT INTO c (_id) VALUES (1) WITH (operations_database = '%s')" % other)
+        self.assertEqual(r.rc, 0, r)
+        self.assertNotIn(OPS, self.db.list_collection_names())
+        op = self.op(r.results[0], db=other)
+        self.assertEqual((op["database"], op["collection"], op["state"]), (self.dbname, "c", "Complete"))
+        self.assertEqual(op["options"], {"operations_database": other})
+
+    def test_operations_database_is_checked(self):
+        r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (1) WITH (operations_database = 'admin')")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn('operations_database "admin" is a system database', r.err)
+        r = self.bulkql(sql="BULK INSERT INTO c (_id) VALUES (1) WITH (operations_database = 'a.b')")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("operations_database:", r.err)
+        self.assertNotIn("c", self.db.list_collection_names())
+
+    def test_checkpoint_interval(self):
+        """checkpoint_interval = 2: a checkpoint after every second batch;
+        after the others the state is read (find, limit 1)."""
+        r = self.wire("BULK INSERT INTO c (_id) VALUES (1), (2), (3), (4), (5) "
+                      "WITH (batch_size = 1, checkpoint_interval = 2)")
+        self.assertEqual(r.rc, 0, r)
+        seq = [(c.name, c.collection) for c in self.proxy.commands(("insert", "update", "find"), db=self.dbname)]
+        i, f, u = ("insert", "c"), ("find", OPS), ("update", OPS)
+        self.assertEqual(seq, [("insert", OPS), i, f, i, u, i, f, i, u, i, f, u, ("insert", "bulk_operation_metrics")])
+        find = self.proxy.commands("find", coll=OPS)[0]
+        self.assertEqual(find.args["filter"], {"_id": r.results[0]["operationId"]})
+        self.assertEqual(find.args["projection"], {"state": 1})
+        op = self.op(r.results[0])
+        self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 5}])
+        self.assertEqual(op["options"], {"batch_size": 1, "checkpoint_interval": 2})
+
+    def test_long_statement_truncated(self):
+        rows = ", ".join("(%d, '%s')" % (i, "é" * 30) for i in range(1, 80))
+        sql = "BULK INSERT INTO c (_id, v) VALUES " + rows
+        self.assertGreater(len(sql.encode()), 4096)
+        r = self.wire(sql)
+        self.assertEqual(r.rc, 0, r)
+        op = self.op(r.results[0])
+        self.assertTrue(op["statementTruncated"])
+        self.assertEqual(op["statementHash"], "%016x" % fnv1a64(sql.encode()))
+        stored = op["statement"].encode()
+        self.assertLessEqual(len(stored), 4096)
+        self.assertGreater(len(stored), 4090)
+        self.assertTrue(sql.encode().startswith(stored))  # cut on a character boundary
+
+    def test_heartbeat_moves_while_a_batch_waits(self):
+        """A batch that waits on the server longer than the heartbeat
+        interval (10 s): heartbeatAt is moved meanwhile, on the
+        operation's own connection."""
+        self.proxy.inject(lambda c: c.name == "insert" and c.collection == "c", "delay", times=1, delay=11.5)
+        r = self.wire("BULK INSERT INTO c (_id) VALUES (1), (2)")
+        self.assertEqual(r.rc, 0, r)
+        cmds = self.proxy.commands(("insert", "update"), db=self.dbname)
+        seq = [(c.name, c.collection, sorted(c.documents[0].get("u", {}).get("$set", {}))) for c in cmds]
+        self.assertEqual(seq[:3], [("insert", OPS, []), ("insert", "c", []), ("update", OPS, ["heartbeatAt"])])
+        beat = cmds[2].documents[0]
+        self.assertEqual(beat["q"], {"_id": r.results[0]["operationId"], "state": {"$in": ["Open", "InProgress"]}})
+        self.assertEqual(seq[3][:2], ("update", OPS))  # the checkpoint after the batch
+        self.assertEqual(self.op(r.results[0])["state"], "Complete")
+
+    def test_abort_from_another_process_stops_within_one_batch(self):
+        """A load on a slow server (each insert delayed by the proxy) is
+        marked Aborted by another client, as bulkql --abort does: the
+        batch in flight completes, the checkpoint after it matches
+        nothing, and the statement stops with no further batch sent."""
+        n = 300
+        path = self.ndjson([{"_id": i} for i in range(1, n + 1)])
+        self.proxy.inject(lambda c: c.name == "insert" and c.collection == "c", "delay", times=10 ** 6, delay=0.15)
+        child = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"],
+                                   sql="BULK INSERT INTO c FROM '%s' FORMAT NDJSON WITH (batch_size = 10)" % path,
+                                   deadline=120)
+        with child:
+            child.start()
+            self.assertTrue(faults.wait_until(faults.wire_progress(self.proxy, 3, "insert", coll="c"), 60))
+            marked = self.db[OPS].update_one({"state": {"$in": ["Open", "InProgress"]}},
+                                             {"$set": {"state": "Aborted", "reason": "aborted by --abort"}})
+            self.assertEqual(marked.modified_count, 1)
+            sent_then = len(self.proxy.commands("insert", coll="c"))
+            res = child.wait(60)
+        self.assertEqual(res.rc, 1, res)
+        [out] = self.json_result(res)
+        self.assertRegex(out["error"], r"^aborted by another process \(bulkql --abort %s\), after batch \d+$"
+                         % out["operationId"])
+        self.assertEqual(out["stopped"], out["error"])
+        sent = len(self.proxy.commands("insert", coll="c"))
+        self.assertLessEqual(sent, sent_then + 1)
+        self.assertLess(sent * 10, n)
+        op = self.op()
+        self.assertEqual((op["state"], op["reason"]), ("Aborted", "aborted by --abort"))
+        self.assertEqual(self.db.c.count_documents({}), sent * 10)
+        # nothing was written to the operation after the mark but the checkpoint that found it
+        self.assertNotIn("finishedAt", op)
+
+
+if __name__ == "__main__":
+    bqltest.main()

@@ -1,0 +1,546 @@
+/*
+ * test_json_fast.c — the differential test of the JSON fast path
+ * (json_fast.h: simdjson + bson_append_*) against the reference,
+ * bql_json_parse_document (json_doc.c over libbson's reader). Every
+ * record of a corpus is parsed both ways and must give the same outcome:
+ * both documents bson_equal (byte for byte: types, -0, key order), or
+ * both refused with the same error code, offset and message. The corpus:
+ * tests/fixtures/json_fast/corpus.ndjson (every Extended JSON type
+ * libbson reads, numbers at every boundary, unicode and escapes, empty
+ * objects and arrays, field names given twice, invalid JSON), records
+ * built here (nesting around the 98-level limit, wide objects, invalid
+ * UTF-8, control characters, pretty-printed records, large records) and
+ * a few thousand random documents. Each record is parsed where it lies
+ * with padding of junk after it and, again, with none (the parser's own
+ * copy). Records that the fast path must build itself (not hand to
+ * libbson) are listed, so that the comparison cannot pass by the fast
+ * path declining everything. Links the static library (internal
+ * functions).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "json_doc.h"
+#include "json_fast.h"
+#include "json_fast_check.h"
+
+static bql_json_fast_t *fast;
+static size_t n_records, n_fast;
+
+static char *
+shown (const char *text, size_t len)
+{
+   static char out[200];
+   size_t o = 0;
+   for (size_t i = 0; i < len && o + 8 < sizeof out; i++) {
+      unsigned char c = (unsigned char) text[i];
+      o += (size_t) (c >= 0x20 && c < 0x7f ? snprintf (out + o, sizeof out - o, "%c", c)
+                                           : snprintf (out + o, sizeof out - o, "\\x%02x", c));
+   }
+   out[o] = '\0';
+   return out;
+}
+
+static void
+compare_docs (const char *what, const char *text, size_t len, const bson_t *ref, const bson_t *got)
+{
+   if (!bson_equal (ref, got)) {
+      char *a = bson_as_canonical_extended_json (ref, NULL);
+      char *b = bson_as_canonical_extended_json (got, NULL);
+      fail_msg ("%s: %s\n  libbson: %s\n  fast:    %s", what, shown (text, len), a, b);
+   }
+}
+
+/* One record both ways; true when the fast path built it itself. */
+static bool
+check_record (const char *text, size_t len)
+{
+   n_records++;
+   bson_t ref = BSON_INITIALIZER, got = BSON_INITIALIZER;
+   bql_json_error_t eref, egot;
+   memset (&eref, 0, sizeof eref);
+   memset (&egot, 0, sizeof egot);
+   bool ok_ref = bql_json_parse_document (text, len, &ref, &eref);
+
+   /* where it lies, with junk in the padding after it */
+   char *padded = malloc (len + BQL_JSON_FAST_PAD);
+   assert_non_null (padded);
+   memcpy (padded, text, len);
+   memset (padded + len, '{', BQL_JSON_FAST_PAD);
+   bql_json_facts_t facts;
+   bool built = bql_json_fast_try (fast, padded, len, BQL_JSON_FAST_PAD, &got, &facts);
+   if (built) {
+      if (!ok_ref) {
+         fail_msg ("the fast path built what libbson refuses (%s): %s", eref.message, shown (text, len));
+      }
+      compare_docs ("in place", text, len, &ref, &got);
+      if (bql_test_has_dollar_key (&got)) {
+         fail_msg ("the fast path built a '$' field name: %s", shown (text, len));
+      }
+      bson_iter_t it;
+      if (!facts.built || facts.has_id != bson_iter_init_find (&it, &got, "_id")) {
+         fail_msg ("the facts are wrong (built %d, has_id %d): %s", facts.built, facts.has_id, shown (text, len));
+      }
+      n_fast++;
+   }
+   /* copied by the parser (no padding readable) */
+   bson_t copy = BSON_INITIALIZER;
+   bool built_copy = bql_json_fast_try (fast, text, len, 0, &copy, NULL);
+   if (built_copy != built) {
+      fail_msg ("the fast path built the record %s with padding and %s without: %s", built ? "" : "not",
+                built_copy ? "" : "not", shown (text, len));
+   }
+   if (built_copy) {
+      compare_docs ("copied", text, len, &ref, &copy);
+   }
+   bson_destroy (&copy);
+
+   /* the entry point the source uses: the fast path, else libbson's */
+   bool ok_got = bql_json_record_parse (fast, padded, len, BQL_JSON_FAST_PAD, &got, &egot, &facts);
+   if (ok_got != ok_ref) {
+      fail_msg ("libbson %s, bql_json_record_parse %s: %s (%s)", ok_ref ? "reads it" : "refuses it",
+                ok_got ? "reads it" : "refuses it", shown (text, len), ok_ref ? egot.message : eref.message);
+   }
+   assert_true (facts.built == built);
+   if (ok_ref) {
+      compare_docs ("record", text, len, &ref, &got);
+   } else {
+      if (egot.code != eref.code || egot.offset != eref.offset || strcmp (egot.message, eref.message)) {
+         fail_msg ("different errors for %s:\n  libbson: %d at %zu: %s\n  record:  %d at %zu: %s", shown (text, len),
+                   eref.code, eref.offset, eref.message, egot.code, egot.offset, egot.message);
+      }
+   }
+   free (padded);
+   bson_destroy (&ref);
+   bson_destroy (&got);
+   return built;
+}
+
+static bool
+check_str (const char *s)
+{
+   return check_record (s, strlen (s));
+}
+
+/* ---- the corpus file ---- */
+
+static void
+test_corpus_file (void **state)
+{
+   (void) state;
+   FILE *fp = fopen (BQL_FIXTURES "/corpus.ndjson", "rb");
+   assert_non_null (fp);
+   char *line = NULL;
+   size_t cap = 0;
+   ssize_t n;
+   size_t lines = 0, built = 0;
+   while ((n = getline (&line, &cap, fp)) >= 0) {
+      if (n && line[n - 1] == '\n') {
+         n--;
+      }
+      lines++;
+      built += check_record (line, (size_t) n);
+   }
+   free (line);
+   fclose (fp);
+   assert_true (lines > 150);
+   /* most of the corpus is refused or Extended JSON, but the plain part
+    * is built by the fast path */
+   if (built < 60) {
+      fail_msg ("the fast path built only %zu of the %zu corpus records", built, lines);
+   }
+}
+
+/* ---- records the fast path must build itself ---- */
+
+static void
+test_fast_path_builds_plain_records (void **state)
+{
+   (void) state;
+   static const char *const must[] = {
+      "{}",
+      " {\"a\":1} \r",
+      "{\"seq\":1,\"name\":\"Sofia Ivanova\",\"active\":true,\"age\":30,\"score\":30.05,\"balance\":-2813.49,"
+      "\"created\":{\"$date\":\"2021-07-02T12:58:02.301Z\"},\"address\":{\"city\":\"Lagos\",\"zip\":\"57263\","
+      "\"geo\":{\"lat\":-63.193474,\"lon\":-179.001388}},\"tags\":[\"gold\",\"gold\",\"blue\"]}",
+      "{\"a\":{},\"b\":[],\"c\":[[],{}]}",
+      "{\"a\":-0,\"b\":-0.0,\"c\":2147483648,\"d\":-2147483649,\"e\":9223372036854775808,\"f\":18446744073709551615}",
+      "{\"a\":1e-400,\"b\":4.9e-324,\"c\":1.7976931348623157e308,\"d\":1E2}",
+      "{\"é\":\"日本語😀\",\"b\":\"\\ud83d\\ude00\\u00e9\\\"\\n\",\"c\":\"x\\u0000y\"}",
+      "{\"a\":{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"},\"b\":[{\"$date\":\"2020-01-01\"}]}",
+      "{\"a.b\":1,\"\":2}",
+      "{\"_id\":1,\"b\":{\"_id\":2}}",
+      "{\"b\":{\"_id\":2},\"_idx\":1,\"_i\":2}",
+      "{\"a\":1,\"_id\":{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}}",
+   };
+   for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
+      if (!check_str (must[i])) {
+         fail_msg ("the fast path declined %s", must[i]);
+      }
+   }
+   /* and hands these to libbson */
+   static const char *const declined[] = {
+      "{\"a\":1,\"a\":2}",
+      "{\"a\":{\"$numberLong\":\"1\"}}",
+      "{\"$set\":1}",
+      "{\"a\\u0000\":1}",
+      "{\"a\":{\"$date\":\"\\u0032021-07-02\"}}",
+      "{\"a\":18446744073709551616}",
+      "{\"a\":1} x",
+      "[1]",
+   };
+   for (size_t i = 0; i < sizeof declined / sizeof declined[0]; i++) {
+      if (check_str (declined[i])) {
+         fail_msg ("the fast path built %s", declined[i]);
+      }
+   }
+}
+
+/* ---- nesting around the limit ---- */
+
+static char *
+nested (int levels, char open, char close, const char *inner)
+{
+   /* the document itself is the first level: {"a": x} with x nested
+    * levels - 1 deep */
+   size_t cap = (size_t) levels * 8 + strlen (inner) + 16;
+   char *s = malloc (cap);
+   size_t o = 0;
+   o += (size_t) snprintf (s + o, cap - o, "{\"a\":");
+   for (int i = 1; i < levels; i++) {
+      o += (size_t) snprintf (s + o, cap - o, open == '{' ? "{\"a\":" : "[");
+   }
+   o += (size_t) snprintf (s + o, cap - o, "%s", inner);
+   for (int i = 1; i < levels; i++) {
+      s[o++] = close;
+   }
+   s[o++] = '}';
+   s[o] = '\0';
+   return s;
+}
+
+static void
+test_nesting_near_the_limit (void **state)
+{
+   (void) state;
+   for (int levels = 94; levels <= 102; levels++) {
+      const char *inners[] = {"1", "{}", "[]", "{\"$date\":\"2020-01-01\"}", "\"x\""};
+      for (size_t k = 0; k < sizeof inners / sizeof inners[0]; k++) {
+         char *o = nested (levels, '{', '}', inners[k]);
+         char *a = nested (levels, '[', ']', inners[k]);
+         /* an inner "1" inside objects needs a key: {"a":{"a":1}} */
+         check_str (o);
+         check_str (a);
+         free (o);
+         free (a);
+      }
+   }
+   char *o = nested (BQL_JSON_MAX_LEVELS - 1, '{', '}', "1");
+   assert_true (check_str (o));
+   free (o);
+}
+
+/* ---- wide objects: names given twice beyond the first 32 ---- */
+
+static void
+test_wide_objects (void **state)
+{
+   (void) state;
+   for (int n = 30; n <= 70; n += 4) {
+      for (int dup = -1; dup < n; dup += (dup < 0 ? 1 : 7)) {
+         char buf[4096];
+         size_t o = 0;
+         o += (size_t) snprintf (buf + o, sizeof buf - o, "{");
+         for (int i = 0; i < n; i++) {
+            o += (size_t) snprintf (buf + o, sizeof buf - o, "%s\"k%d\":%d", i ? "," : "", i, i);
+         }
+         if (dup >= 0) {
+            o += (size_t) snprintf (buf + o, sizeof buf - o, ",\"k%d\":0", dup);
+         }
+         snprintf (buf + o, sizeof buf - o, "}");
+         bool built = check_str (buf);
+         assert_true (built == (dup < 0));
+      }
+   }
+}
+
+/* ---- bytes: invalid UTF-8, control characters, pretty-printed ---- */
+
+static void
+test_bytes (void **state)
+{
+   (void) state;
+   static const char *const cases[] = {
+      "{\"a\":\"\xff\"}",
+      "{\"\xc3\":1}",
+      "{\"a\":\"\xc0\xaf\"}",
+      "{\"a\":\"\xed\xa0\x80\"}",
+      "{\"a\":\"\xf4\x90\x80\x80\"}",
+      "{\"a\":\"\xf4\x8f\xbf\xbf\"}",
+      "{\"a\":\"\xe2\x82\"}",
+      "{\"a\":\"x\x01y\"}",
+      "{\"a\":\"x\x1fy\"}",
+      "{\"a\":\"x\x7fy\"}",
+      "{\"a\":\n1}",
+      "{\r\n  \"a\": 1,\r\n  \"b\": [\r\n    2\r\n  ]\r\n}\r\n",
+      "{\n\t\"a\" : { \"$date\" : \"2020-01-01\" } ,\n\t\"b\":\"c\"\n}",
+      "\xef\xbb\xbf{\"a\":1}",
+      "{\"a\":1}\x00",
+      "{\"a\":1\x00}",
+      "\x00{\"a\":1}",
+      "{\"a\x00\":1}",
+      "{\"a\":\"\x00\"}",
+      "{\"a\":1}\f",
+      "{\"a\":1}\v",
+   };
+   static const size_t lens[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 7, 9, 0, 0};
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      check_record (cases[i], lens[i] ? lens[i] : strlen (cases[i]));
+   }
+   check_record ("", 0);
+}
+
+/* ---- large records ---- */
+
+static void
+test_large_records (void **state)
+{
+   (void) state;
+   size_t sizes[] = {1000, 100000, BQL_JSON_FAST_MAX - 20, BQL_JSON_FAST_MAX + 20};
+   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+      size_t n = sizes[k];
+      char *s = malloc (n + 16);
+      memcpy (s, "{\"a\":\"", 6);
+      for (size_t i = 6; i < n - 2; i++) {
+         s[i] = (char) ('a' + i % 26);
+      }
+      memcpy (s + n - 2, "\"}", 2);
+      bool built = check_record (s, n);
+      assert_true (built == (n <= BQL_JSON_FAST_MAX));
+      free (s);
+   }
+   /* an array of 20,000 numbers */
+   size_t cap = 200000, o = 0;
+   char *s = malloc (cap);
+   o += (size_t) snprintf (s, cap, "{\"a\":[");
+   for (int i = 0; i < 20000; i++) {
+      o += (size_t) snprintf (s + o, cap - o, "%s%d", i ? "," : "", i * 7919 - 50000000);
+   }
+   o += (size_t) snprintf (s + o, cap - o, "]}");
+   assert_true (check_record (s, o));
+   free (s);
+}
+
+/* ---- random documents ---- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+
+static uint64_t
+next_rand (void)
+{
+   uint64_t z = (rng += UINT64_C (0x9E3779B97F4A7C15));
+   z = (z ^ (z >> 30)) * UINT64_C (0xBF58476D1CE4E5B9);
+   z = (z ^ (z >> 27)) * UINT64_C (0x94D049BB133111EB);
+   return z ^ (z >> 31);
+}
+
+static void
+put (char *s, size_t cap, size_t *o, const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+
+static void
+put (char *s, size_t cap, size_t *o, const char *fmt, ...)
+{
+   if (*o >= cap) {
+      return;
+   }
+   va_list ap;
+   va_start (ap, fmt);
+   int n = vsnprintf (s + *o, cap - *o, fmt, ap);
+   va_end (ap);
+   *o += n > 0 ? (size_t) n : 0;
+   if (*o > cap) {
+      *o = cap;
+   }
+}
+
+static void
+random_string (char *s, size_t cap, size_t *o)
+{
+   static const char *const parts[] = {"a",      "b",     "key",    "é",      "日本", "😀",     "\\n",    "\\\"",
+                                       "\\\\",   "\\/",   "\\u00e9", "\\ud83d\\ude00", " ", "$",      ".",      "\\u0000",
+                                       "\\u0024", "\\t",  "x y",    "0",      "-",      "\\u001f", "\\b\\f", "\\r"};
+   put (s, cap, o, "\"");
+   int n = (int) (next_rand () % 4);
+   for (int i = 0; i < n; i++) {
+      put (s, cap, o, "%s", parts[next_rand () % (sizeof parts / sizeof parts[0])]);
+   }
+   put (s, cap, o, "\"");
+}
+
+static void
+random_number (char *s, size_t cap, size_t *o)
+{
+   static const char *const fixed[] = {"0",  "-0", "-0.0", "2147483647", "2147483648", "-2147483648", "-2147483649",
+                                       "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+                                       "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+                                       "1e308", "1e309", "1e-320", "1e-400", "5e-324", "0.1", "1.5E+3",
+                                       "12345678901234567890.0", "123456789012345678901234567890"};
+   switch (next_rand () % 4) {
+   case 0:
+      put (s, cap, o, "%s", fixed[next_rand () % (sizeof fixed / sizeof fixed[0])]);
+      break;
+   case 1: {
+      int64_t v = (int64_t) next_rand ();
+      int shift = (int) (next_rand () % 64);
+      put (s, cap, o, "%lld", (long long) (v >> shift));
+      break;
+   }
+   case 2: {
+      uint64_t bits = next_rand ();
+      double d;
+      memcpy (&d, &bits, sizeof d);
+      if (d != d || d - d != 0) {
+         d = 1.25;
+      }
+      put (s, cap, o, "%.17g", d);
+      break;
+   }
+   default: {
+      /* one call per statement: the order of arguments is unspecified */
+      int whole = (int) (next_rand () % 1000) - 500;
+      int frac = (int) (next_rand () % 1000);
+      int exp = (int) (next_rand () % 700) - 350;
+      put (s, cap, o, "%d.%03de%d", whole, frac, exp);
+      break;
+   }
+   }
+}
+
+static void random_value (char *s, size_t cap, size_t *o, int depth);
+
+static void
+random_object (char *s, size_t cap, size_t *o, int depth)
+{
+   put (s, cap, o, "{");
+   int n = (int) (next_rand () % 5);
+   for (int i = 0; i < n; i++) {
+      if (i) {
+         put (s, cap, o, ",");
+      }
+      if (next_rand () % 3 == 0) {
+         static const char *const names[] = {"a", "b", "c", "$date", "$oid", "x.y", ""};
+         put (s, cap, o, "\"%s\"", names[next_rand () % (sizeof names / sizeof names[0])]);
+      } else {
+         random_string (s, cap, o);
+      }
+      put (s, cap, o, ":");
+      random_value (s, cap, o, depth + 1);
+   }
+   put (s, cap, o, "}");
+}
+
+static void
+random_value (char *s, size_t cap, size_t *o, int depth)
+{
+   static const char *const wrappers[] = {
+      "{\"$date\":\"2021-07-02T12:58:02.301Z\"}", "{\"$date\":\"2021-02-30\"}", "{\"$date\":\"2021-07-02\"}",
+      "{\"$date\":{\"$numberLong\":\"5\"}}",     "{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}",
+      "{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1\"}",  "{\"$numberLong\":\"7\"}", "{\"$numberDouble\":\"NaN\"}",
+      "{\"$minKey\":1}",                          "{\"$x\":1}",
+   };
+   int r = (int) (next_rand () % (depth > 6 ? 6 : 9));
+   switch (r) {
+   case 0:
+      random_string (s, cap, o);
+      break;
+   case 1:
+   case 2:
+      random_number (s, cap, o);
+      break;
+   case 3:
+      put (s, cap, o, "%s", (const char *[]){"true", "false", "null"}[next_rand () % 3]);
+      break;
+   case 4:
+   case 5:
+      put (s, cap, o, "%s", wrappers[next_rand () % (sizeof wrappers / sizeof wrappers[0])]);
+      break;
+   case 6:
+   case 7:
+      random_object (s, cap, o, depth);
+      break;
+   default: {
+      put (s, cap, o, "[");
+      int n = (int) (next_rand () % 4);
+      for (int i = 0; i < n; i++) {
+         if (i) {
+            put (s, cap, o, ",");
+         }
+         random_value (s, cap, o, depth + 1);
+      }
+      put (s, cap, o, "]");
+      break;
+   }
+   }
+}
+
+static void
+test_random_documents (void **state)
+{
+   (void) state;
+   char s[16384];
+   size_t built = 0, total = 4000;
+   for (size_t i = 0; i < total; i++) {
+      size_t o = 0;
+      random_object (s, sizeof s, &o, 1);
+      if (o >= sizeof s) {
+         continue;
+      }
+      if (next_rand () % 10 == 0 && o > 2) {
+         size_t at = next_rand () % o;
+         s[at] = (char) (next_rand () % 128); /* damage one byte */
+      }
+      built += check_record (s, o);
+   }
+   if (built < total / 10) {
+      fail_msg ("the fast path built only %zu of %zu random documents", built, total);
+   }
+}
+
+static int
+setup (void **state)
+{
+   (void) state;
+   fast = bql_json_fast_new ();
+   return fast ? 0 : -1;
+}
+
+static int
+teardown (void **state)
+{
+   (void) state;
+   bql_json_fast_free (fast);
+   printf ("# %zu records compared, %zu built by the fast path\n", n_records, n_fast);
+   return 0;
+}
+
+int
+main (void)
+{
+   const struct CMUnitTest tests[] = {
+      cmocka_unit_test (test_corpus_file),
+      cmocka_unit_test (test_fast_path_builds_plain_records),
+      cmocka_unit_test (test_nesting_near_the_limit),
+      cmocka_unit_test (test_wide_objects),
+      cmocka_unit_test (test_bytes),
+      cmocka_unit_test (test_large_records),
+      cmocka_unit_test (test_random_documents),
+   };
+   return cmocka_run_group_tests (tests, setup, teardown);
+}
