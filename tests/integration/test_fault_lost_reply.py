@@ -9,9 +9,12 @@ reported in doubt, never guessed.
 test_wire_retry.py already covers the lost reply of a live process for
 INSERT_ROWS (rows with and without _id), UPSERT_ROWS and UPDATE_ROWS
 ($set and $inc), UPDATE_BATCH ($inc), DELETE_BATCH, ARCHIVE_BATCH and
-ARCHIVE_REPLACE; this file covers the other step kinds
-(WRITE_ERROR_RECORD, WRITE_METRICS, DUPLICATE_KEY_UPDATE). Everything runs
-on 127.0.0.1 and every wait is bounded."""
+ARCHIVE_REPLACE. Here: the live process for WRITE_ERROR_RECORD,
+WRITE_METRICS, DUPLICATE_KEY_UPDATE and the operation document's own
+writes (OPEN_OPERATION, MARK_IN_FLIGHT, CHECKPOINT, FINISH_OPERATION);
+and, for every batch step kind and a checkpoint, a reply that never comes
+while bulkql is killed, then the resume. Everything runs on 127.0.0.1 and
+every wait is bounded."""
 import os
 import sys
 
@@ -299,17 +302,6 @@ class ResumeAfterLostReplyTest(wiretest.WireCase):
         self.assertEqual(res["nInserted"] + res["nAlreadyWritten"], 40, res)
         self.assertEqual(self.docs("c", sort="k"),
                          [{"_id": faultops.deterministic_id(op["_id"], i), "k": i} for i in range(1, 41)])
-
-    def test_drop_is_not_done_again_on_resume(self):
-        # drop = true: the resume of an operation that wrote batches must
-        # not drop what they wrote
-        self.db.c.insert_one({"_id": 0, "old": True})
-        path = self.ndjson({"_id": i} for i in range(1, 41))
-        op = self.killed_on_swallowed("BULK INSERT INTO c FROM '%s' WITH (batch_size = 4, drop = true, %s);"
-                                      % (path, self.failed_option()), "insert", "c", 3)
-        _, cmds = self.resume(op)
-        self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 41)])
-        self.assertEqual([c for c in cmds if c.name == "drop"], [])
 
 
 class LostOperationWriteTest(wiretest.WireCase):
