@@ -21,13 +21,13 @@ static bool fail (bql_error_t *e, bql_error_code_t code, const char *fmt, ...) _
 static bool
 fail (bql_error_t *e, bql_error_code_t code, const char *fmt, ...)
 {
-   bql_error_clear (e);
-   e->domain = code == BQL_ERR_INVALID_ARG ? BQL_ERROR_USAGE : BQL_ERROR_EXECUTE;
-   e->code = code;
    va_list ap;
    va_start (ap, fmt);
-   vsnprintf (e->message, sizeof e->message, fmt, ap);
+   bql_exec_error_setv (e, code, 0, fmt, ap);
    va_end (ap);
+   if (code == BQL_ERR_INVALID_ARG) {
+      e->domain = BQL_ERROR_USAGE;
+   }
    return false;
 }
 

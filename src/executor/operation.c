@@ -326,6 +326,10 @@ fill (void *ctx, const char *ph, bson_t *dst, const char *key)
       } else {
          bson_append_null (dst, key, -1);
       }
+   } else if (!strcmp (ph, BQL_PH_FILTER)) {
+      char *json = bson_as_canonical_extended_json (&op->plan->filter, NULL);
+      bson_append_utf8 (dst, key, -1, json ? json : "", -1);
+      bson_free (json);
    } else if (!strcmp (ph, BQL_PH_COUNTERS)) {
       bson_t c;
       bson_append_document_begin (dst, key, -1, &c);
@@ -804,12 +808,15 @@ void
 bql_operation_heartbeat (bql_exec_t *x)
 {
    bql_operation_t *op = x->op;
-   if (!op || !op->active || !op->heartbeat || op->abort_seen ||
-       bson_get_monotonic_time () - op->heartbeat_us < (int64_t) BQL_HEARTBEAT_MS * 1000) {
+   if (!op || !op->active || !op->heartbeat || op->abort_seen) {
       return;
    }
    if (pthread_mutex_trylock (&op->mu) != 0) {
       return; /* a worker is writing the document: that moves it too */
+   }
+   if (bson_get_monotonic_time () - op->heartbeat_us < (int64_t) BQL_HEARTBEAT_MS * 1000) {
+      pthread_mutex_unlock (&op->mu);
+      return;
    }
    char errmsg[600];
    sent_t r = send_step (op, op->heartbeat, NULL, NULL, errmsg, sizeof errmsg);

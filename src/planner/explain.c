@@ -271,6 +271,22 @@ explain_records (const bql_plan_t *plan, bson_t *out)
          bson_free (to);
       }
    }
+   /* the operation's document: where the OPEN_OPERATION step inserts it,
+    * with the fields of its template */
+   const bql_step_t *open = bql_steps_find (&plan->steps, BQL_STEP_OPEN_OPERATION);
+   bson_t doc;
+   bson_iter_t it;
+   if (open && bql_step_sub (open, "documents.0", &doc) && bson_iter_init (&it, &doc)) {
+      const char *names[64];
+      size_t nf = 0;
+      while (nf < 63 && bson_iter_next (&it)) {
+         names[nf++] = bson_iter_key (&it);
+      }
+      names[nf] = NULL;
+      char *to = bson_strdup_printf ("%s.%s", bql_plan_operations_database (plan), BQL_OPERATIONS_COLLECTION);
+      record_entry (&arr, n++, to, "one document per statement, updated at its checkpoints and when it ends", names);
+      bson_free (to);
+   }
    if (!o->dry_run && o->failed_records_file) {
       char *to = bson_strdup_printf ("file %s", o->failed_records_file);
       record_entry (&arr, n++, to, "one NDJSON line per failed row", failed);

@@ -95,48 +95,6 @@ bql_steps_find (const bql_steps_t *steps, bql_step_kind_t k)
 }
 
 static void
-instantiate_into (bson_t *out, const bson_t *in, const char *ph, const bson_value_t *value, bool array)
-{
-   bson_iter_t it;
-   uint32_t i = 0;
-   bson_iter_init (&it, in);
-   while (bson_iter_next (&it)) {
-      char kb[16];
-      const char *key = bson_iter_key (&it);
-      if (array) {
-         bson_uint32_to_string (i, &key, kb, sizeof kb);
-      }
-      i++;
-      bson_t sub, child;
-      if (BSON_ITER_HOLDS_UTF8 (&it) && !strcmp (bson_iter_utf8 (&it, NULL), ph)) {
-         bson_append_value (out, key, -1, value);
-      } else if ((BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) && bql_iter_sub (&it, &sub)) {
-         bool is_array = BSON_ITER_HOLDS_ARRAY (&it);
-         if (is_array) {
-            bson_append_array_begin (out, key, -1, &child);
-         } else {
-            bson_append_document_begin (out, key, -1, &child);
-         }
-         instantiate_into (&child, &sub, ph, value, is_array);
-         if (is_array) {
-            bson_append_array_end (out, &child);
-         } else {
-            bson_append_document_end (out, &child);
-         }
-      } else {
-         bson_append_iter (out, key, -1, &it);
-      }
-   }
-}
-
-void
-bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out)
-{
-   bson_init (out);
-   instantiate_into (out, template_doc, placeholder, value, false);
-}
-
-static void
 fill_into (bson_t *out, const bson_t *in, bql_step_fill_fn fill, void *ctx, bool array)
 {
    bson_iter_t it;
@@ -178,6 +136,26 @@ bql_step_fill (const bson_t *template_doc, bql_step_fill_fn fill, void *ctx, bso
 {
    bson_init (out);
    fill_into (out, template_doc, fill, ctx, false);
+}
+
+/* bql_step_instantiate's fill: the one placeholder, by value */
+typedef struct {
+   const char *placeholder;
+   const bson_value_t *value;
+} instantiate_ctx_t;
+
+static bool
+instantiate_one (void *ctx, const char *placeholder, bson_t *dst, const char *key)
+{
+   const instantiate_ctx_t *c = ctx;
+   return !strcmp (placeholder, c->placeholder) && bson_append_value (dst, key, -1, c->value);
+}
+
+void
+bql_step_instantiate (const bson_t *template_doc, const char *placeholder, const bson_value_t *value, bson_t *out)
+{
+   instantiate_ctx_t c = {placeholder, value};
+   bql_step_fill (template_doc, instantiate_one, &c, out);
 }
 
 bool
@@ -889,12 +867,11 @@ operation_source (const bql_plan_t *plan, const char *hash, bson_t *doc)
       BSON_APPEND_UTF8 (&src, "pipeline", json ? json : "");
       bson_free (json);
    } else {
-      /* as canonical Extended JSON text: the filter's operators are
-       * keys no stored document may have */
-      char *json = bson_as_canonical_extended_json (&plan->filter, NULL);
+      /* as canonical Extended JSON text (the filter's operators are
+       * keys no stored document may have), made when the statement runs
+       * (the filter is the scan's: its dates may be the clock's) */
       BSON_APPEND_UTF8 (&src, "type", "where");
-      BSON_APPEND_UTF8 (&src, "filter", json ? json : "");
-      bson_free (json);
+      BSON_APPEND_UTF8 (&src, "filter", BQL_PH_FILTER);
    }
    bson_append_document_end (doc, &src);
 }
@@ -982,14 +959,17 @@ operation_update_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t k
    bson_destroy (&cmd);
 }
 
-/* The $set of a checkpoint: state, times, counters, checkpoint. */
+/* The $set of a checkpoint: state, times, counters (not before a
+ * batch is sent: they change as batches complete), checkpoint. */
 static void
-checkpoint_set (bson_t *set, const char *state)
+checkpoint_set (bson_t *set, const char *state, bool counters)
 {
    BSON_APPEND_UTF8 (set, "state", state);
    now_template (set, "updatedAt");
    now_template (set, "heartbeatAt");
-   BSON_APPEND_UTF8 (set, "counters", BQL_PH_COUNTERS);
+   if (counters) {
+      BSON_APPEND_UTF8 (set, "counters", BQL_PH_COUNTERS);
+   }
    BSON_APPEND_UTF8 (set, "checkpoint", BQL_PH_CHECKPOINT);
 }
 
@@ -1004,7 +984,7 @@ mark_in_flight_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_flow_t flo
       return;
    }
    bson_t set = BSON_INITIALIZER;
-   checkpoint_set (&set, "InProgress");
+   checkpoint_set (&set, "InProgress", false);
    operation_update_step (plan, s, BQL_STEP_MARK_IN_FLIGHT, flow,
                           flow == BQL_FLOW_EACH_ROW_BATCH
                              ? "before the batch is sent (its writes are not idempotent): record its rows in the "
@@ -1023,7 +1003,7 @@ checkpoint_steps (const bql_plan_t *plan, bql_steps_t *s)
       return;
    }
    bson_t set = BSON_INITIALIZER;
-   checkpoint_set (&set, "InProgress");
+   checkpoint_set (&set, "InProgress", true);
    char what[300];
    char every[64] = "every completed batch";
    if (plan->opts.checkpoint_interval > 1) {
@@ -1064,7 +1044,7 @@ static void
 finish_operation_step (const bql_plan_t *plan, bql_steps_t *s)
 {
    bson_t set = BSON_INITIALIZER;
-   checkpoint_set (&set, BQL_PH_END_STATE);
+   checkpoint_set (&set, BQL_PH_END_STATE, true);
    BSON_APPEND_UTF8 (&set, "reason", BQL_PH_REASON);
    now_template (&set, "finishedAt");
    operation_update_step (plan, s, BQL_STEP_FINISH_OPERATION, BQL_FLOW_END,

@@ -85,6 +85,7 @@ typedef enum {
 #define BQL_PH_FILE_MTIME "<the file's modification time (a date)>"
 #define BQL_PH_FILE_HEAD "<fnv1a64 of the file's first MiB>"
 #define BQL_PH_COUNTERS "<the statement's counters>"
+#define BQL_PH_FILTER "<the statement's filter, as canonical Extended JSON text>"
 #define BQL_PH_CHECKPOINT "<the checkpoint: completed and in-flight batches>"
 #define BQL_PH_END_STATE "<Complete, Failed or Aborted>"
 #define BQL_PH_REASON "<why it Failed or was Aborted; null when Complete>"

@@ -215,16 +215,22 @@ class CliTest(bqltest.BulkqlCase):
         self.assertEqual((doc["statement"], doc["namespace"]), ("BULK INSERT", self.dbname + ".x"))
         self.assertEqual([(x["to"], x["when"]) for x in records],
                          [(self.dbname + ".bulk_operation_metrics", "one document when the statement ends"),
-                          (self.dbname + ".bulk_operation_errors", "one document per batch with failed rows")])
+                          (self.dbname + ".bulk_operation_errors", "one document per batch with failed rows"),
+                          (self.dbname + ".bulkql_operations",
+                           "one document per statement, updated at its checkpoints and when it ends")])
         self.assertIn("status", records[0]["fields"])
         self.assertIn("sampleDocument", records[1]["fields"])
+        # the operation's fields: those of the document its first step inserts
+        opened = [st for st in doc["steps"] if "bulkql_operations" in st["step"]][0]["command"]["documents"][0]
+        self.assertEqual(records[2]["fields"], list(opened))
         self.assertEqual(self.db.list_collection_names(), [])
         self.assertNotIn(self.dbname, self.client.list_database_names())
         r = self.bulkql("--explain", "-c", "BULK INSERT INTO x (_id) VALUES (1) WITH (metrics = false, "
                         "error_collection = '', failed_records_file = '/nonexistent/f.ndjson');")
-        self.assertEqual(json.loads(r.out)["records"], [{"to": "file /nonexistent/f.ndjson", "when":
+        self.assertEqual(json.loads(r.out)["records"][1:], [{"to": "file /nonexistent/f.ndjson", "when":
                          "one NDJSON line per failed row", "fields": ["operationId", "row", "line", "code", "error",
                                                                     "document"]}])
+        self.assertEqual(json.loads(r.out)["records"][0]["to"], self.dbname + ".bulkql_operations")
         r = self.bulkql("--explain", "--dry-run", "-c", "BULK INSERT INTO x (_id) VALUES (1);")
         self.assertEqual(json.loads(r.out)["records"], [])
         self.assertNotIn(self.dbname, self.client.list_database_names())

@@ -269,6 +269,21 @@ class OperationTest(wiretest.WireCase):
         self.assertGreater(len(stored), 4090)
         self.assertTrue(sql.encode().startswith(stored))  # cut on a character boundary
 
+    def test_heartbeat_moves_while_a_batch_waits(self):
+        """A batch that waits on the server longer than the heartbeat
+        interval (10 s): heartbeatAt is moved meanwhile, on the
+        operation's own connection."""
+        self.proxy.inject(lambda c: c.name == "insert" and c.collection == "c", "delay", times=1, delay=11.5)
+        r = self.wire("BULK INSERT INTO c (_id) VALUES (1), (2)")
+        self.assertEqual(r.rc, 0, r)
+        cmds = self.proxy.commands(("insert", "update"), db=self.dbname)
+        seq = [(c.name, c.collection, sorted(c.documents[0].get("u", {}).get("$set", {}))) for c in cmds]
+        self.assertEqual(seq[:3], [("insert", OPS, []), ("insert", "c", []), ("update", OPS, ["heartbeatAt"])])
+        beat = cmds[2].documents[0]
+        self.assertEqual(beat["q"], {"_id": r.results[0]["operationId"], "state": {"$in": ["Open", "InProgress"]}})
+        self.assertEqual(seq[3][:2], ("update", OPS))  # the checkpoint after the batch
+        self.assertEqual(self.op(r.results[0])["state"], "Complete")
+
     def test_abort_from_another_process_stops_within_one_batch(self):
         """A load on a slow server (each insert delayed by the proxy) is
         marked Aborted by another client, as bulkql --abort does: the
