@@ -23,17 +23,29 @@ for the run and stopped after (a fresh database per load, dropped after):
             Targets: bulkql <= 1.05x raw_insert's time, faster than
             pymongo, Node and mongoimport.
   mongoimport
-            bulkql against mongoimport on the same data, NDJSON and CSV,
+            bulkql against mongoimport (and, NDJSON, bench/raw_insert, the
+            raw libmongoc loop) on the same data, NDJSON and CSV,
             both into the same server: NDJSON as in e2e; CSV with a typed
             column list for bulkql and the same types for mongoimport
             (--columnsHaveTypes on a copy of the file whose header names the
             types; tags, a JSON column for bulkql, is a string() for
             mongoimport, which has no JSON column type). Checked by count,
-            and the NDJSON loads by the spot check of e2e.
+            and the NDJSON loads by the spot check of e2e. Targets: bulkql's
+            client CPU <= 0.15x mongoimport's and <= 1.0x raw_insert's.
+  upsert    bulkql against mongoimport --mode upsert (ON CONFLICT (_id) DO
+            REPLACE) and --mode merge (ON CONFLICT (_id) DO UPDATE SET *):
+            --upsert-rows rows keyed by _id into a collection that holds
+            every other one. Target: bulkql's wall time <= mongoimport's.
   rss       Peak RSS (/usr/bin/time -v) of bulkql at several sizes (default
             N and 4N): the dry_run pipeline on NDJSON and CSV, and, with
             --rss-mode load, real loads. Target: <= 64 MB and flat (the
             largest size within 10% of the smallest).
+
+The server is FerretDB v1.24.2 over its SQLite backend, or with --backend
+postgresql over a private PostgreSQL cluster; every section's title names
+it. Client CPU is the OS's count for the tool's process (getrusage of the
+child, through /usr/bin/time -v), and the ratios the targets judge are
+of figures measured in the same run.
 
 Every figure is the median of --runs runs; tools are interleaved (the order
 rotates each run) so that a change in the machine's load hits them alike.
@@ -74,12 +86,25 @@ MONGOIMPORT_MODULE = "github.com/mongodb/mongo-tools/mongoimport/main@100.18.0"
 CSV_COLUMNS = ("seq INT, name STRING, active BOOL, age INT, score DOUBLE, balance DOUBLE, created TIMESTAMP, "
                "address.city STRING, address.zip STRING, address.geo.lat DOUBLE, address.geo.lon DOUBLE, tags JSON")
 RSS_LIMIT_MB = 64.0
-SECTIONS = {
+SECTION_TITLES = {
     "pipeline": "## Load: client pipeline (dry_run vs bare JSON reader)",
     "e2e": "## Load: end-to-end",
     "rss": "## Load: peak RSS",
-    "mongoimport": "## Load: bulkql vs mongoimport (NDJSON and CSV)",
+    "mongoimport": "## Load: bulkql vs mongoimport and the raw libmongoc loop (NDJSON and CSV)",
+    "upsert": "## Upsert: bulkql vs mongoimport --mode upsert / --mode merge",
 }
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+SECTIONS = {}
+
+
+def set_sections(backend):
+    """The section titles name the test server's backend: every figure of a
+    section was measured on it."""
+    for k, t in SECTION_TITLES.items():
+        SECTIONS[k] = f"{t}, {BACKEND_NAMES[backend]} backend"
+
+
+set_sections("sqlite")
 # The CSV's types for mongoimport (--columnsHaveTypes), column for column
 # as CSV_COLUMNS gives them to bulkql.
 MONGOIMPORT_CSV_HEADER = ("seq.int32(),name.string(),active.boolean(),age.int32(),score.double(),balance.double(),"
@@ -215,21 +240,22 @@ def file_line(path, k):
 # ---- the server ----
 
 class Server:
-    def __init__(self, state_dir):
+    def __init__(self, state_dir, backend="sqlite"):
         self.dir = state_dir
+        self.backend = backend
         self.env = dict(os.environ, BULKQL_SERVER_DIR=state_dir)
         self.uri = None
         self.pid = None
 
     def start(self):
-        p = subprocess.run([os.path.join(TOP, "scripts", "server"), "start", "--fresh"], env=self.env,
-                           capture_output=True, text=True)
+        p = subprocess.run([os.path.join(TOP, "scripts", "server"), "start", "--backend", self.backend, "--fresh"],
+                           env=self.env, capture_output=True, text=True)
         if p.returncode != 0:
             raise SystemExit(f"load_bench: the server did not start:\n{p.stderr}")
         self.uri = p.stdout.strip().splitlines()[-1]
         with open(os.path.join(self.dir, "pid")) as f:
             self.pid = int(f.read().strip())
-        log(f"server {self.uri} (pid {self.pid}, state {self.dir})")
+        log(f"server {self.uri} (pid {self.pid}, {self.backend} backend, state {self.dir})")
 
     def stop(self):
         subprocess.run([os.path.join(TOP, "scripts", "server"), "stop"], env=self.env)
@@ -431,7 +457,7 @@ def run_vs_mongoimport(a, server, client, gen, mongoimport):
     n = a.vs_rows
     nd, csv = data_files(gen, n)
     mcsv = typed_csv_copy(csv)
-    cases = [(t, f) for f in ("ndjson", "csv") for t in ("bulkql", "mongoimport")]
+    cases = [(t, f) for f in ("ndjson", "csv") for t in ("bulkql", "mongoimport", "raw") if f == "ndjson" or t != "raw"]
     res = {f"{t}_{f}": [] for t, f in cases}
     rng = random.Random(a.seed)
     for r in range(a.runs):
@@ -442,6 +468,8 @@ def run_vs_mongoimport(a, server, client, gen, mongoimport):
                 stmt = (f"BULK INSERT INTO docs FROM '{nd}' FORMAT NDJSON" if f == "ndjson" else
                         f"BULK INSERT INTO docs ({CSV_COLUMNS}) FROM '{csv}' FORMAT CSV") + with_opts(a, False)
                 cmd = bulkql_cmd(a, server.uri, db, stmt)
+            elif t == "raw":
+                cmd = [a.raw_insert, server.uri, db, "docs", nd, a.batch_size]
             else:
                 cmd = [mongoimport, "--uri", server.uri, "--db", db, "--collection", "docs",
                        "--numInsertionWorkers", a.workers, "--batchSize", a.batch_size,
@@ -467,6 +495,107 @@ def run_vs_mongoimport(a, server, client, gen, mongoimport):
             res[f"{t}_{f}"].append(m)
     return {"rows": n, "ndjson_bytes": os.path.getsize(nd), "csv_bytes": os.path.getsize(csv),
             "mongoimport": mongoimport, "version": mongoimport_version(mongoimport), "runs": res}
+
+
+def keyed_file(nd, n):
+    """A copy of the first n lines of the NDJSON file nd (cached beside it)
+    with "_id": seq first in every document: the rows of the upsert
+    benchmark, keyed by _id."""
+    out = f"{nd[:-len('.ndjson')]}.keyed-{n}.ndjson"
+    if not os.path.exists(out):
+        with open(nd, encoding="utf-8") as src, open(out + ".tmp", "w", encoding="utf-8") as dst:
+            for line in itertools.islice(src, n):
+                seq = json.loads(line)["seq"]
+                dst.write('{"_id": %d, ' % seq + line.lstrip()[1:])
+        os.replace(out + ".tmp", out)
+    return out
+
+
+def seed_half(client, db, keyed):
+    """The collection before each upsert load: the documents of every
+    other row (even _ids), each with an older score, so that an upsert of
+    its row modifies it."""
+    docs = []
+    with open(keyed, encoding="utf-8") as f:
+        for line in f:
+            d = json_util.loads(line)
+            if d["_id"] % 2 == 0:
+                d["score"] = -1.0
+                docs.append(d)
+    c = client[db]["docs"]
+    for i in range(0, len(docs), 1000):
+        c.insert_many(docs[i:i + 1000], ordered=False)
+    return len(docs)
+
+
+def canonical(doc):
+    """doc as canonical Extended JSON with sorted keys: values and types,
+    not key order (FerretDB stores the fields of a document that an
+    update's $set creates in its own order)."""
+    return json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS, sort_keys=True)
+
+
+def check_keyed(client, db, n, keyed, rng):
+    """Exactly n documents, and two chosen at random equal to their lines
+    of the file (values and types)."""
+    c = client[db]["docs"]
+    count = client[db].command("collStats", "docs")["count"]
+    if count != n:
+        return f"the collection holds {count} documents, expected {n}"
+    for k in (rng.randint(1, n), rng.randint(1, n)):
+        got = c.find_one({"_id": k})
+        want = json_util.loads(file_line(keyed, k))
+        if got is None or canonical(got) != canonical(want):
+            return f"_id = {k}: stored {json_util.dumps(got)}, the file has {json_util.dumps(want)}"
+    return None
+
+
+UPSERT_SQL = {"upsert": "ON CONFLICT (_id) DO REPLACE", "merge": "ON CONFLICT (_id) DO UPDATE SET *"}
+
+
+def run_upsert(a, server, client, gen, mongoimport):
+    """bulkql against mongoimport --mode upsert (replace the document) and
+    --mode merge (set the row's fields), by _id, into a collection that
+    holds half of the rows (every other one), interleaved."""
+    n = a.upsert_rows
+    nd, _ = data_files(gen, max(n, 1000))
+    keyed = keyed_file(nd, n)
+    cases = [(t, mode) for mode in ("upsert", "merge") for t in ("bulkql", "mongoimport")]
+    res = {f"{t}_{mode}": [] for t, mode in cases}
+    rng = random.Random(a.seed)
+    for r in range(a.upsert_runs):
+        order = cases[r % len(cases):] + cases[:r % len(cases)]
+        for t, mode in order:
+            db = f"bench_ups_{os.getpid()}_{r}_{t}_{mode}"
+            seeded = seed_half(client, db, keyed)
+            if t == "bulkql":
+                cmd = bulkql_cmd(a, server.uri, db, f"BULK UPSERT INTO docs FROM '{keyed}' FORMAT NDJSON "
+                                 f"{UPSERT_SQL[mode]}{with_opts(a, False)}")
+            else:
+                cmd = [mongoimport, "--uri", server.uri, "--db", db, "--collection", "docs", "--type", "json",
+                       "--file", keyed, "--mode", mode, "--upsertFields", "_id", "--numInsertionWorkers", a.workers,
+                       "--batchSize", a.batch_size, "--writeConcern", "{w: 1}", "--quiet"]
+                if a.workers == 1:
+                    cmd.append("--maintainInsertionOrder")
+            m = measure(cmd, timeout=a.timeout, server_pid=server.pid)
+            if t == "bulkql":
+                reply = last_json(m["stdout"])
+                want = (seeded, n - seeded, 0)
+                got = tuple((reply or {}).get(k) for k in ("nMatched", "nUpserted", "nFailed"))
+                m["error"] = None if m["rc"] == 0 and got == want else \
+                    f"exit {m['rc']}: (nMatched, nUpserted, nFailed) = {got}, expected {want}: " + \
+                    short((reply or {}).get("error") or m["stderr"])
+            else:
+                m["error"] = None if m["rc"] == 0 else f"exit {m['rc']}: {short(m['stderr'] or m['stdout'])}"
+            if not m["error"]:
+                m["error"] = check_keyed(client, db, n, keyed, rng)
+            client.drop_database(db)
+            log(f"upsert run {r + 1}/{a.upsert_runs} {t} --mode {mode}: {m['wall']:.2f} s wall, client "
+                f"{m['cpu']:.2f} s CPU, server {m['server_cpu'] or 0:.2f} s CPU"
+                + (f" FAILED: {m['error']}" if m["error"] else ""))
+            res[f"{t}_{mode}"].append(m)
+    return {"rows": n, "seeded": n // 2, "keyed": keyed, "mongoimport": mongoimport,
+            "version": mongoimport_version(mongoimport), "runs": res}
 
 
 def mongoimport_version(path):
@@ -531,6 +660,9 @@ def header(a, extra):
         + (f": {a.bulkql_note}" if a.bulkql_note else ""),
         f"- command: `{a.command}`",
     ]
+    lines += [f"- `uptime` {when} the runs: {getattr(a, k)}" for when, k in (("before", "uptime_start"),
+                                                                             ("after", "uptime_end"))
+              if getattr(a, k, None)]
     return lines + extra
 
 
@@ -578,8 +710,7 @@ def section_pipeline(a, p):
         f"CSV {p['csv_bytes'] / 1e6:.1f} MB"
         + (f"; {bare_bson / n:.0f} B of BSON per document" if bare_bson else ""),
         f"- runs: {a.runs} (medians); 1-minute load average before each run: {la_range(allm)}",
-    ] + [f"- `uptime` {when} the runs: {getattr(a, k)}" for when, k in (("before", "uptime_start"), ("after", "uptime_end"))
-         if getattr(a, k, None)])
+    ])
     lines += ["", "| program | wall s | CPU s | docs/s (wall) | docs/s (CPU) | max RSS MB |",
               "|---|---:|---:|---:|---:|---:|"]
     names = {"bare_reader": "bare_reader (libbson JSON reader)", "bulkql_ndjson": "bulkql dry_run, NDJSON",
@@ -674,48 +805,114 @@ def section_e2e(a, e, skipped):
     return lines
 
 
+def peer_rows(lines, runs, n, backend, label):
+    """The table rows of the tools' runs (first two columns from
+    label(key)), then the failures; returns {key: (median wall, median
+    client CPU)}."""
+    med = {}
+    for key, ms in runs.items():
+        first, tool = label(key)
+        g = good(ms)
+        if not g:
+            lines.append(f"| {first} | {tool} | {backend} | failed | | | | | |")
+            continue
+        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
+        med[key] = (w, c)
+        lines.append(f"| {first} | {tool} | {backend} | {w:.2f} | {n / w:,.0f} | {c:.2f} | {n / c:,.0f} | "
+                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | "
+                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
+    lines.append("")
+    for key, ms in runs.items():
+        lines += failures(key, ms)
+    return med
+
+
 def section_vs(a, v):
     n = v["rows"]
     runs = v["runs"]
     allm = [m for ms in runs.values() for m in ms]
     lines = [SECTIONS["mongoimport"], "",
-             "The same data loaded by bulkql and by mongoimport into fresh databases of the benchmark's own FerretDB "
-             f"server. NDJSON: `BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON{with_opts(a, False)}` against "
+             f"The same data loaded by bulkql, by mongoimport and (NDJSON) by bench/raw_insert, the raw libmongoc loop "
+             f"(libbson's JSON reader + `mongoc_bulk_operation_insert_with_opts`), into fresh databases of the "
+             f"benchmark's own FerretDB v1.24.2 server over its {BACKEND_NAMES[a.backend]} backend. NDJSON: "
+             f"`BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON{with_opts(a, False)}` against "
              "`mongoimport --type json`. CSV: `BULK INSERT INTO docs (" + CSV_COLUMNS + ") FROM '<file>' FORMAT CSV"
              f"{with_opts(a, False)}` against `mongoimport --type csv --headerline --columnsHaveTypes` on a copy of "
              "the file whose header names the same types (`" + MONGOIMPORT_CSV_HEADER + "`; mongoimport has no JSON "
              "column type, so it stores `tags` as the string, bulkql parses it into an array). mongoimport runs "
              f"with `--batchSize {a.batch_size} --numInsertionWorkers {a.workers} --writeConcern '{{w: 1}}'"
-             + (" --maintainInsertionOrder" if a.workers == 1 else "") + "`; both tools send batches of "
+             + (" --maintainInsertionOrder" if a.workers == 1 else "") + "`; every tool sends batches of "
              f"{a.batch_size} documents, {a.workers} in flight. Checked: the collection holds exactly N documents; "
              "for NDJSON one document chosen at random equals its line of the file. Client CPU is user + sys of "
-             "the tool's process (`/usr/bin/time -v`); server CPU is the FerretDB process's, from /proc.", ""]
+             "the tool's process as the OS counts it (getrusage of the child, through `/usr/bin/time -v`), "
+             "with the tool's peak RSS; server CPU is the FerretDB process's, from /proc (the PostgreSQL "
+             "backend's own processes are not in it). Every ratio below is of medians measured in this one run.",
+             ""]
     lines += header(a, [
+        f"- server: FerretDB v1.24.2, {BACKEND_NAMES[a.backend]} backend (`scripts/server start --backend {a.backend}`)",
         f"- mongoimport: `{v['mongoimport']}` ({v['version']})",
         f"- input: {fmt_rows(n)} rows, NDJSON {v['ndjson_bytes'] / 1e6:.1f} MB, CSV {v['csv_bytes'] / 1e6:.1f} MB",
         f"- runs: {a.runs} (medians, loads interleaved); 1-minute load average before each load: {la_range(allm)}",
     ])
-    lines += ["", "| format | tool | wall s | docs/s | client CPU s | server CPU s | client max RSS MB |",
-              "|---|---|---:|---:|---:|---:|---:|"]
-    med = {}
-    for key, ms in runs.items():
-        t, f = key.split("_")
-        g = good(ms)
-        if not g:
-            lines.append(f"| {f.upper()} | {t} | failed | | | | |")
-            continue
-        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
-        med[key] = (w, c)
-        lines.append(f"| {f.upper()} | {t} | {w:.2f} | {n / w:,.0f} | {c:.2f} | "
-                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | {median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
-    lines.append("")
-    for key, ms in runs.items():
-        lines += failures(key, ms)
+    lines += ["", "| format | tool | backend | wall s | docs/s (wall) | client CPU s | docs per client CPU s | "
+              "server CPU s | client max RSS MB |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    names = {"bulkql": "bulkql", "mongoimport": "mongoimport", "raw": "raw_insert (libmongoc)"}
+    med = peer_rows(lines, runs, n, BACKEND_NAMES[a.backend],
+                    lambda key: (key.split("_")[1].upper(), names[key.split("_")[0]]))
+    be = BACKEND_NAMES[a.backend]
     for f in ("ndjson", "csv"):
         b, m = med.get(f"bulkql_{f}"), med.get(f"mongoimport_{f}")
         if b and m:
-            lines.append(f"- {f.upper()}: bulkql / mongoimport = {b[0] / m[0]:.2f} in wall time, "
-                         f"{b[1] / m[1]:.2f} in client CPU time")
+            lines.append(f"- {f.upper()} ({be}): bulkql / mongoimport = {b[0] / m[0]:.2f} in wall time, "
+                         f"{b[1] / m[1]:.2f} in client CPU time; target client CPU <= 0.15x mongoimport's: "
+                         f"{verdict(b[1] / m[1] <= 0.15)}")
+    b, r = med.get("bulkql_ndjson"), med.get("raw_ndjson")
+    if b and r:
+        lines.append(f"- NDJSON ({be}): bulkql / raw_insert = {b[0] / r[0]:.2f} in wall time, {b[1] / r[1]:.2f} in "
+                     f"client CPU time; target client CPU <= 1.0x the raw libmongoc loop's: {verdict(b[1] / r[1] <= 1.0)}")
+    return lines
+
+
+def section_upsert(a, u):
+    n = u["rows"]
+    runs = u["runs"]
+    allm = [m for ms in runs.values() for m in ms]
+    be = BACKEND_NAMES[a.backend]
+    lines = [SECTIONS["upsert"], "",
+             f"{fmt_rows(n)} NDJSON rows keyed by `_id` (the generator's documents with `\"_id\": seq` first) "
+             f"upserted into a collection of the benchmark's own FerretDB v1.24.2 server over its {be} backend "
+             f"that already holds half of them (every other `_id`, {fmt_rows(u['seeded'])} documents, each with "
+             "an older `score`, inserted before each load and not timed), fresh for each load. mongoimport "
+             "`--mode upsert` (replace the document whose `_id` matches, or insert) against bulkql `BULK UPSERT "
+             "INTO docs FROM '<file>' FORMAT NDJSON ON CONFLICT (_id) DO REPLACE`, and mongoimport `--mode merge` "
+             "(set the row's fields) against `... ON CONFLICT (_id) DO UPDATE SET *`; "
+             f"`WITH (batch_size = {a.batch_size})` and `--upsertFields _id --batchSize {a.batch_size} "
+             f"--numInsertionWorkers {a.workers} --writeConcern '{{w: 1}}'"
+             + (" --maintainInsertionOrder" if a.workers == 1 else "") + "`: batches of "
+             f"{a.batch_size} rows, one in flight. Checked: bulkql reports nMatched = {fmt_rows(u['seeded'])}, "
+             f"nUpserted = {fmt_rows(n - u['seeded'])} and no failed row; the collection holds exactly N documents "
+             "and two documents chosen at random equal their lines of the file (values and types; key order not compared, FerretDB orders the fields a `$set` creates itself). bulkql also reads, before each "
+             "batch, which of its `_id`s exist (retry_attempts > 0 and this server's update command, which loses "
+             "its counts when a statement fails: see src/executor/write_rows.c). Client CPU from the OS as above.",
+             ""]
+    lines += header(a, [
+        f"- server: FerretDB v1.24.2, {be} backend (`scripts/server start --backend {a.backend}`)",
+        f"- mongoimport: `{u['mongoimport']}` ({u['version']})",
+        f"- runs: {a.upsert_runs} (medians, loads interleaved); 1-minute load average before each load: {la_range(allm)}",
+    ])
+    lines += ["", "| mode | tool | backend | wall s | rows/s (wall) | client CPU s | rows per client CPU s | "
+              "server CPU s | client max RSS MB |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    def label(key):
+        t, mode = key.split("_")
+        return mode, f"{t} `{'--mode ' + mode if t == 'mongoimport' else UPSERT_SQL[mode]}`"
+
+    med = peer_rows(lines, runs, n, be, label)
+    for mode in ("upsert", "merge"):
+        b, m = med.get(f"bulkql_{mode}"), med.get(f"mongoimport_{mode}")
+        if b and m:
+            lines.append(f"- {mode} ({be}, {fmt_rows(n)} rows): bulkql / mongoimport --mode {mode} = {b[0] / m[0]:.2f} "
+                         f"in wall time, {b[1] / m[1]:.2f} in client CPU time; target wall <= mongoimport's: "
+                         f"{verdict(b[0] <= m[0])}")
     return lines
 
 
@@ -784,9 +981,13 @@ def parse_args(argv):
     p.add_argument("--rss-runs", type=int, help="runs per RSS size and format (--runs)")
     p.add_argument("--rss-mode", choices=("dry_run", "load"), default="dry_run",
                    help="measure RSS on dry runs or on real loads (dry_run)")
-    p.add_argument("--only", default="pipeline,e2e,rss,mongoimport",
-                   help="benchmarks to run (pipeline,e2e,rss,mongoimport)")
+    p.add_argument("--only", default="pipeline,e2e,rss,mongoimport,upsert",
+                   help="benchmarks to run (pipeline,e2e,rss,mongoimport,upsert)")
     p.add_argument("--vs-rows", type=int, help="rows for bulkql vs mongoimport, NDJSON and CSV (--rows)")
+    p.add_argument("--upsert-rows", type=int, default=20000, help="rows of the upsert benchmark (20000)")
+    p.add_argument("--upsert-runs", type=int, help="runs of the upsert benchmark (--runs)")
+    p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                   help="the test server's backend (sqlite); postgresql needs scripts/setup --postgresql")
     p.add_argument("--tools", default="bulkql,raw,pymongo,node,mongoimport", help="end-to-end tools")
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--workers", type=int, default=1, help="parallel_workers / --numInsertionWorkers (1)")
@@ -808,6 +1009,8 @@ def parse_args(argv):
     a.vs_rows = a.vs_rows or a.rows
     a.rss_rows = [int(x) for x in a.rss_rows.split(",")] if a.rss_rows else [a.rows, 4 * a.rows]
     a.rss_runs = a.rss_runs or a.runs
+    a.upsert_runs = a.upsert_runs or a.runs
+    set_sections(a.backend)
     a.only = set(a.only.split(","))
     a.tools = a.tools.split(",")
     bench = os.path.join(a.build_dir, "bench")
@@ -841,7 +1044,7 @@ def main(argv):
             raise SystemExit(f"load_bench: {prog} is missing (bench/run_load_bench builds it)")
     node_modules = mongoimport = None
     skipped = []
-    if "mongoimport" in a.only or ("e2e" in a.only and "mongoimport" in a.tools):
+    if "mongoimport" in a.only or "upsert" in a.only or ("e2e" in a.only and "mongoimport" in a.tools):
         mongoimport, why = ensure_mongoimport(a.mongoimport)
         if why:
             skipped.append(f"mongoimport: {why}")
@@ -853,7 +1056,7 @@ def main(argv):
     for why in skipped:
         log("skipping " + why)
 
-    server = Server(os.path.join(CACHE, "server"))
+    server = Server(os.path.join(CACHE, "server" if a.backend == "sqlite" else f"server-{a.backend}"), a.backend)
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                "commit": commit(), "command": a.command, "loadavg_start": os.getloadavg(),
                "uptime_start": uptime()}
@@ -868,6 +1071,8 @@ def main(argv):
             results["rss"] = run_rss(a, server, client, a.gen)
         if "mongoimport" in a.only and mongoimport:
             results["mongoimport"] = run_vs_mongoimport(a, server, client, a.gen, mongoimport)
+        if "upsert" in a.only and mongoimport:
+            results["upsert"] = run_upsert(a, server, client, a.gen, mongoimport)
     finally:
         client.close()
         server.stop()
@@ -893,6 +1098,8 @@ def record(a, results, skipped):
         sections.append((SECTIONS["rss"], section_rss(a, results["rss"])))
     if "mongoimport" in results:
         sections.append((SECTIONS["mongoimport"], section_vs(a, results["mongoimport"])))
+    if "upsert" in results:
+        sections.append((SECTIONS["upsert"], section_upsert(a, results["upsert"])))
     for _, body in sections:
         print("\n".join(body) + "\n")
     if not a.no_record:

@@ -327,6 +327,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          {"nInserted", "BULK INSERT"},
          {"nMatched", "BULK UPDATE BULK UPSERT"},
          {"nModified", "BULK UPDATE BULK UPSERT"},
+         {"nModifiedUnknown", ""},
          {"nUnmatched", ""},
          {"nUpserted", "BULK UPSERT"},
          {"nRemoved", "BULK DELETE"},
@@ -347,7 +348,7 @@ cli_print_result (cli_t *cli, const bson_t *reply, bool ok, const bql_error_t *e
          bool always = strstr (counters[i].kinds, kind) != NULL;
          shown[i] = always || v != 0 || (!strcmp (counters[i].key, "nUnmatched") && bson_iter_init_find (&it, reply, "nUnmatched"));
          if (shown[i] && (int) strlen (counters[i].key) > width) {
-            width = (int) strlen (counters[i].key); /* nNotAttempted: the values stay in one column */
+            width = (int) strlen (counters[i].key); /* nModifiedUnknown: the values stay in one column */
          }
       }
       for (size_t i = 0; i < NCOUNTERS; i++) {

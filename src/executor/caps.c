@@ -4,14 +4,16 @@
  * server can do and never which server it is. The only file that knows
  * server products by name, and why:
  *  - MongoDB is judged by its wire version (4.2 = 8 brings pipeline
- *    updates and $merge).
+ *    updates and $merge). The steps ask bql_caps_lacks before they send
+ *    a command that needs one of these (steps.h: bql_step_needs), and
+ *    refuse it, naming the feature, when the server lacks it.
  *  - FerretDB (buildInfo.ferretdbVersion) speaks a recent wire version
  *    but lacks pipeline updates, $merge, TTL indexes and Decimal128 (it
  *    closes the connection on a Decimal128 value), and its reply to an
  *    update command in which a statement fails is writeErrors
  *    [{index: 0}] with no counts, whichever statement failed, after
- *    having applied the statements before it: an update command then
- *    loses its account.
+ *    having applied the statements before it and none after it (ordered
+ *    or not): an update command then loses its account.
  */
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +49,7 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
 {
    memset (caps, 0, sizeof *caps);
    int32_t wire = max_wire_version (client);
+   caps->wire_version = wire;
    caps->pipeline_updates = caps->merge = wire >= 8;
    caps->ttl = true;
    caps->decimal128 = true;
@@ -100,4 +103,24 @@ bql_caps_decimal128_hangup_note (bql_caps_t *caps, mongoc_client_t *client)
                                 "cannot store: they close the connection)"
                               : " (the batch holds Decimal128 values, which some servers cannot store: they close "
                                 "the connection)";
+}
+
+const char *
+bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned need)
+{
+   const bql_caps_t *c = bql_caps_get (caps, client);
+   bool has = need == BQL_NEEDS_PIPELINE_UPDATES ? c->pipeline_updates
+              : need == BQL_NEEDS_MERGE          ? c->merge
+              : need == BQL_NEEDS_TTL            ? c->ttl
+                                                 : true;
+   if (has) {
+      return NULL;
+   }
+   if (!strcmp (c->server, "FerretDB")) {
+      return "FerretDB has none";
+   }
+   if (c->wire_version > 0) {
+      return "its wire version is below 8 (MongoDB 4.2)"; /* pipeline updates, $merge */
+   }
+   return NULL; /* unknown: sent, and the server answers */
 }

@@ -10,6 +10,8 @@
 #include <mongoc/mongoc.h>
 #include <stdbool.h>
 
+#include "steps.h"
+
 /* The answers for one connection (one mongoc_client_t), probed together
  * the first time a step needs one of them (bql_caps_get): a statement
  * that needs none sends no extra command. Owned by whoever owns the
@@ -18,12 +20,16 @@ typedef struct bql_caps {
    int update_keeps_counts; /* an update command in which a statement fails
                                still reports the counts (nMatched, nModified,
                                upserted, writeErrors[].index) of the other
-                               statements: 1 yes, 0 no, -1 not probed yet
-                               (then the fields below are not set either) */
+                               statements: 1 yes; 0 no (it applied the
+                               statements before the failing one and none
+                               after it, and replies writeErrors [{index: 0}]
+                               with no counts); -1 not probed yet (then the
+                               fields below are not set either) */
    bool pipeline_updates;   /* update with an aggregation pipeline (MongoDB 4.2, wire version 8) */
    bool merge;              /* the $merge aggregation stage (MongoDB 4.2) */
    bool ttl;                /* TTL indexes (expireAfterSeconds) */
    bool decimal128;         /* stores Decimal128 values */
+   int32_t wire_version;    /* maxWireVersion of its hello, 0 when unknown */
    char server[32];         /* the server's name, for messages ("MongoDB",
                                "FerretDB"; "" when buildInfo failed) */
 } bql_caps_t;
@@ -49,6 +55,14 @@ const bql_caps_t *bql_caps_get (bql_caps_t *caps, mongoc_client_t *client);
  * command per row is exact on every server). client is the connection
  * the updates go to. */
 bool bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client);
+
+/* Does the server behind client lack the feature need (one
+ * BQL_NEEDS_* bit of steps.h), by its probe (bql_caps_get: once per
+ * connection)? NULL when it has it, or when the probe cannot tell (then
+ * the command is sent and the server answers); else why it lacks it, for
+ * the message that names the feature ("FerretDB has none"; a static
+ * string). */
+const char *bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned need);
 
 /* What to add to the message of a connection lost while a batch holding
  * Decimal128 values was on the wire, when the server behind client cannot

@@ -27,6 +27,10 @@ finish_reply (bql_exec_t *x, bson_t *reply)
    BSON_APPEND_INT64 (reply, "nInserted", x->n_inserted);
    BSON_APPEND_INT64 (reply, "nMatched", x->n_matched);
    BSON_APPEND_INT64 (reply, "nModified", x->n_modified);
+   if (x->n_modified_unknown) {
+      /* matched rows of a batch whose account the server lost (write_rows.c) */
+      BSON_APPEND_INT64 (reply, "nModifiedUnknown", x->n_modified_unknown);
+   }
    BSON_APPEND_INT64 (reply, "nUpserted", x->n_upserted);
    BSON_APPEND_INT64 (reply, "nRemoved", x->n_removed);
    BSON_APPEND_INT64 (reply, "nArchived", x->n_archived);

@@ -79,6 +79,9 @@
 /* The server feature an update needs when its SET list has an expression
  * over stored fields (SPEC §1), named in the error when a server lacks it. */
 #define BQL_FEATURE_PIPELINE_UPDATES "aggregation-pipeline updates (MongoDB 4.2)"
+/* ... a step that writes with $merge, and one that makes a TTL index */
+#define BQL_FEATURE_MERGE "the $merge aggregation stage (MongoDB 4.2)"
+#define BQL_FEATURE_TTL "TTL indexes (expireAfterSeconds)"
 
 /* A dry run keeps in its reply at most this many of the error records and
  * of the failed_records_file lines it would have written. */
@@ -112,6 +115,8 @@ typedef struct bql_exec {
 
    int64_t n_inserted, n_matched, n_modified, n_upserted, n_removed, n_archived, n_failed;
    int64_t n_unmatched;     /* UPDATE ... FROM rows that matched nothing */
+   int64_t n_modified_unknown; /* matched rows whose modification is unknown
+                                  (write_rows.c: a lost account) */
    int64_t n_would_write;   /* dry_run: rows that would be written */
    bool row_based;          /* rows come from VALUES or a file */
    int64_t rows_done;
@@ -296,6 +301,10 @@ typedef struct bql_write_tally {
                                  USING rows that matched nothing */
    uint32_t n_unmatched_rows;
    int64_t n_unmatched;       /* counted by the batch writers */
+   int64_t n_modified_unknown; /* matched rows that ran in a command whose
+                                  account the server lost: whether they
+                                  modified their document is unknown, and
+                                  nModified does not count them */
    int64_t n_would_write;     /* dry_run */
    int64_t retries;           /* backoff waits before a command was sent again */
    int64_t n_already_written; /* resume: in-doubt inserts found stored as sent */
@@ -368,6 +377,16 @@ void bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *cli
 void bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
                                 int64_t retry_backoff_ms);
 void bql_writer_cleanup (bql_writer_t *w);
+
+/* Of the server features in needs (BQL_NEEDS_* bits of steps.h, as
+ * bql_step_needs gives them), the first that the server behind w lacks
+ * by its probe (caps.c: once per connection, and only when needs is not
+ * 0): its name for messages (BQL_FEATURE_*), with the probe's reason in
+ * *why (a static string). NULL when the server has them all or the probe
+ * cannot tell: the command is then sent, and a refusal is the server's.
+ * A step asks before it sends such a command, so that a server lacking
+ * the feature is refused with nothing sent. (writer.c) */
+const char *bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why);
 
 /* Record a statement-level error in the writer's tally (the first of the
  * batch stands). Returns false. */

@@ -73,11 +73,13 @@ insert_settle (void *ctx, const bql_write_result_t *r)
 }
 
 /* Which of the documents to send (todo) are on the server already?
- * Every document has its _id (rows.c gives one). After a lost command
- * (resuming false), those stored exactly as sent were written by the
- * lost attempt and count as inserted. For the rows in doubt of a resumed
- * operation (resuming true), those stored as sent, or under this
- * operation's deterministic _id for the row, count as already written;
+ * Every document has its _id (rows.c gives one). After a lost command,
+ * or one the server refused as a whole (recover_refused: the rows not
+ * found are then failed rows), with resuming false, those stored
+ * exactly as sent were written by that command and count as inserted.
+ * For the rows in doubt of a resumed operation (resuming true), those
+ * stored as sent, or under this operation's deterministic _id for the
+ * row, count as already written;
  * with ON DUPLICATE KEY UPDATE a different document stays to be sent
  * (its update follows). Otherwise a different document under the same
  * _id is a duplicate key error for that row. ASK_AGAIN when the server
@@ -224,7 +226,8 @@ resume_check (insert_t *c)
 
 /* A command without an account that is not sent again: every row still
  * in doubt is a failed row of this batch (and so in its error record),
- * then the statement stops. */
+ * then the statement stops. After a refusal the rows found stored
+ * (insert_recover) were counted as inserted: the rest failed. */
 static bool
 insert_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
 {
@@ -268,6 +271,7 @@ bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_
    bql_write_step_t step = {.ctx = &c,
                             .coll = w->coll,
                             .ordered = ordered,
+                            .recover_refused = true,
                             .add = insert_add,
                             .settle = insert_settle,
                             .recover = insert_recover,

@@ -329,6 +329,18 @@ check_source (const bson_t *doc, const char *id, const bql_plan_t *plan, const c
 {
    bson_iter_t it, si;
    *path = NULL;
+   if (plan->select) {
+      /* a second run of the aggregate may give other rows, or the same
+       * ones in another order: the checkpoint's row numbers would not
+       * name the same rows */
+      refuse (error, BQL_ERR_REFUSED,
+              "operation %s read its rows from a SELECT: a second run of its pipeline may give other rows, so it "
+              "cannot be resumed",
+              id);
+      hint (error, "Run the statement again as a new operation: an UPSERT keyed on the rows' columns updates what "
+                   "the first run wrote.");
+      return false;
+   }
    if (!bson_iter_init_find (&it, doc, "source") || !BSON_ITER_HOLDS_DOCUMENT (&it) || !bson_iter_recurse (&it, &si)) {
       return refuse (error, BQL_ERR_VALUE, "operation %s's document has no source", id);
    }

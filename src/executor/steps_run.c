@@ -137,13 +137,47 @@ run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, con
    return ok;
 }
 
+/* What a step that runs once needs a server feature for, added to the
+ * feature's name in messages. */
+static const char *
+feature_use (const bql_step_t *st)
+{
+   return st->kind == BQL_STEP_ENSURE_INDEX ? ", needed by retention_period"
+          : st->kind == BQL_STEP_MERGE      ? ", needed by server_side = true"
+                                            : "";
+}
+
+/* Before any step runs: a step that runs once and needs a server feature
+ * the server lacks (by its probe, caps.c) refuses the statement, with
+ * nothing written. A step that runs only when the server has the feature
+ * (a MERGE step with if_server_has_merge: the cursor path after it is
+ * the other choice) is no refusal. (A step that runs per batch asks
+ * before each batch's command, and fails that batch: where.c,
+ * write_rows.c.) */
+static bool
+check_once_steps (bql_exec_t *x, bql_writer_t *w)
+{
+   const bql_steps_t *s = &x->plan->steps;
+   for (size_t i = 0; i < s->n; i++) {
+      const bql_step_t *st = &s->items[i];
+      const char *why;
+      bool required = st->flow == BQL_FLOW_ONCE && !st->if_server_has_merge;
+      const char *feature = required ? bql_writer_lacks (w, bql_step_needs (st), &why) : NULL;
+      if (feature) {
+         return bql_exec_fail (x, BQL_ERR_SERVER, 0, "the server does not support %s%s: %s, so nothing was sent",
+                               feature, feature_use (st), why);
+      }
+   }
+   return true;
+}
+
 /* The steps, on w (the statement's thread's writer, with its tally). */
 static bool
 run_steps (bql_exec_t *x, bql_writer_t *w)
 {
    const bql_steps_t *s = &x->plan->steps;
    const bql_step_t *drop = NULL;
-   bool ok = true;
+   bool ok = check_once_steps (x, w);
    for (size_t i = 0; ok && i < s->n; i++) {
       const bql_step_t *st = &s->items[i];
       size_t j = i + 1;
@@ -161,7 +195,9 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          ok = bql_exec_count_rows_guard (x, w, st);
          break;
       case BQL_STEP_ENSURE_INDEX:
-         ok = bql_exec_command_step (w, st, "TTL indexes (expireAfterSeconds), needed by retention_period");
+         /* a refusal of a server whose probe said it has the feature:
+          * the server's message, with the feature named */
+         ok = bql_exec_command_step (w, st, BQL_FEATURE_TTL ", needed by retention_period");
          break;
       case BQL_STEP_SCAN_IDS:
          while (j < s->n && s->items[j].flow == BQL_FLOW_EACH_ID_BATCH) {
@@ -231,6 +267,8 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          /* always inside a scan or a run of row steps */
          ok = bql_exec_fail (x, BQL_ERR_INVALID_ARG, 0, "a %s step outside a batch", bql_step_kind_name (st->kind));
          break;
+      case BQL_STEP_READ_STORED_IDS:
+         break; /* run by the upserts' step before it, for a failed batch (write_rows.c) */
       case BQL_STEP_WRITE_ERROR_RECORD:
          /* written as batches finish (bql_exec_finish_batch) */
          break;

@@ -278,8 +278,9 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
       return bql_writer_gave_up (w, berr, why, c->info->batch_index, 0);
    }
    where_counts (c, &r->reply);
+   /* refused although the probe said the server has the feature */
    const char *feature =
-      c->st->kind == BQL_STEP_UPDATE_BATCH && w->plan->pipeline ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
+      bql_step_needs (c->st) & BQL_NEEDS_PIPELINE_UPDATES ? BQL_FEATURE_PIPELINE_UPDATES : NULL;
    if (feature && !bql_exec_is_connection_error (berr) && (berr->code == 14 || berr->code == 9)) {
       char msg[300];
       snprintf (msg, sizeof msg, "not written: the server does not support %s", feature);
@@ -336,6 +337,16 @@ static bool
 write_batch (bql_writer_t *w, const bql_step_t *st, const bson_t *filter, const bson_t *ids, int64_t n,
              bql_batch_info_t *info, bql_row_errors_t *errs)
 {
+   const char *why;
+   const char *feature = bql_writer_lacks (w, bql_step_needs (st), &why);
+   if (feature) {
+      /* the server lacks what the command needs (its probe): not sent */
+      char what[300], reason[300];
+      snprintf (what, sizeof what, "not written: the server does not support %s", feature);
+      snprintf (reason, sizeof reason, "%s, so the %s was not sent", why, is_update (st) ? "update" : "delete");
+      batch_failed (st, info, n, 0, 0, what, reason, errs, false);
+      return bql_writer_fail (w, BQL_ERR_SERVER, 0, "the server does not support %s: %s", feature, reason);
+   }
    bson_t q;
    batch_query (st, filter, ids, &q);
    where_cmd_t c = {.w = w, .st = st, .q = &q, .whole = ids == NULL, .n = n, .info = info, .errs = errs};

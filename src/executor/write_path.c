@@ -545,6 +545,11 @@ bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries)
          return ok;
       }
       r.retryable = bql_exec_is_retryable (&r.error, &r.reply);
+      if (!r.retryable && step->recover && step->recover_refused && !bql_exec_is_connection_error (&r.error)) {
+         /* what the refused command applied before it failed: counted;
+          * the server could not be asked (ASK_AGAIN): all still pending */
+         step->recover (step->ctx, &r);
+      }
       if (!r.retryable || !step->recover) {
          ok = step->give_up (step->ctx, &r, BQL_GIVE_UP_REFUSED, *retries);
          result_cleanup (&r);

@@ -84,6 +84,14 @@ typedef struct bql_write_step {
     * treats it as lost (the archive, which must not delete a document
     * whose copy is not known to be durable). */
    bool wc_error_is_lost;
+   /* A command refused as a whole (an error with no account, not
+    * retryable) may have applied part of its operations: a server that
+    * is not transactional applies the operations before the one it
+    * cannot store, then fails the command (FerretDB on PostgreSQL and a
+    * string with a NUL byte). Before give_up, recover is asked once what
+    * was applied (without a wait), so that what is stored is counted, and
+    * only what is still pending is given up. */
+   bool recover_refused;
    /* Add the operations still to send to bulk, counting them in *nops
     * (0: nothing to send, the step is done). Operations libmongoc refuses
     * on the client are the step's to report. False when the statement

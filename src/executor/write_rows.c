@@ -10,25 +10,35 @@
  * not have been written" when that cannot be known), or not attempted
  * (after an ordered stop or a fatal error).
  *
- * How a batch is sent. Normally as one update command (one libmongoc bulk
+ * How a batch is sent. As one update command (one libmongoc bulk
  * operation, which libmongoc may split further): MongoDB's reply names the
  * failing statements (writeErrors[].index) and gives exact totals, and
  * upserted documents are tied back to their rows by _id, not by the
  * reply's upserted[].index (each upsert carries its _id: the row's, or a
  * new ObjectId in $setOnInsert), which keeps the mapping exact on servers
- * that number upserts differently. One command per row instead:
- *  - on a server whose reply to an update command with a failing statement
- *    loses the account of the command (writeErrors [{index: 0}] with no
- *    counts, whichever statement failed, after having applied the
- *    statements before it): afterwards nothing tells which rows were
- *    applied, and a non-idempotent update ($inc) cannot be sent again to
- *    find out. A command of one statement is always exact. Whether the
- *    server keeps the account is a capability of the connection, asked
- *    once (caps.h: bql_caps_update_keeps_counts).
+ * that number upserts differently. The step (steps.h) says where else:
+ *  - on a server whose reply to an update command with a failing
+ *    statement loses the account of the command (writeErrors [{index: 0}]
+ *    with no counts, whichever statement failed, after having applied the
+ *    statements before it and none after it; a capability of the
+ *    connection, asked once: caps.h bql_caps_update_keeps_counts): when
+ *    the statement's writes are idempotent (BQL_LOST_SETTLE_FAILED), the
+ *    batch still goes as one command, and only a batch that failed is
+ *    settled row by row (settle_lost_batch: which rows it applied is read
+ *    back through their _ids, and the rows whose outcome is still unknown
+ *    are sent again one statement per command up to the failing one, the
+ *    rows after it as one command). Whether the rows it had applied
+ *    modified their documents is lost with its account: they count as
+ *    matched, in nModifiedUnknown rather than nModified. When the writes
+ *    are not idempotent ($inc: a failed batch could not be sent again), or
+ *    a replacement without _id gets its _id from the server, one command
+ *    per row (BQL_LOST_ONE_PER_COMMAND): a command of one statement is
+ *    always exact.
  *  - for UPDATE ... FROM and the ON DUPLICATE KEY follow-ups when the SET
- *    list writes a field the row's filter reads: libmongoc's reply gives
- *    only the total nMatched, and which rows matched nothing is then found
- *    by asking, after the batch, which rows' filters match no document
+ *    list writes a field the row's filter reads (the step's
+ *    one_per_command, on every server): libmongoc's reply gives only the
+ *    total nMatched, and which rows matched nothing is then found by
+ *    asking, after the batch, which rows' filters match no document
  *    (find_unmatched) — exact only when the batch's own updates cannot
  *    change what a filter matches.
  *
@@ -80,6 +90,9 @@ typedef struct {
    bql_row_errors_t *errs;
    bql_id_map_t upserted_ids;       /* _ids this batch has upserted */
    int attempts;                /* retries used by this batch */
+   bool settle_lost;            /* a command of several rows that loses its account
+                                   (a failed statement, on a server that then gives
+                                   no counts) is settled row by row (settle_lost_batch) */
    bool stop;                   /* ordered stop, or fatal: send nothing more */
    bool fatal;
 } batch_t;
@@ -255,7 +268,8 @@ has_known_id (const row_write_t *w)
 static void
 check_existing (batch_t *c)
 {
-   if (!bql_writer_has_step (c->wr, BQL_STEP_READ_EXISTING_IDS)) {
+   const bql_step_t *st = bql_steps_find (&c->wr->plan->steps, BQL_STEP_READ_EXISTING_IDS);
+   if (!st || (st->if_counts_lost == BQL_LOST_ONLY && !c->settle_lost)) {
       return; /* retry_attempts = 0: nothing is sent again */
    }
    size_t *set = bson_malloc (sizeof *set * (c->n ? c->n : 1));
@@ -296,102 +310,11 @@ pipeline_refused (const batch_t *c, const size_t *sent, size_t nsent, const bson
 
 /* ---- which rows matched nothing ---- */
 
-/* Add the field paths the filter q reads to paths (a bson array of
- * strings). False when q reads fields in a way not listed ($expr,
- * $where, ...): then no path can be ruled out. */
-static bool
-filter_paths (const bson_t *q, const char *prefix, bson_t *paths, uint32_t *n)
-{
-   bson_iter_t it;
-   bson_iter_init (&it, q);
-   while (bson_iter_next (&it)) {
-      const char *k = bson_iter_key (&it);
-      if (!strcmp (k, "$and") || !strcmp (k, "$or") || !strcmp (k, "$nor")) {
-         bson_iter_t ai;
-         if (!BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
-            return false;
-         }
-         while (bson_iter_next (&ai)) {
-            uint32_t len;
-            const uint8_t *data;
-            if (!BSON_ITER_HOLDS_DOCUMENT (&ai)) {
-               return false;
-            }
-            bson_iter_document (&ai, &len, &data);
-            bson_t sub;
-            bson_init_static (&sub, data, len);
-            if (!filter_paths (&sub, prefix, paths, n)) {
-               return false;
-            }
-         }
-      } else if (k[0] == '$') {
-         return prefix != NULL; /* an operator on a field: the field is listed */
-      } else if (!prefix) {
-         char kb[16];
-         const char *key;
-         bson_uint32_to_string ((*n)++, &key, kb, sizeof kb);
-         BSON_APPEND_UTF8 (paths, key, k);
-      }
-   }
-   return true;
-}
-
-/* Does one of the paths a or b lie inside the other (or equal it)? */
-static bool
-paths_overlap (const char *a, const char *b)
-{
-   size_t la = strlen (a), lb = strlen (b);
-   size_t l = la < lb ? la : lb;
-   return !strncmp (a, b, l) && (la == lb || (la < lb ? b[l] : a[l]) == '.');
-}
-
-/* Can the batch's rows that matched nothing be found after the batch by
- * asking which rows' filters match no document? Only when no update of
- * the statement writes a field a filter reads: then the batch's own
- * writes cannot change what a filter matches, and a filter that matches
- * nothing afterwards matched nothing when its update ran (other clients
- * writing the same documents meanwhile aside). */
-static bool
-unmatched_findable (const batch_t *c)
-{
-   const bql_plan_t *plan = c->wr->plan;
-   for (size_t k = 0; k < c->n; k++) {
-      const row_write_t *w = &c->w[k];
-      if (w->state != RW_PENDING) {
-         continue;
-      }
-      bson_t paths = BSON_INITIALIZER;
-      uint32_t n = 0;
-      bool ok = filter_paths (&w->q, NULL, &paths, &n);
-      bson_iter_t it;
-      bson_iter_init (&it, &paths);
-      while (ok && bson_iter_next (&it)) {
-         for (size_t s = 0; s < plan->nset; s++) {
-            if (paths_overlap (plan->set[s].path, bson_iter_utf8 (&it, NULL))) {
-               ok = false;
-            }
-         }
-         bson_iter_t col;
-         /* SET *: every column of the row is set */
-         if (plan->set_all && bson_iter_init (&col, c->b->docs[w->pos])) {
-            while (ok && bson_iter_next (&col)) {
-               if (paths_overlap (bson_iter_key (&col), bson_iter_utf8 (&it, NULL))) {
-                  ok = false;
-               }
-            }
-         }
-      }
-      bson_destroy (&paths);
-      if (!ok) {
-         return false;
-      }
-   }
-   return true;
-}
-
 /* Of the rows cand[0..m), which matched nothing? The reply said that
  * `unmatched` of them did (0 < unmatched < m); each row's filter is asked
- * for one document (see unmatched_findable for why this is exact). */
+ * for one document (exact when the statement's updates write no field
+ * its filters read: bql_plan_update_reads_filter, the step's
+ * one_per_command). */
 static bool
 find_unmatched (batch_t *c, const size_t *cand, size_t m)
 {
@@ -523,6 +446,11 @@ typedef struct {
    size_t m;
    size_t *sent; /* in the order of the command */
    size_t nsent;
+   bool lost;    /* settle_lost: a statement failed and the account of the
+                    command is lost; its rows are still pending */
+   bool partial; /* ... and the reply shows that libmongoc split the rows
+                    into several commands (counts, or a failing statement
+                    past the first) */
 } rows_cmd_t;
 
 static bool
@@ -563,6 +491,21 @@ rows_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
    return true;
 }
 
+/* Does the reply count any row (nMatched, nModified, nUpserted,
+ * nInserted)? */
+static bool
+reply_counts_rows (const bson_t *reply)
+{
+   static const char *const counts[] = {"nMatched", "nModified", "nUpserted", "nInserted"};
+   for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, reply, counts[i]) && bson_iter_as_int64 (&it) > 0) {
+         return true;
+      }
+   }
+   return false;
+}
+
 static bool
 rows_settle (void *ctx, const bql_write_result_t *res)
 {
@@ -570,6 +513,15 @@ rows_settle (void *ctx, const bql_write_result_t *res)
    batch_t *c = r->c;
    for (size_t e = 0; e < res->wc_errors.n; e++) {
       bql_row_errors_append (c->errs, &res->wc_errors.items[e]);
+   }
+   if (c->settle_lost && r->nsent > 1 && res->write_errors.n > 0) {
+      /* no account of the rows: settle_lost_batch settles them */
+      r->lost = true;
+      r->partial = reply_counts_rows (&res->reply);
+      for (size_t e = 0; e < res->write_errors.n; e++) {
+         r->partial = r->partial || res->write_errors.items[e].index != 0;
+      }
+      return true;
    }
    for (size_t e = 0; e < res->write_errors.n; e++) {
       const bql_row_error_t *we = &res->write_errors.items[e];
@@ -699,6 +651,12 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
       c->fatal = c->stop = true;
       return bql_writer_connection_or_server_error (c->wr, berr, c->info->batch_index);
    }
+   if (c->settle_lost && r->nsent > 1) {
+      /* refused on a server that loses the account: as a failed statement */
+      r->lost = true;
+      r->partial = reply_counts_rows (&res->reply);
+      return true;
+   }
    if (r->nsent > 1) {
       return resolve_refused_batch (c, r->sent, r->nsent, berr);
    }
@@ -708,13 +666,37 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
    return true;
 }
 
-/* Send the rows set[0..m) (indexes into c->w) through the write path and
- * settle each: the reply, or a retry after a lost attempt, or the
- * refusal of the whole command. False when the statement must stop
- * (recorded). */
+/* Send the rows set[0..m) (indexes into c->w) through the write path
+ * once: the reply, or a retry after a lost attempt, or the refusal of
+ * the whole command. When its account is lost (settle_lost), *sent and
+ * *nsent (bson_malloc'd, m at most) are the rows sent, still pending,
+ * and *partial says whether libmongoc split them; otherwise *nsent is
+ * 0. False when the statement must stop (recorded). */
 static bool
-send_set (batch_t *c, const size_t *set, size_t m)
+send_once (batch_t *c, const size_t *set, size_t m, size_t **sent, size_t *nsent, bool *partial)
 {
+   bool pipeline = false;
+   for (size_t k = 0; k < m && !pipeline; k++) {
+      pipeline = c->w[set[k]].pipeline;
+   }
+   const char *why;
+   const char *feature = pipeline ? bql_writer_lacks (c->wr, BQL_NEEDS_PIPELINE_UPDATES, &why) : NULL;
+   if (feature) {
+      /* the server lacks pipeline updates (its probe): the command is
+       * not sent, and its rows fail as a refused command's would */
+      char msg[400];
+      snprintf (msg, sizeof msg, "not written: the server does not support %s: %s, so the update was not sent",
+                feature, why);
+      for (size_t k = 0; k < m; k++) {
+         fail_row (c, &c->w[set[k]], 0, msg);
+      }
+      c->fatal = c->stop = true;
+      *sent = NULL;
+      *nsent = 0;
+      *partial = false;
+      return bql_writer_fail (c->wr, BQL_ERR_SERVER, 0, "the server does not support %s: %s, so the update was not sent",
+                              feature, why);
+   }
    rows_cmd_t r = {.c = c, .m = m};
    r.set = bson_malloc (sizeof *r.set * (m ? m : 1));
    r.sent = bson_malloc (sizeof *r.sent * (m ? m : 1));
@@ -728,8 +710,165 @@ send_set (batch_t *c, const size_t *set, size_t m)
                             .give_up = rows_give_up};
    bool ok = bql_write_path_run (c->wr, &step, &c->attempts);
    bson_free (r.set);
-   bson_free (r.sent);
+   *nsent = r.lost ? r.nsent : 0;
+   *partial = r.partial;
+   *sent = r.sent;
    return ok && !c->fatal;
+}
+
+/* The rows sent[0..n) of a command whose account was lost: a statement
+ * failed on a server that then replies writeErrors [{index: 0}] with no
+ * counts, having applied the statements before the failing one and none
+ * after it (caps.h), for a statement whose writes are idempotent (the
+ * step's BQL_LOST_SETTLE_FAILED; its upserts on a given _id know
+ * whether their document existed before the batch). Each row is settled
+ * exactly:
+ *  - the server is asked which of the rows' _ids are stored now
+ *    (READ_STORED_IDS): an upsert whose new ObjectId, or whose given _id
+ *    absent before the batch, is stored created its document (upserted),
+ *    and an insert whose _id is stored was inserted; an upsert on a given
+ *    _id absent before and after the batch, and an insert whose _id is
+ *    not stored, did not run;
+ *  - the rows before the last that created a document ran: an upsert
+ *    among them matched (whether it modified its document is lost with
+ *    the account: counted in nModifiedUnknown, not in nModified);
+ *  - the other rows are sent again in order, one statement per command
+ *    (each is idempotent), up to the first that fails, or up to the
+ *    first known not to have run (one that matches without modifying
+ *    may have been modified by the lost command: nModifiedUnknown); the
+ *    rows after it did not run and go again as one command, settled the
+ *    same way if it fails too.
+ * When the reply shows that libmongoc split the rows into several
+ * commands (partial), "none after the failing one" holds per command
+ * only: no row is counted as run without being sent again. */
+static bool
+settle_lost_batch (batch_t *c, size_t *sent, size_t n, bool partial)
+{
+   bool ok = true;
+   while (ok && n > 0) {
+      size_t last_ran = n, first_unrun = n; /* n: none known */
+      bool ask = bql_writer_has_step (c->wr, BQL_STEP_READ_STORED_IDS);
+      bql_id_map_t found;
+      if (!ask) {
+         bql_id_map_init (&found, 0);
+      } else if (!find_ids (c, sent, n, has_known_id, &found)) {
+         bson_error_t berr;
+         bson_set_error (&berr, MONGOC_ERROR_SERVER, 0, "the server failed the batch and then could not be asked "
+                                                         "which of its rows it had written");
+         for (size_t k = 0; k < n; k++) {
+            fail_row (c, &c->w[sent[k]], 0,
+                      "the server failed the batch, which loses its account on this server, and could not be asked "
+                      "which rows it had written: this row may or may not have been written");
+         }
+         bql_id_map_cleanup (&found);
+         c->fatal = c->stop = true;
+         return bql_writer_connection_or_server_error (c->wr, &berr, c->info->batch_index);
+      }
+      for (size_t k = 0; k < n && ask; k++) {
+         row_write_t *w = &c->w[sent[k]];
+         if (w->state != RW_PENDING || !w->has_id || !has_known_id (w)) {
+            continue;
+         }
+         bool stored = bql_id_map_get (&found, &w->id, NULL);
+         bool absent_before = !w->id_new && w->existed == 0 && !bql_id_map_get (&c->upserted_ids, &w->id, NULL);
+         if (!w->insert && !w->id_new && !absent_before) {
+            continue; /* its document existed: it matched, if it ran */
+         }
+         if (stored && w->insert) {
+            w->state = RW_INSERTED;
+            c->info->n_inserted++;
+            last_ran = k;
+         } else if (stored) {
+            mark_upserted (c, w);
+            c->info->n_upserted++;
+            last_ran = k;
+         } else if (!w->id_new || w->insert) {
+            first_unrun = first_unrun < k ? first_unrun : k;
+         }
+      }
+      bql_id_map_cleanup (&found);
+      if (last_ran < n && !partial && (first_unrun == n || first_unrun > last_ran)) {
+         for (size_t k = 0; k < last_ran; k++) {
+            row_write_t *w = &c->w[sent[k]];
+            if (w->state == RW_PENDING && w->upsert) {
+               w->state = RW_MATCHED; /* it ran and created nothing */
+               c->info->n_matched++;
+               c->wr->tally->n_modified_unknown++;
+            }
+         }
+      }
+      /* one by one, up to the first that fails (or that did not run) */
+      size_t k = 0;
+      while (ok && k < n && !c->stop) {
+         size_t one = sent[k];
+         bool stop_here = k >= first_unrun;
+         k++;
+         if (c->w[one].state != RW_PENDING) {
+            continue;
+         }
+         size_t *none, nnone;
+         bool part;
+         int64_t modified = c->info->n_modified;
+         ok = send_once (c, &one, 1, &none, &nnone, &part);
+         bson_free (none);
+         if (c->w[one].state == RW_MATCHED && c->info->n_modified == modified) {
+            /* it may have run in the lost command: modified then or not */
+            c->wr->tally->n_modified_unknown++;
+         }
+         if (c->w[one].state == RW_FAILED || stop_here) {
+            break;
+         }
+      }
+      /* the rows after it, as one command */
+      size_t m = 0;
+      for (; k < n; k++) {
+         if (c->w[sent[k]].state == RW_PENDING) {
+            sent[m++] = sent[k];
+         }
+      }
+      if (!ok || c->stop || m == 0) {
+         break;
+      }
+      size_t *again;
+      ok = send_once (c, sent, m, &again, &n, &partial);
+      memcpy (sent, again, sizeof *sent * n);
+      bson_free (again);
+   }
+   return ok;
+}
+
+/* Send the rows set[0..m) through the write path and settle each (a lost
+ * account with settle_lost_batch). False when the statement must stop
+ * (recorded). */
+static bool
+send_set (batch_t *c, const size_t *set, size_t m)
+{
+   size_t *sent, nsent;
+   bool partial;
+   bool ok = send_once (c, set, m, &sent, &nsent, &partial);
+   if (ok && nsent > 0) {
+      ok = settle_lost_batch (c, sent, nsent, partial);
+   }
+   bson_free (sent);
+   return ok && !c->fatal;
+}
+
+/* Can a failed batch of these rows be settled (settle_lost_batch)? Not
+ * when an upsert on a given _id does not know whether its document
+ * existed before the batch (the read failed), nor with a replacement
+ * without _id (the server makes its _id, and a reply that numbers
+ * upserts among upserts ties it to its row only in a command of one
+ * statement). */
+static bool
+lost_batch_settleable (const batch_t *c)
+{
+   for (size_t k = 0; k < c->n; k++) {
+      const row_write_t *w = &c->w[k];
+      if (w->state == RW_PENDING && w->upsert && (!w->has_id || (!w->id_new && w->existed < 0))) {
+         return false;
+      }
+   }
+   return true;
 }
 
 bool
@@ -749,11 +888,20 @@ bql_exec_update_rows (bql_writer_t *wr, const bql_batch_t *b, const size_t *pos,
    build_writes (&c, pos, npos);
 
    bool per_row_match = bql_writer_has_step (wr, BQL_STEP_UPDATE_ROWS) || c.follow_up;
-   /* one command per row when the server's reply would lose the account
-    * of the command (see the top of this file) */
-   bool one_by_one = !bql_caps_update_keeps_counts (&wr->caps, wr->client) ||
-                     (per_row_match && !unmatched_findable (&c));
+   /* on a server whose reply loses the account of a command with a
+    * failing statement: batches settled row by row when one fails, or
+    * one command per row (the step says which; see the top of this file) */
+   const bql_step_t *st = bql_steps_find (&wr->plan->steps, c.follow_up ? BQL_STEP_DUPLICATE_KEY_UPDATE
+                                                            : bql_writer_has_step (wr, BQL_STEP_UPSERT_ROWS)
+                                                               ? BQL_STEP_UPSERT_ROWS
+                                                               : BQL_STEP_UPDATE_ROWS);
+   bool lossy = !bql_caps_update_keeps_counts (&wr->caps, wr->client);
+   c.settle_lost = lossy && st && st->if_counts_lost == BQL_LOST_SETTLE_FAILED;
    check_existing (&c);
+   /* which rows matched nothing is found after a batch only when no
+    * update writes a field a filter reads (find_unmatched) */
+   bool one_by_one = (lossy && !(c.settle_lost && lost_batch_settleable (&c))) ||
+                     (per_row_match && st && st->one_per_command);
    size_t *set = bson_malloc (sizeof *set * (c.n ? c.n : 1));
    size_t m = 0;
    bool ok = true;

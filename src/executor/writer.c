@@ -24,7 +24,7 @@ bql_write_tally_reset (bql_write_tally_t *t)
    bson_reinit (&t->upserted);
    bson_reinit (&t->unmatched);
    t->n_upserted_ids = t->n_unmatched_rows = 0;
-   t->n_unmatched = t->n_would_write = t->retries = t->n_already_written = 0;
+   t->n_unmatched = t->n_would_write = t->retries = t->n_already_written = t->n_modified_unknown = 0;
    t->failed = false;
    bql_error_clear (&t->error);
 }
@@ -60,6 +60,7 @@ bql_exec_add_tally (bql_exec_t *x, bql_write_tally_t *t)
    append_entries (&x->upserted, &x->n_upserted_ids, &t->upserted, t->n_upserted_ids);
    append_entries (&x->unmatched, &x->n_unmatched_rows, &t->unmatched, t->n_unmatched_rows);
    x->n_unmatched += t->n_unmatched;
+   x->n_modified_unknown += t->n_modified_unknown;
    x->n_would_write += t->n_would_write;
    x->retries += t->retries;
    x->n_already_written += t->n_already_written;
@@ -132,4 +133,27 @@ bql_writer_note_unmatched (bql_writer_t *w, int64_t row)
       bson_append_document_end (&t->unmatched, &one);
    }
    t->n_unmatched_rows++;
+}
+
+const char *
+bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why)
+{
+   static const struct {
+      unsigned need;
+      const char *name;
+   } features[] = {{BQL_NEEDS_PIPELINE_UPDATES, BQL_FEATURE_PIPELINE_UPDATES},
+                   {BQL_NEEDS_MERGE, BQL_FEATURE_MERGE},
+                   {BQL_NEEDS_TTL, BQL_FEATURE_TTL}};
+   for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
+      if (needs & features[i].need) {
+         const char *reason = bql_caps_lacks (&w->caps, w->client, features[i].need);
+         if (reason) {
+            if (why) {
+               *why = reason;
+            }
+            return features[i].name;
+         }
+      }
+   }
+   return NULL;
 }

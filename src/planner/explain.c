@@ -18,7 +18,8 @@
 #include "steps.h"
 
 /* One step as EXPLAIN prints it: what it does, the VALUES rows of its
- * batch, the command (template), and when the command is split. */
+ * batch, the command (template), and how it runs on a server whose
+ * update command loses its counts. */
 static void
 append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
 {
@@ -33,9 +34,12 @@ append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
       BSON_APPEND_INT64 (&step, "lastRow", st->last_row);
    }
    BSON_APPEND_DOCUMENT (&step, "command", &st->command);
-   if (st->split_if_counts_lost) {
+   if (st->one_per_command) {
       BSON_APPEND_UTF8 (&step, "oneStatementPerCommand",
-                        "on a server whose update command loses its counts when a statement fails");
+                        "the SET list writes a field the row's filter reads: which rows matched nothing is known "
+                        "only from a command of one statement");
+   } else if (st->if_counts_lost != BQL_LOST_SAME) {
+      BSON_APPEND_UTF8 (&step, "ifUpdateCountsLost", st->if_lost_note);
    }
    bson_append_document_end (arr, &step);
 }

@@ -970,6 +970,93 @@ check_delete_row (bql_planner_t *pl, const bql_row_ctx_t *rc)
    return w.ok;
 }
 
+/* ---- does an update write a field its filter reads ---- */
+
+/* Add the field paths the filter q reads to paths (a bson array of
+ * strings). False when q reads fields in a way not listed ($expr,
+ * $where, ...): then no path can be ruled out. */
+static bool
+filter_paths (const bson_t *q, const char *prefix, bson_t *paths, uint32_t *n)
+{
+   bson_iter_t it;
+   bson_iter_init (&it, q);
+   while (bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      if (!strcmp (k, "$and") || !strcmp (k, "$or") || !strcmp (k, "$nor")) {
+         bson_iter_t ai;
+         if (!BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+            return false;
+         }
+         while (bson_iter_next (&ai)) {
+            uint32_t len;
+            const uint8_t *data;
+            if (!BSON_ITER_HOLDS_DOCUMENT (&ai)) {
+               return false;
+            }
+            bson_iter_document (&ai, &len, &data);
+            bson_t sub;
+            bson_init_static (&sub, data, len);
+            if (!filter_paths (&sub, prefix, paths, n)) {
+               return false;
+            }
+         }
+      } else if (k[0] == '$') {
+         return prefix != NULL; /* an operator on a field: the field is listed */
+      } else if (!prefix) {
+         char kb[16];
+         const char *key;
+         bson_uint32_to_string ((*n)++, &key, kb, sizeof kb);
+         BSON_APPEND_UTF8 (paths, key, k);
+      }
+   }
+   return true;
+}
+
+/* Does one of the paths a or b lie inside the other (or equal it)? */
+static bool
+paths_overlap (const char *a, const char *b)
+{
+   size_t la = strlen (a), lb = strlen (b);
+   size_t l = la < lb ? la : lb;
+   return !strncmp (a, b, l) && (la == lb || (la < lb ? b[l] : a[l]) == '.');
+}
+
+bool
+bql_plan_update_reads_filter (const bql_plan_t *plan, const bson_t *q)
+{
+   bson_t paths = BSON_INITIALIZER;
+   uint32_t n = 0;
+   bool reads = !filter_paths (q, NULL, &paths, &n);
+   bson_iter_t it;
+   bson_iter_init (&it, &paths);
+   while (!reads && bson_iter_next (&it)) {
+      const char *path = bson_iter_utf8 (&it, NULL);
+      for (size_t s = 0; s < plan->nset; s++) {
+         reads = reads || paths_overlap (plan->set[s].path, path);
+      }
+      /* SET *: every column of the row but _id is set */
+      reads = reads || (plan->set_all && !paths_overlap ("_id", path));
+   }
+   bson_destroy (&paths);
+   return reads;
+}
+
+bool
+bql_plan_idempotent (const bql_plan_t *plan)
+{
+   /* deleting again, or setting deleted_at again, is safe: a DELETE has
+    * no SET list */
+   if (plan->pipeline) {
+      return false;
+   }
+   for (size_t i = 0; i < plan->nset; i++) {
+      if (plan->set[i].op == BQL_SET_INC || plan->set[i].op == BQL_SET_MUL || plan->set[i].op == BQL_SET_PUSH) {
+         return false;
+      }
+   }
+   return true;
+}
+
 /* {$cond: [existed, ...]}'s test under key: did the document exist
  * before this upsert? An upsert that inserts starts from the equality
  * fields of its filter (the key columns) and gets its _id after the

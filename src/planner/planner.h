@@ -390,6 +390,20 @@ void bql_plan_row_ctx (const bql_plan_t *plan, const bson_t *row, bql_row_ctx_t 
 bool bql_plan_row_write (const bql_plan_t *plan, const bson_t *row, bson_t *q, bson_t *u, bool *pipeline,
                          bql_error_t *error);
 
+/* Are the plan's writes safe to apply twice? ($set, $unset, $currentDate,
+ * $setOnInsert, replacements, deletes; not $inc, $mul, $push, nor an
+ * aggregation pipeline.) A write that is may be sent again after a
+ * command that left its outcome unknown. */
+bool bql_plan_idempotent (const bql_plan_t *plan);
+
+/* Does an update of the plan (its SET list; SET *: every column but _id)
+ * write a field the filter q reads (or may it: a filter that reads fields
+ * through $expr, $where, ...)? Then which rows of a batch matched nothing
+ * cannot be found after the batch by asking which filters match nothing:
+ * UPDATE ... FROM and the ON DUPLICATE KEY follow-ups go one statement
+ * per command. q: a row's filter, or the EXPLAIN template. */
+bool bql_plan_update_reads_filter (const bql_plan_t *plan, const bson_t *q);
+
 /* The _id an upsert of (q, u) gives a new document, if known (q's
  * {_id: {$eq: v}}, the replacement's _id when replace, or
  * $setOnInsert._id): a copy in *out (bson_value_destroy), *is_new false.

@@ -45,6 +45,43 @@ push (bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *wh
    return st;
 }
 
+/* Does any element of the array at key of cmd hold field (at its top
+ * level)? With is_array, only when that field is an array. */
+static bool
+any_element_has (const bson_t *cmd, const char *key, const char *field, bool is_array)
+{
+   bson_iter_t it, ai, ei;
+   if (!bson_iter_init_find (&it, cmd, key) || !BSON_ITER_HOLDS_ARRAY (&it) || !bson_iter_recurse (&it, &ai)) {
+      return false;
+   }
+   while (bson_iter_next (&ai)) {
+      if (BSON_ITER_HOLDS_DOCUMENT (&ai) && bson_iter_recurse (&ai, &ei) && bson_iter_find (&ei, field) &&
+          (!is_array || BSON_ITER_HOLDS_ARRAY (&ei))) {
+         return true;
+      }
+   }
+   return false;
+}
+
+unsigned
+bql_step_needs (const bql_step_t *st)
+{
+   bson_iter_t it;
+   if (!bson_iter_init (&it, &st->command) || !bson_iter_next (&it)) {
+      return 0;
+   }
+   const char *name = bson_iter_key (&it);
+   unsigned needs = 0;
+   if (!strcmp (name, "update") && any_element_has (&st->command, "updates", "u", true)) {
+      needs |= BQL_NEEDS_PIPELINE_UPDATES;
+   } else if (!strcmp (name, "createIndexes") && any_element_has (&st->command, "indexes", "expireAfterSeconds", false)) {
+      needs |= BQL_NEEDS_TTL;
+   } else if (!strcmp (name, "aggregate") && any_element_has (&st->command, "pipeline", "$merge", false)) {
+      needs |= BQL_NEEDS_MERGE;
+   }
+   return needs;
+}
+
 static void
 copy_step (bql_steps_t *s, const bql_step_t *from)
 {
@@ -52,7 +89,9 @@ copy_step (bql_steps_t *s, const bql_step_t *from)
    st->first_row = from->first_row;
    st->last_row = from->last_row;
    st->ordered = from->ordered;
-   st->split_if_counts_lost = from->split_if_counts_lost;
+   st->one_per_command = from->one_per_command;
+   st->if_counts_lost = from->if_counts_lost;
+   st->if_lost_note = from->if_lost_note;
    st->if_server_has_merge = from->if_server_has_merge;
 }
 
@@ -76,7 +115,7 @@ bql_step_kind_name (bql_step_kind_t kind)
    static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
                                        "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
                                        "delete batch",  "update batch",  "insert rows",   "read existing ids",
-                                       "upsert rows",
+                                       "upsert rows",   "read stored ids",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
                                        "write metrics", "aggregate",   "merge", "open operation", "mark in flight",
                                        "checkpoint", "check operation", "heartbeat", "finish operation"};
@@ -236,6 +275,52 @@ ids_and (bson_t *q, const char *ids, const bson_t *filter)
    bson_append_array_end (q, &and);
 }
 
+/* How a per-row write runs on a server whose update command loses its
+ * counts when a statement fails (steps.h), and what EXPLAIN says of it. */
+static bql_if_counts_lost_t
+row_write_if_lost (const bql_plan_t *plan, bool upsert, const char **note)
+{
+   if (!bql_plan_idempotent (plan)) {
+      *note = "on a server whose update command loses its counts when a statement fails: one statement per command "
+              "(the update is not idempotent, so a failed batch could not be sent again to learn which rows it "
+              "applied)";
+      return BQL_LOST_ONE_PER_COMMAND;
+   }
+   if (upsert && plan->replace) {
+      bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER;
+      bson_value_t id;
+      bool pipe, is_new;
+      bql_error_t scratch;
+      bool known = bql_plan_row_write (plan, NULL, &q, &u, &pipe, &scratch) &&
+                   bql_plan_upsert_id (&q, &u, true, &id, &is_new);
+      if (known) {
+         bson_value_destroy (&id);
+      }
+      bson_destroy (&q);
+      bson_destroy (&u);
+      if (!known) {
+         *note = "on a server whose update command loses its counts when a statement fails: one statement per "
+                 "command (a replacement without _id gets its _id from the server, which such a server's reply "
+                 "ties to the statement only in a command of one statement)";
+         return BQL_LOST_ONE_PER_COMMAND;
+      }
+   }
+   *note = upsert && plan->replace
+              ? "on a server whose update command loses its counts when a statement fails: the batch as one "
+                "command; a batch with a failed statement is settled by the step that reads which _ids are "
+                "stored, then its rows whose outcome is still unknown are sent again one statement per "
+                "command up to the first that fails, and the rows after that one as one command (a batch "
+                "holding a replacement without _id goes one statement per command)"
+           : upsert ? "on a server whose update command loses its counts when a statement fails: the batch as one "
+                    "command; a batch with a failed statement is settled by the step that reads which _ids are "
+                    "stored, then its rows whose outcome is still unknown are sent again one statement per "
+                    "command up to the first that fails, and the rows after that one as one command"
+                  : "on a server whose update command loses its counts when a statement fails: the batch as one "
+                    "command; after a failed statement its rows are sent again one statement per command up to "
+                    "the first that fails, and the rows after that one as one command";
+   return BQL_LOST_SETTLE_FAILED;
+}
+
 /* The per-row write of rows read at run time: one update statement with
  * "<row.col>" placeholders. An error still leaves the step (empty). */
 static bool
@@ -255,23 +340,18 @@ row_write_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bq
    }
    bql_step_t *st = push (s, kind, flow, what, &cmd);
    st->ordered = ordered;
-   st->split_if_counts_lost = true;
+   st->one_per_command = ok && !upsert && bql_plan_update_reads_filter (plan, &q);
+   st->if_counts_lost = row_write_if_lost (plan, upsert, &st->if_lost_note);
    bson_destroy (&cmd);
    bson_destroy (&q);
    bson_destroy (&u);
    return ok;
 }
 
-/* Before a batch of upserts: which of the _ids its rows name exist
- * already, so that after a lost command the server can be asked what the
- * command did (write_rows.c). Only when a lost command may be retried
- * (retry_attempts > 0); run only for the batch's rows that name an _id. */
-static void
-existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+/* find {_id: {$in: <_ids the batch's rows name>}}, projection {_id: 1} */
+static bql_step_t *
+ids_find_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow, const char *what)
 {
-   if (plan->opts.retry_attempts <= 0 || plan->opts.dry_run) {
-      return;
-   }
    bson_t cmd = BSON_INITIALIZER, f, in, proj;
    BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
    bson_append_document_begin (&cmd, "filter", -1, &f);
@@ -282,11 +362,54 @@ existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
    bson_append_document_begin (&cmd, "projection", -1, &proj);
    BSON_APPEND_INT32 (&proj, "_id", 1);
    bson_append_document_end (&cmd, &proj);
-   push (s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
-         "read which _ids named by the batch's rows exist (retry_attempts > 0: a lost command is then checked "
-         "against them)",
-         &cmd);
+   bql_step_t *st = push (s, kind, flow, what, &cmd);
    bson_destroy (&cmd);
+   return st;
+}
+
+/* Before a batch of upserts: which of the _ids its rows name exist
+ * already, so that after a lost command the server can be asked what the
+ * command did (write_rows.c). When a lost command may be retried
+ * (retry_attempts > 0), and on a server whose update command loses its
+ * counts when a statement fails, for a batch with a failed statement to
+ * be settled (an upsert on a given _id whose document is stored after
+ * it created it only if it did not exist before); run only for the
+ * batch's rows that name an _id. */
+static void
+existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const char *note;
+   bool settle = row_write_if_lost (plan, true, &note) == BQL_LOST_SETTLE_FAILED;
+   if (plan->opts.dry_run || (plan->opts.retry_attempts <= 0 && !settle)) {
+      return;
+   }
+   bool retry = plan->opts.retry_attempts > 0;
+   bql_step_t *st = ids_find_step (plan, s, BQL_STEP_READ_EXISTING_IDS, BQL_FLOW_EACH_ROW_BATCH,
+                                   retry ? "read which _ids named by the batch's rows exist (retry_attempts > 0: a "
+                                           "lost command is then checked against them)"
+                                         : "read which _ids named by the batch's rows exist (a batch with a failed "
+                                           "statement is then checked against them)");
+   if (!retry) {
+      st->if_counts_lost = BQL_LOST_ONLY;
+      st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
+   }
+}
+
+/* After a batch of upserts with a failed statement, on a server whose
+ * update command then loses its counts: which of the _ids the batch's
+ * rows name are stored now (write_rows.c settles the batch with them). */
+static void
+stored_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   const bql_step_t *w = &s->items[s->n - 1];
+   if (plan->opts.dry_run || w->if_counts_lost != BQL_LOST_SETTLE_FAILED) {
+      return;
+   }
+   bql_step_t *st = ids_find_step (plan, s, BQL_STEP_READ_STORED_IDS, BQL_FLOW_FAILED_BATCH,
+                                   "for every batch with failed rows, on a server whose update command then loses "
+                                   "its counts: read which _ids named by the batch's rows are stored");
+   st->if_counts_lost = BQL_LOST_ONLY;
+   st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
 }
 
 /* the insert of rows read at run time */
@@ -805,20 +928,6 @@ bql_plan_operations_database (const bql_plan_t *plan)
    return db && *db ? db : plan->database;
 }
 
-bool
-bql_plan_idempotent (const bql_plan_t *plan)
-{
-   if (plan->pipeline) {
-      return false;
-   }
-   for (size_t i = 0; i < plan->nset; i++) {
-      if (plan->set[i].op == BQL_SET_INC || plan->set[i].op == BQL_SET_MUL || plan->set[i].op == BQL_SET_PUSH) {
-         return false;
-      }
-   }
-   return true;
-}
-
 /* The time of the write under key (a date; a plain placeholder string,
  * so that EXPLAIN stays valid Extended JSON) */
 static void
@@ -1127,6 +1236,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
          existing_ids_step (plan, s);
          ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH, "upsert each row on _id", true,
                               o->ordered, error);
+         stored_ids_step (plan, s);
       } else {
          insert_step (plan, s, plan->on_duplicate ? false : o->ordered);
          if (plan->on_duplicate) {
@@ -1141,6 +1251,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH,
                            plan->replace ? "replace each row's document (upsert)" : "upsert each row", true, o->ordered,
                            error);
+      stored_ids_step (plan, s);
       break;
    case BQL_KIND_UPDATE:
       if (plan->has_rows || plan->file) {
@@ -1301,7 +1412,9 @@ row_write_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *
    st->first_row = first;
    st->last_row = last;
    st->ordered = t->ordered;
-   st->split_if_counts_lost = t->split_if_counts_lost;
+   st->one_per_command = t->one_per_command;
+   st->if_counts_lost = t->if_counts_lost;
+   st->if_lost_note = t->if_lost_note;
    bson_destroy (&cmd);
    return true;
 }

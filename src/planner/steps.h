@@ -37,6 +37,9 @@ typedef enum {
    BQL_STEP_READ_EXISTING_IDS,    /* before upserts (retry_attempts > 0): which of the
                                      _ids the batch's rows name exist already */
    BQL_STEP_UPSERT_ROWS,          /* one upsert (or replacement upsert) per row */
+   BQL_STEP_READ_STORED_IDS,      /* after a batch of upserts with a failed row, on a server
+                                     whose update command then loses its counts: which of
+                                     the _ids its rows name are stored now */
    BQL_STEP_UPDATE_ROWS,          /* UPDATE ... FROM: one updateOne per row */
    BQL_STEP_DUPLICATE_KEY_UPDATE, /* ON DUPLICATE KEY: update the rows refused with 11000 */
    BQL_STEP_WRITE_ERROR_RECORD,   /* one document per batch with failed rows, in error_collection */
@@ -95,6 +98,27 @@ typedef enum {
 /* The statement text kept in the operation's document, in bytes. */
 #define BQL_OPERATION_STATEMENT_MAX 4096
 
+/* How a step runs on a server whose update command loses its counts when
+ * one of its statements fails (bql_caps_t.update_keeps_counts: it
+ * applies the statements before the failing one and none after it, and
+ * replies writeErrors [{index: 0}] with no counts). */
+typedef enum {
+   BQL_LOST_SAME,            /* as on any server */
+   BQL_LOST_ONE_PER_COMMAND, /* UPSERT_ROWS, UPDATE_ROWS, DUPLICATE_KEY_UPDATE: the
+                                batch goes one statement per command (its update is
+                                not idempotent, or a new document's _id can be tied
+                                to its row only through the reply of a command of
+                                one statement): a failed batch could not be sent
+                                again to learn which rows it applied */
+   BQL_LOST_SETTLE_FAILED,   /* the same, idempotent: the batch goes as one command;
+                                when a statement fails, the batch's rows are settled
+                                by the READ_STORED_IDS step (upserts) and by sending
+                                again, one statement per command, the rows whose
+                                outcome is unknown up to the first that fails, then
+                                the rows after it as one command */
+   BQL_LOST_ONLY             /* the step runs only on such a server */
+} bql_if_counts_lost_t;
+
 typedef struct bql_step {
    bql_step_kind_t kind;
    bql_step_flow_t flow;
@@ -104,10 +128,15 @@ typedef struct bql_step {
    int64_t first_row;   /* a batch of VALUES rows: its first and last row */
    int64_t last_row;    /* numbers; 0 in a template */
    bool ordered;        /* the write's ordered */
-   /* UPSERT_ROWS, UPDATE_ROWS, DUPLICATE_KEY_UPDATE: the batch goes one
-    * statement per command on a server whose update command loses its
-    * counts after a failed statement (bql_caps_t.update_keeps_counts) */
-   bool split_if_counts_lost;
+   /* UPDATE_ROWS, DUPLICATE_KEY_UPDATE: one statement per command on
+    * every server (the SET list writes a field the filter reads:
+    * bql_plan_update_reads_filter) */
+   bool one_per_command;
+   /* how it runs on a server whose update command loses its counts after
+    * a failed statement (bql_caps_t.update_keeps_counts) */
+   bql_if_counts_lost_t if_counts_lost;
+   const char *if_lost_note; /* what EXPLAIN says of it (a static string;
+                                NULL with BQL_LOST_SAME) */
    /* MERGE: run only when the server has $merge (bql_caps_t.merge), and
     * then instead of the AGGREGATE step after it and its row steps;
     * without $merge this step is skipped (server_side unset) */
@@ -140,6 +169,19 @@ bool bql_steps_expand_values (const struct bql_plan *plan, const bql_steps_t *te
 
 void bql_steps_cleanup (bql_steps_t *steps);
 
+/* Server features a step's command needs (a set of bits), found in its
+ * template: the executor asks the server's capabilities (probed once per
+ * connection) before it sends the command, and refuses with the
+ * feature's name when the server lacks it. */
+enum {
+   BQL_NEEDS_PIPELINE_UPDATES = 1 << 0, /* an update whose u is a pipeline (MongoDB 4.2) */
+   BQL_NEEDS_MERGE = 1 << 1,            /* an aggregate with a $merge stage (MongoDB 4.2) */
+   BQL_NEEDS_TTL = 1 << 2               /* createIndexes with expireAfterSeconds */
+};
+
+/* The BQL_NEEDS_* bits of st's command template (0: none). */
+unsigned bql_step_needs (const bql_step_t *st);
+
 /* A short name of the kind ("delete batch"), for messages and tests. */
 const char *bql_step_kind_name (bql_step_kind_t kind);
 
@@ -161,11 +203,6 @@ void bql_step_fill (const bson_t *template_doc, bql_step_fill_fn fill, void *ctx
 /* The database of the operation documents: operations_database, or the
  * statement's. Borrowed from plan. */
 const char *bql_plan_operations_database (const struct bql_plan *plan);
-
-/* Are the statement's writes safe to apply twice? ($set, $unset,
- * $currentDate, $setOnInsert, inserts, deletes; not $inc, $mul, $push,
- * pipelines.) */
-bool bql_plan_idempotent (const struct bql_plan *plan);
 
 /* The document or array at the dotted path of a template (borrowed: valid
  * while the step lives), e.g. "updates.0.u"; false when absent. */

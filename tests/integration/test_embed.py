@@ -162,7 +162,7 @@ int main (void) {
         self.assertIn("batch 1: rows 1..2, nMatched 0, nUpserted 2, nFailed 0\n"
                       "batch 2: rows 3..3, nMatched 0, nUpserted 1, nFailed 0\n", first)
         self.assertIn('"nUpserted" : 3', first)
-        self.assertIn("progress callbacks: 2\n", first)
+        self.assertIn("progress callbacks after batches: 2\n", first)
         got = [(d["sku"], d["qty"], d["warehouse"]) for d in self.docs("inventory", sort="sku")]
         self.assertEqual(got, [("A-1", 5, "north"), ("B-2", 7, "north"), ("C-3", 1, "south")])
         second = run([exe, bqltest.URI, self.dbname], env=self.env).stdout

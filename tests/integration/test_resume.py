@@ -144,6 +144,15 @@ class RefusalTest(ResumeCase):
         self.refused("operation %s read FROM STDIN: its rows cannot be read again, so it cannot be resumed" % OPID,
                      hint="Load the rest from a file as a new operation (rows after the last one written).")
 
+    def test_rows_from_a_select_cannot_be_read_again(self):
+        self.db.ev.insert_many([{"_id": i, "k": i % 3} for i in range(9)])
+        sql = "BULK INSERT INTO items SELECT k FROM ev"
+        self.operation(sql, "insert", "items", {"type": "select"})
+        self.refused("operation %s read its rows from a SELECT: a second run of its pipeline may give other rows, "
+                     "so it cannot be resumed" % OPID,
+                     hint="Run the statement again as a new operation: an UPSERT keyed on the rows' columns "
+                          "updates what the first run wrote.")
+
     def test_a_changed_file_is_refused(self):
         path, sql = self.insert_file()
         src = file_source(path)

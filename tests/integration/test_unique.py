@@ -85,9 +85,14 @@ class UniqueIndexTest(bqltest.BulkqlCase):
         self.assertIn(res["writeErrors"][0]["code"], (11000, 1))
         # the other two rows are written and counted exactly, also on
         # FerretDB, which refuses a whole update command for such a row
-        # (BulkQL sends one statement per command there)
-        self.assertEqual((res["nMatched"], res["nModified"], res["nUnmatched"], res.get("nNotAttempted", 0)),
-                         (2, 2, 0, 0))
+        # after applying the statements before it, and gives no counts:
+        # BulkQL sends the batch's rows again one statement per command up
+        # to the failing one, and the rest as one command; whether row 1,
+        # applied by the refused command, modified its document is lost
+        # with that command's account (nModifiedUnknown)
+        lossy = "ferretdbVersion" in self.client.admin.command("buildInfo")
+        self.assertEqual((res["nMatched"], res["nModified"], res.get("nModifiedUnknown", 0), res["nUnmatched"],
+                          res.get("nNotAttempted", 0)), (2, 1, 1, 0, 0) if lossy else (2, 2, 0, 0, 0))
         got = {d["_id"]: (d["email"], d["n"]) for d in self.docs("users")}
         self.assertEqual(got, {1: ("u1@x", 0), 2: ("new2@x", 1), 3: ("u3@x", 0), 4: ("new4@x", 1), 5: ("u5@x", 0)})
 

@@ -43,8 +43,9 @@ class WireCase(bqltest.BulkqlCase):
     def lossy_updates(self):
         """Does the server lose the counts of an update command in which a
         statement fails (FerretDB: see ../shared/FERRETDB.md)? BulkQL then
-        sends UPSERT, UPDATE ... FROM, upsert_mode and ON DUPLICATE KEY
-        updates one command per row."""
+        settles a failed batch of UPSERT, UPDATE ... FROM, upsert_mode and
+        ON DUPLICATE KEY updates row by row, and sends non-idempotent ones
+        ($inc, ...) one command per row."""
         return "ferretdbVersion" in self.client.admin.command("buildInfo")
 
     def user_writes(self, coll=None):

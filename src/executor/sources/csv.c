@@ -1,7 +1,9 @@
 /*
  * csv.c — CSV and TSV records (RFC 4180) through libcsv: a record is cut
  * from the input's lines (input.c), so a quoted field may span lines and
- * every row knows the line it starts on; a bad record (bad quoting, a
+ * every row knows the line it starts on; a line break inside quotes is
+ * given to libcsv as LF, so a quoted CRLF is stored as LF (as mongoimport
+ * stores it) while a CR alone inside quotes is kept; a bad record (bad quoting, a
  * carriage return outside quotes, a quoted field never closed) becomes a
  * failed row and the next record is read normally. The header line names
  * the columns (with a column list too, the header gives the order and the

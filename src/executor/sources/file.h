@@ -46,8 +46,11 @@ typedef struct bql_input {
    bool fd_borrowed;   /* stdin: not ours to close */
    FILE *stream;       /* bql_source_io_t.stdin_stream: read with fread */
    bool gzip_required; /* COMPRESSION GZIP, or a name ending in .gz */
-   char *buf;          /* BQL_SRC_CHUNK bytes and BQL_SRC_PAD more, zeroed, that are never filled */
+   char *buf;
    size_t len, pos;
+   size_t buf_readable; /* bytes of buf that may be read (at least len): records
+                           lying in buf are parsed in place when BQL_SRC_PAD of
+                           them follow the record; 0 (unknown) copies them */
    bool eof;
    bool waits;         /* fd is a pipe or a terminal: reads may block */
    int64_t read_total; /* bytes read into buf so far (not gzip) */

@@ -504,7 +504,10 @@ bql_input_open (bql_input_t *in, bql_source_status_t *st, const bql_plan_t *plan
          in->waits = true; /* a FIFO, a device */
       }
    }
+   /* BQL_SRC_PAD bytes more than are ever filled, zeroed: the JSON fast
+    * path parses a record at the end of the chunk in place */
    in->buf = bson_malloc0 (CHUNK + BQL_SRC_PAD);
+   in->buf_readable = CHUNK + BQL_SRC_PAD;
    in->raw = bson_malloc (CHUNK);
    if (!in->waits && !in->stream) {
       /* a regular file: gzip or not is known now (a pipe or a terminal

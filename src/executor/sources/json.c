@@ -419,15 +419,16 @@ program_row (bql_file_source_t *f, bson_t *doc)
    return BQL_ROW_OK;
 }
 
-/* How many bytes after record r may be read: to the end of the chunk
- * buffer's padding when it lies there, else none (a record in carry is
- * copied by the fast parser). */
+/* How many bytes after record r may be read: to the end of what the
+ * input's buffer allows (in.buf_readable) when it lies there, else none
+ * (a record in carry, or in a buffer of unknown size, is copied by the
+ * fast parser). */
 static size_t
 readable_after (const bql_file_source_t *f, const bql_record_t *r)
 {
    uintptr_t buf = (uintptr_t) f->in.buf, at = (uintptr_t) r->data, end = at + r->len;
-   if (buf && at >= buf && end <= buf + BQL_SRC_CHUNK) {
-      return (size_t) (buf + BQL_SRC_CHUNK + BQL_SRC_PAD - end);
+   if (buf && f->in.buf_readable && at >= buf && end <= buf + f->in.buf_readable) {
+      return (size_t) (buf + f->in.buf_readable - end);
    }
    return 0;
 }

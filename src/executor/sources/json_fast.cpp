@@ -51,7 +51,8 @@ struct name_ref {
       int c = std::memcmp (s, o.s, std::min (n, o.n));
       return c ? c < 0 : n < o.n;
    }
-   bool operator== (const name_ref &o) const { return n == o.n && !std::memcmp (s, o.s, n); }
+   /* the length and the first byte inline: most names of an object differ there */
+   bool operator== (const name_ref &o) const { return n == o.n && (!n || (s[0] == o.s[0] && !std::memcmp (s, o.s, n))); }
 };
 
 /* Objects with more fields than this check their names by sorting. */
