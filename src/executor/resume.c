@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "bulkql/operations.h"
-#include "write_path.h"
+#include "executor.h"
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
 
@@ -416,17 +416,6 @@ check_source (const bson_t *doc, const char *id, const bql_plan_t *plan, const c
    return false;
 }
 
-/* Are plan's writes safe to apply twice? (bql_writer_idempotent asks a
- * writer; it reads only the writer's plan.) */
-static bool
-plan_idempotent (const bql_plan_t *plan)
-{
-   bql_writer_t w;
-   memset (&w, 0, sizeof w);
-   w.plan = plan;
-   return bql_writer_idempotent (&w);
-}
-
 /* Mark the operation InProgress again, for this process: one update
  * conditioned on the state and heartbeat read, so that of two processes
  * resuming it at once one only does. */
@@ -523,7 +512,7 @@ bql_operation_resume (mongoc_client_t *client, const char *operation_id, const b
        !check_source (&doc, id, plan, &path, error) || !bql_resume_load (&r, &doc, error)) {
       goto done;
    }
-   if (r.in_flight_all && !plan_idempotent (plan)) {
+   if (r.in_flight_all && !bql_plan_idempotent (plan)) {
       refuse (error, BQL_ERR_REFUSED,
               "operation %s's one update over the whole filter (batch_size = 0) was in flight when it was "
               "interrupted, and it is not idempotent: every matching document is in doubt, and it cannot be "
