@@ -26,9 +26,10 @@
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
 
-/* An InProgress (or Open) operation whose heartbeat is younger than this
- * is taken to be running in another process, and is not resumed. */
-#define LIVE_HEARTBEAT_MS 30000
+/* An InProgress (or Open) operation whose heartbeat is younger than
+ * BQL_OPERATION_STALE_MS (the age from which listings call it
+ * Interrupted) is taken to be running in another process, and is not
+ * resumed. */
 
 /* The head of a file that its headHash covers. */
 #define HEAD_BYTES ((size_t) 1 << 20)
@@ -216,12 +217,12 @@ check_state (const bson_t *doc, const char *id, bql_error_t *error)
       int64_t pid = bson_iter_init_find (&it, doc, "pid") && (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it))
                        ? bson_iter_as_int64 (&it)
                        : 0;
-      if (age < LIVE_HEARTBEAT_MS && !holder_is_gone (host, pid)) {
+      if (age < BQL_OPERATION_STALE_MS && !holder_is_gone (host, pid)) {
          refuse (error, BQL_ERR_REFUSED,
                  "operation %s is %s in another process (pid %lld on %s): its heartbeat is %.1f s old", id, state,
                  (long long) pid, host ? host : "an unknown host", age > 0 ? (double) age / 1000.0 : 0.0);
          hint (error, "A running operation cannot be resumed. If that process is gone, resume once its heartbeat is "
-                      "30 s old.");
+                      "60 s old (listed as Interrupted).");
          return false;
       }
    }
