@@ -655,7 +655,7 @@ def header(a, extra):
     lines = [
         f"- date: {a.date}",
         f"- machine: {getattr(a, 'machine', None) or machine()}",
-        f"- commit: {getattr(a, 'commit', None) or commit()}; bulkql: `{a.bulkql if a.bulkql != a.default_bulkql else 'build-bench/bulkql'}`"
+        f"- commit: {getattr(a, 'commit', None) or commit()}; bulkql: `{os.path.relpath(a.bulkql, TOP)}`"
         + (" (RelWithDebInfo -O2 -g)" if a.bulkql == a.default_bulkql else "")
         + (f": {a.bulkql_note}" if a.bulkql_note else ""),
         f"- command: `{a.command}`",
@@ -998,6 +998,8 @@ def parse_args(argv):
     p.add_argument("--mongoimport", help="a mongoimport binary (else $BULKQL_MONGOIMPORT, "
                    "../shared/tools/mongoimport, the PATH, go install)")
     p.add_argument("--build-dir", default=os.path.join(TOP, "build-bench"))
+    p.add_argument("--server-dir", help="the benchmark server's state folder (.cache/bench/server, or "
+                   "server-postgresql): another one lets two runs go at once")
     p.add_argument("--seed", type=int, default=5, help="seed of the spot checks")
     p.add_argument("--timeout", type=int, default=3600, help="seconds before one load is stopped (3600)")
     p.add_argument("--no-record", action="store_true", help="do not write bench/RESULTS.md")
@@ -1056,7 +1058,8 @@ def main(argv):
     for why in skipped:
         log("skipping " + why)
 
-    server = Server(os.path.join(CACHE, "server" if a.backend == "sqlite" else f"server-{a.backend}"), a.backend)
+    state = os.path.join(CACHE, "server" if a.backend == "sqlite" else f"server-{a.backend}")
+    server = Server(os.path.abspath(a.server_dir) if a.server_dir else state, a.backend)
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                "commit": commit(), "command": a.command, "loadavg_start": os.getloadavg(),
                "uptime_start": uptime()}

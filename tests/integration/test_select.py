@@ -123,6 +123,12 @@ class GroupBySelectTest(bqltest.BulkqlCase):
         super().setUp()
         self.src = events()
         self.db.ev.insert_many(self.src)
+        # a $group's second accumulator: 0 on a test server built before
+        # tools/testserver/patches/0002 (each accumulator its own iterator)
+        got = list(self.db.ev.aggregate([{"$group": {"_id": None, "n": {"$sum": 1}, "s": {"$sum": "$amount"}}}]))
+        self.assertEqual(got[0]["s"], sum(d["amount"] for d in self.src),
+                         "the test server sums nothing after a $group's first accumulator: it lacks "
+                         "tools/testserver/patches/0002-group-iterator-per-accumulator.patch (run scripts/setup)")
 
     def summary(self, kinds=None):
         """COUNT(*) and SUM(amount) per user per day, computed here."""

@@ -372,16 +372,23 @@ test_retry_timeout_ends_the_retries (void **state)
    int64_t t0 = bson_get_monotonic_time ();
    assert_false (bql_write_path_run (&f.w, &s, &retries));
    int64_t took_ms = (bson_get_monotonic_time () - t0) / 1000;
-   /* 40 + 60 (cut from 80) ms, then the budget is spent */
-   assert_string_equal (p.order, "arrg");
+   /* 40 ms, then at most what is left of the 100 ms budget (60 ms when
+    * the recover takes no time; less, or no second retry at all, when the
+    * machine is slow), then the budget is spent: never a third retry,
+    * never a full 80 ms second wait */
+   size_t n = strlen (p.order);
+   assert_true (strcmp (p.order, "arg") == 0 || strcmp (p.order, "arrg") == 0);
    assert_int_equal (p.why, BQL_GIVE_UP_RAN_OUT);
    assert_int_equal (f.seen.backoff[0], 40);
-   assert_in_range (f.seen.backoff[1], 50, 60);
+   int retried = (int) n - 2;
+   if (retried == 2) {
+      assert_in_range (f.seen.backoff[1], 1, 60);
+   }
    assert_true (f.w.budget_spent);
-   assert_in_range (took_ms, 100, 1000);
-   char buf[96];
-   assert_string_equal (bql_writer_retries_ran_out (&f.w, 2, buf, sizeof buf),
-                        " and 2 retries in 0.1 s ran out (retry_timeout)");
+   assert_in_range (took_ms, 100, 10000);
+   char buf[96], want[96];
+   snprintf (want, sizeof want, " and %d retr%s in 0.1 s ran out (retry_timeout)", retried, retried == 1 ? "y" : "ies");
+   assert_string_equal (bql_writer_retries_ran_out (&f.w, retried, buf, sizeof buf), want);
    fixture_cleanup (&f);
 }
 
@@ -417,7 +424,9 @@ test_cancel_in_flight_abandons_the_command (void **state)
    int64_t t0 = bson_get_monotonic_time ();
    assert_false (bql_write_path_run (&f.w, &s, &retries));
    int64_t took_ms = (bson_get_monotonic_time () - t0) / 1000;
-   assert_in_range (took_ms, BQL_CANCEL_GRACE_MS, BQL_CANCEL_GRACE_MS + 400);
+   /* the grace, and not the 1.5 s socket timeout (p.why below tells them
+    * apart); the upper bound is loose for a loaded machine */
+   assert_in_range (took_ms, BQL_CANCEL_GRACE_MS, BQL_CANCEL_GRACE_MS + 2500);
    assert_string_equal (p.order, "ag");
    assert_int_equal (p.why, BQL_GIVE_UP_CANCELLED);
    assert_null (f.w.send_client); /* the sending thread's now */
