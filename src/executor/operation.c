@@ -146,6 +146,8 @@ struct bql_operation {
    /* the writer of its commands (its own connection; no progress, no
     * on_retry: these are not the statement's batches) */
    bql_exec_options_t xo;
+   bql_options_t once;         /* the statement's options, no retry: the
+                                  heartbeat's (a shallow copy) */
    bql_writer_t w;
    bql_write_tally_t tally;
    mongoc_collection_t *coll;
@@ -569,6 +571,8 @@ bql_operation_open (bql_exec_t *x, const bql_step_t *st)
    op->xo.on_batch = NULL;
    op->xo.on_retry = NULL;
    bql_writer_init (&op->w, x, x->client);
+   op->once = *x->opts;
+   op->once.retry_attempts = 0;
    op->w.xo = &op->xo;
    op->w.stmt = NULL;
    op->w.op = NULL;
@@ -818,13 +822,16 @@ bql_operation_heartbeat (bql_exec_t *x)
       pthread_mutex_unlock (&op->mu);
       return;
    }
+   /* one attempt: a heartbeat lost with the server is not worth the
+    * statement's time (its batch is waiting meanwhile), the next one
+    * will do */
    char errmsg[600];
+   op->w.opts = &op->once;
    sent_t r = send_step (op, op->heartbeat, NULL, NULL, errmsg, sizeof errmsg);
+   op->w.opts = op->opts;
    pthread_mutex_unlock (&op->mu);
    if (r == NOT_MATCHED) {
       op->abort_seen = true; /* the statement stops after the batch */
-   } else if (r == NOT_WRITTEN) {
-      report (x, "move the heartbeat", errmsg);
    }
 }
 
