@@ -1,0 +1,79 @@
+"""Aborting from another process (issue 15): `bulkql --abort ID` marks a
+running operation Aborted, and the process running it sees the mark
+within one batch and stops as for Ctrl-C; an Aborted operation is final
+and cannot be resumed. (Ctrl-C while a batch is stuck on a server that
+never answers is test_wire_cancel.py's
+test_ctrl_c_while_a_batch_waits_for_a_server_that_never_answers.)
+
+Every insert of the load waits in the recording proxy, so that the load
+is still running when the abort comes, however fast the machine; all on
+127.0.0.1, every wait bounded."""
+import os
+import sys
+import time
+
+import bson.json_util
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import faults  # noqa: E402
+import wiretest  # noqa: E402
+from wireproxy import matcher  # noqa: E402
+
+
+class AbortTest(wiretest.WireCase):
+    def operation(self, coll):
+        ops = list(self.db.bulkql_operations.find({"collection": coll}))
+        self.assertEqual(len(ops), 1, ops)
+        return ops[0]
+
+    def test_abort_from_another_process_stops_the_load_within_one_batch(self):
+        n, batch = 400, 10
+        path = self.ndjson({"_id": i, "v": "row %d" % i} for i in range(1, n + 1))
+        # 40 inserts of at least 150 ms each: 6 s at least
+        self.proxy.inject(matcher("insert", coll="c"), "delay", times=n, delay=0.15)
+        load = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"],
+                                  sql="BULK INSERT INTO c FROM '%s' WITH (batch_size = %d);" % (path, batch),
+                                  deadline=120)
+        self.addCleanup(load.close)
+        load.start()
+        self.assertTrue(faults.wait_until(faults.wire_progress(self.proxy, 3, "insert", coll="c", replied=True), 60),
+                        load)
+        op = self.operation("c")
+        self.assertEqual(op["state"], "InProgress", op)
+        r = self.bulkql("--uri", self.proxy.uri, "--abort", op["_id"], timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        aborted_at = time.monotonic()
+        res = load.wait(60)
+        self.assertFalse(res.killed, res)
+        self.assertEqual(res.rc, 1, res)
+        [result] = [bson.json_util.loads(line) for line in res.out.splitlines() if line.startswith("{")]
+        self.assertEqual(result["error"], "aborted by another process (bulkql --abort %s), after batch %d"
+                         % (op["_id"], result["batches"]))
+        self.assertEqual(result["nInserted"], result["batches"] * batch)
+        # within one batch: the insert in flight when the mark came may
+        # end, no other is sent after it
+        inserts = self.proxy.commands("insert", coll="c")
+        after = [c for c in inserts if c.time > aborted_at]
+        self.assertLessEqual(len(after), 1, inserts)
+        self.assertLess(len(inserts), n // batch)
+        # the server holds exactly the batches sent, each once
+        self.proxy.wait_idle(30)
+        sent = sorted(d["_id"] for c in inserts for d in c.documents)
+        self.assertEqual([d["_id"] for d in self.docs("c")], sent)
+        self.assertEqual(sent, list(range(1, len(inserts) * batch + 1)))
+        # Aborted is final: the reason is kept and a resume is refused,
+        # writing nothing
+        op = self.operation("c")
+        self.assertEqual((op["state"], op["reason"]), ("Aborted", "aborted by bulkql --abort"), op)
+        self.assertIn("finishedAt", op)
+        r = self.bulkql("--uri", self.proxy.uri, "--format", "json", "--resume", op["_id"], timeout=60)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.json_result(r)[0]["error"],
+                         "operation %s was Aborted (aborted by bulkql --abort): an aborted operation is final and "
+                         "cannot be resumed" % op["_id"])
+        self.assertEqual(len(self.proxy.commands("insert", coll="c")), len(inserts))
+        self.assertEqual(len(self.docs("c")), len(sent))
+
+
+if __name__ == "__main__":
+    wiretest.bqltest.main()
