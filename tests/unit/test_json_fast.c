@@ -363,6 +363,8 @@ test_values (void **state)
       "{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}",
       "[{\"$date\":\"2020-01-01\"}]",
       "{\"_id\":1}",
+      "{\"$numberLong\":\"1\"}",
+      "{\"$date\":{\"$numberLong\":\"1\"}}",
    };
    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
       if (!check_value_str (must[i])) {
@@ -376,7 +378,8 @@ test_values (void **state)
       "1 2",
       "{\"a\":1,\"a\":2}",
       "[{\"a\":1,\"a\":2}]",
-      "{\"$numberLong\":\"1\"}",
+      "{\"$numberLong\":\"01\"}",
+      "{\"$numberDouble\":\"1.5\"}",
       "{\"$date\":\"nope\"}",
       "{\"$date\":\"2021-02-30\"}",
       "{\"$set\":1}",
