@@ -176,7 +176,8 @@ typedef struct bql_resume_options {
  * written (domain BQL_ERROR_EXECUTE, code BQL_ERR_REFUSED), when:
  *   no database's bulkql_operations holds operation_id;
  *   the operation is Complete or Aborted (final states);
- *   it is InProgress or Open with a heartbeat under 30 s old, held
+ *   it is InProgress or Open with a heartbeat younger than
+ *   BQL_OPERATION_STALE_MS (not yet listed as Interrupted), held
  *   by another process that may be alive (one on this host whose pid
  *   no longer exists is known to be gone: its operation is resumed);
  *   it read FROM STDIN (its rows cannot be read again);

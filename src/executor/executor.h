@@ -31,6 +31,7 @@
  *   sources/file.c      FROM 'path' / FROM STDIN: csv or json over input
  *   sources/values.c    the planned rows of VALUES
  *   sources/replay.c    rows kept in memory to be read again (DELETE ... USING STDIN)
+ *   sources/parallel.c  parse threads: chunks cut at record boundaries, parsed in order
  *   sources/csv.c       CSV records through libcsv
  *   sources/json.c      NDJSON, array, stream
  *   sources/json_fast.cpp  a JSON record to BSON: simdjson, else json_doc.c

@@ -146,6 +146,8 @@ struct bql_operation {
    /* the writer of its commands (its own connection; no progress, no
     * on_retry: these are not the statement's batches) */
    bql_exec_options_t xo;
+   bql_options_t once;         /* the statement's options, no retry: the
+                                  heartbeat's (a shallow copy) */
    bql_writer_t w;
    bql_write_tally_t tally;
    mongoc_collection_t *coll;
@@ -162,6 +164,12 @@ struct bql_operation {
    bson_t in_flight_ids;
    bool in_flight_all;         /* one write over the whole filter in flight */
    int64_t counters[N_COUNTERS];
+   /* the counts of batches not completed (a batch abandoned on a cancel,
+    * lost for good): x counted them, the document does not, since a
+    * resume handles their rows again; and x's counts at the last
+    * batch_done (the statement's thread) */
+   int64_t excluded[N_COUNTERS];
+   int64_t last_x[N_COUNTERS];
    int64_t heartbeat_us;       /* monotonic time of the last write */
    /* its commands sent again after a retryable error, not yet added to
     * the statement's retries (the reply's: a server restart that hits a
@@ -213,12 +221,22 @@ bql_operation_free (bql_exec_t *x)
 
 /* The counters of x, for the next write (the statement's thread). */
 static void
-snapshot (bql_operation_t *op, const bql_exec_t *x)
+counts_of (const bql_exec_t *x, int64_t c[N_COUNTERS])
 {
-   const int64_t c[N_COUNTERS] = {x->n_inserted, x->n_matched, x->n_modified,       x->n_upserted,
+   const int64_t v[N_COUNTERS] = {x->n_inserted, x->n_matched, x->n_modified,       x->n_upserted,
                                   x->n_removed,  x->n_archived, x->n_failed,        x->n_in_doubt,
                                   x->n_already_written, x->rows_done, x->batches};
-   memcpy (op->counters, c, sizeof c);
+   memcpy (c, v, sizeof v);
+}
+
+static void
+snapshot (bql_operation_t *op, const bql_exec_t *x)
+{
+   int64_t c[N_COUNTERS];
+   counts_of (x, c);
+   for (int i = 0; i < N_COUNTERS; i++) {
+      op->counters[i] = c[i] - op->excluded[i];
+   }
 }
 
 /* ---- filling a template ---- */
@@ -553,12 +571,15 @@ bql_operation_open (bql_exec_t *x, const bql_step_t *st)
    op->xo.on_batch = NULL;
    op->xo.on_retry = NULL;
    bql_writer_init (&op->w, x, x->client);
+   op->once = *x->opts;
+   op->once.retry_attempts = 0;
    op->w.xo = &op->xo;
    op->w.stmt = NULL;
    op->w.op = NULL;
    bql_write_tally_init (&op->tally);
    op->w.tally = &op->tally;
    op->coll = mongoc_client_get_collection (x->client, op->database, BQL_OPERATIONS_COLLECTION);
+   counts_of (x, op->last_x); /* a resume's carried counts */
    if (x->resume) {
       /* a resumed operation (resume.c): its document is there, marked
        * InProgress for this process; its checkpoint goes on from where
@@ -732,6 +753,14 @@ bql_operation_batch_done (bql_exec_t *x, int64_t first, int64_t last, const bson
       return go_on;
    }
    pthread_mutex_lock (&op->mu);
+   int64_t c[N_COUNTERS];
+   counts_of (x, c);
+   for (int i = 0; i < N_COUNTERS; i++) {
+      if (!completed) {
+         op->excluded[i] += c[i] - op->last_x[i]; /* this batch's */
+      }
+      op->last_x[i] = c[i];
+   }
    if (completed) {
       if (first > 0 && last >= first) {
          bql_ranges_remove_within (&op->in_flight, first, last);
@@ -793,13 +822,16 @@ bql_operation_heartbeat (bql_exec_t *x)
       pthread_mutex_unlock (&op->mu);
       return;
    }
+   /* one attempt: a heartbeat lost with the server is not worth the
+    * statement's time (its batch is waiting meanwhile), the next one
+    * will do */
    char errmsg[600];
+   op->w.opts = &op->once;
    sent_t r = send_step (op, op->heartbeat, NULL, NULL, errmsg, sizeof errmsg);
+   op->w.opts = op->opts;
    pthread_mutex_unlock (&op->mu);
    if (r == NOT_MATCHED) {
       op->abort_seen = true; /* the statement stops after the batch */
-   } else if (r == NOT_WRITTEN) {
-      report (x, "move the heartbeat", errmsg);
    }
 }
 

@@ -84,8 +84,9 @@ bool bql_operation_mark_ids (bql_writer_t *w, const bson_t *ids);
 bool bql_operation_batch_done (bql_exec_t *x, int64_t first, int64_t last, const bson_value_t *last_id,
                                bool completed, bool go_on);
 
-/* While a batch waits on the server (the statement's thread): heartbeatAt,
- * at most every BQL_HEARTBEAT_MS. */
+/* While a command of a batch waits for its reply (the statement's
+ * thread): heartbeatAt, at most every BQL_HEARTBEAT_MS, in one attempt
+ * (no retry, a failure unreported: the next one will do). */
 void bql_operation_heartbeat (bql_exec_t *x);
 
 /* FINISH_OPERATION: the end state (Complete, Failed with x's error,

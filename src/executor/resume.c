@@ -22,13 +22,14 @@
 #include <unistd.h>
 
 #include "bulkql/operations.h"
-#include "write_path.h"
+#include "executor.h"
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
 
-/* An InProgress (or Open) operation whose heartbeat is younger than this
- * is taken to be running in another process, and is not resumed. */
-#define LIVE_HEARTBEAT_MS 30000
+/* An InProgress (or Open) operation whose heartbeat is younger than
+ * BQL_OPERATION_STALE_MS (the age from which listings call it
+ * Interrupted) is taken to be running in another process, and is not
+ * resumed. */
 
 /* The head of a file that its headHash covers. */
 #define HEAD_BYTES ((size_t) 1 << 20)
@@ -216,12 +217,12 @@ check_state (const bson_t *doc, const char *id, bql_error_t *error)
       int64_t pid = bson_iter_init_find (&it, doc, "pid") && (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it))
                        ? bson_iter_as_int64 (&it)
                        : 0;
-      if (age < LIVE_HEARTBEAT_MS && !holder_is_gone (host, pid)) {
+      if (age < BQL_OPERATION_STALE_MS && !holder_is_gone (host, pid)) {
          refuse (error, BQL_ERR_REFUSED,
                  "operation %s is %s in another process (pid %lld on %s): its heartbeat is %.1f s old", id, state,
                  (long long) pid, host ? host : "an unknown host", age > 0 ? (double) age / 1000.0 : 0.0);
          hint (error, "A running operation cannot be resumed. If that process is gone, resume once its heartbeat is "
-                      "30 s old.");
+                      "60 s old (listed as Interrupted).");
          return false;
       }
    }
@@ -416,17 +417,6 @@ check_source (const bson_t *doc, const char *id, const bql_plan_t *plan, const c
    return false;
 }
 
-/* Are plan's writes safe to apply twice? (bql_writer_idempotent asks a
- * writer; it reads only the writer's plan.) */
-static bool
-plan_idempotent (const bql_plan_t *plan)
-{
-   bql_writer_t w;
-   memset (&w, 0, sizeof w);
-   w.plan = plan;
-   return bql_writer_idempotent (&w);
-}
-
 /* Mark the operation InProgress again, for this process: one update
  * conditioned on the state and heartbeat read, so that of two processes
  * resuming it at once one only does. */
@@ -523,7 +513,7 @@ bql_operation_resume (mongoc_client_t *client, const char *operation_id, const b
        !check_source (&doc, id, plan, &path, error) || !bql_resume_load (&r, &doc, error)) {
       goto done;
    }
-   if (r.in_flight_all && !plan_idempotent (plan)) {
+   if (r.in_flight_all && !bql_plan_idempotent (plan)) {
       refuse (error, BQL_ERR_REFUSED,
               "operation %s's one update over the whole filter (batch_size = 0) was in flight when it was "
               "interrupted, and it is not idempotent: every matching document is in doubt, and it cannot be "

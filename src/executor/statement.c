@@ -157,7 +157,9 @@ bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int
                           rows_sent,    wait_ms,       retry_attempt, retry_backoff_ms};
       x->xo.progress (&p, x->xo.progress_ctx);
    }
-   if (x->wait_hook && (rows_sent > 0 || retry_attempt > 0)) {
+   if (x->wait_hook && rows_sent > 0) {
+      /* a command waits for its reply (not a backoff: the server is
+       * away then, and the batch's retry is what matters) */
       x->wait_hook (x);
    }
 }

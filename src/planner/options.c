@@ -142,6 +142,14 @@ static const bql_opt_def_t option_table[] = {
     .doc = "Unordered batches try every document.\n"},
    {.name = "parallel_workers", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 1, .max = 64, .kinds = K_ALL,
     .def = 1, FIELD_I32 (parallel_workers), .syntax = "n", .help = "batches in flight (unordered only)"},
+   {.name = "parse_threads", .group = "BATCH_CONFIG", .type = BQL_OPT_INT, .min = 1, .max = 64, .kinds = K_ALL,
+    .def = 0, .def_text = "the number of cores, within memory_limit", .flags = BQL_OPTF_NONE_DEFAULT,
+    FIELD_I32 (parse_threads), .syntax = "n", .help = "threads that parse an NDJSON or CSV input",
+    .doc = "The input is cut into chunks at record boundaries, parsed on that many\nthreads and read in order: "
+           "row numbers, the lines of failed rows and\n.B ordered\nare as with one thread. The chunks take about "
+           "2 MB per thread, within a\nquarter of\n.BR memory_limit ,\nwhich so bounds the threads too; 1 "
+           "parses on the reading thread.\nJSON arrays and streams are parsed on one thread. A gzip input is\n"
+           "inflated on a thread of its own.\n"},
    {.name = "progress", .group = "BATCH_CONFIG", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = -1,
     .def_text = "on a terminal", .flags = BQL_OPTF_NONE_DEFAULT, FIELD_TRI (progress), .syntax = "bool",
     .help = "progress line",

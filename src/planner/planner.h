@@ -54,6 +54,7 @@ typedef struct bql_options {
    int32_t retry_backoff_ms;
    int64_t retry_timeout_ms;  /* retry budget of a lost command, ms */
    int32_t parallel_workers;
+   int32_t parse_threads;     /* 0 = the number of cores, within memory_limit */
    int64_t max_execution_ms;  /* 0 = no limit */
    int64_t memory_limit;      /* bytes */
    bool dry_run;

@@ -135,7 +135,7 @@ class RefusalTest(ResumeCase):
         self.assertRegex(r.err, r"^bulkql: error: operation %s is InProgress in another process \(pid 4242 on "
                                 r"elsewhere\): its heartbeat is [0-9]\.[0-9] s old\n"
                                 r"hint: A running operation cannot be resumed. If that process is gone, resume once "
-                                r"its heartbeat is 30 s old.\n\Z" % OPID)
+                                r"its heartbeat is 60 s old \(listed as Interrupted\).\n\Z" % OPID)
         self.assertEqual(self.docs("items"), [])
 
     def test_stdin_cannot_be_read_again(self):

@@ -218,7 +218,7 @@ test_init_sets_every_default (void **state)
                               "\"error_collection\" : \"bulk_operation_errors\", \"failed_records_file\" : null, "
                               "\"journal\" : null, \"max_delete_count\" : null, \"max_errors\" : null, "
                               "\"max_execution_time\" : null, \"memory_limit\" : 268435456, \"ordered\" : true, "
-                              "\"parallel_workers\" : 1, \"progress\" : null, \"retention_period\" : null, "
+                              "\"parallel_workers\" : 1, \"parse_threads\" : null, \"progress\" : null, \"retention_period\" : null, "
                               "\"retry_attempts\" : 20, \"retry_backoff_ms\" : 100, \"retry_timeout\" : 30.0, "
                               "\"soft_delete\" : false, "
                               "\"write_concern\" : null }");

@@ -22,6 +22,7 @@
 
 #include "bulkql/bulkql.h"
 #include "buf.h"
+#include "file.h"
 #include "source.h"
 
 #ifndef BQL_FIXTURES
@@ -76,7 +77,7 @@ transcript (bql_source_t *src, bool canonical)
 {
    bql_buf_t out;
    bql_buf_init (&out);
-   for (int guard = 0; guard < 1000; guard++) {
+   for (int guard = 0; guard < 1000000; guard++) {
       bson_t doc = BSON_INITIALIZER;
       int64_t rownum = -1;
       const char *why = NULL;
@@ -106,23 +107,58 @@ transcript (bql_source_t *src, bool canonical)
    return bql_buf_steal (&out, NULL);
 }
 
-/* Open sql's source with io and cancel, read it all, compare. */
+/* How a source is read: on one thread, or on parse threads with chunks
+ * of about chunk bytes (tiny chunks cut the small fixtures at every
+ * possible place: a CSV record that spans lines, a quote, a CRLF). */
+static const struct {
+   int threads;
+   size_t chunk;
+} read_modes[] = {{1, 0}, {4, 0}, {4, 1}, {2, 5}, {3, 17}, {4, 64}};
+
+/* Open sql's source with io and cancel, read it all, compare; in every
+ * read mode, each of which must give the same transcript (a stream in
+ * io is read again from its start). */
 static void
 expect_rows_io (const char *sql, const bql_source_io_t *io, const volatile int *cancel, bool canonical,
                 const char *expected)
 {
-   planned_t p = plan_of (sql);
-   bql_error_t err;
-   bql_error_clear (&err);
-   bql_source_t *src = bql_source_open (p.plan, io, cancel, &err);
-   if (!src) {
-      fail_msg ("open: %s", err.message);
+   /* rows from next_row are read once, on one thread */
+   size_t modes = io && io->next_row ? 1 : sizeof read_modes / sizeof read_modes[0];
+   for (size_t m = 0; m < modes; m++) {
+      planned_t p = plan_of (sql);
+      p.plan->opts.parse_threads = read_modes[m].threads;
+      bql_source_io_t mio = {0};
+      if (io) {
+         mio = *io;
+         if (io->stdin_stream) {
+            rewind (io->stdin_stream);
+         }
+      }
+      mio.parse_chunk = read_modes[m].chunk;
+      bql_error_t err;
+      bql_error_clear (&err);
+      bql_source_t *src = bql_source_open (p.plan, &mio, cancel, &err);
+      if (!src) {
+         fail_msg ("open: %s", err.message);
+      }
+      char *got = transcript (src, canonical);
+      if (strcmp (got, expected) != 0) {
+         /* the first line that differs, then the whole */
+         size_t at = 0, line = 0;
+         for (size_t i = 0; got[i] && got[i] == expected[i]; i++) {
+            if (got[i] == '\n') {
+               at = i + 1;
+               line++;
+            }
+         }
+         print_error ("parse_threads = %d, chunks of %zu bytes: line %zu of the transcript is\n%.300s\nnot\n%.300s\n",
+                      read_modes[m].threads, read_modes[m].chunk, line + 1, got + at, expected + at);
+      }
+      assert_string_equal (got, expected);
+      free (got);
+      bql_source_close (src);
+      planned_free (&p);
    }
-   char *got = transcript (src, canonical);
-   assert_string_equal (got, expected);
-   free (got);
-   bql_source_close (src);
-   planned_free (&p);
 }
 
 static void
@@ -660,6 +696,222 @@ test_cancel_and_time (void **state)
    planned_free (&p);
 }
 
+/* ---- parse threads ---- */
+
+/* Scan text whole, and again in two pieces split at every byte: the
+ * same boundaries. */
+static bql_chunk_scan_t
+scan_text (const char *text, char quote)
+{
+   size_t len = strlen (text);
+   bql_chunk_scan_t whole = {0};
+   bql_chunk_scan (&whole, text, len, quote);
+   for (size_t split = 0; split <= len; split++) {
+      bql_chunk_scan_t sc = {0};
+      bql_chunk_scan (&sc, text, split, quote);
+      bql_chunk_scan (&sc, text, len, quote);
+      assert_memory_equal (&sc, &whole, sizeof sc);
+   }
+   return whole;
+}
+
+static void
+test_chunk_boundaries (void **state)
+{
+   (void) state;
+   /* NDJSON: every line end is a boundary, blank lines and CRLF too; a
+    * last line without a newline is after the last boundary */
+   bql_chunk_scan_t sc = scan_text ("{\"a\": \"x\\\"\"}\n\n{}\r\n{\"b\": 1}", 0);
+   assert_int_equal (sc.cut, 18);
+   assert_int_equal (sc.cut_lines, 3);
+   assert_int_equal (sc.nl, 18);
+   assert_int_equal (sc.lines, 3);
+   /* CSV: a newline inside quotes is no boundary ("" is a quote in a
+    * quoted field, a CRLF inside quotes neither); the CRLF after the
+    * record is */
+   sc = scan_text ("a,\"x\r\ny\"\"\nz\"\r\nb,c\n1,\"open\n", '"');
+   assert_int_equal (sc.cut, 18);
+   assert_int_equal (sc.cut_lines, 4);
+   assert_int_equal (sc.nl, 26);
+   assert_int_equal (sc.nl_lines, 5);
+   assert_true (sc.quoted);
+   /* another quote character; the double quote is then plain */
+   sc = scan_text ("a,'x\ny'\nb\"c\n", '\'');
+   assert_int_equal (sc.cut, 12);
+   assert_int_equal (sc.cut_lines, 3);
+   /* a line longer than any chunk: no boundary until its end */
+   char *big = bson_malloc (300001);
+   memset (big, 'x', 300000);
+   big[0] = '"';
+   big[299998] = '"';
+   big[299999] = '\n';
+   big[300000] = '\0';
+   bql_chunk_scan_t whole = {0};
+   bql_chunk_scan (&whole, big, 150000, '"');
+   assert_int_equal (whole.cut, 0);
+   bql_chunk_scan (&whole, big, 300000, '"');
+   assert_int_equal (whole.cut, 300000);
+   assert_int_equal (whole.cut_lines, 1);
+   bson_free (big);
+}
+
+/* What one thread reads of sql's source, which every read mode must give
+ * too (expect_rows_io). */
+static void
+expect_same_in_every_mode (const char *sql)
+{
+   planned_t p = plan_of (sql);
+   p.plan->opts.parse_threads = 1;
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, NULL, NULL, &err);
+   if (!src) {
+      fail_msg ("open: %s", err.message);
+   }
+   char *one = transcript (src, true);
+   bql_source_close (src);
+   planned_free (&p);
+   expect_rows_io (sql, NULL, NULL, true, one);
+   free (one);
+}
+
+/* Write text as name in tmpdir and check sql_fmt's source (its "%s" the
+ * path) in every read mode. */
+static void
+expect_text_in_every_mode (const char *name, const char *text, size_t len, const char *sql_fmt)
+{
+   char path[512], sql[800];
+   write_file (name, text, len, path, sizeof path);
+   snprintf (sql, sizeof sql, sql_fmt, path);
+   expect_same_in_every_mode (sql);
+}
+
+static void
+test_parse_threads_cut_anywhere (void **state)
+{
+   (void) state;
+   /* NDJSON: blank lines, CRLF, bad documents, CHECK, a last line
+    * without a newline */
+   const char *nd = "{\"a\": 1}\n\n\r\n{\"a\": 2}\r\n{\"a\": }\n{\"$b\": 1}\n   \n{\"a\": 9}\n{\"a\": \"x\\ny\"}\n"
+                    "{\"a\": [1, {\"b\": 2}]}\n{\"a\": 4}";
+   expect_text_in_every_mode ("pt.ndjson", nd, strlen (nd), "BULK INSERT INTO t FROM '%s' CHECK (a < 5)");
+   /* CSV: quoted fields with newlines and CRLF, "" quotes, blank lines,
+    * a typed column, bad quoting, a field count that is wrong, a CR
+    * outside quotes, a quote never closed at the end */
+   const char *csv = "id,name,n\r\n1,\"two\r\nlines\",3\r\n\r\n2,\"say \"\"hi\"\"\n\n\",4\n3,x\"y,5\n4,\"a,b\",x\n"
+                     "5,\"q\n\"\"\n\",6\n6,a\rb,7\n7,only\n8,\"last\n";
+   expect_text_in_every_mode ("pt.csv", csv, strlen (csv), "BULK INSERT INTO t (id INT, name, n INT) FROM '%s'");
+   /* skip_lines and inferred types before the rest is cut */
+   const char *skipped = "junk\n\"more\njunk\"\na,b\n1,x\n2,\"y\n\"\n3,z";
+   expect_text_in_every_mode ("pt2.csv", skipped, strlen (skipped),
+                              "BULK INSERT INTO t FROM '%s' (skip_lines = 1, infer_rows = 1)");
+   skipped = "skip\n{\"a\": 1}\n{\"a\": 2}\n";
+   expect_text_in_every_mode ("pt2.ndjson", skipped, strlen (skipped), "BULK INSERT INTO t FROM '%s' (skip_lines = 1)");
+}
+
+static void
+test_parse_threads_broken_quotes (void **state)
+{
+   (void) state;
+   /* quoting that misleads the count of quotes: after 1,x"y (a bad row,
+    * then the next line starts afresh) the count says "inside quotes"
+    * where one thread is not, and after 3,"q it says "outside" where one
+    * thread is inside a field that spans lines: chunks cut there end
+    * inside a record, and the reader parses on from it */
+   bql_buf_t b;
+   bql_buf_init (&b);
+   bql_buf_puts (&b, "a,b\n");
+   for (int i = 0; i < 200; i++) {
+      bql_buf_printf (&b, "%d,x\"y\n%d,z\n%d,\"q\nw\"\"\n\"\n%d,v\n\n", i, i, i, i);
+   }
+   bql_buf_puts (&b, "end,\"never closed\nmore\n");
+   expect_text_in_every_mode ("broken.csv", b.data, b.len, "BULK INSERT INTO t FROM '%s'");
+   bql_buf_cleanup (&b);
+}
+
+static void
+test_parse_threads_long_lines (void **state)
+{
+   (void) state;
+   /* a line longer than a chunk (256 KiB, and the tiny test chunks):
+    * the chunk grows to hold it */
+   size_t n = 300 * 1024;
+   bql_buf_t b;
+   bql_buf_init (&b);
+   bql_buf_puts (&b, "{\"a\": 1}\n{\"s\": \"");
+   for (size_t i = 0; i < n; i++) {
+      bql_buf_putc (&b, (char) ('a' + i % 26));
+   }
+   bql_buf_puts (&b, "\"}\n{\"a\": 2}\n");
+   expect_text_in_every_mode ("long.ndjson", b.data, b.len, "BULK INSERT INTO t FROM '%s'");
+   bql_buf_reset (&b);
+   bql_buf_puts (&b, "a,s\n1,x\n2,\"");
+   for (size_t i = 0; i < n; i++) {
+      bql_buf_putc (&b, i % 1000 == 999 ? '\n' : (char) ('a' + i % 26));
+   }
+   bql_buf_puts (&b, "\"\n3,y");
+   expect_text_in_every_mode ("long.csv", b.data, b.len, "BULK INSERT INTO t FROM '%s'");
+   bql_buf_cleanup (&b);
+}
+
+static void
+test_parse_threads_oversize_lines (void **state)
+{
+   (void) state;
+   /* lines longer than 64 MiB fail their rows (their bytes are dropped
+    * as they are read), one after another and last without a newline */
+   size_t n = ((size_t) 64 << 20) + 10;
+   char *big = bson_malloc (n);
+   memset (big, ' ', n);
+   char path[512];
+   snprintf (path, sizeof path, "%s/oversize.ndjson", tmpdir);
+   FILE *fp = fopen (path, "wb");
+   assert_non_null (fp);
+   fputs ("{\"a\": 1}\n", fp);
+   fwrite (big, 1, n, fp);
+   fputs ("\n", fp);
+   fwrite (big, 1, n, fp);
+   fputs ("\n{\"a\": 2}\n", fp);
+   fwrite (big, 1, n, fp);
+   assert_int_equal (fclose (fp), 0);
+   bson_free (big);
+   char sql[800];
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+   expect_rows_io (sql, NULL, NULL, false,
+                   "OK 1 @1 { \"a\" : 1 }\n"
+                   "FAILED 2 @2 line 2: the line is longer than 64 MiB | { }\n"
+                   "FAILED 3 @3 line 3: the line is longer than 64 MiB | { }\n"
+                   "OK 4 @4 { \"a\" : 2 }\n"
+                   "FAILED 5 @5 line 5: the line is longer than 64 MiB | { }\n"
+                   "END\n");
+   unlink (path);
+}
+
+static void
+test_parse_threads_gzip (void **state)
+{
+   (void) state;
+   /* a gzip input of several inflated chunks, whole and cut short: the
+    * error comes after the rows before it, at the same line */
+   bql_buf_t b;
+   bql_buf_init (&b);
+   for (int i = 0; i < 60000; i++) {
+      bql_buf_printf (&b, "{\"i\": %d, \"s\": \"%08x%08x\"}\n", i, (unsigned) i * 2654435761u, (unsigned) i);
+   }
+   size_t cap = b.len + 1024;
+   unsigned char *gz = bson_malloc (cap);
+   size_t n = gzip_bytes (b.data, gz, cap);
+   char path[512], sql[800];
+   write_file ("many.ndjson.gz", gz, n, path, sizeof path);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' CHECK (i %% 1000 <> 7)", path);
+   expect_same_in_every_mode (sql);
+   write_file ("cut.ndjson.gz", gz, n / 2, path, sizeof path);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+   expect_same_in_every_mode (sql);
+   bson_free (gz);
+   bql_buf_cleanup (&b);
+}
+
 /* ---- VALUES, replay, EXPLAIN's sniff ---- */
 
 static void
@@ -760,6 +1012,12 @@ main (void)
       cmocka_unit_test (test_caller_stream),
       cmocka_unit_test (test_next_row),
       cmocka_unit_test (test_cancel_and_time),
+      cmocka_unit_test (test_chunk_boundaries),
+      cmocka_unit_test (test_parse_threads_cut_anywhere),
+      cmocka_unit_test (test_parse_threads_broken_quotes),
+      cmocka_unit_test (test_parse_threads_long_lines),
+      cmocka_unit_test (test_parse_threads_oversize_lines),
+      cmocka_unit_test (test_parse_threads_gzip),
       cmocka_unit_test (test_values),
       cmocka_unit_test (test_replay),
       cmocka_unit_test (test_sniff_columns),

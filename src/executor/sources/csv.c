@@ -101,6 +101,10 @@ csv_next_row (bql_file_source_t *f)
          if (bql_input_stopped (&f->in)) {
             return -2;
          }
+         if (f->in.mem && f->in.more) {
+            cs->tail = cs->in_row; /* the end of a chunk, not of the input (parallel.c) */
+            return 0;
+         }
          if (cs->in_row) {
             if (csv_fini (&cs->parser, csv_field, csv_row, f) != 0) {
                bql_file_why (f, cs->row_line,
@@ -125,6 +129,7 @@ csv_next_row (bql_file_source_t *f)
             continue; /* blank line */
          }
          cs->row_line = f->in.line;
+         cs->row_at = f->in.line_at;
          cs->in_row = true;
       }
       if (oversize || cs->fields_buf.len + len > BQL_SRC_MAX_RECORD) {
@@ -522,6 +527,31 @@ bql_csv_cleanup (bql_csv_t *c)
    bson_free (c->sample);
    bson_free (c->sample_fields);
    bson_free (c->vals);
+}
+
+bool
+bql_csv_between_rows (const bql_file_source_t *f)
+{
+   const bql_csv_t *cs = &f->csv;
+   return !cs->header_pending && cs->sampled && cs->sample_pos >= cs->nsample && !cs->sample_stop && f->cols &&
+          f->skip == 0;
+}
+
+void
+bql_csv_init_copy (bql_file_source_t *f, const bql_file_source_t *from)
+{
+   bql_csv_init (f);
+   f->csv.header_pending = false;
+   f->csv.sampled = true;
+   f->csv.sample_rows = from->csv.sample_rows;
+}
+
+void
+bql_csv_chunk_start (bql_file_source_t *f)
+{
+   csv_reset (f);
+   clear_row (f);
+   f->csv.tail = false;
 }
 
 bool

@@ -26,6 +26,20 @@ file_next (void *impl, bql_source_status_t *st, bson_t *doc, int64_t *rownum, co
 {
    bql_file_source_t *f = impl;
    bool json = !is_csv (f);
+   if (f->parse_threads > 1 && !bql_input_stopped (&f->in) && !f->in.eof &&
+       (json ? f->skip == 0 : bql_csv_between_rows (f))) {
+      /* the rest on parse threads (the header, skip_lines and the CSV
+       * sample are read here first) */
+      f->par = bql_parallel_start (f, f->parse_threads, f->parse_chunk);
+      f->parse_threads = 0;
+   }
+   if (f->par) {
+      bql_row_rc_t rc = bql_parallel_next (f->par, doc);
+      *rownum = f->rownum;
+      *reason = f->why;
+      st->line = f->rowline;
+      return rc;
+   }
    bql_row_rc_t rc = json ? bql_json_next (f, doc) : bql_csv_next (f, doc);
    *rownum = f->rownum;
    *reason = f->why;
@@ -41,6 +55,7 @@ static void
 file_close (void *impl)
 {
    bql_file_source_t *f = impl;
+   bql_parallel_close (f->par);
    bql_input_cleanup (&f->in);
    bql_csv_cleanup (&f->csv);
    bql_json_cleanup (&f->json);
@@ -128,6 +143,12 @@ bql_source_file_open (const bql_plan_t *plan, const bql_source_io_t *io, const v
    }
    f->skip = f->fo.skip_lines;
    set_columns (f);
+   if (f->fo.format != BQL_FMT_JSON && !rows_cb) {
+      /* NDJSON, CSV, TSV: JSON arrays and streams are cut by a scan of
+       * their structure, on one thread */
+      f->parse_threads = bql_parallel_threads (plan);
+      f->parse_chunk = io ? io->parse_chunk : 0;
+   }
    if (is_csv (f)) {
       bql_csv_init (f);
    }

@@ -8,11 +8,13 @@
  *             inference sample;
  *   json.c    NDJSON lines, JSON array elements, JSON stream documents,
  *             next_row documents, each parsed by bql_json_parse_document;
+ *   parallel.c parse threads: the input cut into chunks at record
+ *             boundaries, parsed on threads, given in order;
  *   typing.c  a row's values converted to the column types (the
  *             planner's column conversion), field names, size, CHECK;
  *   file.c    the source itself: opening, next, close, EXPLAIN's sniff.
  *
- * Calls go downward only: file.c → csv.c, json.c → typing.c (and the
+ * Calls go downward only: file.c → parallel.c → csv.c, json.c → typing.c (and the
  * reason of a failed row, bql_file_why) → input.c (errors), then the
  * planner's columns.c, json_doc.c and eval.c.
  */
@@ -33,6 +35,8 @@
 #define BQL_SRC_MAX_DEPTH 100              /* nesting libbson's JSON reader accepts */
 
 /* ---- input.c: the bytes of the input ---- */
+
+struct bql_gz_thread;
 
 typedef struct bql_input {
    bql_source_status_t *st; /* failed, cancelled, error, stop, bytes_read */
@@ -69,6 +73,19 @@ typedef struct bql_input {
    bool started;       /* the first chunk was read (a BOM is dropped) */
    bql_buf_t carry;    /* a line or element that spans chunks */
    int64_t line;       /* NDJSON/CSV: lines cut so far; JSON: newlines seen */
+   size_t line_at;     /* where the line last cut starts in buf (when not carried) */
+   const _Atomic bool *stop; /* the source's stop (st may be another's: parallel.c) */
+
+   /* parse threads (parallel.c): buf is a chunk of whole lines cut from
+    * the input, borrowed; when it is spent, feed (if set) gives the next
+    * one (buf, len, pos, more, oversize_next) or returns false */
+   bool mem;
+   bool (*feed) (void *ctx, struct bql_input *in);
+   void *feed_ctx;
+   bool more;          /* mem: the input goes on after this chunk */
+   bool oversize_next; /* mem: the next line was longer than BQL_SRC_MAX_RECORD (dropped) */
+
+   struct bql_gz_thread *gz; /* gzip: inflated on a thread of its own */
 } bql_input_t;
 
 /* Set up in (zeroed by the caller) for the plan's file: opens path (or
@@ -90,6 +107,16 @@ bool bql_input_fill (bql_input_t *in);
  * dropped) for a line longer than BQL_SRC_MAX_RECORD. False at the end of
  * input or on a fatal error. */
 bool bql_input_next_line (bql_input_t *in, const char **line, size_t *len, bool *oversize);
+/* in reads the chunk data[0 .. len) (borrowed; readable bytes of it may
+ * be read, at least len, or 0 when only len) whose first line is line +
+ * 1; more: the input goes on after it (its end is not the end of the
+ * input); oversize: a line longer than BQL_SRC_MAX_RECORD comes first
+ * (its bytes were dropped). in was set up by bql_input_mem_init. */
+void bql_input_mem_chunk (bql_input_t *in, const char *data, size_t len, size_t readable, int64_t line, bool more,
+                          bool oversize);
+/* Set up in (zeroed by the caller) to read chunks in memory, reporting
+ * to st, with like's name, plan and stop. */
+void bql_input_mem_init (bql_input_t *in, bql_source_status_t *st, const bql_input_t *like);
 /* Bytes consumed so far into st->bytes_read (not those read ahead). */
 void bql_input_progress (bql_input_t *in);
 /* Has the input stopped for good (a fatal error or a cancel)? */
@@ -156,6 +183,10 @@ typedef struct bql_csv {
    bson_value_t *vals;  /* a row's values, one per column (on the heap: a
                            header may name a million columns) */
    size_t vals_cap;
+
+   /* a chunk of parallel.c */
+   size_t row_at;       /* where the current row's first line starts in in.buf */
+   bool tail;           /* the chunk ended inside a row (which starts at row_at) */
 } bql_csv_t;
 
 typedef struct bql_json {
@@ -172,6 +203,8 @@ typedef struct bql_json {
    int64_t col;         /* FORMAT JSON: characters of the current line before buf[col_pos] */
    size_t col_pos;
 } bql_json_t;
+
+typedef struct bql_parallel bql_parallel_t;
 
 typedef struct bql_file_source {
    bql_source_status_t *st;
@@ -194,6 +227,11 @@ typedef struct bql_file_source {
    char why[1024];
    const char *why_text; /* the reason in why, after "line N: " */
    bql_row_ctx_t rc;   /* CHECK's row context */
+
+   /* parse threads (parallel.c) */
+   int parse_threads;  /* > 1: start them once the reading is between records */
+   size_t parse_chunk; /* a chunk's bytes (0: the default) */
+   bql_parallel_t *par;
 } bql_file_source_t;
 
 /* csv.c (called by file.c) */
@@ -206,12 +244,53 @@ bql_row_rc_t bql_csv_next (bql_file_source_t *f, bson_t *doc);
 /* EXPLAIN: read the header (if any) and the type-inference sample, so
  * that f->cols holds the columns a load reads. False on an error. */
 bool bql_csv_sniff (bql_file_source_t *f);
+/* Is f between two rows, with the header, skip_lines and the sample
+ * behind it and its columns known (the rest may be read in chunks)? */
+bool bql_csv_between_rows (const bql_file_source_t *f);
+/* Set up f->csv of a parse thread's copy f of the source from: past the
+ * header and the sample, with from's sample size (for messages). */
+void bql_csv_init_copy (bql_file_source_t *f, const bql_file_source_t *from);
+/* A new chunk starts, at a row boundary: a fresh parser, no row. */
+void bql_csv_chunk_start (bql_file_source_t *f);
 
 /* json.c (called by file.c) */
 /* The next NDJSON/JSON record (or next_row document) parsed. */
 bql_row_rc_t bql_json_next (bql_file_source_t *f, bson_t *doc);
 /* Free what f->json holds (a zeroed bql_json_t too). */
 void bql_json_cleanup (bql_json_t *js);
+
+/* parallel.c (called by file.c) */
+/* How many threads parse plan's input: parse_threads, or the number of
+ * cores; at most what a quarter of memory_limit holds chunks for. */
+int bql_parallel_threads (const bql_plan_t *plan);
+/* Read the rest of f (NDJSON, or CSV/TSV past its header and sample, at
+ * a record boundary) on threads: a chunker and threads workers, chunks
+ * of about chunk_bytes (0: 256 KiB). NULL when the threads cannot be
+ * started (f reads on as before). */
+bql_parallel_t *bql_parallel_start (bql_file_source_t *f, int threads, size_t chunk_bytes);
+/* The next row, as bql_csv_next/bql_json_next and then
+ * bql_typing_check_row give it on one thread (f->rownum, f->rowline,
+ * f->why, f->st). */
+bql_row_rc_t bql_parallel_next (bql_parallel_t *p, bson_t *doc);
+/* Stop the threads and free p (NULL is allowed). */
+void bql_parallel_close (bql_parallel_t *p);
+
+/* Where chunks of an input may be cut: bql_chunk_scan reads data[at ..
+ * len) on from where the last call stopped (a zeroed struct starts at a
+ * record boundary) and keeps the last line end (nl) and the last one
+ * outside quotes (cut), each with the newlines before it. quote is CSV's
+ * quote character (a quote toggles "inside quotes"; "" inside a quoted
+ * field toggles twice), 0 for NDJSON (every line end is a boundary). */
+typedef struct bql_chunk_scan {
+   size_t at;         /* bytes scanned */
+   bool quoted;       /* inside quotes at `at` */
+   int64_t lines;     /* newlines in data[0 .. at) */
+   size_t nl;         /* just past the last newline (0: none) */
+   int64_t nl_lines;  /* newlines in data[0 .. nl) */
+   size_t cut;        /* just past the last newline outside quotes (0: none) */
+   int64_t cut_lines; /* newlines in data[0 .. cut) */
+} bql_chunk_scan_t;
+void bql_chunk_scan (bql_chunk_scan_t *sc, const char *data, size_t len, char quote);
 
 /* typing.c (called by file.c, csv.c, json.c) */
 /* The reason of a failed row into f->why: "line N: " and the formatted

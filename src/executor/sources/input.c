@@ -10,10 +10,18 @@
  * caller's cancel flag, the source's stop and max_execution_time, so an
  * input that never ends stops. Also the cutting of lines (LF or CRLF,
  * a UTF-8 byte order mark dropped) and the source's fatal errors.
+ *
+ * A gzip input is inflated on a thread of its own (gz_main), a few
+ * chunks ahead of the thread that reads the lines; its errors are
+ * reported when the reader reaches them, at the line the reader is on,
+ * exactly as when it inflates itself. An input may also be chunks of
+ * whole lines in memory (bql_input_mem_chunk): the parse threads of
+ * parallel.c read the chunks cut from a file that way.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +30,32 @@
 #include "file.h"
 
 #define CHUNK BQL_SRC_CHUNK
+#define GZ_SLOTS 3 /* inflated chunks ahead of the reader */
+
+typedef enum { GZ_DATA, GZ_END, GZ_FAILED, GZ_CANCELLED } gz_status_t;
+
+/* The thread that inflates a gzip input: it owns the input's raw side
+ * (fd or stream, raw, zs) once started; the reader owns buf, pos, line.
+ * slots[] are handed over under mu: full says the thread filled one. */
+typedef struct bql_gz_thread {
+   pthread_t tid;
+   pthread_mutex_t mu;
+   pthread_cond_t cv;
+   struct {
+      char *buf;
+      size_t len;
+      int64_t bytes;      /* compressed bytes consumed at its end */
+      gz_status_t status; /* GZ_DATA, or the end of the input after the slots before */
+      bool full;
+   } slots[GZ_SLOTS];
+   uint64_t taken;         /* the next slot the reader takes */
+   bool holding;           /* the reader holds slot taken - 1 (its buf) */
+   char *own_buf;          /* the input's own buf, while buf is a slot's */
+   _Atomic bool quit;      /* the input is being closed */
+   /* written by the thread only, read after it reported GZ_FAILED */
+   bool failed, cancelled;
+   char msg[600];
+} bql_gz_thread_t;
 
 /* ---- errors ---- */
 
@@ -71,10 +105,31 @@ bql_input_fatal (bql_input_t *in, int64_t line, const char *fmt, ...)
 
 /* ---- reading ---- */
 
+/* A fatal error while reading the input, at the line after the last one
+ * cut. On the inflating thread it is kept for the reader, which reports
+ * it when it reaches it (at its own line). Returns false. */
+static bool read_fatal (bql_input_t *in, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static bool
+read_fatal (bql_input_t *in, const char *fmt, ...)
+{
+   char msg[sizeof in->gz->msg];
+   va_list ap;
+   va_start (ap, fmt);
+   vsnprintf (msg, sizeof msg, fmt, ap);
+   va_end (ap);
+   if (in->gz) {
+      snprintf (in->gz->msg, sizeof in->gz->msg, "%s", msg);
+      in->gz->failed = true;
+      return false;
+   }
+   return bql_input_fatal (in, in->line + 1, "%s", msg);
+}
+
 static bool
 cancel_requested (bql_input_t *in)
 {
-   return (in->cancel && *in->cancel) || atomic_load (&in->st->stop);
+   return (in->cancel && *in->cancel) || atomic_load (in->stop ? in->stop : &in->st->stop) ||
+          (in->gz && atomic_load (&in->gz->quit));
 }
 
 /* Has the statement run for max_execution_time (SPEC §3)? Reading is
@@ -94,6 +149,10 @@ time_is_up (bql_input_t *in)
 static bool
 cancelled (bql_input_t *in)
 {
+   if (in->gz) {
+      in->gz->cancelled = true; /* on the inflating thread: the reader says it */
+      return false;
+   }
    bql_source_status_t *st = in->st;
    st->cancelled = true;
    if (!cancel_requested (in) && time_is_up (in)) {
@@ -152,7 +211,7 @@ read_stream (bql_input_t *in, void *buf, size_t cap, ssize_t *n)
          break;
       }
       if (errno != EINTR && errno != EAGAIN) {
-         return bql_input_fatal (in, in->line + 1, "cannot read: %s", strerror (errno));
+         return read_fatal (in, "cannot read: %s", strerror (errno));
       }
       clearerr (in->stream);
       if (cancel_requested (in)) {
@@ -180,7 +239,7 @@ read_input (bql_input_t *in, void *dst, size_t n)
          return -2;
       }
       if (!read_stream (in, dst, n, &got)) {
-         return in->st->cancelled ? -2 : -1;
+         return in->st->cancelled || (in->gz && in->gz->cancelled) ? -2 : -1;
       }
       in->raw_total += got;
       return got;
@@ -196,7 +255,7 @@ read_input (bql_input_t *in, void *dst, size_t n)
          return r;
       }
       if (errno != EINTR) {
-         bql_input_fatal (in, in->line + 1, "cannot read: %s", strerror (errno));
+         read_fatal (in, "cannot read: %s", strerror (errno));
          return -1;
       }
    }
@@ -253,10 +312,10 @@ not_gzip_error (bql_input_t *in)
  * last member that do not start another are an error naming their offset
  * in the compressed input, as is a stream cut short. */
 static ssize_t
-inflate_chunk (bql_input_t *in)
+inflate_chunk (bql_input_t *in, char *out)
 {
    z_stream *zs = &in->zs;
-   zs->next_out = (Bytef *) in->buf;
+   zs->next_out = (Bytef *) out;
    zs->avail_out = CHUNK;
    for (;;) {
       size_t made = CHUNK - zs->avail_out;
@@ -281,10 +340,10 @@ inflate_chunk (bql_input_t *in)
          }
          int64_t at = in->raw_total - (int64_t) zs->avail_in;
          if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b) {
-            bql_input_fatal (in, in->line + 1,
-                             "trailing garbage after the gzip stream at byte offset %lld of the compressed input "
-                             "(not the start of another gzip member)",
-                             (long long) at);
+            read_fatal (in,
+                        "trailing garbage after the gzip stream at byte offset %lld of the compressed input "
+                        "(not the start of another gzip member)",
+                        (long long) at);
             return -1;
          }
          inflateReset (zs);
@@ -303,7 +362,7 @@ inflate_chunk (bql_input_t *in)
          if (made > 0) {
             return (ssize_t) made; /* the rows before; the error next */
          }
-         bql_input_fatal (in, in->line + 1, "the gzip stream is truncated (unexpected end of file)");
+         read_fatal (in, "the gzip stream is truncated (unexpected end of file)");
          return -1;
       }
       int rc = inflate (zs, Z_NO_FLUSH);
@@ -312,8 +371,8 @@ inflate_chunk (bql_input_t *in)
          continue;
       }
       if (rc != Z_OK && rc != Z_BUF_ERROR) {
-         bql_input_fatal (in, in->line + 1, "cannot read the gzip stream: %s",
-                          zs->msg ? zs->msg : rc == Z_MEM_ERROR ? "out of memory" : "corrupt data");
+         read_fatal (in, "cannot read the gzip stream: %s",
+                     zs->msg ? zs->msg : rc == Z_MEM_ERROR ? "out of memory" : "corrupt data");
          return -1;
       }
       if (zs->avail_out == 0) {
@@ -326,9 +385,130 @@ inflate_chunk (bql_input_t *in)
    }
 }
 
+/* The inflating thread: fills the slots in turn until the end of the
+ * input, an error or a stop (each ends it, in the slot after the data). */
+static void *
+gz_main (void *arg)
+{
+   bql_input_t *in = arg;
+   bql_gz_thread_t *g = in->gz;
+   for (uint64_t i = 0;; i++) {
+      size_t k = i % GZ_SLOTS;
+      pthread_mutex_lock (&g->mu);
+      while (g->slots[k].full && !atomic_load (&g->quit)) {
+         pthread_cond_wait (&g->cv, &g->mu);
+      }
+      pthread_mutex_unlock (&g->mu);
+      if (atomic_load (&g->quit)) {
+         return NULL;
+      }
+      ssize_t n = inflate_chunk (in, g->slots[k].buf);
+      g->slots[k].len = n > 0 ? (size_t) n : 0;
+      g->slots[k].bytes = in->raw_total - (int64_t) in->zs.avail_in;
+      g->slots[k].status = n > 0 ? GZ_DATA : n == 0 ? GZ_END : g->failed ? GZ_FAILED : GZ_CANCELLED;
+      pthread_mutex_lock (&g->mu);
+      g->slots[k].full = true;
+      pthread_cond_broadcast (&g->cv);
+      pthread_mutex_unlock (&g->mu);
+      if (n <= 0) {
+         return NULL;
+      }
+   }
+}
+
+/* Inflate on a thread of its own from now on (the input is gzip and its
+ * first bytes are read). False when the thread cannot be started: the
+ * reader inflates itself. */
+static bool
+gz_start (bql_input_t *in)
+{
+   bql_gz_thread_t *g = bson_malloc0 (sizeof *g);
+   pthread_mutex_init (&g->mu, NULL);
+   pthread_cond_init (&g->cv, NULL);
+   atomic_init (&g->quit, false);
+   for (int k = 0; k < GZ_SLOTS; k++) {
+      g->slots[k].buf = bson_malloc0 (CHUNK + BQL_SRC_PAD); /* as in->buf: buf_readable holds */
+   }
+   g->own_buf = in->buf;
+   in->gz = g;
+   if (pthread_create (&g->tid, NULL, gz_main, in) != 0) {
+      in->gz = NULL;
+      for (int k = 0; k < GZ_SLOTS; k++) {
+         bson_free (g->slots[k].buf);
+      }
+      pthread_mutex_destroy (&g->mu);
+      pthread_cond_destroy (&g->cv);
+      bson_free (g);
+      return false;
+   }
+   return true;
+}
+
+/* The next inflated chunk, from the inflating thread, into buf: its
+ * length, 0 at the end, -1 on an error or a stop (reported here, at the
+ * reader's line). The chunk given before is handed back first. */
+static ssize_t
+gz_take (bql_input_t *in)
+{
+   bql_gz_thread_t *g = in->gz;
+   pthread_mutex_lock (&g->mu);
+   if (g->holding) {
+      g->slots[(g->taken - 1) % GZ_SLOTS].full = false;
+      g->holding = false;
+      pthread_cond_broadcast (&g->cv);
+   }
+   size_t k = g->taken % GZ_SLOTS;
+   while (!g->slots[k].full) {
+      pthread_cond_wait (&g->cv, &g->mu);
+   }
+   pthread_mutex_unlock (&g->mu);
+   in->st->bytes_read = g->slots[k].bytes;
+   switch (g->slots[k].status) {
+   case GZ_DATA:
+      g->taken++;
+      g->holding = true;
+      in->buf = g->slots[k].buf;
+      return (ssize_t) g->slots[k].len;
+   case GZ_END:
+      return 0;
+   case GZ_FAILED:
+      bql_input_fatal (in, in->line + 1, "%s", g->msg);
+      return -1;
+   case GZ_CANCELLED:
+      break;
+   }
+   in->gz = NULL; /* cancelled() reports on this thread */
+   cancelled (in);
+   in->gz = g;
+   return -1;
+}
+
+/* Stop the inflating thread and free what it holds. */
+static void
+gz_stop (bql_input_t *in)
+{
+   bql_gz_thread_t *g = in->gz;
+   pthread_mutex_lock (&g->mu);
+   atomic_store (&g->quit, true);
+   pthread_cond_broadcast (&g->cv);
+   pthread_mutex_unlock (&g->mu);
+   pthread_join (g->tid, NULL);
+   in->buf = g->own_buf;
+   for (int k = 0; k < GZ_SLOTS; k++) {
+      bson_free (g->slots[k].buf);
+   }
+   pthread_mutex_destroy (&g->mu);
+   pthread_cond_destroy (&g->cv);
+   bson_free (g);
+   in->gz = NULL;
+}
+
 bool
 bql_input_fill (bql_input_t *in)
 {
+   if (in->mem) {
+      return in->feed && in->feed (in->feed_ctx, in);
+   }
    if (in->eof) {
       return false;
    }
@@ -348,8 +528,14 @@ bql_input_fill (bql_input_t *in)
       }
    }
    ssize_t n;
-   if (in->gzip) {
-      n = inflate_chunk (in);
+   if (in->gzip && (in->gz || (!in->started && gz_start (in)))) {
+      n = gz_take (in);
+      if (n < 0) {
+         in->eof = true;
+         return false;
+      }
+   } else if (in->gzip) {
+      n = inflate_chunk (in, in->buf);
       if (n < 0) {
          in->eof = true;
          return false;
@@ -400,6 +586,14 @@ bql_input_next_line (bql_input_t *in, const char **line, size_t *len, bool *over
    bool carrying = false;
    *oversize = false;
    for (;;) {
+      if (in->oversize_next && !carrying) {
+         in->oversize_next = false; /* dropped by the chunker (parallel.c) */
+         in->line++;
+         *line = "";
+         *len = 0;
+         *oversize = true;
+         return true;
+      }
       if (in->pos >= in->len) {
          if (!bql_input_fill (in)) {
             if (bql_input_stopped (in)) {
@@ -416,9 +610,15 @@ bql_input_next_line (bql_input_t *in, const char **line, size_t *len, bool *over
       size_t n = nl ? (size_t) (nl - start) : in->len - in->pos;
       in->pos += nl ? n + 1 : n;
       if (!carrying && nl) {
+         in->line_at = (size_t) (start - in->buf);
          *line = start;
          *len = n;
          in->line++;
+         if (n > BQL_SRC_MAX_RECORD) {
+            *oversize = true; /* a chunk in memory holds it whole: dropped as when carried */
+            *len = 0;
+            return true;
+         }
          if (*len && (*line)[*len - 1] == '\r') {
             (*len)--;
          }
@@ -471,6 +671,7 @@ bql_input_open (bql_input_t *in, bql_source_status_t *st, const bql_plan_t *plan
    in->max_execution_ms = io ? io->max_execution_ms : 0;
    in->start_us = io ? io->start_us : 0;
    in->gzip_required = gzip_required;
+   in->stop = &st->stop;
    in->fd = -1;
    bql_buf_init (&in->carry);
    /* the path resolved against the script's folder (bql_plan_options_t) */
@@ -532,8 +733,41 @@ bql_input_open (bql_input_t *in, bql_source_status_t *st, const bql_plan_t *plan
 }
 
 void
+bql_input_mem_init (bql_input_t *in, bql_source_status_t *st, const bql_input_t *like)
+{
+   in->st = st;
+   in->plan = like->plan;
+   in->stop = like->stop;
+   snprintf (in->name, sizeof in->name, "%s", like->name);
+   in->fd = -1;
+   in->mem = true;
+   in->detected = true;
+   in->started = true;
+   bql_buf_init (&in->carry);
+}
+
+void
+bql_input_mem_chunk (bql_input_t *in, const char *data, size_t len, size_t readable, int64_t line, bool more,
+                     bool oversize)
+{
+   in->buf = (char *) data;
+   in->len = len;
+   in->buf_readable = readable;
+   in->pos = 0;
+   in->line = line;
+   in->more = more;
+   in->oversize_next = oversize;
+}
+
+void
 bql_input_cleanup (bql_input_t *in)
 {
+   if (in->gz) {
+      gz_stop (in);
+   }
+   if (in->mem) {
+      in->buf = NULL; /* borrowed */
+   }
    if (in->zs_ready) {
       inflateEnd (&in->zs);
    }

@@ -57,6 +57,9 @@ typedef struct bql_source_io {
     * (bson_get_monotonic_time, microseconds); 0 = no limit */
    int64_t max_execution_ms;
    int64_t start_us;
+   /* parse threads (parse_threads): the bytes of a chunk, about; 0 = the
+    * default (256 KiB). Tests make it small to cut tiny files often. */
+   size_t parse_chunk;
 } bql_source_io_t;
 
 /* The rows of the plan (open.c): its VALUES rows when plan->has_rows,
