@@ -34,7 +34,8 @@
  *   sources/parallel.c  parse threads: chunks cut at record boundaries, parsed in order
  *   sources/csv.c       CSV records through libcsv
  *   sources/json.c      NDJSON, array, stream
- *   sources/json_fast.cpp  a JSON record to BSON: simdjson, else json_doc.c
+ *   sources/json_fast.cpp  a JSON record (or a JSON column's value) to BSON:
+ *                       simdjson, else json_doc.c
  *   sources/typing.c    typing and CHECK through the planner's conversion
  *   sources/input.c     fd, gzip, poll, cancel; cutting lines
  *   sources/source.c    the source object: vtable, status, accessors

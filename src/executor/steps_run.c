@@ -183,7 +183,10 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
       size_t j = i + 1;
       switch (st->kind) {
       case BQL_STEP_DROP:
-         drop = st; /* run by the rows' step, once its input is open */
+         /* run by the rows' step, once its input is open; never by a
+          * resumed operation, which dropped the target when it began:
+          * a second drop would lose the rows it wrote since */
+         drop = x->resume ? NULL : st;
          break;
       case BQL_STEP_COUNT:
          ok = run_count (x, w, st);

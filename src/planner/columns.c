@@ -648,18 +648,43 @@ convert_layout (bql_coltype_t t, const char *fmt, const char *s, size_t len, bso
    return true;
 }
 
+static bool convert_text (bql_coltype_t t,
+                          const char *s,
+                          size_t len,
+                          const bql_convert_opts_t *opts,
+                          bson_value_t *out,
+                          bool *borrowed,
+                          char *err,
+                          size_t errlen);
+
 bool
-bql_column_convert_text (const bql_column_t *col, const char *s, size_t len, bson_value_t *out, char *err,
-                         size_t errlen)
+bql_column_convert_text_ex (const bql_column_t *col,
+                            const char *s,
+                            size_t len,
+                            const bql_convert_opts_t *opts,
+                            bson_value_t *out,
+                            bool *borrowed,
+                            char *err,
+                            size_t errlen)
 {
    memset (out, 0, sizeof *out);
+   if (borrowed) {
+      *borrowed = false;
+   }
    if (col->type == BQL_COL_BINARY) {
       return convert_binary (col->format, s, len, out, err, errlen);
    }
    if ((col->type == BQL_COL_DATE || col->type == BQL_COL_TIMESTAMP) && col->format) {
       return convert_layout (col->type, col->format, s, len, out, err, errlen);
    }
-   return bql_convert_text (col->type, s, len, out, err, errlen);
+   return convert_text (col->type, s, len, opts, out, borrowed, err, errlen);
+}
+
+bool
+bql_column_convert_text (const bql_column_t *col, const char *s, size_t len, bson_value_t *out, char *err,
+                         size_t errlen)
+{
+   return bql_column_convert_text_ex (col, s, len, NULL, out, NULL, err, errlen);
 }
 
 bool
@@ -682,6 +707,19 @@ bql_column_convert_value (const bql_column_t *col, bson_value_t *v, char *err, s
 bool
 bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen)
 {
+   return convert_text (t, s, len, NULL, out, NULL, err, errlen);
+}
+
+static bool
+convert_text (bql_coltype_t t,
+              const char *s,
+              size_t len,
+              const bql_convert_opts_t *opts,
+              bson_value_t *out,
+              bool *borrowed,
+              char *err,
+              size_t errlen)
+{
    memset (out, 0, sizeof *out);
    int64_t i;
    double d;
@@ -693,7 +731,12 @@ bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out,
          return false;
       }
       out->value_type = BSON_TYPE_UTF8;
-      out->value.v_utf8.str = bson_strndup (s, len);
+      if (opts && opts->borrow_text && borrowed) {
+         out->value.v_utf8.str = (char *) s;
+         *borrowed = true;
+      } else {
+         out->value.v_utf8.str = bson_strndup (s, len);
+      }
       out->value.v_utf8.len = (uint32_t) len;
       return true;
    case BQL_COL_INT:
@@ -778,7 +821,9 @@ bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out,
       return convert_binary (NULL, s, len, out, err, errlen);
    case BQL_COL_JSON: {
       bql_json_error_t jerr;
-      if (!bql_json_parse_value (s, len, out, &jerr)) {
+      bool parsed = opts && opts->json ? opts->json (opts->json_ctx, s, len, out, &jerr)
+                                       : bql_json_parse_value (s, len, out, &jerr);
+      if (!parsed) {
          if (jerr.code == BQL_JSON_TRAILING || jerr.code == BQL_JSON_TOO_DEEP || jerr.code == BQL_JSON_BAD_DATE ||
              jerr.code == BQL_JSON_BAD_VALUE) {
             snprintf (err, errlen, "%s (character %zu of the value)", jerr.message,

@@ -7,6 +7,7 @@
 
 #include <bson/bson.h>
 
+#include "json_doc.h"
 #include "planner.h"
 
 typedef enum {
@@ -116,6 +117,20 @@ bql_coltype_t bql_infer_join (bql_coltype_t a, bql_coltype_t b);
 /* Text s[0..len) as a value of type t (AUTO = string). The value is owned
  * by the caller (bson_value_destroy). False with a message in err. */
 bool bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen);
+/* Parses a JSON column's value as bql_json_parse_value (json_doc.h) does,
+ * with the same result and error; ctx is the parser's state. */
+typedef bool (*bql_json_value_fn) (void *ctx, const char *text, size_t len, bson_value_t *value,
+                                   bql_json_error_t *error);
+
+/* How bql_column_convert_text_ex converts, for a reader that converts
+ * many rows (the CSV source). */
+typedef struct bql_convert_opts {
+   bql_json_value_fn json; /* JSON columns: parse with this (NULL: bql_json_parse_value) */
+   void *json_ctx;         /* ... given to it */
+   bool borrow_text;       /* STRING columns: the value points into the text (which must be
+                              NUL-terminated after len and outlive the value) instead of a copy */
+} bql_convert_opts_t;
+
 /* Convert *v in place to type t (numbers widen, strings parse). */
 bool bql_convert_value (bql_coltype_t t, bson_value_t *v, char *err, size_t errlen);
 /* The same for a column, with its FORMAT: a strptime layout for DATE and
@@ -123,6 +138,18 @@ bool bql_convert_value (bql_coltype_t t, bson_value_t *v, char *err, size_t errl
  * layout is an error), "hex" or "base64" (the default) for BINARY. */
 bool bql_column_convert_text (const bql_column_t *col, const char *s, size_t len, bson_value_t *out, char *err,
                               size_t errlen);
+/* bql_column_convert_text with opts (NULL: as bql_column_convert_text):
+ * the same value (bson_equal) and the same error. *borrowed (not NULL)
+ * is set true when *out points into s (opts->borrow_text, a STRING
+ * value): then the caller must not bson_value_destroy it. */
+bool bql_column_convert_text_ex (const bql_column_t *col,
+                                 const char *s,
+                                 size_t len,
+                                 const bql_convert_opts_t *opts,
+                                 bson_value_t *out,
+                                 bool *borrowed,
+                                 char *err,
+                                 size_t errlen);
 bool bql_column_convert_value (const bql_column_t *col, bson_value_t *v, char *err, size_t errlen);
 
 #endif

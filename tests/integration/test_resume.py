@@ -268,6 +268,19 @@ class ResumeRunTest(ResumeCase):
         op = self.db.bulkql_operations.find_one({"_id": OPID})
         self.assertEqual((op["resumes"], op["host"], op["state"] != "Open"), (1, socket.gethostname(), True))
 
+    def test_a_resumed_drop_true_insert_does_not_drop_again(self):
+        rows = [{"_id": i, "v": i} for i in range(1, 5)]
+        path = self.ndjson(rows)
+        sql = "BULK INSERT INTO items FROM '%s' WITH (batch_size = 2, drop = true)" % path
+        self.db.items.insert_many([dict(r) for r in rows[:2]])
+        self.operation(sql, "insert", "items", file_source(path),
+                       checkpoint={"completed": [{"first": 1, "last": 2}], "inFlight": [], "sentThrough": 2,
+                                   "batches": 1},
+                       counters={"nInserted": 2, "rowsDone": 2, "batches": 1})
+        res = self.json_result(self.resume("--resume", OPID))[0]
+        self.assertEqual(self.docs("items"), rows)  # rows 1-2 kept: no second drop
+        self.assertEqual((res["nInserted"], res["nSkipped"]), (4, 2))
+
     def test_insert_row_in_doubt_under_another_document_fails(self):
         rows = [{"_id": i, "v": i} for i in range(1, 5)]
         path = self.ndjson(rows)

@@ -14,8 +14,10 @@
  * with padding of junk after it and, again, with none (the parser's own
  * copy). Records that the fast path must build itself (not hand to
  * libbson) are listed, so that the comparison cannot pass by the fast
- * path declining everything. Links the static library (internal
- * functions).
+ * path declining everything. The same for JSON column values:
+ * bql_json_value_parse against bql_json_parse_value on the corpus, values
+ * of every type, nesting around the limit and random values. Links the
+ * static library (internal functions).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,6 +131,74 @@ check_str (const char *s)
    return check_record (s, strlen (s));
 }
 
+/* ---- JSON column values: bql_json_value_parse against bql_json_parse_value ---- */
+
+static size_t n_values, n_values_fast;
+
+/* A value as the field "v" of a document, to compare values. */
+static void
+value_doc (const bson_value_t *v, bson_t *doc)
+{
+   bson_init (doc);
+   assert_true (bson_append_value (doc, "v", 1, v));
+}
+
+/* One value both ways (the fast parser, and NULL: libbson only); true
+ * when the fast path built it itself. */
+static bool
+check_value (const char *text, size_t len)
+{
+   n_values++;
+   bson_value_t ref, got;
+   memset (&ref, 0, sizeof ref);
+   memset (&got, 0, sizeof got);
+   bql_json_error_t eref, egot;
+   memset (&eref, 0, sizeof eref);
+   memset (&egot, 0, sizeof egot);
+   bool ok_ref = bql_json_parse_value (text, len, &ref, &eref);
+   bool built = false;
+   for (int pass = 0; pass < 2; pass++) {
+      bool b;
+      bool ok_got = bql_json_value_parse (pass ? NULL : fast, text, len, &got, &egot, &b);
+      if (pass == 0) {
+         built = b;
+      } else {
+         assert_false (b);
+      }
+      if (ok_got != ok_ref) {
+         fail_msg ("libbson %s the value, bql_json_value_parse %s it: %s (%s)", ok_ref ? "reads" : "refuses",
+                   ok_got ? "reads" : "refuses", shown (text, len), ok_ref ? egot.message : eref.message);
+      }
+      if (b && !ok_ref) {
+         fail_msg ("the fast path built a value libbson refuses: %s", shown (text, len));
+      }
+      if (ok_ref) {
+         bson_t a, g;
+         value_doc (&ref, &a);
+         value_doc (&got, &g);
+         compare_docs (pass ? "value, libbson only" : "value", text, len, &a, &g);
+         bson_destroy (&a);
+         bson_destroy (&g);
+         bson_value_destroy (&got);
+         memset (&got, 0, sizeof got);
+      } else if (egot.code != eref.code || egot.offset != eref.offset || strcmp (egot.message, eref.message)) {
+         fail_msg ("different errors for the value %s:\n  libbson: %d at %zu: %s\n  fast:    %d at %zu: %s",
+                   shown (text, len), eref.code, eref.offset, eref.message, egot.code, egot.offset, egot.message);
+      }
+   }
+   if (ok_ref) {
+      bson_value_destroy (&ref);
+   }
+   n_values_fast += built;
+   return built;
+}
+
+static bool
+check_value_str (const char *s)
+{
+   return check_value (s, strlen (s));
+}
+
 /* ---- the corpus file ---- */
 
 static void
@@ -147,6 +217,7 @@ test_corpus_file (void **state)
       }
       lines++;
       built += check_record (line, (size_t) n);
+      check_value (line, (size_t) n); /* a record is a JSON column's value too */
    }
    free (line);
    fclose (fp);
@@ -244,6 +315,82 @@ test_nesting_near_the_limit (void **state)
    }
    char *o = nested (BQL_JSON_MAX_LEVELS - 1, '{', '}', "1");
    assert_true (check_str (o));
+   free (o);
+}
+
+/* ---- JSON column values ---- */
+
+static void
+test_values (void **state)
+{
+   (void) state;
+   static const char *const must[] = {
+      "[\"gold\",\"gold\",\"blue\"]",
+      " [] ",
+      "{}",
+      "{\"a\":[1,{\"b\":null}]}",
+      "\"x\"",
+      "\"\"",
+      "\"\\u00e9\\n\"",
+      "1",
+      "-0",
+      "-0.0",
+      "2147483648",
+      "-9223372036854775808",
+      "18446744073709551615",
+      "1.5e300",
+      "true",
+      "false",
+      "null",
+      "{\"$date\":\"2021-07-02T12:58:02.301Z\"}",
+      "{\"$oid\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}",
+      "[{\"$date\":\"2020-01-01\"}]",
+      "{\"_id\":1}",
+   };
+   for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
+      if (!check_value_str (must[i])) {
+         fail_msg ("the fast path declined the value %s", must[i]);
+      }
+   }
+   static const char *const declined[] = {
+      "",
+      "  ",
+      "[1] x",
+      "1 2",
+      "{\"a\":1,\"a\":2}",
+      "[{\"a\":1,\"a\":2}]",
+      "{\"$numberLong\":\"1\"}",
+      "{\"$date\":\"nope\"}",
+      "{\"$date\":\"2021-02-30\"}",
+      "{\"$set\":1}",
+      "{\"a\":{\"$x\":1}}",
+      "18446744073709551616",
+      "1e400",
+      "[1,",
+      "tru",
+      "'x'",
+      "{\"a\\u0000\":1}",
+      "\"\xff\"",
+   };
+   for (size_t i = 0; i < sizeof declined / sizeof declined[0]; i++) {
+      if (check_value_str (declined[i])) {
+         fail_msg ("the fast path built the value %s", declined[i]);
+      }
+   }
+   /* nesting around the limit: a value is a level deeper than a record */
+   for (int levels = 94; levels <= 102; levels++) {
+      const char *inners[] = {"1", "{}", "[]", "{\"$date\":\"2020-01-01\"}"};
+      for (size_t k = 0; k < sizeof inners / sizeof inners[0]; k++) {
+         char *o = nested (levels, '{', '}', inners[k]);
+         char *a = nested (levels, '[', ']', inners[k]);
+         check_value_str (o);
+         check_value_str (a);
+         free (o);
+         free (a);
+      }
+   }
+   char *o = nested (BQL_JSON_MAX_LEVELS - 2, '{', '}', "1");
+   assert_true (check_value_str (o));
    free (o);
 }
 
@@ -513,6 +660,29 @@ test_random_documents (void **state)
    }
 }
 
+static void
+test_random_values (void **state)
+{
+   (void) state;
+   char s[16384];
+   size_t built = 0, total = 4000;
+   for (size_t i = 0; i < total; i++) {
+      size_t o = 0;
+      random_value (s, sizeof s, &o, 2);
+      if (o >= sizeof s) {
+         continue;
+      }
+      if (next_rand () % 10 == 0 && o > 1) {
+         size_t at = next_rand () % o;
+         s[at] = (char) (next_rand () % 128); /* damage one byte */
+      }
+      built += check_value (s, o);
+   }
+   if (built < total / 4) {
+      fail_msg ("the fast path built only %zu of %zu random values", built, total);
+   }
+}
+
 static int
 setup (void **state)
 {
@@ -527,6 +697,7 @@ teardown (void **state)
    (void) state;
    bql_json_fast_free (fast);
    printf ("# %zu records compared, %zu built by the fast path\n", n_records, n_fast);
+   printf ("# %zu values compared, %zu built by the fast path\n", n_values, n_values_fast);
    return 0;
 }
 
@@ -541,6 +712,8 @@ main (void)
       cmocka_unit_test (test_bytes),
       cmocka_unit_test (test_large_records),
       cmocka_unit_test (test_random_documents),
+      cmocka_unit_test (test_values),
+      cmocka_unit_test (test_random_values),
    };
    return cmocka_run_group_tests (tests, setup, teardown);
 }

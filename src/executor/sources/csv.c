@@ -218,7 +218,9 @@ row_values (bql_file_source_t *f, size_t n)
    if (n > cs->vals_cap) {
       cs->vals_cap = n;
       bson_free (cs->vals);
+      bson_free (cs->borrowed);
       cs->vals = bson_malloc (sizeof *cs->vals * n);
+      cs->borrowed = bson_malloc0 (sizeof *cs->borrowed * n);
    }
    return cs->vals;
 }
@@ -481,6 +483,10 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
          return BQL_ROW_FAILED;
       }
       bson_value_t *vals = row_values (f, ncols ? ncols : 1);
+      if (f->json_cols && !cs->json_fast) {
+         cs->json_fast = bql_json_fast_new (); /* NULL (out of memory): libbson's path */
+      }
+      cs->conv.json_ctx = cs;
       size_t made = 0;
       bool ok = true;
       for (size_t i = 0; i < ncols && ok; i++) {
@@ -495,7 +501,9 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
          }
       }
       for (size_t i = 0; i < made; i++) {
-         bson_value_destroy (&vals[i]);
+         if (!cs->borrowed[i]) {
+            bson_value_destroy (&vals[i]);
+         }
       }
       if (!ok) {
          raw_fields (f, doc, true);
@@ -505,10 +513,20 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
 }
 
 
+/* A JSON column's value through the fast path (bql_json_value_fn). */
+static bool
+json_value (void *ctx, const char *text, size_t len, bson_value_t *value, bql_json_error_t *error)
+{
+   bql_csv_t *cs = ctx;
+   return bql_json_value_parse (cs->json_fast, text, len, value, error, NULL);
+}
+
 void
 bql_csv_init (bql_file_source_t *f)
 {
    bql_csv_t *cs = &f->csv;
+   cs->conv.json = json_value;
+   cs->conv.borrow_text = true;
    bql_buf_init (&cs->fields_buf);
    bql_buf_init (&cs->sample_buf);
    cs->header_pending = f->fo.header;
@@ -527,6 +545,8 @@ bql_csv_cleanup (bql_csv_t *c)
    bson_free (c->sample);
    bson_free (c->sample_fields);
    bson_free (c->vals);
+   bson_free (c->borrowed);
+   bql_json_fast_free (c->json_fast);
 }
 
 bool

@@ -182,7 +182,14 @@ typedef struct bql_csv {
 
    bson_value_t *vals;  /* a row's values, one per column (on the heap: a
                            header may name a million columns) */
+   bool *borrowed;      /* vals[i] points into fields_buf (or is a constant
+                           ""): not destroyed; vals_cap of them */
    size_t vals_cap;
+
+   /* how fields are converted: STRING values borrowed from fields_buf,
+    * JSON columns parsed by the JSON fast path (json_fast.h) */
+   bql_convert_opts_t conv;
+   struct bql_json_fast *json_fast; /* made with the first row when a column is JSON */
 
    /* a chunk of parallel.c */
    size_t row_at;       /* where the current row's first line starts in in.buf */

@@ -273,6 +273,33 @@ fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_a
    return true;
 }
 
+/* A JSON value (a JSON column of a CSV row) as the field "v" of doc, as
+ * json_doc.c reads it: wrapped as {"v": text}, so its objects and arrays
+ * are a level deeper and a top-level {"$date": ...} is a nested one. */
+bool
+fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
+{
+   if (len > BQL_JSON_FAST_MAX) {
+      return false;
+   }
+   if (fast->padded_cap < len + simdjson::SIMDJSON_PADDING) {
+      char *bigger = static_cast<char *> (std::realloc (fast->padded, len + simdjson::SIMDJSON_PADDING));
+      if (!bigger) {
+         return false;
+      }
+      fast->padded = bigger;
+      fast->padded_cap = len + simdjson::SIMDJSON_PADDING;
+   }
+   std::memcpy (fast->padded, text, len);
+   std::memset (fast->padded + len, ' ', simdjson::SIMDJSON_PADDING);
+   element root;
+   if (fast->parser.parse (fast->padded, len, false).get (root)) {
+      return false;
+   }
+   walk w{std::memchr (text, '\\', len) != nullptr, false};
+   return w.value (doc, "v", 1, root, 1);
+}
+
 } // namespace
 
 extern "C" {
@@ -333,6 +360,38 @@ bql_json_record_parse (bql_json_fast_t *fast,
       facts->built = facts->has_id = false;
    }
    return bql_json_parse_document (text, len, doc, error);
+}
+
+bool
+bql_json_value_parse (bql_json_fast_t *fast, const char *text, size_t len, bson_value_t *value,
+                      bql_json_error_t *error, bool *built)
+{
+   bool ok = false;
+   if (built) {
+      *built = false;
+   }
+   if (fast) {
+      bson_t doc;
+      bson_init (&doc);
+      try {
+         ok = fast_value (fast, text, len, &doc);
+      } catch (...) {
+         ok = false; /* out of memory: libbson's path */
+      }
+      bson_iter_t it;
+      ok = ok && bson_iter_init_find (&it, &doc, "v");
+      if (ok) {
+         bson_value_copy (bson_iter_value (&it), value);
+      }
+      bson_destroy (&doc);
+      if (ok) {
+         if (built) {
+            *built = true;
+         }
+         return true;
+      }
+   }
+   return bql_json_parse_value (text, len, value, error);
 }
 
 } /* extern "C" */

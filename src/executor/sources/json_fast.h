@@ -95,6 +95,22 @@ bool bql_json_fast_try (bql_json_fast_t *fast,
                         bson_t *doc,
                         bql_json_facts_t *facts);
 
+/* Parse text[0..len) as one JSON value of any type into *value, owned
+ * by the caller (bson_value_destroy): a JSON column of a CSV row. Exactly
+ * bql_json_parse_value (json_doc.h) — the same value, or false with the
+ * same *error and *value untouched — through the fast path when fast is
+ * not NULL and the value is one it builds (the rules above, the value
+ * read as the field "v" of a document, as json_doc.c reads it). The text
+ * is copied into the parser's padded buffer (a field is short). *built
+ * (may be NULL): the fast path built it. Thread-safe for distinct fast
+ * parsers. */
+bool bql_json_value_parse (bql_json_fast_t *fast,
+                           const char *text,
+                           size_t len,
+                           bson_value_t *value,
+                           bql_json_error_t *error,
+                           bool *built);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,10 @@
 /*
  * typing.c — a row's values as its columns say, and the checks every
  * good row passes, all through the planner: a CSV/TSV field's text is
- * converted to its column's type by bql_column_convert_text (columns.c),
- * or checked against the type inferred from the sample (bql_infer_value,
+ * converted to its column's type by bql_column_convert_text_ex (columns.c:
+ * a STRING value points into the row's field buffer, not a copy, and a
+ * JSON column is parsed by the parser csv.c hands it in f->csv.conv, the
+ * JSON fast path, which this file does not call), or checked against the type inferred from the sample (bql_infer_value,
  * bql_infer_join); the listed columns of a JSON document are converted in
  * place by bql_column_convert_value; then no field name may start with
  * '$', the document must fit the server's 16 MiB, and CHECK is evaluated
@@ -128,7 +130,9 @@ bql_typing_field (bql_file_source_t *f, size_t i, bson_value_t *v)
    const bql_field_t *fd = &f->csv.fields[i];
    const char *s = f->csv.fields_buf.data + fd->off;
    const bql_column_t *col = &f->cols->cols[i];
+   bool *borrowed = &f->csv.borrowed[i];
    memset (v, 0, sizeof *v);
+   *borrowed = false;
    if (!fd->null && f->fo.null_string && !strcmp (s, f->fo.null_string)) {
       v->value_type = BSON_TYPE_NULL;
       return true;
@@ -143,8 +147,9 @@ bql_typing_field (bql_file_source_t *f, size_t i, bson_value_t *v)
          v->value_type = BSON_TYPE_EOD;
       } else if (text && (f->fo.blanks == BQL_BLANKS_EMPTY || !fd->null)) {
          v->value_type = BSON_TYPE_UTF8;
-         v->value.v_utf8.str = bson_strdup ("");
+         v->value.v_utf8.str = (char *) "";
          v->value.v_utf8.len = 0;
+         *borrowed = true;
       } else {
          v->value_type = BSON_TYPE_NULL;
       }
@@ -183,7 +188,7 @@ bql_typing_field (bql_file_source_t *f, size_t i, bson_value_t *v)
       return true;
    }
    char err[300];
-   if (!bql_column_convert_text (col, s, fd->len, v, err, sizeof err)) {
+   if (!bql_column_convert_text_ex (col, s, fd->len, &f->csv.conv, v, borrowed, err, sizeof err)) {
       bql_file_why (f, f->csv.row_line, "column %s: %s", col->path, err);
       return false;
    }
