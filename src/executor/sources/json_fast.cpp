@@ -298,6 +298,24 @@ detect (void)
    (void) simdjson::get_active_implementation ()->name ();
 }
 
+/* text[0..len) copied into the parser's buffer with simdjson's padding
+ * after it; NULL when out of memory. */
+const char *
+padded_copy (bql_json_fast_t *fast, const char *text, size_t len)
+{
+   if (fast->padded_cap < len + simdjson::SIMDJSON_PADDING) {
+      char *bigger = static_cast<char *> (std::realloc (fast->padded, len + simdjson::SIMDJSON_PADDING));
+      if (!bigger) {
+         return nullptr;
+      }
+      fast->padded = bigger;
+      fast->padded_cap = len + simdjson::SIMDJSON_PADDING;
+   }
+   std::memcpy (fast->padded, text, len);
+   std::memset (fast->padded + len, ' ', simdjson::SIMDJSON_PADDING);
+   return fast->padded;
+}
+
 bool
 fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_after, bson_t *doc,
           bql_json_facts_t *facts)
@@ -305,19 +323,9 @@ fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_a
    if (len > BQL_JSON_FAST_MAX) {
       return false;
    }
-   const char *buf = text;
-   if (readable_after < simdjson::SIMDJSON_PADDING) {
-      if (fast->padded_cap < len + simdjson::SIMDJSON_PADDING) {
-         char *bigger = static_cast<char *> (std::realloc (fast->padded, len + simdjson::SIMDJSON_PADDING));
-         if (!bigger) {
-            return false;
-         }
-         fast->padded = bigger;
-         fast->padded_cap = len + simdjson::SIMDJSON_PADDING;
-      }
-      std::memcpy (fast->padded, text, len);
-      std::memset (fast->padded + len, ' ', simdjson::SIMDJSON_PADDING);
-      buf = fast->padded;
+   const char *buf = readable_after < simdjson::SIMDJSON_PADDING ? padded_copy (fast, text, len) : text;
+   if (!buf) {
+      return false;
    }
    element root;
    if (fast->parser.parse (buf, len, false).get (root)) {
@@ -345,18 +353,9 @@ fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
    if (len > BQL_JSON_FAST_MAX) {
       return false;
    }
-   if (fast->padded_cap < len + simdjson::SIMDJSON_PADDING) {
-      char *bigger = static_cast<char *> (std::realloc (fast->padded, len + simdjson::SIMDJSON_PADDING));
-      if (!bigger) {
-         return false;
-      }
-      fast->padded = bigger;
-      fast->padded_cap = len + simdjson::SIMDJSON_PADDING;
-   }
-   std::memcpy (fast->padded, text, len);
-   std::memset (fast->padded + len, ' ', simdjson::SIMDJSON_PADDING);
+   const char *buf = padded_copy (fast, text, len);
    element root;
-   if (fast->parser.parse (fast->padded, len, false).get (root)) {
+   if (!buf || fast->parser.parse (buf, len, false).get (root)) {
       return false;
    }
    walk w{std::memchr (text, '\\', len) != nullptr, false};
