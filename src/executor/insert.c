@@ -180,20 +180,48 @@ insert_recover (void *ctx, const bql_write_result_t *r)
 
 /* A resumed operation: the rows of b that are stored already are not
  * sent again (check_stored); c->todo is left with the rows to send, in
- * the batch's order. Every row the checkpoint does not say completed is
- * asked for, not only those up to its sentThrough: an insert is not
- * marked in flight before it is sent (it need not be: its _id tells),
- * so batches sent after the last checkpoint, and with parallel_workers
- * batches around a gap, may be on the server too. False when the server
- * could not be asked (recorded). */
+ * the batch's order. An insert is not marked in flight before it is sent
+ * (it need not be: its _id tells), so batches handed to a writer after
+ * the last checkpoint, and with parallel_workers batches around a gap,
+ * may be on the server too: every row the checkpoint does not say
+ * completed is asked for, up to a bound past sentThrough. Between two
+ * checkpoints a writer is handed at most checkpoint_interval +
+ * parallel_workers batches (one per completed batch, and one per
+ * worker); twice that many batches of batch_size rows, and one more, past
+ * sentThrough (or the last range in flight) bound what the interrupted
+ * run can have sent, so the rows after that bound are new and not asked
+ * for (asking for every row to the end of the input made a resume
+ * quadratic on a server whose _id $in lookup scans). batch_size = 0 (one
+ * command): every row is asked for. False when the server could not be
+ * asked (recorded). */
+static int64_t
+resume_bound (const insert_t *c)
+{
+   const bql_resume_t *r = c->w->resume;
+   const bql_options_t *o = c->w->opts;
+   if (o->batch_size <= 0) {
+      return INT64_MAX;
+   }
+   int64_t base = r->sent_through;
+   for (size_t i = 0; i < r->n_in_flight; i++) {
+      if (r->in_flight[i].last > base) {
+         base = r->in_flight[i].last;
+      }
+   }
+   int64_t interval = o->checkpoint_interval > 0 ? o->checkpoint_interval : 1;
+   int64_t workers = o->parallel_workers > 0 ? o->parallel_workers : 1;
+   return base + (2 * (interval + workers) + 1) * (int64_t) o->batch_size;
+}
+
 static bool
 resume_check (insert_t *c)
 {
    const bql_batch_t *b = c->b;
    bool *doubt = bson_malloc0 (sizeof *doubt * (b->n ? b->n : 1));
    size_t nd = 0;
+   int64_t bound = resume_bound (c);
    for (size_t i = 0; i < b->n; i++) {
-      if (bql_resume_row (c->w->resume, b->rows[i]) != BQL_RESUME_ROW_DONE) {
+      if (bql_resume_row (c->w->resume, b->rows[i]) != BQL_RESUME_ROW_DONE && b->rows[i] <= bound) {
          doubt[i] = true;
          c->todo[nd++] = i;
       }

@@ -405,6 +405,13 @@ scan (const char *text, size_t len, bool value_mode, scan_t *sc, bql_json_error_
             t++;
          }
          size_t nd = (size_t) (t - d);
+         if (neg && nd > 1 && d[0] == '0') {
+            /* libbson reads "-012" as 0 (it refuses "012"): JSON has no
+             * leading zeros */
+            set_error (error, BQL_JSON_INVALID, (size_t) (p - text),
+                       "invalid JSON: a number with a leading zero (%.*s)", (int) (nd < 20 ? nd + 1 : 21), p);
+            return false;
+         }
          bool integer = !(t < end && (*t == '.' || *t == 'e' || *t == 'E'));
          if (integer && nd >= 19 && beyond_int64 (d, nd, neg)) {
             add_edit (sc, (size_t) (t - text), 0, false, 0);

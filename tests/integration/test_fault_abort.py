@@ -9,6 +9,7 @@ Every insert of the load waits in the recording proxy, so that the load
 is still running when the abort comes, however fast the machine; all on
 127.0.0.1, every wait bounded."""
 import os
+import signal
 import sys
 import time
 
@@ -73,6 +74,34 @@ class AbortTest(wiretest.WireCase):
                          "cannot be resumed" % op["_id"])
         self.assertEqual(len(self.proxy.commands("insert", coll="c")), len(inserts))
         self.assertEqual(len(self.docs("c")), len(sent))
+
+    def test_ctrl_c_on_a_stuck_batch_leaves_a_resumable_operation(self):
+        # batch 2 is applied and its reply swallowed; Ctrl-C abandons it
+        # (test_wire_cancel times that): the operation is Failed, not
+        # final, and its resume finds batch 2 written and sends the rest
+        stuck = self.proxy.inject(matcher("insert", coll="c", nth=2), "swallow")
+        path = self.ndjson({"_id": i} for i in range(1, 9))
+        load = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"],
+                                  sql="BULK INSERT INTO c FROM '%s' WITH (batch_size = 2);" % path, deadline=120)
+        self.addCleanup(load.close)
+        load.start()
+        self.assertTrue(stuck.wait(60), load)
+        load.signal(signal.SIGINT)
+        res = load.wait(30)
+        self.assertEqual((res.killed, res.rc), (False, 1), res)
+        op = self.operation("c")
+        self.assertEqual(op["state"], "Failed", op)
+        self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 2}])
+        self.proxy.clear_faults()
+        r = self.bulkql("--uri", self.proxy.uri, "--format", "json", "--resume", op["_id"], timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        result = self.json_result(r)[0]
+        self.assertEqual((result["nInserted"], result["nAlreadyWritten"], result["nFailed"]), (6, 2, 0), result)
+        self.assertEqual(self.operation("c")["state"], "Complete")
+        self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 9)])
+        # rows 1-2 (completed) were never sent again
+        sent = [d["_id"] for c in self.proxy.commands("insert", coll="c") for d in c.documents]
+        self.assertEqual(sorted(i for i in sent if i <= 2), [1, 2])
 
 
 if __name__ == "__main__":

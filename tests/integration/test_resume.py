@@ -255,6 +255,26 @@ class ResumeRunTest(ResumeCase):
                          (OPID, 1, 4, 1, 9, 0, 0, [], 10))
         self.assertNotIn("nNotAttempted", res)
 
+    def test_insert_asks_only_up_to_a_bound_past_sent_through(self):
+        """The interrupted run can have sent at most 2 x (checkpoint_interval
+        + parallel_workers) + 1 batches past sentThrough: rows 3-12 here.
+        Row 5, stored as sent, is already written; row 30 (the last), stored as
+        sent too, lies past the bound, is not asked for and fails as a duplicate
+        as in any run (before, every row to the end was asked for, batch by
+        batch)."""
+        rows = [{"_id": i, "v": i} for i in range(1, 31)]
+        path = self.ndjson(rows)
+        sql = "BULK INSERT INTO items FROM '%s' WITH (batch_size = 2, ordered = false)" % path
+        self.db.items.insert_many([dict(rows[0]), dict(rows[1]), dict(rows[4]), dict(rows[29])])
+        self.operation(sql, "insert", "items", file_source(path),
+                       checkpoint={"completed": [{"first": 1, "last": 2}], "inFlight": [], "sentThrough": 2,
+                                   "batches": 1},
+                       counters={"nInserted": 2, "rowsDone": 2, "batches": 1})
+        res = self.json_result(self.resume("--resume", OPID, expect=1))[0]
+        self.assertEqual(self.docs("items"), rows)
+        self.assertEqual((res["nSkipped"], res["nAlreadyWritten"], res["nInserted"], res["nFailed"]), (2, 1, 28, 1))  # nInserted: 2 carried over + 26
+        self.assertEqual([(e["row"], e["code"]) for e in res["writeErrors"]], [(30, 11000)])
+
     def test_a_gone_holder_on_this_host_is_resumed_at_once(self):
         path = self.ndjson([{"_id": i} for i in range(1, 4)])
         sql = "BULK INSERT INTO items FROM '%s'" % path

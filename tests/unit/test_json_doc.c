@@ -456,6 +456,47 @@ test_values (void **state)
    value_bad ("", BQL_JSON_INVALID, 0, "invalid JSON: Got parse error at \"}\", position 5: \"VALUE_EXPECTED\"");
 }
 
+/* A negative number with a leading zero is not JSON: refused at the
+ * number (libbson alone would store "-012" as 0, and "-0000000000000000000001"
+ * went through the beyond-int64 test as the double -1). "-0", "-0.5" and
+ * "-0e1" are numbers. */
+static void
+test_negative_number_with_a_leading_zero_is_refused (void **state)
+{
+   (void) state;
+   static const struct {
+      const char *text;
+      size_t offset;
+      const char *message;
+   } bad[] = {
+      {"{\"a\":-012}", 5, "invalid JSON: a number with a leading zero (-012)"},
+      {"{\"a\":-00}", 5, "invalid JSON: a number with a leading zero (-00)"},
+      {"{\"a\": [1, -0012.5]}", 10, "invalid JSON: a number with a leading zero (-0012)"},
+      {"{\"a\":-01e2}", 5, "invalid JSON: a number with a leading zero (-01)"},
+      {"{\"a\":-0000000000000000000001}", 5, "invalid JSON: a number with a leading zero (-00000000000000000000)"},
+   };
+   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      bson_t doc = BSON_INITIALIZER;
+      bql_json_error_t err;
+      assert_false (bql_json_parse_document (bad[i].text, strlen (bad[i].text), &doc, &err));
+      assert_int_equal (err.code, BQL_JSON_INVALID);
+      assert_int_equal (err.offset, bad[i].offset);
+      assert_string_equal (err.message, bad[i].message);
+      bson_destroy (&doc);
+   }
+   static const char *const good[] = {"{\"a\":-0}", "{\"a\":-0.5}", "{\"a\":-0e1}", "{\"a\":-10}"};
+   static const double want[] = {0.0, -0.5, -0.0, -10.0};
+   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+      bson_t doc = BSON_INITIALIZER;
+      bql_json_error_t err;
+      assert_true (bql_json_parse_document (good[i], strlen (good[i]), &doc, &err));
+      bson_iter_t it;
+      assert_true (bson_iter_init_find (&it, &doc, "a"));
+      assert_true (bson_iter_as_double (&it) == want[i]);
+      bson_destroy (&doc);
+   }
+}
+
 int
 main (void)
 {
@@ -472,6 +513,7 @@ main (void)
       cmocka_unit_test (test_document_nested_100000_levels),
       cmocka_unit_test (test_document_refused_inside_a_child_leaves_the_document_usable),
       cmocka_unit_test (test_values),
+      cmocka_unit_test (test_negative_number_with_a_leading_zero_is_refused),
    };
    return cmocka_run_group_tests (tests, NULL, NULL);
 }
