@@ -675,7 +675,17 @@ report_in_doubt_ids (bql_exec_t *x)
    info.batch_index = x->resume->carried.batches;
    bool go_on = bql_exec_finish_batch (x, &info, NULL, &errs, bql_wall_ms ());
    bql_row_errors_cleanup (&errs);
-   return go_on;
+   /* reported: the scan goes on after the last of them (they were the
+    * next batch in _id order), and they leave inFlightIds */
+   bson_iter_t last, li;
+   bool have_last = false;
+   if (bson_iter_init (&li, &x->resume->in_flight_ids)) {
+      while (bson_iter_next (&li)) {
+         last = li;
+         have_last = true;
+      }
+   }
+   return bql_operation_batch_done (x, 0, 0, have_last ? bson_iter_value (&last) : NULL, true, go_on) && go_on;
 }
 
 bool
