@@ -332,10 +332,16 @@ open_failed_file (const char *path, int flags)
 }
 
 /* The open flags of failed_records_mode: a new file only (O_EXCL, which
- * also refuses any symbolic link), append, or truncate. */
+ * also refuses any symbolic link), append, or truncate. A resumed
+ * operation always appends: the file holds the failed rows of the run it
+ * goes on from (whatever the mode, which the interrupted run applied). */
 static int
-failed_mode_flags (const bql_options_t *o)
+failed_mode_flags (const bql_exec_t *x)
 {
+   const bql_options_t *o = x->opts;
+   if (x->resume) {
+      return O_APPEND;
+   }
    if (!o->failed_records_mode) {
       return O_EXCL;
    }
@@ -369,15 +375,15 @@ bql_exec_open_failed_records (bql_exec_t *x)
       int err = 0;
       if (S_ISLNK (st.st_mode)) {
          err = ELOOP;
-      } else if (!x->opts->failed_records_mode) {
-         err = EEXIST;
+      } else if (!x->opts->failed_records_mode && !x->resume) {
+         err = EEXIST; /* a resume appends (failed_mode_flags) */
       }
       if (err) {
          failed_open_error (x, path, err);
          return bql_exec_fail (x, BQL_ERR_IO, 0, "%s; nothing was written", x->failed_errmsg);
       }
    }
-   if (x->opts->failed_records_mode && !strcmp (x->opts->failed_records_mode, "overwrite")) {
+   if (!x->resume && x->opts->failed_records_mode && !strcmp (x->opts->failed_records_mode, "overwrite")) {
       x->failed_fp = open_failed_file (path, O_TRUNC);
       if (!x->failed_fp) {
          failed_open_error (x, path, errno);
@@ -444,7 +450,7 @@ write_failed_record (bql_exec_t *x, const bql_row_error_t *e, int64_t line, cons
       return;
    }
    if (!x->failed_fp && !x->failed_fp_broken && !x->opts->dry_run) {
-      x->failed_fp = open_failed_file (path, failed_mode_flags (x->opts));
+      x->failed_fp = open_failed_file (path, failed_mode_flags (x));
       if (!x->failed_fp) {
          x->failed_fp_broken = true;
          failed_open_error (x, path, errno);

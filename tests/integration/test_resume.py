@@ -328,6 +328,11 @@ class ResumeRunTest(ResumeCase):
         self.operation(sql, "update", "stock", file_source(path),
                        checkpoint={"completed": [{"first": 1, "last": 2}], "inFlight": [{"first": 3, "last": 4}], "sentThrough": 4, "batches": 1},
                        counters={"nMatched": 2, "nModified": 2, "rowsDone": 2, "batches": 1})
+        # the interrupted run's failed rows are there: the resume appends
+        # to the file (without failed_records_mode a new run refuses it)
+        earlier = '{"operationId": "%s", "row": 1, "code": 1, "error": "the first run\'s", "document": {}}\n' % OPID
+        with open(failed, "w") as f:
+            f.write(earlier)
         r = self.resume("--resume", OPID, expect=1)
         res = self.json_result(r)[0]
         # $inc never applied twice: rows 3 and 4 are left as they were
@@ -343,7 +348,7 @@ class ResumeRunTest(ResumeCase):
                                        "lists them)")
         lines = self.failed_lines(failed)
         self.assertEqual([(x["row"], x["code"], x["document"]) for x in lines],
-                         [(3, "IN_DOUBT", {"sku": 3, "n": 1}), (4, "IN_DOUBT", {"sku": 4, "n": 1})])
+                         [(1, 1, {}), (3, "IN_DOUBT", {"sku": 3, "n": 1}), (4, "IN_DOUBT", {"sku": 4, "n": 1})])
         self.assertTrue(all(x["operationId"] == OPID for x in lines))
         recs = list(self.db.bulk_operation_errors.find({}))
         self.assertEqual(len(recs), 1)
