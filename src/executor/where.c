@@ -347,10 +347,17 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
    if (r->retryable || bql_exec_is_connection_error (berr)) {
       /* lost: retries ran out, or it was not safe to send again */
       bool idem = bql_writer_idempotent (w);
+      /* (not idempotent and lost after it may have reached the server:
+       * in doubt, above) */
+      bool not_sent = !idem && bql_write_not_sent (berr);
       const char *lost =
          bql_write_lost_what (berr);
       char what_lost[400];
-      if (!r->retryable) {
+      if (not_sent) {
+         char tries[64];
+         snprintf (what_lost, sizeof what_lost, "not written: %s%s", lost,
+                   bql_writer_retries_ran_out (w, retries, tries, sizeof tries));
+      } else if (!r->retryable) {
          snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written", lost);
       } else if (idem) {
          char tries[64];
@@ -365,7 +372,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
       batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, what_lost, berr->message, c->errs, true);
       bool ok = bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
       bql_writer_note_retries (w, retries);
-      if (r->retryable && !idem) {
+      if (r->retryable && !idem && !not_sent) {
          bql_error_t *e = &w->tally->error;
          size_t len = strlen (e->message);
          snprintf (e->message + len, sizeof e->message - len,

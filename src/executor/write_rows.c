@@ -631,11 +631,15 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
                 bql_write_gave_up_what (berr, why),
                 bql_writer_retries_ran_out (c->wr, retries, tries, sizeof tries), berr->message);
       /* rows the lost command may have applied, of an update that is not
-       * idempotent, are in doubt (a resume does not send them again);
-       * when it certainly never reached the server they were not
-       * written */
-      bool not_sent = bql_write_not_sent (berr);
-      bool doubt = !bql_writer_idempotent (c->wr) && !not_sent;
+       * idempotent, are in doubt (a resume does not send them again).
+       * When it certainly never reached the server they were not
+       * written: an earlier attempt that may have reached it was
+       * settled by rows_recover, which keeps pending only the rows it
+       * did not apply. (The rows of an idempotent update stay pending
+       * after such an attempt: their outcome is unknown.) */
+      bool idempotent = bql_writer_idempotent (c->wr);
+      bool not_sent = !idempotent && bql_write_not_sent (berr);
+      bool doubt = !idempotent && !not_sent;
       if (not_sent) {
          snprintf (msg, sizeof msg, "not written: %s%s (%s)", bql_write_gave_up_what (berr, why),
                    bql_writer_retries_ran_out (c->wr, retries, tries, sizeof tries), berr->message);
