@@ -440,6 +440,11 @@ typedef enum { BQL_FMT_CSV, BQL_FMT_TSV, BQL_FMT_NDJSON, BQL_FMT_JSON } bql_form
  * out of the document (mongoimport --ignoreBlanks), or the empty string. */
 typedef enum { BQL_BLANKS_NULL, BQL_BLANKS_OMIT, BQL_BLANKS_EMPTY } bql_blanks_t;
 
+/* The field a pipeline upsert keyed on _id puts in its filter (equal to
+ * null) so that a new document starts with it and a stored one, which
+ * lacks it, is told apart (plan.c, marks_new); the pipeline's last stage
+ * removes it. */
+#define BQL_UPSERT_NEW_MARKER "__bulkql_upsert_new"
 #define BQL_INFER_ROWS_DEFAULT 10000
 
 typedef struct bql_file_opts {
