@@ -84,6 +84,10 @@
 /* ... a step that writes with $merge, and one that makes a TTL index */
 #define BQL_FEATURE_MERGE "the $merge aggregation stage (MongoDB 4.2)"
 #define BQL_FEATURE_TTL "TTL indexes (expireAfterSeconds)"
+/* ... DATE and DATE_TRUNC: $dateTrunc, or on a server without it the
+ * pipeline from $dateToParts and $dateFromParts */
+#define BQL_FEATURE_DATE_TRUNC "the $dateTrunc aggregation operator (MongoDB 5.0)"
+#define BQL_FEATURE_DATE_PARTS "the $dateToParts and $dateFromParts aggregation operators (MongoDB 3.6)"
 
 /* A dry run keeps in its reply at most this many of the error records and
  * of the failed_records_file lines it would have written. */

@@ -143,7 +143,9 @@ bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why)
       const char *name;
    } features[] = {{BQL_NEEDS_PIPELINE_UPDATES, BQL_FEATURE_PIPELINE_UPDATES},
                    {BQL_NEEDS_MERGE, BQL_FEATURE_MERGE},
-                   {BQL_NEEDS_TTL, BQL_FEATURE_TTL}};
+                   {BQL_NEEDS_TTL, BQL_FEATURE_TTL},
+                   {BQL_NEEDS_DATE_TRUNC, BQL_FEATURE_DATE_TRUNC},
+                   {BQL_NEEDS_DATE_PARTS, BQL_FEATURE_DATE_PARTS}};
    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
       if (needs & features[i].need) {
          const char *reason = bql_caps_lacks (&w->caps, w->client, features[i].need);

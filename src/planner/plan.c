@@ -641,6 +641,7 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    bson_init (&plan->update);
    bson_init (&plan->failed);
    bson_init (&plan->select_pipeline);
+   bson_init (&plan->select_pipeline_parts);
    bson_init (&plan->select_row);
    if (bql_is (stmt, ExplainStmt)) {
       plan->explain = true;
@@ -738,6 +739,7 @@ bql_plan_destroy (bql_plan_t *plan)
    bson_destroy (&plan->update);
    bson_destroy (&plan->failed);
    bson_destroy (&plan->select_pipeline);
+   bson_destroy (&plan->select_pipeline_parts);
    bson_destroy (&plan->select_row);
    for (size_t i = 0; i < plan->nselect_columns; i++) {
       bson_free (plan->select_columns[i]);
@@ -1423,6 +1425,29 @@ bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid)
 
 /* ---- INSERT/UPSERT ... SELECT on the server: $merge ---- */
 
+static bool
+iter_has_key (bson_iter_t *it, const char *key)
+{
+   while (bson_iter_next (it)) {
+      bson_iter_t sub;
+      if (!strcmp (bson_iter_key (it), key)) {
+         return true;
+      }
+      if ((BSON_ITER_HOLDS_DOCUMENT (it) || BSON_ITER_HOLDS_ARRAY (it)) && bson_iter_recurse (it, &sub) &&
+          iter_has_key (&sub, key)) {
+         return true;
+      }
+   }
+   return false;
+}
+
+bool
+bql_doc_has_key (const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init (&it, doc) && iter_has_key (&it, key);
+}
+
 const char *
 bql_plan_merge_blocker (const bql_plan_t *plan)
 {
@@ -1466,7 +1491,7 @@ bql_plan_merge_blocker (const bql_plan_t *plan)
 }
 
 bool
-bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error)
+bql_plan_merge_spec (const bql_plan_t *plan, bool date_parts, bson_t *merge, bql_error_t *error)
 {
    bql_error_clear (error);
    size_t source_len;
@@ -1503,7 +1528,7 @@ bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error)
       BSON_APPEND_UTF8 (merge, "whenMatched", "merge");
    } else {
       /* the SET list over the stored document, the incoming one as $$new */
-      bql_row_ctx_t rc = {.excluded = true, .row_variable = "new"};
+      bql_row_ctx_t rc = {.excluded = true, .row_variable = "new", .date_parts = date_parts};
       bson_t pipe;
       bson_append_array_begin (merge, "whenMatched", -1, &pipe);
       ok = bql_build_pipeline_update (&pl, &rc, &pipe);
