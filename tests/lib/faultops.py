@@ -35,16 +35,12 @@ import bson.json_util
 import pymongo
 
 import faults
+import ophash
 
 OPERATIONS = "bulkql_operations"
 
 
-def fnv1a64(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001b3) & 0xffffffffffffffff
-    return h
+fnv1a64 = ophash.fnv1a64
 
 
 def deterministic_id(operation_id, row):
