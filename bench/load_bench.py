@@ -560,7 +560,7 @@ def run_upsert(a, server, client, gen, mongoimport):
     n = a.upsert_rows
     nd, _ = data_files(gen, max(n, 1000))
     keyed = keyed_file(nd, n)
-    cases = [(t, mode) for mode in ("upsert", "merge") for t in ("bulkql", "mongoimport")]
+    cases = [(t, mode) for mode in a.upsert_modes for t in a.upsert_tools]
     res = {f"{t}_{mode}": [] for t, mode in cases}
     rng = random.Random(a.seed)
     for r in range(a.upsert_runs):
@@ -986,6 +986,9 @@ def parse_args(argv):
     p.add_argument("--vs-rows", type=int, help="rows for bulkql vs mongoimport, NDJSON and CSV (--rows)")
     p.add_argument("--upsert-rows", type=int, default=20000, help="rows of the upsert benchmark (20000)")
     p.add_argument("--upsert-runs", type=int, help="runs of the upsert benchmark (--runs)")
+    p.add_argument("--upsert-modes", default="upsert,merge",
+                   help="modes of the upsert benchmark: upsert (ON CONFLICT DO REPLACE), merge (DO UPDATE SET *)")
+    p.add_argument("--upsert-tools", default="bulkql,mongoimport", help="tools of the upsert benchmark")
     p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
                    help="the test server's backend (sqlite); postgresql needs scripts/setup --postgresql")
     p.add_argument("--tools", default="bulkql,raw,pymongo,node,mongoimport", help="end-to-end tools")
@@ -1012,6 +1015,8 @@ def parse_args(argv):
     a.rss_rows = [int(x) for x in a.rss_rows.split(",")] if a.rss_rows else [a.rows, 4 * a.rows]
     a.rss_runs = a.rss_runs or a.runs
     a.upsert_runs = a.upsert_runs or a.runs
+    a.upsert_modes = a.upsert_modes.split(",")
+    a.upsert_tools = a.upsert_tools.split(",")
     set_sections(a.backend)
     a.only = set(a.only.split(","))
     a.tools = a.tools.split(",")

@@ -88,6 +88,7 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    w->n_row_steps = x->n_row_steps;
    w->op = x->op;
    w->resume = x->resume;
+   w->id_record = x->id_record;
 }
 
 void
