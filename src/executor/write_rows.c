@@ -52,7 +52,29 @@
  * sent again only when its update is idempotent, and is otherwise reported
  * as failed with an unknown outcome. For upserts on _id this needs to know
  * which _ids existed before the batch: one find on _id per batch, made
- * only when retry_attempts > 0.
+ * only when retry_attempts > 0 (or to settle a failed batch, above).
+ *
+ * Which _ids existed, on a server whose find of {_id: {$in: [...]}} reads
+ * the whole collection (caps.h id_lookup_scans: a find per batch would
+ * cost a scan of the collection per batch): the statement reads every
+ * stored _id once, before the first batch whose rows name an _id (the
+ * READ_ALL_IDS step), into its record of stored _ids (executor.h
+ * bql_id_record_t), which its own writes keep up to date; a batch's rows
+ * are answered from it (existing_from_record): held as stored (read, or
+ * upserted or matched by an earlier row of the statement) existed; not
+ * held did not; held by a row whose outcome is unknown is read from the
+ * server before the batch, for those _ids only; held in flight by another
+ * batch (parallel_workers) is unknown (-1: a failed batch holding such a
+ * row cannot be settled, so on a server that loses counts the batch goes
+ * one statement per command). Over its bound (a quarter of memory_limit)
+ * the record is given up and every batch reads its own _ids again.
+ * Semantics with other clients: the per-batch read saw the collection at
+ * the start of its batch, the record sees it at the statement's read plus
+ * the statement's own writes; in both, the settling of a lost or failed
+ * batch is exact when no other client creates or deletes the same _ids
+ * meanwhile (a document created by another client after the read looks
+ * created by the batch). README "Cancelling, retries and in doubt" says
+ * so.
  */
 #include <string.h>
 
