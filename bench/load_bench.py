@@ -891,9 +891,11 @@ def section_upsert(a, u):
              + (" --maintainInsertionOrder" if a.workers == 1 else "") + "`: batches of "
              f"{a.batch_size} rows, one in flight. Checked: bulkql reports nMatched = {fmt_rows(u['seeded'])}, "
              f"nUpserted = {fmt_rows(n - u['seeded'])} and no failed row; the collection holds exactly N documents "
-             "and two documents chosen at random equal their lines of the file (values and types; key order not compared, FerretDB orders the fields a `$set` creates itself). bulkql also reads, before each "
-             "batch, which of its `_id`s exist (retry_attempts > 0 and this server's update command, which loses "
-             "its counts when a statement fails: see src/executor/write_rows.c). Client CPU from the OS as above.",
+             "and two documents chosen at random equal their lines of the file (values and types; key order not compared, FerretDB orders the fields a `$set` creates itself). bulkql also reads which of its `_id`s "
+             "exist (retry_attempts > 0 and this server's update command, which loses its counts when a statement "
+             "fails: see src/executor/write_rows.c): on this server, whose `_id` `$in` lookup reads the whole "
+             "collection, every stored `_id` once per statement (the step EXPLAIN marks `ifIdLookupScans`), where "
+             "commits before 2026-12-07 read the batch's `_id`s before each batch. Client CPU from the OS as above.",
              ""]
     lines += header(a, [
         f"- server: FerretDB v1.24.2, {be} backend (`scripts/server start --backend {a.backend}`)",
