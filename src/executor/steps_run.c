@@ -125,7 +125,7 @@ run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, con
    if (!src) {
       return false;
    }
-   if (drop && !bql_exec_drop_step (x, drop)) {
+   if (drop && !bql_exec_drop_step (x, w, drop)) {
       bql_source_close (src);
       return false;
    }
@@ -240,7 +240,7 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          if (st->if_server_has_merge && !bql_caps_get (&w->caps, w->client)->merge) {
             break; /* the cursor path after it */
          }
-         if (drop && !bql_exec_drop_step (x, drop)) {
+         if (drop && !bql_exec_drop_step (x, w, drop)) {
             ok = false;
             break;
          }

@@ -67,6 +67,9 @@ class AbortTest(wiretest.WireCase):
         op = self.operation("c")
         self.assertEqual((op["state"], op["reason"]), ("Aborted", "aborted by bulkql --abort"), op)
         self.assertIn("finishedAt", op)
+        # with the counts of every batch written, the last one included
+        self.assertEqual((op["counters"]["nInserted"], op["counters"]["batches"]),
+                         (result["nInserted"], result["batches"]), op)
         r = self.bulkql("--uri", self.proxy.uri, "--format", "json", "--resume", op["_id"], timeout=60)
         self.assertEqual(r.rc, 1, r)
         self.assertEqual(self.json_result(r)[0]["error"],
@@ -96,7 +99,9 @@ class AbortTest(wiretest.WireCase):
         r = self.bulkql("--uri", self.proxy.uri, "--format", "json", "--resume", op["_id"], timeout=60)
         self.assertEqual(r.rc, 0, r)
         result = self.json_result(r)[0]
-        self.assertEqual((result["nInserted"], result["nAlreadyWritten"], result["nFailed"]), (6, 2, 0), result)
+        # the 2 rows found written count as inserted: the counts of a run that
+        # was not interrupted
+        self.assertEqual((result["nInserted"], result["nAlreadyWritten"], result["nFailed"]), (8, 2, 0), result)
         self.assertEqual(self.operation("c")["state"], "Complete")
         self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 9)])
         # rows 1-2 (completed) were never sent again

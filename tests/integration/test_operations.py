@@ -100,7 +100,8 @@ class OperationTest(wiretest.WireCase):
         self.assertEqual(opened["checkpoint"], {"completed": [], "inFlight": [], "sentThrough": 0, "batches": 0})
         checkpoints = [c.documents[0] for c in self.proxy.commands("update", coll=OPS)]
         for c in checkpoints:
-            self.assertEqual(c["q"], {"_id": res["operationId"], "state": {"$in": ["Open", "InProgress"]}})
+            # held by this process's claim: resumes 0 for the run that opened it
+            self.assertEqual(c["q"], {"_id": res["operationId"], "state": {"$in": ["Open", "InProgress"]}, "resumes": 0})
         self.assertEqual([c["u"]["$set"]["checkpoint"]["completed"] for c in checkpoints],
                          [[{"first": 1, "last": 2}], [{"first": 1, "last": 4}], [{"first": 1, "last": 5}],
                           [{"first": 1, "last": 5}]])
@@ -250,7 +251,7 @@ class OperationTest(wiretest.WireCase):
         self.assertEqual(seq, [("insert", OPS), i, f, i, u, i, f, i, u, i, f, u, ("insert", "bulk_operation_metrics")])
         find = self.proxy.commands("find", coll=OPS)[0]
         self.assertEqual(find.args["filter"], {"_id": r.results[0]["operationId"]})
-        self.assertEqual(find.args["projection"], {"state": 1})
+        self.assertEqual(find.args["projection"], {"state": 1, "reason": 1, "resumes": 1, "host": 1, "pid": 1})
         op = self.op(r.results[0])
         self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 5}])
         self.assertEqual(op["options"], {"batch_size": 1, "checkpoint_interval": 2})
@@ -280,7 +281,8 @@ class OperationTest(wiretest.WireCase):
         seq = [(c.name, c.collection, sorted(c.documents[0].get("u", {}).get("$set", {}))) for c in cmds]
         self.assertEqual(seq[:3], [("insert", OPS, []), ("insert", "c", []), ("update", OPS, ["heartbeatAt"])])
         beat = cmds[2].documents[0]
-        self.assertEqual(beat["q"], {"_id": r.results[0]["operationId"], "state": {"$in": ["Open", "InProgress"]}})
+        self.assertEqual(beat["q"], {"_id": r.results[0]["operationId"], "state": {"$in": ["Open", "InProgress"]},
+                                     "resumes": 0})
         self.assertEqual(seq[3][:2], ("update", OPS))  # the checkpoint after the batch
         self.assertEqual(self.op(r.results[0])["state"], "Complete")
 
@@ -314,8 +316,13 @@ class OperationTest(wiretest.WireCase):
         op = self.op()
         self.assertEqual((op["state"], op["reason"]), ("Aborted", "aborted by --abort"))
         self.assertEqual(self.db.c.count_documents({}), sent * 10)
-        # nothing was written to the operation after the mark but the checkpoint that found it
-        self.assertNotIn("finishedAt", op)
+        # the checkpoint that found the mark matched nothing; the finish then
+        # recorded the last batch's counts in the Aborted document, keeping
+        # its state and reason (they missed the last batch before)
+        self.assertEqual((op["counters"]["nInserted"], op["counters"]["batches"]), (sent * 10, sent), op)
+        self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": sent * 10}], op)
+        self.assertEqual(op["counters"]["nInserted"], out["nInserted"])
+        self.assertIn("finishedAt", op)
 
 
 if __name__ == "__main__":
