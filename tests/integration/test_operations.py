@@ -324,6 +324,44 @@ class OperationTest(wiretest.WireCase):
         self.assertEqual(op["counters"]["nInserted"], out["nInserted"])
         self.assertIn("finishedAt", op)
 
+    def test_a_process_whose_operation_was_resumed_elsewhere_stops_writing(self):
+        """Another process resumed the operation (its claim: state
+        InProgress, resumes 1, its host and pid; as resume.c's, when this
+        one's heartbeat looked stale): every update of this process has
+        resumes 0 in its filter, so its next checkpoint matches nothing,
+        changes nothing of the other's, and it stops with no further
+        batch sent. Before, it matched on the state alone, went on
+        writing and ended the operation Complete over the other's."""
+        n = 300
+        path = self.ndjson([{"_id": i} for i in range(1, n + 1)])
+        self.proxy.inject(lambda c: c.name == "insert" and c.collection == "c", "delay", times=10 ** 6, delay=0.15)
+        child = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"],
+                                   sql="BULK INSERT INTO c FROM '%s' FORMAT NDJSON WITH (batch_size = 10)" % path,
+                                   deadline=120)
+        with child:
+            child.start()
+            self.assertTrue(faults.wait_until(faults.wire_progress(self.proxy, 3, "insert", coll="c"), 60))
+            claim = {"state": "InProgress", "resumes": 1, "host": "elsewhere", "pid": 4242}
+            marked = self.db[OPS].update_one({"state": {"$in": ["Open", "InProgress"]}, "resumes": 0},
+                                             {"$set": claim})
+            self.assertEqual(marked.modified_count, 1)
+            sent_then = len(self.proxy.commands("insert", coll="c"))
+            res = child.wait(60)
+        self.assertEqual(res.rc, 1, res)
+        [out] = self.json_result(res)
+        self.assertRegex(out["error"], r"^operation %s was taken over by another process \(pid 4242 on elsewhere\): "
+                         r"this one stopped writing after batch \d+$" % out["operationId"])
+        sent = len(self.proxy.commands("insert", coll="c"))
+        self.assertLessEqual(sent, sent_then + 1)
+        self.assertLess(sent * 10, n)
+        # the other's claim stands: no update of this process matched after it
+        op = self.op()
+        self.assertEqual({k: op[k] for k in claim}, claim, op)
+        self.assertNotIn("finishedAt", op)
+        self.assertEqual(self.db.c.count_documents({}), sent * 10)
+        # the state and holder were read once, after the checkpoint that matched nothing
+        self.assertEqual(len(self.proxy.commands("find", coll=OPS)), 1)
+
 
 if __name__ == "__main__":
     bqltest.main()
