@@ -105,6 +105,20 @@ class LostReplyTest(wiretest.WireCase):
         self.assertEqual(self.docs("ev"), [{"_id": 1, "n": 1, "tag": "dup"}, {"_id": 2, "n": 2, "tag": "dup"},
                                            {"_id": 3, "n": 30}])
 
+    def test_drop_whose_reply_was_lost_is_resolved(self):
+        # DROP (drop = true): the server dropped the collection and the
+        # reply was lost; the drop is sent again after the wait, finds the
+        # collection gone (NamespaceNotFound: done) and the load goes on
+        # (before, the statement failed: "lost the server while dropping")
+        self.db.c.insert_many([{"_id": 1, "v": "old"}, {"_id": 9, "v": "old"}])
+        self.proxy.inject(matcher("drop", coll="c", nth=1), "close_after")
+        r = self.wire("BULK INSERT INTO c (_id, v) VALUES (1, 1), (2, 2) WITH (drop = true, retry_backoff_ms = 20);")
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        self.assertEqual((res["nInserted"], res["nFailed"]), (2, 0), res)
+        self.assertEqual([c.action for c in self.proxy.commands("drop", coll="c")], ["close_after", "forward"])
+        self.assertEqual(self.docs("c"), [{"_id": 1, "v": 1}, {"_id": 2, "v": 2}])
+
 
 class ResumeAfterLostReplyTest(wiretest.WireCase):
     """The server applies a command and hangs (its reply swallowed);
@@ -181,6 +195,40 @@ class ResumeAfterLostReplyTest(wiretest.WireCase):
         self.assertEqual([i for i in sent if i <= 8], [])
         self.assertLessEqual(len(sent) - 28, 4)
         self.assertEqual(len(set(sent)), len(sent))
+
+    def claim_lost(self, action):
+        """The resume's claim (the first update of the operation after the
+        kill) is lost with `action`: the resume must resolve it (sent
+        again, or found applied by reading the document) and go on. Before,
+        it failed at once: "cannot mark the operation InProgress"."""
+        path = self.ndjson({"_id": i} for i in range(1, 13))
+        op = self.killed_on_swallowed("BULK INSERT INTO c FROM '%s' WITH (batch_size = 4, retry_backoff_ms = 20);"
+                                      % path, "insert", "c", 2)
+        self.proxy.inject(matcher("update", coll="bulkql_operations", nth=1), action)
+        res, cmds = self.resume(op)
+        self.assertEqual((res["nInserted"], res["nFailed"], res["resumes"]), (12, 0, 1), res)
+        self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 13)])
+        claims = [c for c in cmds if c.name == "update" and c.collection == "bulkql_operations" and
+                  "resumes" in c.documents[0]["u"].get("$set", {})]
+        # the claim: on the state, heartbeat and claim read; resumes 1 from then on
+        self.assertEqual([c.documents[0]["q"]["resumes"] for c in claims], [0] * len(claims))
+        self.assertEqual({c.documents[0]["u"]["$set"]["resumes"] for c in claims}, {1})
+        later = [c for c in cmds if c.name == "update" and c.collection == "bulkql_operations" and c not in claims]
+        self.assertTrue(later)
+        self.assertEqual({c.documents[0]["q"]["resumes"] for c in later}, {1})
+        return claims, cmds
+
+    def test_the_resume_s_claim_lost_before_the_server_saw_it_is_sent_again(self):
+        claims, _ = self.claim_lost("close")
+        self.assertEqual([c.action for c in claims], ["close", "forward"])
+
+    def test_the_resume_s_claim_whose_reply_was_lost_is_found_applied(self):
+        claims, cmds = self.claim_lost("close_after")
+        # applied: the document read after the wait says this process holds
+        # it, so the claim is not sent again
+        self.assertEqual([c.action for c in claims], ["close_after"])
+        after = cmds[cmds.index(claims[0]) + 1:]
+        self.assertEqual((after[0].name, after[0].collection), ("find", "bulkql_operations"))
 
     def test_insert_without_id(self):
         # INSERT_ROWS: batch 3 (rows 9-12) applied, its reply lost; the
