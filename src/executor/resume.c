@@ -23,6 +23,7 @@
 
 #include "bulkql/operations.h"
 #include "executor.h"
+#include "operation.h"
 #include "write_path.h"
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
@@ -54,16 +55,6 @@ static void
 hint (bql_error_t *e, const char *text)
 {
    snprintf (e->hint, sizeof e->hint, "%s", text);
-}
-
-/* The server could not be asked: a connection or a server error. */
-static bool
-server_error (bql_error_t *e, const bson_error_t *berr, const char *what)
-{
-   bool conn = bql_exec_is_connection_error (berr);
-   refuse (e, conn ? BQL_ERR_CONNECTION : BQL_ERR_SERVER, "cannot %s: %s", what, berr->message);
-   e->server_code = conn ? 0 : (int32_t) berr->code;
-   return false;
 }
 
 /* The document of operation id in db's bulkql_operations: true with doc
@@ -102,7 +93,7 @@ find_in (mongoc_client_t *client, struct bql_writer *w, const char *db, const ch
          bql_writer_retries_ran_out (w, retries, tries, sizeof tries);
       }
       snprintf (what, sizeof what, "read %s.%s%s", db, OPERATIONS_COLLECTION, tries);
-      server_error (error, &berr, what);
+      bql_operation_server_error (error, &berr, what);
    }
    bson_destroy (&filter);
    mongoc_collection_destroy (coll);
@@ -129,7 +120,7 @@ bql_operation_find (mongoc_client_t *client, struct bql_writer *w, const char *f
           bql_write_path_again (w, &berr, NULL, &retries)) {
    }
    if (!names) {
-      return server_error (error, &berr, "list the databases to find the operation");
+      return bql_operation_server_error (error, &berr, "list the databases to find the operation");
    }
    bool found = false;
    for (size_t i = 0; names[i] && !found && !failed; i++) {
