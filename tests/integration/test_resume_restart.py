@@ -37,14 +37,15 @@ class ResumeRestartTest(bqltest.BulkqlCase):
         self.addCleanup(self.proxy.close)
         self.mydb = self.own["r"]
 
-    def interrupted_insert(self):
-        """INSERT of N rows without _id, batches of 4, killed while its
-        third batch waits for a reply the proxy swallowed (the server
+    def interrupted_insert(self, n=N, nth=3, options=""):
+        """INSERT of n rows without _id, batches of 4, killed while its
+        nth batch waits for a reply the proxy swallowed (the server
         applied it): an operation InProgress with rows in doubt."""
-        path = self.ndjson({"k": i} for i in range(1, N + 1))
-        fault = self.proxy.inject(matcher("insert", coll="c", nth=3), "swallow")
+        path = self.ndjson({"k": i} for i in range(1, n + 1))
+        fault = self.proxy.inject(matcher("insert", coll="c", nth=nth), "swallow")
         c = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", "r", "--format", "json"],
-                               sql="BULK INSERT INTO c FROM '%s' WITH (batch_size = 4);" % path, deadline=120)
+                               sql="BULK INSERT INTO c FROM '%s' WITH (batch_size = 4%s);" % (path, options),
+                               deadline=120)
         self.addCleanup(c.close)
         c.start()
         self.assertTrue(fault.wait(60), c)
@@ -112,17 +113,7 @@ class ResumeRestartTest(bqltest.BulkqlCase):
         """Past the retry budget (the default retry_timeout, 30 s, for the
         read before the statement is known; here the claim's, 3 s), the
         resume stops, writing nothing, and the operation stays resumable."""
-        path = self.ndjson({"k": i} for i in range(1, 9))
-        sql = "BULK INSERT INTO c FROM '%s' WITH (batch_size = 4, retry_timeout = 3);" % path
-        fault = self.proxy.inject(matcher("insert", coll="c", nth=2), "swallow")
-        c = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", "r", "--format", "json"], sql=sql, deadline=120)
-        self.addCleanup(c.close)
-        c.start()
-        self.assertTrue(fault.wait(60), c)
-        self.assertTrue(c.kill(), c)
-        self.proxy.clear_faults()
-        self.assertTrue(self.proxy.wait_idle(60))
-        [op] = self.mydb[OPS].find({})
+        op = self.interrupted_insert(n=8, nth=2, options=", retry_timeout = 3")
         held = self.proxy.inject(matcher("update", coll=OPS, nth=1), "delay", delay=1.0)
         r = self.resume_child(op, self.proxy.uri)
         self.assertTrue(faults.wait_until(lambda: held.hits, 60), r)
