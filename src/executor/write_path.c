@@ -421,11 +421,14 @@ send_main (void *arg)
 int
 bql_execute_abandoned_wait (int64_t timeout_ms)
 {
+   int64_t start = bson_get_monotonic_time ();
    bql_write_path_drain (timeout_ms);
    pthread_mutex_lock (&send_mu);
    int n = send_detached;
    pthread_mutex_unlock (&send_mu);
-   return n;
+   /* and the SELECT cursors abandoned while they waited on the server */
+   int64_t left = timeout_ms - (bson_get_monotonic_time () - start) / 1000;
+   return n + bql_source_cursors_abandoned_wait (left > 0 ? left : 0);
 }
 
 bool
@@ -444,17 +447,13 @@ bql_write_path_drain (int64_t timeout_ms)
    return drained;
 }
 
-/* The writer's sending client, made from its client's URI when first
- * needed (libmongoc's error API 2, as the statement's). */
+/* The writer's sending client, made from its client's URI (and the
+ * caller's TLS options: bql_exec_client_new) when first needed. */
 static mongoc_client_t *
 send_client (bql_writer_t *w)
 {
    if (!w->send_client) {
-      w->send_client = mongoc_client_new_from_uri (mongoc_client_get_uri (w->client));
-      if (w->send_client) {
-         mongoc_client_set_error_api (w->send_client, MONGOC_ERROR_API_VERSION_2);
-         mongoc_client_set_appname (w->send_client, "bulkql");
-      }
+      w->send_client = bql_exec_client_new (w->xo, mongoc_client_get_uri (w->client));
    }
    return w->send_client;
 }
