@@ -233,6 +233,45 @@ class ResumeAfterLostReplyTest(wiretest.WireCase):
         after = cmds[cmds.index(claims[0]) + 1:]
         self.assertEqual((after[0].name, after[0].collection), ("find", "bulkql_operations"))
 
+    def test_a_write_of_the_killed_process_landing_after_the_claim_changes_nothing(self):
+        # The killed process's checkpoint after batch 2 is held in the
+        # proxy (sent, not yet at the server) when it is killed; the resume
+        # claims the operation (resumes 1); then the held checkpoint reaches
+        # the server. Its filter has resumes 0: it matches nothing, and the
+        # document stays as the claim left it (before, it matched on the
+        # state alone and put back that process's checkpoint and times).
+        path = self.ndjson({"_id": i} for i in range(1, 13))
+        late = self.proxy.inject(matcher("update", coll="bulkql_operations", nth=2), "hold", delay=120)
+        self.addCleanup(late.release)
+        c = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"],
+                               sql="BULK INSERT INTO c FROM '%s' WITH (batch_size = 4);" % path, deadline=120)
+        self.addCleanup(c.close)
+        c.start()
+        self.assertTrue(faults.wait_until(lambda: late.hits, 60), c)
+        self.assertTrue(c.kill(), c)
+        [op] = self.db.bulkql_operations.find({})
+        # the resume, held at its first batch once it has claimed the operation
+        first = self.proxy.inject(matcher("insert", coll="c", nth=1), "hold", delay=120)
+        self.addCleanup(first.release)
+        r = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json",
+                                "--resume", op["_id"]], deadline=120)
+        self.addCleanup(r.close)
+        r.start()
+        self.assertTrue(faults.wait_until(lambda: first.hits, 60), r)
+        claimed = self.db.bulkql_operations.find_one({"_id": op["_id"]})
+        self.assertEqual((claimed["resumes"], claimed["pid"]), (1, r.proc.pid), claimed)
+        late.release()
+        self.assertTrue(faults.wait_until(lambda: late.hits[0].reply_time is not None, 60))
+        self.assertEqual(late.hits[0].reply["nModified"], 0, late.hits[0].reply)
+        self.assertEqual(late.hits[0].documents[0]["q"]["resumes"], 0)
+        self.assertEqual(self.db.bulkql_operations.find_one({"_id": op["_id"]}), claimed)
+        first.release()
+        res = r.wait(60)
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(self.docs("c"), [{"_id": i} for i in range(1, 13)])
+        done = self.db.bulkql_operations.find_one({"_id": op["_id"]})
+        self.assertEqual((done["state"], done["resumes"], done["counters"]["nInserted"]), ("Complete", 1, 12))
+
     def test_insert_without_id(self):
         # INSERT_ROWS: batch 3 (rows 9-12) applied, its reply lost; the
         # resume never sends rows 1-8 (completed), finds 9-12 already
