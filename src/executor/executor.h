@@ -163,7 +163,8 @@ typedef struct bql_exec {
     * counts above when the statement started */
    const bql_resume_t *resume;
    int64_t n_skipped;       /* resume: rows of completed batches, read, not sent */
-   int64_t n_already_written; /* resume: in-doubt inserts found stored */
+   int64_t n_already_written; /* resume: in-doubt inserts found stored
+                                 (in n_inserted too) */
    int64_t n_in_doubt;      /* rows (or stored documents) in doubt, not sent
                                again (counted in n_failed too) */
    int64_t batch_in_doubt;  /* of them, in the batch being accounted for */
@@ -400,6 +401,14 @@ void bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *cli
  * statement's thread only. */
 void bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
                                 int64_t retry_backoff_ms);
+/* A writer of no statement, for the commands a resume sends before its
+ * statement runs (resume.c: reading and claiming the operation), so that
+ * they go through the write path and its retry policy (opts: retries,
+ * backoff, retry_timeout; xo: cancel, on_retry) like a batch. plan may be
+ * NULL (no collection of its own: every command names its own), tally
+ * receives the error and the retries. */
+void bql_writer_init_bare (bql_writer_t *w, const bql_plan_t *plan, const bql_options_t *opts,
+                           const bql_exec_options_t *xo, mongoc_client_t *client, bql_write_tally_t *tally);
 void bql_writer_cleanup (bql_writer_t *w);
 
 /* Of the server features in needs (BQL_NEEDS_* bits of steps.h, as
@@ -603,7 +612,8 @@ bool bql_exec_match_rows_done (bql_exec_t *x, bool ok);
  * 11000 are updated on w (insert.c); errs keeps the other errors. */
 bool bql_exec_update_refused (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 /* DROP: the step's drop command; a collection that does not exist is not
- * an error. (rows.c) */
-bool bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st);
+ * an error; a lost reply is sent again within the retry policy, on w's
+ * retry state. (rows.c) */
+bool bql_exec_drop_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
 
 #endif

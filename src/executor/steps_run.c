@@ -128,7 +128,7 @@ run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, con
    if (!src) {
       return false;
    }
-   if (drop && !bql_exec_drop_step (x, drop)) {
+   if (drop && !bql_exec_drop_step (x, w, drop)) {
       bql_source_close (src);
       return false;
    }
@@ -205,10 +205,16 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
       size_t j = i + 1;
       switch (st->kind) {
       case BQL_STEP_DROP:
-         /* run by the rows' step, once its input is open; never by a
-          * resumed operation, which dropped the target when it began:
-          * a second drop would lose the rows it wrote since */
-         drop = x->resume ? NULL : st;
+         /* run by the rows' step, once its input is open; not again by
+          * a resumed operation that completed a batch or marked one in
+          * flight: it dropped the target before, and a second drop would
+          * lose the rows written since. One interrupted before that may
+          * have been killed before its drop: it drops (again), and every
+          * row it may have written is sent again (in doubt: found gone) */
+         drop = x->resume && (x->resume->n_completed > 0 || x->resume->n_in_flight > 0 ||
+                              !bson_empty (&x->resume->in_flight_ids))
+                   ? NULL
+                   : st;
          break;
       case BQL_STEP_COUNT:
          ok = run_count (x, w, st);
@@ -262,7 +268,7 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          if (!step_chosen (w, st)) {
             break; /* the other of its pair, or the cursor path after it */
          }
-         if (drop && !bql_exec_drop_step (x, drop)) {
+         if (drop && !bql_exec_drop_step (x, w, drop)) {
             ok = false;
             break;
          }

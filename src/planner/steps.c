@@ -1111,8 +1111,12 @@ open_operation_step (const bql_plan_t *plan, bql_steps_t *s)
 }
 
 /* An update of the operation's document, in state Open or InProgress
- * (none matched: another process aborted it), setting the fields of set
- * (a template). */
+ * (FINISH_OPERATION: the states placeholder) and held by this process's
+ * claim (resumes: 0 for the run that opened it, the number of the resume
+ * that claimed it after), setting the fields of set (a template). None
+ * matched: another process aborted it, or resumed it (a write of a
+ * process that was killed, landing after the resume's claim, changes
+ * nothing). */
 static void
 operation_update_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow,
                        const char *what, const bson_t *set)
@@ -1123,12 +1127,17 @@ operation_update_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t k
    bson_append_document_begin (&ups, "0", -1, &one);
    bson_append_document_begin (&one, "q", -1, &q);
    BSON_APPEND_UTF8 (&q, "_id", BQL_PH_OPERATION_ID);
-   bson_append_document_begin (&q, "state", -1, &in);
-   bson_append_array_begin (&in, "$in", -1, &states);
-   BSON_APPEND_UTF8 (&states, "0", "Open");
-   BSON_APPEND_UTF8 (&states, "1", "InProgress");
-   bson_append_array_end (&in, &states);
-   bson_append_document_end (&q, &in);
+   if (kind == BQL_STEP_FINISH_OPERATION) {
+      BSON_APPEND_UTF8 (&q, "state", BQL_PH_STATES);
+   } else {
+      bson_append_document_begin (&q, "state", -1, &in);
+      bson_append_array_begin (&in, "$in", -1, &states);
+      BSON_APPEND_UTF8 (&states, "0", "Open");
+      BSON_APPEND_UTF8 (&states, "1", "InProgress");
+      bson_append_array_end (&in, &states);
+      bson_append_document_end (&q, &in);
+   }
+   BSON_APPEND_UTF8 (&q, "resumes", BQL_PH_RESUMES);
    bson_append_document_end (&one, &q);
    bson_append_document_begin (&one, "u", -1, &u);
    BSON_APPEND_DOCUMENT (&u, "$set", set);
@@ -1198,22 +1207,31 @@ checkpoint_steps (const bql_plan_t *plan, bql_steps_t *s)
              every);
    operation_update_step (plan, s, BQL_STEP_CHECKPOINT, BQL_FLOW_CHECKPOINT, what, &set);
    bson_destroy (&set);
-   if (plan->opts.checkpoint_interval > 1) {
-      bson_t cmd = BSON_INITIALIZER, f, proj;
-      BSON_APPEND_UTF8 (&cmd, "find", BQL_OPERATIONS_COLLECTION);
-      bson_append_document_begin (&cmd, "filter", -1, &f);
-      BSON_APPEND_UTF8 (&f, "_id", BQL_PH_OPERATION_ID);
-      bson_append_document_end (&cmd, &f);
-      bson_append_document_begin (&cmd, "projection", -1, &proj);
-      BSON_APPEND_INT32 (&proj, "state", 1);
-      bson_append_document_end (&cmd, &proj);
-      BSON_APPEND_INT64 (&cmd, "limit", 1);
-      push (s, BQL_STEP_CHECK_OPERATION, BQL_FLOW_CHECKPOINT,
-            "after every other completed batch: read the operation's state (not Open or InProgress: another "
-            "process aborted it, the statement stops)",
-            &cmd);
-      bson_destroy (&cmd);
-   }
+   /* the state and holder, read when a write matched nothing (and with
+    * checkpoint_interval > 1, after the batches without a checkpoint) */
+   bson_t cmd = BSON_INITIALIZER, f, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", BQL_OPERATIONS_COLLECTION);
+   bson_append_document_begin (&cmd, "filter", -1, &f);
+   BSON_APPEND_UTF8 (&f, "_id", BQL_PH_OPERATION_ID);
+   bson_append_document_end (&cmd, &f);
+   bson_append_document_begin (&cmd, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "state", 1);
+   BSON_APPEND_INT32 (&proj, "reason", 1);
+   BSON_APPEND_INT32 (&proj, "resumes", 1);
+   BSON_APPEND_INT32 (&proj, "host", 1);
+   BSON_APPEND_INT32 (&proj, "pid", 1);
+   bson_append_document_end (&cmd, &proj);
+   BSON_APPEND_INT64 (&cmd, "limit", 1);
+   push (s, BQL_STEP_CHECK_OPERATION, BQL_FLOW_CHECKPOINT,
+         plan->opts.checkpoint_interval > 1
+            ? "after every other completed batch, and when a write of the operation matched nothing: read its state "
+              "and holder (Aborted: another process aborted it; another resumes: another process resumed it; "
+              "either way this process stops writing, as after a cancel)"
+            : "when a write of the operation matched nothing: read its state and holder (Aborted: another process "
+              "aborted it; another resumes: another process resumed it; either way this process stops writing, as "
+              "after a cancel)",
+         &cmd);
+   bson_destroy (&cmd);
    bson_init (&set);
    now_template (&set, "heartbeatAt");
    operation_update_step (plan, s, BQL_STEP_HEARTBEAT, BQL_FLOW_CHECKPOINT,
@@ -1232,7 +1250,8 @@ finish_operation_step (const bql_plan_t *plan, bql_steps_t *s)
    now_template (&set, "finishedAt");
    operation_update_step (plan, s, BQL_STEP_FINISH_OPERATION, BQL_FLOW_END,
                           "after the statement: record how it ended (Complete, Failed or Aborted) and its last "
-                          "checkpoint",
+                          "checkpoint; once another process aborted it, its counts and checkpoint, keeping the "
+                          "abort's reason",
                           &set);
    bson_destroy (&set);
 }

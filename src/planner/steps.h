@@ -94,6 +94,8 @@ typedef enum {
 #define BQL_PH_CHECKPOINT "<the checkpoint: completed and in-flight batches>"
 #define BQL_PH_END_STATE "<Complete, Failed or Aborted>"
 #define BQL_PH_REASON "<why it Failed or was Aborted; null when Complete>"
+#define BQL_PH_RESUMES "<resumes: the claim this process holds the operation by>"
+#define BQL_PH_STATES "<{$in: [Open, InProgress]}; Aborted once another process aborted it>"
 /* The collection of the operation documents; the statement's database
  * unless operations_database names one. */
 #define BQL_OPERATIONS_COLLECTION "bulkql_operations"
