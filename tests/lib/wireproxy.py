@@ -563,6 +563,15 @@ class WireProxy:
         """The insert, update and delete commands."""
         return self.commands(("insert", "update", "delete"), coll=coll, db=db)
 
+    def hung_up(self, name=None, db=None):
+        """The recorded commands (filtered as commands() does) that expect a
+        reply but whose connection was closed before it came: the server
+        hung up on them (or a "close" fault did), in arrival order."""
+        with self._lock:
+            closed = {c.id for c in self._conns if c.closed.is_set()}
+        return [c for c in self.commands(name, db=db)
+                if c.reply is None and not (c.flags & MORE_TO_COME) and c.conn in closed]
+
 
 def matcher(name, coll=None, nth=None):
     """A match function for inject(): commands called name (on coll);
