@@ -37,6 +37,10 @@ typedef struct bql_caps {
                                not probed yet. Probed apart from the rest
                                (bql_caps_refuses_double), the first time a
                                row holds a NaN, and kept by bql_caps_probe */
+   bool id_lookup_scans;    /* a find of {_id: {$in: [...]}} reads the whole
+                               collection on the server (no index serves an
+                               _id $in lookup): a read of a batch's _ids costs
+                               as much as a read of every stored _id */
    int32_t wire_version;    /* maxWireVersion of its hello, 0 when unknown */
    char server[32];         /* the server's name, for messages ("MongoDB",
                                "FerretDB"; "" when buildInfo failed) */
@@ -89,6 +93,12 @@ const char *bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned 
  * caps is client's (one thread at a time). */
 const char *bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, const char *db, const char *coll,
                                      double d);
+
+/* Does a find of {_id: {$in: [...]}} read the whole collection on the
+ * server behind client (bql_caps_t.id_lookup_scans, probed once per
+ * connection as bql_caps_get)? False when it cannot be asked (the
+ * lookups then run as on any server). */
+bool bql_caps_id_lookup_scans (bql_caps_t *caps, mongoc_client_t *client);
 
 /* What to add to the message of a connection lost while a batch holding
  * Decimal128 values was on the wire, when the server behind client cannot
