@@ -147,19 +147,17 @@ bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client)
 /* 1 when the server behind client answers a find whose filter holds
  * NaN, 0 when it closes (or stops answering on) the connection after it
  * answered a ping on it, -1 when that cannot be told. On a client of its
- * own: client's connection stays as it is. */
+ * own (connect's): client's connection stays as it is. */
 static int
-probe_nan (mongoc_client_t *client, const char *db, const char *coll)
+probe_nan (mongoc_client_t *client, bql_caps_connect_t connect, void *ctx, const char *db, const char *coll)
 {
    mongoc_uri_t *uri = mongoc_uri_copy (mongoc_client_get_uri (client));
    mongoc_uri_set_option_as_int32 (uri, MONGOC_URI_SOCKETTIMEOUTMS, 10000);
-   mongoc_client_t *own = mongoc_client_new_from_uri (uri);
+   mongoc_client_t *own = connect (ctx, uri);
    mongoc_uri_destroy (uri);
    if (!own) {
       return -1;
    }
-   mongoc_client_set_error_api (own, MONGOC_ERROR_API_VERSION_2);
-   mongoc_client_set_appname (own, "bulkql");
    int takes = -1;
    bson_t ping = BSON_INITIALIZER, find = BSON_INITIALIZER, filter, reply;
    bson_error_t berr;
@@ -186,14 +184,15 @@ probe_nan (mongoc_client_t *client, const char *db, const char *coll)
 }
 
 const char *
-bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, const char *db, const char *coll, double d)
+bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, bql_caps_connect_t connect, void *ctx,
+                         const char *db, const char *coll, double d)
 {
    if (d == d && d - d == 0.0) {
       return NULL; /* finite */
    }
    if (d != d) {
       if (caps->nan < 0) {
-         caps->nan = probe_nan (client, db, coll) == 0 ? 0 : 1; /* unknown: sent */
+         caps->nan = probe_nan (client, connect, ctx, db, coll) == 0 ? 0 : 1; /* unknown: sent */
       }
       if (caps->nan != 0) {
          return NULL;

@@ -83,16 +83,19 @@ const char *bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned 
  * the server answers.
  *  - NaN (MongoDB stores it): probed once per connection, the first time
  *    it is asked: a find of {_id: NaN} (limit 1: it reads nothing) in
- *    db.coll, on a connection of its own (a client made from client's
- *    URI, socket timeout 10 s), after a ping on it. A server that then
- *    closes (or stops answering on) that connection does not take NaN;
- *    client's own connection is never touched. A reply, or any other
- *    failure, counts as taking it.
+ *    db.coll, on a connection of its own that connect (ctx, uri) makes
+ *    for client's URI with a socket timeout of 10 s (the caller's, so
+ *    that it has the caller's TLS options; the probe destroys it),
+ *    after a ping on it. A server that then closes (or stops answering
+ *    on) that connection does not take NaN; client's own connection is
+ *    never touched. A reply, or any other failure, counts as taking
+ *    it.
  *  - ±Infinity (MongoDB stores it): by bql_caps_get's buildInfo; storing
  *    a document is the only test, and no probe writes.
  * caps is client's (one thread at a time). */
-const char *bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, const char *db, const char *coll,
-                                     double d);
+typedef mongoc_client_t *(*bql_caps_connect_t) (void *ctx, const mongoc_uri_t *uri);
+const char *bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, bql_caps_connect_t connect, void *ctx,
+                                     const char *db, const char *coll, double d);
 
 /* Does a find of {_id: {$in: [...]}} read the whole collection on the
  * server behind client (bql_caps_t.id_lookup_scans, probed once per

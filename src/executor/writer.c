@@ -240,6 +240,14 @@ same_double (double a, double b)
    return (a != a && b != b) || a == b;
 }
 
+/* The NaN probe's own connection (caps.c), with the caller's TLS options. */
+static mongoc_client_t *
+probe_client (void *ctx, const mongoc_uri_t *uri)
+{
+   const bql_writer_t *w = ctx;
+   return bql_exec_client_new (w->xo, uri);
+}
+
 static bool
 search_doubles (double_search_t *f, bson_iter_t *it, int depth, size_t plen)
 {
@@ -257,8 +265,9 @@ search_doubles (double_search_t *f, bson_iter_t *it, int depth, size_t plen)
             continue; /* finite: every server takes it */
          }
          if (!f->w ? same_double (d, f->d)
-                   : (f->why = bql_caps_refuses_double (&f->w->caps, f->w->client, f->w->plan->database,
-                                                        mongoc_collection_get_name (f->w->coll), d)) != NULL) {
+                   : (f->why = bql_caps_refuses_double (&f->w->caps, f->w->client, probe_client, f->w,
+                                                        f->w->plan->database, mongoc_collection_get_name (f->w->coll),
+                                                        d)) != NULL) {
             f->d = d;
             return true;
          }
