@@ -267,6 +267,11 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
    bson_init (&x.would_errors);
    bson_init (&x.would_failed);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
+   bql_id_record_t id_record;
+   if (bql_exec_has_step (&x, BQL_STEP_READ_ALL_IDS)) {
+      bql_id_record_init (&id_record, x.opts->memory_limit);
+      x.id_record = &id_record;
+   }
 
    bool ok = bql_exec_open_failed_records (&x) && bql_exec_run_steps (&x);
 
@@ -315,6 +320,9 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
    }
    ok = ok && !x.fatal;
    bql_operation_free (&x);
+   if (x.id_record) {
+      bql_id_record_cleanup (x.id_record);
+   }
    mongoc_collection_destroy (x.coll);
    bson_destroy (&x.write_errors);
    bson_destroy (&x.upserted);

@@ -63,6 +63,7 @@
 #ifndef BQL_EXECUTOR_H
 #define BQL_EXECUTOR_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <mongoc/mongoc.h>
 #include <stdatomic.h>
@@ -88,6 +89,9 @@
  * pipeline from $dateToParts and $dateFromParts */
 #define BQL_FEATURE_DATE_TRUNC "the $dateTrunc aggregation operator (MongoDB 5.0)"
 #define BQL_FEATURE_DATE_PARTS "the $dateToParts and $dateFromParts aggregation operators (MongoDB 3.6)"
+/* ... doubles a row holds (bql_writer_refuses_row) */
+#define BQL_FEATURE_NAN "NaN doubles"
+#define BQL_FEATURE_INFINITY "infinite doubles (Infinity, -Infinity)"
 
 /* A dry run keeps in its reply at most this many of the error records and
  * of the failed_records_file lines it would have written. */
@@ -179,6 +183,10 @@ typedef struct bql_exec {
     * the server: the operation's heartbeat (set by exec.c; a pointer, so
     * that statement.c, at the bottom, calls nothing above it) */
    void (*wait_hook) (struct bql_exec *x);
+   /* the statement's record of stored _ids (READ_ALL_IDS; see
+    * bql_id_record_t), or NULL: made before any other thread starts,
+    * freed after they end; its own lock */
+   struct bql_id_record *id_record;
    /* the writer of error records and metrics (log.c): made when first
     * needed, on the statement's client; the statement's thread only;
     * freed by bql_exec_log_done */
@@ -372,6 +380,7 @@ typedef struct bql_writer {
    /* the statement's operation (its own lock: any thread) */
    bql_operation_t *op;
    const bql_resume_t *resume; /* the statement's (read-only), or NULL */
+   struct bql_id_record *id_record; /* the statement's (its own lock), or NULL */
 } bql_writer_t;
 
 /* A connection of BulkQL's own to the server of uri (the statement's
@@ -414,6 +423,21 @@ void bql_writer_cleanup (bql_writer_t *w);
  * A step asks before it sends such a command, so that a server lacking
  * the feature is refused with nothing sent. (writer.c) */
 const char *bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why);
+
+/* Does the write of one row send a double the server behind w cannot
+ * take (caps.h bql_caps_refuses_double: NaN on a server that closes the
+ * connection on one, ±Infinity on one that stores none), at any depth
+ * of sent[0..nsent) (the documents of the row's write: the document
+ * inserted, or the filter and the update)? Then true, with the row's
+ * error in msg (len bytes), naming the missing feature, the field of row
+ * (the row's own document, may be NULL) that holds the value and why:
+ *   not written: the server does not support NaN doubles: x.y holds NaN
+ *   (FerretDB closes the connection on one)
+ * Such a row is a failed row, not sent: a step asks before it adds the
+ * row to a command. The first NaN asked about probes the server (once
+ * per connection). (writer.c) */
+bool bql_writer_refuses_row (bql_writer_t *w, const bson_t *row, const bson_t *const *sent, size_t nsent, char *msg,
+                             size_t len);
 
 /* Record a statement-level error in the writer's tally (the first of the
  * batch stands). Returns false. */
@@ -475,6 +499,12 @@ bool bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_bat
  * the writer's tally. False when the statement must stop (recorded). */
 bool bql_exec_update_rows (bql_writer_t *w, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
                            const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* READ_ALL_IDS, before batch b's row steps (its MARK_IN_FLIGHT among
+ * them): on a server whose _id $in lookup reads the whole collection,
+ * read every stored _id into the statement's record (w->id_record) if it
+ * is not read yet and a row of b names an _id (write_rows.c). Reads the
+ * record under its lock: any writer. */
+void bql_exec_read_all_ids (bql_writer_t *w, const bql_batch_t *b);
 /* All the rows of b through bql_exec_update_rows: a bql_batch_writer_t. */
 bool bql_exec_write_rows (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 
@@ -505,7 +535,54 @@ void bql_id_map_init (bql_id_map_t *m, size_t n);
 bool bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos);
 /* Hold id (copied) at pos, unless held already (the first position wins). */
 void bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos);
+/* Hold id at pos, replacing the position it had. */
+void bql_id_map_set (bql_id_map_t *m, const bson_value_t *id, size_t pos);
 void bql_id_map_cleanup (bql_id_map_t *m);
+
+/* ---- the statement's record of stored _ids (statement.c) ----
+ *
+ * On a server whose find of {_id: {$in: [...]}} reads the whole
+ * collection (caps.h id_lookup_scans), the upserts' step (write_rows.c)
+ * does not read, before each batch, which of its _ids exist: it reads
+ * every stored _id once (the READ_ALL_IDS step, before the first batch
+ * whose rows name an _id) into this record, and the statement's own
+ * writes keep it up to date. Each _id held is stored (read, or written by
+ * a settled row of the statement), unknown (named by a row whose outcome
+ * is unknown: failed, or not attempted), or in flight (named by a row of
+ * a batch being written: its token). One per statement, shared by its
+ * writers (workers too) under its own lock; the statement's thread makes
+ * and frees it before and after any other thread runs. */
+enum { BQL_IDS_UNREAD, BQL_IDS_HELD, BQL_IDS_GIVEN_UP };
+#define BQL_ID_STORED ((size_t) 0)
+#define BQL_ID_UNKNOWN ((size_t) 1)
+#define BQL_ID_IN_FLIGHT(token) ((size_t) (token) + 2)
+/* What the record costs per _id held, counted against a quarter of
+ * memory_limit: its map's slots (hash, position, value) at its lowest
+ * load. A string _id counts its bytes too. */
+#define BQL_ID_RECORD_BYTES 192
+
+typedef struct bql_id_record {
+   pthread_mutex_t lock;
+   int state;         /* BQL_IDS_*: not read yet; held; given up (over
+                         max_bytes, or its read failed): the batches
+                         read their own again */
+   bql_id_map_t ids;  /* _id -> BQL_ID_STORED, BQL_ID_UNKNOWN or
+                         BQL_ID_IN_FLIGHT (the batch's token) */
+   size_t bytes;      /* what the _ids held cost (BQL_ID_RECORD_BYTES each,
+                         and a string's length) */
+   size_t max_bytes;  /* a quarter of memory_limit */
+} bql_id_record_t;
+
+/* An empty record (state BQL_IDS_UNREAD) bounded by a quarter of
+ * memory_limit bytes. */
+void bql_id_record_init (bql_id_record_t *r, int64_t memory_limit);
+void bql_id_record_cleanup (bql_id_record_t *r);
+/* Hold id with entry (a BQL_ID_* value), replacing what it had. False,
+ * and the record given up (its map freed, state BQL_IDS_GIVEN_UP), when
+ * a new _id would take it over max_bytes. The caller holds the lock. */
+bool bql_id_record_set (bql_id_record_t *r, const bson_value_t *id, size_t entry);
+/* Give the record up (the caller holds the lock): its map freed. */
+void bql_id_record_give_up (bql_id_record_t *r);
 
 /* ---- the steps (steps_run.c interprets them; where.c, insert.c,
  * write_rows.c and rows.c run them, writing through a writer) ---- */

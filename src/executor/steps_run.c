@@ -63,6 +63,9 @@ static bool
 row_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    bool ok = true;
+   if (w->id_record) {
+      bql_exec_read_all_ids (w, b); /* the READ_ALL_IDS step before the run, once */
+   }
    for (size_t i = 0; ok && i < w->n_row_steps; i++) {
       const bql_step_t *st = &w->row_steps[i];
       switch (st->kind) {
@@ -273,6 +276,7 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          ok = bql_exec_merge_step (x, w, st);
          /* instead of the other of its pair and the cursor path */
          while (j < s->n && (s->items[j].kind == BQL_STEP_MERGE || s->items[j].kind == BQL_STEP_AGGREGATE ||
+                             s->items[j].kind == BQL_STEP_READ_ALL_IDS ||
                              s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
             j++;
          }
@@ -305,6 +309,9 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          break;
       case BQL_STEP_READ_STORED_IDS:
          break; /* run by the upserts' step before it, for a failed batch (write_rows.c) */
+      case BQL_STEP_READ_ALL_IDS:
+         break; /* run with the first batch whose rows name an _id (row_batch), before its row steps, on a
+                   server whose _id lookups read the whole collection (write_rows.c) */
       case BQL_STEP_WRITE_ERROR_RECORD:
          /* written as batches finish (bql_exec_finish_batch) */
          break;

@@ -102,6 +102,8 @@ copy_step (bql_steps_t *s, const bql_step_t *from)
    st->one_per_command = from->one_per_command;
    st->if_counts_lost = from->if_counts_lost;
    st->if_lost_note = from->if_lost_note;
+   st->if_id_lookup_scans = from->if_id_lookup_scans;
+   st->if_scans_note = from->if_scans_note;
    st->if_server_has_merge = from->if_server_has_merge;
    st->if_date_trunc = from->if_date_trunc;
 }
@@ -125,7 +127,7 @@ bql_step_kind_name (bql_step_kind_t kind)
 {
    static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
                                        "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
-                                       "delete batch",  "update batch",  "insert rows",   "read existing ids",
+                                       "delete batch",  "update batch",  "insert rows",   "read all ids", "read existing ids",
                                        "upsert rows",   "read stored ids",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
                                        "write metrics", "aggregate",   "merge", "open operation", "mark in flight",
@@ -386,12 +388,18 @@ ids_find_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql
  * be settled (an upsert on a given _id whose document is stored after
  * it created it only if it did not exist before); run only for the
  * batch's rows that name an _id. */
-static void
-existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+static bool
+needs_existing_ids (const bql_plan_t *plan)
 {
    const char *note;
    bool settle = row_write_if_lost (plan, true, &note) == BQL_LOST_SETTLE_FAILED;
-   if (plan->opts.dry_run || (plan->opts.retry_attempts <= 0 && !settle)) {
+   return !plan->opts.dry_run && (plan->opts.retry_attempts > 0 || settle);
+}
+
+static void
+existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (!needs_existing_ids (plan)) {
       return;
    }
    bool retry = plan->opts.retry_attempts > 0;
@@ -404,6 +412,42 @@ existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
       st->if_counts_lost = BQL_LOST_ONLY;
       st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
    }
+   st->if_id_lookup_scans = BQL_SCANS_UNKNOWN_IDS;
+   st->if_scans_note = "on a server whose _id $in lookup reads the whole collection: only for the rows whose _id "
+                       "the statement's record of stored _ids cannot answer (named by an earlier row whose outcome "
+                       "is unknown), and for every row once that record is given up (over its share of "
+                       "memory_limit); none for an _id named by a row of a batch still in flight (parallel_workers): "
+                       "it counts as unknown";
+}
+
+/* Before the first batch of upserts whose rows name an _id, on a server
+ * whose _id $in lookup reads the whole collection (so that a read per
+ * batch costs a scan per batch): every stored _id, once, for the
+ * statement's record of stored _ids, which its own writes then keep up
+ * to date (write_rows.c runs it, so after the drop of drop = true). */
+static void
+all_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (!needs_existing_ids (plan)) {
+      return;
+   }
+   bson_t cmd = BSON_INITIALIZER, f, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
+   bson_append_document_begin (&cmd, "filter", -1, &f);
+   bson_append_document_end (&cmd, &f);
+   bson_append_document_begin (&cmd, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&cmd, &proj);
+   bql_step_t *st = push (s, BQL_STEP_READ_ALL_IDS, BQL_FLOW_ONCE,
+                          "read every stored _id once, before the first batch whose rows name an _id is sent, into "
+                          "the statement's record of stored _ids, which its own writes keep up to date: the batches' "
+                          "rows are checked against it instead of a read per batch",
+                          &cmd);
+   st->if_id_lookup_scans = BQL_SCANS_ONLY;
+   st->if_scans_note = "only on a server whose _id $in lookup reads the whole collection (one such read per statement "
+                       "instead of one per batch); when more _ids are stored than a quarter of memory_limit holds "
+                       "(192 bytes each), the read stops there and every batch reads its own";
+   bson_destroy (&cmd);
 }
 
 /* After a batch of upserts with a failed statement, on a server whose
@@ -1263,6 +1307,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       push (s, BQL_STEP_DROP, BQL_FLOW_ONCE, "drop the collection before the load (drop = true)", &cmd);
       bson_destroy (&cmd);
    }
+   bool upserts = plan->kind == BQL_KIND_UPSERT || (plan->kind == BQL_KIND_INSERT && o->upsert_mode);
    if (plan->select) {
       /* $merge when server_side = true, or when the server has it
        * (server_side unset) and no option needs the rows one by one;
@@ -1285,12 +1330,17 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
          log_steps (plan, s);
          return merge_ok;
       }
+      if (upserts) {
+         all_ids_step (plan, s);
+      }
       if (bson_empty (&plan->select_pipeline_parts)) {
          aggregate_step (plan, s, merge, 0);
       } else {
          aggregate_step (plan, s, merge, 1);
          aggregate_step (plan, s, merge, -1);
       }
+   } else if (upserts) {
+      all_ids_step (plan, s);
    }
    switch (plan->kind) {
    case BQL_KIND_INSERT:
@@ -1478,6 +1528,8 @@ row_write_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *
    st->one_per_command = t->one_per_command;
    st->if_counts_lost = t->if_counts_lost;
    st->if_lost_note = t->if_lost_note;
+   st->if_id_lookup_scans = t->if_id_lookup_scans;
+   st->if_scans_note = t->if_scans_note;
    bson_destroy (&cmd);
    return true;
 }
