@@ -12,9 +12,11 @@
  * crosses it (simdjson is used through its error codes; an allocation
  * failure is caught and declines the record).
  */
+#include <fast_float/fast_float.h>
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -24,6 +26,8 @@
 extern "C" {
 #include "datetime.h"
 #include "json_fast.h"
+/* columns.h (the planner's, which C++ does not compile): strtod's reading */
+bool bql_parse_number (const char *s, size_t len, double *out);
 }
 
 static_assert (BQL_JSON_FAST_PAD >= simdjson::SIMDJSON_PADDING, "BQL_JSON_FAST_PAD is simdjson's padding");
@@ -362,6 +366,22 @@ fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
    return w.value (doc, "v", 1, root, 1);
 }
 
+/* A JSON column's value appended to doc as key (see bql_json_value_append). */
+bool
+fast_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen)
+{
+   if (len > BQL_JSON_FAST_MAX) {
+      return false;
+   }
+   const char *buf = padded_copy (fast, text, len);
+   element root;
+   if (!buf || fast->parser.parse (buf, len, false).get (root)) {
+      return false;
+   }
+   walk w{std::memchr (text, '\\', len) != nullptr, false};
+   return w.value (doc, key, klen, root, 1);
+}
+
 } // namespace
 
 extern "C" {
@@ -454,6 +474,44 @@ bql_json_value_parse (bql_json_fast_t *fast, const char *text, size_t len, bson_
       }
    }
    return bql_json_parse_value (text, len, value, error);
+}
+
+bool
+bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen)
+{
+   try {
+      return fast && fast_value_append (fast, text, len, doc, key, klen);
+   } catch (...) {
+      return false; /* out of memory: declined */
+   }
+}
+
+bool
+bql_number_fast (const char *s, size_t len, double *out)
+{
+   /* bql_parse_number's grammar check first: fast_float takes "inf",
+    * "nan" and their spellings, which the grammar refuses */
+   if (len == 0 || len >= 64) {
+      return false;
+   }
+   for (size_t i = 0; i < len; i++) {
+      char c = s[i];
+      if (!((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E')) {
+         return false;
+      }
+   }
+   double v;
+   fast_float::from_chars_result r = fast_float::from_chars (s, s + len, v);
+   if (r.ec == std::errc () && r.ptr == s + len) {
+      if (!std::isfinite (v)) {
+         return false; /* strtod overflows to HUGE_VAL too: refused */
+      }
+      *out = v;
+      return true;
+   }
+   /* what fast_float does not take whole ("+1", "1e", "--1", ...):
+    * strtod decides, exactly as before */
+   return bql_parse_number (s, len, out);
 }
 
 } /* extern "C" */
