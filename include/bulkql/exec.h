@@ -167,6 +167,20 @@ typedef struct bql_exec_options {
     * never concurrently with progress or on_batch; may be NULL. */
    bql_checkpoint_fn on_checkpoint;
    void *checkpoint_ctx;
+   /* The TLS options the program gave client with
+    * mongoc_client_set_ssl_opts() (libmongoc cannot tell them from the
+    * client), or NULL. BulkQL makes connections of its own to client's
+    * server, from client's URI: the one each write is sent on (so that a
+    * cancel can abandon a write that waits on its reply), the SELECT's
+    * cursor of INSERT/UPSERT ... SELECT (read on another thread), and the
+    * pool of parallel_workers when pool is NULL. Each of them gets these
+    * options (mongoc_client_set_ssl_opts, mongoc_client_pool_set_ssl_opts)
+    * as client has them; without them they take their TLS options from
+    * the URI only (tls=true, tlsCAFile=..., as mongoc_client_new_from_uri
+    * does). Borrowed during the call, its strings too. With a libmongoc
+    * built without TLS, setting it fails the statement with
+    * BQL_ERR_CONNECTION. */
+   const mongoc_ssl_opt_t *ssl_opts;
 } bql_exec_options_t;
 
 /* Run plan on client. options may be NULL.

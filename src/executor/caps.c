@@ -3,13 +3,18 @@
  * probed once per connection, so that the executor's steps test what a
  * server can do and never which server it is. The only file that knows
  * server products by name, and why:
- *  - MongoDB is judged by its wire version (4.2 = 8 brings pipeline
- *    updates and $merge). The steps ask bql_caps_lacks before they send
- *    a command that needs one of these (steps.h: bql_step_needs), and
- *    refuse it, naming the feature, when the server lacks it.
+ *  - MongoDB is judged by its wire version (3.6 = 6 brings $dateToParts
+ *    and $dateFromParts, 4.2 = 8 pipeline updates and $merge, 5.0 = 13
+ *    $dateTrunc). The steps ask bql_caps_lacks before they send a
+ *    command that needs one of these (steps.h: bql_step_needs), and
+ *    refuse it, naming the feature, when the server lacks it; a pair of
+ *    steps chooses between $dateTrunc and $dateToParts by date_trunc.
  *  - FerretDB (buildInfo.ferretdbVersion) speaks a recent wire version
- *    but lacks pipeline updates, $merge, TTL indexes and Decimal128 (it
- *    closes the connection on a Decimal128 value), and its reply to an
+ *    but lacks pipeline updates, $merge, TTL indexes, Decimal128 (it
+ *    closes the connection on a Decimal128 value) and the date
+ *    operators $dateTrunc, $dateToParts and $dateFromParts (v1.24's
+ *    aggregation expressions are field paths, $type and $sum; those are
+ *    "not implemented yet"), and its reply to an
  *    update command in which a statement fails is writeErrors
  *    [{index: 0}] with no counts, whichever statement failed, after
  *    having applied the statements before it and none after it (ordered
@@ -51,6 +56,8 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
    int32_t wire = max_wire_version (client);
    caps->wire_version = wire;
    caps->pipeline_updates = caps->merge = wire >= 8;
+   caps->date_trunc = wire >= 13;
+   caps->date_parts = wire >= 6;
    caps->ttl = true;
    caps->decimal128 = true;
 
@@ -63,6 +70,7 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
    bool ok = mongoc_client_command_simple (client, "admin", &cmd, NULL, &reply, error);
    if (ok && bson_has_field (&reply, "ferretdbVersion")) {
       caps->pipeline_updates = caps->merge = caps->ttl = caps->decimal128 = false;
+      caps->date_trunc = caps->date_parts = false;
       caps->update_keeps_counts = 0;
       snprintf (caps->server, sizeof caps->server, "%s", "FerretDB");
    } else if (ok) {
@@ -112,6 +120,8 @@ bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned need)
    bool has = need == BQL_NEEDS_PIPELINE_UPDATES ? c->pipeline_updates
               : need == BQL_NEEDS_MERGE          ? c->merge
               : need == BQL_NEEDS_TTL            ? c->ttl
+              : need == BQL_NEEDS_DATE_TRUNC     ? c->date_trunc
+              : need == BQL_NEEDS_DATE_PARTS     ? c->date_parts
                                                  : true;
    if (has) {
       return NULL;
@@ -120,7 +130,9 @@ bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned need)
       return "FerretDB has none";
    }
    if (c->wire_version > 0) {
-      return "its wire version is below 8 (MongoDB 4.2)"; /* pipeline updates, $merge */
+      return need == BQL_NEEDS_DATE_TRUNC   ? "its wire version is below 13 (MongoDB 5.0)"
+             : need == BQL_NEEDS_DATE_PARTS ? "its wire version is below 6 (MongoDB 3.6)"
+                                            : "its wire version is below 8 (MongoDB 4.2)"; /* pipeline updates, $merge */
    }
    return NULL; /* unknown: sent, and the server answers */
 }

@@ -28,6 +28,8 @@ typedef struct bql_caps {
    bool pipeline_updates;   /* update with an aggregation pipeline (MongoDB 4.2, wire version 8) */
    bool merge;              /* the $merge aggregation stage (MongoDB 4.2) */
    bool ttl;                /* TTL indexes (expireAfterSeconds) */
+   bool date_trunc;         /* the $dateTrunc expression (MongoDB 5.0, wire version 13) */
+   bool date_parts;         /* $dateToParts and $dateFromParts (MongoDB 3.6, wire version 6) */
    bool decimal128;         /* stores Decimal128 values */
    int32_t wire_version;    /* maxWireVersion of its hello, 0 when unknown */
    char server[32];         /* the server's name, for messages ("MongoDB",

@@ -85,6 +85,10 @@
 /* ... a step that writes with $merge, and one that makes a TTL index */
 #define BQL_FEATURE_MERGE "the $merge aggregation stage (MongoDB 4.2)"
 #define BQL_FEATURE_TTL "TTL indexes (expireAfterSeconds)"
+/* ... DATE and DATE_TRUNC: $dateTrunc, or on a server without it the
+ * pipeline from $dateToParts and $dateFromParts */
+#define BQL_FEATURE_DATE_TRUNC "the $dateTrunc aggregation operator (MongoDB 5.0)"
+#define BQL_FEATURE_DATE_PARTS "the $dateToParts and $dateFromParts aggregation operators (MongoDB 3.6)"
 
 /* A dry run keeps in its reply at most this many of the error records and
  * of the failed_records_file lines it would have written. */
@@ -369,6 +373,18 @@ typedef struct bql_writer {
    bql_operation_t *op;
    const bql_resume_t *resume; /* the statement's (read-only), or NULL */
 } bql_writer_t;
+
+/* A connection of BulkQL's own to the server of uri (the statement's
+ * client's): libmongoc's error API 2, appname "bulkql", and the caller's
+ * TLS options (xo->ssl_opts) when it gave them, as its own client has
+ * them (libmongoc cannot tell them from a client). Every connection the
+ * executor makes is made here or by bql_exec_pool_new: the SELECT's
+ * cursor, a writer's sending connection, the parallel_workers pool. NULL
+ * when libmongoc cannot make it (or ssl_opts are given to a libmongoc
+ * built without TLS). (writer.c) */
+mongoc_client_t *bql_exec_client_new (const bql_exec_options_t *xo, const mongoc_uri_t *uri);
+/* ... a pool, likewise (its clients take the TLS options). */
+mongoc_client_pool_t *bql_exec_pool_new (const bql_exec_options_t *xo, const mongoc_uri_t *uri);
 
 /* A writer for statement x on client (x->client for the statement's
  * thread, a pooled client for a worker). Reads x's plan, opts and xo

@@ -13,6 +13,7 @@
 
 #include "bulkql/operations.h"
 #include "executor.h"
+#include "operation.h"
 #include "resume.h"
 #include "steps.h"
 
@@ -28,15 +29,6 @@ fail (bql_error_t *e, bql_error_code_t code, const char *fmt, ...)
    if (code == BQL_ERR_INVALID_ARG) {
       e->domain = BQL_ERROR_USAGE;
    }
-   return false;
-}
-
-static bool
-server_fail (bql_error_t *e, const bson_error_t *berr, const char *what)
-{
-   bool conn = bql_exec_is_connection_error (berr);
-   fail (e, conn ? BQL_ERR_CONNECTION : BQL_ERR_SERVER, "cannot %s: %s", what, berr->message);
-   e->server_code = conn ? 0 : (int32_t) berr->code;
    return false;
 }
 
@@ -150,7 +142,7 @@ bql_operations_list (mongoc_client_t *client, const bql_operations_options_t *op
    if (!ok) {
       char what[200];
       snprintf (what, sizeof what, "read %s.%s", o.database, BQL_OPERATIONS_COLLECTION);
-      server_fail (error, &berr, what);
+      bql_operation_server_error (error, &berr, what);
    }
    mongoc_cursor_destroy (cur);
    mongoc_collection_destroy (coll);
@@ -244,7 +236,7 @@ bql_operation_abort (mongoc_client_t *client, const char *operation_id, const bq
       if (!mongoc_collection_update_one (coll, filter, update, NULL, &reply, &berr)) {
          char what[200];
          snprintf (what, sizeof what, "mark operation %s Aborted in %s.%s", id, db, BQL_OPERATIONS_COLLECTION);
-         ok = server_fail (error, &berr, what);
+         ok = bql_operation_server_error (error, &berr, what);
       } else if (!bson_iter_init_find (&it, &reply, "matchedCount") || bson_iter_as_int64 (&it) == 0) {
          /* it ended (or was aborted) between the read and the update */
          ok = fail (error, BQL_ERR_REFUSED, "operation %s is no longer Open, InProgress or Failed: it ended while "

@@ -24,6 +24,7 @@
  */
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -873,4 +874,27 @@ bql_operation_finish (bql_exec_t *x, const bql_step_t *st)
    if (r == NOT_WRITTEN) {
       report (x, "record the end of the operation", errmsg);
    }
+}
+
+/* ---- seen from outside a statement ---- */
+
+static void set_error (bql_error_t *e, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
+   __attribute__ ((format (printf, 4, 5)));
+
+static void
+set_error (bql_error_t *e, bql_error_code_t code, int32_t server_code, const char *fmt, ...)
+{
+   va_list ap;
+   va_start (ap, fmt);
+   bql_exec_error_setv (e, code, server_code, fmt, ap);
+   va_end (ap);
+}
+
+bool
+bql_operation_server_error (bql_error_t *e, const bson_error_t *berr, const char *what)
+{
+   bool conn = bql_exec_is_connection_error (berr);
+   set_error (e, conn ? BQL_ERR_CONNECTION : BQL_ERR_SERVER, conn ? 0 : (int32_t) berr->code, "cannot %s: %s", what,
+              berr->message);
+   return false;
 }

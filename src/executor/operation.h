@@ -93,4 +93,12 @@ void bql_operation_heartbeat (bql_exec_t *x);
  * Aborted with the stop's reason) and the last checkpoint. */
 void bql_operation_finish (bql_exec_t *x, const bql_step_t *st);
 
+/* ---- seen from outside a statement (op_admin.c, resume.c) ---- */
+
+/* Set e (cleared first) for a command about bulkql_operations that
+ * failed with berr: BQL_ERR_CONNECTION (server_code 0) when the server
+ * could not be reached, else BQL_ERR_SERVER with the server's code; the
+ * message "cannot <what>: <berr's message>". Returns false. */
+bool bql_operation_server_error (bql_error_t *e, const bson_error_t *berr, const char *what);
+
 #endif

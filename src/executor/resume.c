@@ -23,6 +23,7 @@
 
 #include "bulkql/operations.h"
 #include "executor.h"
+#include "operation.h"
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
 
@@ -55,16 +56,6 @@ hint (bql_error_t *e, const char *text)
    snprintf (e->hint, sizeof e->hint, "%s", text);
 }
 
-/* The server could not be asked: a connection or a server error. */
-static bool
-server_error (bql_error_t *e, const bson_error_t *berr, const char *what)
-{
-   bool conn = bql_exec_is_connection_error (berr);
-   refuse (e, conn ? BQL_ERR_CONNECTION : BQL_ERR_SERVER, "cannot %s: %s", what, berr->message);
-   e->server_code = conn ? 0 : (int32_t) berr->code;
-   return false;
-}
-
 /* The document of operation id in db's bulkql_operations: true with doc
  * set (initialised) when found; false with *found false when not there,
  * or with the error set when the server could not be asked. */
@@ -85,7 +76,7 @@ find_in (mongoc_client_t *client, const char *db, const char *id, bson_t *doc, b
    if (*failed) {
       char what[200];
       snprintf (what, sizeof what, "read %s.%s", db, OPERATIONS_COLLECTION);
-      server_error (error, &berr, what);
+      bql_operation_server_error (error, &berr, what);
    }
    mongoc_cursor_destroy (cur);
    bson_destroy (&filter);
@@ -109,7 +100,7 @@ bql_operation_find (mongoc_client_t *client, const char *first, const char *id, 
    /* (libmongoc asks for nameOnly itself) */
    char **names = mongoc_client_get_database_names_with_opts (client, NULL, &berr);
    if (!names) {
-      return server_error (error, &berr, "list the databases to find the operation");
+      return bql_operation_server_error (error, &berr, "list the databases to find the operation");
    }
    bool found = false;
    for (size_t i = 0; names[i] && !found && !failed; i++) {
@@ -454,7 +445,7 @@ claim (mongoc_client_t *client, const char *db, const bson_t *doc, const char *i
    bson_error_t berr;
    bool ok = mongoc_collection_update_one (coll, &filter, &update, NULL, &reply, &berr);
    if (!ok) {
-      server_error (error, &berr, "mark the operation InProgress");
+      bql_operation_server_error (error, &berr, "mark the operation InProgress");
    } else if (!bson_iter_init_find (&it, &reply, "matchedCount") || bson_iter_as_int64 (&it) != 1) {
       ok = refuse (error, BQL_ERR_REFUSED,
                    "operation %s changed while it was being resumed (another process resumed or aborted it)", id);

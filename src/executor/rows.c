@@ -404,7 +404,7 @@ start_workers (pipeline_t *p, worker_t *workers, int n, mongoc_client_pool_t **p
    *own = NULL;
    if (!*pool) {
       const mongoc_uri_t *uri = mongoc_client_get_uri (x->client);
-      *own = *pool = mongoc_client_pool_new (uri);
+      *own = *pool = bql_exec_pool_new (&x->xo, uri);
       if (!*pool) {
          return bql_exec_fail (x, BQL_ERR_CONNECTION, 0, "parallel_workers: cannot make a client pool");
       }
@@ -536,7 +536,8 @@ bql_exec_open_cursor (bql_exec_t *x, const bql_step_t *st)
    };
    bql_error_t err;
    bql_error_clear (&err);
-   bql_source_t *src = bql_source_cursor_open (x->plan, mongoc_client_get_uri (x->client), st, &io, x->xo.cancel, &err);
+   mongoc_client_t *client = bql_exec_client_new (&x->xo, mongoc_client_get_uri (x->client));
+   bql_source_t *src = bql_source_cursor_open (x->plan, client, st, &io, x->xo.cancel, &err);
    if (!src) {
       bql_exec_fail_with (x, &err);
    }

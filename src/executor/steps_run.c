@@ -140,20 +140,39 @@ run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, con
 /* What a step that runs once needs a server feature for, added to the
  * feature's name in messages. */
 static const char *
-feature_use (const bql_step_t *st)
+feature_use (const bql_step_t *st, const char *feature)
 {
+   if (!strcmp (feature, BQL_FEATURE_DATE_TRUNC) || !strcmp (feature, BQL_FEATURE_DATE_PARTS)) {
+      return st->if_date_trunc < 0 ? ", needed by DATE and DATE_TRUNC on a server without $dateTrunc"
+                                   : ", needed by DATE and DATE_TRUNC";
+   }
    return st->kind == BQL_STEP_ENSURE_INDEX ? ", needed by retention_period"
           : st->kind == BQL_STEP_MERGE      ? ", needed by server_side = true"
                                             : "";
 }
 
-/* Before any step runs: a step that runs once and needs a server feature
- * the server lacks (by its probe, caps.c) refuses the statement, with
- * nothing written. A step that runs only when the server has the feature
- * (a MERGE step with if_server_has_merge: the cursor path after it is
- * the other choice) is no refusal. (A step that runs per batch asks
- * before each batch's command, and fails that batch: where.c,
- * write_rows.c.) */
+/* Does st run on w's server? A MERGE step with if_server_has_merge only
+ * when it has $merge (the cursor path after it is the other choice); a
+ * step of a pair by if_date_trunc only when the server has $dateTrunc
+ * (1) or has not (-1). By the probe (caps.c, once per connection). */
+static bool
+step_chosen (bql_writer_t *w, const bql_step_t *st)
+{
+   if (!st->if_server_has_merge && !st->if_date_trunc) {
+      return true;
+   }
+   const bql_caps_t *c = bql_caps_get (&w->caps, w->client);
+   if (st->if_server_has_merge && !c->merge) {
+      return false;
+   }
+   return !st->if_date_trunc || (st->if_date_trunc > 0) == c->date_trunc;
+}
+
+/* Before any step runs: a step that runs once, is chosen for this server
+ * (step_chosen) and needs a server feature the server lacks (by its
+ * probe, caps.c) refuses the statement, with nothing written. (A step
+ * that runs per batch asks before each batch's command, and fails that
+ * batch: where.c, write_rows.c.) */
 static bool
 check_once_steps (bql_exec_t *x, bql_writer_t *w)
 {
@@ -161,11 +180,11 @@ check_once_steps (bql_exec_t *x, bql_writer_t *w)
    for (size_t i = 0; i < s->n; i++) {
       const bql_step_t *st = &s->items[i];
       const char *why;
-      bool required = st->flow == BQL_FLOW_ONCE && !st->if_server_has_merge;
+      bool required = st->flow == BQL_FLOW_ONCE && bql_step_needs (st) && step_chosen (w, st);
       const char *feature = required ? bql_writer_lacks (w, bql_step_needs (st), &why) : NULL;
       if (feature) {
          return bql_exec_fail (x, BQL_ERR_SERVER, 0, "the server does not support %s%s: %s, so nothing was sent",
-                               feature, feature_use (st), why);
+                               feature, feature_use (st, feature), why);
       }
    }
    return true;
@@ -237,8 +256,8 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          i = j - 1;
          break;
       case BQL_STEP_MERGE:
-         if (st->if_server_has_merge && !bql_caps_get (&w->caps, w->client)->merge) {
-            break; /* the cursor path after it */
+         if (!step_chosen (w, st)) {
+            break; /* the other of its pair, or the cursor path after it */
          }
          if (drop && !bql_exec_drop_step (x, drop)) {
             ok = false;
@@ -246,20 +265,28 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          }
          drop = NULL;
          ok = bql_exec_merge_step (x, w, st);
-         /* instead of the cursor path */
-         while (j < s->n && (s->items[j].kind == BQL_STEP_AGGREGATE || s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH ||
-                             s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
+         /* instead of the other of its pair and the cursor path */
+         while (j < s->n && (s->items[j].kind == BQL_STEP_MERGE || s->items[j].kind == BQL_STEP_AGGREGATE ||
+                             s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
             j++;
          }
          i = j - 1;
          break;
       case BQL_STEP_AGGREGATE: {
-         /* its cursor feeds the run of row steps after it */
+         if (!step_chosen (w, st)) {
+            break; /* the other of its pair */
+         }
+         /* its cursor feeds the run of row steps after it (and after the
+          * other of its pair) */
+         while (j < s->n && s->items[j].kind == BQL_STEP_AGGREGATE) {
+            j++;
+         }
+         size_t first = j;
          while (j < s->n && (s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
             j++;
          }
          bql_source_t *src = bql_exec_open_cursor (x, st);
-         ok = src && run_rows (x, w, st + 1, j - i - 1, drop, src);
+         ok = src && run_rows (x, w, &s->items[first], j - first, drop, src);
          drop = NULL;
          i = j - 1;
          break;

@@ -179,9 +179,12 @@ typedef struct {
    const bql_step_t *st; /* the UPDATE_BATCH or DELETE_BATCH */
    const bson_t *q;
    bool whole;  /* no batch: the single command over the whole filter */
+   const bson_t *ids; /* the batch's _ids (NULL when whole) */
    int64_t n;
    bql_batch_info_t *info;
    bql_row_errors_t *errs;
+   bool in_doubt; /* the batch's documents were reported in doubt, each
+                     by its _id: it is settled, nothing more is sent */
 } where_cmd_t;
 
 static bool
@@ -189,6 +192,10 @@ where_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
    where_cmd_t *c = ctx;
    bson_error_t berr;
+   if (c->in_doubt) {
+      *nops = 0;
+      return true;
+   }
    if (!add_write (c->st, bulk, c->q, &berr)) {
       /* refused by libmongoc's checks: every batch would be */
       batch_failed (c->st, c->info, c->n, 0, (int32_t) berr.code, "the batch could not be sent", berr.message, c->errs,
@@ -263,12 +270,62 @@ where_recover (void *ctx, const bql_write_result_t *r)
    return BQL_RECOVER_RESEND;
 }
 
+/* The batch's update, not idempotent, was lost after it may have reached
+ * the server: each of its documents is reported in doubt by its _id
+ * (code IN_DOUBT: in the reply, the error record and
+ * failed_records_file), and the batch is not sent again. */
+static void
+report_batch_in_doubt (where_cmd_t *c, const bson_error_t *lost, const char *what)
+{
+   char msg[700];
+   snprintf (msg, sizeof msg,
+             "in doubt: %s (%s): this document may or may not have been updated, and the batch was not sent again "
+             "because its update is not idempotent ($inc, $mul, $push or a pipeline)",
+             what, lost->message);
+   bson_iter_t it;
+   if (bson_iter_init (&it, c->ids)) {
+      while (bson_iter_next (&it)) {
+         bson_t doc = BSON_INITIALIZER;
+         bson_append_iter (&doc, "_id", 3, &it);
+         bql_row_errors_add_doc (c->errs, 0, BQL_CODE_IN_DOUBT, msg, &doc);
+         bson_destroy (&doc);
+      }
+   }
+   c->in_doubt = true;
+}
+
+/* A lost command of a statement that is not idempotent ($inc, ...),
+ * after the path's wait: one that never reached the server is sent
+ * again; otherwise its documents are in doubt, and the statement goes
+ * on with the next batch. */
+static bql_recover_rc_t
+where_recover_in_doubt (void *ctx, const bql_write_result_t *r)
+{
+   where_cmd_t *c = ctx;
+   if (!bql_write_not_sent (&r->error)) {
+      report_batch_in_doubt (c, &r->error, bql_write_lost_what (&r->error));
+   }
+   return BQL_RECOVER_RESEND;
+}
+
 static bool
 where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
 {
    where_cmd_t *c = ctx;
    bql_writer_t *w = c->w;
    const bson_error_t *berr = &r->error;
+   if (c->ids && !bql_writer_idempotent (w) && (why != BQL_GIVE_UP_REFUSED || r->retryable) &&
+       !bql_write_not_sent (berr)) {
+      /* lost after it may have reached the server, and not to be sent
+       * again: in doubt; the statement stops (cancelled, or the server
+       * stayed away) */
+      char what[300];
+      char tries[64];
+      snprintf (what, sizeof what, "%s%s", bql_write_gave_up_what (berr, why),
+                bql_writer_retries_ran_out (w, retries, tries, sizeof tries));
+      report_batch_in_doubt (c, berr, what);
+      return bql_writer_gave_up (w, berr, why, c->info->batch_index, retries);
+   }
    if (why == BQL_GIVE_UP_CANCELLED) {
       batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code,
                     bql_write_cancelled_in_flight (berr) ? "cancelled while the batch was in flight: documents of "
@@ -290,10 +347,17 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
    if (r->retryable || bql_exec_is_connection_error (berr)) {
       /* lost: retries ran out, or it was not safe to send again */
       bool idem = bql_writer_idempotent (w);
+      /* (not idempotent and lost after it may have reached the server:
+       * in doubt, above) */
+      bool not_sent = !idem && bql_write_not_sent (berr);
       const char *lost =
          bql_write_lost_what (berr);
       char what_lost[400];
-      if (!r->retryable) {
+      if (not_sent) {
+         char tries[64];
+         snprintf (what_lost, sizeof what_lost, "not written: %s%s", lost,
+                   bql_writer_retries_ran_out (w, retries, tries, sizeof tries));
+      } else if (!r->retryable) {
          snprintf (what_lost, sizeof what_lost, "%s; documents of this batch may or may not have been written", lost);
       } else if (idem) {
          char tries[64];
@@ -308,7 +372,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
       batch_failed (c->st, c->info, c->n, 0, (int32_t) berr->code, what_lost, berr->message, c->errs, true);
       bool ok = bql_writer_connection_or_server_error (w, berr, c->info->batch_index);
       bql_writer_note_retries (w, retries);
-      if (r->retryable && !idem) {
+      if (r->retryable && !idem && !not_sent) {
          bql_error_t *e = &w->tally->error;
          size_t len = strlen (e->message);
          snprintf (e->message + len, sizeof e->message - len,
@@ -335,7 +399,7 @@ where_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int re
  * needs, or the single unbatched command failed. */
 static bool
 write_batch (bql_writer_t *w, const bql_step_t *st, const bson_t *filter, const bson_t *ids, int64_t n,
-             bql_batch_info_t *info, bql_row_errors_t *errs)
+             bql_batch_info_t *info, bql_row_errors_t *errs, bool *in_doubt)
 {
    const char *why;
    const char *feature = bql_writer_lacks (w, bql_step_needs (st), &why);
@@ -349,7 +413,7 @@ write_batch (bql_writer_t *w, const bql_step_t *st, const bson_t *filter, const 
    }
    bson_t q;
    batch_query (st, filter, ids, &q);
-   where_cmd_t c = {.w = w, .st = st, .q = &q, .whole = ids == NULL, .n = n, .info = info, .errs = errs};
+   where_cmd_t c = {.w = w, .st = st, .q = &q, .whole = ids == NULL, .ids = ids, .n = n, .info = info, .errs = errs};
    /* the template's ordered and bypassDocumentValidation (a delete's
     * carries none: there is nothing to validate, and servers that check
     * the delete command's fields strictly refuse the whole command for
@@ -360,11 +424,16 @@ write_batch (bql_writer_t *w, const bql_step_t *st, const bson_t *filter, const 
                             .no_bypass = !bson_has_field (&st->command, "bypassDocumentValidation"),
                             .add = where_add,
                             .settle = where_settle,
-                            .recover = bql_writer_idempotent (w) ? where_recover : NULL,
+                            .recover = bql_writer_idempotent (w) ? where_recover
+                                       : ids                     ? where_recover_in_doubt
+                                                                 : NULL,
                             .give_up = where_give_up};
    int retries = 0;
    bool ok = bql_write_path_run (w, &step, &retries);
    bson_destroy (&q);
+   if (in_doubt) {
+      *in_doubt = c.in_doubt;
+   }
    return ok;
 }
 
@@ -639,7 +708,7 @@ bql_exec_write_all (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
    bql_row_errors_t errs = {0};
    int64_t started_at = bql_wall_ms ();
    w->batches_done = x->batches;
-   bool ok = write_batch (w, st, NULL, NULL, 0, &info, &errs);
+   bool ok = write_batch (w, st, NULL, NULL, 0, &info, &errs, NULL);
    bql_exec_add_tally (x, w->tally);
    bql_exec_finish_batch (x, &info, NULL, &errs, started_at);
    bql_row_errors_cleanup (&errs);
@@ -686,6 +755,25 @@ report_in_doubt_ids (bql_exec_t *x)
       }
    }
    return bql_operation_batch_done (x, 0, 0, have_last ? bson_iter_value (&last) : NULL, true, go_on) && go_on;
+}
+
+/* The filter of a read started again after a lost one: filter, and when
+ * last is given, only the _ids after it (in the server's order across
+ * BSON types, as a resume's), into out (initialised here). */
+static void
+after_last_written (const bson_t *filter, const bson_value_t *last, bson_t *out)
+{
+   if (!last) {
+      bson_init (out);
+      bson_concat (out, filter);
+      return;
+   }
+   bql_resume_t r;
+   bql_resume_init (&r);
+   bson_append_value (&r.last_id, "", 0, last);
+   r.has_last_id = true;
+   bql_resume_scan_filter (&r, filter, false, out);
+   bql_resume_cleanup (&r);
 }
 
 bool
@@ -741,6 +829,8 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
    int64_t batch = 0;
    int64_t batch_started = bql_wall_ms ();
    bool more = true;
+   bson_value_t last_written; /* the last _id of the batches written, when not idempotent */
+   bool have_written = false;
    while (ok && more) {
       w->batches_done = x->batches;
       bool have = mongoc_cursor_next (cursor, &doc);
@@ -766,10 +856,13 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
              * the writes are idempotent: documents already deleted are
              * gone, documents already $set are set again to the same. */
             /* CursorNotFound: servers that tie a cursor to its connection
-             * lose it when a write's connection was lost */
+             * lose it when a write's connection was lost. When the writes
+             * are not idempotent, the read starts again after the last
+             * _id of the batches written (the scan is in _id order), so
+             * no document is updated twice. */
             bool lost = bql_exec_is_retryable (&berr, err_reply) || berr.code == CURSOR_NOT_FOUND;
             bool cancelled;
-            if (lost && bql_writer_idempotent (w) && bql_write_path_wait (w, &cursor_retries, &cancelled)) {
+            if (lost && bql_write_path_wait (w, &cursor_retries, &cancelled)) {
                restart = true;
             } else {
                ok = read_refused (w, &berr);
@@ -779,6 +872,7 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
          if (n > 0) {
             bql_batch_info_t info = {0};
             bql_row_errors_t errs = {0};
+            bool in_doubt = false;
             info.batch_index = batch++;
             info.size = n;
             if (mark_step && !bql_operation_mark_ids (w, &ids)) {
@@ -791,11 +885,11 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
                bson_t archived = BSON_INITIALIZER;
                ok = archive_batch (w, archive_step, archive, &docs, n, &archived, &info, &errs);
                if (ok && !bson_empty (&archived)) {
-                  ok = write_batch (w, write_step, NULL, &archived, bson_count_keys (&archived), &info, &errs);
+                  ok = write_batch (w, write_step, NULL, &archived, bson_count_keys (&archived), &info, &errs, NULL);
                }
                bson_destroy (&archived);
             } else {
-               ok = write_batch (w, write_step, NULL, &ids, n, &info, &errs);
+               ok = write_batch (w, write_step, NULL, &ids, n, &info, &errs, &in_doubt);
             }
             bql_exec_add_tally (x, w->tally);
             x->rows_done += n;
@@ -806,7 +900,18 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
             const char *lkey;
             bson_uint32_to_string (n - 1, &lkey, lk, sizeof lk);
             bool have_last = bson_iter_init_find (&li, &ids, lkey);
-            go_on = bql_operation_batch_done (x, 0, 0, have_last ? bson_iter_value (&li) : NULL, ok, go_on) && go_on;
+            /* a batch reported in doubt is settled: its documents are
+             * listed, and a resume does not report them again */
+            go_on = bql_operation_batch_done (x, 0, 0, have_last ? bson_iter_value (&li) : NULL, ok || in_doubt,
+                                              go_on && ok) &&
+                    go_on;
+            if (have_last && !idempotent) {
+               if (have_written) {
+                  bson_value_destroy (&last_written);
+               }
+               bson_value_copy (bson_iter_value (&li), &last_written);
+               have_written = true;
+            }
             bql_row_errors_cleanup (&errs);
             bson_reinit (&ids);
             bson_reinit (&docs);
@@ -818,7 +923,10 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
          }
          if (restart && more) {
             mongoc_cursor_destroy (cursor);
-            cursor = mongoc_collection_find_with_opts (w->coll, &filter, &opts, NULL);
+            bson_t again;
+            after_last_written (&filter, have_written && !idempotent ? &last_written : NULL, &again);
+            cursor = mongoc_collection_find_with_opts (w->coll, &again, &opts, NULL);
+            bson_destroy (&again);
          } else if (!have) {
             more = false;
          }
@@ -828,6 +936,9 @@ bql_exec_scan_ids (bql_exec_t *x, bql_writer_t *w, const bql_step_t *scan, const
    bson_destroy (&filter);
    bson_destroy (&ids);
    bson_destroy (&docs);
+   if (have_written) {
+      bson_value_destroy (&last_written);
+   }
    mongoc_cursor_destroy (cursor);
    if (archive) {
       mongoc_collection_destroy (archive);
@@ -1116,12 +1227,12 @@ bql_exec_match_rows_batch (bql_writer_t *w, const bql_step_t *archive_step, cons
          errs_before = errs->n; /* documents the archive refused stay, each reported */
          failed_before = info->n_failed;
          if (ok && !bson_empty (&archived)) {
-            ok = write_batch (w, delete_step, &orf, &archived, bson_count_keys (&archived), info, errs);
+            ok = write_batch (w, delete_step, &orf, &archived, bson_count_keys (&archived), info, errs, NULL);
          }
          bson_destroy (&archived);
          mongoc_collection_destroy (archive);
       } else {
-         ok = write_batch (w, delete_step, &orf, &ids, nids, info, errs);
+         ok = write_batch (w, delete_step, &orf, &ids, nids, info, errs, NULL);
       }
       if (errs->n > errs_before) {
          /* the delete of the batch failed: its rows that matched are

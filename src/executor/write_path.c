@@ -49,6 +49,59 @@ bql_exec_is_retryable (const bson_error_t *e, const bson_t *reply)
    return false;
 }
 
+bool
+bql_write_not_sent (const bson_error_t *e)
+{
+   if (e->domain == MONGOC_ERROR_SERVER_SELECTION) {
+      return true; /* no server was selected to send it to */
+   }
+   if (e->domain != MONGOC_ERROR_STREAM) {
+      return false;
+   }
+   if (e->code == MONGOC_ERROR_STREAM_NAME_RESOLUTION || e->code == MONGOC_ERROR_STREAM_CONNECT ||
+       e->code == MONGOC_ERROR_STREAM_NOT_ESTABLISHED) {
+      return true; /* no connection to send it on */
+   }
+   if (e->code != MONGOC_ERROR_STREAM_SOCKET) {
+      return false;
+   }
+   /* libmongoc 1.23 (mongoc-cluster.c, mongoc_cluster_run_opmsg) gives a
+    * failed write of the request and a failed read of the reply the same
+    * domain and code, and decorates both as 'Failed to send "CMD"
+    * command with database "DB": WHY'. WHY tells them apart: the
+    * stream's writev errors (mongoc-stream.c) mean the request did not
+    * leave whole, so the server never ran it (a message cut short is
+    * never parsed); "connection closed" is the check of an idle
+    * connection before anything is sent. Anything else (a failed or
+    * timed-out read: "socket error or timeout", "Failed to read ...")
+    * may have come after the server ran the command. */
+   static const char *const before_sending[] = {"Failure during socket delivery", "Failure to send all requested bytes",
+                                                "Failed to write rpc bytes"};
+   if (!strcmp (e->message, "connection closed")) {
+      return true;
+   }
+   const char *why = strstr (e->message, "\": ");
+   why = why ? why + 3 : e->message;
+   for (size_t i = 0; i < sizeof before_sending / sizeof before_sending[0]; i++) {
+      if (!strncmp (why, before_sending[i], strlen (before_sending[i]))) {
+         return true;
+      }
+   }
+   /* the failure was in a command of the connection's handshake or
+    * check (hello, ping, ...), before the write command was sent */
+   static const char *const writes[] = {"Failed to send \"insert\"", "Failed to send \"update\"",
+                                        "Failed to send \"delete\"", "Failed to send \"findAndModify\""};
+   if (!strncmp (e->message, "Failed to send \"", 16)) {
+      for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+         if (!strncmp (e->message, writes[i], strlen (writes[i]))) {
+            return false;
+         }
+      }
+      return true;
+   }
+   return false;
+}
+
 /* writeErrors [{index, code, errmsg}] of a bulk reply into errs, each
  * with the operation's index in the command ((size_t) -1 when out of
  * [0, nops)) and row 0 (the step maps operations to rows). */
@@ -368,11 +421,14 @@ send_main (void *arg)
 int
 bql_execute_abandoned_wait (int64_t timeout_ms)
 {
+   int64_t start = bson_get_monotonic_time ();
    bql_write_path_drain (timeout_ms);
    pthread_mutex_lock (&send_mu);
    int n = send_detached;
    pthread_mutex_unlock (&send_mu);
-   return n;
+   /* and the SELECT cursors abandoned while they waited on the server */
+   int64_t left = timeout_ms - (bson_get_monotonic_time () - start) / 1000;
+   return n + bql_source_cursors_abandoned_wait (left > 0 ? left : 0);
 }
 
 bool
@@ -391,17 +447,13 @@ bql_write_path_drain (int64_t timeout_ms)
    return drained;
 }
 
-/* The writer's sending client, made from its client's URI when first
- * needed (libmongoc's error API 2, as the statement's). */
+/* The writer's sending client, made from its client's URI (and the
+ * caller's TLS options: bql_exec_client_new) when first needed. */
 static mongoc_client_t *
 send_client (bql_writer_t *w)
 {
    if (!w->send_client) {
-      w->send_client = mongoc_client_new_from_uri (mongoc_client_get_uri (w->client));
-      if (w->send_client) {
-         mongoc_client_set_error_api (w->send_client, MONGOC_ERROR_API_VERSION_2);
-         mongoc_client_set_appname (w->send_client, "bulkql");
-      }
+      w->send_client = bql_exec_client_new (w->xo, mongoc_client_get_uri (w->client));
    }
    return w->send_client;
 }

@@ -145,6 +145,16 @@ bool bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled);
  * itself, by socketTimeoutMS at the latest). */
 bool bql_write_path_drain (int64_t timeout_ms);
 
+/* Did a lost command (bql_write_result_t.error) certainly not reach the
+ * server, so that nothing of it was applied? True for a server
+ * selection error, a connection that could not be made, a request that
+ * libmongoc could not write whole, and a failure in the connection's
+ * handshake before the command; false when the request may have been
+ * received (a failed read of the reply) or the error is another. A
+ * non-idempotent write ($inc, ...) lost with this true is sent again;
+ * lost otherwise, it is in doubt (issue 15). */
+bool bql_write_not_sent (const bson_error_t *e);
+
 /* Was the command abandoned on a cancel while in flight? */
 bool bql_write_cancelled_in_flight (const bson_error_t *e);
 

@@ -543,8 +543,8 @@ rows_recover (void *ctx, const bql_write_result_t *res)
    rows_cmd_t *r = ctx;
    batch_t *c = r->c;
    const bson_error_t *lost = &res->error;
-   if (lost->domain == MONGOC_ERROR_SERVER_SELECTION) {
-      return BQL_RECOVER_RESEND; /* no server to send it to: nothing was applied */
+   if (bql_write_not_sent (lost)) {
+      return BQL_RECOVER_RESEND; /* it never reached the server: nothing was applied */
    }
    bool idempotent = bql_writer_idempotent (c->wr);
    bql_id_map_t found;
@@ -570,9 +570,13 @@ rows_recover (void *ctx, const bql_write_result_t *res)
       } else if ((w->upsert && !stored && absent_before) || idempotent) {
          r->set[keep++] = r->set[k]; /* not applied, or safe to apply again */
       } else {
-         fail_row (c, w, (int32_t) lost->code,
-                   "the connection was lost: this row may or may not have been written, and it was not sent again "
-                   "because its update is not idempotent ($inc, $mul, $push or a pipeline)");
+         /* sent, outcome unknown, not safe to apply twice: in doubt */
+         char msg[700];
+         snprintf (msg, sizeof msg,
+                   "in doubt: %s (%s): this row may or may not have been written, and it was not sent again because "
+                   "its update is not idempotent ($inc, $mul, $push or a pipeline)",
+                   bql_write_lost_what (lost), lost->message);
+         fail_row (c, w, BQL_CODE_IN_DOUBT, msg);
       }
    }
    bql_id_map_cleanup (&found);
@@ -626,8 +630,22 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
       snprintf (msg, sizeof msg, "%s%s: this row may or may not have been written (%s)",
                 bql_write_gave_up_what (berr, why),
                 bql_writer_retries_ran_out (c->wr, retries, tries, sizeof tries), berr->message);
+      /* rows the lost command may have applied, of an update that is not
+       * idempotent, are in doubt (a resume does not send them again).
+       * When it certainly never reached the server they were not
+       * written: an earlier attempt that may have reached it was
+       * settled by rows_recover, which keeps pending only the rows it
+       * did not apply. (The rows of an idempotent update stay pending
+       * after such an attempt: their outcome is unknown.) */
+      bool idempotent = bql_writer_idempotent (c->wr);
+      bool not_sent = !idempotent && bql_write_not_sent (berr);
+      bool doubt = !idempotent && !not_sent;
+      if (not_sent) {
+         snprintf (msg, sizeof msg, "not written: %s%s (%s)", bql_write_gave_up_what (berr, why),
+                   bql_writer_retries_ran_out (c->wr, retries, tries, sizeof tries), berr->message);
+      }
       for (size_t k = 0; k < r->m; k++) {
-         fail_row (c, &c->w[r->set[k]], (int32_t) berr->code, msg);
+         fail_row (c, &c->w[r->set[k]], doubt ? BQL_CODE_IN_DOUBT : (int32_t) berr->code, msg);
       }
       r->m = 0;
       c->fatal = c->stop = true;

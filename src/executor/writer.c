@@ -72,6 +72,48 @@ bql_exec_add_tally (bql_exec_t *x, bql_write_tally_t *t)
    return !failed;
 }
 
+mongoc_client_t *
+bql_exec_client_new (const bql_exec_options_t *xo, const mongoc_uri_t *uri)
+{
+   mongoc_client_t *client = mongoc_client_new_from_uri (uri);
+   if (!client) {
+      return NULL;
+   }
+   mongoc_client_set_error_api (client, MONGOC_ERROR_API_VERSION_2);
+   mongoc_client_set_appname (client, "bulkql");
+#ifdef MONGOC_ENABLE_SSL
+   if (xo && xo->ssl_opts) {
+      mongoc_client_set_ssl_opts (client, xo->ssl_opts);
+   }
+#else
+   if (xo && xo->ssl_opts) {
+      mongoc_client_destroy (client);
+      return NULL;
+   }
+#endif
+   return client;
+}
+
+mongoc_client_pool_t *
+bql_exec_pool_new (const bql_exec_options_t *xo, const mongoc_uri_t *uri)
+{
+   mongoc_client_pool_t *pool = mongoc_client_pool_new (uri);
+   if (!pool) {
+      return NULL;
+   }
+#ifdef MONGOC_ENABLE_SSL
+   if (xo && xo->ssl_opts) {
+      mongoc_client_pool_set_ssl_opts (pool, xo->ssl_opts);
+   }
+#else
+   if (xo && xo->ssl_opts) {
+      mongoc_client_pool_destroy (pool);
+      return NULL;
+   }
+#endif
+   return pool;
+}
+
 void
 bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
 {
@@ -143,7 +185,9 @@ bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why)
       const char *name;
    } features[] = {{BQL_NEEDS_PIPELINE_UPDATES, BQL_FEATURE_PIPELINE_UPDATES},
                    {BQL_NEEDS_MERGE, BQL_FEATURE_MERGE},
-                   {BQL_NEEDS_TTL, BQL_FEATURE_TTL}};
+                   {BQL_NEEDS_TTL, BQL_FEATURE_TTL},
+                   {BQL_NEEDS_DATE_TRUNC, BQL_FEATURE_DATE_TRUNC},
+                   {BQL_NEEDS_DATE_PARTS, BQL_FEATURE_DATE_PARTS}};
    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
       if (needs & features[i].need) {
          const char *reason = bql_caps_lacks (&w->caps, w->client, features[i].need);

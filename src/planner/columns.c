@@ -662,77 +662,9 @@ convert_layout (bql_coltype_t t, const char *fmt, const char *s, size_t len, bso
    return true;
 }
 
-static bool convert_text (bql_coltype_t t,
-                          const char *s,
-                          size_t len,
-                          const bql_convert_opts_t *opts,
-                          bson_value_t *out,
-                          bool *borrowed,
-                          char *err,
-                          size_t errlen);
-
-bool
-bql_column_convert_text_ex (const bql_column_t *col,
-                            const char *s,
-                            size_t len,
-                            const bql_convert_opts_t *opts,
-                            bson_value_t *out,
-                            bool *borrowed,
-                            char *err,
-                            size_t errlen)
-{
-   memset (out, 0, sizeof *out);
-   if (borrowed) {
-      *borrowed = false;
-   }
-   if (col->type == BQL_COL_BINARY) {
-      return convert_binary (col->format, s, len, out, err, errlen);
-   }
-   if ((col->type == BQL_COL_DATE || col->type == BQL_COL_TIMESTAMP) && col->format) {
-      return convert_layout (col->type, col->format, s, len, out, err, errlen);
-   }
-   return convert_text (col->type, s, len, opts, out, borrowed, err, errlen);
-}
-
-bool
-bql_column_convert_text (const bql_column_t *col, const char *s, size_t len, bson_value_t *out, char *err,
-                         size_t errlen)
-{
-   return bql_column_convert_text_ex (col, s, len, NULL, out, NULL, err, errlen);
-}
-
-bool
-bql_column_convert_value (const bql_column_t *col, bson_value_t *v, char *err, size_t errlen)
-{
-   bool custom = col->type == BQL_COL_BINARY ||
-                 ((col->type == BQL_COL_DATE || col->type == BQL_COL_TIMESTAMP) && col->format);
-   if (custom && v->value_type == BSON_TYPE_UTF8) {
-      bson_value_t out;
-      if (!bql_column_convert_text (col, v->value.v_utf8.str, v->value.v_utf8.len, &out, err, errlen)) {
-         return false;
-      }
-      bson_value_destroy (v);
-      *v = out;
-      return true;
-   }
-   return bql_convert_value (col->type, v, err, errlen);
-}
-
-bool
-bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen)
-{
-   return convert_text (t, s, len, NULL, out, NULL, err, errlen);
-}
-
 static bool
-convert_text (bql_coltype_t t,
-              const char *s,
-              size_t len,
-              const bql_convert_opts_t *opts,
-              bson_value_t *out,
-              bool *borrowed,
-              char *err,
-              size_t errlen)
+convert_text (bql_coltype_t t, const char *s, size_t len, const bql_convert_opts_t *opts, bson_value_t *out,
+              bool *borrowed, char *err, size_t errlen)
 {
    memset (out, 0, sizeof *out);
    int64_t i;
@@ -852,6 +784,53 @@ convert_text (bql_coltype_t t,
    }
    snprintf (err, errlen, "unknown type");
    return false;
+}
+
+bool
+bql_column_convert_text_ex (const bql_column_t *col, const char *s, size_t len, const bql_convert_opts_t *opts,
+                            bson_value_t *out, bool *borrowed, char *err, size_t errlen)
+{
+   memset (out, 0, sizeof *out);
+   if (borrowed) {
+      *borrowed = false;
+   }
+   if (col->type == BQL_COL_BINARY) {
+      return convert_binary (col->format, s, len, out, err, errlen);
+   }
+   if ((col->type == BQL_COL_DATE || col->type == BQL_COL_TIMESTAMP) && col->format) {
+      return convert_layout (col->type, col->format, s, len, out, err, errlen);
+   }
+   return convert_text (col->type, s, len, opts, out, borrowed, err, errlen);
+}
+
+bool
+bql_column_convert_text (const bql_column_t *col, const char *s, size_t len, bson_value_t *out, char *err,
+                         size_t errlen)
+{
+   return bql_column_convert_text_ex (col, s, len, NULL, out, NULL, err, errlen);
+}
+
+bool
+bql_column_convert_value (const bql_column_t *col, bson_value_t *v, char *err, size_t errlen)
+{
+   bool custom = col->type == BQL_COL_BINARY ||
+                 ((col->type == BQL_COL_DATE || col->type == BQL_COL_TIMESTAMP) && col->format);
+   if (custom && v->value_type == BSON_TYPE_UTF8) {
+      bson_value_t out;
+      if (!bql_column_convert_text (col, v->value.v_utf8.str, v->value.v_utf8.len, &out, err, errlen)) {
+         return false;
+      }
+      bson_value_destroy (v);
+      *v = out;
+      return true;
+   }
+   return bql_convert_value (col->type, v, err, errlen);
+}
+
+bool
+bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen)
+{
+   return convert_text (t, s, len, NULL, out, NULL, err, errlen);
 }
 
 bool

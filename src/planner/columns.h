@@ -148,14 +148,8 @@ bool bql_column_convert_text (const bql_column_t *col, const char *s, size_t len
  * the same value (bson_equal) and the same error. *borrowed (not NULL)
  * is set true when *out points into s (opts->borrow_text, a STRING
  * value): then the caller must not bson_value_destroy it. */
-bool bql_column_convert_text_ex (const bql_column_t *col,
-                                 const char *s,
-                                 size_t len,
-                                 const bql_convert_opts_t *opts,
-                                 bson_value_t *out,
-                                 bool *borrowed,
-                                 char *err,
-                                 size_t errlen);
+bool bql_column_convert_text_ex (const bql_column_t *col, const char *s, size_t len, const bql_convert_opts_t *opts,
+                                 bson_value_t *out, bool *borrowed, char *err, size_t errlen);
 bool bql_column_convert_value (const bql_column_t *col, bson_value_t *v, char *err, size_t errlen);
 
 #endif

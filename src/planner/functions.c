@@ -610,20 +610,106 @@ eval_date_trunc (const bql_func_call_t *c, bql_val_t *out)
    return trunc_to (c, &c->args[1], c->f->args->items[1], unit, out);
 }
 
-/* {$dateTrunc: {date: d, unit: u}} (MongoDB 5.0); weeks start on Monday */
+/* "$$p.<part>" under key: a part of $dateToParts' output */
+static void
+date_part (bson_t *doc, const char *key, const char *part)
+{
+   char ref[32];
+   snprintf (ref, sizeof ref, "$$p.%s", part);
+   BSON_APPEND_UTF8 (doc, key, ref);
+}
+
+/* The same truncation as $dateTrunc (UTC, weeks from Monday), from
+ * $dateToParts and $dateFromParts (MongoDB 3.6), for servers without
+ * $dateTrunc:
+ *   {$let: {vars: {p: {$dateToParts: {date: d[, iso8601: true]}}},
+ *           in: {$dateFromParts: {<the parts down to unit>}}}}
+ * year: year; quarter: year and month - (month - 1) % 3; month: year,
+ * month; week: isoWeekYear and isoWeek (isoDayOfWeek defaults to 1,
+ * Monday: the Monday 00:00 on or before d, as $dateTrunc's week with
+ * startOfWeek monday); day, hour, minute, second: the calendar parts
+ * down to the unit. The parts left out default to their first value.
+ * A null or missing d gives null, as $dateTrunc: $dateToParts gives
+ * null, and $dateFromParts of a missing part gives null. Not identical
+ * outside the years 1 to 9999: there $dateFromParts refuses the year
+ * (an error, never another value). */
+static bool
+agg_trunc_parts (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *date, const char *unit, bson_t *o)
+{
+   static const char *const down[] = {"year", "month", "day", "hour", "minute", "second"};
+   bool week = !strcmp (unit, "week"), quarter = !strcmp (unit, "quarter");
+   bson_t let, vars, p, dtp, in, dfp;
+   bson_append_document_begin (o, "$let", -1, &let);
+   bson_append_document_begin (&let, "vars", -1, &vars);
+   bson_append_document_begin (&vars, "p", -1, &p);
+   bson_append_document_begin (&p, "$dateToParts", -1, &dtp);
+   bool ok = bql_translate_agg (pl, rc, date, &dtp, "date");
+   if (week) {
+      BSON_APPEND_BOOL (&dtp, "iso8601", true);
+   }
+   bson_append_document_end (&p, &dtp);
+   bson_append_document_end (&vars, &p);
+   bson_append_document_end (&let, &vars);
+   bson_append_document_begin (&let, "in", -1, &in);
+   bson_append_document_begin (&in, "$dateFromParts", -1, &dfp);
+   if (week) {
+      date_part (&dfp, "isoWeekYear", "isoWeekYear");
+      date_part (&dfp, "isoWeek", "isoWeek");
+   } else if (quarter) {
+      /* the quarter's first month: month - (month - 1) % 3 */
+      bson_t m, sub, mod, modargs, inner;
+      date_part (&dfp, "year", "year");
+      bson_append_document_begin (&dfp, "month", -1, &m);
+      bson_append_array_begin (&m, "$subtract", -1, &sub);
+      BSON_APPEND_UTF8 (&sub, "0", "$$p.month");
+      bson_append_document_begin (&sub, "1", -1, &mod);
+      bson_append_array_begin (&mod, "$mod", -1, &modargs);
+      bson_append_document_begin (&modargs, "0", -1, &inner);
+      bson_t ia;
+      bson_append_array_begin (&inner, "$subtract", -1, &ia);
+      BSON_APPEND_UTF8 (&ia, "0", "$$p.month");
+      BSON_APPEND_INT32 (&ia, "1", 1);
+      bson_append_array_end (&inner, &ia);
+      bson_append_document_end (&modargs, &inner);
+      BSON_APPEND_INT32 (&modargs, "1", 3);
+      bson_append_array_end (&mod, &modargs);
+      bson_append_document_end (&sub, &mod);
+      bson_append_array_end (&m, &sub);
+      bson_append_document_end (&dfp, &m);
+   } else {
+      for (size_t i = 0; i < sizeof down / sizeof down[0]; i++) {
+         date_part (&dfp, down[i], down[i]);
+         if (!strcmp (down[i], unit)) {
+            break;
+         }
+      }
+   }
+   bson_append_document_end (&in, &dfp);
+   bson_append_document_end (&let, &in);
+   bson_append_document_end (o, &let);
+   return ok;
+}
+
+/* {$dateTrunc: {date: d, unit: u}} (MongoDB 5.0); weeks start on Monday.
+ * With rc->date_parts, the same from $dateToParts (agg_trunc_parts). */
 static bool
 agg_trunc (bql_planner_t *pl, const bql_row_ctx_t *rc, const bql_node_t *date, const char *unit, bson_t *doc,
            const char *key)
 {
    bson_t o, dt;
    bson_append_document_begin (doc, key, -1, &o);
-   bson_append_document_begin (&o, "$dateTrunc", -1, &dt);
-   bool ok = bql_translate_agg (pl, rc, date, &dt, "date");
-   BSON_APPEND_UTF8 (&dt, "unit", unit);
-   if (!strcmp (unit, "week")) {
-      BSON_APPEND_UTF8 (&dt, "startOfWeek", "monday");
+   bool ok;
+   if (rc && rc->date_parts) {
+      ok = agg_trunc_parts (pl, rc, date, unit, &o);
+   } else {
+      bson_append_document_begin (&o, "$dateTrunc", -1, &dt);
+      ok = bql_translate_agg (pl, rc, date, &dt, "date");
+      BSON_APPEND_UTF8 (&dt, "unit", unit);
+      if (!strcmp (unit, "week")) {
+         BSON_APPEND_UTF8 (&dt, "startOfWeek", "monday");
+      }
+      bson_append_document_end (&o, &dt);
    }
-   bson_append_document_end (&o, &dt);
    bson_append_document_end (doc, &o);
    return ok;
 }
@@ -753,10 +839,11 @@ const bql_function_t bql_functions[] = {
     .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "LEAST(x, y, ...)",
     .help = "the least argument that is not NULL ($min of an array)"},
    {.name = "DATE", .min_args = 1, .max_args = 1, .eval = eval_date, .agg = agg_date, .set_op = BQL_SET_EXPR,
-    .synopsis = "DATE(ts)", .help = "the date ts at midnight UTC ($dateTrunc, unit day)"},
+    .synopsis = "DATE(ts)", .help = "the date ts at midnight UTC ($dateTrunc, unit day; $dateToParts on a server without it)"},
    {.name = "DATE_TRUNC", .min_args = 2, .max_args = 2, .eval = eval_date_trunc, .agg = agg_date_trunc,
     .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "DATE_TRUNC('unit', ts)",
-    .help = "ts truncated to a year, quarter, month, week (Monday), day, hour, minute or second ($dateTrunc)"},
+    .help = "ts truncated to a year, quarter, month, week (Monday), day, hour, minute or second ($dateTrunc; "
+             "$dateToParts and $dateFromParts on a server without it)"},
    /* aggregates of BULK INSERT/UPSERT ... SELECT (select.c lowers them into $group) */
    {.name = "COUNT", .min_args = 1, .max_args = 1, .lazy = true, .eval = eval_aggregate, .accumulator = "$sum",
     .set_op = BQL_SET_EXPR, .complete = true, .synopsis = "COUNT(*), COUNT([DISTINCT] x)",

@@ -641,6 +641,7 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    bson_init (&plan->update);
    bson_init (&plan->failed);
    bson_init (&plan->select_pipeline);
+   bson_init (&plan->select_pipeline_parts);
    bson_init (&plan->select_row);
    if (bql_is (stmt, ExplainStmt)) {
       plan->explain = true;
@@ -738,6 +739,7 @@ bql_plan_destroy (bql_plan_t *plan)
    bson_destroy (&plan->update);
    bson_destroy (&plan->failed);
    bson_destroy (&plan->select_pipeline);
+   bson_destroy (&plan->select_pipeline_parts);
    bson_destroy (&plan->select_row);
    for (size_t i = 0; i < plan->nselect_columns; i++) {
       bson_free (plan->select_columns[i]);
@@ -848,6 +850,8 @@ set_on_insert (const bql_plan_t *plan, const bson_t *doc, const char *prefix, bs
    }
 }
 
+static bool marks_new (const bql_plan_t *plan);
+
 static bool
 key_filter (bql_planner_t *pl, const bson_t *row, bson_t *q)
 {
@@ -872,6 +876,17 @@ key_filter (bql_planner_t *pl, const bson_t *row, bson_t *q)
       bson_t sub;
       bson_append_document_begin (q, k, -1, &sub);
       bson_append_iter (&sub, "$eq", 3, &child);
+      bson_append_document_end (q, &sub);
+   }
+   if (marks_new (plan)) {
+      bson_t sub;
+      if (row && bson_has_field (row, BQL_UPSERT_NEW_MARKER)) {
+         return bql_plan_error (pl, plan->stmt, BQL_ERR_VALUE, NULL,
+                                "the row has a column named \"%s\", which this upsert uses to tell a new document",
+                                BQL_UPSERT_NEW_MARKER);
+      }
+      bson_append_document_begin (q, BQL_UPSERT_NEW_MARKER, -1, &sub);
+      BSON_APPEND_NULL (&sub, "$eq");
       bson_append_document_end (q, &sub);
    }
    return true;
@@ -1057,49 +1072,41 @@ bql_plan_idempotent (const bql_plan_t *plan)
    return true;
 }
 
+/* Does the pipeline upsert of plan tell a new document by the marker
+ * BQL_UPSERT_NEW_MARKER? When _id is a key column (or the upsert is on
+ * _id), a stored document holding only its key columns looks exactly
+ * like the one an upsert that inserts starts from (the equality fields of
+ * its filter), so the filter carries one more equality, the marker field
+ * equal to null: it matches every stored document that lacks the field
+ * (any document BulkQL wrote: the pipeline removes the marker as its
+ * last stage), and an upsert that inserts starts from a document that
+ * holds it, as null. */
+static bool
+marks_new (const bql_plan_t *plan)
+{
+   return plan->kind == BQL_KIND_UPSERT && plan->pipeline && !plan->do_nothing && !plan->replace && !plan->set_all &&
+          (!plan->keys || is_key_column (plan, "_id"));
+}
+
 /* {$cond: [existed, ...]}'s test under key: did the document exist
  * before this upsert? An upsert that inserts starts from the equality
  * fields of its filter (the key columns) and gets its _id after the
  * update, so a stored document is the one with an _id, unless _id is a
- * key column: then the one with more fields than the keys give (a stored
- * document holding only its key columns reads as a new one, and gets the
- * incoming columns). */
+ * key column: then the one without the marker field the filter puts in
+ * a new one (marks_new; its type is "null" there, "missing" in any
+ * document BulkQL stored). */
 static void
 existed_expr (const bql_plan_t *plan, bson_t *doc, const char *key)
 {
-   bool id_key = !plan->keys || is_key_column (plan, "_id");
+   bool marked = marks_new (plan);
    bson_t o, arr, ty;
    bson_append_document_begin (doc, key, -1, &o);
-   if (!id_key) {
-      bson_append_array_begin (&o, "$ne", -1, &arr);
-      bson_append_document_begin (&arr, "0", -1, &ty);
-      BSON_APPEND_UTF8 (&ty, "$type", "$_id");
-      bson_append_document_end (&arr, &ty);
-      BSON_APPEND_UTF8 (&arr, "1", "missing");
-      bson_append_array_end (&o, &arr);
-   } else {
-      /* the top-level fields the keys put in a new document */
-      int32_t n = plan->keys ? plan->keys->length : 1, top = 0;
-      for (int32_t i = 0; i < n; i++) {
-         const char *k = plan->keys ? bql_cast (ColumnRef, plan->keys->items[i])->path : "_id";
-         size_t len = strchr (k, '.') ? (size_t) (strchr (k, '.') - k) : strlen (k);
-         bool seen = false;
-         for (int32_t j = 0; j < i; j++) {
-            const char *e = bql_cast (ColumnRef, plan->keys->items[j])->path;
-            seen = seen || (!strncmp (e, k, len) && (e[len] == '.' || !e[len]));
-         }
-         top += !seen;
-      }
-      bson_t size, o2a;
-      bson_append_array_begin (&o, "$gt", -1, &arr);
-      bson_append_document_begin (&arr, "0", -1, &size);
-      bson_append_document_begin (&size, "$size", -1, &o2a);
-      BSON_APPEND_UTF8 (&o2a, "$objectToArray", "$$ROOT");
-      bson_append_document_end (&size, &o2a);
-      bson_append_document_end (&arr, &size);
-      BSON_APPEND_INT32 (&arr, "1", top);
-      bson_append_array_end (&o, &arr);
-   }
+   bson_append_array_begin (&o, "$ne", -1, &arr);
+   bson_append_document_begin (&arr, "0", -1, &ty);
+   BSON_APPEND_UTF8 (&ty, "$type", marked ? "$" BQL_UPSERT_NEW_MARKER : "$_id");
+   bson_append_document_end (&arr, &ty);
+   BSON_APPEND_UTF8 (&arr, "1", marked ? "null" : "missing");
+   bson_append_array_end (&o, &arr);
    bson_append_document_end (doc, &o);
 }
 
@@ -1177,6 +1184,12 @@ upsert_pipeline (bql_planner_t *pl, const bql_row_ctx_t *rc, const bson_t *row, 
       }
       bson_append_document_end (&stage, &set);
       bson_append_document_end (u, &stage);
+      if (marks_new (plan)) {
+         /* the marker a new document started from goes */
+         bson_append_document_begin (u, "1", 1, &stage);
+         BSON_APPEND_UTF8 (&stage, "$unset", BQL_UPSERT_NEW_MARKER);
+         bson_append_document_end (u, &stage);
+      }
       *pipeline = true;
    }
    bson_destroy (&tmp);
@@ -1360,6 +1373,13 @@ bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid)
          bson_concat (&set, &old);
          bson_append_document_end (&stage, &set);
          bson_append_document_end (&out, &stage);
+         /* the stages after it, as they were */
+         bson_iter_init (&it, u);
+         while (bson_iter_next (&it)) {
+            if (strcmp (bson_iter_key (&it), "0") != 0) {
+               bson_append_iter (&out, NULL, 0, &it);
+            }
+         }
          bson_reinit (u);
          bson_concat (u, &out);
       }
@@ -1405,6 +1425,29 @@ bql_plan_add_new_id (bson_t *u, const bson_oid_t *oid)
 
 /* ---- INSERT/UPSERT ... SELECT on the server: $merge ---- */
 
+static bool
+iter_has_key (bson_iter_t *it, const char *key)
+{
+   while (bson_iter_next (it)) {
+      bson_iter_t sub;
+      if (!strcmp (bson_iter_key (it), key)) {
+         return true;
+      }
+      if ((BSON_ITER_HOLDS_DOCUMENT (it) || BSON_ITER_HOLDS_ARRAY (it)) && bson_iter_recurse (it, &sub) &&
+          iter_has_key (&sub, key)) {
+         return true;
+      }
+   }
+   return false;
+}
+
+bool
+bql_doc_has_key (const bson_t *doc, const char *key)
+{
+   bson_iter_t it;
+   return bson_iter_init (&it, doc) && iter_has_key (&it, key);
+}
+
 const char *
 bql_plan_merge_blocker (const bql_plan_t *plan)
 {
@@ -1448,7 +1491,7 @@ bql_plan_merge_blocker (const bql_plan_t *plan)
 }
 
 bool
-bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error)
+bql_plan_merge_spec (const bql_plan_t *plan, bool date_parts, bson_t *merge, bql_error_t *error)
 {
    bql_error_clear (error);
    size_t source_len;
@@ -1485,7 +1528,7 @@ bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error)
       BSON_APPEND_UTF8 (merge, "whenMatched", "merge");
    } else {
       /* the SET list over the stored document, the incoming one as $$new */
-      bql_row_ctx_t rc = {.excluded = true, .row_variable = "new"};
+      bql_row_ctx_t rc = {.excluded = true, .row_variable = "new", .date_parts = date_parts};
       bson_t pipe;
       bson_append_array_begin (merge, "whenMatched", -1, &pipe);
       ok = bql_build_pipeline_update (&pl, &rc, &pipe);

@@ -174,6 +174,9 @@ struct bql_plan {
    char *select_database;
    char *select_collection;
    bson_t select_pipeline;      /* an array of stages */
+   bson_t select_pipeline_parts;/* the same for a server without $dateTrunc
+                                   (DATE and DATE_TRUNC from $dateToParts);
+                                   empty when the pipeline has no $dateTrunc */
    bson_t select_row;           /* the row template: how a row's columns are
                                    picked from a document of the cursor
                                    (select.c); empty for SELECT *: the
@@ -296,6 +299,10 @@ typedef struct bql_row_ctx {
    bool aggregates;
    int (*grouped) (void *ctx, const bql_node_t *e, const char **path);
    void *grouped_ctx;
+   /* DATE(ts) and DATE_TRUNC lower to $dateToParts and $dateFromParts
+    * (MongoDB 3.6) instead of $dateTrunc (5.0): the pipeline for servers
+    * without $dateTrunc (functions.c) */
+   bool date_parts;
 } bql_row_ctx_t;
 
 typedef enum {
@@ -366,9 +373,14 @@ const char *bql_plan_merge_blocker (const bql_plan_t *plan);
 /* The $merge stage's body for the plan: into, on (the key columns or
  * _id), whenMatched (fail for INSERT, keepExisting for DO NOTHING,
  * replace, merge for SET * and upsert_mode, or a pipeline of the SET list
- * with EXCLUDED.col as "$$new.col"), whenNotMatched insert. False with
- * *error when the SET list cannot be lowered. (plan.c) */
-bool bql_plan_merge_spec (const bql_plan_t *plan, bson_t *merge, bql_error_t *error);
+ * with EXCLUDED.col as "$$new.col"), whenNotMatched insert; with
+ * date_parts, DATE and DATE_TRUNC in the SET list lower to $dateToParts
+ * (bql_row_ctx_t.date_parts). False with *error when the SET list
+ * cannot be lowered. (plan.c) */
+bool bql_plan_merge_spec (const bql_plan_t *plan, bool date_parts, bson_t *merge, bql_error_t *error);
+/* Does doc hold key as the key of a field, at any depth (in documents and
+ * arrays)? ("$dateTrunc" in a pipeline.) (plan.c) */
+bool bql_doc_has_key (const bson_t *doc, const char *key);
 /* The row template as the body of a $project (select.c): what the
  * $merge path computes on the server that the cursor path picks on the
  * client. False (nothing appended) for SELECT *. */
@@ -440,6 +452,11 @@ typedef enum { BQL_FMT_CSV, BQL_FMT_TSV, BQL_FMT_NDJSON, BQL_FMT_JSON } bql_form
  * out of the document (mongoimport --ignoreBlanks), or the empty string. */
 typedef enum { BQL_BLANKS_NULL, BQL_BLANKS_OMIT, BQL_BLANKS_EMPTY } bql_blanks_t;
 
+/* The field a pipeline upsert keyed on _id puts in its filter (equal to
+ * null) so that a new document starts with it and a stored one, which
+ * lacks it, is told apart (plan.c, marks_new); the pipeline's last stage
+ * removes it. */
+#define BQL_UPSERT_NEW_MARKER "__bulkql_upsert_new"
 #define BQL_INFER_ROWS_DEFAULT 10000
 
 typedef struct bql_file_opts {

@@ -68,6 +68,7 @@ typedef struct query {
 typedef struct lower {
    bql_planner_t *pl;
    const bql_list_t *ctes;
+   bool date_parts; /* DATE and DATE_TRUNC from $dateToParts (bql_row_ctx_t) */
    bson_t stages; /* the pipeline, an array */
    uint32_t nstages;
    uint32_t ncomputed;
@@ -853,7 +854,7 @@ lower_query (lower_t *lw, const bql_SelectSource_t *q, int32_t visible, const bq
    bson_init (&qs->include);
    const bql_RangeVar_t *r = bql_cast (RangeVar, q->from);
    int32_t cte = find_cte (lw, r, visible);
-   bql_row_ctx_t rc = {.select = true, .qualifier = {q->alias, r->collection}};
+   bql_row_ctx_t rc = {.select = true, .qualifier = {q->alias, r->collection}, .date_parts = lw->date_parts};
    query_t inner;
    memset (&inner, 0, sizeof inner);
    bool ok = true;
@@ -1093,6 +1094,23 @@ bql_plan_select (bql_planner_t *pl, const bql_SelectSource_t *sel, const bql_lis
       ok = nest_columns (pl, &qs, &sel->node, names, idx, qs.nout, &plan->select_row);
       bson_free (names);
       bson_free (idx);
+   }
+   if (ok && bql_doc_has_key (&lw.stages, "$dateTrunc")) {
+      /* the same query for a server without $dateTrunc */
+      lower_t parts = {.pl = pl, .ctes = sel->ctes, .date_parts = true};
+      query_t qp;
+      char *db2 = NULL, *coll2 = NULL;
+      bson_init (&parts.stages);
+      ok = lower_query (&parts, sel, sel->ctes ? sel->ctes->length : 0, columns, &qp, &db2, &coll2);
+      if (ok) {
+         bson_destroy (&plan->select_pipeline_parts);
+         bson_steal (&plan->select_pipeline_parts, &parts.stages);
+      } else {
+         bson_destroy (&parts.stages);
+      }
+      query_cleanup (&qp);
+      bson_free (db2);
+      bson_free (coll2);
    }
    if (ok) {
       plan->select = sel;

@@ -79,6 +79,16 @@ bql_step_needs (const bql_step_t *st)
    } else if (!strcmp (name, "aggregate") && any_element_has (&st->command, "pipeline", "$merge", false)) {
       needs |= BQL_NEEDS_MERGE;
    }
+   if (!strcmp (name, "aggregate") || (needs & BQL_NEEDS_PIPELINE_UPDATES)) {
+      /* operators of the pipeline's expressions */
+      bson_iter_t p;
+      bson_t sub;
+      const char *key = !strcmp (name, "aggregate") ? "pipeline" : "updates";
+      if (bson_iter_init_find (&p, &st->command, key) && bql_iter_sub (&p, &sub)) {
+         needs |= bql_doc_has_key (&sub, "$dateTrunc") ? BQL_NEEDS_DATE_TRUNC : 0;
+         needs |= bql_doc_has_key (&sub, "$dateToParts") ? BQL_NEEDS_DATE_PARTS : 0;
+      }
+   }
    return needs;
 }
 
@@ -93,6 +103,7 @@ copy_step (bql_steps_t *s, const bql_step_t *from)
    st->if_counts_lost = from->if_counts_lost;
    st->if_lost_note = from->if_lost_note;
    st->if_server_has_merge = from->if_server_has_merge;
+   st->if_date_trunc = from->if_date_trunc;
 }
 
 void
@@ -431,23 +442,35 @@ insert_step (const bql_plan_t *plan, bql_steps_t *s, bool ordered)
 
 /* INSERT/UPSERT ... SELECT: the aggregate whose cursor gives the rows
  * (select.c made the pipeline), batch_size documents per reply; it runs
- * on the source's database ($db). */
+ * on the source's database ($db). otherwise: after a MERGE step the
+ * server may choose. date: 0 for a pipeline without $dateTrunc; 1 the
+ * pipeline with $dateTrunc, -1 the same from $dateToParts (a pair: the
+ * server's $dateTrunc chooses). */
 static void
-aggregate_step (const bql_plan_t *plan, bql_steps_t *s, bool otherwise)
+aggregate_step (const bql_plan_t *plan, bql_steps_t *s, bool otherwise, int date)
 {
+   static const char *const what[2][3] = {
+      {"otherwise (the server has no $dateTrunc, probed when the statement runs): the same pipeline with DATE and "
+       "DATE_TRUNC lowered to $dateToParts and $dateFromParts",
+       "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, numbered by their "
+       "position in the cursor",
+       "when the server has $dateTrunc (probed when the statement runs): run the SELECT's pipeline; the documents of "
+       "its cursor are the rows of the steps below, numbered by their position in the cursor"},
+      {"otherwise (the server has neither $merge nor $dateTrunc): the same pipeline with DATE and DATE_TRUNC lowered "
+       "to $dateToParts and $dateFromParts",
+       "otherwise (the server has no $merge): run the SELECT's pipeline; the documents of its cursor are the rows of "
+       "the steps below, numbered by their position in the cursor",
+       "otherwise (the server has no $merge), when it has $dateTrunc: run the SELECT's pipeline; the documents of its "
+       "cursor are the rows of the steps below, numbered by their position in the cursor"}};
    bson_t cmd = BSON_INITIALIZER, cursor;
    BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
-   BSON_APPEND_ARRAY (&cmd, "pipeline", &plan->select_pipeline);
+   BSON_APPEND_ARRAY (&cmd, "pipeline", date < 0 ? &plan->select_pipeline_parts : &plan->select_pipeline);
    bson_append_document_begin (&cmd, "cursor", -1, &cursor);
    BSON_APPEND_INT32 (&cursor, "batchSize", batch_size (plan));
    bson_append_document_end (&cmd, &cursor);
    BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
-   push (s, BQL_STEP_AGGREGATE, BQL_FLOW_ONCE,
-         otherwise ? "otherwise (the server has no $merge): run the SELECT's pipeline; the documents of its cursor "
-                     "are the rows of the steps below, numbered by their position in the cursor"
-                   : "run the SELECT's pipeline; the documents of its cursor are the rows of the steps below, "
-                     "numbered by their position in the cursor",
-         &cmd);
+   bql_step_t *st = push (s, BQL_STEP_AGGREGATE, BQL_FLOW_ONCE, what[otherwise][date + 1], &cmd);
+   st->if_date_trunc = date;
    bson_destroy (&cmd);
 }
 
@@ -456,7 +479,7 @@ aggregate_step (const bql_plan_t *plan, bql_steps_t *s, bool otherwise)
  * conflict action as whenMatched). probe: only when the server has
  * $merge, the cursor path after it being the other choice. */
 static bool
-merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, bql_error_t *error)
+merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, int date, bql_error_t *error)
 {
    bson_t cmd = BSON_INITIALIZER, pipe, stage, body, cursor;
    bson_iter_t it;
@@ -465,7 +488,7 @@ merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, bql_error_t *err
    const char *k;
    BSON_APPEND_UTF8 (&cmd, "aggregate", plan->select_collection);
    bson_append_array_begin (&cmd, "pipeline", -1, &pipe);
-   bson_iter_init (&it, &plan->select_pipeline);
+   bson_iter_init (&it, date < 0 ? &plan->select_pipeline_parts : &plan->select_pipeline);
    while (bson_iter_next (&it)) {
       bson_uint32_to_string (n++, &k, kb, sizeof kb);
       bson_append_iter (&pipe, k, -1, &it);
@@ -481,7 +504,7 @@ merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, bql_error_t *err
    bson_uint32_to_string (n++, &k, kb, sizeof kb);
    bson_append_document_begin (&pipe, k, -1, &stage);
    bson_append_document_begin (&stage, "$merge", -1, &body);
-   bool ok = bql_plan_merge_spec (plan, &body, error);
+   bool ok = bql_plan_merge_spec (plan, date < 0, &body, error);
    bson_append_document_end (&stage, &body);
    bson_append_document_end (&pipe, &stage);
    bson_append_array_end (&cmd, &pipe);
@@ -494,14 +517,21 @@ merge_step (const bql_plan_t *plan, bql_steps_t *s, bool probe, bql_error_t *err
       BSON_APPEND_BOOL (&cmd, "bypassDocumentValidation", true);
    }
    BSON_APPEND_UTF8 (&cmd, "$db", plan->select_database);
-   bql_step_t *st = push (s, BQL_STEP_MERGE, BQL_FLOW_ONCE,
-                          probe ? "when the server has $merge (probed when the statement runs): run the whole "
-                                  "statement on the server, the pipeline ending with $merge into the target; the "
-                                  "steps below are then skipped"
-                                : "run the whole statement on the server (server_side = true): the pipeline ending "
-                                  "with $merge into the target",
-                          &cmd);
+   static const char *const what[2][3] = {
+      {"otherwise (the server has no $dateTrunc): the same, with DATE and DATE_TRUNC lowered to $dateToParts and "
+       "$dateFromParts",
+       "run the whole statement on the server (server_side = true): the pipeline ending with $merge into the target",
+       "when the server has $dateTrunc (probed when the statement runs): run the whole statement on the server "
+       "(server_side = true), the pipeline ending with $merge into the target"},
+      {"when the server has $merge but not $dateTrunc: the same, with DATE and DATE_TRUNC lowered to $dateToParts "
+       "and $dateFromParts; the steps below are then skipped",
+       "when the server has $merge (probed when the statement runs): run the whole statement on the server, the "
+       "pipeline ending with $merge into the target; the steps below are then skipped",
+       "when the server has $merge and $dateTrunc (probed when the statement runs): run the whole statement on the "
+       "server, the pipeline ending with $merge into the target; the steps below are then skipped"}};
+   bql_step_t *st = push (s, BQL_STEP_MERGE, BQL_FLOW_ONCE, what[probe][date + 1], &cmd);
    st->if_server_has_merge = probe;
+   st->if_date_trunc = date;
    bson_destroy (&cmd);
    return ok;
 }
@@ -1221,13 +1251,27 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       int side = o->server_side;
       bool merge = side == 1 || (side < 0 && !bql_plan_merge_blocker (plan));
       if (merge) {
-         merge_ok = merge_step (plan, s, side < 0, error);
+         /* a pair when DATE or DATE_TRUNC lower to $dateTrunc in the
+          * pipeline or the SET list: the other from $dateToParts */
+         size_t at = s->n;
+         merge_ok = merge_step (plan, s, side < 0, 0, error);
+         if (merge_ok && (bql_step_needs (&s->items[at]) & BQL_NEEDS_DATE_TRUNC)) {
+            bson_free (s->items[at].what);
+            s->n--;
+            bson_destroy (&s->items[at].command);
+            merge_ok = merge_step (plan, s, side < 0, 1, error) && merge_step (plan, s, side < 0, -1, error);
+         }
       }
       if (side == 1) {
          log_steps (plan, s);
          return merge_ok;
       }
-      aggregate_step (plan, s, merge);
+      if (bson_empty (&plan->select_pipeline_parts)) {
+         aggregate_step (plan, s, merge, 0);
+      } else {
+         aggregate_step (plan, s, merge, 1);
+         aggregate_step (plan, s, merge, -1);
+      }
    }
    switch (plan->kind) {
    case BQL_KIND_INSERT:

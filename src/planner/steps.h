@@ -141,6 +141,11 @@ typedef struct bql_step {
     * then instead of the AGGREGATE step after it and its row steps;
     * without $merge this step is skipped (server_side unset) */
    bool if_server_has_merge;
+   /* MERGE, AGGREGATE: 0 runs on any server; 1 only when the server has
+    * $dateTrunc (bql_caps_t.date_trunc), -1 only when it has not (the
+    * same pipeline with DATE and DATE_TRUNC from $dateToParts): the two
+    * come as a pair, one after the other */
+   int if_date_trunc;
 } bql_step_t;
 
 typedef struct bql_steps {
@@ -176,7 +181,9 @@ void bql_steps_cleanup (bql_steps_t *steps);
 enum {
    BQL_NEEDS_PIPELINE_UPDATES = 1 << 0, /* an update whose u is a pipeline (MongoDB 4.2) */
    BQL_NEEDS_MERGE = 1 << 1,            /* an aggregate with a $merge stage (MongoDB 4.2) */
-   BQL_NEEDS_TTL = 1 << 2               /* createIndexes with expireAfterSeconds */
+   BQL_NEEDS_TTL = 1 << 2,              /* createIndexes with expireAfterSeconds */
+   BQL_NEEDS_DATE_TRUNC = 1 << 3,       /* an aggregation expression $dateTrunc (MongoDB 5.0) */
+   BQL_NEEDS_DATE_PARTS = 1 << 4        /* $dateToParts and $dateFromParts (MongoDB 3.6) */
 };
 
 /* The BQL_NEEDS_* bits of st's command template (0: none). */

@@ -320,15 +320,24 @@ class LostReplyTest(bqltest.BulkqlCase):
                               "retry_attempts = 2, retry_backoff_ms = 50);", refuse=True)
         self.assertEqual(r.rc, 2, r)
         res = res[0]
-        self.assertEqual((res["nMatched"], res["nFailed"], res["batches"]), (4, 4, 2))
-        self.assertEqual(len(res["writeErrors"]), 1)
-        self.assertIn("the connection was lost; documents of this batch may or may not have been written, and the "
-                      "batch was not sent again because its update is not idempotent", res["writeErrors"][0]["errmsg"])
+        # batch 2's reply is lost: its documents are in doubt, each by its
+        # _id, and the statement goes on; batch 3 never reaches the server
+        # (refused connections): not written, and the statement stops
+        self.assertEqual((res["nMatched"], res["nFailed"], res["nInDoubt"], res["batches"]), (4, 6, 4, 3))
+        self.assertEqual([(e.get("_id"), e["code"]) for e in res["writeErrors"]],
+                         [(5, "IN_DOUBT"), (6, "IN_DOUBT"), (7, "IN_DOUBT"), (8, "IN_DOUBT"), (None, 13053)])
+        self.assertIn("in doubt: the connection was lost (Failed to send \"update\" command with database",
+                      res["writeErrors"][0]["errmsg"])
+        self.assertEqual(res["writeErrors"][4]["errmsg"],
+                         "not written: the connection was lost and 2 retries ran out: No servers yet eligible for "
+                         "rescan (of the batch's 2 documents, 0 were reported updated)")
+        self.assertEqual(res["error"], "lost the server during batch 3: No servers yet eligible for rescan (after 2 "
+                                       "retries; retry_attempts = 2)")
         # the error record and the metrics went through the statement's
         # connection (the lost one was the writes' own)
         self.assertNotIn("logFailures", res)
-        [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
-        self.assertEqual(rec["batchIndex"], 1)
+        self.assertEqual([rec["batchIndex"] for rec in self.db.bulk_operation_errors.find(
+            {"operationId": res["operationId"]}, sort=[("batchIndex", 1)])], [1, 2])
         self.assertEqual([d["n"] for d in self.docs("c")], [1] * 8 + [0] * 2)
         # a delete is sent again, until the retries run out
         r, res = self.through("delete", 1, "BULK DELETE FROM c WHERE TRUE WITH (batch_size = 4, retry_attempts = 2, "

@@ -34,12 +34,6 @@ SIZES = {
 }
 KILLS = int(os.environ.get("BQL_FAULT_KILLS", "3"))
 SERVER_KILLS = int(os.environ.get("BQL_FAULT_SERVER_KILLS", "1"))
-# The $inc kinds run without the server kill for now: an $inc batch lost
-# while the server is down is reported failed (code 4, or one batch-level
-# error for WHERE) instead of IN_DOUBT row by row, and the resume counts
-# it again, so the operation never ends (scripts/fault-full runs them with
-# server kills and shows it).
-NO_SERVER_KILL = ("update_from_inc", "update_where_inc")
 
 
 class ClientKillTest(unittest.TestCase):
@@ -71,8 +65,7 @@ class ClientKillTest(unittest.TestCase):
         rng = faults.seeded_rng()
         n, batch = SIZES[name]
         kind = faultops.BY_NAME[name](n, batch, self.tmp)
-        server_kills = 0 if name in NO_SERVER_KILL else SERVER_KILLS
-        run = faultops.FaultRun(self.server, kind, self.dbname, rng, kills=KILLS, server_kills=server_kills)
+        run = faultops.FaultRun(self.server, kind, self.dbname, rng, kills=KILLS, server_kills=SERVER_KILLS)
         try:
             st = run.run()
         except AssertionError as e:

@@ -24,8 +24,9 @@ import faults  # noqa: E402
 import wiretest  # noqa: E402
 from wireproxy import matcher  # noqa: E402
 
-NOT_SENT_AGAIN = ("the connection was lost: this row may or may not have been written, and it was not sent again "
-                  "because its update is not idempotent ($inc, $mul, $push or a pipeline)")
+NOT_SENT_AGAIN = ("in doubt: the connection was lost (Failed to send \"update\" command with database \"%s\": Failed "
+                  "to read 4 bytes: socket error or timeout): this row may or may not have been written, and it was "
+                  "not sent again because its update is not idempotent ($inc, $mul, $push or a pipeline)")
 
 
 class LostReplyTest(wiretest.WireCase):
@@ -78,14 +79,16 @@ class LostReplyTest(wiretest.WireCase):
         self.assertEqual(r.rc, 1, r)
         res = r.results[0]
         doubt = [1] if lossy else [1, 2]
-        self.assertEqual([(e["row"], e["errmsg"]) for e in res["writeErrors"]], [(i, NOT_SENT_AGAIN) for i in doubt])
+        self.assertEqual([(e["row"], e["code"], e["errmsg"]) for e in res["writeErrors"]],
+                         [(i, "IN_DOUBT", NOT_SENT_AGAIN % self.dbname) for i in doubt])
         updates = self.user_writes("ev")[1:]
         self.assertEqual([u.action for u in updates], ["close_after"] + ["forward"] * lossy)
         if lossy:
             self.assertNotEqual(updates[0].documents, updates[1].documents, "the lost $inc was sent again")
         self.assertEqual(self.docs("ev"), [{"_id": 1, "n": 11}, {"_id": 2, "n": 12}, {"_id": 3, "n": 30}])
         [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
-        self.assertEqual([(w["row"], w["errmsg"]) for w in rec["writeErrors"]], [(i, NOT_SENT_AGAIN) for i in doubt])
+        self.assertEqual([(w["row"], w["errmsg"]) for w in rec["writeErrors"]],
+                         [(i, NOT_SENT_AGAIN % self.dbname) for i in doubt])
 
     def test_on_duplicate_key_set_whose_reply_was_lost_is_sent_again(self):
         # DUPLICATE_KEY_UPDATE with a $set: idempotent, sent again

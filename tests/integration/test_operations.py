@@ -20,27 +20,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
 import faults  # noqa: E402
 import wiretest  # noqa: E402
+from ophash import fnv1a64_hex, row_oid  # noqa: E402
 
 OPS = "bulkql_operations"
 COUNTERS = ["nInserted", "nMatched", "nModified", "nUpserted", "nRemoved", "nArchived", "nFailed", "nInDoubt",
             "nAlreadyWritten", "rowsDone", "batches"]
-
-
-def fnv1a64(data):
-    h = 0xcbf29ce484222325
-    for c in data:
-        h ^= c
-        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h
-
-
-def row_oid(operation_id, row):
-    """The _id BulkQL gives row `row` without one: the operation's 4
-    timestamp bytes, the low 24 bits of FNV-1a 64 over its 12 bytes, the
-    row number in 40 bits, big-endian."""
-    op = bytes.fromhex(operation_id)
-    h = fnv1a64(op) & 0xFFFFFF
-    return ObjectId(op[:4] + h.to_bytes(3, "big") + row.to_bytes(5, "big"))
 
 
 def counters(**kw):
@@ -67,7 +51,7 @@ class OperationTest(wiretest.WireCase):
         res = r.results[0]
         op = self.op(res)
         text = sql
-        h = "%016x" % fnv1a64(text.encode())
+        h = fnv1a64_hex(text.encode())
         self.assertEqual(op["_id"], res["operationId"])
         self.assertEqual(op["statement"], text)
         self.assertEqual(op["statementTruncated"], False)
@@ -137,7 +121,7 @@ class OperationTest(wiretest.WireCase):
         self.assertEqual(op["source"]["type"], "file")
         self.assertEqual(op["source"]["path"], os.path.realpath(path))
         self.assertEqual(op["source"]["size"], st.st_size)
-        self.assertEqual(op["source"]["headHash"], "%016x" % fnv1a64(data[:1 << 20]))
+        self.assertEqual(op["source"]["headHash"], fnv1a64_hex(data[:1 << 20]))
         mtime = op["source"]["mtime"].replace(tzinfo=datetime.timezone.utc).timestamp()
         self.assertAlmostEqual(mtime, st.st_mtime, delta=0.002)
         self.assertEqual(op["state"], "Complete")
@@ -263,7 +247,7 @@ class OperationTest(wiretest.WireCase):
         self.assertEqual(r.rc, 0, r)
         op = self.op(r.results[0])
         self.assertTrue(op["statementTruncated"])
-        self.assertEqual(op["statementHash"], "%016x" % fnv1a64(sql.encode()))
+        self.assertEqual(op["statementHash"], fnv1a64_hex(sql.encode()))
         stored = op["statement"].encode()
         self.assertLessEqual(len(stored), 4096)
         self.assertGreater(len(stored), 4090)

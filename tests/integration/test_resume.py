@@ -19,21 +19,14 @@ import bson
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
+from ophash import fnv1a64_hex  # noqa: E402
 
 OPID = "65a1f0c2e4b0a1b2c3d4e5f6"
 
 
-def fnv1a64(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return "%016x" % h
-
-
 def statement_hash(sql):
     """statementHash: the statement's text, without its ';'."""
-    return fnv1a64(sql.strip().rstrip(";").strip().encode())
+    return fnv1a64_hex(sql.strip().rstrip(";").strip().encode())
 
 
 def file_source(path):
@@ -42,7 +35,7 @@ def file_source(path):
         head = f.read(1 << 20)
     return {"type": "file", "path": os.path.realpath(path), "size": st.st_size,
             "mtime": datetime.datetime.fromtimestamp(st.st_mtime_ns // 1000000 / 1000.0, datetime.timezone.utc),
-            "headHash": fnv1a64(head)}
+            "headHash": fnv1a64_hex(head)}
 
 
 def ago(seconds):

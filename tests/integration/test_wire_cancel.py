@@ -118,6 +118,44 @@ class CancelTest(wiretest.WireCase):
         self.assertEqual((res["nInserted"], res["nFailed"], res["retries"]), (0, 3, 1), res)
         self.assertEqual(self.docs("c"), [])
 
+    def test_ctrl_c_while_the_selects_first_batch_is_pending(self):
+        # the aggregate reaches the server, whose reply is swallowed: the
+        # cursor waits for its first batch; Ctrl-C ends the statement
+        # within a second with nothing written (the cursor's connection is
+        # left to its own thread)
+        self.db.ev.insert_many([{"_id": i, "v": i} for i in range(1, 6)])
+        stuck = self.proxy.inject(matcher("aggregate", coll="ev"), "swallow")
+        proc = self.start("BULK INSERT INTO t SELECT _id, v FROM ev;")
+        self.wait_for(lambda: stuck.hits, "the aggregate to be sent")
+        time.sleep(0.3)
+        self.assertIsNone(proc.poll(), "bulkql was expected to wait on the aggregate")
+        rc, results, err, _ = self.interrupt(proc)
+        self.assertEqual(rc, 1, err)
+        res = results[0]
+        self.assertEqual(res["error"], "cancelled while waiting for the first batch of the SELECT's cursor "
+                         "(nothing was written)")
+        self.assertEqual((res["nInserted"], res["batches"]), (0, 0), res)
+        self.assertEqual(self.user_writes("t"), [])
+        self.assertNotIn("t", self.db.list_collection_names())
+
+    def test_ctrl_c_while_a_getmore_of_the_select_is_pending(self):
+        # the first batch (2 documents) is written; the getMore's reply is
+        # swallowed: Ctrl-C stops the statement within a second after the
+        # batch it had
+        self.db.ev.insert_many([{"_id": i, "v": i} for i in range(1, 7)])
+        stuck = self.proxy.inject(matcher("getMore"), "swallow")
+        proc = self.start("BULK INSERT INTO t SELECT _id, v FROM ev WITH (batch_size = 2);")
+        self.wait_for(lambda: stuck.hits, "the getMore to be sent")
+        self.wait_for(lambda: len(self.user_writes("t")) >= 1, "the first batch to be written")
+        time.sleep(0.3)
+        self.assertIsNone(proc.poll(), "bulkql was expected to wait on the getMore")
+        rc, results, err, _ = self.interrupt(proc)
+        self.assertEqual(rc, 1, err)
+        res = results[0]
+        self.assertEqual((res["nInserted"], res["nFailed"], res["batches"]), (2, 0, 1), res)
+        self.assertEqual(res["error"], "cancelled while waiting for the SELECT's cursor, after 1 batch")
+        self.assertEqual(sorted(d["_id"] for d in self.db.t.find()), [1, 2])
+
     def test_second_signal_leaves_at_once(self):
         for sig, rc_wanted in ((signal.SIGINT, -signal.SIGINT), (signal.SIGTERM, -signal.SIGTERM)):
             with self.subTest(sig=sig):

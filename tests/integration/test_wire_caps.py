@@ -14,6 +14,8 @@ import bqltest  # noqa: E402
 import wiretest  # noqa: E402
 
 PIPELINE = "the server does not support aggregation-pipeline updates (MongoDB 4.2)"
+DATE_PARTS = ("the server does not support the $dateToParts and $dateFromParts aggregation operators (MongoDB 3.6), "
+              "needed by DATE and DATE_TRUNC on a server without $dateTrunc")
 TTL = "the server does not support TTL indexes (expireAfterSeconds), needed by retention_period"
 WRITES = ("insert", "update", "delete", "createIndexes", "drop", "findAndModify", "aggregate")
 
@@ -95,6 +97,25 @@ class ProbeRefusalTest(wiretest.WireCase):
         self.assertEqual([c.name for c in self.sent()], ["insert"])
         self.assertEqual(self.docs("ev"), [{"_id": 1, "n": 4}, {"_id": 2, "n": 20}])
 
+    def test_date_truncation_without_date_truncation_operators_is_not_sent(self):
+        # no $dateTrunc: the pipeline from $dateToParts is the choice, and
+        # the server has that neither; refused for every unit, with or
+        # without $merge in the statement's choices, reading nothing
+        import datetime
+        self.db.ev.insert_many([{"_id": i, "ts": datetime.datetime(2024, 1, i, 10, 30)} for i in range(1, 4)])
+        before = self.snapshot()
+        for select in ("SELECT DATE(ts) AS d, COUNT(*) AS n FROM ev GROUP BY DATE(ts)",
+                       "SELECT _id, DATE_TRUNC('week', ts) AS w FROM ev",
+                       "SELECT _id FROM ev WHERE DATE_TRUNC('quarter', ts) = TIMESTAMP '2024-01-01T00:00:00Z'",
+                       "SELECT _id, DATE_TRUNC('second', ts) AS s FROM ev WITH (server_side = false)"):
+            with self.subTest(select=select):
+                r = self.bulkql("--uri", self.proxy.uri, sql="BULK INSERT INTO out %s;" % select)
+                self.assertEqual(r.rc, 1, r)
+                self.assertEqual(r.err, "bulkql: error: %s: %s, so nothing was sent (BULK INSERT %s.out at "
+                                 "<command>:1)\n" % (DATE_PARTS, self.why, self.dbname))
+                self.assertEqual(self.proxy.commands(name="aggregate", db=self.dbname), [])
+                self.assertEqual(self.sent(), [])
+                self.assertEqual(self.snapshot(), before)
 
 if __name__ == "__main__":
     bqltest.main()

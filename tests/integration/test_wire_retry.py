@@ -31,8 +31,13 @@ def err(code, name, labels=None):
 # (no rescan), so that the gaps between attempts are the backoff alone
 TIMEOUT = err(262, "ExceededTimeLimit")
 
-LOST = ("the connection was lost: this row may or may not have been written, and it was not sent again because its "
-        "update is not idempotent ($inc, $mul, $push or a pipeline)")
+# a non-idempotent row lost after it may have reached the server: in
+# doubt (code IN_DOUBT), not sent again (issue 15)
+LOST = ("in doubt: the connection was lost (Failed to send \"update\" command with database \"%s\": Failed to read 4 "
+        "bytes: socket error or timeout): this row may or may not have been written, and it was not sent again because "
+        "its update is not idempotent ($inc, $mul, $push or a pipeline)")
+IN_DOUBT_END = ("%d %s failed, %d of them in doubt: they may or may not have been written, and their writes are not "
+                "idempotent, so they were not sent again (inDoubt lists them)")
 
 
 class WireRetryTest(wiretest.WireCase):
@@ -261,44 +266,75 @@ class WireRetryTest(wiretest.WireCase):
         self.assertEqual(r.rc, 1, r)
         res = r.results[0]
         cmds = self.user_writes("acc")
-        self.assertEqual([c.action for c in cmds], ["forward"] * (3 if lossy else 1) + ["close_after"],
-                         "the lost command was sent again")
-        self.assertEqual(cmds[-1].reply["nModified"], 1 if lossy else 2)
-        self.assertEqual([d["hits"] for d in self.docs("acc")], [1, 1, 1, 1, 0, 0])
-        # the server came back: the rows in doubt failed (not sent again),
-        # and the ordered statement stopped after their batch
-        self.assertEqual(res["error"], "%d row%s failed" % ((1, "") if lossy else (2, "s")))
+        self.assertEqual([c.action for c in cmds], ["forward"] * (3 if lossy else 1) + ["close_after"] +
+                         ["forward"] * (2 if lossy else 1), "the lost command was sent again")
+        self.assertEqual(cmds[3 if lossy else 1].reply["nModified"], 1 if lossy else 2)
+        self.assertEqual([d["hits"] for d in self.docs("acc")], [1, 1, 1, 1, 1, 1])
+        # the server came back: the rows in doubt are reported IN_DOUBT
+        # (not sent again), and the statement went on with the next batch
         doubt = [4] if lossy else [3, 4]
-        self.assertEqual([(e["row"], e["errmsg"]) for e in res["writeErrors"]], [(i, LOST) for i in doubt])
-        self.assertEqual((res["nMatched"], res["nFailed"], res["nNotAttempted"], res["batches"]),
-                         (4 - len(doubt), len(doubt), 2, 2))
+        self.assertEqual(res["error"], IN_DOUBT_END % (len(doubt), "row" if lossy else "rows", len(doubt)))
+        self.assertEqual([(e["row"], e["code"], e["errmsg"]) for e in res["writeErrors"]],
+                         [(i, "IN_DOUBT", LOST % self.dbname) for i in doubt])
+        self.assertEqual(res["inDoubt"], [{"row": i} for i in doubt])
+        self.assertEqual((res["nMatched"], res["nFailed"], res["nInDoubt"], res.get("nNotAttempted", 0), res["batches"]),
+                         (6 - len(doubt), len(doubt), len(doubt), 0, 3))
         self.assertEqual(res["retries"], 1)
         [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
         self.assertEqual((rec["batchIndex"], rec["firstRow"], [w["row"] for w in rec["writeErrors"]]), (1, 3, doubt))
 
-    def test_non_idempotent_update_where_whose_reply_was_lost_is_applied_once(self):
+    def test_non_idempotent_update_where_whose_reply_was_lost_is_in_doubt_and_applied_once(self):
         self.db.acc.insert_many([{"_id": i, "hits": 0} for i in range(1, 7)])
         self.proxy.inject(matcher("update", coll="acc", nth=2), "close_after")
         r = self.wire("BULK UPDATE acc SET hits = hits + 1 WHERE TRUE "
                       "WITH (batch_size = 2, retry_attempts = 5, retry_backoff_ms = 20);")
-        self.assertEqual(r.rc, 2, r)
+        self.assertEqual(r.rc, 1, r)
         res = r.results[0]
         cmds = self.user_writes("acc")
-        self.assertEqual([c.action for c in cmds], ["forward", "close_after"], "the lost batch was sent again")
-        self.assertEqual([d["hits"] for d in self.docs("acc")], [1, 1, 1, 1, 0, 0])
-        self.assertEqual(res["error"], 'lost the server during batch 2: Failed to send "update" command with database '
-                                       '"%s": Failed to read 4 bytes: socket error or timeout; the batch\'s update '
-                                       'may or may not have been applied, and it was not sent again because it is '
-                                       'not idempotent ($inc, $mul, $push or a pipeline)' % self.dbname)
-        self.assertEqual((res["nMatched"], res["nFailed"], res["batches"]), (2, 2, 2))
+        # the lost batch is not sent again; its documents are in doubt, each
+        # by its _id, and the statement goes on with the next batch
+        self.assertEqual([c.action for c in cmds], ["forward", "close_after", "forward"],
+                         "the lost batch was sent again")
+        self.assertEqual([self.ids_of(c) for c in cmds], [[1, 2], [3, 4], [5, 6]])
+        self.assertEqual([d["hits"] for d in self.docs("acc")], [1, 1, 1, 1, 1, 1])
+        self.assertEqual(res["error"], IN_DOUBT_END % (2, "documents", 2))
+        doubt = ('in doubt: the connection was lost (Failed to send "update" command with database "%s": Failed to '
+                 'read 4 bytes: socket error or timeout): this document may or may not have been updated, and the '
+                 'batch was not sent again because its update is not idempotent ($inc, $mul, $push or a pipeline)'
+                 % self.dbname)
+        self.assertEqual([(e["_id"], e["code"], e["errmsg"]) for e in res["writeErrors"]],
+                         [(3, "IN_DOUBT", doubt), (4, "IN_DOUBT", doubt)])
+        self.assertEqual(res["inDoubt"], [{"_id": 3}, {"_id": 4}])
+        self.assertEqual((res["nMatched"], res["nFailed"], res["nInDoubt"], res["batches"]), (4, 2, 2, 3))
         [rec] = self.db.bulk_operation_errors.find({"operationId": res["operationId"]})
-        [we] = rec["writeErrors"]
-        self.assertEqual((rec["batchIndex"], rec["batchSize"], rec["errorMessage"]), (1, 2, we["errmsg"]))
-        self.assertEqual(we["errmsg"], 'the connection was lost; documents of this batch may or may not have been '
-                         'written, and the batch was not sent again because its update is not idempotent ($inc, '
-                         '$mul, $push or a pipeline): Failed to send "update" command with database "%s": Failed to '
-                         "read 4 bytes: socket error or timeout (of the batch's 2 documents, 0 were reported updated)"
-                         % self.dbname)
+        self.assertEqual((rec["batchIndex"], rec["batchSize"], rec["errorMessage"]), (1, 2, doubt))
+        self.assertEqual([(w["_id"], w["code"]) for w in rec["writeErrors"]], [(3, "IN_DOUBT"), (4, "IN_DOUBT")])
+        # the operation ends Failed for its rows in doubt alone, nothing in flight
+        [op] = self.db.bulkql_operations.find({"_id": res["operationId"]})
+        self.assertEqual((op["state"], op["counters"]["nFailed"], op["counters"]["nInDoubt"],
+                          op["checkpoint"].get("inFlightIds", [])), ("Failed", 2, 2, []))
+
+    def test_non_idempotent_update_where_reads_on_after_the_last_id_written_when_its_cursor_is_lost(self):
+        # bug L of issue 15: the read of the matching documents (a getMore)
+        # is lost; an $inc cannot read again from the start, it reads on
+        # after the last _id of the batches written (the scan is in _id
+        # order), so every document is updated once and none is skipped
+        self.db.acc.insert_many([{"_id": i, "hits": 0} for i in range(1, 8)])
+        self.proxy.inject(matcher("getMore", nth=1), "close_after")
+        r = self.wire("BULK UPDATE acc SET hits = hits + 1 WHERE TRUE "
+                      "WITH (batch_size = 2, retry_attempts = 5, retry_backoff_ms = 20);")
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        self.assertEqual([d["hits"] for d in self.docs("acc")], [1] * 7)
+        self.assertEqual([self.ids_of(c) for c in self.user_writes("acc")], [[1, 2], [3, 4], [5, 6], [7]])
+        self.assertEqual((res["nMatched"], res["nModified"], res.get("nFailed", 0), res["retries"]), (7, 7, 0, 1))
+        finds = [c.body["filter"] for c in self.proxy.commands("find", coll="acc")]
+        self.assertEqual(len(finds), 2, finds)
+        self.assertEqual(finds[0], {})
+        self.assertEqual(finds[1]["$and"][0], {})
+        self.assertEqual(finds[1]["$and"][1]["$or"][0], {"_id": {"$gt": 2}})
+        [op] = self.db.bulkql_operations.find({"_id": res["operationId"]})
+        self.assertEqual(op["state"], "Complete")
 
     def test_delete_whose_reply_was_lost_is_sent_again_and_the_read_goes_on(self):
         self.db.p.insert_many([{"_id": i} for i in range(1, 8)])

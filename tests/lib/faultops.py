@@ -29,22 +29,19 @@ every address is 127.0.0.1 (faults.BulkqlChild refuses others).
 import csv
 import json
 import os
+import re
 import time
 
 import bson.json_util
 import pymongo
 
 import faults
+import ophash
 
 OPERATIONS = "bulkql_operations"
 
 
-def fnv1a64(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001b3) & 0xffffffffffffffff
-    return h
+fnv1a64 = ophash.fnv1a64
 
 
 def deterministic_id(operation_id, row):
@@ -588,17 +585,28 @@ BY_NAME = {k.name: k for k in KINDS}
 
 # ---- the driver ----
 
-def finished(op):
+def finished(op, message=None):
     """Is operation document op at its end: Complete, or Failed with
     every failure a row reported in doubt (a non-idempotent write that
     cannot be resolved: resuming again would only report it again) and
-    nothing left in flight?"""
+    nothing left in flight? message, when given, is why the last process
+    stopped (stop_message): for Failed it must be the in-doubt rows
+    alone, not a stop before the end (a process that lost the server
+    while reading, after an earlier one had reported rows in doubt,
+    leaves the same counters and an empty inFlightIds)."""
     if op.get("state") == "Complete":
         return True
     c = op.get("counters") or {}
     cp = op.get("checkpoint") or {}
+    if message is not None and not IN_DOUBT_END.match(message):
+        return False
     return (op.get("state") == "Failed" and c.get("nInDoubt", 0) > 0 and c.get("nFailed") == c.get("nInDoubt") and
             not cp.get("inFlight") and not cp.get("inFlightIds"))
+
+
+# the error of a statement that ran to its end and whose only failures
+# are rows (or documents) in doubt (exec.c)
+IN_DOUBT_END = re.compile(r"(\d+) (rows?|documents?) failed, \1 of them in doubt: ")
 
 
 def stop_message(result):
@@ -753,7 +761,7 @@ class FaultRun:
                         if r.killed:
                             raise AssertionError("%s: bulkql passed its deadline of %.0f s:\n%r"
                                                  % (kind.name, self.deadline, r))
-                        if op is not None and finished(op):
+                        if op is not None and finished(op, message):
                             break
                         if op is None or op.get("state") == "Aborted" or r.rc not in (1, 2):
                             raise AssertionError("%s: bulkql stopped without a resumable operation (%s):\n%r"
@@ -886,7 +894,8 @@ def main(argv=None):
                     c.drop_database(dbname)
             all_stats.append(st)
             c = st.check
-            bad = not c.ok() or st.operation.get("state") != "Complete"
+            bad = not c.ok() or not (st.operation.get("state") == "Complete" or
+                                     (not kind.idempotent and finished(st.operation) and c.in_doubt > 0))
             failed = failed or bad
             print("%-22s %7d rows: %2d kills, %d server kills, %2d resumes, %d reruns; %d checked, %d lost, "
                   "%d duplicated, %d in doubt; %.0f s%s" % (name, n, st.kills, st.server_kills, st.resumes, st.reruns,

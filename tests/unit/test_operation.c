@@ -1,7 +1,8 @@
 /*
  * test_operation.c — the checkpoint's row ranges (completed batches are
- * merged, batches in flight are kept apart) and the deterministic
- * ObjectIds of rows without _id (operation.h), without a server.
+ * merged, batches in flight are kept apart), the deterministic
+ * ObjectIds of rows without _id and the error of a failed command about
+ * bulkql_operations (operation.h), without a server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,6 +128,30 @@ test_row_oid_formula (void **state)
    assert_int_not_equal (bson_oid_compare (&oid, &again), 0);
 }
 
+/* One helper for op_admin.c and resume.c: a lost server is a connection
+ * error without a server code, a refused command keeps the server's. */
+static void
+test_operation_server_error (void **state)
+{
+   (void) state;
+   bql_error_t e;
+   bson_error_t berr;
+   bson_set_error (&berr, MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET, "socket error");
+   memset (&e, 0x5a, sizeof e);
+   assert_false (bql_operation_server_error (&e, &berr, "list the operations"));
+   assert_int_equal (e.domain, BQL_ERROR_EXECUTE);
+   assert_int_equal (e.code, BQL_ERR_CONNECTION);
+   assert_int_equal (e.server_code, 0);
+   assert_string_equal (e.message, "cannot list the operations: socket error");
+   assert_string_equal (e.hint, "");
+
+   bson_set_error (&berr, MONGOC_ERROR_SERVER, 13, "not authorized");
+   assert_false (bql_operation_server_error (&e, &berr, "mark the operation InProgress"));
+   assert_int_equal (e.code, BQL_ERR_SERVER);
+   assert_int_equal (e.server_code, 13);
+   assert_string_equal (e.message, "cannot mark the operation InProgress: not authorized");
+}
+
 int
 main (void)
 {
@@ -137,6 +162,7 @@ main (void)
       cmocka_unit_test (test_ranges_as_documents),
       cmocka_unit_test (test_fnv1a64),
       cmocka_unit_test (test_row_oid_formula),
+      cmocka_unit_test (test_operation_server_error),
    };
    return cmocka_run_group_tests (tests, NULL, NULL);
 }

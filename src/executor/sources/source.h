@@ -87,18 +87,28 @@ bql_source_t *bql_source_file_open (const bql_plan_t *plan,
 
 /* INSERT/UPSERT ... SELECT: the documents of the cursor of step (the
  * plan's AGGREGATE step: {aggregate, pipeline, cursor: {batchSize},
- * $db}), read on a connection of its own made from uri (the statement's
- * connection's), numbered 1, 2, ... in cursor order (cursor.c). The
- * aggregate runs now: NULL with *error set (domain EXECUTE, code SERVER
- * with the server's code and message when the server refuses the
- * pipeline, CONNECTION when it cannot be reached; located at the SELECT).
- * io (max_execution_time) and cancel as for bql_source_open. */
+ * $db}), read on client, a connection of the source's own (it takes it,
+ * even on failure; NULL fails with CONNECTION), on a thread of its own,
+ * numbered 1, 2, ... in cursor order (cursor.c). The aggregate runs now
+ * and its first reply is waited for: NULL with *error set (domain
+ * EXECUTE, code SERVER with the server's code and message when the
+ * server refuses the pipeline, CONNECTION when it cannot be reached,
+ * ABORTED when cancel, bql_source_stop or max_execution_time ended the
+ * wait, within 50 ms; located at the SELECT). io (max_execution_time)
+ * and cancel as for bql_source_open: every later wait on the server ends
+ * as cancelled the same way. */
 bql_source_t *bql_source_cursor_open (const bql_plan_t *plan,
-                                      const mongoc_uri_t *uri,
+                                      mongoc_client_t *client,
                                       const bql_step_t *step,
                                       const bql_source_io_t *io,
                                       const volatile int *cancel,
                                       bql_error_t *error);
+
+/* Wait at most timeout_ms milliseconds (0: do not wait) until the fetch
+ * threads of cursor sources closed while they waited on the server have
+ * ended (they free their cursor and connection when the server answers
+ * or the socket times out). Returns how many are left. Thread-safe. */
+int bql_source_cursors_abandoned_wait (int64_t timeout_ms);
 
 /* The next row. OK: the row's fields are appended to doc (an initialised,
  * empty bson_t of the caller's). FAILED: *why says why (valid until the

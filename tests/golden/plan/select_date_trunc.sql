@@ -1,2 +1,2 @@
--- DATE(ts) and DATE_TRUNC('unit', ts) lower to $dateTrunc (weeks start on Monday); a group key named by its alias
+-- DATE(ts) and DATE_TRUNC('unit', ts) lower to $dateTrunc (weeks start on Monday), and each step that runs the pipeline comes as a pair: with $dateTrunc when the server has it, else from $dateToParts; a group key named by its alias
 EXPLAIN BULK INSERT INTO s SELECT DATE(ts) AS day, DATE_TRUNC('week', ts) AS week, DATE_TRUNC('HOUR', ts) AS hour, COUNT(*) AS n FROM ev GROUP BY day, DATE_TRUNC('week', ts), hour;

@@ -1,2 +1,2 @@
--- a pipeline upsert keyed on _id: the document existed when it has more fields than the key gives a new one; from a file, with placeholders
+-- a pipeline upsert keyed on _id: its filter holds the marker "__bulkql_upsert_new" equal to null, so a new document starts with it (a stored one, even holding only its key, lacks it); the last stage removes it; from a file, with placeholders
 EXPLAIN BULK UPSERT INTO docs FROM 'rows.ndjson' ON CONFLICT (_id) DO UPDATE SET hits = COALESCE(hits, 0) + EXCLUDED.hits, last = GREATEST(last, EXCLUDED.last);

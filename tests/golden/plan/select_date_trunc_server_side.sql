@@ -1,0 +1,2 @@
+-- server_side = true: the $merge pair, with $dateTrunc when the server has it (probed when the statement runs), else the same from $dateToParts and $dateFromParts; DATE_TRUNC in WHERE ($expr) lowers the same way in each
+EXPLAIN BULK UPSERT INTO s SELECT user_id, DATE(ts) AS day, COUNT(*) AS n FROM ev WHERE DATE_TRUNC('month', ts) = TIMESTAMP '2024-01-01T00:00:00Z' GROUP BY user_id, DATE(ts) ON CONFLICT (user_id, day) DO UPDATE SET n = EXCLUDED.n WITH (server_side = true);
