@@ -468,6 +468,24 @@ bql_parse_int64 (const char *s, size_t len, int64_t *out)
 }
 
 bool
+bql_parse_bool (const char *s, size_t len, bool *out)
+{
+   static const char *const yes[] = {"true", "t", "yes", "y", "1"};
+   static const char *const no[] = {"false", "f", "no", "n", "0"};
+   for (size_t k = 0; k < 5; k++) {
+      if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
+         *out = true;
+         return true;
+      }
+      if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
+         *out = false;
+         return true;
+      }
+   }
+   return false;
+}
+
+bool
 bql_parse_number (const char *s, size_t len, double *out)
 {
    char buf[64];
@@ -727,19 +745,11 @@ convert_text (bql_coltype_t t, const char *s, size_t len, const bql_convert_opts
       return true;
    }
    case BQL_COL_BOOL: {
-      static const char *const yes[] = {"true", "t", "yes", "y", "1"};
-      static const char *const no[] = {"false", "f", "no", "n", "0"};
-      for (size_t k = 0; k < 5; k++) {
-         if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
-            out->value_type = BSON_TYPE_BOOL;
-            out->value.v_bool = true;
-            return true;
-         }
-         if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
-            out->value_type = BSON_TYPE_BOOL;
-            out->value.v_bool = false;
-            return true;
-         }
+      bool b;
+      if (bql_parse_bool (s, len, &b)) {
+         out->value_type = BSON_TYPE_BOOL;
+         out->value.v_bool = b;
+         return true;
       }
       snprintf (err, errlen, "\"%.*s\" is not a boolean", (int) (len > 40 ? 40 : len), s);
       return false;

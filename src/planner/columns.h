@@ -103,6 +103,9 @@ bool bql_parse_number (const char *s, size_t len, double *out);
  * after a NUL byte is not looked at (the CSV source refuses a NUL before
  * converting). */
 bool bql_parse_int64 (const char *s, size_t len, int64_t *out);
+/* The reading of BOOL columns: true, t, yes, y, 1 and false, f, no, n, 0,
+ * in any case, as the whole text. */
+bool bql_parse_bool (const char *s, size_t len, bool *out);
 
 /* The type one non-empty text value suggests when types are inferred
  * (SPEC §4): BOOL for true/false (any case), INT for an integer that fits

@@ -20,7 +20,6 @@
  * gives the row's error, the same as before, in column order.
  */
 #include <string.h>
-#include <strings.h>
 
 #include "datetime.h"
 #include "file.h"
@@ -157,18 +156,8 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
    case CONV_STRING:
       return bson_utf8_validate (s, len, false) && bson_append_utf8 (b, op->key, op->klen, s, (int) len);
    case CONV_BOOL: {
-      /* convert_text's spellings (columns.c), any case */
-      static const char *const yes[] = {"true", "t", "yes", "y", "1"};
-      static const char *const no[] = {"false", "f", "no", "n", "0"};
-      for (size_t k = 0; k < 5; k++) {
-         if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
-            return bson_append_bool (b, op->key, op->klen, true);
-         }
-         if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
-            return bson_append_bool (b, op->key, op->klen, false);
-         }
-      }
-      return false;
+      bool v;
+      return bql_parse_bool (s, len, &v) && bson_append_bool (b, op->key, op->klen, v);
    }
    case CONV_DATE: {
       int64_t ms;

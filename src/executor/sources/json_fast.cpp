@@ -348,25 +348,10 @@ fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_a
    return true;
 }
 
-/* A JSON value (a JSON column of a CSV row) as the field "v" of doc, as
- * json_doc.c reads it: wrapped as {"v": text}, so its objects and arrays
- * are a level deeper and a top-level {"$date": ...} is a nested one. */
-bool
-fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
-{
-   if (len > BQL_JSON_FAST_MAX) {
-      return false;
-   }
-   const char *buf = padded_copy (fast, text, len);
-   element root;
-   if (!buf || fast->parser.parse (buf, len, false).get (root)) {
-      return false;
-   }
-   walk w{std::memchr (text, '\\', len) != nullptr, false};
-   return w.value (doc, "v", 1, root, 1);
-}
-
-/* A JSON column's value appended to doc as key (see bql_json_value_append). */
+/* A JSON column's value appended to doc as key (see bql_json_value_append);
+ * as the field "v" of doc, it is the value as json_doc.c reads it: wrapped
+ * as {"v": text}, so its objects and arrays are a level deeper and a
+ * top-level {"$date": ...} is a nested one. */
 bool
 fast_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen)
 {
@@ -380,6 +365,12 @@ fast_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *
    }
    walk w{std::memchr (text, '\\', len) != nullptr, false};
    return w.value (doc, key, klen, root, 1);
+}
+
+bool
+fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
+{
+   return fast_value_append (fast, text, len, doc, "v", 1);
 }
 
 } // namespace
