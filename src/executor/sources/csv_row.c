@@ -133,6 +133,28 @@ plan (bql_file_source_t *f)
    cs->ops_stack = bson_malloc (sizeof (bson_t) * (size_t) (cs->ops_depth + 1));
 }
 
+/* bson_utf8_validate (s, len, false), as convert_text checks a STRING
+ * value: ASCII without NUL (most text) is seen a word at a time. */
+static bool
+text_ok (const char *s, size_t len)
+{
+   size_t i = 0;
+   for (; i + 8 <= len; i += 8) {
+      uint64_t w;
+      memcpy (&w, s + i, 8);
+      /* a byte >= 0x80, or a zero byte (the classic has-zero-byte test) */
+      if ((w & 0x8080808080808080ULL) || ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)) {
+         return bson_utf8_validate (s, len, false);
+      }
+   }
+   for (; i < len; i++) {
+      if ((unsigned char) s[i] >= 0x80 || s[i] == '\0') {
+         return bson_utf8_validate (s, len, false);
+      }
+   }
+   return true;
+}
+
 /* A field of a type converted here: appended to b, or false. */
 static bool
 append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, bson_t *b)
@@ -154,7 +176,7 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
       return bql_number_fast (s, len, &d) && bson_append_double (b, op->key, op->klen, d);
    }
    case CONV_STRING:
-      return bson_utf8_validate (s, len, false) && bson_append_utf8 (b, op->key, op->klen, s, (int) len);
+      return text_ok (s, len) && bson_append_utf8 (b, op->key, op->klen, s, (int) len);
    case CONV_BOOL: {
       bool v;
       return bql_parse_bool (s, len, &v) && bson_append_bool (b, op->key, op->klen, v);

@@ -480,28 +480,21 @@ bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson
 bool
 bql_number_fast (const char *s, size_t len, double *out)
 {
-   /* bql_parse_number's grammar check first: fast_float takes "inf",
-    * "nan" and their spellings, which the grammar refuses */
    if (len == 0 || len >= 64) {
-      return false;
-   }
-   for (size_t i = 0; i < len; i++) {
-      char c = s[i];
-      if (!((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E')) {
-         return false;
-      }
+      return false; /* bql_parse_number's bounds */
    }
    double v;
    fast_float::from_chars_result r = fast_float::from_chars (s, s + len, v);
-   if (r.ec == std::errc () && r.ptr == s + len) {
-      if (!std::isfinite (v)) {
-         return false; /* strtod overflows to HUGE_VAL too: refused */
-      }
+   if (r.ec == std::errc () && r.ptr == s + len && std::isfinite (v)) {
+      /* fast_float took the whole text as a finite number: decimal
+       * notation (no sign but '-', no space, no hexadecimal; "inf" and
+       * "nan" are not finite), all of which strtod takes, and both round
+       * correctly */
       *out = v;
       return true;
    }
-   /* what fast_float does not take whole ("+1", "1e", "--1", ...):
-    * strtod decides, exactly as before */
+   /* the rest ("+1", "1e", "1e400", "inf", ...): strtod decides, exactly as
+    * before */
    return bql_parse_number (s, len, out);
 }
 
