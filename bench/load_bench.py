@@ -572,7 +572,7 @@ def run_upsert(a, server, client, gen, mongoimport):
     n = a.upsert_rows
     nd, _ = data_files(gen, max(n, 1000))
     keyed = keyed_file(nd, n)
-    cases = [(t, mode) for mode in ("upsert", "merge") for t in ("bulkql", "mongoimport")]
+    cases = [(t, mode) for mode in a.upsert_modes for t in a.upsert_tools]
     res = {f"{t}_{mode}": [] for t, mode in cases}
     rng = random.Random(a.seed)
     for r in range(a.upsert_runs):
@@ -919,9 +919,11 @@ def section_upsert(a, u):
              + (" --maintainInsertionOrder" if a.workers == 1 else "") + "`: batches of "
              f"{a.batch_size} rows, one in flight. Checked: bulkql reports nMatched = {fmt_rows(u['seeded'])}, "
              f"nUpserted = {fmt_rows(n - u['seeded'])} and no failed row; the collection holds exactly N documents "
-             "and two documents chosen at random equal their lines of the file (values and types; key order not compared, FerretDB orders the fields a `$set` creates itself). bulkql also reads, before each "
-             "batch, which of its `_id`s exist (retry_attempts > 0 and this server's update command, which loses "
-             "its counts when a statement fails: see src/executor/write_rows.c). Client CPU from the OS as above.",
+             "and two documents chosen at random equal their lines of the file (values and types; key order not compared, FerretDB orders the fields a `$set` creates itself). bulkql also reads which of its `_id`s "
+             "exist (retry_attempts > 0 and this server's update command, which loses its counts when a statement "
+             "fails: see src/executor/write_rows.c): on this server, whose `_id` `$in` lookup reads the whole "
+             "collection, every stored `_id` once per statement (the step EXPLAIN marks `ifIdLookupScans`), where "
+             "commits before 2026-12-07 read the batch's `_id`s before each batch. Client CPU from the OS as above.",
              ""]
     lines += header(a, [
         f"- server: FerretDB v1.24.2, {be} backend (`scripts/server start --backend {a.backend}`)",
@@ -1014,6 +1016,9 @@ def parse_args(argv):
     p.add_argument("--vs-rows", type=int, help="rows for bulkql vs mongoimport, NDJSON and CSV (--rows)")
     p.add_argument("--upsert-rows", type=int, default=20000, help="rows of the upsert benchmark (20000)")
     p.add_argument("--upsert-runs", type=int, help="runs of the upsert benchmark (--runs)")
+    p.add_argument("--upsert-modes", default="upsert,merge",
+                   help="modes of the upsert benchmark: upsert (ON CONFLICT DO REPLACE), merge (DO UPDATE SET *)")
+    p.add_argument("--upsert-tools", default="bulkql,mongoimport", help="tools of the upsert benchmark")
     p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
                    help="the test server's backend (sqlite); postgresql needs scripts/setup --postgresql")
     p.add_argument("--tools", default="bulkql,raw,pymongo,node,mongoimport", help="end-to-end tools")
@@ -1040,6 +1045,8 @@ def parse_args(argv):
     a.rss_rows = [int(x) for x in a.rss_rows.split(",")] if a.rss_rows else [a.rows, 4 * a.rows]
     a.rss_runs = a.rss_runs or a.runs
     a.upsert_runs = a.upsert_runs or a.runs
+    a.upsert_modes = a.upsert_modes.split(",")
+    a.upsert_tools = a.upsert_tools.split(",")
     set_sections(a.backend)
     a.only = set(a.only.split(","))
     a.tools = a.tools.split(",")

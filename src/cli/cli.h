@@ -48,6 +48,11 @@ typedef struct cli {
    /* the RESUME statement was made from --resume ID (errors name no
     * script line) */
    bool resume_from_option;
+   /* a resume is to run (--resume, RESUME OPERATION): a server that does
+    * not answer the connect's ping is not an error yet, since the
+    * resume's own commands wait for it within the retry policy
+    * (bql_operation_resume), as batches do */
+   bool connect_waits;
 } cli_t;
 
 /* One script given to the command (-f FILE, -f -, -c STATEMENT, standard

@@ -137,6 +137,10 @@ cli_connect (cli_t *cli)
    BSON_APPEND_INT32 (&ping, "ping", 1);
    bool ok = mongoc_client_command_simple (client, "admin", &ping, NULL, NULL, &berr);
    bson_destroy (&ping);
+   if (!ok && cli->connect_waits &&
+       (berr.domain == MONGOC_ERROR_SERVER_SELECTION || berr.domain == MONGOC_ERROR_STREAM)) {
+      ok = true; /* a resume waits for the server itself (a restart) */
+   }
    if (!ok && berr.domain == MONGOC_ERROR_SERVER_SELECTION) {
       /* no server answered: say so plainly, not in the driver's terms */
       char hosts[512] = "";
@@ -345,6 +349,7 @@ cli_input_prepare (cli_t *cli, cli_input_t *in)
    const bql_node_t *first = n ? bql_script_statement (in->script, 0) : NULL;
    bool bulk = bql_is (first, InsertStmt) || bql_is (first, UpdateStmt) || bql_is (first, UpsertStmt) ||
                bql_is (first, DeleteStmt);
+   cli->connect_waits = cli->connect_waits || cli->resume_id;
    if (cli->resume_id && (n != 1 || !bulk)) {
       fprintf (stderr, "bulkql: %s: --resume runs one BULK statement, the operation's own; this holds %s\n", in->name,
                n == 1 ? "another kind of statement" : "several statements");
@@ -370,6 +375,7 @@ cli_input_prepare (cli_t *cli, cli_input_t *in)
             return false;
          }
          in->need_server = true;
+         cli->connect_waits = true;
          continue;
       }
       if (!bql_plan_new (in->script, i, &opts, &in->plans[i], &error)) {

@@ -19,8 +19,20 @@
  *    [{index: 0}] with no counts, whichever statement failed, after
  *    having applied the statements before it and none after it (ordered
  *    or not): an update command then loses its account.
+ *  - FerretDB before 2.0 (ferretdbVersion "v1.x") pushes only equality
+ *    ({_id: v}, $eq, $ne) down to its database, never $in (nor $or,
+ *    $gt, $lt): a find of {_id: {$in: [...]}} decodes every document of
+ *    the collection in FerretDB, whatever the number of _ids asked. Its
+ *    explain says so (filterPushdown: false for $in, true for {_id: v};
+ *    tests/integration/test_wire_caps.py asks it on a collection that
+ *    exists), but an explain answers only for a collection that exists
+ *    (an empty plan otherwise) and the capabilities are the
+ *    connection's, not a collection's: the version decides, as for the
+ *    other capabilities. FerretDB 2 (DocumentDB on PostgreSQL) serves
+ *    _id lookups from its _id index, as MongoDB always does.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "caps.h"
@@ -49,6 +61,21 @@ max_wire_version (mongoc_client_t *client)
    return v;
 }
 
+/* Is buildInfo's ferretdbVersion ("v1.24.2") before 2.0? An unreadable
+ * version counts as before (the lookups are then read once per
+ * statement, which is exact on every server). */
+static bool
+ferretdb_before_2 (const bson_t *build_info)
+{
+   bson_iter_t it;
+   if (!bson_iter_init_find (&it, build_info, "ferretdbVersion") || !BSON_ITER_HOLDS_UTF8 (&it)) {
+      return true;
+   }
+   const char *v = bson_iter_utf8 (&it, NULL);
+   v += *v == 'v';
+   return !(*v >= '0' && *v <= '9') || strtol (v, NULL, 10) < 2;
+}
+
 bool
 bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
 {
@@ -72,6 +99,7 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
       caps->pipeline_updates = caps->merge = caps->ttl = caps->decimal128 = false;
       caps->date_trunc = caps->date_parts = false;
       caps->update_keeps_counts = 0;
+      caps->id_lookup_scans = ferretdb_before_2 (&reply);
       snprintf (caps->server, sizeof caps->server, "%s", "FerretDB");
    } else if (ok) {
       caps->update_keeps_counts = 1;
@@ -92,6 +120,12 @@ bql_caps_get (bql_caps_t *caps, mongoc_client_t *client)
       bql_caps_probe (client, caps, NULL);
    }
    return caps;
+}
+
+bool
+bql_caps_id_lookup_scans (bql_caps_t *caps, mongoc_client_t *client)
+{
+   return bql_caps_get (caps, client)->id_lookup_scans;
 }
 
 bool

@@ -31,6 +31,10 @@ typedef struct bql_caps {
    bool date_trunc;         /* the $dateTrunc expression (MongoDB 5.0, wire version 13) */
    bool date_parts;         /* $dateToParts and $dateFromParts (MongoDB 3.6, wire version 6) */
    bool decimal128;         /* stores Decimal128 values */
+   bool id_lookup_scans;    /* a find of {_id: {$in: [...]}} reads the whole
+                               collection on the server (no index serves an
+                               _id $in lookup): a read of a batch's _ids costs
+                               as much as a read of every stored _id */
    int32_t wire_version;    /* maxWireVersion of its hello, 0 when unknown */
    char server[32];         /* the server's name, for messages ("MongoDB",
                                "FerretDB"; "" when buildInfo failed) */
@@ -65,6 +69,12 @@ bool bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client);
  * the message that names the feature ("FerretDB has none"; a static
  * string). */
 const char *bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned need);
+
+/* Does a find of {_id: {$in: [...]}} read the whole collection on the
+ * server behind client (bql_caps_t.id_lookup_scans, probed once per
+ * connection as bql_caps_get)? False when it cannot be asked (the
+ * lookups then run as on any server). */
+bool bql_caps_id_lookup_scans (bql_caps_t *caps, mongoc_client_t *client);
 
 /* What to add to the message of a connection lost while a batch holding
  * Decimal128 values was on the wire, when the server behind client cannot

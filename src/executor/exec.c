@@ -47,8 +47,9 @@ finish_reply (bql_exec_t *x, bson_t *reply)
        * attempted (after an ordered stop, or rows never read because the
        * statement stopped) */
       int64_t rows = x->rows_total >= 0 ? x->rows_total : x->rows_done;
-      int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write
-                          + x->n_already_written;
+      /* (nAlreadyWritten: in-doubt rows of a resume found stored, counted
+       * in nInserted too) */
+      int64_t accounted = x->n_inserted + x->n_upserted + x->n_matched + x->n_unmatched + x->n_failed + x->n_would_write;
       if (bql_exec_has_step (x, BQL_STEP_UPSERT_ROWS) && !x->opts->dry_run) {
          accounted = x->n_upserted + x->n_matched + x->n_failed + x->n_inserted;
       }
@@ -186,6 +187,12 @@ carry_over (bql_exec_t *x, const bql_resume_t *r)
    x->n_already_written = c->n_already_written;
    x->n_in_doubt = c->n_in_doubt; /* (listed by the run that found them) */
    x->batches = c->batches;
+   if (!x->plan->has_rows && !x->plan->file && !x->plan->select) {
+      /* UPDATE/DELETE ... WHERE: the scan goes on after lastId, so the
+       * documents done before are not counted again (rows read from an
+       * input are: every row is read again, for its number) */
+      x->rows_done = c->rows_done;
+   }
 }
 
 bool
@@ -260,6 +267,11 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
    bson_init (&x.would_errors);
    bson_init (&x.would_failed);
    x.coll = mongoc_client_get_collection (client, plan->database, plan->collection);
+   bql_id_record_t id_record;
+   if (bql_exec_has_step (&x, BQL_STEP_READ_ALL_IDS)) {
+      bql_id_record_init (&id_record, x.opts->memory_limit);
+      x.id_record = &id_record;
+   }
 
    bool ok = bql_exec_open_failed_records (&x) && bql_exec_run_steps (&x);
 
@@ -308,6 +320,9 @@ bql_exec_statement (mongoc_client_t *client, const bql_plan_t *plan, const bql_e
    }
    ok = ok && !x.fatal;
    bql_operation_free (&x);
+   if (x.id_record) {
+      bql_id_record_cleanup (x.id_record);
+   }
    mongoc_collection_destroy (x.coll);
    bson_destroy (&x.write_errors);
    bson_destroy (&x.upserted);

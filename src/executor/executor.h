@@ -64,6 +64,7 @@
 #ifndef BQL_EXECUTOR_H
 #define BQL_EXECUTOR_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <mongoc/mongoc.h>
 #include <stdatomic.h>
@@ -163,7 +164,8 @@ typedef struct bql_exec {
     * counts above when the statement started */
    const bql_resume_t *resume;
    int64_t n_skipped;       /* resume: rows of completed batches, read, not sent */
-   int64_t n_already_written; /* resume: in-doubt inserts found stored */
+   int64_t n_already_written; /* resume: in-doubt inserts found stored
+                                 (in n_inserted too) */
    int64_t n_in_doubt;      /* rows (or stored documents) in doubt, not sent
                                again (counted in n_failed too) */
    int64_t batch_in_doubt;  /* of them, in the batch being accounted for */
@@ -179,6 +181,10 @@ typedef struct bql_exec {
     * the server: the operation's heartbeat (set by exec.c; a pointer, so
     * that statement.c, at the bottom, calls nothing above it) */
    void (*wait_hook) (struct bql_exec *x);
+   /* the statement's record of stored _ids (READ_ALL_IDS; see
+    * bql_id_record_t), or NULL: made before any other thread starts,
+    * freed after they end; its own lock */
+   struct bql_id_record *id_record;
    /* the writer of error records and metrics (log.c): made when first
     * needed, on the statement's client; the statement's thread only;
     * freed by bql_exec_log_done */
@@ -372,6 +378,7 @@ typedef struct bql_writer {
    /* the statement's operation (its own lock: any thread) */
    bql_operation_t *op;
    const bql_resume_t *resume; /* the statement's (read-only), or NULL */
+   struct bql_id_record *id_record; /* the statement's (its own lock), or NULL */
 } bql_writer_t;
 
 /* A connection of BulkQL's own to the server of uri (the statement's
@@ -395,6 +402,14 @@ void bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *cli
  * statement's thread only. */
 void bql_exec_progress_waiting (bql_exec_t *x, int64_t rows_sent, double wait_ms, int retry_attempt,
                                 int64_t retry_backoff_ms);
+/* A writer of no statement, for the commands a resume sends before its
+ * statement runs (resume.c: reading and claiming the operation), so that
+ * they go through the write path and its retry policy (opts: retries,
+ * backoff, retry_timeout; xo: cancel, on_retry) like a batch. plan may be
+ * NULL (no collection of its own: every command names its own), tally
+ * receives the error and the retries. */
+void bql_writer_init_bare (bql_writer_t *w, const bql_plan_t *plan, const bql_options_t *opts,
+                           const bql_exec_options_t *xo, mongoc_client_t *client, bql_write_tally_t *tally);
 void bql_writer_cleanup (bql_writer_t *w);
 
 /* Of the server features in needs (BQL_NEEDS_* bits of steps.h, as
@@ -467,6 +482,12 @@ bool bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_bat
  * the writer's tally. False when the statement must stop (recorded). */
 bool bql_exec_update_rows (bql_writer_t *w, const bql_batch_t *b, const size_t *pos, size_t npos, bool ordered,
                            const char *const *dup_msgs, bql_batch_info_t *info, bql_row_errors_t *errs);
+/* READ_ALL_IDS, before batch b's row steps (its MARK_IN_FLIGHT among
+ * them): on a server whose _id $in lookup reads the whole collection,
+ * read every stored _id into the statement's record (w->id_record) if it
+ * is not read yet and a row of b names an _id (write_rows.c). Reads the
+ * record under its lock: any writer. */
+void bql_exec_read_all_ids (bql_writer_t *w, const bql_batch_t *b);
 /* All the rows of b through bql_exec_update_rows: a bql_batch_writer_t. */
 bool bql_exec_write_rows (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 
@@ -497,7 +518,54 @@ void bql_id_map_init (bql_id_map_t *m, size_t n);
 bool bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos);
 /* Hold id (copied) at pos, unless held already (the first position wins). */
 void bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos);
+/* Hold id at pos, replacing the position it had. */
+void bql_id_map_set (bql_id_map_t *m, const bson_value_t *id, size_t pos);
 void bql_id_map_cleanup (bql_id_map_t *m);
+
+/* ---- the statement's record of stored _ids (statement.c) ----
+ *
+ * On a server whose find of {_id: {$in: [...]}} reads the whole
+ * collection (caps.h id_lookup_scans), the upserts' step (write_rows.c)
+ * does not read, before each batch, which of its _ids exist: it reads
+ * every stored _id once (the READ_ALL_IDS step, before the first batch
+ * whose rows name an _id) into this record, and the statement's own
+ * writes keep it up to date. Each _id held is stored (read, or written by
+ * a settled row of the statement), unknown (named by a row whose outcome
+ * is unknown: failed, or not attempted), or in flight (named by a row of
+ * a batch being written: its token). One per statement, shared by its
+ * writers (workers too) under its own lock; the statement's thread makes
+ * and frees it before and after any other thread runs. */
+enum { BQL_IDS_UNREAD, BQL_IDS_HELD, BQL_IDS_GIVEN_UP };
+#define BQL_ID_STORED ((size_t) 0)
+#define BQL_ID_UNKNOWN ((size_t) 1)
+#define BQL_ID_IN_FLIGHT(token) ((size_t) (token) + 2)
+/* What the record costs per _id held, counted against a quarter of
+ * memory_limit: its map's slots (hash, position, value) at its lowest
+ * load. A string _id counts its bytes too. */
+#define BQL_ID_RECORD_BYTES 192
+
+typedef struct bql_id_record {
+   pthread_mutex_t lock;
+   int state;         /* BQL_IDS_*: not read yet; held; given up (over
+                         max_bytes, or its read failed): the batches
+                         read their own again */
+   bql_id_map_t ids;  /* _id -> BQL_ID_STORED, BQL_ID_UNKNOWN or
+                         BQL_ID_IN_FLIGHT (the batch's token) */
+   size_t bytes;      /* what the _ids held cost (BQL_ID_RECORD_BYTES each,
+                         and a string's length) */
+   size_t max_bytes;  /* a quarter of memory_limit */
+} bql_id_record_t;
+
+/* An empty record (state BQL_IDS_UNREAD) bounded by a quarter of
+ * memory_limit bytes. */
+void bql_id_record_init (bql_id_record_t *r, int64_t memory_limit);
+void bql_id_record_cleanup (bql_id_record_t *r);
+/* Hold id with entry (a BQL_ID_* value), replacing what it had. False,
+ * and the record given up (its map freed, state BQL_IDS_GIVEN_UP), when
+ * a new _id would take it over max_bytes. The caller holds the lock. */
+bool bql_id_record_set (bql_id_record_t *r, const bson_value_t *id, size_t entry);
+/* Give the record up (the caller holds the lock): its map freed. */
+void bql_id_record_give_up (bql_id_record_t *r);
 
 /* ---- the steps (steps_run.c interprets them; where.c, insert.c,
  * write_rows.c and rows.c run them, writing through a writer) ---- */
@@ -545,7 +613,8 @@ bool bql_exec_match_rows_done (bql_exec_t *x, bool ok);
  * 11000 are updated on w (insert.c); errs keeps the other errors. */
 bool bql_exec_update_refused (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs);
 /* DROP: the step's drop command; a collection that does not exist is not
- * an error. (rows.c) */
-bool bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st);
+ * an error; a lost reply is sent again within the retry policy, on w's
+ * retry state. (rows.c) */
+bool bql_exec_drop_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st);
 
 #endif

@@ -153,7 +153,10 @@ check_stored (insert_t *c, bool resuming)
          }
       }
       if (resuming && exists && (same || bql_resume_id_is_ours (c->w->resume, b->rows[i], want))) {
+         /* written by the interrupted run: inserted by this operation,
+          * as a run without the interruption would count it */
          c->w->tally->n_already_written++;
+         c->info->n_inserted++;
       } else if (!exists || (resuming && c->dup_update)) {
          c->todo[keep++] = i;
       } else if (same) {
@@ -214,7 +217,7 @@ resume_bound (const insert_t *c)
 }
 
 static bool
-resume_check (insert_t *c)
+resume_check (insert_t *c, int *retries)
 {
    const bql_batch_t *b = c->b;
    bool *doubt = bson_malloc0 (sizeof *doubt * (b->n ? b->n : 1));
@@ -229,10 +232,21 @@ resume_check (insert_t *c)
    bool ok = true;
    if (nd > 0) {
       c->ntodo = nd;
-      if (check_stored (c, true) == BQL_RECOVER_ASK_AGAIN) {
-         ok = bql_writer_fail (c->w, BQL_ERR_CONNECTION, 0,
-                               "cannot ask the server which rows in doubt of batch %lld are stored already",
-                               (long long) c->info->batch_index + 1);
+      /* a server that went away is waited for, as for a lost batch (the
+       * same retry policy: retry_timeout, retry_attempts) */
+      bool cancelled = false;
+      c->w->lost_since_us = 0;
+      while (check_stored (c, true) == BQL_RECOVER_ASK_AGAIN) {
+         if (!bql_write_path_wait (c->w, retries, &cancelled)) {
+            char tries[96];
+            ok = bql_writer_fail (c->w, cancelled ? BQL_ERR_ABORTED : BQL_ERR_CONNECTION, 0,
+                                  "%s the server which rows in doubt of batch %lld are stored already%s",
+                                  cancelled ? "cancelled while waiting to ask" : "cannot ask",
+                                  (long long) c->info->batch_index + 1,
+                                  bql_writer_retries_ran_out (c->w, *retries, tries, sizeof tries));
+            c->ntodo = 0; /* none is known to be stored: none is sent */
+            break;
+         }
       }
       for (size_t j = 0; j < c->ntodo; j++) {
          doubt[c->todo[j]] = false; /* to send after all */
@@ -286,7 +300,8 @@ bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_
       c.todo[c.ntodo++] = i;
    }
    c.dup_update = bql_writer_has_step (w, BQL_STEP_DUPLICATE_KEY_UPDATE);
-   if (w->resume && !resume_check (&c)) {
+   int retries = 0;
+   if (w->resume && !resume_check (&c, &retries)) {
       bson_free (c.todo);
       bson_free (c.sent);
       return false;
@@ -304,7 +319,6 @@ bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_
                             .settle = insert_settle,
                             .recover = insert_recover,
                             .give_up = insert_give_up};
-   int retries = 0;
    bool ok = bql_write_path_run (w, &step, &retries);
    bson_free (c.todo);
    bson_free (c.sent);

@@ -161,7 +161,7 @@ get (mongoc_client_t *client, const char *operation_id, const bql_operations_opt
       return false;
    }
    bson_t found;
-   if (!bql_operation_find (client, o->database, id, &found, db, error)) {
+   if (!bql_operation_find (client, NULL, o->database, id, &found, db, error)) {
       return false;
    }
    bson_destroy (doc);

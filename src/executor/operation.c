@@ -8,13 +8,21 @@
  *                     sent, its rows (or _ids) in the checkpoint's inFlight
  *   CHECKPOINT        after every checkpoint_interval completed batches:
  *                     state InProgress, counters, checkpoint, heartbeat
- *   CHECK_OPERATION   checkpoint_interval > 1: the state, after the others
+ *   CHECK_OPERATION   the state and holder: when a write matched nothing
+ *                     (why), and with checkpoint_interval > 1 after the
+ *                     batches without a checkpoint
  *   HEARTBEAT         heartbeatAt while a batch waits (every 10 s at most)
  *   FINISH_OPERATION  Complete, Failed (reason) or Aborted (reason)
  *
- * Every update's filter is {_id, state: {$in: [Open, InProgress]}}: one
- * that matches nothing means another process marked the operation
- * Aborted (bulkql --abort), and the statement stops as after a cancel.
+ * Every update's filter is {_id, state: {$in: [Open, InProgress]},
+ * resumes: <the claim of this process>}: one that matches nothing means
+ * that this process no longer holds the operation — another process
+ * marked it Aborted (bulkql --abort), or resumed it (resume.c's claim
+ * sets resumes to its own number, so that a write of a killed process
+ * that lands after the claim changes nothing) — and the statement stops
+ * as after a cancel, saying which (CHECK_OPERATION's read). After an
+ * abort the last counts and checkpoint are still recorded, in the
+ * Aborted document, with the abort's reason kept.
  * The commands go through the write path (write_path.c) on a writer of
  * the operation's own, so that a lost one is retried within the
  * statement's retry policy; a failure to write is reported in the
@@ -143,7 +151,15 @@ struct bql_operation {
    const bql_options_t *opts;
    char id[25];
    bool active;                /* its document was written (Open) */
-   _Atomic bool abort_seen;    /* a write matched nothing: aborted elsewhere */
+   _Atomic bool abort_seen;    /* a write matched nothing: no longer held */
+   int32_t resumes;            /* the claim this process holds it by */
+   /* why it is no longer held (lost_read: the statement's thread, once
+    * abort_seen) */
+   enum { LOST_UNKNOWN, LOST_ABORTED, LOST_TAKEN_OVER, LOST_ENDED } lost;
+   bool lost_read;
+   char lost_reason[400];      /* LOST_ABORTED: the abort's reason; LOST_ENDED: the state */
+   char taken_host[256];
+   int64_t taken_pid;
    /* the writer of its commands (its own connection; no progress, no
     * on_retry: these are not the statement's batches) */
    bql_exec_options_t xo;
@@ -344,6 +360,20 @@ fill (void *ctx, const char *ph, bson_t *dst, const char *key)
       append_checkpoint (op, dst, key);
    } else if (!strcmp (ph, BQL_PH_END_STATE) && f->state) {
       bson_append_utf8 (dst, key, -1, f->state, -1);
+   } else if (!strcmp (ph, BQL_PH_RESUMES)) {
+      bson_append_int32 (dst, key, -1, op->resumes);
+   } else if (!strcmp (ph, BQL_PH_STATES)) {
+      if (op->abort_seen) {
+         bson_append_utf8 (dst, key, -1, "Aborted", -1); /* to record the counts only */
+      } else {
+         bson_t in, states;
+         bson_append_document_begin (dst, key, -1, &in);
+         bson_append_array_begin (&in, "$in", -1, &states);
+         BSON_APPEND_UTF8 (&states, "0", "Open");
+         BSON_APPEND_UTF8 (&states, "1", "InProgress");
+         bson_append_array_end (&in, &states);
+         bson_append_document_end (dst, &in);
+      }
    } else if (!strcmp (ph, BQL_PH_REASON)) {
       if (f->reason) {
          bson_append_utf8 (dst, key, -1, f->reason, -1);
@@ -581,6 +611,7 @@ bql_operation_open (bql_exec_t *x, const bql_step_t *st)
    op->w.tally = &op->tally;
    op->coll = mongoc_client_get_collection (x->client, op->database, BQL_OPERATIONS_COLLECTION);
    counts_of (x, op->last_x); /* a resume's carried counts */
+   op->resumes = x->resume ? x->resume->resumes : 0;
    if (x->resume) {
       /* a resumed operation (resume.c): its document is there, marked
        * InProgress for this process; its checkpoint goes on from where
@@ -623,8 +654,8 @@ marked (bql_writer_t *w, bql_operation_t *op, sent_t r, const char *errmsg)
    if (r == NOT_MATCHED) {
       op->abort_seen = true;
       return bql_writer_fail (w, BQL_ERR_ABORTED, 0,
-                              "aborted by another process (bulkql --abort): operation %s is no longer in progress; "
-                              "the next batch was not sent",
+                              "operation %s is no longer this process's (aborted by bulkql --abort, or resumed by "
+                              "another process): the next batch was not sent",
                               op->id);
    }
    if (r == NOT_WRITTEN) {
@@ -681,10 +712,13 @@ bql_operation_mark_ids (bql_writer_t *w, const bson_t *ids)
    return marked (w, op, r, errmsg);
 }
 
-/* The operation's state, read (CHECK_OPERATION): false when it is no
- * longer Open or InProgress (or is gone). A failed read says nothing. */
+/* The operation's state and holder, read (CHECK_OPERATION): false when
+ * this process no longer holds it — its state is not Open or InProgress,
+ * another claim (resumes) holds it, or it is gone — with why in op->lost
+ * (and lost_read set). A failed read says nothing (true). The
+ * statement's thread. */
 static bool
-still_in_progress (bql_operation_t *op)
+read_holder (bql_operation_t *op)
 {
    bson_t filter, opts = BSON_INITIALIZER;
    fill_ctx_t f = {op, bql_wall_ms (), NULL, NULL};
@@ -697,19 +731,61 @@ still_in_progress (bql_operation_t *op)
    mongoc_collection_t *coll = mongoc_client_get_collection (op->w.client, op->database, BQL_OPERATIONS_COLLECTION);
    mongoc_cursor_t *cur = mongoc_collection_find_with_opts (coll, &filter, &opts, NULL);
    const bson_t *doc;
-   bool in_progress = true;
+   bool held = true;
    if (mongoc_cursor_next (cur, &doc)) {
-      in_progress = bson_iter_init_find (&it, doc, "state") && BSON_ITER_HOLDS_UTF8 (&it) &&
-                    (!strcmp (bson_iter_utf8 (&it, NULL), "Open") || !strcmp (bson_iter_utf8 (&it, NULL), "InProgress"));
+      const char *state = bson_iter_init_find (&it, doc, "state") && BSON_ITER_HOLDS_UTF8 (&it)
+                             ? bson_iter_utf8 (&it, NULL)
+                             : "";
+      bool numbered = bson_iter_init_find (&it, doc, "resumes") &&
+                      (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it) || BSON_ITER_HOLDS_DOUBLE (&it));
+      int64_t resumes = numbered ? bson_iter_as_int64 (&it) : 0;
+      if (!strcmp (state, "Aborted")) {
+         op->lost = LOST_ABORTED;
+         op->lost_reason[0] = '\0';
+         if (bson_iter_init_find (&it, doc, "reason") && BSON_ITER_HOLDS_UTF8 (&it)) {
+            snprintf (op->lost_reason, sizeof op->lost_reason, "%s", bson_iter_utf8 (&it, NULL));
+         }
+         held = false;
+      } else if (resumes != op->resumes) {
+         op->lost = LOST_TAKEN_OVER;
+         snprintf (op->taken_host, sizeof op->taken_host, "%s",
+                   bson_iter_init_find (&it, doc, "host") && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL)
+                                                                                       : "an unknown host");
+         op->taken_pid = bson_iter_init_find (&it, doc, "pid") && (BSON_ITER_HOLDS_INT32 (&it) || BSON_ITER_HOLDS_INT64 (&it))
+                            ? bson_iter_as_int64 (&it)
+                            : 0;
+         held = false;
+      } else if (strcmp (state, "Open") != 0 && strcmp (state, "InProgress") != 0) {
+         op->lost = LOST_ENDED;
+         snprintf (op->lost_reason, sizeof op->lost_reason, "%s", state);
+         held = false;
+      }
    } else {
       bson_error_t e;
-      in_progress = mongoc_cursor_error (cur, &e); /* gone: not in progress */
+      held = mongoc_cursor_error (cur, &e); /* gone: not held */
+      if (!held) {
+         op->lost = LOST_ENDED;
+         snprintf (op->lost_reason, sizeof op->lost_reason, "%s", "gone");
+      }
+   }
+   if (!held) {
+      op->lost_read = true;
    }
    mongoc_cursor_destroy (cur);
    mongoc_collection_destroy (coll);
    bson_destroy (&opts);
    bson_destroy (&cmd);
-   return in_progress;
+   return held;
+}
+
+/* After a write matched nothing: why (once; the statement's thread). */
+static void
+why_lost (bql_operation_t *op)
+{
+   if (op->abort_seen && !op->lost_read && op->check) {
+      read_holder (op);
+      op->lost_read = true; /* a failed read: LOST_UNKNOWN, not asked again */
+   }
 }
 
 /* The caller's on_checkpoint, after a checkpoint was written. */
@@ -733,14 +809,32 @@ call_on_checkpoint (bql_exec_t *x)
    x->xo.on_checkpoint (&ci, x->xo.checkpoint_ctx);
 }
 
-/* The statement stops as after a cancel. */
+/* The statement stops as after a cancel, saying why (op->mu held). */
 static bool
 stop_aborted (bql_exec_t *x)
 {
+   bql_operation_t *op = x->op;
+   why_lost (op);
    if (!x->stopped) {
       x->stopped = true;
-      snprintf (x->stop_reason, sizeof x->stop_reason,
-                "aborted by another process (bulkql --abort %s), after batch %lld", x->op->id, (long long) x->batches);
+      if (op->lost == LOST_TAKEN_OVER) {
+         snprintf (x->stop_reason, sizeof x->stop_reason,
+                   "operation %s was taken over by another process (pid %lld on %.48s): this one stopped "
+                   "writing after batch %lld",
+                   op->id, (long long) op->taken_pid, op->taken_host, (long long) x->batches);
+      } else if (op->lost == LOST_ENDED) {
+         snprintf (x->stop_reason, sizeof x->stop_reason,
+                   "operation %s is no longer in progress (%.24s): this process stopped writing after batch %lld",
+                   op->id, op->lost_reason, (long long) x->batches);
+      } else if (op->lost == LOST_UNKNOWN) {
+         snprintf (x->stop_reason, sizeof x->stop_reason,
+                   "operation %s is no longer this process's (aborted by bulkql --abort, or resumed by another "
+                   "process): it stopped writing after batch %lld",
+                   op->id, (long long) x->batches);
+      } else {
+         snprintf (x->stop_reason, sizeof x->stop_reason,
+                   "aborted by another process (bulkql --abort %s), after batch %lld", op->id, (long long) x->batches);
+      }
    }
    return false;
 }
@@ -792,9 +886,10 @@ bql_operation_batch_done (bql_exec_t *x, int64_t first, int64_t last, const bson
       if (r == NOT_MATCHED) {
          op->abort_seen = true;
       }
-   } else if (go_on && !op->abort_seen && op->check && !still_in_progress (op)) {
+   } else if (go_on && !op->abort_seen && op->check && x->opts->checkpoint_interval > 1 && !read_holder (op)) {
       op->abort_seen = true;
    }
+   bool stop = op->abort_seen && !stop_aborted (x);
    pthread_mutex_unlock (&op->mu);
    x->retries += atomic_exchange (&op->retries, 0);
    if (r == NOT_WRITTEN) {
@@ -803,10 +898,7 @@ bql_operation_batch_done (bql_exec_t *x, int64_t first, int64_t last, const bson
    if (written) {
       call_on_checkpoint (x);
    }
-   if (op->abort_seen) {
-      return stop_aborted (x);
-   }
-   return go_on;
+   return stop ? false : go_on;
 }
 
 void
@@ -840,15 +932,28 @@ void
 bql_operation_finish (bql_exec_t *x, const bql_step_t *st)
 {
    bql_operation_t *op = x->op;
-   if (!op || !op->active || op->abort_seen) {
-      return; /* aborted elsewhere: its document says so already */
+   if (!op || !op->active) {
+      return;
    }
    const char *state = "Complete", *reason = NULL;
    char why[700];
+   pthread_mutex_lock (&op->mu);
+   why_lost (op);
+   if (op->abort_seen && op->lost != LOST_ABORTED) {
+      /* another process holds it (or it ended, or is gone): nothing of
+       * this one's is written any more */
+      pthread_mutex_unlock (&op->mu);
+      return;
+   }
    /* Aborted is final (a resume refuses it): only bulkql --abort marks
-    * it. A statement that stopped (a cancel, max_execution_time,
-    * max_errors) or failed can be resumed: Failed, with the reason. */
-   if (x->fatal) {
+    * it; once it did, this process records its last counts and
+    * checkpoint in the Aborted document, with the abort's reason. A
+    * statement that stopped (a cancel, max_execution_time, max_errors)
+    * or failed can be resumed: Failed, with the reason. */
+   if (op->abort_seen) {
+      state = "Aborted";
+      reason = op->lost_reason;
+   } else if (x->fatal) {
       state = "Failed";
       reason = x->error->message;
    } else if (x->stopped) {
@@ -867,7 +972,6 @@ bql_operation_finish (bql_exec_t *x, const bql_step_t *st)
       reason = why;
    }
    char errmsg[600];
-   pthread_mutex_lock (&op->mu);
    snapshot (op, x);
    sent_t r = send_step (op, st, state, reason, errmsg, sizeof errmsg);
    pthread_mutex_unlock (&op->mu);

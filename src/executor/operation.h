@@ -66,8 +66,8 @@ void bql_operation_sending (bql_writer_t *w, int64_t last_row);
 /* MARK_IN_FLIGHT before the batch b is sent (any thread writing it):
  * its rows (first..last good row) go into the checkpoint's inFlight, and
  * the checkpoint is written. False, with the writer's error, when that
- * could not be written or the operation was aborted by another process:
- * the batch must not be sent. */
+ * could not be written or this process no longer holds the operation
+ * (another process aborted or resumed it): the batch must not be sent. */
 bool bql_operation_mark_rows (bql_writer_t *w, const bql_batch_t *b);
 /* The same for a batch of stored documents: ids (an array), or NULL for
  * one write over the whole filter (batch_size = 0). */
@@ -79,8 +79,10 @@ bool bql_operation_mark_ids (bql_writer_t *w, const bson_t *ids);
  * refused), go_on as the batch's checks said. Writes the checkpoint when
  * checkpoint_interval batches have completed since the last one, or else
  * (checkpoint_interval > 1) reads the state. Returns go_on, or false
- * when another process aborted the operation (the statement then stops
- * as after a cancel: x->stopped, "aborted by another process"). */
+ * when this process no longer holds the operation (another process
+ * aborted it, or resumed it: every update's filter has this process's
+ * resumes): the statement then stops as after a cancel (x->stopped,
+ * "aborted by another process", or "was taken over"). */
 bool bql_operation_batch_done (bql_exec_t *x, int64_t first, int64_t last, const bson_value_t *last_id,
                                bool completed, bool go_on);
 
@@ -89,8 +91,10 @@ bool bql_operation_batch_done (bql_exec_t *x, int64_t first, int64_t last, const
  * (no retry, a failure unreported: the next one will do). */
 void bql_operation_heartbeat (bql_exec_t *x);
 
-/* FINISH_OPERATION: the end state (Complete, Failed with x's error,
- * Aborted with the stop's reason) and the last checkpoint. */
+/* FINISH_OPERATION: the end state (Complete, or Failed with x's error or
+ * stop's reason) and the last checkpoint; after another process aborted
+ * it, the last counters and checkpoint in the Aborted document (its
+ * reason kept); after another resumed it, nothing. */
 void bql_operation_finish (bql_exec_t *x, const bql_step_t *st);
 
 /* ---- seen from outside a statement (op_admin.c, resume.c) ---- */

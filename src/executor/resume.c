@@ -24,6 +24,7 @@
 #include "bulkql/operations.h"
 #include "executor.h"
 #include "operation.h"
+#include "write_path.h"
 
 #define OPERATIONS_COLLECTION "bulkql_operations"
 
@@ -58,38 +59,53 @@ hint (bql_error_t *e, const char *text)
 
 /* The document of operation id in db's bulkql_operations: true with doc
  * set (initialised) when found; false with *found false when not there,
- * or with the error set when the server could not be asked. */
+ * or with the error set when the server could not be asked. A server
+ * that went away is waited for within w's retry policy (w NULL: one
+ * attempt). */
 static bool
-find_in (mongoc_client_t *client, const char *db, const char *id, bson_t *doc, bool *failed, bql_error_t *error)
+find_in (mongoc_client_t *client, struct bql_writer *w, const char *db, const char *id, bson_t *doc, bool *failed,
+         bql_error_t *error)
 {
    mongoc_collection_t *coll = mongoc_client_get_collection (client, db, OPERATIONS_COLLECTION);
    bson_t filter = BSON_INITIALIZER;
    BSON_APPEND_UTF8 (&filter, "_id", id);
-   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (coll, &filter, NULL, NULL);
-   const bson_t *d;
-   bool found = mongoc_cursor_next (cur, &d);
-   if (found) {
-      bson_copy_to (d, doc);
-   }
+   bool found;
    bson_error_t berr;
-   *failed = !found && mongoc_cursor_error (cur, &berr);
+   int retries = 0;
+   for (;;) {
+      mongoc_cursor_t *cur = mongoc_collection_find_with_opts (coll, &filter, NULL, NULL);
+      const bson_t *d;
+      found = mongoc_cursor_next (cur, &d);
+      if (found) {
+         bson_copy_to (d, doc);
+      }
+      const bson_t *reply = NULL;
+      *failed = !found && mongoc_cursor_error_document (cur, &berr, &reply);
+      bool again = *failed && w && bql_write_path_again (w, &berr, reply, &retries);
+      mongoc_cursor_destroy (cur);
+      if (!again) {
+         break;
+      }
+   }
    if (*failed) {
-      char what[200];
-      snprintf (what, sizeof what, "read %s.%s", db, OPERATIONS_COLLECTION);
+      char what[200], tries[96] = "";
+      if (w) {
+         bql_writer_retries_ran_out (w, retries, tries, sizeof tries);
+      }
+      snprintf (what, sizeof what, "read %s.%s%s", db, OPERATIONS_COLLECTION, tries);
       bql_operation_server_error (error, &berr, what);
    }
-   mongoc_cursor_destroy (cur);
    bson_destroy (&filter);
    mongoc_collection_destroy (coll);
    return found;
 }
 
 bool
-bql_operation_find (mongoc_client_t *client, const char *first, const char *id, bson_t *doc, char **db,
-                    bql_error_t *error)
+bql_operation_find (mongoc_client_t *client, struct bql_writer *w, const char *first, const char *id, bson_t *doc,
+                    char **db, bql_error_t *error)
 {
    bool failed = false;
-   if (first && find_in (client, first, id, doc, &failed, error)) {
+   if (first && find_in (client, w, first, id, doc, &failed, error)) {
       *db = bson_strdup (first);
       return true;
    }
@@ -98,7 +114,11 @@ bql_operation_find (mongoc_client_t *client, const char *first, const char *id, 
    }
    bson_error_t berr;
    /* (libmongoc asks for nameOnly itself) */
-   char **names = mongoc_client_get_database_names_with_opts (client, NULL, &berr);
+   char **names;
+   int retries = 0;
+   while (!(names = mongoc_client_get_database_names_with_opts (client, NULL, &berr)) && w &&
+          bql_write_path_again (w, &berr, NULL, &retries)) {
+   }
    if (!names) {
       return bql_operation_server_error (error, &berr, "list the databases to find the operation");
    }
@@ -107,7 +127,7 @@ bql_operation_find (mongoc_client_t *client, const char *first, const char *id, 
       if (first && !strcmp (names[i], first)) {
          continue;
       }
-      if (find_in (client, names[i], id, doc, &failed, error)) {
+      if (find_in (client, w, names[i], id, doc, &failed, error)) {
          *db = bson_strdup (names[i]);
          found = true;
       }
@@ -408,51 +428,174 @@ check_source (const bson_t *doc, const char *id, const bql_plan_t *plan, const c
    return false;
 }
 
-/* Mark the operation InProgress again, for this process: one update
- * conditioned on the state and heartbeat read, so that of two processes
- * resuming it at once one only does. */
+/* The claim of an operation (claim): one conditional update, sent
+ * through the write path so that a server restart is ridden through as
+ * for a batch. */
+typedef struct {
+   mongoc_client_t *client;
+   const char *db, *id;
+   int32_t resumes;     /* the claim's number: the document's resumes + 1 */
+   bson_t filter, update;
+   int sends;
+   bool done, claimed;
+   bool unknown;        /* lost, and the server could not be asked */
+} claim_t;
+
+/* Does the document say this process holds the operation with this
+ * claim (resumes, host and pid)? -1 when it could not be read. */
+static int
+claimed_by_me (claim_t *c)
+{
+   bson_t found = BSON_INITIALIZER;
+   bool failed = false;
+   bql_error_t scratch;
+   int mine = 0;
+   if (find_in (c->client, NULL, c->db, c->id, &found, &failed, &scratch)) {
+      bson_iter_t it;
+      char host[256] = "";
+      gethostname (host, sizeof host - 1);
+      const char *h = str_field (&found, "host");
+      mine = bson_iter_init_find (&it, &found, "resumes") && BSON_ITER_HOLDS_INT32 (&it) &&
+             bson_iter_int32 (&it) == c->resumes && bson_iter_init_find (&it, &found, "pid") &&
+             BSON_ITER_HOLDS_INT32 (&it) && bson_iter_int32 (&it) == (int32_t) getpid () && h && !strcmp (h, host);
+   } else if (failed) {
+      mine = -1;
+   }
+   bson_destroy (&found);
+   return mine;
+}
+
 static bool
-claim (mongoc_client_t *client, const char *db, const bson_t *doc, const char *id, bql_error_t *error)
+claim_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
+{
+   claim_t *c = ctx;
+   *nops = 0;
+   if (c->done) {
+      return true;
+   }
+   bson_error_t e;
+   if (!mongoc_bulk_operation_update_one_with_opts (bulk, &c->filter, &c->update, NULL, &e)) {
+      c->done = true;
+      return true;
+   }
+   c->sends++;
+   *nops = 1;
+   return true;
+}
+
+static bool
+claim_settle (void *ctx, const bql_write_result_t *r)
+{
+   claim_t *c = ctx;
+   bson_iter_t it;
+   c->done = true;
+   c->claimed = r->write_errors.n == 0 && bson_iter_init_find (&it, &r->reply, "nMatched") && bson_iter_as_int64 (&it) == 1;
+   if (!c->claimed && c->sends > 1) {
+      /* sent again after a lost reply: the lost attempt may have claimed it */
+      int mine = claimed_by_me (c);
+      c->claimed = mine == 1;
+      c->unknown = mine < 0;
+   }
+   return true;
+}
+
+static bql_recover_rc_t
+claim_recover (void *ctx, const bql_write_result_t *r)
+{
+   claim_t *c = ctx;
+   (void) r;
+   int mine = claimed_by_me (c);
+   if (mine < 0) {
+      return BQL_RECOVER_ASK_AGAIN;
+   }
+   if (mine == 1) {
+      c->done = c->claimed = true; /* the lost attempt claimed it */
+   }
+   return BQL_RECOVER_RESEND;
+}
+
+static bool
+claim_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int retries)
+{
+   claim_t *c = ctx;
+   (void) r;
+   (void) why;
+   (void) retries;
+   c->done = true;
+   c->unknown = true;
+   return true;
+}
+
+/* Mark the operation InProgress again, for this process: one update
+ * conditioned on the state, heartbeat and claim (resumes) read, so that
+ * of two processes resuming it at once one only does. It sets resumes to
+ * the claim's number: every later update of the document (operation.c)
+ * has it in its filter, so that a write of the process it was taken from
+ * that lands after the claim (sent before that process was killed)
+ * matches nothing. Sent through the write path (w): a lost reply is
+ * resolved by reading the document, and the server is waited for within
+ * the statement's retry policy. */
+static bool
+claim (mongoc_client_t *client, bql_writer_t *w, const char *db, const bson_t *doc, const char *id, int32_t resumes,
+       bql_error_t *error)
 {
    mongoc_collection_t *coll = mongoc_client_get_collection (client, db, OPERATIONS_COLLECTION);
-   bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set, inc;
+   claim_t c = {.client = client, .db = db, .id = id, .resumes = resumes};
+   bson_init (&c.filter);
+   bson_init (&c.update);
+   bson_t set;
    bson_iter_t it;
-   BSON_APPEND_UTF8 (&filter, "_id", id);
+   BSON_APPEND_UTF8 (&c.filter, "_id", id);
    if (bson_iter_init_find (&it, doc, "state")) {
-      bson_append_iter (&filter, "state", 5, &it);
+      bson_append_iter (&c.filter, "state", 5, &it);
    }
    if (bson_iter_init_find (&it, doc, "heartbeatAt")) {
-      bson_append_iter (&filter, "heartbeatAt", 11, &it);
+      bson_append_iter (&c.filter, "heartbeatAt", 11, &it);
+   }
+   if (bson_iter_init_find (&it, doc, "resumes")) {
+      bson_append_iter (&c.filter, "resumes", 7, &it);
    }
    char host[256] = "";
    gethostname (host, sizeof host - 1);
    int64_t now = bql_wall_ms ();
-   bson_append_document_begin (&update, "$set", 4, &set);
+   bson_append_document_begin (&c.update, "$set", 4, &set);
    BSON_APPEND_UTF8 (&set, "state", "InProgress");
    BSON_APPEND_DATE_TIME (&set, "updatedAt", now);
    BSON_APPEND_DATE_TIME (&set, "heartbeatAt", now);
    BSON_APPEND_UTF8 (&set, "host", host);
    BSON_APPEND_INT32 (&set, "pid", (int32_t) getpid ());
-   bson_append_document_end (&update, &set);
-   bson_append_document_begin (&update, "$inc", 4, &inc);
-   BSON_APPEND_INT32 (&inc, "resumes", 1);
-   bson_append_document_end (&update, &inc);
-   bson_append_document_begin (&update, "$unset", 6, &set);
+   BSON_APPEND_INT32 (&set, "resumes", resumes);
+   bson_append_document_end (&c.update, &set);
+   bson_append_document_begin (&c.update, "$unset", 6, &set);
    BSON_APPEND_UTF8 (&set, "reason", "");
    BSON_APPEND_UTF8 (&set, "finishedAt", "");
-   bson_append_document_end (&update, &set);
-   bson_t reply;
-   bson_error_t berr;
-   bool ok = mongoc_collection_update_one (coll, &filter, &update, NULL, &reply, &berr);
-   if (!ok) {
-      bql_operation_server_error (error, &berr, "mark the operation InProgress");
-   } else if (!bson_iter_init_find (&it, &reply, "matchedCount") || bson_iter_as_int64 (&it) != 1) {
-      ok = refuse (error, BQL_ERR_REFUSED,
-                   "operation %s changed while it was being resumed (another process resumed or aborted it)", id);
+   bson_append_document_end (&c.update, &set);
+   bql_write_step_t step = {.ctx = &c,
+                            .coll = coll,
+                            .database = db,
+                            .ordered = true,
+                            .no_bypass = true,
+                            .add = claim_add,
+                            .settle = claim_settle,
+                            .recover = claim_recover,
+                            .give_up = claim_give_up};
+   int retries = 0;
+   bool ran = bql_write_path_run (w, &step, &retries);
+   bool ok = ran && c.claimed;
+   if (!ran) {
+      *error = w->tally->error;
+   } else if (c.unknown) {
+      char tries[96];
+      refuse (error, BQL_ERR_CONNECTION,
+              "cannot mark operation %s InProgress%s: the server could not be reached; nothing was written to its "
+              "collection",
+              id, bql_writer_retries_ran_out (w, retries, tries, sizeof tries));
+   } else if (!c.claimed) {
+      refuse (error, BQL_ERR_REFUSED,
+              "operation %s changed while it was being resumed (another process resumed or aborted it)", id);
    }
-   bson_destroy (&reply);
-   bson_destroy (&filter);
-   bson_destroy (&update);
+   bson_destroy (&c.filter);
+   bson_destroy (&c.update);
    mongoc_collection_destroy (coll);
    return ok;
 }
@@ -499,7 +642,23 @@ bql_operation_resume (mongoc_client_t *client, const char *operation_id, const b
    bql_resume_init (&r);
    bool ok = false;
    const char *path;
-   if (!bql_operation_find (client, o.database ? o.database : "test", id, &doc, &db, error) ||
+   /* the resume's own commands wait for a server that went away, as a
+    * batch does: before the statement is known, within the default
+    * retry policy; the claim within the statement's */
+   bql_exec_options_t xo;
+   memset (&xo, 0, sizeof xo);
+   if (exec_options) {
+      size_t k = exec_options->size && exec_options->size < sizeof xo ? exec_options->size : sizeof xo;
+      memcpy (&xo, exec_options, k);
+   }
+   xo.on_retry = NULL; /* (not a batch's) */
+   bql_options_t defaults;
+   bql_options_init (&defaults);
+   bql_write_tally_t tally;
+   bql_write_tally_init (&tally);
+   bql_writer_t w;
+   bql_writer_init_bare (&w, NULL, &defaults, &xo, client, &tally);
+   if (!bql_operation_find (client, &w, o.database ? o.database : "test", id, &doc, &db, error) ||
        !check_state (&doc, id, error) || !statement_plan (&doc, id, &o, &script, &owned, &plan, error) ||
        !check_source (&doc, id, plan, &path, error) || !bql_resume_load (&r, &doc, error)) {
       goto done;
@@ -519,7 +678,8 @@ bql_operation_resume (mongoc_client_t *client, const char *operation_id, const b
       bson_free (owned->file_path);
       owned->file_path = bson_strdup (path);
    }
-   if (!claim (client, db, &doc, id, error)) {
+   w.opts = &plan->opts;
+   if (!claim (client, &w, db, &doc, id, r.resumes, error)) {
       goto done;
    }
    bson_destroy (reply);
@@ -530,6 +690,9 @@ done:
       refuse (error, BQL_ERR_NOMEM, "cannot resume operation %s", id);
    }
 out:
+   bql_writer_cleanup (&w);
+   bql_write_tally_cleanup (&tally);
+   bql_options_cleanup (&defaults);
    bql_resume_cleanup (&r);
    bql_plan_destroy (owned);
    bql_script_destroy (script);

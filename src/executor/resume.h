@@ -96,9 +96,12 @@ void bql_resume_scan_filter (const bql_resume_t *r, const bson_t *filter, bool e
  * then in every database's. True with doc (initialised) and its
  * database (*db, bson_malloc'd); false with *error: BQL_ERR_REFUSED
  * when no database holds it, BQL_ERR_CONNECTION / BQL_ERR_SERVER when
- * the server could not be asked. (resume.c) */
-bool bql_operation_find (mongoc_client_t *client, const char *first, const char *id, bson_t *doc, char **db,
-                         bql_error_t *error);
+ * the server could not be asked. With w (a writer, executor.h), a
+ * server that went away is waited for within w's retry policy
+ * (write_path.h bql_write_path_again); NULL: one attempt. (resume.c) */
+struct bql_writer;
+bool bql_operation_find (mongoc_client_t *client, struct bql_writer *w, const char *first, const char *id,
+                         bson_t *doc, char **db, bql_error_t *error);
 
 /* fnv1a64 of data[0..len), and as 16 lowercase hex digits into hex[17]. */
 uint64_t bql_fnv1a64 (const void *data, size_t len);

@@ -487,23 +487,44 @@ wait_for (pipeline_t *p, slot_t *s, int64_t batch, bool workers)
 /* drop = true: the DROP step drops the target collection before the
  * first batch (the drop command, as mongoimport --drop). Only the target:
  * the archive, error and metrics collections stay. A collection that does
- * not exist is not an error. False when the server refused. */
+ * not exist is not an error. A drop whose reply was lost (the server went
+ * away) is sent again within the retry policy, on w: dropping is
+ * idempotent in effect, and a drop that the lost attempt did finds the
+ * collection gone. False when the server refused, or stayed away. */
 bool
-bql_exec_drop_step (bql_exec_t *x, const bql_step_t *st)
+bql_exec_drop_step (bql_exec_t *x, bql_writer_t *w, const bql_step_t *st)
 {
    mongoc_database_t *db = mongoc_client_get_database (x->client, x->plan->database);
    bson_error_t berr;
-   bool dropped = mongoc_database_write_command_with_opts (db, &st->command, NULL, NULL, &berr);
+   bson_t reply;
+   bool dropped;
+   int retries = 0;
+   for (;;) {
+      dropped = mongoc_database_write_command_with_opts (db, &st->command, NULL, &reply, &berr);
+      /* a collection that does not exist: NamespaceNotFound (26), from
+       * every server libmongoc 1.23 connects to (MongoDB 3.6 on; 7.0 on
+       * answers ok) */
+      bool again = !dropped && berr.code != 26 && bql_write_path_again (w, &berr, &reply, &retries);
+      bson_destroy (&reply);
+      if (!again) {
+         break;
+      }
+   }
    mongoc_database_destroy (db);
-   /* a collection that does not exist: NamespaceNotFound (26), from every
-    * server libmongoc 1.23 connects to (MongoDB 3.6 on; 7.0 on answers ok) */
    if (!dropped && berr.code != 26) {
-      if (bql_exec_is_connection_error (&berr)) {
-         return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code, "lost the server while dropping %s: %s",
+      char tries[96];
+      bql_writer_retries_ran_out (w, retries, tries, sizeof tries);
+      if (x->xo.cancel && *x->xo.cancel) {
+         return bql_exec_fail (x, BQL_ERR_ABORTED, (int32_t) berr.code,
+                               "cancelled while waiting to drop %s again (lost: %s); the load did not start",
                                bql_plan_namespace (x->plan), berr.message);
       }
-      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "the server refused to drop %s (drop = true): %s",
-                            bql_plan_namespace (x->plan), berr.message);
+      if (bql_exec_is_connection_error (&berr)) {
+         return bql_exec_fail (x, BQL_ERR_CONNECTION, (int32_t) berr.code, "lost the server while dropping %s%s: %s",
+                               bql_plan_namespace (x->plan), tries, berr.message);
+      }
+      return bql_exec_fail (x, BQL_ERR_SERVER, (int32_t) berr.code, "the server refused to drop %s (drop = true)%s: %s",
+                            bql_plan_namespace (x->plan), tries, berr.message);
    }
    return true;
 }

@@ -4,9 +4,11 @@
  * error (the first one stands), its reply's write errors, the checks made
  * after every batch (progress, on_batch, max_errors, cancel,
  * max_execution_time) and the wall clock; the lists of a batch's refused
- * rows (bql_row_errors_t); whether the plan has a step of a kind; and a
- * small map from _id values to positions (bql_id_map_t). No MongoDB
- * command is sent here.
+ * rows (bql_row_errors_t); whether the plan has a step of a kind; a
+ * small map from _id values to positions (bql_id_map_t); and the
+ * statement's record of stored _ids (bql_id_record_t: its entries and
+ * bound; write_rows.c reads and keeps it). No MongoDB command is sent
+ * here.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -351,6 +353,19 @@ bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos)
 }
 
 void
+bql_id_map_set (bql_id_map_t *m, const bson_value_t *id, size_t pos)
+{
+   uint64_t h = value_hash (id);
+   for (size_t i = h & (m->cap - 1); m->hash[i]; i = (i + 1) & (m->cap - 1)) {
+      if (m->hash[i] == h && bql_value_equal (&m->ids[i], id)) {
+         m->pos[i] = pos;
+         return;
+      }
+   }
+   bql_id_map_put (m, id, pos);
+}
+
+void
 bql_id_map_cleanup (bql_id_map_t *m)
 {
    for (size_t i = 0; i < m->cap; i++) {
@@ -362,4 +377,48 @@ bql_id_map_cleanup (bql_id_map_t *m)
    bson_free (m->pos);
    bson_free (m->ids);
    memset (m, 0, sizeof *m);
+}
+
+/* ---- the statement's record of stored _ids ---- */
+
+void
+bql_id_record_init (bql_id_record_t *r, int64_t memory_limit)
+{
+   memset (r, 0, sizeof *r);
+   pthread_mutex_init (&r->lock, NULL);
+   r->state = BQL_IDS_UNREAD;
+   r->max_bytes = (size_t) (memory_limit / 4);
+   bql_id_map_init (&r->ids, 0);
+}
+
+void
+bql_id_record_give_up (bql_id_record_t *r)
+{
+   bql_id_map_cleanup (&r->ids);
+   bql_id_map_init (&r->ids, 0);
+   r->bytes = 0;
+   r->state = BQL_IDS_GIVEN_UP;
+}
+
+bool
+bql_id_record_set (bql_id_record_t *r, const bson_value_t *id, size_t entry)
+{
+   size_t n = r->ids.n;
+   bql_id_map_set (&r->ids, id, entry);
+   if (r->ids.n == n) {
+      return true; /* held already */
+   }
+   r->bytes += BQL_ID_RECORD_BYTES + (id->value_type == BSON_TYPE_UTF8 ? id->value.v_utf8.len : 0);
+   if (r->bytes > r->max_bytes) {
+      bql_id_record_give_up (r);
+      return false;
+   }
+   return true;
+}
+
+void
+bql_id_record_cleanup (bql_id_record_t *r)
+{
+   bql_id_map_cleanup (&r->ids);
+   pthread_mutex_destroy (&r->lock);
 }

@@ -63,6 +63,9 @@ static bool
 row_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_row_errors_t *errs)
 {
    bool ok = true;
+   if (w->id_record) {
+      bql_exec_read_all_ids (w, b); /* the READ_ALL_IDS step before the run, once */
+   }
    for (size_t i = 0; ok && i < w->n_row_steps; i++) {
       const bql_step_t *st = &w->row_steps[i];
       switch (st->kind) {
@@ -125,7 +128,7 @@ run_rows (bql_exec_t *x, bql_writer_t *w, const bql_step_t *steps, size_t n, con
    if (!src) {
       return false;
    }
-   if (drop && !bql_exec_drop_step (x, drop)) {
+   if (drop && !bql_exec_drop_step (x, w, drop)) {
       bql_source_close (src);
       return false;
    }
@@ -202,10 +205,16 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
       size_t j = i + 1;
       switch (st->kind) {
       case BQL_STEP_DROP:
-         /* run by the rows' step, once its input is open; never by a
-          * resumed operation, which dropped the target when it began:
-          * a second drop would lose the rows it wrote since */
-         drop = x->resume ? NULL : st;
+         /* run by the rows' step, once its input is open; not again by
+          * a resumed operation that completed a batch or marked one in
+          * flight: it dropped the target before, and a second drop would
+          * lose the rows written since. One interrupted before that may
+          * have been killed before its drop: it drops (again), and every
+          * row it may have written is sent again (in doubt: found gone) */
+         drop = x->resume && (x->resume->n_completed > 0 || x->resume->n_in_flight > 0 ||
+                              !bson_empty (&x->resume->in_flight_ids))
+                   ? NULL
+                   : st;
          break;
       case BQL_STEP_COUNT:
          ok = run_count (x, w, st);
@@ -259,7 +268,7 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          if (!step_chosen (w, st)) {
             break; /* the other of its pair, or the cursor path after it */
          }
-         if (drop && !bql_exec_drop_step (x, drop)) {
+         if (drop && !bql_exec_drop_step (x, w, drop)) {
             ok = false;
             break;
          }
@@ -267,6 +276,7 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          ok = bql_exec_merge_step (x, w, st);
          /* instead of the other of its pair and the cursor path */
          while (j < s->n && (s->items[j].kind == BQL_STEP_MERGE || s->items[j].kind == BQL_STEP_AGGREGATE ||
+                             s->items[j].kind == BQL_STEP_READ_ALL_IDS ||
                              s->items[j].flow == BQL_FLOW_EACH_ROW_BATCH || s->items[j].flow == BQL_FLOW_REFUSED_ROWS)) {
             j++;
          }
@@ -299,6 +309,9 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          break;
       case BQL_STEP_READ_STORED_IDS:
          break; /* run by the upserts' step before it, for a failed batch (write_rows.c) */
+      case BQL_STEP_READ_ALL_IDS:
+         break; /* run with the first batch whose rows name an _id (row_batch), before its row steps, on a
+                   server whose _id lookups read the whole collection (write_rows.c) */
       case BQL_STEP_WRITE_ERROR_RECORD:
          /* written as batches finish (bql_exec_finish_batch) */
          break;

@@ -254,6 +254,16 @@ bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled)
 }
 
 bool
+bql_write_path_again (bql_writer_t *w, const bson_error_t *berr, const bson_t *reply, int *retries)
+{
+   if (*retries == 0) {
+      w->lost_since_us = 0; /* retry_timeout counts from this command's loss */
+   }
+   bool cancelled;
+   return bql_exec_is_retryable (berr, reply) && bql_write_path_wait (w, retries, &cancelled);
+}
+
+bool
 bql_writer_idempotent (const bql_writer_t *w)
 {
    /* deleting again, or setting deleted_at again, is safe: a DELETE has

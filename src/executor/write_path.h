@@ -126,6 +126,16 @@ bool bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *ret
  * for a read to be restarted (where.c's cursor). */
 bool bql_write_path_wait (bql_writer_t *w, int *retries, bool *cancelled);
 
+/* A command of w that is not a batch's write (a read, a drop, a
+ * resume's claim) failed with berr (and reply, may be NULL): when the
+ * error is one the write path retries (bql_exec_is_retryable: the server
+ * went away or is shutting down) and the statement's retry policy has a
+ * retry left, count it, wait (bql_write_path_wait) and return true: the
+ * caller sends the command again. *retries is 0 for the command's first
+ * failure (retry_timeout counts from then). False: give up (the error
+ * stands; a cancel while waiting also returns false). */
+bool bql_write_path_again (bql_writer_t *w, const bson_error_t *berr, const bson_t *reply, int *retries);
+
 /* The error domain of a command abandoned on a cancel while it waited
  * for the server's reply (bql_write_result_t.error, with give_up's
  * BQL_GIVE_UP_CANCELLED): its outcome is unknown, its operations are in

@@ -52,7 +52,29 @@
  * sent again only when its update is idempotent, and is otherwise reported
  * as failed with an unknown outcome. For upserts on _id this needs to know
  * which _ids existed before the batch: one find on _id per batch, made
- * only when retry_attempts > 0.
+ * only when retry_attempts > 0 (or to settle a failed batch, above).
+ *
+ * Which _ids existed, on a server whose find of {_id: {$in: [...]}} reads
+ * the whole collection (caps.h id_lookup_scans: a find per batch would
+ * cost a scan of the collection per batch): the statement reads every
+ * stored _id once, before the first batch whose rows name an _id (the
+ * READ_ALL_IDS step), into its record of stored _ids (executor.h
+ * bql_id_record_t), which its own writes keep up to date; a batch's rows
+ * are answered from it (existing_from_record): held as stored (read, or
+ * upserted or matched by an earlier row of the statement) existed; not
+ * held did not; held by a row whose outcome is unknown is read from the
+ * server before the batch, for those _ids only; held in flight by another
+ * batch (parallel_workers) is unknown (-1: a failed batch holding such a
+ * row cannot be settled, so on a server that loses counts the batch goes
+ * one statement per command). Over its bound (a quarter of memory_limit)
+ * the record is given up and every batch reads its own _ids again.
+ * Semantics with other clients: the per-batch read saw the collection at
+ * the start of its batch, the record sees it at the statement's read plus
+ * the statement's own writes; in both, the settling of a lost or failed
+ * batch is exact when no other client creates or deletes the same _ids
+ * meanwhile (a document created by another client after the read looks
+ * created by the batch). README "Cancelling, retries and in doubt" says
+ * so.
  */
 #include <string.h>
 
@@ -262,9 +284,154 @@ has_known_id (const row_write_t *w)
    return w->upsert || w->insert;
 }
 
+/* Read every stored _id into the statement's record (the READ_ALL_IDS
+ * step's find, its template as is). Over the record's bound the read
+ * stops and the record is given up; a read that fails gives it up too
+ * (the batches then read their own _ids, as on any server). The caller
+ * holds the record's lock. */
+static void
+read_all_ids (batch_t *c, bql_id_record_t *r)
+{
+   const bql_step_t *st = bql_steps_find (&c->wr->plan->steps, BQL_STEP_READ_ALL_IDS);
+   bson_iter_t it;
+   bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+   if (bson_iter_init_find (&it, &st->command, "filter") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
+      bson_t f;
+      const uint8_t *data;
+      uint32_t len;
+      bson_iter_document (&it, &len, &data);
+      if (bson_init_static (&f, data, len)) {
+         bson_concat (&filter, &f);
+      }
+   }
+   if (bson_iter_init_find (&it, &st->command, "projection")) {
+      bson_append_iter (&opts, "projection", -1, &it);
+   }
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->wr->coll, &filter, &opts, NULL);
+   const bson_t *doc;
+   bool held = true;
+   while (held && mongoc_cursor_next (cur, &doc)) {
+      if (bson_iter_init_find (&it, doc, "_id")) {
+         held = bql_id_record_set (r, bson_iter_value (&it), BQL_ID_STORED);
+      }
+   }
+   bson_error_t berr;
+   if (held && mongoc_cursor_error (cur, &berr)) {
+      bql_id_record_give_up (r);
+   } else if (held) {
+      r->state = BQL_IDS_HELD;
+   }
+   mongoc_cursor_destroy (cur);
+   bson_destroy (&filter);
+   bson_destroy (&opts);
+}
+
+/* The rows set[0..m) (pending upserts on a given _id), answered from the
+ * statement's record of stored _ids (read first when it is not yet): a
+ * row whose _id the record holds as stored existed before the batch; one
+ * it does not hold did not (nor was it written by the statement: every
+ * _id a row names is held from the batch on); one held in flight by
+ * another batch is unknown (that batch may be writing it now); one held
+ * in flight by this batch (an earlier row of it) did not exist before the
+ * batch. Each _id is then held in flight by this batch, until
+ * record_outcomes. Returns how many rows the record could not answer
+ * (named by an earlier row whose outcome is unknown), moved to the front
+ * of set: the server is asked about them. All m when the record is given
+ * up (then no row is answered here). */
+static size_t
+existing_from_record (batch_t *c, bql_id_record_t *r, size_t *set, size_t m)
+{
+   size_t token = BQL_ID_IN_FLIGHT (c->info->batch_index);
+   size_t ask = 0;
+   pthread_mutex_lock (&r->lock);
+   if (r->state == BQL_IDS_UNREAD) {
+      read_all_ids (c, r);
+   }
+   for (size_t k = 0; k < m && r->state == BQL_IDS_HELD; k++) {
+      row_write_t *w = &c->w[set[k]];
+      size_t e = token;
+      if (!w->has_id) {
+         continue; /* a replacement without _id: the server makes it */
+      }
+      bool held = bql_id_map_get (&r->ids, &w->id, &e);
+      if (held && e == BQL_ID_STORED) {
+         w->existed = 1;
+         continue;
+      }
+      if (!held || e == token) {
+         w->existed = 0; /* (held: an earlier row of the batch names it) */
+      } else if (e == BQL_ID_UNKNOWN) {
+         set[ask++] = set[k];
+      } else {
+         w->existed = -1; /* another batch in flight names it */
+      }
+      bql_id_record_set (r, &w->id, token);
+   }
+   if (r->state != BQL_IDS_HELD) {
+      /* given up (over its bound, or its read failed): every row is asked */
+      for (size_t k = 0; k < m; k++) {
+         c->w[set[k]].existed = -1;
+      }
+      ask = m;
+   }
+   pthread_mutex_unlock (&r->lock);
+   return ask;
+}
+
+void
+bql_exec_read_all_ids (bql_writer_t *w, const bql_batch_t *b)
+{
+   bql_id_record_t *r = w->id_record;
+   if (!r || !bql_caps_id_lookup_scans (&w->caps, w->client)) {
+      return;
+   }
+   bool names = false;
+   for (size_t i = 0; i < b->n && !names; i++) {
+      names = bson_has_field (b->docs[i], "_id");
+   }
+   if (names) {
+      batch_t c = {.wr = w};
+      pthread_mutex_lock (&r->lock);
+      if (r->state == BQL_IDS_UNREAD) {
+         read_all_ids (&c, r);
+      }
+      pthread_mutex_unlock (&r->lock);
+   }
+}
+
+/* After the batch: the _ids its upserts on a given _id wrote are stored
+ * now, and those of its rows that failed or were not attempted are
+ * unknown (held in flight by this batch until now). */
+static void
+record_outcomes (batch_t *c)
+{
+   bql_id_record_t *r = c->wr->id_record;
+   if (!r) {
+      return;
+   }
+   size_t token = BQL_ID_IN_FLIGHT (c->info->batch_index);
+   pthread_mutex_lock (&r->lock);
+   for (size_t k = 0; k < c->n && r->state == BQL_IDS_HELD; k++) {
+      const row_write_t *w = &c->w[k];
+      size_t e;
+      if (!w->has_id || !is_upsert_on_given_id (w)) {
+         continue;
+      }
+      if (w->state == RW_UPSERTED || w->state == RW_MATCHED) {
+         bql_id_record_set (r, &w->id, BQL_ID_STORED);
+      } else if (bql_id_map_get (&r->ids, &w->id, &e) && e == token) {
+         bql_id_record_set (r, &w->id, BQL_ID_UNKNOWN);
+      }
+   }
+   pthread_mutex_unlock (&r->lock);
+}
+
 /* Upserts on a given _id: which _ids exist before the batch (for a lost
- * attempt to be checked against). Left unknown when the server cannot
- * be asked: the write itself will meet the problem. */
+ * attempt to be checked against): on a server whose _id $in lookup reads
+ * the whole collection, from the statement's record of stored _ids
+ * (existing_from_record), else (and for the _ids the record cannot
+ * answer) by a find of the batch's _ids. Left unknown when the server
+ * cannot be asked: the write itself will meet the problem. */
 static void
 check_existing (batch_t *c)
 {
@@ -278,6 +445,10 @@ check_existing (batch_t *c)
       if (c->w[k].state == RW_PENDING && is_upsert_on_given_id (&c->w[k])) {
          set[m++] = k;
       }
+   }
+   bql_id_record_t *r = c->wr->id_record;
+   if (m && r && bql_caps_id_lookup_scans (&c->wr->caps, c->wr->client)) {
+      m = existing_from_record (c, r, set, m);
    }
    bql_id_map_t found;
    if (m && find_ids (c, set, m, is_upsert_on_given_id, &found)) {
@@ -943,6 +1114,7 @@ bql_exec_update_rows (bql_writer_t *wr, const bql_batch_t *b, const size_t *pos,
       ok = send_set (&c, set, m);
    }
    bson_free (set);
+   record_outcomes (&c);
 
    /* the rows that matched nothing */
    for (size_t k = 0; k < c.n; k++) {

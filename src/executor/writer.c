@@ -130,12 +130,29 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    w->n_row_steps = x->n_row_steps;
    w->op = x->op;
    w->resume = x->resume;
+   w->id_record = x->id_record;
+}
+
+void
+bql_writer_init_bare (bql_writer_t *w, const bql_plan_t *plan, const bql_options_t *opts,
+                      const bql_exec_options_t *xo, mongoc_client_t *client, bql_write_tally_t *tally)
+{
+   memset (w, 0, sizeof *w);
+   w->plan = plan;
+   w->opts = opts;
+   w->xo = xo;
+   w->client = client;
+   w->coll = plan ? mongoc_client_get_collection (client, plan->database, plan->collection) : NULL;
+   bql_caps_init (&w->caps);
+   w->tally = tally;
 }
 
 void
 bql_writer_cleanup (bql_writer_t *w)
 {
-   mongoc_collection_destroy (w->coll);
+   if (w->coll) {
+      mongoc_collection_destroy (w->coll);
+   }
    if (w->send_client) {
       mongoc_client_destroy (w->send_client);
    }

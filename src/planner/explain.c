@@ -18,8 +18,9 @@
 #include "steps.h"
 
 /* One step as EXPLAIN prints it: what it does, the VALUES rows of its
- * batch, the command (template), and how it runs on a server whose
- * update command loses its counts. */
+ * batch, the command (template), how it runs on a server whose update
+ * command loses its counts, and on one whose _id $in lookup reads the
+ * whole collection. */
 static void
 append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
 {
@@ -40,6 +41,9 @@ append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
                         "only from a command of one statement");
    } else if (st->if_counts_lost != BQL_LOST_SAME) {
       BSON_APPEND_UTF8 (&step, "ifUpdateCountsLost", st->if_lost_note);
+   }
+   if (st->if_id_lookup_scans != BQL_SCANS_SAME) {
+      BSON_APPEND_UTF8 (&step, "ifIdLookupScans", st->if_scans_note);
    }
    bson_append_document_end (arr, &step);
 }

@@ -102,6 +102,8 @@ copy_step (bql_steps_t *s, const bql_step_t *from)
    st->one_per_command = from->one_per_command;
    st->if_counts_lost = from->if_counts_lost;
    st->if_lost_note = from->if_lost_note;
+   st->if_id_lookup_scans = from->if_id_lookup_scans;
+   st->if_scans_note = from->if_scans_note;
    st->if_server_has_merge = from->if_server_has_merge;
    st->if_date_trunc = from->if_date_trunc;
 }
@@ -125,7 +127,7 @@ bql_step_kind_name (bql_step_kind_t kind)
 {
    static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
                                        "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
-                                       "delete batch",  "update batch",  "insert rows",   "read existing ids",
+                                       "delete batch",  "update batch",  "insert rows",   "read all ids", "read existing ids",
                                        "upsert rows",   "read stored ids",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
                                        "write metrics", "aggregate",   "merge", "open operation", "mark in flight",
@@ -386,12 +388,18 @@ ids_find_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql
  * be settled (an upsert on a given _id whose document is stored after
  * it created it only if it did not exist before); run only for the
  * batch's rows that name an _id. */
-static void
-existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+static bool
+needs_existing_ids (const bql_plan_t *plan)
 {
    const char *note;
    bool settle = row_write_if_lost (plan, true, &note) == BQL_LOST_SETTLE_FAILED;
-   if (plan->opts.dry_run || (plan->opts.retry_attempts <= 0 && !settle)) {
+   return !plan->opts.dry_run && (plan->opts.retry_attempts > 0 || settle);
+}
+
+static void
+existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (!needs_existing_ids (plan)) {
       return;
    }
    bool retry = plan->opts.retry_attempts > 0;
@@ -404,6 +412,42 @@ existing_ids_step (const bql_plan_t *plan, bql_steps_t *s)
       st->if_counts_lost = BQL_LOST_ONLY;
       st->if_lost_note = "only on a server whose update command loses its counts when a statement fails";
    }
+   st->if_id_lookup_scans = BQL_SCANS_UNKNOWN_IDS;
+   st->if_scans_note = "on a server whose _id $in lookup reads the whole collection: only for the rows whose _id "
+                       "the statement's record of stored _ids cannot answer (named by an earlier row whose outcome "
+                       "is unknown), and for every row once that record is given up (over its share of "
+                       "memory_limit); none for an _id named by a row of a batch still in flight (parallel_workers): "
+                       "it counts as unknown";
+}
+
+/* Before the first batch of upserts whose rows name an _id, on a server
+ * whose _id $in lookup reads the whole collection (so that a read per
+ * batch costs a scan per batch): every stored _id, once, for the
+ * statement's record of stored _ids, which its own writes then keep up
+ * to date (write_rows.c runs it, so after the drop of drop = true). */
+static void
+all_ids_step (const bql_plan_t *plan, bql_steps_t *s)
+{
+   if (!needs_existing_ids (plan)) {
+      return;
+   }
+   bson_t cmd = BSON_INITIALIZER, f, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", plan->collection);
+   bson_append_document_begin (&cmd, "filter", -1, &f);
+   bson_append_document_end (&cmd, &f);
+   bson_append_document_begin (&cmd, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&cmd, &proj);
+   bql_step_t *st = push (s, BQL_STEP_READ_ALL_IDS, BQL_FLOW_ONCE,
+                          "read every stored _id once, before the first batch whose rows name an _id is sent, into "
+                          "the statement's record of stored _ids, which its own writes keep up to date: the batches' "
+                          "rows are checked against it instead of a read per batch",
+                          &cmd);
+   st->if_id_lookup_scans = BQL_SCANS_ONLY;
+   st->if_scans_note = "only on a server whose _id $in lookup reads the whole collection (one such read per statement "
+                       "instead of one per batch); when more _ids are stored than a quarter of memory_limit holds "
+                       "(192 bytes each), the read stops there and every batch reads its own";
+   bson_destroy (&cmd);
 }
 
 /* After a batch of upserts with a failed statement, on a server whose
@@ -1067,8 +1111,12 @@ open_operation_step (const bql_plan_t *plan, bql_steps_t *s)
 }
 
 /* An update of the operation's document, in state Open or InProgress
- * (none matched: another process aborted it), setting the fields of set
- * (a template). */
+ * (FINISH_OPERATION: the states placeholder) and held by this process's
+ * claim (resumes: 0 for the run that opened it, the number of the resume
+ * that claimed it after), setting the fields of set (a template). None
+ * matched: another process aborted it, or resumed it (a write of a
+ * process that was killed, landing after the resume's claim, changes
+ * nothing). */
 static void
 operation_update_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t kind, bql_step_flow_t flow,
                        const char *what, const bson_t *set)
@@ -1079,12 +1127,17 @@ operation_update_step (const bql_plan_t *plan, bql_steps_t *s, bql_step_kind_t k
    bson_append_document_begin (&ups, "0", -1, &one);
    bson_append_document_begin (&one, "q", -1, &q);
    BSON_APPEND_UTF8 (&q, "_id", BQL_PH_OPERATION_ID);
-   bson_append_document_begin (&q, "state", -1, &in);
-   bson_append_array_begin (&in, "$in", -1, &states);
-   BSON_APPEND_UTF8 (&states, "0", "Open");
-   BSON_APPEND_UTF8 (&states, "1", "InProgress");
-   bson_append_array_end (&in, &states);
-   bson_append_document_end (&q, &in);
+   if (kind == BQL_STEP_FINISH_OPERATION) {
+      BSON_APPEND_UTF8 (&q, "state", BQL_PH_STATES);
+   } else {
+      bson_append_document_begin (&q, "state", -1, &in);
+      bson_append_array_begin (&in, "$in", -1, &states);
+      BSON_APPEND_UTF8 (&states, "0", "Open");
+      BSON_APPEND_UTF8 (&states, "1", "InProgress");
+      bson_append_array_end (&in, &states);
+      bson_append_document_end (&q, &in);
+   }
+   BSON_APPEND_UTF8 (&q, "resumes", BQL_PH_RESUMES);
    bson_append_document_end (&one, &q);
    bson_append_document_begin (&one, "u", -1, &u);
    BSON_APPEND_DOCUMENT (&u, "$set", set);
@@ -1154,22 +1207,31 @@ checkpoint_steps (const bql_plan_t *plan, bql_steps_t *s)
              every);
    operation_update_step (plan, s, BQL_STEP_CHECKPOINT, BQL_FLOW_CHECKPOINT, what, &set);
    bson_destroy (&set);
-   if (plan->opts.checkpoint_interval > 1) {
-      bson_t cmd = BSON_INITIALIZER, f, proj;
-      BSON_APPEND_UTF8 (&cmd, "find", BQL_OPERATIONS_COLLECTION);
-      bson_append_document_begin (&cmd, "filter", -1, &f);
-      BSON_APPEND_UTF8 (&f, "_id", BQL_PH_OPERATION_ID);
-      bson_append_document_end (&cmd, &f);
-      bson_append_document_begin (&cmd, "projection", -1, &proj);
-      BSON_APPEND_INT32 (&proj, "state", 1);
-      bson_append_document_end (&cmd, &proj);
-      BSON_APPEND_INT64 (&cmd, "limit", 1);
-      push (s, BQL_STEP_CHECK_OPERATION, BQL_FLOW_CHECKPOINT,
-            "after every other completed batch: read the operation's state (not Open or InProgress: another "
-            "process aborted it, the statement stops)",
-            &cmd);
-      bson_destroy (&cmd);
-   }
+   /* the state and holder, read when a write matched nothing (and with
+    * checkpoint_interval > 1, after the batches without a checkpoint) */
+   bson_t cmd = BSON_INITIALIZER, f, proj;
+   BSON_APPEND_UTF8 (&cmd, "find", BQL_OPERATIONS_COLLECTION);
+   bson_append_document_begin (&cmd, "filter", -1, &f);
+   BSON_APPEND_UTF8 (&f, "_id", BQL_PH_OPERATION_ID);
+   bson_append_document_end (&cmd, &f);
+   bson_append_document_begin (&cmd, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "state", 1);
+   BSON_APPEND_INT32 (&proj, "reason", 1);
+   BSON_APPEND_INT32 (&proj, "resumes", 1);
+   BSON_APPEND_INT32 (&proj, "host", 1);
+   BSON_APPEND_INT32 (&proj, "pid", 1);
+   bson_append_document_end (&cmd, &proj);
+   BSON_APPEND_INT64 (&cmd, "limit", 1);
+   push (s, BQL_STEP_CHECK_OPERATION, BQL_FLOW_CHECKPOINT,
+         plan->opts.checkpoint_interval > 1
+            ? "after every other completed batch, and when a write of the operation matched nothing: read its state "
+              "and holder (Aborted: another process aborted it; another resumes: another process resumed it; "
+              "either way this process stops writing, as after a cancel)"
+            : "when a write of the operation matched nothing: read its state and holder (Aborted: another process "
+              "aborted it; another resumes: another process resumed it; either way this process stops writing, as "
+              "after a cancel)",
+         &cmd);
+   bson_destroy (&cmd);
    bson_init (&set);
    now_template (&set, "heartbeatAt");
    operation_update_step (plan, s, BQL_STEP_HEARTBEAT, BQL_FLOW_CHECKPOINT,
@@ -1188,7 +1250,8 @@ finish_operation_step (const bql_plan_t *plan, bql_steps_t *s)
    now_template (&set, "finishedAt");
    operation_update_step (plan, s, BQL_STEP_FINISH_OPERATION, BQL_FLOW_END,
                           "after the statement: record how it ended (Complete, Failed or Aborted) and its last "
-                          "checkpoint",
+                          "checkpoint; once another process aborted it, its counts and checkpoint, keeping the "
+                          "abort's reason",
                           &set);
    bson_destroy (&set);
 }
@@ -1244,6 +1307,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
       push (s, BQL_STEP_DROP, BQL_FLOW_ONCE, "drop the collection before the load (drop = true)", &cmd);
       bson_destroy (&cmd);
    }
+   bool upserts = plan->kind == BQL_KIND_UPSERT || (plan->kind == BQL_KIND_INSERT && o->upsert_mode);
    if (plan->select) {
       /* $merge when server_side = true, or when the server has it
        * (server_side unset) and no option needs the rows one by one;
@@ -1266,12 +1330,17 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
          log_steps (plan, s);
          return merge_ok;
       }
+      if (upserts) {
+         all_ids_step (plan, s);
+      }
       if (bson_empty (&plan->select_pipeline_parts)) {
          aggregate_step (plan, s, merge, 0);
       } else {
          aggregate_step (plan, s, merge, 1);
          aggregate_step (plan, s, merge, -1);
       }
+   } else if (upserts) {
+      all_ids_step (plan, s);
    }
    switch (plan->kind) {
    case BQL_KIND_INSERT:
@@ -1459,6 +1528,8 @@ row_write_batch_step (const bql_plan_t *plan, const bql_step_t *t, bql_steps_t *
    st->one_per_command = t->one_per_command;
    st->if_counts_lost = t->if_counts_lost;
    st->if_lost_note = t->if_lost_note;
+   st->if_id_lookup_scans = t->if_id_lookup_scans;
+   st->if_scans_note = t->if_scans_note;
    bson_destroy (&cmd);
    return true;
 }

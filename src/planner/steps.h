@@ -34,6 +34,8 @@ typedef enum {
    BQL_STEP_DELETE_BATCH,         /* delete (or soft_delete update) of the batch's _ids */
    BQL_STEP_UPDATE_BATCH,         /* UPDATE ... WHERE: the batch's _ids, or every match once */
    BQL_STEP_INSERT_ROWS,          /* insert commands of batch_size rows */
+   BQL_STEP_READ_ALL_IDS,         /* before the first batch of upserts, on a server whose _id
+                                     $in lookup scans the collection: every stored _id, once */
    BQL_STEP_READ_EXISTING_IDS,    /* before upserts (retry_attempts > 0): which of the
                                      _ids the batch's rows name exist already */
    BQL_STEP_UPSERT_ROWS,          /* one upsert (or replacement upsert) per row */
@@ -92,6 +94,8 @@ typedef enum {
 #define BQL_PH_CHECKPOINT "<the checkpoint: completed and in-flight batches>"
 #define BQL_PH_END_STATE "<Complete, Failed or Aborted>"
 #define BQL_PH_REASON "<why it Failed or was Aborted; null when Complete>"
+#define BQL_PH_RESUMES "<resumes: the claim this process holds the operation by>"
+#define BQL_PH_STATES "<{$in: [Open, InProgress]}; Aborted once another process aborted it>"
 /* The collection of the operation documents; the statement's database
  * unless operations_database names one. */
 #define BQL_OPERATIONS_COLLECTION "bulkql_operations"
@@ -119,6 +123,16 @@ typedef enum {
    BQL_LOST_ONLY             /* the step runs only on such a server */
 } bql_if_counts_lost_t;
 
+/* How a step runs on a server whose find of {_id: {$in: [...]}} reads
+ * the whole collection (bql_caps_t.id_lookup_scans). */
+typedef enum {
+   BQL_SCANS_SAME,         /* as on any server */
+   BQL_SCANS_ONLY,         /* READ_ALL_IDS: the step runs only on such a server */
+   BQL_SCANS_UNKNOWN_IDS   /* READ_EXISTING_IDS: there, only for the rows whose _id the
+                              statement's record (the READ_ALL_IDS step's read, kept up
+                              to date with the statement's own writes) cannot answer */
+} bql_if_id_lookup_scans_t;
+
 typedef struct bql_step {
    bql_step_kind_t kind;
    bql_step_flow_t flow;
@@ -137,6 +151,11 @@ typedef struct bql_step {
    bql_if_counts_lost_t if_counts_lost;
    const char *if_lost_note; /* what EXPLAIN says of it (a static string;
                                 NULL with BQL_LOST_SAME) */
+   /* how it runs on a server whose _id $in lookup scans the collection
+    * (bql_caps_t.id_lookup_scans), and what EXPLAIN says of it (a static
+    * string; NULL with BQL_SCANS_SAME) */
+   bql_if_id_lookup_scans_t if_id_lookup_scans;
+   const char *if_scans_note;
    /* MERGE: run only when the server has $merge (bql_caps_t.merge), and
     * then instead of the AGGREGATE step after it and its row steps;
     * without $merge this step is skipped (server_side unset) */

@@ -334,6 +334,25 @@ main (int argc, char **argv)
       xo.opts = o;
       run ("BULK INSERT INTO xo (_id) VALUES (2);", NULL, &xo);
       bson_destroy (o);
+   } else if (!strcmp (c, "tls")) {
+      /* URI: a TLS server (tests/lib/tlsproxy.py) whose certificate only
+       * argv[4], a CA file, trusts: set in code on the client, as a
+       * program does; argv[5] "give" also gives them to bql_execute
+       * (ssl_opts), "keep" does not. Three statements, each needing a
+       * connection BulkQL makes itself: INSERT ... SELECT (the cursor's),
+       * VALUES (the send connection), parallel_workers (the pool). */
+      mongoc_ssl_opt_t ssl = *mongoc_ssl_opt_get_default ();
+      ssl.ca_file = argc > 4 ? argv[4] : NULL;
+      mongoc_client_set_ssl_opts (client, &ssl);
+      if (argc > 5 && !strcmp (argv[5], "give")) {
+         xo.ssl_opts = &ssl;
+      }
+      int r1 = run ("BULK INSERT INTO tls_copy SELECT _id, v FROM tls_src WITH (retry_attempts = 0);", NULL, &xo);
+      int r2 = run ("BULK INSERT INTO tls_values (_id) VALUES (1), (2) WITH (retry_attempts = 0);", NULL, &xo);
+      int r3 = run ("BULK INSERT INTO tls_workers (_id) VALUES (1), (2), (3), (4) WITH (parallel_workers = 2, "
+                    "ordered = false, batch_size = 1, retry_attempts = 0);",
+                    NULL, &xo);
+      rc = r1 || r2 || r3;
    } else if (!strcmp (c, "resume")) {
       /* argv[4]: an operation id; resumed with its stored statement,
        * looked for in the test's database first */

@@ -235,6 +235,45 @@ int main (void) {
         self.assertEqual(p.returncode, rc, p.stdout + p.stderr)
         return p.stdout
 
+    def test_tls_options_set_in_code_reach_every_connection(self):
+        # a TLS server whose certificate only the CA file set in code (not
+        # in the URI) trusts: with ssl_opts given to bql_execute, the
+        # cursor of INSERT ... SELECT, the connection writes are sent on
+        # and the parallel_workers pool all connect and the rows are
+        # stored; without, the caller's own client connects (it probes the
+        # server and records the operation) but those connections fail
+        # their handshake, and nothing is written
+        import tlsproxy
+        self.db.tls_src.insert_many([{"_id": i, "v": "v%d" % i} for i in range(1, 4)])
+        with tlsproxy.TlsProxy(bqltest.URI) as proxy:
+            def run_case(mode):
+                p = subprocess.run([self.cases_exe(), "tls", proxy.uri, self.dbname, tlsproxy.CA_FILE, mode],
+                                   capture_output=True, text=True, env=self.env, timeout=120)
+                return p.returncode, p.stdout
+
+            rc, out = run_case("keep")
+            self.assertEqual(rc, 1, out)
+            lines = out.splitlines()
+            self.assertEqual([l.split(":")[0] for l in lines if l.startswith(("ok", "error"))],
+                             ["error", "error", "error"], out)
+            self.assertIn("error: BQL_ERR_CONNECTION: cannot run the SELECT's aggregation pipeline: ", out)
+            self.assertEqual(sum(1 for l in lines if l == "nInserted 0"), 3, out)
+            self.assertGreater(proxy.refused, 0)
+            for coll in ("tls_copy", "tls_values", "tls_workers"):
+                self.assertEqual(list(self.db[coll].find()), [], coll)
+
+            refused = proxy.refused
+            rc, out = run_case("give")
+            self.assertEqual(rc, 0, out)
+            self.assertEqual(out.splitlines(), ["ok", "nInserted 3", "nFailed 0", "nRows 3",
+                                                "ok", "nInserted 2", "nFailed 0", "nRows 2",
+                                                "ok", "nInserted 4", "nFailed 0", "nRows 4"])
+            self.assertEqual(proxy.refused, refused)
+        self.assertEqual(list(self.db.tls_copy.find({}, sort=[("_id", 1)])),
+                         [{"_id": i, "v": "v%d" % i} for i in range(1, 4)])
+        self.assertEqual(sorted(d["_id"] for d in self.db.tls_values.find()), [1, 2])
+        self.assertEqual(sorted(d["_id"] for d in self.db.tls_workers.find()), [1, 2, 3, 4])
+
     def test_resume_an_operation(self):
         import datetime
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -12,9 +12,11 @@ import signal
 import sys
 import tempfile
 import time
+import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
+import faultops  # noqa: E402
 import faults  # noqa: E402
 import wireproxy  # noqa: E402
 
@@ -189,6 +191,38 @@ class ServerRestartTest(bqltest.BulkqlCase):
         # the restarted server takes writes again
         self.own.d.c.insert_one({"_id": n + 1})
         self.assertEqual(self.own.d.c.count_documents({"_id": n + 1}), 1)
+
+
+class FinishedTest(unittest.TestCase):
+    """faultops.finished, which ends a run's resumes: a Failed operation
+    is at its end only when its last process stopped for its rows in
+    doubt alone. Bug L of issue 15: a process that lost the server while
+    reading, after an earlier one had reported rows in doubt, left
+    nFailed == nInDoubt and an empty inFlightIds; the run was taken as
+    done and 100 matching documents were never updated."""
+
+    def op(self, state="Failed", failed=25, doubt=25, **checkpoint):
+        return {"state": state, "counters": {"nFailed": failed, "nInDoubt": doubt}, "checkpoint": checkpoint}
+
+    def test_complete_is_at_its_end(self):
+        self.assertTrue(faultops.finished(self.op("Complete", 0, 0), ""))
+
+    def test_failed_for_its_rows_in_doubt_alone_is_at_its_end(self):
+        end = ("25 documents failed, 25 of them in doubt: they may or may not have been written, and their writes "
+               "are not idempotent, so they were not sent again (inDoubt lists them)")
+        self.assertTrue(faultops.finished(self.op(), end))
+        self.assertTrue(faultops.finished(self.op(), end.replace("documents", "rows")))
+        # something else failed too, or a batch is still in flight
+        self.assertFalse(faultops.finished(self.op(failed=26), end))
+        self.assertFalse(faultops.finished(self.op(inFlightIds=[7]), end))
+        self.assertFalse(faultops.finished(self.op(inFlight=[{"first": 1, "last": 4}]), end))
+        self.assertFalse(faultops.finished(self.op(), end.replace("25 of them", "24 of them")))
+
+    def test_a_stop_before_the_end_is_not_at_its_end_whatever_its_counters(self):
+        stop = ('lost the server while reading the matching documents: Failed to send "getMore" command with '
+                'database "d": Failed to read 4 bytes: socket error or timeout')
+        self.assertFalse(faultops.finished(self.op(), stop))
+        self.assertFalse(faultops.finished(self.op(), "cancelled after batch 3"))
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ SIZES = {
     "insert_csv_parallel": (5000, 50),
     "upsert_file": (200, 10),
     "update_from_set": (200, 10),
-    "update_from_inc": (200, 10),
-    "update_where_inc": (800, 25),
+    "update_from_inc": (120, 10),
+    "update_where_inc": (400, 25),
     "delete_archival": (1000, 50),
 }
 KILLS = int(os.environ.get("BQL_FAULT_KILLS", "3"))

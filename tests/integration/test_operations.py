@@ -19,6 +19,7 @@ from bson.objectid import ObjectId
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
 import faults  # noqa: E402
+from wireproxy import matcher  # noqa: E402
 import wiretest  # noqa: E402
 from ophash import fnv1a64_hex, row_oid  # noqa: E402
 
@@ -84,7 +85,8 @@ class OperationTest(wiretest.WireCase):
         self.assertEqual(opened["checkpoint"], {"completed": [], "inFlight": [], "sentThrough": 0, "batches": 0})
         checkpoints = [c.documents[0] for c in self.proxy.commands("update", coll=OPS)]
         for c in checkpoints:
-            self.assertEqual(c["q"], {"_id": res["operationId"], "state": {"$in": ["Open", "InProgress"]}})
+            # held by this process's claim: resumes 0 for the run that opened it
+            self.assertEqual(c["q"], {"_id": res["operationId"], "state": {"$in": ["Open", "InProgress"]}, "resumes": 0})
         self.assertEqual([c["u"]["$set"]["checkpoint"]["completed"] for c in checkpoints],
                          [[{"first": 1, "last": 2}], [{"first": 1, "last": 4}], [{"first": 1, "last": 5}],
                           [{"first": 1, "last": 5}]])
@@ -234,7 +236,7 @@ class OperationTest(wiretest.WireCase):
         self.assertEqual(seq, [("insert", OPS), i, f, i, u, i, f, i, u, i, f, u, ("insert", "bulk_operation_metrics")])
         find = self.proxy.commands("find", coll=OPS)[0]
         self.assertEqual(find.args["filter"], {"_id": r.results[0]["operationId"]})
-        self.assertEqual(find.args["projection"], {"state": 1})
+        self.assertEqual(find.args["projection"], {"state": 1, "reason": 1, "resumes": 1, "host": 1, "pid": 1})
         op = self.op(r.results[0])
         self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 5}])
         self.assertEqual(op["options"], {"batch_size": 1, "checkpoint_interval": 2})
@@ -264,43 +266,76 @@ class OperationTest(wiretest.WireCase):
         seq = [(c.name, c.collection, sorted(c.documents[0].get("u", {}).get("$set", {}))) for c in cmds]
         self.assertEqual(seq[:3], [("insert", OPS, []), ("insert", "c", []), ("update", OPS, ["heartbeatAt"])])
         beat = cmds[2].documents[0]
-        self.assertEqual(beat["q"], {"_id": r.results[0]["operationId"], "state": {"$in": ["Open", "InProgress"]}})
+        self.assertEqual(beat["q"], {"_id": r.results[0]["operationId"], "state": {"$in": ["Open", "InProgress"]},
+                                     "resumes": 0})
         self.assertEqual(seq[3][:2], ("update", OPS))  # the checkpoint after the batch
         self.assertEqual(self.op(r.results[0])["state"], "Complete")
 
-    def test_abort_from_another_process_stops_within_one_batch(self):
-        """A load on a slow server (each insert delayed by the proxy) is
-        marked Aborted by another client, as bulkql --abort does: the
-        batch in flight completes, the checkpoint after it matches
-        nothing, and the statement stops with no further batch sent."""
-        n = 300
-        path = self.ndjson([{"_id": i} for i in range(1, n + 1)])
-        self.proxy.inject(lambda c: c.name == "insert" and c.collection == "c", "delay", times=10 ** 6, delay=0.15)
+    def marked_while_batch_4_is_in_flight(self, filter, update):
+        """A load of 300 rows in batches of 10 whose 4th insert the proxy
+        holds until the operation's document was changed by another client
+        (update_one(filter, update)): the change lands while that batch is
+        in flight, with no write of the load's to the document at the same
+        time, however slow the machine. The load's result."""
+        path = self.ndjson([{"_id": i} for i in range(1, 301)])
+        held = self.proxy.inject(matcher("insert", coll="c", nth=4), "hold", delay=120)
+        self.addCleanup(held.release)
         child = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"],
                                    sql="BULK INSERT INTO c FROM '%s' FORMAT NDJSON WITH (batch_size = 10)" % path,
-                                   deadline=120)
+                                   deadline=180)
         with child:
             child.start()
-            self.assertTrue(faults.wait_until(faults.wire_progress(self.proxy, 3, "insert", coll="c"), 60))
-            marked = self.db[OPS].update_one({"state": {"$in": ["Open", "InProgress"]}},
-                                             {"$set": {"state": "Aborted", "reason": "aborted by --abort"}})
-            self.assertEqual(marked.modified_count, 1)
-            sent_then = len(self.proxy.commands("insert", coll="c"))
-            res = child.wait(60)
+            self.assertTrue(faults.wait_until(lambda: held.hits, 120), child)
+            self.assertEqual(self.db[OPS].update_one(filter, update).modified_count, 1)
+            held.release()
+            res = child.wait(120)
         self.assertEqual(res.rc, 1, res)
+        # the batch in flight ended; no other was sent after it
+        self.assertEqual(len(self.proxy.commands("insert", coll="c")), 4)
+        self.assertEqual(self.db.c.count_documents({}), 40)
         [out] = self.json_result(res)
-        self.assertRegex(out["error"], r"^aborted by another process \(bulkql --abort %s\), after batch \d+$"
+        self.assertEqual(out["nInserted"], 40, out)
+        return out
+
+    def test_abort_from_another_process_stops_within_one_batch(self):
+        """A load is marked Aborted by another client while a batch is in
+        flight, as bulkql --abort does: the batch completes, the checkpoint
+        after it matches nothing, and the statement stops with no further
+        batch sent."""
+        out = self.marked_while_batch_4_is_in_flight(
+            {"state": {"$in": ["Open", "InProgress"]}}, {"$set": {"state": "Aborted", "reason": "aborted by --abort"}})
+        self.assertEqual(out["error"], "aborted by another process (bulkql --abort %s), after batch 4"
                          % out["operationId"])
         self.assertEqual(out["stopped"], out["error"])
-        sent = len(self.proxy.commands("insert", coll="c"))
-        self.assertLessEqual(sent, sent_then + 1)
-        self.assertLess(sent * 10, n)
         op = self.op()
         self.assertEqual((op["state"], op["reason"]), ("Aborted", "aborted by --abort"))
-        self.assertEqual(self.db.c.count_documents({}), sent * 10)
-        # nothing was written to the operation after the mark but the checkpoint that found it
-        self.assertNotIn("finishedAt", op)
+        # the checkpoint that found the mark matched nothing; the finish then
+        # recorded the last batch's counts in the Aborted document, keeping
+        # its state and reason (they missed the last batch before)
+        self.assertEqual((op["counters"]["nInserted"], op["counters"]["batches"]), (40, 4), op)
+        self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 40}], op)
+        self.assertIn("finishedAt", op)
 
+    def test_a_process_whose_operation_was_resumed_elsewhere_stops_writing(self):
+        """Another process resumed the operation (its claim: state
+        InProgress, resumes 1, its host and pid; as resume.c's, when this
+        one's heartbeat looked stale): every update of this process has
+        resumes 0 in its filter, so its next checkpoint matches nothing,
+        changes nothing of the other's, and it stops with no further
+        batch sent. Before, it matched on the state alone, went on
+        writing and ended the operation Complete over the other's."""
+        claim = {"state": "InProgress", "resumes": 1, "host": "elsewhere", "pid": 4242}
+        out = self.marked_while_batch_4_is_in_flight({"state": {"$in": ["Open", "InProgress"]}, "resumes": 0},
+                                                     {"$set": claim})
+        self.assertEqual(out["error"], "operation %s was taken over by another process (pid 4242 on elsewhere): "
+                         "this one stopped writing after batch 4" % out["operationId"])
+        # the other's claim stands: no update of this process matched after it
+        op = self.op()
+        self.assertEqual({k: op[k] for k in claim}, claim, op)
+        self.assertNotIn("finishedAt", op)
+        self.assertEqual(op["counters"]["nInserted"], 30, op)  # the last checkpoint before the claim
+        # the state and holder were read once, after the checkpoint that matched nothing
+        self.assertEqual(len(self.proxy.commands("find", coll=OPS)), 1)
 
 if __name__ == "__main__":
     bqltest.main()

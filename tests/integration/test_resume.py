@@ -245,7 +245,7 @@ class ResumeRunTest(ResumeCase):
         self.assertEqual(self.docs("items"), rows)  # every row once
         self.assertEqual((res["operationId"], res["resumes"], res["nSkipped"], res["nAlreadyWritten"],
                           res["nInserted"], res["nFailed"], res["nInDoubt"], res["inDoubt"], res["nRows"]),
-                         (OPID, 1, 4, 1, 9, 0, 0, [], 10))
+                         (OPID, 1, 4, 1, 10, 0, 0, [], 10))  # nInserted: 4 carried + row 5 found + 5 sent
         self.assertNotIn("nNotAttempted", res)
 
     def test_insert_asks_only_up_to_a_bound_past_sent_through(self):
@@ -265,7 +265,7 @@ class ResumeRunTest(ResumeCase):
                        counters={"nInserted": 2, "rowsDone": 2, "batches": 1})
         res = self.json_result(self.resume("--resume", OPID, expect=1))[0]
         self.assertEqual(self.docs("items"), rows)
-        self.assertEqual((res["nSkipped"], res["nAlreadyWritten"], res["nInserted"], res["nFailed"]), (2, 1, 28, 1))  # nInserted: 2 carried over + 26
+        self.assertEqual((res["nSkipped"], res["nAlreadyWritten"], res["nInserted"], res["nFailed"]), (2, 1, 29, 1))  # nInserted: 2 carried over + row 5 found + 26
         self.assertEqual([(e["row"], e["code"]) for e in res["writeErrors"]], [(30, 11000)])
 
     def test_a_gone_holder_on_this_host_is_resumed_at_once(self):
@@ -293,6 +293,21 @@ class ResumeRunTest(ResumeCase):
         res = self.json_result(self.resume("--resume", OPID))[0]
         self.assertEqual(self.docs("items"), rows)  # rows 1-2 kept: no second drop
         self.assertEqual((res["nInserted"], res["nSkipped"]), (4, 2))
+
+    def test_a_resumed_drop_true_insert_with_nothing_completed_drops(self):
+        """Interrupted before any batch completed, the run may have died
+        before its drop: the resume drops (again), then sends every row,
+        so what the collection held before the statement is gone as in a
+        run that was not interrupted (before, the old documents stayed)."""
+        rows = [{"_id": i, "v": i} for i in range(1, 5)]
+        path = self.ndjson(rows)
+        sql = "BULK INSERT INTO items FROM '%s' WITH (batch_size = 2, drop = true)" % path
+        self.db.items.insert_many([{"_id": 1, "v": "old"}, {"_id": 99, "v": "old"}])
+        self.operation(sql, "insert", "items", file_source(path),
+                       checkpoint={"completed": [], "inFlight": [], "sentThrough": 0, "batches": 0})
+        res = self.json_result(self.resume("--resume", OPID))[0]
+        self.assertEqual(self.docs("items"), rows)
+        self.assertEqual((res["nInserted"], res["nSkipped"], res["nFailed"]), (4, 0, 0))
 
     def test_insert_row_in_doubt_under_another_document_fails(self):
         rows = [{"_id": i, "v": i} for i in range(1, 5)]
@@ -392,6 +407,24 @@ class ResumeRunTest(ResumeCase):
         res = self.json_result(self.resume("--resume", OPID))[0]
         self.assertTrue(all(d["flag"] for d in self.docs("flags")))
         self.assertEqual((res["nMatched"], res["nModified"], res["nInDoubt"]), (7, 6, 0))
+        # the 2 documents done before are carried over (the scan goes on after lastId)
+        self.assertEqual(self.db.bulkql_operations.find_one({"_id": OPID})["counters"]["rowsDone"], 7)
+
+    def test_update_where_with_nothing_left_keeps_its_counts(self):
+        """A resume that finds nothing left after lastId (killed after its
+        last checkpoint) ends Complete with the counts carried over:
+        rowsDone stayed 0 before."""
+        self.db.flags.insert_many([{"_id": i, "flag": True} for i in range(1, 6)])
+        sql = "BULK UPDATE flags SET flag = TRUE WHERE _id > 0 WITH (batch_size = 2)"
+        self.operation(sql, "update", "flags", {"type": "where", "filter": '{"_id": {"$gt": 0}}'},
+                       checkpoint={"completed": [], "inFlight": [], "lastId": 5, "batches": 3},
+                       counters={"nMatched": 5, "nModified": 5, "rowsDone": 5, "batches": 3})
+        res = self.json_result(self.resume("--resume", OPID))[0]
+        self.assertEqual((res["nMatched"], res["nModified"], res["batches"]), (5, 5, 3))
+        op = self.db.bulkql_operations.find_one({"_id": OPID})
+        self.assertEqual(op["state"], "Complete")
+        self.assertEqual({k: op["counters"][k] for k in ("nMatched", "nModified", "rowsDone", "batches")},
+                         {"nMatched": 5, "nModified": 5, "rowsDone": 5, "batches": 3})
 
     def test_archive_then_delete_goes_on_after_last_id(self):
         originals = [{"_id": i, "old": True} for i in range(1, 9)]

@@ -218,6 +218,60 @@ class GroupBySelectTest(bqltest.BulkqlCase):
 
 
 
+class ConflictActionsTest(bqltest.BulkqlCase):
+    """Every conflict action with rows from SELECT, through the cursor
+    (the test server has no $merge, so the probe chooses it): DO NOTHING,
+    DO REPLACE, DO UPDATE SET *, ON DUPLICATE KEY UPDATE and upsert_mode,
+    each over stored documents two of which the rows name. The rows come
+    from a WITH query grouped by user; what is stored is read back."""
+
+    SUMMARY = ("WITH per_user AS (SELECT user_id, COUNT(*) AS n, SUM(amount) AS total FROM ev GROUP BY user_id) "
+               "%s SELECT user_id AS _id, n, total FROM per_user %s;")
+
+    def setUp(self):
+        super().setUp()
+        self.src = events()
+        self.db.ev.insert_many(self.src)
+        self.db.s.insert_many([{"_id": "u0", "n": -1, "keep": True}, {"_id": "u1", "n": -1, "keep": True}])
+        self.want = {}
+        for d in self.src:
+            w = self.want.setdefault(d["user_id"], {"_id": d["user_id"], "n": 0, "total": 0.0})
+            w["n"] += 1
+            w["total"] += d["amount"]
+
+    def run_summary(self, head, tail):
+        r = self.ok(self.SUMMARY % (head, tail), "--format", "json")
+        return self.json_result(r)[0]
+
+    def test_do_nothing_keeps_the_stored_documents(self):
+        res = self.run_summary("BULK UPSERT INTO s", "ON CONFLICT (_id) DO NOTHING")
+        self.assertEqual((res["nMatched"], res["nUpserted"]), (2, 2), res)
+        self.assertEqual(self.docs("s"), [{"_id": "u0", "n": -1, "keep": True}, {"_id": "u1", "n": -1, "keep": True},
+                                          self.want["u2"], self.want["u3"]])
+
+    def test_do_replace_replaces_them(self):
+        res = self.run_summary("BULK UPSERT INTO s", "ON CONFLICT (_id) DO REPLACE")
+        self.assertEqual((res["nMatched"], res["nUpserted"]), (2, 2), res)
+        self.assertEqual(self.docs("s"), [self.want[u] for u in ("u0", "u1", "u2", "u3")])
+
+    def test_do_update_set_star_sets_every_column_and_keeps_the_rest(self):
+        self.run_summary("BULK UPSERT INTO s", "ON CONFLICT (_id) DO UPDATE SET *")
+        self.assertEqual(self.docs("s"), [dict(self.want["u0"], keep=True), dict(self.want["u1"], keep=True),
+                                          self.want["u2"], self.want["u3"]])
+
+    def test_on_duplicate_key_update_updates_the_refused_rows(self):
+        res = self.run_summary("BULK INSERT INTO s", "ON DUPLICATE KEY UPDATE n = VALUES(n)")
+        self.assertEqual((res["nInserted"], res["nFailed"]), (2, 0), res)
+        self.assertEqual(self.docs("s"), [{"_id": "u0", "n": self.want["u0"]["n"], "keep": True},
+                                          {"_id": "u1", "n": self.want["u1"]["n"], "keep": True},
+                                          self.want["u2"], self.want["u3"]])
+
+    def test_upsert_mode_sets_the_rows_on_id(self):
+        self.run_summary("BULK INSERT INTO s", "WITH (upsert_mode = true)")
+        self.assertEqual(self.docs("s"), [dict(self.want["u0"], keep=True), dict(self.want["u1"], keep=True),
+                                          self.want["u2"], self.want["u3"]])
+
+
 class ServerSideTest(bqltest.BulkqlCase):
     """The $merge path and pipeline upserts: the test server has neither,
     so the statements that need them are refused by name, writing

@@ -117,5 +117,36 @@ class ProbeRefusalTest(wiretest.WireCase):
                 self.assertEqual(self.sent(), [])
                 self.assertEqual(self.snapshot(), before)
 
+
+class IdLookupScansTest(wiretest.WireCase):
+    """caps.c's id_lookup_scans, judged by the server's version (FerretDB
+    before 2.0), is what the server's explain says of the two lookups on
+    a collection that exists: {_id: v} is pushed down to its database,
+    {_id: {$in: [...]}} is not (every document is decoded). The upserts'
+    read of every stored _id once per statement rests on it."""
+
+    def test_the_version_probe_agrees_with_the_servers_explain(self):
+        info = self.client.admin.command("buildInfo")
+        if "ferretdbVersion" not in info:
+            self.skipTest("the _id index serves both lookups (MongoDB)")
+        self.assertTrue(self.id_lookup_scans(), info["ferretdbVersion"])
+        self.db.u.insert_many([{"_id": "k%d" % i} for i in range(5)])
+
+        def pushdown(f):
+            return self.db.command("explain", {"find": "u", "filter": f}, verbosity="queryPlanner")["filterPushdown"]
+
+        # (string _ids: the SQLite backend pushes down only string and
+        # ObjectId equality)
+        self.assertTrue(pushdown({"_id": "k1"}))
+        self.assertFalse(pushdown({"_id": {"$in": ["k1", "k2"]}}))
+        # and so the upserts read every stored _id once, not per batch
+        self.proxy.reset()
+        r = self.wire("BULK UPSERT INTO u (_id, v) VALUES ('k1', 'a'), ('k7', 'b'), ('k2', 'c'), ('k8', 'd') "
+                      "ON CONFLICT (_id) DO UPDATE SET v = EXCLUDED.v WITH (batch_size = 2);")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([c.body["filter"] for c in self.proxy.commands("find", coll="u", db=self.dbname)], [{}])
+        self.assertEqual((r.results[0]["nMatched"], r.results[0]["nUpserted"]), (2, 2))
+
+
 if __name__ == "__main__":
     bqltest.main()

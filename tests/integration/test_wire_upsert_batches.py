@@ -23,6 +23,7 @@ import wiretest  # noqa: E402
 
 ROWS = int(os.environ.get("BULKQL_WIRE_UPSERT_ROWS", "400"))
 BATCH = 1000 if ROWS >= 10000 else 100
+ALL = "every stored _id"
 
 
 class WireUpsertBatchesTest(wiretest.WireCase):
@@ -48,9 +49,15 @@ class WireUpsertBatchesTest(wiretest.WireCase):
         self.assertEqual([len(c.documents) for c in ups], [BATCH] * (ROWS // BATCH) + ([ROWS % BATCH] if ROWS % BATCH else []))
         self.assertEqual([op["q"]["_id"]["$eq"] for c in ups for op in c.documents], list(range(ROWS)))
         self.assertTrue(all(op["upsert"] for c in ups for op in c.documents))
-        # and the read of each batch's existing _ids, nothing else
+        # and the read of each batch's existing _ids, nothing else; on a
+        # server whose _id $in lookup reads the whole collection, one read
+        # of every stored _id for the statement instead
         finds = self.proxy.commands("find", coll="u", db=self.dbname)
-        self.assertEqual(len(finds), nbatches)
+        if self.id_lookup_scans():
+            self.assertEqual([(f.body["filter"], f.body["projection"]) for f in finds], [({}, {"_id": 1})])
+        else:
+            self.assertEqual([len(f.body["filter"]["_id"]["$in"]) for f in finds],
+                             [BATCH] * (ROWS // BATCH) + ([ROWS % BATCH] if ROWS % BATCH else []))
         self.assertEqual((res["batches"], res["nMatched"], res["nModified"], res["nUpserted"], res["nFailed"]),
                          (nbatches, ROWS // 2, ROWS // 2, ROWS - ROWS // 2, 0))
         self.assertNotIn("nModifiedUnknown", res)
@@ -59,6 +66,12 @@ class WireUpsertBatchesTest(wiretest.WireCase):
         self.assertEqual(self.db.u.count_documents({}), ROWS)
         self.assertEqual(self.db.u.count_documents({"v": "old"}), 0)
         self.assertEqual(self.db.u.find_one({"_id": ROWS - 1})["v"], "new%d" % (ROWS - 1))
+
+    def id_reads(self):
+        """The reads of _ids of collection u: the sorted _ids of each
+        {_id: {$in: [...]}}, or ALL for a read of every stored _id."""
+        return [ALL if f.body["filter"] == {} and f.body["projection"] == {"_id": 1}
+                else sorted(f.body["filter"]["_id"]["$in"]) for f in self.proxy.commands("find", coll="u", db=self.dbname)]
 
     def failing_batch(self, ordered):
         """Rows _id 0..9 into a collection holding the even ones, with a
@@ -93,8 +106,10 @@ class WireUpsertBatchesTest(wiretest.WireCase):
         # (it fails again, with its own error), then the rest as one command
         self.assertEqual(sent, [(10, list(range(10)), True), (1, [4], False), (1, [5], True),
                                 (4, [6, 7, 8, 9], False)])
-        finds = self.proxy.commands("find", coll="u", db=self.dbname)
-        self.assertEqual([sorted(f.body["filter"]["_id"]["$in"]) for f in finds], [list(range(10))] * 2)
+        # the existing _ids (before the batch: every stored _id once, on a
+        # server whose _id $in lookup reads the whole collection), then the
+        # stored ones (after the failure)
+        self.assertEqual(self.id_reads(), [ALL if self.id_lookup_scans() else list(range(10)), list(range(10))])
         # exact per row: 0, 2, 4, 6, 8 matched; 1, 3, 7, 9 upserted; 5
         # failed. Whether 0, 2 and 4 modified their documents was lost with
         # the failed command's account (nModifiedUnknown); 6 and 8 did.
@@ -114,6 +129,85 @@ class WireUpsertBatchesTest(wiretest.WireCase):
         self.assertEqual(sent, [(10, list(range(10)), True), (1, [4], False), (1, [5], True)])
         self.assertEqual((res["nMatched"], res["nModified"], res["nModifiedUnknown"], res["nUpserted"],
                           res["nFailed"], res["nNotAttempted"]), (3, 0, 3, 2, 1, 4))
+
+    def sent(self):
+        return [(len(c.documents), [op["q"]["_id"]["$eq"] for op in c.documents], bool(c.reply.get("writeErrors")))
+                for c in self.updates("u")]
+
+    def upsert_vk(self, rows, batch):
+        self.proxy.reset()
+        r = self.wire("BULK UPSERT INTO u (_id, v, k) VALUES %s ON CONFLICT (_id) DO UPDATE SET v = EXCLUDED.v, "
+                      "k = EXCLUDED.k WITH (batch_size = %d, ordered = false, continue_on_error = true);"
+                      % (", ".join("(%d, '%s', '%s')" % r for r in rows), batch))
+        self.assertEqual(r.rc, 1, r)
+        return r.results[0]
+
+    def test_an_id_written_by_an_earlier_batch_counts_as_existing(self):
+        # _id 10 is upserted by the first batch and named again by the
+        # second, which fails at _id 16 (the k of another document): the
+        # statement's record of stored _ids (read once, before the first
+        # batch, where _id lookups read the whole collection) holds 10 as
+        # stored from the first batch on, so the failed batch's settling
+        # counts the second row of 10 as matched, not as upserted
+        self.db.u.insert_one({"_id": 100, "k": "dup"})
+        self.db.u.create_index("k", unique=True)
+        rows = [(i, "a%d" % i, "k%d" % i) for i in range(10, 15)]
+        rows += [(10, "b10", "k10b"), (15, "b15", "k15"), (16, "b16", "dup"), (17, "b17", "k17"), (18, "b18", "k18")]
+        res = self.upsert_vk(rows, 5)
+        self.assertEqual([(e["row"], e["code"]) for e in res["writeErrors"]], [(8, 11000)])
+        self.assertEqual(self.docs("u"), [{"_id": 10, "v": "b10", "k": "k10b"}] +
+                         [{"_id": i, "v": "a%d" % i, "k": "k%d" % i} for i in range(11, 15)] +
+                         [{"_id": i, "v": "b%d" % i, "k": "k%d" % i} for i in (15, 17, 18)] +
+                         [{"_id": 100, "k": "dup"}])
+        self.assertEqual(sorted((u["row"], u["_id"]) for u in res["upserted"]),
+                         [(1, 10), (2, 11), (3, 12), (4, 13), (5, 14), (7, 15), (9, 17), (10, 18)])
+        self.assertEqual((res["nMatched"], res["nUpserted"], res["nFailed"]), (1, 8, 1))
+        if not self.lossy_updates():
+            self.assertEqual(self.sent(), [(5, list(range(10, 15)), False), (5, [10, 15, 16, 17, 18], True)])
+            self.assertEqual(self.id_reads(), [list(range(10, 15)), [10, 15, 16, 17, 18]])
+            return
+        # the second batch applied 10 and 15, failed at 16, and none after
+        # it: 15 is stored and was absent, so 10 ran (it matched; whether it
+        # modified its document was lost with the account); 16 is sent
+        # again alone (it fails again), then 17 and 18 as one command
+        self.assertEqual(self.sent(), [(5, list(range(10, 15)), False), (5, [10, 15, 16, 17, 18], True),
+                                       (1, [16], True), (2, [17, 18], False)])
+        self.assertEqual(res["nModifiedUnknown"], 1)
+        before = [ALL] if self.id_lookup_scans() else [list(range(10, 15)), [10, 15, 16, 17, 18]]
+        self.assertEqual(self.id_reads(), before + [[10, 15, 16, 17, 18]])
+
+    def test_an_id_whose_row_failed_is_read_again_by_a_later_batch(self):
+        # _id 20 fails in the first batch (the k of another document): the
+        # record cannot tell whether it is stored, so the second batch,
+        # which names it again, reads it from the server (and only it)
+        self.db.u.insert_one({"_id": 100, "k": "dup"})
+        self.db.u.create_index("k", unique=True)
+        res = self.upsert_vk([(20, "a20", "dup"), (21, "a21", "k21"), (20, "b20", "k20"), (22, "b22", "k22")], 2)
+        self.assertEqual([(e["row"], e["code"]) for e in res["writeErrors"]], [(1, 11000)])
+        self.assertEqual(self.docs("u"), [{"_id": i, "v": v, "k": "k%d" % i} for i, v in
+                                          ((20, "b20"), (21, "a21"), (22, "b22"))] + [{"_id": 100, "k": "dup"}])
+        self.assertEqual(sorted((u["row"], u["_id"]) for u in res["upserted"]), [(2, 21), (3, 20), (4, 22)])
+        self.assertEqual((res["nMatched"], res["nUpserted"], res["nFailed"]), (0, 3, 1))
+        if not self.id_lookup_scans():
+            self.assertEqual(self.id_reads()[0::2 if self.lossy_updates() else 1], [[20, 21], [20, 22]])
+            return
+        self.assertEqual(self.id_reads(), [ALL, [20, 21], [20]])
+
+    def test_over_its_share_of_memory_limit_the_record_is_given_up(self):
+        # memory_limit = '1MB': a quarter of it holds 1365 _ids (192 bytes
+        # each); with 1400 stored, the read of every stored _id stops and
+        # each batch reads its own _ids, as on any server
+        self.db.u.insert_many([{"_id": 1000 + i} for i in range(1400)])
+        self.proxy.reset()
+        r = self.wire("BULK UPSERT INTO u (_id, v) VALUES %s ON CONFLICT (_id) DO UPDATE SET v = EXCLUDED.v "
+                      "WITH (batch_size = 3, memory_limit = '1MB');"
+                      % ", ".join("(%d, 'v')" % i for i in (1, 1001, 2, 1002, 3, 1003)))
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        self.assertEqual((res["nMatched"], res["nUpserted"]), (3, 3))
+        self.assertEqual(self.db.u.count_documents({"v": "v"}), 6)
+        per_batch = [[1, 2, 1001], [3, 1002, 1003]]
+        self.assertEqual(self.id_reads(), ([ALL] if self.id_lookup_scans() else []) + per_batch)
 
     def test_a_non_idempotent_upsert_still_goes_one_statement_per_command_there(self):
         # $inc cannot be sent again to learn what a failed batch applied

@@ -134,15 +134,16 @@ class Command:
         return "<%s %s.%s n=%d action=%s>" % (self.name, self.db, self.collection, len(self.documents), self.action)
 
 
-ACTIONS = ("close", "close_after", "swallow", "reply", "delay")
+ACTIONS = ("close", "close_after", "swallow", "reply", "delay", "hold")
 
 
 class Fault:
     """An injected failure: for the next `times` commands that match, do
-    `action` ("close", "close_after", "swallow", "reply" with `reply`, or
-    "delay" by `delay` seconds). `done` counts the actions completed (for
-    close_after and swallow: once the server's reply came); wait() waits
-    for them."""
+    `action` ("close", "close_after", "swallow", "reply" with `reply`,
+    "delay" by `delay` seconds, or "hold" until release() is called, for
+    `delay` seconds at most). `done` counts the actions completed (for
+    close_after and swallow: once the server's reply came; for delay and
+    hold: once the command was forwarded); wait() waits for them."""
 
     def __init__(self, match, action, times, reply, delay):
         if action not in ACTIONS:
@@ -157,6 +158,12 @@ class Fault:
         self.hits = []  # the Commands it acted on
         self.done = 0
         self._cond = threading.Condition()
+        self._released = threading.Event()
+
+    def release(self):
+        """Forward the commands a "hold" fault holds (and the next ones it
+        matches, at once)."""
+        self._released.set()
 
     def _completed(self):
         with self._cond:
@@ -268,8 +275,10 @@ class _Connection:
                             self.faults[request_id] = fault
                 if fault and fault.action == "delay":
                     time.sleep(fault.delay)
+                if fault and fault.action == "hold":
+                    fault._released.wait(fault.delay)
                 self.server.sendall(raw)
-                if fault and fault.action == "delay":
+                if fault and fault.action in ("delay", "hold"):
                     fault._completed()
         except (EOFError, OSError):
             # the client left (killed, timed out): keep reading the replies
@@ -521,8 +530,10 @@ class WireProxy:
         the reply lost); forward it and "swallow" the server's reply,
         leaving the connection open (the write is applied and the client
         waits until its own socket timeout or until it is stopped); answer
-        with `reply` (a dict) instead of forwarding; or "delay" forwarding
-        it by `delay` seconds. Returns the Fault (its .hits lists the
+        with `reply` (a dict) instead of forwarding; "delay" forwarding
+        it by `delay` seconds; or "hold" it until the Fault's release() (at
+        most `delay` seconds: every wait of a test is bounded). Returns the
+        Fault (its .hits lists the
         commands it matched, .wait() waits until it has acted)."""
         f = Fault(match, action, times, reply, delay)
         with self._lock:
@@ -562,6 +573,15 @@ class WireProxy:
     def writes(self, coll=None, db=None):
         """The insert, update and delete commands."""
         return self.commands(("insert", "update", "delete"), coll=coll, db=db)
+
+    def hung_up(self, name=None, db=None):
+        """The recorded commands (filtered as commands() does) that expect a
+        reply but whose connection was closed before it came: the server
+        hung up on them (or a "close" fault did), in arrival order."""
+        with self._lock:
+            closed = {c.id for c in self._conns if c.closed.is_set()}
+        return [c for c in self.commands(name, db=db)
+                if c.reply is None and not (c.flags & MORE_TO_COME) and c.conn in closed]
 
 
 def matcher(name, coll=None, nth=None):

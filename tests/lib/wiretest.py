@@ -48,6 +48,18 @@ class WireCase(bqltest.BulkqlCase):
         ($inc, ...) one command per row."""
         return "ferretdbVersion" in self.client.admin.command("buildInfo")
 
+    def id_lookup_scans(self):
+        """Does a find of {_id: {$in: [...]}} read the whole collection on
+        the server (FerretDB before 2.0 pushes no $in down: see
+        src/executor/caps.c)? BulkQL's upserts then read every stored _id
+        once per statement (the READ_ALL_IDS step) instead of the _ids of
+        each batch."""
+        v = self.client.admin.command("buildInfo").get("ferretdbVersion")
+        if v is None:
+            return False
+        major = v.lstrip("v").split(".")[0]
+        return not major.isdigit() or int(major) < 2
+
     def user_writes(self, coll=None):
         """insert/update/delete commands of this test's database, without
         BulkQL's own log collections."""

@@ -1,0 +1,3 @@
+-- AVG, MIN, MAX, ARRAY_AGG [DISTINCT] with FILTER, JSON_OBJECT of fields and aggregates, DATE and DATE_TRUNC as group keys, ORDER BY ... DESC, LIMIT; UPSERT ... SELECT with a pipeline-upsert SET list
+BULK INSERT INTO s SELECT DATE_TRUNC('week', ts) AS week, AVG(amount) AS mean, MIN(amount), MAX(amount) FILTER (WHERE kind = 'buy') AS top, ARRAY_AGG(DISTINCT kind) AS kinds, JSON_OBJECT('n', COUNT(*), 'first', MIN(ts)) AS stats FROM ev GROUP BY DATE_TRUNC('week', ts) ORDER BY week DESC LIMIT 10;
+BULK UPSERT INTO daily SELECT user_id, DATE(ts) AS day, SUM(amount) AS total FROM ev GROUP BY user_id, DATE(ts) ON CONFLICT (user_id, day) DO UPDATE SET total = EXCLUDED.total, runs = COALESCE(runs, 0) + 1, best = GREATEST(best, EXCLUDED.total), updated_at = NOW();
