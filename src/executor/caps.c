@@ -18,7 +18,12 @@
  *    update command in which a statement fails is writeErrors
  *    [{index: 0}] with no counts, whichever statement failed, after
  *    having applied the statements before it and none after it (ordered
- *    or not): an update command then loses its account.
+ *    or not): an update command then loses its account. It stores no
+ *    ±Infinity: a row holding one is refused (code 2), or the whole
+ *    insert command fails (code 1, after the rows before it were
+ *    stored) when the value is in an array. NaN anywhere in a command
+ *    closes the connection: that one is probed (bql_caps_refuses_double),
+ *    and a row holding either is not sent to it.
  *  - FerretDB before 2.0 (ferretdbVersion "v1.x") pushes only equality
  *    ({_id: v}, $eq, $ne) down to its database, never $in (nor $or,
  *    $gt, $lt): a find of {_id: {$in: [...]}} decodes every document of
@@ -31,6 +36,7 @@
  *    other capabilities. FerretDB 2 (DocumentDB on PostgreSQL) serves
  *    _id lookups from its _id index, as MongoDB always does.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +48,7 @@ bql_caps_init (bql_caps_t *caps)
 {
    memset (caps, 0, sizeof *caps);
    caps->update_keeps_counts = -1;
+   caps->nan = -1;
 }
 
 static int32_t
@@ -79,7 +86,9 @@ ferretdb_before_2 (const bson_t *build_info)
 bool
 bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
 {
+   int nan = caps->nan; /* probed apart: kept */
    memset (caps, 0, sizeof *caps);
+   caps->nan = nan;
    int32_t wire = max_wire_version (client);
    caps->wire_version = wire;
    caps->pipeline_updates = caps->merge = wire >= 8;
@@ -87,6 +96,7 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
    caps->date_parts = wire >= 6;
    caps->ttl = true;
    caps->decimal128 = true;
+   caps->infinity = true;
 
    bson_t cmd = BSON_INITIALIZER, reply;
    bson_error_t scratch;
@@ -96,7 +106,7 @@ bql_caps_probe (mongoc_client_t *client, bql_caps_t *caps, bson_error_t *error)
    BSON_APPEND_INT32 (&cmd, "buildInfo", 1);
    bool ok = mongoc_client_command_simple (client, "admin", &cmd, NULL, &reply, error);
    if (ok && bson_has_field (&reply, "ferretdbVersion")) {
-      caps->pipeline_updates = caps->merge = caps->ttl = caps->decimal128 = false;
+      caps->pipeline_updates = caps->merge = caps->ttl = caps->decimal128 = caps->infinity = false;
       caps->date_trunc = caps->date_parts = false;
       caps->update_keeps_counts = 0;
       caps->id_lookup_scans = ferretdb_before_2 (&reply);
@@ -132,6 +142,69 @@ bool
 bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client)
 {
    return bql_caps_get (caps, client)->update_keeps_counts == 1;
+}
+
+/* 1 when the server behind client answers a find whose filter holds
+ * NaN, 0 when it closes (or stops answering on) the connection after it
+ * answered a ping on it, -1 when that cannot be told. On a client of its
+ * own (connect's): client's connection stays as it is. */
+static int
+probe_nan (mongoc_client_t *client, bql_caps_connect_t connect, void *ctx, const char *db, const char *coll)
+{
+   mongoc_uri_t *uri = mongoc_uri_copy (mongoc_client_get_uri (client));
+   mongoc_uri_set_option_as_int32 (uri, MONGOC_URI_SOCKETTIMEOUTMS, 10000);
+   mongoc_client_t *own = connect (ctx, uri);
+   mongoc_uri_destroy (uri);
+   if (!own) {
+      return -1;
+   }
+   int takes = -1;
+   bson_t ping = BSON_INITIALIZER, find = BSON_INITIALIZER, filter, reply;
+   bson_error_t berr;
+   BSON_APPEND_INT32 (&ping, "ping", 1);
+   if (mongoc_client_command_simple (own, "admin", &ping, NULL, &reply, &berr)) {
+      bson_destroy (&reply);
+      BSON_APPEND_UTF8 (&find, "find", coll);
+      bson_append_document_begin (&find, "filter", -1, &filter);
+      BSON_APPEND_DOUBLE (&filter, "_id", NAN);
+      bson_append_document_end (&find, &filter);
+      BSON_APPEND_INT32 (&find, "limit", 1);
+      BSON_APPEND_BOOL (&find, "singleBatch", true);
+      if (mongoc_client_command_simple (own, db, &find, NULL, &reply, &berr)) {
+         takes = 1;
+      } else if (berr.domain == MONGOC_ERROR_STREAM) {
+         takes = 0; /* it answered the ping, and dropped the connection on NaN */
+      }
+   }
+   bson_destroy (&reply);
+   bson_destroy (&ping);
+   bson_destroy (&find);
+   mongoc_client_destroy (own);
+   return takes;
+}
+
+const char *
+bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, bql_caps_connect_t connect, void *ctx,
+                         const char *db, const char *coll, double d)
+{
+   if (d == d && d - d == 0.0) {
+      return NULL; /* finite */
+   }
+   if (d != d) {
+      if (caps->nan < 0) {
+         caps->nan = probe_nan (client, connect, ctx, db, coll) == 0 ? 0 : 1; /* unknown: sent */
+      }
+      if (caps->nan != 0) {
+         return NULL;
+      }
+      return !strcmp (bql_caps_get (caps, client)->server, "FerretDB") ? "FerretDB closes the connection on one"
+                                                                        : "the server closes the connection on one";
+   }
+   const bql_caps_t *c = bql_caps_get (caps, client);
+   if (c->infinity) {
+      return NULL;
+   }
+   return !strcmp (c->server, "FerretDB") ? "FerretDB stores none" : "the server stores none";
 }
 
 const char *

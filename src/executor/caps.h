@@ -31,6 +31,12 @@ typedef struct bql_caps {
    bool date_trunc;         /* the $dateTrunc expression (MongoDB 5.0, wire version 13) */
    bool date_parts;         /* $dateToParts and $dateFromParts (MongoDB 3.6, wire version 6) */
    bool decimal128;         /* stores Decimal128 values */
+   bool infinity;           /* stores +Infinity and -Infinity doubles */
+   int nan;                 /* takes a NaN double in a command: 1 yes; 0
+                               no (it closes the connection on one); -1
+                               not probed yet. Probed apart from the rest
+                               (bql_caps_refuses_double), the first time a
+                               row holds a NaN, and kept by bql_caps_probe */
    bool id_lookup_scans;    /* a find of {_id: {$in: [...]}} reads the whole
                                collection on the server (no index serves an
                                _id $in lookup): a read of a batch's _ids costs
@@ -69,6 +75,27 @@ bool bql_caps_update_keeps_counts (bql_caps_t *caps, mongoc_client_t *client);
  * the message that names the feature ("FerretDB has none"; a static
  * string). */
 const char *bql_caps_lacks (bql_caps_t *caps, mongoc_client_t *client, unsigned need);
+
+/* Why the server behind client cannot take the double d (a NaN or
+ * ±Infinity that a row holds), for the row's error: "FerretDB closes the
+ * connection on one" (a static string). NULL when it takes d (every
+ * finite double), or when that cannot be told: the row is then sent and
+ * the server answers.
+ *  - NaN (MongoDB stores it): probed once per connection, the first time
+ *    it is asked: a find of {_id: NaN} (limit 1: it reads nothing) in
+ *    db.coll, on a connection of its own that connect (ctx, uri) makes
+ *    for client's URI with a socket timeout of 10 s (the caller's, so
+ *    that it has the caller's TLS options; the probe destroys it),
+ *    after a ping on it. A server that then closes (or stops answering
+ *    on) that connection does not take NaN; client's own connection is
+ *    never touched. A reply, or any other failure, counts as taking
+ *    it.
+ *  - ±Infinity (MongoDB stores it): by bql_caps_get's buildInfo; storing
+ *    a document is the only test, and no probe writes.
+ * caps is client's (one thread at a time). */
+typedef mongoc_client_t *(*bql_caps_connect_t) (void *ctx, const mongoc_uri_t *uri);
+const char *bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, bql_caps_connect_t connect, void *ctx,
+                                     const char *db, const char *coll, double d);
 
 /* Does a find of {_id: {$in: [...]}} read the whole collection on the
  * server behind client (bql_caps_t.id_lookup_scans, probed once per

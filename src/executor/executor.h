@@ -90,6 +90,9 @@
  * pipeline from $dateToParts and $dateFromParts */
 #define BQL_FEATURE_DATE_TRUNC "the $dateTrunc aggregation operator (MongoDB 5.0)"
 #define BQL_FEATURE_DATE_PARTS "the $dateToParts and $dateFromParts aggregation operators (MongoDB 3.6)"
+/* ... doubles a row holds (bql_writer_refuses_row) */
+#define BQL_FEATURE_NAN "NaN doubles"
+#define BQL_FEATURE_INFINITY "infinite doubles (Infinity, -Infinity)"
 
 /* A dry run keeps in its reply at most this many of the error records and
  * of the failed_records_file lines it would have written. */
@@ -421,6 +424,21 @@ void bql_writer_cleanup (bql_writer_t *w);
  * A step asks before it sends such a command, so that a server lacking
  * the feature is refused with nothing sent. (writer.c) */
 const char *bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why);
+
+/* Does the write of one row send a double the server behind w cannot
+ * take (caps.h bql_caps_refuses_double: NaN on a server that closes the
+ * connection on one, ±Infinity on one that stores none), at any depth
+ * of sent[0..nsent) (the documents of the row's write: the document
+ * inserted, or the filter and the update)? Then true, with the row's
+ * error in msg (len bytes), naming the missing feature, the field of row
+ * (the row's own document, may be NULL) that holds the value and why:
+ *   not written: the server does not support NaN doubles: x.y holds NaN
+ *   (FerretDB closes the connection on one)
+ * Such a row is a failed row, not sent: a step asks before it adds the
+ * row to a command. The first NaN asked about probes the server (once
+ * per connection). (writer.c) */
+bool bql_writer_refuses_row (bql_writer_t *w, const bson_t *row, const bson_t *const *sent, size_t nsent, char *msg,
+                             size_t len);
 
 /* Record a statement-level error in the writer's tally (the first of the
  * batch stands). Returns false. */

@@ -223,7 +223,8 @@ resume_check (insert_t *c, int *retries)
    bool *doubt = bson_malloc0 (sizeof *doubt * (b->n ? b->n : 1));
    size_t nd = 0;
    int64_t bound = resume_bound (c);
-   for (size_t i = 0; i < b->n; i++) {
+   for (size_t j = 0; j < c->ntodo; j++) {
+      size_t i = c->todo[j]; /* (in order: nd <= j) */
       if (bql_resume_row (c->w->resume, b->rows[i]) != BQL_RESUME_ROW_DONE && b->rows[i] <= bound) {
          doubt[i] = true;
          c->todo[nd++] = i;
@@ -254,10 +255,12 @@ resume_check (insert_t *c, int *retries)
       c->ntodo = 0;
       bool stop = false;
       for (size_t i = 0; i < b->n && !stop; i++) {
-         for (size_t e = 0; e < c->errs->n && c->ordered; e++) {
-            stop = stop || c->errs->items[e].index == i; /* ordered: nothing after it */
+         bool failed = false;
+         for (size_t e = 0; e < c->errs->n; e++) {
+            failed = failed || c->errs->items[e].index == i;
          }
-         if (!stop && !doubt[i]) {
+         stop = failed && c->ordered; /* ordered: nothing after it */
+         if (!failed && !doubt[i]) {
             c->todo[c->ntodo++] = i; /* not stored already, not failed */
          }
       }
@@ -297,6 +300,15 @@ bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_
    c.todo = bson_malloc (sizeof *c.todo * (b->n ? b->n : 1));
    c.sent = bson_malloc (sizeof *c.sent * (b->n ? b->n : 1));
    for (size_t i = 0; i < b->n; i++) {
+      char msg[700];
+      if (bql_writer_refuses_row (w, b->docs[i], &b->docs[i], 1, msg, sizeof msg)) {
+         /* a value the server cannot take (NaN, ±Infinity): a failed row */
+         bql_row_errors_add (errs, i, b->rows[i], 0, msg);
+         if (ordered) {
+            break; /* ordered: nothing after a failed row */
+         }
+         continue;
+      }
       c.todo[c.ntodo++] = i;
    }
    c.dup_update = bql_writer_has_step (w, BQL_STEP_DUPLICATE_KEY_UPDATE);

@@ -1007,10 +1007,10 @@ row_matches_any (bql_writer_t *w, const bson_t *q, bool *found)
 
 /* The filters of the batch's rows: q[i] for each row, {$or: [...]} of the
  * good ones in orf. Rows whose filter cannot be built (a missing join
- * column, a value of the wrong type) are failed rows in errs. Returns the
- * number of good rows. */
+ * column, a value of the wrong type, a value the server cannot take) are
+ * failed rows in errs. Returns the number of good rows. */
 static size_t
-using_filters (const bql_writer_t *w, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
+using_filters (bql_writer_t *w, const bql_batch_t *b, bson_t **q, bool *good, bson_t *orf, bql_row_errors_t *errs)
 {
    bson_t arr;
    size_t ngood = 0;
@@ -1029,6 +1029,10 @@ using_filters (const bql_writer_t *w, const bql_batch_t *b, bson_t **q, bool *go
       q[i] = bson_new ();
       good[i] = bql_plan_row_write (w->plan, b->docs[i], q[i], &u, &pipe, &rerr);
       bson_destroy (&u);
+      const bson_t *sent = q[i];
+      if (good[i] && bql_writer_refuses_row (w, b->docs[i], &sent, 1, rerr.message, sizeof rerr.message)) {
+         good[i] = false; /* a value the server cannot take (NaN, ±Infinity) */
+      }
       if (!good[i]) {
          if (errs) {
             bql_row_errors_add (errs, i, b->rows[i], 0, rerr.message);

@@ -153,9 +153,25 @@ mark_upserted (batch_t *c, row_write_t *w)
    note_upserted (c->wr, c->b->rows[w->pos], &w->id);
 }
 
+/* Does w's write send a value the server cannot take (a NaN, ±Infinity:
+ * bql_writer_refuses_row)? Then the row fails, and true when the rows
+ * after it are not attempted (ordered). */
+static bool
+refused_value (batch_t *c, row_write_t *w)
+{
+   const bson_t *sent[2] = {&w->u, &w->q};
+   char msg[700];
+   if (!bql_writer_refuses_row (c->wr, c->b->docs[w->pos], sent, w->insert ? 1 : 2, msg, sizeof msg)) {
+      return false;
+   }
+   fail_row (c, w, 0, msg);
+   return c->ordered;
+}
+
 /* Build the write of each row at pos[0..npos). A row whose write cannot be
- * built (a row value of the wrong type, a missing key column) fails; when
- * ordered, the rows after it are not attempted. */
+ * built (a row value of the wrong type, a missing key column), or that
+ * sends a value the server cannot take, fails; when ordered, the rows
+ * after it are not attempted. */
 static void
 build_writes (batch_t *c, const size_t *pos, size_t npos)
 {
@@ -181,6 +197,9 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
          w->has_id = w->id_new = true;
          w->id.value_type = BSON_TYPE_OID;
          bson_oid_copy (&oid, &w->id.value.v_oid);
+         if (refused_value (c, w)) {
+            break; /* ordered: nothing after a failed row */
+         }
          continue;
       }
       bql_error_t rerr;
@@ -190,6 +209,9 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
             break; /* ordered: nothing after a failed row */
          }
          continue;
+      }
+      if (refused_value (c, w)) {
+         break;
       }
       if (upsert) {
          w->upsert = true;

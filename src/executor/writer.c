@@ -218,3 +218,97 @@ bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why)
    }
    return NULL;
 }
+
+/* ---- doubles a server cannot take ---- */
+
+/* Levels searched (libbson's parser and ours stop well before). */
+#define MAX_DEPTH 1000
+
+/* A search of a document for a double: the first one the server behind
+ * w refuses (w set), or the first one that is the same as d (w NULL: NaN
+ * matches NaN). path is the dotted path of what was found. */
+typedef struct {
+   bql_writer_t *w;
+   double d;
+   const char *why;
+   char path[256];
+} double_search_t;
+
+static bool
+same_double (double a, double b)
+{
+   return (a != a && b != b) || a == b;
+}
+
+/* The NaN probe's own connection (caps.c), with the caller's TLS options. */
+static mongoc_client_t *
+probe_client (void *ctx, const mongoc_uri_t *uri)
+{
+   const bql_writer_t *w = ctx;
+   return bql_exec_client_new (w->xo, uri);
+}
+
+static bool
+search_doubles (double_search_t *f, bson_iter_t *it, int depth, size_t plen)
+{
+   while (bson_iter_next (it)) {
+      bool dbl = BSON_ITER_HOLDS_DOUBLE (it);
+      bool nested = BSON_ITER_HOLDS_DOCUMENT (it) || BSON_ITER_HOLDS_ARRAY (it);
+      if (!dbl && !nested) {
+         continue;
+      }
+      int n = snprintf (f->path + plen, sizeof f->path - plen, "%s%s", plen ? "." : "", bson_iter_key (it));
+      size_t end = n < 0 || (size_t) n >= sizeof f->path - plen ? sizeof f->path - 1 : plen + (size_t) n;
+      if (dbl) {
+         double d = bson_iter_double (it);
+         if (d == d && d - d == 0.0) {
+            continue; /* finite: every server takes it */
+         }
+         if (!f->w ? same_double (d, f->d)
+                   : (f->why = bql_caps_refuses_double (&f->w->caps, f->w->client, probe_client, f->w,
+                                                        f->w->plan->database, mongoc_collection_get_name (f->w->coll),
+                                                        d)) != NULL) {
+            f->d = d;
+            return true;
+         }
+      } else if (depth < MAX_DEPTH) {
+         bson_iter_t sub;
+         if (bson_iter_recurse (it, &sub) && search_doubles (f, &sub, depth + 1, end)) {
+            return true;
+         }
+      }
+   }
+   return false;
+}
+
+static bool
+search_doc (double_search_t *f, const bson_t *doc)
+{
+   bson_iter_t it;
+   f->path[0] = '\0';
+   return doc && bson_iter_init (&it, doc) && search_doubles (f, &it, 0, 0);
+}
+
+bool
+bql_writer_refuses_row (bql_writer_t *w, const bson_t *row, const bson_t *const *sent, size_t nsent, char *msg,
+                        size_t len)
+{
+   double_search_t f = {.w = w};
+   size_t k = 0;
+   while (k < nsent && !search_doc (&f, sent[k])) {
+      k++;
+   }
+   if (k == nsent) {
+      return false;
+   }
+   /* the field named is the row's own that holds the value (the write's
+    * documents are commands: $set.x, {k: {$eq: ...}}) */
+   double_search_t in_row = {.d = f.d};
+   bool named = row == sent[k] || search_doc (&in_row, row);
+   const char *path = row == sent[k] ? f.path : in_row.path;
+   const char *value = f.d != f.d ? "NaN" : f.d > 0 ? "Infinity" : "-Infinity";
+   snprintf (msg, len, "not written: the server does not support %s: %s%s holds %s (%s)",
+             f.d != f.d ? BQL_FEATURE_NAN : BQL_FEATURE_INFINITY, named ? "field " : "", named ? path : "the row's write",
+             value, f.why);
+   return true;
+}

@@ -680,6 +680,28 @@ convert_layout (bql_coltype_t t, const char *fmt, const char *s, size_t len, bso
    return true;
 }
 
+/* NaN and ±Infinity as a DOUBLE column reads them (bql_convert_text): the
+ * spellings mongoimport's double() takes (Go's strconv.ParseFloat). */
+static bool
+parse_special_double (const char *s, size_t len, double *out)
+{
+   if (len == 3 && !strncasecmp (s, "nan", 3)) {
+      *out = NAN;
+      return true;
+   }
+   double sign = 1.0;
+   if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+      sign = s[0] == '-' ? -1.0 : 1.0;
+      s++;
+      len--;
+   }
+   if ((len == 3 && !strncasecmp (s, "inf", 3)) || (len == 8 && !strncasecmp (s, "infinity", 8))) {
+      *out = sign * INFINITY;
+      return true;
+   }
+   return false;
+}
+
 static bool
 convert_text (bql_coltype_t t, const char *s, size_t len, const bql_convert_opts_t *opts, bson_value_t *out,
               bool *borrowed, char *err, size_t errlen)
@@ -722,7 +744,7 @@ convert_text (bql_coltype_t t, const char *s, size_t len, const bql_convert_opts
       }
       return true;
    case BQL_COL_DOUBLE:
-      if (!bql_parse_number (s, len, &d)) {
+      if (!bql_parse_number (s, len, &d) && !parse_special_double (s, len, &d)) {
          snprintf (err, errlen, "\"%.*s\" is not a number", (int) (len > 40 ? 40 : len), s);
          return false;
       }

@@ -124,7 +124,11 @@ bql_coltype_t bql_infer_value (const char *s, size_t len, bson_value_t *out);
 bql_coltype_t bql_infer_join (bql_coltype_t a, bql_coltype_t b);
 
 /* Text s[0..len) as a value of type t (AUTO = string). The value is owned
- * by the caller (bson_value_destroy). False with a message in err. */
+ * by the caller (bson_value_destroy). False with a message in err. A
+ * DOUBLE reads what bql_parse_number() reads and, as mongoimport's
+ * double() does, NaN and ±Infinity: "nan" in any case without a sign,
+ * "inf" and "infinity" in any case with an optional sign (inferred
+ * types never take them: bql_infer_text). */
 bool bql_convert_text (bql_coltype_t t, const char *s, size_t len, bson_value_t *out, char *err, size_t errlen);
 /* Parses a JSON column's value as bql_json_parse_value (json_doc.h) does,
  * with the same result and error; ctx is the parser's state. */

@@ -39,6 +39,7 @@ import bson  # noqa: E402
 import bson.json_util  # noqa: E402
 
 import bqltest  # noqa: E402
+import wireproxy  # noqa: E402
 
 FIX = os.path.join(bqltest.TOP, "tests", "fixtures", "mongoimport")
 DEFAULT_MONGOIMPORT = os.path.normpath(os.path.join(bqltest.TOP, "..", "shared", "tools", "mongoimport"))
@@ -467,6 +468,97 @@ class ModesCompare(CompareCase):
         docs = self.assertSame("a")
         self.assertEqual(docs[0], {"a": i32(1), "b": {"c": [i32(1), i32(2)], "d": "x"}})
         self.assertEqual(docs[1]["when"], date(1705314600000))
+
+
+class WireCompare(CompareCase):
+    """Values the test server cannot store (NaN, ±Infinity: it closes the
+    connection on a NaN and refuses infinities), compared on the wire: both
+    tools run through a recording proxy that poses as a server storing them
+    (a buildInfo without ferretdbVersion, an answer to BulkQL's NaN probe,
+    and the inserts of mi and bq answered), and the documents each one
+    sends are compared."""
+
+    SPELLINGS = ["NaN", "nan", "NAN", "Nan", "inf", "Inf", "INF", "+inf", "-inf", "Infinity", "infinity",
+                 "+Infinity", "-Infinity", "-INFINITY", "1.5"]
+
+    def setUp(self):
+        super().setUp()
+        self.proxy = wireproxy.WireProxy(bqltest.URI)
+        self.addCleanup(lambda: self.assertEqual(self.proxy.errors, []))
+        self.addCleanup(self.proxy.close)
+        self.proxy.inject(wireproxy.matcher("buildInfo"), "reply", times=1000,
+                          reply={"ok": 1.0, "version": "7.0.14", "versionArray": [7, 0, 14, 0]})
+        self.proxy.inject(lambda c: c.name == "find" and "_id" in (c.body.get("filter") or {})
+                          and c.body["filter"]["_id"] != c.body["filter"]["_id"], "reply", times=1000,
+                          reply={"ok": 1.0, "cursor": {"id": 0, "ns": self.dbname + ".bq", "firstBatch": []}})
+        self.dir = tempfile.mkdtemp(prefix="bqlmi_")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def sent(self, coll):
+        """The documents of the inserts into coll, as canonical Extended JSON, by _id (an int)."""
+        docs = [canonical(d) for c in self.proxy.commands("insert", coll=coll, db=self.dbname) for d in c.documents]
+        return sorted(docs, key=lambda d: int(d["_id"]["$numberInt"]))
+
+    def mongoimport_wire(self, *args, rc=0):
+        cmd = [self.mongoimport_bin, "--uri", self.proxy.uri, "--db", self.dbname, "--collection", "mi"] + list(args)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, rc, "%s\n%s" % (" ".join(cmd), proc.stderr))
+        return proc.stderr
+
+    def test_double_column_nan_and_infinity_spellings(self):
+        # double() takes NaN in any case and inf / infinity in any case
+        # with a sign or none (Go's strconv.ParseFloat); a DOUBLE column
+        # reads the same spellings as the same doubles.
+        n = len(self.SPELLINGS)
+        self.proxy.inject(wireproxy.matcher("insert", coll="mi"), "reply", times=100, reply={"ok": 1.0, "n": n})
+        self.proxy.inject(wireproxy.matcher("insert", coll="bq"), "reply", times=100, reply={"ok": 1.0, "n": n})
+        rows = "".join("%d,%s\n" % (i, v) for i, v in enumerate(self.SPELLINGS, 1))
+        self.mongoimport_wire("--type", "csv", "--headerline", "--columnsHaveTypes",
+                              "--file", self.write("mi.csv", "_id.int32(),x.double()\n" + rows))
+        r = self.bulkql("--uri", self.proxy.uri, "--format", "json",
+                        sql="BULK INSERT INTO bq (_id INT, x DOUBLE) FROM '%s';" % self.write("bq.csv", "_id,x\n" + rows))
+        self.assertEqual(r.rc, 0, r)
+        docs = self.sent("mi")
+        self.assertEqual(docs, self.sent("bq"))
+        self.assertEqual([d["x"] for d in docs], [dbl("NaN")] * 4 + [dbl("Infinity")] * 4 + [dbl("-Infinity")] +
+                         [dbl("Infinity")] * 3 + [dbl("-Infinity")] * 2 + [dbl("1.5")])
+
+    def test_double_column_spellings_neither_tool_reads(self):
+        # a sign before nan, and what only starts like a spelling: refused
+        # by both (mongoimport stops; BulkQL fails the row)
+        for i, v in enumerate(["+nan", "-nan", "infin", "nana"]):
+            err = self.mongoimport_wire("--type", "csv", "--headerline", "--columnsHaveTypes",
+                                        "--file", self.write("mi%d.csv" % i, "_id.int32(),x.double()\n1,%s\n" % v),
+                                        rc=1)
+            self.assertIn("could not parse token `%s` to type double" % v, err)
+            r = self.bulkql("--uri", self.proxy.uri, "--format", "json",
+                            sql="BULK INSERT INTO bq (_id INT, x DOUBLE) FROM '%s';"
+                            % self.write("bq%d.csv" % i, "_id,x\n1,%s\n" % v))
+            self.assertEqual(r.rc, 1, r)
+            [res] = self.json_result(r)
+            self.assertEqual([e["errmsg"] for e in res["writeErrors"]], ['line 2: column x: "%s" is not a number' % v])
+        self.assertEqual(self.proxy.commands("insert", coll="mi", db=self.dbname), [])
+        self.assertEqual(self.proxy.commands("insert", coll="bq", db=self.dbname), [])
+
+    def test_inferred_columns_keep_nan_and_inf_as_text(self):
+        # Deliberate difference: mongoimport's per-value auto type makes
+        # "nan" and "inf" doubles; an inferred BulkQL column takes them as
+        # text ("Nan" is also a name): type the column DOUBLE to read them
+        # as numbers.
+        self.proxy.inject(wireproxy.matcher("insert", coll="mi"), "reply", times=100, reply={"ok": 1.0, "n": 3})
+        self.proxy.inject(wireproxy.matcher("insert", coll="bq"), "reply", times=100, reply={"ok": 1.0, "n": 3})
+        text = "_id,x\n1,nan\n2,inf\n3,Nan\n"
+        self.mongoimport_wire("--type", "csv", "--headerline", "--file", self.write("mi.csv", text))
+        r = self.bulkql("--uri", self.proxy.uri, sql="BULK INSERT INTO bq FROM '%s';" % self.write("bq.csv", text))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([d["x"] for d in self.sent("mi")], [dbl("NaN"), dbl("Infinity"), dbl("NaN")])
+        self.assertEqual([d["x"] for d in self.sent("bq")], ["nan", "inf", "Nan"])
 
 
 if __name__ == "__main__":
