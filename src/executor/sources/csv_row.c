@@ -14,10 +14,12 @@
  * for each column in column order, then bql_columns_emit_row): a field of
  * a type or a form this file does not convert itself (an inferred column,
  * a FORMAT, DECIMAL, OBJECTID, BINARY, an empty field, null_string) is
- * converted by bql_typing_field; and a field this file cannot convert (bad
- * text, a JSON value the fast path declines, a value left out inside an
- * array) gives the row up: csv.c then builds it the general way, which
- * gives the row's error, the same as before, in column order.
+ * converted by bql_typing_field; and a field this file cannot convert (text
+ * its readings refuse: bad text, but also the nan and inf spellings that a
+ * DOUBLE column takes; a JSON value the fast path declines; a value left
+ * out inside an array) gives the row up: csv.c then builds it the general
+ * way, which gives the row's value or error, the same as before, in column
+ * order.
  */
 #include <string.h>
 
