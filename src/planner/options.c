@@ -128,7 +128,10 @@ static const bql_opt_def_t option_table[] = {
            "a pipe that stays open) stops at the limit; the batch being read is not\nwritten.\n"},
    {.name = "memory_limit", .group = "BATCH_CONFIG", .type = BQL_OPT_SIZE, .min = MB, .max = MB << 20,
     .kinds = K_ALL, .def = 256 * MB, FIELD_I64 (memory_limit), .syntax = "'size'",
-    .help = "bound on buffered documents"},
+    .help = "bound on buffered documents",
+    .doc = "An upsert on a server whose\n.B _id\nlookups read the whole collection keeps a record of the\n"
+           "stored\n.B _id\nvalues (about 192 bytes each) within a quarter of it;\nover that, each batch reads "
+           "its own.\n"},
    {.name = "metrics", .group = "BULK_OPTIONS", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = true,
     .flags = BQL_OPTF_SHOW_GIVEN, FIELD_BOOL (metrics), .syntax = "bool",
     .help = "the bulk_operation_metrics document", .doc = "See\n.BR LOGGING .\n"},

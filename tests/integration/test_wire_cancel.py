@@ -164,6 +164,19 @@ class CancelTest(wiretest.WireCase):
         self.assertEqual(self.user_writes("t"), [])
         self.assertNotIn("t", self.db.list_collection_names())
 
+    def test_max_execution_time_while_the_selects_first_batch_is_pending(self):
+        # the same wait ends at max_execution_time, saying so
+        self.db.ev.insert_many([{"_id": i, "v": i} for i in range(1, 4)])
+        stuck = self.proxy.inject(matcher("aggregate", coll="ev"), "swallow")
+        proc = self.start("BULK INSERT INTO t SELECT _id, v FROM ev WITH (max_execution_time = 1);")
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(len(stuck.hits), 1)
+        self.assertEqual(proc.returncode, 1, err)
+        res = [bson.json_util.loads(line) for line in out.splitlines() if line.startswith("{")][0]
+        self.assertEqual(res["error"], "stopped after 1.0 s (max_execution_time) while waiting for the first batch "
+                         "of the SELECT's cursor (nothing was written)")
+        self.assertNotIn("t", self.db.list_collection_names())
+
     def test_ctrl_c_while_a_getmore_of_the_select_is_pending(self):
         # the first batch (2 documents) is written; the getMore's reply is
         # swallowed: Ctrl-C stops the statement within a second after the

@@ -338,6 +338,52 @@ test_retryable_errors (void **state)
    bson_destroy (&reply);
 }
 
+/* bql_write_not_sent on the errors libmongoc 1.23 gives (its messages,
+ * as mongoc-cluster.c and mongoc-stream.c word them). */
+static void
+test_not_sent (void **state)
+{
+   (void) state;
+   static const struct {
+      uint32_t domain, code;
+      const char *message;
+      bool not_sent;
+   } cases[] = {
+      {MONGOC_ERROR_SERVER_SELECTION, MONGOC_ERROR_SERVER_SELECTION_FAILURE,
+       "No suitable servers found (`serverSelectionTryOnce` set): [connection refused calling hello on "
+       "'127.0.0.1:1']",
+       true},
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_CONNECT, "Failed to connect to target host: 127.0.0.1:1", true},
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET, "connection closed", true},
+      /* the request was not written whole: never parsed by the server */
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET,
+       "Failed to send \"update\" command with database \"d\": Failure during socket delivery: Broken pipe (32)", true},
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET,
+       "Failed to send \"insert\" command with database \"d\": Failure to send all requested bytes (only sent: "
+       "10/100 in 5ms) during socket delivery",
+       true},
+      /* the connection's handshake, before the write */
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET,
+       "Failed to send \"hello\" command with database \"admin\": socket error or timeout", true},
+      /* the reply was not read: the server may have run the command */
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET,
+       "Failed to send \"update\" command with database \"d\": Failed to read 4 bytes: socket error or timeout",
+       false},
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET,
+       "Failed to send \"delete\" command with database \"d\": socket error or timeout", false},
+      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET, "Failed to read 4 bytes: socket error or timeout", false},
+      {MONGOC_ERROR_SERVER, 11600, "interrupted at shutdown", false},
+      {BQL_CANCEL_DOMAIN, 1, "no reply: the outcome is in doubt", false},
+   };
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      bson_error_t e;
+      bson_set_error (&e, cases[i].domain, cases[i].code, "%s", cases[i].message);
+      if (bql_write_not_sent (&e) != cases[i].not_sent) {
+         fail_msg ("bql_write_not_sent (%s) is not %d", cases[i].message, cases[i].not_sent);
+      }
+   }
+}
+
 static void
 test_backoff_doubles_up_to_5_s (void **state)
 {
@@ -470,6 +516,7 @@ main (void)
       cmocka_unit_test (test_cancel_while_waiting),
       cmocka_unit_test (test_nothing_to_send),
       cmocka_unit_test (test_retryable_errors),
+      cmocka_unit_test (test_not_sent),
       cmocka_unit_test (test_backoff_doubles_up_to_5_s),
       cmocka_unit_test (test_retry_timeout_ends_the_retries),
       cmocka_unit_test (test_cancel_in_flight_abandons_the_command),

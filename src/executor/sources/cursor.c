@@ -167,14 +167,18 @@ cursor_error (const bql_plan_t *plan, bql_error_t *error, bql_error_code_t code,
    }
 }
 
+static bool
+over_time (const cursor_source_t *c)
+{
+   return c->io.max_execution_ms > 0 && bson_get_monotonic_time () - c->io.start_us >= c->io.max_execution_ms * 1000;
+}
+
 /* Should a wait stop: the caller's cancel, bql_source_stop, or
  * max_execution_time? */
 static bool
 cancelled (const cursor_source_t *c)
 {
-   bool over_time = c->io.max_execution_ms > 0 &&
-                    bson_get_monotonic_time () - c->io.start_us >= c->io.max_execution_ms * 1000;
-   return (c->cancel && *c->cancel) || atomic_load (&c->st->stop) || over_time;
+   return (c->cancel && *c->cancel) || atomic_load (&c->st->stop) || over_time (c);
 }
 
 /* Take what the fetch thread has read into c's buffer, waiting for it
@@ -238,6 +242,8 @@ take (cursor_source_t *c)
    return r;
 }
 
+/* The source stops as cancelled, while doing what ("reading the
+ * SELECT's cursor"): by max_execution_time, or by a cancel. */
 static void
 set_cancelled (cursor_source_t *c, const char *what)
 {
@@ -246,7 +252,12 @@ set_cancelled (cursor_source_t *c, const char *what)
    bql_error_clear (&st->error);
    st->error.domain = BQL_ERROR_EXECUTE;
    st->error.code = BQL_ERR_ABORTED;
-   snprintf (st->error.message, sizeof st->error.message, "%s", what);
+   if (!(c->cancel && *c->cancel) && !atomic_load (&st->stop) && over_time (c)) {
+      snprintf (st->error.message, sizeof st->error.message, "stopped after %.1f s (max_execution_time) while %s",
+                (double) c->io.max_execution_ms / 1000.0, what);
+   } else {
+      snprintf (st->error.message, sizeof st->error.message, "cancelled while %s", what);
+   }
 }
 
 static bql_row_rc_t
@@ -258,13 +269,13 @@ cursor_next (void *impl, bql_source_status_t *st, bson_t *doc, int64_t *rownum, 
       return BQL_ROW_ERROR;
    }
    if (cancelled (c)) {
-      set_cancelled (c, "cancelled while reading the SELECT's cursor");
+      set_cancelled (c, "reading the SELECT's cursor");
       return BQL_ROW_ERROR;
    }
    if (c->pos >= c->len) {
       int r = take (c);
       if (r < 0) {
-         set_cancelled (c, "cancelled while waiting for the SELECT's cursor");
+         set_cancelled (c, "waiting for the SELECT's cursor");
          return BQL_ROW_ERROR;
       }
       if (r == 0) {
@@ -289,6 +300,7 @@ cursor_close (void *impl)
    cursor_source_t *c = impl;
    fetch_t *f = c->f;
    if (f && c->started) {
+      pthread_t tid = f->tid; /* f may be freed by its thread once abandoned */
       pthread_mutex_lock (&f->mu);
       bool finished = f->finished;
       if (!finished) {
@@ -301,10 +313,10 @@ cursor_close (void *impl)
       }
       pthread_mutex_unlock (&f->mu);
       if (finished) {
-         pthread_join (f->tid, NULL);
+         pthread_join (tid, NULL);
          fetch_free (f);
       } else {
-         pthread_detach (f->tid);
+         pthread_detach (tid);
       }
    } else if (f) {
       fetch_free (f);
@@ -374,9 +386,9 @@ bql_source_cursor_open (const bql_plan_t *plan,
    /* the first reply: a refused pipeline fails the statement here */
    int r = take (c);
    if (r < 0) {
+      set_cancelled (c, "waiting for the first batch of the SELECT's cursor (nothing was written)");
+      cursor_error (plan, error, BQL_ERR_ABORTED, 0, "%s", c->st->error.message);
       bql_source_close (s);
-      cursor_error (plan, error, BQL_ERR_ABORTED, 0, "%s",
-                    "cancelled while waiting for the first batch of the SELECT's cursor (nothing was written)");
       return NULL;
    }
    if (r == 0 && c->st->failed) {
