@@ -208,6 +208,17 @@ bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, bql_caps_con
 }
 
 const char *
+bql_caps_refuses_decimal128 (bql_caps_t *caps, mongoc_client_t *client)
+{
+   const bql_caps_t *c = bql_caps_get (caps, client);
+   if (c->decimal128) {
+      return NULL;
+   }
+   return !strcmp (c->server, "FerretDB") ? "FerretDB closes the connection on one"
+                                          : "the server closes the connection on one";
+}
+
+const char *
 bql_caps_decimal128_hangup_note (bql_caps_t *caps, mongoc_client_t *client)
 {
    const bql_caps_t *c = bql_caps_get (caps, client);

@@ -103,6 +103,14 @@ const char *bql_caps_refuses_double (bql_caps_t *caps, mongoc_client_t *client, 
  * lookups then run as on any server). */
 bool bql_caps_id_lookup_scans (bql_caps_t *caps, mongoc_client_t *client);
 
+/* Why the server behind client cannot take a Decimal128 value (one that
+ * a row or a statement holds), for the error: "FerretDB closes the
+ * connection on one" (a static string). NULL when it stores Decimal128
+ * (MongoDB 3.4), or when that cannot be told (buildInfo failed: the value
+ * is sent and the server answers). By bql_caps_get's buildInfo, once per
+ * connection. caps is client's (one thread at a time). */
+const char *bql_caps_refuses_decimal128 (bql_caps_t *caps, mongoc_client_t *client);
+
 /* What to add to the message of a connection lost while a batch holding
  * Decimal128 values was on the wire, when the server behind client cannot
  * store them (probed as bql_caps_get): its name, as one of the servers

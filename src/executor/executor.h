@@ -93,6 +93,8 @@
 /* ... doubles a row holds (bql_writer_refuses_row) */
 #define BQL_FEATURE_NAN "NaN doubles"
 #define BQL_FEATURE_INFINITY "infinite doubles (Infinity, -Infinity)"
+/* ... Decimal128 values a row or a statement holds */
+#define BQL_FEATURE_DECIMAL128 "Decimal128"
 
 /* A dry run keeps in its reply at most this many of the error records and
  * of the failed_records_file lines it would have written. */
@@ -427,18 +429,29 @@ const char *bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why)
 
 /* Does the write of one row send a double the server behind w cannot
  * take (caps.h bql_caps_refuses_double: NaN on a server that closes the
- * connection on one, ±Infinity on one that stores none), at any depth
+ * connection on one, ±Infinity on one that stores none), or a Decimal128
+ * on a server that stores none (bql_caps_refuses_decimal128), at any depth
  * of sent[0..nsent) (the documents of the row's write: the document
  * inserted, or the filter and the update)? Then true, with the row's
  * error in msg (len bytes), naming the missing feature, the field of row
  * (the row's own document, may be NULL) that holds the value and why:
  *   not written: the server does not support NaN doubles: x.y holds NaN
  *   (FerretDB closes the connection on one)
+ *   not written: the server does not support Decimal128: field x.y holds
+ *   a Decimal128 (FerretDB closes the connection on one)
  * Such a row is a failed row, not sent: a step asks before it adds the
  * row to a command. The first NaN asked about probes the server (once
  * per connection). (writer.c) */
 bool bql_writer_refuses_row (bql_writer_t *w, const bson_t *row, const bson_t *const *sent, size_t nsent, char *msg,
                              size_t len);
+
+/* Does command (a step's command, as the plan holds it: the statement's
+ * own constants) hold a value the server behind w cannot take, at any
+ * depth (as bql_writer_refuses_row: NaN, ±Infinity, Decimal128)? Then
+ * the missing feature's name (BQL_FEATURE_*), with why in *why (a static
+ * string: "FerretDB closes the connection on one"); else NULL. The
+ * statement is then refused before anything is sent. (writer.c) */
+const char *bql_writer_refuses_command (bql_writer_t *w, const bson_t *command, const char **why);
 
 /* Record a statement-level error in the writer's tally (the first of the
  * batch stands). Returns false. */

@@ -530,11 +530,12 @@ has_duplicate_key (const bson_t *doc)
 
 /* Whether every server stores doc as it is: no empty, dotted or
  * $-prefixed key, no key twice in one document, no NaN or ±Infinity,
- * nesting under 100 levels, and valid UTF-8. (MongoDB itself accepts
+ * no Decimal128 unless decimal128 (the server stores them), nesting
+ * under 100 levels, and valid UTF-8. (MongoDB itself accepts
  * some of these; a server may not, and an error record must never fail
  * because of the row it describes.) */
 static bool
-storable (const bson_t *doc, int depth)
+storable (const bson_t *doc, bool decimal128, int depth)
 {
    bson_iter_t it;
    if (depth > 100 || !bson_iter_init (&it, doc)) {
@@ -555,6 +556,8 @@ storable (const bson_t *doc, int depth)
          if (d != d || d - d != 0.0) {
             return false; /* NaN, +Infinity, -Infinity */
          }
+      } else if (BSON_ITER_HOLDS_DECIMAL128 (&it) && !decimal128) {
+         return false; /* a server that closes the connection on one */
       } else if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
          uint32_t len;
          const uint8_t *data;
@@ -564,7 +567,7 @@ storable (const bson_t *doc, int depth)
             bson_iter_array (&it, &len, &data);
          }
          bson_t sub;
-         if (!bson_init_static (&sub, data, len) || !storable (&sub, depth + 1)) {
+         if (!bson_init_static (&sub, data, len) || !storable (&sub, decimal128, depth + 1)) {
             return false;
          }
       }
@@ -667,7 +670,9 @@ write_error_record (bql_exec_t *x, const bql_batch_info_t *info, const bql_batch
    } else {
       BSON_APPEND_NULL (&rec, "writeConcernError");
    }
-   if (sample && storable (sample, 0)) {
+   /* the log writer's server (not asked by a dry run: nothing is sent) */
+   bool decimal128 = x->opts->dry_run || !bql_caps_refuses_decimal128 (&log_writer (x)->caps, log_writer (x)->client);
+   if (sample && storable (sample, decimal128, 0)) {
       BSON_APPEND_DOCUMENT (&rec, "sampleDocument", sample);
    } else if (sample) {
       /* a row the server would refuse to store (the reason it failed,

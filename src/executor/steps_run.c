@@ -189,6 +189,15 @@ check_once_steps (bql_exec_t *x, bql_writer_t *w)
          return bql_exec_fail (x, BQL_ERR_SERVER, 0, "the server does not support %s%s: %s, so nothing was sent",
                                feature, feature_use (st, feature), why);
       }
+      /* a constant of the statement (WHERE m = DECIMAL '1.10', SET x = x -
+       * DECIMAL '0.10') the server cannot take: every command holding it
+       * would be lost with the connection */
+      feature = step_chosen (w, st) ? bql_writer_refuses_command (w, &st->command, &why) : NULL;
+      if (feature) {
+         return bql_exec_fail (x, BQL_ERR_SERVER, 0,
+                               "the server does not support %s: the statement holds one (%s), so nothing was sent",
+                               feature, why);
+      }
    }
    return true;
 }

@@ -224,12 +224,15 @@ bql_writer_lacks (bql_writer_t *w, unsigned needs, const char **why)
 /* Levels searched (libbson's parser and ours stop well before). */
 #define MAX_DEPTH 1000
 
-/* A search of a document for a double: the first one the server behind
- * w refuses (w set), or the first one that is the same as d (w NULL: NaN
- * matches NaN). path is the dotted path of what was found. */
+/* A search of a document for a double or a Decimal128: the first one the
+ * server behind w refuses (w set), or the first one that is the same as
+ * d or dv (w NULL: NaN matches NaN). path is the dotted path of what was
+ * found. */
 typedef struct {
    bql_writer_t *w;
    double d;
+   bool dec;              /* a Decimal128 (dv), not the double d */
+   bson_decimal128_t dv;
    const char *why;
    char path[256];
 } double_search_t;
@@ -253,18 +256,28 @@ search_doubles (double_search_t *f, bson_iter_t *it, int depth, size_t plen)
 {
    while (bson_iter_next (it)) {
       bool dbl = BSON_ITER_HOLDS_DOUBLE (it);
+      bool dec = BSON_ITER_HOLDS_DECIMAL128 (it);
       bool nested = BSON_ITER_HOLDS_DOCUMENT (it) || BSON_ITER_HOLDS_ARRAY (it);
-      if (!dbl && !nested) {
+      if (!dbl && !dec && !nested) {
          continue;
       }
       int n = snprintf (f->path + plen, sizeof f->path - plen, "%s%s", plen ? "." : "", bson_iter_key (it));
       size_t end = n < 0 || (size_t) n >= sizeof f->path - plen ? sizeof f->path - 1 : plen + (size_t) n;
-      if (dbl) {
+      if (dec) {
+         bson_decimal128_t v;
+         bson_iter_decimal128 (it, &v);
+         if (!f->w ? f->dec && v.high == f->dv.high && v.low == f->dv.low
+                   : (f->why = bql_caps_refuses_decimal128 (&f->w->caps, f->w->client)) != NULL) {
+            f->dec = true;
+            f->dv = v;
+            return true;
+         }
+      } else if (dbl) {
          double d = bson_iter_double (it);
          if (d == d && d - d == 0.0) {
             continue; /* finite: every server takes it */
          }
-         if (!f->w ? same_double (d, f->d)
+         if (!f->w ? !f->dec && same_double (d, f->d)
                    : (f->why = bql_caps_refuses_double (&f->w->caps, f->w->client, probe_client, f->w,
                                                         f->w->plan->database, mongoc_collection_get_name (f->w->coll),
                                                         d)) != NULL) {
@@ -303,12 +316,29 @@ bql_writer_refuses_row (bql_writer_t *w, const bson_t *row, const bson_t *const 
    }
    /* the field named is the row's own that holds the value (the write's
     * documents are commands: $set.x, {k: {$eq: ...}}) */
-   double_search_t in_row = {.d = f.d};
+   double_search_t in_row = {.d = f.d, .dec = f.dec, .dv = f.dv};
    bool named = row == sent[k] || search_doc (&in_row, row);
    const char *path = row == sent[k] ? f.path : in_row.path;
+   if (f.dec) {
+      /* the value itself is not repeated (it is the row's data) */
+      snprintf (msg, len, "not written: the server does not support %s: %s%s holds a Decimal128 (%s)",
+                BQL_FEATURE_DECIMAL128, named ? "field " : "", named ? path : "the row's write", f.why);
+      return true;
+   }
    const char *value = f.d != f.d ? "NaN" : f.d > 0 ? "Infinity" : "-Infinity";
    snprintf (msg, len, "not written: the server does not support %s: %s%s holds %s (%s)",
              f.d != f.d ? BQL_FEATURE_NAN : BQL_FEATURE_INFINITY, named ? "field " : "", named ? path : "the row's write",
              value, f.why);
    return true;
+}
+
+const char *
+bql_writer_refuses_command (bql_writer_t *w, const bson_t *command, const char **why)
+{
+   double_search_t f = {.w = w};
+   if (!search_doc (&f, command)) {
+      return NULL;
+   }
+   *why = f.why;
+   return f.dec ? BQL_FEATURE_DECIMAL128 : f.d != f.d ? BQL_FEATURE_NAN : BQL_FEATURE_INFINITY;
 }
