@@ -49,11 +49,12 @@ class KillResumeTest(bqltest.BulkqlCase):
         res = self.json_result(r)[0]
         self.assertEqual(res["operationId"], op["_id"])
         self.assertEqual(res["resumes"], op.get("resumes", 0) + 1)
-        # (not the document's resumes: a write the killed process had sent
-        # may still land after the resume's claim and set older fields; the
-        # resume's own checkpoints and end set them again)
+        # the document's too: a write the killed process had sent that
+        # lands after the resume's claim matches nothing (every update of
+        # the document has the holder's resumes in its filter)
         after = self.db.bulkql_operations.find_one({"_id": op["_id"]})
         self.assertEqual(after["state"], "Complete" if expect == 0 else "Failed", after)
+        self.assertEqual(after["resumes"], op.get("resumes", 0) + 1, after)
         return res, after
 
     def count(self, coll, query):
