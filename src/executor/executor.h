@@ -33,6 +33,7 @@
  *   sources/replay.c    rows kept in memory to be read again (DELETE ... USING STDIN)
  *   sources/parallel.c  parse threads: chunks cut at record boundaries, parsed in order
  *   sources/csv.c       CSV records through libcsv
+ *   sources/csv_row.c   a CSV row's fields converted and appended in document order
  *   sources/json.c      NDJSON, array, stream
  *   sources/json_fast.cpp  a JSON record (or a JSON column's value) to BSON:
  *                       simdjson, else json_doc.c

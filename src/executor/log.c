@@ -267,8 +267,10 @@ record_give_up (void *ctx, const bql_write_result_t *r, bql_give_up_t why, int r
 
 /* Insert rec (an error or metrics record, which has its _id) into the
  * collection coll_name of the statement's database, through the write
- * path (insert command, ordered, the server's default writeConcern, no
- * bypassDocumentValidation). A record whose batch was lost to a server
+ * path (insert command, ordered, the statement's writeConcern: the
+ * records are the account of its rows, as durable as the rows
+ * themselves; no bypassDocumentValidation). A writeConcernError is a
+ * failure to log (the record may be stored, but not as durably as asked). A record whose batch was lost to a server
  * that went away is written once the server is back: a lost insert is
  * sent again within the statement's retry policy (retry_timeout,
  * retry_backoff_ms, retry_attempts, counted for this record alone), so a
@@ -285,7 +287,6 @@ insert_record (bql_exec_t *x, const char *coll_name, const bson_t *rec, char *er
                             .coll = c.coll,
                             .ordered = true,
                             .no_bypass = true,
-                            .no_write_concern = true,
                             .add = record_add,
                             .settle = record_settle,
                             .recover = record_recover,

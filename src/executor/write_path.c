@@ -345,14 +345,14 @@ bql_writer_retries_ran_out (const bql_writer_t *w, int retries, char *buf, size_
 
 /* ---- the path ---- */
 
-/* A bulk operation on coll with the statement's writeConcern (unless
- * no_write_concern) and, unless no_bypass, bypassDocumentValidation. */
+/* A bulk operation on coll with the statement's writeConcern and, unless
+ * no_bypass, bypassDocumentValidation. */
 static mongoc_bulk_operation_t *
 new_bulk (const bql_writer_t *w, const bql_write_step_t *step)
 {
    bson_t opts = BSON_INITIALIZER;
    BSON_APPEND_BOOL (&opts, "ordered", step->ordered);
-   if (!bson_empty (&w->opts->write_concern) && !step->no_write_concern) {
+   if (!bson_empty (&w->opts->write_concern)) {
       BSON_APPEND_DOCUMENT (&opts, "writeConcern", &w->opts->write_concern);
    }
    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts (step->coll, &opts);

@@ -76,10 +76,6 @@ typedef struct bql_write_step {
    bool ordered;
    /* No bypassDocumentValidation (a delete: nothing to validate). */
    bool no_bypass;
-   /* No writeConcern: the server's default (the statement's log: error
-    * records and metrics, which the statement's write_concern is not
-    * about). */
-   bool no_write_concern;
    /* A writeConcernError alone is no account of the command: the step
     * treats it as lost (the archive, which must not delete a document
     * whose copy is not known to be durable). */
@@ -113,8 +109,8 @@ typedef struct bql_write_step {
 } bql_write_step_t;
 
 /* Send the step's operations until every one is settled: one command
- * per round, with the statement's writeConcern (unless no_write_concern)
- * and, unless no_bypass, bypassDocumentValidation. *retries counts the retries of the caller's
+ * per round, with the statement's writeConcern and, unless no_bypass,
+ * bypassDocumentValidation. *retries counts the retries of the caller's
  * unit (a batch) across calls; the path stops retrying when it reaches
  * retry_attempts. Returns what the last callback returned. */
 bool bql_write_path_run (bql_writer_t *w, const bql_write_step_t *step, int *retries);

@@ -431,26 +431,58 @@ bql_columns_emit_row (const bql_columns_t *c, bson_t *doc, const bson_value_t *v
 
 /* ---- conversion ---- */
 
-static bool
-parse_int64 (const char *s, size_t len, int64_t *out)
+bool
+bql_parse_int64 (const char *s, size_t len, int64_t *out)
 {
-   char buf[32];
-   if (len == 0 || len >= sizeof buf) {
+   /* what strtoll (base 10) took of a copy of s shorter than 32 bytes
+    * starting with a digit or a sign, when it took all of it without
+    * ERANGE: an optional sign, then digits, within int64 */
+   if (len == 0 || len >= 32) {
       return false;
    }
-   memcpy (buf, s, len);
-   buf[len] = '\0';
-   if (!isdigit ((unsigned char) buf[0]) && buf[0] != '-' && buf[0] != '+') {
-      return false; /* strtoll would skip spaces */
+   const char *nul = memchr (s, '\0', len);
+   if (nul) {
+      len = (size_t) (nul - s); /* strtoll stopped there, and took the text before it */
+      if (len == 0) {
+         return false;
+      }
    }
-   char *end;
-   errno = 0;
-   long long v = strtoll (buf, &end, 10);
-   if (errno || *end || end == buf) {
+   size_t i = s[0] == '-' || s[0] == '+' ? 1 : 0;
+   bool neg = s[0] == '-';
+   if (i == len) {
       return false;
    }
-   *out = v;
+   uint64_t u = 0;
+   for (; i < len; i++) {
+      unsigned d = (unsigned) ((unsigned char) s[i] - '0');
+      if (d > 9 || u > (UINT64_MAX - d) / 10) {
+         return false;
+      }
+      u = u * 10 + d;
+   }
+   if (u > (uint64_t) INT64_MAX + neg) {
+      return false;
+   }
+   *out = neg ? (u ? -(int64_t) (u - 1) - 1 : 0) : (int64_t) u;
    return true;
+}
+
+bool
+bql_parse_bool (const char *s, size_t len, bool *out)
+{
+   static const char *const yes[] = {"true", "t", "yes", "y", "1"};
+   static const char *const no[] = {"false", "f", "no", "n", "0"};
+   for (size_t k = 0; k < 5; k++) {
+      if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
+         *out = true;
+         return true;
+      }
+      if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
+         *out = false;
+         return true;
+      }
+   }
+   return false;
 }
 
 bool
@@ -492,7 +524,7 @@ bql_infer_value (const char *s, size_t len, bson_value_t *out)
    }
    if (i < len && all_digits (s + i, len - i)) {
       int64_t v;
-      if (!parse_int64 (s, len, &v)) {
+      if (!bql_parse_int64 (s, len, &v)) {
          return BQL_COL_STRING; /* beyond int64: kept as written */
       }
       if (v >= INT32_MIN && v <= INT32_MAX) {
@@ -695,7 +727,7 @@ convert_text (bql_coltype_t t, const char *s, size_t len, const bql_convert_opts
       return true;
    case BQL_COL_INT:
    case BQL_COL_BIGINT:
-      if (!parse_int64 (s, len, &i)) {
+      if (!bql_parse_int64 (s, len, &i)) {
          snprintf (err, errlen, "\"%.*s\" is not an integer", (int) (len > 40 ? 40 : len), s);
          return false;
       }
@@ -735,19 +767,11 @@ convert_text (bql_coltype_t t, const char *s, size_t len, const bql_convert_opts
       return true;
    }
    case BQL_COL_BOOL: {
-      static const char *const yes[] = {"true", "t", "yes", "y", "1"};
-      static const char *const no[] = {"false", "f", "no", "n", "0"};
-      for (size_t k = 0; k < 5; k++) {
-         if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
-            out->value_type = BSON_TYPE_BOOL;
-            out->value.v_bool = true;
-            return true;
-         }
-         if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
-            out->value_type = BSON_TYPE_BOOL;
-            out->value.v_bool = false;
-            return true;
-         }
+      bool b;
+      if (bql_parse_bool (s, len, &b)) {
+         out->value_type = BSON_TYPE_BOOL;
+         out->value.v_bool = b;
+         return true;
       }
       snprintf (err, errlen, "\"%.*s\" is not a boolean", (int) (len > 40 ? 40 : len), s);
       return false;

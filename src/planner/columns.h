@@ -97,6 +97,15 @@ bool bql_columns_emit_row (const bql_columns_t *c, bson_t *doc, const bson_value
  * "-.5", "1.", "+3") and an exponent ("1e5", "1E-3"); not "inf", "nan",
  * hexadecimal or spaces, and nothing that overflows a double. */
 bool bql_parse_number (const char *s, size_t len, double *out);
+/* The integer reading of INT and BIGINT columns (and of inferred
+ * integers): an optional sign and decimal digits (leading zeros allowed),
+ * within int64, fewer than 32 bytes; as strtoll read it before, text
+ * after a NUL byte is not looked at (the CSV source refuses a NUL before
+ * converting). */
+bool bql_parse_int64 (const char *s, size_t len, int64_t *out);
+/* The reading of BOOL columns: true, t, yes, y, 1 and false, f, no, n, 0,
+ * in any case, as the whole text. */
+bool bql_parse_bool (const char *s, size_t len, bool *out);
 
 /* The type one non-empty text value suggests when types are inferred
  * (SPEC §4): BOOL for true/false (any case), INT for an integer that fits

@@ -189,7 +189,7 @@ static const bql_opt_def_t option_table[] = {
     FIELD_BOOL (upsert_mode), .syntax = "bool", .help = "INSERT upserts on _id"},
    {.name = "write_concern", .group = "BULK_OPTIONS", .type = BQL_OPT_WRITE_CONCERN, .kinds = K_ALL,
     .def_text = "the server's", .flags = BQL_OPTF_NONE_DEFAULT, FIELD_WC, .syntax = "'majority' | n | {w, j, wtimeout}",
-    .help = "the write concern of every batch"},
+    .help = "the write concern of every batch, and of the error records, metrics and operation document"},
 };
 
 #define N_OPTIONS (sizeof option_table / sizeof option_table[0])

@@ -1010,17 +1010,34 @@ now_template (bson_t *doc, const char *key)
    BSON_APPEND_UTF8 (doc, key, BQL_PH_NOW);
 }
 
-/* The command's name and the write options of the operation's writes:
- * ordered, the statement's writeConcern (no bypassDocumentValidation:
- * the document is BulkQL's own). */
+/* The command's name on coll, and the write options of BulkQL's own
+ * writes (the operation's document, the log's records): ordered, the
+ * statement's writeConcern (the records are the account of its rows: as
+ * durable as the rows), no bypassDocumentValidation (the documents are
+ * BulkQL's own). */
 static void
-operation_command (const bql_plan_t *plan, const char *name, bson_t *cmd)
+own_command (const bql_plan_t *plan, const char *name, const char *coll, bson_t *cmd)
 {
    bson_t opts = BSON_INITIALIZER;
-   BSON_APPEND_UTF8 (cmd, name, BQL_OPERATIONS_COLLECTION);
+   BSON_APPEND_UTF8 (cmd, name, coll);
    bql_plan_write_options (plan, true, &opts);
    bson_copy_to_excluding_noinit (&opts, cmd, "bypassDocumentValidation", NULL);
    bson_destroy (&opts);
+}
+
+static void
+operation_command (const bql_plan_t *plan, const char *name, bson_t *cmd)
+{
+   own_command (plan, name, BQL_OPERATIONS_COLLECTION, cmd);
+}
+
+/* The insert of a record of the statement's log (an error record, the
+ * metrics) into coll; documents says what is inserted. */
+static void
+log_command (const bql_plan_t *plan, const char *coll, const char *documents, bson_t *cmd)
+{
+   own_command (plan, "insert", coll, cmd);
+   BSON_APPEND_UTF8 (cmd, "documents", documents);
 }
 
 /* The statement's source, as the operation records it (a resume checks
@@ -1266,9 +1283,7 @@ log_steps (const bql_plan_t *plan, bql_steps_t *s)
    }
    if (o->error_collection) {
       bson_t cmd = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&cmd, "insert", o->error_collection);
-      BSON_APPEND_BOOL (&cmd, "ordered", true);
-      BSON_APPEND_UTF8 (&cmd, "documents", "<one record of the batch's failed rows>");
+      log_command (plan, o->error_collection, "<one record of the batch's failed rows>", &cmd);
       bql_step_t *st = push (s, BQL_STEP_WRITE_ERROR_RECORD, BQL_FLOW_FAILED_BATCH,
                              "for every batch with failed rows: record them (retried; keyed by _id)", &cmd);
       st->ordered = true;
@@ -1277,9 +1292,7 @@ log_steps (const bql_plan_t *plan, bql_steps_t *s)
    finish_operation_step (plan, s);
    if (o->metrics) {
       bson_t cmd = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&cmd, "insert", "bulk_operation_metrics");
-      BSON_APPEND_BOOL (&cmd, "ordered", true);
-      BSON_APPEND_UTF8 (&cmd, "documents", "<the statement's metrics record>");
+      log_command (plan, "bulk_operation_metrics", "<the statement's metrics record>", &cmd);
       bql_step_t *st =
          push (s, BQL_STEP_WRITE_METRICS, BQL_FLOW_END, "after the statement: record its metrics (unless metrics = false)", &cmd);
       st->ordered = true;

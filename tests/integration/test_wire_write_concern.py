@@ -8,7 +8,9 @@ UPDATE, INSERT with upsert_mode, UPDATE ... WHERE, UPDATE ... FROM,
 UPSERT, DELETE, soft DELETE, and both steps of an archival DELETE: the
 archive write, the archive's replacement of a copy left by an earlier run,
 and the delete) carries exactly the writeConcern and
-bypassDocumentValidation asked for, and neither when not asked for."""
+bypassDocumentValidation asked for, and neither when not asked for; and
+that the statement's error records and metrics, the account of its rows,
+are inserted with the same writeConcern."""
 import os
 import sys
 
@@ -113,6 +115,30 @@ class WireWriteConcernTest(wiretest.WireCase):
                         self.assertIs(c.body.get("bypassDocumentValidation"), True, c)
                     else:
                         self.assertNotIn("bypassDocumentValidation", c.body, c)
+
+    def test_error_records_and_metrics_carry_the_statements_write_concern(self):
+        # The error records are the account of the failed rows and the
+        # metrics of all rows: as durable as the rows themselves, so their
+        # inserts carry the statement's writeConcern too (and never
+        # bypassDocumentValidation: the documents are BulkQL's own).
+        for opts, wc, bypass in CASES:
+            with self.subTest(opts=opts):
+                self.client.drop_database(self.dbname)
+                self.db.c.insert_one({"_id": 2, "v": "old"})
+                self.proxy.reset()
+                r = self.wire("BULK INSERT INTO c (_id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c') "
+                              "WITH (ordered = false{o})".format(o=", " + opts if opts else ""))
+                self.assertEqual(r.rc, 1, r)
+                self.assertEqual([(e["row"], e["code"]) for e in r.results[0]["writeErrors"]], [(2, 11000)])
+                self.assertEqual(self.docs("c"), [{"_id": 1, "v": "a"}, {"_id": 2, "v": "old"}, {"_id": 3, "v": "c"}])
+                [rec] = self.db.bulk_operation_errors.find()
+                self.assertEqual([(w["row"], w["code"]) for w in rec["writeErrors"]], [(2, 11000)])
+                self.assertEqual(self.db.bulk_operation_metrics.count_documents({}), 1)
+                logs = [(c.collection, c.body.get("writeConcern"), c.body.get("bypassDocumentValidation"))
+                        for c in self.proxy.commands("insert", db=self.dbname)
+                        if c.collection in ("bulk_operation_errors", "bulk_operation_metrics")]
+                self.assertEqual(logs, [("bulk_operation_errors", wc, None), ("bulk_operation_metrics", wc, None)])
+                self.assertEqual(r.results[0].get("logFailures", []), [])
 
 
 if __name__ == "__main__":

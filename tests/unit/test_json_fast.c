@@ -186,6 +186,29 @@ check_value (const char *text, size_t len)
                    shown (text, len), eref.code, eref.offset, eref.message, egot.code, egot.offset, egot.message);
       }
    }
+   /* the CSV source's typed rows append the value in place
+    * (bql_json_value_append): the bytes of bson_append_value of the
+    * value, under a key of any length, exactly when the fast path builds
+    * it */
+   bson_t app = BSON_INITIALIZER, want = BSON_INITIALIZER;
+   bson_append_int32 (&app, "before", 6, 1);
+   bson_append_int32 (&want, "before", 6, 1);
+   bool appended = bql_json_value_append (fast, text, len, &app, "address.geo", 7);
+   if (appended != built) {
+      fail_msg ("bql_json_value_append %s the value the fast path %s: %s", appended ? "appends" : "declines",
+                built ? "builds" : "declines", shown (text, len));
+   }
+   if (appended) {
+      bson_append_value (&want, "address", 7, &ref);
+      bson_append_int32 (&app, "after", 5, 2);
+      bson_append_int32 (&want, "after", 5, 2);
+      compare_docs ("value appended", text, len, &want, &app);
+   }
+   bson_destroy (&app);
+   bson_destroy (&want);
+   bson_t none = BSON_INITIALIZER;
+   assert_false (bql_json_value_append (NULL, text, len, &none, "v", 1)); /* no parser: declined */
+   bson_destroy (&none);
    if (ok_ref) {
       bson_value_destroy (&ref);
    }

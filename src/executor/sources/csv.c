@@ -29,13 +29,21 @@ csv_field (void *s, size_t len, void *data)
       cs->fields = bson_realloc (cs->fields, sizeof *cs->fields * cs->fields_cap);
    }
    bql_field_t *fd = &cs->fields[cs->nfields++];
-   fd->off = cs->fields_buf.len;
+   bql_buf_t *b = &cs->fields_buf;
+   fd->off = b->len;
    fd->len = len;
    fd->null = s == NULL;
-   if (s) {
-      bql_buf_append (&cs->fields_buf, s, len);
+   /* the field and a NUL after it (bql_buf_append and bql_buf_putc, in
+    * one step: this runs for every field) */
+   if (!bql_buf_reserve (b, len + 1)) {
+      return; /* oom: fields_buf.oom is looked at by the row's reader */
    }
-   bql_buf_putc (&cs->fields_buf, '\0');
+   if (s) {
+      memcpy (b->data + b->len, s, len);
+   }
+   b->len += len + 1;
+   b->data[b->len - 1] = '\0';
+   b->data[b->len] = '\0';
 }
 
 static void
@@ -138,8 +146,14 @@ csv_next_row (bql_file_source_t *f)
          clear_row (f);
          return -1;
       }
-      size_t used = csv_parse (&cs->parser, line, len, csv_field, csv_row, f);
-      if (used == len) {
+      /* the line ends the record's line for libcsv: with the LF that
+       * follows it in the buffer in the same call when it has one (a line
+       * that lost a CR, or was carried, gets its own "\n") */
+      bool lf = line[len] == '\n';
+      size_t used = csv_parse (&cs->parser, line, len + lf, csv_field, csv_row, f);
+      if (lf) {
+         used = used == len + 1 ? len : len + 1;
+      } else if (used == len) {
          used = csv_parse (&cs->parser, "\n", 1, csv_field, csv_row, f) == 1 ? len : len + 1;
       }
       if (used != len || csv_error (&cs->parser) != CSV_SUCCESS) {
@@ -445,6 +459,8 @@ bql_row_rc_t
 bql_csv_next (bql_file_source_t *f, bson_t *doc)
 {
    bql_csv_t *cs = &f->csv;
+   cs->row_has_id = -1;
+   cs->row_keys_checked = false;
    for (;;) {
       if (!cs->header_pending && !cs->sampled && !take_sample (f)) {
          return BQL_ROW_ERROR;
@@ -487,6 +503,9 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
          cs->json_fast = bql_json_fast_new (); /* NULL (out of memory): libbson's path */
       }
       cs->conv.json_ctx = cs;
+      if (bql_csv_row_fast (f, doc)) {
+         return BQL_ROW_OK;
+      }
       size_t made = 0;
       bool ok = true;
       for (size_t i = 0; i < ncols && ok; i++) {
@@ -547,6 +566,7 @@ bql_csv_cleanup (bql_csv_t *c)
    bson_free (c->vals);
    bson_free (c->borrowed);
    bql_json_fast_free (c->json_fast);
+   bql_csv_row_cleanup (c);
 }
 
 bool

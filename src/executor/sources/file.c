@@ -46,6 +46,8 @@ file_next (void *impl, bql_source_status_t *st, bson_t *doc, int64_t *rownum, co
    st->line = f->rowline;
    if (json && f->json.facts.built && !f->typed) {
       st->row_id = f->json.facts.has_id; /* known from the fast path's build */
+   } else if (!json) {
+      st->row_id = f->csv.row_has_id; /* known when csv_row.c built the row */
    }
    bql_input_progress (&f->in);
    return rc == BQL_ROW_OK ? bql_typing_check_row (f, doc, json) : rc;

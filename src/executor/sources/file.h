@@ -158,6 +158,8 @@ typedef struct {
    bool oversize;  /* longer than BQL_SRC_MAX_RECORD: its bytes were dropped */
 } bql_record_t;
 
+typedef struct bql_csv_op bql_csv_op_t; /* csv_row.c */
+
 typedef struct bql_csv {
    struct csv_parser parser;
    bool ready;
@@ -194,6 +196,19 @@ typedef struct bql_csv {
    /* a chunk of parallel.c */
    size_t row_at;       /* where the current row's first line starts in in.buf */
    bool tail;           /* the chunk ended inside a row (which starts at row_at) */
+
+   /* csv_row.c: the steps that build a row's document, in its order,
+    * planned with the first row (the columns are known by then) */
+   bool ops_planned;
+   bql_csv_op_t *ops;
+   size_t nops, ops_cap;
+   int ops_depth;       /* nesting of the layout */
+   bson_t *ops_stack;   /* the open nested documents, ops_depth + 1 */
+   bool ops_keys_checked; /* no field name of a document built by the steps
+                             starts with '$', and none nests too deep */
+   /* the row just returned, when csv_row.c built it */
+   int row_has_id;      /* it has a top-level _id: 1, 0, or -1 unknown */
+   bool row_keys_checked; /* bql_typing_check_row's walk of field names is done */
 } bql_csv_t;
 
 typedef struct bql_json {
@@ -259,6 +274,17 @@ bool bql_csv_between_rows (const bql_file_source_t *f);
 void bql_csv_init_copy (bql_file_source_t *f, const bql_file_source_t *from);
 /* A new chunk starts, at a row boundary: a fresh parser, no row. */
 void bql_csv_chunk_start (bql_file_source_t *f);
+
+/* csv_row.c (called by csv.c) */
+/* The CSV row just cut (f->csv.fields, as many as columns) as its
+ * document in doc (empty): true when built, with f->csv.row_has_id and
+ * row_keys_checked set; false (doc emptied) when the row needs the general
+ * path (bql_typing_field per column, bql_columns_emit_row), which then
+ * gives exactly the document or the error it gave before. f->csv.vals_cap
+ * must cover the columns (csv.c's row_values). */
+bool bql_csv_row_fast (bql_file_source_t *f, bson_t *doc);
+/* Free the steps (a zeroed bql_csv_t too). */
+void bql_csv_row_cleanup (bql_csv_t *cs);
 
 /* json.c (called by file.c) */
 /* The next NDJSON/JSON record (or next_row document) parsed. */

@@ -12,9 +12,11 @@
  * crosses it (simdjson is used through its error codes; an allocation
  * failure is caught and declines the record).
  */
+#include <fast_float/fast_float.h>
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -24,6 +26,8 @@
 extern "C" {
 #include "datetime.h"
 #include "json_fast.h"
+/* columns.h (the planner's, which C++ does not compile): strtod's reading */
+bool bql_parse_number (const char *s, size_t len, double *out);
 }
 
 static_assert (BQL_JSON_FAST_PAD >= simdjson::SIMDJSON_PADDING, "BQL_JSON_FAST_PAD is simdjson's padding");
@@ -344,11 +348,12 @@ fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_a
    return true;
 }
 
-/* A JSON value (a JSON column of a CSV row) as the field "v" of doc, as
- * json_doc.c reads it: wrapped as {"v": text}, so its objects and arrays
- * are a level deeper and a top-level {"$date": ...} is a nested one. */
+/* A JSON column's value appended to doc as key (see bql_json_value_append);
+ * as the field "v" of doc, it is the value as json_doc.c reads it: wrapped
+ * as {"v": text}, so its objects and arrays are a level deeper and a
+ * top-level {"$date": ...} is a nested one. */
 bool
-fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
+fast_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen)
 {
    if (len > BQL_JSON_FAST_MAX) {
       return false;
@@ -359,7 +364,13 @@ fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
       return false;
    }
    walk w{std::memchr (text, '\\', len) != nullptr, false};
-   return w.value (doc, "v", 1, root, 1);
+   return w.value (doc, key, klen, root, 1);
+}
+
+bool
+fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
+{
+   return fast_value_append (fast, text, len, doc, "v", 1);
 }
 
 } // namespace
@@ -454,6 +465,37 @@ bql_json_value_parse (bql_json_fast_t *fast, const char *text, size_t len, bson_
       }
    }
    return bql_json_parse_value (text, len, value, error);
+}
+
+bool
+bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen)
+{
+   try {
+      return fast && fast_value_append (fast, text, len, doc, key, klen);
+   } catch (...) {
+      return false; /* out of memory: declined */
+   }
+}
+
+bool
+bql_number_fast (const char *s, size_t len, double *out)
+{
+   if (len == 0 || len >= 64) {
+      return false; /* bql_parse_number's bounds */
+   }
+   double v;
+   fast_float::from_chars_result r = fast_float::from_chars (s, s + len, v);
+   if (r.ec == std::errc () && r.ptr == s + len && std::isfinite (v)) {
+      /* fast_float took the whole text as a finite number: decimal
+       * notation (no sign but '-', no space, no hexadecimal; "inf" and
+       * "nan" are not finite), all of which strtod takes, and both round
+       * correctly */
+      *out = v;
+      return true;
+   }
+   /* the rest ("+1", "1e", "1e400", "inf", ...): strtod decides, exactly as
+    * before */
+   return bql_parse_number (s, len, out);
 }
 
 } /* extern "C" */

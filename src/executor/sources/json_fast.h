@@ -113,6 +113,25 @@ bool bql_json_value_parse (bql_json_fast_t *fast,
                            bql_json_error_t *error,
                            bool *built);
 
+/* A JSON column's value text[0..len) appended to doc as the field
+ * key[0..klen), through the fast path only (the CSV source's typed row,
+ * csv_row.c): true when the fast path built it — exactly the value
+ * bql_json_value_parse gives, appended as bson_append_value appends it,
+ * with no field name starting with '$' in it — and false when the fast
+ * path declines it (or fast is NULL): then doc may hold part of the value
+ * and the caller discards doc. Thread-safe for distinct fast parsers. */
+bool bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key,
+                            size_t klen);
+
+/* A DOUBLE column's text s[0..len) (not NUL-terminated) as
+ * bql_parse_number (columns.h) reads it — the same answer and, when
+ * true, the bit-identical double in *out — but through fast_float
+ * (Debian's libfast-float-dev, which rounds correctly, as glibc's strtod
+ * does) when it takes the whole text; other texts ("+1", "1e", ...) go to
+ * bql_parse_number itself. No error text: a caller that gets false gives
+ * the one it gives for bql_parse_number's false. Thread-safe. */
+bool bql_number_fast (const char *s, size_t len, double *out);
+
 #ifdef __cplusplus
 }
 #endif

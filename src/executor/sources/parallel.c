@@ -387,8 +387,9 @@ parse (worker_t *w, chunk_t *c)
          c->error = w->st.error;
          break;
       }
-      /* known from the JSON fast path's build, as file.c says it */
-      int has_id = !p->csv && pc->json.facts.built && !pc->typed ? pc->json.facts.has_id : -1;
+      /* known from the JSON fast path's build or csv_row.c's, as file.c
+       * says it */
+      int has_id = p->csv ? pc->csv.row_has_id : pc->json.facts.built && !pc->typed ? pc->json.facts.has_id : -1;
       if (rc == BQL_ROW_OK) {
          rc = bql_typing_check_row (pc, &w->doc, !p->csv);
       }
@@ -517,6 +518,7 @@ fb_next (bql_parallel_t *p, bson_t *doc)
    if (rc == BQL_ROW_END) {
       return rc;
    }
+   f->st->row_id = fb->csv.row_has_id;
    if (rc == BQL_ROW_ERROR) {
       return finish (p, p->pending && (p->chunk_st.failed || p->chunk_st.cancelled) ? &p->chunk_st : &p->fb_st);
    }

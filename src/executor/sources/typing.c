@@ -267,7 +267,7 @@ bql_typing_check_row (bql_file_source_t *f, bson_t *doc, bool json)
    path[0] = '\0';
    /* a document the JSON fast path built has no '$' field name (checked
     * as it was built) unless typing changed it */
-   bool keys_done = json && f->json.facts.built && !f->typed;
+   bool keys_done = json ? f->json.facts.built && !f->typed : f->csv.row_keys_checked;
    if ((json || f->json_cols) && !keys_done && !keys_ok (f, doc, path, 0, 0)) {
       bson_reinit (doc); /* such a document cannot be logged either */
       return BQL_ROW_FAILED;
