@@ -40,5 +40,7 @@ if(BQL_VALGRIND AND NOT BULKQL_SANITIZE)
            COMMAND ${BQL_VALGRIND} --tool=helgrind --error-exitcode=1 --quiet
                    --suppressions=${CMAKE_CURRENT_SOURCE_DIR}/helgrind.supp
                    $<TARGET_FILE:test_threads> ${CMAKE_CURRENT_SOURCE_DIR}/golden 1)
-  set_tests_properties(unit_test_threads_helgrind PROPERTIES LABELS unit TIMEOUT 600)
+  # (one of the longest tests: started first on a fresh clone, see COST in
+  # tests/CMakeLists.txt)
+  set_tests_properties(unit_test_threads_helgrind PROPERTIES LABELS unit TIMEOUT 600 COST 30)
 endif()
