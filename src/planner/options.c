@@ -93,7 +93,7 @@ static const bql_opt_def_t option_table[] = {
            "kept, as a sample, and the others are elided\n"
            ".RB ( \"VALUES (1, 'a') /* ... 11,999 more rows elided */\" ),\nin the\n.B bulk_operation_metrics\n"
            "document too.\nA failed row the server would not store as it is (a dotted, empty or\n"
-           "repeated key, NaN, \\(+-Infinity) is kept in the record as canonical Extended\nJSON text,\n"
+           "repeated key, NaN, \\(+-Infinity, a Decimal128 on a server that stores none) is kept\nin the record as canonical Extended JSON text,\n"
            ".BR sampleDocumentJson ,\nwith\n.B sampleDocument\nnull.\n"},
    {.name = "failed_records_file", .group = "BULK_OPTIONS", .type = BQL_OPT_STRING, .kinds = K_ALL,
     FIELD_STR (failed_records_file), .syntax = "'path'", .help = "failed rows as NDJSON (a new file)",

@@ -50,6 +50,7 @@ import tempfile
 import time
 
 import bson
+import bson.decimal128
 import pymongo
 from bson import json_util
 from bson.int64 import Int64
@@ -588,6 +589,34 @@ def server_loses_update_counts(client):
     return "ferretdbVersion" in client.admin.command("buildInfo")
 
 
+def server_has_decimal128(client):
+    """caps.c's decimal128, asked the same way: a row holding a Decimal128
+    fails, and a statement constant refuses the statement, unsent, on a
+    server that stores none (it would close the connection)."""
+    return "ferretdbVersion" not in client.admin.command("buildInfo")
+
+
+def holds_decimal(value):
+    """Does a decoded command (or value) hold a Decimal128 anywhere?"""
+    if isinstance(value, bson.decimal128.Decimal128):
+        return True
+    if isinstance(value, dict):
+        return any(holds_decimal(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(holds_decimal(v) for v in value)
+    return False
+
+
+def check_decimal_refused(run, cmds):
+    """A case whose plan holds Decimal128 values, run on a server that
+    stores none: no command carried one, and the run says which rows or
+    statements were refused, naming the feature."""
+    problems = ["%r carries a Decimal128" % c for c in cmds if holds_decimal(c.body) or holds_decimal(c.sequences)]
+    if "the server does not support Decimal128" not in run.out + run.err:
+        problems.append("no row or statement was refused for its Decimal128 value:\n%s%s" % (run.out, run.err))
+    return problems
+
+
 def server_has_ttl(client):
     """caps.c's ttl, asked the same way: a step whose command needs TTL
     indexes is not sent to a server without them (the statement is
@@ -738,7 +767,13 @@ class WirePlanTest(wiretest.WireCase):
         steps = []
         for p in plans:
             steps.extend(p.get("steps", []))
-        return check_run(steps, cmds, lossy), cmds
+        problems = check_run(steps, cmds, lossy)
+        if not self.decimal128:
+            with open(case[:-4] + ".plan.json") as f:
+                if "$numberDecimal" in f.read():
+                    self.decimal_refused += 1
+                    problems += check_decimal_refused(run, cmds)
+        return problems, cmds
 
     def test_every_golden_plan_case_runs_as_explained(self):
         cases = sorted(c for c in glob.glob(os.path.join(GOLDEN, "*.sql"))
@@ -746,6 +781,8 @@ class WirePlanTest(wiretest.WireCase):
         self.assertGreater(len(cases), 150)
         lossy = server_loses_update_counts(self.client)
         ttl = server_has_ttl(self.client)
+        self.decimal128 = server_has_decimal128(self.client)
+        self.decimal_refused = 0
         ran, skipped, sent = 0, [], {}
         ttl_cases = 0
         failures = []
@@ -778,6 +815,10 @@ class WirePlanTest(wiretest.WireCase):
             if kind == "createIndexes data" and not ttl:
                 continue
             self.assertGreater(sent.get(kind, 0), 0, kind)
+        if not self.decimal128:
+            # the cases sending Decimal128 values ran (their rows or
+            # statements refused, unsent), none cut short by a hang-up
+            self.assertGreaterEqual(self.decimal_refused, 8)
         if not ttl:
             # the archive's TTL index (retention_period) on a server without
             # TTL indexes: its step was refused by the probe, not sent
