@@ -124,7 +124,7 @@ class FaultHarnessTest(bqltest.BulkqlCase):
 
     def test_child_past_its_deadline_is_killed(self):
         fault = self.proxy.swallow_reply("insert", coll="c", nth=1)
-        c = self.child("BULK INSERT INTO c (_id) VALUES (1), (2);", deadline=5)
+        c = self.child("BULK INSERT INTO c (_id) VALUES (1), (2);", deadline=2)
         r = c.wait()
         self.assertTrue(fault.wait(10))
         self.assertTrue(r.killed, r)
