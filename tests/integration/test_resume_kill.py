@@ -1,12 +1,14 @@
-"""Resume after a real crash: bulkql is SIGKILLed (tests/lib/faults.py
-BulkqlChild.kill_when) once the server shows part of the statement's
-writes, then `bulkql --resume ID` runs what the checkpoint says is not
-done. For each statement kind the documents are read back with pymongo:
-every row exactly once (inserts without _id too: deterministic _ids),
-no $inc applied twice, every row in doubt listed, archive and source
-together the originals. Sizes are bounded for the test command; the
-kill lands wherever the server's progress is when polled, so each run
-checks a different cut (the seed is in the failure message)."""
+"""Resume after a real crash: bulkql is SIGKILLed while one batch of the
+statement is held in the recording proxy (tests/lib/wireproxy.py "hold"),
+so the kill lands after the batches before it were written and
+checkpointed, however fast or loaded the machine; the held batch is
+then let through to the server (written by the dead process, never
+checkpointed), and `bulkql --resume ID` runs what the checkpoint says is
+not done. For each statement kind the documents are read back with
+pymongo: every row exactly once (inserts without _id too: deterministic
+_ids), no $inc applied twice, every row in doubt listed, archive and
+source together the originals. Sizes are bounded for the test command
+(BULKQL_RESUME_KILL_ROWS for more)."""
 import os
 import signal
 import subprocess
@@ -22,26 +24,32 @@ from wireproxy import matcher  # noqa: E402
 N = int(os.environ.get("BULKQL_RESUME_KILL_ROWS", "1200"))
 
 
-class KillResumeTest(bqltest.BulkqlCase):
-    def run_killed(self, sql, condition, seed=None, timeout=120):
-        """Run sql in a child and SIGKILL it once condition() holds; the
-        operation it left, read from bulkql_operations. A kill that lands
-        after the statement finished (a loaded machine polls late) is
-        tried again, on the collections as seed() makes them, at most
-        three times."""
-        for attempt in range(3):
-            if seed:
-                seed()
-            child = faults.BulkqlChild(["--db", self.dbname, "--format", "json"], sql=sql, deadline=timeout)
-            self.addCleanup(child.close)
-            child.start()
-            killed = child.kill_when(condition, timeout=timeout)
-            ops = list(self.db.bulkql_operations.find({}))
-            if killed and len(ops) == 1 and ops[0]["state"] in ("Open", "InProgress"):
-                return ops[0]
-            for c in self.db.list_collection_names():
-                self.db.drop_collection(c)
-        self.fail("three kills came after the statement had ended: %r %r" % (child, ops))
+class KillResumeTest(wiretest.WireCase):
+    def run_killed(self, sql, name, coll, done_rows, batch, seed=None, timeout=120):
+        """Run sql in a child (through the proxy) whose write `name` on coll
+        that follows the first done_rows rows (batches of `batch`) is
+        held; SIGKILL it while it waits for that write, then let the held
+        write reach the server (the dead process's batch is written but
+        not checkpointed). The operation it left, read from
+        bulkql_operations."""
+        if seed:
+            seed()
+        nth = done_rows // batch + 1
+        held = self.proxy.inject(matcher(name, coll=coll, nth=nth), "hold", delay=timeout)
+        self.addCleanup(held.release)
+        child = faults.BulkqlChild(["--uri", self.proxy.uri, "--db", self.dbname, "--format", "json"], sql=sql,
+                                   deadline=timeout)
+        self.addCleanup(child.close)
+        child.start()
+        self.assertTrue(faults.wait_until(lambda: held.hits or not child.running(), timeout), child)
+        self.assertTrue(child.kill(), child)  # it cannot end while its write is held
+        held.release()
+        self.assertTrue(held.wait(60), "the held %s was not forwarded" % name)
+        self.assertTrue(self.proxy.wait_idle(60))  # the dead process's batch is on the server
+        ops = list(self.db.bulkql_operations.find({}))
+        self.assertEqual(len(ops), 1, ops)
+        self.assertEqual(ops[0]["state"], "InProgress", ops)
+        return ops[0]
 
     def resume(self, op, expect=0):
         r = self.bulkql("--format", "json", "--resume", op["_id"], timeout=300)
@@ -57,18 +65,10 @@ class KillResumeTest(bqltest.BulkqlCase):
         self.assertEqual(after["resumes"], op.get("resumes", 0) + 1, after)
         return res, after
 
-    def count(self, coll, query):
-        def cond():
-            try:
-                return self.db[coll].count_documents(query)
-            except Exception:  # noqa: BLE001 - the server is busy with the child
-                return 0
-        return cond
-
     def test_insert_without_id_is_written_once(self):
         path = self.ndjson([{"seq": i, "name": "n%d" % i} for i in range(1, N + 1)])
         sql = "BULK INSERT INTO items FROM '%s' WITH (batch_size = 100)" % path
-        op = self.run_killed(sql, lambda: self.count("items", {})() >= N // 4)
+        op = self.run_killed(sql, "insert", "items", N // 4, 100)
         res, after = self.resume(op)
         docs = self.docs("items")
         seqs = sorted(d["seq"] for d in docs)
@@ -81,7 +81,7 @@ class KillResumeTest(bqltest.BulkqlCase):
         rows = [{"_id": i, "v": i * 2} for i in range(1, N + 1)]
         path = self.ndjson(rows)
         sql = "BULK INSERT INTO items FROM '%s' WITH (batch_size = 100, ordered = false, parallel_workers = 2)" % path
-        op = self.run_killed(sql, lambda: self.count("items", {})() >= N // 4)
+        op = self.run_killed(sql, "insert", "items", N // 4, 100)
         res, _ = self.resume(op)
         self.assertEqual(self.docs("items"), rows)
         self.assertEqual((res["nInserted"], res["nFailed"]), (N, 0), res)
@@ -96,7 +96,7 @@ class KillResumeTest(bqltest.BulkqlCase):
         self.addCleanup(os.unlink, path)
         sql = ("BULK INSERT INTO items (seq INT, name) FROM '%s' "
                "WITH (batch_size = 50, ordered = false, parallel_workers = 4)" % path)
-        op = self.run_killed(sql, lambda: self.count("items", {})() >= N // 4)
+        op = self.run_killed(sql, "insert", "items", N // 4, 50)
         res, _ = self.resume(op)
         self.assertEqual(sorted(d["seq"] for d in self.docs("items")), list(range(1, N + 1)))
         self.assertEqual((res["nInserted"], res["nFailed"]), (N, 0), res)
@@ -108,7 +108,7 @@ class KillResumeTest(bqltest.BulkqlCase):
         path = self.ndjson([{"sku": i, "p": i * 3} for i in range(1, n + 1)])
         sql = ("BULK UPDATE stock SET price = v.p FROM '%s' AS v WHERE stock._id = v.sku "
                "WITH (batch_size = 20)" % path)
-        op = self.run_killed(sql, lambda: self.count("stock", {"price": {"$gt": 0}})() >= n // 3, seed)
+        op = self.run_killed(sql, "update", "stock", n // 3, 20, seed)
         res, _ = self.resume(op)
         self.assertEqual({d["_id"]: d["price"] for d in self.docs("stock")}, {i: i * 3 for i in range(1, n + 1)})
         self.assertEqual(res["nInDoubt"], 0, res)
@@ -120,7 +120,7 @@ class KillResumeTest(bqltest.BulkqlCase):
         path = self.ndjson([{"sku": i, "price": i * 10} for i in range(1, n + 1)])
         sql = ("BULK UPSERT INTO prices FROM '%s' ON CONFLICT (sku) DO UPDATE SET price = EXCLUDED.price "
                "WITH (batch_size = 20)" % path)
-        op = self.run_killed(sql, lambda: self.count("prices", {"price": {"$gt": 0}})() >= n // 3, seed)
+        op = self.run_killed(sql, "update", "prices", n // 3, 20, seed)
         self.resume(op)
         docs = self.docs("prices", sort="sku")
         self.assertEqual([(d["sku"], d["price"]) for d in docs], [(i, i * 10) for i in range(1, n + 1)])
@@ -132,7 +132,7 @@ class KillResumeTest(bqltest.BulkqlCase):
         path = self.ndjson([{"sku": i, "n": 1} for i in range(1, n + 1)])
         sql = ("BULK UPDATE stock SET qty = qty + v.n FROM '%s' AS v WHERE stock._id = v.sku "
                "WITH (batch_size = 20)" % path)
-        op = self.run_killed(sql, lambda: self.count("stock", {"qty": 101})() >= n // 3, seed)
+        op = self.run_killed(sql, "update", "stock", n // 3, 20, seed)
         r = self.bulkql("--format", "json", "--resume", op["_id"], timeout=300)
         res = self.json_result(r)[0]
         doubt = {e["row"] for e in res["inDoubt"]}
@@ -151,7 +151,7 @@ class KillResumeTest(bqltest.BulkqlCase):
         def seed():
             self.db.scores.insert_many([{"_id": i, "score": 0} for i in range(1, n + 1)])
         sql = "BULK UPDATE scores SET score = score + 1 WHERE score >= 0 WITH (batch_size = 25)"
-        op = self.run_killed(sql, lambda: self.count("scores", {"score": 1})() >= n // 3, seed)
+        op = self.run_killed(sql, "update", "scores", n // 3, 25, seed)
         r = self.bulkql("--format", "json", "--resume", op["_id"], timeout=300)
         res = self.json_result(r)[0]
         doubt = {e["_id"] for e in res["inDoubt"]}
@@ -170,7 +170,7 @@ class KillResumeTest(bqltest.BulkqlCase):
             self.db.logs.insert_many([dict(d) for d in originals])
         sql = ("BULK DELETE FROM logs WHERE old = TRUE WITH ARCHIVAL_STRATEGY (archive_collection = 'logs_archive') "
                "WITH DELETE_OPTIONS (batch_size = 25)")
-        op = self.run_killed(sql, lambda: self.count("logs_archive", {})() >= n // 3, seed)
+        op = self.run_killed(sql, "delete", "logs", n // 3, 25, seed)
         res, _ = self.resume(op)
         self.assertEqual(self.docs("logs"), [])
         archived = self.docs("logs_archive")
