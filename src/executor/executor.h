@@ -535,6 +535,17 @@ bool bql_retry_sleep (const volatile int *cancel, int64_t ms);
 
 /* ---- a map from _id values to positions (statement.c) ---- */
 
+/* MongoDB's equality of two _id values (the BSON comparison a query's
+ * {_id: v} uses, without collation): numbers by value across int32,
+ * int64, double and decimal128 (exactly: an int64 beyond 2^53 is not the
+ * nearest double; NaN equals NaN; -0 equals 0); documents and arrays
+ * element by element (same field names in the same order, values by
+ * these rules); any other value by BSON type and bytes. */
+bool bql_id_equal (const bson_value_t *a, const bson_value_t *b);
+/* A hash of v consistent with bql_id_equal (equal values hash equal);
+ * never 0. */
+uint64_t bql_id_hash (const bson_value_t *v);
+
 typedef struct bql_id_map {
    uint64_t *hash;
    size_t *pos;
@@ -545,7 +556,8 @@ typedef struct bql_id_map {
 
 /* An empty map sized for about n ids; bql_id_map_cleanup frees it. */
 void bql_id_map_init (bql_id_map_t *m, size_t n);
-/* Is id held (by BSON type and value)? Its position in *pos if so. */
+/* Is id held (by MongoDB's equality, bql_id_equal)? Its position in
+ * *pos if so. */
 bool bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos);
 /* Hold id (copied) at pos, unless held already (the first position wins). */
 void bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos);

@@ -656,6 +656,10 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
             start_info (s);
             bql_batch_t none = {s->ptrs, s->rows, 0, s->lines};
             bql_exec_finish_batch (x, &s->info, &none, &s->errs, s->started_at_ms);
+            /* not completed: its rows are left to a resume, so its counts
+             * stay out of the operation's counters, as the checkpoint
+             * leaves it out of its batches */
+            bql_operation_batch_done (x, 0, 0, NULL, false, false);
          }
          release (&p, s);
          break;

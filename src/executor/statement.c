@@ -10,6 +10,8 @@
  * bound; write_rows.c reads and keeps it). No MongoDB command is sent
  * here.
  */
+#include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -286,9 +288,181 @@ value_hash (const bson_value_t *v)
       h = (h ^ p[i]) * 1099511628211ULL;
    }
    bson_destroy (&tmp);
-   return h | 1; /* 0 marks a free slot */
+   return h;
 }
 
+static uint64_t
+bytes_hash (uint64_t h, const void *p, size_t n)
+{
+   const uint8_t *b = p;
+   for (size_t i = 0; i < n; i++) {
+      h = (h ^ b[i]) * 1099511628211ULL;
+   }
+   return h;
+}
+
+static bool
+is_number (bson_type_t t)
+{
+   return t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 || t == BSON_TYPE_DOUBLE || t == BSON_TYPE_DECIMAL128;
+}
+
+/* The number text s ("-1.25E+3", "0.000", "12") in canonical form
+ * "[-]D e E": D its significant digits without leading or trailing
+ * zeros, E the power of ten of D's last digit; zero (of either sign) is
+ * "0". */
+static void
+canonical_digits (const char *s, char *out, size_t cap)
+{
+   bool neg = false;
+   if (*s == '-' || *s == '+') {
+      neg = *s == '-';
+      s++;
+   }
+   char *digits = bson_malloc (strlen (s) + 1);
+   size_t nd = 0;
+   long frac = 0; /* digits after the point */
+   bool point = false;
+   for (; *s && *s != 'e' && *s != 'E'; s++) {
+      if (*s == '.') {
+         point = true;
+      } else if (*s >= '0' && *s <= '9') {
+         if (nd || *s != '0') {
+            digits[nd++] = *s;
+         }
+         frac += point;
+      }
+   }
+   long exp = (*s == 'e' || *s == 'E') ? strtol (s + 1, NULL, 10) : 0;
+   exp -= frac;
+   while (nd && digits[nd - 1] == '0') {
+      nd--;
+      exp++;
+   }
+   digits[nd] = '\0';
+   if (!nd) {
+      bson_snprintf (out, cap, "0");
+   } else {
+      bson_snprintf (out, cap, "%s%se%ld", neg ? "-" : "", digits, exp);
+   }
+   bson_free (digits);
+}
+
+/* The numeric value of v in a form equal for equal numbers of any type
+ * (MongoDB's comparison: int32, int64, double and decimal128 by value;
+ * NaN equals NaN; -0 equals 0): its exact decimal digits. */
+static void
+canonical_number (const bson_value_t *v, char *out, size_t cap)
+{
+   char text[BSON_DECIMAL128_STRING > 1100 ? BSON_DECIMAL128_STRING : 1100];
+   double d;
+   switch (v->value_type) {
+   case BSON_TYPE_INT32:
+      bson_snprintf (text, sizeof text, "%" PRId32, v->value.v_int32);
+      break;
+   case BSON_TYPE_INT64:
+      bson_snprintf (text, sizeof text, "%" PRId64, v->value.v_int64);
+      break;
+   case BSON_TYPE_DOUBLE:
+      d = v->value.v_double;
+      if (isnan (d)) {
+         bson_snprintf (out, cap, "NaN");
+         return;
+      }
+      if (isinf (d)) {
+         bson_snprintf (out, cap, d < 0 ? "-Inf" : "Inf");
+         return;
+      }
+      if (d == trunc (d) && fabs (d) < 9.2e18) {
+         bson_snprintf (text, sizeof text, "%" PRId64, (int64_t) d); /* -0 is 0 */
+      } else {
+         /* exact: a double has at most 767 significant decimal digits */
+         snprintf (text, sizeof text, "%.770e", d);
+      }
+      break;
+   default: /* decimal128 */
+      bson_decimal128_to_string (&v->value.v_decimal128, text);
+      if (strstr (text, "NaN")) {
+         bson_snprintf (out, cap, "NaN");
+         return;
+      }
+      if (strstr (text, "Inf")) {
+         bson_snprintf (out, cap, text[0] == '-' ? "-Inf" : "Inf");
+         return;
+      }
+      break;
+   }
+   canonical_digits (text, out, cap);
+}
+
+#define CANON_CAP 1100
+
+bool
+bql_id_equal (const bson_value_t *a, const bson_value_t *b)
+{
+   if (is_number (a->value_type) && is_number (b->value_type)) {
+      if (a->value_type == b->value_type && a->value_type != BSON_TYPE_DOUBLE &&
+          a->value_type != BSON_TYPE_DECIMAL128) {
+         return a->value_type == BSON_TYPE_INT32 ? a->value.v_int32 == b->value.v_int32
+                                                 : a->value.v_int64 == b->value.v_int64;
+      }
+      char x[CANON_CAP], y[CANON_CAP];
+      canonical_number (a, x, sizeof x);
+      canonical_number (b, y, sizeof y);
+      return strcmp (x, y) == 0;
+   }
+   bool docs = (a->value_type == BSON_TYPE_DOCUMENT || a->value_type == BSON_TYPE_ARRAY);
+   if (a->value_type != b->value_type || !docs) {
+      return a->value_type == b->value_type && bql_value_equal (a, b);
+   }
+   bson_t da, db;
+   bson_iter_t ia, ib;
+   if (!bson_init_static (&da, a->value.v_doc.data, a->value.v_doc.data_len) ||
+       !bson_init_static (&db, b->value.v_doc.data, b->value.v_doc.data_len) || !bson_iter_init (&ia, &da) ||
+       !bson_iter_init (&ib, &db)) {
+      return bql_value_equal (a, b);
+   }
+   for (;;) {
+      bool na = bson_iter_next (&ia), nb = bson_iter_next (&ib);
+      if (!na || !nb) {
+         return na == nb;
+      }
+      if (strcmp (bson_iter_key (&ia), bson_iter_key (&ib)) != 0 ||
+          !bql_id_equal (bson_iter_value (&ia), bson_iter_value (&ib))) {
+         return false;
+      }
+   }
+}
+
+static uint64_t
+id_hash (uint64_t h, const bson_value_t *v)
+{
+   if (is_number (v->value_type)) {
+      char x[CANON_CAP];
+      canonical_number (v, x, sizeof x);
+      return bytes_hash (h ^ 'n', x, strlen (x));
+   }
+   if (v->value_type != BSON_TYPE_DOCUMENT && v->value_type != BSON_TYPE_ARRAY) {
+      return bytes_hash (h, &(uint64_t){value_hash (v)}, sizeof (uint64_t));
+   }
+   bson_t d;
+   bson_iter_t it;
+   h = bytes_hash (h, &(uint8_t){(uint8_t) v->value_type}, 1);
+   if (bson_init_static (&d, v->value.v_doc.data, v->value.v_doc.data_len) && bson_iter_init (&it, &d)) {
+      while (bson_iter_next (&it)) {
+         const char *k = bson_iter_key (&it);
+         h = bytes_hash (h, k, strlen (k) + 1);
+         h = id_hash (h, bson_iter_value (&it));
+      }
+   }
+   return h;
+}
+
+uint64_t
+bql_id_hash (const bson_value_t *v)
+{
+   return id_hash (1469598103934665603ULL, v) | 1; /* 0 marks a free slot */
+}
 
 void
 bql_id_map_init (bql_id_map_t *m, size_t n)
@@ -306,10 +480,10 @@ bql_id_map_init (bql_id_map_t *m, size_t n)
 bool
 bql_id_map_get (const bql_id_map_t *m, const bson_value_t *id, size_t *pos)
 {
-   uint64_t h = value_hash (id);
+   uint64_t h = bql_id_hash (id);
    size_t i = h & (m->cap - 1);
    while (m->hash[i]) {
-      if (m->hash[i] == h && bql_value_equal (&m->ids[i], id)) {
+      if (m->hash[i] == h && bql_id_equal (&m->ids[i], id)) {
          if (pos) {
             *pos = m->pos[i];
          }
@@ -341,7 +515,7 @@ bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos)
       bson_free (m->ids);
       *m = bigger;
    }
-   uint64_t h = value_hash (id);
+   uint64_t h = bql_id_hash (id);
    size_t i = h & (m->cap - 1);
    while (m->hash[i]) {
       i = (i + 1) & (m->cap - 1);
@@ -355,9 +529,9 @@ bql_id_map_put (bql_id_map_t *m, const bson_value_t *id, size_t pos)
 void
 bql_id_map_set (bql_id_map_t *m, const bson_value_t *id, size_t pos)
 {
-   uint64_t h = value_hash (id);
+   uint64_t h = bql_id_hash (id);
    for (size_t i = h & (m->cap - 1); m->hash[i]; i = (i + 1) & (m->cap - 1)) {
-      if (m->hash[i] == h && bql_value_equal (&m->ids[i], id)) {
+      if (m->hash[i] == h && bql_id_equal (&m->ids[i], id)) {
          m->pos[i] = pos;
          return;
       }

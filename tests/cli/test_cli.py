@@ -523,6 +523,12 @@ class CliTest(bqltest.BulkqlCase):
         with open(failed) as f:
             records = [json.loads(line) for line in f]
         self.assertEqual([(r["row"], r["line"]) for r in records], [(4, 5)], records)
+        # the operation: that batch is not completed (a resume would read
+        # its rows again), in its counters as in its checkpoint
+        op = self.db.bulkql_operations.find_one({})
+        self.assertEqual(op["checkpoint"]["completed"], [{"first": 1, "last": 3}], op)
+        self.assertEqual((op["checkpoint"]["batches"], op["counters"]["batches"]), (1, 1), op)
+        self.assertEqual((op["counters"]["nFailed"], op["counters"]["rowsDone"]), (0, 3), op)
 
     def test_no_progress_line_into_a_pipe_by_default(self):
         rows = ", ".join("(%d)" % i for i in range(1, 1001))

@@ -189,6 +189,20 @@ class OperationTest(wiretest.WireCase):
                                             "sentThrough": 2, "batches": 1})
         self.assertEqual(op["counters"], counters(nInserted=1, nFailed=1, rowsDone=2, batches=1))
 
+    def test_a_batch_whose_rows_all_failed_on_input_counts_in_counters_and_checkpoint(self):
+        # batch 2 (rows 3 and 4) sends nothing: both rows fail on input;
+        # it is a completed batch all the same (its rows are accounted
+        # for, a resume does not read them again), so counters.batches and
+        # checkpoint.batches both count it
+        path = self.ndjson([{"_id": 1}, {"_id": 2}, [3], [4], {"_id": 5}])
+        r = self.wire("BULK INSERT INTO c FROM '%s' WITH (batch_size = 2, continue_on_error = true)" % path)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.results[0]["batches"], 3, r)
+        op = self.op(r.results[0])
+        self.assertEqual(op["checkpoint"], {"completed": [{"first": 1, "last": 5}], "inFlight": [],
+                                            "sentThrough": 5, "batches": 3})
+        self.assertEqual(op["counters"], counters(nInserted=3, nFailed=2, rowsDone=5, batches=3))
+
     def test_delete_archival(self):
         self.db.c.insert_many([{"_id": i, "k": 1} for i in range(1, 6)])
         r = self.wire("BULK DELETE FROM c WHERE k = 1 WITH (batch_size = 2, archive_collection = 'arch')")

@@ -130,6 +130,48 @@ class WireUpsertBatchesTest(wiretest.WireCase):
         self.assertEqual((res["nMatched"], res["nModified"], res["nModifiedUnknown"], res["nUpserted"],
                           res["nFailed"], res["nNotAttempted"]), (3, 0, 3, 2, 1, 4))
 
+    def test_stored_ids_of_another_number_type_count_as_existing(self):
+        # the stored _ids are int64 (0, 2, 4) and double (6.0, 8.0), the
+        # file's are int32: MongoDB's equality matches them by value, so
+        # the rows on 0-8 even update the stored documents and count as
+        # matched (the stored _ids keep their types), 1, 3, 7, 9 are
+        # upserted, 5 fails (the k of another document); the failed
+        # batch's settling finds the stored _ids across the types too
+        from bson.int64 import Int64
+        self.db.u.insert_many([{"_id": Int64(i), "v": "old", "k": "k%d" % i} for i in (0, 2, 4)] +
+                              [{"_id": float(i), "v": "old", "k": "k%d" % i} for i in (6, 8)])
+        self.db.u.insert_one({"_id": 100, "k": "dup"})
+        self.db.u.create_index("k", unique=True)
+        fd, path = tempfile.mkstemp(suffix=".ndjson")
+        self.addCleanup(os.unlink, path)
+        with os.fdopen(fd, "w") as f:
+            for i in range(10):
+                f.write(json.dumps({"_id": i, "v": "new%d" % i, "k": "dup" if i == 5 else "k%d" % i}) + "\n")
+        self.proxy.reset()
+        r = self.wire("BULK UPSERT INTO u FROM '%s' ON CONFLICT (_id) DO UPDATE SET v = EXCLUDED.v, k = EXCLUDED.k "
+                      "WITH (batch_size = 10, ordered = false, continue_on_error = true);" % path)
+        self.assertEqual(r.rc, 1, r)
+        res = r.results[0]
+        # the rows' _ids went out as int32
+        self.assertEqual({type(op["q"]["_id"]["$eq"]) for c in self.updates("u") for op in c.documents}, {int})
+        self.assertEqual([(e["row"], e["code"]) for e in res["writeErrors"]], [(6, 11000)])
+        docs = self.docs("u")
+        self.assertEqual(docs, [{"_id": i, "v": "new%d" % i, "k": "k%d" % i} for i in range(10) if i != 5] +
+                         [{"_id": 100, "k": "dup"}])
+        self.assertEqual([type(d["_id"]) for d in docs],
+                         [Int64, int, Int64, int, Int64, float, int, float, int, int])
+        self.assertEqual(sorted((u["row"], u["_id"]) for u in res["upserted"]), [(2, 1), (4, 3), (8, 7), (10, 9)])
+        if not self.lossy_updates():
+            self.assertEqual((res["nMatched"], res["nModified"], res["nUpserted"], res["nFailed"]), (5, 5, 4, 1))
+            return
+        # as with stored _ids of the rows' own type: 0-4 applied before the
+        # failure (the account lost: nModifiedUnknown 3), 4 is sent again
+        # alone, 5 alone, then 6-9
+        self.assertEqual(self.sent(), [(10, list(range(10)), True), (1, [4], False), (1, [5], True),
+                                       (4, [6, 7, 8, 9], False)])
+        self.assertEqual((res["nMatched"], res["nModified"], res["nModifiedUnknown"], res["nUpserted"],
+                          res["nFailed"], res.get("nNotAttempted", 0)), (5, 2, 3, 4, 1, 0))
+
     def sent(self):
         return [(len(c.documents), [op["q"]["_id"]["$eq"] for op in c.documents], bool(c.reply.get("writeErrors")))
                 for c in self.updates("u")]

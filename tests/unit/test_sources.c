@@ -110,20 +110,28 @@ transcript (bql_source_t *src, bool canonical)
 /* How a source is read: on one thread, or on parse threads with chunks
  * of about chunk bytes (tiny chunks cut the small fixtures at every
  * possible place: a CSV record that spans lines, a quote, a CRLF). */
-static const struct {
+typedef struct {
    int threads;
    size_t chunk;
-} read_modes[] = {{1, 0}, {4, 0}, {4, 1}, {2, 5}, {3, 17}, {4, 64}};
+} read_mode_t;
 
-/* Open sql's source with io and cancel, read it all, compare; in every
- * read mode, each of which must give the same transcript (a stream in
- * io is read again from its start). */
+static const read_mode_t read_modes[] = {{1, 0}, {4, 0}, {4, 1}, {2, 5}, {3, 17}, {4, 64}};
+
+/* For a line of 64 MiB, where a tiny chunk does not cut anything the
+ * 64-byte one does not and costs a step of the chunker per 1, 5 or 17
+ * bytes (test_parse_threads_oversize_lines says why): one thread, the
+ * default chunks, and 64-byte chunks. */
+static const read_mode_t big_input_modes[] = {{1, 0}, {4, 0}, {4, 64}};
+
+/* Open sql's source with io and cancel, read it all, compare; in each of
+ * the nmodes read modes, each of which must give the same transcript (a
+ * stream in io is read again from its start). */
 static void
-expect_rows_io (const char *sql, const bql_source_io_t *io, const volatile int *cancel, bool canonical,
-                const char *expected)
+expect_rows_in_modes (const char *sql, const bql_source_io_t *io, const volatile int *cancel, bool canonical,
+                      const char *expected, const read_mode_t *read_modes, size_t nmodes)
 {
    /* rows from next_row are read once, on one thread */
-   size_t modes = io && io->next_row ? 1 : sizeof read_modes / sizeof read_modes[0];
+   size_t modes = io && io->next_row ? 1 : nmodes;
    for (size_t m = 0; m < modes; m++) {
       planned_t p = plan_of (sql);
       p.plan->opts.parse_threads = read_modes[m].threads;
@@ -159,6 +167,14 @@ expect_rows_io (const char *sql, const bql_source_io_t *io, const volatile int *
       bql_source_close (src);
       planned_free (&p);
    }
+}
+
+/* expect_rows_in_modes in every read mode. */
+static void
+expect_rows_io (const char *sql, const bql_source_io_t *io, const volatile int *cancel, bool canonical,
+                const char *expected)
+{
+   expect_rows_in_modes (sql, io, cancel, canonical, expected, read_modes, sizeof read_modes / sizeof read_modes[0]);
 }
 
 static void
@@ -814,10 +830,10 @@ test_chunk_boundaries (void **state)
    bson_free (big);
 }
 
-/* What one thread reads of sql's source, which every read mode must give
- * too (expect_rows_io). */
+/* What one thread reads of sql's source, which each of the nmodes read
+ * modes must give too (expect_rows_in_modes). */
 static void
-expect_same_in_every_mode (const char *sql)
+expect_same_in_modes (const char *sql, const read_mode_t *modes, size_t nmodes)
 {
    planned_t p = plan_of (sql);
    p.plan->opts.parse_threads = 1;
@@ -830,8 +846,14 @@ expect_same_in_every_mode (const char *sql)
    char *one = transcript (src, true);
    bql_source_close (src);
    planned_free (&p);
-   expect_rows_io (sql, NULL, NULL, true, one);
+   expect_rows_in_modes (sql, NULL, NULL, true, one, modes, nmodes);
    free (one);
+}
+
+static void
+expect_same_in_every_mode (const char *sql)
+{
+   expect_same_in_modes (sql, read_modes, sizeof read_modes / sizeof read_modes[0]);
 }
 
 /* Write text as name in tmpdir and check sql_fmt's source (its "%s" the
@@ -936,13 +958,25 @@ test_parse_threads_oversize_lines (void **state)
    bson_free (big);
    char sql[800];
    snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
-   expect_rows_io (sql, NULL, NULL, false,
-                   "OK 1 @1 { \"a\" : 1 }\n"
-                   "FAILED 2 @2 line 2: the line is longer than 64 MiB | { }\n"
-                   "FAILED 3 @3 line 3: the line is longer than 64 MiB | { }\n"
-                   "OK 4 @4 { \"a\" : 2 }\n"
-                   "FAILED 5 @5 line 5: the line is longer than 64 MiB | { }\n"
-                   "END\n");
+   /* Not in every read mode: a line of 64 MiB cannot be made shorter,
+    * and the chunker grows a chunk by at most its size a step, so 1-, 5-
+    * and 17-byte chunks cost a hundred million steps (81 s under ASan)
+    * for nothing the others do not check: the chunker cuts this input
+    * the same way whatever the chunk size (a chunk ends at its last line
+    * end once it holds its size; the short lines are 9 bytes): line 1
+    * alone; line 2 dropped from a chunk that starts afresh, which ends
+    * empty as line 3 passes 64 MiB; line 3 dropped first in the next,
+    * with line 4 after it; line 5 dropped afresh up to the end of the
+    * input, without a newline. The default chunks pass 64 MiB inside a
+    * step of 256 KiB, the 64-byte ones within 64 bytes of it. */
+   expect_rows_in_modes (sql, NULL, NULL, false,
+                         "OK 1 @1 { \"a\" : 1 }\n"
+                         "FAILED 2 @2 line 2: the line is longer than 64 MiB | { }\n"
+                         "FAILED 3 @3 line 3: the line is longer than 64 MiB | { }\n"
+                         "OK 4 @4 { \"a\" : 2 }\n"
+                         "FAILED 5 @5 line 5: the line is longer than 64 MiB | { }\n"
+                         "END\n",
+                         big_input_modes, sizeof big_input_modes / sizeof big_input_modes[0]);
    unlink (path);
 }
 
@@ -962,11 +996,22 @@ test_parse_threads_gzip (void **state)
    size_t n = gzip_bytes (b.data, gz, cap);
    char path[512], sql[800];
    write_file ("many.ndjson.gz", gz, n, path, sizeof path);
+   /* Not in every read mode: the input must be several inflated chunks
+    * (1 MiB each; about 2.3 MiB here), which 1- to 64-byte chunks cut
+    * into one line a chunk (34 to 38 bytes), 60,000 chunks a read (49 s
+    * under ASan, most of it threads waiting for each other). What the
+    * test is about is in one thread, the default chunks (256 KiB: a few
+    * an inflated chunk, ending inside them) and 1 KiB chunks (about a
+    * thousand an inflated chunk, the ring of chunks going round many
+    * times within each): in all, lines cross the inflated chunks' ends
+    * and the cut input stops inside a line of a chunk being filled. */
+   static const read_mode_t modes[] = {{1, 0}, {4, 0}, {3, 1024}};
+   size_t nmodes = sizeof modes / sizeof modes[0];
    snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' CHECK (i %% 1000 <> 7)", path);
-   expect_same_in_every_mode (sql);
+   expect_same_in_modes (sql, modes, nmodes);
    write_file ("cut.ndjson.gz", gz, n / 2, path, sizeof path);
    snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
-   expect_same_in_every_mode (sql);
+   expect_same_in_modes (sql, modes, nmodes);
    bson_free (gz);
    bql_buf_cleanup (&b);
 }
