@@ -34,15 +34,6 @@ def canonical(doc):
     return json.loads(bson.json_util.dumps(doc, json_options=bson.json_util.CANONICAL_JSON_OPTIONS))
 
 
-def holds_decimal(value):
-    """Does a decoded document (or value) hold a Decimal128 anywhere?"""
-    if isinstance(value, Decimal128):
-        return True
-    if isinstance(value, dict):
-        return any(holds_decimal(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(holds_decimal(v) for v in value)
-    return False
 
 
 class DecimalCase(wiretest.WireCase, filestest.FilesCase):
@@ -61,7 +52,7 @@ class DecimalCase(wiretest.WireCase, filestest.FilesCase):
         """No command carried a Decimal128; every command was answered (no
         connection lost, nothing retried)."""
         for c in self.proxy.commands():
-            self.assertFalse(holds_decimal(c.body) or holds_decimal(c.sequences), c)
+            self.assertFalse(wiretest.holds_decimal(c.body) or wiretest.holds_decimal(c.sequences), c)
             self.assertIsNotNone(c.reply, c)
 
 

@@ -50,7 +50,6 @@ import tempfile
 import time
 
 import bson
-import bson.decimal128
 import pymongo
 from bson import json_util
 from bson.int64 import Int64
@@ -596,22 +595,13 @@ def server_has_decimal128(client):
     return "ferretdbVersion" not in client.admin.command("buildInfo")
 
 
-def holds_decimal(value):
-    """Does a decoded command (or value) hold a Decimal128 anywhere?"""
-    if isinstance(value, bson.decimal128.Decimal128):
-        return True
-    if isinstance(value, dict):
-        return any(holds_decimal(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(holds_decimal(v) for v in value)
-    return False
 
 
 def check_decimal_refused(run, cmds):
     """A case whose plan holds Decimal128 values, run on a server that
     stores none: no command carried one, and the run says which rows or
     statements were refused, naming the feature."""
-    problems = ["%r carries a Decimal128" % c for c in cmds if holds_decimal(c.body) or holds_decimal(c.sequences)]
+    problems = ["%r carries a Decimal128" % c for c in cmds if wiretest.holds_decimal(c.body) or wiretest.holds_decimal(c.sequences)]
     if "the server does not support Decimal128" not in run.out + run.err:
         problems.append("no row or statement was refused for its Decimal128 value:\n%s%s" % (run.out, run.err))
     return problems

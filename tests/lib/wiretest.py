@@ -7,6 +7,8 @@ ordered, batch boundaries, retries and their timing)."""
 import os
 import sys
 
+import bson.decimal128
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bqltest  # noqa: E402
 import wireproxy  # noqa: E402
@@ -77,3 +79,14 @@ class WireCase(bqltest.BulkqlCase):
 
 def values(rows):
     return ", ".join("(%s)" % r for r in rows)
+
+
+def holds_decimal(value):
+    """Does a decoded command, document or value hold a Decimal128 anywhere?"""
+    if isinstance(value, bson.decimal128.Decimal128):
+        return True
+    if isinstance(value, dict):
+        return any(holds_decimal(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(holds_decimal(v) for v in value)
+    return False
