@@ -51,6 +51,22 @@ insert_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
    return true;
 }
 
+/* A duplicate key on the deterministic _id this operation gives row i
+ * (a row without its own _id) in a resumed operation: the interrupted
+ * run wrote exactly that row, so it is already written, never a failed
+ * row or a second copy (issue 15), wherever the lookup of rows in doubt
+ * (check_stored, up to resume_bound) did not reach. Unordered batches
+ * only: in an ordered one the server stopped at that row and the rows
+ * after it were not attempted, so the duplicate stays a failed row and
+ * the statement stops there, to be resumed again. */
+static bool
+already_ours (const insert_t *c, size_t i, int32_t code)
+{
+   bson_iter_t it;
+   return code == DUPLICATE_KEY && c->w->resume && !c->ordered && bson_iter_init_find (&it, c->b->docs[i], "_id") &&
+          bql_resume_id_is_ours (c->w->resume, c->b->rows[i], bson_iter_value (&it));
+}
+
 static bool
 insert_settle (void *ctx, const bql_write_result_t *r)
 {
@@ -61,6 +77,13 @@ insert_settle (void *ctx, const bql_write_result_t *r)
       const bql_row_error_t *we = &r->write_errors.items[e];
       if (we->index < c->nsent) {
          size_t i = c->sent[we->index];
+         if (already_ours (c, i, we->code)) {
+            /* written by the interrupted run, as a run without the
+             * interruption would count it */
+            c->w->tally->n_already_written++;
+            c->info->n_inserted++;
+            continue;
+         }
          bql_row_errors_add (c->errs, i, c->b->rows[i], we->code, we->errmsg);
       } else {
          bql_row_errors_add (c->errs, (size_t) -1, 0, we->code, we->errmsg);

@@ -19,7 +19,7 @@ import bson
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
-from ophash import fnv1a64_hex  # noqa: E402
+from ophash import fnv1a64_hex, row_oid  # noqa: E402
 
 OPID = "65a1f0c2e4b0a1b2c3d4e5f6"
 
@@ -267,6 +267,26 @@ class ResumeRunTest(ResumeCase):
         self.assertEqual(self.docs("items"), rows)
         self.assertEqual((res["nSkipped"], res["nAlreadyWritten"], res["nInserted"], res["nFailed"]), (2, 1, 29, 1))  # nInserted: 2 carried over + row 5 found + 26
         self.assertEqual([(e["row"], e["code"]) for e in res["writeErrors"]], [(30, 11000)])
+
+    def test_insert_row_of_ours_past_the_bound_is_already_written(self):
+        """A row without _id that the interrupted run wrote past the lookup's
+        bound (seen at full counts with parallel_workers = 4) comes back as
+        a duplicate key on this operation's deterministic _id for that row:
+        already written, not a failed row (unordered), and the operation
+        completes."""
+        rows = [{"v": i} for i in range(1, 31)]
+        path = self.ndjson(rows)
+        sql = "BULK INSERT INTO items FROM '%s' WITH (batch_size = 2, ordered = false)" % path
+        self.db.items.insert_many([dict(rows[i - 1], _id=row_oid(OPID, i)) for i in (1, 2, 29)])
+        self.operation(sql, "insert", "items", file_source(path),
+                       checkpoint={"completed": [{"first": 1, "last": 2}], "inFlight": [], "sentThrough": 2,
+                                   "batches": 1},
+                       counters={"nInserted": 2, "rowsDone": 2, "batches": 1})
+        res = self.json_result(self.resume("--resume", OPID))[0]
+        docs = sorted(self.db.items.find(), key=lambda d: d["v"])
+        self.assertEqual([(d["_id"], d["v"]) for d in docs], [(row_oid(OPID, i), i) for i in range(1, 31)])
+        self.assertEqual((res["nSkipped"], res["nAlreadyWritten"], res["nInserted"], res["nFailed"]), (2, 1, 30, 0))
+        self.assertEqual(self.db.bulkql_operations.find_one({"_id": OPID})["state"], "Complete")
 
     def test_a_gone_holder_on_this_host_is_resumed_at_once(self):
         path = self.ndjson([{"_id": i} for i in range(1, 4)])
