@@ -54,8 +54,10 @@ insert_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 /* A duplicate key on the deterministic _id this operation gives row i
  * (a row without its own _id) in a resumed operation: the interrupted
  * run wrote exactly that row, so it is already written, never a failed
- * row or a second copy (issue 15), wherever the lookup of rows in doubt
- * (check_stored, up to resume_bound) did not reach. Unordered batches
+ * row or a second copy (issue 15), where the lookup of rows in doubt
+ * (check_stored, up to resume_bound) did not see it: past the bound, or
+ * applied by the server after the lookup (a server finishes a command
+ * whose client was killed). Unordered batches
  * only: in an ordered one the server stopped at that row and the rows
  * after it were not attempted, so the duplicate stays a failed row and
  * the statement stops there, to be resumed again. */
