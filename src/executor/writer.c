@@ -251,6 +251,25 @@ probe_client (void *ctx, const mongoc_uri_t *uri)
    return bql_exec_client_new (w->xo, uri);
 }
 
+/* f->path up to plen, then ".key" of it (cut to the buffer): the new
+ * length. A copy, not snprintf: it runs for every nested document and
+ * every Decimal128 or non-finite double of every row. */
+static size_t
+path_append (double_search_t *f, size_t plen, const bson_iter_t *it)
+{
+   const size_t room = sizeof f->path - 1;
+   size_t at = plen;
+   if (plen && at < room) {
+      f->path[at++] = '.';
+   }
+   size_t klen = bson_iter_key_len (it);
+   size_t n = klen < room - at ? klen : room - at;
+   memcpy (f->path + at, bson_iter_key (it), n);
+   at += n;
+   f->path[at] = '\0';
+   return at;
+}
+
 static bool
 search_doubles (double_search_t *f, bson_iter_t *it, int depth, size_t plen)
 {
@@ -261,8 +280,13 @@ search_doubles (double_search_t *f, bson_iter_t *it, int depth, size_t plen)
       if (!dbl && !dec && !nested) {
          continue;
       }
-      int n = snprintf (f->path + plen, sizeof f->path - plen, "%s%s", plen ? "." : "", bson_iter_key (it));
-      size_t end = n < 0 || (size_t) n >= sizeof f->path - plen ? sizeof f->path - 1 : plen + (size_t) n;
+      if (dbl) {
+         double d = bson_iter_double (it);
+         if (d == d && d - d == 0.0) {
+            continue; /* finite: every server takes it */
+         }
+      }
+      size_t end = path_append (f, plen, it);
       if (dec) {
          bson_decimal128_t v;
          bson_iter_decimal128 (it, &v);
@@ -274,9 +298,6 @@ search_doubles (double_search_t *f, bson_iter_t *it, int depth, size_t plen)
          }
       } else if (dbl) {
          double d = bson_iter_double (it);
-         if (d == d && d - d == 0.0) {
-            continue; /* finite: every server takes it */
-         }
          if (!f->w ? !f->dec && same_double (d, f->d)
                    : (f->why = bql_caps_refuses_double (&f->w->caps, f->w->client, probe_client, f->w,
                                                         f->w->plan->database, mongoc_collection_get_name (f->w->coll),
