@@ -348,6 +348,34 @@ canonical_digits (const char *s, char *out, size_t cap)
    bson_free (digits);
 }
 
+/* canonical_digits of the decimal text of i, without printing it: the
+ * form of every integral _id, the common case of a load's key map. */
+static void
+canonical_int (int64_t i, char *out, size_t cap)
+{
+   uint64_t u = i < 0 ? 0 - (uint64_t) i : (uint64_t) i;
+   if (u == 0) {
+      bson_snprintf (out, cap, "0");
+      return;
+   }
+   long exp = 0;
+   while (u % 10 == 0) {
+      u /= 10;
+      exp++;
+   }
+   char rev[24];
+   size_t n = 0;
+   for (; u; u /= 10) {
+      rev[n++] = (char) ('0' + u % 10);
+   }
+   char digits[24];
+   for (size_t k = 0; k < n; k++) {
+      digits[k] = rev[n - 1 - k];
+   }
+   digits[n] = '\0';
+   bson_snprintf (out, cap, "%s%se%ld", i < 0 ? "-" : "", digits, exp);
+}
+
 /* The numeric value of v in a form equal for equal numbers of any type
  * (MongoDB's comparison: int32, int64, double and decimal128 by value;
  * NaN equals NaN; -0 equals 0): its exact decimal digits. */
@@ -358,11 +386,11 @@ canonical_number (const bson_value_t *v, char *out, size_t cap)
    double d;
    switch (v->value_type) {
    case BSON_TYPE_INT32:
-      bson_snprintf (text, sizeof text, "%" PRId32, v->value.v_int32);
-      break;
+      canonical_int (v->value.v_int32, out, cap);
+      return;
    case BSON_TYPE_INT64:
-      bson_snprintf (text, sizeof text, "%" PRId64, v->value.v_int64);
-      break;
+      canonical_int (v->value.v_int64, out, cap);
+      return;
    case BSON_TYPE_DOUBLE:
       d = v->value.v_double;
       if (isnan (d)) {
@@ -374,7 +402,8 @@ canonical_number (const bson_value_t *v, char *out, size_t cap)
          return;
       }
       if (d == trunc (d) && fabs (d) < 9.2e18) {
-         bson_snprintf (text, sizeof text, "%" PRId64, (int64_t) d); /* -0 is 0 */
+         canonical_int ((int64_t) d, out, cap); /* -0 is 0 */
+         return;
       } else {
          /* exact: a double has at most 767 significant decimal digits */
          snprintf (text, sizeof text, "%.770e", d);
@@ -401,10 +430,11 @@ bool
 bql_id_equal (const bson_value_t *a, const bson_value_t *b)
 {
    if (is_number (a->value_type) && is_number (b->value_type)) {
-      if (a->value_type == b->value_type && a->value_type != BSON_TYPE_DOUBLE &&
-          a->value_type != BSON_TYPE_DECIMAL128) {
-         return a->value_type == BSON_TYPE_INT32 ? a->value.v_int32 == b->value.v_int32
-                                                 : a->value.v_int64 == b->value.v_int64;
+      bool ia = a->value_type == BSON_TYPE_INT32 || a->value_type == BSON_TYPE_INT64;
+      bool ib = b->value_type == BSON_TYPE_INT32 || b->value_type == BSON_TYPE_INT64;
+      if (ia && ib) {
+         return (a->value_type == BSON_TYPE_INT32 ? a->value.v_int32 : a->value.v_int64) ==
+                (b->value_type == BSON_TYPE_INT32 ? b->value.v_int32 : b->value.v_int64);
       }
       char x[CANON_CAP], y[CANON_CAP];
       canonical_number (a, x, sizeof x);
