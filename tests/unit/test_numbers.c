@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -276,6 +277,72 @@ test_int_random (void **state)
    }
 }
 
+/* The reading of BOOL columns before bql_parse_bool folded ASCII case by
+ * hand: strncasecmp against each word (the reference). */
+static bool
+old_parse_bool (const char *s, size_t len, bool *out)
+{
+   static const char *const yes[] = {"true", "t", "yes", "y", "1"};
+   static const char *const no[] = {"false", "f", "no", "n", "0"};
+   for (size_t k = 0; k < 5; k++) {
+      if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
+         *out = true;
+         return true;
+      }
+      if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
+         *out = false;
+         return true;
+      }
+   }
+   return false;
+}
+
+/* Every text of up to 3 bytes over the words' letters in both cases and
+ * a few others, and random texts of up to 7. */
+static void
+test_bool (void **state)
+{
+   (void) state;
+   static const char alphabet[] = "truefalsyoTRUEFALSYO10 x\xc3\xa9\x00";
+   const size_t na = sizeof alphabet - 1;
+   char s[8];
+   size_t taken = 0, n = 0;
+   for (size_t len = 0; len <= 7; len++) {
+      size_t total = 1;
+      for (size_t k = 0; k < len && len <= 3; k++) {
+         total *= na;
+      }
+      if (len > 3) {
+         total = 200000;
+      }
+      for (size_t c = 0; c < total; c++) {
+         size_t x = c;
+         for (size_t k = 0; k < len; k++) {
+            s[k] = alphabet[len <= 3 ? x % na : next_rand () % na];
+            x /= na;
+         }
+         if (len > 3 && next_rand () % 2) {
+            /* a word, its case mixed */
+            static const char *const words[] = {"true", "false", "yes", "no", "TrUe", "FALSE", "YeS"};
+            const char *w = words[next_rand () % 7];
+            memcpy (s, w, strlen (w));
+         }
+         bool want = false, got = false;
+         bool ok_want = old_parse_bool (s, len, &want);
+         bool ok_got = bql_parse_bool (s, len, &got);
+         n++;
+         taken += ok_want;
+         if (ok_want != ok_got || want != got) {
+            fail_msg ("\"%s\": strncasecmp's reading %s it (%d), bql_parse_bool %s it (%d)", shown (s, len),
+                      ok_want ? "takes" : "refuses", want, ok_got ? "takes" : "refuses", got);
+         }
+      }
+   }
+   if (taken < 20) {
+      fail_msg ("only %zu of %zu texts were booleans", taken, n);
+   }
+}
+
 static int
 teardown (void **state)
 {
@@ -293,6 +360,7 @@ main (void)
       cmocka_unit_test (test_double_random),
       cmocka_unit_test (test_int_corpus),
       cmocka_unit_test (test_int_random),
+      cmocka_unit_test (test_bool),
    };
    return cmocka_run_group_tests (tests, NULL, teardown);
 }
