@@ -65,6 +65,15 @@ class InsertChecksTest(wiretest.WireCase, filestest.FilesCase):
         self.assertEqual([i for i in stored if i != dotted], written)
         return res
 
+    def next_run(self):
+        """Forget the last run: its collection, error records, failed rows
+        and commands."""
+        self.db.drop_collection("t")
+        self.db.drop_collection("bulk_operation_errors")
+        if os.path.exists(self.path("failed.ndjson")):
+            os.unlink(self.path("failed.ndjson"))
+        self.proxy.reset()
+
     def with_opts(self, threads):
         return ("WITH (ordered = false, continue_on_error = true, parse_threads = %d, "
                 "failed_records_file = '%s')" % (threads, self.path("failed.ndjson")))
@@ -84,10 +93,7 @@ class InsertChecksTest(wiretest.WireCase, filestest.FilesCase):
             with self.subTest(parse_threads=threads):
                 self.load_rows("BULK INSERT INTO t FROM '%s' FORMAT NDJSON %s" % (p, self.with_opts(threads)),
                                [2, 3, 4, 6], [1, 7], 5)
-                self.db.drop_collection("t")
-                self.db.drop_collection("bulk_operation_errors")
-                os.unlink(self.path("failed.ndjson"))
-                self.proxy.reset()
+                self.next_run()
 
     def test_json_array(self):
         p = self.write("d.json", '[{"_id": 1, "": 1},\n {"_id": 2, "a": 2},\n {"_id": 3, "a.b": 3},\n'
@@ -110,10 +116,7 @@ class InsertChecksTest(wiretest.WireCase, filestest.FilesCase):
             with self.subTest(parse_threads=threads):
                 self.load_rows("BULK INSERT INTO t (_id INT, t JSON) FROM '%s' %s" % (p, self.with_opts(threads)),
                                [2, 3, 4, 6], [1, 7], 5, lines={2: 3, 3: 4, 4: 5, 6: 7})
-                self.db.drop_collection("t")
-                self.db.drop_collection("bulk_operation_errors")
-                os.unlink(self.path("failed.ndjson"))
-                self.proxy.reset()
+                self.next_run()
 
     def test_values(self):
         r = self.wire('BULK INSERT INTO t VALUES ({"_id": 1, "": 1}), ({"_id": 2, "a": {"": 2}}), ({"_id": 3}), '
@@ -158,9 +161,7 @@ class InsertChecksTest(wiretest.WireCase, filestest.FilesCase):
                 self.assertEqual([d["_id"] for c in self.user_writes("t") for d in c.documents], [1, 5])
                 self.assertEqual(self.docs("t"), [{"_id": 1, "d": None, "x": 1.5, "t": [1]},
                                                   {"_id": 5, "d": None, "x": 2.5, "t": {"a": 2}}])
-                self.db.drop_collection("t")
-                os.unlink(self.path("failed.ndjson"))
-                self.proxy.reset()
+                self.next_run()
 
 
 if __name__ == "__main__":

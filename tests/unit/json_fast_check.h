@@ -14,32 +14,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Does doc hold a field name starting with '$', at any level (or is it
- * not valid BSON)? */
-static inline bool
-bql_test_has_dollar_key (const bson_t *doc)
-{
-   bson_iter_t it;
-   if (!bson_iter_init (&it, doc)) {
-      return true;
-   }
-   while (bson_iter_next (&it)) {
-      uint32_t len;
-      const uint8_t *data = NULL;
-      if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
-         bson_iter_document (&it, &len, &data);
-      } else if (BSON_ITER_HOLDS_ARRAY (&it)) {
-         bson_iter_array (&it, &len, &data);
-      }
-      bson_t sub;
-      if (bson_iter_key (&it)[0] == '$' ||
-          (data && (!bson_init_static (&sub, data, len) || bql_test_has_dollar_key (&sub)))) {
-         return true;
-      }
-   }
-   return false;
-}
-
 /* A nested document or array of it as sub: false for other values. */
 static inline bool
 bql_test_sub (const bson_iter_t *it, bson_t *sub)
@@ -52,6 +26,24 @@ bql_test_sub (const bson_iter_t *it, bson_t *sub)
       bson_iter_array (it, &len, &data);
    }
    return data && bson_init_static (sub, data, len);
+}
+
+/* Does doc hold a field name starting with '$', at any level (or is it
+ * not valid BSON)? */
+static inline bool
+bql_test_has_dollar_key (const bson_t *doc)
+{
+   bson_iter_t it;
+   if (!bson_iter_init (&it, doc)) {
+      return true;
+   }
+   while (bson_iter_next (&it)) {
+      bson_t sub;
+      if (bson_iter_key (&it)[0] == '$' || (bql_test_sub (&it, &sub) && bql_test_has_dollar_key (&sub))) {
+         return true;
+      }
+   }
+   return false;
 }
 
 /* Is every field name of doc, at every level, not empty and valid UTF-8
