@@ -470,19 +470,46 @@ bql_parse_int64 (const char *s, size_t len, int64_t *out)
 bool
 bql_parse_bool (const char *s, size_t len, bool *out)
 {
-   static const char *const yes[] = {"true", "t", "yes", "y", "1"};
-   static const char *const no[] = {"false", "f", "no", "n", "0"};
-   for (size_t k = 0; k < 5; k++) {
-      if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
-         *out = true;
-         return true;
-      }
-      if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
-         *out = false;
-         return true;
-      }
+   /* in any case (ASCII: no locale is set): true t yes y 1 and false f
+    * no n 0 */
+   char lc[5];
+   if (len == 0 || len > sizeof lc) {
+      return false;
    }
-   return false;
+   for (size_t i = 0; i < len; i++) {
+      char c = s[i];
+      lc[i] = c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+   }
+   bool yes;
+   switch (len) {
+   case 1:
+      yes = lc[0] == 't' || lc[0] == 'y' || lc[0] == '1';
+      if (!yes && lc[0] != 'f' && lc[0] != 'n' && lc[0] != '0') {
+         return false;
+      }
+      break;
+   case 2:
+      yes = false;
+      if (memcmp (lc, "no", 2) != 0) {
+         return false;
+      }
+      break;
+   case 3:
+   case 4:
+      yes = true;
+      if (memcmp (lc, len == 3 ? "yes" : "true", len) != 0) {
+         return false;
+      }
+      break;
+   default:
+      yes = false;
+      if (memcmp (lc, "false", 5) != 0) {
+         return false;
+      }
+      break;
+   }
+   *out = yes;
+   return true;
 }
 
 bool

@@ -58,10 +58,11 @@ digits (const char *s, size_t n, int *out)
 {
    int v = 0;
    for (size_t i = 0; i < n; i++) {
-      if (!isdigit ((unsigned char) s[i])) {
+      unsigned dg = (unsigned) ((unsigned char) s[i] - '0'); /* isdigit in the C locale, inline */
+      if (dg > 9) {
          return false;
       }
-      v = v * 10 + (s[i] - '0');
+      v = v * 10 + (int) dg;
    }
    *out = v;
    return true;
@@ -99,7 +100,7 @@ bql_parse_iso8601 (const char *s, size_t len, int64_t *ms)
             i++;
             size_t start = i;
             int64_t scale = 100;
-            while (i < len && isdigit ((unsigned char) s[i])) {
+            while (i < len && (unsigned) ((unsigned char) s[i] - '0') <= 9) {
                frac_ms += (s[i] - '0') * scale;
                scale /= 10;
                i++;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -138,7 +139,11 @@ test_double_corpus (void **state)
       "9007199254740993", "9007199254740992", "9007199254740994", "9007199254740995", "18014398509481985",
       "1.00000000000000011102230246251565404236316680908203125", "1.000000000000000111022302462515654042363166809082031",
       "1.0000000000000001110223024625156540423631668090820313", "0.1000000000000000055511151231257827021181583404541015625",
-      "123456789012345678", "1.2345678901234567e89", "2.2250738585072011e-308", "2.2250738585072014e-308",
+      "123456789012345678", "1.2345678901234567e89",
+      /* the edges of the exact path (at most 19 digits, 2^53, 22 decimals) */
+      "9007199254740992.0", "900719925474099.2", "900719925474099.3", "0.9007199254740992", "0.9007199254740993",
+      "1234567890.123456789", "1234567890.1234567891", "0.0000000000000000000001", "0.00000000000000000000001",
+      "-0.0000000000000000000001", "00.5", "-00.50", "-0.000", "1234567890123456789", "12345678901234567.8", "2.2250738585072011e-308", "2.2250738585072014e-308",
       "2.225073858507201136057409796709131975934819546351645648e-308",
       /* subnormals, underflow */
       "4.9406564584124654e-324", "5e-324", "2.4703282292062327e-324", "2.4703282292062328e-324", "1e-320",
@@ -183,6 +188,24 @@ test_double_random (void **state)
          s[k] = r < 25 ? (char) ('0' + r % 10) : alphabet[r % (sizeof alphabet - 1)];
       }
       check_double (s, len);
+   }
+   /* short decimals, the commonest text: -?digits.digits */
+   for (int i = 0; i < 300000; i++) {
+      size_t n = 0;
+      if (next_rand () % 2) {
+         s[n++] = '-';
+      }
+      size_t nint = 1 + next_rand () % 12, nfrac = next_rand () % 14;
+      for (size_t k = 0; k < nint; k++) {
+         s[n++] = (char) ('0' + next_rand () % 10);
+      }
+      if (nfrac) {
+         s[n++] = '.';
+         for (size_t k = 0; k < nfrac; k++) {
+            s[n++] = (char) ('0' + next_rand () % 10);
+         }
+      }
+      check_double (s, n);
    }
    static const char *const formats[] = {"%.17g", "%.16g", "%.15g", "%.17e", "%.20e", "%.6f", "%.25f", "%g", "%.1e",
                                          "%.40g", "%a"};
@@ -254,6 +277,72 @@ test_int_random (void **state)
    }
 }
 
+/* The reading of BOOL columns before bql_parse_bool folded ASCII case by
+ * hand: strncasecmp against each word (the reference). */
+static bool
+old_parse_bool (const char *s, size_t len, bool *out)
+{
+   static const char *const yes[] = {"true", "t", "yes", "y", "1"};
+   static const char *const no[] = {"false", "f", "no", "n", "0"};
+   for (size_t k = 0; k < 5; k++) {
+      if (strlen (yes[k]) == len && !strncasecmp (s, yes[k], len)) {
+         *out = true;
+         return true;
+      }
+      if (strlen (no[k]) == len && !strncasecmp (s, no[k], len)) {
+         *out = false;
+         return true;
+      }
+   }
+   return false;
+}
+
+/* Every text of up to 3 bytes over the words' letters in both cases and
+ * a few others, and random texts of up to 7. */
+static void
+test_bool (void **state)
+{
+   (void) state;
+   static const char alphabet[] = "truefalsyoTRUEFALSYO10 x\xc3\xa9\x00";
+   const size_t na = sizeof alphabet - 1;
+   char s[8];
+   size_t taken = 0, n = 0;
+   for (size_t len = 0; len <= 7; len++) {
+      size_t total = 1;
+      for (size_t k = 0; k < len && len <= 3; k++) {
+         total *= na;
+      }
+      if (len > 3) {
+         total = 200000;
+      }
+      for (size_t c = 0; c < total; c++) {
+         size_t x = c;
+         for (size_t k = 0; k < len; k++) {
+            s[k] = alphabet[len <= 3 ? x % na : next_rand () % na];
+            x /= na;
+         }
+         if (len > 3 && next_rand () % 2) {
+            /* a word, its case mixed */
+            static const char *const words[] = {"true", "false", "yes", "no", "TrUe", "FALSE", "YeS"};
+            const char *w = words[next_rand () % 7];
+            memcpy (s, w, strlen (w));
+         }
+         bool want = false, got = false;
+         bool ok_want = old_parse_bool (s, len, &want);
+         bool ok_got = bql_parse_bool (s, len, &got);
+         n++;
+         taken += ok_want;
+         if (ok_want != ok_got || want != got) {
+            fail_msg ("\"%s\": strncasecmp's reading %s it (%d), bql_parse_bool %s it (%d)", shown (s, len),
+                      ok_want ? "takes" : "refuses", want, ok_got ? "takes" : "refuses", got);
+         }
+      }
+   }
+   if (taken < 20) {
+      fail_msg ("only %zu of %zu texts were booleans", taken, n);
+   }
+}
+
 static int
 teardown (void **state)
 {
@@ -271,6 +360,7 @@ main (void)
       cmocka_unit_test (test_double_random),
       cmocka_unit_test (test_int_corpus),
       cmocka_unit_test (test_int_random),
+      cmocka_unit_test (test_bool),
    };
    return cmocka_run_group_tests (tests, NULL, teardown);
 }

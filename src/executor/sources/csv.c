@@ -34,8 +34,8 @@ csv_field (void *s, size_t len, void *data)
    fd->len = len;
    fd->null = s == NULL;
    /* the field and a NUL after it (bql_buf_append and bql_buf_putc, in
-    * one step: this runs for every field) */
-   if (!bql_buf_reserve (b, len + 1)) {
+    * one step: this runs for every field; the room is most often there) */
+   if (b->len + len + 2 > b->cap && !bql_buf_reserve (b, len + 1)) {
       return; /* oom: fields_buf.oom is looked at by the row's reader */
    }
    if (s) {

@@ -16,6 +16,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <cstdint>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -477,11 +479,64 @@ bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson
    }
 }
 
+/* The commonest DOUBLE text, -?digits[.digits] with at most 19 digits,
+ * read without fast_float's general machinery (Clinger's fast path): the
+ * digits as an integer m and k decimals; when m <= 2^53 and k <= 22, m
+ * and 10^k are exact doubles, so m / 10^k — one IEEE division, correctly
+ * rounded to nearest — is the correctly rounded value of the text, which
+ * is what strtod and fast_float give (the sign is symmetric: "-0" is
+ * -0.0 as strtod reads it). Needs doubles evaluated as doubles
+ * (FLT_EVAL_METHOD 0: SSE2, not x87). False for any other text. */
+static inline bool
+decimal_exact (const char *s, size_t len, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+   static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+   const char *p = s, *end = s + len;
+   bool neg = p < end && *p == '-';
+   p += neg;
+   uint64_t m = 0;
+   const char *digits = p;
+   while (p < end && (unsigned char) (*p - '0') < 10) {
+      m = m * 10 + (uint64_t) (*p++ - '0');
+   }
+   size_t nint = (size_t) (p - digits), k = 0;
+   if (nint == 0 || nint > 19) {
+      return false;
+   }
+   if (p < end && *p == '.') {
+      const char *frac = ++p;
+      while (p < end && (unsigned char) (*p - '0') < 10 && (size_t) (p - frac) + nint < 19) {
+         m = m * 10 + (uint64_t) (*p++ - '0');
+      }
+      k = (size_t) (p - frac);
+      if (k == 0) {
+         return false;
+      }
+   }
+   if (p != end || m > (UINT64_C (1) << 53) || k > 22) {
+      return false;
+   }
+   double v = (double) m / pow10[k];
+   *out = neg ? -v : v;
+   return true;
+#else
+   (void) s;
+   (void) len;
+   (void) out;
+   return false;
+#endif
+}
+
 bool
 bql_number_fast (const char *s, size_t len, double *out)
 {
    if (len == 0 || len >= 64) {
       return false; /* bql_parse_number's bounds */
+   }
+   if (decimal_exact (s, len, out)) {
+      return true;
    }
    double v;
    fast_float::from_chars_result r = fast_float::from_chars (s, s + len, v);
