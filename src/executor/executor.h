@@ -202,6 +202,9 @@ typedef struct bql_batch {
    const int64_t *rows;
    size_t n;
    const int64_t *lines; /* line of each row in its file, or NULL */
+   const uint8_t *facts; /* what the source knew of each row's document
+                            (bql_source_row_facts: BQL_ROW_*), or NULL
+                            (nothing known) */
 } bql_batch_t;
 
 /* ---- the statement's accounting (statement.c) ---- */

@@ -11,6 +11,22 @@
 
 #define DUPLICATE_KEY 11000
 
+/* The insert option {validate: false}: libmongoc skips its checks of the
+ * document (mongoc_bulk_operation_insert_with_opts). Without options,
+ * libmongoc 1.23 walks every document with bson_validate_with_error
+ * (its default insert flags), which refuses a document whose field names
+ * are not all non-empty and valid UTF-8 ("invalid document for insert:
+ * empty key", "... corrupt BSON"), and nothing else that our sources build:
+ * names starting with '$' or holding '.' pass, and so does a string that
+ * is not valid UTF-8. A row whose source built it with every name
+ * checked the same way (BQL_ROW_NAMES_VALID: bql_field_name_valid) is
+ * never refused by that walk, so it is skipped for such a row only; any
+ * other row is checked by libmongoc as before, with the same message.
+ * The option itself is not sent to the server.
+ * tests/unit/test_json_fast.c holds libmongoc's verdicts against
+ * bql_field_name_valid. The bytes: {validate: false}. */
+static const uint8_t NO_VALIDATE[16] = {16, 0, 0, 0, 0x08, 'v', 'a', 'l', 'i', 'd', 'a', 't', 'e', 0, 0, 0};
+
 /* One batch insert on the write path: the positions of the batch still
  * to send, and what the last command sent. */
 typedef struct {
@@ -30,11 +46,15 @@ static bool
 insert_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
    insert_t *c = ctx;
+   bson_t no_validate;
+   bson_init_static (&no_validate, NO_VALIDATE, sizeof NO_VALIDATE);
+   const uint8_t *facts = c->b->facts;
    c->nsent = 0;
    for (size_t j = 0; j < c->ntodo; j++) {
       size_t i = c->todo[j];
       bson_error_t berr;
-      if (!mongoc_bulk_operation_insert_with_opts (bulk, c->b->docs[i], NULL, &berr)) {
+      const bson_t *opts = facts && (facts[i] & BQL_ROW_NAMES_VALID) ? &no_validate : NULL;
+      if (!mongoc_bulk_operation_insert_with_opts (bulk, c->b->docs[i], opts, &berr)) {
          /* refused on the client by libmongoc's document checks */
          bql_row_errors_add (c->errs, i, c->b->rows[i], (int32_t) berr.code, berr.message);
          if (c->ordered) {
@@ -326,7 +346,9 @@ bql_exec_insert_batch (bql_writer_t *w, const bql_batch_t *b, bool ordered, bql_
    c.sent = bson_malloc (sizeof *c.sent * (b->n ? b->n : 1));
    for (size_t i = 0; i < b->n; i++) {
       char msg[700];
-      if (bql_writer_refuses_row (w, b->docs[i], &b->docs[i], 1, msg, sizeof msg)) {
+      /* a row the source built with finite numbers only needs no search */
+      bool finite = b->facts && (b->facts[i] & BQL_ROW_FINITE);
+      if (!finite && bql_writer_refuses_row (w, b->docs[i], &b->docs[i], 1, msg, sizeof msg)) {
          /* a value the server cannot take (NaN, ±Infinity): a failed row */
          bql_row_errors_add (errs, i, b->rows[i], 0, msg);
          if (ordered) {

@@ -112,11 +112,13 @@ typedef struct {
    uint8_t *bytes;         /* the good rows' BSON, one after the other */
    size_t nbytes, cap;
    size_t *offs;           /* where each row starts in bytes */
-   size_t rows_cap;        /* of ptrs, rows, lines and offs */
+   size_t rows_cap;        /* of ptrs, rows, lines, offs and facts */
    size_t docs_cap;
    const bson_t **ptrs;
    int64_t *rows;
    int64_t *lines;         /* line of each row in its file */
+   uint8_t *facts;         /* what the source knew of each row
+                              (bql_source_row_facts) */
    size_t n;
    int64_t input;          /* rows read into this batch, failed ones too */
    int64_t skipped;        /* of them, rows a resumed operation had done */
@@ -182,6 +184,7 @@ grow_rows (slot_t *s, int32_t batch_size)
    s->rows = bson_realloc (s->rows, sizeof *s->rows * cap);
    s->lines = bson_realloc (s->lines, sizeof *s->lines * cap);
    s->offs = bson_realloc (s->offs, sizeof *s->offs * cap);
+   s->facts = bson_realloc (s->facts, sizeof *s->facts * cap);
    s->rows_cap = cap;
 }
 
@@ -245,6 +248,7 @@ fill (pipeline_t *p, slot_t *s)
                   &x->operation_oid, rownum);
       s->rows[s->n] = rownum;
       s->lines[s->n] = bql_source_line (p->src);
+      s->facts[s->n] = (uint8_t) bql_source_row_facts (p->src);
       s->n++;
    }
    /* the views, now that the bytes no longer move (bson_t is declared
@@ -344,7 +348,7 @@ write_slot (pipeline_t *p, bql_writer_t *w, slot_t *s)
       s->tally.n_would_write += (int64_t) s->n;
       return;
    }
-   bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+   bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines, s->facts};
    bql_operation_sending (w, s->first_row + s->input - 1);
    s->write_ok = p->write (w, &b, &s->info, &s->errs);
    bql_error_t *e = &s->tally.error;
@@ -654,7 +658,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
          }
          if (s->errs.n > 0) {
             start_info (s);
-            bql_batch_t none = {s->ptrs, s->rows, 0, s->lines};
+            bql_batch_t none = {s->ptrs, s->rows, 0, s->lines, s->facts};
             bql_exec_finish_batch (x, &s->info, &none, &s->errs, s->started_at_ms);
             /* not completed: its rows are left to a resume, so its counts
              * stay out of the operation's counters, as the checkpoint
@@ -682,7 +686,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       ok = merge_slot (x, s);
       x->rows_done += s->input;
       x->n_skipped += s->skipped;
-      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines, s->facts};
       bool go_on = bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       go_on = bql_operation_batch_done (x, s->first_row, s->first_row + s->input - 1, NULL, s->write_ok, go_on) &&
               go_on;
@@ -707,7 +711,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       ok = merge_slot (x, s) && ok;
       x->rows_done += s->input;
       x->n_skipped += s->skipped;
-      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines};
+      bql_batch_t b = {s->ptrs, s->rows, s->n, s->lines, s->facts};
       bql_exec_finish_batch (x, &s->info, &b, &s->errs, s->started_at_ms);
       bql_operation_batch_done (x, s->first_row, s->first_row + s->input - 1, NULL, s->write_ok, false);
       release (&p, s);
@@ -742,6 +746,7 @@ bql_exec_rows (bql_exec_t *x, bql_writer_t *own, bql_source_t *src, bql_batch_wr
       bson_free (s->ptrs);
       bson_free (s->rows);
       bson_free (s->lines);
+      bson_free (s->facts);
    }
    bson_free (p.slots);
    pthread_mutex_destroy (&p.mu);

@@ -1337,7 +1337,7 @@ count_using (bql_exec_t *x, bql_writer_t *w, bql_source_t *src, bql_source_t *re
          n++;
       }
       if (ok && n > 0) {
-         bql_batch_t b = {ptrs, rows, n, NULL};
+         bql_batch_t b = {ptrs, rows, n, NULL, NULL};
          bson_t **q = bson_malloc0 (sizeof *q * n);
          bool *good = bson_malloc0 (sizeof *good * n);
          bson_t orf = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;

@@ -73,6 +73,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       if (!facts.built || facts.has_id != bson_iter_init_find (&it, &got, "_id")) {
          disagree ("wrong facts (built, has_id)", &ref, &got);
       }
+      if (facts.names_valid != bql_test_names_valid (&got) || bql_test_has_unusual_number (&got)) {
+         disagree ("wrong facts (names_valid, or a NaN, Infinity or Decimal128 built)", &ref, &got);
+      }
    }
    bool built_copy = bql_json_fast_try (fast, text, size, 0, &copy, NULL);
    if (built_copy != built || (built && !bson_equal (&got, &copy))) {

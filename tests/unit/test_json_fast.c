@@ -16,18 +16,27 @@
  * libbson) are listed, so that the comparison cannot pass by the fast
  * path declining everything. The same for JSON column values:
  * bql_json_value_parse against bql_json_parse_value on the corpus, values
- * of every type, nesting around the limit and random values. Links the
- * static library (internal functions).
+ * of every type, nesting around the limit and random values. The facts
+ * of what the fast path built are checked by walks of their own
+ * (json_fast_check.h); and since the writer skips libmongoc's checks of a
+ * document to insert when the source says its field names are valid
+ * (insert.c), every document read here whose names are all valid is
+ * handed to libmongoc's own checks (mongoc_bulk_operation_insert_with_opts
+ * without options, as insert.c calls it for any other row), which must
+ * take it; test_libmongoc_insert_checks pins what libmongoc refuses, with
+ * its messages. Links the static library (internal functions).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <mongoc/mongoc.h>
 
 #include "json_doc.h"
 #include "json_fast.h"
@@ -35,6 +44,36 @@
 
 static bql_json_fast_t *fast;
 static size_t n_records, n_fast;
+static char *shown (const char *text, size_t len);
+static mongoc_client_t *client; /* never connected: libmongoc's checks of a document run before any command */
+static mongoc_collection_t *coll;
+static size_t n_libmongoc;
+
+/* Does libmongoc refuse doc as a document to insert, as insert.c hands it
+ * a row without BQL_ROW_NAMES_VALID (no options)? Its message in msg. */
+static bool
+libmongoc_refuses (const bson_t *doc, char *msg, size_t len)
+{
+   mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts (coll, NULL);
+   bson_error_t err;
+   bool ok = mongoc_bulk_operation_insert_with_opts (bulk, doc, NULL, &err);
+   snprintf (msg, len, "%s", ok ? "" : err.message);
+   mongoc_bulk_operation_destroy (bulk);
+   n_libmongoc++;
+   return !ok;
+}
+
+/* A document whose field names are all valid is taken by libmongoc's
+ * checks: what lets insert.c skip them for such a row. */
+static void
+check_names_valid_taken (const char *what, const char *text, size_t len, const bson_t *doc)
+{
+   char msg[512];
+   if (bql_test_names_valid (doc) && libmongoc_refuses (doc, msg, sizeof msg)) {
+      fail_msg ("%s: libmongoc refuses a document whose field names are all valid (%s): %s", what, msg,
+                shown (text, len));
+   }
+}
 
 static char *
 shown (const char *text, size_t len)
@@ -90,6 +129,12 @@ check_record (const char *text, size_t len)
       if (!facts.built || facts.has_id != bson_iter_init_find (&it, &got, "_id")) {
          fail_msg ("the facts are wrong (built %d, has_id %d): %s", facts.built, facts.has_id, shown (text, len));
       }
+      if (facts.names_valid != bql_test_names_valid (&got)) {
+         fail_msg ("the facts are wrong (names_valid %d): %s", facts.names_valid, shown (text, len));
+      }
+      if (bql_test_has_unusual_number (&got)) {
+         fail_msg ("the fast path built a NaN, Infinity or Decimal128: %s", shown (text, len));
+      }
       n_fast++;
    }
    /* copied by the parser (no padding readable) */
@@ -113,6 +158,7 @@ check_record (const char *text, size_t len)
    assert_true (facts.built == built);
    if (ok_ref) {
       compare_docs ("record", text, len, &ref, &got);
+      check_names_valid_taken ("record", text, len, &ref);
    } else {
       if (egot.code != eref.code || egot.offset != eref.offset || strcmp (egot.message, eref.message)) {
          fail_msg ("different errors for %s:\n  libbson: %d at %zu: %s\n  record:  %d at %zu: %s", shown (text, len),
@@ -193,12 +239,20 @@ check_value (const char *text, size_t len)
    bson_t app = BSON_INITIALIZER, want = BSON_INITIALIZER;
    bson_append_int32 (&app, "before", 6, 1);
    bson_append_int32 (&want, "before", 6, 1);
-   bool appended = bql_json_value_append (fast, text, len, &app, "address.geo", 7);
+   bool names_valid = false;
+   bool appended = bql_json_value_append (fast, text, len, &app, "address.geo", 7, &names_valid);
    if (appended != built) {
       fail_msg ("bql_json_value_append %s the value the fast path %s: %s", appended ? "appends" : "declines",
                 built ? "builds" : "declines", shown (text, len));
    }
    if (appended) {
+      bson_t v;
+      value_doc (&ref, &v); /* the name "v" is valid: the value's own decide */
+      if (names_valid != bql_test_names_valid (&v) || bql_test_has_unusual_number (&v)) {
+         fail_msg ("the facts of the value appended are wrong (names_valid %d): %s", names_valid, shown (text, len));
+      }
+      check_names_valid_taken ("value", text, len, &v);
+      bson_destroy (&v);
       bson_append_value (&want, "address", 7, &ref);
       bson_append_int32 (&app, "after", 5, 2);
       bson_append_int32 (&want, "after", 5, 2);
@@ -207,7 +261,7 @@ check_value (const char *text, size_t len)
    bson_destroy (&app);
    bson_destroy (&want);
    bson_t none = BSON_INITIALIZER;
-   assert_false (bql_json_value_append (NULL, text, len, &none, "v", 1)); /* no parser: declined */
+   assert_false (bql_json_value_append (NULL, text, len, &none, "v", 1, NULL)); /* no parser: declined */
    bson_destroy (&none);
    if (ok_ref) {
       bson_value_destroy (&ref);
@@ -727,12 +781,144 @@ test_random_values (void **state)
    }
 }
 
+/* ---- what libmongoc's checks of a document to insert refuse ---- */
+
+/* libmongoc 1.23's checks (mongoc_bulk_operation_insert_with_opts without
+ * options), each case with its verdict: insert.c relies on them refusing
+ * nothing whose field names are all valid (bql_field_name_valid), at every
+ * level. '$' and '.' in names pass (MongoDB 5.0 takes them); so does a
+ * string that is not valid UTF-8 (libbson's walk stops at it without an
+ * error, and skips the rest of its level). A code with scope is never
+ * built by the sources that set the fact. If a libmongoc ever refuses more,
+ * this test fails and the fact must follow. */
+static void
+test_libmongoc_insert_checks (void **state)
+{
+   (void) state;
+   typedef struct {
+      const char *what;
+      bson_t doc;
+      const char *refused; /* libmongoc's message, or NULL: taken */
+   } case_t;
+   case_t cases[24];
+   size_t n = 0;
+   bson_t c, d;
+#define CASE(w, r) (cases[n].what = (w), cases[n].refused = (r), bson_init (&cases[n].doc), &cases[n++].doc)
+   bson_t *b = CASE ("plain", NULL);
+   BSON_APPEND_INT32 (b, "a", 1);
+   BSON_APPEND_UTF8 (b, "é日本😀", "x");
+   b = CASE ("empty name", "invalid document for insert: empty key");
+   BSON_APPEND_INT32 (b, "a", 1);
+   bson_append_int32 (b, "", 0, 1);
+   b = CASE ("empty name, nested", "invalid document for insert: empty key");
+   bson_append_document_begin (b, "a", 1, &c);
+   bson_append_array_begin (&c, "b", 1, &d);
+   bson_append_array_end (&c, &d); /* (an empty array) */
+   bson_append_document_begin (&c, "c", 1, &d);
+   bson_append_int32 (&d, "", 0, 1);
+   bson_append_document_end (&c, &d);
+   bson_append_document_end (b, &c);
+   b = CASE ("empty name in an array's document", "invalid document for insert: empty key");
+   bson_append_array_begin (b, "a", 1, &c);
+   bson_append_document_begin (&c, "0", 1, &d);
+   bson_append_int32 (&d, "", 0, 1);
+   bson_append_document_end (&c, &d);
+   bson_append_array_end (b, &c);
+   b = CASE ("name not UTF-8", "invalid document for insert: corrupt BSON");
+   bson_append_int32 (b, "\xff", 1, 1);
+   b = CASE ("name overlong UTF-8", "invalid document for insert: corrupt BSON");
+   bson_append_int32 (b, "\xc0\x80", 2, 1);
+   b = CASE ("name a surrogate, nested", "invalid document for insert: corrupt BSON");
+   bson_append_document_begin (b, "a", 1, &c);
+   bson_append_int32 (&c, "\xed\xa0\x80", 3, 1);
+   bson_append_document_end (b, &c);
+   b = CASE ("name beyond U+10FFFF", "invalid document for insert: corrupt BSON");
+   bson_append_int32 (b, "\xf4\x90\x80\x80", 4, 1);
+   b = CASE ("'$' names", NULL);
+   BSON_APPEND_INT32 (b, "$set", 1);
+   bson_append_document_begin (b, "a", 1, &c);
+   BSON_APPEND_INT32 (&c, "$x", 1);
+   bson_append_document_end (b, &c);
+   b = CASE ("'.' names", NULL);
+   BSON_APPEND_INT32 (b, "a.b", 1);
+   bson_append_document_begin (b, "c", 1, &c);
+   BSON_APPEND_INT32 (&c, ".", 1);
+   bson_append_document_end (b, &c);
+   b = CASE ("a DBRef", NULL);
+   bson_append_document_begin (b, "r", 1, &c);
+   BSON_APPEND_UTF8 (&c, "$ref", "c");
+   BSON_APPEND_INT32 (&c, "$id", 1);
+   bson_append_document_end (b, &c);
+   b = CASE ("string with NUL", NULL);
+   bson_append_utf8 (b, "a", 1, "x\0y", 3);
+   b = CASE ("string not UTF-8", NULL);
+   bson_append_utf8 (b, "a", 1, "\xff", 1);
+   b = CASE ("string not UTF-8, then an empty name (not seen)", NULL);
+   bson_append_utf8 (b, "a", 1, "\xff", 1);
+   bson_append_int32 (b, "", 0, 1);
+   b = CASE ("nested string not UTF-8, then an empty name", "invalid document for insert: empty key");
+   bson_append_document_begin (b, "a", 1, &c);
+   bson_append_utf8 (&c, "s", 1, "\xff", 1);
+   bson_append_document_end (b, &c);
+   bson_append_int32 (b, "", 0, 1);
+   b = CASE ("every other type", NULL);
+   bson_oid_t oid;
+   bson_oid_init_from_string (&oid, "5f1a2b3c4d5e6f7a8b9c0d1e");
+   BSON_APPEND_OID (b, "o", &oid);
+   BSON_APPEND_DOUBLE (b, "n", NAN);
+   BSON_APPEND_DOUBLE (b, "i", INFINITY);
+   bson_decimal128_t dec;
+   bson_decimal128_from_string ("1.5", &dec);
+   BSON_APPEND_DECIMAL128 (b, "m", &dec);
+   BSON_APPEND_DATE_TIME (b, "t", 1);
+   BSON_APPEND_BOOL (b, "b", true);
+   BSON_APPEND_NULL (b, "z");
+   BSON_APPEND_INT64 (b, "l", 1);
+   BSON_APPEND_REGEX (b, "r", "a.*", "i");
+   BSON_APPEND_CODE (b, "c", "x");
+   BSON_APPEND_BINARY (b, "y", BSON_SUBTYPE_BINARY, (const uint8_t *) "ab", 2);
+   BSON_APPEND_TIMESTAMP (b, "ts", 1, 2);
+   BSON_APPEND_MINKEY (b, "mn");
+   BSON_APPEND_MAXKEY (b, "mx");
+   b = CASE ("code with scope with an empty name", "invalid document for insert: corrupt code-with-scope");
+   bson_init (&c);
+   bson_append_int32 (&c, "", 0, 1);
+   BSON_APPEND_CODE_WITH_SCOPE (b, "c", "x", &c);
+   bson_destroy (&c);
+#undef CASE
+   for (size_t i = 0; i < n; i++) {
+      char msg[512];
+      bool refused = libmongoc_refuses (&cases[i].doc, msg, sizeof msg);
+      if (refused != (cases[i].refused != NULL) || (refused && strcmp (msg, cases[i].refused))) {
+         fail_msg ("%s: libmongoc %s (%s), expected %s", cases[i].what, refused ? "refuses it" : "takes it", msg,
+                   cases[i].refused ? cases[i].refused : "taken");
+      }
+      /* bql_field_name_valid's rule: valid names are never refused */
+      if (bql_test_names_valid (&cases[i].doc) && refused) {
+         fail_msg ("%s: refused although every name is valid", cases[i].what);
+      }
+      bson_destroy (&cases[i].doc);
+   }
+   /* the rule itself, name by name */
+   assert_true (bql_field_name_valid ("a", 1));
+   assert_true (bql_field_name_valid ("$a.b", 4));
+   assert_true (bql_field_name_valid ("\xc3\xa9", 2));
+   assert_false (bql_field_name_valid ("", 0));
+   assert_false (bql_field_name_valid ("a\0b", 3));
+   assert_false (bql_field_name_valid ("\xff", 1));
+   assert_false (bql_field_name_valid ("\xc0\x80", 2));
+   assert_false (bql_field_name_valid ("\xc3", 1));
+}
+
 static int
 setup (void **state)
 {
    (void) state;
+   mongoc_init ();
+   client = mongoc_client_new ("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1");
+   coll = client ? mongoc_client_get_collection (client, "db", "coll") : NULL;
    fast = bql_json_fast_new ();
-   return fast ? 0 : -1;
+   return fast && coll ? 0 : -1;
 }
 
 static int
@@ -740,7 +926,11 @@ teardown (void **state)
 {
    (void) state;
    bql_json_fast_free (fast);
+   mongoc_collection_destroy (coll);
+   mongoc_client_destroy (client);
+   mongoc_cleanup ();
    printf ("# %zu records compared, %zu built by the fast path\n", n_records, n_fast);
+   printf ("# %zu documents through libmongoc's insert checks\n", n_libmongoc);
    printf ("# %zu values compared, %zu built by the fast path\n", n_values, n_values_fast);
    return 0;
 }
@@ -758,6 +948,7 @@ main (void)
       cmocka_unit_test (test_random_documents),
       cmocka_unit_test (test_values),
       cmocka_unit_test (test_random_values),
+      cmocka_unit_test (test_libmongoc_insert_checks),
    };
    return cmocka_run_group_tests (tests, setup, teardown);
 }

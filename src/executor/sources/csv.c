@@ -461,6 +461,7 @@ bql_csv_next (bql_file_source_t *f, bson_t *doc)
    bql_csv_t *cs = &f->csv;
    cs->row_has_id = -1;
    cs->row_keys_checked = false;
+   cs->row_facts = 0;
    for (;;) {
       if (!cs->header_pending && !cs->sampled && !take_sample (f)) {
          return BQL_ROW_ERROR;

@@ -97,6 +97,9 @@ add_op (bql_csv_t *cs, op_kind_t kind, const bql_layout_t *l, conv_t conv, bool 
    op->key = l ? l->key : NULL;
    op->klen = l ? (int) strlen (l->key) : 0;
    op->root_id = root && l && !strcmp (l->key, "_id");
+   if (l && !bql_field_name_valid (l->key, (size_t) op->klen)) {
+      cs->ops_names_valid = false;
+   }
 }
 
 /* The steps of node l's kids (depth: levels above them). */
@@ -130,6 +133,7 @@ plan (bql_file_source_t *f)
    bql_csv_t *cs = &f->csv;
    cs->ops_planned = true;
    cs->ops_keys_checked = true;
+   cs->ops_names_valid = true;
    cs->ops_depth = 0;
    plan_node (f, &f->cols->root, 0);
    cs->ops_stack = bson_malloc (sizeof (bson_t) * (size_t) (cs->ops_depth + 1));
@@ -157,9 +161,10 @@ text_ok (const char *s, size_t len)
    return true;
 }
 
-/* A field of a type converted here: appended to b, or false. */
+/* A field of a type converted here: appended to b, or false. What it
+ * appended clears the facts (source.h) it does not keep in *facts. */
 static bool
-append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, bson_t *b)
+append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, bson_t *b, unsigned *facts)
 {
    switch (op->conv) {
    case CONV_INT:
@@ -175,7 +180,13 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
    }
    case CONV_DOUBLE: {
       double d;
-      return bql_number_fast (s, len, &d) && bson_append_double (b, op->key, op->klen, d);
+      if (!bql_number_fast (s, len, &d)) {
+         return false;
+      }
+      if (!(d - d == 0.0)) {
+         *facts &= ~BQL_ROW_FINITE; /* NaN or ±Infinity */
+      }
+      return bson_append_double (b, op->key, op->klen, d);
    }
    case CONV_STRING:
       return text_ok (s, len) && bson_append_utf8 (b, op->key, op->klen, s, (int) len);
@@ -187,8 +198,16 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
       int64_t ms;
       return bql_parse_iso8601 (s, len, &ms) && bson_append_date_time (b, op->key, op->klen, ms);
    }
-   case CONV_JSON:
-      return bql_json_value_append (cs->json_fast, s, len, b, op->key, (size_t) op->klen);
+   case CONV_JSON: {
+      bool names_valid = false;
+      if (!bql_json_value_append (cs->json_fast, s, len, b, op->key, (size_t) op->klen, &names_valid)) {
+         return false;
+      }
+      if (!names_valid) {
+         *facts &= ~BQL_ROW_NAMES_VALID;
+      }
+      return true; /* finite: the fast path builds no NaN, ±Infinity or Decimal128 */
+   }
    case CONV_GENERAL:
       break;
    }
@@ -196,14 +215,35 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
 }
 
 /* A field through bql_typing_field, appended to b (or left out); false
- * when it fails or is left out of an array. */
+ * when it fails or is left out of an array. The facts (source.h) of a
+ * value not known to keep them are cleared in *facts: a document or an
+ * array (its field names are not looked at), a Decimal128, a double that
+ * is not finite. */
 static bool
-append_general (bql_file_source_t *f, const bql_csv_op_t *op, bson_t *b, bool in_array, bool *appended)
+append_general (bql_file_source_t *f, const bql_csv_op_t *op, bson_t *b, bool in_array, bool *appended,
+                unsigned *facts)
 {
    bql_csv_t *cs = &f->csv;
    bson_value_t v;
    if (!bql_typing_field (f, (size_t) op->col, &v)) {
       return false;
+   }
+   switch (v.value_type) {
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY:
+   case BSON_TYPE_CODEWSCOPE:
+      *facts = 0;
+      break;
+   case BSON_TYPE_DECIMAL128:
+      *facts &= ~BQL_ROW_FINITE;
+      break;
+   case BSON_TYPE_DOUBLE:
+      if (!(v.value.v_double - v.value.v_double == 0.0)) {
+         *facts &= ~BQL_ROW_FINITE;
+      }
+      break;
+   default:
+      break;
    }
    *appended = v.value_type != BSON_TYPE_EOD;
    bool ok = v.value_type == BSON_TYPE_EOD ? !in_array : bson_append_value (b, op->key, op->klen, &v);
@@ -226,6 +266,7 @@ bql_csv_row_fast (bql_file_source_t *f, bson_t *doc)
    bson_t *b = doc;
    array[0] = false;
    int has_id = 0;
+   unsigned facts = BQL_ROW_FINITE | (cs->ops_names_valid ? BQL_ROW_NAMES_VALID : 0u);
    bool ok = true;
    const char *null_string = f->fo.null_string;
    for (size_t i = 0; i < cs->nops && ok; i++) {
@@ -256,9 +297,9 @@ bql_csv_row_fast (bql_file_source_t *f, bson_t *doc)
          const char *s = cs->fields_buf.data + fd->off;
          bool appended = true;
          if (op->conv == CONV_GENERAL || bql_field_blank (fd) || (null_string && !fd->null && !strcmp (s, null_string))) {
-            ok = append_general (f, op, b, array[depth], &appended);
+            ok = append_general (f, op, b, array[depth], &appended, &facts);
          } else {
-            ok = append_field (cs, op, s, fd->len, b);
+            ok = append_field (cs, op, s, fd->len, b, &facts);
          }
          has_id |= ok && appended && op->root_id;
          break;
@@ -268,6 +309,7 @@ bql_csv_row_fast (bql_file_source_t *f, bson_t *doc)
    if (ok) {
       cs->row_has_id = has_id;
       cs->row_keys_checked = cs->ops_keys_checked;
+      cs->row_facts = facts;
       return true;
    }
    /* given up: close what is open, and csv.c starts the row again */

@@ -49,6 +49,7 @@ file_next (void *impl, bql_source_status_t *st, bson_t *doc, int64_t *rownum, co
    } else if (!json) {
       st->row_id = f->csv.row_has_id; /* known when csv_row.c built the row */
    }
+   st->row_facts = bql_file_row_facts (f, json);
    bql_input_progress (&f->in);
    return rc == BQL_ROW_OK ? bql_typing_check_row (f, doc, json) : rc;
 }

@@ -206,9 +206,12 @@ typedef struct bql_csv {
    bson_t *ops_stack;   /* the open nested documents, ops_depth + 1 */
    bool ops_keys_checked; /* no field name of a document built by the steps
                              starts with '$', and none nests too deep */
+   bool ops_names_valid; /* every field name of the steps passes
+                            bql_field_name_valid (json_fast.h) */
    /* the row just returned, when csv_row.c built it */
    int row_has_id;      /* it has a top-level _id: 1, 0, or -1 unknown */
    bool row_keys_checked; /* bql_typing_check_row's walk of field names is done */
+   unsigned row_facts;  /* what bql_source_row_facts says of it (source.h) */
 } bql_csv_t;
 
 typedef struct bql_json {
@@ -274,6 +277,21 @@ bool bql_csv_between_rows (const bql_file_source_t *f);
 void bql_csv_init_copy (bql_file_source_t *f, const bql_file_source_t *from);
 /* A new chunk starts, at a row boundary: a fresh parser, no row. */
 void bql_csv_chunk_start (bql_file_source_t *f);
+
+/* The facts (bql_source_row_facts) of the row that f just built, json
+ * or CSV: csv_row.c's, or the JSON fast path's when typing did not change
+ * the document; 0 for any other row. */
+static inline unsigned
+bql_file_row_facts (const bql_file_source_t *f, bool json)
+{
+   if (!json) {
+      return f->csv.row_facts;
+   }
+   if (!f->json.facts.built || f->typed) {
+      return 0;
+   }
+   return BQL_ROW_FINITE | (f->json.facts.names_valid ? BQL_ROW_NAMES_VALID : 0u);
+}
 
 /* csv_row.c (called by csv.c) */
 /* The CSV row just cut (f->csv.fields, as many as columns) as its

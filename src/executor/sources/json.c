@@ -443,7 +443,7 @@ bql_json_cleanup (bql_json_t *js)
 bql_row_rc_t
 bql_json_next (bql_file_source_t *f, bson_t *doc)
 {
-   f->json.facts.built = f->json.facts.has_id = false;
+   f->json.facts.built = f->json.facts.has_id = f->json.facts.names_valid = false;
    if (bql_input_stopped (&f->in)) {
       return BQL_ROW_ERROR;
    }

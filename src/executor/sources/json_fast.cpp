@@ -67,6 +67,7 @@ constexpr size_t SMALL_OBJECT = 32;
 struct walk {
    bool backslash; /* the record holds a '\': escapes may hide a NUL or a '$' */
    bool has_id;    /* the document has a top-level "_id" */
+   bool names_valid; /* every field name so far passes bql_field_name_valid */
 
    bool value (bson_t *b, const char *key, size_t klen, element v, int depth);
    bool object (bson_t *b, simdjson::dom::object obj, int depth);
@@ -251,6 +252,7 @@ walk::object (bson_t *b, simdjson::dom::object obj, int depth)
       if (depth == 1 && klen == 3 && k[0] == '_' && k[1] == 'i' && k[2] == 'd') {
          has_id = true;
       }
+      names_valid = names_valid && bql_field_name_valid (k, klen);
       name_ref r{k, klen};
       if (n < SMALL_OBJECT) {
          for (size_t i = 0; i < n; i++) {
@@ -341,12 +343,13 @@ fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_a
    if (root.get_object ().get (obj)) {
       return false;
    }
-   walk w{std::memchr (text, '\\', len) != nullptr, false};
+   walk w{std::memchr (text, '\\', len) != nullptr, false, true};
    if (!w.object (doc, obj, 1)) {
       return false;
    }
    facts->built = true;
    facts->has_id = w.has_id;
+   facts->names_valid = w.names_valid;
    return true;
 }
 
@@ -355,7 +358,8 @@ fast_try (bql_json_fast_t *fast, const char *text, size_t len, size_t readable_a
  * as {"v": text}, so its objects and arrays are a level deeper and a
  * top-level {"$date": ...} is a nested one. */
 bool
-fast_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen)
+fast_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen,
+                   bool *names_valid)
 {
    if (len > BQL_JSON_FAST_MAX) {
       return false;
@@ -365,14 +369,20 @@ fast_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *
    if (!buf || fast->parser.parse (buf, len, false).get (root)) {
       return false;
    }
-   walk w{std::memchr (text, '\\', len) != nullptr, false};
-   return w.value (doc, key, klen, root, 1);
+   walk w{std::memchr (text, '\\', len) != nullptr, false, true};
+   if (!w.value (doc, key, klen, root, 1)) {
+      return false;
+   }
+   if (names_valid) {
+      *names_valid = w.names_valid;
+   }
+   return true;
 }
 
 bool
 fast_value (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc)
 {
-   return fast_value_append (fast, text, len, doc, "v", 1);
+   return fast_value_append (fast, text, len, doc, "v", 1, nullptr);
 }
 
 } // namespace
@@ -400,7 +410,7 @@ bql_json_fast_try (bql_json_fast_t *fast,
                    bson_t *doc,
                    bql_json_facts_t *facts)
 {
-   bql_json_facts_t mine = {false, false};
+   bql_json_facts_t mine = {false, false, false};
    if (!facts) {
       facts = &mine;
    }
@@ -432,7 +442,7 @@ bql_json_record_parse (bql_json_fast_t *fast,
       return true;
    }
    if (facts) {
-      facts->built = facts->has_id = false;
+      facts->built = facts->has_id = facts->names_valid = false;
    }
    return bql_json_parse_document (text, len, doc, error);
 }
@@ -470,10 +480,11 @@ bql_json_value_parse (bql_json_fast_t *fast, const char *text, size_t len, bson_
 }
 
 bool
-bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen)
+bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key, size_t klen,
+                       bool *names_valid)
 {
    try {
-      return fast && fast_value_append (fast, text, len, doc, key, klen);
+      return fast && fast_value_append (fast, text, len, doc, key, klen, names_valid);
    } catch (...) {
       return false; /* out of memory: declined */
    }

@@ -59,9 +59,37 @@ typedef struct bql_json_fast bql_json_fast_t;
 typedef struct bql_json_facts {
    bool built;  /* the fast path built the document: no field name in it,
                    at any level, starts with '$' (bql_typing_check_row's
-                   check is done) */
+                   check is done); and it holds no NaN, no ±Infinity and no
+                   Decimal128 (simdjson reads finite numbers only, and the
+                   Extended JSON built here is none of them) */
    bool has_id; /* built, and the document has a top-level field "_id" */
+   bool names_valid; /* built, and every field name in it, at every level,
+                        passes bql_field_name_valid (libmongoc's checks of a
+                        document to insert, which the writer can then skip) */
 } bql_json_facts_t;
+
+/* A field name k[0..n) as libmongoc 1.23's checks of a document to
+ * insert take it (mongoc_bulk_operation_insert_with_opts without opts:
+ * bson_validate_with_error with BSON_VALIDATE_EMPTY_KEYS, whose walk
+ * checks every field name with bson_utf8_validate (k, n, false)): not
+ * empty, valid UTF-8, no NUL. ASCII (most names) is seen byte by byte;
+ * anything else goes to bson_utf8_validate itself. A document whose field
+ * names all pass, at every level, and that holds no code with scope, is
+ * never refused by those checks (tests/unit/test_json_fast.c compares
+ * with libmongoc). */
+static inline bool
+bql_field_name_valid (const char *k, size_t n)
+{
+   if (n == 0) {
+      return false;
+   }
+   for (size_t i = 0; i < n; i++) {
+      if ((unsigned char) k[i] >= 0x80 || k[i] == '\0') {
+         return bson_utf8_validate (k, n, false);
+      }
+   }
+   return true;
+}
 
 /* A new parser, owned by the caller (bql_json_fast_free); NULL when out
  * of memory (then pass NULL to bql_json_record_parse: libbson only). */
@@ -117,11 +145,14 @@ bool bql_json_value_parse (bql_json_fast_t *fast,
  * key[0..klen), through the fast path only (the CSV source's typed row,
  * csv_row.c): true when the fast path built it — exactly the value
  * bql_json_value_parse gives, appended as bson_append_value appends it,
- * with no field name starting with '$' in it — and false when the fast
- * path declines it (or fast is NULL): then doc may hold part of the value
- * and the caller discards doc. Thread-safe for distinct fast parsers. */
+ * with no field name starting with '$' in it, and no NaN, ±Infinity or
+ * Decimal128 — and false when the fast path declines it (or fast is
+ * NULL): then doc may hold part of the value and the caller discards doc.
+ * *names_valid (may be NULL), when true is returned: every field name in
+ * the value passes bql_field_name_valid (key is the caller's). Thread-safe
+ * for distinct fast parsers. */
 bool bql_json_value_append (bql_json_fast_t *fast, const char *text, size_t len, bson_t *doc, const char *key,
-                            size_t klen);
+                            size_t klen, bool *names_valid);
 
 /* A DOUBLE column's text s[0..len) (not NUL-terminated) as
  * bql_parse_number (columns.h) reads it — the same answer and, when

@@ -67,6 +67,7 @@ typedef struct {
 typedef struct {
    int16_t rc;           /* BQL_ROW_OK or BQL_ROW_FAILED */
    int16_t has_id;       /* the document has an _id: 1, 0, or -1 unknown (bql_source_row_has_id) */
+   uint32_t facts;       /* bql_source_row_facts */
    uint32_t why_len;     /* the reason's bytes, without a NUL */
    uint32_t doc_len;     /* the document's bytes (0: none) */
    int64_t line;
@@ -343,9 +344,9 @@ chunker_main (void *arg)
 
 /* Keep a row of chunk c: its code, line, reason and document. */
 static void
-put_row (chunk_t *c, bql_row_rc_t rc, int has_id, int64_t line, const char *why, const bson_t *doc)
+put_row (chunk_t *c, bql_row_rc_t rc, int has_id, unsigned facts, int64_t line, const char *why, const bson_t *doc)
 {
-   row_head_t h = {.rc = (int16_t) rc, .has_id = (int16_t) has_id, .line = line};
+   row_head_t h = {.rc = (int16_t) rc, .has_id = (int16_t) has_id, .facts = facts, .line = line};
    h.why_len = rc == BQL_ROW_FAILED ? (uint32_t) strlen (why) : 0;
    h.doc_len = doc->len > 5 ? doc->len : 0;
    bql_buf_append (&c->rows, &h, sizeof h);
@@ -390,10 +391,11 @@ parse (worker_t *w, chunk_t *c)
       /* known from the JSON fast path's build or csv_row.c's, as file.c
        * says it */
       int has_id = p->csv ? pc->csv.row_has_id : pc->json.facts.built && !pc->typed ? pc->json.facts.has_id : -1;
+      unsigned facts = bql_file_row_facts (pc, !p->csv);
       if (rc == BQL_ROW_OK) {
          rc = bql_typing_check_row (pc, &w->doc, !p->csv);
       }
-      put_row (c, rc, has_id, pc->rowline, pc->why, &w->doc);
+      put_row (c, rc, has_id, facts, pc->rowline, pc->why, &w->doc);
    }
    if (c->rows.oom) {
       bql_buf_reset (&c->rows);
@@ -519,6 +521,7 @@ fb_next (bql_parallel_t *p, bson_t *doc)
       return rc;
    }
    f->st->row_id = fb->csv.row_has_id;
+   f->st->row_facts = bql_file_row_facts (fb, false);
    if (rc == BQL_ROW_ERROR) {
       return finish (p, p->pending && (p->chunk_st.failed || p->chunk_st.cancelled) ? &p->chunk_st : &p->fb_st);
    }
@@ -548,6 +551,7 @@ deliver (bql_parallel_t *p, bson_t *doc)
    f->rownum++;
    f->rowline = h.line;
    f->st->row_id = h.has_id;
+   f->st->row_facts = h.facts;
    if (h.rc == BQL_ROW_FAILED) {
       size_t n = h.why_len < sizeof f->why - 1 ? h.why_len : sizeof f->why - 1;
       memcpy (f->why, why, n);

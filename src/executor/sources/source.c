@@ -45,6 +45,7 @@ bql_row_rc_t
 bql_source_next (bql_source_t *s, bson_t *doc, int64_t *rownum, const char **why)
 {
    s->st.row_id = -1;
+   s->st.row_facts = 0;
    return s->vt->next (s->impl, &s->st, doc, rownum, why);
 }
 
@@ -52,6 +53,12 @@ int
 bql_source_row_has_id (const bql_source_t *s)
 {
    return s->st.row_id;
+}
+
+unsigned
+bql_source_row_facts (const bql_source_t *s)
+{
+   return s->st.row_facts;
 }
 
 int64_t

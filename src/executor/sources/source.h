@@ -127,6 +127,18 @@ int64_t bql_source_line (const bql_source_t *s);
  * building the row (the JSON fast path), so that the writer need not
  * walk the document for it. */
 int bql_source_row_has_id (const bql_source_t *s);
+/* What the source learnt of the row just returned (OK) while building it,
+ * so that the writer need not walk the document for it: a set of the
+ * BQL_ROW_* facts below, 0 when it knows none (VALUES, a cursor, libbson's
+ * JSON path, a CSV row built the general way, a JSON row retyped). */
+#define BQL_ROW_NAMES_VALID 0x1u /* every field name, at every level, passes
+                                    bql_field_name_valid (json_fast.h: not
+                                    empty, valid UTF-8), and it holds no code
+                                    with scope: libmongoc's checks of a
+                                    document to insert pass */
+#define BQL_ROW_FINITE 0x2u      /* no NaN or ±Infinity double and no
+                                    Decimal128, at any level */
+unsigned bql_source_row_facts (const bql_source_t *s);
 /* Bytes of the input consumed so far (compressed bytes for gzip). */
 int64_t bql_source_bytes_read (const bql_source_t *s);
 /* The input's size in bytes (a regular file), or -1 when unknown. */
@@ -155,6 +167,7 @@ void bql_source_close (bql_source_t *s);
 typedef struct bql_source_status {
    int64_t line;
    int row_id;          /* bql_source_row_has_id: set to -1 before each next */
+   unsigned row_facts;  /* bql_source_row_facts: set to 0 before each next */
    int64_t bytes_read;
    int64_t bytes_total; /* -1 when unknown */
    int64_t rows_total;  /* -1 when unknown */
