@@ -563,6 +563,17 @@ def check_keyed(client, db, n, keyed, rng):
 
 
 UPSERT_SQL = {"upsert": "ON CONFLICT (_id) DO REPLACE", "merge": "ON CONFLICT (_id) DO UPDATE SET *"}
+# the upsert benchmark's tools: bulkql as the other loads run it (ordered,
+# like mongoimport's update commands), bulkql with ordered = false (not
+# like for like: shown beside), mongoimport
+UPSERT_TOOLS = ("bulkql", "bulkql-unordered", "mongoimport")
+
+
+def upsert_opts(a, tool):
+    opts = with_opts(a, False)
+    if tool == "bulkql-unordered" and "ordered = false" not in opts:
+        opts = opts[:-1] + ", ordered = false)"
+    return opts
 
 
 def run_upsert(a, server, client, gen, mongoimport):
@@ -580,9 +591,9 @@ def run_upsert(a, server, client, gen, mongoimport):
         for t, mode in order:
             db = f"bench_ups_{os.getpid()}_{r}_{t}_{mode}"
             seeded = seed_half(client, db, keyed)
-            if t == "bulkql":
+            if t.startswith("bulkql"):
                 cmd = bulkql_cmd(a, server.uri, db, f"BULK UPSERT INTO docs FROM '{keyed}' FORMAT NDJSON "
-                                 f"{UPSERT_SQL[mode]}{with_opts(a, False)}")
+                                 f"{UPSERT_SQL[mode]}{upsert_opts(a, t)}")
             else:
                 cmd = [mongoimport, "--uri", server.uri, "--db", db, "--collection", "docs", "--type", "json",
                        "--file", keyed, "--mode", mode, "--upsertFields", "_id", "--numInsertionWorkers", a.workers,
@@ -590,7 +601,7 @@ def run_upsert(a, server, client, gen, mongoimport):
                 if a.workers == 1:
                     cmd.append("--maintainInsertionOrder")
             m = measure(cmd, timeout=a.timeout, server_pid=server.pid)
-            if t == "bulkql":
+            if t.startswith("bulkql"):
                 reply = last_json(m["stdout"])
                 want = (seeded, n - seeded, 0)
                 got = tuple((reply or {}).get(k) for k in ("nMatched", "nUpserted", "nFailed"))
@@ -912,7 +923,9 @@ def section_upsert(a, u):
              f"that already holds half of them (every other `_id`, {fmt_rows(u['seeded'])} documents, each with "
              "an older `score`, inserted before each load and not timed), fresh for each load. mongoimport "
              "`--mode upsert` (replace the document whose `_id` matches, or insert) against bulkql `BULK UPSERT "
-             "INTO docs FROM '<file>' FORMAT NDJSON ON CONFLICT (_id) DO REPLACE`, and mongoimport `--mode merge` "
+             "INTO docs FROM '<file>' FORMAT NDJSON ON CONFLICT (_id) DO REPLACE`"
+             + (" (and, where the table has it, the same with `ordered = false`)" if "bulkql-unordered" in a.upsert_tools
+                else "") + ", and mongoimport `--mode merge` "
              "(set the row's fields) against `... ON CONFLICT (_id) DO UPDATE SET *`; "
              f"`WITH (batch_size = {a.batch_size})` and `--upsertFields _id --batchSize {a.batch_size} "
              f"--numInsertionWorkers {a.workers} --writeConcern '{{w: 1}}'"
@@ -923,7 +936,17 @@ def section_upsert(a, u):
              "exist (retry_attempts > 0 and this server's update command, which loses its counts when a statement "
              "fails: see src/executor/write_rows.c): on this server, whose `_id` `$in` lookup reads the whole "
              "collection, every stored `_id` once per statement (the step EXPLAIN marks `ifIdLookupScans`), where "
-             "commits before 2026-12-07 read the batch's `_id`s before each batch. Client CPU from the OS as above.",
+             "commits before 2026-12-07 read the batch's `_id`s before each batch. On such a server, where each "
+             "upsert statement also reads the whole collection and an insert does not, `DO REPLACE` sends each row "
+             "whose `_id` that record does not hold as an insert of the row (the `INSERT_NEW_IDS` step, from "
+             "2026-12-07; a row refused as a duplicate key goes as its upsert). mongoimport 100.18 `--mode upsert` "
+             "sends `ordered: true` update commands, with or without `--maintainInsertionOrder` and with 1 or 2 "
+             "insertion workers (read on the wire through tests/lib/wireproxy.py), so bulkql runs with its default "
+             "`ordered = true`, like for like. Ordered, the inserts go in row order between the upsert commands, "
+             "and only as runs of at least 16 new rows (a batch is never one command per row): with every other "
+             "row stored there is no such run, and every batch goes as one upsert command, as before. With "
+             "`ordered = false` (a row `bulkql-unordered`, not like for like), a batch's new rows go as one insert "
+             "command and its stored ones as one upsert command. Client CPU from the OS as above.",
              ""]
     lines += header(a, [
         f"- server: FerretDB v1.24.2, {be} backend (`scripts/server start --backend {a.backend}`)",
@@ -934,6 +957,8 @@ def section_upsert(a, u):
               "server CPU s | client max RSS MB |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     def label(key):
         t, mode = key.split("_")
+        if t == "bulkql-unordered":
+            return mode, f"bulkql `{UPSERT_SQL[mode]}` `ordered = false`"
         return mode, f"{t} `{'--mode ' + mode if t == 'mongoimport' else UPSERT_SQL[mode]}`"
 
     med = peer_rows(lines, runs, n, be, label)
@@ -943,6 +968,11 @@ def section_upsert(a, u):
             lines.append(f"- {mode} ({be}, {fmt_rows(n)} rows): bulkql / mongoimport --mode {mode} = {b[0] / m[0]:.2f} "
                          f"in wall time, {b[1] / m[1]:.2f} in client CPU time; target wall <= mongoimport's: "
                          f"{verdict(b[0] <= m[0])}")
+        bu = med.get(f"bulkql-unordered_{mode}")
+        if bu and m:
+            lines.append(f"- {mode} ({be}, {fmt_rows(n)} rows): bulkql `ordered = false` / mongoimport --mode {mode} "
+                         f"(ordered) = {bu[0] / m[0]:.2f} in wall time, {bu[1] / m[1]:.2f} in client CPU time (not "
+                         "like for like)")
     return lines
 
 
@@ -1018,7 +1048,8 @@ def parse_args(argv):
     p.add_argument("--upsert-runs", type=int, help="runs of the upsert benchmark (--runs)")
     p.add_argument("--upsert-modes", default="upsert,merge",
                    help="modes of the upsert benchmark: upsert (ON CONFLICT DO REPLACE), merge (DO UPDATE SET *)")
-    p.add_argument("--upsert-tools", default="bulkql,mongoimport", help="tools of the upsert benchmark")
+    p.add_argument("--upsert-tools", default="bulkql,mongoimport",
+                   help="tools of the upsert benchmark: bulkql, bulkql-unordered (ordered = false), mongoimport")
     p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
                    help="the test server's backend (sqlite); postgresql needs scripts/setup --postgresql")
     p.add_argument("--tools", default="bulkql,raw,pymongo,node,mongoimport", help="end-to-end tools")
@@ -1047,6 +1078,9 @@ def parse_args(argv):
     a.upsert_runs = a.upsert_runs or a.runs
     a.upsert_modes = a.upsert_modes.split(",")
     a.upsert_tools = a.upsert_tools.split(",")
+    for t in a.upsert_tools:
+        if t not in UPSERT_TOOLS:
+            p.error(f"--upsert-tools: unknown tool {t!r} (one of {', '.join(UPSERT_TOOLS)})")
     set_sections(a.backend)
     a.only = set(a.only.split(","))
     a.tools = a.tools.split(",")

@@ -94,6 +94,7 @@ row_batch (bql_writer_t *w, const bql_batch_t *b, bql_batch_info_t *info, bql_ro
          break;
       }
       case BQL_STEP_READ_EXISTING_IDS:
+      case BQL_STEP_INSERT_NEW_IDS:
          break; /* run by the upserts' step after it (write_rows.c) */
       case BQL_STEP_MARK_IN_FLIGHT:
          ok = bql_operation_mark_rows (w, b); /* before the batch's write */
@@ -263,6 +264,7 @@ run_steps (bql_exec_t *x, bql_writer_t *w)
          /* fall through: the first of a run of row steps */
       case BQL_STEP_INSERT_ROWS:
       case BQL_STEP_READ_EXISTING_IDS:
+      case BQL_STEP_INSERT_NEW_IDS:
       case BQL_STEP_UPSERT_ROWS:
       case BQL_STEP_UPDATE_ROWS:
       case BQL_STEP_MATCH_ROWS:

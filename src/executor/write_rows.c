@@ -75,6 +75,28 @@
  * meanwhile (a document created by another client after the read looks
  * created by the batch). README "Cancelling, retries and in doubt" says
  * so.
+ *
+ * New _ids as inserts (the INSERT_NEW_IDS step: ON CONFLICT (_id) DO
+ * REPLACE, on a server whose _id $in lookup reads the whole collection,
+ * where each upsert statement reads it too and an insert does not): a
+ * row whose _id the record does not hold at all goes as an insert of its
+ * replacement, when that stores exactly the document its upsert would
+ * create (insert_is_upsert); a later row of the batch naming the same
+ * _id goes as its upsert, as does a row the record cannot answer.
+ * Ordered, the batch goes as runs in row order (send_rows): an insert
+ * command for each run of at least BQL_INSERT_RUN_MIN such rows, upsert
+ * commands between them (a shorter run goes as upserts among them), so
+ * that a failed row still stops the rows after it; unordered, its
+ * inserts as one command, then its upserts as one. An insert refused as
+ * a duplicate key (11000: another client created the _id, a lost attempt
+ * of the same insert was applied after all, or another unique index)
+ * goes as its upsert, before the rows after it when ordered, once a find
+ * of {_id: {$eq: v}} has read whether its _id is stored now (existed).
+ * Such rows count as their upserts would: upserted when the insert
+ * applied, and in the upserted list; never inserted. An insert command
+ * keeps its account on every server (settle_lost_batch is for update
+ * commands only); a lost one is settled as lost upserts of _ids absent
+ * before the batch (rows_recover: a stored _id was inserted by it).
  */
 #include <string.h>
 
@@ -83,7 +105,9 @@
 
 /* ---- the writes of a batch ---- */
 
-typedef enum { RW_PENDING, RW_MATCHED, RW_UNMATCHED, RW_UPSERTED, RW_INSERTED, RW_FAILED } rw_state_t;
+/* RW_AS_UPSERT: sent as an insert (as_insert) and refused as a duplicate
+ * key; pending again, as its upsert (account) */
+typedef enum { RW_PENDING, RW_MATCHED, RW_UNMATCHED, RW_UPSERTED, RW_INSERTED, RW_FAILED, RW_AS_UPSERT } rw_state_t;
 
 typedef struct {
    size_t pos;         /* position in the batch */
@@ -97,6 +121,9 @@ typedef struct {
    bool id_new;        /* that _id is an ObjectId made for this row */
    int existed;        /* upsert on a given _id: a document with it existed
                           before the batch (1), did not (0), unknown (-1) */
+   bool as_insert;     /* the upsert goes as an insert of u (the INSERT_NEW_IDS
+                          step: insert_is_upsert); cleared when the insert is
+                          refused as a duplicate key, and it goes as its upsert */
    rw_state_t state;
 } row_write_t;
 
@@ -294,6 +321,30 @@ find_ids (batch_t *c, const size_t *set, size_t m, bool (*want) (const row_write
    return ok;
 }
 
+/* Is w's _id stored? 1, 0, or -1 when the server could not be asked. A
+ * find of {_id: {$eq: v}}, which every server answers from its _id index
+ * (a find of _id $in reads the whole collection on some: caps.h). */
+static int
+id_stored (batch_t *c, const row_write_t *w)
+{
+   bson_t filter = BSON_INITIALIZER, eq, opts = BSON_INITIALIZER, proj;
+   bson_append_document_begin (&filter, "_id", 3, &eq);
+   bson_append_value (&eq, "$eq", 3, &w->id);
+   bson_append_document_end (&filter, &eq);
+   bson_append_document_begin (&opts, "projection", -1, &proj);
+   BSON_APPEND_INT32 (&proj, "_id", 1);
+   bson_append_document_end (&opts, &proj);
+   BSON_APPEND_INT64 (&opts, "limit", 1);
+   mongoc_cursor_t *cur = mongoc_collection_find_with_opts (c->wr->coll, &filter, &opts, NULL);
+   const bson_t *doc;
+   bson_error_t berr;
+   int stored = mongoc_cursor_next (cur, &doc) ? 1 : mongoc_cursor_error (cur, &berr) ? -1 : 0;
+   mongoc_cursor_destroy (cur);
+   bson_destroy (&filter);
+   bson_destroy (&opts);
+   return stored;
+}
+
 static bool
 is_upsert_on_given_id (const row_write_t *w)
 {
@@ -348,6 +399,65 @@ read_all_ids (batch_t *c, bql_id_record_t *r)
    bson_destroy (&opts);
 }
 
+/* Does an insert of w's replacement store exactly the document its
+ * upsert would create, meeting the same checks on the way (the
+ * INSERT_NEW_IDS step)? A replacement upsert whose filter is {_id:
+ * {$eq: v}} alone and whose replacement holds that _id (the server
+ * places _id first in both); v a plain value (not a document, array,
+ * regex, null, ...: a filter matches those otherwise than a stored _id
+ * compares, and the server refuses some of them differently in a filter
+ * and in a document); no top-level key beginning with '$' (libmongoc
+ * refuses such a replacement before sending it); no key, at any depth,
+ * that libmongoc's checks of a document to insert might refuse (empty,
+ * beginning with '$' or holding '.': the strictest set of its versions;
+ * such a row goes as its upsert, and meets the replacement's checks); no
+ * top-level empty timestamp (which the server fills in). */
+static bool
+insert_is_upsert (const row_write_t *w)
+{
+   bson_iter_t it;
+   if (!w->upsert || !w->replace || !w->has_id || w->id_new || w->pipeline || bson_count_keys (&w->q) != 1 ||
+       !bson_iter_init_find (&it, &w->q, "_id")) {
+      return false;
+   }
+   switch (w->id.value_type) {
+   case BSON_TYPE_DOUBLE:
+   case BSON_TYPE_UTF8:
+   case BSON_TYPE_BINARY:
+   case BSON_TYPE_OID:
+   case BSON_TYPE_BOOL:
+   case BSON_TYPE_DATE_TIME:
+   case BSON_TYPE_INT32:
+   case BSON_TYPE_INT64:
+   case BSON_TYPE_DECIMAL128:
+      break;
+   default:
+      return false;
+   }
+   bool has_id = false;
+   if (!bson_iter_init (&it, &w->u)) {
+      return false;
+   }
+   while (bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      if (k[0] == '$') {
+         return false;
+      }
+      if (BSON_ITER_HOLDS_TIMESTAMP (&it)) {
+         uint32_t ts, inc;
+         bson_iter_timestamp (&it, &ts, &inc);
+         if (ts == 0 && inc == 0) {
+            return false;
+         }
+      }
+      has_id = has_id || !strcmp (k, "_id");
+   }
+   return has_id && bson_validate (&w->u,
+                                   BSON_VALIDATE_UTF8 | BSON_VALIDATE_UTF8_ALLOW_NULL | BSON_VALIDATE_EMPTY_KEYS |
+                                      BSON_VALIDATE_DOT_KEYS | BSON_VALIDATE_DOLLAR_KEYS,
+                                   NULL);
+}
+
 /* The rows set[0..m) (pending upserts on a given _id), answered from the
  * statement's record of stored _ids (read first when it is not yet): a
  * row whose _id the record holds as stored existed before the batch; one
@@ -359,9 +469,12 @@ read_all_ids (batch_t *c, bql_id_record_t *r)
  * record_outcomes. Returns how many rows the record could not answer
  * (named by an earlier row whose outcome is unknown), moved to the front
  * of set: the server is asked about them. All m when the record is given
- * up (then no row is answered here). */
+ * up (then no row is answered here). With inserts (the INSERT_NEW_IDS
+ * step), a row whose _id the record does not hold at all goes as an
+ * insert when that stores what its upsert would (insert_is_upsert); a
+ * later row of the batch naming the same _id then goes as its upsert. */
 static size_t
-existing_from_record (batch_t *c, bql_id_record_t *r, size_t *set, size_t m)
+existing_from_record (batch_t *c, bql_id_record_t *r, size_t *set, size_t m, bool inserts)
 {
    size_t token = BQL_ID_IN_FLIGHT (c->info->batch_index);
    size_t ask = 0;
@@ -382,6 +495,7 @@ existing_from_record (batch_t *c, bql_id_record_t *r, size_t *set, size_t m)
       }
       if (!held || e == token) {
          w->existed = 0; /* (held: an earlier row of the batch names it) */
+         w->as_insert = !held && inserts && insert_is_upsert (w);
       } else if (e == BQL_ID_UNKNOWN) {
          set[ask++] = set[k];
       } else {
@@ -458,7 +572,12 @@ static void
 check_existing (batch_t *c)
 {
    const bql_step_t *st = bql_steps_find (&c->wr->plan->steps, BQL_STEP_READ_EXISTING_IDS);
-   if (!st || (st->if_counts_lost == BQL_LOST_ONLY && !c->settle_lost)) {
+   bql_id_record_t *r = c->wr->id_record;
+   /* the INSERT_NEW_IDS step goes by the record, where it is kept */
+   bool inserts = r && bql_writer_has_step (c->wr, BQL_STEP_INSERT_NEW_IDS) &&
+                  bql_caps_id_lookup_scans (&c->wr->caps, c->wr->client);
+   bool existing = st && !(st->if_counts_lost == BQL_LOST_ONLY && !c->settle_lost);
+   if (!inserts && !existing) {
       return; /* retry_attempts = 0: nothing is sent again */
    }
    size_t *set = bson_malloc (sizeof *set * (c->n ? c->n : 1));
@@ -468,11 +587,13 @@ check_existing (batch_t *c)
          set[m++] = k;
       }
    }
-   bql_id_record_t *r = c->wr->id_record;
    if (m && r && bql_caps_id_lookup_scans (&c->wr->caps, c->wr->client)) {
-      m = existing_from_record (c, r, set, m);
+      m = existing_from_record (c, r, set, m, inserts);
    }
    bql_id_map_t found;
+   if (!existing) {
+      m = 0; /* only the inserts asked for the record: the rows it cannot answer stay unknown */
+   }
    if (m && find_ids (c, set, m, is_upsert_on_given_id, &found)) {
       for (size_t k = 0; k < m; k++) {
          c->w[set[k]].existed = bql_id_map_get (&found, &c->w[set[k]].id, NULL) ? 1 : 0;
@@ -536,7 +657,7 @@ find_unmatched (batch_t *c, const size_t *cand, size_t m)
 
 /* ---- sending ---- */
 
-static bool send_set (batch_t *c, const size_t *set, size_t m);
+static bool send_rows (batch_t *c, const size_t *set, size_t m);
 
 /* Read the reply of a command that ran: counts, upserted _ids, and the
  * state of every row sent (sent in the order sent). */
@@ -553,7 +674,10 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
    if (bson_iter_init_find (&it, reply, "nUpserted")) {
       info->n_upserted += bson_iter_as_int64 (&it);
    }
-   if (bson_iter_init_find (&it, reply, "nInserted")) {
+   /* a command of rows sent as inserts for their upserts (as_insert):
+    * each row that ran is counted as upserted, below */
+   bool upsert_inserts = nsent > 0 && c->w[sent[0]].as_insert;
+   if (!upsert_inserts && bson_iter_init_find (&it, reply, "nInserted")) {
       info->n_inserted += bson_iter_as_int64 (&it);
    }
    bql_id_map_t ids;
@@ -588,13 +712,15 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
       }
    }
    bql_id_map_cleanup (&ids);
-   /* ordered: the statements after the first failing one did not run */
+   /* ordered: the statements after the first failing one did not run
+    * (an insert refused as a duplicate key goes again as its upsert: the
+    * statement goes on from it) */
    size_t ran = nsent;
    if (c->ordered) {
       for (size_t k = 0; k < nsent; k++) {
-         if (c->w[sent[k]].state == RW_FAILED) {
+         if (c->w[sent[k]].state == RW_FAILED || c->w[sent[k]].state == RW_AS_UPSERT) {
             ran = k + 1;
-            c->stop = true;
+            c->stop = c->w[sent[k]].state == RW_FAILED;
             break;
          }
       }
@@ -606,7 +732,10 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
       if (w->state != RW_PENDING) {
          continue;
       }
-      if (w->insert) {
+      if (w->as_insert) {
+         mark_upserted (c, w); /* the document its upsert would have created */
+         info->n_upserted++;
+      } else if (w->insert) {
          w->state = RW_INSERTED;
       } else if (w->upsert) {
          w->state = RW_MATCHED;
@@ -628,6 +757,18 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
       ok = find_unmatched (c, cand, m);
    }
    bson_free (cand);
+   for (size_t k = 0; k < nsent; k++) {
+      row_write_t *w = &c->w[sent[k]];
+      if (w->state == RW_AS_UPSERT) {
+         /* as its upsert: whether its _id is stored now (by another
+          * client, or by a lost attempt of this insert that the server
+          * applied after all) or the duplicate is in another unique
+          * index, as the upsert would have met it */
+         w->state = RW_PENDING;
+         w->as_insert = false;
+         w->existed = id_stored (c, w);
+      }
+   }
    return ok;
 }
 
@@ -656,7 +797,7 @@ rows_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
       row_write_t *w = &c->w[r->set[k]];
       bson_error_t berr;
       bool added;
-      if (w->insert) {
+      if (w->insert || w->as_insert) {
          added = mongoc_bulk_operation_insert_with_opts (bulk, &w->u, NULL, &berr);
       } else {
          bson_t opts = BSON_INITIALIZER;
@@ -707,8 +848,9 @@ rows_settle (void *ctx, const bql_write_result_t *res)
    for (size_t e = 0; e < res->wc_errors.n; e++) {
       bql_row_errors_append (c->errs, &res->wc_errors.items[e]);
    }
-   if (c->settle_lost && r->nsent > 1 && res->write_errors.n > 0) {
-      /* no account of the rows: settle_lost_batch settles them */
+   if (c->settle_lost && r->nsent > 1 && res->write_errors.n > 0 && !c->w[r->sent[0]].as_insert) {
+      /* no account of the rows: settle_lost_batch settles them (an
+       * insert command keeps its account) */
       r->lost = true;
       r->partial = reply_counts_rows (&res->reply);
       for (size_t e = 0; e < res->write_errors.n; e++) {
@@ -718,7 +860,9 @@ rows_settle (void *ctx, const bql_write_result_t *res)
    }
    for (size_t e = 0; e < res->write_errors.n; e++) {
       const bql_row_error_t *we = &res->write_errors.items[e];
-      if (we->index < r->nsent) {
+      if (we->index < r->nsent && we->code == 11000 && c->w[r->sent[we->index]].as_insert) {
+         c->w[r->sent[we->index]].state = RW_AS_UPSERT; /* its _id is stored: as its upsert (account) */
+      } else if (we->index < r->nsent) {
          fail_row (c, &c->w[r->sent[we->index]], we->code, we->errmsg);
       } else {
          bql_row_errors_add (c->errs, (size_t) -1, 0, we->code, we->errmsg);
@@ -800,7 +944,7 @@ resolve_refused_batch (batch_t *c, const size_t *sent, size_t nsent, const bson_
    }
    for (size_t k = 0; k < nsent && !c->stop; k++) {
       size_t one = sent[k];
-      if (!send_set (c, &one, 1)) {
+      if (!send_rows (c, &one, 1)) {
          return false;
       }
    }
@@ -862,7 +1006,7 @@ rows_give_up (void *ctx, const bql_write_result_t *res, bql_give_up_t why, int r
       c->fatal = c->stop = true;
       return bql_writer_connection_or_server_error (c->wr, berr, c->info->batch_index);
    }
-   if (c->settle_lost && r->nsent > 1) {
+   if (c->settle_lost && r->nsent > 1 && !c->w[r->sent[0]].as_insert) {
       /* refused on a server that loses the account: as a failed statement */
       r->lost = true;
       r->partial = reply_counts_rows (&res->reply);
@@ -1064,6 +1208,92 @@ send_set (batch_t *c, const size_t *set, size_t m)
    return ok && !c->fatal;
 }
 
+/* Ordered: the pending rows of set[0..m) that would go as inserts but
+ * stand in a run of fewer than BQL_INSERT_RUN_MIN such rows (consecutive
+ * among the pending rows, in row order) go as their upserts instead, in
+ * the upsert command around them: a batch of n rows then goes as at most
+ * 2 * ceil(n / BQL_INSERT_RUN_MIN) + 1 commands, never one per row (as
+ * it would when stored and new rows alternate). */
+static void
+keep_long_insert_runs (batch_t *c, const size_t *set, size_t m)
+{
+   size_t k = 0;
+   while (k < m) {
+      if (c->w[set[k]].state != RW_PENDING || !c->w[set[k]].as_insert) {
+         k++;
+         continue;
+      }
+      size_t end = k;
+      while (end < m && c->w[set[end]].state == RW_PENDING && c->w[set[end]].as_insert) {
+         end++;
+      }
+      if (end - k < BQL_INSERT_RUN_MIN) {
+         for (size_t j = k; j < end; j++) {
+            c->w[set[j]].as_insert = false;
+         }
+      }
+      k = end;
+   }
+}
+
+/* Send the rows set[0..m) (in row order), the rows that go as inserts
+ * (as_insert, the INSERT_NEW_IDS step) apart from the others: ordered,
+ * as consecutive runs of one kind in row order (an upsert run, an insert
+ * run of at least BQL_INSERT_RUN_MIN rows, an upsert run, ...), so that
+ * the rows after a failed one are not sent; unordered, the inserts as
+ * one command, then the others as one. A row whose insert was refused as
+ * a duplicate key is pending again as its upsert (account) and goes in
+ * the next run: ordered, before the rows after it; unordered, with the
+ * other upserts, after the inserts (a row naming the _id of an earlier
+ * row of the batch is never an insert). As send_set. */
+static bool
+send_rows (batch_t *c, const size_t *set, size_t m)
+{
+   size_t *run = bson_malloc (sizeof *run * (m ? m : 1));
+   bool ok = true;
+   while (ok && !c->stop) {
+      if (c->ordered && m > 1) {
+         keep_long_insert_runs (c, set, m); /* (a row alone is a command anyway) */
+      }
+      /* ordered: the kind of the first pending row; unordered: inserts
+       * while any is pending */
+      bool inserts = false;
+      for (size_t k = 0; k < m; k++) {
+         const row_write_t *w = &c->w[set[k]];
+         if (w->state == RW_PENDING && (w->as_insert || c->ordered)) {
+            inserts = w->as_insert;
+            break;
+         }
+      }
+      size_t n = 0;
+      for (size_t k = 0; k < m; k++) {
+         const row_write_t *w = &c->w[set[k]];
+         if (w->state != RW_PENDING) {
+            continue;
+         }
+         if (w->as_insert != inserts) {
+            if (c->ordered) {
+               break; /* the end of the run */
+            }
+            continue;
+         }
+         run[n++] = set[k];
+      }
+      if (n == 0) {
+         break;
+      }
+      ok = send_set (c, run, n);
+      /* every row of the run is settled, or pending as its upsert, or
+       * (ordered) not sent after such a one: a row of the run still
+       * pending as an insert before it would be a run sent for nothing */
+      if (ok && c->w[run[0]].state == RW_PENDING && c->w[run[0]].as_insert == inserts) {
+         break;
+      }
+   }
+   bson_free (run);
+   return ok && !c->fatal;
+}
+
 /* Can a failed batch of these rows be settled (settle_lost_batch)? Not
  * when an upsert on a given _id does not know whether its document
  * existed before the batch (the read failed), nor with a replacement
@@ -1120,7 +1350,7 @@ bql_exec_update_rows (bql_writer_t *wr, const bql_batch_t *b, const size_t *pos,
       for (size_t k = 0; k < c.n && ok && !c.stop; k++) {
          if (c.w[k].state == RW_PENDING) {
             set[0] = k;
-            ok = send_set (&c, set, 1);
+            ok = send_rows (&c, set, 1);
          }
       }
    } else {
@@ -1133,7 +1363,7 @@ bql_exec_update_rows (bql_writer_t *wr, const bql_batch_t *b, const size_t *pos,
             set[m++] = k;
          }
       }
-      ok = send_set (&c, set, m);
+      ok = send_rows (&c, set, m);
    }
    bson_free (set);
    record_outcomes (&c);

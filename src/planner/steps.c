@@ -128,7 +128,7 @@ bql_step_kind_name (bql_step_kind_t kind)
    static const char *const names[] = {"drop",          "count",         "count guard",   "count rows guard",
                                        "ensure index",  "scan ids",      "match rows",    "archive batch", "archive replace",
                                        "delete batch",  "update batch",  "insert rows",   "read all ids", "read existing ids",
-                                       "upsert rows",   "read stored ids",
+                                       "insert new ids", "upsert rows",   "read stored ids",
                                        "update rows",   "duplicate-key follow-up",        "write error record",
                                        "write metrics", "aggregate",   "merge", "open operation", "mark in flight",
                                        "checkpoint", "check operation", "heartbeat", "finish operation"};
@@ -447,6 +447,60 @@ all_ids_step (const bql_plan_t *plan, bql_steps_t *s)
    st->if_scans_note = "only on a server whose _id $in lookup reads the whole collection (one such read per statement "
                        "instead of one per batch); when more _ids are stored than a quarter of memory_limit holds "
                        "(192 bytes each), the read stops there and every batch reads its own";
+   bson_destroy (&cmd);
+}
+
+/* ON CONFLICT (_id) DO REPLACE (the key is _id alone), after the
+ * READ_ALL_IDS step: on a server whose _id $in lookup reads the whole
+ * collection, each upsert statement costs such a read as well, and an
+ * insert does not. A row whose _id the statement's record of stored _ids
+ * does not hold creates its document, and the document a replacement
+ * upsert creates is the replacement itself, _id included (placed first,
+ * as an insert places it): so such a row goes as an insert of its
+ * document (write_rows.c), and one refused as a duplicate key (11000:
+ * another client created the _id meanwhile, or a lost attempt of the
+ * same insert was applied) goes again as its upsert. Only for DO
+ * REPLACE: an update's operators ($set, $setOnInsert: DO UPDATE SET, DO
+ * NOTHING, upsert_mode) build the new document from the filter's _id
+ * and then their fields in lexicographic order (MongoDB 5.0 on), not in
+ * the row's order, so an insert of the row would store another document.
+ * A row whose _id is named by an earlier row of the batch, whose outcome
+ * is unknown, or that a batch in flight names goes as its upsert. */
+_Static_assert (BQL_INSERT_RUN_MIN == 16, "the INSERT_NEW_IDS step's text says 16");
+
+static void
+insert_new_ids_step (const bql_plan_t *plan, bql_steps_t *s, bool ordered)
+{
+   bool on_id = !plan->keys || (plan->keys->length == 1 &&
+                                !strcmp (bql_cast (ColumnRef, plan->keys->items[0])->path, "_id"));
+   if (!plan->replace || !on_id || !bql_steps_find (s, BQL_STEP_READ_ALL_IDS)) {
+      return;
+   }
+   bson_t cmd = BSON_INITIALIZER;
+   BSON_APPEND_UTF8 (&cmd, "insert", plan->collection);
+   bql_plan_write_options (plan, ordered, &cmd);
+   BSON_APPEND_UTF8 (&cmd, "documents", "<the batch's rows whose _id the statement's record of stored _ids does not "
+                                        "hold: each row's document, as its replacement>");
+   bql_step_t *st = push (s, BQL_STEP_INSERT_NEW_IDS, BQL_FLOW_EACH_ROW_BATCH,
+                          ordered ? "insert each row whose _id is not stored (the document its upsert would create "
+                                    "is the row), in row order between the upsert commands of the step after it, as "
+                                    "runs of at least 16 consecutive such rows: a shorter "
+                                    "run goes as upserts in the upsert command around it, so that a batch of n rows "
+                                    "goes as at most 2 * ceil(n / 16) + 1 commands, never "
+                                    "one per row; a row refused as a duplicate key (11000) goes as its upsert, once a "
+                                    "find of {_id: {$eq: <its _id>}} has read whether that _id is stored now"
+                                  : "insert each row whose _id is not stored (the document its upsert would create "
+                                    "is the row), as one command before the upserts of the step after it; a row "
+                                    "refused as a duplicate key (11000) goes as its upsert, once a find of {_id: "
+                                    "{$eq: <its _id>}} has read whether that _id is stored now",
+                          &cmd);
+   st->ordered = ordered;
+   st->if_id_lookup_scans = BQL_SCANS_ONLY;
+   st->if_scans_note = "only on a server whose _id $in lookup reads the whole collection (where an upsert "
+                       "statement reads it too, and an insert does not), for the rows the statement's record of "
+                       "stored _ids does not hold; a row whose _id an earlier row of the batch names, whose "
+                       "outcome is unknown, or that a batch in flight names (parallel_workers) goes as its "
+                       "upsert, as does every row once the record is given up";
    bson_destroy (&cmd);
 }
 
@@ -1374,6 +1428,7 @@ bql_steps_build (const bql_plan_t *plan, bql_steps_t *s, bql_error_t *error)
    case BQL_KIND_UPSERT:
       mark_in_flight_step (plan, s, BQL_FLOW_EACH_ROW_BATCH);
       existing_ids_step (plan, s);
+      insert_new_ids_step (plan, s, o->ordered);
       ok = row_write_step (plan, s, BQL_STEP_UPSERT_ROWS, BQL_FLOW_EACH_ROW_BATCH,
                            plan->replace ? "replace each row's document (upsert)" : "upsert each row", true, o->ordered,
                            error);

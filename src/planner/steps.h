@@ -38,6 +38,10 @@ typedef enum {
                                      $in lookup scans the collection: every stored _id, once */
    BQL_STEP_READ_EXISTING_IDS,    /* before upserts (retry_attempts > 0): which of the
                                      _ids the batch's rows name exist already */
+   BQL_STEP_INSERT_NEW_IDS,       /* ON CONFLICT (_id) DO REPLACE, on a server whose _id $in
+                                     lookup scans the collection: the rows whose _id the
+                                     statement's record of stored _ids does not hold go as
+                                     inserts (run by UPSERT_ROWS, in runs with its upserts) */
    BQL_STEP_UPSERT_ROWS,          /* one upsert (or replacement upsert) per row */
    BQL_STEP_READ_STORED_IDS,      /* after a batch of upserts with a failed row, on a server
                                      whose update command then loses its counts: which of
@@ -101,6 +105,13 @@ typedef enum {
 #define BQL_OPERATIONS_COLLECTION "bulkql_operations"
 /* The statement text kept in the operation's document, in bytes. */
 #define BQL_OPERATION_STATEMENT_MAX 4096
+
+/* INSERT_NEW_IDS, ordered: the fewest consecutive rows that go as an
+ * insert command between the upsert commands of a batch; a shorter run
+ * of new rows goes as upserts in the upsert command around it, so that a
+ * batch of n rows goes as at most 2 * ceil(n / BQL_INSERT_RUN_MIN) + 1
+ * commands (write_rows.c; EXPLAIN says so). */
+#define BQL_INSERT_RUN_MIN 16
 
 /* How a step runs on a server whose update command loses its counts when
  * one of its statements fails (bql_caps_t.update_keeps_counts: it

@@ -29,6 +29,7 @@ SIZES = {
     "insert_ndjson_with_id": (5000, 10),
     "insert_csv_parallel": (5000, 10),
     "upsert_file": (200, 10),
+    "upsert_replace_id": (240, 40),
     "update_from_set": (200, 10),
     "update_from_inc": (120, 10),
     "update_where_inc": (400, 25),
@@ -103,6 +104,9 @@ class ClientKillTest(unittest.TestCase):
 
     def test_upsert_from_file(self):
         self.run_kind("upsert_file")
+
+    def test_upsert_replace_on_id(self):
+        self.run_kind("upsert_replace_id")
 
     def test_update_from_file_set(self):
         self.run_kind("update_from_set")

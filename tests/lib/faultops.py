@@ -342,6 +342,56 @@ class UpsertFile(Kind):
         return self.no_doubt(c, "an idempotent upsert (a resume sends its rows again)")
 
 
+class UpsertReplaceId(Kind):
+    """BULK UPSERT from NDJSON ON CONFLICT (_id) DO REPLACE: blocks of 20
+    _ids stored and 20 new in turn, so that on a server whose _id $in
+    lookup reads the whole collection the new ones go as inserts (the
+    INSERT_NEW_IDS step: runs of at least 16 new rows, between the upsert
+    commands), the stored ones as replacement upserts. A kill between a
+    batch's insert and its checkpoint leaves rows a resume sends again:
+    as upserts of _ids it reads as stored, or, when the killed process's
+    insert lands after the resume read the stored _ids, as inserts
+    refused as duplicate keys, which go again as their upserts. In the
+    end, each _id once, holding exactly its row (field order too)."""
+
+    name = "upsert_replace_id"
+    delay = 0.3
+
+    def is_seeded(self, i):
+        return (i - 1) // 20 % 2 == 1
+
+    def row(self, i):
+        return {"_id": i, "v": "row %d" % i, "p": i * 1.5}
+
+    def prepare(self, db):
+        db[self.coll].insert_many([{"_id": i, "v": "seed", "keep": True} for i in range(1, self.n + 1)
+                                   if self.is_seeded(i)])
+        self.write_ndjson(self.row(i) for i in range(1, self.n + 1))
+
+    def statement(self):
+        return ("BULK UPSERT INTO %s FROM '%s' ON CONFLICT (_id) DO REPLACE WITH (batch_size = %d, %s);"
+                % (self.coll, self.path, self.batch, self.failed_option()))
+
+    def progress(self, db):
+        return db[self.coll].count_documents({"v": {"$ne": "seed"}})
+
+    def check(self, db, operation_id):
+        c = Check()
+        seen = set()
+        for d in db[self.coll].find({}):
+            c.rows += 1
+            i = d.get("_id")
+            if not isinstance(i, int) or not 1 <= i <= self.n:
+                c.duplicated += 1
+                c.problem("a document no row gave: %r" % d)
+                continue
+            seen.add(i)
+            if list(d.items()) != list(self.row(i).items()):
+                c.problem("_id %d: stored %r, expected %r" % (i, d, self.row(i)))
+        self.count_lost(c, seen)
+        return self.no_doubt(c, "an idempotent upsert (a resume sends its rows again)")
+
+
 class UpdateFromSet(Kind):
     """BULK UPDATE ... SET v = v.x FROM a file (a $set, idempotent): the
     first n of 2n documents get their value, the others stay."""
@@ -597,8 +647,8 @@ class DeleteArchival(Kind):
         return self.no_doubt(c, "archive-then-delete (a resume sends it again)")
 
 
-KINDS = [InsertNdjsonNoId, InsertNdjsonWithId, InsertCsvParallel, UpsertFile, UpdateFromSet, UpdateFromInc,
-         UpdateWhereInc, DeleteArchival]
+KINDS = [InsertNdjsonNoId, InsertNdjsonWithId, InsertCsvParallel, UpsertFile, UpsertReplaceId, UpdateFromSet,
+         UpdateFromInc, UpdateWhereInc, DeleteArchival]
 BY_NAME = {k.name: k for k in KINDS}
 
 
@@ -842,6 +892,7 @@ FULL_SIZES = {
     "insert_ndjson_with_id": (100000, 1000),
     "insert_csv_parallel": (100000, 1000),
     "upsert_file": (2000, 50),
+    "upsert_replace_id": (2000, 100),
     "update_from_set": (2000, 50),
     "update_from_inc": (2000, 50),
     "update_where_inc": (5000, 100),
