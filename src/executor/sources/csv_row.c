@@ -5,7 +5,10 @@
  * steps: open a nested document or array, append a field, close) and
  * appended at once with bson_append_*: no bson_value_t in between, key
  * lengths known, each nested document (address.geo.lat, address.geo.lon)
- * opened once. Numbers are read by bql_parse_int64 and bql_number_fast
+ * opened once; a run of fixed-size values (address.geo's two doubles; a
+ * BOOL, an INT, two DOUBLEs and a TIMESTAMP side by side) is written over
+ * the zeros of a template libbson built and appended with one bson_concat
+ * (struct bql_csv_run below). Numbers are read by bql_parse_int64 and bql_number_fast
  * (fast_float, json_fast.cpp), JSON columns appended by the JSON fast path
  * (bql_json_value_append), which also checks their field names, so that
  * bql_typing_check_row does not walk the document again.
@@ -52,6 +55,27 @@ struct bql_csv_op {
    const char *key; /* the layout's, which outlives the plan */
    int klen;
    bool root_id;    /* the top-level field "_id" */
+   int run;         /* the run that starts here (cs->runs), or -1 */
+};
+
+/* A run: consecutive steps at one level whose values all have a fixed
+ * size (INT, BIGINT, DOUBLE, BOOL, DATE/TIMESTAMP, and nested documents or
+ * arrays of such values only), two fields or more. Its elements are built
+ * once by libbson, with zeros, into a template; a row overwrites the
+ * values in place (bson_iter_overwrite_*) and appends the template's
+ * elements at once (bson_concat): the bytes the steps' bson_append_* give,
+ * in one append instead of one for each value and two for each nested
+ * document. A row whose run has a field the template cannot take (empty,
+ * null_string, text the reading refuses, an INT out of range) runs the
+ * steps one by one instead, as before. */
+struct bql_csv_run {
+   bson_t *tmpl;
+   size_t nops;        /* the steps it covers, from the one that starts it */
+   size_t n;           /* its fields, in document order */
+   size_t *field_ops;  /* each field's step */
+   uint8_t *iters;     /* an iterator on each field's value in tmpl, every
+                          ITER_STRIDE bytes (run_iter) */
+   bool has_id;        /* it holds the top-level _id */
 };
 
 static conv_t
@@ -97,6 +121,7 @@ add_op (bql_csv_t *cs, op_kind_t kind, const bql_layout_t *l, conv_t conv, bool 
    op->key = l ? l->key : NULL;
    op->klen = l ? (int) strlen (l->key) : 0;
    op->root_id = root && l && !strcmp (l->key, "_id");
+   op->run = -1;
    if (l && !bql_field_name_valid (l->key, (size_t) op->klen)) {
       cs->ops_names_valid = false;
    }
@@ -127,6 +152,187 @@ plan_node (bql_file_source_t *f, const bql_layout_t *l, int depth)
    }
 }
 
+/* bson_iter_t is declared with an alignment larger than its size: each
+ * iterator of a run gets a slot of its own, aligned. */
+#define ITER_STRIDE \
+   ((sizeof (bson_iter_t) + BSON_ALIGNOF (bson_iter_t) - 1) / BSON_ALIGNOF (bson_iter_t) * BSON_ALIGNOF (bson_iter_t))
+
+static inline bson_iter_t *
+run_iter (const bql_csv_run_t *r, size_t k)
+{
+   return (bson_iter_t *) (void *) (r->iters + k * ITER_STRIDE);
+}
+
+static bool
+fixed_size (conv_t conv)
+{
+   return conv == CONV_INT || conv == CONV_BIGINT || conv == CONV_DOUBLE || conv == CONV_BOOL || conv == CONV_DATE;
+}
+
+/* The end of the item at step i (a field, or a nested document from its
+ * open to its close), and whether all its values have a fixed size. */
+static size_t
+item_end (const bql_csv_t *cs, size_t i, bool *fixed)
+{
+   const bql_csv_op_t *op = &cs->ops[i];
+   if (op->kind == OP_FIELD) {
+      *fixed = fixed_size (op->conv);
+      return i + 1;
+   }
+   *fixed = true;
+   size_t j = i + 1;
+   while (cs->ops[j].kind != OP_CLOSE) {
+      bool f;
+      j = item_end (cs, j, &f);
+      *fixed = *fixed && f;
+   }
+   return j + 1;
+}
+
+/* Open op's nested document or array in *b (the innermost open one) as
+ * stack[*depth + 1], and close the innermost (stack[*depth], an array when
+ * array[*depth]) into its parent (root at depth 1): *b and *depth follow.
+ * False when libbson refuses. */
+static bool
+open_nested (const bql_csv_op_t *op, bson_t *stack, bool *array, int *depth, bson_t **b)
+{
+   bson_t *child = &stack[*depth + 1];
+   bool is_array = op->kind == OP_OPEN_ARRAY;
+   if (!(is_array ? bson_append_array_begin (*b, op->key, op->klen, child)
+                  : bson_append_document_begin (*b, op->key, op->klen, child))) {
+      return false;
+   }
+   array[++*depth] = is_array;
+   *b = child;
+   return true;
+}
+
+static bool
+close_nested (bson_t *root, bson_t *stack, const bool *array, int *depth, bson_t **b)
+{
+   bson_t *parent = *depth == 1 ? root : &stack[*depth - 1];
+   bool ok = array[*depth] ? bson_append_array_end (parent, *b) : bson_append_document_end (parent, *b);
+   (*depth)--;
+   *b = parent;
+   return ok;
+}
+
+/* The template of the run of steps [from, to): its elements appended by
+ * libbson with zero values, and an iterator on each field's value. */
+static void
+make_run (bql_csv_t *cs, size_t from, size_t to, size_t nfields)
+{
+   bql_csv_run_t *r = &cs->runs[cs->nruns];
+   cs->ops[from].run = (int) cs->nruns++;
+   r->tmpl = bson_new ();
+   r->nops = to - from;
+   r->n = 0;
+   r->field_ops = bson_malloc (sizeof *r->field_ops * nfields);
+   r->iters = bson_aligned_alloc (BSON_ALIGNOF (bson_iter_t), ITER_STRIDE * nfields);
+   r->has_id = false;
+   bson_t stack[BQL_MAX_PATH_PARTS + 2];
+   bool array[BQL_MAX_PATH_PARTS + 2];
+   bson_t *b = r->tmpl;
+   int depth = 0;
+   for (size_t i = from; i < to; i++) {
+      const bql_csv_op_t *op = &cs->ops[i];
+      r->has_id = r->has_id || op->root_id;
+      if (op->kind == OP_OPEN_DOC || op->kind == OP_OPEN_ARRAY) {
+         open_nested (op, stack, array, &depth, &b);
+      } else if (op->kind == OP_CLOSE) {
+         close_nested (r->tmpl, stack, array, &depth, &b);
+      } else {
+         r->field_ops[r->n++] = i;
+         switch (op->conv) {
+         case CONV_INT:
+            bson_append_int32 (b, op->key, op->klen, 0);
+            break;
+         case CONV_BIGINT:
+            bson_append_int64 (b, op->key, op->klen, 0);
+            break;
+         case CONV_DOUBLE:
+            bson_append_double (b, op->key, op->klen, 0.0);
+            break;
+         case CONV_BOOL:
+            bson_append_bool (b, op->key, op->klen, false);
+            break;
+         default: /* CONV_DATE */
+            bson_append_date_time (b, op->key, op->klen, 0);
+            break;
+         }
+      }
+   }
+}
+
+/* Iterators on the values of the template t, depth first: the fields in
+ * the order of the steps. */
+static void
+run_iters (bson_iter_t *it, bql_csv_run_t *r, size_t *k)
+{
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      if ((BSON_ITER_HOLDS_DOCUMENT (it) || BSON_ITER_HOLDS_ARRAY (it)) && bson_iter_recurse (it, &child)) {
+         run_iters (&child, r, k);
+      } else {
+         *run_iter (r, (*k)++) = *it;
+      }
+   }
+}
+
+/* The runs of the steps [from, to) at one level, and inside the nested
+ * documents that are not whole runs themselves. */
+static void
+find_runs (bql_csv_t *cs, size_t from, size_t to)
+{
+   size_t i = from;
+   while (i < to) {
+      size_t start = i, nfields = 0;
+      bool fixed = true;
+      size_t end = i;
+      while (end < to) {
+         bool f;
+         size_t e = item_end (cs, end, &f);
+         if (!f) {
+            break;
+         }
+         for (size_t j = end; j < e; j++) {
+            nfields += cs->ops[j].kind == OP_FIELD;
+         }
+         end = e;
+      }
+      if (nfields >= 2) {
+         make_run (cs, start, end, nfields);
+      }
+      if (end > i) {
+         i = end;
+         continue;
+      }
+      /* not fixed: a field (next), or a nested document (its inside) */
+      size_t e = item_end (cs, i, &fixed);
+      if (cs->ops[i].kind != OP_FIELD) {
+         find_runs (cs, i + 1, e - 1);
+      }
+      i = e;
+   }
+}
+
+static void
+plan_runs (bql_csv_t *cs)
+{
+   cs->runs = bson_malloc0 (sizeof *cs->runs * (cs->nops ? cs->nops : 1));
+   cs->nruns = 0;
+   find_runs (cs, 0, cs->nops);
+   for (size_t k = 0; k < cs->nruns; k++) {
+      bql_csv_run_t *r = &cs->runs[k];
+      bson_iter_t it;
+      size_t n = 0;
+      if (bson_iter_init (&it, r->tmpl)) {
+         run_iters (&it, r, &n);
+      }
+      BSON_ASSERT (n == r->n);
+   }
+}
+
 static void
 plan (bql_file_source_t *f)
 {
@@ -137,6 +343,7 @@ plan (bql_file_source_t *f)
    cs->ops_depth = 0;
    plan_node (f, &f->cols->root, 0);
    cs->ops_stack = bson_malloc (sizeof (bson_t) * (size_t) (cs->ops_depth + 1));
+   plan_runs (cs);
 }
 
 /* bson_utf8_validate (s, len, false), as convert_text checks a STRING
@@ -214,6 +421,70 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
    return false;
 }
 
+/* The run r's values read from the row's fields into its template: false
+ * when a field is not one the template takes (then the steps run one by
+ * one). The facts (source.h) a value does not keep are cleared. */
+static bool
+fill_run (bql_file_source_t *f, bql_csv_run_t *r, unsigned *facts)
+{
+   bql_csv_t *cs = &f->csv;
+   const char *null_string = f->fo.null_string;
+   for (size_t k = 0; k < r->n; k++) {
+      const bql_csv_op_t *op = &cs->ops[r->field_ops[k]];
+      const bql_field_t *fd = &cs->fields[op->col];
+      const char *s = cs->fields_buf.data + fd->off;
+      if (bql_field_blank (fd) || (null_string && !strcmp (s, null_string))) {
+         return false;
+      }
+      bson_iter_t *it = run_iter (r, k);
+      switch (op->conv) {
+      case CONV_INT:
+      case CONV_BIGINT: {
+         int64_t i;
+         if (!bql_parse_int64 (s, fd->len, &i)) {
+            return false;
+         }
+         if (op->conv == CONV_BIGINT) {
+            bson_iter_overwrite_int64 (it, i);
+         } else if (i >= INT32_MIN && i <= INT32_MAX) {
+            bson_iter_overwrite_int32 (it, (int32_t) i);
+         } else {
+            return false;
+         }
+         break;
+      }
+      case CONV_DOUBLE: {
+         double d;
+         if (!bql_number_fast (s, fd->len, &d)) {
+            return false;
+         }
+         if (!(d - d == 0.0)) {
+            *facts &= ~BQL_ROW_FINITE; /* NaN or ±Infinity */
+         }
+         bson_iter_overwrite_double (it, d);
+         break;
+      }
+      case CONV_BOOL: {
+         bool v;
+         if (!bql_parse_bool (s, fd->len, &v)) {
+            return false;
+         }
+         bson_iter_overwrite_bool (it, v);
+         break;
+      }
+      default: { /* CONV_DATE */
+         int64_t ms;
+         if (!bql_parse_iso8601 (s, fd->len, &ms)) {
+            return false;
+         }
+         bson_iter_overwrite_date_time (it, ms);
+         break;
+      }
+      }
+   }
+   return true;
+}
+
 /* A field through bql_typing_field, appended to b (or left out); false
  * when it fails or is left out of an array. The facts (source.h) of a
  * value not known to keep them are cleared in *facts: a document or an
@@ -271,27 +542,26 @@ bql_csv_row_fast (bql_file_source_t *f, bson_t *doc)
    const char *null_string = f->fo.null_string;
    for (size_t i = 0; i < cs->nops && ok; i++) {
       const bql_csv_op_t *op = &cs->ops[i];
+      if (op->run >= 0) {
+         bql_csv_run_t *r = &cs->runs[op->run];
+         unsigned run_facts = facts;
+         if (fill_run (f, r, &run_facts)) {
+            ok = bson_concat (b, r->tmpl);
+            has_id |= r->has_id;
+            facts = run_facts;
+            i += r->nops - 1;
+            continue;
+         }
+      }
       switch (op->kind) {
       case OP_OPEN_DOC:
-      case OP_OPEN_ARRAY: {
-         bson_t *child = &stack[depth + 1];
-         ok = op->kind == OP_OPEN_ARRAY ? bson_append_array_begin (b, op->key, op->klen, child)
-                                        : bson_append_document_begin (b, op->key, op->klen, child);
-         if (ok) {
-            has_id |= op->root_id;
-            depth++;
-            array[depth] = op->kind == OP_OPEN_ARRAY;
-            b = child;
-         }
+      case OP_OPEN_ARRAY:
+         ok = open_nested (op, stack, array, &depth, &b);
+         has_id |= ok && op->root_id;
          break;
-      }
-      case OP_CLOSE: {
-         bson_t *parent = depth == 1 ? doc : &stack[depth - 1];
-         ok = array[depth] ? bson_append_array_end (parent, b) : bson_append_document_end (parent, b);
-         depth--;
-         b = parent;
+      case OP_CLOSE:
+         ok = close_nested (doc, stack, array, &depth, &b);
          break;
-      }
       case OP_FIELD: {
          const bql_field_t *fd = &cs->fields[op->col];
          const char *s = cs->fields_buf.data + fd->off;
@@ -314,14 +584,7 @@ bql_csv_row_fast (bql_file_source_t *f, bson_t *doc)
    }
    /* given up: close what is open, and csv.c starts the row again */
    while (depth > 0) {
-      bson_t *parent = depth == 1 ? doc : &stack[depth - 1];
-      if (array[depth]) {
-         bson_append_array_end (parent, b);
-      } else {
-         bson_append_document_end (parent, b);
-      }
-      depth--;
-      b = parent;
+      close_nested (doc, stack, array, &depth, &b);
    }
    bson_reinit (doc);
    return false;
@@ -332,6 +595,14 @@ bql_csv_row_cleanup (bql_csv_t *cs)
 {
    bson_free (cs->ops);
    bson_free (cs->ops_stack);
+   for (size_t k = 0; k < cs->nruns; k++) {
+      bson_destroy (cs->runs[k].tmpl);
+      bson_free (cs->runs[k].field_ops);
+      bson_free (cs->runs[k].iters);
+   }
+   bson_free (cs->runs);
+   cs->runs = NULL;
+   cs->nruns = 0;
    cs->ops = NULL;
    cs->ops_stack = NULL;
    cs->nops = cs->ops_cap = 0;

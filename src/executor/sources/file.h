@@ -159,6 +159,7 @@ typedef struct {
 } bql_record_t;
 
 typedef struct bql_csv_op bql_csv_op_t; /* csv_row.c */
+typedef struct bql_csv_run bql_csv_run_t; /* csv_row.c */
 
 typedef struct bql_csv {
    struct csv_parser parser;
@@ -204,6 +205,8 @@ typedef struct bql_csv {
    size_t nops, ops_cap;
    int ops_depth;       /* nesting of the layout */
    bson_t *ops_stack;   /* the open nested documents, ops_depth + 1 */
+   bql_csv_run_t *runs; /* runs of fixed-size values, written through a template */
+   size_t nruns;
    bool ops_keys_checked; /* no field name of a document built by the steps
                              starts with '$', and none nests too deep */
    bool ops_names_valid; /* every field name of the steps passes
