@@ -1132,6 +1132,7 @@ def main(argv):
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                "commit": commit(), "command": a.command, "loadavg_start": os.getloadavg(),
                "uptime_start": uptime()}
+    a.commit = results["commit"]  # the commit built and measured, not the one at the end
     server.start()
     client = MongoClient(server.uri)
     try:
