@@ -370,6 +370,12 @@ typedef struct bql_writer {
     * thread can give up waiting on a cancel; an abandoned command takes
     * it with it (write_path.c). Not made for a log_only writer. */
    mongoc_client_t *send_client;
+   /* The thread that sends them (write_path.c: started with the first
+    * command, it runs one after another), or NULL; stopped by
+    * bql_writer_cleanup through sender_stop. An abandoned command takes
+    * the thread with it too. */
+   void *sender;
+   void (*sender_stop) (void *sender);
    int64_t lost_since_us;     /* monotonic time the command being retried
                                  was first lost (retry_timeout), 0: none */
    bool budget_spent;         /* the last retry wait ended on retry_timeout */

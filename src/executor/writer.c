@@ -153,6 +153,9 @@ bql_writer_cleanup (bql_writer_t *w)
    if (w->coll) {
       mongoc_collection_destroy (w->coll);
    }
+   if (w->sender) {
+      w->sender_stop (w->sender); /* idle: before its client goes */
+   }
    if (w->send_client) {
       mongoc_client_destroy (w->send_client);
    }
