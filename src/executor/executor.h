@@ -393,6 +393,10 @@ typedef struct bql_writer {
    bql_operation_t *op;
    const bql_resume_t *resume; /* the statement's (read-only), or NULL */
    struct bql_id_record *id_record; /* the statement's (its own lock), or NULL */
+   /* the statement's operation id (bql_exec_t.operation_oid): the
+    * deterministic ObjectId a new document of row r gets is
+    * bql_row_oid_bytes (operation_oid, r), on every attempt and resume */
+   bson_oid_t operation_oid;
 } bql_writer_t;
 
 /* A connection of BulkQL's own to the server of uri (the statement's

@@ -131,6 +131,7 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    w->op = x->op;
    w->resume = x->resume;
    w->id_record = x->id_record;
+   bson_oid_copy (&x->operation_oid, &w->operation_oid);
 }
 
 void
