@@ -370,6 +370,12 @@ typedef struct bql_writer {
     * thread can give up waiting on a cancel; an abandoned command takes
     * it with it (write_path.c). Not made for a log_only writer. */
    mongoc_client_t *send_client;
+   /* The thread that sends them (write_path.c: started with the first
+    * command, it runs one after another), or NULL; stopped by
+    * bql_writer_cleanup through sender_stop. An abandoned command takes
+    * the thread with it too. */
+   void *sender;
+   void (*sender_stop) (void *sender);
    int64_t lost_since_us;     /* monotonic time the command being retried
                                  was first lost (retry_timeout), 0: none */
    bool budget_spent;         /* the last retry wait ended on retry_timeout */
@@ -387,6 +393,10 @@ typedef struct bql_writer {
    bql_operation_t *op;
    const bql_resume_t *resume; /* the statement's (read-only), or NULL */
    struct bql_id_record *id_record; /* the statement's (its own lock), or NULL */
+   /* the statement's operation id (bql_exec_t.operation_oid): the
+    * deterministic ObjectId a new document of row r gets is
+    * bql_row_oid_bytes (operation_oid, r), on every attempt and resume */
+   bson_oid_t operation_oid;
 } bql_writer_t;
 
 /* A connection of BulkQL's own to the server of uri (the statement's

@@ -368,13 +368,14 @@ new_bulk (const bql_writer_t *w, const bql_write_step_t *step)
 
 /* ---- sending a command so that the writer's thread can give up ---- */
 
-/* One command in flight on a thread of its own. Until done, the sending
- * thread owns bulk, coll, reply and error; after done (under send_mu)
- * the writer's thread does, unless it abandoned the command first: then
- * the sending thread frees everything, client included, when execute
- * returns. One mutex and condition for every job of the process (none
- * is ever destroyed under a thread that may still hold it); the
- * condition is broadcast, each waiter checks its own job. */
+/* One command in flight on the writer's sending thread. Until done, the
+ * sending thread owns bulk, coll, reply and error; after done (under
+ * send_mu) the writer's thread does, unless it abandoned the command
+ * first: then the sending thread frees everything, client included, when
+ * execute returns, and ends. One mutex and condition for every job and
+ * sending thread of the process (none is ever destroyed under a thread
+ * that may still hold it); the condition is broadcast, each waiter
+ * checks its own job. */
 static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t send_cv = PTHREAD_COND_INITIALIZER;
 static int send_detached; /* abandoned jobs not yet freed (send_mu) */
@@ -428,6 +429,87 @@ send_main (void *arg)
    return NULL;
 }
 
+/* A writer's sending thread: it runs the jobs its writer hands it, one
+ * at a time, until the writer stops it (quit) or abandons a job: then,
+ * detached, it ends after that job and frees itself. One thread per
+ * writer for the whole statement, not one per command: a thread started
+ * per batch cost about a fifth of the client's CPU of a CSV load. The
+ * fields are under send_mu. */
+typedef struct sender {
+   pthread_t tid;
+   pthread_cond_t cv; /* its own: a job handed, quit or abandoned (send_cv
+                         is left to the writers waiting for a reply) */
+   send_job_t *job; /* handed, not yet taken */
+   bool quit;       /* the writer is done: end when idle */
+   bool abandoned;  /* the writer left with a job in flight: end after it */
+} sender_t;
+
+static void *
+sender_main (void *arg)
+{
+   sender_t *s = arg;
+   pthread_mutex_lock (&send_mu);
+   for (;;) {
+      while (!s->job && !s->quit && !s->abandoned) {
+         pthread_cond_wait (&s->cv, &send_mu);
+      }
+      send_job_t *j = s->job;
+      s->job = NULL;
+      if (!j) {
+         break;
+      }
+      pthread_mutex_unlock (&send_mu);
+      send_main (j);
+      pthread_mutex_lock (&send_mu);
+      if (s->abandoned) {
+         break;
+      }
+   }
+   bool detached = s->abandoned;
+   pthread_mutex_unlock (&send_mu);
+   if (detached) {
+      pthread_cond_destroy (&s->cv);
+      free (s); /* nobody else holds it */
+   }
+   return NULL;
+}
+
+/* bql_writer_t.sender_stop: end an idle sending thread. */
+static void
+sender_stop (void *arg)
+{
+   sender_t *s = arg;
+   pthread_mutex_lock (&send_mu);
+   s->quit = true;
+   pthread_cond_signal (&s->cv);
+   pthread_mutex_unlock (&send_mu);
+   pthread_join (s->tid, NULL);
+   pthread_cond_destroy (&s->cv);
+   free (s);
+}
+
+/* The writer's sending thread, started now if it has none; NULL when no
+ * thread can be started. */
+static sender_t *
+sender_of (bql_writer_t *w)
+{
+   if (!w->sender) {
+      sender_t *s = calloc (1, sizeof *s);
+      if (!s) {
+         return NULL;
+      }
+      pthread_cond_init (&s->cv, NULL);
+      if (pthread_create (&s->tid, NULL, sender_main, s) != 0) {
+         pthread_cond_destroy (&s->cv);
+         free (s);
+         return NULL;
+      }
+      w->sender = s;
+      w->sender_stop = sender_stop;
+   }
+   return w->sender;
+}
+
 int
 bql_execute_abandoned_wait (int64_t timeout_ms)
 {
@@ -468,19 +550,20 @@ send_client (bql_writer_t *w)
    return w->send_client;
 }
 
-/* Execute j's bulk on a thread of its own and wait for it, about every
- * 100 ms checking the cancel flag and, on the statement's thread, about
- * every 500 ms calling progress with the rows sent. Once cancelled, the
- * reply is waited for BQL_CANCEL_GRACE_MS more. Returns false when the
- * wait was cancelled: the command is abandoned (the job and the
- * writer's send client belong to the sending thread from then on) and
- * its outcome is unknown. True with the job done (the caller frees
- * it). When no thread can be started the command runs here. */
+/* Execute j's bulk on the writer's sending thread (sender_of) and wait
+ * for it, about every 100 ms checking the cancel flag and, on the
+ * statement's thread, about every 500 ms calling progress with the rows
+ * sent. Once cancelled, the reply is waited for BQL_CANCEL_GRACE_MS
+ * more. Returns false when the wait was cancelled: the command is
+ * abandoned (the job, the writer's send client and its sending thread
+ * belong to that thread from then on) and its outcome is unknown. True
+ * with the job done (the caller frees it). When no thread can be
+ * started the command runs here. */
 static bool
 send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
 {
-   pthread_t tid;
-   if (pthread_create (&tid, NULL, send_main, j) != 0) {
+   sender_t *s = sender_of (w);
+   if (!s) {
       send_main (j);
       return true;
    }
@@ -489,6 +572,8 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
    int64_t next_progress = start + 500000;
    int64_t cancelled_at = 0;
    pthread_mutex_lock (&send_mu);
+   s->job = j;
+   pthread_cond_signal (&s->cv);
    while (!j->done) {
       if (cancel && *cancel && !cancelled_at) {
          cancelled_at = bson_get_monotonic_time ();
@@ -499,6 +584,9 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
          j->client = w->send_client;
          w->send_client = NULL;
          send_detached++;
+         s->abandoned = true; /* it frees s after the job: s is not read after the unlock */
+         w->sender = NULL;
+         pthread_t tid = s->tid;
          pthread_mutex_unlock (&send_mu);
          pthread_detach (tid);
          return false;
@@ -521,7 +609,6 @@ send_and_wait (bql_writer_t *w, send_job_t *j, size_t nops)
       pthread_cond_timedwait (&send_cv, &send_mu, &ts);
    }
    pthread_mutex_unlock (&send_mu);
-   pthread_join (tid, NULL);
    return true;
 }
 

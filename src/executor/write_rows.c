@@ -14,9 +14,11 @@
  * operation, which libmongoc may split further): MongoDB's reply names the
  * failing statements (writeErrors[].index) and gives exact totals, and
  * upserted documents are tied back to their rows by _id, not by the
- * reply's upserted[].index (each upsert carries its _id: the row's, or a
- * new ObjectId in $setOnInsert), which keeps the mapping exact on servers
- * that number upserts differently. The step (steps.h) says where else:
+ * reply's upserted[].index (each upsert carries its _id: the row's, or in
+ * $setOnInsert the deterministic ObjectId of its operation and row,
+ * new_row_oid), which keeps the mapping exact on servers that number
+ * upserts differently, and a row's document single when two attempts of
+ * it run at once. The step (steps.h) says where else:
  *  - on a server whose reply to an update command with a failing
  *    statement loses the account of the command (writeErrors [{index: 0}]
  *    with no counts, whichever statement failed, after having applied the
@@ -100,14 +102,28 @@
  */
 #include <string.h>
 
+#include "hash.h"
 #include "write_path.h"
 
 
 /* ---- the writes of a batch ---- */
 
 /* RW_AS_UPSERT: sent as an insert (as_insert) and refused as a duplicate
- * key; pending again, as its upsert (account) */
-typedef enum { RW_PENDING, RW_MATCHED, RW_UNMATCHED, RW_UPSERTED, RW_INSERTED, RW_FAILED, RW_AS_UPSERT } rw_state_t;
+ * key; pending again, as its upsert (account). RW_WRITTEN_BEFORE: a row
+ * whose new document has its deterministic _id (new_row_oid), refused as
+ * a duplicate key on that _id, which is stored: another attempt of this
+ * operation created the document (account counts it upserted, or
+ * inserted). */
+typedef enum {
+   RW_PENDING,
+   RW_MATCHED,
+   RW_UNMATCHED,
+   RW_UPSERTED,
+   RW_INSERTED,
+   RW_FAILED,
+   RW_AS_UPSERT,
+   RW_WRITTEN_BEFORE
+} rw_state_t;
 
 typedef struct {
    size_t pos;         /* position in the batch */
@@ -195,6 +211,20 @@ refused_value (batch_t *c, row_write_t *w)
    return c->ordered;
 }
 
+/* The _id a new document of the batch's row i gets: the deterministic
+ * ObjectId of the statement's operation and the row's number (hash.h
+ * bql_row_oid_bytes, as rows.c gives an inserted row without _id), the
+ * same on every attempt of the row and on a resume. So two attempts of
+ * one row that both create its document (a resume sends a batch again
+ * while the server still runs the interrupted process's command, which
+ * a server finishes after its client is gone) cannot store it twice:
+ * the second is refused as a duplicate key on that _id (rows_settle). */
+static void
+new_row_oid (const batch_t *c, size_t i, bson_oid_t *oid)
+{
+   bql_row_oid_bytes (c->wr->operation_oid.bytes, c->b->rows[i], oid->bytes);
+}
+
 /* Build the write of each row at pos[0..npos). A row whose write cannot be
  * built (a row value of the wrong type, a missing key column), or that
  * sends a value the server cannot take, fails; when ordered, the rows
@@ -215,9 +245,10 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
       bson_init (&w->u);
       if (upsert && c->wr->opts->upsert_mode && !bson_has_field (c->b->docs[i], "_id")) {
          /* upsert_mode: a row without _id is a new document; it gets its
-          * _id here, so that a lost attempt can be checked */
+          * _id here, so that a lost attempt can be checked: the
+          * deterministic one of its operation and row (new_row_oid) */
          bson_oid_t oid;
-         bson_oid_init (&oid, NULL);
+         new_row_oid (c, i, &oid);
          BSON_APPEND_OID (&w->u, "_id", &oid);
          bson_concat (&w->u, c->b->docs[i]);
          w->insert = true;
@@ -248,7 +279,7 @@ build_writes (batch_t *c, const size_t *pos, size_t npos)
             w->has_id = true;
          } else if (!w->replace) {
             bson_oid_t oid;
-            bson_oid_init (&oid, NULL);
+            new_row_oid (c, i, &oid);
             bql_plan_add_new_id (&w->u, &oid);
             bql_plan_upsert_id (&w->q, &w->u, false, &w->id, &is_new);
             is_new = true;
@@ -718,7 +749,8 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
    size_t ran = nsent;
    if (c->ordered) {
       for (size_t k = 0; k < nsent; k++) {
-         if (c->w[sent[k]].state == RW_FAILED || c->w[sent[k]].state == RW_AS_UPSERT) {
+         rw_state_t st = c->w[sent[k]].state;
+         if (st == RW_FAILED || st == RW_AS_UPSERT || st == RW_WRITTEN_BEFORE) {
             ran = k + 1;
             c->stop = c->w[sent[k]].state == RW_FAILED;
             break;
@@ -759,6 +791,13 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
    bson_free (cand);
    for (size_t k = 0; k < nsent; k++) {
       row_write_t *w = &c->w[sent[k]];
+      if (w->state == RW_WRITTEN_BEFORE && w->insert) {
+         w->state = RW_INSERTED;
+         info->n_inserted++;
+      } else if (w->state == RW_WRITTEN_BEFORE) {
+         mark_upserted (c, w);
+         info->n_upserted++;
+      }
       if (w->state == RW_AS_UPSERT) {
          /* as its upsert: whether its _id is stored now (by another
           * client, or by a lost attempt of this insert that the server
@@ -860,9 +899,12 @@ rows_settle (void *ctx, const bql_write_result_t *res)
    }
    for (size_t e = 0; e < res->write_errors.n; e++) {
       const bql_row_error_t *we = &res->write_errors.items[e];
-      if (we->index < r->nsent && we->code == 11000 && c->w[r->sent[we->index]].as_insert) {
-         c->w[r->sent[we->index]].state = RW_AS_UPSERT; /* its _id is stored: as its upsert (account) */
-      } else if (we->index < r->nsent) {
+      row_write_t *w = we->index < r->nsent ? &c->w[r->sent[we->index]] : NULL;
+      if (w && we->code == 11000 && w->as_insert) {
+         w->state = RW_AS_UPSERT; /* its _id is stored: as its upsert (account) */
+      } else if (w && we->code == 11000 && w->id_new && (w->upsert || w->insert) && id_stored (c, w) == 1) {
+         w->state = RW_WRITTEN_BEFORE; /* its own deterministic _id is stored (new_row_oid) */
+      } else if (w) {
          fail_row (c, &c->w[r->sent[we->index]], we->code, we->errmsg);
       } else {
          bql_row_errors_add (c->errs, (size_t) -1, 0, we->code, we->errmsg);

@@ -131,6 +131,7 @@ bql_writer_init (bql_writer_t *w, const bql_exec_t *x, mongoc_client_t *client)
    w->op = x->op;
    w->resume = x->resume;
    w->id_record = x->id_record;
+   bson_oid_copy (&x->operation_oid, &w->operation_oid);
 }
 
 void
@@ -152,6 +153,9 @@ bql_writer_cleanup (bql_writer_t *w)
 {
    if (w->coll) {
       mongoc_collection_destroy (w->coll);
+   }
+   if (w->sender) {
+      w->sender_stop (w->sender); /* idle: before its client goes */
    }
    if (w->send_client) {
       mongoc_client_destroy (w->send_client);

@@ -8,6 +8,7 @@ import pymongo
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import bqltest  # noqa: E402
+import ophash  # noqa: E402
 
 
 class UpsertTest(bqltest.BulkqlCase):
@@ -42,6 +43,31 @@ class UpsertTest(bqltest.BulkqlCase):
         self.assertEqual(docs["a@x"], {"_id": 100, "email": "a@x", "name": "old"})
         self.assertEqual(docs["b@x"], {"_id": rows[2], "email": "b@x", "name": "bee"})
         self.assertEqual(docs["c@x"], {"_id": rows[3], "email": "c@x", "name": "cee"})
+
+    def test_a_new_document_gets_the_deterministic_id_of_its_operation_and_row(self):
+        # the same _id on every attempt of the row, so that two attempts at
+        # once (a resume while the server still runs the interrupted
+        # process's command) cannot store the row twice
+        self.db.u.insert_one({"_id": 100, "email": "a@x", "name": "old"})
+        r = self.bulkql("--format", "json", sql=(
+            "BULK UPSERT INTO u (email, name) VALUES ('a@x', 'new'), ('b@x', 'bee'), ('c@x', 'cee') "
+            "ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name WITH (batch_size = 2);"))
+        self.assertEqual(r.rc, 0, r)
+        res = self.json_result(r)[0]
+        op = res["operationId"]
+        self.assertEqual(sorted((u["row"], u["_id"]) for u in res["upserted"]),
+                         [(2, ophash.row_oid(op, 2)), (3, ophash.row_oid(op, 3))])
+        got = {d["email"]: (d["_id"], d["name"]) for d in self.db.u.find()}
+        self.assertEqual(got, {"a@x": (100, "new"), "b@x": (ophash.row_oid(op, 2), "bee"),
+                               "c@x": (ophash.row_oid(op, 3), "cee")})
+        self.assertEqual(self.db.u.count_documents({}), 3)
+        # upsert_mode: a row without _id is inserted under it too
+        r = self.bulkql("--format", "json", sql=(
+            "BULK INSERT INTO m (a) VALUES ('one'), ('two') WITH BULK_OPTIONS (upsert_mode = true);"))
+        self.assertEqual(r.rc, 0, r)
+        op = self.json_result(r)[0]["operationId"]
+        self.assertEqual(sorted((d["a"], d["_id"]) for d in self.db.m.find()),
+                         [("one", ophash.row_oid(op, 1)), ("two", ophash.row_oid(op, 2))])
 
     def test_insert_on_duplicate_key_updates_exactly_the_rejected_rows(self):
         self.db.ev.insert_many([{"_id": 1, "n": 1, "count": 1}, {"_id": 3, "n": 3, "count": 7}])

@@ -252,7 +252,12 @@ walk::object (bson_t *b, simdjson::dom::object obj, int depth)
       if (depth == 1 && klen == 3 && k[0] == '_' && k[1] == 'i' && k[2] == 'd') {
          has_id = true;
       }
-      names_valid = names_valid && bql_field_name_valid (k, klen);
+      /* simdjson validated the record's UTF-8 and refuses raw control
+       * characters in strings: without a backslash in the record a name
+       * is its bytes as written, valid UTF-8 without NUL, so only its
+       * length is left to look at (test_json_fast compares with
+       * bql_field_name_valid on every document built) */
+      names_valid = names_valid && klen != 0 && (!backslash || bql_field_name_valid (k, klen));
       name_ref r{k, klen};
       if (n < SMALL_OBJECT) {
          for (size_t i = 0; i < n; i++) {
