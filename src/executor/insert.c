@@ -24,8 +24,7 @@
  * other row is checked by libmongoc as before, with the same message.
  * The option itself is not sent to the server.
  * tests/unit/test_json_fast.c holds libmongoc's verdicts against
- * bql_field_name_valid. The bytes: {validate: false}. */
-static const uint8_t NO_VALIDATE[16] = {16, 0, 0, 0, 0x08, 'v', 'a', 'l', 'i', 'd', 'a', 't', 'e', 0, 0, 0};
+ * bql_field_name_valid. (insert_add builds it once per command.) */
 
 /* One batch insert on the write path: the positions of the batch still
  * to send, and what the last command sent. */
@@ -46,8 +45,8 @@ static bool
 insert_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
 {
    insert_t *c = ctx;
-   bson_t no_validate;
-   bson_init_static (&no_validate, NO_VALIDATE, sizeof NO_VALIDATE);
+   bson_t no_validate = BSON_INITIALIZER;
+   BSON_APPEND_BOOL (&no_validate, "validate", false);
    const uint8_t *facts = c->b->facts;
    c->nsent = 0;
    for (size_t j = 0; j < c->ntodo; j++) {
@@ -64,6 +63,7 @@ insert_add (void *ctx, mongoc_bulk_operation_t *bulk, size_t *nops)
       }
       c->sent[c->nsent++] = i;
    }
+   bson_destroy (&no_validate);
    /* what is pending now is what was sent: a refused row is settled */
    memcpy (c->todo, c->sent, sizeof *c->todo * c->nsent);
    c->ntodo = c->nsent;

@@ -535,9 +535,13 @@ existing_from_record (batch_t *c, bql_id_record_t *r, size_t *set, size_t m, boo
       bql_id_record_set (r, &w->id, token);
    }
    if (r->state != BQL_IDS_HELD) {
-      /* given up (over its bound, or its read failed): every row is asked */
+      /* given up (over its bound, or its read failed): every row is asked,
+       * and goes as its upsert (also a row the record had sent as an
+       * insert before it was given up: a lost insert could not be settled
+       * without its "absent before") */
       for (size_t k = 0; k < m; k++) {
          c->w[set[k]].existed = -1;
+         c->w[set[k]].as_insert = false;
       }
       ask = m;
    }
@@ -752,7 +756,7 @@ account (batch_t *c, const size_t *sent, size_t nsent, const bson_t *reply)
          rw_state_t st = c->w[sent[k]].state;
          if (st == RW_FAILED || st == RW_AS_UPSERT || st == RW_WRITTEN_BEFORE) {
             ran = k + 1;
-            c->stop = c->w[sent[k]].state == RW_FAILED;
+            c->stop = st == RW_FAILED;
             break;
          }
       }
@@ -1254,8 +1258,9 @@ send_set (batch_t *c, const size_t *set, size_t m)
  * stand in a run of fewer than BQL_INSERT_RUN_MIN such rows (consecutive
  * among the pending rows, in row order) go as their upserts instead, in
  * the upsert command around them: a batch of n rows then goes as at most
- * 2 * ceil(n / BQL_INSERT_RUN_MIN) + 1 commands, never one per row (as
- * it would when stored and new rows alternate). */
+ * 2 * ceil(n / BQL_INSERT_RUN_MIN) + 1 commands, not one per row (as
+ * it would when stored and new rows alternate), plus two for each insert
+ * refused as a duplicate key (its upsert, then the rest of its run). */
 static void
 keep_long_insert_runs (batch_t *c, const size_t *set, size_t m)
 {
@@ -1310,6 +1315,11 @@ send_rows (batch_t *c, const size_t *set, size_t m)
       size_t n = 0;
       for (size_t k = 0; k < m; k++) {
          const row_write_t *w = &c->w[set[k]];
+         if (w->state == RW_FAILED && c->ordered) {
+            break; /* ordered: no row after a failed one is sent (one that
+                      libmongoc refused while the command before was built
+                      may follow rows that command did not run) */
+         }
          if (w->state != RW_PENDING) {
             continue;
          }
