@@ -387,13 +387,9 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
    }
    case CONV_DOUBLE: {
       double d;
-      if (!bql_number_fast (s, len, &d)) {
-         return false;
-      }
-      if (!(d - d == 0.0)) {
-         *facts &= ~BQL_ROW_FINITE; /* NaN or ±Infinity */
-      }
-      return bson_append_double (b, op->key, op->klen, d);
+      /* finite: bql_number_fast reads no NaN or ±Infinity (those
+       * spellings go the general way), so the facts keep BQL_ROW_FINITE */
+      return bql_number_fast (s, len, &d) && bson_append_double (b, op->key, op->klen, d);
    }
    case CONV_STRING:
       return text_ok (s, len) && bson_append_utf8 (b, op->key, op->klen, s, (int) len);
@@ -423,9 +419,10 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
 
 /* The run r's values read from the row's fields into its template: false
  * when a field is not one the template takes (then the steps run one by
- * one). The facts (source.h) a value does not keep are cleared. */
+ * one). Its values keep the row's facts (source.h): names checked when
+ * planned, numbers finite. */
 static bool
-fill_run (bql_file_source_t *f, bql_csv_run_t *r, unsigned *facts)
+fill_run (bql_file_source_t *f, bql_csv_run_t *r)
 {
    bql_csv_t *cs = &f->csv;
    const char *null_string = f->fo.null_string;
@@ -456,10 +453,7 @@ fill_run (bql_file_source_t *f, bql_csv_run_t *r, unsigned *facts)
       case CONV_DOUBLE: {
          double d;
          if (!bql_number_fast (s, fd->len, &d)) {
-            return false;
-         }
-         if (!(d - d == 0.0)) {
-            *facts &= ~BQL_ROW_FINITE; /* NaN or ±Infinity */
+            return false; /* (it reads finite values only: BQL_ROW_FINITE holds) */
          }
          bson_iter_overwrite_double (it, d);
          break;
@@ -544,11 +538,9 @@ bql_csv_row_fast (bql_file_source_t *f, bson_t *doc)
       const bql_csv_op_t *op = &cs->ops[i];
       if (op->run >= 0) {
          bql_csv_run_t *r = &cs->runs[op->run];
-         unsigned run_facts = facts;
-         if (fill_run (f, r, &run_facts)) {
+         if (fill_run (f, r)) {
             ok = bson_concat (b, r->tmpl);
             has_id |= r->has_id;
-            facts = run_facts;
             i += r->nops - 1;
             continue;
          }
