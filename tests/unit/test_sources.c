@@ -1078,6 +1078,156 @@ test_sniff_columns (void **state)
    planned_free (&p);
 }
 
+/* ---- libcsv's own space test where it cuts the same fields ---- */
+
+static int
+never_space (unsigned char c)
+{
+   (void) c;
+   return 0;
+}
+
+static void
+log_field (void *s, size_t len, void *data)
+{
+   bql_buf_t *b = data;
+   if (!s) {
+      bql_buf_puts (b, "N|");
+      return;
+   }
+   bql_buf_printf (b, "F%zu:", len);
+   bql_buf_append (b, s, len);
+   bql_buf_puts (b, "|");
+}
+
+static void
+log_row (int c, void *data)
+{
+   bql_buf_printf (data, "R%d\n", c);
+}
+
+/* libcsv over lines, each with its LF, as csv.c gives them (strict,
+ * empty fields NULL; a parse error starts a new parser): the fields,
+ * rows, counts and errors it gives, with csv_no_space's test always, or
+ * (choose) libcsv's own where bql_csv_spaces_inner says so (counted in
+ * *inner when the line has a space or a tab). */
+static char *
+csv_transcript (char **lines, size_t n, unsigned char delim, unsigned char quote, bool choose, size_t *inner)
+{
+   bql_buf_t out;
+   bql_buf_init (&out);
+   struct csv_parser p;
+   for (size_t i = 0; i <= n; i++) {
+      if (i == 0 || csv_error (&p) != CSV_SUCCESS) {
+         if (i > 0) {
+            csv_free (&p);
+         }
+         csv_init (&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL);
+         csv_set_delim (&p, delim);
+         csv_set_quote (&p, quote);
+      }
+      if (i == n) {
+         break;
+      }
+      size_t len = strlen (lines[i]) - 1; /* the LF */
+      bool own = choose && bql_csv_spaces_inner (lines[i], len, delim, quote);
+      if (own && strpbrk (lines[i], " \t")) {
+         (*inner)++;
+      }
+      csv_set_space_func (&p, own ? NULL : never_space);
+      size_t used = csv_parse (&p, lines[i], len + 1, log_field, log_row, &out);
+      bql_buf_printf (&out, "U%zu E%d\n", used, csv_error (&p));
+   }
+   bql_buf_printf (&out, "FINI%d\n", csv_fini (&p, log_field, log_row, &out));
+   csv_free (&p);
+   return bql_buf_steal (&out, NULL);
+}
+
+static void
+test_csv_spaces_inner (void **state)
+{
+   (void) state;
+   struct {
+      const char *line;
+      char delim, quote;
+      bool inner;
+   } cases[] = {
+      {"1,Sofia Ivanova,true", ',', '"', true},
+      {"a\tb,c  d,e \t f", ',', '"', true},
+      {"a, b", ',', '"', false},
+      {"a ,b", ',', '"', false},
+      {"\"a\" ,b", ',', '"', false},
+      {"\"a b\",c", ',', '"', true},
+      {"x,\" a\"", ',', '"', false},
+      {" a", ',', '"', false},
+      {"a ", ',', '"', false},
+      {"a\t", ',', '"', false},
+      {"a\r b", ',', '"', false},
+      {"a\t b", '\t', '"', false},
+      {"a\tb c\td", '\t', '"', true},
+      {"a b c", ' ', '"', true},
+      {"a\tb", ' ', '"', true},
+      {"a b", ',', ' ', false},
+      {"a b", ',', '\t', false},
+      {"abcdefg h,ijklmnop qrstuvwxyz,0123456 789", ',', '"', true},
+      {"abcdefgh ,x", ',', '"', false},
+      {"abcdefghijklmnop ", ',', '"', false},
+      {"abcdefghijklmnopq\t", ',', '"', false},
+      {"abcdefghijklmno p", ',', '"', true},
+      {"abcdefghijklmnop,\x01 x", ',', '"', true},
+      {"abcdefghijklmnop,\x01,  ", ',', '"', false},
+      {"", ',', '"', true},
+   };
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      const char *l = cases[i].line;
+      bool got = bql_csv_spaces_inner (l, strlen (l), (unsigned char) cases[i].delim, (unsigned char) cases[i].quote);
+      if (got != cases[i].inner) {
+         fail_msg ("case %zu \"%s\": %d", i, l, got);
+      }
+   }
+   /* random lines of the bytes that matter: libcsv cuts the same either
+    * way, line after line (a quoted field spans lines) */
+   const char alphabet[] = "ab  \t\t,;\"\"'\rx\xc3\xa9";
+   const char delims[] = ",\t; ", quotes[] = "\"' ";
+   uint64_t r = 0x9E3779B97F4A7C15ull;
+   size_t inner = 0;
+   for (int round = 0; round < 60000; round++) {
+      char *lines[4];
+      r = r * 6364136223846793005ull + 1442695040888963407ull;
+      size_t n = 1 + (size_t) (r >> 62);
+      unsigned char delim = (unsigned char) delims[(r >> 40) % 4];
+      unsigned char quote = (unsigned char) quotes[(r >> 50) % 3];
+      for (size_t k = 0; k < n; k++) {
+         r = r * 6364136223846793005ull + 1442695040888963407ull;
+         size_t len = (size_t) (r >> 59); /* 0 to 31 */
+         lines[k] = malloc (len + 2);
+         for (size_t j = 0; j < len; j++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            lines[k][j] = alphabet[(r >> 33) % (sizeof alphabet - 1)];
+         }
+         lines[k][len] = '\n';
+         lines[k][len + 1] = '\0';
+      }
+      size_t unused = 0;
+      char *want = csv_transcript (lines, n, delim, quote, false, &unused);
+      char *got = csv_transcript (lines, n, delim, quote, true, &inner);
+      if (strcmp (want, got) != 0) {
+         for (size_t k = 0; k < n; k++) {
+            print_message ("line %zu: [%s]\n", k, lines[k]);
+         }
+         fail_msg ("delimiter %d quote %d: libcsv's own space test gave\n%s\ninstead of\n%s", delim, quote, got,
+                   want);
+      }
+      free (want);
+      free (got);
+      for (size_t k = 0; k < n; k++) {
+         free (lines[k]);
+      }
+   }
+   /* the lines with a space or a tab inside a field took libcsv's test */
+   assert_true (inner > 5000);
+}
+
 static int
 setup (void **state)
 {
@@ -1106,6 +1256,7 @@ main (void)
       cmocka_unit_test (test_csv_skip_lines_and_no_header),
       cmocka_unit_test (test_csv_options_and_header_errors),
       cmocka_unit_test (test_csv_bad_utf8),
+      cmocka_unit_test (test_csv_spaces_inner),
       cmocka_unit_test (test_gzip),
       cmocka_unit_test (test_gzip_trailing_garbage),
       cmocka_unit_test (test_open_errors),

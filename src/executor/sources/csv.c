@@ -58,12 +58,86 @@ csv_row (int c, void *data)
    cs->row_done = true;
 }
 
-/* RFC 4180: spaces are part of a field (libcsv strips them by default). */
+/* RFC 4180: spaces are part of a field (libcsv strips them by default).
+ * libcsv calls this for every byte of an unquoted field, through a
+ * pointer; a line whose spaces and tabs all sit inside fields' text
+ * (bql_csv_spaces_inner: "Sofia Ivanova", not " x" or "x ,y") is cut the
+ * same by libcsv's own test, inline, which csv_next_row then gives it. */
 static int
 csv_no_space (unsigned char c)
 {
    (void) c;
    return 0;
+}
+
+/* Is the byte at s[i] (of a line of len bytes) one that libcsv treats
+ * the same with its own test for spaces as with csv_no_space? Only a
+ * space or a tab that is not the delimiter differs, and only at a
+ * field's edge: one of its neighbours the delimiter, the quote, CR, LF
+ * or the line's end (bql_csv_spaces_inner). */
+static inline bool
+same_either_way (const unsigned char *s, size_t i, size_t len, unsigned char delim, unsigned char quote)
+{
+   unsigned char c = s[i];
+   if ((c != ' ' && c != '\t') || c == delim) {
+      return true;
+   }
+   if (i == 0 || i + 1 >= len) {
+      return false;
+   }
+   unsigned char l = s[i - 1], r = s[i + 1];
+   return l != delim && l != quote && l != '\r' && l != '\n' && r != delim && r != quote && r != '\r' && r != '\n';
+}
+
+/* The bytes below 0x21 (space, tab, CR, LF, ...) of the 8 at p, each as
+ * its high bit, the first byte lowest: the lowest bit set is exact, and
+ * every such byte is marked (a borrow may mark bytes after it too). */
+static inline uint64_t
+low_bytes (const unsigned char *p)
+{
+   uint64_t v;
+   memcpy (&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+   v = __builtin_bswap64 (v);
+#endif
+   return (v - 0x2121212121212121ull) & ~v & 0x8080808080808080ull;
+}
+
+bool
+bql_csv_spaces_inner (const char *line, size_t len, unsigned char delim, unsigned char quote)
+{
+   if (quote == ' ' || quote == '\t') {
+      return false; /* libcsv's own test would take the quote for a space */
+   }
+   const unsigned char *s = (const unsigned char *) line;
+   if (len < 8) {
+      for (size_t i = 0; i < len; i++) {
+         if (!same_either_way (s, i, len, delim, quote)) {
+            return false;
+         }
+      }
+      return true;
+   }
+   /* 8 bytes at a time, the last 8 overlapping the ones before: each
+    * marked byte from i on is looked at, and i moves past it */
+   size_t i = 0;
+   while (i < len) {
+      size_t at = i + 8 <= len ? i : len - 8;
+      uint64_t m = low_bytes (s + at) & (~0ull << ((i - at) * 8));
+      if (!m) {
+         if (at + 8 >= len) {
+            break;
+         }
+         i = at + 8;
+         continue;
+      }
+      size_t k = at + ((size_t) __builtin_ctzll (m) >> 3);
+      if (!same_either_way (s, k, len, delim, quote)) {
+         return false;
+      }
+      i = k + 1;
+   }
+   return true;
 }
 
 static void
@@ -77,6 +151,7 @@ csv_reset (bql_file_source_t *f)
    csv_set_delim (&cs->parser, (unsigned char) f->fo.delimiter);
    csv_set_quote (&cs->parser, (unsigned char) f->fo.quote);
    csv_set_space_func (&cs->parser, csv_no_space);
+   cs->spaces_inner = false;
    /* libcsv grows a field's buffer by this much at a time (128 bytes by
     * default: quadratic on a field of megabytes) */
    csv_set_blk_size (&cs->parser, 1 << 20);
@@ -150,6 +225,12 @@ csv_next_row (bql_file_source_t *f)
        * follows it in the buffer in the same call when it has one (a line
        * that lost a CR, or was carried, gets its own "\n") */
       bool lf = line[len] == '\n';
+      /* libcsv's own space test where it cuts the same (csv_no_space) */
+      bool inner = bql_csv_spaces_inner (line, len, (unsigned char) f->fo.delimiter, (unsigned char) f->fo.quote);
+      if (inner != cs->spaces_inner) {
+         csv_set_space_func (&cs->parser, inner ? NULL : csv_no_space);
+         cs->spaces_inner = inner;
+      }
       size_t used = csv_parse (&cs->parser, line, len + lf, csv_field, csv_row, f);
       if (lf) {
          used = used == len + 1 ? len : len + 1;

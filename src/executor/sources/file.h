@@ -172,6 +172,7 @@ typedef struct bql_csv {
    int64_t row_line;   /* line where the current CSV row started */
    bool in_row;
    bool header_pending;
+   bool spaces_inner;  /* the parser has libcsv's own space test (csv_next_row) */
 
    /* type inference: the first infer_rows rows, buffered */
    bool sampled;        /* the sample was taken, or none is needed */
@@ -275,6 +276,21 @@ bool bql_csv_sniff (bql_file_source_t *f);
 /* Is f between two rows, with the header, skip_lines and the sample
  * behind it and its columns known (the rest may be read in chunks)? */
 bool bql_csv_between_rows (const bql_file_source_t *f);
+/* Whether libcsv 3.0.3, given line (len bytes, then the end of the line)
+ * with its own test for spaces (space and tab, which it strips around
+ * fields) instead of one that says no byte is a space (RFC 4180), cuts
+ * the same fields and rows with the same counts, states and errors: true
+ * when every space or tab that is not the delimiter has neighbours on
+ * both sides in the line that are neither the delimiter, the quote, CR
+ * nor LF. Why that is enough: libcsv never takes the delimiter for a
+ * space; inside quotes it does not look; a space after a byte of text
+ * is kept either way, only counted as "maybe trailing", and the count is
+ * cleared by the next byte of text, which comes before the field ends;
+ * it differs only for a space at the start of a field, or before its end
+ * or after a closing quote, and those have such a neighbour. A quote
+ * that is a space or a tab: false. test_sources checks it against
+ * libcsv on random lines. */
+bool bql_csv_spaces_inner (const char *line, size_t len, unsigned char delim, unsigned char quote);
 /* Set up f->csv of a parse thread's copy f of the source from: past the
  * header and the sample, with from's sample size (for messages). */
 void bql_csv_init_copy (bql_file_source_t *f, const bql_file_source_t *from);
