@@ -16,16 +16,22 @@ for the run and stopped after (a fresh database per load, dropped after):
             Targets (issue 16, target 1): BulkQL NDJSON and CSV, one parse
             thread, >= 4x the bare reader's rate and >= 1M docs per CPU
             second.
-  e2e       End-to-end load of the NDJSON file: bulkql, bench/raw_insert
-            (libmongoc bulk inserts), pymongo insert_many
-            (bench/load_pymongo.py), the Node.js driver's insertMany
-            (bench/load_node.js) and mongoimport, all in ordered batches of
-            the same size, one batch in flight (parallel_workers /
+  e2e       Issue 16's table, end to end, in one run: the NDJSON file loaded
+            by bulkql, bench/raw_insert (libmongoc bulk inserts),
+            pymongo insert_many (bench/load_pymongo.py), the Node.js
+            driver's insertMany (bench/load_node.js) and mongoimport, and
+            the CSV file (the same rows) by bulkql (typed column list) and
+            mongoimport (--columnsHaveTypes), all in ordered batches of the
+            same size, one batch in flight (parallel_workers /
             --numInsertionWorkers = --workers, default 1). After each load
-            the collection must hold exactly N documents and a document
-            chosen at random must equal the file's line (types included).
+            the collection must hold exactly N documents and, NDJSON, a
+            document chosen at random must equal the file's line (types
+            included). Reported per load: wall, client CPU, docs per client
+            CPU second, server CPU (FerretDB's, and on PostgreSQL the
+            postmaster's processes'), peak RSS, and bulkql / each peer.
             Targets: bulkql <= 1.05x raw_insert's time, faster than
-            pymongo, Node and mongoimport.
+            pymongo, Node and mongoimport; issue 16's target 3 (client CPU
+            <= 0.15x mongoimport's, <= 1.0x raw_insert's).
   mongoimport
             bulkql against mongoimport (and, NDJSON, bench/raw_insert, the
             raw libmongoc loop) on the same data, NDJSON and CSV,
@@ -42,7 +48,8 @@ for the run and stopped after (a fresh database per load, dropped after):
             every other one. Target: bulkql's wall time <= mongoimport's.
   rss       Peak RSS (/usr/bin/time -v) of bulkql at several sizes (default
             N and 4N): the dry_run pipeline on NDJSON and CSV, and, with
-            --rss-mode load, real loads. Target: <= 64 MB and flat (the
+            --rss-mode load (or dry_run,load), real loads (at
+            --rss-load-rows). Target: <= 64 MB and flat (the
             largest size within 10% of the smallest).
 
 The server is FerretDB v1.24.2 over its SQLite backend, or with --backend
@@ -146,14 +153,16 @@ def median(xs):
 
 # ---- running and measuring one process ----
 
-def measure(cmd, env=None, timeout=3600, server_pid=None):
+def measure(cmd, env=None, timeout=3600, server_pid=None, backend_pid=None):
     """Run cmd under /usr/bin/time -v; return wall/CPU/RSS, its output and
-    exit status (and the server's CPU seconds spent meanwhile)."""
+    exit status (and the CPU seconds the server spent meanwhile: FerretDB's
+    process, and with backend_pid the PostgreSQL postmaster's processes)."""
     fd, tfile = tempfile.mkstemp(prefix="bench-time-")
     os.close(fd)
     full = ["/usr/bin/time", "-v", "-o", tfile] + [str(c) for c in cmd]
     la = loadavg()
     s0 = server_cpu(server_pid)
+    b0 = tree_cpu(backend_pid)
     t0 = time.monotonic()
     try:
         p = subprocess.run(full, env=env, capture_output=True, text=True, timeout=timeout)
@@ -164,6 +173,7 @@ def measure(cmd, env=None, timeout=3600, server_pid=None):
             out = out.decode(errors="replace")
     wall = time.monotonic() - t0
     s1 = server_cpu(server_pid)
+    b1 = tree_cpu(backend_pid)
     with open(tfile) as f:
         tv = f.read()
     os.unlink(tfile)
@@ -179,18 +189,55 @@ def measure(cmd, env=None, timeout=3600, server_pid=None):
         "cmd": [str(c) for c in cmd], "rc": rc, "wall": wall, "user": user, "sys": sys_, "cpu": user + sys_,
         "maxrss_kb": rss, "stdout": out, "stderr": err, "loadavg": la,
         "server_cpu": (s1 - s0) if s0 is not None and s1 is not None else None,
+        "backend_cpu": (b1 - b0) if b0 is not None and b1 is not None else None,
     }
+
+
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command's name (fields[0] is
+    the state, [1] the parent's pid, [11] utime, [12] stime, [13] cutime,
+    [14] cstime, in clock ticks), or None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def server_cpu(pid):
     if not pid:
         return None
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
+    fields = proc_stat(pid)
+    if fields is None:
         return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid):
+    """CPU seconds of the process pid and of all its descendants, the live
+    ones (user + sys of each) and those it has waited for (its cutime and
+    cstime): the PostgreSQL postmaster and its backends, which come and go
+    with FerretDB's connections. None without pid or when it is gone."""
+    if not pid:
+        return None
+    root = proc_stat(pid)
+    if root is None:
+        return None
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = proc_stat(name)
+            if fields is not None:
+                children.setdefault(int(fields[1]), []).append(int(name))
+    ticks = int(root[13]) + int(root[14])
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        fields = root if p == pid else proc_stat(p)
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])
+        todo += children.get(p, [])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def last_json(text):
@@ -250,6 +297,7 @@ class Server:
         self.env = dict(os.environ, BULKQL_SERVER_DIR=state_dir)
         self.uri = None
         self.pid = None
+        self.pg_pid = None  # the PostgreSQL backend's postmaster
 
     def start(self):
         p = subprocess.run([os.path.join(TOP, "scripts", "server"), "start", "--backend", self.backend, "--fresh"],
@@ -259,7 +307,11 @@ class Server:
         self.uri = p.stdout.strip().splitlines()[-1]
         with open(os.path.join(self.dir, "pid")) as f:
             self.pid = int(f.read().strip())
-        log(f"server {self.uri} (pid {self.pid}, {self.backend} backend, state {self.dir})")
+        if self.backend == "postgresql":  # scripts/server's private cluster
+            with open(os.path.join(self.dir, "pg", "data", "postmaster.pid")) as f:
+                self.pg_pid = int(f.readline().strip())
+        log(f"server {self.uri} (pid {self.pid}, {self.backend} backend"
+            + (f", postmaster pid {self.pg_pid}" if self.pg_pid else "") + f", state {self.dir})")
 
     def stop(self):
         subprocess.run([os.path.join(TOP, "scripts", "server"), "stop"], env=self.env)
@@ -407,50 +459,6 @@ def run_pipeline(a, server, client, gen):
             "ndjson_bytes": os.path.getsize(nd), "csv_bytes": os.path.getsize(csv)}
 
 
-def run_e2e(a, server, client, gen, node_modules, mongoimport):
-    n = a.e2e_rows
-    nd, _ = data_files(gen, n)
-    tools = [t for t in a.tools if t in ("bulkql", "raw", "pymongo", "node", "mongoimport")]
-    if "node" in tools and not node_modules:
-        tools.remove("node")
-    if "mongoimport" in tools and not mongoimport:
-        tools.remove("mongoimport")
-    res = {t: [] for t in tools}
-    rng = random.Random(a.seed)
-    for r in range(a.runs):
-        order = tools[r % len(tools):] + tools[:r % len(tools)]
-        for t in order:
-            db = f"bench_load_{os.getpid()}_{r}_{t}"
-            env = None
-            if t == "bulkql":
-                cmd = bulkql_cmd(a, server.uri, db, f"BULK INSERT INTO docs FROM '{nd}' FORMAT NDJSON{with_opts(a, False)}")
-            elif t == "raw":
-                cmd = [a.raw_insert, server.uri, db, "docs", nd, a.batch_size]
-            elif t == "pymongo":
-                cmd = [PY, os.path.join(TOP, "bench", "load_pymongo.py"), server.uri, db, "docs", nd, a.batch_size]
-            elif t == "node":
-                env = dict(os.environ, NODE_PATH=node_modules)
-                cmd = ["node", os.path.join(TOP, "bench", "load_node.js"), server.uri, db, "docs", nd, a.batch_size]
-            else:
-                cmd = [mongoimport, "--uri", server.uri, "--db", db, "--collection", "docs", "--file", nd,
-                       "--type", "json", "--numInsertionWorkers", a.workers, "--batchSize", a.batch_size,
-                       "--writeConcern", "{w: 1}", "--quiet"]
-                if a.workers == 1:
-                    cmd.append("--maintainInsertionOrder")
-            m = measure(cmd, env=env, timeout=a.timeout, server_pid=server.pid)
-            if t == "bulkql":
-                m["error"] = check_bulkql_reply(m, n, False)
-            else:
-                m["error"] = None if m["rc"] == 0 else f"exit {m['rc']}: {short(m['stderr'] or m['stdout'])}"
-            if not m["error"]:
-                m["error"] = check_load(client, db, "docs", n, nd, rng, a.exact_count)
-            client.drop_database(db)
-            log(f"e2e run {r + 1}/{a.runs} {t}: {m['wall']:.2f} s wall, client {m['cpu']:.2f} s CPU, "
-                f"server {m['server_cpu'] or 0:.2f} s CPU" + (f" FAILED: {m['error']}" if m["error"] else ""))
-            res[t].append(m)
-    return {"rows": n, "ndjson": nd, "ndjson_bytes": os.path.getsize(nd), "runs": res}
-
-
 def typed_csv_copy(csv):
     """A copy of csv (cached beside it) whose header line names the types
     for mongoimport --headerline --columnsHaveTypes."""
@@ -464,33 +472,58 @@ def typed_csv_copy(csv):
     return out
 
 
-def run_vs_mongoimport(a, server, client, gen, mongoimport):
-    """bulkql and mongoimport, NDJSON and CSV, interleaved."""
-    n = a.vs_rows
+# the end-to-end peers and the formats each loads: every tool loads the
+# NDJSON file; bulkql and mongoimport (--columnsHaveTypes) load the CSV
+# file too
+E2E_TOOLS = ("bulkql", "raw", "pymongo", "node", "mongoimport")
+CSV_TOOLS = ("bulkql", "mongoimport")
+
+
+def load_cmd(a, server, tool, fmt, files, mongoimport, node_modules):
+    """The command (and its environment, or None) that loads the file of
+    fmt ("ndjson" or "csv") with tool into the database {db} (a
+    placeholder filled in per load): ordered batches of a.batch_size,
+    a.workers in flight. files: {"ndjson", "csv", "mcsv"} (mcsv: the CSV
+    file with mongoimport's typed header)."""
+    nd = files["ndjson"]
+    if tool == "bulkql":
+        stmt = (f"BULK INSERT INTO docs FROM '{nd}' FORMAT NDJSON" if fmt == "ndjson" else
+                f"BULK INSERT INTO docs ({CSV_COLUMNS}) FROM '{files['csv']}' FORMAT CSV") + with_opts(a, False)
+        return bulkql_cmd(a, server.uri, "{db}", stmt), None
+    if tool == "raw":
+        return [a.raw_insert, server.uri, "{db}", "docs", nd, a.batch_size], None
+    if tool == "pymongo":
+        return [PY, os.path.join(TOP, "bench", "load_pymongo.py"), server.uri, "{db}", "docs", nd, a.batch_size], None
+    if tool == "node":
+        return (["node", os.path.join(TOP, "bench", "load_node.js"), server.uri, "{db}", "docs", nd, a.batch_size],
+                dict(os.environ, NODE_PATH=node_modules))
+    cmd = [mongoimport, "--uri", server.uri, "--db", "{db}", "--collection", "docs",
+           "--numInsertionWorkers", a.workers, "--batchSize", a.batch_size, "--writeConcern", "{w: 1}", "--quiet"]
+    cmd += (["--type", "json", "--file", nd] if fmt == "ndjson" else
+            ["--type", "csv", "--headerline", "--columnsHaveTypes", "--file", files["mcsv"]])
+    if a.workers == 1:
+        cmd.append("--maintainInsertionOrder")
+    return cmd, None
+
+
+def run_loads(a, server, client, gen, n, cases, prefix, mongoimport=None, node_modules=None):
+    """Load n rows with each (tool, format) of cases, a.runs times,
+    interleaved (the order rotates each run), each into a fresh database
+    dropped after; checked by count, and the NDJSON loads by a spot check
+    (check_load). Returns {"tool_format": [measurement, ...]} and the
+    files."""
     nd, csv = data_files(gen, n)
-    mcsv = typed_csv_copy(csv)
-    cases = [(t, f) for f in ("ndjson", "csv") for t in ("bulkql", "mongoimport", "raw") if f == "ndjson" or t != "raw"]
+    files = {"ndjson": nd, "csv": csv,
+             "mcsv": typed_csv_copy(csv) if ("mongoimport", "csv") in cases else None}
     res = {f"{t}_{f}": [] for t, f in cases}
     rng = random.Random(a.seed)
     for r in range(a.runs):
         order = cases[r % len(cases):] + cases[:r % len(cases)]
         for t, f in order:
-            db = f"bench_vs_{os.getpid()}_{r}_{t}_{f}"
-            if t == "bulkql":
-                stmt = (f"BULK INSERT INTO docs FROM '{nd}' FORMAT NDJSON" if f == "ndjson" else
-                        f"BULK INSERT INTO docs ({CSV_COLUMNS}) FROM '{csv}' FORMAT CSV") + with_opts(a, False)
-                cmd = bulkql_cmd(a, server.uri, db, stmt)
-            elif t == "raw":
-                cmd = [a.raw_insert, server.uri, db, "docs", nd, a.batch_size]
-            else:
-                cmd = [mongoimport, "--uri", server.uri, "--db", db, "--collection", "docs",
-                       "--numInsertionWorkers", a.workers, "--batchSize", a.batch_size,
-                       "--writeConcern", "{w: 1}", "--quiet"]
-                cmd += (["--type", "json", "--file", nd] if f == "ndjson" else
-                        ["--type", "csv", "--headerline", "--columnsHaveTypes", "--file", mcsv])
-                if a.workers == 1:
-                    cmd.append("--maintainInsertionOrder")
-            m = measure(cmd, timeout=a.timeout, server_pid=server.pid)
+            db = f"bench_{prefix}_{os.getpid()}_{r}_{t}_{f}"
+            cmd, env = load_cmd(a, server, t, f, files, mongoimport, node_modules)
+            cmd = [db if c == "{db}" else c for c in cmd]
+            m = measure(cmd, env=env, timeout=a.timeout, server_pid=server.pid, backend_pid=server.pg_pid)
             if t == "bulkql":
                 m["error"] = check_bulkql_reply(m, n, False)
             else:
@@ -502,10 +535,37 @@ def run_vs_mongoimport(a, server, client, gen, mongoimport):
                     count = client[db].command("collStats", "docs")["count"]
                     m["error"] = None if count == n else f"the collection holds {count} documents, expected {n}"
             client.drop_database(db)
-            log(f"vs run {r + 1}/{a.runs} {t} {f}: {m['wall']:.2f} s wall, client {m['cpu']:.2f} s CPU, "
-                f"server {m['server_cpu'] or 0:.2f} s CPU" + (f" FAILED: {m['error']}" if m["error"] else ""))
+            log(f"{prefix} run {r + 1}/{a.runs} {t} {f}: {m['wall']:.2f} s wall, client {m['cpu']:.2f} s CPU, "
+                f"server {m['server_cpu'] or 0:.2f} s CPU"
+                + (f", PostgreSQL {m['backend_cpu']:.2f} s CPU" if m["backend_cpu"] is not None else "")
+                + (f" FAILED: {m['error']}" if m["error"] else ""))
             res[f"{t}_{f}"].append(m)
-    return {"rows": n, "ndjson_bytes": os.path.getsize(nd), "csv_bytes": os.path.getsize(csv),
+    return res, files
+
+
+def run_e2e(a, server, client, gen, node_modules, mongoimport):
+    """Every peer of a.tools on the NDJSON file, and bulkql and mongoimport
+    on the CSV file, interleaved in one run."""
+    n = a.e2e_rows
+    tools = [t for t in E2E_TOOLS if t in a.tools]
+    if "node" in tools and not node_modules:
+        tools.remove("node")
+    if "mongoimport" in tools and not mongoimport:
+        tools.remove("mongoimport")
+    cases = [(t, "ndjson") for t in tools] + [(t, "csv") for t in tools if t in CSV_TOOLS]
+    res, files = run_loads(a, server, client, gen, n, cases, "load", mongoimport, node_modules)
+    return {"rows": n, "ndjson": files["ndjson"], "ndjson_bytes": os.path.getsize(files["ndjson"]),
+            "csv_bytes": os.path.getsize(files["csv"]), "runs": res,
+            "mongoimport": mongoimport, "version": mongoimport_version(mongoimport) if mongoimport else None}
+
+
+def run_vs_mongoimport(a, server, client, gen, mongoimport):
+    """bulkql and mongoimport, NDJSON and CSV, and the raw libmongoc loop
+    on NDJSON, interleaved."""
+    n = a.vs_rows
+    cases = [(t, f) for f in ("ndjson", "csv") for t in ("bulkql", "mongoimport", "raw") if f == "ndjson" or t != "raw"]
+    res, files = run_loads(a, server, client, gen, n, cases, "vs", mongoimport)
+    return {"rows": n, "ndjson_bytes": os.path.getsize(files["ndjson"]), "csv_bytes": os.path.getsize(files["csv"]),
             "mongoimport": mongoimport, "version": mongoimport_version(mongoimport), "runs": res}
 
 
@@ -630,25 +690,29 @@ def mongoimport_version(path):
 
 
 def run_rss(a, server, client, gen):
+    """Peak RSS of bulkql for each mode of a.rss_modes (dry_run: nothing
+    sent; load: every batch inserted), at each size (a.rss_rows, or for
+    the load mode a.rss_load_rows), NDJSON and CSV."""
     out = []
-    for n in a.rss_rows:
-        nd, csv = data_files(gen, n)
-        for fmt in ("ndjson", "csv"):
-            ms = []
-            for r in range(a.rss_runs):
-                db = f"bench_rss_{os.getpid()}_{n}_{r}"
-                path = nd if fmt == "ndjson" else csv
-                cols = f" ({CSV_COLUMNS})" if fmt == "csv" else ""
-                dry = a.rss_mode == "dry_run"
-                stmt = f"BULK INSERT INTO docs{cols} FROM '{path}' FORMAT {fmt.upper()}{with_opts(a, dry)}"
-                m = measure(bulkql_cmd(a, server.uri, db, stmt), timeout=a.timeout, server_pid=server.pid)
-                m["error"] = check_bulkql_reply(m, n, dry)
-                client.drop_database(db)
-                log(f"rss {fmt} {fmt_rows(n)} run {r + 1}/{a.rss_runs}: {m['maxrss_kb'] / 1024:.1f} MB"
-                    + (f" FAILED: {m['error']}" if m["error"] else ""))
-                ms.append(m)
-            out.append({"rows": n, "format": fmt, "runs": ms})
-    return {"mode": a.rss_mode, "sizes": out}
+    for mode in a.rss_modes:
+        dry = mode == "dry_run"
+        for n in (a.rss_rows if dry else a.rss_load_rows):
+            nd, csv = data_files(gen, n)
+            for fmt in ("ndjson", "csv"):
+                ms = []
+                for r in range(a.rss_runs):
+                    db = f"bench_rss_{os.getpid()}_{n}_{r}"
+                    path = nd if fmt == "ndjson" else csv
+                    cols = f" ({CSV_COLUMNS})" if fmt == "csv" else ""
+                    stmt = f"BULK INSERT INTO docs{cols} FROM '{path}' FORMAT {fmt.upper()}{with_opts(a, dry)}"
+                    m = measure(bulkql_cmd(a, server.uri, db, stmt), timeout=a.timeout, server_pid=server.pid)
+                    m["error"] = check_bulkql_reply(m, n, dry)
+                    client.drop_database(db)
+                    log(f"rss {mode} {fmt} {fmt_rows(n)} run {r + 1}/{a.rss_runs}: {m['maxrss_kb'] / 1024:.1f} MB, "
+                        f"{m['wall']:.1f} s wall" + (f" FAILED: {m['error']}" if m["error"] else ""))
+                    ms.append(m)
+                out.append({"rows": n, "format": fmt, "mode": mode, "runs": ms})
+    return {"modes": a.rss_modes, "sizes": out}
 
 
 # ---- RESULTS.md ----
@@ -783,86 +847,120 @@ def section_pipeline(a, p):
 
 def section_e2e(a, e, skipped):
     n = e["rows"]
-    runs = e["runs"]
+    # results saved before 2026-12-07 keyed the NDJSON loads by tool alone
+    runs = {(k if "_" in k else f"{k}_ndjson"): ms for k, ms in e["runs"].items()}
     allm = [m for ms in runs.values() for m in ms]
+    be = BACKEND_NAMES[a.backend]
+    pg = any(m.get("backend_cpu") is not None for m in allm)
     names = {"bulkql": "bulkql", "raw": "raw_insert (libmongoc)", "pymongo": "pymongo insert_many",
              "node": f"Node.js mongodb {NODE_MONGODB} insertMany", "mongoimport": "mongoimport"}
+    mi = f"mongoimport `--batchSize {a.batch_size} --numInsertionWorkers {a.workers} --writeConcern '{{w: 1}}'" + \
+        (" --maintainInsertionOrder" if a.workers == 1 else "") + "`"
     lines = [SECTIONS["e2e"], "",
-             f"Loading the NDJSON file into a fresh database of the benchmark's own FerretDB server: `bulkql -c "
-             f"\"BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON{with_opts(a, False)}\"`; bench/raw_insert "
-             "(libbson's JSON reader + `mongoc_bulk_operation_insert_with_opts`, one bulk operation per batch); "
-             "bench/load_pymongo.py (`bson.json_util.loads` per line, `insert_many(ordered=True)`); "
-             "bench/load_node.js (`EJSON.parse` per line, `insertMany({ordered: true})`, awaited); mongoimport "
-             f"(`--batchSize {a.batch_size} --numInsertionWorkers {a.workers}`). Every tool sends ordered batches "
-             f"of {a.batch_size} documents, one batch in flight, and lets the client add an ObjectId `_id`. "
-             f"parallel_workers = {a.workers} for bulkql and mongoimport's insertion workers alike. After each load the collection must hold exactly N documents and a "
-             "document chosen at random (by `seq`) must equal its line of the file, types and key order included "
-             "(it is then dropped); the count is the server's collStats count"
-             + (" and count_documents" if a.exact_count else "") + ". Wall time is the whole process; client and server CPU seconds are beside it.",
-             ""]
+             "Issue 16's table: every peer loads the same NDJSON file, and the tools that load CSV (bulkql, "
+             "mongoimport) the same rows as CSV, in one run, into fresh databases of the benchmark's own FerretDB "
+             f"v1.24.2 server over its {be} backend (`scripts/server start --backend {a.backend}`). NDJSON: `bulkql -c "
+             f"\"BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON{with_opts(a, False)}\"`; bench/raw_insert, the raw "
+             "libmongoc loop (libbson's JSON reader + `mongoc_bulk_operation_insert_with_opts`, one bulk operation "
+             "per batch); bench/load_pymongo.py (`bson.json_util.loads` per line, `insert_many(ordered=True)`); "
+             "bench/load_node.js (`EJSON.parse` per line, `insertMany({ordered: true})`, awaited; npm `mongodb` "
+             f"{NODE_MONGODB}, installed by the benchmark under .cache/bench/node); {mi} `--type json`. CSV: "
+             f"`BULK INSERT INTO docs ({CSV_COLUMNS}) FROM '<file>' FORMAT CSV{with_opts(a, False)}` against the "
+             "same mongoimport with `--type csv --headerline --columnsHaveTypes` on a copy of the file whose header "
+             f"names the same types (`{MONGOIMPORT_CSV_HEADER}`; mongoimport has no JSON column type, so it stores "
+             "`tags` as the string where bulkql parses it into an array). Every tool sends ordered batches of "
+             f"{a.batch_size} documents, {a.workers} in flight (parallel_workers = {a.workers} for bulkql, as "
+             "mongoimport's insertion workers), and lets the client add an ObjectId `_id`. After each load the "
+             "collection must hold exactly N documents (the server's collStats count"
+             + (" and count_documents" if a.exact_count else "") + "), and after an NDJSON load a document chosen "
+             "at random (by `seq`) must equal its line of the file, types and key order included; it is then "
+             "dropped. Wall time is the whole process. Client CPU is user + sys of the tool's process as the OS "
+             "counts it (getrusage of the child, through `/usr/bin/time -v`), with the tool's peak RSS; server "
+             "CPU is the FerretDB process's, from /proc"
+             + ("; PostgreSQL CPU is that of the backend's postmaster and all its processes (live ones from "
+                "/proc, exited ones from the postmaster's cutime and cstime)" if pg else "")
+             + ". The last two columns divide bulkql's median by the tool's, for the same format: below 1 bulkql "
+             "spends less. Every ratio is of medians measured in this one run.", ""]
     lines += header(a, [
-        f"- input: {fmt_rows(n)} rows, NDJSON {e['ndjson_bytes'] / 1e6:.1f} MB",
-        f"- runs: {a.runs} (medians, tools interleaved); 1-minute load average before each load: {la_range(allm)}",
+        f"- server: FerretDB v1.24.2, {be} backend",
+    ] + ([f"- mongoimport: `{e['mongoimport']}` ({e['version']})"] if e.get("mongoimport") else []) + [
+        f"- input: {fmt_rows(n)} rows, NDJSON {e['ndjson_bytes'] / 1e6:.1f} MB"
+        + (f", CSV {e['csv_bytes'] / 1e6:.1f} MB" if e.get("csv_bytes") else ""),
+        f"- runs: {a.runs} (medians, loads interleaved); 1-minute load average before each load: {la_range(allm)}",
     ] + [f"- not run: {why}" for why in skipped])
-    lines += ["", "| tool | wall s | docs/s | client CPU s | server CPU s | client max RSS MB | time / raw_insert "
-              "| client + server CPU / raw_insert |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    med = {}
-    for t in runs:
-        g = good(runs[t])
-        if g:
-            med[t] = median([m["wall"] for m in g])
-    raw = med.get("raw")
-    tot = {t: median([m["cpu"] + (m["server_cpu"] or 0) for m in good(runs[t])]) for t in med}
-    for t in runs:
-        g = good(runs[t])
-        if not g:
-            lines.append(f"| {names[t]} | failed | | | | | | |")
-            continue
-        w = med[t]
-        lines.append(f"| {names[t]} | {w:.2f} | {n / w:,.0f} | {median([m['cpu'] for m in g]):.2f} | "
-                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | "
-                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} | "
-                     + (f"{w / raw:.2f} | {tot[t] / tot['raw']:.2f} |" if raw else "- | - |"))
-    lines.append("")
-    for t in runs:
-        lines += failures(names[t], runs[t])
-    q = med.get("bulkql")
+    lines += ["", "| format | tool | backend | wall s | docs/s (wall) | client CPU s | docs per client CPU s | "
+              "server CPU s | " + ("PostgreSQL CPU s | " if pg else "") + "client max RSS MB | "
+              "bulkql / tool, client CPU | bulkql / tool, wall |",
+              "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|" if pg else "") + "---:|---:|---:|"]
+    med = peer_rows(lines, runs, n, be, lambda key: (key.split("_")[1].upper(), names[key.split("_")[0]]),
+                    pg=pg, bulkql_key=lambda key: "bulkql_" + key.split("_")[1],
+                    fail_name=lambda key: f"{names[key.split('_')[0]]}, {key.split('_')[1].upper()}")
+    q, raw = med.get("bulkql_ndjson"), med.get("raw_ndjson")
     if q and raw:
-        lines.append(f"- target bulkql <= 1.05x raw_insert: {verdict(q / raw <= 1.05)} ({q / raw:.2f}x wall; "
-                     f"{tot['bulkql'] / tot['raw']:.2f}x in client + server CPU seconds, which the machine's other "
-                     "load disturbs less)")
+        lines.append(f"- NDJSON ({be}): target bulkql <= 1.05x raw_insert's wall time: {verdict(q[0] / raw[0] <= 1.05)} "
+                     f"({q[0] / raw[0]:.2f}x); issue 16 target 3, client CPU <= 1.0x the raw libmongoc loop's: "
+                     f"{verdict(q[1] <= raw[1])} ({ratio(q[1], raw[1])})")
     else:
-        lines.append("- target bulkql <= 1.05x raw_insert: not judged (" +
-                     ("bulkql" if not q else "raw_insert") + " failed every run)")
+        lines.append("- bulkql against raw_insert: not judged (" + ("bulkql" if not q else "raw_insert")
+                     + " failed every run or did not run)")
+    for f in ("ndjson", "csv"):
+        q, m = med.get(f"bulkql_{f}"), med.get(f"mongoimport_{f}")
+        if q and m:
+            lines.append(f"- {f.upper()} ({be}): issue 16 target 3, client CPU <= 0.15x mongoimport's: "
+                         f"{verdict(q[1] <= 0.15 * m[1])} ({ratio(q[1], m[1])}; {q[1]:.2f} s vs {m[1]:.2f} s)")
+        elif f"mongoimport_{f}" not in runs:
+            lines.append(f"- {f.upper()} ({be}): issue 16 target 3 against mongoimport: not judged (mongoimport not run)")
+    q = med.get("bulkql_ndjson")
     for t in ("pymongo", "node", "mongoimport"):
-        if t in med and q:
-            lines.append(f"- target faster than {names[t]}: {verdict(q < med[t])} (bulkql / {t} = {q / med[t]:.2f})")
-        elif t in runs:
+        p = med.get(f"{t}_ndjson")
+        if p and q:
+            lines.append(f"- NDJSON ({be}): target faster than {names[t]}: {verdict(q[0] < p[0])} (wall "
+                         f"{q[0] / p[0]:.2f}x); bulkql spends {ratio(q[1], p[1])} of its client CPU")
+        elif f"{t}_ndjson" in runs:
             lines.append(f"- target faster than {names[t]}: not judged (a tool failed every run)")
         else:
             lines.append(f"- target faster than {names[t]}: not judged ({t} not run)")
     return lines
 
 
-def peer_rows(lines, runs, n, backend, label):
+def ratio(x, y):
+    """x / y as "0.12x", or "-" when y is 0 (a CPU time under /usr/bin/time's 10 ms step)."""
+    return f"{x / y:.2f}x" if y else "-"
+
+
+def peer_rows(lines, runs, n, backend, label, pg=False, bulkql_key=None, fail_name=None):
     """The table rows of the tools' runs (first two columns from
     label(key)), then the failures; returns {key: (median wall, median
-    client CPU)}."""
+    client CPU)}. pg: a column of the PostgreSQL backend's CPU seconds
+    after the server's; bulkql_key(key): the key of the bulkql row that
+    each row is compared with, in two last columns (bulkql / the tool, in
+    client CPU and in wall time); fail_name(key): how a failure names the
+    row (its key)."""
     med = {}
     for key, ms in runs.items():
-        first, tool = label(key)
         g = good(ms)
-        if not g:
-            lines.append(f"| {first} | {tool} | {backend} | failed | | | | | |")
+        if g:
+            med[key] = (median([m["wall"] for m in g]), median([m["cpu"] for m in g]))
+    cols = 5 + (1 if pg else 0) + (2 if bulkql_key else 0)
+    for key, ms in runs.items():
+        first, tool = label(key)
+        if key not in med:
+            lines.append(f"| {first} | {tool} | {backend} | failed |" + " |" * cols)
             continue
-        w, c = median([m["wall"] for m in g]), median([m["cpu"] for m in g])
-        med[key] = (w, c)
-        lines.append(f"| {first} | {tool} | {backend} | {w:.2f} | {n / w:,.0f} | {c:.2f} | {n / c:,.0f} | "
-                     f"{median([m['server_cpu'] or 0 for m in g]):.2f} | "
-                     f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} |")
+        g = good(ms)
+        w, c = med[key]
+        row = (f"| {first} | {tool} | {backend} | {w:.2f} | {n / w:,.0f} | {c:.2f} | "
+               + (f"{n / c:,.0f}" if c else "-") + f" | {median([m['server_cpu'] or 0 for m in g]):.2f} | ")
+        if pg:
+            row += f"{median([m.get('backend_cpu') or 0 for m in g]):.2f} | "
+        row += f"{median([m['maxrss_kb'] for m in g]) / 1024:.1f} |"
+        if bulkql_key:
+            q = med.get(bulkql_key(key))
+            row += f" {ratio(q[1], c)} | {q[0] / w:.2f}x |" if q else " - | - |"
+        lines.append(row)
     lines.append("")
     for key, ms in runs.items():
-        lines += failures(key, ms)
+        lines += failures(fail_name(key) if fail_name else key, ms)
     return med
 
 
@@ -977,34 +1075,44 @@ def section_upsert(a, u):
 
 
 def section_rss(a, s):
+    modes = s.get("modes") or [s["mode"]]  # results saved before 2026-12-07 had one mode
+    what = {"dry_run": "the dry_run pipeline (mode dry_run: read, convert, assemble batches; nothing sent)",
+            "load": "real loads into the benchmark's server (mode load: every batch inserted, then the database "
+                    "dropped)"}
     lines = [SECTIONS["rss"], "",
              "Peak resident set size of `bulkql` (`/usr/bin/time -v`, \"Maximum resident set size\") running "
-             + ("the dry_run pipeline (read, convert, assemble batches; nothing sent)" if s["mode"] == "dry_run"
-                else "real loads (every batch inserted)")
-             + f" on the NDJSON and the CSV files, batch_size = {a.batch_size}, default memory_limit. Target: at "
-             f"most {RSS_LIMIT_MB:.0f} MB at every size, and flat: the largest size within 10% of the smallest.", ""]
+             + " and ".join(what[m] for m in modes)
+             + f" on the NDJSON and the CSV files, batch_size = {a.batch_size}, default memory_limit and "
+             "parse_threads. Target (issue 16, target 5): at "
+             f"most {RSS_LIMIT_MB:.0f} MB at every size, and flat: the largest size within 10% of the smallest, "
+             "per mode and format.", ""]
     allm = [m for sz in s["sizes"] for m in sz["runs"]]
-    lines += header(a, [f"- runs: {a.rss_runs} per size and format (median); 1-minute load average: {la_range(allm)}"])
-    lines += ["", "| format | rows | max RSS MB | wall s |", "|---|---:|---:|---:|"]
+    lines += header(a, [f"- server: FerretDB v1.24.2, {BACKEND_NAMES[a.backend]} backend",
+                        f"- runs: {a.rss_runs} per size, mode and format (median); 1-minute load average: "
+                        f"{la_range(allm)}"])
+    lines += ["", "| mode | format | rows | max RSS MB | wall s | client CPU s |", "|---|---|---:|---:|---:|---:|"]
     by_fmt = {}
     for sz in s["sizes"]:
+        mode = sz.get("mode", modes[0])
         g = good(sz["runs"])
         if not g:
-            lines.append(f"| {sz['format']} | {fmt_rows(sz['rows'])} | failed | |")
+            lines.append(f"| {mode} | {sz['format']} | {fmt_rows(sz['rows'])} | failed | | |")
             continue
         mb = median([m["maxrss_kb"] for m in g]) / 1024
-        by_fmt.setdefault(sz["format"], []).append((sz["rows"], mb))
-        lines.append(f"| {sz['format']} | {fmt_rows(sz['rows'])} | {mb:.1f} | {median([m['wall'] for m in g]):.1f} |")
+        by_fmt.setdefault((mode, sz["format"]), []).append((sz["rows"], mb))
+        lines.append(f"| {mode} | {sz['format']} | {fmt_rows(sz['rows'])} | {mb:.1f} | "
+                     f"{median([m['wall'] for m in g]):.1f} | {median([m['cpu'] for m in g]):.2f} |")
     lines.append("")
     for sz in s["sizes"]:
-        lines += failures(f"{sz['format']} {fmt_rows(sz['rows'])}", sz["runs"])
-    for fmtn, pts in by_fmt.items():
+        lines += failures(f"{sz.get('mode', modes[0])} {sz['format']} {fmt_rows(sz['rows'])}", sz["runs"])
+    for (mode, fmtn), pts in by_fmt.items():
         pts.sort()
         worst = max(mb for _, mb in pts)
         growth = pts[-1][1] / pts[0][1] if len(pts) > 1 else 1.0
-        lines.append(f"- {fmtn}: target <= {RSS_LIMIT_MB:.0f} MB {verdict(worst <= RSS_LIMIT_MB)} "
-                     f"(worst {worst:.1f} MB); flat {verdict(growth <= 1.10)} "
-                     f"({fmt_rows(pts[-1][0])} / {fmt_rows(pts[0][0])} = {growth:.2f})")
+        lines.append(f"- {mode}, {fmtn}: target <= {RSS_LIMIT_MB:.0f} MB {verdict(worst <= RSS_LIMIT_MB)} "
+                     f"(worst {worst:.1f} MB); flat "
+                     + (f"{verdict(growth <= 1.10)} ({fmt_rows(pts[-1][0])} / {fmt_rows(pts[0][0])} = {growth:.2f})"
+                        if len(pts) > 1 else f"not judged (one size, {fmt_rows(pts[0][0])})"))
     return lines
 
 
@@ -1039,8 +1147,9 @@ def parse_args(argv):
     p.add_argument("--rss-rows", help="comma-separated sizes for the RSS benchmark (--rows and 4x --rows)")
     p.add_argument("--runs", type=int, default=5, help="runs per measurement; medians are reported (5)")
     p.add_argument("--rss-runs", type=int, help="runs per RSS size and format (--runs)")
-    p.add_argument("--rss-mode", choices=("dry_run", "load"), default="dry_run",
-                   help="measure RSS on dry runs or on real loads (dry_run)")
+    p.add_argument("--rss-mode", default="dry_run",
+                   help="comma-separated: measure RSS on dry runs (dry_run), on real loads (load), or both (dry_run)")
+    p.add_argument("--rss-load-rows", help="comma-separated sizes of the RSS benchmark's real loads (--rss-rows)")
     p.add_argument("--only", default="pipeline,e2e,rss,mongoimport,upsert",
                    help="benchmarks to run (pipeline,e2e,rss,mongoimport,upsert)")
     p.add_argument("--vs-rows", type=int, help="rows for bulkql vs mongoimport, NDJSON and CSV (--rows)")
@@ -1074,6 +1183,11 @@ def parse_args(argv):
     a.e2e_rows = a.e2e_rows or a.rows
     a.vs_rows = a.vs_rows or a.rows
     a.rss_rows = [int(x) for x in a.rss_rows.split(",")] if a.rss_rows else [a.rows, 4 * a.rows]
+    a.rss_load_rows = [int(x) for x in a.rss_load_rows.split(",")] if a.rss_load_rows else a.rss_rows
+    a.rss_modes = a.rss_mode.split(",")
+    for m in a.rss_modes:
+        if m not in ("dry_run", "load"):
+            p.error(f"--rss-mode: unknown mode {m!r} (dry_run or load)")
     a.rss_runs = a.rss_runs or a.runs
     a.upsert_runs = a.upsert_runs or a.runs
     a.upsert_modes = a.upsert_modes.split(",")
