@@ -58,6 +58,12 @@ struct bql_csv_op {
    int run;         /* the run that starts here (cs->runs), or -1 */
 };
 
+/* A field of a run: its column and how its text is read (its step's). */
+typedef struct {
+   int col;
+   conv_t conv;
+} run_field_t;
+
 /* A run: consecutive steps at one level whose values all have a fixed
  * size (INT, BIGINT, DOUBLE, BOOL, DATE/TIMESTAMP, and nested documents or
  * arrays of such values only), one field or more. Its elements are built
@@ -73,7 +79,7 @@ struct bql_csv_run {
    bson_t *tmpl;
    size_t nops;        /* the steps it covers, from the one that starts it */
    size_t n;           /* its fields, in document order */
-   size_t *field_ops;  /* each field's step */
+   run_field_t *fields; /* each field's column and reading */
    uint8_t *iters;     /* an iterator on each field's value in tmpl, every
                           ITER_STRIDE bytes (run_iter) */
    bool has_id;        /* it holds the top-level _id */
@@ -228,7 +234,7 @@ make_run (bql_csv_t *cs, size_t from, size_t to, size_t nfields)
    r->tmpl = bson_new ();
    r->nops = to - from;
    r->n = 0;
-   r->field_ops = bson_malloc (sizeof *r->field_ops * nfields);
+   r->fields = bson_malloc (sizeof *r->fields * nfields);
    r->iters = bson_aligned_alloc (BSON_ALIGNOF (bson_iter_t), ITER_STRIDE * nfields);
    r->has_id = false;
    bson_t stack[BQL_MAX_PATH_PARTS + 2];
@@ -243,7 +249,8 @@ make_run (bql_csv_t *cs, size_t from, size_t to, size_t nfields)
       } else if (op->kind == OP_CLOSE) {
          close_nested (r->tmpl, stack, array, &depth, &b);
       } else {
-         r->field_ops[r->n++] = i;
+         r->fields[r->n].col = op->col;
+         r->fields[r->n++].conv = op->conv;
          switch (op->conv) {
          case CONV_INT:
             bson_append_int32 (b, op->key, op->klen, 0);
@@ -347,26 +354,58 @@ plan (bql_file_source_t *f)
    plan_runs (cs);
 }
 
+/* The 8 bytes at p, the first one lowest. */
+static inline uint64_t
+load_le64 (const char *p)
+{
+   uint64_t w;
+   memcpy (&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+   w = __builtin_bswap64 (w);
+#endif
+   return w;
+}
+
+/* Does w hold a byte >= 0x80, or a zero byte (the classic has-zero-byte
+ * test)? */
+static inline bool
+not_plain (uint64_t w)
+{
+   return (w & 0x8080808080808080ULL) || ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL);
+}
+
 /* bson_utf8_validate (s, len, false), as convert_text checks a STRING
- * value: ASCII without NUL (most text) is seen a word at a time. */
+ * value: ASCII without NUL (most text) is seen a word at a time, the
+ * last word overlapping the one before, or, for a text shorter than a
+ * word with readable bytes after it in its buffer, those bytes masked
+ * (no loop over the bytes of the tail). */
 static bool
-text_ok (const char *s, size_t len)
+text_ok (const char *s, size_t len, size_t readable)
 {
    size_t i = 0;
    for (; i + 8 <= len; i += 8) {
-      uint64_t w;
-      memcpy (&w, s + i, 8);
-      /* a byte >= 0x80, or a zero byte (the classic has-zero-byte test) */
-      if ((w & 0x8080808080808080ULL) || ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)) {
+      if (not_plain (load_le64 (s + i))) {
          return bson_utf8_validate (s, len, false);
       }
    }
-   for (; i < len; i++) {
-      if ((unsigned char) s[i] >= 0x80 || s[i] == '\0') {
-         return bson_utf8_validate (s, len, false);
-      }
+   if (i == len) {
+      return true;
    }
-   return true;
+   uint64_t w;
+   if (len >= 8) {
+      w = load_le64 (s + len - 8);
+   } else if (readable >= 8) {
+      uint64_t keep = (UINT64_C (1) << (8 * len)) - 1;
+      w = (load_le64 (s) & keep) | (UINT64_C (0x0101010101010101) & ~keep);
+   } else {
+      for (; i < len; i++) {
+         if ((unsigned char) s[i] >= 0x80 || s[i] == '\0') {
+            return bson_utf8_validate (s, len, false);
+         }
+      }
+      return true;
+   }
+   return not_plain (w) ? bson_utf8_validate (s, len, false) : true;
 }
 
 /* A field of a type converted here: appended to b, or false. What it
@@ -393,7 +432,9 @@ append_field (bql_csv_t *cs, const bql_csv_op_t *op, const char *s, size_t len, 
       return bql_number_fast (s, len, &d) && bson_append_double (b, op->key, op->klen, d);
    }
    case CONV_STRING:
-      return text_ok (s, len) && bson_append_utf8 (b, op->key, op->klen, s, (int) len);
+      /* (s is in fields_buf, which has cap bytes) */
+      return text_ok (s, len, cs->fields_buf.cap - (size_t) (s - cs->fields_buf.data)) &&
+             bson_append_utf8 (b, op->key, op->klen, s, (int) len);
    case CONV_BOOL: {
       bool v;
       return bql_parse_bool (s, len, &v) && bson_append_bool (b, op->key, op->klen, v);
@@ -428,21 +469,21 @@ fill_run (bql_file_source_t *f, bql_csv_run_t *r)
    bql_csv_t *cs = &f->csv;
    const char *null_string = f->fo.null_string;
    for (size_t k = 0; k < r->n; k++) {
-      const bql_csv_op_t *op = &cs->ops[r->field_ops[k]];
-      const bql_field_t *fd = &cs->fields[op->col];
+      const run_field_t *rf = &r->fields[k];
+      const bql_field_t *fd = &cs->fields[rf->col];
       const char *s = cs->fields_buf.data + fd->off;
       if (bql_field_blank (fd) || (null_string && !strcmp (s, null_string))) {
          return false;
       }
       bson_iter_t *it = run_iter (r, k);
-      switch (op->conv) {
+      switch (rf->conv) {
       case CONV_INT:
       case CONV_BIGINT: {
          int64_t i;
          if (!bql_parse_int64 (s, fd->len, &i)) {
             return false;
          }
-         if (op->conv == CONV_BIGINT) {
+         if (rf->conv == CONV_BIGINT) {
             bson_iter_overwrite_int64 (it, i);
          } else if (i >= INT32_MIN && i <= INT32_MAX) {
             bson_iter_overwrite_int32 (it, (int32_t) i);
@@ -590,7 +631,7 @@ bql_csv_row_cleanup (bql_csv_t *cs)
    bson_free (cs->ops_stack);
    for (size_t k = 0; k < cs->nruns; k++) {
       bson_destroy (cs->runs[k].tmpl);
-      bson_free (cs->runs[k].field_ops);
+      bson_free (cs->runs[k].fields);
       bson_free (cs->runs[k].iters);
    }
    bson_free (cs->runs);
