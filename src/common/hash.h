@@ -24,6 +24,32 @@ bql_fnv1a64_add (uint64_t h, const void *p, size_t n)
    return h;
 }
 
+/* The first 7 bytes of every row ObjectId of the operation whose id's
+ * bytes are op (bql_row_oid_bytes): bytes 0-3 are op's (its timestamp),
+ * 4-6 the low 24 bits of FNV-1a 64 over op's 12 bytes (big-endian). Made
+ * once for many rows (bql_row_oid_at). */
+static inline void
+bql_row_oid_prefix (const uint8_t op[12], uint8_t prefix[7])
+{
+   uint64_t h = bql_fnv1a64_add (BQL_FNV1A64_INIT, op, 12);
+   memcpy (prefix, op, 4);
+   prefix[4] = (uint8_t) (h >> 16);
+   prefix[5] = (uint8_t) (h >> 8);
+   prefix[6] = (uint8_t) h;
+}
+
+/* The 12 bytes of the ObjectId of row `row` (bql_row_oid_bytes) from
+ * its operation's prefix (bql_row_oid_prefix). */
+static inline void
+bql_row_oid_at (const uint8_t prefix[7], int64_t row, uint8_t out[12])
+{
+   uint64_t n = (uint64_t) row;
+   memcpy (out, prefix, 7);
+   for (int i = 0; i < 5; i++) {
+      out[11 - i] = (uint8_t) (n >> (8 * i));
+   }
+}
+
 /* The 12 bytes of the ObjectId of row `row` (1-based, at most 2^40 - 1)
  * without _id, of the operation whose id's bytes are op: bytes 0-3 are
  * op's (its timestamp), 4-6 the low 24 bits of FNV-1a 64 over op's 12
@@ -33,15 +59,9 @@ bql_fnv1a64_add (uint64_t h, const void *p, size_t n)
 static inline void
 bql_row_oid_bytes (const uint8_t op[12], int64_t row, uint8_t out[12])
 {
-   uint64_t h = bql_fnv1a64_add (BQL_FNV1A64_INIT, op, 12);
-   uint64_t n = (uint64_t) row;
-   memcpy (out, op, 4);
-   out[4] = (uint8_t) (h >> 16);
-   out[5] = (uint8_t) (h >> 8);
-   out[6] = (uint8_t) h;
-   for (int i = 0; i < 5; i++) {
-      out[11 - i] = (uint8_t) (n >> (8 * i));
-   }
+   uint8_t prefix[7];
+   bql_row_oid_prefix (op, prefix);
+   bql_row_oid_at (prefix, row, out);
 }
 
 #endif

@@ -33,13 +33,13 @@
  * so that the executor knows every document's _id: a batch lost to a
  * network error can then be checked against the server and retried
  * without writing a row twice (libmongoc would add one anyway). The _id
- * is the deterministic one of row `row` of operation op
- * (hash.h: bql_row_oid_bytes), so that a resumed operation sends the same
+ * is the deterministic one of row `row` of the operation whose _ids
+ * start with oid_prefix (hash.h: bql_row_oid_bytes), so that a resumed operation sends the same
  * documents. It is written in place: one copy of the document, no
  * allocation. */
 static void
 append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t *doc, bool add_id, int has_id,
-            const bson_oid_t *op, int64_t row)
+            const uint8_t oid_prefix[7], int64_t row)
 {
    bson_iter_t it;
    bool with_id = add_id && (has_id >= 0 ? !has_id : !bson_iter_init_find (&it, doc, "_id"));
@@ -60,7 +60,7 @@ append_doc (uint8_t **buf, size_t *len, size_t *cap, size_t limit, const bson_t 
       uint32_t le = BSON_UINT32_TO_LE ((uint32_t) n);
       memcpy (out, &le, 4);
       memcpy (out + 4, "\x07_id", 5);
-      bql_row_oid_bytes (op->bytes, row, out + 9);
+      bql_row_oid_at (oid_prefix, row, out + 9);
       memcpy (out + 21, data + 4, doc->len - 4);
    } else {
       memcpy (out, data, doc->len);
@@ -200,6 +200,9 @@ fill (pipeline_t *p, slot_t *s)
       ids = ids || x->row_steps[i].kind == BQL_STEP_INSERT_ROWS;
    }
    bson_t *doc = &p->row;
+   /* the operation's part of the rows' _ids, once (bql_row_oid_bytes) */
+   uint8_t oid_prefix[7];
+   bql_row_oid_prefix (x->operation_oid.bytes, oid_prefix);
    s->n = 0;
    s->nbytes = 0;
    s->input = 0;
@@ -245,7 +248,7 @@ fill (pipeline_t *p, slot_t *s)
       }
       s->offs[s->n] = s->nbytes;
       append_doc (&s->bytes, &s->nbytes, &s->cap, p->max_bytes, doc, ids, bql_source_row_has_id (p->src),
-                  &x->operation_oid, rownum);
+                  oid_prefix, rownum);
       s->rows[s->n] = rownum;
       s->lines[s->n] = bql_source_line (p->src);
       s->facts[s->n] = (uint8_t) bql_source_row_facts (p->src);

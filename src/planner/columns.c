@@ -440,25 +440,25 @@ bql_parse_int64 (const char *s, size_t len, int64_t *out)
    if (len == 0 || len >= 32) {
       return false;
    }
-   const char *nul = memchr (s, '\0', len);
-   if (nul) {
-      len = (size_t) (nul - s); /* strtoll stopped there, and took the text before it */
-      if (len == 0) {
-         return false;
-      }
-   }
-   size_t i = s[0] == '-' || s[0] == '+' ? 1 : 0;
+   size_t i = s[0] == '-' || s[0] == '+' ? 1 : 0, first = i;
    bool neg = s[0] == '-';
-   if (i == len) {
-      return false;
-   }
    uint64_t u = 0;
    for (; i < len; i++) {
       unsigned d = (unsigned) ((unsigned char) s[i] - '0');
-      if (d > 9 || u > (UINT64_MAX - d) / 10) {
+      if (d > 9) {
+         if (s[i] == '\0') {
+            break; /* strtoll stopped there, and took the text before it */
+         }
+         return false;
+      }
+      /* 19 digits fit: only a longer number can overflow */
+      if (i - first >= 19 && u > (UINT64_MAX - d) / 10) {
          return false;
       }
       u = u * 10 + d;
+   }
+   if (i == first) {
+      return false; /* no digit (before a NUL) */
    }
    if (u > (uint64_t) INT64_MAX + neg) {
       return false;

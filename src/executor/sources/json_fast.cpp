@@ -512,27 +512,31 @@ decimal_exact (const char *s, size_t len, double *out)
    const char *p = s, *end = s + len;
    bool neg = p < end && *p == '-';
    p += neg;
+   /* the digits as m (it wraps past 19 digits, which are refused) */
    uint64_t m = 0;
    const char *digits = p;
-   while (p < end && (unsigned char) (*p - '0') < 10) {
-      m = m * 10 + (uint64_t) (*p++ - '0');
+   for (; p < end && (unsigned char) (*p - '0') < 10; p++) {
+      m = m * 10 + (uint64_t) (*p - '0');
    }
    size_t nint = (size_t) (p - digits), k = 0;
-   if (nint == 0 || nint > 19) {
+   if (nint == 0) {
       return false;
    }
-   if (p < end && *p == '.') {
+   if (p < end) {
+      if (*p != '.') {
+         return false;
+      }
       const char *frac = ++p;
-      while (p < end && (unsigned char) (*p - '0') < 10 && (size_t) (p - frac) + nint < 19) {
-         m = m * 10 + (uint64_t) (*p++ - '0');
+      for (; p < end && (unsigned char) (*p - '0') < 10; p++) {
+         m = m * 10 + (uint64_t) (*p - '0');
       }
       k = (size_t) (p - frac);
-      if (k == 0) {
+      if (k == 0 || p != end) {
          return false;
       }
    }
-   if (p != end || m > (UINT64_C (1) << 53) || k > 22) {
-      return false;
+   if (nint + k > 19 || m > (UINT64_C (1) << 53)) {
+      return false; /* (k <= 18 < 22) */
    }
    double v = (double) m / pow10[k];
    *out = neg ? -v : v;
