@@ -15,9 +15,12 @@ comparable within one run, which is why the ratio is the figure to read.
 
 Usage: parse_threads_bench.py --bulkql PATH --gen-data PATH [--rows N]
        [--runs K] [--threads 1,2] [--uri URI] [--record FILE]
-       [--command TEXT]
-Without --uri (or MONGODB_URI) a fresh local server is started under
-.cache/bench/pt-server and stopped at the end (dry_run still connects).
+       [--command TEXT] [--backend sqlite|postgresql]
+Without --uri (or MONGODB_URI) a fresh local server over --backend
+(default sqlite) is started under .cache/bench/pt-server and stopped at
+the end (dry_run still connects; nothing is written to it). The section
+is titled with the backend, as bench/load_bench.py's are, and gives the
+commit measured and target 2's verdict.
 """
 import argparse
 import os
@@ -30,7 +33,10 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSV_COLUMNS = ("seq INT, name STRING, active BOOL, age INT, score DOUBLE, balance DOUBLE, created TIMESTAMP, "
                "address.city STRING, address.zip STRING, address.geo.lat DOUBLE, address.geo.lon DOUBLE, tags JSON")
-SECTION = "## Parse threads (dry_run, parse_threads = 1 vs more)"
+SECTION_TITLE = "## Parse threads (dry_run, parse_threads = 1 vs more)"
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+# target 2 of issue 16: docs per wall-second with parse threads on 2 cores
+TARGET_WALL_RATE = 1600000
 
 
 def log(msg):
@@ -59,6 +65,17 @@ def thread_cpu(pid, seen):
             pass
 
 
+def commit():
+    """The short commit of the checkout, marked when src/, grammar/ or
+    include/ differ from it."""
+    try:
+        c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=TOP, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src", "grammar", "include"], cwd=TOP).returncode
+        return (c or "unknown") + (" + uncommitted changes in src/, grammar/ or include/" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
 def run(cmd):
     """Wall and CPU seconds (user + sys) of one process, and the CPU
     seconds of its busiest thread (sampled every 20 ms from /proc); fails
@@ -79,6 +96,14 @@ def run(cmd):
     return wall, cpu, max(seen.values(), default=0.0), out
 
 
+def idle_rate(res, t, rows, cores):
+    """Docs per second estimated for idle cores at t threads: rows over the
+    longer of the busiest thread's CPU time and the process's CPU time
+    spread over min(t + 1, cores) cores."""
+    _, cpu, top = res[t]
+    return rows / max(top, cpu / min(t + 1, cores))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bulkql", required=True)
@@ -89,7 +114,10 @@ def main():
     ap.add_argument("--uri", default=os.environ.get("MONGODB_URI"))
     ap.add_argument("--record")
     ap.add_argument("--command", default="bench/run_parse_threads_bench")
+    ap.add_argument("--backend", choices=sorted(BACKEND_NAMES), default="sqlite",
+                    help="the backend of the server this script starts (with --uri: the one behind it)")
     a = ap.parse_args()
+    section = "%s, %s backend" % (SECTION_TITLE, BACKEND_NAMES[a.backend])
     threads = [int(t) for t in a.threads.split(",")]
     if threads[0] != 1:
         threads.insert(0, 1)
@@ -106,7 +134,7 @@ def main():
     uri = a.uri
     if not uri:
         env = dict(os.environ, BULKQL_SERVER_DIR=os.path.join(TOP, ".cache", "bench", "pt-server"))
-        p = subprocess.run([os.path.join(TOP, "scripts", "server"), "start", "--fresh"], env=env,
+        p = subprocess.run([os.path.join(TOP, "scripts", "server"), "start", "--backend", a.backend, "--fresh"], env=env,
                            capture_output=True, text=True)
         if p.returncode != 0:
             raise SystemExit("parse_threads_bench: the server did not start:\n" + p.stderr)
@@ -143,7 +171,7 @@ def main():
         if server:
             subprocess.run([os.path.join(TOP, "scripts", "server"), "stop"], env=server, capture_output=True)
 
-    lines = [SECTION, ""]
+    lines = [section, ""]
     lines.append("bulkql's client pipeline alone, `BULK INSERT INTO docs FROM '<file>' FORMAT NDJSON WITH "
                  "(batch_size = 1000, dry_run = true, parse_threads = T)` and the same on the CSV file with the "
                  "load benchmark's typed column list, %d rows (bench/gen_data), parse_threads = %s in alternating "
@@ -161,6 +189,9 @@ def main():
     lines.append("")
     lines.append("- date: %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     lines.append("- machine: %d CPUs, %s" % (os.cpu_count() or 0, os.uname().release))
+    lines.append("- commit: %s; bulkql: `%s`" % (commit(), os.path.relpath(os.path.abspath(a.bulkql), TOP)))
+    lines.append("- server: FerretDB v1.24.2, %s backend (`scripts/server start --backend %s`; dry_run only connects)"
+                 % (BACKEND_NAMES[a.backend], a.backend))
     lines.append("- load before: `%s`" % load_before)
     lines.append("- load after: `%s`" % load_after)
     lines.append("- command: `%s`" % a.command)
@@ -173,13 +204,22 @@ def main():
         base = a.rows / res[1][0]
 
         def idle(t):
-            _, cpu, top = res[t]
-            return a.rows / max(top, cpu / min(t + 1, cores))
+            return idle_rate(res, t, a.rows, cores)
         for t in threads:
             wall, cpu, top = res[t]
             lines.append("| %s | %d | %.2f | %.2f | %.2f | %.0fk | %.0fk | %.2fx | %.0fk | %.2fx |"
                          % (fmt, t, wall, cpu, top, a.rows / wall / 1e3, a.rows / cpu / 1e3, (a.rows / wall) / base,
                             idle(t) / 1e3, idle(t) / idle(1)))
+    lines.append("")
+    for fmt, res in results.items():
+        for t in threads:
+            if t == 1:
+                continue
+            rate = a.rows / res[t][0]
+            lines.append("- target 2, %s, parse_threads = %d: >= %.1fM docs per wall-second on idle cores: %s "
+                         "(%s docs per wall-second measured at the load above; %s estimated for idle cores)"
+                         % (fmt, t, TARGET_WALL_RATE / 1e6, "met" if rate >= TARGET_WALL_RATE else "MISSED",
+                            format(round(rate), ","), format(round(idle_rate(res, t, a.rows, cores)), ",")))
     text = "\n".join(lines) + "\n"
     print(text)
     if a.record:
@@ -188,7 +228,7 @@ def main():
         for line in old.splitlines():
             if line.startswith("## "):
                 skip = False
-                if line == SECTION:
+                if line == section:
                     out.extend(text.rstrip("\n").splitlines())
                     skip = done = True
                     continue
