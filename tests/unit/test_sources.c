@@ -1016,6 +1016,210 @@ test_parse_threads_gzip (void **state)
    bql_buf_cleanup (&b);
 }
 
+/* ---- issue 16's defaults: each test fails when its default is gone ---- */
+
+/* How the rows of a source were read (with the plan's own options: no
+ * parse_threads or chunk size set by the test). */
+typedef struct {
+   int64_t rows;       /* OK rows */
+   int64_t fast;       /* ... with the JSON fast path's facts (below) */
+   int64_t slow;       /* ... with no facts: libbson's reader built them */
+   bool threads;       /* the rest was read on parse threads (parallel.c) */
+   bool inflater;      /* the input was inflated on a thread of its own (input.c) */
+} how_read_t;
+
+/* Read every row of sql's source as a load with the plan's default
+ * options reads it. A row built by the JSON fast path has the facts it
+ * learns while building (bql_source_row_facts: BQL_ROW_FINITE |
+ * BQL_ROW_NAMES_VALID for these plain documents) and whether it has an
+ * _id (bql_source_row_has_id: 1); one built by libbson's reader has none
+ * (0, and -1: unknown), as source.h says. Every row must be OK. */
+static how_read_t
+read_by_default (const char *sql)
+{
+   how_read_t h = {0};
+   planned_t p = plan_of (sql);
+   assert_int_equal (p.plan->opts.parse_threads, 0); /* the default */
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, NULL, NULL, &err);
+   if (!src) {
+      fail_msg ("open: %s", err.message);
+   }
+   assert_string_equal (bql_source_kind (src), "file");
+   bql_file_source_t *f = bql_source_impl (src);
+   for (;;) {
+      bson_t doc = BSON_INITIALIZER;
+      int64_t rownum;
+      const char *why;
+      bql_row_rc_t rc = bql_source_next (src, &doc, &rownum, &why);
+      bson_destroy (&doc);
+      if (rc == BQL_ROW_END) {
+         break;
+      }
+      if (rc != BQL_ROW_OK) {
+         fail_msg ("row %lld: %s", (long long) h.rows + 1,
+                   rc == BQL_ROW_FAILED ? why : bql_source_error (src)->message);
+      }
+      h.rows++;
+      unsigned facts = bql_source_row_facts (src);
+      int has_id = bql_source_row_has_id (src);
+      if (facts == (BQL_ROW_FINITE | BQL_ROW_NAMES_VALID) && has_id == 1) {
+         h.fast++;
+      } else if (facts == 0 && has_id == -1) {
+         h.slow++;
+      } else {
+         fail_msg ("row %lld: facts %u, has_id %d", (long long) h.rows, facts, has_id);
+      }
+   }
+   /* what read the input, seen once it is all read (the reading thread
+    * has taken every chunk: the chunker's writes happened before) */
+   h.threads = f->par != NULL;
+   h.inflater = f->in.gz != NULL;
+   bql_source_close (src);
+   planned_free (&p);
+   return h;
+}
+
+/* The threads bql_parallel_threads gives the plan of "BULK INSERT ...
+ * FROM NDJSON WITH (<with>)" (no WITH when with is ""). */
+static int
+threads_with (const char *with)
+{
+   char sql[300];
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM 'rows.ndjson'%s%s%s", with[0] ? " WITH (" : "", with,
+             with[0] ? ")" : "");
+   planned_t p = plan_of (sql);
+   int n = bql_parallel_threads (p.plan);
+   planned_free (&p);
+   return n;
+}
+
+/* n plain documents with an _id, as NDJSON lines (shape 'n'), the
+ * elements of a JSON array ('['), or a stream of pretty-printed JSON
+ * documents ('{'); with_decimals, every 1000th document holds
+ * a $numberDecimal, Extended JSON the fast path hands to libbson's
+ * reader. */
+static void
+json_docs (bql_buf_t *b, char shape, int n, bool with_decimals)
+{
+   if (shape == '[') {
+      bql_buf_puts (b, "[\n");
+   }
+   for (int i = 0; i < n; i++) {
+      bool slow = with_decimals && i % 1000 == 999;
+      bql_buf_printf (b, "%s{\"_id\": %d,%s\"s\": \"%08x\", \"d\": {\"$date\": \"2024-01-%02dT10:00:00Z\"}, "
+                         "\"a\": [%d, {\"x\": %s}]}%s",
+                      shape == '[' && i ? ",\n" : "", i, shape == '{' ? "\n  " : " ",
+                      (unsigned) i * 2654435761u, 1 + i % 28, i % 7,
+                      slow ? "{\"$numberDecimal\": \"1.5\"}" : "true", shape == '[' ? "" : "\n");
+   }
+   if (shape == '[') {
+      bql_buf_puts (b, "\n]\n");
+   }
+}
+
+static void
+test_json_fast_path_is_the_default (void **state)
+{
+   (void) state;
+   /* NDJSON (some MB: several chunks, read on parse threads when the
+    * machine has more than one core), a JSON array and a JSON stream,
+    * with the default options: every plain document is built by the
+    * fast path (json.c makes its parser with the first record), the
+    * Extended JSON it declines by libbson's reader */
+   static const struct {
+      char shape;
+      const char *name, *format;
+   } forms[] = {{'n', "fast.ndjson", "NDJSON"}, {'[', "fast_array.json", "JSON"}, {'{', "fast_stream.json", "JSON"}};
+   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+      int n = forms[i].shape == 'n' ? 40000 : 5000;
+      bql_buf_t b;
+      bql_buf_init (&b);
+      json_docs (&b, forms[i].shape, n, true);
+      char path[512], sql[800];
+      write_file (forms[i].name, b.data, b.len, path, sizeof path);
+      bql_buf_cleanup (&b);
+      snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' FORMAT %s", path, forms[i].format);
+      how_read_t h = read_by_default (sql);
+      assert_int_equal (h.rows, n);
+      assert_int_equal (h.slow, n / 1000);
+      assert_int_equal (h.fast, n - n / 1000);
+      /* NDJSON on parse threads when the default gives more than one */
+      assert_int_equal (h.threads, forms[i].shape == 'n' && threads_with ("") > 1);
+   }
+}
+
+static void
+test_gzip_is_inflated_on_its_own_thread (void **state)
+{
+   (void) state;
+   /* a gzip input (NDJSON of several inflated chunks of 1 MiB, read on
+    * parse threads when the machine has more than one core; a JSON
+    * array, read on one thread; CSV) with the default options: the
+    * input starts the inflating thread (gz_start) with its first read
+    * and inflates every chunk there */
+   static const struct {
+      char shape;
+      const char *name, *format;
+      int n;
+   } forms[] = {{'n', "inflated.ndjson.gz", "NDJSON", 60000}, {'[', "inflated.json.gz", "JSON", 500},
+                {'c', "inflated.csv.gz", "CSV", 500}};
+   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+      bql_buf_t b;
+      bql_buf_init (&b);
+      if (forms[i].shape == 'c') {
+         bql_buf_puts (&b, "_id,s\n");
+         for (int k = 0; k < forms[i].n; k++) {
+            bql_buf_printf (&b, "%d,x%d\n", k, k);
+         }
+      } else {
+         json_docs (&b, forms[i].shape, forms[i].n, false);
+      }
+      size_t cap = b.len + 1024;
+      unsigned char *gz = bson_malloc (cap);
+      size_t n = gzip_bytes (b.data, gz, cap);
+      char path[512], sql[800];
+      write_file (forms[i].name, gz, n, path, sizeof path);
+      snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' FORMAT %s", path, forms[i].format);
+      how_read_t h = read_by_default (sql);
+      assert_int_equal (h.rows, forms[i].n);
+      assert_true (h.inflater);
+      bson_free (gz);
+      bql_buf_cleanup (&b);
+   }
+}
+
+static void
+test_parse_threads_default (void **state)
+{
+   (void) state;
+   /* parse_threads left out is the number of cores (online), at most
+    * one per 8 MB of memory_limit (2 MB of chunks a thread, a quarter of
+    * memory_limit for them) and at most 64 */
+   long online = sysconf (_SC_NPROCESSORS_ONLN);
+   assert_true (online >= 1);
+   int cores = online > 64 ? 64 : (int) online;
+   planned_t p = plan_of ("BULK INSERT INTO t FROM 'rows.ndjson'");
+   assert_int_equal (p.plan->opts.parse_threads, 0);
+   assert_int_equal (p.plan->opts.memory_limit, 256 << 20);
+   planned_free (&p);
+   assert_int_equal (threads_with (""), cores < 32 ? cores : 32);     /* 256MB: 32 at most */
+   assert_int_equal (threads_with ("memory_limit = '1TB'"), cores);   /* no cap but the cores */
+   assert_int_equal (threads_with ("memory_limit = '1MB'"), 1);       /* less than one thread's share */
+   assert_int_equal (threads_with ("memory_limit = '15MB'"), 1);      /* capped to 1 */
+   assert_int_equal (threads_with ("memory_limit = '16MB'"), cores < 2 ? cores : 2); /* capped to 2 */
+   assert_int_equal (threads_with ("memory_limit = '23MB'"), cores < 2 ? cores : 2);
+   /* given: that many, whatever the cores, within memory_limit */
+   assert_int_equal (threads_with ("parse_threads = 1"), 1);
+   assert_int_equal (threads_with ("parse_threads = 3"), 3);
+   assert_int_equal (threads_with ("parse_threads = 64"), 32);
+   assert_int_equal (threads_with ("parse_threads = 64, memory_limit = '1TB'"), 64);
+   assert_int_equal (threads_with ("parse_threads = 5, memory_limit = '16MB'"), 2);
+   assert_int_equal (threads_with ("parse_threads = 5, memory_limit = '8MB'"), 1);
+   assert_int_equal (threads_with ("parse_threads = 2, memory_limit = '1MB'"), 1);
+}
+
 /* ---- VALUES, replay, EXPLAIN's sniff ---- */
 
 static void
@@ -1274,6 +1478,9 @@ main (void)
       cmocka_unit_test (test_parse_threads_long_lines),
       cmocka_unit_test (test_parse_threads_oversize_lines),
       cmocka_unit_test (test_parse_threads_gzip),
+      cmocka_unit_test (test_json_fast_path_is_the_default),
+      cmocka_unit_test (test_gzip_is_inflated_on_its_own_thread),
+      cmocka_unit_test (test_parse_threads_default),
       cmocka_unit_test (test_values),
       cmocka_unit_test (test_replay),
       cmocka_unit_test (test_sniff_columns),
