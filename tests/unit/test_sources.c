@@ -38,9 +38,10 @@ typedef struct {
    bql_plan_t *plan;
 } planned_t;
 
-/* Plan the first statement of sql, relative paths resolved in dir. */
+/* Plan the first statement of sql, relative paths resolved in dir, for
+ * a machine of cores cores (bql_plan_options_t.cores; 0: this one's). */
 static planned_t
-plan_in (const char *dir, const char *sql)
+plan_cores (const char *dir, const char *sql, int cores)
 {
    planned_t p = {0};
    bql_error_t err;
@@ -48,11 +49,19 @@ plan_in (const char *dir, const char *sql)
    if (!bql_parse (sql, strlen (sql), NULL, &p.script, &err)) {
       fail_msg ("parse: %s", err.message);
    }
-   bql_plan_options_t opts = {.size = sizeof opts, .database = "test", .now_ms = 1700000000000, .base_dir = dir};
+   bql_plan_options_t opts = {
+      .size = sizeof opts, .database = "test", .now_ms = 1700000000000, .base_dir = dir, .cores = cores};
    if (!bql_plan_new (p.script, 0, &opts, &p.plan, &err)) {
       fail_msg ("plan: %s", err.message);
    }
    return p;
+}
+
+/* Plan the first statement of sql, relative paths resolved in dir. */
+static planned_t
+plan_in (const char *dir, const char *sql)
+{
+   return plan_cores (dir, sql, 0);
 }
 
 static planned_t
@@ -1035,10 +1044,10 @@ typedef struct {
  * _id (bql_source_row_has_id: 1); one built by libbson's reader has none
  * (0, and -1: unknown), as source.h says. Every row must be OK. */
 static how_read_t
-read_by_default (const char *sql)
+read_planned (const char *sql, int cores)
 {
    how_read_t h = {0};
-   planned_t p = plan_of (sql);
+   planned_t p = plan_cores (BQL_FIXTURES, sql, cores);
    assert_int_equal (p.plan->opts.parse_threads, 0); /* the default */
    bql_error_t err;
    bql_error_clear (&err);
@@ -1081,18 +1090,46 @@ read_by_default (const char *sql)
    return h;
 }
 
+/* read_planned on a plan made for this machine's cores. */
+static how_read_t
+read_by_default (const char *sql)
+{
+   return read_planned (sql, 0);
+}
+
 /* The threads bql_parallel_threads gives the plan of "BULK INSERT ...
- * FROM NDJSON WITH (<with>)" (no WITH when with is ""). */
+ * FROM '<file>' WITH (<with>)" (no WITH when with is "") made for cores
+ * cores (0: this machine's); *explained (when not NULL): what the plan's
+ * EXPLAIN shows as source.parse_threads (-1: nothing). */
+static int
+threads_for (const char *file, const char *with, int cores, int *explained)
+{
+   char sql[300];
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'%s%s%s", file, with[0] ? " WITH (" : "", with,
+             with[0] ? ")" : "");
+   planned_t p = plan_cores (BQL_FIXTURES, sql, cores);
+   int n = bql_parallel_threads (p.plan);
+   if (explained) {
+      bson_t plan;
+      bql_error_t err;
+      assert_true (bql_plan_explain (p.plan, &plan, &err));
+      bson_iter_t it;
+      *explained = bson_iter_init (&it, &plan) && bson_iter_find_descendant (&it, "source.parse_threads", &it) &&
+                         BSON_ITER_HOLDS_INT32 (&it)
+                      ? bson_iter_int32 (&it)
+                      : -1;
+      bson_destroy (&plan);
+   }
+   planned_free (&p);
+   return n;
+}
+
+/* The threads of "BULK INSERT INTO t FROM 'rows.ndjson' WITH (<with>)"
+ * planned for this machine. */
 static int
 threads_with (const char *with)
 {
-   char sql[300];
-   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM 'rows.ndjson'%s%s%s", with[0] ? " WITH (" : "", with,
-             with[0] ? ")" : "");
-   planned_t p = plan_of (sql);
-   int n = bql_parallel_threads (p.plan);
-   planned_free (&p);
-   return n;
+   return threads_for ("rows.ndjson", with, 0, NULL);
 }
 
 /* n plain documents with an _id, as NDJSON lines (shape 'n'), the
@@ -1218,6 +1255,46 @@ test_parse_threads_default (void **state)
    assert_int_equal (threads_with ("parse_threads = 5, memory_limit = '16MB'"), 2);
    assert_int_equal (threads_with ("parse_threads = 5, memory_limit = '8MB'"), 1);
    assert_int_equal (threads_with ("parse_threads = 2, memory_limit = '1MB'"), 1);
+
+   /* the cores are the plan's (bql_plan_options_t.cores, or counted when
+    * it is made): its EXPLAIN shows the threads bql_parallel_threads
+    * gives, and a load of it runs them (the plan is what runs) */
+   static const struct {
+      const char *file, *with;
+      int cores, threads, explained;
+   } planned[] = {
+      {"rows.ndjson", "", 3, 3, 3},
+      {"rows.ndjson", "", 1, 1, 1},
+      {"rows.ndjson", "", 40, 32, 32},
+      {"rows.ndjson", "memory_limit = '1TB'", 100, 64, 64},
+      {"rows.ndjson", "memory_limit = '16MB'", 3, 2, 2},
+      {"rows.ndjson", "memory_limit = '8MB'", 3, 1, 1},
+      {"rows.ndjson", "parse_threads = 5", 1, 5, 5},
+      {"rows.ndjson", "parse_threads = 5, memory_limit = '8MB'", 1, 1, 1},
+      {"typed.csv", "", 5, 5, 5},
+      {"array.json", "", 5, 5, 1}, /* a JSON array or stream: one thread */
+      {"array.json", "parse_threads = 4", 5, 4, 1},
+   };
+   for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++) {
+      int explained;
+      assert_int_equal (threads_for (planned[i].file, planned[i].with, planned[i].cores, &explained),
+                        planned[i].threads);
+      assert_int_equal (explained, planned[i].explained);
+   }
+   /* a load of NDJSON of several chunks planned for 1 core reads on one
+    * thread, for 3 cores on parse threads, whatever this machine has */
+   bql_buf_t b;
+   bql_buf_init (&b);
+   json_docs (&b, 'n', 40000, false);
+   char path[512], sql[800];
+   write_file ("planned.ndjson", b.data, b.len, path, sizeof path);
+   bql_buf_cleanup (&b);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+   how_read_t one = read_planned (sql, 1), three = read_planned (sql, 3);
+   assert_int_equal (one.rows, 40000);
+   assert_false (one.threads);
+   assert_int_equal (three.rows, 40000);
+   assert_true (three.threads);
 }
 
 /* ---- VALUES, replay, EXPLAIN's sniff ---- */
