@@ -83,6 +83,13 @@ typedef struct bql_plan_options {
     * document, error records, failed_records_file lines; none with
     * dry_run). */
    bool explain_only;
+   /* The number of cores that parse_threads left out counts (bulkql(1)
+    * "WITH options": the number of cores, within memory_limit); 0 means
+    * this machine's, the processors online when the plan is made
+    * (sysconf(_SC_NPROCESSORS_ONLN)). The plan keeps it: its EXPLAIN shows
+    * the parse threads a load of it runs ("source.parse_threads") and
+    * bql_execute runs that many. Set it to make plans reproducible. */
+   int cores;
 } bql_plan_options_t;
 
 /* Plan statement i (0-based) of script.
@@ -169,8 +176,12 @@ BQL_EXPORT int bql_plan_progress (const bql_plan_t *plan);
  * namespace, the resolved options and the steps with the exact commands
  * (insert/update/delete/find documents, filters, update operators, upsert
  * flags, ordered, writeConcern, bypassDocumentValidation) and, for rows
- * given with VALUES, the batch boundaries. Parts that depend on data read
- * at run time (rows of a file, _ids of a batch) appear as "<...>"
+ * given with VALUES, the batch boundaries; for a file, "source" also says
+ * how many threads a load parses it on ("parse_threads": the option, or
+ * bql_plan_options_t.cores, within memory_limit; 1 for a JSON array or
+ * stream; rows given by bql_exec_options_t.next_row are read on one
+ * thread whatever it says). Parts that depend
+ * on data read at run time (rows of a file, _ids of a batch) appear as "<...>"
  * placeholders. Fails only when a statement needs a per-row document that
  * cannot be built (errors as bql_plan_new). */
 BQL_EXPORT bool bql_plan_explain (const bql_plan_t *plan, bson_t *out, bql_error_t *error);

@@ -152,7 +152,8 @@ static const bql_opt_def_t option_table[] = {
            "row numbers, the lines of failed rows and\n.B ordered\nare as with one thread. The chunks take about "
            "2 MB per thread, within a\nquarter of\n.BR memory_limit ,\nwhich so bounds the threads too; 1 "
            "parses on the reading thread.\nJSON arrays and streams are parsed on one thread. A gzip input is\n"
-           "inflated on a thread of its own.\n"},
+           "inflated on a thread of its own.\nThe cores are counted when the statement is planned; EXPLAIN shows\n"
+           "the threads a load runs as\n.BR source.parse_threads .\n"},
    {.name = "progress", .group = "BATCH_CONFIG", .type = BQL_OPT_BOOL, .kinds = K_ALL, .def = -1,
     .def_text = "on a terminal", .flags = BQL_OPTF_NONE_DEFAULT, FIELD_TRI (progress), .syntax = "bool",
     .help = "progress line",

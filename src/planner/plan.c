@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "columns.h"
 #include "planner.h"
@@ -651,6 +652,12 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    plan->placeholders = plan->explain || (o && o->explain_only);
    plan->explain_only = o && o->explain_only;
    plan->now_ms = o && o->now_ms ? o->now_ms : wall_clock_ms ();
+   if (o && o->cores > 0) {
+      plan->cores = o->cores;
+   } else {
+      long online = sysconf (_SC_NPROCESSORS_ONLN);
+      plan->cores = online > 0 ? (online < INT32_MAX ? (int) online : INT32_MAX) : 1;
+   }
    if (o && o->params) {
       bson_copy_to_excluding_noinit (o->params, &plan->params, "", NULL);
    }

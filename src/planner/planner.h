@@ -136,6 +136,9 @@ struct bql_plan {
    char *statement_text;        /* the statement's source text */
    char *ns;                    /* "db.collection", made on demand */
    int64_t now_ms;              /* CURRENT_TIMESTAMP of the statement */
+   int cores;                   /* bql_plan_options_t.cores, or the processors
+                                   online at planning (at least 1): what
+                                   parse_threads left out counts */
    bson_t params;               /* bound parameters (copied) */
    bql_options_t opts;
 

@@ -5,7 +5,8 @@
  *   plan/NAME.sql       → EXPLAIN of every statement           (NAME.plan.json)
  *   errors/NAME.sql     → the rendered error, which must occur (NAME.err)
  *   reference/NAME.sql  → the plan, or the rendered error       (NAME.plan.json | NAME.err)
- * Plans use database "test" and the clock fixed at 2024-01-15T10:30:00Z;
+ * Plans use database "test", the clock fixed at 2024-01-15T10:30:00Z and
+ * 6 cores (bql_plan_options_t.cores);
  * NAME.params.json, when present, holds the bound parameters. Errors name
  * the file by its base name, so the files do not depend on where the tree is.
  */
@@ -18,6 +19,7 @@
 #include "json_pretty.h"
 
 #define FIXED_NOW_MS 1705314600000LL
+#define FIXED_CORES 6 /* what parse_threads left out counts (EXPLAIN's source.parse_threads) */
 
 char *
 golden_read (const char *path, size_t *len)
@@ -107,7 +109,8 @@ golden_output (golden_kind_t kind, const char *sql_path, bool *failed)
       }
       free (pj);
    }
-   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = "test", .params = &params, .now_ms = FIXED_NOW_MS};
+   bql_plan_options_t opts = {.size = sizeof (bql_plan_options_t), .database = "test", .params = &params, .now_ms = FIXED_NOW_MS,
+                              .cores = FIXED_CORES};
    size_t n = bql_script_statement_count (script);
    for (size_t i = 0; i < n; i++) {
       bql_plan_t *plan;

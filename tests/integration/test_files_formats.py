@@ -291,6 +291,7 @@ class FormatsTest(filestest.FilesCase):
         plan = bson.json_util.loads(r.out)
         self.assertEqual(plan["source"], {"file": p, "format": "CSV", "compression": "GZIP", "header": True,
                                           "delimiter": ",", "quote": '"', "blanks": "null", "infer_rows": 10000,
+                                          "parse_threads": filestest.default_parse_threads(),
                                           "columns": [{"name": "a", "type": "INT", "inferred": False}]})
         self.assertEqual(self.db.list_collection_names(), [])
 

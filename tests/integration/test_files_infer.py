@@ -380,7 +380,7 @@ class InferTest(filestest.FilesCase):
         plan = bson.json_util.loads(r.out)
         self.assertEqual(plan["source"], {
             "file": p, "format": "CSV", "compression": "NONE", "header": True, "delimiter": ",", "quote": '"',
-            "blanks": "null", "infer_rows": 5,
+            "blanks": "null", "infer_rows": 5, "parse_threads": filestest.default_parse_threads(),
             "columns": [
                 {"name": "_id", "type": "INT", "inferred": True},
                 {"name": "zip", "type": "STRING", "inferred": True},

@@ -186,6 +186,38 @@ class ParseThreadsTest(filestest.FilesCase, wiretest.WireCase):
         self.assertEqual(r.rc, 0, r)
         self.assertIn('"parse_threads": {"$numberInt": "3"}', r.out)
 
+    def test_explain_shows_the_parse_threads_a_load_runs(self):
+        # parse_threads left out is null among the options (not given) and,
+        # in the source, the number a load runs: the cores online (counted
+        # when the statement is planned), one per 8 MB of memory_limit at
+        # most; a JSON array or stream is parsed on one thread
+        self.write("e.ndjson", '{"a": 1}\n')
+        self.write("e.csv", "a\n1\n")
+        self.write("e.json", '[{"a": 1}]\n')
+        cores = os.sysconf("SC_NPROCESSORS_ONLN")
+        cases = [
+            ("e.ndjson", "", None, min(cores, 32)),
+            ("e.csv", "", None, min(cores, 32)),
+            ("e.ndjson", " WITH (memory_limit = '1TB')", None, min(cores, 64)),
+            ("e.ndjson", " WITH (memory_limit = '16MB')", None, min(cores, 2)),
+            ("e.ndjson", " WITH (memory_limit = '8MB')", None, 1),
+            ("e.ndjson", " WITH (parse_threads = 3)", 3, 3),
+            ("e.ndjson", " WITH (parse_threads = 3, memory_limit = '8MB')", 3, 1),
+            ("e.json", "", None, 1),
+            ("e.json", " WITH (parse_threads = 3)", 3, 1),
+        ]
+        for name, with_, option, threads in cases:
+            with self.subTest(name=name, with_=with_):
+                for explain in (("--explain",), ()):
+                    sql = "BULK INSERT INTO t FROM '%s'%s" % (self.path(name), with_)
+                    if not explain:
+                        sql = "EXPLAIN " + sql
+                    r = self.bulkql("--format", "json", *explain, sql=sql)
+                    self.assertEqual(r.rc, 0, r)
+                    plan = bson.json_util.loads(r.out)
+                    self.assertEqual(plan["options"]["parse_threads"], option)
+                    self.assertEqual(plan["source"]["parse_threads"], threads)
+
 
 if __name__ == "__main__":
     import bqltest

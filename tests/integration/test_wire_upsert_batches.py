@@ -67,6 +67,60 @@ class WireUpsertBatchesTest(wiretest.WireCase):
         self.assertEqual(self.db.u.count_documents({"v": "old"}), 0)
         self.assertEqual(self.db.u.find_one({"_id": ROWS - 1})["v"], "new%d" % (ROWS - 1))
 
+    def test_the_upsert_benchmark_ordered_do_replace_goes_one_command_per_batch(self):
+        # the upsert benchmark's form (bench/RESULTS.md): ordered (the
+        # default) ON CONFLICT (_id) DO REPLACE of ROWS NDJSON rows into a
+        # collection holding every other _id (the even ones, each with an
+        # older value and a field the replacement drops)
+        self.db.u.insert_many([{"_id": i, "v": "old", "gone": True} for i in range(0, ROWS, 2)])
+        fd, path = tempfile.mkstemp(suffix=".ndjson")
+        self.addCleanup(os.unlink, path)
+        with os.fdopen(fd, "w") as f:
+            for i in range(ROWS):
+                f.write(json.dumps({"_id": i, "v": "new%d" % i, "n": i}) + "\n")
+        self.proxy.reset()
+        r = self.wire("BULK UPSERT INTO u FROM '%s' FORMAT NDJSON ON CONFLICT (_id) DO REPLACE "
+                      "WITH (batch_size = %d);" % (path, BATCH), timeout=max(120, ROWS // 5))
+        self.assertEqual(r.rc, 0, r)
+        res = r.results[0]
+        sizes = [BATCH] * (ROWS // BATCH) + ([ROWS % BATCH] if ROWS % BATCH else [])
+        ups = self.updates("u")
+        # one ordered update command per batch, each with the batch's rows
+        # in input order, each a replacement upsert of its row
+        self.assertEqual([len(c.documents) for c in ups], sizes)
+        self.assertTrue(all(c.body["ordered"] for c in ups))
+        self.assertEqual([op["q"] for c in ups for op in c.documents], [{"_id": {"$eq": i}} for i in range(ROWS)])
+        self.assertEqual([op["u"] for c in ups for op in c.documents],
+                         [{"_id": i, "v": "new%d" % i, "n": i} for i in range(ROWS)])
+        self.assertTrue(all(op["upsert"] and not op.get("multi", False) for c in ups for op in c.documents))
+        # no insert command: with stored and new rows alternating, no run
+        # of BQL_INSERT_RUN_MIN (16) new rows forms (INSERT_NEW_IDS)
+        self.assertEqual([c for c in self.user_writes("u") if c.name != "update"], [])
+        # the reads of stored _ids: one of every stored _id for the
+        # statement where _id lookups read the whole collection, else one
+        # of each batch's _ids
+        if self.id_lookup_scans():
+            self.assertEqual(self.id_reads(), [ALL])
+        else:
+            self.assertEqual(self.id_reads(), [list(range(k, min(k + BATCH, ROWS))) for k in range(0, ROWS, BATCH)])
+        # each command's reply counts its batch (which starts at an even
+        # _id): the even _ids matched and modified, the odd ones upserted
+        for b, (c, n) in enumerate(zip(ups, sizes)):
+            first = b * BATCH
+            self.assertEqual((c.reply["ok"], c.reply["n"], c.reply["nModified"], len(c.reply.get("upserted", []))),
+                             (1.0, n, (n + 1) // 2, n // 2), c)
+            self.assertNotIn("writeErrors", c.reply)
+            self.assertEqual([u["_id"] for u in c.reply.get("upserted", [])], list(range(first + 1, first + n, 2)))
+        self.assertEqual((res["batches"], res["nMatched"], res["nModified"], res["nUpserted"], res["nFailed"],
+                          res["nInserted"]),
+                         (len(sizes), (ROWS + 1) // 2, (ROWS + 1) // 2, ROWS // 2, 0, 0))
+        self.assertNotIn("nModifiedUnknown", res)
+        self.assertEqual(res["writeErrors"], [])
+        self.assertEqual([(u["row"], u["_id"]) for u in res["upserted"]],
+                         [(i + 1, i) for i in range(1, ROWS, 2)][:1000])
+        # the documents on the server: every row, as its replacement
+        self.assertEqual(self.docs("u"), [{"_id": i, "v": "new%d" % i, "n": i} for i in range(ROWS)])
+
     def id_reads(self):
         """The reads of _ids of collection u: the sorted _ids of each
         {_id: {$in: [...]}}, or ALL for a read of every stored _id."""

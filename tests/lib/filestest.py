@@ -18,6 +18,14 @@ import bson.json_util
 import bqltest
 
 
+def default_parse_threads(memory_limit=256 << 20):
+    """The parse threads of an NDJSON, CSV or TSV load with parse_threads
+    left out (bulkql(1)): the processors online (as the planner counts
+    them), at most one per 8 MB of memory_limit (2 MB of chunks a thread
+    within a quarter of it), at least 1, at most 64."""
+    return max(1, min(os.sysconf("SC_NPROCESSORS_ONLN"), memory_limit // 4 // (2 << 20), 64))
+
+
 class FilesCase(bqltest.BulkqlCase):
     def setUp(self):
         super().setUp()

@@ -38,9 +38,10 @@ typedef struct {
    bql_plan_t *plan;
 } planned_t;
 
-/* Plan the first statement of sql, relative paths resolved in dir. */
+/* Plan the first statement of sql, relative paths resolved in dir, for
+ * a machine of cores cores (bql_plan_options_t.cores; 0: this one's). */
 static planned_t
-plan_in (const char *dir, const char *sql)
+plan_cores (const char *dir, const char *sql, int cores)
 {
    planned_t p = {0};
    bql_error_t err;
@@ -48,11 +49,19 @@ plan_in (const char *dir, const char *sql)
    if (!bql_parse (sql, strlen (sql), NULL, &p.script, &err)) {
       fail_msg ("parse: %s", err.message);
    }
-   bql_plan_options_t opts = {.size = sizeof opts, .database = "test", .now_ms = 1700000000000, .base_dir = dir};
+   bql_plan_options_t opts = {
+      .size = sizeof opts, .database = "test", .now_ms = 1700000000000, .base_dir = dir, .cores = cores};
    if (!bql_plan_new (p.script, 0, &opts, &p.plan, &err)) {
       fail_msg ("plan: %s", err.message);
    }
    return p;
+}
+
+/* Plan the first statement of sql, relative paths resolved in dir. */
+static planned_t
+plan_in (const char *dir, const char *sql)
+{
+   return plan_cores (dir, sql, 0);
 }
 
 static planned_t
@@ -1016,6 +1025,278 @@ test_parse_threads_gzip (void **state)
    bql_buf_cleanup (&b);
 }
 
+/* ---- issue 16's defaults: each test fails when its default is gone ---- */
+
+/* How the rows of a source were read (with the plan's own options: no
+ * parse_threads or chunk size set by the test). */
+typedef struct {
+   int64_t rows;       /* OK rows */
+   int64_t fast;       /* ... with the JSON fast path's facts (below) */
+   int64_t slow;       /* ... with no facts: libbson's reader built them */
+   bool threads;       /* the rest was read on parse threads (parallel.c) */
+   bool inflater;      /* the input was inflated on a thread of its own (input.c) */
+} how_read_t;
+
+/* Read every row of sql's source as a load with the plan's default
+ * options reads it. A row built by the JSON fast path has the facts it
+ * learns while building (bql_source_row_facts: BQL_ROW_FINITE |
+ * BQL_ROW_NAMES_VALID for these plain documents) and whether it has an
+ * _id (bql_source_row_has_id: 1); one built by libbson's reader has none
+ * (0, and -1: unknown), as source.h says. Every row must be OK. */
+static how_read_t
+read_planned (const char *sql, int cores)
+{
+   how_read_t h = {0};
+   planned_t p = plan_cores (BQL_FIXTURES, sql, cores);
+   assert_int_equal (p.plan->opts.parse_threads, 0); /* the default */
+   bql_error_t err;
+   bql_error_clear (&err);
+   bql_source_t *src = bql_source_open (p.plan, NULL, NULL, &err);
+   if (!src) {
+      fail_msg ("open: %s", err.message);
+   }
+   assert_string_equal (bql_source_kind (src), "file");
+   bql_file_source_t *f = bql_source_impl (src);
+   for (;;) {
+      bson_t doc = BSON_INITIALIZER;
+      int64_t rownum;
+      const char *why;
+      bql_row_rc_t rc = bql_source_next (src, &doc, &rownum, &why);
+      bson_destroy (&doc);
+      if (rc == BQL_ROW_END) {
+         break;
+      }
+      if (rc != BQL_ROW_OK) {
+         fail_msg ("row %lld: %s", (long long) h.rows + 1,
+                   rc == BQL_ROW_FAILED ? why : bql_source_error (src)->message);
+      }
+      h.rows++;
+      unsigned facts = bql_source_row_facts (src);
+      int has_id = bql_source_row_has_id (src);
+      if (facts == (BQL_ROW_FINITE | BQL_ROW_NAMES_VALID) && has_id == 1) {
+         h.fast++;
+      } else if (facts == 0 && has_id == -1) {
+         h.slow++;
+      } else {
+         fail_msg ("row %lld: facts %u, has_id %d", (long long) h.rows, facts, has_id);
+      }
+   }
+   /* what read the input, seen once it is all read (the reading thread
+    * has taken every chunk: the chunker's writes happened before) */
+   h.threads = f->par != NULL;
+   h.inflater = f->in.gz != NULL;
+   bql_source_close (src);
+   planned_free (&p);
+   return h;
+}
+
+/* read_planned on a plan made for this machine's cores. */
+static how_read_t
+read_by_default (const char *sql)
+{
+   return read_planned (sql, 0);
+}
+
+/* The threads bql_parallel_threads gives the plan of "BULK INSERT ...
+ * FROM '<file>' WITH (<with>)" (no WITH when with is "") made for cores
+ * cores (0: this machine's); *explained (when not NULL): what the plan's
+ * EXPLAIN shows as source.parse_threads (-1: nothing). */
+static int
+threads_for (const char *file, const char *with, int cores, int *explained)
+{
+   char sql[300];
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'%s%s%s", file, with[0] ? " WITH (" : "", with,
+             with[0] ? ")" : "");
+   planned_t p = plan_cores (BQL_FIXTURES, sql, cores);
+   int n = bql_parallel_threads (p.plan);
+   if (explained) {
+      bson_t plan;
+      bql_error_t err;
+      assert_true (bql_plan_explain (p.plan, &plan, &err));
+      bson_iter_t it;
+      *explained = bson_iter_init (&it, &plan) && bson_iter_find_descendant (&it, "source.parse_threads", &it) &&
+                         BSON_ITER_HOLDS_INT32 (&it)
+                      ? bson_iter_int32 (&it)
+                      : -1;
+      bson_destroy (&plan);
+   }
+   planned_free (&p);
+   return n;
+}
+
+/* The threads of "BULK INSERT INTO t FROM 'rows.ndjson' WITH (<with>)"
+ * planned for this machine. */
+static int
+threads_with (const char *with)
+{
+   return threads_for ("rows.ndjson", with, 0, NULL);
+}
+
+/* n plain documents with an _id, as NDJSON lines (shape 'n'), the
+ * elements of a JSON array ('['), or a stream of pretty-printed JSON
+ * documents ('{'); with_decimals, every 1000th document holds
+ * a $numberDecimal, Extended JSON the fast path hands to libbson's
+ * reader. */
+static void
+json_docs (bql_buf_t *b, char shape, int n, bool with_decimals)
+{
+   if (shape == '[') {
+      bql_buf_puts (b, "[\n");
+   }
+   for (int i = 0; i < n; i++) {
+      bool slow = with_decimals && i % 1000 == 999;
+      bql_buf_printf (b, "%s{\"_id\": %d,%s\"s\": \"%08x\", \"d\": {\"$date\": \"2024-01-%02dT10:00:00Z\"}, "
+                         "\"a\": [%d, {\"x\": %s}]}%s",
+                      shape == '[' && i ? ",\n" : "", i, shape == '{' ? "\n  " : " ",
+                      (unsigned) i * 2654435761u, 1 + i % 28, i % 7,
+                      slow ? "{\"$numberDecimal\": \"1.5\"}" : "true", shape == '[' ? "" : "\n");
+   }
+   if (shape == '[') {
+      bql_buf_puts (b, "\n]\n");
+   }
+}
+
+static void
+test_json_fast_path_is_the_default (void **state)
+{
+   (void) state;
+   /* NDJSON (some MB: several chunks, read on parse threads when the
+    * machine has more than one core), a JSON array and a JSON stream,
+    * with the default options: every plain document is built by the
+    * fast path (json.c makes its parser with the first record), the
+    * Extended JSON it declines by libbson's reader */
+   static const struct {
+      char shape;
+      const char *name, *format;
+   } forms[] = {{'n', "fast.ndjson", "NDJSON"}, {'[', "fast_array.json", "JSON"}, {'{', "fast_stream.json", "JSON"}};
+   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+      int n = forms[i].shape == 'n' ? 40000 : 5000;
+      bql_buf_t b;
+      bql_buf_init (&b);
+      json_docs (&b, forms[i].shape, n, true);
+      char path[512], sql[800];
+      write_file (forms[i].name, b.data, b.len, path, sizeof path);
+      bql_buf_cleanup (&b);
+      snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' FORMAT %s", path, forms[i].format);
+      how_read_t h = read_by_default (sql);
+      assert_int_equal (h.rows, n);
+      assert_int_equal (h.slow, n / 1000);
+      assert_int_equal (h.fast, n - n / 1000);
+      /* NDJSON on parse threads when the default gives more than one */
+      assert_int_equal (h.threads, forms[i].shape == 'n' && threads_with ("") > 1);
+   }
+}
+
+static void
+test_gzip_is_inflated_on_its_own_thread (void **state)
+{
+   (void) state;
+   /* a gzip input (NDJSON of several inflated chunks of 1 MiB, read on
+    * parse threads when the machine has more than one core; a JSON
+    * array, read on one thread; CSV) with the default options: the
+    * input starts the inflating thread (gz_start) with its first read
+    * and inflates every chunk there */
+   static const struct {
+      char shape;
+      const char *name, *format;
+      int n;
+   } forms[] = {{'n', "inflated.ndjson.gz", "NDJSON", 60000}, {'[', "inflated.json.gz", "JSON", 500},
+                {'c', "inflated.csv.gz", "CSV", 500}};
+   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+      bql_buf_t b;
+      bql_buf_init (&b);
+      if (forms[i].shape == 'c') {
+         bql_buf_puts (&b, "_id,s\n");
+         for (int k = 0; k < forms[i].n; k++) {
+            bql_buf_printf (&b, "%d,x%d\n", k, k);
+         }
+      } else {
+         json_docs (&b, forms[i].shape, forms[i].n, false);
+      }
+      size_t cap = b.len + 1024;
+      unsigned char *gz = bson_malloc (cap);
+      size_t n = gzip_bytes (b.data, gz, cap);
+      char path[512], sql[800];
+      write_file (forms[i].name, gz, n, path, sizeof path);
+      snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s' FORMAT %s", path, forms[i].format);
+      how_read_t h = read_by_default (sql);
+      assert_int_equal (h.rows, forms[i].n);
+      assert_true (h.inflater);
+      bson_free (gz);
+      bql_buf_cleanup (&b);
+   }
+}
+
+static void
+test_parse_threads_default (void **state)
+{
+   (void) state;
+   /* parse_threads left out is the number of cores (online), at most
+    * one per 8 MB of memory_limit (2 MB of chunks a thread, a quarter of
+    * memory_limit for them) and at most 64 */
+   long online = sysconf (_SC_NPROCESSORS_ONLN);
+   assert_true (online >= 1);
+   int cores = online > 64 ? 64 : (int) online;
+   planned_t p = plan_of ("BULK INSERT INTO t FROM 'rows.ndjson'");
+   assert_int_equal (p.plan->opts.parse_threads, 0);
+   assert_int_equal (p.plan->opts.memory_limit, 256 << 20);
+   planned_free (&p);
+   assert_int_equal (threads_with (""), cores < 32 ? cores : 32);     /* 256MB: 32 at most */
+   assert_int_equal (threads_with ("memory_limit = '1TB'"), cores);   /* no cap but the cores */
+   assert_int_equal (threads_with ("memory_limit = '1MB'"), 1);       /* less than one thread's share */
+   assert_int_equal (threads_with ("memory_limit = '15MB'"), 1);      /* capped to 1 */
+   assert_int_equal (threads_with ("memory_limit = '16MB'"), cores < 2 ? cores : 2); /* capped to 2 */
+   assert_int_equal (threads_with ("memory_limit = '23MB'"), cores < 2 ? cores : 2);
+   /* given: that many, whatever the cores, within memory_limit */
+   assert_int_equal (threads_with ("parse_threads = 1"), 1);
+   assert_int_equal (threads_with ("parse_threads = 3"), 3);
+   assert_int_equal (threads_with ("parse_threads = 64"), 32);
+   assert_int_equal (threads_with ("parse_threads = 64, memory_limit = '1TB'"), 64);
+   assert_int_equal (threads_with ("parse_threads = 5, memory_limit = '16MB'"), 2);
+   assert_int_equal (threads_with ("parse_threads = 5, memory_limit = '8MB'"), 1);
+   assert_int_equal (threads_with ("parse_threads = 2, memory_limit = '1MB'"), 1);
+
+   /* the cores are the plan's (bql_plan_options_t.cores, or counted when
+    * it is made): its EXPLAIN shows the threads bql_parallel_threads
+    * gives, and a load of it runs them (the plan is what runs) */
+   static const struct {
+      const char *file, *with;
+      int cores, threads, explained;
+   } planned[] = {
+      {"rows.ndjson", "", 3, 3, 3},
+      {"rows.ndjson", "", 1, 1, 1},
+      {"rows.ndjson", "", 40, 32, 32},
+      {"rows.ndjson", "memory_limit = '1TB'", 100, 64, 64},
+      {"rows.ndjson", "memory_limit = '16MB'", 3, 2, 2},
+      {"rows.ndjson", "memory_limit = '8MB'", 3, 1, 1},
+      {"rows.ndjson", "parse_threads = 5", 1, 5, 5},
+      {"rows.ndjson", "parse_threads = 5, memory_limit = '8MB'", 1, 1, 1},
+      {"typed.csv", "", 5, 5, 5},
+      {"array.json", "", 5, 5, 1}, /* a JSON array or stream: one thread */
+      {"array.json", "parse_threads = 4", 5, 4, 1},
+   };
+   for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++) {
+      int explained;
+      assert_int_equal (threads_for (planned[i].file, planned[i].with, planned[i].cores, &explained),
+                        planned[i].threads);
+      assert_int_equal (explained, planned[i].explained);
+   }
+   /* a load of NDJSON of several chunks planned for 1 core reads on one
+    * thread, for 3 cores on parse threads, whatever this machine has */
+   bql_buf_t b;
+   bql_buf_init (&b);
+   json_docs (&b, 'n', 40000, false);
+   char path[512], sql[800];
+   write_file ("planned.ndjson", b.data, b.len, path, sizeof path);
+   bql_buf_cleanup (&b);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+   how_read_t one = read_planned (sql, 1), three = read_planned (sql, 3);
+   assert_int_equal (one.rows, 40000);
+   assert_false (one.threads);
+   assert_int_equal (three.rows, 40000);
+   assert_true (three.threads);
+}
+
 /* ---- VALUES, replay, EXPLAIN's sniff ---- */
 
 static void
@@ -1274,6 +1555,9 @@ main (void)
       cmocka_unit_test (test_parse_threads_long_lines),
       cmocka_unit_test (test_parse_threads_oversize_lines),
       cmocka_unit_test (test_parse_threads_gzip),
+      cmocka_unit_test (test_json_fast_path_is_the_default),
+      cmocka_unit_test (test_gzip_is_inflated_on_its_own_thread),
+      cmocka_unit_test (test_parse_threads_default),
       cmocka_unit_test (test_values),
       cmocka_unit_test (test_replay),
       cmocka_unit_test (test_sniff_columns),

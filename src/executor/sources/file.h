@@ -330,8 +330,10 @@ bql_row_rc_t bql_json_next (bql_file_source_t *f, bson_t *doc);
 void bql_json_cleanup (bql_json_t *js);
 
 /* parallel.c (called by file.c) */
-/* How many threads parse plan's input: parse_threads, or the number of
- * cores; at most what a quarter of memory_limit holds chunks for. */
+/* How many threads parse plan's input (NDJSON, CSV, TSV): parse_threads,
+ * or the plan's number of cores (plan->cores, counted when it was made);
+ * at most what a quarter of memory_limit holds chunks for (2 MB a
+ * thread), and 64. EXPLAIN shows it (explain.c: "source.parse_threads"). */
 int bql_parallel_threads (const bql_plan_t *plan);
 /* Read the rest of f (NDJSON, or CSV/TSV past its header and sample, at
  * a record boundary) on threads: a chunker and threads workers, chunks

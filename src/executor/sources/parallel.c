@@ -627,8 +627,7 @@ bql_parallel_threads (const bql_plan_t *plan)
 {
    int64_t n = plan->opts.parse_threads;
    if (n <= 0) {
-      long cores = sysconf (_SC_NPROCESSORS_ONLN);
-      n = cores > 0 ? cores : 1;
+      n = plan->cores > 0 ? plan->cores : 1; /* counted when the plan was made */
    }
    /* a quarter of memory_limit for the chunks (the batches have it all) */
    int64_t most = plan->opts.memory_limit / 4 / CHUNK_BUDGET;
