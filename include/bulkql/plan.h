@@ -88,8 +88,13 @@ typedef struct bql_plan_options {
     * this machine's, the processors online when the plan is made
     * (sysconf(_SC_NPROCESSORS_ONLN)). The plan keeps it: its EXPLAIN shows
     * the parse threads a load of it runs ("source.parse_threads") and
-    * bql_execute runs that many. Set it to make plans reproducible. */
-   int cores;
+    * bql_execute runs that many (at most 64, and within memory_limit). A
+    * negative value is taken as 0. Logical processors online, not the
+    * process's CPU affinity or a cgroup's CPU quota: set it where those
+    * are smaller, or to make plans reproducible. 64-bit so that it lies
+    * past the 64 bytes of the options before it (a caller built against
+    * that older header passes size 64, whose padding is not read). */
+   int64_t cores;
 } bql_plan_options_t;
 
 /* Plan statement i (0-based) of script.

@@ -53,11 +53,11 @@ append_step (bson_t *arr, uint32_t i, const bql_step_t *st)
  * then the plan shows the column list as written). */
 bool bql_file_sniff_columns (const bql_plan_t *plan, bql_columns_t *out) __attribute__ ((weak));
 
-/* The threads that parse an NDJSON, CSV or TSV input of the plan
- * (sources/parallel.c, which a load calls: parse_threads, or the plan's
- * cores, within memory_limit; weak as above: absent, the plan shows
- * none). */
-int bql_parallel_threads (const bql_plan_t *plan) __attribute__ ((weak));
+/* The threads that parse the plan's input of a format (sources/parallel.c,
+ * which a load calls: 1 for a JSON array or stream, else parse_threads or
+ * the plan's cores, within memory_limit; weak as above: absent, the plan
+ * shows none). */
+int bql_parallel_threads (const bql_plan_t *plan, bql_format_t format) __attribute__ ((weak));
 
 static void
 append_columns (bson_t *src, const bql_columns_t *cols, bool sniffed)
@@ -123,10 +123,9 @@ file_source (const bql_plan_t *plan, bson_t *out)
          BSON_APPEND_INT64 (&src, "skip_lines", fo.skip_lines);
       }
       /* the threads a load runs to parse the input (the option is null
-       * when left out: this is the number it comes to); a JSON array or
-       * stream is parsed on one thread */
+       * when left out: this is the number it comes to) */
       if (bql_parallel_threads) {
-         BSON_APPEND_INT32 (&src, "parse_threads", fo.format == BQL_FMT_JSON ? 1 : bql_parallel_threads (plan));
+         BSON_APPEND_INT32 (&src, "parse_threads", bql_parallel_threads (plan, fo.format));
       }
       bql_file_opts_cleanup (&fo);
    }

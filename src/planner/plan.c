@@ -8,6 +8,7 @@
  * FROM and ON DUPLICATE KEY are built by bql_plan_row_write() for both the
  * executor and EXPLAIN.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,7 +626,10 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
       return false;
    }
    *out = NULL;
-   /* the fields the caller knows of (size), the rest zero */
+   /* the fields the caller knows of (size), the rest zero. The options
+    * before cores took 64 bytes with their padding (size 64 from a caller
+    * built then): a field added later must start at or past it */
+   _Static_assert (offsetof (bql_plan_options_t, cores) >= 64, "bql_plan_options_t.cores lies in older padding");
    bql_plan_options_t known;
    memset (&known, 0, sizeof known);
    if (o) {
@@ -653,7 +657,7 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
    plan->explain_only = o && o->explain_only;
    plan->now_ms = o && o->now_ms ? o->now_ms : wall_clock_ms ();
    if (o && o->cores > 0) {
-      plan->cores = o->cores;
+      plan->cores = o->cores < INT32_MAX ? (int) o->cores : INT32_MAX;
    } else {
       long online = sysconf (_SC_NPROCESSORS_ONLN);
       plan->cores = online > 0 ? (online < INT32_MAX ? (int) online : INT32_MAX) : 1;

@@ -1034,6 +1034,8 @@ typedef struct {
    int64_t fast;       /* ... with the JSON fast path's facts (below) */
    int64_t slow;       /* ... with no facts: libbson's reader built them */
    bool threads;       /* the rest was read on parse threads (parallel.c) */
+   int workers;        /* ... by this many workers (1: on the reading thread) */
+   int explained;      /* the plan's EXPLAIN: source.parse_threads (-1: none) */
    bool inflater;      /* the input was inflated on a thread of its own (input.c) */
 } how_read_t;
 
@@ -1043,6 +1045,22 @@ typedef struct {
  * BQL_ROW_NAMES_VALID for these plain documents) and whether it has an
  * _id (bql_source_row_has_id: 1); one built by libbson's reader has none
  * (0, and -1: unknown), as source.h says. Every row must be OK. */
+/* What the plan's EXPLAIN shows as source.parse_threads (-1: nothing). */
+static int
+explained_threads (const bql_plan_t *planned)
+{
+   bson_t plan;
+   bql_error_t err;
+   assert_true (bql_plan_explain (planned, &plan, &err));
+   bson_iter_t it;
+   int n = bson_iter_init (&it, &plan) && bson_iter_find_descendant (&it, "source.parse_threads", &it) &&
+                 BSON_ITER_HOLDS_INT32 (&it)
+              ? bson_iter_int32 (&it)
+              : -1;
+   bson_destroy (&plan);
+   return n;
+}
+
 static how_read_t
 read_planned (const char *sql, int cores)
 {
@@ -1084,7 +1102,9 @@ read_planned (const char *sql, int cores)
    /* what read the input, seen once it is all read (the reading thread
     * has taken every chunk: the chunker's writes happened before) */
    h.threads = f->par != NULL;
+   h.workers = f->par ? bql_parallel_workers (f->par) : 1;
    h.inflater = f->in.gz != NULL;
+   h.explained = explained_threads (p.plan);
    bql_source_close (src);
    planned_free (&p);
    return h;
@@ -1108,17 +1128,11 @@ threads_for (const char *file, const char *with, int cores, int *explained)
    snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'%s%s%s", file, with[0] ? " WITH (" : "", with,
              with[0] ? ")" : "");
    planned_t p = plan_cores (BQL_FIXTURES, sql, cores);
-   int n = bql_parallel_threads (p.plan);
+   const char *dot = strrchr (file, '.');
+   bql_format_t format = !strcmp (dot, ".json") ? BQL_FMT_JSON : !strcmp (dot, ".csv") ? BQL_FMT_CSV : BQL_FMT_NDJSON;
+   int n = bql_parallel_threads (p.plan, format);
    if (explained) {
-      bson_t plan;
-      bql_error_t err;
-      assert_true (bql_plan_explain (p.plan, &plan, &err));
-      bson_iter_t it;
-      *explained = bson_iter_init (&it, &plan) && bson_iter_find_descendant (&it, "source.parse_threads", &it) &&
-                         BSON_ITER_HOLDS_INT32 (&it)
-                      ? bson_iter_int32 (&it)
-                      : -1;
-      bson_destroy (&plan);
+      *explained = explained_threads (p.plan);
    }
    planned_free (&p);
    return n;
@@ -1272,8 +1286,8 @@ test_parse_threads_default (void **state)
       {"rows.ndjson", "parse_threads = 5", 1, 5, 5},
       {"rows.ndjson", "parse_threads = 5, memory_limit = '8MB'", 1, 1, 1},
       {"typed.csv", "", 5, 5, 5},
-      {"array.json", "", 5, 5, 1}, /* a JSON array or stream: one thread */
-      {"array.json", "parse_threads = 4", 5, 4, 1},
+      {"array.json", "", 5, 1, 1}, /* a JSON array or stream: one thread */
+      {"array.json", "parse_threads = 4", 5, 1, 1},
    };
    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++) {
       int explained;
@@ -1293,8 +1307,44 @@ test_parse_threads_default (void **state)
    how_read_t one = read_planned (sql, 1), three = read_planned (sql, 3);
    assert_int_equal (one.rows, 40000);
    assert_false (one.threads);
+   assert_int_equal (one.explained, 1);
    assert_int_equal (three.rows, 40000);
    assert_true (three.threads);
+   assert_int_equal (three.workers, 3); /* what its EXPLAIN shows */
+   assert_int_equal (three.explained, 3);
+}
+
+/* A program built against the header before bql_plan_options_t.cores
+ * passes size 64 (that struct's sizeof, padding included): the bytes past
+ * its last field are whatever its memory held, and must not be read as
+ * cores. */
+static void
+test_plan_options_of_an_older_size (void **state)
+{
+   (void) state;
+   const char *sql = "BULK INSERT INTO t FROM 'rows.ndjson'";
+   bql_script_t *script;
+   bql_error_t err;
+   bql_error_clear (&err);
+   assert_true (bql_parse (sql, strlen (sql), NULL, &script, &err));
+   bql_plan_options_t opts;
+   memset (&opts, 0x01, sizeof opts); /* the old struct's padding too */
+   opts.size = 64;
+   opts.database = "test";
+   opts.params = NULL;
+   opts.now_ms = 1700000000000;
+   opts.dry_run = false;
+   opts.base_dir = BQL_FIXTURES;
+   opts.opts = NULL;
+   opts.explain_only = false;
+   bql_plan_t *plan;
+   if (!bql_plan_new (script, 0, &opts, &plan, &err)) {
+      fail_msg ("plan: %s", err.message);
+   }
+   long online = sysconf (_SC_NPROCESSORS_ONLN);
+   assert_int_equal (plan->cores, online > 0 ? online : 1); /* this machine's */
+   bql_plan_destroy (plan);
+   bql_script_destroy (script);
 }
 
 /* ---- VALUES, replay, EXPLAIN's sniff ---- */
@@ -1558,6 +1608,7 @@ main (void)
       cmocka_unit_test (test_json_fast_path_is_the_default),
       cmocka_unit_test (test_gzip_is_inflated_on_its_own_thread),
       cmocka_unit_test (test_parse_threads_default),
+      cmocka_unit_test (test_plan_options_of_an_older_size),
       cmocka_unit_test (test_values),
       cmocka_unit_test (test_replay),
       cmocka_unit_test (test_sniff_columns),

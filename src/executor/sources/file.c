@@ -146,10 +146,9 @@ bql_source_file_open (const bql_plan_t *plan, const bql_source_io_t *io, const v
    }
    f->skip = f->fo.skip_lines;
    set_columns (f);
-   if (f->fo.format != BQL_FMT_JSON && !rows_cb) {
-      /* NDJSON, CSV, TSV: JSON arrays and streams are cut by a scan of
-       * their structure, on one thread */
-      f->parse_threads = bql_parallel_threads (plan);
+   if (!rows_cb) {
+      /* rows from the program (next_row) come one by one, on one thread */
+      f->parse_threads = bql_parallel_threads (plan, f->fo.format);
       f->parse_chunk = io ? io->parse_chunk : 0;
    }
    if (is_csv (f)) {

@@ -330,11 +330,14 @@ bql_row_rc_t bql_json_next (bql_file_source_t *f, bson_t *doc);
 void bql_json_cleanup (bql_json_t *js);
 
 /* parallel.c (called by file.c) */
-/* How many threads parse plan's input (NDJSON, CSV, TSV): parse_threads,
- * or the plan's number of cores (plan->cores, counted when it was made);
- * at most what a quarter of memory_limit holds chunks for (2 MB a
- * thread), and 64. EXPLAIN shows it (explain.c: "source.parse_threads"). */
-int bql_parallel_threads (const bql_plan_t *plan);
+/* How many threads parse plan's input of format (its resolved FORMAT):
+ * 1 for a JSON array or stream (cut by a scan of its structure, on one
+ * thread); for NDJSON, CSV and TSV parse_threads, or the plan's number of
+ * cores (plan->cores, counted when it was made), at most what a quarter
+ * of memory_limit holds chunks for (2 MB a thread), and 64. The one rule
+ * for both: a load runs this many (file.c) and EXPLAIN shows it
+ * (explain.c: "source.parse_threads"). */
+int bql_parallel_threads (const bql_plan_t *plan, bql_format_t format);
 /* Read the rest of f (NDJSON, or CSV/TSV past its header and sample, at
  * a record boundary) on threads: a chunker and threads workers, chunks
  * of about chunk_bytes (0: 256 KiB). NULL when the threads cannot be
@@ -344,6 +347,8 @@ bql_parallel_t *bql_parallel_start (bql_file_source_t *f, int threads, size_t ch
  * bql_typing_check_row give it on one thread (f->rownum, f->rowline,
  * f->why, f->st). */
 bql_row_rc_t bql_parallel_next (bql_parallel_t *p, bson_t *doc);
+/* The worker threads of p that started (at most the threads asked for). */
+int bql_parallel_workers (const bql_parallel_t *p);
 /* Stop the threads and free p (NULL is allowed). */
 void bql_parallel_close (bql_parallel_t *p);
 

@@ -623,8 +623,11 @@ bql_parallel_next (bql_parallel_t *p, bson_t *doc)
 /* ---- starting and stopping ---- */
 
 int
-bql_parallel_threads (const bql_plan_t *plan)
+bql_parallel_threads (const bql_plan_t *plan, bql_format_t format)
 {
+   if (format == BQL_FMT_JSON) {
+      return 1;
+   }
    int64_t n = plan->opts.parse_threads;
    if (n <= 0) {
       n = plan->cores > 0 ? plan->cores : 1; /* counted when the plan was made */
@@ -672,6 +675,16 @@ bql_parallel_close (bql_parallel_t *p)
    pthread_mutex_destroy (&p->mu);
    pthread_cond_destroy (&p->cv);
    bson_free (p);
+}
+
+int
+bql_parallel_workers (const bql_parallel_t *p)
+{
+   int n = 0;
+   for (int i = 0; i < p->nworkers; i++) {
+      n += p->workers[i].started;
+   }
+   return n;
 }
 
 bql_parallel_t *
