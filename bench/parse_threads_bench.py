@@ -97,7 +97,7 @@ def run(cmd):
 
 
 def idle_rate(res, t, rows, cores):
-    """Docs per second estimated for idle cores at t threads: rows over the
+    """The most docs per second idle cores could give at t threads: rows over the
     longer of the busiest thread's CPU time and the process's CPU time
     spread over min(t + 1, cores) cores."""
     _, cpu, top = res[t]
@@ -180,10 +180,10 @@ def main():
                  "figure to read; the absolute rates depend on the load (`uptime` below). Target 2: >= 1.6M docs "
                  "per wall-second on 2 idle cores. On an oversubscribed machine the measured speed-up is "
                  "distorted upward (a process with more runnable threads gets a larger share of the CPUs), so "
-                 "the table also gives an estimate for idle cores from CPU time, which the load barely "
+                 "the table also gives an upper bound for idle cores from CPU time, which the load barely "
                  "changes: the wall time cannot be below the busiest thread's CPU time (the serial part) nor "
-                 "below the process's CPU time spread over min(T + 1, cores) cores; est. docs/s on idle cores "
-                 "= rows / max(busiest thread CPU, CPU / min(T + 1, cores)), and the estimated speed-up is the "
+                 "below the process's CPU time spread over min(T + 1, cores) cores; the bound in docs/s on idle cores "
+                 "= rows / max(busiest thread CPU, CPU / min(T + 1, cores)), and the bound speed-up is the "
                  "ratio of those. See bench/parse_threads_bench.py."
                  % (a.rows, " and ".join(str(t) for t in threads), a.runs))
     lines.append("")
@@ -198,7 +198,7 @@ def main():
     lines.append("")
     cores = os.cpu_count() or 1
     lines.append("| format | parse_threads | wall s | client CPU s | busiest thread CPU s | docs/wall-s | docs/CPU-s "
-                 "| speed-up (wall, loaded) | est. docs/s, idle cores | est. speed-up |")
+                 "| speed-up (wall, loaded) | bound docs/s, idle cores | bound speed-up |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for fmt, res in results.items():
         base = a.rows / res[1][0]
@@ -217,7 +217,7 @@ def main():
                 continue
             rate = a.rows / res[t][0]
             lines.append("- target 2, %s, parse_threads = %d: >= %.1fM docs per wall-second on idle cores: %s "
-                         "(%s docs per wall-second measured at the load above; %s estimated for idle cores)"
+                         "(%s docs per wall-second measured at the load above; at most %s on idle cores, bound from CPU time)"
                          % (fmt, t, TARGET_WALL_RATE / 1e6, "met" if rate >= TARGET_WALL_RATE else "MISSED",
                             format(round(rate), ","), format(round(idle_rate(res, t, a.rows, cores)), ",")))
     text = "\n".join(lines) + "\n"
@@ -229,7 +229,7 @@ def main():
             if line.startswith("## "):
                 skip = False
                 if line == section:
-                    out.extend(text.rstrip("\n").splitlines())
+                    out.extend(text.rstrip("\n").splitlines() + [""])
                     skip = done = True
                     continue
             if not skip:
