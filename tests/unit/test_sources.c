@@ -424,6 +424,154 @@ test_csv_bad_utf8 (void **state)
                 "END\n");
 }
 
+/* ---- csv_row.c's text_ok: STRING's UTF-8 check, a word at a time ---- */
+
+/* A STRING field's bytes, for text_ok's edges. */
+typedef struct {
+   char s[12];
+   size_t len;
+} text_case_t;
+
+/* Add to c[*n] the n bytes of 'a' with the bytes of ins at p. */
+static void
+text_case_add (text_case_t *c, size_t *n, size_t len, size_t p, const char *ins, size_t ilen)
+{
+   if (p + ilen > len) {
+      return;
+   }
+   text_case_t *t = &c[(*n)++];
+   memset (t->s, 'a', len);
+   memcpy (t->s + p, ins, ilen);
+   t->len = len;
+}
+
+/* What the general path gives for a STRING field s of row k (line k + 1)
+ * of a file whose columns are id INT, [pad STRING,] s STRING: the row
+ * with exactly those bytes when libbson's bson_utf8_validate (allow_null
+ * false) takes them, else the failed row with typing.c's reason (a NUL
+ * first) and the fields as read, s null. */
+static void
+text_case_expect (bql_buf_t *out, int k, const char *pad, const text_case_t *t)
+{
+   bool ok = bson_utf8_validate (t->s, t->len, false);
+   bson_t doc = BSON_INITIALIZER;
+   char id[16];
+   snprintf (id, sizeof id, "%d", k);
+   if (ok) {
+      BSON_APPEND_INT32 (&doc, "id", k);
+   } else {
+      BSON_APPEND_UTF8 (&doc, "id", id);
+   }
+   if (pad) {
+      BSON_APPEND_UTF8 (&doc, "pad", pad);
+   }
+   if (ok) {
+      bson_append_utf8 (&doc, "s", 1, t->s, (int) t->len);
+   } else {
+      BSON_APPEND_NULL (&doc, "s");
+   }
+   char *json = bson_as_relaxed_extended_json (&doc, NULL);
+   if (ok) {
+      bql_buf_printf (out, "OK %d @%d %s\n", k, k + 1, json);
+   } else {
+      bql_buf_printf (out, "FAILED %d @%d line %d: column s: %s | %s\n", k, k + 1, k + 1,
+                      memchr (t->s, '\0', t->len) ? "the value contains a NUL byte" : "not valid UTF-8", json);
+   }
+   bson_free (json);
+   bson_destroy (&doc);
+}
+
+static void
+test_csv_text_ok_edges (void **state)
+{
+   (void) state;
+   /* STRING fields of 1 to 9 bytes (a word and one more: the words
+    * overlap, and text_ok's last word, or a short field's one masked
+    * word, holds the tail) with, at every offset: a NUL, a lone 0x80, "é"
+    * (2 bytes), "€" (3), U+1D11E (4), all of them across the 8-byte
+    * boundary at some offset, an overlong '/' (C0 AF, E0 80 AF), a
+    * surrogate (ED A0 80); at the very end, a 2- and a 3-byte sequence
+    * cut short. Each is what libbson's bson_utf8_validate says (the
+    * general path: typing.c and convert_text). */
+   static const struct {
+      const char *bytes;
+      bool at_end_only;
+   } ins[] = {
+      {"", false},          {"\0", false},           {"\x80", false},         {"\xC3\xA9", false},
+      {"\xE2\x82\xAC", false}, {"\xF0\x9D\x84\x9E", false}, {"\xC0\xAF", false}, {"\xE0\x80\xAF", false},
+      {"\xED\xA0\x80", false}, {"\xC3", true},          {"\xE2\x82", true},
+   };
+   static const size_t ins_len[] = {0, 1, 1, 2, 3, 4, 2, 3, 3, 1, 2};
+   text_case_t cases[1000];
+   size_t ncases = 0;
+   for (size_t len = 1; len <= 9; len++) {
+      for (size_t j = 0; j < sizeof ins / sizeof ins[0]; j++) {
+         for (size_t p = 0; p < len; p++) {
+            if (ins[j].at_end_only) {
+               p = len >= ins_len[j] ? len - ins_len[j] : len;
+            }
+            text_case_add (cases, &ncases, len, p, ins[j].bytes, ins_len[j]);
+            if (ins[j].at_end_only || ins_len[j] == 0) {
+               break;
+            }
+         }
+      }
+   }
+   assert_true (ncases > 200 && ncases <= sizeof cases / sizeof cases[0]);
+   size_t nvalid = 0;
+   for (size_t i = 0; i < ncases; i++) {
+      nvalid += bson_utf8_validate (cases[i].s, cases[i].len, false);
+   }
+   assert_true (nvalid > 50 && nvalid < ncases - 50);
+
+   /* every case a row, s at the end of its line; the last row without a
+    * newline at the end of the file */
+   bql_buf_t file, want;
+   bql_buf_init (&file);
+   bql_buf_init (&want);
+   bql_buf_puts (&file, "id,s\n");
+   for (size_t i = 0; i < ncases; i++) {
+      bql_buf_printf (&file, "%zu,", i + 1);
+      bql_buf_append (&file, cases[i].s, cases[i].len);
+      if (i + 1 < ncases) {
+         bql_buf_putc (&file, '\n');
+      }
+      text_case_expect (&want, (int) i + 1, NULL, &cases[i]);
+   }
+   bql_buf_puts (&want, "END\n");
+   char path[512], sql[800];
+   write_file ("text_ok.csv", file.data, file.len, path, sizeof path);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t (id INT, s STRING) FROM '%s'", path);
+   expect_rows (sql, want.data);
+
+   /* each case as the last field of a long line, the line longer each
+    * row: fields_buf is 256 bytes until a row needs more, so s ends
+    * ever nearer its end, until fewer than 8 bytes after s's start are
+    * readable (text_ok reads a short field byte by byte); the file's
+    * last row has no newline */
+   char pad[300];
+   for (size_t i = 0; i < ncases; i++) {
+      bql_buf_reset (&file);
+      bql_buf_reset (&want);
+      bql_buf_puts (&file, "id,pad,s\n");
+      int k = 0;
+      for (size_t plen = 228; plen <= 252; plen++) {
+         k++;
+         memset (pad, 'p', plen);
+         pad[plen] = '\0';
+         bql_buf_printf (&file, "%s%d,%s,", k > 1 ? "\n" : "", k, pad);
+         bql_buf_append (&file, cases[i].s, cases[i].len);
+         text_case_expect (&want, k, pad, &cases[i]);
+      }
+      bql_buf_puts (&want, "END\n");
+      write_file ("text_ok_long.csv", file.data, file.len, path, sizeof path);
+      snprintf (sql, sizeof sql, "BULK INSERT INTO t (id INT, pad STRING, s STRING) FROM '%s'", path);
+      expect_rows (sql, want.data);
+   }
+   bql_buf_cleanup (&file);
+   bql_buf_cleanup (&want);
+}
+
 /* ---- gzip ---- */
 
 static const char *gz_csv = "id,v\n1,a\n2,b\n";
@@ -1587,6 +1735,7 @@ main (void)
       cmocka_unit_test (test_csv_skip_lines_and_no_header),
       cmocka_unit_test (test_csv_options_and_header_errors),
       cmocka_unit_test (test_csv_bad_utf8),
+      cmocka_unit_test (test_csv_text_ok_edges),
       cmocka_unit_test (test_csv_spaces_inner),
       cmocka_unit_test (test_gzip),
       cmocka_unit_test (test_gzip_trailing_garbage),

@@ -36,7 +36,10 @@ csv_field (void *s, size_t len, void *data)
    /* the field and a NUL after it (bql_buf_append and bql_buf_putc, in
     * one step: this runs for every field; the room is most often there) */
    if (b->len + len + 2 > b->cap && !bql_buf_reserve (b, len + 1)) {
-      return; /* oom: fields_buf.oom is looked at by the row's reader */
+      /* oom: fd's bytes were never written; fields_buf.oom is looked at
+       * by the row's reader after csv_parse (csv_next_row: fields_oom),
+       * which stops the read before any field is read */
+      return;
    }
    if (len <= 16 && s && b->len + 18 <= b->cap &&
        (unsigned char *) s + 16 <= cs->parser.entry_buf + cs->parser.entry_size) {
@@ -180,13 +183,32 @@ clear_row (bql_file_source_t *f)
    bql_csv_t *cs = &f->csv;
    cs->nfields = 0;
    bql_buf_reset (&cs->fields_buf);
+   cs->fields_buf.oom = false;
    cs->row_done = false;
    cs->row_overflow = false;
    cs->in_row = false;
 }
 
+/* After csv_parse or csv_fini: did the row's fields fail to fit in memory
+ * (csv_field could not grow fields_buf, or libcsv its own field buffer)?
+ * Then the fields point at bytes never written: the read stops with a
+ * fatal "out of memory" at the row's line (as input.c's carry does), and
+ * the row is dropped. */
+static bool
+fields_oom (bql_file_source_t *f)
+{
+   bql_csv_t *cs = &f->csv;
+   if (!cs->fields_buf.oom && csv_error (&cs->parser) != CSV_ENOMEM) {
+      return false;
+   }
+   bql_input_fatal (&f->in, cs->row_line, "out of memory");
+   csv_reset (f);
+   clear_row (f);
+   return true;
+}
+
 /* Read one CSV row into cs->fields; 1 = a row, 0 = end, -1 = a bad row
- * (f->why), -2 = fatal. */
+ * (f->why), -2 = fatal (an input error, or out of memory). */
 static int
 csv_next_row (bql_file_source_t *f)
 {
@@ -205,7 +227,11 @@ csv_next_row (bql_file_source_t *f)
             return 0;
          }
          if (cs->in_row) {
-            if (csv_fini (&cs->parser, csv_field, csv_row, f) != 0) {
+            int fini = csv_fini (&cs->parser, csv_field, csv_row, f);
+            if (fields_oom (f)) {
+               return -2;
+            }
+            if (fini != 0) {
                bql_file_why (f, cs->row_line,
                              "a quoted field opened on this line is not closed at the end of the input");
                csv_reset (f);
@@ -252,6 +278,9 @@ csv_next_row (bql_file_source_t *f)
          used = used == len + 1 ? len : len + 1;
       } else if (used == len) {
          used = csv_parse (&cs->parser, "\n", 1, csv_field, csv_row, f) == 1 ? len : len + 1;
+      }
+      if (fields_oom (f)) {
+         return -2;
       }
       if (used != len || csv_error (&cs->parser) != CSV_SUCCESS) {
          int64_t at = f->in.line;
@@ -548,6 +577,12 @@ next_row (bql_file_source_t *f)
       fd->len = src->len;
       fd->null = src->null;
       bql_buf_append (&cs->fields_buf, cs->sample_buf.data + src->off, src->len + 1);
+   }
+   if (cs->fields_buf.oom) {
+      /* the fields point at bytes never written (fields_oom) */
+      bql_input_fatal (&f->in, sr->line, "out of memory");
+      clear_row (f);
+      return -2;
    }
    return 1;
 }
