@@ -30,11 +30,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from load_bench import BACKEND_NAMES, commit  # noqa: E402  (as the other sections name them)
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSV_COLUMNS = ("seq INT, name STRING, active BOOL, age INT, score DOUBLE, balance DOUBLE, created TIMESTAMP, "
                "address.city STRING, address.zip STRING, address.geo.lat DOUBLE, address.geo.lon DOUBLE, tags JSON")
 SECTION_TITLE = "## Parse threads (dry_run, parse_threads = 1 vs more)"
-BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 # target 2 of issue 16: docs per wall-second with parse threads on 2 cores
 TARGET_WALL_RATE = 1600000
 
@@ -63,17 +65,6 @@ def thread_cpu(pid, seen):
             seen[tid] = (int(fields[11]) + int(fields[12])) / TICK
         except (OSError, IndexError, ValueError):
             pass
-
-
-def commit():
-    """The short commit of the checkout, marked when src/, grammar/ or
-    include/ differ from it."""
-    try:
-        c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=TOP, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src", "grammar", "include"], cwd=TOP).returncode
-        return (c or "unknown") + (" + uncommitted changes in src/, grammar/ or include/" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def run(cmd):
