@@ -141,7 +141,10 @@ typedef struct bql_exec_options {
     * CHECK applies and failed rows are counted, logged and reported as
     * for a file; the n-th document is "line n" in a failed row's reason.
     * FROM STDIN FORMAT CSV or TSV with next_row set is refused (the rows
-    * are documents). The callback runs on BulkQL's internal reader
+    * are documents). These rows are taken on one thread: parse_threads
+    * does not apply, whatever the plan's EXPLAIN shows as
+    * source.parse_threads (the plan does not know of next_row). The
+    * callback runs on BulkQL's internal reader
     * thread (not the thread that called bql_execute), one call at a time,
     * and only during bql_execute; so does the reading of stdin_stream. */
    bql_row_fn next_row;

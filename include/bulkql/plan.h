@@ -92,8 +92,9 @@ typedef struct bql_plan_options {
     * negative value is taken as 0. Logical processors online, not the
     * process's CPU affinity or a cgroup's CPU quota: set it where those
     * are smaller, or to make plans reproducible. 64-bit so that it lies
-    * past the 64 bytes of the options before it (a caller built against
-    * that older header passes size 64, whose padding is not read). */
+    * past the size of the options before it, padding included (64 bytes
+    * on LP64): a caller built against that older header passes that size,
+    * and its padding is not read. */
    int64_t cores;
 } bql_plan_options_t;
 

@@ -626,10 +626,12 @@ bql_plan_new (const bql_script_t *script, size_t i, const bql_plan_options_t *o,
       return false;
    }
    *out = NULL;
-   /* the fields the caller knows of (size), the rest zero. The options
-    * before cores took 64 bytes with their padding (size 64 from a caller
-    * built then): a field added later must start at or past it */
-   _Static_assert (offsetof (bql_plan_options_t, cores) >= 64, "bql_plan_options_t.cores lies in older padding");
+   /* the fields the caller knows of (size), the rest zero. A caller built
+    * before cores passes the size of the options then, padding included
+    * (planner.h: bql_plan_options_v1_t; 64 on LP64, 36 on i386): a field
+    * added later must start at or past it, or that padding is read */
+   _Static_assert (offsetof (bql_plan_options_t, cores) >= sizeof (bql_plan_options_v1_t),
+                   "bql_plan_options_t.cores lies in the padding of older options");
    bql_plan_options_t known;
    memset (&known, 0, sizeof known);
    if (o) {

@@ -451,6 +451,21 @@ void bql_plan_write_options (const bql_plan_t *plan, bool ordered, bson_t *cmd);
 
 typedef enum { BQL_FMT_CSV, BQL_FMT_TSV, BQL_FMT_NDJSON, BQL_FMT_JSON } bql_format_t;
 
+/* bql_plan_options_t as released before its field cores: a caller built
+ * then passes its sizeof (padding included) as size. Fields added to
+ * bql_plan_options_t since must start at or past that size (plan.c
+ * asserts it for cores). */
+typedef struct {
+   size_t size;
+   const char *database;
+   const bson_t *params;
+   int64_t now_ms;
+   bool dry_run;
+   const char *base_dir;
+   const bson_t *opts;
+   bool explain_only;
+} bql_plan_options_v1_t;
+
 /* blanks = 'null' | 'omit' | 'empty': an empty CSV field is null, left
  * out of the document (mongoimport --ignoreBlanks), or the empty string. */
 typedef enum { BQL_BLANKS_NULL, BQL_BLANKS_OMIT, BQL_BLANKS_EMPTY } bql_blanks_t;

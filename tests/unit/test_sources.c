@@ -1460,6 +1460,16 @@ test_parse_threads_default (void **state)
    assert_true (three.threads);
    assert_int_equal (three.workers, 3); /* what its EXPLAIN shows */
    assert_int_equal (three.explained, 3);
+   /* a JSON array planned for 5 cores: one thread, and EXPLAIN says so */
+   bql_buf_init (&b);
+   json_docs (&b, '[', 40000, false);
+   write_file ("planned.json", b.data, b.len, path, sizeof path);
+   bql_buf_cleanup (&b);
+   snprintf (sql, sizeof sql, "BULK INSERT INTO t FROM '%s'", path);
+   how_read_t array = read_planned (sql, 5);
+   assert_int_equal (array.rows, 40000);
+   assert_false (array.threads);
+   assert_int_equal (array.explained, 1);
 }
 
 /* A program built against the header before bql_plan_options_t.cores
@@ -1477,7 +1487,7 @@ test_plan_options_of_an_older_size (void **state)
    assert_true (bql_parse (sql, strlen (sql), NULL, &script, &err));
    bql_plan_options_t opts;
    memset (&opts, 0x01, sizeof opts); /* the old struct's padding too */
-   opts.size = 64;
+   opts.size = sizeof (bql_plan_options_v1_t); /* 64 on LP64 */
    opts.database = "test";
    opts.params = NULL;
    opts.now_ms = 1700000000000;

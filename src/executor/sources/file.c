@@ -147,7 +147,8 @@ bql_source_file_open (const bql_plan_t *plan, const bql_source_io_t *io, const v
    f->skip = f->fo.skip_lines;
    set_columns (f);
    if (!rows_cb) {
-      /* rows from the program (next_row) come one by one, on one thread */
+      /* rows from the program (next_row) stay on one thread (parse_threads
+       * 0), whatever EXPLAIN of the plan shows: next_row is not the plan's */
       f->parse_threads = bql_parallel_threads (plan, f->fo.format);
       f->parse_chunk = io ? io->parse_chunk : 0;
    }
