@@ -29,9 +29,9 @@ SIZES = {
     "insert_ndjson_with_id": (5000, 10),
     "insert_csv_parallel": (5000, 10),
     "upsert_file": (200, 10),
-    "upsert_replace_id": (240, 40),
+    "upsert_replace_id": (960, 40),
     "update_from_set": (200, 10),
-    "update_from_inc": (120, 10),
+    "update_from_inc": (240, 10),
     "update_where_inc": (400, 25),
     "delete_archival": (1000, 50),
 }
